@@ -1,0 +1,32 @@
+"""lrdoctor: what went wrong with the learning rate of a training run, and what rate to use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lrdoctor.errors import LrdoctorError
+from lrdoctor.run import Log, Run, Series
+
+__version__ = "0.1.0"
+__all__ = ["Log", "LrdoctorError", "Run", "Series", "__version__", "load"]
+
+
+def load(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    metric: str | None = None,
+    segment: int | None = None,
+    lr: float | None = None,
+) -> Run:
+    """Read a log (file, run directory or '-') and return the one run to judge.
+
+    `format` forces a reader (see ``lrdoctor.readers.READERS``); `metric` names the series
+    to judge (default: the training loss, found by name); `segment` picks one of several
+    runs appended to the same file (1-based, negative from the end; default the last);
+    `lr` is the base learning rate where the log does not record it.
+    """
+    from lrdoctor.normalize import normalize
+    from lrdoctor.readers import read_log
+
+    return normalize(read_log(path, format=format), metric=metric, segment=segment, lr=lr)

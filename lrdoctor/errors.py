@@ -1,0 +1,27 @@
+"""The one error hierarchy: the library raises these, only the CLI prints them."""
+
+from __future__ import annotations
+
+
+class LrdoctorError(Exception):
+    """Base of every error lrdoctor raises on purpose; the CLI maps it to exit code 2."""
+
+
+class InputError(LrdoctorError):
+    """The path cannot be opened: missing, not a regular file, a loop, no permission."""
+
+
+class UnreadableLog(LrdoctorError):
+    """The file exists but no reader can make sense of it."""
+
+
+class NoSeries(LrdoctorError):
+    """The log was read but holds no series that can be judged (no loss, no points)."""
+
+
+class UnknownFormat(LrdoctorError):
+    """A format name was asked for that no reader has."""
+
+
+class MissingExtra(LrdoctorError):
+    """An optional dependency is needed for this command and is not installed."""

@@ -1,0 +1,49 @@
+"""What a log holds: every series with its size, step range, extremes and non-finite count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrdoctor import naming
+from lrdoctor.run import Log
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    name: str
+    role: str  # "loss", "val_loss", "lr" or ""
+    points: int
+    first_step: float
+    last_step: float
+    min: float | None
+    max: float | None
+    nonfinite: int
+
+
+def describe(log: Log) -> list[SeriesInfo]:
+    """One row per series, the guessed training loss, validation loss and learning rate marked."""
+    counts = {k: len(s) for k, s in log.series.items()}
+    loss = log.hints.get("loss") or naming.find_loss(log.series, counts)
+    roles = {
+        loss: "loss",
+        log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss): "val_loss",
+        log.hints.get("lr") or naming.find_lr(log.series): "lr",
+    }
+    rows = []
+    for name, s in log.series.items():
+        finite = s.values[np.isfinite(s.values)]
+        rows.append(
+            SeriesInfo(
+                name=name,
+                role=roles.get(name, ""),
+                points=len(s),
+                first_step=float(np.nanmin(s.steps)) if len(s) else float("nan"),
+                last_step=float(np.nanmax(s.steps)) if len(s) else float("nan"),
+                min=float(finite.min()) if len(finite) else None,
+                max=float(finite.max()) if len(finite) else None,
+                nonfinite=int(len(s) - len(finite)),
+            )
+        )
+    return rows

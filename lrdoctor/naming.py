@@ -1,0 +1,99 @@
+"""Which series is the training loss, the validation loss and the learning rate, by name.
+
+Writers spell the same quantity many ways: `loss`, `train_loss`, `train/loss`, `loss/train`,
+`Train Loss`, `train_loss_step` (Lightning), `trl` (llm.c), `total_loss` (detectron2),
+`epoch_loss` (Keras through TensorBoard); `lr`, `learning_rate`, `lr-Adam/pg1`
+(Lightning's LearningRateMonitor), `train/learning_rate` (HF), `lr/group0`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+_SPLIT = re.compile(r"[^a-z0-9]+")
+
+_EVAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "test", "dev", "tel", "vl"}
+_TRAIN_WORDS = {"train", "training", "trn", "tr"}
+# Words marking the whole loss rather than one term of it.
+_TOTAL_WORDS = {"total", "mean", "overall", "avg", "average", "main", "all"}
+# Statistics of a series rather than the series (W&B exports, running maxima).
+_STAT_WORDS = {"min", "max", "std", "var", "stddev", "count"}
+# Compact names that some trainers print instead of "loss".
+_LOSS_ALIASES = {"trl": "train", "tel": "val", "vl": "val", "tl": "train"}
+_LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
+
+
+def tokens(name: str) -> list[str]:
+    """Lower-case word pieces of a series name: 'lr-Adam/pg1' -> ['lr', 'adam', 'pg1']."""
+    return [t for t in _SPLIT.split(name.lower()) if t]
+
+
+def _is_loss(toks: list[str]) -> bool:
+    return any("loss" in t for t in toks) or any(t in _LOSS_ALIASES for t in toks[:1])
+
+
+def _is_eval(toks: list[str]) -> bool:
+    if toks and toks[0] in _LOSS_ALIASES:
+        return _LOSS_ALIASES[toks[0]] == "val"
+    return any(t in _EVAL_WORDS for t in toks) or any(t.startswith("eval") for t in toks)
+
+
+def _is_stat(toks: list[str]) -> bool:
+    return bool(toks) and toks[-1] in _STAT_WORDS
+
+
+def _loss_rank(name: str, toks: list[str]) -> tuple[int, ...]:
+    """Sort key for training-loss candidates: lower is more likely the training loss."""
+    joined = "_".join(toks)
+    exact = joined in {"loss", "train_loss", "loss_train", "training_loss", "train_loss_step", "trl"}
+    return (
+        0 if exact else 1,
+        0 if (set(toks) & (_TRAIN_WORDS | _TOTAL_WORDS)) or joined == "loss" else 1,
+        # Lightning's per-step series before its per-epoch average.
+        1 if "epoch" in toks else 0,
+        # A running/progress-bar value is a fallback only.
+        1 if "progress" in toks else 0,
+        len(toks),
+    )
+
+
+def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> str | None:
+    """The training-loss series among `names`, or None when no name looks like a loss."""
+    counts = counts or {}
+    cands = []
+    for name in names:
+        toks = tokens(name)
+        if _is_loss(toks) and not _is_eval(toks) and not _is_stat(toks):
+            cands.append((_loss_rank(name, toks), -counts.get(name, 0), name))
+    return min(cands)[2] if cands else None
+
+
+def find_val_loss(names: Iterable[str], train: str | None = None) -> str | None:
+    """The validation-loss series that pairs with the training loss `train`."""
+    cands = []
+    for name in names:
+        toks = tokens(name)
+        if not (_is_loss(toks) and _is_eval(toks)) or _is_stat(toks):
+            continue
+        joined = "_".join(toks)
+        plain = joined in {"val_loss", "eval_loss", "valid_loss", "validation_loss", "loss_val",
+                           "val_loss_epoch", "test_loss", "tel", "loss_validation", "eval_loss_step"}
+        cands.append((0 if plain else 1, len(toks), name))
+    return min(cands)[2] if cands else None
+
+
+def find_lr(names: Iterable[str]) -> str | None:
+    """The learning-rate series: the first parameter group where there are several."""
+    cands = []
+    for name in names:
+        toks = tokens(name)
+        joined = "_".join(toks)
+        is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined
+        if not is_lr or _is_stat(toks) or _is_eval(toks):
+            continue
+        if any(t in {"scale", "scaler", "factor", "decay", "warmup", "ratio", "mult"} for t in toks):
+            continue
+        group = next((int(m.group(1)) for t in toks if (m := re.fullmatch(r"(?:pg|group|g)(\d+)", t))), 0)
+        cands.append((group, len(toks), name))
+    return min(cands)[2] if cands else None

@@ -1,0 +1,173 @@
+"""From a reader's :class:`Log` to one clean :class:`Run`.
+
+- several runs appended to one file (the metric's step goes back to where the run began)
+  become segments; the last one is judged unless the caller picks another;
+- a run resumed from a checkpoint (the step goes back, but not to the start) keeps the
+  latest write: earlier points at or after the resume step are dropped;
+- HF Trainer's `loss: 0.0` with a NaN `grad_norm` (every step of the window was NaN) is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrdoctor import naming
+from lrdoctor.errors import NoSeries
+from lrdoctor.run import Log, Run, Segment, Series
+
+
+def normalize(
+    log: Log,
+    *,
+    metric: str | None = None,
+    segment: int | None = None,
+    lr: float | None = None,
+) -> Run:
+    """Pick the metric, split appended runs, keep the latest write of each step."""
+    series = {name: _with_seq(s) for name, s in log.series.items() if len(s)}
+    warnings = list(log.warnings)
+    name = _choose_metric(log, series, metric)
+    series = _fix_hf_zero_loss(series, name, warnings)
+
+    starts = restart_positions(series[name].steps)
+    cuts = [float(series[name].seq[i]) for i in starts]
+    bounds = list(zip([-np.inf, *cuts], [*cuts, np.inf], strict=True))
+    segments = tuple(_describe(series[name], lo, hi, k + 1) for k, (lo, hi) in enumerate(bounds))
+    chosen = _pick_segment(log.source, len(segments), segment)
+    if len(segments) > 1:
+        seg = segments[chosen - 1]
+        warnings.append(
+            f"{len(segments)} runs are appended in this log (the step restarts); judging run "
+            f"{chosen} (steps {seg.first_step:g}-{seg.last_step:g}); choose another with --segment N"
+        )
+    lo, hi = bounds[chosen - 1]
+    kept: dict[str, Series] = {}
+    for key, s in series.items():
+        part = s.take((s.seq >= lo) & (s.seq < hi))
+        part = _latest_writes(part, warnings if key == name else None)
+        if len(part):
+            kept[key] = part
+    if name not in kept:
+        raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
+
+    lr_name = naming.find_lr(kept)
+    return Run(
+        source=log.source,
+        format=log.format,
+        series=kept,
+        metric=name,
+        lr_name=log.hints.get("lr") if log.hints.get("lr") in kept else lr_name,
+        val_metric=_val_metric(log, kept, name),
+        step_kind=log.step_kind,
+        warnings=tuple(warnings),
+        hparams=dict(log.hparams),
+        segments=segments,
+        segment=chosen,
+        lr_given=lr,
+    )
+
+
+def restart_positions(steps: np.ndarray) -> list[int]:
+    """Indices where a new run starts: the step falls back to (or below) the current run's first step."""
+    starts = []
+    first = steps[0] if len(steps) else 0.0
+    back = np.flatnonzero(steps[1:] <= steps[:-1]) + 1
+    for i in back:
+        if steps[i] <= first:
+            starts.append(int(i))
+            first = steps[i]
+    return starts
+
+
+def _with_seq(s: Series) -> Series:
+    if s.seq is not None:
+        return s
+    return Series(s.name, s.steps, s.values, np.arange(len(s), dtype=np.float64))
+
+
+def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> str:
+    if metric is not None:
+        if metric in series:
+            return metric
+        folded = {"_".join(naming.tokens(k)): k for k in series}
+        key = "_".join(naming.tokens(metric))
+        if key in folded:
+            return folded[key]
+        raise NoSeries(f"{log.source}: no series named {metric!r}; found {_listing(series)}")
+    hinted = log.hints.get("loss")
+    if hinted in series:
+        return hinted
+    found = naming.find_loss(series, {k: len(v) for k, v in series.items()})
+    if found is None:
+        if not series:
+            raise NoSeries(f"{log.source}: the log holds no data points")
+        raise NoSeries(
+            f"{log.source}: no series looks like a training loss; found {_listing(series)}; "
+            "pass --metric NAME"
+        )
+    return found
+
+
+def _listing(series: dict[str, Series], most: int = 12) -> str:
+    names = sorted(series)
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "") if names else "none"
+
+
+def _val_metric(log: Log, kept: dict[str, Series], train: str) -> str | None:
+    hinted = log.hints.get("val")
+    if hinted in kept:
+        return hinted
+    return naming.find_val_loss((k for k in kept if k != train), train)
+
+
+def _pick_segment(source: str, count: int, segment: int | None) -> int:
+    if segment is None:
+        return count
+    index = segment if segment > 0 else count + 1 + segment
+    if not 1 <= index <= count:
+        raise NoSeries(f"{source}: --segment {segment} asked for, but the log holds {count} run(s)")
+    return index
+
+
+def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:
+    steps = s.steps[(s.seq >= lo) & (s.seq < hi)]
+    return Segment(index, len(steps), float(steps.min()), float(steps.max()))
+
+
+def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
+    """Drop every point that a later write supersedes (same or later step written after it)."""
+    if len(s) < 2:
+        return s
+    order = np.argsort(s.seq, kind="stable")
+    s = s.take(order)
+    later_min = np.minimum.accumulate(s.steps[::-1])[::-1]
+    keep = np.ones(len(s), dtype=bool)
+    keep[:-1] = s.steps[:-1] < later_min[1:]
+    dropped = int((~keep).sum())
+    if dropped and warnings is not None:
+        first_back = int(np.flatnonzero(s.steps[1:] <= s.steps[:-1])[0]) + 1
+        warnings.append(
+            f"{dropped} point(s) of {s.name!r} were written again later (resumed at step "
+            f"{s.steps[first_back]:g}); keeping the latest write of each step"
+        )
+    return s.take(keep) if dropped else s
+
+
+def _fix_hf_zero_loss(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:
+    """HF Trainer logs loss 0.0 and grad_norm NaN when every step in the window was NaN."""
+    grad = next((s for k, s in series.items() if "_".join(naming.tokens(k)).endswith("grad_norm")), None)
+    loss = series[name]
+    if grad is None or not (loss.values == 0.0).any():
+        return series
+    nan_steps = grad.steps[np.isnan(grad.values)]
+    bad = (loss.values == 0.0) & np.isin(loss.steps, nan_steps)
+    if not bad.any():
+        return series
+    values = loss.values.copy()
+    values[bad] = np.nan
+    warnings.append(
+        f"{int(bad.sum())} point(s) of {name!r} read 0.0 with a NaN grad norm at the same step: "
+        "the trainer logs 0.0 when every step in the window was NaN; read as NaN"
+    )
+    return {**series, name: Series(name, loss.steps, values, loss.seq)}

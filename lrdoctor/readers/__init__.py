@@ -1,0 +1,101 @@
+"""One reader per log format, behind an explicit registry; chosen by content, then by name.
+
+Every reader is a module with three functions:
+
+- ``sniff(head: bytes, name: str) -> bool``: does this (decompressed) start of a file look
+  like my format? Content decides; the name only breaks ties.
+- ``read(source: Source) -> Log``: every series as written.
+- ``in_dir(path: Path) -> Path | None``: inside a directory, the file or directory I would
+  read (a TensorBoard run directory, a Lightning version directory, ...), or None.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from lrdoctor.errors import LrdoctorError, UnknownFormat, UnreadableLog
+from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
+from lrdoctor.run import Log
+from lrdoctor.source import Source, looks_binary, open_source
+
+
+class Reader(Protocol):
+    def sniff(self, head: bytes, name: str) -> bool: ...
+
+    def read(self, source: Source) -> Log: ...
+
+    def in_dir(self, path: Path) -> Path | None: ...
+
+
+# Sniffing order: the most specific formats first, plain text last (it accepts anything).
+READERS: dict[str, Reader] = {
+    "tensorboard": tensorboard,
+    "mlflow": mlflow,
+    "json": json_reader,
+    "jsonl": jsonl,
+    "csv": csv_reader,
+    "text": text,
+}
+
+
+def read_log(path: str | Path, *, format: str | None = None) -> Log:
+    """Read a log file, a run directory or '-' (standard input) into a :class:`Log`."""
+    source = open_source(path)
+    if source.is_dir:
+        name, source = _from_dir(source, format)
+    elif format is not None:
+        name = _reader_name(format)
+    else:
+        name = sniff(source)
+    try:
+        return READERS[name].read(source)
+    except LrdoctorError:
+        raise
+    except RecursionError:
+        raise UnreadableLog(f"{source.label}: nested too deeply to be a training log") from None
+    except MemoryError:
+        raise UnreadableLog(f"{source.label}: too large to read into memory") from None
+
+
+def sniff(source: Source) -> str:
+    """The registry name of the reader whose format `source` holds."""
+    head = source.head()
+    if not head.strip():
+        raise UnreadableLog(f"{source.label}: the file is empty")
+    for name, reader in READERS.items():
+        if name != "text" and reader.sniff(head, source.name):
+            return name
+    if looks_binary(head):
+        raise UnreadableLog(
+            f"{source.label}: binary data of no known log format "
+            f"(readers: {', '.join(READERS)}); pass --reader NAME if it is one of them"
+        )
+    return "text"
+
+
+def _reader_name(format: str) -> str:
+    key = format.lower().replace("_", "-")
+    aliases = {"tb": "tensorboard", "tfevents": "tensorboard", "hf": "json", "hf-trainer-state": "json",
+               "trainer-state": "json", "lightning-csv": "csv", "keras-csv": "csv", "wandb-csv": "csv",
+               "txt": "text", "log": "text", "ndjson": "jsonl", "json-lines": "jsonl"}
+    key = aliases.get(key, key)
+    if key not in READERS:
+        raise UnknownFormat(f"unknown reader {format!r}; choose one of: {', '.join(READERS)}")
+    return key
+
+
+def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
+    assert source.path is not None
+    names = [_reader_name(format)] if format else list(READERS)
+    for name in names:
+        found = READERS[name].in_dir(source.path)
+        if found is not None:
+            label = source.label if found == source.path else str(found)
+            if found.is_dir():
+                return name, Source(label, path=found)
+            return name, open_source(found)
+    raise UnreadableLog(
+        f"{source.label}: no training log found in this directory (looked for TensorBoard event "
+        "files, metrics.csv, trainer_state.json, MLflow metrics/ and mlflow.db); name the file instead"
+    )

@@ -1,0 +1,80 @@
+"""The JSON shape other programs rely on (see the README's "JSON output"); keys may be added, never renamed."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from lrdoctor import __version__
+from lrdoctor.diagnosis import Diagnosis, Finding
+
+
+def render(diagnoses: Sequence[Diagnosis]) -> str:
+    """One object for one diagnosis, an array (in the order given) for several."""
+    docs = [to_dict(dx) for dx in diagnoses]
+    return json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False)
+
+
+def to_dict(dx: Diagnosis) -> dict[str, Any]:
+    run = dx.run
+    loss = run.loss
+    return {
+        "source": run.source,
+        "format": run.format,
+        "metric": run.metric,
+        "points": len(loss),
+        "steps": {"first": number(loss.steps[0]), "last": number(loss.steps[-1])},
+        "verdict": dx.verdict,
+        "confidence": round(dx.confidence, 3),
+        "findings": [finding_dict(f) for f in dx.findings],
+        "lr": {
+            "observed": number(run.observed_lr),
+            "recommended": number(dx.recommended_lr),
+            "basis": dx.basis,
+        },
+        # Additions beyond the fixed shape.
+        "step_kind": run.step_kind,
+        "val_metric": run.val_metric,
+        "lr_metric": run.lr_name,
+        "run": {"index": run.segment, "of": len(run.segments)},
+        "warnings": list(run.warnings),
+        "lrdoctor_version": __version__,
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "pathology": f.pathology,
+        "severity": f.severity,
+        "start_step": number(f.start_step),
+        "end_step": number(f.end_step),
+        "message": f.message,
+        "evidence": {k: clean(v) for k, v in f.evidence.items()},
+    }
+
+
+def number(x: float | int | None) -> float | int | None:
+    """JSON-safe number: integral floats as ints, NaN/Inf as null."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def clean(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return number(value)
+    if hasattr(value, "item"):  # numpy scalar
+        return clean(value.item())
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return str(value)
+

@@ -1,0 +1,68 @@
+"""The terminal report: what was read, the verdict, the findings with their evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lrdoctor.diagnosis import Diagnosis
+from lrdoctor.run import Run
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+VERDICT_WORDS = {
+    "too_high": "too high",
+    "too_low": "too low",
+    "ok": "ok",
+    "unknown": "unknown (not enough evidence yet)",
+}
+
+
+def safe(text: str) -> str:
+    """Log-controlled text with control characters (ANSI escapes, CR) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def fmt_lr(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def render(diagnoses: Sequence[Diagnosis]) -> str:
+    return "\n\n".join(render_one(dx) for dx in diagnoses)
+
+
+def render_one(dx: Diagnosis) -> str:
+    run = dx.run
+    loss = run.loss
+    where = f", run {run.segment} of {len(run.segments)}" if len(run.segments) > 1 else ""
+    lines = [
+        f"{safe(run.source)}  ({run.format}{where})",
+        f"  metric    {safe(run.metric)}: {len(loss)} points, {run.step_kind}s "
+        f"{loss.steps[0]:g} to {loss.steps[-1]:g}",
+    ]
+    if run.val_metric:
+        lines.append(f"  val       {safe(run.val_metric)}: {len(run.series[run.val_metric])} points")
+    lines.append(f"  lr        {_lr_line(run)}")
+    lines.append(f"  verdict   {VERDICT_WORDS[dx.verdict]}" + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else ""))
+    if dx.recommended_lr is not None:
+        lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} (from the {dx.basis})")
+    if dx.findings:
+        lines.append("  findings")
+        for f in dx.findings:
+            span = f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
+            lines.append(f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}")
+    else:
+        lines.append("  findings  none")
+    for w in run.warnings:
+        lines.append(f"  note      {safe(w)}")
+    return "\n".join(lines)
+
+
+def _lr_line(run: Run) -> str:
+    observed = run.observed_lr
+    if observed is None:
+        return "not recorded in the log (pass --lr VALUE)"
+    if run.lr_given is not None:
+        return f"{fmt_lr(observed)} (given with --lr)"
+    if run.lr_name is not None:
+        return f"peak {fmt_lr(observed)} (series {safe(run.lr_name)})"
+    return f"{fmt_lr(observed)} (from the run's hyper-parameters)"

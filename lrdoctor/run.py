@@ -1,0 +1,110 @@
+"""The normalized run: named scalar series on a step axis, shared by every part of lrdoctor.
+
+Readers produce a :class:`Log` (every point in the order it was written, duplicates and
+restarts included); :func:`lrdoctor.normalize.normalize` turns it into a :class:`Run`
+(one training run, one value per step, the loss and learning rate identified).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+StepKind = Literal["step", "epoch", "index"]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One scalar series. `seq` is the global write order of each point within its log."""
+
+    name: str
+    steps: np.ndarray
+    values: np.ndarray
+    seq: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.steps) != len(self.values):
+            raise ValueError(f"series {self.name!r}: {len(self.steps)} steps, {len(self.values)} values")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def finite(self) -> np.ndarray:
+        return np.isfinite(self.values)
+
+    def take(self, mask_or_index: np.ndarray) -> Series:
+        seq = None if self.seq is None else self.seq[mask_or_index]
+        return Series(self.name, self.steps[mask_or_index], self.values[mask_or_index], seq)
+
+
+@dataclass
+class Log:
+    """What a reader returns: every series as written, before any clean-up."""
+
+    source: str
+    format: str
+    series: dict[str, Series]
+    step_kind: StepKind = "step"
+    warnings: list[str] = field(default_factory=list)
+    hparams: dict[str, Any] = field(default_factory=dict)
+    # Reader-specific hints: a series the writer marks as the training loss, and so on.
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One training run inside a log that holds several appended ones."""
+
+    index: int  # 1-based, in the order they were written
+    points: int  # points of the judged metric in this run
+    first_step: float
+    last_step: float
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run: the unit every detector, recommendation and report works on."""
+
+    source: str
+    format: str
+    series: dict[str, Series]
+    metric: str
+    lr_name: str | None = None
+    val_metric: str | None = None
+    step_kind: StepKind = "step"
+    warnings: tuple[str, ...] = ()
+    hparams: dict[str, Any] = field(default_factory=dict)
+    segments: tuple[Segment, ...] = ()
+    segment: int = 1
+    lr_given: float | None = None
+
+    @property
+    def loss(self) -> Series:
+        return self.series[self.metric]
+
+    @property
+    def lr(self) -> Series | None:
+        return None if self.lr_name is None else self.series[self.lr_name]
+
+    @property
+    def val_loss(self) -> Series | None:
+        return None if self.val_metric is None else self.series[self.val_metric]
+
+    @property
+    def observed_lr(self) -> float | None:
+        """The base or peak learning rate: given by the user, else logged, else from hparams."""
+        if self.lr_given is not None:
+            return self.lr_given
+        lr = self.lr
+        if lr is not None:
+            vals = lr.values[np.isfinite(lr.values)]
+            if len(vals) and vals.max() > 0:
+                return float(vals.max())
+        for key in ("lr", "learning_rate", "base_lr", "max_lr", "peak_lr"):
+            value = self.hparams.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                return float(value)
+        return None
