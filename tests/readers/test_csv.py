@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdoctor import load
+from lrdoctor.errors import UnreadableLog
+from lrdoctor.readers import csv_reader, read_log
+from lrdoctor.source import open_source
+
+# Lightning CSVLogger: sparse rows, step rows and epoch rows interleaved, LearningRateMonitor column.
+LIGHTNING = (
+    "epoch,lr-Adam,step,train_loss_epoch,train_loss_step,val_loss\r\n"
+    "0,0.001,0,,,\r\n"
+    "0,,9,,2.30,\r\n"
+    "0,,19,,2.10,\r\n"
+    "0,,19,,,2.05\r\n"
+    "0,,19,2.20,,\r\n"
+    "1,0.001,20,,,\r\n"
+    "1,,29,,1.90,\r\n"
+    "1,,39,,nan,\r\n"
+    "1,,39,,,1.95\r\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_lightning_sparse_rows(tmp_path: Path) -> None:
+    path = write(tmp_path, "metrics.csv", LIGHTNING)
+    (tmp_path / "hparams.yaml").write_text("lr: 0.001\nbatch_size: 32\nnested:\n  a: 1\n")
+    run = load(path)
+    assert run.format == "lightning-csv"
+    assert run.metric == "train_loss_step"
+    np.testing.assert_array_equal(run.loss.steps, [9, 19, 29, 39])
+    np.testing.assert_array_equal(run.loss.values[:3], [2.30, 2.10, 1.90])
+    assert np.isnan(run.loss.values[3])  # "nan" is a value, an empty cell is not
+    assert run.val_metric == "val_loss" and len(run.val_loss) == 2
+    assert run.lr_name == "lr-Adam" and run.observed_lr == 0.001
+    assert run.hparams == {"lr": 0.001, "batch_size": 32.0, "nested": ""}
+
+
+def test_lightning_version_directory(tmp_path: Path) -> None:
+    write(tmp_path, "metrics.csv", LIGHTNING)
+    assert load(tmp_path).metric == "train_loss_step"
+
+
+def test_keras_appended_runs_and_na(tmp_path: Path) -> None:
+    rows = ["epoch;learning_rate;loss;val_loss"]
+    rows += [f"{e};0.01;{1.0 - 0.1 * e};NA" for e in range(3)]
+    rows += [f"{e};0.001;{2.0 - 0.1 * e};{2.1 - 0.1 * e}" for e in range(5)]
+    path = write(tmp_path, "training.log", "\n".join(rows) + "\n")
+    run = load(path)
+    assert run.format == "keras-csv" and run.step_kind == "epoch"
+    assert [s.points for s in run.segments] == [3, 5]
+    assert run.segment == 2 and len(run.loss) == 5 and run.loss.values[0] == 2.0
+    assert run.observed_lr == 0.001
+    assert any("2 runs are appended" in w for w in run.warnings)
+    first = load(path, segment=1)
+    assert len(first.loss) == 3 and first.observed_lr == 0.01
+    assert "val_loss" not in first.series  # every cell NA in that run
+
+
+def test_resumed_run_keeps_latest_write(tmp_path: Path) -> None:
+    rows = ["step,loss"] + [f"{s},{10 - s}" for s in range(6)] + [f"{s},{100 + s}" for s in range(3, 8)]
+    run = load(write(tmp_path, "log.csv", "\n".join(rows) + "\n"))
+    np.testing.assert_array_equal(run.loss.steps, np.arange(8))
+    np.testing.assert_array_equal(run.loss.values, [10, 9, 8, 103, 104, 105, 106, 107])
+    assert len(run.segments) == 1
+    assert any("resumed at step 3" in w for w in run.warnings)
+
+
+def test_wandb_export(tmp_path: Path) -> None:
+    text = (
+        '"Step","cool-run-1 - loss","cool-run-1 - loss__MIN","cool-run-1 - loss__MAX","cool-run-1 - lr"\n'
+        '"0","2.5","2.4","2.6","0.0003"\n"10","2.0","1.9","2.1","0.0003"\n"20","","","","0.0003"\n'
+    )
+    run = load(write(tmp_path, "wandb_export_2024-01-01.csv", text))
+    assert run.format == "wandb-csv"
+    assert run.metric == "cool-run-1 - loss" and len(run.loss) == 2
+    assert run.lr_name == "cool-run-1 - lr" and run.observed_lr == 0.0003
+
+
+def test_timm_summary(tmp_path: Path) -> None:
+    text = "epoch,train_loss,eval_loss,eval_top1,eval_top5,lr\n0,6.9,6.8,0.1,0.5,0.001\n1,6.5,6.4,0.3,1.2,0.002\n"
+    run = load(write(tmp_path, "summary.csv", text))
+    assert run.format == "timm-csv" and run.step_kind == "epoch"
+    assert run.metric == "train_loss" and run.val_metric == "eval_loss" and run.observed_lr == 0.002
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+def test_separators(tmp_path: Path, sep: str) -> None:
+    text = sep.join(["step", "loss", "lr"]) + "\n" + "\n".join(sep.join([str(i), str(1 / (i + 1)), "0.1"]) for i in range(5)) + "\n"
+    run = load(write(tmp_path, "x.txt", text))
+    assert run.format == "csv" and len(run.loss) == 5 and run.observed_lr == 0.1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_bom_and_utf16(tmp_path: Path, encoding: str) -> None:
+    run = load(write(tmp_path, "x.csv", "step,loss\r\n1,0.5\r\n2,0.4\r\n", encoding))
+    np.testing.assert_array_equal(run.loss.values, [0.5, 0.4])
+
+
+def test_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv.gz"
+    path.write_bytes(gzip.compress(b"step,loss\n1,0.5\n2,0.4\n"))
+    assert len(load(path).loss) == 2
+
+
+def test_torn_last_line_is_dropped(tmp_path: Path) -> None:
+    run = load(write(tmp_path, "x.csv", "step,loss\n1,0.5\n2,0.4\n3,0.3"))
+    np.testing.assert_array_equal(run.loss.steps, [1, 2])
+    assert any("no newline" in w for w in run.warnings)
+
+
+def test_no_step_column_uses_row_index(tmp_path: Path) -> None:
+    run = load(write(tmp_path, "x.csv", "val_loss,loss\n2.3,2.4\n2.2,2.3\n"))
+    assert run.step_kind == "index"
+    np.testing.assert_array_equal(run.loss.steps, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("step,loss\n", "only a header"),
+        ("step,loss\nfoo,bar\nbaz,qux\n", "no numeric column"),
+    ],
+)
+def test_bad_csv(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UnreadableLog, match=message):
+        read_log(write(tmp_path, "bad.csv", text), format="csv")
+
+
+def test_sniff_accepts_csv_and_rejects_prose() -> None:
+    assert csv_reader.sniff(b"epoch,loss,val_loss\n0,1.0,1.1\n1,0.9,1.0\n", "x")
+    assert not csv_reader.sniff(b"iter 1: loss 2.3, time 12ms, mfu 1%\niter 2: loss 2.2, time 12ms, mfu 1%\n", "x")
+    assert not csv_reader.sniff(b'{"a": 1, "b": 2}\n{"a": 2, "b": 3}\n', "x")
+
+
+def test_realworld_csv(realworld: Path) -> None:
+    from tests.conftest import realworld_manifest
+
+    for entry in realworld_manifest():
+        if entry["format"] not in ("lightning-csv", "keras-csv") or not entry["file"].endswith(".csv"):
+            continue
+        path = realworld / entry["local_path"]
+        source = open_source(path)
+        from lrdoctor.readers import sniff
+
+        assert sniff(source) == "csv", entry["file"]
+        run = load(path)
+        assert sum(s.points for s in run.segments) == entry["loss_points"], entry["file"]

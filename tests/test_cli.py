@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+
+HEALTHY = "step,loss,lr\n" + "".join(f"{s},{2.3 * 0.97**s:.5f},0.001\n" for s in range(60))
+NAN_TAIL = "step,loss\n" + "".join(f"{s},{1.0 / (s + 1):.5f}\n" for s in range(20)) + "20,nan\n21,nan\n"
+
+
+@pytest.fixture
+def healthy(tmp_path: Path) -> Path:
+    path = tmp_path / "healthy.csv"
+    path.write_text(HEALTHY)
+    return path
+
+
+@pytest.fixture
+def diverged(tmp_path: Path) -> Path:
+    path = tmp_path / "diverged.csv"
+    path.write_text(NAN_TAIL)
+    return path
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and "lrdoctor" in result.output
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name, command in cli.commands.items():
+        result = invoke(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, f"{name} --help has no Example block"
+
+
+def test_diagnose_json_matches_the_contract(healthy: Path) -> None:
+    result = invoke("diagnose", str(healthy), "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["source"] == str(healthy)
+    assert doc["format"] == "csv" and doc["metric"] == "loss" and doc["points"] == 60
+    assert doc["steps"] == {"first": 0, "last": 59}
+    assert doc["verdict"] in {"too_high", "too_low", "ok", "unknown"}
+    assert 0.0 <= doc["confidence"] <= 1.0
+    assert doc["findings"] == []
+    assert doc["lr"] == {"observed": 0.001, "recommended": doc["lr"]["recommended"], "basis": "log"}
+
+
+def test_nan_loss_is_an_error_finding_and_exit_1(diverged: Path) -> None:
+    result = invoke("diagnose", str(diverged), "--format", "json")
+    assert result.exit_code == 1
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["pathology"] == "divergence" and finding["severity"] == "error"
+    assert finding["start_step"] == 20 and finding["end_step"] == 21
+    assert set(finding) == {"pathology", "severity", "start_step", "end_step", "message", "evidence"}
+
+
+def test_several_paths_give_an_array_in_order(healthy: Path, diverged: Path) -> None:
+    result = invoke("diagnose", str(diverged), str(healthy), "--format", "json")
+    assert result.exit_code == 1
+    assert [d["source"] for d in json.loads(result.stdout)] == [str(diverged), str(healthy)]
+
+
+def test_lr_option_and_metric_option(healthy: Path) -> None:
+    doc = json.loads(invoke("diagnose", str(healthy), "--format", "json", "--lr", "0.5").stdout)
+    assert doc["lr"]["observed"] == 0.5
+    result = invoke("diagnose", str(healthy), "--metric", "nope")
+    assert result.exit_code == 2 and "no series named 'nope'" in result.stderr
+
+
+def test_stdin(healthy: Path) -> None:
+    result = invoke("diagnose", "-", "--format", "json", input=healthy.read_text())
+    assert result.exit_code == 0 and json.loads(result.stdout)["source"] == "<stdin>"
+
+
+def test_text_and_markdown_output(diverged: Path) -> None:
+    text = invoke("diagnose", str(diverged)).stdout
+    assert "divergence" in text and "loss is NaN from step 20" in text
+    md = invoke("diagnose", str(diverged), "--format", "markdown").stdout
+    assert md.startswith("## ") and "| error | divergence |" in md
+
+
+def test_inspect_lists_every_series(healthy: Path) -> None:
+    result = invoke("inspect", str(healthy))
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:3] == ["loss", "loss", "60"] for line in lines)
+    assert any(line.split()[:2] == ["lr", "lr"] for line in lines)
+    doc = json.loads(invoke("inspect", str(healthy), "--format", "json").stdout)
+    assert {s["name"]: s["points"] for s in doc["series"]} == {"step": 60, "loss": 60, "lr": 60}
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda d: d / "missing.csv", "no such file"),
+        (lambda d: d, "no training log found"),
+        (lambda d: _write(d / "empty.csv", b""), "empty"),
+        (lambda d: _write(d / "junk.bin", bytes(range(256)) * 64), "binary data"),
+        (lambda d: _write(d / "header.csv", b"step,loss\n"), "only a header"),
+        (lambda d: _loop(d), "cannot open"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, make, needle: str) -> None:
+    path = make(tmp_path)
+    result = invoke("diagnose", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lrdoctor: error: ") and needle in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = invoke("diagnose", str(fifo))
+    assert result.exit_code == 2 and "FIFO" in result.stderr
+
+
+def test_unknown_reader_and_output_format(healthy: Path) -> None:
+    result = invoke("diagnose", str(healthy), "--reader", "parquet")
+    assert result.exit_code == 2 and "unknown reader 'parquet'" in result.stderr
+    assert invoke("diagnose", str(healthy), "--format", "yaml").exit_code == 2
+
+
+def test_input_files_are_not_modified(healthy: Path) -> None:
+    before = (healthy.read_bytes(), healthy.stat().st_mtime_ns)
+    invoke("diagnose", str(healthy))
+    invoke("inspect", str(healthy))
+    assert (healthy.read_bytes(), healthy.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in healthy.parent.iterdir()) == ["healthy.csv"]
+
+
+def test_diagnose_does_not_import_heavy_modules(healthy: Path) -> None:
+    code = (
+        "import sys\nfrom lrdoctor.cli import cli\n"
+        f"try:\n    cli(['diagnose', {str(healthy)!r}])\nexcept SystemExit:\n    pass\n"
+        "print('heavy:' + ','.join(m for m in ('torch', 'matplotlib', 'scipy.stats', 'tensorboard') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "heavy:"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _loop(d: Path) -> Path:
+    (d / "a").symlink_to(d / "b")
+    (d / "b").symlink_to(d / "a")
+    return d / "a"

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from lrdoctor import naming
+
+
+@pytest.mark.parametrize(
+    ("names", "loss"),
+    [
+        (["epoch", "loss", "val_loss", "learning_rate"], "loss"),
+        (["step", "train_loss_epoch", "train_loss_step", "val_loss", "lr-Adam"], "train_loss_step"),
+        (["train/loss", "eval/loss", "train/learning_rate"], "train/loss"),
+        (["loss/train", "loss/val"], "loss/train"),
+        (["Train Loss", "Valid Loss", "LR"], "Train Loss"),
+        (["trl", "tel"], "trl"),
+        (["total_loss", "loss_cls", "loss_box_reg", "lr"], "total_loss"),
+        (["Conductor_Copper_loss", "mean_loss", "initial_phi_port_port1_loss"], "mean_loss"),
+        (["eval_g0_loss", "eval_g1_loss", "loss", "epoch"], "loss"),
+        (["progress/loss", "train_loss"], "train_loss"),
+        (["run-1 - loss", "run-1 - loss__MIN", "run-1 - loss__MAX"], "run-1 - loss"),
+        (["epoch_loss", "epoch_accuracy"], "epoch_loss"),
+        (["train_loss_nats_per_byte", "validation_loss_nats_per_byte"], "train_loss_nats_per_byte"),
+        (["accuracy", "val_accuracy"], None),
+        (["val_loss", "eval_loss"], None),
+    ],
+)
+def test_find_loss(names: list[str], loss: str | None) -> None:
+    assert naming.find_loss(names) == loss
+
+
+@pytest.mark.parametrize(
+    ("names", "val"),
+    [
+        (["loss", "val_loss", "val_accuracy"], "val_loss"),
+        (["train/loss", "eval/loss"], "eval/loss"),
+        (["trl", "tel"], "tel"),
+        (["loss", "eval_loss", "eval_runtime"], "eval_loss"),
+        (["loss", "accuracy"], None),
+    ],
+)
+def test_find_val_loss(names: list[str], val: str | None) -> None:
+    assert naming.find_val_loss(names) == val
+
+
+@pytest.mark.parametrize(
+    ("names", "lr"),
+    [
+        (["loss", "lr"], "lr"),
+        (["loss", "learning_rate"], "learning_rate"),
+        (["lr-Adam/pg2", "lr-Adam/pg1", "lr-Adam"], "lr-Adam"),
+        (["lr-SGD-momentum", "train_loss"], "lr-SGD-momentum"),
+        (["lr/group1", "lr/group0"], "lr/group0"),
+        (["train/learning_rate", "train/loss"], "train/learning_rate"),
+        (["LR", "Train Loss"], "LR"),
+        (["loss_scale", "grad_norm"], None),
+        (["lr_scale", "warmup_lr_ratio"], None),
+    ],
+)
+def test_find_lr(names: list[str], lr: str | None) -> None:
+    assert naming.find_lr(names) == lr
