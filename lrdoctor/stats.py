@@ -1,0 +1,108 @@
+"""Robust statistics for the detectors, in numpy.
+
+These mirror scipy (``scipy.stats.theilslopes``, ``scipy.stats.kendalltau`` with
+``method="asymptotic"``, ``scipy.ndimage.median_filter`` with ``mode="nearest"``); scipy's
+modules cost 1-2 s to import, which the start-up budget of ``lrdoctor diagnose`` cannot pay
+(see BENCHMARKS.md). ``tests/test_stats.py`` checks each against scipy's output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample estimates sigma
+# Theil-Sen and Kendall's tau are O(n^2): longer inputs are first reduced to bin medians.
+PAIRWISE_MAX = 400
+
+
+def mad_sigma(x: np.ndarray) -> float:
+    """Robust standard deviation: the scaled median absolute deviation."""
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return float("nan")
+    return float(MAD_TO_SIGMA * np.median(np.abs(x - np.median(x))))
+
+
+def bin_medians(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y reduced to `bins` consecutive groups, each replaced by its medians."""
+    if len(x) <= bins:
+        return x, y
+    edges = np.linspace(0, len(x), bins + 1).astype(int)
+    xs = np.array([np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    ys = np.array([np.median(y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    return xs, ys
+
+
+def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Median of pairwise slopes and the matching intercept (scipy.stats.theilslopes)."""
+    x, y = bin_medians(np.asarray(x, float), np.asarray(y, float), PAIRWISE_MAX)
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    keep = dx != 0
+    if not keep.any():
+        return float("nan"), float("nan")
+    slope = float(np.median((y[j] - y[i])[keep] / dx[keep]))
+    intercept = float(np.median(y) - slope * np.median(x))
+    return slope, intercept
+
+
+def kendall_tau(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Kendall's tau-b and its two-sided asymptotic p-value (scipy.stats.kendalltau)."""
+    x, y = bin_medians(np.asarray(x, float), np.asarray(y, float), PAIRWISE_MAX)
+    n = len(x)
+    if n < 3:
+        return float("nan"), float("nan")
+    i, j = np.triu_indices(n, k=1)
+    sx = np.sign(x[j] - x[i])
+    sy = np.sign(y[j] - y[i])
+    s = float((sx * sy).sum())
+    n0 = n * (n - 1) / 2
+    tx = _tie_sums(x)
+    ty = _tie_sums(y)
+    denom = math.sqrt((n0 - tx[0]) * (n0 - ty[0]))
+    if denom == 0:
+        return float("nan"), float("nan")
+    tau = s / denom
+    var = (
+        (n * (n - 1) * (2 * n + 5) - tx[1] - ty[1]) / 18
+        + tx[2] * ty[2] / (9 * n * (n - 1) * (n - 2))
+        + tx[0] * ty[0] * 2 / (n * (n - 1))
+    )
+    z = s / math.sqrt(var) if var > 0 else 0.0
+    return tau, math.erfc(abs(z) / math.sqrt(2))
+
+
+def _tie_sums(v: np.ndarray) -> tuple[float, float, float]:
+    _, counts = np.unique(v, return_counts=True)
+    t = counts[counts > 1].astype(float)
+    return (
+        float((t * (t - 1) / 2).sum()),
+        float((t * (t - 1) * (2 * t + 5)).sum()),
+        float((t * (t - 1) * (t - 2)).sum()),
+    )
+
+
+def median_filter(y: np.ndarray, size: int) -> np.ndarray:
+    """Running median over `size` points (made odd), edges padded with the end values (mode='nearest')."""
+    size = max(1, int(size)) | 1
+    if size == 1 or len(y) == 0:
+        return y.astype(float, copy=True)
+    left = size // 2
+    right = size - 1 - left
+    padded = np.concatenate([np.repeat(y[:1], left), y, np.repeat(y[-1:], right)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    return np.median(windows, axis=1)
+
+
+def lag1_autocorr(r: np.ndarray) -> float:
+    """Lag-1 autocorrelation of a residual series (negative: values alternate around the trend)."""
+    r = r[np.isfinite(r)]
+    if len(r) < 3:
+        return float("nan")
+    r = r - r.mean()
+    denom = float((r * r).sum())
+    return float((r[1:] * r[:-1]).sum() / denom) if denom > 0 else float("nan")
