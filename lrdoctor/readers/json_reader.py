@@ -1,21 +1,249 @@
-"""Reader stub: to be written."""
+"""One JSON document: HuggingFace's trainer_state.json, a list of records, or a dict of lists.
+
+- ``{"log_history": [...], "global_step": ...}`` (HF Trainer, TRL): training entries
+  ``{loss, learning_rate, grad_norm, epoch, step}``, evaluation entries ``{eval_loss, ...}``;
+  the closing summary ``{train_runtime, train_loss, ...}`` goes to the hyper-parameters, never
+  into the ``loss`` series;
+- ``[{"step": 1, "loss": 2.3}, ...]``, also under a key such as ``history`` or ``records``;
+- ``{"step": [...], "loss": [...]}`` (Keras' ``history.history`` and similar).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, cast
 
-from lrdoctor.errors import UnreadableLog
-from lrdoctor.run import Log
-from lrdoctor.source import Source
+from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.readers import jsonl
+from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
+from lrdoctor.run import Log, Series, StepKind
+from lrdoctor.source import Source, decode_text
+
+TRAINER_STATE = "trainer_state.json"
+# The entry HF Trainer appends when training ends (averages over the run, not a log point);
+# total_flos alone marks it in transformers releases before train_runtime was logged.
+SUMMARY_MARKERS = ("train_runtime", "total_flos")
+# Top-level trainer_state fields that are flags or bookkeeping, not hyper-parameters.
+STATE_SKIP = ("log_history", "stateful_callbacks", "trial_name", "is_")
+# Keys that hyper-parameters sit under beside a list of records.
+HPARAM_KEYS = ("hparams", "hyperparameters", "config", "args", "params")
+# What a head cut inside a JSON token can end with: part of a number, literal or NaN token.
+_TOKEN_START = re.compile(
+    r"-?[\d.eE+-]*|t(r(ue?)?)?|f(a(l(se?)?)?)?|n(u(ll?)?)?|N(aN?)?|-?I(n(f(i(n(i(ty?)?)?)?)?)?)?"
+)
+# Dicts wrapping dicts ({"history": {"loss": [...]}}) are unwrapped this many times at most.
+MAX_UNWRAP = 3
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
 
 
 def sniff(head: bytes, name: str) -> bool:
-    return False
+    """The head is JSON, or the start of JSON, and not JSON Lines."""
+    if head.lstrip(b"\xef\xbb\xbf").startswith(jsonl.LFS_MAGIC):
+        return name.lower().endswith(".json")  # read() explains the pointer
+    if jsonl.sniff(head, name):
+        return False
+    text = decode_text(head).lstrip("\ufeff \t\r\n")
+    return text[:1] in ("{", "[") and _json_prefix(text)
 
 
 def read(source: Source) -> Log:
-    raise UnreadableLog(f"{source.label}: reader not written yet")
+    data = source.read_bytes()
+    jsonl.reject_lfs_pointer(data, source.label)
+    try:
+        doc = json.loads(decode_text(data).lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and jsonl.sniff(data[: 1 << 20], ".jsonl"):
+            return jsonl.parse(data, source.label)
+        raise UnreadableLog(
+            f"{source.label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
+            "if the file is still being written, read it again once it is complete"
+        ) from None
+    except RecursionError:
+        raise UnreadableLog(f"{source.label}: JSON nested too deeply to be a training log") from None
+    except ValueError:  # an integer of thousands of digits
+        raise UnreadableLog(f"{source.label}: holds a number too long to read; not a training log") from None
+    return from_document(doc, source.label)
 
 
 def in_dir(path: Path) -> Path | None:
-    return None
+    """trainer_state.json in `path`, else in its latest checkpoint-N directory."""
+    direct = path / TRAINER_STATE
+    if direct.is_file():
+        return direct
+    numbered = [(int(m.group(1)), p) for p in path.glob(f"checkpoint-*/{TRAINER_STATE}")
+                if (m := _CHECKPOINT.fullmatch(p.parent.name))]
+    return max(numbered)[1] if numbered else None
+
+
+def from_document(doc: Any, label: str) -> Log:
+    """A parsed JSON document as a Log."""
+    if isinstance(doc, dict) and "log_history" in doc:
+        return _trainer_state(doc, label)
+    if isinstance(doc, list):
+        return _from_rows(_record_list(doc, label, where="the top-level list"), label)
+    if isinstance(doc, dict):
+        return _from_dict(doc, label, depth=0)
+    raise UnreadableLog(
+        f"{label}: the JSON document is {_kind(doc)}, not records; expected records such as "
+        '[{"step": 1, "loss": 2.3}, ...] or a trainer_state.json'
+    )
+
+
+def _trainer_state(doc: dict[str, Any], label: str) -> Log:
+    history = doc["log_history"]
+    if not isinstance(history, list):
+        raise UnreadableLog(f"{label}: log_history is {_kind(history)}, expected a list of log entries")
+    hparams = _scalars(doc, skip=STATE_SKIP)
+    if isinstance(doc.get("trial_params"), dict):
+        hparams.update(_scalars(doc["trial_params"]))
+    rows = []
+    for entry in history:
+        if isinstance(entry, dict) and any(k in entry for k in SUMMARY_MARKERS):
+            hparams.update(_scalars(entry, skip=("step", "epoch")))
+        elif isinstance(entry, dict):
+            rows.append(entry)
+    series, kind = rows_to_series(rows)
+    if not series:
+        raise NoSeries(_empty_history_message(doc, label) if not rows else
+                       f"{label}: the log_history entries hold no numeric values")
+    skipped = sum(not isinstance(e, dict) for e in history)
+    warnings = [f"{label}: skipped {skipped} log_history entries that are not objects"] if skipped else []
+    hints = {role: name for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss"))
+             if name in series}
+    return Log(source=label, format="hf-trainer-state", series=series, step_kind=cast(StepKind, kind),
+               warnings=warnings, hparams=hparams, hints=hints)
+
+
+def _empty_history_message(doc: Mapping[str, Any], label: str) -> str:
+    step, every = doc.get("global_step"), doc.get("logging_steps")
+    if not (isinstance(step, int | float) and isinstance(every, int | float)):
+        why = "training ended before its first log (global_step < logging_steps)"
+    elif step < every:
+        why = f"global_step {step:g} < logging_steps {every:g}: training ended before its first log"
+    else:
+        return (f"{label}: log_history holds no points although global_step {step:g} >= logging_steps "
+                f"{every:g}; the history was removed from this file; read the run's TensorBoard directory")
+    return (f"{label}: log_history holds no points; {why}; lower logging_steps "
+            "(or read the run's TensorBoard directory) to get a curve")
+
+
+def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
+    if not doc:
+        raise NoSeries(f"{label}: an empty JSON object; no points to read")
+    hparams = _hparams_beside(doc)
+    lists = {k: v for k, v in doc.items() if isinstance(v, list)}
+    record_lists = {k: v for k, v in lists.items() if any(isinstance(x, dict) for x in v)}
+    if len(record_lists) == 1:
+        key, rows = next(iter(record_lists.items()))
+        return _from_rows(_record_list(rows, label, where=f"{key!r}"), label, hparams=hparams)
+    if record_lists:
+        return _from_rows(_prefixed(record_lists), label, hparams=hparams)
+    columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v)}
+    if columns:
+        return _from_columns(columns, label, hparams=_scalars(doc))
+    if all(isinstance(v, dict) for v in doc.values()):
+        if all(to_float(k) is not None for k in doc):
+            return _from_rows(_step_keyed(doc), label)
+        if len(doc) == 1 and depth < MAX_UNWRAP:
+            return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
+    if lists and not any(lists.values()):
+        raise NoSeries(f"{label}: the lists under {', '.join(map(repr, lists))} are empty; no points to read")
+    raise UnreadableLog(
+        f"{label}: a JSON object with keys {_listing(doc)}, none a list of records or of numbers; "
+        'expected a trainer_state.json, [{"step": 1, "loss": 2.3}, ...] or {"loss": [...]}'
+    )
+
+
+def _record_list(items: list[Any], label: str, *, where: str) -> list[dict[str, Any]]:
+    rows = [x for x in items if isinstance(x, dict)]
+    if not items:
+        raise NoSeries(f"{label}: {where} is empty; no points to read")
+    if not rows:
+        raise UnreadableLog(
+            f"{label}: {where} holds no records (its first item is {_kind(items[0])}); a record "
+            'names its values, e.g. [{"step": 1, "loss": 2.3}, ...]'
+        )
+    return rows
+
+
+def _from_rows(rows: list[dict[str, Any]] | Iterator[dict[str, Any]], label: str, *,
+               hparams: dict[str, Any] | None = None) -> Log:
+    flat = (jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows)
+    series, kind = rows_to_series(flat)
+    return _log(series, kind, label, hparams or {}, [])
+
+
+def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[str, Any]) -> Log:
+    lengths = {len(v) for v in columns.values()}
+    warnings = []
+    if len(lengths) > 1:
+        warnings.append(f"{label}: the lists have different lengths ({min(lengths)} to {max(lengths)}); "
+                        "each value is taken at its position in its own list")
+    rows = ({k: v[i] for k, v in columns.items() if i < len(v)} for i in range(max(lengths)))
+    series, kind = rows_to_series(rows)
+    return _log(series, kind, label, hparams, warnings)
+
+
+def _log(series: dict[str, Series], kind: str, label: str,
+         hparams: dict[str, Any], warnings: list[str]) -> Log:
+    if not series:
+        raise NoSeries(f"{label}: the records hold no numeric values (numbers or numeric strings)")
+    return Log(source=label, format="json", series=series, step_kind=cast(StepKind, kind),
+               warnings=warnings, hparams=hparams)
+
+
+def _prefixed(record_lists: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
+    """Several record lists ({"train": [...], "val": [...]}): names become 'train/loss'."""
+    axis = set(STEP_KEYS) | set(EPOCH_KEYS)
+    for key, items in record_lists.items():
+        for row in items:
+            if isinstance(row, dict):
+                yield {(k if k in axis else f"{key}/{k}"): v for k, v in row.items()}
+
+
+def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """{"100": {"loss": 2.3}, "200": {...}}: the key is the step."""
+    for key, row in doc.items():
+        yield row if any(k in row for k in STEP_KEYS) else {**row, "step": key}
+
+
+def _hparams_beside(doc: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key in HPARAM_KEYS:
+        if isinstance(doc.get(key), dict):
+            found.update(_scalars(doc[key]))
+    return found
+
+
+def _scalars(doc: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in doc.items()
+            if isinstance(v, int | float | str | bool) and not k.startswith(skip)}
+
+
+def _json_prefix(text: str) -> bool:
+    """Is `text` JSON, or JSON cut short at the end (a head of a larger file)?"""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg.startswith("Unterminated string"):
+            return True
+        return exc.msg != "Extra data" and _TOKEN_START.fullmatch(text[exc.pos:].strip()) is not None
+    except RecursionError:
+        return True  # read() explains
+    except ValueError:
+        return True
+    return True
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+             int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _listing(doc: Mapping[str, Any], most: int = 8) -> str:
+    keys = [repr(k) for k in list(doc)[:most]]
+    return ", ".join(keys) + (f" and {len(doc) - most} more" if len(doc) > most else "")

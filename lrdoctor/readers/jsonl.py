@@ -1,21 +1,211 @@
-"""Reader stub: to be written."""
+"""JSON Lines: one JSON object per line (detectron2's metrics.json, W&B history, custom loggers).
+
+A line cut short at the end (the trainer is still writing) or a corrupt line in the middle is
+skipped and named in a warning; blank lines are ignored. The step comes from a step key
+(`step`, `iteration`, `global_step`, `_step`, ...), else the epoch, else the record number.
+"""
 
 from __future__ import annotations
 
+import codecs
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any, cast
 
-from lrdoctor.errors import UnreadableLog
-from lrdoctor.run import Log
-from lrdoctor.source import Source
+from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.readers._common import rows_to_series
+from lrdoctor.run import Log, StepKind
+from lrdoctor.source import Source, decode_text
+
+try:  # orjson is several times faster on large files; it rejects NaN tokens, json takes those
+    import orjson
+
+    _FAST_LOADS: Callable[[bytes], Any] | None = orjson.loads
+except ImportError:  # pragma: no cover - orjson is optional
+    _FAST_LOADS = None
+
+LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
+SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+# Files a training script commonly writes as JSON Lines, in order of preference.
+DIR_NAMES = ("metrics.jsonl", "metrics.json", "log.jsonl", "history.jsonl", "train_log.jsonl")
+# Nested objects in a record ({"train": {"loss": 1.2}}) become "train/loss"; deeper than this
+# is not a metric record.
+MAX_NESTING = 8
+# Lists of numbers inside a record (one learning rate per parameter group) become "lr/0", "lr/1".
+MAX_LIST_ITEMS = 64
+# How many bad line numbers a warning spells out.
+SHOWN_LINES = 5
 
 
 def sniff(head: bytes, name: str) -> bool:
-    return False
+    """The first non-blank line is a whole JSON object and another line starts with '{'."""
+    lines = _head_lines(head)
+    if not lines:
+        return False
+    if _is_object(lines[0]):
+        return (len(lines) > 1 and lines[1].lstrip().startswith("{")) or has_jsonl_suffix(name)
+    # A first line longer than the head: only the name can tell.
+    return len(lines) == 1 and lines[0].lstrip().startswith("{") and has_jsonl_suffix(name)
 
 
 def read(source: Source) -> Log:
-    raise UnreadableLog(f"{source.label}: reader not written yet")
+    return parse(source.read_bytes(), source.label)
 
 
 def in_dir(path: Path) -> Path | None:
-    return None
+    """A known JSON Lines file name in `path` (detectron2's metrics.json), else its one *.jsonl."""
+    for name in DIR_NAMES:
+        candidate = path / name
+        if candidate.is_file() and _file_sniffs(candidate):
+            return candidate
+    found = sorted(p for p in path.glob("*") if p.suffix in SUFFIXES and p.is_file())
+    return found[0] if len(found) == 1 else None
+
+
+def parse(data: bytes, label: str) -> Log:
+    """Every JSON object line of `data` as series; bad lines skipped and reported."""
+    reject_lfs_pointer(data, label)
+    data = _as_utf8(data)
+    lines = _Lines()
+    series, kind = rows_to_series(lines.records(data.split(b"\n")))
+    if not lines.count:
+        if lines.bad:
+            raise UnreadableLog(
+                f"{label}:{lines.bad[0]}: not a JSON object; a JSON Lines log holds one object per line"
+            )
+        raise NoSeries(f"{label}: no records (the file holds only blank lines)")
+    if not series:
+        raise NoSeries(f"{label}: {lines.count} records, none with a numeric value")
+    warnings = _bad_line_warnings(label, lines.bad, _last_line_number(data))
+    return Log(source=label, format="jsonl", series=series, step_kind=cast(StepKind, kind), warnings=warnings)
+
+
+def reject_lfs_pointer(data: bytes, label: str) -> None:
+    """A Git LFS pointer stands in for a file that was never fetched: say so."""
+    if not data.lstrip(codecs.BOM_UTF8).startswith(LFS_MAGIC):
+        return
+    size = next((ln.split()[1].decode(errors="replace") for ln in data.splitlines()
+                 if ln.startswith(b"size ") and len(ln.split()) == 2), "?")
+    raise UnreadableLog(
+        f"{label}: a Git LFS pointer (to a file of {size} bytes), not the log itself; "
+        "run `git lfs pull` in its repository to fetch the real file"
+    )
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested objects and short number lists as flat 'outer/inner' and 'name/0' keys."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if depth < MAX_NESTING:
+                flat.update(flatten(value, f"{name}/", depth + 1))
+        elif isinstance(value, list):
+            if 0 < len(value) <= MAX_LIST_ITEMS:
+                flat.update((f"{name}/{i}", item) for i, item in enumerate(value)
+                            if not isinstance(item, dict | list))
+        else:
+            flat[name] = value
+    return flat
+
+
+def has_jsonl_suffix(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+class _Lines:
+    """Parses lines into records, counting the good ones and noting the bad line numbers."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.bad: list[int] = []
+
+    def records(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
+        fast = _FAST_LOADS
+        for number, line in enumerate(lines, start=1):
+            record: Any = None
+            if fast is not None:
+                try:
+                    record = fast(line)
+                except ValueError:
+                    record = None
+            if record is None:
+                if not line.strip():
+                    continue
+                record = _slow_loads(line)
+                if record is not None:
+                    fast = None  # NaN tokens: this writer uses them, json alone from here on
+            if type(record) is not dict:
+                self.bad.append(number)
+                continue
+            self.count += 1
+            # A byte test first: most records hold no nested object or list.
+            nested = b"[" in line or line.count(b"{") > 1
+            if nested and any(isinstance(v, dict | list) for v in record.values()):
+                record = flatten(record)
+            yield record
+
+
+def _slow_loads(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _bad_line_warnings(label: str, bad: list[int], last: int) -> list[str]:
+    if not bad:
+        return []
+    warnings = []
+    if bad[-1] == last:
+        bad = bad[:-1]
+        warnings.append(f"{label}:{last}: the last line is cut short (still being written?); skipped")
+    if bad:
+        shown = ", ".join(str(n) for n in bad[:SHOWN_LINES]) + (", ..." if len(bad) > SHOWN_LINES else "")
+        warnings.append(
+            f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {shown})"
+        )
+    return warnings
+
+
+def _last_line_number(data: bytes) -> int:
+    """The number of the last non-blank line."""
+    stripped = data.rstrip()
+    return stripped.count(b"\n") + 1 if stripped else 0
+
+
+def _as_utf8(data: bytes) -> bytes:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:]
+    sample = data[:4096]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sample.count(b"\x00") * 3 > len(sample):
+        return decode_text(data).encode("utf-8")
+    return data
+
+
+def _head_lines(head: bytes, most: int = 2) -> list[str]:
+    """The first non-blank lines of the head (the last may be cut short)."""
+    lines: list[str] = []
+    for line in decode_text(head).lstrip("\ufeff").split("\n"):
+        if line.strip():
+            lines.append(line)
+            if len(lines) == most:
+                break
+    return lines
+
+
+def _is_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _file_sniffs(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError:
+        return False
+    return sniff(head, path.name)

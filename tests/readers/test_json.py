@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.readers import json_reader, jsonl, mlflow, read_log, sniff
+from lrdoctor.source import Source, open_source
+from tests.conftest import realworld_manifest
+
+HF_FILES = [e for e in realworld_manifest() if e["format"] == "hf-trainer-state"]
+
+
+def write(tmp_path: Path, text: str, name: str = "log.json") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def load(tmp_path: Path, text: str, name: str = "log.json"):
+    return json_reader.read(open_source(write(tmp_path, text, name)))
+
+
+def trainer_state(log_history: list, **top) -> str:
+    return json.dumps({"global_step": 30, "logging_steps": 10, "max_steps": 30, **top,
+                       "log_history": log_history}, indent=2)
+
+
+# --- real trainer_state.json files ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", HF_FILES, ids=lambda e: e["file"][:40])
+def test_real_trainer_state_loss_points(realworld: Path, entry: dict) -> None:
+    """Every real trainer_state.json gives its manifest's loss_points for `loss`."""
+    source = open_source(realworld / entry["local_path"])
+    assert sniff(source) == "json"
+    if entry["loss_points"] == 0:
+        with pytest.raises(NoSeries, match=r"global_step 6 < logging_steps 50"):
+            json_reader.read(source)
+        return
+    log = json_reader.read(source)
+    assert log.format == "hf-trainer-state"
+    assert log.step_kind == "step"
+    assert len(log.series["loss"]) == entry["loss_points"]
+    assert "train_runtime" not in log.series and "train_loss" not in log.series
+    assert log.hints["loss"] == "loss"
+
+
+def test_real_trainer_state_summary_goes_to_hparams(realworld: Path) -> None:
+    """The closing summary entry of the t5 run is hyper-parameters, not a 431st loss point."""
+    path = realworld / "hf-trainer-state/10844110__t5-summarization-demo__trainer_state.json"
+    log = json_reader.read(open_source(path))
+    assert len(log.series["loss"]) == 430
+    assert log.hparams["train_loss"] == pytest.approx(1.8040490566820844)
+    assert log.hparams["train_runtime"] == pytest.approx(54713.1806)
+    assert log.hparams["global_step"] == 215337
+
+
+def test_real_trl_and_multi_eval_keys(realworld: Path) -> None:
+    """TRL keys and eval_gN_* keys are kept as written."""
+    dpo_path = realworld / "hf-trainer-state/Silver-8ce__llamaTest__trainer_state.json"
+    dpo = json_reader.read(open_source(dpo_path))
+    assert "rewards/chosen" in dpo.series and "eval_rewards/chosen" in dpo.series
+    assert len(dpo.series["eval_loss"]) == 29 and dpo.hints["val"] == "eval_loss"
+    groups = json_reader.read(open_source(
+        realworld / "hf-trainer-state/aigoncharov__trainer_state_viz__trainer_state.json"))
+    assert [len(groups.series[f"eval_g{g}_loss"]) for g in range(6)] == [31] * 6
+    # Evaluation entries at step 0 come before the first training entry.
+    assert groups.series["eval_g0_loss"].steps[0] == 0
+    assert groups.series["eval_g0_loss"].seq[0] < groups.series["loss"].seq[0]
+
+
+def test_real_git_lfs_pointer(realworld: Path) -> None:
+    """A Git LFS pointer saved as trainer_state.json: a clear error naming `git lfs pull`."""
+    path = realworld / "other/Observer-18__nlp__trainer_state.json"
+    assert sniff(open_source(path)) == "json"
+    with pytest.raises(UnreadableLog, match=r"Git LFS pointer \(to a file of 58011 bytes\).*git lfs pull"):
+        read_log(path)
+
+
+def test_not_claimed_for_csv_and_text(realworld: Path) -> None:
+    """No CSV or text log of the corpus is taken for JSON, JSON Lines or MLflow."""
+    others = [e for e in realworld_manifest() if e["format"] in ("lightning-csv", "keras-csv", "text")
+              and e["file"].endswith((".csv", ".txt", ".log"))]
+    assert others
+    for entry in others:
+        path = realworld / entry["local_path"]
+        head = open_source(path).head()
+        for reader in (json_reader, jsonl, mlflow):
+            assert not reader.sniff(head, path.name), (reader.__name__, entry["file"])
+
+
+# --- trainer_state layouts ------------------------------------------------------------------
+
+
+def test_trainer_state_entries(tmp_path: Path) -> None:
+    """Training, evaluation and summary entries: exact points, hints and hyper-parameters."""
+    text = trainer_state([
+        {"loss": 2.5, "learning_rate": 1e-4, "grad_norm": 3.0, "epoch": 0.5, "step": 10},
+        {"eval_loss": 2.4, "eval_runtime": 1.5, "epoch": 0.5, "step": 10},
+        {"loss": "0.7276", "learning_rate": 5e-5, "grad_norm": None, "epoch": 1.0, "step": 20},
+        {"loss": float("nan"), "learning_rate": 0.0, "grad_norm": float("inf"), "epoch": 1.5, "step": 30},
+        {"train_runtime": 12.5, "train_loss": 1.9, "total_flos": 1e12, "epoch": 1.5, "step": 30},
+    ], trial_params={"learning_rate": 1e-4})
+    log = load(tmp_path, text, "trainer_state.json")
+    loss = log.series["loss"]
+    assert loss.steps.tolist() == [10, 20, 30]
+    assert loss.values[:2].tolist() == [2.5, 0.7276] and math.isnan(loss.values[2])
+    assert loss.seq.tolist() == [0, 2, 3]
+    assert log.series["grad_norm"].steps.tolist() == [10, 30]
+    assert log.series["grad_norm"].values[1] == math.inf
+    assert log.series["eval_loss"].values.tolist() == [2.4]
+    assert log.hints == {"loss": "loss", "lr": "learning_rate", "val": "eval_loss"}
+    assert log.hparams["train_loss"] == 1.9 and log.hparams["learning_rate"] == 1e-4
+    assert log.hparams["max_steps"] == 30 and "train_runtime" not in log.series
+
+
+def test_trainer_state_empty_history(tmp_path: Path) -> None:
+    with pytest.raises(NoSeries, match=r"log_history holds no points; global_step 5 < logging_steps 10"):
+        load(tmp_path, trainer_state([], global_step=5))
+
+
+def test_trainer_state_history_removed(tmp_path: Path) -> None:
+    """An empty history after the first logging step: not blamed on logging_steps."""
+    with pytest.raises(NoSeries, match="although global_step 30 >= logging_steps 5; the history was removed"):
+        load(tmp_path, trainer_state([], logging_steps=5))
+    with pytest.raises(NoSeries, match="the log_history entries hold no numeric values"):
+        load(tmp_path, trainer_state([{"loss": "high", "step": "ten"}]))
+
+
+def test_trainer_state_only_summary(tmp_path: Path) -> None:
+    """A run shorter than logging_steps leaves only the summary: still no points."""
+    with pytest.raises(NoSeries, match="log_history holds no points"):
+        load(tmp_path, trainer_state([{"train_runtime": 1.0, "train_loss": 2.0, "step": 5}]))
+    with pytest.raises(NoSeries, match="log_history holds no points"):
+        load(tmp_path, trainer_state([{"total_flos": 1e9, "epoch": 1.0, "step": 5}]))
+
+
+def test_trainer_state_wrong_types(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableLog, match="log_history is a number, expected a list"):
+        load(tmp_path, '{"log_history": 5}')
+    log = load(tmp_path, '{"log_history": [1, "x", {"loss": 1.0, "step": 1}]}')
+    assert log.series["loss"].values.tolist() == [1.0]
+    assert log.warnings == [f"{tmp_path / 'log.json'}: skipped 2 log_history entries that are not objects"]
+
+
+# --- plain JSON layouts ---------------------------------------------------------------------
+
+
+def test_list_of_records(tmp_path: Path) -> None:
+    log = load(tmp_path, '[{"step": 1, "loss": 2.3, "lr": 0.1}, {"step": 2, "loss": NaN},'
+                         ' {"step": 3, "loss": Infinity, "lr": null}]')
+    assert log.format == "json" and log.step_kind == "step"
+    assert log.series["loss"].steps.tolist() == [1, 2, 3]
+    assert log.series["loss"].values[0] == 2.3 and math.isnan(log.series["loss"].values[1])
+    assert log.series["loss"].values[2] == math.inf
+    assert log.series["lr"].steps.tolist() == [1]
+
+
+def test_dict_of_lists(tmp_path: Path) -> None:
+    log = load(tmp_path, '{"step": [10, 20, 30], "loss": [3.0, "2.0", 1.0], "lr": [0.1, 0.1, 0.01]}')
+    assert log.series["loss"].steps.tolist() == [10, 20, 30]
+    assert log.series["loss"].values.tolist() == [3.0, 2.0, 1.0]
+    assert log.series["lr"].seq.tolist() == [0, 1, 2]
+
+
+def test_keras_history_dict(tmp_path: Path) -> None:
+    """Keras' history.history: no step key, so the record number is the step."""
+    log = load(tmp_path, '{"history": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7, 0.6]}}')
+    assert log.step_kind == "index"
+    assert log.series["val_loss"].steps.tolist() == [0, 1, 2]
+    assert any("different lengths (2 to 3)" in w for w in log.warnings)
+
+
+@pytest.mark.parametrize("key", ["history", "log_history", "metrics", "records"])
+def test_wrapped_list(tmp_path: Path, key: str) -> None:
+    records = [{"epoch": 1, "loss": 1.5}, {"epoch": 2, "loss": 1.0}]
+    log = load(tmp_path, json.dumps({"config": {"lr": 0.01}, key: records}))
+    assert log.series["loss"].values.tolist() == [1.5, 1.0]
+    assert log.step_kind == "epoch"
+    assert log.format == ("hf-trainer-state" if key == "log_history" else "json")
+    if key != "log_history":
+        assert log.hparams == {"lr": 0.01}
+
+
+def test_several_record_lists(tmp_path: Path) -> None:
+    log = load(tmp_path, '{"train": [{"step": 1, "loss": 2.0}], "val": [{"step": 1, "loss": 2.5}]}')
+    assert log.series["train/loss"].values.tolist() == [2.0]
+    assert log.series["val/loss"].values.tolist() == [2.5]
+    assert log.series["val/loss"].seq.tolist() == [1]
+
+
+def test_step_keyed_dict_and_nested_records(tmp_path: Path) -> None:
+    log = load(tmp_path, '{"100": {"loss": 2.0}, "200": {"loss": 1.0}}')
+    assert log.series["loss"].steps.tolist() == [100, 200]
+    nested = load(tmp_path, '[{"step": 1, "train": {"loss": 2.0}, "lr": [0.1, 0.2]}]')
+    assert nested.series["train/loss"].values.tolist() == [2.0]
+    assert nested.series["lr/1"].values.tolist() == [0.2]
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "error", "message"), [
+    ("{}", NoSeries, "an empty JSON object"),
+    ("[]", NoSeries, "the top-level list is empty"),
+    ("[1, 2, 3]", UnreadableLog, r"holds no records \(its first item is a number\)"),
+    ('"loss"', UnreadableLog, "the JSON document is a string, not records"),
+    ("12.5", UnreadableLog, "the JSON document is a number, not records"),
+    ('{"history": []}', NoSeries, "the lists under 'history' are empty"),
+    ('{"name": "x", "config": {"a": 1}}', UnreadableLog, "none a list of records or of numbers"),
+    ('[{"step": "one", "loss": "low"}]', NoSeries, "no numeric values"),
+])
+def test_bad_documents(tmp_path: Path, text: str, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        load(tmp_path, text)
+
+
+def test_truncated_json_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, '{\n  "log_history": [\n    {"loss": 2.0, "step": 1},\n    {"loss": 1.')
+    assert sniff(open_source(path)) == "json"
+    with pytest.raises(UnreadableLog, match=rf"^{path}:4:\d+: not valid JSON"):
+        read_log(path)
+
+
+def test_deep_nesting_is_unreadable(tmp_path: Path) -> None:
+    path = write(tmp_path, "[" * 200_000 + "]" * 200_000)
+    assert sniff(open_source(path)) == "json"
+    with pytest.raises(UnreadableLog, match="nested too deeply"):
+        read_log(path)
+    with pytest.raises(UnreadableLog, match="nested too deeply"):
+        json_reader.read(Source("<stdin>", data=b'{"a":' * 200_000 + b"1" + b"}" * 200_000))
+
+
+def test_twenty_megabyte_line(tmp_path: Path) -> None:
+    """A 20 MB string value is ignored; a 20 MB integer is an error, not a hang or traceback."""
+    blob = "x" * (20 << 20)
+    log = load(tmp_path, f'[{{"step": 1, "loss": 2.0, "note": "{blob}"}}]')
+    assert log.series["loss"].values.tolist() == [2.0]
+    with pytest.raises(UnreadableLog, match="a number too long"):
+        load(tmp_path, '[{"step": 1, "loss": ' + "9" * (20 << 20) + "}]")
+
+
+# --- sniffing and directories ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("head", "name", "expected"), [
+    (b'{\n  "log_history": [', "trainer_state.json", True),
+    (b'\xef\xbb\xbf  [{"step": 1, "loss": 2.0}]', "x", True),
+    (b'{"step": 1, "loss": 2.0}\n', "x.json", True),
+    (b'{"step": 1, "loss": 2.0}\n', "x.jsonl", False),
+    (b'{"step": 1}\n{"step": 2}\n', "metrics.json", False),
+    (b"[2024-01-01 12:00:00] step 1 loss 2.3\n", "train.log", False),
+    (b"[INFO] starting\n", "train.log", False),
+    (b"step,loss\n1,2.0\n", "m.csv", False),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 3\n", "trainer_state.json", True),
+])
+def test_sniff(head: bytes, name: str, expected: bool) -> None:
+    assert json_reader.sniff(head, name) is expected
+
+
+def test_sniff_head_cut_inside_a_large_document() -> None:
+    records = json.dumps([{"step": i, "loss": 1.0 / (i + 1), "tag": "a" * 50} for i in range(5000)])
+    head = records.encode()[: 64 * 1024]
+    assert json_reader.sniff(head, "history.json")
+
+
+def test_json_lines_with_a_long_first_line_fall_back(tmp_path: Path) -> None:
+    """JSON Lines whose first line outgrows the sniffed head still read, as JSON Lines."""
+    line = json.dumps({"step": 1, "loss": 2.0, "pad": "p" * 70_000})
+    path = write(tmp_path, line + "\n" + json.dumps({"step": 2, "loss": 1.0}) + "\n", "metrics.json")
+    assert sniff(open_source(path)) == "json"
+    log = read_log(path)
+    assert log.format == "jsonl" and log.series["loss"].values.tolist() == [2.0, 1.0]
+
+
+def test_in_dir(tmp_path: Path) -> None:
+    assert json_reader.in_dir(tmp_path) is None
+    for n in (500, 1000, 50):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        write(tmp_path / f"checkpoint-{n}", trainer_state([{"loss": 1.0, "step": n}]), "trainer_state.json")
+    (tmp_path / "checkpoint-final").mkdir()
+    assert json_reader.in_dir(tmp_path) == tmp_path / "checkpoint-1000" / "trainer_state.json"
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps.tolist() == [1000]
+    write(tmp_path, trainer_state([{"loss": 1.0, "step": 3}]), "trainer_state.json")
+    assert json_reader.in_dir(tmp_path) == tmp_path / "trainer_state.json"
+
+
+def test_reads_gzip_and_stdin_bytes(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "trainer_state.json.gz"
+    path.write_bytes(gzip.compress(trainer_state([{"loss": 1.5, "step": 1}]).encode()))
+    assert read_log(path).series["loss"].values.tolist() == [1.5]
+    log = json_reader.read(Source("<stdin>", data=b'[{"step": 4, "loss": 0.5}]'))
+    assert log.source == "<stdin>" and np.array_equal(log.series["loss"].steps, [4.0])
