@@ -11,6 +11,7 @@ Every reader is a module with three functions:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -44,10 +45,9 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     source = open_source(path)
     if source.is_dir:
         name, source = _from_dir(source, format)
-    elif format is not None:
-        name = _reader_name(format)
-    else:
-        name = sniff(source)
+    if not source.is_dir:
+        _refuse_placeholders(source)
+        name = _reader_name(format) if format is not None else sniff(source)
     try:
         return READERS[name].read(source)
     except LrdoctorError:
@@ -56,6 +56,20 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
         raise UnreadableLog(f"{source.label}: nested too deeply to be a training log") from None
     except MemoryError:
         raise UnreadableLog(f"{source.label}: too large to read into memory") from None
+
+
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
+def _refuse_placeholders(source: Source) -> None:
+    """A Git LFS pointer committed in place of the log: say so, whatever the file is named."""
+    head = source.head(1024)
+    if head.startswith(LFS_POINTER):
+        size = re.search(rb"^size (\d+)", head, re.MULTILINE)
+        of = f" (to a file of {int(size.group(1))} bytes)" if size else ""
+        raise UnreadableLog(
+            f"{source.label}: a Git LFS pointer{of}, not the log itself; run `git lfs pull` to fetch it"
+        )
 
 
 def sniff(source: Source) -> str:
