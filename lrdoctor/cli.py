@@ -49,12 +49,25 @@ def _error(message: str, outcome: Outcome) -> None:
 def input_options(func: F) -> F:
     """Options shared by every command that reads logs."""
     options = [
-        click.option("--reader", "reader", metavar="NAME", help="Force a reader instead of detecting it: "
-                     "tensorboard, mlflow, json, jsonl, csv, text."),
-        click.option("--metric", metavar="NAME", help="Series to judge. Default: the training loss, found by "
-                     "name (loss, train_loss, train/loss, ...). See `lrdoctor inspect`."),
-        click.option("--segment", type=int, metavar="N", help="When several runs are appended in one log, "
-                     "judge run N (1 = first, -1 = last). Default: the last."),
+        click.option(
+            "--reader",
+            "reader",
+            metavar="NAME",
+            help="Force a reader instead of detecting it: tensorboard, mlflow, json, jsonl, csv, text.",
+        ),
+        click.option(
+            "--metric",
+            metavar="NAME",
+            help="Series to judge. Default: the training loss, found by "
+            "name (loss, train_loss, train/loss, ...). See `lrdoctor inspect`.",
+        ),
+        click.option(
+            "--segment",
+            type=int,
+            metavar="N",
+            help="When several runs are appended in one log, "
+            "judge run N (1 = first, -1 = last). Default: the last.",
+        ),
         click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
     ]
     for option in reversed(options):
@@ -82,11 +95,26 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @input_options
-@click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
-@click.option("--format", "output", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
-              help="Output: text for people, json for programs (one object, or an array for several PATHs).")
-def diagnose(paths: tuple[str, ...], reader: str | None, metric: str | None, segment: int | None,
-             debug: bool, lr: float | None, output: str) -> None:
+@click.option(
+    "--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="text",
+    show_default=True,
+    help="Output: text for people, json for programs (one object, or an array for several PATHs).",
+)
+def diagnose(
+    paths: tuple[str, ...],
+    reader: str | None,
+    metric: str | None,
+    segment: int | None,
+    debug: bool,
+    lr: float | None,
+    output: str,
+) -> None:
     """Read each log and report what its learning rate did.
 
     PATH is a log file (any supported format, gzip too), a run directory (TensorBoard,
@@ -142,8 +170,13 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     if outcome.failed:
         sys.exit(2)
     if output == "json":
-        doc = {"source": log.source, "format": log.format, "step_kind": log.step_kind,
-               "series": [vars(r) for r in rows], "warnings": log.warnings}
+        doc = {
+            "source": log.source,
+            "format": log.format,
+            "step_kind": log.step_kind,
+            "series": [vars(r) for r in rows],
+            "warnings": log.warnings,
+        }
         click.echo(json.dumps(doc, indent=2, default=_json_default).replace("NaN", "null"))
         return
     click.echo(f"{log.source}  ({log.format}, {len(rows)} series, x axis: {log.step_kind})")
@@ -161,8 +194,16 @@ def _table(rows: list[Any]) -> str:
 
     head = ("series", "role", "points", "first", "last", "min", "max", "non-finite")
     body = [
-        (safe(r.name), r.role, str(r.points), f"{r.first_step:g}", f"{r.last_step:g}",
-         "-" if r.min is None else f"{r.min:.4g}", "-" if r.max is None else f"{r.max:.4g}", str(r.nonfinite))
+        (
+            safe(r.name),
+            r.role,
+            str(r.points),
+            f"{r.first_step:g}",
+            f"{r.last_step:g}",
+            "-" if r.min is None else f"{r.min:.4g}",
+            "-" if r.max is None else f"{r.max:.4g}",
+            str(r.nonfinite),
+        )
         for r in rows
     ]
     widths = [max(len(str(c)) for c in col) for col in zip(head, *body, strict=False)]

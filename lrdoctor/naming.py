@@ -69,18 +69,35 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     return min(cands)[2] if cands else None
 
 
-def find_val_loss(names: Iterable[str], train: str | None = None) -> str | None:
-    """The validation-loss series that pairs with the training loss `train`."""
+def find_val_loss(
+    names: Iterable[str], train: str | None = None, counts: Mapping[str, int] | None = None
+) -> str | None:
+    """The validation-loss series that pairs with the training loss `train`.
+
+    Validation before test (a test loss is often one final number), then the most points.
+    """
+    counts = counts or {}
     cands = []
     for name in names:
         toks = tokens(name)
         if not (_is_loss(toks) and _is_eval(toks)) or _is_stat(toks):
             continue
         joined = "_".join(toks)
-        plain = joined in {"val_loss", "eval_loss", "valid_loss", "validation_loss", "loss_val",
-                           "val_loss_epoch", "test_loss", "tel", "loss_validation", "eval_loss_step"}
-        cands.append((0 if plain else 1, len(toks), name))
-    return min(cands)[2] if cands else None
+        plain = joined in {
+            "val_loss",
+            "eval_loss",
+            "valid_loss",
+            "validation_loss",
+            "loss_val",
+            "val_loss_epoch",
+            "test_loss",
+            "tel",
+            "loss_validation",
+            "eval_loss_step",
+        }
+        is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
+        cands.append((1 if is_test else 0, 0 if plain else 1, -counts.get(name, 0), len(toks), name))
+    return min(cands)[-1] if cands else None
 
 
 def find_lr(names: Iterable[str]) -> str | None:

@@ -24,7 +24,7 @@ def normalize(
     lr: float | None = None,
 ) -> Run:
     """Pick the metric, split appended runs, keep the latest write of each step."""
-    series = {name: _with_seq(s) for name, s in log.series.items() if len(s)}
+    series = {name: s for name, s in log.series.items() if len(s)}
     warnings = list(log.warnings)
     name = _choose_metric(log, series, metric)
     series = _fix_hf_zero_loss(series, name, warnings)
@@ -79,12 +79,6 @@ def restart_positions(steps: np.ndarray) -> list[int]:
     return starts
 
 
-def _with_seq(s: Series) -> Series:
-    if s.seq is not None:
-        return s
-    return Series(s.name, s.steps, s.values, np.arange(len(s), dtype=np.float64))
-
-
 def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> str:
     if metric is not None:
         if metric in series:
@@ -118,7 +112,7 @@ def _val_metric(log: Log, kept: dict[str, Series], train: str) -> str | None:
     hinted = log.hints.get("val")
     if hinted in kept:
         return hinted
-    return naming.find_val_loss((k for k in kept if k != train), train)
+    return naming.find_val_loss((k for k in kept if k != train), train, {k: len(s) for k, s in kept.items()})
 
 
 def _pick_segment(source: str, count: int, segment: int | None) -> int:

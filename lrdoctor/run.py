@@ -22,11 +22,15 @@ class Series:
     name: str
     steps: np.ndarray
     values: np.ndarray
-    seq: np.ndarray | None = None
+    seq: np.ndarray = field(default_factory=lambda: np.empty(0))  # default: the point order
 
     def __post_init__(self) -> None:
         if len(self.steps) != len(self.values):
             raise ValueError(f"series {self.name!r}: {len(self.steps)} steps, {len(self.values)} values")
+        if len(self.seq) == 0 and len(self.values):
+            object.__setattr__(self, "seq", np.arange(len(self.values), dtype=np.float64))
+        elif len(self.seq) != len(self.values):
+            raise ValueError(f"series {self.name!r}: {len(self.seq)} write positions, {len(self.values)} values")
 
     def __len__(self) -> int:
         return len(self.values)
@@ -36,8 +40,7 @@ class Series:
         return np.isfinite(self.values)
 
     def take(self, mask_or_index: np.ndarray) -> Series:
-        seq = None if self.seq is None else self.seq[mask_or_index]
-        return Series(self.name, self.steps[mask_or_index], self.values[mask_or_index], seq)
+        return Series(self.name, self.steps[mask_or_index], self.values[mask_or_index], self.seq[mask_or_index])
 
 
 @dataclass

@@ -47,7 +47,7 @@ class Source:
         assert self.path is not None
         if self.gzipped:
             return gzip.open(self.path, "rb")  # type: ignore[return-value]
-        return open(self.path, "rb")  # noqa: SIM115
+        return open(self.path, "rb")
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
         if self.data is not None:

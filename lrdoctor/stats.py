@@ -9,6 +9,7 @@ modules cost 1-2 s to import, which the start-up budget of ``lrdoctor diagnose``
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 
@@ -30,8 +31,8 @@ def bin_medians(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np
     if len(x) <= bins:
         return x, y
     edges = np.linspace(0, len(x), bins + 1).astype(int)
-    xs = np.array([np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
-    ys = np.array([np.median(y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    xs = np.array([np.median(x[a:b]) for a, b in pairwise(edges)])
+    ys = np.array([np.median(y[a:b]) for a, b in pairwise(edges)])
     return xs, ys
 
 

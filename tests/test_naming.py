@@ -59,3 +59,9 @@ def test_find_val_loss(names: list[str], val: str | None) -> None:
 )
 def test_find_lr(names: list[str], lr: str | None) -> None:
     assert naming.find_lr(names) == lr
+
+
+def test_val_loss_prefers_validation_over_a_single_test_value() -> None:
+    names = ["train_loss", "valid_loss", "test_loss"]
+    assert naming.find_val_loss(names, "train_loss", {"valid_loss": 20, "test_loss": 1}) == "valid_loss"
+    assert naming.find_val_loss(["loss", "test_loss"]) == "test_loss"

@@ -28,10 +28,14 @@ def test_restart_positions(steps: list[float], starts: list[int]) -> None:
 
 
 def test_segments_cut_every_series_at_the_same_write() -> None:
-    log = Log("x", "csv", {
-        "loss": series("loss", [0, 1, 2, 0, 1], [5, 4, 3, 9, 8]),
-        "lr": series("lr", [0, 0], [0.1, 0.01], seq=[0, 3]),
-    })
+    log = Log(
+        "x",
+        "csv",
+        {
+            "loss": series("loss", [0, 1, 2, 0, 1], [5, 4, 3, 9, 8]),
+            "lr": series("lr", [0, 0], [0.1, 0.01], seq=[0, 3]),
+        },
+    )
     last = normalize(log)
     assert (last.segment, len(last.segments)) == (2, 2)
     np.testing.assert_array_equal(last.loss.values, [9, 8])
@@ -52,17 +56,25 @@ def test_duplicate_step_latest_write_wins() -> None:
 
 
 def test_hf_zero_loss_with_nan_grad_norm_is_nan() -> None:
-    log = Log("x", "hf-trainer-state", {
-        "loss": series("loss", [10, 20, 30], [2.0, 0.0, 0.0]),
-        "grad_norm": series("grad_norm", [10, 20, 30], [1.0, np.nan, 3.0]),
-    })
+    log = Log(
+        "x",
+        "hf-trainer-state",
+        {
+            "loss": series("loss", [10, 20, 30], [2.0, 0.0, 0.0]),
+            "grad_norm": series("grad_norm", [10, 20, 30], [1.0, np.nan, 3.0]),
+        },
+    )
     run = normalize(log)
     assert run.loss.values[0] == 2.0 and np.isnan(run.loss.values[1]) and run.loss.values[2] == 0.0
     assert any("0.0 with a NaN grad norm" in w for w in run.warnings)
 
 
 def test_metric_override_and_errors() -> None:
-    log = Log("x", "csv", {"acc": series("acc", [0, 1], [0.1, 0.2]), "Train Loss": series("Train Loss", [0, 1], [2, 1])})
+    log = Log(
+        "x",
+        "csv",
+        {"acc": series("acc", [0, 1], [0.1, 0.2]), "Train Loss": series("Train Loss", [0, 1], [2, 1])},
+    )
     assert normalize(log).metric == "Train Loss"
     assert normalize(log, metric="acc").metric == "acc"
     assert normalize(log, metric="train_loss").metric == "Train Loss"  # spelling folded

@@ -24,7 +24,7 @@ def test_read_with_manifest_point_count(realworld: Path, entry: dict) -> None:
     run = load(realworld / entry["local_path"])
     # "Train Loss" is read as train_loss; a lone MLflow metric file is named after the file.
     want = naming.tokens(primary(entry))
-    assert naming.tokens(run.metric)[-len(want):] == want
+    assert naming.tokens(run.metric)[-len(want) :] == want
     assert sum(seg.points for seg in run.segments) == entry["loss_points"]
 
 

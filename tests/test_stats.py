@@ -44,7 +44,9 @@ def test_pairwise_statistics_reduce_long_inputs() -> None:
 @pytest.mark.parametrize("size", [1, 3, 5, 11])
 def test_median_filter_matches_scipy(size: int) -> None:
     y = np.random.default_rng(0).normal(size=101)
-    np.testing.assert_allclose(lst.median_filter(y, size), ndimage.median_filter(y, size=size, mode="nearest"))
+    np.testing.assert_allclose(
+        lst.median_filter(y, size), ndimage.median_filter(y, size=size, mode="nearest")
+    )
     if size > 1:  # an even size is rounded up to the next odd one
         np.testing.assert_allclose(lst.median_filter(y, size - 1), lst.median_filter(y, size))
 

@@ -30,7 +30,9 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
                 "nan": n_nan,
                 "inf": n_inf,
                 "first_nonfinite_step": float(steps[first]),
-                "last_finite_value": float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None,
+                "last_finite_value": float(values[first - 1])
+                if first > 0 and np.isfinite(values[first - 1])
+                else None,
                 "nonfinite_to_end": to_end,
             },
         )

@@ -90,9 +90,20 @@ def sniff(source: Source) -> str:
 
 def _reader_name(format: str) -> str:
     key = format.lower().replace("_", "-")
-    aliases = {"tb": "tensorboard", "tfevents": "tensorboard", "hf": "json", "hf-trainer-state": "json",
-               "trainer-state": "json", "lightning-csv": "csv", "keras-csv": "csv", "wandb-csv": "csv",
-               "txt": "text", "log": "text", "ndjson": "jsonl", "json-lines": "jsonl"}
+    aliases = {
+        "tb": "tensorboard",
+        "tfevents": "tensorboard",
+        "hf": "json",
+        "hf-trainer-state": "json",
+        "trainer-state": "json",
+        "lightning-csv": "csv",
+        "keras-csv": "csv",
+        "wandb-csv": "csv",
+        "txt": "text",
+        "log": "text",
+        "ndjson": "jsonl",
+        "json-lines": "jsonl",
+    }
     key = aliases.get(key, key)
     if key not in READERS:
         raise UnknownFormat(f"unknown reader {format!r}; choose one of: {', '.join(READERS)}")

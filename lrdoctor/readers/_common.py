@@ -13,7 +13,17 @@ from lrdoctor.run import Series
 ABSENT = frozenset({"", "na", "n/a", "none", "null", "-"})
 
 # Names that carry the step axis, in order of preference.
-STEP_KEYS = ("global_step", "step", "_step", "iteration", "iter", "it", "steps", "trainer/global_step", "Step")
+STEP_KEYS = (
+    "global_step",
+    "step",
+    "_step",
+    "iteration",
+    "iter",
+    "it",
+    "steps",
+    "trainer/global_step",
+    "Step",
+)
 EPOCH_KEYS = ("epoch", "Epoch", "epochs")
 
 
@@ -54,8 +64,12 @@ class SeriesBuilder:
 
     def build(self) -> dict[str, Series]:
         return {
-            name: Series(name, np.asarray(st, dtype=np.float64), np.asarray(va, dtype=np.float64),
-                         np.asarray(sq, dtype=np.float64))
+            name: Series(
+                name,
+                np.asarray(st, dtype=np.float64),
+                np.asarray(va, dtype=np.float64),
+                np.asarray(sq, dtype=np.float64),
+            )
             for name, (st, va, sq) in self._points.items()
         }
 

@@ -55,7 +55,9 @@ def read(source: Source) -> Log:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         if cut < 0:
             raise UnreadableLog(f"{source.label}: a single line with no newline: not a complete CSV")
-        warnings.append(f"{source.label}: the last line has no newline (the writer may still be running); skipped")
+        warnings.append(
+            f"{source.label}: the last line has no newline (the writer may still be running); skipped"
+        )
         text = text[: cut + 1]
     lines = _complete_lines(text[: 256 * 1024])
     delim = _delimiter(lines[:SNIFF_LINES])
@@ -66,7 +68,9 @@ def read(source: Source) -> Log:
     if not columns:
         raise UnreadableLog(f"{source.label}: no numeric column under the header {header[:8]}")
     if bad:
-        warnings.append(f"{source.label}: {bad} cell(s) hold text where numbers are expected; read as missing")
+        warnings.append(
+            f"{source.label}: {bad} cell(s) hold text where numbers are expected; read as missing"
+        )
     steps, kind = _step_axis(columns, len(table))
     series = {}
     seq = np.arange(len(table), dtype=np.float64)
@@ -184,7 +188,9 @@ def _ffill(steps: np.ndarray) -> np.ndarray:
 
 def _flavour(header: list[str], name: str, delim: str) -> str:
     cols = set(header)
-    if any(" - " in h for h in header) and ({"Step", "_step"} & cols or any(h.endswith(("__MIN", "__MAX")) for h in header)):
+    if any(" - " in h for h in header) and (
+        {"Step", "_step"} & cols or any(h.endswith(("__MIN", "__MAX")) for h in header)
+    ):
         return "wandb-csv"
     # CSVLogger always writes both `epoch` and `step`; few other writers do.
     if {"epoch", "step"} <= cols:
@@ -200,7 +206,10 @@ def _hparams_beside(path: Path | None) -> dict[str, object]:
     """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics."""
     if path is None:
         return {}
-    candidates = [path.with_name("hparams.yaml"), path.with_name(path.name.replace("metrics.csv", "hparams.yaml"))]
+    candidates = [
+        path.with_name("hparams.yaml"),
+        path.with_name(path.name.replace("metrics.csv", "hparams.yaml")),
+    ]
     yaml_path = next((p for p in candidates if p != path and p.is_file()), None)
     try:
         if yaml_path is None or yaml_path.stat().st_size > 1024 * 1024:

@@ -73,8 +73,11 @@ def in_dir(path: Path) -> Path | None:
     direct = path / TRAINER_STATE
     if direct.is_file():
         return direct
-    numbered = [(int(m.group(1)), p) for p in path.glob(f"checkpoint-*/{TRAINER_STATE}")
-                if (m := _CHECKPOINT.fullmatch(p.parent.name))]
+    numbered = [
+        (int(m.group(1)), p)
+        for p in path.glob(f"checkpoint-*/{TRAINER_STATE}")
+        if (m := _CHECKPOINT.fullmatch(p.parent.name))
+    ]
     return max(numbered)[1] if numbered else None
 
 
@@ -107,14 +110,27 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
             rows.append(entry)
     series, kind = rows_to_series(rows)
     if not series:
-        raise NoSeries(_empty_history_message(doc, label) if not rows else
-                       f"{label}: the log_history entries hold no numeric values")
+        raise NoSeries(
+            _empty_history_message(doc, label)
+            if not rows
+            else f"{label}: the log_history entries hold no numeric values"
+        )
     skipped = sum(not isinstance(e, dict) for e in history)
     warnings = [f"{label}: skipped {skipped} log_history entries that are not objects"] if skipped else []
-    hints = {role: name for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss"))
-             if name in series}
-    return Log(source=label, format="hf-trainer-state", series=series, step_kind=cast(StepKind, kind),
-               warnings=warnings, hparams=hparams, hints=hints)
+    hints = {
+        role: name
+        for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss"))
+        if name in series
+    }
+    return Log(
+        source=label,
+        format="hf-trainer-state",
+        series=series,
+        step_kind=cast(StepKind, kind),
+        warnings=warnings,
+        hparams=hparams,
+        hints=hints,
+    )
 
 
 def _empty_history_message(doc: Mapping[str, Any], label: str) -> str:
@@ -124,10 +140,14 @@ def _empty_history_message(doc: Mapping[str, Any], label: str) -> str:
     elif step < every:
         why = f"global_step {step:g} < logging_steps {every:g}: training ended before its first log"
     else:
-        return (f"{label}: log_history holds no points although global_step {step:g} >= logging_steps "
-                f"{every:g}; the history was removed from this file; read the run's TensorBoard directory")
-    return (f"{label}: log_history holds no points; {why}; lower logging_steps "
-            "(or read the run's TensorBoard directory) to get a curve")
+        return (
+            f"{label}: log_history holds no points although global_step {step:g} >= logging_steps "
+            f"{every:g}; the history was removed from this file; read the run's TensorBoard directory"
+        )
+    return (
+        f"{label}: log_history holds no points; {why}; lower logging_steps "
+        "(or read the run's TensorBoard directory) to get a curve"
+    )
 
 
 def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
@@ -169,8 +189,12 @@ def _record_list(items: list[Any], label: str, *, where: str) -> list[dict[str, 
     return rows
 
 
-def _from_rows(rows: list[dict[str, Any]] | Iterator[dict[str, Any]], label: str, *,
-               hparams: dict[str, Any] | None = None) -> Log:
+def _from_rows(
+    rows: list[dict[str, Any]] | Iterator[dict[str, Any]],
+    label: str,
+    *,
+    hparams: dict[str, Any] | None = None,
+) -> Log:
     flat = (jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows)
     series, kind = rows_to_series(flat)
     return _log(series, kind, label, hparams or {}, [])
@@ -180,19 +204,28 @@ def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[st
     lengths = {len(v) for v in columns.values()}
     warnings = []
     if len(lengths) > 1:
-        warnings.append(f"{label}: the lists have different lengths ({min(lengths)} to {max(lengths)}); "
-                        "each value is taken at its position in its own list")
+        warnings.append(
+            f"{label}: the lists have different lengths ({min(lengths)} to {max(lengths)}); "
+            "each value is taken at its position in its own list"
+        )
     rows = ({k: v[i] for k, v in columns.items() if i < len(v)} for i in range(max(lengths)))
     series, kind = rows_to_series(rows)
     return _log(series, kind, label, hparams, warnings)
 
 
-def _log(series: dict[str, Series], kind: str, label: str,
-         hparams: dict[str, Any], warnings: list[str]) -> Log:
+def _log(
+    series: dict[str, Series], kind: str, label: str, hparams: dict[str, Any], warnings: list[str]
+) -> Log:
     if not series:
         raise NoSeries(f"{label}: the records hold no numeric values (numbers or numeric strings)")
-    return Log(source=label, format="json", series=series, step_kind=cast(StepKind, kind),
-               warnings=warnings, hparams=hparams)
+    return Log(
+        source=label,
+        format="json",
+        series=series,
+        step_kind=cast(StepKind, kind),
+        warnings=warnings,
+        hparams=hparams,
+    )
 
 
 def _prefixed(record_lists: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
@@ -219,8 +252,9 @@ def _hparams_beside(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scalars(doc: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {k: v for k, v in doc.items()
-            if isinstance(v, int | float | str | bool) and not k.startswith(skip)}
+    return {
+        k: v for k, v in doc.items() if isinstance(v, int | float | str | bool) and not k.startswith(skip)
+    }
 
 
 def _json_prefix(text: str) -> bool:
@@ -230,7 +264,7 @@ def _json_prefix(text: str) -> bool:
     except json.JSONDecodeError as exc:
         if exc.msg.startswith("Unterminated string"):
             return True
-        return exc.msg != "Extra data" and _TOKEN_START.fullmatch(text[exc.pos:].strip()) is not None
+        return exc.msg != "Extra data" and _TOKEN_START.fullmatch(text[exc.pos :].strip()) is not None
     except RecursionError:
         return True  # read() explains
     except ValueError:
@@ -239,8 +273,15 @@ def _json_prefix(text: str) -> bool:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
-             int: "a number", float: "a number"}
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -85,8 +85,14 @@ def reject_lfs_pointer(data: bytes, label: str) -> None:
     """A Git LFS pointer stands in for a file that was never fetched: say so."""
     if not data.lstrip(codecs.BOM_UTF8).startswith(LFS_MAGIC):
         return
-    size = next((ln.split()[1].decode(errors="replace") for ln in data.splitlines()
-                 if ln.startswith(b"size ") and len(ln.split()) == 2), "?")
+    size = next(
+        (
+            ln.split()[1].decode(errors="replace")
+            for ln in data.splitlines()
+            if ln.startswith(b"size ") and len(ln.split()) == 2
+        ),
+        "?",
+    )
     raise UnreadableLog(
         f"{label}: a Git LFS pointer (to a file of {size} bytes), not the log itself; "
         "run `git lfs pull` in its repository to fetch the real file"
@@ -103,8 +109,9 @@ def flatten(record: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict
                 flat.update(flatten(value, f"{name}/", depth + 1))
         elif isinstance(value, list):
             if 0 < len(value) <= MAX_LIST_ITEMS:
-                flat.update((f"{name}/{i}", item) for i, item in enumerate(value)
-                            if not isinstance(item, dict | list))
+                flat.update(
+                    (f"{name}/{i}", item) for i, item in enumerate(value) if not isinstance(item, dict | list)
+                )
         else:
             flat[name] = value
     return flat
@@ -163,9 +170,7 @@ def _bad_line_warnings(label: str, bad: list[int], last: int) -> list[str]:
         warnings.append(f"{label}:{last}: the last line is cut short (still being written?); skipped")
     if bad:
         shown = ", ".join(str(n) for n in bad[:SHOWN_LINES]) + (", ..." if len(bad) > SHOWN_LINES else "")
-        warnings.append(
-            f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {shown})"
-        )
+        warnings.append(f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {shown})")
     return warnings
 
 

@@ -75,8 +75,13 @@ def read(source: Source) -> Log:
     if not len(values):
         raise UnreadableLog(_no_points_message(source.label, bad))
     seq = _seq(ts, steps)
-    return Log(source=source.label, format="mlflow", series={name: Series(name, steps, values, seq)},
-               step_kind="step", warnings=_bad_line_warnings(source.label, bad))
+    return Log(
+        source=source.label,
+        format="mlflow",
+        series={name: Series(name, steps, values, seq)},
+        step_kind="step",
+        warnings=_bad_line_warnings(source.label, bad),
+    )
 
 
 def in_dir(path: Path) -> Path | None:
@@ -132,10 +137,16 @@ def _read_run(run: Path, label: str, *, warnings: list[str]) -> Log:
     seqs = _seq(np.concatenate([p[1] for p in parsed]), np.concatenate([p[3] for p in parsed]))
     series, start = {}, 0
     for name, _, values, steps in parsed:
-        series[name] = Series(name, steps, values, seqs[start:start + len(values)])
+        series[name] = Series(name, steps, values, seqs[start : start + len(values)])
         start += len(values)
-    return Log(source=label, format="mlflow", series=series, step_kind="step",
-               warnings=warnings, hparams=_read_params(run / "params"))
+    return Log(
+        source=label,
+        format="mlflow",
+        series=series,
+        step_kind="step",
+        warnings=warnings,
+        hparams=_read_params(run / "params"),
+    )
 
 
 def _parse_metric(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, bytes]]]:
@@ -181,7 +192,7 @@ def _metric_name(path: Path) -> str:
     parts = path.absolute().parts
     if "metrics" in parts[:-1]:
         at = len(parts) - 1 - parts[::-1].index("metrics")
-        return "/".join(parts[at + 1:])
+        return "/".join(parts[at + 1 :])
     return path.name
 
 
@@ -353,11 +364,22 @@ def _read_store(con: sqlite3.Connection, label: str) -> Log:
         )
     rows = con.execute(
         "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? "
-        "ORDER BY timestamp, step, key", (run["id"],)).fetchall()
-    params = con.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run["id"],)).fetchall() \
-        if "params" in tables else []
-    return Log(source=label, format="mlflow", series=_sql_series(rows), step_kind="step",
-               warnings=warnings, hparams={str(k): _param_value(str(v)) for k, v in params})
+        "ORDER BY timestamp, step, key",
+        (run["id"],),
+    ).fetchall()
+    params = (
+        con.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run["id"],)).fetchall()
+        if "params" in tables
+        else []
+    )
+    return Log(
+        source=label,
+        format="mlflow",
+        series=_sql_series(rows),
+        step_kind="step",
+        warnings=warnings,
+        hparams={str(k): _param_value(str(v)) for k, v in params},
+    )
 
 
 def _tables(con: sqlite3.Connection) -> set[str]:
@@ -369,13 +391,16 @@ def _sql_runs(con: sqlite3.Connection) -> list[dict[str, Any]]:
     columns = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
     wanted = ("name", "start_time", "end_time", "lifecycle_stage")
     pick = [f"r.{c}" if c in columns else "NULL" for c in wanted]
-    query = (f"SELECT r.run_uuid, {', '.join(pick)} FROM runs r "
-             "WHERE EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = r.run_uuid)")
+    query = (
+        f"SELECT r.run_uuid, {', '.join(pick)} FROM runs r "
+        "WHERE EXISTS (SELECT 1 FROM metrics m WHERE m.run_uuid = r.run_uuid)"
+    )
     runs = []
     for run_id, name, start, end, stage in con.execute(query):
         times = [t for t in (start, end) if isinstance(t, int | float)]
-        runs.append({"id": run_id, "name": name, "when": max(times, default=0),
-                     "deleted": stage == "deleted"})
+        runs.append(
+            {"id": run_id, "name": name, "when": max(times, default=0), "deleted": stage == "deleted"}
+        )
     return runs
 
 

@@ -1,21 +1,216 @@
-"""Reader stub: to be written."""
+"""Plain-text console logs: the fallback reader, tried after every structured format.
+
+Each line (each carriage-return segment of a line) is read by the parsers in
+:mod:`lrdoctor.readers._textstyles`; the styles it knows, and the format label reported when
+most metric lines are of that style:
+
+- ``text-nanogpt``: ``iter 120: loss 2.3456, time 12.34ms`` and ``step 2000: train loss 2.87, val
+  loss 2.90`` (nanoGPT), ``step:1/3000 train_loss:10.8258 train_time:14600ms`` (modded-nanogpt).
+- ``text-llmc``: ``s:0 trl:10.965596`` / ``s:0 tel:10.968871`` (llm.c; ``s`` is the step).
+- ``text-hf``: HF Trainer dict prints ``{'loss': 2.31, 'learning_rate': 5e-05, 'epoch': 0.1}``
+  (numbers may be strings); the final ``{'train_runtime': ...}`` summary goes to ``hparams``.
+- ``text-fairseq``: JSON after a prefix, ``| train_inner | {"loss": "16.475", "num_updates": 100}``.
+- ``text-detectron2``: ``d2.utils.events`` lines, ``iter: 19  total_loss: 156.1 ... lr: 2.5e-05``.
+- ``text-timm``: ``Train: 3 [ 150/2502 (  6%)]  Loss: 4.32 (4.41)`` (the bracketed running mean is
+  skipped); the step is the fractional epoch 3 + 150/2502. ``Test:`` lines become ``test_*``.
+- ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
+- ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch.
+- ``text``: anything else with ``key=value`` / ``key: value`` pairs (separated by spaces, commas,
+  ``|`` or `` - ``, after any logging prefix), and multi-line blocks where a line holding only a
+  counter (``Epoch: 1/30``) sets the step for the lines after it.
+
+Rules: keys from text lines become lower-case words joined by ``_`` (``Train Loss`` ->
+``train_loss``); keys of dict prints stay as written. A number with a unit glued on
+(``12.34ms``, ``11810M``, ``nanms``) or a following time unit (``0.4 s``) is no value, except
+``%``; ``nan``/``inf`` are values. tqdm/Lightning postfix values are running values and are
+kept under ``progress/`` (the last refresh of each bar only). Values before any step or epoch
+counter (a config dump) go to ``hparams`` when the log has counters at all, and so do
+``key=value`` pairs inside parentheses (``Namespace(lr=0.1)``, module reprs) and UPPER_CASE
+config keys (``BASE_LR: 0.004``). Lines of Python source dumped into a log are skipped. The
+step kind is 'step' when any line carries a step or iteration, else 'epoch', else 'index' (the
+number of the metric line). Where a line names an epoch and a step ``N/M`` that restarts every epoch
+(``Epoch [2/10], Step [100/600]``), the step becomes (epoch - first epoch) * M + N.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.run import Log
-from lrdoctor.source import Source
+from lrdoctor.readers._textstyles import DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed, parse_line
+from lrdoctor.run import Log, Series, StepKind
+from lrdoctor.source import Source, decode_text
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+_BACKSPACES = re.compile(r"\x08+")
+_SNIFF = re.compile(r"(?i)(?:loss|trl|tel)\w*['\"]?\s*[:=]?\s*['\"]?(?:tensor\()?[-+]?(?:\d|\.\d|nan|inf)")
+# Series the writer itself marks as the training loss, learning rate and validation loss.
+_HINTS = {
+    HF: (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss")),
+    FAIRSEQ: (("loss", "loss"), ("lr", "lr"), ("val", "valid_loss")),
+    LLMC: (("loss", "trl"), ("val", "tel")),
+    DETECTRON2: (("loss", "total_loss"), ("lr", "lr")),
+}
 
 
 def sniff(head: bytes, name: str) -> bool:
+    """At least two lines carrying a loss-like number."""
+    hits = 0
+    for line in decode_text(head).splitlines():
+        if _SNIFF.search(line):
+            hits += 1
+            if hits >= 2:
+                return True
     return False
-
-
-def read(source: Source) -> Log:
-    raise UnreadableLog(f"{source.label}: reader not written yet")
 
 
 def in_dir(path: Path) -> Path | None:
     return None
+
+
+def read(source: Source) -> Log:
+    state = _State()
+    feed = state.feed
+    for segment in _segments(source.text()):
+        parsed = parse_line(segment)
+        if parsed is not None:
+            feed(parsed)
+    state.flush()
+    return state.log(source.label)
+
+
+def _segments(text: str) -> Iterator[str]:
+    """Lines, with ANSI codes dropped and each carriage-return (progress) refresh on its own."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "\x08" in text:
+        text = _BACKSPACES.sub("\r", text)
+    for line in text.split("\n"):
+        if "\r" in line:
+            yield from line.split("\r")
+        else:
+            yield line
+
+
+class _State:
+    """The step context while reading, and every point in the order it was written."""
+
+    def __init__(self) -> None:
+        self.step = math.nan
+        self.epoch = math.nan
+        self.first_epoch: float | None = None
+        self.raw_step: float | None = None
+        self.inner_steps = False  # steps N/M restart each epoch
+        self.rec_step: list[float] = []  # per metric line (record): its step context, NaN if none
+        self.rec_epoch: list[float] = []
+        self.points: dict[str, tuple[list[float], list[int]]] = {}  # name -> (values, records)
+        self.styles: Counter[str] = Counter()
+        self.config: dict[str, float] = {}
+        self.pending: Parsed | None = None
+
+    def feed(self, parsed: Parsed) -> None:
+        if parsed.bar is not None:
+            if self.pending is not None and self.pending.bar != parsed.bar:
+                self.apply(self.pending)
+            self.pending = parsed
+            return
+        if self.pending is not None:
+            self.flush()
+        self.apply(parsed)
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            self.apply(self.pending)
+            self.pending = None
+
+    def apply(self, parsed: Parsed) -> None:
+        points, step, epoch, total, style, _bar, hparams = parsed
+        if hparams:
+            for key, value in hparams.items():
+                self.config.setdefault(key, value)
+        if epoch is not None:
+            self.epoch = epoch
+            if self.first_epoch is None:
+                self.first_epoch = epoch
+        if step is not None:
+            self.step = step if total is None else self._global_step(step, total)
+        if not points:
+            return
+        rec = len(self.rec_step)
+        self.rec_step.append(self.step)
+        self.rec_epoch.append(self.epoch)
+        table = self.points
+        for name, value in points:
+            entry = table.get(name)
+            if entry is None:
+                entry = table[name] = ([], [])
+            entry[0].append(value)
+            entry[1].append(rec)
+        if style != TEXT:
+            self.styles[style] += 1
+
+    def _global_step(self, step: float, total: float) -> float:
+        """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
+        assert self.first_epoch is not None
+        if self.raw_step is not None and step < self.raw_step and self.epoch > self.first_epoch:
+            self.inner_steps = True
+        self.raw_step = step
+        return (self.epoch - self.first_epoch) * total + step if self.inner_steps else step
+
+    def log(self, label: str) -> Log:
+        rec_step = np.asarray(self.rec_step, dtype=np.float64)
+        rec_epoch = np.asarray(self.rec_epoch, dtype=np.float64)
+        has_step = bool(np.isfinite(rec_step).any())
+        has_epoch = bool(np.isfinite(rec_epoch).any())
+        kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
+        index = np.arange(len(rec_step), dtype=np.float64)
+        axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
+        # Records written before any counter: a config dump, when the log has counters at all.
+        loose = np.isnan(rec_step) & np.isnan(rec_epoch) if kind != "index" else np.zeros(len(rec_step), bool)
+        hparams: dict[str, Any] = {}
+        series: dict[str, Series] = {}
+        for name, (vals, rec_list) in self.points.items():
+            recs = np.asarray(rec_list, dtype=np.intp)
+            values = np.asarray(vals, dtype=np.float64)
+            before = loose[recs]
+            if before.any():
+                hparams.setdefault(name, float(values[before][0]))
+            recs, values = recs[~before], values[~before]
+            if len(recs):
+                steps = np.nan_to_num(axis[recs], nan=0.0)
+                series[name] = Series(name, steps, values, recs.astype(np.float64))
+        if not series:
+            raise UnreadableLog(
+                f"{label}: no training metrics found in this text "
+                "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
+            )
+        if kind == "index":
+            _config_to_hparams(series, hparams)
+        for key, value in self.config.items():
+            hparams.setdefault(key, value)
+        fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
+        hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
+        warnings = []
+        if all(name.startswith(PROGRESS) for name in series):
+            warnings.append(
+                f"{label}: only progress-bar values found (running values of unfinished epochs); "
+                "log the loss per step or per epoch for a sharper diagnosis"
+            )
+        return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
+
+
+def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:
+    """Without counters, a one-point series written before the longest series starts is config."""
+    longest = max(series.values(), key=len)
+    if len(longest) < 2:
+        return
+    start = longest.seq[0]
+    for name in [n for n, s in series.items() if len(s) == 1 and s.seq[0] < start]:
+        hparams.setdefault(name, float(series.pop(name).values[0]))

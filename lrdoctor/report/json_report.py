@@ -1,4 +1,4 @@
-"""The JSON shape other programs rely on (see the README's "JSON output"); keys may be added, never renamed."""
+"""The JSON shape other programs rely on (README, "JSON output"): keys may be added, never renamed."""
 
 from __future__ import annotations
 
@@ -77,4 +77,3 @@ def clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [clean(v) for v in value]
     return str(value)
-

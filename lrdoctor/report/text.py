@@ -42,14 +42,19 @@ def render_one(dx: Diagnosis) -> str:
     if run.val_metric:
         lines.append(f"  val       {safe(run.val_metric)}: {len(run.series[run.val_metric])} points")
     lines.append(f"  lr        {_lr_line(run)}")
-    lines.append(f"  verdict   {VERDICT_WORDS[dx.verdict]}" + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else ""))
+    lines.append(
+        f"  verdict   {VERDICT_WORDS[dx.verdict]}"
+        + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else "")
+    )
     if dx.recommended_lr is not None:
         lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} (from the {dx.basis})")
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
             span = f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
-            lines.append(f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}")
+            lines.append(
+                f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}"
+            )
     else:
         lines.append("  findings  none")
     for w in run.warnings:

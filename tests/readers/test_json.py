@@ -26,8 +26,9 @@ def load(tmp_path: Path, text: str, name: str = "log.json"):
 
 
 def trainer_state(log_history: list, **top) -> str:
-    return json.dumps({"global_step": 30, "logging_steps": 10, "max_steps": 30, **top,
-                       "log_history": log_history}, indent=2)
+    return json.dumps(
+        {"global_step": 30, "logging_steps": 10, "max_steps": 30, **top, "log_history": log_history}, indent=2
+    )
 
 
 # --- real trainer_state.json files ----------------------------------------------------------
@@ -66,8 +67,9 @@ def test_real_trl_and_multi_eval_keys(realworld: Path) -> None:
     dpo = json_reader.read(open_source(dpo_path))
     assert "rewards/chosen" in dpo.series and "eval_rewards/chosen" in dpo.series
     assert len(dpo.series["eval_loss"]) == 29 and dpo.hints["val"] == "eval_loss"
-    groups = json_reader.read(open_source(
-        realworld / "hf-trainer-state/aigoncharov__trainer_state_viz__trainer_state.json"))
+    groups = json_reader.read(
+        open_source(realworld / "hf-trainer-state/aigoncharov__trainer_state_viz__trainer_state.json")
+    )
     assert [len(groups.series[f"eval_g{g}_loss"]) for g in range(6)] == [31] * 6
     # Evaluation entries at step 0 come before the first training entry.
     assert groups.series["eval_g0_loss"].steps[0] == 0
@@ -84,8 +86,12 @@ def test_real_git_lfs_pointer(realworld: Path) -> None:
 
 def test_not_claimed_for_csv_and_text(realworld: Path) -> None:
     """No CSV or text log of the corpus is taken for JSON, JSON Lines or MLflow."""
-    others = [e for e in realworld_manifest() if e["format"] in ("lightning-csv", "keras-csv", "text")
-              and e["file"].endswith((".csv", ".txt", ".log"))]
+    others = [
+        e
+        for e in realworld_manifest()
+        if e["format"] in ("lightning-csv", "keras-csv", "text")
+        and e["file"].endswith((".csv", ".txt", ".log"))
+    ]
     assert others
     for entry in others:
         path = realworld / entry["local_path"]
@@ -99,13 +105,16 @@ def test_not_claimed_for_csv_and_text(realworld: Path) -> None:
 
 def test_trainer_state_entries(tmp_path: Path) -> None:
     """Training, evaluation and summary entries: exact points, hints and hyper-parameters."""
-    text = trainer_state([
-        {"loss": 2.5, "learning_rate": 1e-4, "grad_norm": 3.0, "epoch": 0.5, "step": 10},
-        {"eval_loss": 2.4, "eval_runtime": 1.5, "epoch": 0.5, "step": 10},
-        {"loss": "0.7276", "learning_rate": 5e-5, "grad_norm": None, "epoch": 1.0, "step": 20},
-        {"loss": float("nan"), "learning_rate": 0.0, "grad_norm": float("inf"), "epoch": 1.5, "step": 30},
-        {"train_runtime": 12.5, "train_loss": 1.9, "total_flos": 1e12, "epoch": 1.5, "step": 30},
-    ], trial_params={"learning_rate": 1e-4})
+    text = trainer_state(
+        [
+            {"loss": 2.5, "learning_rate": 1e-4, "grad_norm": 3.0, "epoch": 0.5, "step": 10},
+            {"eval_loss": 2.4, "eval_runtime": 1.5, "epoch": 0.5, "step": 10},
+            {"loss": "0.7276", "learning_rate": 5e-5, "grad_norm": None, "epoch": 1.0, "step": 20},
+            {"loss": float("nan"), "learning_rate": 0.0, "grad_norm": float("inf"), "epoch": 1.5, "step": 30},
+            {"train_runtime": 12.5, "train_loss": 1.9, "total_flos": 1e12, "epoch": 1.5, "step": 30},
+        ],
+        trial_params={"learning_rate": 1e-4},
+    )
     log = load(tmp_path, text, "trainer_state.json")
     loss = log.series["loss"]
     assert loss.steps.tolist() == [10, 20, 30]
@@ -152,8 +161,11 @@ def test_trainer_state_wrong_types(tmp_path: Path) -> None:
 
 
 def test_list_of_records(tmp_path: Path) -> None:
-    log = load(tmp_path, '[{"step": 1, "loss": 2.3, "lr": 0.1}, {"step": 2, "loss": NaN},'
-                         ' {"step": 3, "loss": Infinity, "lr": null}]')
+    log = load(
+        tmp_path,
+        '[{"step": 1, "loss": 2.3, "lr": 0.1}, {"step": 2, "loss": NaN},'
+        ' {"step": 3, "loss": Infinity, "lr": null}]',
+    )
     assert log.format == "json" and log.step_kind == "step"
     assert log.series["loss"].steps.tolist() == [1, 2, 3]
     assert log.series["loss"].values[0] == 2.3 and math.isnan(log.series["loss"].values[1])
@@ -205,16 +217,19 @@ def test_step_keyed_dict_and_nested_records(tmp_path: Path) -> None:
 # --- bad input ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "error", "message"), [
-    ("{}", NoSeries, "an empty JSON object"),
-    ("[]", NoSeries, "the top-level list is empty"),
-    ("[1, 2, 3]", UnreadableLog, r"holds no records \(its first item is a number\)"),
-    ('"loss"', UnreadableLog, "the JSON document is a string, not records"),
-    ("12.5", UnreadableLog, "the JSON document is a number, not records"),
-    ('{"history": []}', NoSeries, "the lists under 'history' are empty"),
-    ('{"name": "x", "config": {"a": 1}}', UnreadableLog, "none a list of records or of numbers"),
-    ('[{"step": "one", "loss": "low"}]', NoSeries, "no numeric values"),
-])
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("{}", NoSeries, "an empty JSON object"),
+        ("[]", NoSeries, "the top-level list is empty"),
+        ("[1, 2, 3]", UnreadableLog, r"holds no records \(its first item is a number\)"),
+        ('"loss"', UnreadableLog, "the JSON document is a string, not records"),
+        ("12.5", UnreadableLog, "the JSON document is a number, not records"),
+        ('{"history": []}', NoSeries, "the lists under 'history' are empty"),
+        ('{"name": "x", "config": {"a": 1}}', UnreadableLog, "none a list of records or of numbers"),
+        ('[{"step": "one", "loss": "low"}]', NoSeries, "no numeric values"),
+    ],
+)
 def test_bad_documents(tmp_path: Path, text: str, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         load(tmp_path, text)
@@ -248,17 +263,20 @@ def test_twenty_megabyte_line(tmp_path: Path) -> None:
 # --- sniffing and directories ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("head", "name", "expected"), [
-    (b'{\n  "log_history": [', "trainer_state.json", True),
-    (b'\xef\xbb\xbf  [{"step": 1, "loss": 2.0}]', "x", True),
-    (b'{"step": 1, "loss": 2.0}\n', "x.json", True),
-    (b'{"step": 1, "loss": 2.0}\n', "x.jsonl", False),
-    (b'{"step": 1}\n{"step": 2}\n', "metrics.json", False),
-    (b"[2024-01-01 12:00:00] step 1 loss 2.3\n", "train.log", False),
-    (b"[INFO] starting\n", "train.log", False),
-    (b"step,loss\n1,2.0\n", "m.csv", False),
-    (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 3\n", "trainer_state.json", True),
-])
+@pytest.mark.parametrize(
+    ("head", "name", "expected"),
+    [
+        (b'{\n  "log_history": [', "trainer_state.json", True),
+        (b'\xef\xbb\xbf  [{"step": 1, "loss": 2.0}]', "x", True),
+        (b'{"step": 1, "loss": 2.0}\n', "x.json", True),
+        (b'{"step": 1, "loss": 2.0}\n', "x.jsonl", False),
+        (b'{"step": 1}\n{"step": 2}\n', "metrics.json", False),
+        (b"[2024-01-01 12:00:00] step 1 loss 2.3\n", "train.log", False),
+        (b"[INFO] starting\n", "train.log", False),
+        (b"step,loss\n1,2.0\n", "m.csv", False),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 3\n", "trainer_state.json", True),
+    ],
+)
 def test_sniff(head: bytes, name: str, expected: bool) -> None:
     assert json_reader.sniff(head, name) is expected
 

@@ -98,16 +98,19 @@ def test_deep_and_huge_lines(tmp_path: Path) -> None:
 
 
 def test_nan_tokens_numeric_strings_and_null(tmp_path: Path) -> None:
-    text = ('{"step": 1, "loss": "0.7276", "lr": 0.1}\n{"step": 2, "loss": NaN, "lr": null}\n'
-            '{"step": 3, "loss": -Infinity, "lr": true}\n{"step": 4, "loss": 1e400}\n')
+    text = (
+        '{"step": 1, "loss": "0.7276", "lr": 0.1}\n{"step": 2, "loss": NaN, "lr": null}\n'
+        '{"step": 3, "loss": -Infinity, "lr": true}\n{"step": 4, "loss": 1e400}\n'
+    )
     loss = load(tmp_path, text).series["loss"]
     assert loss.values[0] == 0.7276 and math.isnan(loss.values[1])
     assert loss.values[2:].tolist() == [-math.inf, math.inf]
     assert load(tmp_path, text).series["lr"].steps.tolist() == [1]
 
 
-@pytest.mark.parametrize(("key", "kind"), [("iteration", "step"), ("_step", "step"),
-                                           ("global_step", "step"), ("epoch", "epoch")])
+@pytest.mark.parametrize(
+    ("key", "kind"), [("iteration", "step"), ("_step", "step"), ("global_step", "step"), ("epoch", "epoch")]
+)
 def test_step_keys(tmp_path: Path, key: str, kind: str) -> None:
     log = load(tmp_path, f'{{"{key}": 5, "loss": 2.0}}\n{{"{key}": 7, "loss": 1.0}}\n')
     assert log.step_kind == kind and log.series["loss"].steps.tolist() == [5, 7]
@@ -119,8 +122,11 @@ def test_record_index_when_no_step(tmp_path: Path) -> None:
 
 
 def test_nested_records_are_flattened(tmp_path: Path) -> None:
-    log = load(tmp_path, '{"step": 1, "train": {"loss": 2.0, "lr": [0.1, 0.01]}, "msg": "{x}"}\n'
-                         '{"step": 2, "train": {"loss": 1.0}}\n')
+    log = load(
+        tmp_path,
+        '{"step": 1, "train": {"loss": 2.0, "lr": [0.1, 0.01]}, "msg": "{x}"}\n'
+        '{"step": 2, "train": {"loss": 1.0}}\n',
+    )
     assert log.series["train/loss"].values.tolist() == [2.0, 1.0]
     assert log.series["train/lr/1"].values.tolist() == [0.01]
 
@@ -145,19 +151,22 @@ def test_lfs_pointer(tmp_path: Path) -> None:
 # --- sniffing and directories ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("head", "name", "expected"), [
-    (b'{"a": 1}\n{"a": 2}\n', "log.txt", True),
-    (b'\n\n{"a": 1}\n  {"a": 2', "metrics.json", True),
-    (b'{"a": 1}\n', "history.jsonl", True),
-    (b'{"a": 1}\n', "history.ndjson", True),
-    (b'{"a": 1}\n', "history.json", False),
-    (b'{"a": 1, "pad": "' + b"p" * 100, "big.jsonl", True),
-    (b'{"a": 1, "pad": "' + b"p" * 100, "big.json", False),
-    (b'{\n  "log_history": [\n', "trainer_state.json", False),
-    (b'[{"a": 1},\n{"a": 2}]\n', "list.json", False),
-    (b"step,loss\n1,2.0\n", "m.csv", False),
-    (b"", "x.jsonl", False),
-])
+@pytest.mark.parametrize(
+    ("head", "name", "expected"),
+    [
+        (b'{"a": 1}\n{"a": 2}\n', "log.txt", True),
+        (b'\n\n{"a": 1}\n  {"a": 2', "metrics.json", True),
+        (b'{"a": 1}\n', "history.jsonl", True),
+        (b'{"a": 1}\n', "history.ndjson", True),
+        (b'{"a": 1}\n', "history.json", False),
+        (b'{"a": 1, "pad": "' + b"p" * 100, "big.jsonl", True),
+        (b'{"a": 1, "pad": "' + b"p" * 100, "big.json", False),
+        (b'{\n  "log_history": [\n', "trainer_state.json", False),
+        (b'[{"a": 1},\n{"a": 2}]\n', "list.json", False),
+        (b"step,loss\n1,2.0\n", "m.csv", False),
+        (b"", "x.jsonl", False),
+    ],
+)
 def test_sniff(head: bytes, name: str, expected: bool) -> None:
     assert jsonl.sniff(head, name) is expected
 

@@ -12,8 +12,10 @@ from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import mlflow, read_log, sniff
 from lrdoctor.source import Source, open_source
 
-REAL = ("mlflow/10-Academy-Batch-4-Week-4__Swahili-Speech-To-Text__mlruns_1_"
-        "ed05f9cd599442fe9a0c9222184710b8_metrics_loss")
+REAL = (
+    "mlflow/10-Academy-Batch-4-Week-4__Swahili-Speech-To-Text__mlruns_1_"
+    "ed05f9cd599442fe9a0c9222184710b8_metrics_loss"
+)
 FORM = "'<timestamp_ms> <value> <step>'"
 T0 = 1_700_000_000_000  # a timestamp in ms, as MLflow writes them
 
@@ -40,26 +42,44 @@ def metric_file(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def make_run(exp: Path, run_id: str, *, start: int, end: int | None = None, name: str = "run",
-             stage: str = "active", losses: tuple[float, ...] = (2.0, 1.0)) -> Path:
+def make_run(
+    exp: Path,
+    run_id: str,
+    *,
+    start: int,
+    end: int | None = None,
+    name: str = "run",
+    stage: str = "active",
+    losses: tuple[float, ...] = (2.0, 1.0),
+) -> Path:
     run = exp / run_id
     (run / "params").mkdir(parents=True)
     (run / "meta.yaml").write_text(
         f"artifact_uri: file:///x/{run_id}/artifacts\nend_time: {'null' if end is None else end}\n"
         f"experiment_id: '1'\nlifecycle_stage: {stage}\nrun_id: {run_id}\nrun_name: {name}\n"
-        f"start_time: {start}\nstatus: 3\ntags: []\n")
+        f"start_time: {start}\nstatus: 3\ntags: []\n"
+    )
     metric_file(run / "metrics" / "loss", [f"{start + 10 * i} {v} {i}" for i, v in enumerate(losses)])
     return run
 
 
-def make_db(path: Path, runs: list[tuple[str, str, int, int | None, str]],
-            metrics: list[tuple[str, float, int, str, int, int]], params: list[tuple[str, str, str]]) -> Path:
+def make_db(
+    path: Path,
+    runs: list[tuple[str, str, int, int | None, str]],
+    metrics: list[tuple[str, float, int, str, int, int]],
+    params: list[tuple[str, str, str]],
+) -> Path:
     con = sqlite3.connect(path)
     con.executescript(SCHEMA)
-    con.executemany("INSERT INTO runs (run_uuid, name, start_time, end_time, lifecycle_stage, experiment_id) "
-                    "VALUES (?, ?, ?, ?, ?, 0)", runs)
-    con.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", metrics)
+    con.executemany(
+        "INSERT INTO runs (run_uuid, name, start_time, end_time, lifecycle_stage, experiment_id) "
+        "VALUES (?, ?, ?, ?, ?, 0)",
+        runs,
+    )
+    con.executemany(
+        "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
+        metrics,
+    )
     con.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)", params)
     con.commit()
     con.close()
@@ -84,8 +104,10 @@ def test_real_metric_file(realworld: Path) -> None:
 
 def test_non_finite_values_and_seq(tmp_path: Path) -> None:
     """nan/inf tokens are values; seq orders by (timestamp, step), the points stay as written."""
-    path = metric_file(tmp_path / "loss", [f"{T0 + 30} nan 3", f"{T0} 2.5 0", f"{T0 + 10} inf 1",
-                                           f"{T0 + 20} -Infinity 2", f"{T0 + 20} NaN 1"])
+    path = metric_file(
+        tmp_path / "loss",
+        [f"{T0 + 30} nan 3", f"{T0} 2.5 0", f"{T0 + 10} inf 1", f"{T0 + 20} -Infinity 2", f"{T0 + 20} NaN 1"],
+    )
     (series,) = mlflow.read(open_source(path)).series.values()
     assert series.name == "loss"
     assert series.steps.tolist() == [3, 0, 1, 2, 1]
@@ -109,18 +131,21 @@ def test_metric_name_inside_a_run(tmp_path: Path) -> None:
     assert list(mlflow.read(open_source(path)).series) == ["train/loss"]
 
 
-@pytest.mark.parametrize(("head", "expected"), [
-    (b"1628697792090 332.68 0\n1628697795789 297.6 1\n", True),
-    (b"1 nan 0\n2 -inf 1\n3 Infinity 2\n", True),
-    (b"SQLite format 3\x00rest", True),
-    (b"1 2.0\n", False),
-    (b"1 2.0 1" + b"0" * 400 + b"\n", False),
-    (b"step loss lr\n1 2.0 0.1\n", False),
-    (b"1 2.0 0.5\n", False),
-    (b"1,2.0,3\n", False),
-    (b'{"step": 1}\n', False),
-    (b"", False),
-])
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"1628697792090 332.68 0\n1628697795789 297.6 1\n", True),
+        (b"1 nan 0\n2 -inf 1\n3 Infinity 2\n", True),
+        (b"SQLite format 3\x00rest", True),
+        (b"1 2.0\n", False),
+        (b"1 2.0 1" + b"0" * 400 + b"\n", False),
+        (b"step loss lr\n1 2.0 0.1\n", False),
+        (b"1 2.0 0.5\n", False),
+        (b"1,2.0,3\n", False),
+        (b'{"step": 1}\n', False),
+        (b"", False),
+    ],
+)
 def test_sniff(head: bytes, expected: bool) -> None:
     assert mlflow.sniff(head, "loss") is expected
 
@@ -197,13 +222,21 @@ def test_in_dir_ignores_other_directories(tmp_path: Path) -> None:
 def test_sqlite_store(tmp_path: Path) -> None:
     db = make_db(
         tmp_path / "mlflow.db",
-        runs=[("r1", "first", T0, T0 + 100, "active"), ("r2", "second", T0 + 200, T0 + 300, "active"),
-              ("r3", "deleted", T0 + 900, T0 + 950, "deleted"),
-              ("r4", "no-metrics", T0 + 999, None, "active")],
-        metrics=[("loss", 5.0, T0 + 1, "r1", 0, 0),
-                 ("loss", 3.0, T0 + 220, "r2", 1, 0), ("loss", 0.0, T0 + 230, "r2", 2, 1),
-                 ("loss", 1.7976931348623157e308, T0 + 240, "r2", 3, 0), ("loss", 2.5, T0 + 210, "r2", 0, 0),
-                 ("lr", 0.1, T0 + 215, "r2", 0, 0), ("loss", 1.0, T0 + 960, "r3", 0, 0)],
+        runs=[
+            ("r1", "first", T0, T0 + 100, "active"),
+            ("r2", "second", T0 + 200, T0 + 300, "active"),
+            ("r3", "deleted", T0 + 900, T0 + 950, "deleted"),
+            ("r4", "no-metrics", T0 + 999, None, "active"),
+        ],
+        metrics=[
+            ("loss", 5.0, T0 + 1, "r1", 0, 0),
+            ("loss", 3.0, T0 + 220, "r2", 1, 0),
+            ("loss", 0.0, T0 + 230, "r2", 2, 1),
+            ("loss", 1.7976931348623157e308, T0 + 240, "r2", 3, 0),
+            ("loss", 2.5, T0 + 210, "r2", 0, 0),
+            ("lr", 0.1, T0 + 215, "r2", 0, 0),
+            ("loss", 1.0, T0 + 960, "r3", 0, 0),
+        ],
         params=[("lr", "0.1", "r2"), ("batch_size", "32", "r2"), ("lr", "9", "r1")],
     )
     digest = hashlib.sha256(db.read_bytes()).hexdigest()
@@ -222,8 +255,12 @@ def test_sqlite_store(tmp_path: Path) -> None:
 
 
 def test_sqlite_single_run_in_a_directory_and_from_bytes(tmp_path: Path) -> None:
-    make_db(tmp_path / "mlflow.db", runs=[("r1", "only", T0, None, "active")],
-            metrics=[("train_loss", 1.5, T0, "r1", 7, 0)], params=[])
+    make_db(
+        tmp_path / "mlflow.db",
+        runs=[("r1", "only", T0, None, "active")],
+        metrics=[("train_loss", 1.5, T0, "r1", 7, 0)],
+        params=[],
+    )
     assert mlflow.in_dir(tmp_path) == tmp_path / "mlflow.db"
     log = read_log(tmp_path)
     assert log.warnings == [] and log.series["train_loss"].steps.tolist() == [7]
@@ -233,8 +270,12 @@ def test_sqlite_single_run_in_a_directory_and_from_bytes(tmp_path: Path) -> None
 
 def test_sqlite_from_bytes_without_deserialize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Python 3.10 has no Connection.deserialize: piped bytes go through a temporary copy."""
-    make_db(tmp_path / "mlflow.db", runs=[("r1", "only", T0, None, "active")],
-            metrics=[("loss", 0.5, T0, "r1", 3, 0)], params=[])
+    make_db(
+        tmp_path / "mlflow.db",
+        runs=[("r1", "only", T0, None, "active")],
+        metrics=[("loss", 0.5, T0, "r1", 3, 0)],
+        params=[],
+    )
     monkeypatch.setattr(mlflow, "_CAN_DESERIALIZE", False)
     piped = mlflow.read(Source("<stdin>", data=(tmp_path / "mlflow.db").read_bytes()))
     assert piped.series["loss"].steps.tolist() == [3]

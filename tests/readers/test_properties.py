@@ -13,7 +13,9 @@ from lrdoctor.errors import LrdoctorError
 from lrdoctor.readers import READERS, read_log
 from lrdoctor.run import Log
 
-PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROFILE = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 VALID = {
     "csv": b"step,loss,lr\n0,2.3,0.1\n1,2.1,0.1\n2,nan,0.1\n",
@@ -51,7 +53,11 @@ def test_arbitrary_bytes(tmp_path: Path, reader: str | None, data: bytes) -> Non
 
 @pytest.mark.parametrize("reader", sorted(VALID))
 @PROFILE
-@given(cut=st.integers(min_value=0, max_value=400), flip=st.integers(min_value=0, max_value=400), byte=st.integers(0, 255))
+@given(
+    cut=st.integers(min_value=0, max_value=400),
+    flip=st.integers(min_value=0, max_value=400),
+    byte=st.integers(0, 255),
+)
 def test_cut_and_corrupted_valid_files(tmp_path: Path, reader: str, cut: int, flip: int, byte: int) -> None:
     data = bytearray(VALID[reader][: max(cut, 1)])
     data[flip % len(data)] = byte

@@ -1,0 +1,78 @@
+"""The shared view of one loss curve that every detector reads.
+
+`prepare` is computed once per run: the finite prefix of the curve (what came before the first
+NaN/Inf), reduced to bin medians when it is long, its running-median trend, the point-to-point
+noise and the levels the statistics refer to (start, best, end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrdoctor import stats
+
+# Above this many points the curve is reduced to bin medians: levels and trends are unchanged
+# (medians of medians of minibatch noise), and every statistic stays O(n) in the raw length.
+MAX_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class Curve:
+    steps: np.ndarray  # step of each kept point
+    y: np.ndarray  # finite values (bin medians on long runs)
+    t: np.ndarray  # position in the run, 0 at the first point, 1 at the last
+    trend: np.ndarray  # running median of y
+    noise: float  # robust sigma of point-to-point changes, per point
+    start: float  # level at the start: median of the first points
+    end: float  # level at the end: median of the last tenth
+    best: float  # lowest level the trend reached
+    best_t: float  # where it reached it
+    peak: float  # highest raw finite value
+    n_raw: int  # points before reduction, non-finite included
+    n_finite_prefix: int  # points before the first non-finite value
+
+    @property
+    def span(self) -> float:
+        """How far the curve came down from its start to its best, never below tiny."""
+        return max(self.start - self.best, 1e-12 * max(abs(self.start), 1.0))
+
+    def window(self, t0: float, t1: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(t, y) of the points with t0 <= t <= t1."""
+        mask = (self.t >= t0) & (self.t <= t1)
+        return self.t[mask], self.y[mask]
+
+
+def prepare(steps: np.ndarray, values: np.ndarray) -> Curve | None:
+    """The curve's shared statistics, or None when fewer than 3 finite points precede any NaN/Inf."""
+    finite = np.isfinite(values)
+    stop = len(values) if finite.all() else int(np.argmin(finite))
+    steps_f, y_raw = steps[:stop], values[:stop]
+    if stop < 3:
+        return None
+    peak = float(y_raw.max())
+    s, y = stats.bin_medians(steps_f, y_raw, MAX_POINTS)
+    n = len(y)
+    first, last = float(s[0]), float(s[-1])
+    t = (s - first) / (last - first) if last > first else np.linspace(0.0, 1.0, n)
+    trend = stats.median_filter(y, max(3, n // 25))
+    diffs = np.diff(y)
+    noise = stats.mad_sigma(diffs) / np.sqrt(2.0) if len(diffs) else 0.0
+    head = min(3, n)
+    tail = max(1, n // 10)
+    best_i = int(np.argmin(trend))
+    return Curve(
+        steps=s,
+        y=y,
+        t=t,
+        trend=trend,
+        noise=float(noise),
+        start=float(np.median(y[:head])),
+        end=float(np.median(y[-tail:])),
+        best=float(trend[best_i]),
+        best_t=float(t[best_i]),
+        peak=peak,
+        n_raw=len(values),
+        n_finite_prefix=stop,
+    )

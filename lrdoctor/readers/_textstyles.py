@@ -1,0 +1,372 @@
+"""One line of a console log to the numbers it carries: the line styles the text reader knows.
+
+Every pattern here runs in linear time on any line (no nested repetition that can backtrack
+across the line), so one 20 MB line costs a few scans, not a hang. :func:`parse_line` returns a
+:class:`Parsed` or None when the line carries nothing; the reader keeps the step context.
+Lines without ``{ % [ (`` (plain ``key=value`` lines, the bulk of most logs) take a short path:
+one header search and one ``findall``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from typing import NamedTuple
+
+from lrdoctor.readers._common import to_float
+
+# Format labels; the reader reports the one most metric lines matched (see text.py).
+TEXT = "text"
+NANOGPT = "text-nanogpt"
+LLMC = "text-llmc"
+HF = "text-hf"
+FAIRSEQ = "text-fairseq"
+DETECTRON2 = "text-detectron2"
+TIMM = "text-timm"
+TORCHTUNE = "text-torchtune"
+KERAS = "text-keras"
+
+PROGRESS = "progress/"  # prefix of running values shown on progress bars
+MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
+
+STEP_NAMES = frozenset({"step", "global_step", "iter", "iteration", "it", "_step", "num_updates"})
+EPOCH_NAMES = frozenset({"epoch", "ep"})
+# Words that make a multi-word key a piece of a sentence ("... with validation loss: 5.32").
+_STOP = frozenset(
+    {"a", "an", "the", "of", "with", "at", "in", "on", "for", "to", "from", "by", "is"}
+) | frozenset({"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"})
+_LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
+_OK_TAILS = frozenset({"%", "."})
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@-")
+
+# Kinds of keys.
+METRIC, STEP, EPOCH, S, CONFIG, CAPS, SKIP = range(7)
+
+
+class Parsed(NamedTuple):
+    points: list[tuple[str, float]]
+    step: float | None = None
+    epoch: float | None = None
+    step_total: float | None = None  # M of "step N/M" when the line also names an epoch
+    style: str = TEXT
+    bar: str | None = None  # progress-bar identity: refreshes of one bar keep only the last
+    hparams: dict[str, float] | None = None  # config values and end-of-training totals
+
+
+_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI]nf(?:inity)?|INF)"
+_WORD = r"[A-Za-z_][\w.@/\-]*"
+# The first character, then a look back past it: no key starts inside a word, a path or a number.
+_KEY = rf"[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*(?:[ ]{_WORD}){{0,2}}"
+# Characters glued to a number ("ms" of 12.34ms, ":30:43" of a time, ",3.39" of a list).
+_TAIL = r"([^\s,;|)\]}'\"]*(?:,(?=\d)[^\s,;|)\]}'\"]*)*)"
+# A unit one space after the number: "0.0015 s/iter", "1.5 s".
+_UNIT = (
+    r"((?:[ ](?=[smhKMGti])(?:s/iter|s/it|it/s|tok/s|tokens/s|samples/s|img/s|ms|secs?|seconds|s|mins?"
+    r"|h|[KMG]i?B)(?![\w/:=]))?)"
+)
+# key: value or key=value, tensor(...) unwrapped; no key inside a quoted string ("device='cuda:0'").
+_KEY_UNQUOTED = rf"[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*(?:[ ]{_WORD}){{0,2}}"
+_STRICT = re.compile(rf"({_KEY_UNQUOTED})\s*[:=]\s*(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
+# The same for lines without quotes or parentheses (most lines; faster).
+_PLAIN = re.compile(rf"({_KEY})\s*[:=]\s*({_NUM}){_TAIL}{_UNIT}")
+# 'loss': 0.72 or "loss": "0.72", as in a dict printed over several lines.
+_QUOTED = re.compile(rf"(?<!\w)(['\"])({_WORD})\1\s*:\s*['\"]?({_NUM}){_TAIL}{_UNIT}")
+# After a counter header ("iter 120: loss 2.34, time 12ms"), a space may also separate key and value.
+_LOOSE = re.compile(rf"({_KEY_UNQUOTED})(?:\s*[:=]\s*|[ \t]+)(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
+_HEADER = re.compile(
+    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step)(?:\s+|\s*\[\s*)(\d+)"
+    r"(?:\s*/\s*(\d+))?\s*\]?(?![\w.%/]|:\d)"
+)
+_TOTAL = re.compile(r"/(\d+)")
+_PYTHON = re.compile(
+    r"\s*(?:(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|finally|assert|raise"
+    r"|print|yield|global|lambda)\b|@\w|\"\"\"|''')"
+    r"|\s*[A-Za-z_]\w*\s*:\s*[A-Za-z_][\w.]*(?:\[[\w., ]*\])?\s*="  # annotated assignment
+)
+# Source code dumped into a log: `x = f(...)` assignments and `f(...)` call statements.
+_ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")
+_CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
+# A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
+_GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
+_KERAS = re.compile(r"\s*(\d+)/(\d+) \[[=>.]*\]")
+_TORCHTUNE = re.compile(rf"(?<![\w.])(\d+)\|(\d+)\|Loss:\s*({_NUM})")
+_TIMM = re.compile(r"(?<!\w)(Train|Test|Eval)( \(EMA\))?: *(\d+)? *\[ *(\d+)/(\d+)[^\]]{0,40}\]")
+_BARE_NONFINITE = re.compile(r"(?<=[\s:\[,])(-?(?:nan|inf))(?=\s*[,}\]])")
+
+# Raw key -> (series name, kind), and raw key -> name for plain metric keys (the hot path).
+_info_cache: dict[str, tuple[str, int]] = {}
+_metric_names: dict[str, str] = {}
+
+
+def parse_line(line: str) -> Parsed | None:
+    """The numbers one line (one carriage-return segment) carries, or None."""
+    if "{" in line or "%" in line or "[" in line or "(" in line:
+        return _parse_special(line)
+    if _PYTHON.match(line):
+        return None
+    return _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
+
+
+def _parse_special(line: str) -> Parsed | None:
+    s = line.strip()
+    if s[-1:] == "}" and "{" in s:
+        found = _parse_dict(s)
+        if found is not None:
+            return found
+    if "%" in s or "[" in s:
+        found = _parse_bar(s)
+        if found is not None:
+            return found
+    if "[" in s and ("Train" in s or "Test" in s or "Eval" in s):
+        found = _parse_timm(s)
+        if found is not None:
+            return found
+    if _PYTHON.match(s) or _is_code(s):
+        return None
+    config: dict[str, float] = {}
+    text = line.rstrip()  # indentation kept: an indented UPPER-CASE key is a config dump
+    if "(" in s and "=" in s:
+        text = _GROUP.sub(lambda m: _group_to_config(m, config), text)
+    found = _parse_pairs(text, config, _STRICT)
+    if config and (found is None or not found.hparams):
+        return found._replace(hparams=config) if found is not None else Parsed([], hparams=config)
+    return found
+
+
+def _is_code(s: str) -> bool:
+    """`x = f(...)` or a bare `f(...)` call statement: Python source, not a log line."""
+    m = _ASSIGN.match(s)
+    if m is not None:
+        return _CALL.search(s, m.end()) is not None
+    return _CALL.match(s) is not None and not s.startswith("Namespace(") and s.endswith((")", "(", ","))
+
+
+def _group_to_config(m: re.Match[str], config: dict[str, float]) -> str:
+    inner = m.group(1)
+    if "=" not in inner:
+        return m.group(0)
+    parsed = _collect(_STRICT.findall(inner), None, None, None, TEXT, None, False)
+    for key, value in [] if parsed is None else [*parsed.points, *(parsed.hparams or {}).items()]:
+        config.setdefault(key, value)
+    return " "
+
+
+def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]) -> Parsed | None:
+    indented = s[:1] in (" ", "\t")
+    style = DETECTRON2 if "d2.utils.events" in s else TEXT
+    found = pairs.findall(s)
+    if "'" in s or '"' in s:
+        found += [m[1:] for m in _QUOTED.findall(s)]
+    # A line that opens with a counter pair (step=5, iter: 19) has no counter header to look for.
+    if not found or (_info_cache.get(found[0][0]) or _key_info(found[0][0]))[1] not in (STEP, EPOCH, S):
+        first = _HEADER.search(s)
+        if first is not None:
+            headers = [
+                h
+                for h in _HEADER.finditer(s, first.start())
+                if h.start() == 0 or s[h.start() - 1] not in _NAME_CHARS
+            ]
+            if headers:
+                return _parse_headed(s, headers, style, config, indented)
+    if not found:
+        return Parsed([], hparams=config) if config else None
+    return _collect(found, None, None, None, style, config, indented)
+
+
+def _parse_headed(
+    s: str, headers: list[re.Match[str]], style: str, config: dict[str, float] | None, indented: bool
+) -> Parsed | None:
+    """Lines led by counters ("iter 120: loss 2.34", "Epoch [1/10], Step [100/600], Loss: 2.3")."""
+    step = epoch = total = None
+    for h in headers:
+        value = float(h.group(2))
+        if h.group(1)[0] in "Ee":
+            epoch = value
+        else:
+            step = value
+            total = float(h.group(3)) if h.group(3) else None
+    found = _STRICT.findall(s, 0, headers[0].start())
+    for h, after in zip(headers, [*headers[1:], None], strict=False):
+        found += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
+    lead = headers[0]
+    if step is not None and lead.group(1)[0] in "SsIi":
+        rest = s[lead.end() : lead.end() + 3].lstrip()
+        style = TORCHTUNE if rest.startswith("|") else NANOGPT if rest.startswith(":") else style
+    return _collect(found, step, epoch, total, style, config, indented)
+
+
+def _collect(
+    found: list[tuple[str, str, str, str]],
+    step: float | None,
+    epoch: float | None,
+    total: float | None,
+    style: str,
+    config: dict[str, float] | None,
+    indented: bool,
+) -> Parsed | None:
+    """Regex pairs (key, number, glued tail, unit) to counters, metric points and config values."""
+    points: list[tuple[str, float]] = []
+    append = points.append
+    metric_name = _metric_names.get
+    first = True
+    for raw, num, tail, unit in found:
+        if unit or (tail and tail not in _OK_TAILS and tail[0] != "/"):
+            continue
+        name = metric_name(raw)
+        if name is not None:  # the hot path: a known metric key
+            if not tail or tail[0] != "/":
+                append((name, float(num)))
+            first = False
+            continue
+        key, kind = _info_cache.get(raw) or _key_info(raw)
+        if kind == METRIC or (kind == S and not first):
+            if not tail or tail[0] != "/":
+                append((key, float(num)))
+        elif kind in (CONFIG, CAPS):
+            if kind == CONFIG or indented:
+                if config is None:
+                    config = {}
+                config.setdefault(key, float(num))
+            elif not tail or tail[0] != "/":
+                append((key, float(num)))
+        elif kind != SKIP:
+            value = float(num)
+            if math.isfinite(value) and (not tail or _TOTAL.fullmatch(tail)):
+                if kind == EPOCH:
+                    epoch = value
+                else:
+                    step = value
+                    if kind == S:
+                        style = LLMC
+                    elif tail:
+                        total = float(tail[1:])
+                        style = NANOGPT if style == TEXT else style
+        first = False
+    if not points and step is None and epoch is None:
+        return Parsed([], hparams=config) if config else None
+    return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)
+
+
+def _points(found: list[tuple[str, str, str, str]], prefix: str = "") -> list[tuple[str, float]]:
+    """Only the metric points of some regex pairs, their names prefixed."""
+    parsed = _collect(found, None, None, None, TEXT, None, False)
+    return [] if parsed is None else [(prefix + k, v) for k, v in parsed.points]
+
+
+def _key_info(raw: str) -> tuple[str, int]:
+    """A raw key as a series name (lower-case words joined by '_') and its kind."""
+    words = raw.split(" ")
+    if len(words) > 1:
+        if words[0].lower() in _LEVELS:
+            words = words[1:]
+        cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".")), default=0)
+        words = words[cut:]
+        if len(words) > 1 and any(w.lower() in _STOP for w in words):
+            words = []
+    key = "_".join(words).lower()
+    if not key:
+        kind = SKIP
+    elif key in STEP_NAMES or key.endswith("_num_updates"):
+        kind = STEP
+    elif key in EPOCH_NAMES:
+        kind = EPOCH
+    elif key == "s":
+        kind = S
+    elif raw.isupper():
+        kind = CONFIG if "_" in raw else CAPS
+    else:
+        kind = METRIC
+    info = (key, kind)
+    if len(_info_cache) < 10_000:
+        _info_cache[raw] = info
+        if kind == METRIC:
+            _metric_names[raw] = key
+    return info
+
+
+def _parse_dict(s: str) -> Parsed | None:
+    """A dict printed on one line: HF Trainer (Python repr) or fairseq (JSON after a prefix)."""
+    body = s[s.find("{") :]
+    if len(body) > MAX_DICT_CHARS or body[1:].lstrip()[:1] not in ("'", '"'):
+        return None
+    obj = _load_dict(body)
+    if not isinstance(obj, dict):
+        return None
+    numeric = {str(k): f for k, f in ((k, to_float(v)) for k, v in obj.items()) if f is not None}
+    if not numeric:
+        return None
+    if "train_runtime" in numeric:  # HF's end-of-training summary
+        return Parsed([], hparams=numeric, style=HF)
+    step_keys = [k for k in numeric if k in STEP_NAMES or k.endswith("num_updates")]
+    step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
+    epoch = numeric.get("epoch")
+    epoch = epoch if epoch is not None and math.isfinite(epoch) else None
+    skip = {*step_keys, "epoch"}
+    points = [(k, v) for k, v in numeric.items() if k not in skip]
+    style = FAIRSEQ if step_keys and any(k.endswith("num_updates") for k in step_keys) else HF
+    return Parsed(points, step, epoch, style=style)
+
+
+def _load_dict(body: str) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        pass
+    for text in (body, _BARE_NONFINITE.sub(r"'\1'", body)):
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return None
+
+
+def _parse_bar(s: str) -> Parsed | None:
+    """tqdm/Lightning bars (postfix values are running values) and Keras bars."""
+    m = _TQDM.search(s)
+    if m is not None:
+        desc = s[: m.start()].strip().rstrip(":").strip()
+        tune = _TORCHTUNE.search(desc)
+        if tune is not None:
+            return Parsed(
+                [("loss", float(tune.group(3)))],
+                float(tune.group(2)),
+                float(tune.group(1)),
+                style=TORCHTUNE,
+                bar=desc,
+            )
+        rest = s[m.end() :]
+        open_at = rest.find("[")
+        found = _STRICT.findall(rest, open_at) if open_at >= 0 else []
+        step = epoch = None
+        head = _HEADER.search(desc)
+        if head is not None:
+            if head.group(1)[0] in "Ee":
+                epoch = float(head.group(2))
+            else:
+                step = float(head.group(2))
+        return Parsed(_points(found, PROGRESS), step, epoch, bar=desc or "tqdm")
+    k = _KERAS.match(s)
+    if k is None:
+        return None
+    final = k.group(1) == k.group(2)
+    prefix = "" if final else PROGRESS
+    return Parsed(_points(_STRICT.findall(s, k.end()), prefix), style=KERAS if final else TEXT, bar="keras")
+
+
+def _parse_timm(s: str) -> Parsed | None:
+    """timm: 'Train: 3 [ 150/2502 (  6%)]  Loss: 4.32 (4.41) ...'; the bracketed running mean is skipped."""
+    m = _TIMM.search(s)
+    if m is None:
+        return None
+    points = _points(_STRICT.findall(s, m.end()))
+    kind, ema, epoch_text, batch, total = m.groups()
+    if kind == "Train":
+        epoch = None
+        if epoch_text is not None:
+            epoch = float(epoch_text) + (float(batch) / float(total) if float(total) > 0 else 0.0)
+        return Parsed(points, None, epoch, style=TIMM)
+    prefix = kind.lower() + ("_ema_" if ema else "_")
+    return Parsed([(prefix + k, v) for k, v in points], style=TIMM) if points else None

@@ -1,0 +1,433 @@
+"""The plain-text console-log reader: every style it knows, read to exact points."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdoctor import naming
+from lrdoctor.errors import UnreadableLog
+from lrdoctor.readers import read_log, text
+from lrdoctor.run import Log
+from lrdoctor.source import Source
+from tests.conftest import realworld_manifest
+
+NO_METRICS = (
+    "x.log: no training metrics found in this text (expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
+)
+
+
+def read(content: str | bytes) -> Log:
+    data = content.encode() if isinstance(content, str) else content
+    return text.read(Source("x.log", data=data))
+
+
+def points(log: Log, name: str) -> list[tuple[float, float]]:
+    s = log.series[name]
+    return list(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+def same(got: list[tuple[float, float]], want: list[tuple[float, float]]) -> bool:
+    """Equal point lists, NaN equal to NaN."""
+    return len(got) == len(want) and all(
+        gs == ws and (gv == wv or (math.isnan(gv) and math.isnan(wv)))
+        for (gs, gv), (ws, wv) in zip(got, want, strict=True)
+    )
+
+
+# --- nanoGPT family ---------------------------------------------------------------------------
+
+
+def test_nanogpt_iter_lines_and_eval_lines() -> None:
+    log = read(
+        "iter 120: loss 2.3456, time 12.34ms, mfu 1.23%\n"
+        "iter 121: loss 2.3001, time 12.10ms, mfu -100.00%\n"
+        "step 2000: train loss 2.8712, val loss 2.9034\n"
+    )
+    assert log.format == "text-nanogpt" and log.step_kind == "step"
+    assert points(log, "loss") == [(120.0, 2.3456), (121.0, 2.3001)]
+    assert points(log, "mfu") == [(120.0, 1.23), (121.0, -100.0)]  # a bare '%' is still a value
+    assert points(log, "train_loss") == [(2000.0, 2.8712)]
+    assert points(log, "val_loss") == [(2000.0, 2.9034)]
+    assert "time" not in log.series  # 12.34ms carries a unit
+
+
+def test_modded_nanogpt_nanms_is_no_nan_but_loss_nan_is() -> None:
+    log = read(
+        "step:0/3000 val_loss:10.8258 train_time:411ms step_avg:nanms\n"
+        "step:1/3000 train_loss:10.8258 train_time:14600ms step_avg:nanms\n"
+        "step:2/3000 train_loss:nan train_time:14707ms step_avg:nanms\n"
+    )
+    assert log.format == "text-nanogpt"
+    assert set(log.series) == {"val_loss", "train_loss"}
+    assert points(log, "val_loss") == [(0.0, 10.8258)]
+    assert same(points(log, "train_loss"), [(1.0, 10.8258), (2.0, math.nan)])
+
+
+def test_llmc_compact_lines() -> None:
+    log = read("s:0 tel:10.968871\ns:0 trl:10.965596\ns:1 trl:10.814037\n")
+    assert log.format == "text-llmc" and log.step_kind == "step"
+    assert points(log, "trl") == [(0.0, 10.965596), (1.0, 10.814037)]
+    assert points(log, "tel") == [(0.0, 10.968871)]
+    assert log.series["trl"].seq.tolist() == [1.0, 2.0]  # write order across series
+    assert log.hints == {"loss": "trl", "val": "tel"}
+
+
+# --- key/value lines --------------------------------------------------------------------------
+
+
+def test_python_logging_prefix_and_separators() -> None:
+    log = read(
+        "2024-05-01 12:00:00,123 INFO train: step=120 loss=2.31 lr=1e-3\n"
+        "2024-05-01 12:00:01,456 INFO train: step: 130, loss: 2.2 | lr: 9e-4 - grad_norm: 1.5\n"
+    )
+    assert log.format == "text" and log.step_kind == "step"
+    assert points(log, "loss") == [(120.0, 2.31), (130.0, 2.2)]
+    assert points(log, "lr") == [(120.0, 0.001), (130.0, 0.0009)]
+    assert points(log, "grad_norm") == [(130.0, 1.5)]
+    assert set(log.series) == {"loss", "lr", "grad_norm"}  # no date or time read as a metric
+
+
+def test_lines_without_any_counter_are_indexed() -> None:
+    log = read("loss=2.3\nloss=2.1 acc=0.5\nloss=inf\nloss=-inf\nloss=NaN\n")
+    assert log.step_kind == "index"
+    assert same(
+        points(log, "loss"), [(0.0, 2.3), (1.0, 2.1), (2.0, math.inf), (3.0, -math.inf), (4.0, math.nan)]
+    )
+    assert points(log, "acc") == [(1.0, 0.5)]
+
+
+def test_tensor_reprs_are_unwrapped() -> None:
+    log = read(
+        "step=3 loss: tensor(2.3100, device='cuda:0', grad_fn=<NllLossBackward0>)\n"
+        "step=4 loss: tensor(2.2000, device='cuda:0', grad_fn=<NllLossBackward0>)\n"
+    )
+    assert set(log.series) == {"loss"}  # no 'cuda' from 'cuda:0'
+    assert points(log, "loss") == [(3.0, 2.31), (4.0, 2.2)]
+
+
+def test_epoch_and_inner_step_become_a_running_step() -> None:
+    log = read(
+        "Epoch [1/2], Step [100/600], Loss: 2.3000\n"
+        "Epoch [1/2], Step [600/600], Loss: 2.0000\n"
+        "Epoch [2/2], Step [100/600], Loss: 1.9000\n"
+    )
+    assert log.step_kind == "step"
+    assert points(log, "loss") == [(100.0, 2.3), (600.0, 2.0), (700.0, 1.9)]
+
+
+# --- dict prints ------------------------------------------------------------------------------
+
+
+def test_hf_trainer_dicts_old_and_new_with_summary_kept_apart() -> None:
+    log = read(
+        "{'loss': 2.31, 'learning_rate': 5e-05, 'epoch': 0.1}\n"
+        " 20%|██        | 20/100 [00:10<00:40,  2.00it/s]\n"
+        "{'loss': '0.7276', 'grad_norm': '1.2', 'learning_rate': '4e-05', 'epoch': '0.2'}\n"
+        "{'eval_loss': 0.9, 'eval_runtime': 1.5, 'epoch': 0.2}\n"
+        "{'loss': nan, 'learning_rate': 3e-05, 'epoch': 0.3}\n"
+        "{'train_runtime': 100.0, 'train_samples_per_second': 5.0, 'train_loss': 0.85, 'epoch': 0.3}\n"
+    )
+    assert log.format == "text-hf" and log.step_kind == "epoch"
+    assert same(points(log, "loss"), [(0.1, 2.31), (0.2, 0.7276), (0.3, math.nan)])
+    assert points(log, "learning_rate") == [(0.1, 5e-05), (0.2, 4e-05), (0.3, 3e-05)]
+    assert points(log, "eval_loss") == [(0.2, 0.9)]
+    assert "train_loss" not in log.series and "epoch" not in log.series
+    assert log.hparams["train_loss"] == 0.85 and log.hparams["train_runtime"] == 100.0
+    assert log.hints == {"loss": "loss", "lr": "learning_rate", "val": "eval_loss"}
+
+
+def test_fairseq_json_after_a_prefix() -> None:
+    log = read(
+        '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
+        '"lr": "2e-05", "num_updates": "100"}\n'
+        '2021-01-01 10:01:00 | INFO | train_inner | {"epoch": 1, "update": 1.6, "loss": "15.1", '
+        '"lr": "4e-05", "num_updates": "200"}\n'
+        '2021-01-01 10:02:00 | INFO | valid | {"epoch": 1, "valid_loss": "14.2", '
+        '"valid_num_updates": "200"}\n'
+    )
+    assert log.format == "text-fairseq" and log.step_kind == "step"
+    assert points(log, "loss") == [(100.0, 16.475), (200.0, 15.1)]
+    assert points(log, "lr") == [(100.0, 2e-05), (200.0, 4e-05)]
+    assert points(log, "valid_loss") == [(200.0, 14.2)]
+
+
+def test_dict_printed_over_several_lines() -> None:
+    log = read("{'epoch': 1,\n 'loss': 2.3,\n 'lr': 0.001}\n{'epoch': 2,\n 'loss': '2.1',\n 'lr': 0.001}\n")
+    assert points(log, "loss") == [(1.0, 2.3), (2.0, 2.1)]
+
+
+# --- framework consoles -----------------------------------------------------------------------
+
+
+def test_torchtune_metric_lines_and_progress_description() -> None:
+    log = read(
+        "Step 10 | loss:1.2345 lr:2e-05 tokens_per_second_per_gpu:1234.5\nStep 20 | loss:1.1 lr:2e-05\n"
+    )
+    assert log.format == "text-torchtune"
+    assert points(log, "loss") == [(10.0, 1.2345), (20.0, 1.1)]
+    bar = read(
+        "1|10|Loss: 1.2345:   1%|          | 10/1000 [00:10<16:30,  1.00s/it]"
+        "\r1|11|Loss: 1.2:   1%|          | 11/1000 [00:11<16:30,  1.00s/it]\n"
+    )
+    assert bar.format == "text-torchtune"
+    assert points(bar, "loss") == [(10.0, 1.2345), (11.0, 1.2)]
+
+
+def test_timm_reads_the_value_not_the_running_mean() -> None:
+    log = read(
+        "Train: 3 [ 150/2500 (  6%)]  Loss: 4.32 (4.41)  Time: 0.789s,  324.52/s  (0.800s,  320.00/s)"
+        "  LR: 1.234e-03  Data: 0.012 (0.015)\n"
+        "Train: 3 [ 200/2500 (  8%)]  Loss: 4.30 (4.40)  Time: 0.789s,  324.52/s  (0.800s,  320.00/s)"
+        "  LR: 1.234e-03  Data: 0.012 (0.015)\n"
+        "Test: [   0/390]  Time: 0.6 (0.6)  Loss:  0.8 (0.8)  Acc@1: 85.0 (85.0)\n"
+    )
+    assert log.format == "text-timm" and log.step_kind == "epoch"
+    assert points(log, "loss") == [(3.06, 4.32), (3.08, 4.30)]  # epoch 3 + 150/2500
+    assert points(log, "lr") == [(3.06, 0.001234), (3.08, 0.001234)]
+    assert points(log, "test_loss") == [(3.08, 0.8)]
+    assert "time" not in log.series
+
+
+def test_detectron2_event_lines() -> None:
+    log = read(
+        "[11/16 02:58:32] d2.utils.events INFO:  eta: 3:30:43  iter: 19  total_loss: 156.1  loss_cls: 144.7"
+        "  time: 0.6774  lr: 2.5373e-05  max_mem: 11810M\n"
+        "[11/16 02:58:46] d2.utils.events INFO:  eta: 3:32:07  iter: 39  total_loss: 11.32  loss_cls: 9.551"
+        "  time: 0.6859  lr: 5.2039e-05  max_mem: 11810M\n"
+    )
+    assert log.format == "text-detectron2"
+    assert points(log, "total_loss") == [(19.0, 156.1), (39.0, 11.32)]
+    assert points(log, "lr") == [(19.0, 2.5373e-05), (39.0, 5.2039e-05)]
+    assert set(log.series) == {"total_loss", "loss_cls", "time", "lr"}  # no eta, no max_mem
+    assert log.hints == {"loss": "total_loss", "lr": "lr"}
+
+
+def test_keras_console_keeps_the_epoch_end_bar() -> None:
+    log = read(
+        "Epoch 1/2\n"
+        "  32/1000 [>.............................] - ETA: 1:23 - loss: 2.3012 - accuracy: 0.1000\n"
+        "1000/1000 [==============================] - 2s 20ms/step - loss: 0.3012 - accuracy: 0.9100"
+        " - val_loss: 0.2500\n"
+        "Epoch 2/2\n"
+        "1000/1000 [==============================] - 2s 20ms/step - loss: 0.2000 - val_loss: 0.2000\n"
+    )
+    assert log.format == "text-keras" and log.step_kind == "epoch"
+    assert points(log, "loss") == [(1.0, 0.3012), (2.0, 0.2)]
+    assert points(log, "val_loss") == [(1.0, 0.25), (2.0, 0.2)]
+    assert "progress/loss" not in log.series  # the unfinished refresh was superseded
+
+
+# --- blocks, bars, noise ----------------------------------------------------------------------
+
+
+def test_epoch_blocks_set_the_context_and_config_goes_to_hparams() -> None:
+    log = read(
+        "lr: 0.0001\n"
+        "batch_size: 32\n"
+        "Epoch: 1/20\n"
+        "Train Loss: 7.3251 - Train Perplexity: 1517.94\n"
+        "Valid Loss: 6.5378 - Valid Perplexity: 690.77\n"
+        "Time: 122.57s - LR: 9.94e-05\n"
+        "Epoch 2/20\n"
+        "Train Loss: 6.2979 - Train Perplexity: 543.44\n"
+    )
+    assert log.step_kind == "epoch"
+    assert points(log, "train_loss") == [(1.0, 7.3251), (2.0, 6.2979)]
+    assert points(log, "valid_loss") == [(1.0, 6.5378)]
+    assert points(log, "lr") == [(1.0, 9.94e-05)]
+    assert log.hparams == {"lr": 0.0001, "batch_size": 32.0}
+    assert "time" not in log.series
+
+
+def test_progress_bars_keep_the_last_refresh_under_progress() -> None:
+    log = read(
+        "\x1b[32mEpoch 2: 50%|█████     | 467/935 [00:35<00:35, 13.24it/s, loss=5.5, v_num=3]"
+        "\rEpoch 2: 100%|██████████| 935/935 [01:10<00:00, 13.24it/s, loss=5.2, v_num=3]\x1b[0m\n"
+        "Epoch 3: 100%|##########| 935/935 [01:10<00:00, 13.24it/s, loss=5.1, v_num=3]\n"
+        "step=10 loss=4.9\n"
+    )
+    assert points(log, "progress/loss") == [(0.0, 5.2), (0.0, 5.1)]  # no step known yet: 0
+    assert points(log, "loss") == [(10.0, 4.9)]
+    assert naming.find_loss(log.series) == "loss"
+
+
+def test_progress_bar_epochs_when_nothing_else_counts() -> None:
+    log = read(
+        "Epoch 0: 100%|##########| 10/10 [00:01<00:00, loss=2.5]\n"
+        "Epoch 1: 100%|##########| 10/10 [00:01<00:00, loss=2.1]\n"
+    )
+    assert log.step_kind == "epoch"
+    assert points(log, "progress/loss") == [(0.0, 2.5), (1.0, 2.1)]
+    assert log.warnings == [
+        "x.log: only progress-bar values found (running values of unfinished epochs); "
+        "log the loss per step or per epoch for a sharper diagnosis"
+    ]
+
+
+def test_source_code_tracebacks_and_tables_are_skipped() -> None:
+    log = read(
+        "import torch\n"
+        "def zeropower(G, steps=10, eps=1e-7):\n"
+        "    logits = 30 * torch.tanh(logits / 30)\n"
+        "optimizer = torch.optim.Adam(params, lr=0.6, betas=(0.9, 0.95))\n"
+        "    val_loss_every : int = 125 # every how many steps\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 12, in <module>\n'
+        "|   butterfly   | 453          |   guitar    | 295          |\n"
+        "copypaste: 1.2881,3.3935,0.7004\n"
+        "Loaded best model with validation loss: 5.3239\n"
+        "step:1/10 train_loss:3.0\n"
+    )
+    assert set(log.series) == {"train_loss"}
+    assert points(log, "train_loss") == [(1.0, 3.0)]
+    assert "lr" not in log.hparams and "eps" not in log.hparams
+
+
+def test_module_reprs_and_namespaces_go_to_hparams() -> None:
+    log = read(
+        "Namespace(lr=0.01, batch_size=32)\n"
+        "  (norm): FrozenBatchNorm2d(num_features=64, eps=1e-05)\n"
+        "  BASE_LR: 0.004\n"
+        "epoch=1 loss=2.3\n"
+        "  (norm): FrozenBatchNorm2d(num_features=64, eps=1e-05)\n"
+        "  MAX_ITER: 100\n"
+        "epoch=2 loss=2.1\n"
+    )
+    assert set(log.series) == {"loss"}
+    assert log.hparams == {
+        "lr": 0.01,
+        "batch_size": 32.0,
+        "num_features": 64.0,
+        "eps": 1e-05,
+        "base_lr": 0.004,
+        "max_iter": 100.0,
+    }
+
+
+def test_units_dates_and_versions_are_no_values() -> None:
+    with pytest.raises(UnreadableLog) as err:
+        read("date: 2024-05-01 time: 12:00:00 version: 1.2.3 mem: 11810M took: 0.4 s eta: 3:30:43\n")
+    assert str(err.value) == NO_METRICS
+
+
+@pytest.mark.parametrize("content", ["", "just some words\n", "Traceback (most recent call last):\n  x\n"])
+def test_no_metric_at_all(content: str) -> None:
+    with pytest.raises(UnreadableLog) as err:
+        read(content)
+    assert str(err.value) == NO_METRICS
+
+
+def test_crlf_and_utf16_files(tmp_path: Path) -> None:
+    body = "step=1 loss=2.5\r\nstep=2 loss=2.25\r\n"
+    path = tmp_path / "train.log"
+    path.write_bytes(body.encode("utf-16"))
+    log = read_log(path)
+    assert log.format == "text"
+    assert points(log, "loss") == [(1.0, 2.5), (2.0, 2.25)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "a" * 1_000_000,
+        "ab " * 300_000,
+        "loss: " + "1" * 1_000_000,
+        "loss: 1" + ",1" * 500_000,
+        "a: " * 300_000,
+        "step" + " " * 1_000_000 + "x",
+        "f(" * 300_000 + "a=1",
+        "{'a': " + "[" * 100_000,
+        "Epoch 1: 50%|" + "#" * 1_000_000 + "| 1/2 [00:01<00:01, loss=2.3]",
+        "loss: 1." + "." * 1_000_000,
+        "x=" + "1e" * 500_000,
+    ],
+    ids=[
+        "letters",
+        "words",
+        "digits",
+        "list",
+        "colons",
+        "spaces",
+        "parens",
+        "brackets",
+        "bar",
+        "dots",
+        "exp",
+    ],
+)
+def test_one_huge_line_is_read_in_linear_time(line: str) -> None:
+    # A pattern that backtracks across the line would take hours on a megabyte; these take a second.
+    log = read(line + "\nstep=1 loss=2.0\n")
+    assert points(log, "loss")[-1] == (1.0, 2.0)
+
+
+# --- sniffing and the registry ----------------------------------------------------------------
+
+
+def test_sniff_wants_two_loss_lines() -> None:
+    assert text.sniff(b"iter 0: loss 2.3\niter 1: loss 2.1\n", "train.log")
+    assert text.sniff(b"s:0 trl:10.9\ns:1 trl:10.8\n", "x")
+    assert not text.sniff(b"iter 0: loss 2.3\n", "train.log")
+    assert not text.sniff(b"hello\nworld\n", "train.log")
+
+
+def test_registry_falls_back_to_text(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("iter 0: loss 2.3000, time 10ms\niter 1: loss 2.1000, time 10ms\n")
+    log = read_log(path)
+    assert log.format == "text-nanogpt" and points(log, "loss") == [(0.0, 2.3), (1.0, 2.1)]
+    assert text.in_dir(tmp_path) is None
+
+
+def test_points_keep_write_order_and_are_float64() -> None:
+    log = read("step=5 loss=1.0\nstep=3 loss=2.0\nstep=5 loss=3.0\n")  # a resume: no sort, no dedupe
+    s = log.series["loss"]
+    assert s.steps.tolist() == [5.0, 3.0, 5.0] and s.values.tolist() == [1.0, 2.0, 3.0]
+    assert s.seq.tolist() == [0.0, 1.0, 2.0]
+    assert s.steps.dtype == s.values.dtype == s.seq.dtype == np.float64
+
+
+# --- real logs --------------------------------------------------------------------------------
+
+# Primary series (the lead's naming must pick it) and other series with their exact counts.
+REAL = {
+    "0Xero7__slm_training__classic.txt": ("train_loss", {"valid_loss": 20, "lr": 20, "progress/loss": 19}),
+    "0Xero7__slm_training__logs_2025-02-16_10_43_29.611931.log": ("train_loss", {"valid_loss": 30, "lr": 30}),
+    "HaowenGuan__NYU-Semi-Supervise-Object-Detection__output_log_supervised_lr_0.004_warmup.txt": (
+        "total_loss",
+        {"lr": 2097, "loss_cls": 2097},
+    ),
+    "KellerJordan__modded-nanogpt__records_track_1_short_2024-06-06_AdamW_"
+    "f66d43d7-e449-4029-8adf-e8537bab49ea.log": ("trl", {"tel": 76}),
+    "KellerJordan__modded-nanogpt__records_track_1_short_2024-11-10_UNetDoubleLr_"
+    "c87bb826-797b-4f37-98c7-d3a5dad2de74.txt": ("train_loss", {"val_loss": 25}),
+}
+TEXT_ENTRIES = [e for e in realworld_manifest() if e["format"] == "text"]
+
+
+@pytest.mark.parametrize("entry", TEXT_ENTRIES, ids=[e["file"][:40] for e in TEXT_ENTRIES])
+def test_real_text_logs(realworld: Path, entry: dict) -> None:
+    log = read_log(realworld / entry["local_path"], format="text")
+    primary, others = REAL[entry["file"]]
+    counts = {k: len(v) for k, v in log.series.items()}
+    assert counts[primary] == entry["loss_points"]
+    assert {k: counts.get(k) for k in others} == others
+    assert (log.hints.get("loss") or naming.find_loss(log.series, counts)) == primary
+    assert naming.find_loss(log.series, counts) == primary
+
+
+def test_real_log_values(realworld: Path) -> None:
+    d2 = read_log(realworld / "text" / next(f for f in REAL if f.startswith("HaowenGuan")), format="text")
+    assert points(d2, "total_loss")[:3] == [(19.0, 156.1), (39.0, 11.32), (59.0, 1.473)]
+    assert d2.hparams["base_lr"] == 0.004
+    unet = read_log(realworld / "text" / next(f for f in REAL if "UNet" in f), format="text")
+    assert set(unet.series) == {"train_loss", "val_loss"}  # no step_avg:nanms, nothing from the code dump
+    assert points(unet, "train_loss")[-1] == (3000.0, 3.2425)
+    assert points(unet, "val_loss")[0] == (0.0, 10.8258)
+    blocks = read_log(realworld / "text" / next(f for f in REAL if f.endswith(".611931.log")), format="text")
+    assert blocks.step_kind == "epoch" and blocks.hparams["lr"] == 0.0001
+    assert points(blocks, "train_loss")[-1] == (30.0, 4.2363)
