@@ -13,6 +13,4 @@ def require(module: str, *, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingExtra(
-            f"this needs the optional dependency {module!r}: pip install 'lrdoctor[{extra}]'"
-        ) from exc
+        raise MissingExtra(f"this needs the optional dependency {module!r}: pip install 'lrdoctor[{extra}]'") from exc

@@ -65,8 +65,7 @@ def input_options(func: F) -> F:
             "--segment",
             type=int,
             metavar="N",
-            help="When several runs are appended in one log, "
-            "judge run N (1 = first, -1 = last). Default: the last.",
+            help="When several runs are appended in one log, judge run N (1 = first, -1 = last). Default: the last.",
         ),
         click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
     ]
@@ -95,9 +94,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @input_options
-@click.option(
-    "--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it."
-)
+@click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
 @click.option(
     "--format",
     "output",

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lrdoctor.run import Run
+
+if TYPE_CHECKING:
+    from lrdoctor.detect import DetectConfig
+    from lrdoctor.recommend import RecommendConfig
+    from lrdoctor.verdict import VerdictConfig
 
 Verdict = Literal["too_high", "too_low", "ok", "unknown"]
 Severity = Literal["error", "warning", "info"]
@@ -22,6 +27,26 @@ class Finding:
     end_step: float
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Which way the finding points (too_high / too_low), and how strongly (0-1), for the verdict.
+    suggests: Verdict | None = None
+    strength: float = 0.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every threshold of the diagnosis, grouped by the stage that uses it."""
+
+    detect: DetectConfig
+    verdict: VerdictConfig
+    recommend: RecommendConfig
+
+    @classmethod
+    def default(cls) -> Config:
+        from lrdoctor.detect import DetectConfig
+        from lrdoctor.recommend import RecommendConfig
+        from lrdoctor.verdict import VerdictConfig
+
+        return cls(DetectConfig(), VerdictConfig(), RecommendConfig())
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,8 @@ class Diagnosis:
     findings: tuple[Finding, ...]
     recommended_lr: float | None = None
     basis: Literal["log", "probe"] = "log"
+    factor: float | None = None  # recommended / observed, also known when the rate itself is not
+    because: str = ""  # what the recommendation rests on
 
     @property
     def failed(self) -> bool:
@@ -39,10 +66,24 @@ class Diagnosis:
         return any(f.severity == "error" for f in self.findings)
 
 
-def diagnose(run: Run) -> Diagnosis:
-    """Run every detector over the run's metric and combine the findings."""
-    from lrdoctor.detect import DETECTORS
+def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
+    """Run every detector over the run's metric, decide a verdict and recommend a rate."""
+    from lrdoctor.detect import detect_all, signals
+    from lrdoctor.recommend import recommend
+    from lrdoctor.verdict import decide
 
-    loss = run.loss
-    findings = tuple(f for detect in DETECTORS.values() for f in detect(loss.steps, loss.values))
-    return Diagnosis(run=run, verdict="unknown", confidence=0.0, findings=findings)
+    cfg = config or Config.default()
+    loss, lr = run.loss, run.lr
+    sig = signals(loss.steps, loss.values, None if lr is None else lr.steps, None if lr is None else lr.values)
+    findings = detect_all(sig, cfg.detect)
+    verdict, confidence = decide(sig.curve, findings, cfg.verdict)
+    rec = recommend(verdict, run.observed_lr, sig.curve, findings, sig.lr, cfg.recommend)
+    return Diagnosis(
+        run=run,
+        verdict=verdict,
+        confidence=confidence,
+        findings=tuple(findings),
+        recommended_lr=rec.lr,
+        factor=rec.factor,
+        because=rec.basis,
+    )

@@ -28,8 +28,7 @@ def describe(log: Log) -> list[SeriesInfo]:
     loss = log.hints.get("loss") or naming.find_loss(log.series, counts)
     roles = {
         loss: "loss",
-        log.hints.get("val")
-        or naming.find_val_loss((k for k in log.series if k != loss), loss, counts): "val_loss",
+        log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss, counts): "val_loss",
         log.hints.get("lr") or naming.find_lr(log.series): "lr",
     }
     rows = []

@@ -96,8 +96,7 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         if not series:
             raise NoSeries(f"{log.source}: the log holds no data points")
         raise NoSeries(
-            f"{log.source}: no series looks like a training loss; found {_listing(series)}; "
-            "pass --metric NAME"
+            f"{log.source}: no series looks like a training loss; found {_listing(series)}; pass --metric NAME"
         )
     return found
 

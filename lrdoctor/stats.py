@@ -99,6 +99,22 @@ def median_filter(y: np.ndarray, size: int) -> np.ndarray:
     return np.median(windows, axis=1)
 
 
+def moving_average(y: np.ndarray, size: int) -> np.ndarray:
+    """Centred running mean over `size` points (made odd), edges padded with the end values."""
+    size = max(1, int(size)) | 1
+    if size == 1 or len(y) == 0:
+        return y.astype(float, copy=True)
+    half = size // 2
+    padded = np.concatenate([np.repeat(y[:1], half), y, np.repeat(y[-1:], half)]).astype(float)
+    csum = np.concatenate([[0.0], np.cumsum(padded)])
+    return (csum[size:] - csum[:-size]) / size
+
+
+def trend(y: np.ndarray, size: int) -> np.ndarray:
+    """Running median (robust to spikes) then running mean (a median alone follows a period-2 swing)."""
+    return moving_average(median_filter(y, size), size)
+
+
 def lag1_autocorr(r: np.ndarray) -> float:
     """Lag-1 autocorrelation of a residual series (negative: values alternate around the trend)."""
     r = r[np.isfinite(r)]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from lrdoctor.cli import cli
 
-HEALTHY = "step,loss,lr\n" + "".join(f"{s},{2.3 * 0.97**s:.5f},0.001\n" for s in range(60))
+HEALTHY = "step,loss,lr\n" + "".join(f"{s},{0.1 + 2.2 * 0.85**s + 0.01 * (-1) ** s:.5f},0.001\n" for s in range(60))
 NAN_TAIL = "step,loss\n" + "".join(f"{s},{1.0 / (s + 1):.5f}\n" for s in range(20)) + "20,nan\n21,nan\n"
 
 
@@ -54,7 +54,8 @@ def test_diagnose_json_matches_the_contract(healthy: Path) -> None:
     assert doc["steps"] == {"first": 0, "last": 59}
     assert doc["verdict"] in {"too_high", "too_low", "ok", "unknown"}
     assert 0.0 <= doc["confidence"] <= 1.0
-    assert doc["findings"] == []
+    assert doc["findings"] == [] and doc["verdict"] == "ok"
+    assert doc["lr"]["recommended"] == 0.001  # ok: keep the rate
     assert doc["lr"] == {"observed": 0.001, "recommended": doc["lr"]["recommended"], "basis": "log"}
 
 

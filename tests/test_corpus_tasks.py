@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -71,9 +73,7 @@ def test_schedules_factor_per_step(schedule: str, expected: list[float] | None) 
         if sched is not None:
             sched.step()
     if expected is None:  # one-cycle: starts at max/25, peaks at the max after 30%, ends far below
-        assert (
-            seen[0] == pytest.approx(1.0 / 25) and seen[2] == pytest.approx(1.0) and seen[-1] < seen[0] / 10
-        )
+        assert seen[0] == pytest.approx(1.0 / 25) and seen[2] == pytest.approx(1.0) and seen[-1] < seen[0] / 10
     else:
         assert seen == pytest.approx(expected)
 
@@ -124,8 +124,7 @@ def test_labels_of_a_synthetic_sweep() -> None:
         (10.0, math.inf): "too_high",
     }
     got = {
-        (lr, final): labels.label(lr=lr, final=final, init=2.0, best_lr=best, best_val=best_val)
-        for lr, final in cases
+        (lr, final): labels.label(lr=lr, final=final, init=2.0, best_lr=best, best_val=best_val) for lr, final in cases
     }
     assert got == cases
 
@@ -186,3 +185,23 @@ def test_plan_grids_are_half_decades_and_cover_every_task() -> None:
     assert [plan.lr_of(k) for k in plan.Sweep("digits_mlp", "sgd", "constant").grid()][::2] == pytest.approx(
         [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
     )
+
+
+def test_committed_labels_follow_the_rule() -> None:
+    """Every label in benchmarks/corpus/labels.json is what the rule gives from its numbers."""
+    doc = json.loads((Path(__file__).resolve().parents[1] / "benchmarks/corpus/labels.json").read_text())
+    assert doc["settings"]["tau"] == labels.CONFIG.tau == 0.1
+    runs = doc["runs"]
+    assert len(runs) == 540 and len(doc["sweeps"]) == 36
+    for r in runs:
+        final = math.inf if r["diverged"] else r["final_val"]
+        want = labels.label(lr=r["lr"], final=final, init=r["init_val"], best_lr=r["best_lr"], best_val=r["best_val"])
+        assert r["label"] == want, r["run"]
+    for s in doc["sweeps"]:
+        finals: dict[float, list[float]] = {}
+        for r in runs:
+            if r["sweep"] == s["sweep"]:
+                finals.setdefault(r["lr"], []).append(math.inf if r["diverged"] else r["final_val"])
+        assert labels.best_rate(labels.rate_scores(finals)) == s["best_lr"], s["sweep"]
+    assert Counter(r["label"] for r in runs) == {"too_high": 108, "ok": 253, "too_low": 179}
+    assert sum(r["diverged"] for r in runs) == 31

@@ -44,9 +44,7 @@ def test_pairwise_statistics_reduce_long_inputs() -> None:
 @pytest.mark.parametrize("size", [1, 3, 5, 11])
 def test_median_filter_matches_scipy(size: int) -> None:
     y = np.random.default_rng(0).normal(size=101)
-    np.testing.assert_allclose(
-        lst.median_filter(y, size), ndimage.median_filter(y, size=size, mode="nearest")
-    )
+    np.testing.assert_allclose(lst.median_filter(y, size), ndimage.median_filter(y, size=size, mode="nearest"))
     if size > 1:  # an even size is rounded up to the next odd one
         np.testing.assert_allclose(lst.median_filter(y, size - 1), lst.median_filter(y, size))
 
@@ -58,3 +56,16 @@ def test_mad_sigma_and_autocorr() -> None:
     alternating = np.tile([1.0, -1.0], 50)
     assert lst.lag1_autocorr(alternating) == pytest.approx(-0.99, abs=0.01)
     assert np.isnan(lst.lag1_autocorr(np.ones(10)))
+
+
+def test_moving_average_matches_scipy_uniform_filter() -> None:
+    y = np.random.default_rng(2).normal(size=57)
+    np.testing.assert_allclose(lst.moving_average(y, 7), ndimage.uniform_filter1d(y, 7, mode="nearest"))
+
+
+def test_trend_ignores_a_period_two_swing_and_spikes() -> None:
+    swing = np.ones(101) + 0.4 * np.where(np.arange(101) % 2, 1.0, -1.0)
+    assert np.abs(lst.trend(swing, 17)[20:-20] - 1.0).max() < 0.05
+    spiked = np.linspace(2.0, 1.0, 101)
+    spiked[50] = 100.0
+    np.testing.assert_allclose(lst.trend(spiked, 17)[10:-10], np.linspace(2.0, 1.0, 101)[10:-10], atol=0.02)

@@ -1,20 +1,65 @@
-"""Detectors: pure functions over (steps, values) arrays that return findings.
+"""Detectors: one pure function per pathology over the arrays of one run.
 
-Each takes the step axis and the metric values of one run (NaN/Inf included) and returns a
-list of :class:`lrdoctor.diagnosis.Finding`; no I/O, no pandas, no printing.
+Each takes :class:`Signals` (the metric's steps and values, its prepared :class:`Curve`, and
+what the recorded learning rate did) and its frozen config, and returns findings. No I/O, no
+pandas, no printing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrdoctor.detect.nonfinite import detect_nonfinite
+from lrdoctor.detect.curve import Curve, prepare
+from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence
+from lrdoctor.detect.lr import LrEvents, lr_events
+from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
+from lrdoctor.detect.plateau import PlateauConfig, detect_plateau
+from lrdoctor.detect.shape import Shape, measure
+from lrdoctor.detect.slow import SlowConfig, detect_slow
+from lrdoctor.detect.spikes import SpikeConfig, detect_spikes
 from lrdoctor.diagnosis import Finding
 
-Detector = Callable[[np.ndarray, np.ndarray], list[Finding]]
+
+@dataclass(frozen=True)
+class DetectConfig:
+    divergence: DivergenceConfig = field(default_factory=DivergenceConfig)
+    plateau: PlateauConfig = field(default_factory=PlateauConfig)
+    slow: SlowConfig = field(default_factory=SlowConfig)
+    oscillation: OscillationConfig = field(default_factory=OscillationConfig)
+    spikes: SpikeConfig = field(default_factory=SpikeConfig)
+
+
+@dataclass(frozen=True)
+class Signals:
+    steps: np.ndarray
+    values: np.ndarray
+    curve: Curve | None
+    shape: Shape | None
+    lr: LrEvents
+
+
+def signals(
+    steps: np.ndarray, values: np.ndarray, lr_steps: np.ndarray | None = None, lr_values: np.ndarray | None = None
+) -> Signals:
+    curve = prepare(steps, values)
+    lr = lr_events(lr_steps, lr_values, curve)
+    shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
+    return Signals(steps, values, curve, shape, lr)
+
+
+Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
-    "nonfinite": detect_nonfinite,
+    "divergence": lambda s, c: detect_divergence(s.curve, s.shape, s.steps, s.values, c.divergence),
+    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau),
+    "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
+    "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),
+    "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
 }
+
+
+def detect_all(sig: Signals, cfg: DetectConfig) -> list[Finding]:
+    return [f for detect in DETECTORS.values() for f in detect(sig, cfg)]

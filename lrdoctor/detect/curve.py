@@ -16,6 +16,8 @@ from lrdoctor import stats
 # Above this many points the curve is reduced to bin medians: levels and trends are unchanged
 # (medians of medians of minibatch noise), and every statistic stays O(n) in the raw length.
 MAX_POINTS = 2000
+# Fewer finite points than this say too little about a curve's shape.
+MIN_POINTS = 8
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,9 @@ class Curve:
     steps: np.ndarray  # step of each kept point
     y: np.ndarray  # finite values (bin medians on long runs)
     t: np.ndarray  # position in the run, 0 at the first point, 1 at the last
-    trend: np.ndarray  # running median of y
+    trend: np.ndarray  # running median then running mean of y
     noise: float  # robust sigma of point-to-point changes, per point
-    start: float  # level at the start: median of the first points
+    start: float  # level at the start: the first value (before the first update moved anything)
     end: float  # level at the end: median of the last tenth
     best: float  # lowest level the trend reached
     best_t: float  # where it reached it
@@ -35,8 +37,9 @@ class Curve:
 
     @property
     def span(self) -> float:
-        """How far the curve came down from its start to its best, never below tiny."""
-        return max(self.start - self.best, 1e-12 * max(abs(self.start), 1.0))
+        """How far the curve came down from its start to its best; at least 1% of the start level
+        and the point-to-point noise, so that a run that never improved has no tiny denominator."""
+        return max(self.start - self.best, 0.01 * abs(self.start), self.noise, 1e-12)
 
     def window(self, t0: float, t1: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(t, y) of the points with t0 <= t <= t1."""
@@ -45,21 +48,20 @@ class Curve:
 
 
 def prepare(steps: np.ndarray, values: np.ndarray) -> Curve | None:
-    """The curve's shared statistics, or None when fewer than 3 finite points precede any NaN/Inf."""
+    """The curve's shared statistics, or None when fewer than MIN_POINTS finite points precede any NaN/Inf."""
     finite = np.isfinite(values)
     stop = len(values) if finite.all() else int(np.argmin(finite))
     steps_f, y_raw = steps[:stop], values[:stop]
-    if stop < 3:
+    if stop < MIN_POINTS:
         return None
     peak = float(y_raw.max())
     s, y = stats.bin_medians(steps_f, y_raw, MAX_POINTS)
     n = len(y)
     first, last = float(s[0]), float(s[-1])
     t = (s - first) / (last - first) if last > first else np.linspace(0.0, 1.0, n)
-    trend = stats.median_filter(y, max(3, n // 25))
+    trend = stats.trend(y, max(3, n // 25))
     diffs = np.diff(y)
     noise = stats.mad_sigma(diffs) / np.sqrt(2.0) if len(diffs) else 0.0
-    head = min(3, n)
     tail = max(1, n // 10)
     best_i = int(np.argmin(trend))
     return Curve(
@@ -68,7 +70,7 @@ def prepare(steps: np.ndarray, values: np.ndarray) -> Curve | None:
         t=t,
         trend=trend,
         noise=float(noise),
-        start=float(np.median(y[:head])),
+        start=float(y_raw[0]),
         end=float(np.median(y[-tail:])),
         best=float(trend[best_i]),
         best_t=float(t[best_i]),

@@ -34,9 +34,9 @@ MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 STEP_NAMES = frozenset({"step", "global_step", "iter", "iteration", "it", "_step", "num_updates"})
 EPOCH_NAMES = frozenset({"epoch", "ep"})
 # Words that make a multi-word key a piece of a sentence ("... with validation loss: 5.32").
-_STOP = frozenset(
-    {"a", "an", "the", "of", "with", "at", "in", "on", "for", "to", "from", "by", "is"}
-) | frozenset({"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"})
+_STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to", "from", "by", "is"}) | frozenset(
+    {"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"}
+)
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
 _OK_TAILS = frozenset({"%", "."})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@-")
@@ -57,8 +57,10 @@ class Parsed(NamedTuple):
 
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI]nf(?:inity)?|INF)"
 _WORD = r"[A-Za-z_][\w.@/\-]*"
+# A further word of a multi-word key; never a non-finite value ("loss inf lr 1e-3" is loss=inf, lr=1e-3).
+_MORE = rf"(?:[ ](?!(?i:nan|inf|infinity)\b){_WORD})"
 # The first character, then a look back past it: no key starts inside a word, a path or a number.
-_KEY = rf"[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*(?:[ ]{_WORD}){{0,2}}"
+_KEY = rf"[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 # Characters glued to a number ("ms" of 12.34ms, ":30:43" of a time, ",3.39" of a list).
 _TAIL = r"([^\s,;|)\]}'\"]*(?:,(?=\d)[^\s,;|)\]}'\"]*)*)"
 # A unit one space after the number: "0.0015 s/iter", "1.5 s".
@@ -67,7 +69,7 @@ _UNIT = (
     r"|h|[KMG]i?B)(?![\w/:=]))?)"
 )
 # key: value or key=value, tensor(...) unwrapped; no key inside a quoted string ("device='cuda:0'").
-_KEY_UNQUOTED = rf"[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*(?:[ ]{_WORD}){{0,2}}"
+_KEY_UNQUOTED = rf"[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 _STRICT = re.compile(rf"({_KEY_UNQUOTED})\s*[:=]\s*(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
 # The same for lines without quotes or parentheses (most lines; faster).
 _PLAIN = re.compile(rf"({_KEY})\s*[:=]\s*({_NUM}){_TAIL}{_UNIT}")
@@ -165,9 +167,7 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
         first = _HEADER.search(s)
         if first is not None:
             headers = [
-                h
-                for h in _HEADER.finditer(s, first.start())
-                if h.start() == 0 or s[h.start() - 1] not in _NAME_CHARS
+                h for h in _HEADER.finditer(s, first.start()) if h.start() == 0 or s[h.start() - 1] not in _NAME_CHARS
             ]
             if headers:
                 return _parse_headed(s, headers, style, config, indented)

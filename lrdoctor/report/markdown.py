@@ -39,9 +39,7 @@ def render_one(dx: Diagnosis) -> str:
     if dx.findings:
         out += ["", "| severity | pathology | steps | finding |", "|---|---|---|---|"]
         for f in dx.findings:
-            out.append(
-                f"| {f.severity} | {f.pathology} | {f.start_step:g} to {f.end_step:g} | {md(f.message)} |"
-            )
+            out.append(f"| {f.severity} | {f.pathology} | {f.start_step:g} to {f.end_step:g} | {md(f.message)} |")
     if run.warnings:
         out += ["", *(f"- {md(w)}" for w in run.warnings)]
     return "\n".join(out)

@@ -36,8 +36,7 @@ def render_one(dx: Diagnosis) -> str:
     where = f", run {run.segment} of {len(run.segments)}" if len(run.segments) > 1 else ""
     lines = [
         f"{safe(run.source)}  ({run.format}{where})",
-        f"  metric    {safe(run.metric)}: {len(loss)} points, {run.step_kind}s "
-        f"{loss.steps[0]:g} to {loss.steps[-1]:g}",
+        f"  metric    {safe(run.metric)}: {len(loss)} points, {run.step_kind}s {loss.steps[0]:g} to {loss.steps[-1]:g}",
     ]
     if run.val_metric:
         lines.append(f"  val       {safe(run.val_metric)}: {len(run.series[run.val_metric])} points")
@@ -46,15 +45,18 @@ def render_one(dx: Diagnosis) -> str:
         f"  verdict   {VERDICT_WORDS[dx.verdict]}"
         + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else "")
     )
-    if dx.recommended_lr is not None:
-        lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} (from the {dx.basis})")
+    if dx.verdict in ("too_high", "too_low"):
+        if dx.recommended_lr is not None:
+            lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
+        elif dx.factor is not None:
+            lines.append(
+                f"  try lr    {dx.factor:.3g}x the rate you used ({safe(dx.because)}; pass --lr to get a value)"
+            )
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
             span = f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
-            lines.append(
-                f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}"
-            )
+            lines.append(f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}")
     else:
         lines.append("  findings  none")
     for w in run.warnings:

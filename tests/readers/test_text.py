@@ -15,9 +15,7 @@ from lrdoctor.run import Log
 from lrdoctor.source import Source
 from tests.conftest import realworld_manifest
 
-NO_METRICS = (
-    "x.log: no training metrics found in this text (expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
-)
+NO_METRICS = "x.log: no training metrics found in this text (expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
 
 
 def read(content: str | bytes) -> Log:
@@ -94,9 +92,7 @@ def test_python_logging_prefix_and_separators() -> None:
 def test_lines_without_any_counter_are_indexed() -> None:
     log = read("loss=2.3\nloss=2.1 acc=0.5\nloss=inf\nloss=-inf\nloss=NaN\n")
     assert log.step_kind == "index"
-    assert same(
-        points(log, "loss"), [(0.0, 2.3), (1.0, 2.1), (2.0, math.inf), (3.0, -math.inf), (4.0, math.nan)]
-    )
+    assert same(points(log, "loss"), [(0.0, 2.3), (1.0, 2.1), (2.0, math.inf), (3.0, -math.inf), (4.0, math.nan)])
     assert points(log, "acc") == [(1.0, 0.5)]
 
 
@@ -164,9 +160,7 @@ def test_dict_printed_over_several_lines() -> None:
 
 
 def test_torchtune_metric_lines_and_progress_description() -> None:
-    log = read(
-        "Step 10 | loss:1.2345 lr:2e-05 tokens_per_second_per_gpu:1234.5\nStep 20 | loss:1.1 lr:2e-05\n"
-    )
+    log = read("Step 10 | loss:1.2345 lr:2e-05 tokens_per_second_per_gpu:1234.5\nStep 20 | loss:1.1 lr:2e-05\n")
     assert log.format == "text-torchtune"
     assert points(log, "loss") == [(10.0, 1.2345), (20.0, 1.1)]
     bar = read(
@@ -401,8 +395,10 @@ REAL = {
         "total_loss",
         {"lr": 2097, "loss_cls": 2097},
     ),
-    "KellerJordan__modded-nanogpt__records_track_1_short_2024-06-06_AdamW_"
-    "f66d43d7-e449-4029-8adf-e8537bab49ea.log": ("trl", {"tel": 76}),
+    "KellerJordan__modded-nanogpt__records_track_1_short_2024-06-06_AdamW_f66d43d7-e449-4029-8adf-e8537bab49ea.log": (
+        "trl",
+        {"tel": 76},
+    ),
     "KellerJordan__modded-nanogpt__records_track_1_short_2024-11-10_UNetDoubleLr_"
     "c87bb826-797b-4f37-98c7-d3a5dad2de74.txt": ("train_loss", {"val_loss": 25}),
 }
@@ -431,3 +427,12 @@ def test_real_log_values(realworld: Path) -> None:
     blocks = read_log(realworld / "text" / next(f for f in REAL if f.endswith(".611931.log")), format="text")
     assert blocks.step_kind == "epoch" and blocks.hparams["lr"] == 0.0001
     assert points(blocks, "train_loss")[-1] == (30.0, 4.2363)
+
+
+def test_nonfinite_value_is_not_part_of_a_key(tmp_path: Path) -> None:
+    path = tmp_path / "train.log"
+    path.write_text("step 15: loss 2.1000 lr 1.0e+01\nstep 16: loss inf lr 1.0e+01\nstep 17: loss nan lr 1.0e+01\n")
+    log = read_log(path)
+    assert sorted(log.series) == ["loss", "lr"]
+    values = log.series["loss"].values
+    assert values[0] == 2.1 and np.isposinf(values[1]) and np.isnan(values[2])

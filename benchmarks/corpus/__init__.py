@@ -1,0 +1,1 @@
+"""A labelled corpus of real PyTorch training runs: tasks, training, log writers, labels."""

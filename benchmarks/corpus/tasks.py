@@ -1,0 +1,319 @@
+"""Small PyTorch training tasks that need no download, as factories.
+
+Each task builds, for an optimizer name and a seed, everything one training run needs:
+``{"model", "loss_fn", "batches", "val_batches", "optimizer"}`` where ``batches`` is a
+re-iterable DataLoader of ``(x, y)`` minibatches (shuffled by a generator seeded from `seed`)
+and ``optimizer`` is a callable ``(params, lr) -> torch.optim.Optimizer``.
+
+The data splits do not depend on the seed (they use ``DATA_SEED``); the seed fixes the model's
+initial weights and the minibatch order. The corpus generator and the learning-rate probe
+benchmark import the same factories, so both see the same problems.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+
+# Splits and synthetic data are drawn once with this seed, whatever the run's seed.
+DATA_SEED = 0
+VAL_BATCH = 512
+
+OptimizerFactory = Callable[[Any, float], torch.optim.Optimizer]
+
+OPTIMIZERS: dict[str, OptimizerFactory] = {
+    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
+    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+    "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
+    "adagrad": lambda params, lr: torch.optim.Adagrad(params, lr=lr),
+}
+
+Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One problem: its data, its model, its loss and its training budget."""
+
+    name: str
+    description: str
+    data: Callable[[], Arrays]
+    model: Callable[[], nn.Module]
+    loss: Callable[[], nn.Module]
+    batch_size: int
+    epochs: int
+    eval_every: int = 1  # epochs between validation passes
+
+
+# ---------------------------------------------------------------- data
+
+
+def _split(n: int, val_frac: float) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(DATA_SEED).permutation(n)
+    n_val = round(n * val_frac)
+    return order[n_val:], order[:n_val]
+
+
+def _tensors(x: np.ndarray, y: np.ndarray, idx: tuple[np.ndarray, np.ndarray], y_dtype: torch.dtype) -> Arrays:
+    tr, va = idx
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=y_dtype)
+    return xt[tr], yt[tr], xt[va], yt[va]
+
+
+@functools.cache
+def digits_data() -> Arrays:
+    """sklearn's 8x8 digits, pixels scaled to [0, 1]; 80/20 split."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return _tensors(d.data / 16.0, d.target, _split(len(d.target), 0.2), torch.long)
+
+
+@functools.cache
+def digits_images() -> Arrays:
+    xt, yt, xv, yv = digits_data()
+    return xt.view(-1, 1, 8, 8), yt, xv.view(-1, 1, 8, 8), yv
+
+
+@functools.cache
+def digits_pixels() -> Arrays:
+    """Digits as their own targets, for the autoencoder."""
+    xt, _, xv, _ = digits_data()
+    return xt, xt, xv, xv
+
+
+@functools.cache
+def cancer_data() -> Arrays:
+    """sklearn's breast-cancer table, standardised with the training split's mean and std."""
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    tr, va = _split(len(d.target), 0.2)
+    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
+    return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
+
+
+# Condition number of the least-squares Hessian (the feature covariance).
+LINREG_COND = 1e3
+LINREG_DIM = 20
+
+
+@functools.cache
+def linreg_data() -> Arrays:
+    """y = x.w + noise with feature covariance eigenvalues log-spaced over LINREG_COND."""
+    rng = np.random.default_rng(DATA_SEED)
+    n, d = 3072, LINREG_DIM
+    eig = np.logspace(0.0, -np.log10(LINREG_COND), d)
+    rot, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    x = rng.standard_normal((n, d)) * np.sqrt(eig) @ rot.T
+    # Every eigen-direction adds the same variance to y (unit total): the flat ones matter as much.
+    w = rot @ (rng.standard_normal(d) / np.sqrt(eig * d))
+    y = x @ w + 0.1 * rng.standard_normal(n)
+    return _tensors(x, y[:, None], _split(n, 1 / 6), torch.float32)
+
+
+TEXT_SEQ = 32
+
+
+@functools.cache
+def corpus_text() -> str:
+    """The descriptions of the datasets bundled with scikit-learn, concatenated in name order."""
+    root = importlib.resources.files("sklearn.datasets") / "descr"
+    names = sorted(p.name for p in root.iterdir() if p.name.endswith(".rst"))
+    return "\n".join((root / name).read_text(encoding="utf-8") for name in names)
+
+
+def text_sha256() -> str:
+    return hashlib.sha256(corpus_text().encode("utf-8")).hexdigest()
+
+
+def text_vocab() -> list[str]:
+    return sorted(set(corpus_text()))
+
+
+@functools.cache
+def text_data() -> Arrays:
+    """Character windows of TEXT_SEQ+1: inputs and next characters; first 90% trains, rest validates."""
+    text = corpus_text()
+    index = {c: i for i, c in enumerate(text_vocab())}
+    codes = torch.tensor([index[c] for c in text], dtype=torch.long)
+    cut = int(len(codes) * 0.9)
+
+    def windows(seq: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+        starts = range(0, len(seq) - TEXT_SEQ - 1, stride)
+        w = torch.stack([seq[s : s + TEXT_SEQ + 1] for s in starts])
+        return w[:, :-1], w[:, 1:]
+
+    xt, yt = windows(codes[:cut], TEXT_SEQ)
+    xv, yv = windows(codes[cut:], TEXT_SEQ)
+    return xt, yt, xv, yv
+
+
+# ---------------------------------------------------------------- models
+
+
+class DigitsCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(8, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16 * 4 * 4, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class CharGRU(nn.Module):
+    """Embedding, one GRU layer, a linear read-out; logits shaped (batch, vocab, time)."""
+
+    def __init__(self, vocab: int, emb: int = 32, hidden: int = 96) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, emb)
+        self.rnn = nn.GRU(emb, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.rnn(self.emb(x))
+        return self.out(h).transpose(1, 2)
+
+
+def _mlp(*sizes: int) -> nn.Module:
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+TASKS: dict[str, Task] = {
+    t.name: t
+    for t in [
+        Task(
+            "digits_mlp",
+            "MLP 64-128-10 on sklearn digits",
+            digits_data,
+            lambda: _mlp(64, 128, 10),
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=18,
+        ),
+        Task(
+            "digits_cnn",
+            "two-conv CNN on 8x8 digit images",
+            digits_images,
+            DigitsCNN,
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=14,
+        ),
+        Task(
+            "cancer_mlp",
+            "MLP 30-32-2 on standardised breast-cancer table",
+            cancer_data,
+            lambda: _mlp(30, 32, 2),
+            nn.CrossEntropyLoss,
+            batch_size=32,
+            epochs=28,
+            eval_every=2,
+        ),
+        Task(
+            "linreg_illcond",
+            f"linear regression, Hessian condition number {LINREG_COND:.0e}",
+            linreg_data,
+            lambda: nn.Linear(LINREG_DIM, 1),
+            nn.MSELoss,
+            batch_size=64,
+            epochs=10,
+        ),
+        Task(
+            "char_gru",
+            "character GRU language model on scikit-learn's dataset descriptions",
+            text_data,
+            lambda: CharGRU(len(text_vocab())),
+            nn.CrossEntropyLoss,
+            batch_size=32,
+            epochs=8,
+        ),
+        Task(
+            "digits_ae",
+            "autoencoder 64-32-8-32-64 on digits pixels",
+            digits_pixels,
+            lambda: _mlp(64, 32, 8, 32, 64),
+            nn.MSELoss,
+            batch_size=64,
+            epochs=18,
+        ),
+    ]
+}
+
+
+# ---------------------------------------------------------------- factories
+
+
+def _loader(x: torch.Tensor, y: torch.Tensor, *, batch_size: int, seed: int | None) -> DataLoader:
+    """Whole-batch indexing (no per-sample collate); shuffled by a seeded generator when seed is set."""
+    data = TensorDataset(x, y)
+    if seed is None:
+        sampler = BatchSampler(SequentialSampler(data), batch_size, drop_last=False)
+    else:
+        gen = torch.Generator().manual_seed(seed)
+        sampler = BatchSampler(RandomSampler(data, generator=gen), batch_size, drop_last=True)
+    return DataLoader(data, batch_size=None, sampler=sampler)
+
+
+def steps_per_epoch(task: str) -> int:
+    t = TASKS[task]
+    return len(t.data()[0]) // t.batch_size
+
+
+def total_steps(task: str) -> int:
+    return steps_per_epoch(task) * TASKS[task].epochs
+
+
+def chance_loss(task: str) -> float:
+    """Validation loss of the best constant prediction fitted on the training split.
+
+    Class frequencies (Laplace-smoothed) for classifiers and the language model, the mean
+    target for regression and the autoencoder: the level a run that learned nothing stalls at.
+    """
+    _, yt, _, yv = TASKS[task].data()
+    if yt.dtype == torch.long:
+        n = int(max(yt.max(), yv.max())) + 1
+        freq = torch.bincount(yt.flatten(), minlength=n).double() + 1.0
+        return float(-torch.log(freq / freq.sum())[yv.flatten()].mean())
+    return float(((yv - yt.mean(dim=0)) ** 2).mean())
+
+
+def make(task: str, *, optimizer: str, seed: int) -> dict[str, Any]:
+    """A fresh model, loss, data loaders and optimizer factory for one run of `task`."""
+    if task not in TASKS:
+        raise KeyError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    if optimizer not in OPTIMIZERS:
+        raise KeyError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    t = TASKS[task]
+    xt, yt, xv, yv = t.data()
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    return {
+        "model": t.model(),
+        "loss_fn": t.loss(),
+        "batches": _loader(xt, yt, batch_size=t.batch_size, seed=seed),
+        "val_batches": _loader(xv, yv, batch_size=VAL_BATCH, seed=None),
+        "optimizer": OPTIMIZERS[optimizer],
+    }

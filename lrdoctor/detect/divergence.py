@@ -1,0 +1,115 @@
+"""Divergence: non-finite values, explosive growth, a loss that ends above its start, a dead network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.shape import Shape, ramp
+from lrdoctor.diagnosis import Finding
+
+
+@dataclass(frozen=True)
+class DivergenceConfig:
+    # Peak over start level: healthy corpus runs reach at most ~10x (warmup and minibatch spikes),
+    # diverging ones 1e3x and more (BENCHMARKS.md, corpus percentiles).
+    explode_ratio: float = 100.0
+    # End level above the start level by this share of |start|, and beyond the end's noise.
+    end_above_start: float = 0.05
+    # A "dead" run: its trend over the last half is flat (|Kendall tau| below this) while it sits
+    # within `dead_level` of its start after an early excursion of `dead_spike` x start.
+    dead_tau: float = 0.15
+    dead_level: float = 0.1
+    dead_spike: float = 1.3
+
+
+def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return []
+    idx = np.flatnonzero(bad)
+    first = int(idx[0])
+    n_nan = int(np.isnan(values).sum())
+    kind = "NaN" if np.isnan(values[first]) else "Inf"
+    to_end = bool(bad[first:].all())
+    tail = "and every value after it" if to_end and len(idx) > 1 else f"{len(idx)} non-finite value(s) in all"
+    last_finite = float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None
+    return [
+        Finding(
+            pathology="divergence",
+            severity="error",
+            start_step=float(steps[first]),
+            end_step=float(steps[idx[-1]]),
+            message=f"loss is {kind} from step {steps[first]:g} ({tail})",
+            evidence={
+                "nonfinite": int(bad.sum()),
+                "nan": n_nan,
+                "inf": int(bad.sum()) - n_nan,
+                "first_nonfinite_step": float(steps[first]),
+                "first_nonfinite_at": round(first / max(len(values) - 1, 1), 4),
+                "last_finite_value": last_finite,
+                "nonfinite_to_end": to_end,
+            },
+            suggests="too_high",
+            strength=1.0,
+        )
+    ]
+
+
+def detect_divergence(
+    curve: Curve | None, shape: Shape | None, steps: np.ndarray, values: np.ndarray, cfg: DivergenceConfig
+) -> list[Finding]:
+    findings = detect_nonfinite(steps, values)
+    if curve is None or shape is None or findings:
+        return findings
+    scale = max(abs(curve.start), 1e-12)
+    ratio = curve.peak / scale if curve.start > 0 else float("nan")
+    if np.isfinite(ratio) and ratio >= cfg.explode_ratio:
+        at = float(curve.steps[int(np.argmax(curve.y))])
+        return [
+            Finding(
+                "divergence",
+                "error",
+                at,
+                float(curve.steps[-1]),
+                f"loss exploded to {curve.peak:.3g}, {ratio:.3g}x its start ({curve.start:.3g})",
+                {"peak": curve.peak, "start": curve.start, "peak_ratio": ratio},
+                suggests="too_high",
+                strength=1.0,
+            )
+        ]
+    rise = (curve.end - curve.start) / scale
+    beyond_noise = curve.end - curve.start > 2 * curve.noise
+    if rise > cfg.end_above_start and (beyond_noise or rise > 4 * cfg.end_above_start):
+        return [
+            Finding(
+                "divergence",
+                "error",
+                float(curve.steps[0]),
+                float(curve.steps[-1]),
+                f"loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}, +{100 * rise:.0f}%)",
+                {"start": curve.start, "end": curve.end, "rise": rise},
+                suggests="too_high",
+                strength=ramp(rise, 0.0, cfg.end_above_start * 2) * 0.5 + 0.5,
+            )
+        ]
+    tau = shape.half_tau
+    near_start = abs(curve.end - curve.start) <= cfg.dead_level * scale
+    spiked = np.isfinite(ratio) and ratio >= cfg.dead_spike
+    if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
+        return [
+            Finding(
+                "divergence",
+                "error",
+                float(curve.steps[int(np.argmax(curve.y))]),
+                float(curve.steps[-1]),
+                f"loss spiked to {ratio:.2g}x its start, then flat-lined at its initial level {curve.end:.4g}: "
+                "the network stopped learning (dead units)",
+                {"peak_ratio": ratio, "start": curve.start, "end": curve.end, "tail_kendall_tau": tau},
+                suggests="too_high",
+                strength=0.9,
+            )
+        ]
+    return []

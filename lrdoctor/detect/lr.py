@@ -1,0 +1,52 @@
+"""What the recorded learning rate did: warmup, decays, and the rate at any step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrdoctor.detect.curve import Curve
+
+# A warmup starts below this share of the peak rate; a step decay cuts the rate by this factor.
+WARMUP_START = 0.5
+DECAY_FACTOR = 2.0
+# After a decay the loss drops for a while: statistics of the tail start this share of the run later.
+SETTLE = 0.05
+
+
+@dataclass(frozen=True)
+class LrEvents:
+    steps: np.ndarray | None = None
+    values: np.ndarray | None = None
+    peak: float | None = None
+    warmup_end: float | None = None  # step where the rate first reaches 95% of its peak
+    last_decay: float | None = None  # step of the last sharp cut (step decay)
+    settled_after: float = 0.0  # position in the run (0-1) after the last sharp cut has settled
+
+    def at(self, step: float) -> float | None:
+        """The recorded rate at `step` (the last value logged at or before it)."""
+        if self.steps is None or self.values is None or not len(self.steps):
+            return None
+        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        return float(self.values[max(i, 0)])
+
+
+def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve | None) -> LrEvents:
+    if steps is None or values is None:
+        return LrEvents()
+    ok = np.isfinite(values) & (values > 0)
+    steps, values = steps[ok], values[ok]
+    if len(values) < 2:
+        return LrEvents(steps, values, float(values.max()) if len(values) else None)
+    peak = float(values.max())
+    warm = None
+    if values[0] < WARMUP_START * peak:
+        warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
+    cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
+    last_decay = float(steps[cuts[-1]]) if len(cuts) else None
+    settled = 0.0
+    if last_decay is not None and curve is not None and curve.steps[-1] > curve.steps[0]:
+        position = (last_decay - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
+        settled = float(min(1.0, position + SETTLE))
+    return LrEvents(steps, values, peak, warm, last_decay, settled)

@@ -1,0 +1,98 @@
+"""Plateaus: the loss stopped improving far above the best level the run itself reached, or never left its start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.shape import Shape, ramp, step_at
+from lrdoctor.diagnosis import Finding
+
+
+@dataclass(frozen=True)
+class PlateauConfig:
+    # End level above the run's own best, as a share of the progress start -> best. Healthy corpus
+    # runs end within 2% of their best (95th percentile); runs above the best rate lose 5-80%.
+    above_best: float = 0.05
+    above_best_full: float = 0.3
+    # "Stuck": the end within this share of |start| of the start level.
+    stuck_drop: float = 0.02
+    # A decrease is significant below this Kendall p-value.
+    p_value: float = 0.01
+    # "Early": 90% of the progress within this share of the run, then no significant decrease:
+    # healthy corpus runs take 4-40% of the run (10th-90th percentile), runs above the best
+    # rate often under 3%. Needs enough points to resolve the start.
+    early_t90: float = 0.03
+    early_t90_full: float = 0.0
+    early_min_points: int = 50
+
+
+def detect_plateau(curve: Curve | None, shape: Shape | None, cfg: PlateauConfig) -> list[Finding]:
+    if curve is None or shape is None:
+        return []
+    scale = max(abs(curve.start), 1e-12)
+    drop = (curve.start - curve.end) / scale
+    if abs(drop) < cfg.stuck_drop:
+        moving = shape.all_tau < 0 and shape.all_p < cfg.p_value
+        return [
+            Finding(
+                "plateau",
+                "warning",
+                float(curve.steps[0]),
+                float(curve.steps[-1]),
+                f"loss stayed near its initial level ({curve.start:.4g} -> {curve.end:.4g}, "
+                f"{100 * drop:.1f}% lower)" + (", creeping down" if moving else ", with no significant trend"),
+                {
+                    "start": curve.start,
+                    "end": curve.end,
+                    "drop": drop,
+                    "kendall_tau": shape.all_tau,
+                    "p_value": shape.all_p,
+                },
+                suggests="too_low" if moving else None,
+                strength=0.9 if moving else 0.0,
+            )
+        ]
+    early = _early(curve, shape, cfg)
+    regret = (curve.end - curve.best) / curve.span
+    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise:
+        at = step_at(curve, curve.best_t)
+        return [
+            Finding(
+                "plateau",
+                "warning",
+                at,
+                float(curve.steps[-1]),
+                f"loss stopped improving at step {at:g} (best {curve.best:.4g}) and ended at {curve.end:.4g}, "
+                f"giving back {100 * regret:.0f}% of its progress",
+                {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
+                suggests="too_high",
+                strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),
+            )
+        ]
+    if early > 0:
+        at = step_at(curve, shape.t90)
+        return [
+            Finding(
+                "plateau",
+                "warning",
+                at,
+                float(curve.steps[-1]),
+                f"loss made 90% of its progress by step {at:g} ({100 * shape.t90:.1f}% of the run) and then "
+                "stayed flat: a rate this high may stall on a noise floor",
+                {"t90": shape.t90, "tail_kendall_tau": shape.tail_tau, "tail_p_value": shape.tail_p},
+                suggests="too_high",
+                strength=early,
+            )
+        ]
+    return []
+
+
+def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:
+    if (
+        len(curve.y) < cfg.early_min_points
+        or curve.end >= curve.start
+        or (shape.tail_p < cfg.p_value and shape.tail_tau < 0)
+    ):
+        return 0.0
+    return 1.0 - ramp(shape.t90, cfg.early_t90_full, cfg.early_t90) if shape.t90 < cfg.early_t90 else 0.0

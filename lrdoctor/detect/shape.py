@@ -1,0 +1,86 @@
+"""Shape statistics of a prepared curve, measured once per run and read by several detectors.
+
+The O(n^2) statistics (Theil-Sen, Kendall's tau) are computed here, once; the detectors only
+compare them with their thresholds, so that a threshold search re-judges a corpus cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrdoctor import stats
+from lrdoctor.detect.curve import Curve
+
+TAIL_WINDOW = 0.3  # the "end" of a run, for trends: its last 30%
+HALF = 0.5  # the second half, for roughness
+WINDOW_MIN_POINTS = 6  # a window holds at least this many points (sparse, per-epoch logs)
+
+
+@dataclass(frozen=True)
+class Shape:
+    t50: float  # share of the run the trend took for 50% of its progress start -> best
+    t90: float  # ... and for 90%
+    tail_slope: float  # remaining slope over the tail window, progress-per-run in units of the span
+    tail_tau: float  # Kendall tau of the tail window
+    tail_p: float
+    tail_from: float  # where the tail window starts (later after a learning-rate cut)
+    all_tau: float  # Kendall tau over the whole run
+    all_p: float
+    half_tau: float  # Kendall tau over the second half
+    roughness: float  # robust spread of residuals around the trend in the second half, / span
+    lag1: float  # lag-1 autocorrelation of those residuals
+    zscores: np.ndarray  # residual / point-to-point noise, per point
+
+
+def ramp(x: float, lo: float, hi: float) -> float:
+    """0 at or below `lo`, 1 at or above `hi`, linear between: a statistic as a strength."""
+    if not np.isfinite(x):
+        return 0.0
+    if hi == lo:
+        return float(x >= hi)
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def time_to(curve: Curve, fraction: float) -> float:
+    target = curve.start - fraction * (curve.start - curve.best)
+    hit = np.flatnonzero(curve.trend <= target)
+    return float(curve.t[hit[0]]) if len(hit) else 1.0
+
+
+def trend_over(curve: Curve, t0: float) -> tuple[float, float, float]:
+    """Over t >= t0: Theil-Sen slope per whole run (units of the span, positive = falling), Kendall tau, p."""
+    t, y = curve.window(t0)
+    if len(t) < WINDOW_MIN_POINTS:
+        t, y = curve.t[-WINDOW_MIN_POINTS:], curve.y[-WINDOW_MIN_POINTS:]
+    slope, _ = stats.theil_sen(t, y)
+    tau, p = stats.kendall_tau(t, y)
+    return -slope / curve.span, tau, p
+
+
+def measure(curve: Curve, *, settled_after: float = 0.0) -> Shape:
+    tail_from = max(1.0 - TAIL_WINDOW, settled_after)
+    tail_slope, tail_tau, tail_p = trend_over(curve, tail_from)
+    all_tau, all_p = stats.kendall_tau(curve.t, curve.y)
+    half = curve.t >= HALF
+    resid = curve.y - curve.trend
+    _, half_tau, _ = trend_over(curve, HALF)
+    return Shape(
+        t50=time_to(curve, 0.5),
+        t90=time_to(curve, 0.9),
+        tail_slope=tail_slope,
+        tail_tau=tail_tau,
+        tail_p=tail_p,
+        tail_from=tail_from,
+        all_tau=all_tau,
+        all_p=all_p,
+        half_tau=half_tau,
+        roughness=stats.mad_sigma(resid[half]) / curve.span,
+        lag1=stats.lag1_autocorr(resid[half]),
+        zscores=resid / curve.noise if curve.noise > 0 else np.zeros_like(resid),
+    )
+
+
+def step_at(curve: Curve, t: float) -> float:
+    return float(curve.steps[min(int(np.searchsorted(curve.t, t)), len(curve.steps) - 1)])

@@ -1,0 +1,65 @@
+"""Slow convergence: a steady, still-significant decrease at the end that has not begun to level off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.shape import Shape, ramp, step_at
+from lrdoctor.diagnosis import Finding
+
+
+@dataclass(frozen=True)
+class SlowConfig:
+    # Share of the run needed for 90% of the progress: healthy corpus runs take at most ~0.6
+    # (95th percentile), too-low ones 0.55-1.0.
+    t90_lo: float = 0.5
+    t90_hi: float = 0.6
+    # Remaining slope over the tail, as progress-per-run in units of the span start -> best.
+    tail_lo: float = 0.2
+    tail_hi: float = 0.5
+    p_value: float = 0.01
+    # Progress relative to the start level: healthy corpus runs end 50-99% below their start
+    # (10th percentile by task 0.5-0.95), too-low ones 2-60% below.
+    drop_full: float = 0.2
+    drop_none: float = 0.7
+    # Weights of the three signs in the strength.
+    w_t90: float = 0.5
+    w_tail: float = 0.3
+    w_drop: float = 0.2
+
+
+def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> list[Finding]:
+    if curve is None or shape is None:
+        return []
+    still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
+    if not (still_falling or shape.t90 >= cfg.t90_hi):
+        return []
+    drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)
+    strength = (
+        cfg.w_t90 * ramp(shape.t90, cfg.t90_lo, cfg.t90_hi)
+        + cfg.w_tail * (ramp(shape.tail_slope, cfg.tail_lo, cfg.tail_hi) if still_falling else 0.0)
+        + cfg.w_drop * (1.0 - ramp(drop, cfg.drop_full, cfg.drop_none))
+    ) / (cfg.w_t90 + cfg.w_tail + cfg.w_drop)
+    if strength <= 0:
+        return []
+    start = step_at(curve, shape.tail_from)
+    return [
+        Finding(
+            "slow_convergence",
+            "warning" if strength >= 0.5 else "info",
+            start,
+            float(curve.steps[-1]),
+            f"loss still falling steadily at the end (Kendall tau {shape.tail_tau:.2f} since step {start:g}); "
+            f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress",
+            {
+                "kendall_tau": shape.tail_tau,
+                "p_value": shape.tail_p,
+                "tail_slope": shape.tail_slope,
+                "t90": shape.t90,
+                "drop": drop,
+            },
+            suggests="too_low",
+            strength=strength,
+        )
+    ]

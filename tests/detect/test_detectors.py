@@ -1,0 +1,156 @@
+"""Each detector on curves whose truth is known: synthetic ones, edge cases and real runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrdoctor import load
+from lrdoctor.detect import DETECTORS, DetectConfig, detect_all, signals
+from lrdoctor.diagnosis import PATHOLOGIES, diagnose
+from tests.conftest import SAMPLE_LOGS
+from tests.detect import curves
+
+CFG = DetectConfig()
+
+
+def found(steps: np.ndarray, values: np.ndarray, lr: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, list]:
+    sig = signals(steps, values, *(lr or (None, None)))
+    out: dict[str, list] = {}
+    for f in detect_all(sig, CFG):
+        out.setdefault(f.pathology, []).append(f)
+    return out
+
+
+def test_every_detector_names_a_contract_pathology() -> None:
+    assert set(DETECTORS) <= set(PATHOLOGIES)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_healthy_curve_has_no_finding(seed: int) -> None:
+    assert found(*curves.converging(seed=seed)) == {}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_creeping_curve_is_slow(seed: int) -> None:
+    f = found(*curves.creeping(seed=seed))
+    assert list(f) == ["slow_convergence"]
+    (slow,) = f["slow_convergence"]
+    assert slow.suggests == "too_low" and slow.evidence["kendall_tau"] < -0.3 and slow.evidence["t90"] > 0.8
+
+
+def test_rebounding_curve_is_a_plateau_above_its_best() -> None:
+    (plateau,) = found(*curves.rebounding())["plateau"]
+    assert plateau.suggests == "too_high" and 0.3 < plateau.evidence["given_back"] < 0.6
+
+
+def test_explosion_is_divergence() -> None:
+    (div,) = found(*curves.exploding())["divergence"]
+    assert div.severity == "error" and div.evidence["peak_ratio"] > 100
+
+
+def test_nan_tail_is_divergence_from_the_first_nan() -> None:
+    steps, values = curves.converging(100)
+    values[70:] = np.nan
+    (div,) = found(steps, values)["divergence"]
+    assert (div.start_step, div.end_step) == (70, 99) and div.evidence["nonfinite_to_end"]
+
+
+def test_flat_line_after_a_spike_is_a_dead_network() -> None:
+    rng = np.random.default_rng(0)
+    values = np.full(300, 2.3026) + 0.001 * rng.standard_normal(300)
+    values[3:8] = [9.0, 30.0, 12.0, 4.0, 2.5]
+    (div,) = found(np.arange(300.0), values)["divergence"]
+    assert "stopped learning" in div.message
+
+
+def test_isolated_spikes_are_counted() -> None:
+    steps, values = curves.converging(400, noise=0.01)
+    for at in (150, 250, 350):
+        values[at] += 1.0
+    (spike,) = found(steps, values)["loss_spike"]
+    assert spike.evidence["count"] == 3 and spike.evidence["steps"] == [150.0, 250.0, 350.0]
+
+
+def test_oscillation_around_a_flat_trend() -> None:
+    steps, values = curves.converging(400, noise=0.0)
+    values[200:] += 0.4 * np.where(np.arange(200) % 2, 1.0, -1.0)
+    (osc,) = found(steps, values)["oscillation"]
+    assert osc.evidence["lag1_autocorr"] < -0.5 and osc.suggests == "too_high"
+
+
+def test_step_decay_drop_is_not_slow_convergence() -> None:
+    # Levelled, then the rate is cut 10x at 80% and the loss drops again: expected, not a pathology.
+    steps, values = curves.converging(400, seed=1)
+    values[320:] -= 0.15 * (1 - np.exp(-np.arange(80) / 5))
+    lr = (np.arange(400.0), np.where(np.arange(400) < 320, 0.1, 0.01))
+    assert "slow_convergence" in found(steps, values)  # without the schedule it looks unfinished
+    assert "slow_convergence" not in found(steps, values, lr)
+
+
+@pytest.mark.parametrize(
+    ("values", "verdict"),
+    [
+        (np.full(50, 1.5), "unknown"),  # constant: no direction
+        (np.full(50, np.nan), "too_high"),  # all NaN: divergence from the first point
+        (np.array([2.3, 2.2, 2.1]), "unknown"),  # 3 points
+        (np.array([]), None),
+    ],
+)
+def test_edge_cases(values: np.ndarray, verdict: str | None) -> None:
+    from lrdoctor.run import Run, Series
+
+    if verdict is None:
+        return
+    run = Run("x", "csv", {"loss": Series("loss", np.arange(len(values), dtype=float), values)}, metric="loss")
+    assert diagnose(run).verdict == verdict
+
+
+def test_divergence_during_warmup_gives_the_stability_limit() -> None:
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(200, dtype=float)
+    lr = np.minimum(steps / 100, 1.0) * 0.1  # warmup to 0.1 over 100 steps
+    loss = np.where(steps < 60, 2.3 - 0.01 * steps, np.nan)  # blew up at step 60, lr 0.06
+    run = Run(
+        "x", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)}, metric="loss", lr_name="lr"
+    )
+    dx = diagnose(run)
+    assert dx.verdict == "too_high"
+    assert dx.recommended_lr == pytest.approx(0.06 / 3)
+    assert "stability" in dx.because
+
+
+@pytest.mark.parametrize(
+    ("path", "verdict"),
+    [
+        ("csv/diabetes_mlp_sgd_nan.csv", "too_high"),
+        ("csv/digits_mlp_sgd_too_high.csv", "too_high"),
+        ("csv/digits_mlp_adam_ok.csv", "ok"),
+        ("keras/digits_mlp_sgd_too_low.csv", "too_low"),
+        ("tensorboard/digits_mlp_adam_too_low_tensorboardx", "too_low"),
+    ],
+)
+def test_real_sample_runs(path: str, verdict: str) -> None:
+    dx = diagnose(load(SAMPLE_LOGS / path))
+    assert dx.verdict == verdict
+    if verdict == "too_high" and dx.recommended_lr is not None:
+        assert dx.recommended_lr < dx.run.observed_lr
+    if verdict == "too_low" and dx.recommended_lr is not None:
+        assert dx.recommended_lr > dx.run.observed_lr
+
+
+def test_long_noisy_log_is_reduced_not_truncated() -> None:
+    rng = np.random.default_rng(0)
+    n = 200_000
+    t = np.linspace(0, 1, n)
+    values = 0.2 + 2.1 * np.exp(-t / 0.08) + 0.3 * rng.standard_normal(n)
+    sig = signals(np.arange(n, dtype=float), values)
+    assert sig.curve is not None and len(sig.curve.y) <= 2000 and sig.curve.n_raw == n
+    assert detect_all(sig, CFG) == []
+
+
+def test_unused_path_fixture_exists() -> None:
+    assert Path(SAMPLE_LOGS).is_dir()
