@@ -21,32 +21,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lrdoctor import load
 from lrdoctor.detect import Signals, detect_all, signals
 from lrdoctor.diagnosis import Config
 from lrdoctor.recommend import recommend
-from lrdoctor.verdict import decide
+from lrdoctor.verdict import CLASSES, VerdictModel, decide, features
 
-CLASSES = ("too_high", "ok", "too_low")
-# Coordinate search: each parameter in turn over its grid, twice round.
-GRID: dict[str, tuple[float, ...]] = {
-    "verdict.high": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
-    "verdict.low": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
-    "plateau.above_best": (0.01, 0.02, 0.03, 0.05, 0.08, 0.12),
-    "plateau.above_best_full": (0.1, 0.2, 0.3, 0.5),
-    "slow.t90_lo": (0.3, 0.4, 0.5, 0.6),
-    "slow.t90_hi": (0.6, 0.75, 0.85, 1.0),
-    "slow.tail_lo": (0.0, 0.05, 0.1, 0.2),
-    "slow.tail_hi": (0.3, 0.5, 0.8, 1.2),
-    "oscillation.rough_lo": (0.03, 0.05, 0.07, 0.1, 0.15),
-    "plateau.early_t90": (0.0, 0.02, 0.03, 0.05, 0.08),
-    "slow.drop_none": (0.4, 0.5, 0.6, 0.7, 0.8),
-    "slow.w_drop": (0.0, 0.2, 0.4, 0.8),
-    "slow.w_tail": (0.1, 0.3, 0.5),
-    "oscillation.t90_max": (0.2, 0.35, 0.5, 0.7),
-}
 FALSE_ALARM_TARGET = 0.03
 
 
@@ -71,9 +55,13 @@ def load_cases(corpus: Path) -> list[Case]:
     cases = []
     for r in json.loads(labels.read_text())["runs"]:
         run = load(corpus / r["path"])
-        lr = run.lr
+        lr, val = run.lr, run.val_loss
         sig = signals(
-            run.loss.steps, run.loss.values, None if lr is None else lr.steps, None if lr is None else lr.values
+            run.loss.steps,
+            run.loss.values,
+            None if lr is None else lr.steps,
+            None if lr is None else lr.values,
+            val=None if val is None else (val.steps, val.values),
         )
         cases.append(Case(r["run"], r["task"], r["label"], r["diverged"], r["lr"], r["best_lr"], run.observed_lr, sig))
     with cache.open("wb") as fh:
@@ -81,19 +69,11 @@ def load_cases(corpus: Path) -> list[Case]:
     return cases
 
 
-def with_param(cfg: Config, key: str, value: float) -> Config:
-    stage, name = key.split(".")
-    if stage == "verdict":
-        return replace(cfg, verdict=replace(cfg.verdict, **{name: value}))
-    sub = getattr(cfg.detect, stage)
-    return replace(cfg, detect=replace(cfg.detect, **{stage: replace(sub, **{name: value})}))
-
-
 def predict(cases: list[Case], cfg: Config) -> list[dict[str, Any]]:
     out = []
     for c in cases:
         findings = detect_all(c.sig, cfg.detect)
-        verdict, _conf = decide(c.sig.curve, findings, cfg.verdict)
+        verdict, _conf = decide(c.sig, findings, cfg.verdict)
         rec = recommend(verdict, c.lr, c.sig.curve, findings, c.sig.lr, cfg.recommend)
         out.append({"case": c, "verdict": verdict, "findings": findings, "rec": rec.lr})
     return out
@@ -129,20 +109,47 @@ def scores(preds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def objective(s: dict[str, Any]) -> float:
-    return s["macro_f1"] - 2.0 * max(0.0, s["false_alarm"] - FALSE_ALARM_TARGET)
+def design(cases: list[Case], cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and class indices of the runs the model judges (no divergence error, a curve)."""
+    rows, ys = [], []
+    for c in cases:
+        if c.sig.curve is None or c.sig.shape is None:
+            continue
+        findings = detect_all(c.sig, cfg.detect)
+        if any(f.pathology == "divergence" and f.severity == "error" for f in findings):
+            continue
+        rows.append(features(c.sig, findings))
+        ys.append(CLASSES.index(c.label))
+    return np.array(rows), np.array(ys)
+
+
+def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, ok_bias: float = 0.0) -> VerdictModel:
+    """Class-balanced multinomial logistic regression, L2-penalised, by gradient descent."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.c_[np.ones(len(x)), (x - mean) / scale]
+    onehot = np.eye(len(CLASSES))[y]
+    weight = (len(y) / (len(CLASSES) * np.maximum(onehot.sum(axis=0), 1)))[y]
+    w = np.zeros((len(CLASSES), z.shape[1]))
+    for _ in range(3000):
+        logits = z @ w.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        grad = ((p - onehot) * weight[:, None]).T @ z / len(y)
+        grad[:, 1:] += l2 * w[:, 1:] / len(y)
+        w -= 0.5 * grad
+    w[CLASSES.index("ok"), 0] += ok_bias
+    return VerdictModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(tuple(r) for r in w.tolist()))
 
 
 def tune(cases: list[Case], cfg: Config) -> Config:
-    best = objective(scores(predict(cases, cfg)))
-    for _ in range(2):
-        for key, grid in GRID.items():
-            for value in grid:
-                trial = with_param(cfg, key, value)
-                score = objective(scores(predict(cases, trial)))
-                if score > best + 1e-9:
-                    best, cfg = score, trial
-    return fit_factors(cases, cfg)
+    """Fit the verdict model on `cases`, then raise the ok bias until false alarms meet the target there."""
+    x, y = design(cases, cfg)
+    for bias in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
+        trial = replace(cfg, verdict=replace(cfg.verdict, model=fit_model(x, y, ok_bias=bias)))
+        if scores(predict(cases, trial))["false_alarm"] <= FALSE_ALARM_TARGET:
+            break
+    return fit_factors(cases, trial)
 
 
 def fit_factors(cases: list[Case], cfg: Config) -> Config:
@@ -208,10 +215,27 @@ def table(s: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def write_model(model: VerdictModel | None) -> None:
+    """Replace the block between the FITTED MODEL markers of lrdoctor/verdict.py."""
+    assert model is not None
+    path = Path(__file__).resolve().parents[1] / "lrdoctor" / "verdict.py"
+    text = path.read_text()
+    head, rest = text.split("# BEGIN FITTED MODEL\n", 1)
+    _, tail = rest.split("# END FITTED MODEL\n", 1)
+    r = lambda xs: "(" + ", ".join(f"{x:.6g}" for x in xs) + ",)"  # noqa: E731
+    rows = "".join(f"        {r(row)},\n" for row in model.weights)
+    block = (
+        f"DEFAULT_MODEL = VerdictModel(\n    mean={r(model.mean)},\n    scale={r(model.scale)},\n"
+        f"    weights=(\n{rows}    ),\n)\n"
+    )
+    path.write_text(head + "# BEGIN FITTED MODEL\n" + block + "# END FITTED MODEL\n" + tail)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=Path(__file__).parent / ".cache" / "corpus")
     ap.add_argument("--per-task", action="store_true", help="also print each held-out task's figures")
+    ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/verdict.py")
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
     default = scores(predict(cases, Config.default()))
@@ -226,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## Shipped defaults, in-sample (for reference)\n")
     print(table(default))
     print("\n## Fitted on the whole corpus (the values to ship)\n")
-    print(full)
+    print(repr(full.verdict.model))
+    print(repr(full.recommend))
+    if args.write_model:
+        write_model(full.verdict.model)
     return 0
 
 

@@ -73,10 +73,16 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
     from lrdoctor.verdict import decide
 
     cfg = config or Config.default()
-    loss, lr = run.loss, run.lr
-    sig = signals(loss.steps, loss.values, None if lr is None else lr.steps, None if lr is None else lr.values)
+    loss, lr, val = run.loss, run.lr, run.val_loss
+    sig = signals(
+        loss.steps,
+        loss.values,
+        None if lr is None else lr.steps,
+        None if lr is None else lr.values,
+        val=None if val is None else (val.steps, val.values),
+    )
     findings = detect_all(sig, cfg.detect)
-    verdict, confidence = decide(sig.curve, findings, cfg.verdict)
+    verdict, confidence = decide(sig, findings, cfg.verdict)
     rec = recommend(verdict, run.observed_lr, sig.curve, findings, sig.lr, cfg.recommend)
     return Diagnosis(
         run=run,

@@ -29,9 +29,9 @@ class RecommendConfig:
     high_diverged: float = 10**1.5  # explosion, ended above start, dead network
     # Too low: log10 of the factor to multiply by = a + b * drop + c * t90 (least squares on
     # the corpus's too-low runs), where drop is the relative decrease start -> end.
-    low_a: float = 4.45
-    low_b: float = -2.17
-    low_c: float = -1.42
+    low_a: float = 4.43
+    low_b: float = -1.89
+    low_c: float = -1.57
     low_min: float = 0.5
     low_max: float = 3.5
 

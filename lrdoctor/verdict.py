@@ -1,40 +1,243 @@
-"""From findings to a verdict: which way the evidence points, and how strongly."""
+"""From findings and shape statistics to a verdict, with a confidence.
+
+Divergence settles it (too high). Otherwise the verdict comes from a multinomial logistic model
+over a dozen shape statistics of the curve (how far it came down, how early, whether it is still
+falling, how far above its own best it ended, how rough it is, what the detectors found). The
+weights are fitted by ``benchmarks/accuracy.py`` on the labelled corpus, leave-one-task-out for
+the reported figures and on the whole corpus for the shipped ones (BENCHMARKS.md). Its class
+probability is the confidence.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lrdoctor.detect.curve import Curve
+import numpy as np
+
+from lrdoctor.detect import Signals
 from lrdoctor.diagnosis import Finding, Verdict
+
+CLASSES: tuple[Verdict, ...] = ("too_high", "ok", "too_low")
+FEATURES = (
+    "drop",  # (start - end) / |start|, clipped to [-1, 1]
+    "t50",  # share of the run to make half of its progress
+    "t90",  # ... and 90%
+    "tail_slope",  # remaining slope over the tail, in spans per run, clipped to [-2, 2]
+    "tail_tau",  # Kendall tau of the tail
+    "given_back",  # (end - best) / span, clipped to [0, 2]
+    "log_peak",  # log10(peak / start), clipped to [0, 3]
+    "roughness",  # residual spread in the second half / span, clipped to [0, 2]
+    "lag1",  # lag-1 autocorrelation of those residuals
+    "spikes",  # spikes found, capped at 5
+    "high",  # strongest detector evidence for too high
+    "low",  # strongest detector evidence for too low
+    "sparse",  # 1 for fewer than 50 points
+    "has_val",  # 1 when a validation loss is logged; the val_* features are 0 otherwise
+    "val_drop",  # as drop, for the validation loss
+    "val_t90",
+    "val_given_back",
+    "val_tail_tau",
+    "val_gap",  # (val end - train end) / |train start|, clipped to [-1, 1]
+)
+
+
+@dataclass(frozen=True)
+class VerdictModel:
+    """Standardise the features, then softmax(weights @ [1, x]) over CLASSES."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[tuple[float, ...], ...]  # one row per class: intercept, then one per feature
 
 
 @dataclass(frozen=True)
 class VerdictConfig:
-    # Strength from which a side wins; tuned leave-one-task-out on the corpus (BENCHMARKS.md).
-    high: float = 0.5
-    low: float = 0.4
+    model: VerdictModel | None = None  # None: the fitted DEFAULT_MODEL below
+    # Below this probability for the winning class the verdict is "unknown".
+    min_confidence: float = 0.4
 
 
-def decide(curve: Curve | None, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[Verdict, float]:
+def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
+    assert sig.curve is not None and sig.shape is not None
+    curve, shape = sig.curve, sig.shape
+    scale = max(abs(curve.start), 1e-12)
+    peak = curve.peak / curve.start if curve.start > 0 else 1.0
+    spikes = next((f.evidence.get("count", 0) for f in findings if f.pathology == "loss_spike"), 0)
+    x = [
+        _clip((curve.start - curve.end) / scale, -1, 1),
+        shape.t50,
+        shape.t90,
+        _clip(shape.tail_slope, -2, 2),
+        _clip(shape.tail_tau, -1, 1),
+        _clip((curve.end - curve.best) / curve.span, 0, 2),
+        _clip(math.log10(max(peak, 1e-12)), 0, 3),
+        _clip(shape.roughness, 0, 2),
+        _clip(shape.lag1, -1, 1),
+        min(float(spikes), 5.0),
+        max((f.strength for f in findings if f.suggests == "too_high"), default=0.0),
+        max((f.strength for f in findings if f.suggests == "too_low"), default=0.0),
+        1.0 if len(curve.y) < 50 else 0.0,
+        *_val_features(sig),
+    ]
+    return np.asarray(x, dtype=np.float64)
+
+
+def _val_features(sig: Signals) -> list[float]:
+    val, shape, curve = sig.val, sig.val_shape, sig.curve
+    if val is None or shape is None or curve is None:
+        return [0.0] * 6
+    scale = max(abs(val.start), 1e-12)
+    return [
+        1.0,
+        _clip((val.start - val.end) / scale, -1, 1),
+        shape.t90,
+        _clip((val.end - val.best) / val.span, 0, 2),
+        _clip(shape.all_tau if len(val.y) < 12 else shape.tail_tau, -1, 1),
+        _clip((val.end - curve.end) / max(abs(curve.start), 1e-12), -1, 1),
+    ]
+
+
+def _clip(x: float, lo: float, hi: float) -> float:
+    return float(min(max(x, lo), hi)) if math.isfinite(x) else 0.0
+
+
+def probabilities(x: np.ndarray, model: VerdictModel) -> np.ndarray:
+    z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
+    logits = np.asarray(model.weights) @ np.concatenate([[1.0], z])
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[Verdict, float]:
     """The verdict and its confidence in [0, 1]."""
-    high = max((f.strength for f in findings if f.suggests == "too_high"), default=0.0)
-    low = max((f.strength for f in findings if f.suggests == "too_low"), default=0.0)
+    curve, shape = sig.curve, sig.shape
     if any(f.pathology == "divergence" and f.severity == "error" for f in findings):
-        return "too_high", max(high, 0.9)
-    if curve is None:
+        return "too_high", max(0.9, max((f.strength for f in findings), default=0.0))
+    if curve is None or shape is None:
         return "unknown", 0.0
-    if high >= cfg.high and high >= low:
-        return "too_high", _confidence(high, cfg.high)
-    if low >= cfg.low:
-        return "too_low", _confidence(low, cfg.low)
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
-    return "ok", _confidence(1.0 - max(high, low), 1.0 - min(cfg.high, cfg.low))
+    p = probabilities(features(sig, findings), cfg.model or DEFAULT_MODEL)
+    k = int(np.argmax(p))
+    if p[k] < cfg.min_confidence:
+        return "unknown", float(p[k])
+    return CLASSES[k], float(p[k])
 
 
-def _confidence(strength: float, threshold: float) -> float:
-    """Strength rescaled so the threshold maps to 0.5 and full strength to 1."""
-    if strength >= threshold:
-        return 0.5 + 0.5 * (strength - threshold) / max(1.0 - threshold, 1e-9)
-    return 0.5 * strength / max(threshold, 1e-9)
+# Fitted on the whole corpus by `python benchmarks/accuracy.py --write-model` (540 runs, 6 tasks).
+# BEGIN FITTED MODEL
+DEFAULT_MODEL = VerdictModel(
+    mean=(
+        0.681185,
+        0.168095,
+        0.398043,
+        0.21152,
+        -0.234134,
+        0.047225,
+        0.11232,
+        0.0661854,
+        -0.063142,
+        1.14885,
+        0.126302,
+        0.237316,
+        0.167715,
+        1,
+        0.577411,
+        0.476417,
+        0.0463368,
+        -0.73318,
+        0.0304761,
+    ),
+    scale=(
+        0.358226,
+        0.203674,
+        0.29669,
+        0.721634,
+        0.367579,
+        0.136488,
+        0.328287,
+        0.131144,
+        0.173905,
+        1.9664,
+        0.214688,
+        0.365237,
+        0.373613,
+        1,
+        0.399002,
+        0.275085,
+        0.253198,
+        0.427894,
+        0.142073,
+    ),
+    weights=(
+        (
+            1.44934,
+            -0.886168,
+            0.064794,
+            -1.01792,
+            0.514526,
+            -0.0479214,
+            0.248962,
+            0.857359,
+            1.1246,
+            0.047731,
+            0.345726,
+            0.565298,
+            0.115453,
+            0.300917,
+            0,
+            -0.845186,
+            -0.312067,
+            -0.108728,
+            1.45368,
+            1.34193,
+        ),
+        (
+            1.6998,
+            2.01341,
+            -0.564231,
+            0.673871,
+            -0.718196,
+            -0.632911,
+            -1.06971,
+            0.65487,
+            -1.42628,
+            0.0832197,
+            1.22581,
+            -1.37118,
+            -0.106506,
+            -0.342943,
+            0,
+            0.758406,
+            -0.00585234,
+            0.419768,
+            1.25656,
+            0.48628,
+        ),
+        (
+            -1.14914,
+            -1.12724,
+            0.499437,
+            0.344054,
+            0.20367,
+            0.680832,
+            0.820745,
+            -1.51223,
+            0.301679,
+            -0.130951,
+            -1.57154,
+            0.805878,
+            -0.00894751,
+            0.0420266,
+            0,
+            0.0867805,
+            0.31792,
+            -0.31104,
+            -2.71024,
+            -1.82821,
+        ),
+    ),
+)
+# END FITTED MODEL

@@ -39,15 +39,24 @@ class Signals:
     curve: Curve | None
     shape: Shape | None
     lr: LrEvents
+    val: Curve | None = None  # the validation loss, where the log has one
+    val_shape: Shape | None = None
 
 
 def signals(
-    steps: np.ndarray, values: np.ndarray, lr_steps: np.ndarray | None = None, lr_values: np.ndarray | None = None
+    steps: np.ndarray,
+    values: np.ndarray,
+    lr_steps: np.ndarray | None = None,
+    lr_values: np.ndarray | None = None,
+    *,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Signals:
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
     shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
-    return Signals(steps, values, curve, shape, lr)
+    val_curve = None if val is None else prepare(*val, min_points=4)
+    val_shape = None if val_curve is None else measure(val_curve)
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape)
 
 
 Detector = Callable[[Signals, DetectConfig], list[Finding]]

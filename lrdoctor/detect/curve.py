@@ -47,12 +47,12 @@ class Curve:
         return self.t[mask], self.y[mask]
 
 
-def prepare(steps: np.ndarray, values: np.ndarray) -> Curve | None:
+def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POINTS) -> Curve | None:
     """The curve's shared statistics, or None when fewer than MIN_POINTS finite points precede any NaN/Inf."""
     finite = np.isfinite(values)
     stop = len(values) if finite.all() else int(np.argmin(finite))
     steps_f, y_raw = steps[:stop], values[:stop]
-    if stop < MIN_POINTS:
+    if stop < min_points:
         return None
     peak = float(y_raw.max())
     s, y = stats.bin_medians(steps_f, y_raw, MAX_POINTS)

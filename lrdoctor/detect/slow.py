@@ -33,9 +33,9 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
     if curve is None or shape is None:
         return []
     still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
-    if not (still_falling or shape.t90 >= cfg.t90_hi):
-        return []
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)
+    if not (still_falling or shape.t90 >= cfg.t90_hi or 0 < drop <= cfg.drop_full):
+        return []
     strength = (
         cfg.w_t90 * ramp(shape.t90, cfg.t90_lo, cfg.t90_hi)
         + cfg.w_tail * (ramp(shape.tail_slope, cfg.tail_lo, cfg.tail_hi) if still_falling else 0.0)
@@ -50,8 +50,12 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
             "warning" if strength >= 0.5 else "info",
             start,
             float(curve.steps[-1]),
-            f"loss still falling steadily at the end (Kendall tau {shape.tail_tau:.2f} since step {start:g}); "
-            f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress",
+            (
+                f"loss still falling steadily at the end (Kendall tau {shape.tail_tau:.2f} since step {start:g}); "
+                if still_falling
+                else f"loss came down only {100 * drop:.0f}% from its start; "
+            )
+            + f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress",
             {
                 "kendall_tau": shape.tail_tau,
                 "p_value": shape.tail_p,
