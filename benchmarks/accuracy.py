@@ -123,7 +123,7 @@ def design(cases: list[Case], cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(ys)
 
 
-def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, ok_bias: float = 0.0) -> VerdictModel:
+def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = 10.0, ok_bias: float = 0.0) -> VerdictModel:
     """Class-balanced multinomial logistic regression, L2-penalised, by gradient descent."""
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
