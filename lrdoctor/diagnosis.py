@@ -59,6 +59,7 @@ class Diagnosis:
     basis: Literal["log", "probe"] = "log"
     factor: float | None = None  # recommended / observed, also known when the rate itself is not
     because: str = ""  # what the recommendation rests on
+    why: str = ""  # the statistics that weighed most in the verdict
 
     @property
     def failed(self) -> bool:
@@ -70,7 +71,7 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
     """Run every detector over the run's metric, decide a verdict and recommend a rate."""
     from lrdoctor.detect import detect_all, signals
     from lrdoctor.recommend import recommend
-    from lrdoctor.verdict import decide
+    from lrdoctor.verdict import decide, explain
 
     cfg = config or Config.default()
     loss, lr, val = run.loss, run.lr, run.val_loss
@@ -92,4 +93,5 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
         recommended_lr=rec.lr,
         factor=rec.factor,
         because=rec.basis,
+        why=explain(sig, findings, verdict, cfg.verdict),
     )

@@ -51,7 +51,7 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
             start,
             float(curve.steps[-1]),
             (
-                f"loss still falling steadily at the end (Kendall tau {shape.tail_tau:.2f} since step {start:g}); "
+                f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run); "
                 if still_falling
                 else f"loss came down only {100 * drop:.0f}% from its start; "
             )

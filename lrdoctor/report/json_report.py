@@ -35,6 +35,8 @@ def to_dict(dx: Diagnosis) -> dict[str, Any]:
             "basis": dx.basis,
         },
         # Additions beyond the fixed shape.
+        "why": dx.why,
+        "recommendation_basis": dx.because,
         "step_kind": run.step_kind,
         "val_metric": run.val_metric,
         "lr_metric": run.lr_name,

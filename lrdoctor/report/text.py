@@ -45,6 +45,8 @@ def render_one(dx: Diagnosis) -> str:
         f"  verdict   {VERDICT_WORDS[dx.verdict]}"
         + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else "")
     )
+    if dx.why:
+        lines.append(f"  because   {safe(dx.why)}")
     if dx.verdict in ("too_high", "too_low"):
         if dx.recommended_lr is not None:
             lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
