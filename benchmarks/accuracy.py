@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lrdoctor import load
 from lrdoctor.detect import Signals, detect_all, signals
 from lrdoctor.diagnosis import Config
-from lrdoctor.recommend import recommend
+from lrdoctor.recommend import RateModel, rate_features, recommend
 from lrdoctor.verdict import CLASSES, VerdictModel, decide, features
 
 FALSE_ALARM_TARGET = 0.03
@@ -74,7 +74,7 @@ def predict(cases: list[Case], cfg: Config) -> list[dict[str, Any]]:
     for c in cases:
         findings = detect_all(c.sig, cfg.detect)
         verdict, _conf = decide(c.sig, findings, cfg.verdict)
-        rec = recommend(verdict, c.lr, c.sig.curve, findings, c.sig.lr, cfg.recommend)
+        rec = recommend(verdict, c.lr, c.sig, findings, cfg.recommend)
         out.append({"case": c, "verdict": verdict, "findings": findings, "rec": rec.lr})
     return out
 
@@ -152,37 +152,32 @@ def tune(cases: list[Case], cfg: Config) -> Config:
     return fit_factors(cases, trial)
 
 
-def fit_factors(cases: list[Case], cfg: Config) -> Config:
-    """Recommendation factors from the training runs: per kind of evidence, the median correction
-    too-high runs needed; for too-low runs, least squares of log10(needed) on drop and t90."""
-    import numpy as np
+def fit_rate(rows: list[np.ndarray], need: list[float], *, ridge: float = 5.0) -> RateModel | None:
+    """Ridge regression of the decades a run's rate was off on its features."""
+    if len(rows) < 10:
+        return None
+    x, y = np.array(rows), np.array(need)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.c_[np.ones(len(x)), (x - mean) / scale]
+    penalty = ridge * np.eye(z.shape[1])
+    penalty[0, 0] = 0.0
+    w = np.linalg.solve(z.T @ z + penalty, z.T @ y)
+    return RateModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()))
 
-    preds = predict(cases, cfg)
-    groups: dict[str, list[float]] = {"mild": [], "nonfinite": [], "diverged": []}
-    rows, need_low = [], []
-    for p in preds:
-        c = p["case"]
-        need = math.log10(c.best_lr / c.lr)
-        if p["verdict"] == "too_high" and c.label == "too_high":
-            div = [f for f in p["findings"] if f.pathology == "divergence"]
-            kind = "mild" if not div else "nonfinite" if "nonfinite" in div[0].evidence else "diverged"
-            groups[kind].append(-need)
-        if p["verdict"] == "too_low" and c.label == "too_low" and c.sig.curve is not None:
-            cv = c.sig.curve
-            drop = min(max((cv.start - cv.end) / max(abs(cv.start), 1e-12), 0.0), 1.0)
-            rows.append((1.0, drop, c.sig.shape.t90))
-            need_low.append(need)
-    r = cfg.recommend
-    med = lambda xs, d: 10 ** statistics.median(xs) if len(xs) >= 3 else d  # noqa: E731
+
+def fit_factors(cases: list[Case], cfg: Config) -> Config:
+    """Rate models from the training runs of each side (every non-ok run, whatever its verdict)."""
+    rows: dict[str, list[np.ndarray]] = {"too_high": [], "too_low": []}
+    need: dict[str, list[float]] = {"too_high": [], "too_low": []}
+    for c in cases:
+        if c.label == "ok":
+            continue
+        rows[c.label].append(rate_features(c.sig, detect_all(c.sig, cfg.detect)))
+        need[c.label].append(abs(math.log10(c.best_lr / c.lr)))
     r = replace(
-        r,
-        high_mild=med(groups["mild"], r.high_mild),
-        high_nonfinite=med(groups["nonfinite"], r.high_nonfinite),
-        high_diverged=med(groups["diverged"], r.high_diverged),
+        cfg.recommend, high=fit_rate(rows["too_high"], need["too_high"]), low=fit_rate(rows["too_low"], need["too_low"])
     )
-    if len(rows) >= 10:
-        coef, *_ = np.linalg.lstsq(np.array(rows), np.array(need_low), rcond=None)
-        r = replace(r, low_a=float(coef[0]), low_b=float(coef[1]), low_c=float(coef[2]))
     return replace(cfg, recommend=r)
 
 
@@ -215,20 +210,25 @@ def table(s: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def write_model(model: VerdictModel | None) -> None:
-    """Replace the block between the FITTED MODEL markers of lrdoctor/verdict.py."""
-    assert model is not None
-    path = Path(__file__).resolve().parents[1] / "lrdoctor" / "verdict.py"
-    text = path.read_text()
-    head, rest = text.split("# BEGIN FITTED MODEL\n", 1)
-    _, tail = rest.split("# END FITTED MODEL\n", 1)
+def write_model(cfg: Config) -> None:
+    """Write the whole-corpus fit into lrdoctor/_fitted.py."""
+    model, high, low = cfg.verdict.model, cfg.recommend.high, cfg.recommend.low
+    assert model is not None and high is not None and low is not None
     r = lambda xs: "(" + ", ".join(f"{x:.6g}" for x in xs) + ",)"  # noqa: E731
     rows = "".join(f"        {r(row)},\n" for row in model.weights)
-    block = (
-        f"DEFAULT_MODEL = VerdictModel(\n    mean={r(model.mean)},\n    scale={r(model.scale)},\n"
+    text = (
+        '"""Parameters fitted on the labelled corpus. Generated by `python benchmarks/accuracy.py --write-model`;'
+        ' do not edit."""\n\n'
+        "from __future__ import annotations\n\nfrom lrdoctor.recommend import RateModel\n"
+        "from lrdoctor.verdict import VerdictModel\n\n"
+        f"VERDICT_MODEL = VerdictModel(\n    mean={r(model.mean)},\n    scale={r(model.scale)},\n"
         f"    weights=(\n{rows}    ),\n)\n"
+        + "".join(
+            f"{name} = RateModel(\n    mean={r(m.mean)},\n    scale={r(m.scale)},\n    weights={r(m.weights)},\n)\n"
+            for name, m in (("HIGH_RATE", high), ("LOW_RATE", low))
+        )
     )
-    path.write_text(head + "# BEGIN FITTED MODEL\n" + block + "# END FITTED MODEL\n" + tail)
+    (Path(__file__).resolve().parents[1] / "lrdoctor" / "_fitted.py").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     print(repr(full.verdict.model))
     print(repr(full.recommend))
     if args.write_model:
-        write_model(full.verdict.model)
+        write_model(full)
     return 0
 
 

@@ -84,7 +84,7 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
     )
     findings = detect_all(sig, cfg.detect)
     verdict, confidence = decide(sig, findings, cfg.verdict)
-    rec = recommend(verdict, run.observed_lr, sig.curve, findings, sig.lr, cfg.recommend)
+    rec = recommend(verdict, run.observed_lr, sig, findings, cfg.recommend)
     return Diagnosis(
         run=run,
         verdict=verdict,

@@ -57,7 +57,7 @@ class VerdictModel:
 
 @dataclass(frozen=True)
 class VerdictConfig:
-    model: VerdictModel | None = None  # None: the fitted DEFAULT_MODEL below
+    model: VerdictModel | None = None  # None: the fitted VERDICT_MODEL in lrdoctor/_fitted.py
     # Below this probability for the winning class the verdict is "unknown".
     min_confidence: float = 0.4
 
@@ -132,7 +132,9 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
-    p = probabilities(features(sig, findings), cfg.model or DEFAULT_MODEL)
+    from lrdoctor._fitted import VERDICT_MODEL
+
+    p = probabilities(features(sig, findings), cfg.model or VERDICT_MODEL)
     k = int(np.argmax(p))
     if p[k] < cfg.min_confidence:
         return "unknown", float(p[k])
@@ -169,7 +171,9 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     """The statistics that pushed the model most towards `verdict`, as a sentence."""
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
-    model = cfg.model or DEFAULT_MODEL
+    from lrdoctor._fitted import VERDICT_MODEL
+
+    model = cfg.model or VERDICT_MODEL
     x = features(sig, findings)
     z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
     w = np.asarray(model.weights)[:, 1:]
@@ -177,130 +181,3 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     push = (w[k] - np.delete(w, k, axis=0).mean(axis=0)) * z
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
     return "; ".join(PHRASES[FEATURES[i]].format(x[i]) for i in order)
-
-
-# Fitted on the whole corpus by `python benchmarks/accuracy.py --write-model` (540 runs, 6 tasks).
-# BEGIN FITTED MODEL
-DEFAULT_MODEL = VerdictModel(
-    mean=(
-        0.681185,
-        0.168095,
-        0.398043,
-        0.21152,
-        -0.234134,
-        0.047225,
-        0.11232,
-        0.0661854,
-        -0.063142,
-        1.14885,
-        0.126302,
-        0.237316,
-        0.167715,
-        1,
-        0.577411,
-        0.476417,
-        0.0463368,
-        -0.73318,
-        0.0304761,
-        0.224805,
-        1.41987,
-    ),
-    scale=(
-        0.358226,
-        0.203674,
-        0.29669,
-        0.721634,
-        0.367579,
-        0.136488,
-        0.328287,
-        0.131144,
-        0.173905,
-        1.9664,
-        0.214688,
-        0.365237,
-        0.373613,
-        1,
-        0.399002,
-        0.275085,
-        0.253198,
-        0.427894,
-        0.142073,
-        0.454213,
-        3.7186,
-    ),
-    weights=(
-        (
-            0.256509,
-            -0.442499,
-            -0.231287,
-            -0.617182,
-            0.236693,
-            -0.0650556,
-            0.128613,
-            0.394583,
-            0.222703,
-            -0.0367815,
-            0.045302,
-            0.223197,
-            0.0567053,
-            0.140599,
-            0,
-            -0.589422,
-            -0.242191,
-            -0.0119143,
-            0.590243,
-            0.556789,
-            0.487516,
-            -0.265699,
-        ),
-        (
-            1.89111,
-            0.915366,
-            -0.131057,
-            0.179278,
-            -0.357751,
-            -0.25751,
-            -0.255013,
-            0.127707,
-            -0.357857,
-            0.056003,
-            0.429736,
-            -0.382287,
-            -0.25268,
-            -0.0568585,
-            0,
-            0.697276,
-            0.0350451,
-            0.123171,
-            0.367441,
-            0.0115705,
-            -0.182839,
-            0.18816,
-        ),
-        (
-            -0.147619,
-            -0.472867,
-            0.362344,
-            0.437903,
-            0.121058,
-            0.322565,
-            0.1264,
-            -0.522291,
-            0.135155,
-            -0.0192215,
-            -0.475038,
-            0.15909,
-            0.195974,
-            -0.0837406,
-            0,
-            -0.107853,
-            0.207146,
-            -0.111257,
-            -0.957684,
-            -0.568359,
-            -0.304678,
-            0.0775385,
-        ),
-    ),
-)
-# END FITTED MODEL
