@@ -1,0 +1,33 @@
+"""Detectors on real corpus runs (tests/data/corpus: a few logs of benchmarks/corpus/generate.py with their labels)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lrdoctor import load
+from lrdoctor.diagnosis import diagnose
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "corpus"
+RUNS = json.loads((DATA / "labels.json").read_text())
+
+
+@pytest.mark.parametrize("entry", RUNS, ids=lambda e: e["run"])
+def test_expected_findings(entry: dict) -> None:
+    dx = diagnose(load(DATA / entry["file"], lr=entry["lr"]))
+    found = {f.pathology for f in dx.findings}
+    assert set(entry["findings"]) <= found, (found, dx.why)
+    if not entry["findings"]:
+        assert found == set()
+
+
+@pytest.mark.parametrize("entry", [e for e in RUNS if e["diverged"] or not e["findings"]], ids=lambda e: e["run"])
+def test_clear_runs_get_their_label(entry: dict) -> None:
+    dx = diagnose(load(DATA / entry["file"], lr=entry["lr"]))
+    assert dx.verdict == entry["label"]
+    if entry["label"] == "too_high":
+        assert dx.recommended_lr < entry["lr"]
+    else:
+        assert dx.recommended_lr == entry["lr"]
