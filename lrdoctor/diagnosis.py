@@ -60,6 +60,7 @@ class Diagnosis:
     factor: float | None = None  # recommended / observed, also known when the rate itself is not
     because: str = ""  # what the recommendation rests on
     why: str = ""  # the statistics that weighed most in the verdict
+    advice: tuple[str, ...] = ()  # schedule advice (warmup, decay), where the evidence supports it
 
     @property
     def failed(self) -> bool:
@@ -69,6 +70,7 @@ class Diagnosis:
 
 def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
     """Run every detector over the run's metric, decide a verdict and recommend a rate."""
+    from lrdoctor.advice import AdviceConfig, advise
     from lrdoctor.detect import detect_all, signals
     from lrdoctor.recommend import recommend
     from lrdoctor.verdict import decide, explain
@@ -94,4 +96,5 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
         factor=rec.factor,
         because=rec.basis,
         why=explain(sig, findings, verdict, cfg.verdict),
+        advice=tuple(advise(sig, findings, rec.lr, AdviceConfig())),
     )

@@ -83,10 +83,10 @@ def recommend(
     x = rate_features(sig, findings)
     if verdict == "too_high":
         factor = 10 ** -decades(x, cfg.high or HIGH_RATE, cfg)
-        basis = f"{1 / factor:.3g}x lower, from how the run failed (what runs like it needed in the corpus)"
+        basis = f"{1 / factor:.3g}x lower: what corpus runs that failed like this one needed"
     else:
         factor = 10 ** decades(x, cfg.low or LOW_RATE, cfg)
-        basis = f"{factor:.3g}x higher, from how little of its loss the run shed, and how late"
+        basis = f"{factor:.3g}x higher: how little of its loss the run shed, and how late"
     return Recommendation(observed * factor if observed else None, factor, basis)
 
 

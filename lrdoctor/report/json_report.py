@@ -37,6 +37,7 @@ def to_dict(dx: Diagnosis) -> dict[str, Any]:
         # Additions beyond the fixed shape.
         "why": dx.why,
         "recommendation_basis": dx.because,
+        "advice": list(dx.advice),
         "step_kind": run.step_kind,
         "val_metric": run.val_metric,
         "lr_metric": run.lr_name,

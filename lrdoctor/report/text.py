@@ -51,9 +51,8 @@ def render_one(dx: Diagnosis) -> str:
         if dx.recommended_lr is not None:
             lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
         elif dx.factor is not None:
-            lines.append(
-                f"  try lr    {dx.factor:.3g}x the rate you used ({safe(dx.because)}; pass --lr to get a value)"
-            )
+            word = f"{dx.factor:.3g}x higher" if dx.factor >= 1 else f"{1 / dx.factor:.3g}x lower"
+            lines.append(f"  try lr    {word} than the rate you used (pass --lr VALUE to get the rate itself)")
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
@@ -61,6 +60,8 @@ def render_one(dx: Diagnosis) -> str:
             lines.append(f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}")
     else:
         lines.append("  findings  none")
+    for a in dx.advice:
+        lines.append(f"  advice    {safe(a)}")
     for w in run.warnings:
         lines.append(f"  note      {safe(w)}")
     return "\n".join(lines)

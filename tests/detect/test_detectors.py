@@ -154,3 +154,19 @@ def test_long_noisy_log_is_reduced_not_truncated() -> None:
 
 def test_unused_path_fixture_exists() -> None:
     assert Path(SAMPLE_LOGS).is_dir()
+
+
+def test_advice_warmup_for_early_trouble_and_decay_for_a_late_stall() -> None:
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(300, dtype=float)
+    exploding = np.where(steps < 3, 2.3, 2.3 * 1.5 ** (steps - 2))
+    exploding[10:] = np.nan
+    lr = Series("lr", steps, np.full(300, 5.0))
+    run = Run("x", "csv", {"loss": Series("loss", steps, exploding), "lr": lr}, metric="loss", lr_name="lr")
+    assert any("add a linear warmup" in a for a in diagnose(run).advice)
+
+    s, rebound = curves.rebounding(300)
+    run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": lr}, metric="loss", lr_name="lr")
+    advice = diagnose(run).advice
+    assert any("decay the rate there to 0.5" in a for a in advice), advice
