@@ -70,12 +70,20 @@ class Diagnosis:
 
 def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
     """Run every detector over the run's metric, decide a verdict and recommend a rate."""
+    import numpy as np
+
+    cfg = config or Config.default()
+    # Values near the float limit overflow in the statistics; the detectors treat inf/nan as such.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _diagnose(run, cfg)
+
+
+def _diagnose(run: Run, cfg: Config) -> Diagnosis:
     from lrdoctor.advice import AdviceConfig, advise
     from lrdoctor.detect import detect_all, signals
     from lrdoctor.recommend import recommend
     from lrdoctor.verdict import decide, explain
 
-    cfg = config or Config.default()
     loss, lr, val = run.loss, run.lr, run.val_loss
     sig = signals(
         loss.steps,

@@ -29,8 +29,10 @@ def normalize(
     name = _choose_metric(log, series, metric)
     series = _fix_hf_zero_loss(series, name, warnings)
 
-    starts = restart_positions(series[name].steps)
-    cuts = [float(series[name].seq[i]) for i in starts]
+    metric_seq = series[name].seq
+    # Points written together (one event holding a tag twice) cannot start a new run.
+    starts = [i for i in restart_positions(series[name].steps) if metric_seq[i] > metric_seq[i - 1]]
+    cuts = sorted({float(metric_seq[i]) for i in starts})
     bounds = list(zip([-np.inf, *cuts], [*cuts, np.inf], strict=True))
     segments = tuple(_describe(series[name], lo, hi, k + 1) for k, (lo, hi) in enumerate(bounds))
     chosen = _pick_segment(log.source, len(segments), segment)

@@ -1,15 +1,23 @@
-"""Opening what the user named, read-only and safely: files, gzip, standard input, directories."""
+"""Opening what the user named, read-only and safely: files, gzip, standard input, directories.
+
+Whatever the input, reading ends: non-regular files (FIFOs, devices, sockets) are refused before
+they are opened, content is read in chunks against a cap, and gzip data is inflated stream-wise,
+so a small file that expands without end (a gzip bomb) is stopped after a bounded amount of
+output. A gzip stream that is cut short gives what it holds, with a note the reader passes on
+as a warning; a damaged one is refused.
+"""
 
 from __future__ import annotations
 
 import codecs
-import gzip
+import contextlib
 import io
 import os
 import stat
 import sys
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,18 +25,44 @@ from lrdoctor.errors import InputError, UnreadableLog
 
 HEAD_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-# A cap on what is decompressed or taken from standard input, so /dev/zero-like input ends.
-MAX_INMEMORY = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    # The most content held in memory for one input; far above any real log (the largest in
+    # the real-world corpus is a few MB), low enough that /dev/zero-like input ends.
+    max_bytes: int = 2 * 1024**3
+    # gzip output beyond this many times the compressed bytes read marks a bomb. Logs in
+    # sample_logs/ and the real-world corpus compress 2x (event files) to 11x (text, JSON);
+    # DEFLATE's own ceiling, about 1032x, is reached only by long runs of one byte.
+    max_ratio: int = 200
+    # The ratio is judged only past this much output, so a small, very repetitive log is never refused.
+    ratio_after: int = 64 * 1024**2
+    # Bytes read, or decompressed, per step.
+    chunk: int = 1024**2
+    # Compressed bytes fed to zlib per step.
+    gzip_piece: int = 64 * 1024
+    # Side files read whole (meta.yaml, params, hparams.yaml) are ignored above this size.
+    side_file: int = 1024**2
+
+
+LIMITS = ReadLimits()
+MAX_INMEMORY = LIMITS.max_bytes
 
 
 @dataclass(frozen=True)
 class Source:
-    """One input: a regular file (maybe gzip-compressed), bytes from stdin, or a directory."""
+    """One input: a regular file (maybe gzip-compressed), bytes from stdin, or a directory.
+
+    `notes` collects what reading the bytes revealed (a gzip stream cut short); `read_log`
+    adds them to the log's warnings.
+    """
 
     label: str
     path: Path | None = None
     data: bytes | None = None
     gzipped: bool = False
+    notes: list[str] = field(default_factory=list, compare=False)
 
     @property
     def is_dir(self) -> bool:
@@ -41,35 +75,43 @@ class Source:
         return base[:-3] if self.gzipped and base.endswith(".gz") else base
 
     def open(self) -> BinaryIO:
-        """A binary stream of the (decompressed) content."""
+        """A binary stream of the (decompressed, capped) content."""
         if self.data is not None:
             return io.BytesIO(self.data)
-        assert self.path is not None
-        if self.gzipped:
-            return gzip.open(self.path, "rb")  # type: ignore[return-value]
-        return open(self.path, "rb")
+        return io.BytesIO(self.read_bytes())
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
         if self.data is not None:
             return self.data[:size]
+        assert self.path is not None
         try:
-            with self.open() as fh:
-                return fh.read(size)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise UnreadableLog(f"{self.label}: cannot read: {exc}") from exc
+            with open(self.path, "rb") as raw:
+                if not self.gzipped:
+                    return raw.read(size)
+                out = bytearray()
+                for chunk in inflate(raw, self.label, notes=None):
+                    out += chunk
+                    if len(out) >= size:
+                        break
+                return bytes(out[:size])
+        except OSError as exc:
+            raise UnreadableLog(f"{self.label}: cannot read: {exc.strerror or exc}") from None
 
     def read_bytes(self) -> bytes:
         if self.data is not None:
             return self.data
+        assert self.path is not None
         try:
-            with self.open() as fh:
-                data = fh.read(MAX_INMEMORY + 1)
-        except (OSError, EOFError, zlib.error) as exc:
-            if self.gzipped:
-                raise UnreadableLog(f"{self.label}: broken gzip data: {exc}") from exc
-            raise InputError(f"{self.label}: cannot read: {exc}") from exc
-        if len(data) > MAX_INMEMORY:
-            raise UnreadableLog(f"{self.label}: larger than {MAX_INMEMORY >> 30} GiB once decompressed")
+            with open(self.path, "rb") as raw:
+                if self.gzipped:
+                    return b"".join(inflate(raw, self.label, notes=self.notes))
+                if os.fstat(raw.fileno()).st_size > LIMITS.max_bytes:
+                    raise UnreadableLog(f"{self.label}: larger than {_size(LIMITS.max_bytes)}; not read")
+                data = raw.read()
+        except OSError as exc:
+            raise InputError(f"{self.label}: cannot read: {exc.strerror or exc}") from None
+        if len(data) > LIMITS.max_bytes:  # it grew while being read
+            raise UnreadableLog(f"{self.label}: larger than {_size(LIMITS.max_bytes)}; not read")
         return data
 
     def text(self) -> str:
@@ -79,15 +121,7 @@ class Source:
 def open_source(path: str | Path) -> Source:
     """Check that `path` can be read without hanging or harm, and describe it."""
     if str(path) == "-":
-        data = sys.stdin.buffer.read(MAX_INMEMORY + 1)
-        if len(data) > MAX_INMEMORY:
-            raise UnreadableLog(f"<stdin>: more than {MAX_INMEMORY >> 30} GiB")
-        if data[:2] == GZIP_MAGIC:
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise UnreadableLog(f"<stdin>: broken gzip data: {exc}") from exc
-        return Source("<stdin>", data=data)
+        return _stdin()
     p = Path(path)
     label = str(path)
     try:
@@ -113,6 +147,137 @@ def open_source(path: str | Path) -> Source:
     return Source(label, path=p, gzipped=magic == GZIP_MAGIC)
 
 
+def _stdin() -> Source:
+    label = "<stdin>"
+    stream = sys.stdin.buffer
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+        interactive = stream.isatty()
+    except (OSError, ValueError):  # a stream without a descriptor (tests, embedding): no device
+        mode, interactive = 0, False
+    if stat.S_ISCHR(mode) and not interactive:
+        raise InputError(f"{label}: standard input is a device, not a log; pipe or redirect a log file into it")
+    data = read_capped(stream, label)
+    if data[:2] != GZIP_MAGIC:
+        return Source(label, data=data)
+    notes: list[str] = []
+    return Source(label, data=b"".join(inflate(io.BytesIO(data), label, notes=notes)), notes=notes)
+
+
+def read_capped(stream: BinaryIO, label: str) -> bytes:
+    """All of `stream`, read in chunks; refused once past the cap."""
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := stream.read(LIMITS.chunk):
+        total += len(chunk)
+        if total > LIMITS.max_bytes:
+            raise UnreadableLog(f"{label}: more than {_size(LIMITS.max_bytes)}; not a log lrdoctor can hold")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def inflate(raw: BinaryIO, label: str, *, notes: list[str] | None) -> Iterator[bytes]:
+    """The decompressed content of gzip data, chunk by chunk, every member in turn.
+
+    Output is bounded per step and checked against the cap and the ratio to the input read,
+    so a bomb ends early. A stream cut short gives what it holds, with a note; damaged data is
+    an error (what it decompresses to may hold garbage). Zero padding after the last member is
+    ignored, other bytes after it are noted.
+    """
+    limit = LIMITS.chunk
+    taken = out = 0
+    unz: zlib._Decompress | None = zlib.decompressobj(wbits=31)
+    pending = b""
+    full = False  # the last call filled its output: more may wait inside the decompressor
+    while True:
+        if not pending and not full:
+            pending = raw.read(LIMITS.gzip_piece)
+            taken += len(pending)
+            if not pending:
+                break
+        if unz is None:  # between members: padding, another member, or junk
+            pending = pending.lstrip(b"\x00")
+            if not pending:
+                continue
+            if len(pending) < 2:
+                pending += raw.read(1)
+            if not pending.startswith(GZIP_MAGIC):
+                _note(notes, f"{label}: ignored bytes after the end of the gzip data")
+                return
+            unz = zlib.decompressobj(wbits=31)
+        try:
+            chunk = unz.decompress(pending, limit)
+        except zlib.error as exc:
+            where = f" after {out} decompressed bytes" if out else ""
+            raise UnreadableLog(f"{label}: broken gzip data{where} ({exc}); not read") from None
+        pending = unz.unconsumed_tail
+        full = len(chunk) == limit
+        if chunk:
+            out += len(chunk)
+            _check_growth(label, out, taken)
+            yield chunk
+        if unz.eof:
+            pending, unz, full = unz.unused_data, None, False
+    if unz is not None:
+        tail = unz.flush()
+        if tail:
+            out += len(tail)
+            _check_growth(label, out, taken)
+            yield tail
+        if not out:
+            raise UnreadableLog(f"{label}: the gzip data is cut short before any content")
+        _note(
+            notes,
+            f"{label}: the gzip data is cut short (not completely written or copied); read the {out} bytes it holds",
+        )
+
+
+def _check_growth(label: str, out: int, taken: int) -> None:
+    if out > LIMITS.max_bytes:
+        raise UnreadableLog(f"{label}: more than {_size(LIMITS.max_bytes)} once decompressed; not read")
+    if out > LIMITS.ratio_after and out > LIMITS.max_ratio * taken:
+        raise UnreadableLog(
+            f"{label}: the gzip data expands more than {LIMITS.max_ratio} times (past {_size(out)}), "
+            "far beyond any log (a gzip bomb?); not read"
+        )
+
+
+def _note(notes: list[str] | None, message: str) -> None:
+    if notes is not None and message not in notes:
+        notes.append(message)
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.3g} {unit}"
+    return f"{n} bytes"
+
+
+def read_regular(path: Path, *, limit: int = LIMITS.side_file) -> bytes | None:
+    """A side file (meta.yaml, a params file) read whole; None when it is no regular file
+    (a FIFO or a device: opened without blocking, never read) or is larger than `limit`."""
+    with _open_regular(path) as fh:
+        if fh is None or os.fstat(fh.fileno()).st_size > limit:
+            return None
+        data = fh.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def head_regular(path: Path, size: int = HEAD_BYTES) -> bytes | None:
+    """The first `size` bytes of a regular file; None for anything else (FIFO, device)."""
+    with _open_regular(path) as fh:
+        return None if fh is None else fh.read(size)
+
+
+@contextlib.contextmanager
+def _open_regular(path: Path) -> Iterator[BinaryIO | None]:
+    """Open without blocking (a FIFO would wait for a writer), then keep it only if regular."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        yield fh if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
 def decode_text(data: bytes) -> str:
     """Bytes to text: BOMs and UTF-16 honoured, undecodable bytes replaced rather than fatal."""
     if data.startswith(codecs.BOM_UTF8):
@@ -127,6 +292,16 @@ def decode_text(data: bytes) -> str:
         if max(even_nuls, odd_nuls) * 2 > len(sample) // 2:
             return data.decode("utf-16-be" if even_nuls > odd_nuls else "utf-16-le", errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """Bytes in UTF-8 without a BOM, for readers that parse bytes (UTF-16 and BOMs undone)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:]
+    sample = data[:4096]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sample.count(b"\x00") * 3 > len(sample):
+        return decode_text(data).encode("utf-8")
+    return data
 
 
 def looks_binary(head: bytes) -> bool:

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from lrdoctor.errors import LrdoctorError, UnknownFormat, UnreadableLog
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
 from lrdoctor.run import Log
@@ -49,13 +51,31 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
         _refuse_placeholders(source)
         name = _reader_name(format) if format is not None else sniff(source)
     try:
-        return READERS[name].read(source)
+        log = READERS[name].read(source)
     except LrdoctorError:
         raise
     except RecursionError:
         raise UnreadableLog(f"{source.label}: nested too deeply to be a training log") from None
     except MemoryError:
         raise UnreadableLog(f"{source.label}: too large to read into memory") from None
+    log.warnings[:0] = [n for n in source.notes if n not in log.warnings]
+    log.warnings.extend(_precision_warnings(log))
+    return log
+
+
+# Integers above 2**53 are not all exactly representable as float64 steps.
+EXACT_STEPS = 2.0**53
+
+
+def _precision_warnings(log: Log) -> list[str]:
+    """Steps so large that neighbouring integers share one float: they may look repeated."""
+    for s in log.series.values():
+        if len(s) and float(np.abs(s.steps).max()) > EXACT_STEPS:
+            return [
+                f"{log.source}: steps reach {float(np.abs(s.steps).max()):.4g}, beyond 2**53, where "
+                "neighbouring integers cannot all be told apart; steps that merge may look like restarts"
+            ]
+    return []
 
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"

@@ -78,30 +78,37 @@ def rows_to_series(
     rows: Iterable[Mapping[str, object]],
     *,
     step_keys: tuple[str, ...] = STEP_KEYS,
+    unplaced: list[int] | None = None,
 ) -> tuple[dict[str, Series], str]:
     """Series from dict-like records (JSON, JSONL): every numeric key a series.
 
     Returns the series and the step kind: 'step' when records carry a step key, 'epoch'
     when they carry only an epoch, 'index' when neither (the record number is the step).
+    A record whose step (or, lacking one, epoch) is NaN or Inf cannot be placed: it is left
+    out, and its index (0-based, in `rows`) is appended to `unplaced`.
     """
     builder = SeriesBuilder()
     kinds: set[str] = set()
     for index, row in enumerate(rows):
         numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
         step, kind = _row_step(numeric, index, step_keys)
+        if step is None:
+            if unplaced is not None:
+                unplaced.append(index)
+            continue
         kinds.add(kind)
         builder.add_row(numeric, step)
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return builder.build(), kind
 
 
-def _row_step(row: Mapping[str, float], index: int, step_keys: tuple[str, ...]) -> tuple[float, str]:
-    for key in step_keys:
-        value = row.get(key)
-        if value is not None and math.isfinite(value):
-            return value, "step"
-    for key in EPOCH_KEYS:
-        value = row.get(key)
-        if value is not None and math.isfinite(value):
-            return value, "epoch"
+def _row_step(row: Mapping[str, float], index: int, step_keys: tuple[str, ...]) -> tuple[float | None, str]:
+    """The record's step and its kind; None when the step it names is NaN or Inf."""
+    for keys, kind in ((step_keys, "step"), (EPOCH_KEYS, "epoch")):
+        named = [row[k] for k in keys if k in row]
+        finite = [v for v in named if math.isfinite(v)]
+        if finite:
+            return finite[0], kind
+        if named:
+            return None, kind
     return float(index), "index"

@@ -10,15 +10,20 @@ Layouts, and how each is told apart (by the header, then by the file name):
 - timm `summary.csv`: `epoch,train_loss,eval_loss,...,lr`.
 - W&B history export: `Step`/`_step`, `<run name> - <metric>` with `__MIN`/`__MAX` columns.
 
-Comma, tab, semicolon or pipe separated; quoted fields; BOM; CRLF. An empty cell (or `NA`)
-means "not logged on this row"; `nan`/`inf` are values. A last line without its newline is
-a row the writer had not finished: it is dropped with a warning.
+Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF.
+An empty cell (or `NA`) means "not logged on this row"; `nan`/`inf` are values.
+
+Damage costs only the rows it touches, each named in a warning: a last line without its
+newline (the writer had not finished it), a line with more cells than the header or a broken
+quote, a line with no number in any cell, a repeated header line, and a row whose step cell
+holds NaN or Inf are left out; a text cell in a numeric column is read as missing.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +31,21 @@ import numpy as np
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, to_float
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import Source, decode_text
+from lrdoctor.source import Source, decode_text, read_regular
 
 DELIMITERS = (",", "\t", ";", "|")
 STEP_COLUMNS = ("step", "Step", "_step", "global_step", "trainer/global_step", "iteration", "iter", "it")
 SNIFF_LINES = 30
+# Far above the widest real export (W&B: a few thousand columns); a header this wide is no log,
+# and reading it column by column would take minutes.
+MAX_COLUMNS = 10_000
+# Share of the first lines whose field count must match the header's: to claim a file, and
+# (lower) to read one already known to be CSV, where damaged rows may crowd its first lines.
+SNIFF_AGREE = 0.9
+DAMAGED_AGREE = 0.5
+# How many line numbers a warning spells out.
+SHOWN_LINES = 5
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -49,109 +64,176 @@ def in_dir(path: Path) -> Path | None:
 
 
 def read(source: Source) -> Log:
+    label = source.label
     text = decode_text(source.read_bytes())
     warnings: list[str] = []
-    if text and not text.endswith(("\n", "\r")):
-        cut = max(text.rfind("\n"), text.rfind("\r"))
-        if cut < 0:
-            raise UnreadableLog(f"{source.label}: a single line with no newline: not a complete CSV")
-        warnings.append(
-            f"{source.label}: the last line has no newline (the writer may still be running); skipped"
-        )
-        text = text[: cut + 1]
-    lines = _complete_lines(text[: 256 * 1024])
-    delim = _delimiter(lines[:SNIFF_LINES])
+    lines = _LINE_BREAK.split(text)
+    if lines[-1]:  # the text does not end with a line break: the writer had not finished the row
+        if len(lines) == 1:
+            raise UnreadableLog(f"{label}: a single line with no newline: not a complete CSV")
+        warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
+    numbered = [(n, line) for n, line in enumerate(lines[:-1], start=1) if line.strip()]
+    head = [line for _, line in numbered[:SNIFF_LINES]]
+    delim = _delimiter(head) or _delimiter(head, agree=DAMAGED_AGREE)
     if delim is None:
-        raise UnreadableLog(f"{source.label}:1: no consistent separator (tried , tab ; |); is this a CSV?")
-    header, table = _parse(text, delim, source.label)
-    columns, bad = _numeric_columns(header, table)
+        raise UnreadableLog(f"{label}:1: no consistent separator (tried , tab ; |); is this a CSV?")
+    table = _parse(numbered, delim, label)
+    warnings.extend(table.warnings(label))
+    columns, cells = _numeric_columns(table)
     if not columns:
-        raise UnreadableLog(f"{source.label}: no numeric column under the header {header[:8]}")
-    if bad:
+        raise UnreadableLog(f"{label}: no numeric column under the header {table.header[:8]}")
+    if cells.bad_rows.any():
         warnings.append(
-            f"{source.label}: {bad} cell(s) hold text where numbers are expected; read as missing"
+            f"{label}: {cells.bad_cells} cell(s) hold text where numbers are expected "
+            f"(line {_shown(table.line_numbers[cells.bad_rows])}); read as missing"
         )
-    steps, kind = _step_axis(columns, len(table))
+    if cells.junk_rows.any():
+        warnings.append(
+            f"{label}: skipped {int(cells.junk_rows.sum())} line(s) with no number in any cell "
+            f"(line {_shown(table.line_numbers[cells.junk_rows])})"
+        )
+    steps, kind, bad_steps = _step_axis(columns, len(table.rows))
+    if bad_steps.any():
+        warnings.append(
+            f"{label}: left out {int(bad_steps.sum())} row(s) whose step is not a finite number "
+            f"(line {_shown(table.line_numbers[bad_steps])})"
+        )
     series = {}
-    seq = np.arange(len(table), dtype=np.float64)
+    seq = np.arange(len(table.rows), dtype=np.float64)
     for name, (values, present) in columns.items():
-        mask = present & np.isfinite(steps)
+        mask = present & np.isfinite(steps) & ~bad_steps
         if mask.any():
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
-    fmt = _flavour(header, source.name, delim)
+    fmt = _flavour(table.header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
-    return Log(source.label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
+    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
 
 
 def _complete_lines(text: str) -> list[str]:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if text and not text.endswith(("\n", "\r")) and lines:
-        lines.pop()
-    return lines
+    """The non-blank lines that end with a line break."""
+    lines = _LINE_BREAK.split(text)
+    return [ln for ln in lines[:-1] if ln.strip()]
+
+
+def _split(line: str, delim: str) -> list[str] | None:
+    """One line's cells; None for a line the csv module refuses. A quote never spans lines, so
+    one torn quoted field cannot swallow the rows after it."""
+    if '"' not in line:
+        return line.split(delim)
+    try:
+        return next(csv.reader((line,), delimiter=delim, strict=True), [])
+    except csv.Error:
+        return None
 
 
 def _field_counts(lines: list[str], delim: str) -> list[int]:
-    try:
-        return [len(row) for row in csv.reader(lines, delimiter=delim)]
-    except csv.Error:
-        return []
+    return [len(cells) if cells is not None else 0 for cells in (_split(ln, delim) for ln in lines)]
 
 
-def _delimiter(lines: list[str]) -> str | None:
+def _delimiter(lines: list[str], *, agree: float = SNIFF_AGREE) -> str | None:
+    """The separator giving the most header fields that `agree` of the lines share."""
     best: tuple[int, str] | None = None
     for delim in DELIMITERS:
         counts = _field_counts(lines, delim)
         if not counts or counts[0] < 2:
             continue
-        agree = sum(c == counts[0] for c in counts)
-        if agree >= max(1, int(0.9 * len(counts))) and (best is None or counts[0] > best[0]):
+        same = sum(c == counts[0] for c in counts)
+        if same >= max(1, int(agree * len(counts))) and (best is None or counts[0] > best[0]):
             best = (counts[0], delim)
     return None if best is None else best[1]
 
 
 def _numeric_share(rows: list[str], delim: str) -> float:
-    cells = [c for row in csv.reader(rows, delimiter=delim) for c in row if c.strip()]
+    cells = [c for row in rows for c in (_split(row, delim) or []) if c.strip()]
     if not cells:
         return 0.0
     numeric = sum(to_float(c) is not None or c.strip().lower() in ABSENT for c in cells)
     return numeric / len(cells)
 
 
-def _parse(text: str, delim: str, label: str) -> tuple[list[str], list[list[str]]]:
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delim) if any(c.strip() for c in row)]
-    except csv.Error as exc:
-        raise UnreadableLog(f"{label}: malformed CSV: {exc}") from None
-    if not rows:
+@dataclass
+class _Table:
+    header: list[str]
+    rows: list[list[str]]  # each padded to the header's width
+    line_numbers: np.ndarray  # of each row
+    malformed: list[int] = field(default_factory=list)  # line numbers of rows left out
+    headers_again: list[int] = field(default_factory=list)  # line numbers of repeated headers
+
+    def warnings(self, label: str) -> list[str]:
+        out = []
+        if self.malformed:
+            out.append(
+                f"{label}: skipped {len(self.malformed)} malformed line(s) with more cells than the header "
+                f"or a broken quote (line {_shown(self.malformed)})"
+            )
+        if self.headers_again:
+            out.append(
+                f"{label}: skipped {len(self.headers_again)} repeated header line(s) "
+                f"(line {_shown(self.headers_again)}); several CSV files appended into one?"
+            )
+        return out
+
+
+def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
+    if not numbered:
         raise UnreadableLog(f"{label}: the file is empty")
-    header = [h.strip() for h in rows[0]]
-    if len(rows) == 1:
-        raise UnreadableLog(f"{label}: only a header ({', '.join(header[:8])}), no data rows yet")
+    first, line = numbered[0]
+    cells = _split(line, delim)
+    if cells is None:
+        raise UnreadableLog(f"{label}:{first}: the header line is not valid CSV")
+    header = [h.strip() for h in cells]
     width = len(header)
-    table = [(row + [""] * (width - len(row)))[:width] for row in rows[1:]]
-    return header, table
+    if width > MAX_COLUMNS:
+        raise UnreadableLog(f"{label}:{first}: a header of {width} columns (more than {MAX_COLUMNS}); not a log")
+    table = _Table(header, [], np.zeros(0, dtype=np.int64))
+    numbers = []
+    for number, line in numbered[1:]:
+        cells = _split(line, delim)
+        if cells is None or (len(cells) > width and any(c.strip() for c in cells[width:])):
+            table.malformed.append(number)
+        elif [c.strip() for c in cells[:width]] == header:
+            table.headers_again.append(number)
+        else:
+            table.rows.append((cells + [""] * (width - len(cells)))[:width])
+            numbers.append(number)
+    if not table.rows:
+        raise UnreadableLog(f"{label}: only a header ({', '.join(header[:8])}), no data rows yet")
+    table.line_numbers = np.asarray(numbers, dtype=np.int64)
+    return table
 
 
-def _numeric_columns(
-    header: list[str], table: list[list[str]]
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int]:
+@dataclass(frozen=True)
+class _Cells:
+    bad_cells: int  # cells of numeric columns that hold text
+    bad_rows: np.ndarray  # rows with such a cell
+    junk_rows: np.ndarray  # rows where no cell holds a number: no data row at all
+
+
+def _numeric_columns(table: _Table) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], _Cells]:
     """Each column as (float values, present mask); text-only columns are dropped."""
     import pandas as pd
 
-    frame = pd.DataFrame(table, columns=_unique(header), dtype=object)
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    bad = 0
+    frame = pd.DataFrame(table.rows, columns=_unique(table.header), dtype=object)
+    parsed = []
     for name in frame.columns:
         raw = frame[name].astype(str).str.strip()
         absent = raw.str.lower().isin(ABSENT).to_numpy()
         values = pd.to_numeric(raw.str.rstrip("%"), errors="coerce").to_numpy(dtype=np.float64)
         unparsed = np.isnan(values) & ~absent & ~raw.str.lower().str.lstrip("+-").isin(["nan"]).to_numpy()
-        present = ~absent & ~unparsed
+        parsed.append((name, values, absent, unparsed))
+    junk = np.logical_and.reduce([absent | unparsed for _, _, absent, unparsed in parsed])
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    bad_rows = np.zeros(len(table.rows), dtype=bool)
+    bad_cells = 0
+    for name, values, absent, unparsed in parsed:
+        present = ~absent & ~unparsed & ~junk
         if not present.any():
             continue
-        bad += int(unparsed.sum())
+        bad = unparsed & ~junk
+        bad_cells += int(bad.sum())
+        bad_rows |= bad
         columns[name] = (values, present)
-    return columns, bad
+    return columns, _Cells(bad_cells, bad_rows, junk)
 
 
 def _unique(header: list[str]) -> list[str]:
@@ -164,15 +246,25 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
-def _step_axis(columns: dict[str, tuple[np.ndarray, np.ndarray]], rows: int) -> tuple[np.ndarray, StepKind]:
+def _step_axis(columns: dict[str, tuple[np.ndarray, np.ndarray]], rows: int) -> tuple[np.ndarray, StepKind, np.ndarray]:
+    """The step of each row, its kind, and the rows whose step cell holds NaN or Inf.
+
+    A blank step cell takes the step of the row before (W&B exports leave some blank); a step
+    that is written but not finite cannot be placed, and its row is left out.
+    """
     for key, kind in [*((k, "step") for k in STEP_COLUMNS), *((k, "epoch") for k in EPOCH_KEYS)]:
         if key in columns:
             values, present = columns[key]
-            if present.mean() >= 0.5:
-                steps = values.copy()
-                steps[~present] = np.nan
-                return _ffill(steps), kind  # type: ignore[return-value]
-    return np.arange(rows, dtype=np.float64), "index"
+            finite = present & np.isfinite(values)
+            if finite.mean() >= 0.5:
+                steps = np.where(finite, values, np.nan)
+                return _ffill(steps), kind, present & ~finite  # type: ignore[return-value]
+    return np.arange(rows, dtype=np.float64), "index", np.zeros(rows, dtype=bool)
+
+
+def _shown(numbers: list[int] | np.ndarray) -> str:
+    listed = [int(n) for n in numbers[:SHOWN_LINES]]
+    return ", ".join(map(str, listed)) + (", ..." if len(numbers) > SHOWN_LINES else "")
 
 
 def _ffill(steps: np.ndarray) -> np.ndarray:
@@ -212,11 +304,12 @@ def _hparams_beside(path: Path | None) -> dict[str, object]:
     ]
     yaml_path = next((p for p in candidates if p != path and p.is_file()), None)
     try:
-        if yaml_path is None or yaml_path.stat().st_size > 1024 * 1024:
-            return {}
-        text = yaml_path.read_text(errors="replace")
+        data = None if yaml_path is None else read_regular(yaml_path)
     except OSError:
         return {}
+    if data is None:  # none, a FIFO or device, or over a MiB
+        return {}
+    text = decode_text(data)
     params: dict[str, object] = {}
     for line in text.splitlines():
         if line[:1].isspace() or ":" not in line or line.lstrip().startswith("#"):

@@ -31,9 +31,9 @@ STATE_SKIP = ("log_history", "stateful_callbacks", "trial_name", "is_")
 # Keys that hyper-parameters sit under beside a list of records.
 HPARAM_KEYS = ("hparams", "hyperparameters", "config", "args", "params")
 # What a head cut inside a JSON token can end with: part of a number, literal or NaN token.
-_TOKEN_START = re.compile(
-    r"-?[\d.eE+-]*|t(r(ue?)?)?|f(a(l(se?)?)?)?|n(u(ll?)?)?|N(aN?)?|-?I(n(f(i(n(i(ty?)?)?)?)?)?)?"
-)
+_TOKEN_START = re.compile(r"-?[\d.eE+-]*|t(r(ue?)?)?|f(a(l(se?)?)?)?|n(u(ll?)?)?|N(aN?)?|-?I(n(f(i(n(i(ty?)?)?)?)?)?)?")
+# How many record numbers a warning spells out.
+SHOWN_RECORDS = 5
 # Dicts wrapping dicts ({"history": {"loss": [...]}}) are unwrapped this many times at most.
 MAX_UNWRAP = 3
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
@@ -108,7 +108,8 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
             hparams.update(_scalars(entry, skip=("step", "epoch")))
         elif isinstance(entry, dict):
             rows.append(entry)
-    series, kind = rows_to_series(rows)
+    unplaced: list[int] = []
+    series, kind = rows_to_series(rows, unplaced=unplaced)
     if not series:
         raise NoSeries(
             _empty_history_message(doc, label)
@@ -117,10 +118,9 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
         )
     skipped = sum(not isinstance(e, dict) for e in history)
     warnings = [f"{label}: skipped {skipped} log_history entries that are not objects"] if skipped else []
+    warnings += _unplaced_warning(label, unplaced)
     hints = {
-        role: name
-        for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss"))
-        if name in series
+        role: name for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss")) if name in series
     }
     return Log(
         source=label,
@@ -196,8 +196,9 @@ def _from_rows(
     hparams: dict[str, Any] | None = None,
 ) -> Log:
     flat = (jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows)
-    series, kind = rows_to_series(flat)
-    return _log(series, kind, label, hparams or {}, [])
+    unplaced: list[int] = []
+    series, kind = rows_to_series(flat, unplaced=unplaced)
+    return _log(series, kind, label, hparams or {}, _unplaced_warning(label, unplaced))
 
 
 def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[str, Any]) -> Log:
@@ -209,13 +210,19 @@ def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[st
             "each value is taken at its position in its own list"
         )
     rows = ({k: v[i] for k, v in columns.items() if i < len(v)} for i in range(max(lengths)))
-    series, kind = rows_to_series(rows)
-    return _log(series, kind, label, hparams, warnings)
+    unplaced: list[int] = []
+    series, kind = rows_to_series(rows, unplaced=unplaced)
+    return _log(series, kind, label, hparams, warnings + _unplaced_warning(label, unplaced))
 
 
-def _log(
-    series: dict[str, Series], kind: str, label: str, hparams: dict[str, Any], warnings: list[str]
-) -> Log:
+def _unplaced_warning(label: str, unplaced: list[int]) -> list[str]:
+    if not unplaced:
+        return []
+    shown = ", ".join(str(i + 1) for i in unplaced[:SHOWN_RECORDS]) + (", ..." if len(unplaced) > SHOWN_RECORDS else "")
+    return [f"{label}: left out {len(unplaced)} record(s) whose step is not a finite number (record {shown})"]
+
+
+def _log(series: dict[str, Series], kind: str, label: str, hparams: dict[str, Any], warnings: list[str]) -> Log:
     if not series:
         raise NoSeries(f"{label}: the records hold no numeric values (numbers or numeric strings)")
     return Log(
@@ -252,9 +259,7 @@ def _hparams_beside(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scalars(doc: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        k: v for k, v in doc.items() if isinstance(v, int | float | str | bool) and not k.startswith(skip)
-    }
+    return {k: v for k, v in doc.items() if isinstance(v, int | float | str | bool) and not k.startswith(skip)}
 
 
 def _json_prefix(text: str) -> bool:

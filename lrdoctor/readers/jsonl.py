@@ -16,7 +16,7 @@ from typing import Any, cast
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers._common import rows_to_series
 from lrdoctor.run import Log, StepKind
-from lrdoctor.source import Source, decode_text
+from lrdoctor.source import Source, as_utf8, decode_text, head_regular
 
 try:  # orjson is several times faster on large files; it rejects NaN tokens, json takes those
     import orjson
@@ -36,6 +36,10 @@ MAX_NESTING = 8
 MAX_LIST_ITEMS = 64
 # How many bad line numbers a warning spells out.
 SHOWN_LINES = 5
+# A bad line is searched for a whole record glued after a cut-short one: at most this many
+# '{' positions, on lines of at most this many bytes (a record is a few hundred bytes).
+MAX_GLUED_TRIES = 16
+MAX_GLUED_LINE = 1 << 20
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -66,9 +70,11 @@ def in_dir(path: Path) -> Path | None:
 def parse(data: bytes, label: str) -> Log:
     """Every JSON object line of `data` as series; bad lines skipped and reported."""
     reject_lfs_pointer(data, label)
-    data = _as_utf8(data)
-    lines = _Lines()
-    series, kind = rows_to_series(lines.records(data.split(b"\n")))
+    data = as_utf8(data)
+    last = _last_line_number(data)
+    lines = _Lines(last)
+    unplaced: list[int] = []
+    series, kind = rows_to_series(lines.records(data.split(b"\n")), unplaced=unplaced)
     if not lines.count:
         if lines.bad:
             raise UnreadableLog(
@@ -77,7 +83,17 @@ def parse(data: bytes, label: str) -> Log:
         raise NoSeries(f"{label}: no records (the file holds only blank lines)")
     if not series:
         raise NoSeries(f"{label}: {lines.count} records, none with a numeric value")
-    warnings = _bad_line_warnings(label, lines.bad, _last_line_number(data))
+    warnings = _bad_line_warnings(label, lines.bad, last)
+    if lines.salvaged:
+        warnings.append(
+            f"{label}: read {len(lines.salvaged)} record(s) written straight after a cut-short one "
+            f"on the same line (line {_shown(lines.salvaged)})"
+        )
+    if unplaced:
+        warnings.append(
+            f"{label}: left out {len(unplaced)} record(s) whose step is not a finite number "
+            f"(line {_shown([lines.numbers[i] for i in unplaced])})"
+        )
     return Log(source=label, format="jsonl", series=series, step_kind=cast(StepKind, kind), warnings=warnings)
 
 
@@ -109,9 +125,7 @@ def flatten(record: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict
                 flat.update(flatten(value, f"{name}/", depth + 1))
         elif isinstance(value, list):
             if 0 < len(value) <= MAX_LIST_ITEMS:
-                flat.update(
-                    (f"{name}/{i}", item) for i, item in enumerate(value) if not isinstance(item, dict | list)
-                )
+                flat.update((f"{name}/{i}", item) for i, item in enumerate(value) if not isinstance(item, dict | list))
         else:
             flat[name] = value
     return flat
@@ -124,9 +138,13 @@ def has_jsonl_suffix(name: str) -> bool:
 class _Lines:
     """Parses lines into records, counting the good ones and noting the bad line numbers."""
 
-    def __init__(self) -> None:
+    def __init__(self, last: int) -> None:
+        self.last = last  # the last non-blank line: if bad, it is unfinished, not damaged
         self.count = 0
         self.bad: list[int] = []
+        self.numbers: list[int] = []  # the line number of each record yielded
+        self.salvaged: list[int] = []  # lines where a whole record followed a cut-short one
+        self._keys: set[str] = set()  # keys of the record before, to check a salvaged one
 
     def records(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         fast = _FAST_LOADS
@@ -145,13 +163,42 @@ class _Lines:
                     fast = None  # NaN tokens: this writer uses them, json alone from here on
             if type(record) is not dict:
                 self.bad.append(number)
-                continue
+                record = _glued_record(line, self._keys) if number != self.last else None
+                if record is None:
+                    continue
+                self.salvaged.append(number)
+            self._keys = set(record)
             self.count += 1
+            self.numbers.append(number)
             # A byte test first: most records hold no nested object or list.
             nested = b"[" in line or line.count(b"{") > 1
             if nested and any(isinstance(v, dict | list) for v in record.values()):
                 record = flatten(record)
             yield record
+
+
+def _glued_record(line: bytes, keys: set[str]) -> dict[str, Any] | None:
+    """A whole record at the end of a bad line, after a record cut short (a writer killed
+    mid-line, then restarted in append mode). Most of its keys must be those of the record
+    before it, and a line that closing braces would complete (a record cut only at its end)
+    is never searched, so that an inner object of a cut record is not taken for a record."""
+    if not keys or len(line) > MAX_GLUED_LINE:
+        return None
+    if any(_slow_loads(line.rstrip() + b"}" * k) is not None for k in range(1, 4)):
+        return None
+    start = line.find(b"{", 1)
+    for _ in range(MAX_GLUED_TRIES):
+        if start < 0:
+            return None
+        record = _slow_loads(line[start:])
+        if type(record) is dict and 2 * len(keys & set(record)) > len(record):
+            return record
+        start = line.find(b"{", start + 1)
+    return None
+
+
+def _shown(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers[:SHOWN_LINES]) + (", ..." if len(numbers) > SHOWN_LINES else "")
 
 
 def _slow_loads(line: bytes) -> Any:
@@ -169,8 +216,7 @@ def _bad_line_warnings(label: str, bad: list[int], last: int) -> list[str]:
         bad = bad[:-1]
         warnings.append(f"{label}:{last}: the last line is cut short (still being written?); skipped")
     if bad:
-        shown = ", ".join(str(n) for n in bad[:SHOWN_LINES]) + (", ..." if len(bad) > SHOWN_LINES else "")
-        warnings.append(f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {shown})")
+        warnings.append(f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {_shown(bad)})")
     return warnings
 
 
@@ -178,15 +224,6 @@ def _last_line_number(data: bytes) -> int:
     """The number of the last non-blank line."""
     stripped = data.rstrip()
     return stripped.count(b"\n") + 1 if stripped else 0
-
-
-def _as_utf8(data: bytes) -> bytes:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:]
-    sample = data[:4096]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sample.count(b"\x00") * 3 > len(sample):
-        return decode_text(data).encode("utf-8")
-    return data
 
 
 def _head_lines(head: bytes, most: int = 2) -> list[str]:
@@ -209,8 +246,7 @@ def _is_object(line: str) -> bool:
 
 def _file_sniffs(path: Path) -> bool:
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+        head = head_regular(path)
     except OSError:
         return False
-    return sniff(head, path.name)
+    return head is not None and sniff(head, path.name)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sqlite3
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.run import Log, Series
-from lrdoctor.source import HEAD_BYTES, Source, decode_text
+from lrdoctor.source import HEAD_BYTES, LIMITS, Source, as_utf8, decode_text, head_regular, read_regular
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 LINE_FORM = "<timestamp_ms> <value> <step>"
@@ -57,8 +59,9 @@ def sniff(head: bytes, name: str) -> bool:
     """An SQLite database, or lines that all read '<int> <float> <int>'."""
     if head.startswith(SQLITE_MAGIC):
         return True
-    lines = head.split(b"\n")
-    if len(head) >= HEAD_BYTES and len(lines) > 1:
+    cut = len(head) >= HEAD_BYTES
+    lines = as_utf8(head).split(b"\n")
+    if cut and len(lines) > 1:
         lines = lines[:-1]  # cut by the head
     lines = [ln for ln in lines[: SNIFF_LINES + 1] if ln.strip()][:SNIFF_LINES]
     return bool(lines) and all(len(ln.split()) == 3 and _parse_line(ln, 0) is not None for ln in lines)
@@ -71,7 +74,7 @@ def read(source: Source) -> Log:
     if source.head(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
         return _read_sqlite(source)
     name = _metric_name(source.path) if source.path is not None else source.name or "metric"
-    ts, values, steps, bad = _parse_metric(source.read_bytes())
+    ts, values, steps, bad = _parse_metric(as_utf8(source.read_bytes()))
     if not len(values):
         raise UnreadableLog(_no_points_message(source.label, bad))
     seq = _seq(ts, steps)
@@ -124,11 +127,14 @@ def _read_run(run: Path, label: str, *, warnings: list[str]) -> Log:
     parsed = []
     for path in files:
         try:
-            data = path.read_bytes()
+            data = read_regular(path, limit=LIMITS.max_bytes)
         except OSError as exc:
             warnings.append(f"{path}: cannot read: {exc.strerror or exc}; skipped")
             continue
-        ts, values, steps, bad = _parse_metric(data)
+        if data is None:
+            warnings.append(f"{path}: not a regular file or too large; skipped")
+            continue
+        ts, values, steps, bad = _parse_metric(as_utf8(data))
         warnings.extend(_bad_line_warnings(str(path), bad))
         if len(values):
             parsed.append((path.relative_to(metrics).as_posix(), ts, values, steps))
@@ -202,9 +208,12 @@ def _read_params(params: Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for path in sorted(p for p in params.rglob("*") if p.is_file()):
         try:
-            text = decode_text(path.read_bytes()).strip()
+            data = read_regular(path)
         except OSError:
             continue
+        if data is None:
+            continue
+        text = decode_text(data).strip()
         found[path.relative_to(params).as_posix()] = _param_value(text)
     return found
 
@@ -240,10 +249,10 @@ def _is_run(path: Path) -> bool:
     if first is None:
         return False
     try:
-        with open(first, "rb") as fh:
-            return sniff(fh.read(HEAD_BYTES), first.name)
+        head = head_regular(first)
     except OSError:
         return False
+    return head is not None and sniff(head, first.name)
 
 
 def _subdirs(path: Path) -> list[Path]:
@@ -275,9 +284,12 @@ def _latest(runs: list[_RunDir]) -> _RunDir:
 def _read_meta(path: Path) -> dict[str, str]:
     """Top-level 'key: value' lines of meta.yaml (all lrdoctor needs; no YAML library)."""
     try:
-        text = decode_text(path.read_bytes())
+        data = read_regular(path)
     except OSError:
         return {}
+    if data is None:
+        return {}
+    text = decode_text(data)
     meta = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -324,12 +336,23 @@ def _read_sqlite(source: Source) -> Log:
 
 @contextmanager
 def _database(source: Source) -> Iterator[sqlite3.Connection]:
-    """A read-only connection; bytes (gzip, stdin) are loaded into memory, never written back."""
+    """A connection that writes nothing beside the user's database.
+
+    A file with no pending journal or WAL is opened immutable (no -wal, -shm or -journal is
+    created next to it); one with a pending journal or WAL is copied, with them, into a private
+    temporary directory and read there. Bytes (gzip, stdin) are loaded into memory.
+    """
     if source.path is not None and not source.gzipped and source.data is None:
-        with closing(sqlite3.connect(f"{source.path.absolute().as_uri()}?mode=ro", uri=True)) as con:
+        pending = _pending_sidecars(source.path)
+        if not pending:
+            uri = f"{source.path.absolute().as_uri()}?mode=ro&immutable=1"
+            with closing(sqlite3.connect(uri, uri=True)) as con:
+                yield con
+            return
+        with _private_copy(source.path, pending) as private, closing(sqlite3.connect(private)) as con:
             yield con
         return
-    data = source.read_bytes()
+    data = _rollback_header(source.read_bytes())
     if _CAN_DESERIALIZE:
         with closing(sqlite3.connect(":memory:")) as con:
             con.deserialize(data)
@@ -341,6 +364,39 @@ def _database(source: Source) -> Iterator[sqlite3.Connection]:
         copy.write_bytes(data)
         with closing(sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)) as con:
             yield con
+
+
+def _pending_sidecars(path: Path) -> list[Path]:
+    """A non-empty -wal or -journal beside the database: changes not yet in the main file."""
+    found = []
+    for suffix in ("-wal", "-journal"):
+        side = path.with_name(path.name + suffix)
+        try:
+            st = side.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+            found.append(side)
+    return found
+
+
+@contextmanager
+def _private_copy(path: Path, sidecars: list[Path]) -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="lrdoctor-") as tmp:
+        for original in (path, *sidecars):
+            shutil.copyfile(original, Path(tmp) / original.name)
+        yield str(Path(tmp) / path.name)
+
+
+# Bytes 18 and 19 of an SQLite header: file format versions, 2 for WAL mode. A WAL-mode image
+# cannot be opened from memory; marked as rollback mode it reads the same.
+_FORMAT_VERSIONS = slice(18, 20)
+
+
+def _rollback_header(data: bytes) -> bytes:
+    if data.startswith(SQLITE_MAGIC) and data[_FORMAT_VERSIONS] == b"\x02\x02":
+        return data[:18] + b"\x01\x01" + data[20:]
+    return data
 
 
 def _read_store(con: sqlite3.Connection, label: str) -> Log:
@@ -363,8 +419,7 @@ def _read_store(con: sqlite3.Connection, label: str) -> Log:
             "not supported yet: export it, or log to a file store (mlruns/) and name its run directory"
         )
     rows = con.execute(
-        "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? "
-        "ORDER BY timestamp, step, key",
+        "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? ORDER BY timestamp, step, key",
         (run["id"],),
     ).fetchall()
     params = (
@@ -398,9 +453,7 @@ def _sql_runs(con: sqlite3.Connection) -> list[dict[str, Any]]:
     runs = []
     for run_id, name, start, end, stage in con.execute(query):
         times = [t for t in (start, end) if isinstance(t, int | float)]
-        runs.append(
-            {"id": run_id, "name": name, "when": max(times, default=0), "deleted": stage == "deleted"}
-        )
+        runs.append({"id": run_id, "name": name, "when": max(times, default=0), "deleted": stage == "deleted"})
     return runs
 
 

@@ -103,10 +103,12 @@ def _read_dir(source: Source) -> Log:
     for path in files:
         rel = path.parent.relative_to(root).as_posix()
         try:
-            data = open_source(path).read_bytes()
+            file_source = open_source(path)
+            data = file_source.read_bytes()
         except LrdoctorError as exc:
             acc.warnings.append(f"{exc}; file skipped")
             continue
+        acc.warnings.extend(file_source.notes)
         if not acc.add(data, str(path), prefix="" if rel == "." else rel + "/"):
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
     if not acc.records:
@@ -277,12 +279,8 @@ class _Accumulator:
         warnings = list(self.warnings)
         if not series:
             kinds = ", ".join(sorted({p.decode("utf-8", "replace") for p in self.plugins.values()}))
-            warnings.append(
-                f"{label}: no scalar summaries in {self.records} record(s) ({kinds or 'no'} plugin data)"
-            )
-        return Log(
-            label, "tensorboard", series, step_kind="step", warnings=warnings, hparams=dict(self.hparams)
-        )
+            warnings.append(f"{label}: no scalar summaries in {self.records} record(s) ({kinds or 'no'} plugin data)")
+        return Log(label, "tensorboard", series, step_kind="step", warnings=warnings, hparams=dict(self.hparams))
 
 
 def _series(
@@ -305,9 +303,7 @@ def _series(
         if plugins.get(name, SCALAR_PLUGIN) != SCALAR_PLUGIN:
             part = part[kinds[part] == SIMPLE]
         if len(part):
-            found.append(
-                (float(seq[part[0]]), int(part[0]), Series(name, steps[part], values[part], seq[part]))
-            )
+            found.append((float(seq[part[0]]), int(part[0]), Series(name, steps[part], values[part], seq[part])))
     return {item[2].name: item[2] for item in sorted(found, key=lambda item: item[:2])}
 
 
@@ -338,9 +334,7 @@ def _warnings(label: str, framing: Framing, undecodable: list[int]) -> list[str]
             f"at {_offsets(framing.bad_payload)}"
         )
     if undecodable:
-        out.append(
-            f"{label}: skipped {len(undecodable)} record(s) holding no valid event at {_offsets(undecodable)}"
-        )
+        out.append(f"{label}: skipped {len(undecodable)} record(s) holding no valid event at {_offsets(undecodable)}")
     if framing.truncated is not None:
         offset, have, need = framing.truncated
         out.append(

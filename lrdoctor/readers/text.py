@@ -30,6 +30,11 @@ config keys (``BASE_LR: 0.004``). Lines of Python source dumped into a log are s
 step kind is 'step' when any line carries a step or iteration, else 'epoch', else 'index' (the
 number of the metric line). Where a line names an epoch and a step ``N/M`` that restarts every epoch
 (``Epoch [2/10], Step [100/600]``), the step becomes (epoch - first epoch) * M + N.
+
+Damage: bytes that are not UTF-8 are replaced, never fatal (UTF-16 and BOMs are decoded). A
+last line without its newline may be cut short by a writer still running: it is skipped with
+a warning unless the latest earlier lines of its kind share its digit layout (see
+``_finished_lines``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ from lrdoctor.source import Source, decode_text
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _BACKSPACES = re.compile(r"\x08+")
+_DIGIT = re.compile(r"\d")
+_DIGIT_RUNS = re.compile(r"\d+")
+_LINE_BREAKS = re.compile(r"[\r\n]")
+# How far back (characters) earlier lines of the last line's kind are looked for, and how many
+# of the latest must share its digit layout: over several lines, a writer whose numbers vary
+# in width (where a number cut short could pass for a whole one) shows itself.
+LAYOUT_LOOKBACK = 1 << 20
+LAYOUT_LINES = 3
 _SNIFF = re.compile(r"(?i)(?:loss|trl|tel)\w*['\"]?\s*[:=]?\s*['\"]?(?:tensor\()?[-+]?(?:\d|\.\d|nan|inf)")
 # Series the writer itself marks as the training loss, learning rate and validation loss.
 _HINTS = {
@@ -76,14 +89,51 @@ def in_dir(path: Path) -> Path | None:
 
 
 def read(source: Source) -> Log:
+    text, warnings = _finished_lines(source.text(), source.label)
     state = _State()
     feed = state.feed
-    for segment in _segments(source.text()):
+    for segment in _segments(text):
         parsed = parse_line(segment)
         if parsed is not None:
             feed(parsed)
     state.flush()
-    return state.log(source.label)
+    log = state.log(source.label)
+    log.warnings[:0] = warnings
+    return log
+
+
+def _finished_lines(text: str, label: str) -> tuple[str, list[str]]:
+    """The text without a last line that is still being written.
+
+    A last line without a line break may be cut short, and a number cut short reads as a wrong
+    value ('loss 2.3' of 'loss 2.3456'). It is kept only when the latest earlier lines of its
+    kind (the same text around the numbers) all have its digit layout (the same width of every
+    number): a writer with fixed number formats whose run ended without a newline. Otherwise
+    it is skipped with a warning.
+    """
+    cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+    last = text[cut:].strip()
+    if not last or _same_layout_as_before(last, text[max(0, cut - LAYOUT_LOOKBACK) : cut]):
+        return text, []
+    if cut == 0:
+        raise UnreadableLog(f"{label}: a single line with no newline; not a complete log line")
+    line = text.count("\n", 0, cut) + 1
+    return text[:cut], [f"{label}:{line}: the last line has no newline (still being written?); skipped"]
+
+
+def _same_layout_as_before(last: str, before: str) -> bool:
+    kind = _DIGIT_RUNS.sub("0", last)
+    layout = _DIGIT.sub("0", last)
+    seen = 0
+    for line in reversed(_LINE_BREAKS.split(before)):
+        line = line.strip()
+        if line and _DIGIT_RUNS.sub("0", line) == kind:
+            if _DIGIT.sub("0", line) != layout:
+                return False
+            seen += 1
+            if seen == LAYOUT_LINES:
+                break
+    return seen > 0
 
 
 def _segments(text: str) -> Iterator[str]:
@@ -147,7 +197,8 @@ class _State:
         self.rec_step.append(self.step)
         self.rec_epoch.append(self.epoch)
         table = self.points
-        for name, value in points:
+        # A name twice on one line is one record written twice: the later value stands.
+        for name, value in dict(points).items() if len(points) > 1 else points:
             entry = table.get(name)
             if entry is None:
                 entry = table[name] = ([], [])

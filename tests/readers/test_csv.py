@@ -144,9 +144,7 @@ def test_bad_csv(tmp_path: Path, text: str, message: str) -> None:
 
 def test_sniff_accepts_csv_and_rejects_prose() -> None:
     assert csv_reader.sniff(b"epoch,loss,val_loss\n0,1.0,1.1\n1,0.9,1.0\n", "x")
-    assert not csv_reader.sniff(
-        b"iter 1: loss 2.3, time 12ms, mfu 1%\niter 2: loss 2.2, time 12ms, mfu 1%\n", "x"
-    )
+    assert not csv_reader.sniff(b"iter 1: loss 2.3, time 12ms, mfu 1%\niter 2: loss 2.2, time 12ms, mfu 1%\n", "x")
     assert not csv_reader.sniff(b'{"a": 1, "b": 2}\n{"a": 2, "b": 3}\n', "x")
 
 

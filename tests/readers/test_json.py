@@ -89,8 +89,7 @@ def test_not_claimed_for_csv_and_text(realworld: Path) -> None:
     others = [
         e
         for e in realworld_manifest()
-        if e["format"] in ("lightning-csv", "keras-csv", "text")
-        and e["file"].endswith((".csv", ".txt", ".log"))
+        if e["format"] in ("lightning-csv", "keras-csv", "text") and e["file"].endswith((".csv", ".txt", ".log"))
     ]
     assert others
     for entry in others:
@@ -163,8 +162,7 @@ def test_trainer_state_wrong_types(tmp_path: Path) -> None:
 def test_list_of_records(tmp_path: Path) -> None:
     log = load(
         tmp_path,
-        '[{"step": 1, "loss": 2.3, "lr": 0.1}, {"step": 2, "loss": NaN},'
-        ' {"step": 3, "loss": Infinity, "lr": null}]',
+        '[{"step": 1, "loss": 2.3, "lr": 0.1}, {"step": 2, "loss": NaN}, {"step": 3, "loss": Infinity, "lr": null}]',
     )
     assert log.format == "json" and log.step_kind == "step"
     assert log.series["loss"].steps.tolist() == [1, 2, 3]

@@ -124,8 +124,7 @@ def test_record_index_when_no_step(tmp_path: Path) -> None:
 def test_nested_records_are_flattened(tmp_path: Path) -> None:
     log = load(
         tmp_path,
-        '{"step": 1, "train": {"loss": 2.0, "lr": [0.1, 0.01]}, "msg": "{x}"}\n'
-        '{"step": 2, "train": {"loss": 1.0}}\n',
+        '{"step": 1, "train": {"loss": 2.0, "lr": [0.1, 0.01]}, "msg": "{x}"}\n{"step": 2, "train": {"loss": 1.0}}\n',
     )
     assert log.series["train/loss"].values.tolist() == [2.0, 1.0]
     assert log.series["train/lr/1"].values.tolist() == [0.01]

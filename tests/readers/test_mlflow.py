@@ -13,8 +13,7 @@ from lrdoctor.readers import mlflow, read_log, sniff
 from lrdoctor.source import Source, open_source
 
 REAL = (
-    "mlflow/10-Academy-Batch-4-Week-4__Swahili-Speech-To-Text__mlruns_1_"
-    "ed05f9cd599442fe9a0c9222184710b8_metrics_loss"
+    "mlflow/10-Academy-Batch-4-Week-4__Swahili-Speech-To-Text__mlruns_1_ed05f9cd599442fe9a0c9222184710b8_metrics_loss"
 )
 FORM = "'<timestamp_ms> <value> <step>'"
 T0 = 1_700_000_000_000  # a timestamp in ms, as MLflow writes them

@@ -13,9 +13,7 @@ from lrdoctor.errors import LrdoctorError
 from lrdoctor.readers import READERS, read_log
 from lrdoctor.run import Log
 
-PROFILE = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 VALID = {
     "csv": b"step,loss,lr\n0,2.3,0.1\n1,2.1,0.1\n2,nan,0.1\n",

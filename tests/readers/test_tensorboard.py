@@ -67,12 +67,7 @@ def points(log: Log) -> dict[str, list[tuple[int, float]]]:
 
 def record(payload: bytes) -> bytes:
     header = struct.pack("<Q", len(payload))
-    return (
-        header
-        + struct.pack("<I", tb_masked_crc(header))
-        + payload
-        + struct.pack("<I", tb_masked_crc(payload))
-    )
+    return header + struct.pack("<I", tb_masked_crc(header)) + payload + struct.pack("<I", tb_masked_crc(payload))
 
 
 def event(step: int, *values: summary_pb2.Summary.Value, wall: float = 1.0) -> bytes:
@@ -89,9 +84,7 @@ def scalar_value(tag: str, value: float) -> summary_pb2.Summary.Value:
     return summary_pb2.Summary.Value(tag=tag, simple_value=value)
 
 
-def tensor_value(
-    tag: str, tensor: tensor_pb2.TensorProto, plugin: str | None = None
-) -> summary_pb2.Summary.Value:
+def tensor_value(tag: str, tensor: tensor_pb2.TensorProto, plugin: str | None = None) -> summary_pb2.Summary.Value:
     out = summary_pb2.Summary.Value(tag=tag, tensor=tensor)
     if plugin is not None:
         out.metadata.plugin_data.plugin_name = plugin
@@ -363,8 +356,7 @@ def test_zero_filled_hole_is_crossed(tmp_path: Path) -> None:
     log = read_data(first + b"\0" * 100_000 + record(event(2, scalar_value("loss", 0.5))))
     assert points(log) == {"loss": [(1, 1.0), (2, 0.5)]}
     assert log.warnings == [
-        f"<test>: skipped 100000 damaged byte(s) at byte offset {len(first)}; "
-        "reading resumed at the next valid record"
+        f"<test>: skipped 100000 damaged byte(s) at byte offset {len(first)}; reading resumed at the next valid record"
     ]
 
 
@@ -373,9 +365,7 @@ def test_zero_filled_hole_is_crossed(tmp_path: Path) -> None:
 
 def test_resumed_run_two_files_in_write_order(tmp_path: Path) -> None:
     # The later file's name sorts first; wall times say it was written second.
-    first = [header_event(100.0)] + [
-        event(s, scalar_value("loss", 1.0 - 0.1 * s), wall=100.0 + s) for s in range(5)
-    ]
+    first = [header_event(100.0)] + [event(s, scalar_value("loss", 1.0 - 0.1 * s), wall=100.0 + s) for s in range(5)]
     second = [header_event(200.0)] + [
         event(s, scalar_value("loss", 0.7 - 0.1 * s), wall=200.0 + s) for s in range(3, 7)
     ]
@@ -389,9 +379,7 @@ def test_resumed_run_two_files_in_write_order(tmp_path: Path) -> None:
 
 def test_equal_wall_times_follow_file_then_record_order(tmp_path: Path) -> None:
     for index, name in enumerate(["events.out.tfevents.1600000000.a", "events.out.tfevents.1600000001.a"]):
-        write_records(
-            tmp_path / name, [event(s, scalar_value("loss", index * 10 + s), wall=5.0) for s in range(3)]
-        )
+        write_records(tmp_path / name, [event(s, scalar_value("loss", index * 10 + s), wall=5.0) for s in range(3)])
     loss = read_log(tmp_path).series["loss"]
     np.testing.assert_array_equal(loss.values, [0, 1, 2, 10, 11, 12])
     assert np.all(np.diff(loss.seq) > 0)
@@ -422,9 +410,7 @@ def test_sniff_and_in_dir(tmp_path: Path) -> None:
     assert not tensorboard.sniff(b"step,loss\n0,1.0\n", "events.out.tfevents.1")
     damaged = bytearray(data)
     damaged[3] ^= 1  # first header broken: the name and a later valid record decide
-    assert tensorboard.sniff(bytes(damaged), "events.out.tfevents.1") and not tensorboard.sniff(
-        bytes(damaged), "x"
-    )
+    assert tensorboard.sniff(bytes(damaged), "events.out.tfevents.1") and not tensorboard.sniff(bytes(damaged), "x")
     assert tensorboard.in_dir(tmp_path) == tmp_path  # three levels down
     assert tensorboard.in_dir(tmp_path / "a" / "b" / "c") == tmp_path / "a" / "b" / "c"
     (tmp_path / "deep" / "1" / "2" / "3" / "4").mkdir(parents=True)
@@ -466,9 +452,7 @@ def test_crc_fallbacks_match_the_library_and_tensorboard() -> None:
     value=st.floats(width=32),
     wall=st.floats(allow_nan=False),
 )
-def test_fast_and_general_decoders_agree_with_protobuf(
-    tag: str, step: int, value: float, wall: float
-) -> None:
+def test_fast_and_general_decoders_agree_with_protobuf(tag: str, step: int, value: float, wall: float) -> None:
     payload = event(step, scalar_value(tag, value), wall=wall)
     data = record(payload)
     starts, lengths = np.array([12]), np.array([len(payload)])
@@ -513,22 +497,16 @@ def tf2_file(tmp_path: Path) -> Path:
     for step in range(6):
         first = step == 0
         payloads.append(
-            event(
-                step, tensor_value("epoch_loss", f32_content(1.0 / (step + 1)), "scalars" if first else None)
-            )
+            event(step, tensor_value("epoch_loss", f32_content(1.0 / (step + 1)), "scalars" if first else None))
         )
-        payloads.append(
-            event(step, tensor_value("lr", tensor_pb2.TensorProto(dtype=1, float_val=[0.1]), "scalars"))
-        )
+        payloads.append(event(step, tensor_value("lr", tensor_pb2.TensorProto(dtype=1, float_val=[0.1]), "scalars")))
         payloads.append(event(-step, scalar_value("neg", step), scalar_value("two", 2.0 * step)))
     path = tmp_path / "events.out.tfevents.2.v2"
     write_records(path, payloads)
     return path
 
 
-def test_vectorised_and_general_decoders_give_the_same_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_vectorised_and_general_decoders_give_the_same_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data, _, _ = small_file(tmp_path / "torch")
     paths = [event_file(tmp_path / "torch"), tf2_file(tmp_path)]
     fast = [read_file(p) for p in paths]
@@ -554,9 +532,7 @@ def test_reader_without_a_native_crc(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @settings(max_examples=150, deadline=None)
 @given(payloads=st.lists(st.binary(max_size=60), min_size=1, max_size=6), seed=st.integers(0, 2**32 - 1))
-def test_any_payload_with_valid_checksums_is_read_or_refused_cleanly(
-    payloads: list[bytes], seed: int
-) -> None:
+def test_any_payload_with_valid_checksums_is_read_or_refused_cleanly(payloads: list[bytes], seed: int) -> None:
     # Valid events with bytes changed, then framed with correct checksums: the decoders face
     # garbage, and the vectorised one must agree with the general one on every record.
     rng = np.random.default_rng(seed)
