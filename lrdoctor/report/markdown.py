@@ -6,14 +6,14 @@ import re
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.text import VERDICT_WORDS, fmt_lr
+from lrdoctor.report.text import VERDICT_WORDS, fmt_lr, safe
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def md(text: str) -> str:
-    """Escape Markdown and HTML metacharacters and flatten newlines."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Escape Markdown and HTML metacharacters, show control characters as text, flatten newlines."""
+    return _MD_SPECIAL.sub(r"\\\1", safe(" ".join(str(text).split())))
 
 
 def render(diagnoses: Sequence[Diagnosis]) -> str:
