@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -14,7 +15,7 @@ from lrdoctor import __version__
 from lrdoctor.errors import LrdoctorError
 
 F = TypeVar("F", bound=Callable[..., Any])
-OUTPUT_FORMATS = ("text", "json", "markdown")
+OUTPUT_FORMATS = ("text", "json", "markdown", "csv")
 
 
 class Outcome:
@@ -96,6 +97,19 @@ def cli() -> None:
 @input_options
 @click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
 @click.option(
+    "--probe",
+    "probe_spec",
+    metavar="SPEC",
+    help="Measure the rate on your model (path/to/file.py:function, see `lrdoctor probe`) and recommend that.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Runs diagnosed at once when PATH is a directory of runs or a glob. Default: the number of cores.",
+)
+@click.option(
     "--format",
     "output",
     type=click.Choice(OUTPUT_FORMATS),
@@ -110,12 +124,17 @@ def diagnose(
     segment: int | None,
     debug: bool,
     lr: float | None,
+    probe_spec: str | None,
+    jobs: int | None,
     output: str,
 ) -> None:
     """Read each log and report what its learning rate did.
 
     PATH is a log file (any supported format, gzip too), a run directory (TensorBoard,
-    Lightning version dir, MLflow run, HF output dir) or - for standard input.
+    Lightning version dir, MLflow run, HF output dir) or - for standard input. A directory
+    holding several runs, or a glob, diagnoses every run in it in parallel and prints one
+    table sorted by verdict (--format json: the array; csv: a summary sheet), with the rate
+    a learning-rate sweep points to.
 
     Exit codes: 0 nothing of severity error found, 1 something was (e.g. NaN loss),
     2 bad input or usage (one line on standard error).
@@ -124,17 +143,34 @@ def diagnose(
     Example:
         lrdoctor diagnose sample_logs/csv/digits_mlp_adam_ok.csv
         lrdoctor diagnose lightning_logs/version_3 --format json
+        lrdoctor diagnose lightning_logs/ --jobs 4 --format csv > runs.csv
         tail -f train.log | lrdoctor diagnose -
     """
     from lrdoctor import load
     from lrdoctor.diagnosis import diagnose as run_diagnosis
     from lrdoctor.report import RENDERERS
+    from lrdoctor.sweep import LoadOptions, expand
+
+    with errors_reported(debug) as outcome:
+        found = expand(paths)
+    if outcome.failed:
+        sys.exit(2)
+    if found.several:  # a directory of runs or a glob: a table of them all
+        options = LoadOptions(reader=reader, metric=metric, segment=segment, lr=lr)
+        sys.exit(_diagnose_many(found.targets, options, jobs=jobs, output=output, debug=debug))
 
     results = []
     bad_input = False
     for path in paths:
         with errors_reported(debug) as outcome:
             results.append(run_diagnosis(load(path, format=reader, metric=metric, segment=segment, lr=lr)))
+        bad_input = bad_input or outcome.failed
+    if probe_spec is not None and results:
+        with errors_reported(debug) as outcome:
+            from lrdoctor.probe import fold_into, measure
+
+            probed = measure(spec=probe_spec)
+            results = [fold_into(dx, probed) for dx in results]
         bad_input = bad_input or outcome.failed
     if results:
         click.echo(RENDERERS[output](results))
@@ -180,6 +216,352 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     click.echo(_table(rows))
     for w in log.warnings:
         click.echo(f"note: {w}")
+
+
+def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output: str, debug: bool) -> int:
+    """Diagnose every run found, report failures in one line each, render the table; the exit code."""
+    from lrdoctor.report import summary
+    from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, sweep_advice
+
+    results = diagnose_all(targets, options, jobs=jobs, progress=ProgressBar())
+    bad_input = False
+    for r in results:
+        if r.error is not None and not r.skipped:
+            with errors_reported(debug) as outcome:
+                raise r.error
+            bad_input = bad_input or outcome.failed
+    skipped = [r.target.path for r in results if r.skipped]
+    if skipped:
+        note = f"note: passed over {len(skipped)} file(s) that hold no training log: {', '.join(skipped)}"
+        click.echo(note, err=True)
+    found = [r.diagnosis for r in results if r.diagnosis is not None]
+    if output == "json":
+        click.echo(summary.render_array(found))
+    elif found:
+        ordered = by_verdict(found)
+        render = {"csv": summary.render_csv, "markdown": summary.render_markdown}.get(output, summary.table)
+        click.echo(render(ordered))
+        advice = sweep_advice(found)
+        if advice is not None and output in ("text", "markdown"):
+            click.echo(f"\n{describe(advice)}")
+    if bad_input:
+        return 2
+    return 1 if any(dx.failed for dx in found) else 0
+
+
+def gate_options(func: F) -> F:
+    """Options of the commands that pass or fail a run (check, watch); they win over [tool.lrdoctor]."""
+    options = [
+        click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, if the log has none."),
+        click.option(
+            "--threshold",
+            "thresholds",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Set a diagnosis threshold, e.g. divergence.explode_ratio=50 or verdict.min_confidence=0.5.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File with a [tool.lrdoctor] table. Default: the nearest pyproject.toml above the current directory.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="FILE...")
+@input_options
+@gate_options
+@click.option("--fail-on", metavar="VERDICTS", help="Also fail on these verdicts, e.g. too_high,too_low.")
+@click.option(
+    "--fail-on-pathology",
+    metavar="NAMES",
+    help="Also fail on these pathologies whatever their severity, e.g. divergence,loss_spike,plateau.",
+)
+@click.option("--min-confidence", type=float, metavar="P", help="A --fail-on verdict fails only this sure or surer.")
+@click.option(
+    "--skip-unreadable",
+    is_flag=True,
+    help="Pass over files that are no training log (a requirements.txt) instead of exiting with 2.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(("text", "github")),
+    default="text",
+    show_default=True,
+    help="text: one line per file; github: also GitHub Actions annotations on each file.",
+)
+def check(
+    paths: tuple[str, ...],
+    reader: str | None,
+    metric: str | None,
+    segment: int | None,
+    debug: bool,
+    lr: float | None,
+    thresholds: tuple[str, ...],
+    config_file: Path | None,
+    fail_on: str | None,
+    fail_on_pathology: str | None,
+    min_confidence: float | None,
+    skip_unreadable: bool,
+    output: str,
+) -> None:
+    """Gate many logs: one line each, exit 1 when any fails.
+
+    A log fails on a finding of severity error (a NaN loss, a divergence), on a verdict named
+    in --fail-on, or on a pathology named in --fail-on-pathology. Settings are read from
+    [tool.lrdoctor] in the nearest pyproject.toml; options win.
+
+    Exit codes: 0 every log passed, 1 some log failed, 2 bad input or usage.
+
+    \b
+    Example:
+        lrdoctor check runs/*/metrics.csv
+        lrdoctor check logs/train.log --fail-on too_high,too_low --format github
+    """
+    from lrdoctor import load
+    from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
+    from lrdoctor.diagnosis import diagnose as run_diagnosis
+    from lrdoctor.errors import NoSeries, UnreadableLog
+    from lrdoctor.report import check as check_report
+    from lrdoctor.report import github
+    from lrdoctor.report.text import safe
+
+    with errors_reported(debug) as outcome:
+        settings = resolve(
+            config_file,
+            metric=metric,
+            fail_on=parse_list(fail_on),
+            fail_on_pathology=parse_list(fail_on_pathology),
+            min_confidence=min_confidence,
+            thresholds=parse_thresholds(thresholds),
+        )
+        config = diagnosis_config(settings)
+    if outcome.failed:
+        sys.exit(2)
+    failed = bad_input = False
+    for path in paths:
+        with errors_reported(debug) as outcome:
+            try:
+                run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
+            except (UnreadableLog, NoSeries) as exc:
+                if skip_unreadable:
+                    click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
+                    continue
+                if output == "github":
+                    click.echo(github.unreadable(path, str(exc)))
+                raise
+            dx = run_diagnosis(run, config=config)
+            reasons = gate(dx, settings)
+            failed = failed or bool(reasons)
+            click.echo(check_report.line(path, dx, reasons))
+            if output == "github":
+                click.echo("\n".join(github.annotate(path, dx, reasons)), nl=bool(dx.findings or reasons))
+        bad_input = bad_input or outcome.failed
+    sys.exit(2 if bad_input else 1 if failed else 0)
+
+
+@cli.command()
+@click.argument("spec", required=False, metavar="SPEC")
+@click.option("--cmd", "command", metavar="COMMAND", help="Run this training command per rate instead: {lr} and {out}.")
+@click.option("--steps", type=int, default=300, show_default=True, help="Budget in optimizer steps.")
+@click.option("--min-lr", type=float, metavar="LR", help="Lowest rate tried. Default 1e-6 (--cmd: 1e-5).")
+@click.option("--max-lr", type=float, metavar="LR", help="Highest rate tried. Default 10.")
+@click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the curve (PNG).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe's own randomness.")
+@click.option("--amp", is_flag=True, help="Mixed precision (float16 on CUDA, bfloat16 on CPU).")
+@click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
+@click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")
+@click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+def probe(
+    spec: str | None,
+    command: str | None,
+    steps: int,
+    min_lr: float | None,
+    max_lr: float | None,
+    device: str,
+    plot_path: str | None,
+    seed: int,
+    amp: bool,
+    accum: int,
+    val: bool,
+    output: str,
+    debug: bool,
+) -> None:
+    """Recommend a learning rate by measuring it on your own model.
+
+    SPEC is path/to/file.py:function; the function returns a dict with model, batches and
+    optionally loss_fn, optimizer (a callable (params, lr)) and val_batches. The probe trains
+    copies (your model is left as it was): a range test finds where the loss stops falling,
+    then short trials at the half-decade rates below it pick the rate by measured loss.
+    The last line of text output is `recommended_lr VALUE`.
+
+    \b
+    Example:
+        lrdoctor probe train.py:make_probe
+        lrdoctor probe train.py:make_probe --steps 200 --format json --plot lr.png
+        lrdoctor probe --cmd "python train.py --lr {lr} --max-steps 100 --log-dir {out}"
+    """
+    from lrdoctor.probe import ProbeOptions, measure
+    from lrdoctor.probe.render import render_json, render_text
+
+    options = ProbeOptions(
+        steps=steps, min_lr=min_lr, max_lr=max_lr, device=device, seed=seed, amp=amp, accum=accum, val=val
+    )
+    with errors_reported(debug) as outcome:
+        result = measure(spec=spec, command=command, options=options)
+        if plot_path is not None:
+            from lrdoctor.probe.plot import plot
+
+            plot(result, plot_path)
+    if outcome.failed:
+        sys.exit(2)
+    click.echo(render_json(result) if output == "json" else render_text(result))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@input_options
+@click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The report to write: NAME.html (one self-contained page) or NAME.md (Markdown, PNGs beside it).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the report (and its pictures) if they exist.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N", help="Runs diagnosed at once (default: cores).")
+def report(
+    paths: tuple[str, ...],
+    reader: str | None,
+    metric: str | None,
+    segment: int | None,
+    debug: bool,
+    lr: float | None,
+    out: Path,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    """Write the diagnosis as a page to read: plots of each run, findings, the rate to use.
+
+    Per run: the verdict, the loss curve (raw and smoothed) with the validation loss and the
+    learning rate, each finding shaded over its steps, the recommendation and the statistics
+    behind each finding. With several runs (or a directory of runs): an overview table, the
+    curves overlaid, and the rate a learning-rate sweep points to. Needs matplotlib
+    (pip install 'lrdoctor[report]').
+
+    Exit codes: as diagnose; 2 also when the report exists (pass --force) or cannot be written.
+
+    \b
+    Example:
+        lrdoctor report runs/exp1/metrics.csv -o report.html
+        lrdoctor report lightning_logs/ -o sweep.md --force
+    """
+    from lrdoctor.report.document import write_report
+    from lrdoctor.sweep import LoadOptions, ProgressBar, diagnose_all, expand
+
+    results = []
+    with errors_reported(debug) as outcome:
+        found = expand(paths)
+        options = LoadOptions(reader=reader, metric=metric, segment=segment, lr=lr)
+        results = diagnose_all(found.targets, options, jobs=jobs, progress=ProgressBar())
+    bad_input = outcome.failed
+    for r in results:
+        if r.error is not None and not r.skipped:
+            with errors_reported(debug) as outcome:
+                raise r.error
+            bad_input = True
+    diagnoses = [r.diagnosis for r in results if r.diagnosis is not None]
+    with errors_reported(debug) as outcome:
+        written = write_report(diagnoses, out, force=force)
+        click.echo(f"wrote {', '.join(str(p) for p in written)} ({len(diagnoses)} run(s))", err=True)
+    if bad_input or outcome.failed:
+        sys.exit(2)
+    sys.exit(1 if any(dx.failed for dx in diagnoses) else 0)
+
+
+@cli.command()
+@click.argument("path", metavar="PATH")
+@input_options
+@gate_options
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.01),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often to look at the log for new points.",
+)
+@click.option("--exit-on", metavar="NAMES", help="Pathologies that stop the watch with exit 1. Default: divergence.")
+@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Stop after this long (exit 0).")
+def watch(
+    path: str,
+    reader: str | None,
+    metric: str | None,
+    segment: int | None,
+    debug: bool,
+    lr: float | None,
+    thresholds: tuple[str, ...],
+    config_file: Path | None,
+    poll: float,
+    exit_on: str | None,
+    timeout: float | None,
+) -> None:
+    """Follow a log still being written; stop as soon as a pathology is confirmed.
+
+    The log (a text, CSV or JSON Lines file being appended to, or a TensorBoard directory
+    whose event files grow) is diagnosed again whenever it changes. A line is printed when the
+    verdict or the findings change. A file that is replaced, rotated or truncated is read again
+    from its start.
+
+    Exit codes: 1 a pathology in --exit-on was confirmed, 0 --timeout passed without one,
+    2 bad input or usage, 130 stopped with Ctrl-C.
+
+    \b
+    Example:
+        lrdoctor watch runs/exp1/metrics.csv --exit-on divergence,loss_spike
+        python train.py > train.log & lrdoctor watch train.log --poll 5
+    """
+    from lrdoctor.config import diagnosis_config, parse_list, parse_thresholds, resolve
+    from lrdoctor.report import check as check_report
+    from lrdoctor.sweep import LoadOptions
+    from lrdoctor.watch import WatchConfig, follow
+
+    last = None
+    try:
+        with errors_reported(debug) as outcome:
+            settings = resolve(
+                config_file, metric=metric, exit_on=parse_list(exit_on), thresholds=parse_thresholds(thresholds)
+            )
+            options = LoadOptions(reader, settings.metric, segment, lr, diagnosis_config(settings))
+            config = WatchConfig(poll=poll, exit_on=settings.exit_on, timeout=timeout)
+            for event in follow(path, options=options, config=config):
+                if event.kind == "update" and event.diagnosis is not None:
+                    dx = event.diagnosis
+                    summary = (dx.verdict, tuple((f.pathology, f.severity) for f in dx.findings))
+                    if summary != last:
+                        click.echo(check_report.line(path, dx, []))
+                    last = summary
+                elif event.kind in ("waiting", "replaced"):
+                    click.echo(f"lrdoctor: {check_report.safe(event.message)}", err=True)
+                elif event.kind == "confirmed":
+                    click.echo(f"lrdoctor: {check_report.safe(event.message)}; stopping")
+                    sys.exit(1)
+                elif event.kind == "timeout":
+                    click.echo(f"lrdoctor: {check_report.safe(event.message)}", err=True)
+    except KeyboardInterrupt:
+        click.echo("lrdoctor: stopped watching (Ctrl-C)", err=True)
+        sys.exit(130)
+    sys.exit(2 if outcome.failed else 0)
 
 
 def _json_default(value: object) -> object:

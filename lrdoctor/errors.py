@@ -25,3 +25,7 @@ class UnknownFormat(LrdoctorError):
 
 class MissingExtra(LrdoctorError):
     """An optional dependency is needed for this command and is not installed."""
+
+
+class ProbeError(LrdoctorError):
+    """The probe cannot run the user's factory or command, or every rate it tried diverged."""

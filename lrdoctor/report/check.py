@@ -1,0 +1,37 @@
+"""One line per log for `lrdoctor check`: the verdict, the finding that matters most, and why it fails."""
+
+from __future__ import annotations
+
+from lrdoctor.diagnosis import Diagnosis, Finding
+from lrdoctor.report.text import safe
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def top_finding(dx: Diagnosis) -> Finding | None:
+    """The most severe finding; among equals the strongest, then the earliest."""
+    if not dx.findings:
+        return None
+    return min(dx.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3), -f.strength, f.start_step))
+
+
+def units(step_kind: str) -> str:
+    """How to call the x axis in a sentence: steps, epochs, or points (a log without steps)."""
+    return {"step": "steps", "epoch": "epochs"}.get(step_kind, "points")
+
+
+def span(f: Finding) -> str:
+    return f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
+
+
+def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:
+    """`path: verdict, top finding` and, when it fails the gate, the reasons."""
+    verdict = dx.verdict if dx.verdict == "unknown" else f"{dx.verdict} ({dx.confidence:.2f})"
+    top = top_finding(dx)
+    what = (
+        "no findings"
+        if top is None
+        else f"{top.pathology} {top.severity} at {units(dx.run.step_kind)} {span(top)}: {' '.join(top.message.split())}"
+    )
+    tail = f"  [FAIL: {', '.join(reasons)}]" if reasons else ""
+    return safe(f"{label}: {verdict}, {what}{tail}")

@@ -1,0 +1,143 @@
+"""`lrdoctor report`: a diagnosis written to a file the user names, as HTML or as Markdown.
+
+HTML is one self-contained page. Markdown is a document with its PNGs written beside it
+(``report.md`` -> ``report-run1.png``, ``report-overlay.png``, ...). Files are written only
+where the user says, and an existing one only with ``force``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lrdoctor.diagnosis import Diagnosis
+from lrdoctor.errors import LrdoctorError
+from lrdoctor.report import html as html_report
+from lrdoctor.report.check import span, units
+from lrdoctor.report.markdown import md
+from lrdoctor.report.summary import rate_change, top_text
+from lrdoctor.report.text import VERDICT_WORDS
+
+HTML_SUFFIXES = (".html", ".htm")
+MD_SUFFIXES = (".md", ".markdown")
+
+
+class OutputError(LrdoctorError):
+    """The report cannot be written where asked: it exists (without --force), or no such folder."""
+
+
+def planned_files(out: Path, runs: int, *, sweep: bool) -> list[Path]:
+    """Every file a report of `runs` runs writes: the page, and for Markdown its pictures."""
+    kind = _kind(out)
+    if kind == "html":
+        return [out]
+    stem, folder = out.stem, out.parent
+    pictures = [folder / f"{stem}-run{k}.png" for k in range(1, runs + 1)]
+    if runs > 1:
+        pictures.append(folder / f"{stem}-overlay.png")
+    if sweep:
+        pictures.append(folder / f"{stem}-sweep.png")
+    return [out, *pictures]
+
+
+def check_writable(files: Sequence[Path], *, force: bool) -> None:
+    folder = files[0].parent
+    if not folder.is_dir():
+        raise OutputError(f"{files[0]}: the folder {folder} does not exist; create it or write elsewhere")
+    for path in files:
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory; name a file such as report.html")
+        if path.exists() and not force:
+            raise OutputError(f"{path}: already exists; pass --force to overwrite it")
+
+
+def write_report(diagnoses: Sequence[Diagnosis], out: Path, *, force: bool = False) -> list[Path]:
+    """Draw, render and write; returns the files written."""
+    from lrdoctor.report import plots
+    from lrdoctor.sweep import sweep_advice
+
+    if not diagnoses:
+        raise OutputError(f"{out}: no run could be read, so there is nothing to report")
+    advice = sweep_advice(diagnoses) if len(diagnoses) > 1 else None
+    files = planned_files(out, len(diagnoses), sweep=advice is not None)
+    check_writable(files, force=force)
+    names = html_report.short_names([dx.run.source for dx in diagnoses])
+    figures = html_report.Figures(
+        runs=[plots.run_figure(dx) for dx in diagnoses],
+        overlay=plots.overlay_figure(diagnoses, names) if len(diagnoses) > 1 else None,
+        sweep=plots.sweep_figure(advice.points, advice.lr) if advice is not None else None,
+    )
+    if _kind(out) == "html":
+        contents: dict[Path, bytes] = {out: html_report.render(diagnoses, figures, sweep=advice).encode("utf-8")}
+    else:
+        pictures = [p for p in (*figures.runs, figures.overlay, figures.sweep) if p is not None]
+        contents = {out: render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice).encode("utf-8")}
+        contents.update(zip(files[1:], pictures, strict=True))
+    for path, data in contents.items():
+        _write(path, data)
+    return list(contents)
+
+
+def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, sweep: Any = None) -> str:
+    """The Markdown document; `pictures` are the PNG names beside it, in planned_files order."""
+    out = ["# lrdoctor report", ""]
+    runs = len(diagnoses)
+    names = html_report.short_names([dx.run.source for dx in diagnoses])
+    if runs > 1:
+        out += ["| run | verdict | observed -> recommended rate | top finding |", "|---|---|---|---|"]
+        out += [
+            f"| [{md(name)}](#run-{k}) | {dx.verdict} | {md(rate_change(dx))} | {md(top_text(dx))} |"
+            for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True), start=1)
+        ]
+        out += ["", f"![the loss trends of every run]({pictures[runs]})", ""]
+        if sweep is not None:
+            out += [f"**The sweep points to lr {sweep.lr:.3g}**: {md(sweep.because)}.", ""]
+            out += [f"![final loss against learning rate]({pictures[runs + 1]})", ""]
+    for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True), start=1):
+        out += _md_section(k, dx, name, pictures[k - 1])
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
+    run, loss = dx.run, dx.run.loss
+    conf = "" if dx.verdict == "unknown" else f" (confidence {dx.confidence:.2f})"
+    read = f"{run.metric}: {len(loss)} points, {units(run.step_kind)} {loss.steps[0]:g} to {loss.steps[-1]:g}"
+    lines = [
+        f'<a id="run-{k}"></a>',
+        "",
+        f"## {md(name)}",
+        "",
+        f"**Verdict: {VERDICT_WORDS[dx.verdict]}**{conf} · learning rate {md(rate_change(dx))}",
+        "",
+        f"![loss curve]({picture})",
+        "",
+        md(html_report.recommendation(dx)),
+        "",
+        f"Read {md(run.source)} ({md(run.format)}): {md(read)}.",
+        "",
+    ]
+    for f in dx.findings:
+        lines += [f"### {f.pathology} · {f.severity} · {units(run.step_kind)} {span(f)}", "", md(f.message), ""]
+        if f.evidence:
+            lines += ["| statistic | value |", "|---|---|"]
+            lines += [f"| {md(key)} | {md(html_report.value_text(v))} |" for key, v in f.evidence.items()]
+            lines.append("")
+    lines += [f"- {md(w)}" for w in run.warnings]
+    return [*lines, ""]
+
+
+def _kind(out: Path) -> str:
+    suffix = out.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix in MD_SUFFIXES:
+        return "markdown"
+    raise OutputError(f"{out}: name the report .html (one self-contained page) or .md (Markdown with PNGs beside it)")
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None

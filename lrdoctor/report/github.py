@@ -1,0 +1,51 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the log file.
+
+Escaping follows GitHub's runner: in the message `%`, CR and LF are percent-encoded; in
+property values (file, title) also `:` and `,`.
+"""
+
+from __future__ import annotations
+
+from lrdoctor.diagnosis import Diagnosis
+from lrdoctor.report.check import span, units
+
+LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(level: str, message: str, **properties: str) -> str:
+    """`::level key=value,...::message`, every part escaped."""
+    props = ",".join(f"{k}={escape_property(v)}" for k, v in properties.items())
+    return f"::{level} {props}::{escape_data(message)}" if props else f"::{level}::{escape_data(message)}"
+
+
+def annotate(label: str, dx: Diagnosis, reasons: list[str]) -> list[str]:
+    """One annotation per finding (error when it fails the gate) and one for a failing verdict."""
+    failing = {r.split(" ", 1)[0] for r in reasons}
+    out = []
+    for f in dx.findings:
+        level = "error" if f.pathology in failing else LEVELS.get(f.severity, "notice")
+        message = f"{f.message} ({units(dx.run.step_kind)} {span(f)}; verdict {dx.verdict})"
+        out.append(command(level, message, file=label, title=f"lrdoctor {f.pathology}"))
+    if any(r.startswith("verdict ") for r in reasons):
+        rate = "" if dx.recommended_lr is None else f"; try lr {dx.recommended_lr:.3g}"
+        out.append(
+            command(
+                "error",
+                f"learning rate {dx.verdict.replace('_', ' ')} (confidence {dx.confidence:.2f}){rate}",
+                file=label,
+                title=f"lrdoctor verdict {dx.verdict}",
+            )
+        )
+    return out
+
+
+def unreadable(label: str, message: str) -> str:
+    return command("error", message, file=label, title="lrdoctor cannot read this log")

@@ -1,0 +1,119 @@
+"""One row per run, for many runs at once: the terminal table, a CSV sheet, a Markdown table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from lrdoctor.diagnosis import Diagnosis
+from lrdoctor.report.check import span, top_finding, units
+from lrdoctor.report.json_report import to_dict
+from lrdoctor.report.markdown import md
+from lrdoctor.report.text import fmt_lr, safe
+
+CSV_COLUMNS = (
+    "source",
+    "format",
+    "metric",
+    "points",
+    "first_step",
+    "last_step",
+    "verdict",
+    "confidence",
+    "observed_lr",
+    "recommended_lr",
+    "final_loss",
+    "findings",
+    "top_pathology",
+    "top_severity",
+    "top_message",
+    "failed",
+)
+
+
+def rate_change(dx: Diagnosis) -> str:
+    """`0.5 -> 0.0158`, `0.01 (keep)`, or `-` when nothing is known."""
+    seen, rec = dx.run.observed_lr, dx.recommended_lr
+    if rec is None or seen is None:
+        return fmt_lr(seen) if rec is None else f"? -> {fmt_lr(rec)}"
+    return f"{fmt_lr(seen)} (keep)" if rec == seen else f"{fmt_lr(seen)} -> {fmt_lr(rec)}"
+
+
+def top_text(dx: Diagnosis) -> str:
+    f = top_finding(dx)
+    return "-" if f is None else f"{f.pathology} ({f.severity}, {units(dx.run.step_kind)} {span(f)})"
+
+
+def table(diagnoses: Sequence[Diagnosis]) -> str:
+    """An aligned table for the terminal, in the order given."""
+    head = ("run", "verdict", "conf", "learning rate", "top finding")
+    rows = [
+        (
+            safe(dx.run.source),
+            dx.verdict,
+            "-" if dx.verdict == "unknown" else f"{dx.confidence:.2f}",
+            rate_change(dx),
+            top_text(dx),
+        )
+        for dx in diagnoses
+    ]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1] for r in [head, *rows]
+    )
+
+
+def render_csv(diagnoses: Sequence[Diagnosis]) -> str:
+    from lrdoctor.sweep import final_loss
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for dx in diagnoses:
+        loss, top = dx.run.loss, top_finding(dx)
+        writer.writerow(
+            [
+                _cell(dx.run.source),
+                dx.run.format,
+                _cell(dx.run.metric),
+                len(loss),
+                f"{loss.steps[0]:g}",
+                f"{loss.steps[-1]:g}",
+                dx.verdict,
+                f"{dx.confidence:.3f}",
+                _num(dx.run.observed_lr),
+                _num(dx.recommended_lr),
+                _num(final_loss(dx)),
+                len(dx.findings),
+                "" if top is None else top.pathology,
+                "" if top is None else top.severity,
+                "" if top is None else _cell(" ".join(top.message.split())),
+                int(dx.failed),
+            ]
+        )
+    return buf.getvalue().rstrip("\n")
+
+
+def render_markdown(diagnoses: Sequence[Diagnosis]) -> str:
+    out = ["| run | verdict | confidence | learning rate | top finding |", "|---|---|---|---|---|"]
+    for dx in diagnoses:
+        conf = "-" if dx.verdict == "unknown" else f"{dx.confidence:.2f}"
+        out.append(f"| {md(dx.run.source)} | {dx.verdict} | {conf} | {md(rate_change(dx))} | {md(top_text(dx))} |")
+    return "\n".join(out)
+
+
+def render_array(diagnoses: Sequence[Diagnosis]) -> str:
+    """The JSON array of CONTRACT.md, also for a single run found in a directory."""
+    return json.dumps([to_dict(dx) for dx in diagnoses], indent=2, allow_nan=False)
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.6g}"
+
+
+def _cell(text: str) -> str:
+    """Log text in a sheet: a leading = + - @ would run as a formula in a spreadsheet."""
+    text = safe(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

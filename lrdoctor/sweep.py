@@ -1,0 +1,317 @@
+"""Many runs at once: find every run under a directory or glob, diagnose them in parallel, and
+say which learning rate a sweep that varies it points to.
+
+A directory that is itself one run (event files in it, a Lightning version directory, an HF
+output directory, an MLflow run) stays one run, as `lrdoctor diagnose DIR` has always read it.
+Otherwise its sub-directories and log files are searched, and each run found is one result.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from lrdoctor.diagnosis import Config, Diagnosis
+from lrdoctor.errors import InputError, LrdoctorError, NoSeries, UnreadableLog
+
+# Files worth reading inside a directory of runs (the pre-commit hook's pattern, plus JSON).
+LOG_FILE = re.compile(r"\.(csv|tsv|jsonl|ndjson|json|log|txt)(\.gz)?$", re.IGNORECASE)
+# JSON files that hold settings, not metrics: never taken for a run.
+NOT_A_LOG = re.compile(
+    r"^(manifest|config|.*_config|package(-lock)?|tokenizer.*|vocab|special_tokens_map|args|hparams|params|"
+    r"settings|index|requirements.*|license.*|notes?|readme.*)\.(json|txt)$",
+    re.IGNORECASE,
+)
+# Sub-directories that split one run by phase (Keras, HF): their parent is the run.
+SPLIT_DIRS = frozenset({"train", "training", "val", "valid", "validation", "eval", "evaluation", "test"})
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "wandb-summary"})
+GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One run to diagnose; `named` when the user gave this exact path (its errors count)."""
+
+    path: str
+    named: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    target: Target
+    diagnosis: Diagnosis | None = None
+    error: LrdoctorError | None = None
+
+    @property
+    def skipped(self) -> bool:
+        """A file found by searching that turned out to be no training log: noted, not an error."""
+        return self.error is not None and not self.target.named and isinstance(self.error, UnreadableLog | NoSeries)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    targets: list[Target]
+    several: bool  # a directory or glob stood for several runs: report as a sweep
+
+
+# --- finding runs --------------------------------------------------------------------------------
+
+
+def expand(paths: Sequence[str]) -> Expansion:
+    """Each PATH as the runs it holds: a file or one-run directory as itself, a directory of runs
+    or a glob as every run in it."""
+    targets: list[Target] = []
+    several = False
+    for raw in paths:
+        if raw != "-" and not os.path.lexists(raw) and GLOB_CHARS.search(raw):
+            matches = sorted(glob.glob(raw, recursive=True))
+            if not matches:
+                raise InputError(f"{raw}: no file or directory matches this pattern")
+            found = [t for m in matches for t in _expand_one(m, named=False)]
+            targets += found
+            several = True
+            continue
+        found = _expand_one(raw, named=True)
+        several = several or len(found) != 1
+        targets += found
+    return Expansion(targets, several)
+
+
+def _expand_one(path: str, *, named: bool) -> list[Target]:
+    p = Path(path)
+    if path == "-" or not p.is_dir():
+        return [Target(path, named)]
+    runs = find_runs(p)
+    if not runs or runs == [p]:
+        return [Target(path, True)]  # read as today (or the reader says what it looked for)
+    if len(runs) == 1:  # one run deeper down: as today where a reader takes the folder, else that run
+        return [Target(path if _readers_take(p) else str(runs[0]), True)]
+    return [Target(str(r), False) for r in runs]
+
+
+def _readers_take(folder: Path) -> bool:
+    from lrdoctor.readers import READERS
+
+    return any(reader.in_dir(folder) is not None for reader in READERS.values())
+
+
+def find_runs(root: Path, *, _seen: set[Path] | None = None) -> list[Path]:
+    """Every run under `root`: [root] itself when it is one run, else the runs inside it, sorted."""
+    seen = set() if _seen is None else _seen
+    real = root.resolve()
+    if real in seen:
+        return []
+    seen.add(real)
+    if is_one_run(root):
+        return [root]
+    runs: list[Path] = []
+    for child in _children(root):
+        if child.is_dir():
+            runs += find_runs(child, _seen=seen)
+        elif child.is_file() and LOG_FILE.search(child.name) and not NOT_A_LOG.match(child.name):
+            runs.append(child)
+    return runs
+
+
+def is_one_run(folder: Path) -> bool:
+    """A directory that the readers take as one run."""
+    from lrdoctor.readers import csv_reader, json_reader, jsonl
+
+    children = _children(folder)
+    if any("tfevents" in c.name and c.is_file() for c in children):
+        return True
+    if (folder / "metrics").is_dir() or (folder / "mlflow.db").is_file():
+        return True
+    if csv_reader.in_dir(folder) is not None or json_reader.in_dir(folder) is not None:
+        return True
+    if any((folder / name).is_file() for name in jsonl.DIR_NAMES):
+        return True
+    with_events = [c for c in children if c.is_dir() and any("tfevents" in g.name for g in _children(c))]
+    return bool(with_events) and all(c.name.lower() in SPLIT_DIRS for c in with_events)
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return sorted(c for c in folder.iterdir() if not c.name.startswith(".") and c.name not in SKIP_DIRS)
+    except OSError:
+        return []
+
+
+# --- diagnosing many -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    reader: str | None = None
+    metric: str | None = None
+    segment: int | None = None
+    lr: float | None = None
+    config: Config | None = None
+
+
+def diagnose_target(target: Target, options: LoadOptions) -> Result:
+    """Load and diagnose one run; a failure is returned, not raised (it crosses processes)."""
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+
+    try:
+        run = load(target.path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
+        return Result(target, diagnosis=diagnose(run, config=options.config))
+    except LrdoctorError as exc:
+        return Result(target, error=exc)
+    except Exception as exc:  # an input nobody foresaw: still a result, reported in one line
+        return Result(target, error=LrdoctorError(f"{target.path}: unexpected {type(exc).__name__}: {exc}"))
+
+
+def diagnose_all(
+    targets: Sequence[Target],
+    options: LoadOptions,
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Result]:
+    """Every target diagnosed, `jobs` processes at a time (default: the number of cores), in input order."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    results: list[Result | None] = [None] * len(targets)
+    if jobs == 1 or len(targets) <= 1:
+        for i, target in enumerate(targets):
+            results[i] = diagnose_target(target, options)
+            if progress:
+                progress(i + 1, len(targets))
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # ~30 ms: only when it is used
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
+            futures = {pool.submit(diagnose_target, t, options): i for i, t in enumerate(targets)}
+            for done, future in enumerate(as_completed(futures), start=1):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(done, len(targets))
+    return [r for r in results if r is not None]
+
+
+class ProgressBar:
+    """`[#####.....] 12/40 runs` on one line of a terminal; silent when the stream is no terminal."""
+
+    def __init__(self, stream: IO[str] | None = None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.live or total <= 1:
+            return
+        filled = self.width * done // total
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} runs")
+        if done == total:
+            self.stream.write("\r" + " " * (self.width + 24) + "\r")
+        self.stream.flush()
+
+
+VERDICT_ORDER = {"too_high": 0, "too_low": 1, "unknown": 2, "ok": 3}
+
+
+def by_verdict(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
+    """Problems first: too high, too low, unknown, ok; then the most confident, then by name."""
+    return sorted(diagnoses, key=lambda dx: (VERDICT_ORDER.get(dx.verdict, 9), -dx.confidence, dx.run.source))
+
+
+# --- what a rate sweep says ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    lr: float
+    final_loss: float  # median of the last tenth of the loss; inf when it went NaN/Inf
+    source: str
+
+
+@dataclass(frozen=True)
+class SweepAdvice:
+    lr: float  # the rate with the lowest final loss
+    points: tuple[SweepPoint, ...]
+    because: str
+    at_edge: bool  # the best rate is the lowest or highest tried: the optimum may lie beyond
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    # A sweep needs at least this many distinct rates to point anywhere (two only say which is lower).
+    min_rates: int = 3
+    tail: float = 0.1  # the final loss is the median of this share of the last points
+    # Runs of one task from comparable initialisations start at nearly the same loss (the
+    # sample sweep: within 1%); starts further apart than this share of their median are
+    # different tasks or models, whose final losses say nothing about the rate.
+    start_spread: float = 0.25
+
+
+def final_loss(dx: Diagnosis, cfg: SweepConfig = SweepConfig()) -> float:
+    values = dx.run.loss.values
+    if len(values) == 0 or not np.isfinite(values).all():
+        return float("inf")
+    tail = values[-max(1, int(len(values) * cfg.tail)) :]
+    return float(np.median(tail))
+
+
+def sweep_points(diagnoses: Sequence[Diagnosis]) -> list[SweepPoint]:
+    return [
+        SweepPoint(float(dx.run.observed_lr), final_loss(dx), dx.run.source)
+        for dx in diagnoses
+        if dx.run.observed_lr is not None
+    ]
+
+
+def sweep_advice(diagnoses: Sequence[Diagnosis], cfg: SweepConfig = SweepConfig()) -> SweepAdvice | None:
+    """The rate with the lowest final loss, when the runs judge one metric at enough distinct rates.
+
+    Runs at the same rate (seeds) count by their median. It assumes the runs differ only in
+    their rate; with different metrics (different tasks) there is no advice.
+    """
+    points = sweep_points(diagnoses)
+    if len({dx.run.metric for dx in diagnoses}) != 1 or not _same_start(diagnoses, cfg):
+        return None
+    rates = sorted({p.lr for p in points})
+    if len(rates) < cfg.min_rates:
+        return None
+    by_rate = {r: float(np.median([p.final_loss for p in points if p.lr == r])) for r in rates}
+    finite = {r: v for r, v in by_rate.items() if np.isfinite(v)}
+    if not finite:
+        return None
+    best = min(finite, key=lambda r: (finite[r], r))
+    edge = best in (rates[0], rates[-1])
+    lost = sum(1 for v in by_rate.values() if not np.isfinite(v))
+    because = (
+        f"lowest final {diagnoses[0].run.metric} ({finite[best]:.4g}) across {len(points)} runs at "
+        f"{len(rates)} rates from {rates[0]:.3g} to {rates[-1]:.3g}"
+        + (f"; {lost} rate(s) ended in NaN/Inf" if lost else "")
+        + ("; it is at the edge of the sweep, so a better rate may lie beyond it" if edge else "")
+    )
+    return SweepAdvice(lr=best, points=tuple(points), because=because, at_edge=edge)
+
+
+def _same_start(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> bool:
+    starts = []
+    for dx in diagnoses:
+        finite = dx.run.loss.values[np.isfinite(dx.run.loss.values)]
+        if len(finite):
+            starts.append(float(finite[0]))
+    if not starts:
+        return False
+    mid = float(np.median(starts))
+    return all(abs(s - mid) <= cfg.start_spread * max(abs(mid), 1e-12) for s in starts)
+
+
+def describe(advice: SweepAdvice) -> str:
+    return f"the sweep points to lr {advice.lr:.3g} ({advice.because})"
+
+
+def as_dict(advice: SweepAdvice) -> dict[str, Any]:
+    return {"lr": advice.lr, "because": advice.because, "at_edge": advice.at_edge}

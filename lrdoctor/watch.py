@@ -1,0 +1,113 @@
+"""Follow a log that is still being written and stop as soon as a pathology is confirmed.
+
+The log is read again whenever it changes (size, modification time, inode; for a directory,
+any file in it) and diagnosed from the start, so appended rows, a file that is replaced or
+rotated (a new inode) or cut short and rewritten (a smaller size) are all handled the same way:
+the diagnosis is always of what the file holds now. A torn last line is left to the readers,
+which skip it until it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from lrdoctor.diagnosis import Diagnosis, Finding
+from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.sweep import LoadOptions
+
+EventKind = Literal["waiting", "update", "replaced", "confirmed", "timeout"]
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    # Seconds between looks at the file: a training step takes longer than this in the runs
+    # worth watching, and reading a log of a few MB every 2 s costs little.
+    poll: float = 2.0
+    exit_on: tuple[str, ...] = ("divergence",)
+    timeout: float | None = None  # stop (without a finding) after this many seconds; None: never
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    message: str
+    diagnosis: Diagnosis | None = None
+    finding: Finding | None = None
+
+
+Fingerprint = tuple[tuple[str, int, int, int], ...]
+
+
+def fingerprint(path: Path) -> Fingerprint | None:
+    """(name, inode, size, mtime) of the file, or of every file under the directory; None if absent."""
+    try:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            return tuple((str(p), *_stat(p)) for p in files)
+        return ((str(path), *_stat(path)),)
+    except FileNotFoundError:
+        return None
+
+
+def _stat(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def replaced(before: Fingerprint, now: Fingerprint) -> bool:
+    """A file got a new inode or shrank: it was replaced, rotated, or truncated and rewritten."""
+    old = {name: (ino, size) for name, ino, size, _ in before}
+    return any(name in old and (ino != old[name][0] or size < old[name][1]) for name, ino, size, _ in now)
+
+
+def follow(
+    path: str | Path,
+    *,
+    options: LoadOptions,
+    config: WatchConfig,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Event]:
+    """Events as the log grows; the last is `confirmed` (a finding in exit_on) or `timeout`."""
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+
+    path = Path(path)
+    began = clock()
+    seen: Fingerprint | None = None
+    said = ""
+    while True:
+        now = fingerprint(path)
+        if now is None:
+            message = f"{path}: does not exist (yet); waiting for it"
+        elif now != seen:
+            if seen is not None and replaced(seen, now):
+                yield Event("replaced", f"{path}: the file was replaced or cut short; reading it again from the start")
+            seen = now
+            try:
+                run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
+                dx = diagnose(run, config=options.config)
+            except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
+                message = str(exc)
+            else:
+                message = ""
+                yield Event("update", "", dx)
+                hit = next((f for f in dx.findings if f.pathology in config.exit_on), None)
+                if hit is not None:
+                    yield Event("confirmed", f"{path}: {hit.pathology} confirmed: {hit.message}", dx, hit)
+                    return
+        else:
+            message = said
+        if message and message != said:
+            yield Event("waiting", message)
+        said = message
+        if config.timeout is not None and clock() - began >= config.timeout:
+            yield Event("timeout", f"{path}: nothing in {', '.join(config.exit_on)} within {config.timeout:g} s")
+            return
+        sleep(config.poll)
+

@@ -1,0 +1,93 @@
+"""`lrdoctor report -o FILE`: written only where asked, never over a file without --force."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+from tests.report.conftest import png_size
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_html_report_is_the_one_file_written(tmp_path: Path, healthy_log: Path) -> None:
+    out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()
+    result = invoke("report", str(healthy_log), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Verdict: <strong>ok</strong>" in page
+    assert result.stderr.startswith(f"wrote {out} (1 run(s))")
+
+
+def test_exit_code_follows_diagnose(tmp_path: Path, nan_log: Path) -> None:
+    assert invoke("report", str(nan_log), "-o", str(tmp_path / "r.html")).exit_code == 1
+
+
+def test_an_existing_report_is_kept_unless_forced(tmp_path: Path, healthy_log: Path) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("mine")
+    result = invoke("report", str(healthy_log), "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"lrdoctor: error: {out}: already exists; pass --force to overwrite it"
+    assert out.read_text() == "mine"
+    assert invoke("report", str(healthy_log), "-o", str(out), "--force").exit_code == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_markdown_report_writes_its_pictures_beside_it(tmp_path: Path, healthy_log: Path, nan_log: Path) -> None:
+    out = tmp_path / "docs" / "runs.md"
+    out.parent.mkdir()
+    result = invoke("report", str(healthy_log), str(nan_log), "-o", str(out))
+    assert result.exit_code == 1, result.output
+    names = sorted(p.name for p in out.parent.iterdir())
+    assert names == ["runs-overlay.png", "runs-run1.png", "runs-run2.png", "runs.md"]
+    text = out.read_text()
+    assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == ["runs-overlay.png", "runs-run1.png", "runs-run2.png"]
+    assert "| [healthy.csv](#run-1) | ok |" in text and '<a id="run-2"></a>' in text
+    assert "**Verdict: too high** (confidence 1.00)" in text
+    for name in names[:-1]:
+        assert png_size((out.parent / name).read_bytes())[0] == 1000
+
+
+def test_markdown_pictures_are_not_overwritten_either(tmp_path: Path, healthy_log: Path) -> None:
+    (tmp_path / "r-run1.png").write_bytes(b"mine")
+    result = invoke("report", str(healthy_log), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2 and "r-run1.png: already exists; pass --force" in result.stderr
+    assert not (tmp_path / "r.md").exists() and (tmp_path / "r-run1.png").read_bytes() == b"mine"
+
+
+def test_bad_output_names_are_usage_errors(tmp_path: Path, healthy_log: Path) -> None:
+    result = invoke("report", str(healthy_log), "-o", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 2 and "name the report .html" in result.stderr
+    result = invoke("report", str(healthy_log), "-o", str(tmp_path / "missing" / "r.html"))
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["healthy.csv"]
+
+
+def test_a_directory_of_runs_is_one_report_with_an_overview(tmp_path: Path, healthy_log: Path, nan_log: Path) -> None:
+    out = tmp_path / "all.html"
+    result = invoke("report", str(tmp_path), "-o", str(out), "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    page = out.read_text()
+    assert '<a href="#run-1">healthy.csv</a>' in page and '<a href="#run-2">nan.csv</a>' in page
+
+
+def test_a_rate_sweep_report_plots_final_loss_against_rate(tmp_path: Path) -> None:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    for lr, end in ((1e-3, 1.0), (1e-2, 0.2), (1e-1, 0.5)):  # one task, best at 0.01
+        rows = "".join(f"{s},{end + (2.3 - end) * 0.9**s:.5f},{lr}\n" for s in range(100))
+        (folder / f"lr_{lr:g}.csv").write_text("step,loss,lr\n" + rows)
+    out = tmp_path / "sweep.html"
+    assert invoke("report", str(folder), "-o", str(out)).exit_code == 0
+    page = out.read_text()
+    assert "The sweep points to lr <strong>0.01</strong>" in page
+    assert '<img alt="final loss against learning rate"' in page
+    assert len(re.findall(r"<img ", page)) == 3 + 2  # one per run, the overlay, the sweep

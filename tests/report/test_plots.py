@@ -1,0 +1,53 @@
+"""Figures: the min/max reduction keeps every extreme, and each figure is a PNG of the planned size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lrdoctor.report import plots
+from lrdoctor.sweep import SweepPoint
+from tests.report.conftest import diagnosis_of, noisy_decay, png_size
+
+
+def test_downsample_of_a_million_points_keeps_the_spike_and_the_dip() -> None:
+    steps, values = noisy_decay(1_000_000)
+    values[777_777] = 100.0  # a spike
+    values[123_456] = -50.0  # a dip
+    s, v = plots.downsample(steps, values, buckets=1500)
+    assert len(v) <= 3000
+    assert 777_777.0 in s and v[s == 777_777.0][0] == 100.0
+    assert 123_456.0 in s and v[s == 123_456.0][0] == -50.0
+    assert v.max() == 100.0 and v.min() == -50.0
+    assert np.all(np.diff(s) > 0)  # still in step order
+
+
+def test_downsample_leaves_short_series_whole_but_without_non_finite_points() -> None:
+    steps = np.arange(6, dtype=float)
+    values = np.array([3.0, np.nan, 2.0, np.inf, 1.0, 0.5])
+    s, v = plots.downsample(steps, values)
+    assert s.tolist() == [0.0, 2.0, 4.0, 5.0] and v.tolist() == [3.0, 2.0, 1.0, 0.5]
+
+
+def test_run_figure_is_a_png_of_the_planned_width(nan_log: Path) -> None:
+    png = plots.run_figure(diagnosis_of(nan_log))
+    width, height = png_size(png)
+    assert width == 1000 and 400 <= height <= 460
+
+
+def test_series_names_that_look_like_mathtext_are_drawn_as_text(tmp_path: Path) -> None:
+    # An unbalanced "$\frac" would make matplotlib's mathtext parser fail at draw time.
+    path = tmp_path / "m.csv"
+    path.write_text("step,$\\frac{loss,_hidden\n" + "".join(f"{s},{1 / (s + 1):.4f},{s}\n" for s in range(30)))
+    png = plots.run_figure(diagnosis_of(path, metric="$\\frac{loss"))
+    assert png_size(png)[0] == 1000
+
+
+def test_overlay_and_sweep_figures(healthy_log: Path, nan_log: Path) -> None:
+    dxs = [diagnosis_of(healthy_log), diagnosis_of(nan_log)]
+    assert png_size(plots.overlay_figure(dxs, ["a", "b"]))[0] == 1000
+    many = plots.overlay_figure(dxs * 5, [f"run {k}" for k in range(10)])  # legend below: a taller picture
+    assert png_size(many)[1] > 420
+    points = [SweepPoint(1e-3, 0.4, "a"), SweepPoint(1e-2, 0.1, "b"), SweepPoint(1e-1, float("inf"), "c")]
+    assert png_size(plots.sweep_figure(points, 1e-2))[0] == 1000

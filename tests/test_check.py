@@ -1,0 +1,189 @@
+"""`lrdoctor check`: one line per log, exit 1 when a log fails the gate, settings from pyproject.toml."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+from lrdoctor.config import BadConfig, Settings, diagnosis_config, find_pyproject, load_settings, override
+from lrdoctor.report.github import command, escape_data, escape_property
+
+HEALTHY = "step,loss,lr\n" + "".join(f"{s},{0.1 + 2.2 * 0.85**s + 0.01 * (-1) ** s:.5f},0.001\n" for s in range(60))
+NAN_TAIL = "step,loss\n" + "".join(f"{s},{1.0 / (s + 1):.5f}\n" for s in range(20)) + "20,nan\n21,nan\n"
+
+
+def _spiky() -> str:
+    rng = np.random.default_rng(0)
+    steps = np.arange(300)
+    loss = 0.1 + 2.2 * 0.98**steps + 0.02 * rng.standard_normal(300)
+    loss[150] = 5.0  # one spike that recovers: a loss_spike finding of severity info
+    return "step,loss,lr\n" + "".join(f"{s},{v:.5f},0.001\n" for s, v in zip(steps, loss, strict=True))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, text in (("healthy.csv", HEALTHY), ("nan.csv", NAN_TAIL), ("spiky.csv", _spiky())):
+        out[name.split(".")[0]] = tmp_path / name
+        (tmp_path / name).write_text(text)
+    notes = tmp_path / "requirements.txt"
+    notes.write_text("numpy>=1.24\nclick>=8.1\n")
+    out["notes"] = notes
+    return out
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_healthy_log_passes_with_one_line(logs: dict[str, Path]) -> None:
+    result = invoke("check", str(logs["healthy"]))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"{logs['healthy']}: ok ({_confidence(result.stdout)}), no findings"]
+
+
+def test_nan_loss_fails_and_names_the_finding(logs: dict[str, Path]) -> None:
+    result = invoke("check", str(logs["nan"]))
+    assert result.exit_code == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"{logs['nan']}: too_high (")
+    assert "divergence error at steps 20-21: loss is NaN from step 20" in line
+    assert line.endswith("[FAIL: divergence (error)]")
+
+
+def test_one_line_per_file_in_order_and_any_failure_fails(logs: dict[str, Path]) -> None:
+    result = invoke("check", str(logs["healthy"]), str(logs["nan"]), str(logs["spiky"]))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [str(logs[k]) for k in ("healthy", "nan", "spiky")]
+
+
+def test_fail_on_verdict_and_on_pathology(logs: dict[str, Path]) -> None:
+    assert invoke("check", str(logs["healthy"]), "--fail-on", "too_high,too_low").exit_code == 0
+    result = invoke("check", str(logs["healthy"]), "--fail-on", "ok")
+    assert result.exit_code == 1 and "[FAIL: verdict ok (--fail-on)]" in result.stdout
+    # The spike is an info finding: it passes unless its pathology is named.
+    assert invoke("check", str(logs["spiky"])).exit_code == 0
+    result = invoke("check", str(logs["spiky"]), "--fail-on-pathology", "loss_spike,plateau")
+    assert result.exit_code == 1 and "[FAIL: loss_spike (--fail-on-pathology)]" in result.stdout
+    # A verdict fails only as sure as --min-confidence asks.
+    assert invoke("check", str(logs["healthy"]), "--fail-on", "ok", "--min-confidence", "1").exit_code == 0
+
+
+def test_unknown_names_are_usage_errors(logs: dict[str, Path]) -> None:
+    result = invoke("check", str(logs["healthy"]), "--fail-on", "too_hot")
+    assert result.exit_code == 2 and "fail_on: unknown 'too_hot'; choose from too_high" in result.stderr
+    result = invoke("check", str(logs["healthy"]), "--threshold", "divergence.nope=3")
+    assert result.exit_code == 2 and "no field 'nope'" in result.stderr and "explode_ratio" in result.stderr
+
+
+def test_threshold_option_changes_the_diagnosis(tmp_path: Path) -> None:
+    # A loss that climbs from 1 to 58.8 ends 5780% above its start: a divergence (error) under the
+    # default margin (5%), and no longer one when the margin is raised to 100x the start.
+    path = tmp_path / "up.csv"
+    path.write_text("step,loss\n" + "".join(f"{s},{1.0 + 0.2 * s:.3f}\n" for s in range(300)))
+    assert invoke("check", str(path)).exit_code == 1
+    assert invoke("check", str(path), "--threshold", "divergence.end_above_start=100").exit_code == 0
+
+
+def test_bad_file_is_reported_and_the_others_still_checked(logs: dict[str, Path], tmp_path: Path) -> None:
+    result = invoke("check", str(tmp_path / "missing.csv"), str(logs["healthy"]))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"lrdoctor: error: {tmp_path / 'missing.csv'}: no such file or directory"
+    ]
+    assert result.stdout.startswith(f"{logs['healthy']}: ok")
+
+
+def test_skip_unreadable_passes_over_files_that_are_no_log(logs: dict[str, Path]) -> None:
+    assert invoke("check", str(logs["notes"]), str(logs["healthy"])).exit_code == 2
+    result = invoke("check", "--skip-unreadable", str(logs["notes"]), str(logs["healthy"]))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith(f"{logs['notes']}: skipped, not a training log (")
+
+
+def test_github_annotations(logs: dict[str, Path]) -> None:
+    result = invoke("check", "--format", "github", str(logs["nan"]), str(logs["spiky"]))
+    lines = result.stdout.splitlines()
+    nan = str(logs["nan"]).replace(":", "%3A").replace(",", "%2C")
+    assert f"::error file={nan},title=lrdoctor divergence::loss is NaN from step 20" in "\n".join(lines)
+    spike = next(line for line in lines if "title=lrdoctor loss_spike" in line)
+    assert spike.startswith("::notice file=")  # info findings that do not fail are notices
+    result = invoke("check", "--format", "github", "--fail-on", "ok", str(logs["healthy"]))
+    assert any(
+        line.startswith("::error ") and "title=lrdoctor verdict ok::" in line for line in result.stdout.splitlines()
+    )
+
+
+def test_github_escaping_follows_the_runner_rules() -> None:
+    assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
+    assert escape_property("runs/a:b,c%\n") == "runs/a%3Ab%2Cc%25%0A"
+    assert command("warning", "m", file="x,y", title="t") == "::warning file=x%2Cy,title=t::m"
+
+
+def test_pyproject_settings_are_found_walking_up_and_options_win(
+    logs: dict[str, Path], tmp_path: Path, monkeypatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "sub" / "deeper").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.lrdoctor]\nfail_on = ["ok"]\nmetric = "loss"\n'
+        '[tool.lrdoctor.thresholds]\n"spikes.z" = 9\n'
+    )
+    monkeypatch.chdir(project / "sub" / "deeper")
+    assert find_pyproject(Path.cwd()) == (project / "pyproject.toml").resolve()
+    settings = load_settings()
+    assert settings.fail_on == ("ok",) and settings.metric == "loss" and settings.thresholds == {"spikes.z": 9.0}
+    assert diagnosis_config(settings).detect.spikes.z == 9.0
+    assert invoke("check", str(logs["healthy"])).exit_code == 1  # the file's fail_on
+    assert invoke("check", str(logs["healthy"]), "--fail-on", "").exit_code == 0  # the option wins
+    assert invoke("check", str(logs["healthy"]), "--metric", "nope").exit_code == 2
+
+
+def test_pyproject_without_the_table_is_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    inner = tmp_path / "a"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text("[project]\nname = 'inner'\n")
+    assert find_pyproject(inner) is None
+
+
+def test_bad_settings_name_the_file(tmp_path: Path, logs: dict[str, Path]) -> None:
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_text("[tool.lrdoctor]\nfail-on = ['too_high']\nfail_on_pathologies = ['plateau']\n")
+    with pytest.raises(BadConfig, match=r"pyproject.toml \[tool.lrdoctor\]: unknown key 'fail_on_pathologies'"):
+        load_settings(cfg)
+    result = invoke("check", "--config", str(cfg), str(logs["healthy"]))
+    assert result.exit_code == 2 and "unknown key 'fail_on_pathologies'" in result.stderr
+    cfg.write_text("[tool.lrdoctor\n")
+    result = invoke("check", "--config", str(cfg), str(logs["healthy"]))
+    assert result.exit_code == 2 and "not valid TOML" in result.stderr
+
+
+def test_override_keeps_file_thresholds_and_adds_options() -> None:
+    base = Settings(thresholds={"spikes.z": 9.0}, fail_on=("too_high",))
+    merged = override(base, thresholds={"divergence.explode_ratio": "50"}, fail_on=None)
+    assert merged.thresholds == {"spikes.z": 9.0, "divergence.explode_ratio": 50.0}
+    assert merged.fail_on == ("too_high",)
+
+
+def test_check_does_not_import_heavy_modules(logs: dict[str, Path]) -> None:
+    code = (
+        "import sys\nfrom lrdoctor.cli import cli\n"
+        f"try:\n    cli(['check', {str(logs['nan'])!r}, {str(logs['healthy'])!r}, '--format', 'github'])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = ('torch', 'matplotlib', 'scipy.stats', 'tensorboard')\n"
+        "print('heavy:' + ','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "heavy:"
+
+
+def _confidence(stdout: str) -> str:
+    return stdout.split("(", 1)[1].split(")", 1)[0]

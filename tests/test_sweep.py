@@ -1,0 +1,188 @@
+"""Directories of runs: every run found, diagnosed in parallel, one table; the rate a sweep points to."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrdoctor import load
+from lrdoctor.cli import cli
+from lrdoctor.diagnosis import diagnose
+from lrdoctor.report.summary import CSV_COLUMNS
+from lrdoctor.sweep import (
+    VERDICT_ORDER,
+    LoadOptions,
+    ProgressBar,
+    Target,
+    diagnose_all,
+    expand,
+    find_runs,
+    sweep_advice,
+)
+from tests.conftest import SAMPLE_LOGS
+
+# Final loss level of a run at each rate: best at 0.01; the rate 1 ends in NaN.
+SWEEP = {1e-4: 2.0, 1e-3: 1.0, 1e-2: 0.2, 1e-1: 0.5, 1.0: math.nan}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def _touch(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _rate_run(path: Path, lr: float, end: float, start: float = 2.3) -> Path:
+    """100 steps falling from `start` to `end`; an `end` of NaN: down towards 0.3, then NaN from step 30."""
+    diverges = math.isnan(end)
+    level = 0.3 if diverges else end
+    rows = []
+    for s in range(100):
+        value = math.nan if diverges and s >= 30 else level + (start - level) * math.exp(-s / 15)
+        rows.append(f"{s},{value:.5f},{lr}\n")
+    return _touch(path, "step,loss,lr\n" + "".join(rows))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "runs"
+    _touch(root / "tb_a" / "events.out.tfevents.1.host")
+    _touch(root / "tb_b" / "train" / "events.out.tfevents.1.host")  # Keras: train/ and validation/ are one run
+    _touch(root / "tb_b" / "validation" / "events.out.tfevents.1.host")
+    _touch(root / "lightning_logs" / "version_0" / "metrics.csv")
+    _touch(root / "lightning_logs" / "version_0" / "hparams.yaml")
+    _touch(root / "lightning_logs" / "version_1" / "metrics.csv")
+    _touch(root / "hf_out" / "checkpoint-10" / "trainer_state.json")
+    _touch(root / "mlruns" / "0" / "meta.yaml")
+    _touch(root / "mlruns" / "0" / "aaa" / "metrics" / "loss")
+    _touch(root / "mlruns" / "0" / "bbb" / "metrics" / "loss")
+    _touch(root / "plain" / "a.csv")
+    _touch(root / "plain" / "b.log.gz")
+    for other in ("notes.md", "config.json", "requirements.txt", "train.py"):
+        _touch(root / "plain" / other)
+    _touch(root / ".hidden" / "x.csv")
+    _touch(root / "__pycache__" / "y.csv")
+    return root
+
+
+def test_find_runs_finds_each_run_once(tree: Path) -> None:
+    found = [p.relative_to(tree).as_posix() for p in find_runs(tree)]
+    assert found == [
+        "hf_out",
+        "lightning_logs/version_0",
+        "lightning_logs/version_1",
+        "mlruns/0/aaa",
+        "mlruns/0/bbb",
+        "plain/a.csv",
+        "plain/b.log.gz",
+        "tb_a",
+        "tb_b",
+    ]
+
+
+def test_a_directory_that_is_one_run_stays_one(tree: Path) -> None:
+    for one in ("tb_a", "tb_b", "lightning_logs/version_0", "hf_out", "mlruns/0/aaa"):
+        found = expand([str(tree / one)])
+        assert found.targets == [Target(str(tree / one), named=True)] and not found.several
+
+
+def test_globs_and_directories_of_runs_are_sweeps(tree: Path) -> None:
+    found = expand([str(tree / "plain" / "*.csv")])
+    assert found.targets == [Target(str(tree / "plain" / "a.csv"), named=False)] and found.several
+    assert expand([str(tree / "lightning_logs")]).several
+    with pytest.raises(Exception, match="no file or directory matches"):
+        expand([str(tree / "nothing-*.csv")])
+
+
+def test_every_sample_log_is_found_and_diagnosed_in_parallel() -> None:
+    manifest = json.loads((SAMPLE_LOGS / "MANIFEST.json").read_text())["files"]
+    result = invoke("diagnose", str(SAMPLE_LOGS), "--format", "json", "--jobs", "2")
+    assert result.exit_code == 1  # several sample runs diverge
+    docs = json.loads(result.stdout)
+    assert isinstance(docs, list)
+    expected = {(SAMPLE_LOGS / m["path"]).as_posix() for m in manifest}
+    # A directory run is reported by its directory or by the file the reader picked inside it.
+    assert {next(e for e in expected if d["source"].startswith(e)) for d in docs} == expected
+    assert len(docs) == len(manifest)
+
+
+def test_table_is_sorted_by_verdict_and_csv_has_one_row_per_run() -> None:
+    text = invoke("diagnose", str(SAMPLE_LOGS / "csv"), "--jobs", "1").stdout
+    head, *rows = text.strip().split("\n\n")[0].splitlines()
+    assert head.split()[:3] == ["run", "verdict", "conf"]
+    order = [VERDICT_ORDER[row.split()[1]] for row in rows]
+    assert order == sorted(order) and len(rows) == 5
+    sheet = list(csv.reader(io.StringIO(invoke("diagnose", str(SAMPLE_LOGS / "csv"), "--format", "csv").stdout)))
+    assert tuple(sheet[0]) == CSV_COLUMNS and len(sheet) == 6
+    nan_row = next(r for r in sheet if r[0].endswith("diabetes_mlp_sgd_nan.csv"))
+    assert dict(zip(CSV_COLUMNS, nan_row, strict=True))["final_loss"] == "inf"
+
+
+def test_sweep_points_to_the_rate_with_the_lowest_final_loss(tmp_path: Path) -> None:
+    for lr, end in SWEEP.items():
+        _rate_run(tmp_path / "sweep" / f"lr_{lr:g}.csv", lr, end)
+    result = invoke("diagnose", str(tmp_path / "sweep"))
+    assert result.exit_code == 1  # the run at rate 1 went NaN
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("the sweep points to lr 0.01 (lowest final loss (0.2")
+    assert "across 5 runs at 5 rates from 0.0001 to 1; 1 rate(s) ended in NaN/Inf)" in last
+
+
+def test_best_rate_at_the_edge_says_the_optimum_may_lie_beyond(tmp_path: Path) -> None:
+    dxs = [
+        diagnose(load(_rate_run(tmp_path / f"{lr}.csv", lr, end)))
+        for lr, end in ((1e-3, 1.0), (1e-2, 0.5), (1e-1, 0.2))
+    ]
+    advice = sweep_advice(dxs)
+    assert advice is not None and advice.lr == 0.1 and advice.at_edge
+    assert "edge of the sweep" in advice.because
+
+
+def test_runs_of_different_tasks_give_no_sweep_advice(tmp_path: Path) -> None:
+    dxs = [
+        diagnose(load(_rate_run(tmp_path / f"{lr}.csv", lr, end, start=start)))
+        for lr, end, start in ((1e-3, 0.5, 2.3), (1e-2, 0.3, 0.7), (1e-1, 0.2, 1.0))
+    ]
+    assert sweep_advice(dxs) is None
+    assert sweep_advice(dxs[:2]) is None  # two rates are no sweep either
+
+
+def test_found_files_that_are_no_log_are_noted_but_named_ones_are_errors(tmp_path: Path) -> None:
+    good = _rate_run(tmp_path / "d" / "run.csv", 1e-2, 0.2)
+    _touch(tmp_path / "d" / "scratch.txt", "nothing to see here\n")
+    _rate_run(tmp_path / "d" / "other.csv", 1e-3, 0.5)
+    result = invoke("diagnose", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    assert "note: passed over 1 file(s) that hold no training log: " in result.stderr
+    result = invoke("diagnose", str(tmp_path / "d" / "scratch.txt"), str(good))
+    assert result.exit_code == 2
+
+
+def test_diagnose_all_keeps_input_order_across_processes(tmp_path: Path) -> None:
+    targets = [Target(str(_rate_run(tmp_path / f"r{k}.csv", 10.0**-k, 0.2 * k + 0.1)), True) for k in range(1, 5)]
+    results = diagnose_all(targets, LoadOptions(), jobs=2)
+    assert [r.target for r in results] == targets
+    assert all(r.diagnosis is not None and r.error is None for r in results)
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = ProgressBar(stream, width=10)
+        for done in (1, 2, 3):
+            bar(done, 3)
+    assert "\r[###.......] 1/3 runs" in tty.getvalue() and "3/3 runs" in tty.getvalue()
+    assert pipe.getvalue() == ""

@@ -1,0 +1,181 @@
+"""`lrdoctor watch`: follows a log as it is written and stops on a confirmed pathology."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+from lrdoctor.sweep import LoadOptions
+from lrdoctor.watch import WatchConfig, fingerprint, follow, replaced
+
+HEADER = "step,loss,lr\n"
+LIMIT = "30"  # seconds: a generous bound on every watch below, which ends far sooner
+
+
+def healthy_rows(first: int, last: int) -> str:
+    return "".join(f"{s},{0.1 + 2.2 * 0.9**s:.5f},0.001\n" for s in range(first, last))
+
+
+def nan_rows(first: int, last: int) -> str:
+    return "".join(f"{s},nan,0.001\n" for s in range(first, last))
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def _later(action, delay: float = 0.3) -> threading.Thread:
+    def run() -> None:
+        time.sleep(delay)
+        action()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_appended_nan_rows_stop_the_watch_with_exit_1(tmp_path: Path) -> None:
+    log = tmp_path / "train.csv"
+    log.write_text(HEADER + healthy_rows(0, 30))
+
+    def append() -> None:
+        for first in range(30, 60, 10):  # healthy rows arrive in bursts, then the loss turns NaN
+            with open(log, "a") as fh:
+                fh.write(healthy_rows(first, first + 10))
+            time.sleep(0.1)
+        with open(log, "a") as fh:
+            fh.write(nan_rows(60, 63))
+
+    writer = _later(append)
+    result = invoke("watch", str(log), "--poll", "0.05", "--timeout", LIMIT)
+    writer.join()
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith(f"{log}: ")  # the first diagnosis, of the healthy start
+    assert (
+        lines[-1]
+        == f"lrdoctor: {log}: divergence confirmed: loss is NaN from step 60 (and every value after it); stopping"
+    )
+
+
+def _follow_with(log: Path, change) -> list:
+    """Events of a watch whose first pause runs `change` (no real sleeping: the order is fixed)."""
+    calls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        calls.append(seconds)
+        if len(calls) == 1:
+            change()
+        assert len(calls) < 50, "the watch did not stop"
+
+    return list(follow(log, options=LoadOptions(), config=WatchConfig(poll=0.01), sleep=sleep))
+
+
+def test_a_replaced_file_is_read_again_from_the_start(tmp_path: Path) -> None:
+    log = tmp_path / "train.csv"
+    log.write_text(HEADER + healthy_rows(0, 40))
+
+    def rotate() -> None:  # a new, shorter file renamed over the old one: a new inode
+        fresh = tmp_path / "fresh.csv"
+        fresh.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 22))
+        os.replace(fresh, log)
+
+    events = _follow_with(log, rotate)
+    assert [e.kind for e in events] == ["update", "replaced", "update", "confirmed"]
+    assert events[1].message == f"{log}: the file was replaced or cut short; reading it again from the start"
+    assert events[-1].message == f"{log}: divergence confirmed: loss is NaN from step 20 (and every value after it)"
+
+
+def test_a_truncated_and_rewritten_file_is_read_again(tmp_path: Path) -> None:
+    log = tmp_path / "train.csv"
+    log.write_text(HEADER + healthy_rows(0, 60))
+    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 10) + nan_rows(10, 11)))
+    assert [e.kind for e in events] == ["update", "replaced", "update", "confirmed"]
+
+
+def test_a_file_that_appears_later_is_waited_for(tmp_path: Path) -> None:
+    log = tmp_path / "later.csv"
+    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 21)))
+    assert [e.kind for e in events] == ["waiting", "update", "confirmed"]
+    assert events[0].message == f"{log}: does not exist (yet); waiting for it"
+
+
+def test_timeout_without_a_finding_exits_0(tmp_path: Path) -> None:
+    log = tmp_path / "ok.csv"
+    log.write_text(HEADER + healthy_rows(0, 60))
+    result = invoke("watch", str(log), "--poll", "0.05", "--timeout", "0.3")
+    assert result.exit_code == 0, result.output
+    assert f"lrdoctor: {log}: nothing in divergence within 0.3 s" in result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1  # one line: the diagnosis did not change
+
+
+def test_exit_on_names_the_pathologies_that_stop_it(tmp_path: Path) -> None:
+    log = tmp_path / "nan.csv"
+    log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 22))
+    result = invoke("watch", str(log), "--poll", "0.05", "--timeout", "0.3", "--exit-on", "plateau")
+    assert result.exit_code == 0, result.output  # divergence is not asked for
+    result = invoke("watch", str(log), "--exit-on", "plateu")
+    assert result.exit_code == 2 and "exit_on: unknown 'plateu'" in result.stderr
+
+
+def test_follow_yields_events_without_sleeping(tmp_path: Path) -> None:
+    log = tmp_path / "t.csv"
+    log.write_text(HEADER)  # a header only: no points yet
+    polls: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 2:
+            log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 21))
+
+    events = list(follow(log, options=LoadOptions(), config=WatchConfig(poll=7.0), sleep=sleep))
+    assert [e.kind for e in events] == ["waiting", "update", "confirmed"]  # rewritten larger: not "replaced"
+    assert polls == [7.0, 7.0]
+    assert events[-1].finding is not None and events[-1].finding.pathology == "divergence"
+
+
+def test_replaced_compares_inode_and_size() -> None:
+    before = (("a", 1, 100, 5),)
+    assert not replaced(before, (("a", 1, 150, 6),))  # grew
+    assert replaced(before, (("a", 2, 150, 6),))  # new inode
+    assert replaced(before, (("a", 1, 50, 6),))  # shrank
+    assert not replaced(before, (("b", 9, 1, 1),))  # a new file beside it
+
+
+def test_fingerprint_of_a_directory_covers_every_file(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "events.out.tfevents.1").write_bytes(b"x")
+    (tmp_path / "events.out.tfevents.2").write_bytes(b"yy")
+    names = [entry[0] for entry in fingerprint(tmp_path) or ()]
+    assert names == [str(tmp_path / "events.out.tfevents.2"), str(tmp_path / "sub" / "events.out.tfevents.1")]
+    assert fingerprint(tmp_path / "missing") is None
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path) -> None:
+    log = tmp_path / "ok.csv"
+    log.write_text(HEADER + healthy_rows(0, 60))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lrdoctor", "watch", str(log), "--poll", "0.1", "--timeout", LIMIT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""  # the first diagnosis: it is watching
+        assert first.startswith(f"{log}: ")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=int(LIMIT))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err.strip() == "lrdoctor: stopped watching (Ctrl-C)"
+    assert "Traceback" not in err + out
