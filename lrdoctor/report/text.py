@@ -47,7 +47,7 @@ def render_one(dx: Diagnosis) -> str:
     )
     if dx.why:
         lines.append(f"  because   {safe(dx.why)}")
-    if dx.verdict in ("too_high", "too_low"):
+    if dx.verdict in ("too_high", "too_low") or dx.basis == "probe":
         if dx.recommended_lr is not None:
             lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
         elif dx.factor is not None:

@@ -1,0 +1,307 @@
+"""Score `lrdoctor probe` against the learning-rate range test on the corpus tasks.
+
+    python benchmarks/probe.py [--seeds 0 1 2] [--tasks ...] [--write-docs]
+
+For each task, optimizer and seed, the task's factory (benchmarks/corpus/tasks.py) is probed by
+
+- lrdoctor's probe (default options: 300 steps, 1e-6 to 10);
+- torch-lr-finder's range test with its usual settings (start 1e-7, end_lr 10, 100 iterations,
+  exponential, its own smoothing and divergence stop), suggesting the steepest descent of its curve;
+- fastai's `valley` and `minimum/10` rules read off that same curve (first tenth and last 5
+  points trimmed, as fastai does).
+
+Each pick is compared with the sweep-measured best constant rate of that (task, optimizer) in
+benchmarks/corpus/labels.json, which trained the task's full step budget at every half-decade
+rate: |log10(pick / best)|, and the regret: the final validation loss at the pick, interpolated
+in log-rate on the sweep's loss-versus-rate curve (mean over the sweep's seeds), over the best
+final loss, minus 1 (a pick in an interval that touches a diverged rate counts as diverged: +inf).
+
+The probe's numbers were chosen on TRAINING_TASKS only; the targets are judged on HELD_OUT.
+Single-threaded CPU, fixed seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from benchmarks.corpus import tasks  # noqa: E402
+from lrdoctor.probe import ProbeOptions, probe_parts  # noqa: E402
+
+TRAINING_TASKS = ("digits_mlp", "cancer_mlp")
+HELD_OUT = ("digits_cnn", "linreg_illcond", "char_gru", "digits_ae")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+METHODS = ("lrdoctor", "lr-finder", "valley", "min/10")
+LABELS = ROOT / "benchmarks" / "corpus" / "labels.json"
+DOCS = ROOT / "BENCHMARKS.md"
+MARK_START, MARK_END = "<!-- probe-benchmark:start -->", "<!-- probe-benchmark:end -->"
+# torch-lr-finder's usual settings (its README): the optimizer starts at 1e-7.
+FINDER_START, FINDER_END, FINDER_ITERS = 1e-7, 10.0, 100
+
+
+@dataclass
+class Pick:
+    method: str
+    lr: float
+    steps: int
+    seconds: float
+
+
+@dataclass
+class Scored:
+    task: str
+    optimizer: str
+    seed: int
+    best_lr: float
+    pick: Pick
+    error: float  # |log10(pick / best)|
+    regret: float
+
+
+# ---------------------------------------------------------------- the sweep's ground truth
+
+
+def sweep_truth(labels: dict, task: str, optimizer: str) -> tuple[float, np.ndarray, np.ndarray]:
+    """The best rate, and the final validation loss versus rate (mean over seeds; +inf if any diverged)."""
+    sweep = f"{task}/{optimizer}_constant"
+    best = next(s["best_lr"] for s in labels["sweeps"] if s["sweep"] == sweep)
+    by_lr: dict[float, list[float]] = defaultdict(list)
+    for r in labels["runs"]:
+        if r["sweep"] == sweep:
+            ok = r["final_val"] is not None and not r["diverged"]
+            by_lr[r["lr"]].append(r["final_val"] if ok else math.inf)
+    lrs = np.array(sorted(by_lr))
+    vals = np.array([float(np.mean(by_lr[lr])) for lr in lrs])
+    return best, lrs, vals
+
+
+def regret(pick: float, lrs: np.ndarray, vals: np.ndarray) -> float:
+    """Final loss at `pick` over the best, minus 1; linear in log-rate between the sweep rates, clamped at the ends."""
+    x, p = np.log10(lrs), math.log10(pick)
+    if p <= x[0]:
+        value = vals[0]
+    elif p >= x[-1]:
+        value = vals[-1]
+    else:
+        i = int(np.searchsorted(x, p)) - 1
+        a, b = vals[i], vals[i + 1]
+        t = (p - x[i]) / (x[i + 1] - x[i])
+        if math.isfinite(a) and math.isfinite(b):
+            value = a + t * (b - a)
+        else:  # next to a diverged rate: diverged, unless exactly on the finite end
+            value = a if t < 1e-9 else b if t > 1 - 1e-9 else math.inf
+    return float(value / vals.min() - 1.0)
+
+
+# ---------------------------------------------------------------- the anchors' rules
+
+
+def steepest(lrs: list[float], losses: list[float], *, skip_start: int = 10, skip_end: int = 5) -> float:
+    """torch-lr-finder's suggestion: the rate where the trimmed curve falls fastest per step."""
+    lr = lrs[skip_start : len(lrs) - skip_end] or lrs
+    loss = losses[skip_start : len(losses) - skip_end] or losses
+    return float(lr[int(np.argmin(np.gradient(np.array(loss))))])
+
+
+def fastai_trim(lrs: list[float], losses: list[float]) -> tuple[list[float], list[float]]:
+    """fastai reads the curve without its first tenth and last 5 points."""
+    start = len(lrs) // 10
+    end = max(start + 2, len(lrs) - 5)
+    return lrs[start:end], losses[start:end]
+
+
+def valley(lrs: list[float], losses: list[float]) -> float:
+    """fastai's `valley`: half-way along the longest run of (not necessarily adjacent) falling losses."""
+    n = len(losses)
+    run = [1] * n  # longest falling subsequence ending at each point
+    end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j]:
+                run[i] = max(run[i], run[j] + 1)
+        if run[i] > run[end]:
+            end = i
+    start = end - run[end]
+    third = (end - start) / 3
+    return float(lrs[start + int(third) + int(third / 2)])
+
+
+def minimum_tenth(lrs: list[float], losses: list[float]) -> float:
+    """fastai's `minimum` suggestion: a tenth of the rate at the lowest loss."""
+    return float(lrs[int(np.nanargmin(np.array(losses)))] / 10)
+
+
+# ---------------------------------------------------------------- the runs
+
+
+def run_lrdoctor(task: str, optimizer: str, seed: int) -> Pick:
+    parts = tasks.make(task, optimizer=optimizer, seed=seed)
+    start = time.perf_counter()
+    result = probe_parts(parts, label=f"{task}/{optimizer}", options=ProbeOptions(seed=seed))
+    return Pick("lrdoctor", result.recommended_lr, result.steps_used, time.perf_counter() - start)
+
+
+def run_finder(task: str, optimizer: str, seed: int) -> list[Pick]:
+    from torch_lr_finder import LRFinder
+
+    parts = tasks.make(task, optimizer=optimizer, seed=seed)
+    start = time.perf_counter()
+    model = parts["model"]
+    opt = parts["optimizer"](model.parameters(), FINDER_START)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        finder = LRFinder(model, opt, parts["loss_fn"], device="cpu")
+        finder.range_test(parts["batches"], end_lr=FINDER_END, num_iter=FINDER_ITERS, step_mode="exp")
+        finder.reset()
+    seconds = time.perf_counter() - start
+    lrs, losses = list(finder.history["lr"]), [float(v) for v in finder.history["loss"]]
+    steps = len(lrs)
+    trimmed = fastai_trim(lrs, losses)
+    return [
+        Pick("lr-finder", steepest(lrs, losses), steps, seconds),
+        Pick("valley", valley(*trimmed), steps, seconds),
+        Pick("min/10", minimum_tenth(*trimmed), steps, seconds),
+    ]
+
+
+def warm_up() -> None:
+    """One untimed run of each, so that neither pays torch's first-call costs inside the timings."""
+    run_lrdoctor("linreg_illcond", "sgd", 0)
+    run_finder("linreg_illcond", "sgd", 0)
+
+
+def score_all(task_names: tuple[str, ...], seeds: list[int], labels: dict) -> list[Scored]:
+    warm_up()
+    out = []
+    for task in task_names:
+        for optimizer in OPTIMIZERS:
+            best, lrs, vals = sweep_truth(labels, task, optimizer)
+            for seed in seeds:
+                picks = [run_lrdoctor(task, optimizer, seed), *run_finder(task, optimizer, seed)]
+                for p in picks:
+                    out.append(
+                        Scored(task, optimizer, seed, best, p, abs(math.log10(p.lr / best)), regret(p.lr, lrs, vals))
+                    )
+                line = "  ".join(f"{p.method} {p.lr:.3g}" for p in picks)
+                print(f"{task}/{optimizer} seed {seed}: best {best:.3g}  {line}", file=sys.stderr, flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- the tables
+
+
+def summary(rows: list[Scored]) -> list[dict]:
+    table = []
+    for method in METHODS:
+        mine = [r for r in rows if r.pick.method == method]
+        steps = sum(r.pick.steps for r in mine)
+        table.append(
+            {
+                "method": method,
+                "cases": len(mine),
+                "median_abs_log10": statistics.median(r.error for r in mine),
+                "within_half_decade": sum(r.error <= 0.5 + 1e-9 for r in mine) / len(mine),
+                "median_regret": statistics.median(r.regret for r in mine),
+                "mean_regret_finite": _mean_finite([r.regret for r in mine]),
+                "diverged_picks": sum(not math.isfinite(r.regret) for r in mine),
+                "mean_steps": steps / len(mine),
+                "ms_per_step": 1000 * sum(r.pick.seconds for r in mine) / steps,
+            }
+        )
+    return table
+
+
+def _mean_finite(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.inf
+
+
+def markdown_summary(table: list[dict]) -> str:
+    head = (
+        "| method | cases | median abs log10(pick/best) | within half a decade | median regret | "
+        "mean regret (finite) | diverged picks | steps | ms per step |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    body = [
+        f"| {t['method']} | {t['cases']} | {t['median_abs_log10']:.2f} | {t['within_half_decade']:.0%} | "
+        f"{t['median_regret']:.3f} | {t['mean_regret_finite']:.3f} | {t['diverged_picks']} | "
+        f"{t['mean_steps']:.0f} | {t['ms_per_step']:.2f} |"
+        for t in table
+    ]
+    return "\n".join([head, *body])
+
+
+def markdown_cases(rows: list[Scored]) -> str:
+    by_case: dict[tuple[str, str, int], dict[str, Scored]] = defaultdict(dict)
+    for r in rows:
+        by_case[(r.task, r.optimizer, r.seed)][r.pick.method] = r
+    head = "| task / optimizer | seed | best | " + " | ".join(f"{m} (regret)" for m in METHODS) + " |"
+    lines = [head, "|---|---|---|" + "---|" * len(METHODS)]
+    for (task, opt, seed), picks in by_case.items():
+        best = next(iter(picks.values())).best_lr
+        cells = [f"{picks[m].pick.lr:.3g} ({_reg(picks[m].regret)})" for m in METHODS]
+        lines.append(f"| {task} / {opt} | {seed} | {best:.3g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _reg(value: float) -> str:
+    return "diverged" if not math.isfinite(value) else f"{value:.2f}"
+
+
+def write_docs(text: str) -> None:
+    doc = DOCS.read_text()
+    start, end = doc.index(MARK_START) + len(MARK_START), doc.index(MARK_END)
+    DOCS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--tasks", nargs="+", default=[*HELD_OUT, *TRAINING_TASKS])
+    ap.add_argument("--write-docs", action="store_true", help=f"write the tables into {DOCS.relative_to(ROOT)}")
+    ap.add_argument("--json", type=Path, help="also write every case as JSON here")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    labels = json.loads(LABELS.read_text())
+    started = time.perf_counter()
+    rows = score_all(tuple(args.tasks), args.seeds, labels)
+    held = [r for r in rows if r.task in HELD_OUT]
+    train = [r for r in rows if r.task in TRAINING_TASKS]
+    parts = [f"Command: `python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}`"]
+    if held:
+        parts += [
+            f"\n**Held-out tasks** ({', '.join(t for t in HELD_OUT if t in args.tasks)}):\n",
+            markdown_summary(summary(held)),
+        ]
+    if train:
+        parts += [
+            f"\nTraining tasks ({', '.join(t for t in TRAINING_TASKS if t in args.tasks)}; "
+            "the probe's numbers were chosen on these):\n",
+            markdown_summary(summary(train)),
+        ]
+    parts += ["\nEvery case (pick, and its regret in brackets):\n", markdown_cases(rows)]
+    parts.append(f"\nTotal run time: {time.perf_counter() - started:.0f} s.")
+    text = "\n".join(parts)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps([{**vars(r), "pick": vars(r.pick)} for r in rows], indent=1, allow_nan=True))
+    if args.write_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Recommend a learning rate by measurement on the user's own model (or training command).
+
+The only part of lrdoctor that imports torch, and only once a probe runs: this module and
+``config``, ``result``, ``render``, ``cmd``, ``progress`` and ``curve`` do not import it.
+
+    from lrdoctor.probe import measure, ProbeOptions
+    result = measure(spec="train.py:make_probe", options=ProbeOptions(steps=300))
+    result.recommended_lr
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lrdoctor._compat import require
+from lrdoctor.errors import ProbeError
+from lrdoctor.probe.config import DEVICES, ProbeConfig, ProbeOptions
+from lrdoctor.probe.result import ProbeResult, Trial
+
+if TYPE_CHECKING:
+    from lrdoctor.diagnosis import Diagnosis
+
+__all__ = ["ProbeConfig", "ProbeError", "ProbeOptions", "ProbeResult", "Trial", "fold_into", "measure", "probe_parts"]
+
+# Defaults of the rate range where the user gives none: the ramp is cheap, a command run is not.
+RAMP_RANGE = (1e-6, 10.0)
+CMD_RANGE = (1e-5, 10.0)
+
+
+def measure(
+    *,
+    spec: str | None = None,
+    command: str | None = None,
+    options: ProbeOptions | None = None,
+    config: ProbeConfig | None = None,
+    show_progress: bool = True,
+) -> ProbeResult:
+    """Probe a factory (`spec`, path/to/file.py:function) or a training command (`command`, with {lr} and {out})."""
+    if (spec is None) == (command is None):
+        raise ProbeError("give either SPEC (path/to/file.py:function) or --cmd COMMAND, not both or neither")
+    opts = _with_range(options or ProbeOptions(), CMD_RANGE if command is not None else RAMP_RANGE)
+    if command is not None:
+        from lrdoctor.probe.cmd import probe_cmd
+
+        _check_range(opts)
+        assert opts.min_lr is not None and opts.max_lr is not None
+        return probe_cmd(command, min_lr=opts.min_lr, max_lr=opts.max_lr, on_run=_run_note if show_progress else None)
+    require("torch", extra="probe")
+    from lrdoctor.probe.spec import load_parts
+
+    assert spec is not None
+    try:
+        parts = load_parts(spec)
+        return _probe(parts, opts, config or ProbeConfig(), show_progress)
+    except ProbeError as exc:
+        raise _named(spec, exc) from exc.__cause__
+
+
+def probe_parts(
+    made: Mapping[str, Any] | Any,
+    *,
+    label: str = "probe",
+    options: ProbeOptions | None = None,
+    config: ProbeConfig | None = None,
+    show_progress: bool = False,
+) -> ProbeResult:
+    """Probe what a factory returned (a dict or an object with model, batches, ...), without a file."""
+    require("torch", extra="probe")
+    from lrdoctor.probe.spec import check_parts
+
+    try:
+        parts = check_parts(label, made)
+        opts = _with_range(options or ProbeOptions(), RAMP_RANGE)
+        return _probe(parts, opts, config or ProbeConfig(), show_progress)
+    except ProbeError as exc:
+        raise _named(label, exc) from exc.__cause__
+
+
+def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
+    """The diagnosis with the probe's rate as its recommendation (`basis` "probe")."""
+    observed = dx.run.observed_lr
+    return dataclasses.replace(
+        dx,
+        recommended_lr=result.recommended_lr,
+        basis="probe",
+        factor=None if not observed else result.recommended_lr / observed,
+        because=f"measured by lrdoctor probe on {result.source}",
+    )
+
+
+def _probe(parts: Any, opts: ProbeOptions, config: ProbeConfig, show_progress: bool) -> ProbeResult:
+    from lrdoctor.probe.engine import device_check
+    from lrdoctor.probe.progress import Progress
+    from lrdoctor.probe.search import run_probe
+
+    _check_options(opts)
+    if opts.val and parts.val_batches is None:
+        raise ProbeError("--val needs 'val_batches' from the factory")
+    device_check(opts.device)
+    progress = Progress(opts.steps, enabled=None if show_progress else False)
+    try:
+        return run_probe(parts, opts, config, progress)
+    finally:
+        progress.close()
+
+
+def _with_range(opts: ProbeOptions, default: tuple[float, float]) -> ProbeOptions:
+    """Fill in the rate range the user left open with the mode's default."""
+    return dataclasses.replace(
+        opts,
+        min_lr=default[0] if opts.min_lr is None else opts.min_lr,
+        max_lr=default[1] if opts.max_lr is None else opts.max_lr,
+    )
+
+
+def _check_options(opts: ProbeOptions) -> None:
+    _check_range(opts)
+    if opts.steps < 30:
+        raise ProbeError(f"--steps {opts.steps}: too few for a range test and trials; give at least 30")
+    if opts.accum < 1:
+        raise ProbeError(f"--accum {opts.accum}: must be 1 or more")
+    if opts.device not in DEVICES:
+        raise ProbeError(f"--device {opts.device}: choose one of {', '.join(DEVICES)}")
+
+
+def _check_range(opts: ProbeOptions) -> None:
+    lo, hi = opts.min_lr, opts.max_lr
+    assert lo is not None and hi is not None
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        raise ProbeError(f"--min-lr {lo:g} --max-lr {hi:g}: need 0 < min-lr < max-lr")
+    if hi < 10 * lo:
+        raise ProbeError(f"--min-lr {lo:g} --max-lr {hi:g}: give a range of at least a decade")
+
+
+def _named(label: str, exc: ProbeError) -> ProbeError:
+    message = str(exc)
+    return exc if message.startswith(f"{label}:") else ProbeError(f"{label}: {message}")
+
+
+def _run_note(lr: float) -> None:
+    import sys
+
+    if sys.stderr.isatty():
+        sys.stderr.write(f"lrdoctor probe: running at lr {lr:.3g}\n")
+        sys.stderr.flush()

@@ -1,0 +1,177 @@
+"""`--cmd` mode: run the user's own training command once per candidate rate and compare the logs.
+
+No torch here: the command trains; lrdoctor only reads what it logged.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lrdoctor.errors import LrdoctorError, ProbeError
+from lrdoctor.probe.result import ProbeResult, Trial
+
+CMD_METHOD = (
+    "command sweep: one run per decade from min-lr upwards, stopped two decades past the best or at the "
+    "first divergence, then the half decades either side of the best; each run scored on its last "
+    "validation loss (else the mean of the last tenth of its training loss); the lowest wins"
+)
+
+
+@dataclass(frozen=True)
+class CmdConfig:
+    """The numbers of the command sweep."""
+
+    # A run counts as worse than the best when its score is this many times the best; two such
+    # decades in a row above the best end the upward scan (the loss-versus-rate curve is unimodal
+    # in the corpus sweeps, benchmarks/corpus/README.md).
+    worse_factor: float = 1.0
+    worse_in_a_row: int = 2
+    # Share of the training loss's last points averaged when the log has no validation loss.
+    tail_frac: float = 0.1
+
+
+@dataclass(frozen=True)
+class Measured:
+    score: float  # +inf: diverged or no loss logged
+    steps: int
+    note: str = ""
+
+
+def probe_cmd(
+    template: str,
+    *,
+    min_lr: float,
+    max_lr: float,
+    config: CmdConfig | None = None,
+    on_run: Callable[[float], None] | None = None,
+) -> ProbeResult:
+    """Run `template` (with {lr} and {out}) at each candidate rate and pick the lowest score."""
+    cfg = config or CmdConfig()
+    argv = _parse(template)
+    started = time.monotonic()
+    measured: dict[float, Measured] = {}
+
+    def measure(lr: float) -> Measured:
+        if lr not in measured:
+            if on_run is not None:
+                on_run(lr)
+            measured[lr] = _run_once(argv, lr, cfg)
+        return measured[lr]
+
+    best = _scan(measure, decade_rates(min_lr, max_lr), cfg)
+    if best is None:
+        notes = "; ".join(sorted({m.note for m in measured.values() if m.note}))
+        raise ProbeError(f"--cmd {template!r}: no run gave a finite loss ({notes or 'every rate diverged'})")
+    for lr in (best * 10**-0.5, best * 10**0.5):
+        if min_lr <= lr <= max_lr * 10**0.5:
+            measure(lr)
+    pick = min(measured, key=lambda lr: (measured[lr].score, lr))
+    trials = tuple(
+        Trial(lr, m.score, m.steps, diverged=not math.isfinite(m.score)) for lr, m in sorted(measured.items())
+    )
+    return ProbeResult(
+        recommended_lr=pick,
+        method=CMD_METHOD,
+        steps_used=sum(m.steps for m in measured.values()),
+        source=template,
+        trials=trials,
+        scored_on="each run's own log",
+        notes=tuple(sorted({f"lr {lr:.3g}: {m.note}" for lr, m in measured.items() if m.note})),
+        seconds=time.monotonic() - started,
+    )
+
+
+def decade_rates(min_lr: float, max_lr: float) -> list[float]:
+    """Powers of ten from the one at or below `min_lr` to the one at or below `max_lr`."""
+    lo, hi = math.floor(math.log10(min_lr) + 1e-9), math.floor(math.log10(max_lr) + 1e-9)
+    return [10.0**k for k in range(lo, hi + 1)]
+
+
+def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConfig) -> float | None:
+    best: float | None = None
+    worse = 0
+    for lr in rates:
+        score = measure(lr).score
+        if not math.isfinite(score):
+            if best is not None:
+                break
+            continue
+        if best is None or score < measure(best).score:
+            best, worse = lr, 0
+            continue
+        worse += int(score >= cfg.worse_factor * measure(best).score)
+        if worse >= cfg.worse_in_a_row:
+            break
+    return best
+
+
+def _parse(template: str) -> list[str]:
+    try:
+        argv = shlex.split(template)
+    except ValueError as exc:
+        raise ProbeError(f"--cmd {template!r}: cannot split it into arguments ({exc})") from exc
+    for token in ("{lr}", "{out}"):
+        if not any(token in arg for arg in argv):
+            raise ProbeError(
+                f"--cmd {template!r}: no {token} in the command; e.g. train.py --lr {{lr}} --log-dir {{out}}"
+            )
+    return argv
+
+
+def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
+    with tempfile.TemporaryDirectory(prefix="lrdoctor-probe-") as out:
+        args = [a.replace("{lr}", f"{lr:.6g}").replace("{out}", out) for a in argv]
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise ProbeError(f"--cmd: cannot run {args[0]!r} ({exc.strerror or exc})") from exc
+        failed = "" if done.returncode == 0 else f"exit {done.returncode}: {_last_line(done.stderr)}"
+        try:
+            score, steps = _score(Path(out), cfg)
+        except LrdoctorError as exc:
+            return Measured(math.inf, 0, failed or f"no log read from {{out}}: {exc}")
+        return Measured(score, steps, failed)
+
+
+def _score(out: Path, cfg: CmdConfig) -> tuple[float, int]:
+    """The run's last validation loss, else the mean of its training loss's last tenth; +inf if any is not finite."""
+    from lrdoctor import load
+
+    run = load(_log_in(out))
+    loss = run.loss
+    steps = int(loss.steps[-1]) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
+    if not np.isfinite(loss.values).all():
+        return math.inf, steps
+    val = run.val_loss
+    if val is not None and len(val):
+        last = float(val.values[-1])
+        return (last if math.isfinite(last) else math.inf), steps
+    tail = max(1, math.ceil(len(loss) * cfg.tail_frac))
+    return float(np.mean(loss.values[-tail:])), steps
+
+
+def _log_in(out: Path) -> Path:
+    """The folder itself when a reader knows its layout, else its one log file."""
+    from lrdoctor.readers import READERS
+
+    if any(reader.in_dir(out) is not None for reader in READERS.values()):
+        return out
+    files = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if len(files) != 1:
+        found = ", ".join(p.name for p in files[:5]) or "nothing"
+        raise ProbeError(f"expected one log file in {{out}}, found {found}")
+    return files[0]
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "no message"

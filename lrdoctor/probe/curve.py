@@ -1,0 +1,102 @@
+"""Reading a range-test curve and placing the candidates: pure functions over numpy arrays."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+
+def ramp(min_lr: float, max_lr: float, n: int) -> np.ndarray:
+    """`n` rates growing exponentially from `min_lr` to `max_lr`, both included."""
+    return np.geomspace(min_lr, max_lr, max(n, 2))
+
+
+def ema(values: np.ndarray, beta: float) -> np.ndarray:
+    """Bias-corrected exponential moving average; a non-finite value makes the rest non-finite."""
+    out = np.empty(len(values))
+    avg = 0.0
+    for i, v in enumerate(values):
+        avg = beta * avg + (1.0 - beta) * v
+        out[i] = avg / (1.0 - beta ** (i + 1))
+    return out
+
+
+def running_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred running median (the window shrinks at the ends); no lag, robust to single bad batches."""
+    half = max(window, 1) // 2
+    n = len(values)
+    return np.array([np.median(values[max(0, i - half) : min(n, i + half + 1)]) for i in range(n)])
+
+
+def diverged(smoothed: float, best: float, *, factor: float) -> bool:
+    """The ramp's stop: a non-finite loss, or the smoothed loss past `factor` times its minimum so far."""
+    if not math.isfinite(smoothed):
+        return True
+    return best > 0 and smoothed > factor * best
+
+
+def stability_limit(lrs: np.ndarray, losses: np.ndarray, *, window: int) -> float:
+    """The rate where the ramp's loss, median-smoothed, is lowest: past it, the loss starts to rise.
+
+    Non-finite losses (the ramp's last point, when it diverged) count as +inf.
+    """
+    clean = np.where(np.isfinite(losses), losses, np.inf)
+    finite = np.isfinite(clean)
+    if not finite.any():
+        return float(lrs[0])
+    last = int(np.flatnonzero(finite)[-1]) + 1
+    smooth = running_median(clean[:last], window)
+    return float(lrs[int(np.argmin(smooth))])
+
+
+def grid_index(lr: float, *, step: float) -> int:
+    """The index k of the highest grid rate 10**(k*step) at or below `lr`."""
+    return math.floor(math.log10(lr) / step + 1e-9)
+
+
+def grid_rate(k: float, *, step: float) -> float:
+    return float(10 ** (k * step))
+
+
+def best_index(scores: Mapping[int, float]) -> int:
+    """The grid index with the lowest score; the lower rate on a tie."""
+    return min(scores, key=lambda k: (scores[k], k))
+
+
+def next_index(scores: Mapping[int, float], *, start: int, lowest: int, highest: int) -> int | None:
+    """Where the next trial goes: a walk on the grid from `start` toward lower scores.
+
+    The start and the rate above it first; then one step further up while the highest rate
+    tried is the best, or one step further down while the lowest is; None once the best has a
+    worse rate on each side (or the walk would leave [lowest, highest]).
+    """
+    if start not in scores:
+        nxt = start
+    elif start + 1 not in scores:
+        nxt = start + 1
+    else:
+        best = best_index(scores)
+        if best == max(scores):
+            nxt = best + 1
+        elif best == min(scores):
+            nxt = best - 1
+        else:
+            return None
+    return nxt if lowest <= nxt <= highest else None
+
+
+def vertex_shift(scores: Mapping[int, float], best: int, *, fraction: float) -> float:
+    """How far (in grid steps) toward the vertex of the parabola through the best and its neighbours.
+
+    0 when a neighbour is missing or not finite; the vertex is clipped to half a step.
+    """
+    ys = [scores.get(best + d, math.inf) for d in (-1, 0, 1)]
+    if not all(math.isfinite(y) for y in ys):
+        return 0.0
+    curvature = ys[0] - 2 * ys[1] + ys[2]
+    if curvature <= 0:
+        return 0.0
+    vertex = 0.5 * (ys[0] - ys[2]) / curvature
+    return fraction * max(-0.5, min(0.5, vertex))

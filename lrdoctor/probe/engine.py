@@ -1,0 +1,193 @@
+"""Training a private copy of the user's model: optimizer, steps, scoring. The user's objects stay as they were."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import torch
+
+from lrdoctor.errors import ProbeError
+from lrdoctor.probe.batches import to_device
+from lrdoctor.probe.spec import Parts, _brief
+
+
+class Trainer:
+    """A deep copy of the model, its initial state, and a fresh optimizer per run.
+
+    The optimizer's parameter groups keep the ratios of their rates to the base rate the
+    factory was given (or, for an Optimizer instance, to its first group's rate), so one base
+    rate scales every group.
+    """
+
+    def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int) -> None:
+        self.parts = parts
+        self.device = torch.device(device)
+        self.model = copy.deepcopy(parts.model).to(self.device)
+        self.model.train()
+        self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
+        self.accum = accum
+        self.amp_dtype = _amp_dtype(self.device) if amp else None
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
+        self.opt: torch.optim.Optimizer | None = None
+        self.ratios: list[float] = [1.0]
+
+    def restart(self, lr: float) -> None:
+        """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
+        self.model.load_state_dict(self._initial)
+        self.model.train()
+        self.opt, self.ratios = self._optimizer(lr)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
+
+    def set_lr(self, lr: float) -> None:
+        assert self.opt is not None
+        for group, ratio in zip(self.opt.param_groups, self.ratios, strict=True):
+            group["lr"] = lr * ratio
+
+    def group_lrs(self, lr: float) -> list[float]:
+        return [lr * r for r in self.ratios]
+
+    def step(self, micro: Iterable[Any]) -> float:
+        """One optimizer step over `accum` minibatches; their mean loss (NaN/Inf: no step taken)."""
+        assert self.opt is not None
+        self.opt.zero_grad(set_to_none=True)
+        total, count = 0.0, 0
+        for batch in micro:
+            with self._guard("a training step"), self._autocast():
+                loss = self.loss(batch)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                return value
+            with self._guard("backward"):
+                self.scaler.scale(loss / self.accum).backward()
+            total += value
+            count += 1
+        with self._guard("the optimizer step"):
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def evaluate(self, batches: Iterable[Any]) -> float:
+        """Mean loss over `batches`, in eval mode; NaN/Inf as they come."""
+        self.model.eval()
+        try:
+            values = []
+            for batch in batches:
+                with self._guard("scoring"), self._autocast():
+                    values.append(float(self.loss(batch)))
+        finally:
+            self.model.train()
+        if not values:
+            raise ProbeError("the scoring batches are empty ('val_batches' gave no minibatch)")
+        return sum(values) / len(values)
+
+    def loss(self, batch: Any) -> torch.Tensor:
+        """The scalar loss of one minibatch: pairs (input, target), dicts as keyword arguments."""
+        batch = to_device(batch, self.device)
+        loss_fn = self.parts.loss_fn
+        if isinstance(batch, Mapping):
+            out = self.model(**batch)
+            loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
+        elif isinstance(batch, list | tuple) and len(batch) == 2:
+            x, y = batch
+            if loss_fn is None:
+                loss = _loss_in(self.model(x, y))
+            else:
+                loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
+        else:
+            out = self.model(batch)
+            loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
+        return _scalar(loss, "loss_fn" if loss_fn else "the model")
+
+    def _optimizer(self, lr: float) -> tuple[torch.optim.Optimizer, list[float]]:
+        given = self.parts.optimizer
+        if given is None:
+            opt: Any = torch.optim.Adam(self.model.parameters(), lr=lr)
+        elif isinstance(given, torch.optim.Optimizer):
+            opt = self._rebind(given)
+            base = float(given.param_groups[0]["lr"]) or 1.0
+            ratios = [float(g["lr"]) / base for g in given.param_groups]
+            for g, r in zip(opt.param_groups, ratios, strict=True):
+                g["lr"] = lr * r
+            return opt, ratios
+        else:
+            with self._guard("the optimizer factory"):
+                opt = given(self.model.parameters(), lr)
+            if not isinstance(opt, torch.optim.Optimizer):
+                raise ProbeError(f"'optimizer' returned a {type(opt).__name__}, not a torch.optim.Optimizer")
+            if any(id(p) in self._originals for g in opt.param_groups for p in g["params"]):
+                opt = self._rebind(opt)  # the factory used the original model's parameters
+        return opt, [float(g["lr"]) / lr for g in opt.param_groups]
+
+    def _rebind(self, opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+        """The same optimizer class and groups over the copy's parameters, with fresh state."""
+        groups = []
+        for g in opt.param_groups:
+            params = [self._originals.get(id(p), p) for p in g["params"]]
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": params})
+        cls: Any = type(opt)
+        try:
+            return cls(groups, **opt.defaults)
+        except TypeError:
+            return cls(groups)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except ProbeError:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            raise ProbeError(f"{what} raised {_brief(exc)}") from exc
+
+
+def _amp_dtype(device: torch.device) -> torch.dtype:
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
+def _loss_in(out: Any) -> Any:
+    """The loss inside a model's output: the output itself, `.loss`, `['loss']`, or a tuple's one scalar."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(getattr(out, "loss", None), torch.Tensor):
+        return out.loss
+    if isinstance(out, Mapping) and "loss" in out:
+        return out["loss"]
+    if isinstance(out, list | tuple):
+        scalars = [t for t in out if isinstance(t, torch.Tensor) and t.numel() == 1]
+        if len(scalars) == 1:
+            return scalars[0]
+    raise ProbeError(
+        f"the model returned a {type(out).__name__} with no loss in it; "
+        "return 'loss_fn' from the factory or make the model return the loss"
+    )
+
+
+def _scalar(loss: Any, who: str) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor):
+        raise ProbeError(f"{who} gave a {type(loss).__name__}, not a tensor; the loss must be a scalar tensor")
+    if loss.numel() != 1:
+        raise ProbeError(f"{who} gave a loss of shape {tuple(loss.shape)}, not a scalar; reduce it (e.g. .mean())")
+    if not loss.requires_grad and torch.is_grad_enabled():
+        raise ProbeError(f"{who} gave a loss that does not require grad; is it computed from the model's output?")
+    return loss.reshape(())
+
+
+def device_check(device: str) -> None:
+    """Fail early, with the fix, when the asked device is not there."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ProbeError("--device cuda: torch sees no CUDA device here (torch.cuda.is_available() is False)")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ProbeError("--device mps: torch sees no Apple MPS device here")

@@ -1,0 +1,60 @@
+"""The range-test curve as a PNG (or any format matplotlib writes), the trials and the pick marked."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lrdoctor._compat import require
+from lrdoctor.errors import ProbeError
+from lrdoctor.probe.result import ProbeResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def plot(result: ProbeResult, path: str | Path) -> Path:
+    """Write the figure to `path` (its suffix picks the format); headless (Agg backend)."""
+    matplotlib = require("matplotlib", extra="probe")
+    matplotlib.use("Agg", force=True)
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    try:
+        _draw(ax, result)
+        fig.tight_layout()
+        out = Path(path)
+        try:
+            fig.savefig(out)
+        except (OSError, ValueError) as exc:
+            raise ProbeError(f"--plot {path}: cannot write the figure ({exc})") from exc
+    finally:
+        plt.close(fig)
+    return out
+
+
+def _draw(ax: Axes, result: ProbeResult) -> None:
+    if result.lrs:
+        ax.plot(result.lrs, _finite(result.losses), color="0.75", lw=1, label="range test, per step")
+        ax.plot(result.lrs[: len(result.smoothed)], result.smoothed, color="C0", lw=2, label="smoothed")
+    if result.limit is not None:
+        ax.axvline(result.limit, color="C1", ls="--", lw=1, label=f"stability limit {result.limit:.3g}")
+    done = [t for t in result.trials if not t.diverged]
+    if done:
+        ax.scatter([t.lr for t in done], [t.loss for t in done], color="C2", zorder=3, label="trials (score)")
+    ax.axvline(result.recommended_lr, color="C3", lw=2, label=f"recommended {result.recommended_lr:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.set_title(f"lrdoctor probe: {result.source}"[:90], fontsize=9)
+    finite = [v for v in (*result.smoothed, *(t.loss for t in done)) if math.isfinite(v)]
+    if finite:
+        lo, hi = min(finite), max(finite)
+        pad = 0.1 * (hi - lo or abs(hi) or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.legend(fontsize=8)
+
+
+def _finite(values: tuple[float, ...]) -> list[float]:
+    return [v if math.isfinite(v) else math.nan for v in values]

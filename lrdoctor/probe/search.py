@@ -1,0 +1,211 @@
+"""The probe's method: a range test for the stability limit, then short trials below it, scored."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from lrdoctor.errors import ProbeError
+from lrdoctor.probe import curve
+from lrdoctor.probe.batches import BatchSource, hold_count
+from lrdoctor.probe.config import ProbeConfig, ProbeOptions
+from lrdoctor.probe.engine import Trainer
+from lrdoctor.probe.progress import Progress
+from lrdoctor.probe.result import ProbeResult, Trial
+from lrdoctor.probe.spec import Parts
+
+METHOD = (
+    "range test: {range_steps} steps from {min_lr:.3g} to {max_lr:.3g} (exponential), stability limit at the "
+    "lowest point of its running-median loss; then trials of {trial_steps} steps at constant rates on the "
+    "half-decade grid from the same initial weights, starting one step below the limit and walking toward "
+    "lower scores until the best has a worse rate on each side ({trials} trials); score: loss on {scored} "
+    "after the trial; pick: {pick}"
+)
+PICK_GRID = "the best-scoring rate"
+PICK_VERTEX = "the best rate, moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
+
+
+@dataclass
+class Ramp:
+    lrs: list[float]
+    losses: list[float]
+    stopped: str
+
+
+def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> ProbeResult:
+    started = time.monotonic()
+    min_lr, max_lr = _range(options)
+    with torch.random.fork_rng(devices=_rng_devices(options.device)):
+        torch.manual_seed(options.seed)
+        trainer = Trainer(parts, device=options.device, amp=options.amp, accum=options.accum)
+        hold = 0 if parts.val_batches is not None else hold_count(parts.batches, most=config.hold_back_max)
+        source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
+        source.prime()
+        scoring, scored = _scoring(parts, source, config)
+
+        range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
+        ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
+        losses = np.array(ramp.losses)
+        limit = curve.stability_limit(np.array(ramp.lrs), losses, window=config.median_window)
+        trial_steps = max(config.min_trial_steps, (options.steps - range_steps) // config.trials)
+        budget = options.steps - len(ramp.lrs)
+        trials = _walk(
+            trainer, source, options, config, limit, (min_lr, max_lr), trial_steps, budget, scoring, progress
+        )
+    pick = _pick(trials, config)
+    method = METHOD.format(
+        range_steps=range_steps,
+        min_lr=min_lr,
+        max_lr=max_lr,
+        trial_steps=trial_steps,
+        trials=len(trials),
+        scored=scored,
+        pick=PICK_VERTEX.format(fraction=config.interpolate) if config.interpolate else PICK_GRID,
+    )
+    progress.advance(progress.total)
+    return ProbeResult(
+        recommended_lr=pick,
+        method=method,
+        steps_used=len(ramp.lrs) + sum(t.steps for t in trials),
+        source=parts.label,
+        lrs=tuple(ramp.lrs),
+        losses=tuple(ramp.losses),
+        smoothed=tuple(float(v) for v in curve.running_median(losses[np.isfinite(losses)], config.median_window)),
+        limit=limit,
+        trials=tuple(sorted(trials, key=lambda t: t.lr)),
+        scored_on=scored,
+        group_lrs=tuple(trainer.group_lrs(pick)),
+        range_stopped=ramp.stopped,
+        notes=tuple(source.notes),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[list[Any], str]:
+    """The minibatches that score a trial, and how to name them: validation, else held-back training ones."""
+    if parts.val_batches is None:
+        return source.held, f"{len(source.held)} held-back training batches"
+    scoring = list(itertools.islice(parts.val_batches, config.max_score_batches))
+    if not scoring:
+        raise ProbeError("'val_batches' is empty: iterating it gave no minibatch")
+    full = len(scoring) < config.max_score_batches
+    return scoring, "val_batches" if full else f"the first {len(scoring)} val_batches"
+
+
+def _walk(
+    trainer: Trainer,
+    source: BatchSource,
+    options: ProbeOptions,
+    config: ProbeConfig,
+    limit: float,
+    bounds: tuple[float, float],
+    steps: int,
+    budget: int,
+    scoring: list[Any],
+    progress: Progress,
+) -> list[Trial]:
+    """Trials on the grid, from one step below the limit toward lower scores, while the budget lasts."""
+    step = config.grid_step
+    start = curve.grid_index(limit, step=step) - config.start_offset
+    lowest = math.ceil(math.log10(bounds[0]) / step - 1e-9)
+    highest = curve.grid_index(bounds[1], step=step)
+    start = min(max(start, lowest), highest)
+    scores: dict[int, float] = {}
+    trials: list[Trial] = []
+    while budget >= steps or not trials:
+        k = curve.next_index(scores, start=start, lowest=lowest, highest=highest)
+        if k is None:
+            break
+        trial = _trial(trainer, source, options, curve.grid_rate(k, step=step), steps, scoring, progress)
+        scores[k] = trial.loss
+        trials.append(trial)
+        budget -= trial.steps
+    return trials
+
+
+def _range_test(
+    trainer: Trainer,
+    source: BatchSource,
+    options: ProbeOptions,
+    config: ProbeConfig,
+    steps: int,
+    scoring: list[Any],
+    progress: Progress,
+) -> Ramp:
+    """Raise the rate exponentially each step; stop on a non-finite loss or a smoothed loss past the divergence stop."""
+    lrs = curve.ramp(*_range(options), steps)
+    trainer.restart(float(lrs[0]))
+    batches = source.sequence(steps * options.accum)
+    ramp = Ramp([], [], "reached max-lr")
+    avg, best = 0.0, math.inf
+    for i, lr in enumerate(lrs):
+        trainer.set_lr(float(lr))
+        loss = trainer.step(_take(batches, options.accum))
+        if options.val and math.isfinite(loss):
+            loss = trainer.evaluate(scoring)
+        progress.advance(label=f"range test lr={lr:.2g}")
+        ramp.lrs.append(float(lr))
+        ramp.losses.append(loss)
+        avg = config.ema_beta * avg + (1 - config.ema_beta) * loss
+        smooth = avg / (1 - config.ema_beta ** (i + 1))
+        if curve.diverged(smooth, best, factor=config.diverge_factor):
+            ramp.stopped = "diverged"
+            break
+        best = min(best, smooth)
+    return ramp
+
+
+def _trial(
+    trainer: Trainer,
+    source: BatchSource,
+    options: ProbeOptions,
+    lr: float,
+    steps: int,
+    scoring: list[Any],
+    progress: Progress,
+) -> Trial:
+    """`steps` steps at a constant `lr` from the initial weights, on the same minibatches as every trial."""
+    torch.manual_seed(options.seed)
+    trainer.restart(lr)
+    batches = source.sequence(steps * options.accum)
+    for done in range(1, steps + 1):
+        loss = trainer.step(_take(batches, options.accum))
+        progress.advance(label=f"trial lr={lr:.2g}")
+        if not math.isfinite(loss):
+            return Trial(lr, math.inf, done, diverged=True)
+    score = trainer.evaluate(scoring)
+    return Trial(lr, score if math.isfinite(score) else math.inf, steps, diverged=not math.isfinite(score))
+
+
+def _pick(trials: list[Trial], config: ProbeConfig) -> float:
+    """The best trial's rate, moved part of the way toward the vertex through its neighbours."""
+    if not any(math.isfinite(t.loss) for t in trials):
+        lowest = min(t.lr for t in trials)
+        raise ProbeError(f"every rate tried diverged, down to {lowest:.3g}; pass a lower --min-lr")
+    step = config.grid_step
+    scores = {round(math.log10(t.lr) / step): t.loss for t in trials}
+    best = curve.best_index(scores)
+    shift = curve.vertex_shift(scores, best, fraction=config.interpolate)
+    return curve.grid_rate(best + shift, step=step)
+
+
+def _take(batches: Any, n: int) -> list[Any]:
+    return [next(batches) for _ in range(n)]
+
+
+def _range(options: ProbeOptions) -> tuple[float, float]:
+    if options.min_lr is None or options.max_lr is None:
+        raise ProbeError("the rate range is not set (min_lr, max_lr)")
+    return options.min_lr, options.max_lr
+
+
+def _rng_devices(device: str) -> list[int]:
+    if device == "cuda" and torch.cuda.is_available():
+        return [torch.cuda.current_device()]
+    return []

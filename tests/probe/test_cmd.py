@@ -1,0 +1,92 @@
+"""`lrdoctor probe --cmd`: the user's command once per rate, each log read back and scored."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+from lrdoctor.probe.cmd import decade_rates
+
+# A stand-in training script: its final loss is lowest at lr 0.01 (a parabola in log10(lr)),
+# and at lr >= 1 the loss turns NaN. It writes a plain CSV log into --log-dir, and notes each
+# rate it was run with in a file beside itself.
+SCRIPT = """
+import argparse, math, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+pathlib.Path(__file__).with_name("calls.txt").open("a").write(f"{a.lr}\\n")
+final = 0.1 + (math.log10(a.lr) + 2) ** 2
+rows = ["step,loss"]
+for s in range(1, 21):
+    loss = float("nan") if a.lr >= 1 and s > 5 else final + 3.0 / s
+    rows.append(f"{s},{loss}")
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+@pytest.fixture(autouse=True)
+def _temp_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The {out} folders are made (and removed) under tmp_path."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+def _script(tmp_path: Path, source: str = SCRIPT) -> Path:
+    path = tmp_path / "train.py"
+    path.write_text(source)
+    return path
+
+
+def _cmd(script: Path) -> str:
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --lr {{lr}} --log-dir {{out}}"
+
+
+def test_cmd_mode_picks_the_lowest_measured_loss(tmp_path: Path) -> None:
+    script = _script(tmp_path)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_lr"] == 0.01
+    tried = sorted(float(v) for v in (tmp_path / "calls.txt").read_text().split())
+    # Decades upwards from 1e-5 until two in a row are worse than the best (0.1, 1),
+    # then the half decades either side of the best.
+    expected = [1e-5, 1e-4, 1e-3, 10**-2.5, 1e-2, 10**-1.5, 1e-1, 1.0]
+    assert tried == [float(f"{v:.6g}") for v in expected]
+    losses = {t["lr"]: t["loss"] for t in doc["trials"]}
+    assert losses[0.01] == (0.1 + 3.0 / 19 + 0.1 + 3.0 / 20) / 2  # the mean of the last tenth (2 of 20 points)
+    assert doc["steps_used"] == 20 * len(expected)
+
+
+def test_cmd_mode_treats_a_nan_log_as_diverged(tmp_path: Path) -> None:
+    script = _script(tmp_path)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.5", "--format", "json"])
+    doc = json.loads(result.stdout)
+    diverged = {t["lr"]: t["diverged"] for t in doc["trials"]}
+    assert diverged[1.0] is True
+    assert doc["recommended_lr"] < 1.0
+
+
+def test_cmd_mode_errors(tmp_path: Path) -> None:
+    script = _script(tmp_path, "import sys\nsys.exit('CUDA out of memory')\n")
+    runner = CliRunner()
+    no_out = runner.invoke(cli, ["probe", "--cmd", f"{sys.executable} {script} --lr {{lr}}"])
+    assert no_out.exit_code == 2 and "no {out} in the command" in no_out.stderr
+    failing = runner.invoke(cli, ["probe", "--cmd", _cmd(script)])
+    assert failing.exit_code == 2
+    assert "no run gave a finite loss" in failing.stderr and "CUDA out of memory" in failing.stderr
+    assert len(failing.stderr.strip().splitlines()) == 1
+    missing = runner.invoke(cli, ["probe", "--cmd", "no-such-program-xyz --lr {lr} --out {out}"])
+    assert missing.exit_code == 2 and "cannot run 'no-such-program-xyz'" in missing.stderr
+
+
+def test_decade_rates() -> None:
+    assert decade_rates(1e-5, 10.0) == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+    assert decade_rates(3e-4, 0.05) == [1e-4, 1e-3, 1e-2]

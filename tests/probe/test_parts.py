@@ -1,0 +1,119 @@
+"""The probe's pieces on their own: reading the curve, placing candidates, replaying batches, the bar."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+from lrdoctor.probe import curve
+from lrdoctor.probe.batches import BatchSource, hold_count
+from lrdoctor.probe.progress import Progress
+
+
+def test_ramp_is_exponential_between_the_ends() -> None:
+    lrs = curve.ramp(1e-6, 10.0, 8)
+    assert lrs[0] == pytest.approx(1e-6) and lrs[-1] == pytest.approx(10.0)
+    assert np.allclose(np.diff(np.log10(lrs)), 1.0)
+
+
+def test_ema_is_bias_corrected() -> None:
+    # A constant series averages to itself from the first point on.
+    assert np.allclose(curve.ema(np.full(5, 3.0), 0.9), 3.0)
+    assert curve.ema(np.array([1.0, 3.0]), 0.5)[1] == pytest.approx((0.25 * 1 + 0.5 * 3) / 0.75)
+
+
+def test_running_median_ignores_a_single_spike() -> None:
+    values = np.array([5.0, 4.0, 3.0, 100.0, 2.0, 1.0, 0.5])
+    smooth = curve.running_median(values, 3)
+    assert smooth[3] == 3.0 and smooth[0] == 4.5 and smooth[-1] == 0.75
+
+
+def test_stability_limit_is_the_lowest_point_before_the_rise() -> None:
+    lrs = curve.ramp(1e-4, 1.0, 9)  # one point per half decade
+    losses = np.array([2.0, 2.0, 1.9, 1.5, 0.9, 0.6, 0.7, 1.5, math.nan])
+    assert curve.stability_limit(lrs, losses, window=1) == pytest.approx(1e-4 * 10**2.5)
+    assert curve.stability_limit(lrs, np.full(9, math.nan), window=3) == pytest.approx(1e-4)
+
+
+def test_grid_index_and_rate() -> None:
+    assert curve.grid_index(0.05, step=0.5) == -3  # 10**-1.5 = 0.0316 <= 0.05 < 0.1
+    assert curve.grid_index(0.1, step=0.5) == -2  # a grid rate is its own index
+    assert curve.grid_rate(-3, step=0.5) == pytest.approx(0.0316227766)
+
+
+def _walk(losses: dict[int, float], start: int, lowest: int = -12, highest: int = 2) -> list[int]:
+    """The grid indices the walk visits when index k scores losses[k]."""
+    scores: dict[int, float] = {}
+    while (k := curve.next_index(scores, start=start, lowest=lowest, highest=highest)) is not None:
+        scores[k] = losses[k]
+    return list(scores)
+
+
+def test_the_walk_climbs_while_the_top_rate_is_best() -> None:
+    bowl = {k: (k + 3) ** 2 for k in range(-12, 3)}  # lowest at k = -3
+    assert _walk(bowl, start=-6) == [-6, -5, -4, -3, -2]
+
+
+def test_the_walk_descends_while_the_bottom_rate_is_best() -> None:
+    bowl = {k: (k + 8) ** 2 for k in range(-12, 3)}  # lowest at k = -8
+    assert _walk(bowl, start=-5) == [-5, -4, -6, -7, -8, -9]
+
+
+def test_the_walk_descends_past_diverged_rates_and_stops_at_the_bounds() -> None:
+    diverged = {k: math.inf for k in range(-12, 3)}
+    assert _walk(diverged, start=-10) == [-10, -9, -11, -12]
+    bowl = {k: (k + 3) ** 2 for k in range(-12, 3)}
+    assert _walk(bowl, start=-6, highest=-5) == [-6, -5]
+
+
+def test_vertex_shift_moves_toward_the_better_neighbour() -> None:
+    # Parabola through (-1, 2), (0, 1), (1, 1.5): vertex at +0.1667 grid steps.
+    assert curve.vertex_shift({-1: 2.0, 0: 1.0, 1: 1.5}, 0, fraction=1.0) == pytest.approx(1 / 6)
+    assert curve.vertex_shift({-1: 2.0, 0: 1.0, 1: 1.5}, 0, fraction=0.5) == pytest.approx(1 / 12)
+    assert curve.vertex_shift({-1: 2.0, 0: 1.0, 1: 1.0001}, 0, fraction=1.0) == pytest.approx(0.5, abs=1e-3)
+    assert curve.vertex_shift({-1: 2.0, 0: 1.0}, 0, fraction=1.0) == 0.0  # a neighbour missing
+    assert curve.vertex_shift({-1: 2.0, 0: 1.0, 1: math.inf}, 0, fraction=1.0) == 0.0
+
+
+def test_divergence_stop() -> None:
+    assert curve.diverged(math.inf, 1.0, factor=4.0)
+    assert curve.diverged(4.1, 1.0, factor=4.0) and not curve.diverged(3.9, 1.0, factor=4.0)
+    assert not curve.diverged(2.0, math.inf, factor=4.0)
+
+
+def test_batch_source_holds_back_the_first_batches_and_replays_the_rest() -> None:
+    data = list(range(20))
+    src = BatchSource(data, hold=2, cache_bytes=1 << 20)
+    assert list(src.sequence(5)) == [2, 3, 4, 5, 6]
+    assert src.held == [0, 1]
+    # Every trial sees the same sequence; past the first pass, whole passes follow.
+    assert list(src.sequence(22)) == [*range(2, 20), 0, 1, 2, 3]
+    assert list(src.sequence(3)) == [2, 3, 4]
+
+
+def test_batch_source_with_too_few_batches_scores_on_them() -> None:
+    src = BatchSource([7], hold=1, cache_bytes=1 << 20)
+    assert list(src.sequence(3)) == [7, 7, 7] and src.held == [7]
+    assert "only 1 minibatch" in src.notes[0]
+
+
+def test_hold_count_is_a_tenth_between_one_and_the_cap() -> None:
+    assert hold_count(list(range(22)), most=8) == 2
+    assert hold_count(list(range(3)), most=8) == 1
+    assert hold_count(list(range(1000)), most=8) == 8
+    assert hold_count(iter([]), most=8) == 8  # no length: the cap
+
+
+def test_progress_bar_draws_on_one_line() -> None:
+    out = io.StringIO()
+    bar = Progress(10, stream=out, enabled=True, width=10)
+    bar.advance(5, label="trial lr=0.01")
+    assert bar.line() == "[#####.....] 5/10 steps  trial lr=0.01"
+    bar.close()
+    assert out.getvalue().startswith("\r[#####") and out.getvalue().endswith("\n")
+    quiet = io.StringIO()
+    Progress(10, stream=quiet).advance(3, label="x")  # not a terminal: nothing drawn
+    assert quiet.getvalue() == ""

@@ -1,0 +1,142 @@
+"""The probe on tiny models: the rate it picks, the user's objects left alone, every batch and optimizer shape."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from lrdoctor.probe import ProbeOptions, probe_parts
+from lrdoctor.probe.spec import load_parts
+
+FAST = ProbeOptions(steps=120)
+
+
+def _linear_parts(path: object, func: str = "make") -> dict:
+    parts = load_parts(f"{path}:{func}")
+    return {k: getattr(parts, k) for k in ("model", "loss_fn", "batches", "optimizer", "val_batches")}
+
+
+def test_linear_regression_pick_is_stable_and_fast(linear) -> None:
+    # SGD on this least-squares problem is stable up to about lr 1 and slow below 0.1 (conftest).
+    result = probe_parts(_linear_parts(linear), options=FAST)
+    assert 0.1 <= result.recommended_lr <= 1.0
+    assert result.steps_used <= 120
+    assert result.limit is not None and result.recommended_lr < result.limit
+    assert result.scored_on == "val_batches"
+    # The trials sit on the half-decade grid 10**(k/2); the pick is within a quarter decade of the best.
+    for t in result.trials:
+        assert math.log10(t.lr) * 2 == pytest.approx(round(math.log10(t.lr) * 2))
+    best = min(result.trials, key=lambda t: t.loss).lr
+    assert abs(math.log10(result.recommended_lr / best)) <= 0.25 + 1e-9
+    # The ramp covers the default range from 1e-6 upwards, exponentially.
+    assert result.lrs[0] == pytest.approx(1e-6)
+    assert result.lrs[1] / result.lrs[0] == pytest.approx(result.lrs[2] / result.lrs[1])
+
+
+def test_user_model_optimizer_and_rng_are_left_byte_identical() -> None:
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    x, y = torch.randn(64, 3), torch.randn(64, 1)
+    nn.functional.mse_loss(model(x), y).backward()
+    opt.step()  # momentum buffers exist now
+    before_model = {k: v.clone() for k, v in model.state_dict().items()}
+    before_opt = opt.state_dict()
+    before_bufs = {k: v["momentum_buffer"].clone() for k, v in before_opt["state"].items()}
+    rng = torch.get_rng_state()
+    batches = [(x[i : i + 16], y[i : i + 16]) for i in range(0, 64, 16)]
+
+    result = probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": opt}, options=FAST)
+
+    assert result.recommended_lr > 0
+    after = model.state_dict()
+    assert after.keys() == before_model.keys()
+    for k, v in before_model.items():  # exact: same dtype, shape and bytes
+        assert after[k].dtype == v.dtype and torch.equal(after[k], v), k
+    assert model.training  # mode untouched
+    state = opt.state_dict()
+    assert state["param_groups"] == before_opt["param_groups"]
+    for k, buf in before_bufs.items():
+        assert torch.equal(state["state"][k]["momentum_buffer"], buf)
+    assert all(p.grad is not None for p in model.parameters())  # the user's grads are still there
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+class TinyLM(nn.Module):
+    """Takes keyword arguments and returns an object with `.loss`, as HuggingFace models do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 8)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor) -> SimpleNamespace:
+        logits = self.head(self.emb(input_ids))
+        return SimpleNamespace(logits=logits, loss=nn.functional.cross_entropy(logits.view(-1, 10), labels.view(-1)))
+
+
+def test_dict_batches_and_a_model_returning_loss() -> None:
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, 10, (128, 6), generator=g)
+    batches = [{"input_ids": ids[i : i + 16], "labels": (ids[i : i + 16] + 1) % 10} for i in range(0, 128, 16)]
+    torch.manual_seed(0)
+    result = probe_parts({"model": TinyLM(), "batches": batches}, options=FAST)
+    assert "held-back" in result.scored_on  # no val_batches: scored on held-back training batches
+    best = min(t.loss for t in result.trials)
+    assert math.isfinite(best) and best < math.log(10)  # learned something below chance
+    assert result.steps_used <= 120
+
+
+def test_several_parameter_groups_keep_their_ratios() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def two_groups(params: object, lr: float) -> torch.optim.Optimizer:
+        params = list(params)  # type: ignore[call-overload]
+        return torch.optim.SGD([{"params": params[:2]}, {"params": params[2:], "lr": lr / 10}], lr=lr)
+
+    x = torch.randn(128, 4)
+    batches = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
+    result = probe_parts(
+        {"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": two_groups}, options=FAST
+    )
+    assert len(result.group_lrs) == 2
+    assert result.group_lrs[0] == result.recommended_lr
+    assert result.group_lrs[1] == pytest.approx(result.recommended_lr / 10)
+
+
+def test_an_optimizer_instance_over_the_users_model_is_rebuilt_on_the_copy() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.Adam(
+        [{"params": model[0].parameters(), "lr": 1e-3}, {"params": model[2].parameters(), "lr": 3e-3}]
+    )
+    x = torch.randn(128, 4)
+    batches = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
+    result = probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": opt}, options=FAST)
+    assert result.group_lrs[1] == pytest.approx(3 * result.group_lrs[0])
+    assert [g["lr"] for g in opt.param_groups] == [1e-3, 3e-3]
+    assert opt.state == {} or all(not s for s in opt.state.values())
+
+
+def test_accumulation_and_amp_run_and_count_optimizer_steps(linear) -> None:
+    result = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=60, accum=2, amp=True))
+    assert result.steps_used <= 60
+    assert 0.01 <= result.recommended_lr <= 1.0
+
+
+def test_validation_mode_records_the_validation_loss_on_the_ramp(linear) -> None:
+    result = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=60, val=True))
+    # The first ramp point is the validation loss after one step at 1e-6: the initial val loss.
+    assert result.losses[0] > 1.0
+    assert 0.1 <= result.recommended_lr <= 1.0
+
+
+def test_same_seed_same_answer(linear) -> None:
+    a = probe_parts(_linear_parts(linear), options=FAST)
+    b = probe_parts(_linear_parts(linear), options=FAST)
+    assert a.recommended_lr == b.recommended_lr and a.losses == b.losses
