@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,19 @@ def _load_native() -> Callable[[bytes | memoryview], int] | None:
     return _google.value  # type: ignore[no-any-return]
 
 
-NATIVE = _load_native()
-crc32c: Callable[[bytes | memoryview], int] = NATIVE or crc32c_py
+# Resolved on first use: loading a C library costs tens of milliseconds, which every
+# `lrdoctor diagnose` of a CSV would otherwise pay at start-up.
+_UNSET: Any = object()
+NATIVE: Any = _UNSET  # the C function, or None
+crc32c: Any = _UNSET  # the function in use: NATIVE, else crc32c_py
+
+
+def _resolve() -> None:
+    global NATIVE, crc32c
+    if NATIVE is _UNSET:
+        NATIVE = _load_native()
+    if crc32c is _UNSET:
+        crc32c = NATIVE or crc32c_py
 
 
 def mask(crc: int) -> int:
@@ -74,6 +86,8 @@ def mask(crc: int) -> int:
 
 
 def masked_crc32c(data: bytes | memoryview) -> int:
+    if crc32c is _UNSET:
+        _resolve()
     return mask(crc32c(data))
 
 
@@ -83,6 +97,8 @@ def masked_many(buf: bytes, starts: np.ndarray, lengths: np.ndarray, *, native: 
     With a C implementation each slice is one call; without, all slices are summed together,
     one byte position per numpy step (see :func:`_crc_many_numpy`).
     """
+    if NATIVE is _UNSET:
+        _resolve()
     if native and NATIVE is not None:
         fn = NATIVE
         ends = (starts + lengths).tolist()
