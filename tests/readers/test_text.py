@@ -387,7 +387,7 @@ def test_points_keep_write_order_and_are_float64() -> None:
 
 # --- real logs --------------------------------------------------------------------------------
 
-# Primary series (the lead's naming must pick it) and other series with their exact counts.
+# Primary series (lrdoctor.naming must pick it) and other series with their exact counts.
 REAL = {
     "0Xero7__slm_training__classic.txt": ("train_loss", {"valid_loss": 20, "lr": 20, "progress/loss": 19}),
     "0Xero7__slm_training__logs_2025-02-16_10_43_29.611931.log": ("train_loss", {"valid_loss": 30, "lr": 30}),
