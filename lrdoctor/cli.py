@@ -68,6 +68,7 @@ def input_options(func: F) -> F:
             metavar="N",
             help="When several runs are appended in one log, judge run N (1 = first, -1 = last). Default: the last.",
         ),
+        click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, if the log has none."),
         click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
     ]
     for option in reversed(options):
@@ -95,7 +96,6 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @input_options
-@click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
 @click.option(
     "--probe",
     "probe_spec",
@@ -252,7 +252,6 @@ def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output
 def gate_options(func: F) -> F:
     """Options of the commands that pass or fail a run (check, watch); they win over [tool.lrdoctor]."""
     options = [
-        click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, if the log has none."),
         click.option(
             "--threshold",
             "thresholds",
@@ -429,7 +428,6 @@ def probe(
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @input_options
-@click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, when the log does not record it.")
 @click.option(
     "-o",
     "--output",
