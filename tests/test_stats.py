@@ -69,3 +69,14 @@ def test_trend_ignores_a_period_two_swing_and_spikes() -> None:
     spiked = np.linspace(2.0, 1.0, 101)
     spiked[50] = 100.0
     np.testing.assert_allclose(lst.trend(spiked, 17)[10:-10], np.linspace(2.0, 1.0, 101)[10:-10], atol=0.02)
+
+
+@pytest.mark.parametrize(("n", "bins"), [(401, 400), (1000, 400), (12345, 77), (10, 3)])
+def test_bin_medians_are_the_medians_of_consecutive_slices(n: int, bins: int) -> None:
+    rng = np.random.default_rng(n)
+    x, y = np.arange(n, dtype=float), rng.standard_normal(n)
+    y[::97] = np.nan  # a NaN makes its group's median NaN, as np.median does
+    edges = np.linspace(0, n, bins + 1).astype(int)
+    xs, ys = lst.bin_medians(x, y, bins)
+    np.testing.assert_array_equal(xs, [np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    np.testing.assert_array_equal(ys, [np.median(y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])

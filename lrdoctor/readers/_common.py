@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from itertools import chain
 
 import numpy as np
 
@@ -32,7 +33,10 @@ def to_float(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond float64: no value lrdoctor can hold
+            return None
     if isinstance(value, str):
         text = value.strip().strip('"').rstrip("%")
         if text.lower() in ABSENT:
@@ -42,36 +46,6 @@ def to_float(value: object) -> float | None:
         except ValueError:
             return None
     return None
-
-
-class SeriesBuilder:
-    """Collects (name, step, value) points in write order; `seq` is the global order of writes."""
-
-    def __init__(self) -> None:
-        self._points: dict[str, tuple[list[float], list[float], list[float]]] = {}
-        self.seq = 0
-
-    def add(self, name: str, step: float, value: float, seq: float | None = None) -> None:
-        steps, values, seqs = self._points.setdefault(name, ([], [], []))
-        steps.append(step)
-        values.append(value)
-        seqs.append(self.seq if seq is None else seq)
-
-    def add_row(self, row: Mapping[str, float], step: float) -> None:
-        for name, value in row.items():
-            self.add(name, step, value)
-        self.seq += 1
-
-    def build(self) -> dict[str, Series]:
-        return {
-            name: Series(
-                name,
-                np.asarray(st, dtype=np.float64),
-                np.asarray(va, dtype=np.float64),
-                np.asarray(sq, dtype=np.float64),
-            )
-            for name, (st, va, sq) in self._points.items()
-        }
 
 
 def rows_to_series(
@@ -85,30 +59,86 @@ def rows_to_series(
     Returns the series and the step kind: 'step' when records carry a step key, 'epoch'
     when they carry only an epoch, 'index' when neither (the record number is the step).
     A record whose step (or, lacking one, epoch) is NaN or Inf cannot be placed: it is left
-    out, and its index (0-based, in `rows`) is appended to `unplaced`.
+    out, and its index (0-based, in `rows`) is appended to `unplaced`. A record's `seq` is its
+    number among the placed records; series come in the order their first value was written.
+
+    The work is done a key at a time over all records (a list per key, converted by numpy),
+    not a value at a time: a million records take a fraction of a second.
     """
-    builder = SeriesBuilder()
-    kinds: set[str] = set()
-    for index, row in enumerate(rows):
-        numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
-        step, kind = _row_step(numeric, index, step_keys)
-        if step is None:
-            if unplaced is not None:
-                unplaced.append(index)
-            continue
-        kinds.add(kind)
-        builder.add_row(numeric, step)
-    kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
-    return builder.build(), kind
+    records = rows if isinstance(rows, list) else list(rows)
+    n = len(records)
+    columns = {key: _column(raw) for key, raw in _raw_columns(records).items()}
+    columns = {key: col for key, col in columns.items() if col[1].any()}
+    steps, kind, placed = _steps(columns, n, step_keys)
+    if unplaced is not None:
+        unplaced.extend(np.flatnonzero(~placed).tolist())
+    seq = (np.cumsum(placed) - 1).astype(np.float64)
+    series: dict[str, Series] = {}
+    order = []
+    for key, (values, present) in columns.items():
+        mask = present & placed
+        if mask.any():
+            first = int(np.argmax(mask))
+            order.append((first, list(records[first]).index(key), key))
+            series[key] = Series(key, steps[mask], values[mask], seq[mask])
+    return {key: series[key] for _, _, key in sorted(order)}, kind
 
 
-def _row_step(row: Mapping[str, float], index: int, step_keys: tuple[str, ...]) -> tuple[float | None, str]:
-    """The record's step and its kind; None when the step it names is NaN or Inf."""
+def _raw_columns(records: list[Mapping[str, object]]) -> dict[str, list[object]]:
+    """Each key's values over the records, None where a record lacks the key."""
+    return {key: [r.get(key) for r in records] for key in dict.fromkeys(chain.from_iterable(records))}
+
+
+def _column(raw: list[object]) -> tuple[np.ndarray, np.ndarray]:
+    """One key's values over all records as floats, and where a number is present."""
+    types = set(map(type, raw))
+    if types <= _PLAIN_NUMBERS:
+        try:
+            values = np.array(raw, dtype=np.float64)  # None (absent) becomes NaN
+        except OverflowError:  # an integer beyond float64: one value at a time
+            pass
+        else:
+            if type(None) not in types:
+                return values, np.ones(len(raw), dtype=bool)
+            return values, np.fromiter((v is not None for v in raw), dtype=bool, count=len(raw))
+    floats = [to_float(v) for v in raw]
+    present = np.fromiter((v is not None for v in floats), dtype=bool, count=len(raw))
+    return np.array([math.nan if v is None else v for v in floats], dtype=np.float64), present
+
+
+_PLAIN_NUMBERS = frozenset({float, int, type(None)})
+
+
+def _steps(
+    columns: Mapping[str, tuple[np.ndarray, np.ndarray]], n: int, step_keys: tuple[str, ...]
+) -> tuple[np.ndarray, str, np.ndarray]:
+    """Each record's step, the run's step kind, and which records can be placed.
+
+    Per record: the first step key (in `step_keys` order) holding a finite number; a record that
+    names step keys but none finite cannot be placed; lacking step keys, the epoch keys likewise;
+    lacking both, the record's index.
+    """
+    steps = np.arange(n, dtype=np.float64)
+    placed = np.ones(n, dtype=bool)
+    open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
+    kinds = []
     for keys, kind in ((step_keys, "step"), (EPOCH_KEYS, "epoch")):
-        named = [row[k] for k in keys if k in row]
-        finite = [v for v in named if math.isfinite(v)]
-        if finite:
-            return finite[0], kind
-        if named:
-            return None, kind
-    return float(index), "index"
+        named = np.zeros(n, dtype=bool)
+        found = np.zeros(n, dtype=bool)
+        value = np.full(n, np.nan)
+        for key in keys:
+            if key not in columns:
+                continue
+            values, present = columns[key]
+            named |= present
+            take = present & np.isfinite(values) & ~found
+            value[take] = values[take]
+            found |= take
+        use = open_ & found
+        if use.any():
+            kinds.append(kind)
+        steps[use] = value[use]
+        placed[open_ & named & ~found] = False
+        open_ &= ~named
+    kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
+    return steps, kind, placed

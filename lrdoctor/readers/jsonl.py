@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -74,7 +74,10 @@ def parse(data: bytes, label: str) -> Log:
     last = _last_line_number(data)
     lines = _Lines(last)
     unplaced: list[int] = []
-    series, kind = rows_to_series(lines.records(data.split(b"\n")), unplaced=unplaced)
+    records = _whole_file(data, lines)
+    if records is None:
+        records = list(lines.records(data.split(b"\n")))
+    series, kind = rows_to_series(records, unplaced=unplaced)
     if not lines.count:
         if lines.bad:
             raise UnreadableLog(
@@ -95,6 +98,29 @@ def parse(data: bytes, label: str) -> Log:
             f"(line {_shown([lines.numbers[i] for i in unplaced])})"
         )
     return Log(source=label, format="jsonl", series=series, step_kind=cast(StepKind, kind), warnings=warnings)
+
+
+def _whole_file(data: bytes, lines: _Lines) -> list[dict[str, Any]] | None:
+    """Every line parsed in one call, for the usual file: each non-blank line one flat object,
+    no blank lines between them, no NaN tokens. None for anything else, which is read a line at
+    a time (bad lines skipped and named, nested objects flattened)."""
+    if _FAST_LOADS is None:
+        return None
+    body = data.strip()
+    if not body.startswith(b"{") or b"\n\n" in body or b"[" in body:
+        return None
+    try:
+        records = _FAST_LOADS(b"[" + body.replace(b"\n", b",") + b"]")
+    except ValueError:
+        return None
+    count = body.count(b"\n") + 1
+    # One record per line (a line holding '{...},{...}' would give two), each a flat object.
+    if len(records) != count or body.count(b"{") != count or set(map(type, records)) != {dict}:
+        return None
+    first = data[: len(data) - len(data.lstrip())].count(b"\n") + 1
+    lines.count = count
+    lines.numbers = range(first, first + count)
+    return records
 
 
 def reject_lfs_pointer(data: bytes, label: str) -> None:
@@ -142,12 +168,14 @@ class _Lines:
         self.last = last  # the last non-blank line: if bad, it is unfinished, not damaged
         self.count = 0
         self.bad: list[int] = []
-        self.numbers: list[int] = []  # the line number of each record yielded
+        self.numbers: Sequence[int] = ()  # the line number of each record yielded
         self.salvaged: list[int] = []  # lines where a whole record followed a cut-short one
         self._keys: set[str] = set()  # keys of the record before, to check a salvaged one
 
     def records(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         fast = _FAST_LOADS
+        numbers: list[int] = []
+        self.numbers = numbers
         for number, line in enumerate(lines, start=1):
             record: Any = None
             if fast is not None:
@@ -169,7 +197,7 @@ class _Lines:
                 self.salvaged.append(number)
             self._keys = set(record)
             self.count += 1
-            self.numbers.append(number)
+            numbers.append(number)
             # A byte test first: most records hold no nested object or list.
             nested = b"[" in line or line.count(b"{") > 1
             if nested and any(isinstance(v, dict | list) for v in record.values()):
@@ -197,7 +225,7 @@ def _glued_record(line: bytes, keys: set[str]) -> dict[str, Any] | None:
     return None
 
 
-def _shown(numbers: list[int]) -> str:
+def _shown(numbers: Sequence[int]) -> str:
     return ", ".join(str(n) for n in numbers[:SHOWN_LINES]) + (", ..." if len(numbers) > SHOWN_LINES else "")
 
 

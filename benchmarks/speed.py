@@ -1,0 +1,286 @@
+"""lrdoctor's speed and memory on large logs, side by side with named baselines.
+
+    python benchmarks/speed.py [--repeat 5] [--only csv tensorboard ...] [--markdown]
+
+Inputs are generated once into benchmarks/.cache/speed (not committed), each by the writer that
+writes such logs in practice: pandas' `to_csv` (1,000,000 rows of step, loss, lr), torch's
+`SummaryWriter` (1,000,000 scalar events), Python's `logging` (1,000,000 `key=value` lines) and
+`json.dumps` per line (1,000,000 JSON Lines records). Generating them takes a few minutes.
+
+Whole-process pairs (the command `lrdoctor diagnose FILE` against a baseline command doing only
+the named work), run alternately `--repeat` times; the table gives each side's median wall time
+and the median of the per-pair ratios:
+
+- start: `lrdoctor diagnose` on a 300-row CSV / `python -c "import pandas"`;
+- csv: on the 1,000,000-row CSV / `pandas.read_csv(path, engine="pyarrow")`;
+- tensorboard: on the 1,000,000-event run / tbparse's `SummaryReader(dir).scalars`, and
+  tensorboard's `EventAccumulator(dir, size_guidance={"scalars": 0}).Reload()`;
+- text: on the 1,000,000-line log / a loop of one compiled regex extracting only the loss;
+- jsonl: on the 1,000,000-line file / `orjson.loads` of every line.
+
+In-process (one interpreter): diagnosis time against the number of points (10^5 to 10^7), the
+time to read 10^7 points from a CSV against the time to diagnose them, and the peak memory of
+reading, normalising and diagnosing 10^7 points against the size of their raw float64 arrays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache" / "speed"
+ROWS = 1_000_000
+BIG = 10_000_000
+PY = sys.executable
+
+
+def _curve(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A noisy decaying minibatch loss with warmup-cosine learning rate, n points."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(n)
+    loss = 0.2 + 2.1 * np.exp(-steps / (n / 6)) + 0.05 * rng.standard_normal(n)
+    warm = max(1, n // 50)
+    lr = np.where(steps < warm, 1e-3 * (steps + 1) / warm, 0.5e-3 * (1 + np.cos(np.pi * (steps - warm) / (n - warm))))
+    return steps, loss, lr
+
+
+def _ready(path: Path) -> bool:
+    return path.exists() and (path.is_file() or any(path.iterdir()))
+
+
+def make_small_csv() -> Path:
+    path = CACHE / "small.csv"
+    if not _ready(path):
+        steps, loss, lr = _curve(300)
+        _frame(steps, loss, lr).to_csv(path, index=False)
+    return path
+
+
+def make_csv(n: int = ROWS, name: str = "big.csv") -> Path:
+    path = CACHE / name
+    if not _ready(path):
+        steps, loss, lr = _curve(n)
+        _frame(steps, loss, lr).to_csv(path, index=False)
+    return path
+
+
+def _frame(steps: np.ndarray, loss: np.ndarray, lr: np.ndarray):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    return pd.DataFrame({"step": steps, "loss": loss, "lr": lr})
+
+
+def make_tensorboard() -> Path:
+    path = CACHE / "tensorboard"
+    if not _ready(path):
+        from torch.utils.tensorboard import SummaryWriter
+
+        steps, loss, _ = _curve(ROWS)
+        with SummaryWriter(str(path), max_queue=1000, flush_secs=600) as writer:
+            for step, value in zip(steps.tolist(), loss.tolist(), strict=True):
+                writer.add_scalar("train/loss", value, step)
+    return path
+
+
+def make_text() -> Path:
+    path = CACHE / "train.log"
+    if not _ready(path):
+        steps, loss, lr = _curve(ROWS)
+        logger = logging.getLogger("train")
+        logger.propagate = False
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
+            logger.info("step=%d loss=%.6f lr=%.6g", step, value, rate)
+        handler.close()
+        logger.removeHandler(handler)
+    return path
+
+
+def make_jsonl() -> Path:
+    path = CACHE / "metrics.jsonl"
+    if not _ready(path):
+        steps, loss, lr = _curve(ROWS)
+        with path.open("w") as fh:
+            for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
+                fh.write(json.dumps({"step": step, "loss": value, "lr": rate}) + "\n")
+    return path
+
+
+def lrdoctor_cmd(path: Path) -> list[str]:
+    return [PY, "-m", "lrdoctor", "diagnose", str(path)]
+
+
+def py(code: str, *args: Path) -> list[str]:
+    return [PY, "-c", textwrap.dedent(code), *map(str, args)]
+
+
+PANDAS_PYARROW = "import sys, pandas; pandas.read_csv(sys.argv[1], engine='pyarrow')"
+TBPARSE = "import sys; from tbparse import SummaryReader; SummaryReader(sys.argv[1]).scalars"
+ACCUMULATOR = """
+import sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+acc = EventAccumulator(sys.argv[1], size_guidance={"scalars": 0})
+acc.Reload()
+acc.Scalars("train/loss")
+"""
+REGEX_LOOP = r"""
+import re, sys
+pattern = re.compile(r"loss=([-+0-9.eE]+|nan|inf)")
+losses = []
+with open(sys.argv[1]) as fh:
+    for line in fh:
+        m = pattern.search(line)
+        if m:
+            losses.append(float(m.group(1)))
+"""
+ORJSON_LINES = """
+import sys, orjson
+with open(sys.argv[1], "rb") as fh:
+    records = [orjson.loads(line) for line in fh]
+"""
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, cwd=ROOT)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # 1: the diagnosis found a problem
+        raise SystemExit(f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def pair(ours: list[str], base: list[str], repeat: int) -> tuple[float, float, float]:
+    """Median seconds of each side and the median of the alternated per-pair ratios."""
+    timed(ours), timed(base)  # warm the page cache and the bytecode caches
+    pairs = [(timed(ours), timed(base)) for _ in range(repeat)]
+    ratios = [a / b for a, b in pairs]
+    return statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), statistics.median(ratios)
+
+
+# name -> (input maker, [(baseline label, baseline command maker, target text)])
+PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list[str]], str]]]] = {
+    "start": (make_small_csv, [('python -c "import pandas"', lambda p: py("import pandas"), "<= 1.3x")]),
+    "csv": (make_csv, [('pandas.read_csv(engine="pyarrow")', lambda p: py(PANDAS_PYARROW, p), "<= 1.5x")]),
+    "tensorboard": (
+        make_tensorboard,
+        [
+            ("tbparse SummaryReader(dir).scalars", lambda p: py(TBPARSE, p), "<= 0.1x"),
+            ("EventAccumulator(scalars: 0)", lambda p: py(ACCUMULATOR, p), "<= 0.33x"),
+        ],
+    ),
+    "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
+    "jsonl": (make_jsonl, [("orjson.loads per line", lambda p: py(ORJSON_LINES, p), "<= 1.5x")]),
+}
+
+
+def run_pairs(names: list[str], repeat: int) -> list[str]:
+    rows = [
+        "| input | lrdoctor diagnose (s) | baseline | baseline (s) | ratio | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        make, baselines = PAIRS[name]
+        path = make()
+        for label, base, target in baselines:
+            ours_s, base_s, ratio = pair(lrdoctor_cmd(path), base(path), repeat)
+            rows.append(f"| {name} | {ours_s:.2f} | {label} | {base_s:.2f} | {ratio:.2f}x | {target} |")
+            print(rows[-1], flush=True)
+    return rows
+
+
+def diagnosis_scaling() -> list[str]:
+    """Seconds to normalise and diagnose n points held in memory, for n = 1e5, 1e6, 1e7."""
+    from lrdoctor.diagnosis import diagnose
+    from lrdoctor.normalize import normalize
+    from lrdoctor.run import Log, Series
+
+    rows = ["| points | normalize (s) | diagnose (s) | diagnose per 10^6 points (s) |", "|---|---|---|---|"]
+    for n in (100_000, 1_000_000, BIG):
+        steps, loss, lr = (a.astype(np.float64) for a in _curve(n))
+        log = Log("mem", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps.copy(), lr)})
+        start = time.perf_counter()
+        run = normalize(log)
+        mid = time.perf_counter()
+        diagnose(run)
+        end = time.perf_counter()
+        rows.append(f"| {n:,} | {mid - start:.2f} | {end - mid:.2f} | {(end - mid) / n * 1e6:.3f} |")
+        print(rows[-1], flush=True)
+        del log, run
+        gc.collect()
+    return rows
+
+
+MEMORY = """
+import resource, sys, time
+import numpy, pandas
+import lrdoctor.cli, lrdoctor.readers.csv_reader, lrdoctor.diagnosis
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from lrdoctor import load
+from lrdoctor.diagnosis import diagnose
+start = time.perf_counter()
+run = load(sys.argv[1])
+read = time.perf_counter()
+diagnose(run)
+done = time.perf_counter()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(run.loss), base, peak, read - start, done - read)
+"""
+
+
+def big_file() -> list[str]:
+    """Read 10^7 CSV rows, then diagnose them: times, and peak memory over the raw arrays."""
+    path = make_csv(BIG, "big10m.csv")
+    out = subprocess.run([PY, "-c", MEMORY, str(path)], capture_output=True, text=True, check=True, cwd=ROOT)
+    points, base_kib, peak_kib, read_s, diag_s = out.stdout.split()
+    raw = 3 * int(points) * 8  # step, loss and lr as float64
+    grown = (int(peak_kib) - int(base_kib)) * 1024
+    rows = [
+        "| measure | value |",
+        "|---|---|",
+        f"| points (rows of step, loss, lr) | {int(points):,} |",
+        f"| read (load) | {float(read_s):.2f} s |",
+        f"| diagnose | {float(diag_s):.2f} s |",
+        f"| raw float64 arrays | {raw / 2**20:.0f} MiB |",
+        f"| peak RSS growth over the imported interpreter | {grown / 2**20:.0f} MiB ({grown / raw:.2f}x the raw arrays) |",
+        f"| file size | {path.stat().st_size / 2**20:.0f} MiB |",
+    ]
+    print("\n".join(rows), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=5, help="alternated pairs per comparison (default 5)")
+    parts = [*PAIRS, "scaling", "memory"]
+    ap.add_argument("--only", nargs="+", choices=parts, default=parts, help="run only these parts")
+    args = ap.parse_args(argv)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; {resource.getpagesize()}-byte pages")
+    names = [n for n in args.only if n in PAIRS]
+    if names:
+        run_pairs(names, args.repeat)
+    if "scaling" in args.only:
+        diagnosis_scaling()
+    if "memory" in args.only:
+        big_file()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""rows_to_series (columnar, numpy) against a record-at-a-time reference of the same rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
+
+
+def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list, list]], str, list[int]]:
+    """The rules one record at a time: each numeric value is a point at the record's step."""
+    points: dict[str, tuple[list, list, list]] = {}
+    kinds = set()
+    unplaced = []
+    seq = 0
+    for index, row in enumerate(rows):
+        numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
+        step, kind = None, "index"
+        for keys, name in ((STEP_KEYS, "step"), (EPOCH_KEYS, "epoch")):
+            named = [numeric[k] for k in keys if k in numeric]
+            finite = [v for v in named if math.isfinite(v)]
+            if finite:
+                step, kind = finite[0], name
+                break
+            if named:
+                kind = "unplaced"
+                break
+        else:
+            step = float(index)
+        if kind == "unplaced":
+            unplaced.append(index)
+            continue
+        kinds.add(kind)
+        for name, value in numeric.items():
+            steps, values, seqs = points.setdefault(name, ([], [], []))
+            steps.append(step)
+            values.append(value)
+            seqs.append(seq)
+        seq += 1
+    kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
+    return points, kind, unplaced
+
+
+VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.none(),
+    st.booleans(),
+    st.sampled_from(["1.5", "nan", "", "NA", "text", "-inf", "7%"]),
+)
+KEYS = st.sampled_from(["loss", "lr", "step", "global_step", "epoch", "iteration", "acc"])
+ROWS = st.lists(st.dictionaries(KEYS, VALUES, max_size=5), max_size=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(ROWS)
+def test_matches_the_record_at_a_time_rules(rows: list[dict[str, object]]) -> None:
+    unplaced: list[int] = []
+    series, kind = rows_to_series(rows, unplaced=unplaced)
+    points, want_kind, want_unplaced = reference(rows)
+    assert kind == want_kind
+    assert unplaced == want_unplaced
+    assert list(series) == list(points)  # same names, in the order first written
+    for name, (steps, values, seqs) in points.items():
+        got = series[name]
+        np.testing.assert_array_equal(got.steps, np.array(steps, dtype=np.float64))
+        np.testing.assert_array_equal(got.values, np.array(values, dtype=np.float64))
+        np.testing.assert_array_equal(got.seq, np.array(seqs, dtype=np.float64))
+
+
+def test_a_uniform_million_record_shape_is_read_as_columns() -> None:
+    rows = [{"step": i, "loss": 1.0 / (i + 1), "lr": None if i % 2 else 0.1} for i in range(1000)]
+    series, kind = rows_to_series(rows)
+    assert kind == "step"
+    assert list(series) == ["step", "loss", "lr"]
+    assert series["loss"].values[3] == 0.25
+    np.testing.assert_array_equal(series["lr"].steps, np.arange(0, 1000, 2, dtype=np.float64))
+    np.testing.assert_array_equal(series["lr"].seq, np.arange(0, 1000, 2, dtype=np.float64))
+
+
+def test_an_integer_beyond_float64_is_no_value() -> None:
+    series, _ = rows_to_series([{"step": 1, "loss": 10**400}, {"step": 2, "loss": 0.5}])
+    np.testing.assert_array_equal(series["loss"].values, [0.5])
