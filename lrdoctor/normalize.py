@@ -134,8 +134,8 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
     """Drop every point that a later write supersedes (same or later step written after it)."""
     if len(s) < 2:
         return s
-    order = np.argsort(s.seq, kind="stable")
-    s = s.take(order)
+    if not (s.seq[1:] >= s.seq[:-1]).all():  # already in write order: no sort, no copies
+        s = s.take(np.argsort(s.seq, kind="stable"))
     later_min = np.minimum.accumulate(s.steps[::-1])[::-1]
     keep = np.ones(len(s), dtype=bool)
     keep[:-1] = s.steps[:-1] < later_min[1:]

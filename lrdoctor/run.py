@@ -40,6 +40,8 @@ class Series:
         return np.isfinite(self.values)
 
     def take(self, mask_or_index: np.ndarray) -> Series:
+        if mask_or_index.dtype == bool and len(mask_or_index) == len(self) and mask_or_index.all():
+            return self  # every point: no copies of a long series
         return Series(self.name, self.steps[mask_or_index], self.values[mask_or_index], self.seq[mask_or_index])
 
 

@@ -15,6 +15,8 @@ import numpy as np
 MAD_TO_SIGMA = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample estimates sigma
 # Theil-Sen and Kendall's tau are O(n^2): longer inputs are first reduced to bin medians.
 PAIRWISE_MAX = 400
+# Values gathered per call when reducing groups to medians (8 MB of float64).
+GATHER_MAX = 1 << 20
 
 
 def mad_sigma(x: np.ndarray) -> float:
@@ -39,8 +41,11 @@ def _group_medians(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
     starts, sizes = edges[:-1], np.diff(edges)
     out = np.empty(len(starts))
     for size in np.unique(sizes):
-        which = sizes == size
-        out[which] = np.median(v[starts[which, None] + np.arange(size)], axis=1)
+        which = np.flatnonzero(sizes == size)
+        step = max(1, GATHER_MAX // int(size))  # groups per call: temporaries stay small
+        for lo in range(0, len(which), step):
+            part = which[lo : lo + step]
+            out[part] = np.median(v[starts[part, None] + np.arange(size)], axis=1)
     return out
 
 

@@ -36,7 +36,8 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if steps is None or values is None:
         return LrEvents()
     ok = np.isfinite(values) & (values > 0)
-    steps, values = steps[ok], values[ok]
+    if not ok.all():  # the usual recorded rate needs no copy
+        steps, values = steps[ok], values[ok]
     if len(values) < 2:
         return LrEvents(steps, values, float(values.max()) if len(values) else None)
     peak = float(values.max())

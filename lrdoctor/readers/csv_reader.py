@@ -21,10 +21,14 @@ holds NaN or Inf are left out; a text cell in a numeric column is read as missin
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
+from warnings import catch_warnings, simplefilter
 
 import numpy as np
 
@@ -65,7 +69,38 @@ def in_dir(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     label = source.label
-    text = decode_text(source.read_bytes())
+    fast = _read_regular(source)
+    if fast is not None:
+        header, delim, columns, line_numbers = fast
+        warnings: list[str] = []
+    else:
+        header, delim, columns, line_numbers, warnings = _read_careful(source.read_bytes(), label)
+    steps, kind, bad_steps = _step_axis(columns, len(line_numbers))
+    if bad_steps.any():
+        warnings.append(
+            f"{label}: left out {int(bad_steps.sum())} row(s) whose step is not a finite number "
+            f"(line {_shown(line_numbers[bad_steps])})"
+        )
+    series = {}
+    seq = np.arange(len(line_numbers), dtype=np.float64)
+    usable = np.isfinite(steps) & ~bad_steps
+    for name, (values, present) in columns.items():
+        mask = present & usable
+        if mask.all():  # no copies: a long log's arrays are shared, not repeated per series
+            series[name] = Series(name, steps, values, seq)
+        elif mask.any():
+            series[name] = Series(name, steps[mask], values[mask], seq[mask])
+    fmt = _flavour(header, source.name, delim)
+    hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
+    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
+
+
+Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (float values, where a value is present)
+
+
+def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.ndarray, list[str]]:
+    """Line by line: every kind of damage costs only its own rows, each named in a warning."""
+    text = decode_text(data)
     warnings: list[str] = []
     lines = _LINE_BREAK.split(text)
     if lines[-1]:  # the text does not end with a line break: the writer had not finished the row
@@ -92,21 +127,143 @@ def read(source: Source) -> Log:
             f"{label}: skipped {int(cells.junk_rows.sum())} line(s) with no number in any cell "
             f"(line {_shown(table.line_numbers[cells.junk_rows])})"
         )
-    steps, kind, bad_steps = _step_axis(columns, len(table.rows))
-    if bad_steps.any():
-        warnings.append(
-            f"{label}: left out {int(bad_steps.sum())} row(s) whose step is not a finite number "
-            f"(line {_shown(table.line_numbers[bad_steps])})"
-        )
-    series = {}
-    seq = np.arange(len(table.rows), dtype=np.float64)
-    for name, (values, present) in columns.items():
-        mask = present & np.isfinite(steps) & ~bad_steps
-        if mask.any():
-            series[name] = Series(name, steps[mask], values[mask], seq[mask])
-    fmt = _flavour(table.header, source.name, delim)
-    hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
-    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
+    return table.header, delim, columns, table.line_numbers, warnings
+
+
+def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] | None:
+    """The usual, undamaged file read by pandas' C parser in one pass; None for anything the
+    careful reader must see line by line.
+
+    Regular means: UTF-8 without a BOM, the header on the first line, no blank line, no quote,
+    the last line ended, no row wider than the header, and every cell a number, an absent mark
+    or NaN. The result equals the careful reader's (tests/readers/test_csv_fast.py). A file on
+    disk is streamed, never held whole in memory.
+    """
+    head = source.head(HEAD_CHECK)
+    if head[:1].isspace() or head.startswith(codecs.BOM_UTF8) or b"\x00" in head:
+        return None
+    lines = _complete_lines(decode_text(head))[:SNIFF_LINES]
+    delim = _delimiter(lines)
+    if delim is None or len(lines) < 2:
+        return None
+    header = [h.strip() for h in lines[0].split(delim)]
+    if len(header) > MAX_COLUMNS:
+        return None
+    on_disk = source.path is not None and source.data is None and not source.gzipped
+    if on_disk and _too_large(source.path):
+        return None  # the careful reader says so
+    data = None if on_disk else source.read_bytes()
+    rows = _regular_rows(source.path if on_disk else None, data)
+    if not rows:
+        return None
+    target = source.path if on_disk else io.BytesIO(data or b"")
+    names = _unique(header)
+    values = {name: np.empty(rows) for name in names}
+    present = {name: np.empty(rows, dtype=bool) for name in names}
+    if not _fill_regular(target, delim, values, present):
+        return None
+    no_number = np.logical_and.reduce([~p for p in present.values()])
+    columns: Columns = {name: (values[name], present[name]) for name in names if present[name].any()}
+    if not columns or no_number.any():  # the careful reader names such rows
+        return None
+    return header, delim, columns, np.arange(2, rows + 2, dtype=np.int64)
+
+
+def _too_large(path: Path | None) -> bool:
+    from lrdoctor import source as sources  # read at call time: the limit can be changed
+
+    try:
+        return path is None or path.stat().st_size > sources.LIMITS.max_bytes
+    except OSError:
+        return True
+
+
+def _regular_rows(path: Path | None, data: bytes | None) -> int | None:
+    """The number of data rows (lines after the header), None when the last line has no line
+    break (read in chunks from `path`, else from `data`). Quotes, blank lines and text cells
+    need no search here: the parse meets them and hands the file to the careful reader."""
+    if data is not None:
+        return data.count(b"\n") - 1 if data.endswith(b"\n") else None
+    last = b""
+    rows = -1
+    try:
+        with open(path, "rb") as fh:  # type: ignore[arg-type]
+            while chunk := fh.read(STREAM_CHUNK):
+                rows += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return None
+    return rows if last == b"\n" else None
+
+
+def _fill_regular(
+    target: Path | BinaryIO, delim: str, values: dict[str, np.ndarray], present: dict[str, np.ndarray]
+) -> bool:
+    """Parse the rows in chunks into the preallocated arrays; False if pandas objects to any
+    row or a cell holds text. Chunks keep the peak memory near the arrays themselves."""
+    import pandas as pd
+
+    rows = len(next(iter(values.values())))
+    done = 0
+    try:
+        with catch_warnings():
+            # pandas warns, and drops the extra cells, when a row is wider than the header.
+            simplefilter("error")
+            chunks = pd.read_csv(
+                target,
+                sep=delim,
+                header=None,
+                names=list(values),
+                skiprows=1,
+                index_col=False,
+                engine="c",
+                keep_default_na=False,
+                na_values=_ABSENT_CELLS,
+                skip_blank_lines=False,
+                quoting=csv.QUOTE_NONE,
+                chunksize=CHUNK_ROWS,
+            )
+            with chunks:
+                for frame in chunks:
+                    end = done + len(frame)
+                    if end > rows:
+                        return False
+                    for name in values:
+                        parsed = _regular_column(frame[name])
+                        if parsed is None:
+                            return False
+                        values[name][done:end], present[name][done:end] = parsed
+                    done = end
+    except (ValueError, OverflowError, Warning):
+        return False
+    return done == rows
+
+
+# The absent marks as they are written (the careful reader compares them case-blind).
+_ABSENT_CELLS = sorted({v for a in ABSENT for v in (a, a.upper(), a.title())})
+# Where the regular file's checks look for a BOM, UTF-16 and the header.
+HEAD_CHECK = 64 * 1024
+# Bytes scanned at a time when checking a file on disk, and rows parsed at a time.
+STREAM_CHUNK = 1 << 22
+CHUNK_ROWS = 1 << 20
+
+
+def _regular_column(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A parsed column as (values, present); None when a cell holds text that is not NaN."""
+    import pandas as pd
+
+    absent = column.isna().to_numpy()
+    if column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), ~absent
+    if column.dtype.kind == "b":
+        return None
+    # Text among the numbers: acceptable only if it spells NaN ('nan' makes the parser keep text).
+    text = column.astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy()
+    if (np.isnan(values) & ~absent & ~nan_text).any():
+        return None
+    return values, ~absent
 
 
 def _complete_lines(text: str) -> list[str]:
@@ -209,7 +366,7 @@ class _Cells:
     junk_rows: np.ndarray  # rows where no cell holds a number: no data row at all
 
 
-def _numeric_columns(table: _Table) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], _Cells]:
+def _numeric_columns(table: _Table) -> tuple[Columns, _Cells]:
     """Each column as (float values, present mask); text-only columns are dropped."""
     import pandas as pd
 
@@ -222,7 +379,7 @@ def _numeric_columns(table: _Table) -> tuple[dict[str, tuple[np.ndarray, np.ndar
         unparsed = np.isnan(values) & ~absent & ~raw.str.lower().str.lstrip("+-").isin(["nan"]).to_numpy()
         parsed.append((name, values, absent, unparsed))
     junk = np.logical_and.reduce([absent | unparsed for _, _, absent, unparsed in parsed])
-    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    columns: Columns = {}
     bad_rows = np.zeros(len(table.rows), dtype=bool)
     bad_cells = 0
     for name, values, absent, unparsed in parsed:
@@ -246,7 +403,7 @@ def _unique(header: list[str]) -> list[str]:
     return out
 
 
-def _step_axis(columns: dict[str, tuple[np.ndarray, np.ndarray]], rows: int) -> tuple[np.ndarray, StepKind, np.ndarray]:
+def _step_axis(columns: Columns, rows: int) -> tuple[np.ndarray, StepKind, np.ndarray]:
     """The step of each row, its kind, and the rows whose step cell holds NaN or Inf.
 
     A blank step cell takes the step of the row before (W&B exports leave some blank); a step
@@ -256,6 +413,8 @@ def _step_axis(columns: dict[str, tuple[np.ndarray, np.ndarray]], rows: int) -> 
         if key in columns:
             values, present = columns[key]
             finite = present & np.isfinite(values)
+            if finite.all():  # the usual case: the column itself, not a copy
+                return values, kind, np.zeros(rows, dtype=bool)  # type: ignore[return-value]
             if finite.mean() >= 0.5:
                 steps = np.where(finite, values, np.nan)
                 return _ffill(steps), kind, present & ~finite  # type: ignore[return-value]
