@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lrdoctor.errors import LrdoctorError
 from lrdoctor.run import Log, Run, Series
 
 __version__ = "0.1.0"
-__all__ = ["Log", "LrdoctorError", "Run", "Series", "__version__", "load"]
+__all__ = ["Log", "LrdoctorError", "Run", "Series", "__version__", "diagnose_file", "load"]
 
 
 def load(
@@ -30,3 +31,23 @@ def load(
     from lrdoctor.readers import read_log
 
     return normalize(read_log(path, format=format), metric=metric, segment=segment, lr=lr)
+
+
+def diagnose_file(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    metric: str | None = None,
+    segment: int | None = None,
+    lr: float | None = None,
+) -> dict[str, Any]:
+    """Read one log and diagnose it: the JSON document of `lrdoctor diagnose --format json`.
+
+    A pure function of the file (it reads it, writes nothing, keeps no state), returning plain
+    data, so it maps over many runs from any process pool or distributed engine (README,
+    "Many runs"). Bad input raises :class:`LrdoctorError` with the one-line message.
+    """
+    from lrdoctor.diagnosis import diagnose
+    from lrdoctor.report.json_report import to_dict
+
+    return to_dict(diagnose(load(path, format=format, metric=metric, segment=segment, lr=lr)))

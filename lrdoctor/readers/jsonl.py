@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
+
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers._common import rows_to_series
 from lrdoctor.run import Log, StepKind
@@ -106,16 +108,22 @@ def _whole_file(data: bytes, lines: _Lines) -> list[dict[str, Any]] | None:
     a time (bad lines skipped and named, nested objects flattened)."""
     if _FAST_LOADS is None:
         return None
-    body = data.strip()
-    if not body.startswith(b"{") or b"\n\n" in body or b"[" in body:
+    start, end = len(data) - len(data.lstrip()), len(data.rstrip())
+    if data[start : start + 1] != b"{" or data.find(b"[", start, end) >= 0:
         return None
+    count = data.count(b"\n", start, end) + 1
+    if data.count(b"{", start, end) != count:  # a nested object, or a line with two records
+        return None
+    # One JSON array of the lines: '[' + lines joined by ',' + ']', built with one copy.
+    joined = bytearray(end - start + 2)
+    joined[0], joined[1:-1], joined[-1] = ord("["), memoryview(data)[start:end], ord("]")
+    raw = np.frombuffer(joined, dtype=np.uint8)
+    raw[raw == ord("\n")] = ord(",")
     try:
-        records = _FAST_LOADS(b"[" + body.replace(b"\n", b",") + b"]")
-    except ValueError:
+        records = _FAST_LOADS(joined)
+    except ValueError:  # a bad or blank line, a NaN token: line by line
         return None
-    count = body.count(b"\n") + 1
-    # One record per line (a line holding '{...},{...}' would give two), each a flat object.
-    if len(records) != count or body.count(b"{") != count or set(map(type, records)) != {dict}:
+    if len(records) != count or set(map(type, records)) != {dict}:
         return None
     first = data[: len(data) - len(data.lstrip())].count(b"\n") + 1
     lines.count = count
