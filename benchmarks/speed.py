@@ -257,7 +257,7 @@ def big_file() -> list[str]:
         f"| read (load) | {float(read_s):.2f} s |",
         f"| diagnose | {float(diag_s):.2f} s |",
         f"| raw float64 arrays | {raw / 2**20:.0f} MiB |",
-        f"| peak RSS growth over the imported interpreter | {grown / 2**20:.0f} MiB ({grown / raw:.2f}x the raw arrays) |",
+        f"| peak RSS growth over the imported interpreter | {grown / 2**20:.0f} MiB ({grown / raw:.2f}x raw) |",
         f"| file size | {path.stat().st_size / 2**20:.0f} MiB |",
     ]
     print("\n".join(rows), flush=True)
