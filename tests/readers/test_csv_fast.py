@@ -13,6 +13,12 @@ from lrdoctor.readers import csv_reader
 from lrdoctor.source import Source
 
 
+@pytest.fixture(autouse=True)
+def _any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small files here: let the one-call path take them (it starts at 1 MiB otherwise)."""
+    monkeypatch.setattr(csv_reader, "REGULAR_MIN_BYTES", 0)
+
+
 def careful(data: bytes) -> tuple[list[str], str, dict, np.ndarray]:
     header, delim, columns, lines, warnings = csv_reader._read_careful(data, "t.csv")
     assert warnings == []
@@ -95,3 +101,24 @@ def test_a_file_on_disk_is_streamed_with_the_same_result(tmp_path: Path) -> None
     for name in ("step", "loss", "lr"):
         np.testing.assert_array_equal(on_disk[2][name][0], in_memory[2][name][0])
     assert on_disk[2]["loss"][0][9] == 0.1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.integers(min_value=-(2**60), max_value=2**60).map(str),
+        st.sampled_from(["inf", "-Infinity", "+1.5", " 2 ", "1e-3", "-0", "7%", "abc", "1.2.3", "0x10", "--1"]),
+    )
+)
+def test_a_cell_reads_as_pandas_reads_it(text: str) -> None:
+    """The line-by-line reader converts cells without pandas; pandas' to_numeric agrees."""
+    import pandas as pd
+
+    cell = csv_reader._cell(text)
+    want = pd.to_numeric(pd.Series([text.strip().rstrip("%")]), errors="coerce").to_numpy(dtype=float)[0]
+    if cell is None:
+        assert np.isnan(want)
+    else:
+        assert isinstance(cell, float)
+        assert cell == want or (np.isnan(cell) and np.isnan(want))
