@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from scipy import ndimage, stats
@@ -78,5 +80,5 @@ def test_bin_medians_are_the_medians_of_consecutive_slices(n: int, bins: int) ->
     y[::97] = np.nan  # a NaN makes its group's median NaN, as np.median does
     edges = np.linspace(0, n, bins + 1).astype(int)
     xs, ys = lst.bin_medians(x, y, bins)
-    np.testing.assert_array_equal(xs, [np.median(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
-    np.testing.assert_array_equal(ys, [np.median(y[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    np.testing.assert_array_equal(xs, [np.median(x[a:b]) for a, b in pairwise(edges)])
+    np.testing.assert_array_equal(ys, [np.median(y[a:b]) for a, b in pairwise(edges)])
