@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +61,7 @@ class Pick:
     lr: float
     steps: int
     seconds: float
+    trials: list[tuple[float, float, list[float]]] = field(default_factory=list)  # lrdoctor's: rate, score, terms
 
 
 @dataclass
@@ -154,7 +155,9 @@ def run_lrdoctor(task: str, optimizer: str, seed: int) -> Pick:
     parts = tasks.make(task, optimizer=optimizer, seed=seed)
     start = time.perf_counter()
     result = probe_parts(parts, label=f"{task}/{optimizer}", options=ProbeOptions(seed=seed))
-    return Pick("lrdoctor", result.recommended_lr, result.steps_used, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    trials = [(t.lr, t.loss, list(t.batch_losses)) for t in result.trials]
+    return Pick("lrdoctor", result.recommended_lr, result.steps_used, seconds, trials)
 
 
 def run_finder(task: str, optimizer: str, seed: int) -> list[Pick]:

@@ -74,6 +74,11 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Any]) -> float:
         """Mean loss over `batches`, in eval mode; NaN/Inf as they come."""
+        values = self.batch_losses(batches)
+        return sum(values) / len(values)
+
+    def batch_losses(self, batches: Iterable[Any]) -> list[float]:
+        """The loss of each of `batches`, in eval mode; NaN/Inf as they come."""
         self.model.eval()
         try:
             values = []
@@ -84,7 +89,7 @@ class Trainer:
             self.model.train()
         if not values:
             raise ProbeError("the scoring batches are empty ('val_batches' gave no minibatch)")
-        return sum(values) / len(values)
+        return values
 
     def loss(self, batch: Any) -> torch.Tensor:
         """The scalar loss of one minibatch: pairs (input, target), dicts as keyword arguments."""

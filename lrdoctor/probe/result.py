@@ -13,6 +13,7 @@ class Trial:
     loss: float  # score after `steps` steps; +inf when the run diverged
     steps: int
     diverged: bool = False
+    batch_losses: tuple[float, ...] = ()  # the score's terms: the loss of each scoring batch
 
 
 @dataclass(frozen=True)

@@ -179,8 +179,10 @@ def _trial(
         progress.advance(label=f"trial lr={lr:.2g}")
         if not math.isfinite(loss):
             return Trial(lr, math.inf, done, diverged=True)
-    score = trainer.evaluate(scoring)
-    return Trial(lr, score if math.isfinite(score) else math.inf, steps, diverged=not math.isfinite(score))
+    terms = trainer.batch_losses(scoring)
+    score = sum(terms) / len(terms)
+    finite = math.isfinite(score)
+    return Trial(lr, score if finite else math.inf, steps, diverged=not finite, batch_losses=tuple(terms))
 
 
 def _pick(trials: list[Trial], config: ProbeConfig) -> float:
