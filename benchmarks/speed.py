@@ -16,7 +16,8 @@ and the median of the per-pair ratios:
 - tensorboard: on the 1,000,000-event run / tbparse's `SummaryReader(dir).scalars`, and
   tensorboard's `EventAccumulator(dir, size_guidance={"scalars": 0}).Reload()`;
 - text: on the 1,000,000-line log / a loop of one compiled regex extracting only the loss;
-- jsonl: on the 1,000,000-line file / `orjson.loads` of every line.
+- jsonl: on the 1,000,000-line file / `orjson.loads` of every line, and the standard library's
+  `json.loads` of every line.
 
 In-process (one interpreter): diagnosis time against the number of points (10^5 to 10^7), the
 time to read 10^7 points from a CSV against the time to diagnose them, and the peak memory of
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's lrdoctor, in-process as in the timed commands
 CACHE = ROOT / "benchmarks" / ".cache" / "speed"
 ROWS = 1_000_000
 BIG = 10_000_000
@@ -154,6 +156,11 @@ import sys, orjson
 with open(sys.argv[1], "rb") as fh:
     records = [orjson.loads(line) for line in fh]
 """
+JSON_LINES = """
+import sys, json
+with open(sys.argv[1], "rb") as fh:
+    records = [json.loads(line) for line in fh]
+"""
 
 
 def timed(cmd: list[str]) -> float:
@@ -185,7 +192,13 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
         ],
     ),
     "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
-    "jsonl": (make_jsonl, [("orjson.loads per line", lambda p: py(ORJSON_LINES, p), "<= 1.5x")]),
+    "jsonl": (
+        make_jsonl,
+        [
+            ("orjson.loads per line", lambda p: py(ORJSON_LINES, p), "<= 1.5x"),
+            ("json.loads per line", lambda p: py(JSON_LINES, p), "<= 1.5x"),
+        ],
+    ),
 }
 
 
