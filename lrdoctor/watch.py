@@ -110,4 +110,3 @@ def follow(
             yield Event("timeout", f"{path}: nothing in {', '.join(config.exit_on)} within {config.timeout:g} s")
             return
         sleep(config.poll)
-

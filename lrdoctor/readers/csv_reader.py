@@ -159,7 +159,7 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     rows = _regular_rows(source.path if on_disk else None, data)
     if not rows:
         return None
-    target = source.path if on_disk else io.BytesIO(data or b"")
+    target: Path | BinaryIO = source.path if on_disk and source.path is not None else io.BytesIO(data or b"")
     names = _unique(header)
     values = {name: np.empty(rows) for name in names}
     present = {name: np.empty(rows, dtype=bool) for name in names}

@@ -23,7 +23,7 @@ from lrdoctor.source import Source, as_utf8, decode_text, head_regular
 try:  # orjson is several times faster on large files; it rejects NaN tokens, json takes those
     import orjson
 
-    _FAST_LOADS: Callable[[bytes], Any] | None = orjson.loads
+    _FAST_LOADS: Callable[[bytes | bytearray], Any] | None = orjson.loads
 except ImportError:  # pragma: no cover - orjson is optional
     _FAST_LOADS = None
 

@@ -31,9 +31,11 @@ def test_inspect_escapes_control_characters(tmp_path: Path) -> None:
 
 
 def test_markdown_output_escapes_html_and_table_pipes(tmp_path: Path) -> None:
-    out = CliRunner().invoke(
-        cli, ["diagnose", str(hostile_log(tmp_path)), "--metric", HOSTILE, "--format", "markdown"]
-    ).stdout
+    out = (
+        CliRunner()
+        .invoke(cli, ["diagnose", str(hostile_log(tmp_path)), "--metric", HOSTILE, "--format", "markdown"])
+        .stdout
+    )
     assert "<script>" not in out and "\\<script\\>" in out
     assert "|x|" not in out and "\\|x\\|" in out
     assert "\x1b" not in out
