@@ -4,17 +4,25 @@
   the stability limit; recommend a margin below it.
 - Otherwise the distance to a good rate, in decades, is read off the same shape statistics the
   verdict uses (how much of its loss the run shed, how early, how rough, whether it went
-  non-finite...) by a ridge regression per side, fitted on the labelled corpus
-  (``benchmarks/accuracy.py``; leave-one-task-out figures in BENCHMARKS.md).
+  non-finite...) and three measures of how far the run got, in e-folds of its loss, by a ridge
+  regression per side, fitted on the labelled corpus (``benchmarks/accuracy.py``;
+  leave-one-task-out figures in BENCHMARKS.md).
+
+The e-fold measures come from the small-step regime: while the rate is too small, the progress
+per step grows in proportion to it (gradient flow, run at lr x steps), so a run that shed a tenth
+as many e-folds of its loss needs a rate about ten times larger to get as far. Their logarithms
+enter the regression, so the decades off come out linear in log10(e-folds).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from lrdoctor import stats
 from lrdoctor.detect import Signals
 from lrdoctor.diagnosis import Finding, Verdict
 
@@ -46,13 +54,58 @@ class Recommendation:
     basis: str
 
 
+@dataclass(frozen=True)
+class ProgressConfig:
+    # e-fold counts below this are not told apart (a run that did not move): log10 floor -4.
+    floor: float = 1e-4
+    # "The start" of the run for the initial rate of progress: its first tenth.
+    early: float = 0.1
+    # Clips of log10(e-folds shed), log10(e-folds per run at the end / at the start): corpus runs
+    # span -4 to 0.7, -4 to 0.5 and -4 to 1.6.
+    shed_max: float = 1.0
+    tail_max: float = 1.0
+    early_max: float = 2.0
+
+
+PROGRESS = ProgressConfig()
+
+
 def rate_features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
-    """The verdict's features, and whether the loss went non-finite (its curve may be too short to have any)."""
+    """The verdict's features, whether the loss went non-finite (its curve may be too short to
+    have any), and how far the run got (:func:`progress`)."""
     from lrdoctor.verdict import FEATURES, features
 
     nonfinite = any(f.pathology == "divergence" and "nonfinite" in f.evidence for f in findings)
     base = features(sig, findings) if sig.curve is not None and sig.shape is not None else np.zeros(len(FEATURES))
-    return np.concatenate([base, [float(sig.curve is None), float(nonfinite)]])
+    return np.concatenate([base, [float(sig.curve is None), float(nonfinite)], progress(sig, PROGRESS)])
+
+
+def progress(sig: Signals, cfg: ProgressConfig) -> list[float]:
+    """log10 of the e-folds of its loss the run shed, of the e-folds per run it still shed at the
+    end (the tail window), and of those per run over its first tenth. A loss that is not positive
+    throughout is measured in shares of its start level instead."""
+    curve, shape = sig.curve, sig.shape
+    if curve is None or shape is None:
+        return [0.0, 0.0, 0.0]
+    positive = curve.start > 0 and curve.end > 0 and float(curve.y.min()) > 0
+    scale = max(abs(curve.start), 1e-12)
+
+    def shed(a: float, b: float) -> float:
+        return math.log(a / b) if positive and b > 0 else (a - b) / scale
+
+    tail = curve.t >= shape.tail_from
+    t, y = (curve.t[tail], curve.trend[tail]) if tail.sum() >= 6 else (curve.t[-6:], curve.trend[-6:])
+    slope, _ = stats.theil_sen(t, np.log(np.maximum(y, 1e-300)) if positive else y / scale)
+    early = float(curve.trend[min(int(np.searchsorted(curve.t, cfg.early)), len(curve.t) - 1)])
+    return [
+        _log_clip(shed(curve.start, curve.end), cfg.floor, cfg.shed_max),
+        _log_clip(-slope, cfg.floor, cfg.tail_max),
+        _log_clip(shed(curve.start, early) / cfg.early, cfg.floor, cfg.early_max),
+    ]
+
+
+def _log_clip(x: float, floor: float, hi: float) -> float:
+    return min(math.log10(max(x, floor)), hi) if math.isfinite(x) else math.log10(floor)
 
 
 def decades(x: np.ndarray, model: RateModel, cfg: RecommendConfig) -> float:

@@ -62,7 +62,7 @@ def signals(
 Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
-    "divergence": lambda s, c: detect_divergence(s.curve, s.shape, s.steps, s.values, c.divergence),
+    "divergence": lambda s, c: detect_divergence(s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau),
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),

@@ -16,6 +16,12 @@ class DivergenceConfig:
     # Peak over start level: healthy corpus runs reach at most ~10x (warmup and minibatch spikes),
     # diverging ones 1e3x and more (BENCHMARKS.md, corpus percentiles).
     explode_ratio: float = 100.0
+    # ... unless the run came back from it: its end below this share of its start (and its
+    # validation loss, where logged, below its own start). Healthy corpus runs that blew up early
+    # and recovered (Adam on the ill-conditioned regression) end at 1-4% of their start; the
+    # too-high ones that spiked and never came back end at 11-100%+, or with the validation
+    # loss far above its start. A recovered blow-up is a warning the verdict model weighs.
+    recovered_below: float = 0.1
     # End level above the start level by this share of |start|, and beyond the end's noise.
     end_above_start: float = 0.05
     # A "dead" run: its trend over the last half is flat (|Kendall tau| below this) while it sits
@@ -59,7 +65,13 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
 
 
 def detect_divergence(
-    curve: Curve | None, shape: Shape | None, steps: np.ndarray, values: np.ndarray, cfg: DivergenceConfig
+    curve: Curve | None,
+    shape: Shape | None,
+    steps: np.ndarray,
+    values: np.ndarray,
+    cfg: DivergenceConfig,
+    *,
+    val: Curve | None = None,
 ) -> list[Finding]:
     findings = detect_nonfinite(steps, values)
     if curve is None or shape is None or findings:
@@ -68,16 +80,18 @@ def detect_divergence(
     ratio = curve.peak / scale if curve.start > 0 else float("nan")
     if np.isfinite(ratio) and ratio >= cfg.explode_ratio:
         at = float(curve.steps[int(np.argmax(curve.y))])
+        recovered = _recovered(curve, val, cfg)
         return [
             Finding(
                 "divergence",
-                "error",
+                "warning" if recovered else "error",
                 at,
                 float(curve.steps[-1]),
-                f"loss exploded to {curve.peak:.3g}, {ratio:.3g}x its start ({curve.start:.3g})",
-                {"peak": curve.peak, "start": curve.start, "peak_ratio": ratio},
+                f"loss exploded to {curve.peak:.3g}, {ratio:.3g}x its start ({curve.start:.3g})"
+                + (f", then recovered to {curve.end:.3g}" if recovered else ""),
+                {"peak": curve.peak, "start": curve.start, "peak_ratio": ratio, "recovered": recovered},
                 suggests="too_high",
-                strength=1.0,
+                strength=0.5 if recovered else 1.0,
             )
         ]
     rise = (curve.end - curve.start) / scale
@@ -113,3 +127,10 @@ def detect_divergence(
             )
         ]
     return []
+
+
+def _recovered(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:
+    """The loss (and the validation loss, where logged) came back far below where it started."""
+    if not 0 < curve.end <= cfg.recovered_below * curve.start:
+        return False
+    return val is None or val.end < val.start

@@ -51,6 +51,29 @@ def test_explosion_is_divergence() -> None:
     assert div.severity == "error" and div.evidence["peak_ratio"] > 100
 
 
+def _blow_up_then_recover(end: float) -> tuple[np.ndarray, np.ndarray]:
+    """2.0 at the start, 1000 (500x) at step 5, then down to `end` by the last step."""
+    steps = np.arange(300.0)
+    values = end + (2.0 - end) * np.exp(-steps / 30)
+    values[5] = 1000.0
+    return steps, values
+
+
+def test_explosion_that_recovered_is_a_warning_not_an_error() -> None:
+    (div,) = found(*_blow_up_then_recover(0.02))["divergence"]
+    assert div.severity == "warning" and div.evidence["recovered"] is True and div.strength == 0.5
+    assert "recovered to 0.02" in div.message
+
+
+def test_explosion_is_an_error_when_the_loss_stayed_high_or_validation_rose() -> None:
+    (stayed,) = found(*_blow_up_then_recover(0.5))["divergence"]  # ended at a quarter of its start
+    assert stayed.severity == "error" and stayed.evidence["recovered"] is False
+    steps, values = _blow_up_then_recover(0.02)
+    val = (np.arange(0.0, 300.0, 30.0), np.linspace(2.0, 5.0, 10))  # validation loss ended above its start
+    (div,) = [f for f in detect_all(signals(steps, values, val=val), CFG) if f.pathology == "divergence"]
+    assert div.severity == "error"
+
+
 def test_nan_tail_is_divergence_from_the_first_nan() -> None:
     steps, values = curves.converging(100)
     values[70:] = np.nan

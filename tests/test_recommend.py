@@ -1,0 +1,53 @@
+"""How far a run got, in e-folds of its loss: the measures the rate regression reads."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrdoctor.detect import DetectConfig, detect_all, signals
+from lrdoctor.recommend import PROGRESS, progress, rate_features
+from lrdoctor.verdict import FEATURES
+
+STEPS = np.arange(1000.0)
+T = np.linspace(0.0, 1.0, 1000)
+
+
+def test_exponential_decay_gives_its_e_folds() -> None:
+    # L = 2 exp(-2t): the end level (median of the last tenth, t ~ 0.95) is 1.9 e-folds below
+    # the start, and the loss sheds 2 e-folds per run at the end and at the start.
+    shed, tail, early = progress(signals(STEPS, 2.0 * np.exp(-2.0 * T)), PROGRESS)
+    assert shed == pytest.approx(math.log10(1.9), abs=0.01)
+    assert tail == pytest.approx(math.log10(2.0), abs=0.01)
+    assert early == pytest.approx(math.log10(2.0), abs=0.01)
+
+
+def test_a_tenth_of_the_progress_reads_one_decade_lower() -> None:
+    # The small-step regime: a rate ten times smaller makes a tenth of the progress per step.
+    fast = progress(signals(STEPS, 2.0 * np.exp(-1.0 * T)), PROGRESS)
+    slow = progress(signals(STEPS, 2.0 * np.exp(-0.1 * T)), PROGRESS)
+    assert np.allclose(np.subtract(fast, slow), 1.0, atol=0.01)
+
+
+def test_a_loss_that_crosses_zero_is_measured_in_shares_of_its_start() -> None:
+    # 1 - 2t: it ends (t ~ 0.95) 1.9 start levels down and falls 2 start levels per run.
+    shed, tail, early = progress(signals(STEPS, 1.0 - 2.0 * T), PROGRESS)
+    assert shed == pytest.approx(math.log10(1.9), abs=0.01)
+    assert tail == pytest.approx(math.log10(2.0), abs=0.01)
+    assert early == pytest.approx(math.log10(2.0), abs=0.01)
+
+
+def test_a_flat_run_sits_at_the_floor() -> None:
+    floor = math.log10(PROGRESS.floor)
+    assert progress(signals(STEPS, np.full(1000, 2.0)), PROGRESS) == [floor, floor, floor]
+
+
+def test_rate_features_without_a_curve() -> None:
+    # Three finite points, then NaN: no curve, so only "no curve" and "non-finite" are set.
+    values = np.array([2.3, 2.2, 2.1, *[np.nan] * 10])
+    sig = signals(np.arange(13.0), values)
+    x = rate_features(sig, detect_all(sig, DetectConfig()))
+    assert len(x) == len(FEATURES) + 5
+    assert list(x[len(FEATURES) :]) == [1.0, 1.0, 0.0, 0.0, 0.0]
