@@ -224,6 +224,8 @@ def diagnosis_scaling() -> list[str]:
     from lrdoctor.run import Log, Series
 
     rows = ["| points | normalize (s) | diagnose (s) | diagnose per 10^6 points (s) |", "|---|---|---|---|"]
+    steps, loss, lr = (a.astype(np.float64) for a in _curve(1000))
+    diagnose(normalize(Log("warm", "csv", {"loss": Series("loss", steps, loss)})))  # imports, first calls
     for n in (100_000, 1_000_000, BIG):
         steps, loss, lr = (a.astype(np.float64) for a in _curve(n))
         log = Log("mem", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps.copy(), lr)})
