@@ -1,6 +1,6 @@
 """lrdoctor's speed and memory on large logs, side by side with named baselines.
 
-    python benchmarks/speed.py [--repeat 5] [--only csv tensorboard ...] [--markdown]
+    python benchmarks/speed.py [--repeat 5] [--only csv tensorboard ...] [--write-docs]
 
 Inputs are generated once into benchmarks/.cache/speed (not committed), each by the writer that
 writes such logs in practice: pandas' `to_csv` (1,000,000 rows of step, loss, lr), torch's
@@ -279,21 +279,33 @@ def big_file() -> list[str]:
     return rows
 
 
+DOCS = ROOT / "BENCHMARKS.md"
+MARK_START, MARK_END = "<!-- speed-benchmark:start -->", "<!-- speed-benchmark:end -->"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5, help="alternated pairs per comparison (default 5)")
     parts = [*PAIRS, "scaling", "memory"]
     ap.add_argument("--only", nargs="+", choices=parts, default=parts, help="run only these parts")
+    ap.add_argument("--write-docs", action="store_true", help="write the tables into BENCHMARKS.md")
     args = ap.parse_args(argv)
     CACHE.mkdir(parents=True, exist_ok=True)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; {resource.getpagesize()}-byte pages")
+    blocks = [f"Command: `python benchmarks/speed.py --repeat {args.repeat}`"]
     names = [n for n in args.only if n in PAIRS]
     if names:
-        run_pairs(names, args.repeat)
+        blocks.append("\n".join(run_pairs(names, args.repeat)))
     if "scaling" in args.only:
-        diagnosis_scaling()
+        blocks.append("Diagnosis time against the number of points (in memory, one process):")
+        blocks.append("\n".join(diagnosis_scaling()))
     if "memory" in args.only:
-        big_file()
+        blocks.append("10^7 rows read from a CSV and diagnosed (`lrdoctor.load`, then `diagnose`, one process):")
+        blocks.append("\n".join(big_file()))
+    if args.write_docs:
+        doc = DOCS.read_text()
+        start, end = doc.index(MARK_START) + len(MARK_START), doc.index(MARK_END)
+        DOCS.write_text(doc[:start] + "\n" + "\n\n".join(blocks) + "\n" + doc[end:])
     return 0
 
 
