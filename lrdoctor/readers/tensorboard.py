@@ -170,10 +170,7 @@ def _decode_file(buf: bytes, framing: Framing, prefix: str, acc: _Accumulator) -
     fast = np.flatnonzero(batch.ok)
     walls[fast] = batch.walls
     index: dict[bytes, int] = {}
-    fast_tags = [
-        index.setdefault(buf[a : a + n], len(index))
-        for a, n in zip(batch.tag_starts.tolist(), batch.tag_lens.tolist(), strict=True)
-    ]
+    fast_tags = tag_numbers(buf, batch.tag_starts, batch.tag_lens, index)
     slow = _decode_slow(buf, starts, lengths, np.flatnonzero(~batch.ok).tolist(), walls, index, prefix, acc)
     records = np.concatenate([fast, np.asarray(slow[0], dtype=np.int64)])
     order = np.argsort(records, kind="stable")
@@ -191,6 +188,32 @@ def _decode_file(buf: bytes, framing: Framing, prefix: str, acc: _Accumulator) -
         names=[prefix + tag.decode("utf-8", "replace") for tag in index],
         undecodable=slow[5],
     )
+
+
+# Distinct tags numbered with whole-array comparisons; a file with more goes on one record at a time.
+TAG_PASSES = 64
+
+
+def tag_numbers(buf: bytes, starts: np.ndarray, lens: np.ndarray, index: dict[bytes, int]) -> np.ndarray:
+    """The number of each record's tag `buf[start:start+len]` in `index`, new tags numbered in
+    the order they first appear. One pass per distinct tag compares it with every record still
+    unnumbered at once (a log has a few tags over a million records)."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    numbers = np.full(len(starts), -1, dtype=np.int64)
+    left = np.arange(len(starts))
+    for _ in range(TAG_PASSES):
+        if not len(left):
+            return numbers
+        first = int(left[0])
+        start, size = int(starts[first]), int(lens[first])
+        tag = buf[start : start + size]
+        same = left[lens[left] == size]
+        equal = (data[starts[same, None] + np.arange(size)] == np.frombuffer(tag, dtype=np.uint8)).all(axis=1)
+        numbers[same[equal]] = index.setdefault(tag, len(index))
+        left = left[numbers[left] < 0]
+    for i in left.tolist():
+        numbers[i] = index.setdefault(buf[int(starts[i]) : int(starts[i]) + int(lens[i])], len(index))
+    return numbers
 
 
 def _decode_slow(

@@ -576,3 +576,23 @@ def test_directory_with_a_broken_file(tmp_path: Path) -> None:
     (tmp_path / "events.out.tfevents.1.a").unlink()
     with pytest.raises(UnreadableLog, match="none of the 2 event file"):
         read_log(tmp_path)
+
+
+@pytest.mark.parametrize("distinct", [1, 3, 70])  # 70: past the whole-array passes, one at a time
+def test_tag_numbers_match_a_dict_in_first_appearance_order(distinct: int) -> None:
+    from lrdoctor.readers.tensorboard import tag_numbers
+
+    rng = np.random.default_rng(distinct)
+    names = [f"train/loss_{i}".encode()[: 5 + i % 9] + bytes([65 + i % 26, 48 + i // 26]) for i in range(distinct)]
+    picks = rng.integers(0, distinct, 500)
+    buf, starts, lens = b"", [], []
+    for k in picks:
+        buf += b"\x00\x01" + names[k]
+        starts.append(len(buf) - len(names[k]))
+        lens.append(len(names[k]))
+    index: dict[bytes, int] = {}
+    got = tag_numbers(buf, np.array(starts), np.array(lens), index)
+    want: dict[bytes, int] = {}
+    expected = [want.setdefault(names[k], len(want)) for k in picks]
+    assert got.tolist() == expected
+    assert list(index) == list(want)
