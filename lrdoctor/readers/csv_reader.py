@@ -135,9 +135,9 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     """The usual, undamaged file read by pandas' C parser in one pass; None for anything the
     careful reader must see line by line.
 
-    Regular means: UTF-8 without a BOM, the header on the first line, no blank line, no quote,
-    the last line ended, no row wider than the header, and every cell a number, an absent mark
-    or NaN. The result equals the careful reader's (tests/readers/test_csv_fast.py). A file on
+    Regular means: UTF-8 without a BOM, the header on the first line, no blank line, no quote
+    below the header, the last line ended, no row wider than the header, and every cell a number,
+    an absent mark or NaN. The result equals the careful reader's (tests/readers/test_csv_fast.py). A file on
     disk is streamed, never held whole in memory.
     """
     if _size(source) < REGULAR_MIN_BYTES:  # importing pandas would cost more than it saves
@@ -149,9 +149,10 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     delim = _delimiter(lines)
     if delim is None or len(lines) < 2:
         return None
-    header = [h.strip() for h in lines[0].split(delim)]
-    if len(header) > MAX_COLUMNS:
+    cells = _split(lines[0], delim)  # the csv module: W&B exports quote their header
+    if cells is None or len(cells) > MAX_COLUMNS:
         return None
+    header = [h.strip() for h in cells]
     on_disk = source.path is not None and source.data is None and not source.gzipped
     if on_disk and _too_large(source.path):
         return None  # the careful reader says so

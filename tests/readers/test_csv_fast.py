@@ -62,6 +62,16 @@ def test_regular_tables_read_the_same_both_ways(table: tuple[int, list[list[str]
     assert_same(data)
 
 
+def test_a_quoted_header_as_wandb_writes_it() -> None:
+    data = b'"Step","run-1 - loss","run-1 - loss__MIN"\n0,2.5,2.4\n1,2.25,\n'
+    assert_same(data)
+    assert list(csv_reader._read_regular(Source("t.csv", data=data))[2]) == [
+        "Step",
+        "run-1 - loss",
+        "run-1 - loss__MIN",
+    ]  # type: ignore[index]
+
+
 def test_lightning_layout_with_sparse_rows() -> None:
     data = b"epoch,step,train_loss,val_loss,lr-SGD\n0,0,,,0.1\n0,9,2.3,,\n0,9,,2.1,\n1,19,nan,,\n1,19,,inf,\n"
     assert_same(data)
