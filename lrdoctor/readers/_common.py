@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 
 import numpy as np
@@ -66,8 +66,26 @@ def rows_to_series(
     not a value at a time: a million records take a fraction of a second.
     """
     records = rows if isinstance(rows, list) else list(rows)
-    n = len(records)
     columns = {key: _column(raw) for key, raw in _raw_columns(records).items()}
+    return columns_to_series(
+        columns,
+        len(records),
+        step_keys=step_keys,
+        unplaced=unplaced,
+        position=lambda key, first: list(records[first]).index(key),
+    )
+
+
+def columns_to_series(
+    columns: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    n: int,
+    *,
+    step_keys: tuple[str, ...] = STEP_KEYS,
+    unplaced: list[int] | None = None,
+    position: Callable[[str, int], int] | None = None,
+) -> tuple[dict[str, Series], str]:
+    """Series from n records held as columns (values, present): the rules of :func:`rows_to_series`.
+    `position(key, record)` is where `key` stands in that record (default: the columns' order)."""
     columns = {key: col for key, col in columns.items() if col[1].any()}
     steps, kind, placed = _steps(columns, n, step_keys)
     if unplaced is not None:
@@ -75,12 +93,17 @@ def rows_to_series(
     seq = (np.cumsum(placed) - 1).astype(np.float64)
     series: dict[str, Series] = {}
     order = []
-    for key, (values, present) in columns.items():
+    for rank, (key, (values, present)) in enumerate(columns.items()):
         mask = present & placed
-        if mask.any():
+        if mask.all():  # every record: the arrays as they are
+            first = 0
+            series[key] = Series(key, steps, values, seq)
+        elif mask.any():
             first = int(np.argmax(mask))
-            order.append((first, list(records[first]).index(key), key))
             series[key] = Series(key, steps[mask], values[mask], seq[mask])
+        else:
+            continue
+        order.append((first, rank if position is None else position(key, first), key))
     return {key: series[key] for _, _, key in sorted(order)}, kind
 
 
