@@ -31,6 +31,11 @@ step kind is 'step' when any line carries a step or iteration, else 'epoch', els
 number of the metric line). Where a line names an epoch and a step ``N/M`` that restarts every epoch
 (``Epoch [2/10], Step [100/600]``), the step becomes (epoch - first epoch) * M + N.
 
+Speed: most lines of a long log repeat a few layouts (the text around the numbers). Once a
+layout has been read a few times, its lines are read by a program learnt from parse_line and
+checked against it (which number becomes which value), a window of lines at a time; the result
+is the same as reading every line with parse_line (``PLAIN_ONLY`` does that, for tests).
+
 Damage: bytes that are not UTF-8 are replaced, never fatal (UTF-16 and BOMs are decoded). A
 last line without its newline may be cut short by a writer still running: it is skipped with
 a warning unless the latest earlier lines of its kind share its digit layout (see
@@ -39,18 +44,15 @@ a warning unless the latest earlier lines of its kind share its digit layout (se
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers._textstyles import DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed, parse_line
-from lrdoctor.run import Log, Series, StepKind
+from lrdoctor.readers._textcache import read_cached
+from lrdoctor.readers._textstate import State
+from lrdoctor.readers._textstyles import parse_line
+from lrdoctor.run import Log
 from lrdoctor.source import Source, decode_text
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -64,13 +66,6 @@ _LINE_BREAKS = re.compile(r"[\r\n]")
 LAYOUT_LOOKBACK = 1 << 20
 LAYOUT_LINES = 3
 _SNIFF = re.compile(r"(?i)(?:loss|trl|tel)\w*['\"]?\s*[:=]?\s*['\"]?(?:tensor\()?[-+]?(?:\d|\.\d|nan|inf)")
-# Series the writer itself marks as the training loss, learning rate and validation loss.
-_HINTS = {
-    HF: (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss")),
-    FAIRSEQ: (("loss", "loss"), ("lr", "lr"), ("val", "valid_loss")),
-    LLMC: (("loss", "trl"), ("val", "tel")),
-    DETECTRON2: (("loss", "total_loss"), ("lr", "lr")),
-}
 
 
 def sniff(head: bytes, name: str) -> bool:
@@ -90,16 +85,23 @@ def in_dir(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     text, warnings = _finished_lines(source.text(), source.label)
-    state = _State()
-    feed = state.feed
-    for segment in _segments(text):
-        parsed = parse_line(segment)
-        if parsed is not None:
-            feed(parsed)
+    state = State()
+    if PLAIN_ONLY:
+        feed = state.feed
+        for segment in _segments(text):
+            parsed = parse_line(segment)
+            if parsed is not None:
+                feed(parsed)
+    else:
+        read_cached(_clean(text), state)
     state.flush()
     log = state.log(source.label)
     log.warnings[:0] = warnings
     return log
+
+
+# Read every line with the full parse, never through the layout cache (for tests comparing both).
+PLAIN_ONLY = False
 
 
 def _finished_lines(text: str, label: str) -> tuple[str, list[str]]:
@@ -136,132 +138,20 @@ def _same_layout_as_before(last: str, before: str) -> bool:
     return seen > 0
 
 
-def _segments(text: str) -> Iterator[str]:
-    """Lines, with ANSI codes dropped and each carriage-return (progress) refresh on its own."""
+def _clean(text: str) -> str:
+    """The text without ANSI codes, backspaces as carriage returns."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     if "\x08" in text:
         text = _BACKSPACES.sub("\r", text)
+    return text
+
+
+def _segments(text: str) -> Iterator[str]:
+    """Lines, with ANSI codes dropped and each carriage-return (progress) refresh on its own."""
+    text = _clean(text)
     for line in text.split("\n"):
         if "\r" in line:
             yield from line.split("\r")
         else:
             yield line
-
-
-class _State:
-    """The step context while reading, and every point in the order it was written."""
-
-    def __init__(self) -> None:
-        self.step = math.nan
-        self.epoch = math.nan
-        self.first_epoch: float | None = None
-        self.raw_step: float | None = None
-        self.inner_steps = False  # steps N/M restart each epoch
-        self.rec_step: list[float] = []  # per metric line (record): its step context, NaN if none
-        self.rec_epoch: list[float] = []
-        self.points: dict[str, tuple[list[float], list[int]]] = {}  # name -> (values, records)
-        self.styles: Counter[str] = Counter()
-        self.config: dict[str, float] = {}
-        self.pending: Parsed | None = None
-
-    def feed(self, parsed: Parsed) -> None:
-        if parsed.bar is not None:
-            if self.pending is not None and self.pending.bar != parsed.bar:
-                self.apply(self.pending)
-            self.pending = parsed
-            return
-        if self.pending is not None:
-            self.flush()
-        self.apply(parsed)
-
-    def flush(self) -> None:
-        if self.pending is not None:
-            self.apply(self.pending)
-            self.pending = None
-
-    def apply(self, parsed: Parsed) -> None:
-        points, step, epoch, total, style, _bar, hparams = parsed
-        if hparams:
-            for key, value in hparams.items():
-                self.config.setdefault(key, value)
-        if epoch is not None:
-            self.epoch = epoch
-            if self.first_epoch is None:
-                self.first_epoch = epoch
-        if step is not None:
-            self.step = step if total is None else self._global_step(step, total)
-        if not points:
-            return
-        rec = len(self.rec_step)
-        self.rec_step.append(self.step)
-        self.rec_epoch.append(self.epoch)
-        table = self.points
-        # A name twice on one line is one record written twice: the later value stands.
-        for name, value in dict(points).items() if len(points) > 1 else points:
-            entry = table.get(name)
-            if entry is None:
-                entry = table[name] = ([], [])
-            entry[0].append(value)
-            entry[1].append(rec)
-        if style != TEXT:
-            self.styles[style] += 1
-
-    def _global_step(self, step: float, total: float) -> float:
-        """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
-        assert self.first_epoch is not None
-        if self.raw_step is not None and step < self.raw_step and self.epoch > self.first_epoch:
-            self.inner_steps = True
-        self.raw_step = step
-        return (self.epoch - self.first_epoch) * total + step if self.inner_steps else step
-
-    def log(self, label: str) -> Log:
-        rec_step = np.asarray(self.rec_step, dtype=np.float64)
-        rec_epoch = np.asarray(self.rec_epoch, dtype=np.float64)
-        has_step = bool(np.isfinite(rec_step).any())
-        has_epoch = bool(np.isfinite(rec_epoch).any())
-        kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
-        index = np.arange(len(rec_step), dtype=np.float64)
-        axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
-        # Records written before any counter: a config dump, when the log has counters at all.
-        loose = np.isnan(rec_step) & np.isnan(rec_epoch) if kind != "index" else np.zeros(len(rec_step), bool)
-        hparams: dict[str, Any] = {}
-        series: dict[str, Series] = {}
-        for name, (vals, rec_list) in self.points.items():
-            recs = np.asarray(rec_list, dtype=np.intp)
-            values = np.asarray(vals, dtype=np.float64)
-            before = loose[recs]
-            if before.any():
-                hparams.setdefault(name, float(values[before][0]))
-            recs, values = recs[~before], values[~before]
-            if len(recs):
-                steps = np.nan_to_num(axis[recs], nan=0.0)
-                series[name] = Series(name, steps, values, recs.astype(np.float64))
-        if not series:
-            raise UnreadableLog(
-                f"{label}: no training metrics found in this text "
-                "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
-            )
-        if kind == "index":
-            _config_to_hparams(series, hparams)
-        for key, value in self.config.items():
-            hparams.setdefault(key, value)
-        fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
-        hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
-        warnings = []
-        if all(name.startswith(PROGRESS) for name in series):
-            warnings.append(
-                f"{label}: only progress-bar values found (running values of unfinished epochs); "
-                "log the loss per step or per epoch for a sharper diagnosis"
-            )
-        return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
-
-
-def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:
-    """Without counters, a one-point series written before the longest series starts is config."""
-    longest = max(series.values(), key=len)
-    if len(longest) < 2:
-        return
-    start = longest.seq[0]
-    for name in [n for n, s in series.items() if len(s) == 1 and s.seq[0] < start]:
-        hparams.setdefault(name, float(series.pop(name).values[0]))

@@ -1,0 +1,497 @@
+"""The layout cache of the text reader: each kind of line learnt once, then read by one regex.
+
+A long log writes a few kinds of lines millions of times. A line's layout is the line with
+its free-standing numbers replaced; for a layout seen again, what :func:`parse_line` did with
+it (which number became which point, the step, the epoch) is learnt from parse_line itself
+on the line and on copies with other numbers, checked on the next lines, and then replayed
+with one regex per line, or per window of lines in a row of one layout. Anything the cache
+cannot prove it reads exactly as parse_line does gets the full parse. The text reader's
+results are the same with and without it (tests/readers/test_text_fast.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import repeat, takewhile
+from operator import itemgetter
+from typing import Any, cast
+
+from lrdoctor.readers._textstate import State
+from lrdoctor.readers._textstyles import TEXT, Parsed, parse_line
+
+
+def read_cached(text: str, state: State) -> None:
+    """Every segment of the text fed to the state as parse_line reads it, through the layout cache.
+
+    Segments end at a line break or a carriage return, as in :func:`lrdoctor.readers.text._segments`. Each is tried
+    against the programs of the latest lines, then looked up by its layout (see
+    :class:`_Layouts`). After a few lines in a row of one layout, the lines that follow are
+    read a window at a time (see :func:`_put_window`): a log writes runs of lines of one layout.
+    """
+    layouts = _Layouts()
+    feed = state.feed
+    recent: list[_Program] = []  # programs of the latest lines, the latest first
+    streak = 0  # lines in a row read by recent[0]
+    window = LIMITS.window
+    probe_after, probe_every = LIMITS.probe_after, LIMITS.probe_every
+    pos = 0
+    parsed_lines = 0  # lines read by parse_line, through layouts.lookup or not
+    while True:
+        if streak >= LIMITS.streak and recent[0].batched:
+            taken, whole, pos = _put_window(recent[0], state, text, pos, window)
+            layouts.served += taken
+            window = min(window * 2, LIMITS.run) if whole else LIMITS.window
+            if taken:
+                streak = streak if whole else 0
+                continue
+            streak = 0
+        stop = text.find("\n", pos)
+        last = stop < 0
+        segment = text[pos:] if last else text[pos:stop]
+        if "\r" in segment:
+            stop = pos + segment.index("\r")
+            segment, last = text[pos:stop], False
+        if parsed_lines > probe_after and layouts.served < parsed_lines and parsed_lines % probe_every:
+            parsed_lines += 1  # few lines repeat a layout: look one up now and then only
+            streak = 0
+            parsed = parse_line(segment)
+            if parsed is not None:
+                feed(parsed)
+            if last:
+                return
+            pos = stop + 1
+            continue
+        found: _Program | Parsed | None = None
+        match = None
+        for program in recent:
+            match = program.line.fullmatch(segment)
+            if match is not None:
+                found = program
+                break
+        else:
+            parsed_lines += 1
+            found = layouts.lookup(segment)
+            if isinstance(found, _Program):
+                parsed_lines -= 1
+                match = found.line.fullmatch(segment)
+        if isinstance(found, _Program):
+            assert match is not None
+            if recent and found is recent[0]:
+                streak += 1
+            else:
+                recent = [found, *(p for p in recent if p is not found)][: LIMITS.recent]
+                streak = 1
+            layouts.served += 1
+            if not found.put(state, match.groups()):
+                found = parse_line(segment)
+        else:
+            streak = 0
+        if found is not None and not isinstance(found, _Program):
+            feed(found)
+        if last:
+            return
+        pos = stop + 1
+
+
+def _put_window(program: _Program, state: State, text: str, pos: int, window: int) -> tuple[int, bool, int]:
+    """Put the lines of text[pos:pos + window] that keep the program's layout, up to the first other.
+
+    Returns the lines taken, whether they were all the whole lines of the window, and where the
+    next line starts. A window larger than the first is tried whole at once (the lines before
+    it kept the layout), else line by line.
+    """
+    chunk = text[pos : pos + window]
+    cut = chunk.rfind("\n") + 1  # whole lines only: the rest may be cut short
+    count = chunk.count("\n", 0, cut)
+    rows = program.rows.findall(chunk, 0, cut) if window > LIMITS.window else []
+    if len(rows) != count:
+        lines = chunk[:cut].split("\n")
+        lines.pop()  # the empty rest after the last line break
+        matched = takewhile(bool, map(program.line.fullmatch, lines))
+        rows = list(map(re.Match.groups, cast(Iterator[re.Match[str]], matched)))
+    taken = program.put_rows(state, rows)
+    if taken == count:
+        return taken, bool(taken), pos + cut
+    return taken, False, pos + sum(map(len, chunk.split("\n", taken)[:taken])) + taken
+
+
+@dataclass(frozen=True)
+class LayoutLimits:
+    """Bounds of the layout cache, per file."""
+
+    # Layouts remembered: a training log writes a few dozen kinds of lines; a log with a new
+    # layout on every line gains nothing from the cache and stops filling it here.
+    layouts: int = 4096
+    # Longer lines are not cached (their layouts would hold megabytes); metric lines are short.
+    line_chars: int = 4096
+    # Fixed digit variants of one layout (a date, digits inside a name), the oldest dropped first.
+    variants: int = 64
+    # Later lines of a new layout also read with the full parse and compared: a mismatch (none is
+    # known) sends the layout back to the full parse for good.
+    checks: int = 2
+    # Characters of text tried at once against the last layout: the window starts small (a log
+    # may switch layouts every line) and doubles while every line keeps the layout, up to `run`.
+    window: int = 1024
+    run: int = 1 << 18
+    # Lines in a row of one layout before the next are read a window at a time, and the
+    # programs tried on each line read one at a time (the latest first).
+    streak: int = 4
+    recent: int = 3
+    # Where few lines repeat a layout (fewer than the lines parse_line reads, after this many),
+    # only one line in `probe_every` is looked up: the cache then costs the full parse nothing.
+    probe_after: int = 1024
+    probe_every: int = 16
+    # Learning a layout costs about ten full parses: learnt only while the lines read from
+    # programs pay for it, one learning per `learn_cost` lines, after `learn_free` learnt freely.
+    learn_free: int = 32
+    learn_cost: int = 64
+
+
+LIMITS = LayoutLimits()
+# A number standing alone (not glued after a name character): the numbers a layout may vary.
+_NUMBER = re.compile(r"(?<![\w.@/\-])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
+_SPLIT_RUNS = re.compile(r"(\d+)")  # text and digit runs, alternating
+# Lines the short path of parse_line does not read (dicts, bars, groups): never cached.
+_SPECIAL = re.compile(r"[{%\[(]")
+_Token = tuple[int, int, str, str]  # a number: parts[a:b] between a prefix and a suffix of the layout
+
+
+class _Program:
+    """How parse_line reads every line of one layout: which number becomes which value.
+
+    `line` matches exactly the lines of the layout (with its fixed digits) and captures the
+    numbers read, in line order; `slots` index those numbers followed by `consts`. `run`
+    matches a run of such lines and `rows` captures their numbers, a run at a time.
+    """
+
+    def __init__(self, layout: _Layout, parts: list[str], read: list[int], parsed: Parsed | None) -> None:
+        # A line ending '\r\n' is the line and an empty segment, which parse_line reads as nothing.
+        self.line = re.compile(layout.regex(parts, read) + "\r?")
+        # Whole lines of the layout in a text of lines; the empty group: findall gives tuples.
+        self.rows = re.compile(rf"(?<![^\n]){layout.regex(parts, read)}()\r?\n")
+        self.read = len(read)
+        self.empty = parsed is None  # parse_line returns None on this layout
+        self.consts: list[float] = []
+        self.style = TEXT
+        self.bar: str | None = None
+        self.points: list[tuple[str, int]] = []
+        self.step: int | None = None
+        self.epoch: int | None = None
+        self.total: int | None = None
+        self.hparams: list[tuple[str, int]] | None = None
+        self.unique: list[tuple[str, int]] = []
+        self.direct = True  # no config values, step totals or bars: put_rows reads it
+        self.batched = True  # put_rows takes its lines (direct, or read as nothing)
+        self.targets: list[tuple[list[float], list[int], int]] | None = None
+        self.checks = LIMITS.checks
+
+    def set_slots(self, parsed: Parsed, slots: list[int], consts: list[float]) -> None:
+        """Where each value of `parsed` comes from: an index into the numbers read, then `consts`."""
+        self.consts = consts
+        it = iter(slots)
+        self.points = [(name, next(it)) for name, _ in parsed.points]
+        self.step = None if parsed.step is None else next(it)
+        self.epoch = None if parsed.epoch is None else next(it)
+        self.total = None if parsed.step_total is None else next(it)
+        self.hparams = None if parsed.hparams is None else [(key, next(it)) for key in parsed.hparams]
+        self.style, self.bar = parsed.style, parsed.bar
+        # A name twice on one line is one record written twice: the later value stands.
+        self.unique = list(dict(self.points).items())
+        self.direct = self.hparams is None and self.total is None and self.bar is None
+        self.batched = self.direct
+
+    def build(self, numbers: tuple[str, ...]) -> Parsed | None:
+        """What parse_line returns on a line of this layout; _Refused for a non-finite counter."""
+        if self.empty:
+            return None
+        vals = [*map(float, numbers), *self.consts]
+        step = None if self.step is None else vals[self.step]
+        epoch = None if self.epoch is None else vals[self.epoch]
+        if (step is not None and not math.isfinite(step)) or (epoch is not None and not math.isfinite(epoch)):
+            raise _Refused
+        total = None if self.total is None else vals[self.total]
+        hparams = None if self.hparams is None else {key: vals[i] for key, i in self.hparams}
+        points = [(name, vals[i]) for name, i in self.points]
+        return Parsed(points, step, epoch, total, self.style, self.bar, hparams)
+
+    def put(self, state: State, numbers: tuple[str, ...]) -> bool:
+        """state.feed(build(numbers)); False (nothing done) for a non-finite counter."""
+        if self.empty:
+            return True
+        if not self.direct:
+            try:
+                parsed = self.build(numbers)
+            except _Refused:
+                return False
+            assert parsed is not None
+            state.feed(parsed)
+            return True
+        vals = [*map(float, numbers), *self.consts]
+        step = epoch = math.nan
+        if self.step is not None:
+            step = vals[self.step]
+            if not math.isfinite(step):
+                return False
+        if self.epoch is not None:
+            epoch = vals[self.epoch]
+            if not math.isfinite(epoch):
+                return False
+        if state.pending is not None:
+            state.flush()
+        if self.epoch is not None:
+            state.epoch = epoch
+            if state.first_epoch is None:
+                state.first_epoch = epoch
+        if self.step is not None:
+            state.step = step
+        if not self.unique:
+            return True
+        rec = len(state.rec_step)
+        state.rec_step.append(state.step)
+        state.rec_epoch.append(state.epoch)
+        if self.targets is None:
+            self.targets = [(*state.entry(name), i) for name, i in self.unique]  # in apply's order
+        for values, recs, i in self.targets:
+            values.append(vals[i])
+            recs.append(rec)
+        if self.style != TEXT:
+            state.styles[self.style] += 1
+        return True
+
+    def put_rows(self, state: State, rows: list[Any]) -> int:
+        """Feed lines of this layout (the numbers each matched, as tuples) as put does one at a time.
+
+        Returns how many it took: all, or those before the first it refuses (a non-finite
+        counter), or none for a program that takes one line at a time.
+        """
+        if self.empty:
+            return len(rows)
+        if not self.direct:
+            return 0
+        count = len(rows)
+        steps = None if self.step is None else self._column(rows, self.step)
+        epochs = None if self.epoch is None else self._column(rows, self.epoch)
+        for column in (steps, epochs):
+            if column is not None and not all(map(math.isfinite, column)):
+                count = min(count, next(i for i, v in enumerate(column) if not math.isfinite(v)))
+        if count < len(rows):
+            rows = rows[:count]
+            steps, epochs = steps and steps[:count], epochs and epochs[:count]
+        if not count:
+            return 0
+        if state.pending is not None:
+            state.flush()
+        if epochs:
+            if state.first_epoch is None:
+                state.first_epoch = epochs[0]
+            state.epoch = epochs[-1]
+        if steps:
+            state.step = steps[-1]
+        if not self.unique:
+            return count
+        rec = len(state.rec_step)
+        state.rec_step.extend(steps or repeat(state.step, count))
+        state.rec_epoch.extend(epochs or repeat(state.epoch, count))
+        if self.targets is None:
+            self.targets = [(*state.entry(name), i) for name, i in self.unique]  # in apply's order
+        records = range(rec, rec + count)
+        for values, recs, i in self.targets:
+            values.extend(self._column(rows, i))
+            recs.extend(records)
+        if self.style != TEXT:
+            state.styles[self.style] += count
+        return count
+
+    def _column(self, rows: list[tuple[str, ...]], i: int) -> list[float]:
+        if i >= self.read:
+            return [self.consts[i - self.read]] * len(rows)
+        return list(map(float, map(itemgetter(i), rows)))
+
+
+class _Refused(Exception):
+    """A program declines a line (a non-finite counter): the full parse reads it."""
+
+
+class _Layout:
+    """One layout (a line with each digit run masked as '0'): its numbers and its programs."""
+
+    def __init__(self, masked: str) -> None:
+        self.masked = masked
+        runs = [i for i, ch in enumerate(masked) if ch == "0"]
+        used: set[int] = set()
+        self.tokens: list[_Token] = []
+        self.spans: list[tuple[int, int]] = []
+        for m in _NUMBER.finditer(masked):
+            first, last = bisect_left(runs, m.start()), bisect_left(runs, m.end()) - 1
+            pre, suf = masked[m.start() : runs[first]], masked[runs[last] + 1 : m.end()]
+            self.tokens.append((2 * first + 1, 2 * last + 2, pre, suf))
+            self.spans.append(m.span())
+            used.update(range(first, last + 1))
+        self.fixed = [i for i in range(len(runs)) if i not in used]  # runs in names, dates: as written
+        self.key: Callable[[list[str]], object] = (
+            itemgetter(*(2 * i + 1 for i in self.fixed)) if self.fixed else _no_key
+        )
+        self.programs: dict[object, _Program | None] = {}
+
+    def regex(self, parts: list[str], read: list[int]) -> str:
+        """The lines of this layout with the fixed digits of `parts`, capturing the numbers `read`."""
+        fixed = {2 * i + 1 for i in self.fixed}
+        opens = {self.spans[j][0] for j in read}
+        closes = {self.spans[j][1] for j in read}
+        out: list[str] = []
+        run = 1
+        for pos, ch in enumerate(self.masked):
+            out.append(")" if pos in closes else "")
+            out.append("(" if pos in opens else "")
+            if ch == "0":
+                out.append(re.escape(parts[run]) if run in fixed else r"\d+")
+                run += 2
+            else:
+                out.append(re.escape(ch))
+        out.append(")" if len(self.masked) in closes else "")
+        return "".join(out)
+
+
+def _no_key(parts: list[str]) -> None:
+    return None
+
+
+class _Layouts:
+    """Finds the program of a line's layout, learning programs from parse_line.
+
+    A layout is the line with every digit run masked. Its program maps the numbers standing
+    alone to the values parse_line gives, learnt from the line and two copies of it with other
+    numbers (see :func:`_derive`) and then checked against parse_line on the next lines of the
+    layout. Digit runs inside names and dates are part of the layout as written. The short
+    path of parse_line reads a line the same whatever its digits (every pattern it uses sees a
+    digit run as a class; none counts digits or compares numbers), except that a non-finite
+    counter is dropped: programs refuse such lines and parse_line reads them.
+    """
+
+    def __init__(self) -> None:
+        self.limits = LIMITS
+        self.once: set[str] = set()
+        self.layouts: dict[str, _Layout | None] = {}
+        self.served = 0  # lines read from programs
+        self.learnt = 0  # programs learnt
+
+    def lookup(self, line: str) -> _Program | Parsed | None:
+        """The line's program when it has a checked one, else what parse_line returns."""
+        if len(line) > self.limits.line_chars:
+            return parse_line(line)
+        parts = _SPLIT_RUNS.split(line)
+        masked = "0".join(parts[::2])
+        layout = self.layouts.get(masked)
+        if layout is not None:
+            program = layout.programs.get(layout.key(parts))
+            if program is not None and not program.checks:
+                return program
+        return self._learn(line, parts, masked)
+
+    def _learn(self, line: str, parts: list[str], masked: str) -> Parsed | None:
+        parsed = parse_line(line)
+        if masked not in self.layouts:
+            if masked not in self.once:
+                if len(self.once) < self.limits.layouts:
+                    self.once.add(masked)
+                return parsed
+            self.once.discard(masked)
+            if len(self.layouts) >= self.limits.layouts:
+                return parsed
+            self.layouts[masked] = None if _SPECIAL.search(masked) else _Layout(masked)
+        layout = self.layouts[masked]
+        if layout is None:
+            return parsed
+        key = layout.key(parts)
+        programs = layout.programs
+        if key not in programs:
+            if self.learnt >= self.limits.learn_free + self.served // self.limits.learn_cost:
+                return parsed
+            self.learnt += 1
+            if len(programs) >= self.limits.variants:
+                del programs[next(iter(programs))]
+            programs[key] = _derive(layout, parts, parsed)
+            return parsed
+        program = programs[key]
+        if program is not None:
+            match = program.line.fullmatch(line)
+            try:
+                same = match is not None and repr(program.build(match.groups())) == repr(parsed)
+            except _Refused:
+                return parsed
+            if same:
+                program.checks -= 1
+            else:
+                programs[key] = None
+        return parsed
+
+
+def _derive(layout: _Layout, parts: list[str], parsed: Parsed | None) -> _Program | None:
+    """The program of a layout, from a line and two copies with other numbers; None if none fits.
+
+    Each value parse_line returns must follow one number through the three lines, or stay the
+    same in all three (a value written in letters, as 'nan'); the program must rebuild all three.
+    """
+    tokens = layout.tokens
+    lines = [parts]
+    for k in (1, 2):
+        alt = parts.copy()
+        for i, (a, _b, _pre, _suf) in enumerate(tokens):
+            alt[a] = f"{k}{i + 10}"
+        lines.append(alt)
+    numbers = [[float(pre + "".join(p[a:b]) + suf) for a, b, pre, suf in tokens] for p in lines]
+    if not all(math.isfinite(f) for row in numbers for f in row):
+        return None
+    if any(len(set(row)) < len(row) for row in numbers[1:]):
+        return None
+    found = [parsed, *(parse_line("".join(p)) for p in lines[1:])]
+    if any(f is None for f in found):
+        if all(f is None for f in found):
+            return _Program(layout, parts, [], None)
+        return None
+    assert parsed is not None
+    outs = [_values(f) for f in found if f is not None]
+    if outs[1][0] != outs[0][0] or outs[2][0] != outs[0][0]:
+        return None
+    # The numbers by their values in the three lines (repr: the sign of zero counts).
+    follows: dict[tuple[str, ...], list[int]] = {}
+    for j, triple in enumerate(zip(*numbers, strict=True)):
+        follows.setdefault(tuple(map(repr, triple)), []).append(j)
+    sources: list[int] = []  # per value: the number it follows, or -1 - its index in consts
+    consts: list[float] = []
+    for column in zip(*(vals for _, vals in outs), strict=True):
+        js = follows.get(tuple(map(repr, column)), [])
+        if len(js) == 1:
+            sources.append(js[0])
+        elif not js and repr(column[0]) == repr(column[1]) == repr(column[2]):
+            sources.append(-1 - len(consts))
+            consts.append(column[0])
+        else:
+            return None
+    read = sorted({j for j in sources if j >= 0})
+    place = {j: i for i, j in enumerate(read)}
+    slots = [place[j] if j >= 0 else len(read) - 1 - j for j in sources]
+    program = _Program(layout, parts, read, parsed)
+    program.set_slots(parsed, slots, consts)
+    try:
+        for p, f in zip(lines, found, strict=True):
+            match = program.line.fullmatch("".join(p))
+            if match is None or repr(program.build(match.groups())) != repr(f):
+                return None
+    except _Refused:
+        return None
+    return program
+
+
+def _values(parsed: Parsed) -> tuple[tuple[object, ...], list[float]]:
+    """A parse's fixed part (names, which counters, style) and its values, in program order."""
+    points, step, epoch, total, style, bar, hparams = parsed
+    values = [v for _, v in points] + [v for v in (step, epoch, total) if v is not None]
+    values += list(hparams.values()) if hparams is not None else []
+    names = [name for name, _ in points]
+    keys = None if hparams is None else list(hparams)
+    return (names, step is None, epoch is None, total is None, style, bar, keys), values

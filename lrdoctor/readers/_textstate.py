@@ -1,0 +1,144 @@
+"""The text reader's state: the step context while reading, and every point as it was written."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from lrdoctor.errors import UnreadableLog
+from lrdoctor.readers._textstyles import DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
+from lrdoctor.run import Log, Series, StepKind
+
+# Series the writer itself marks as the training loss, learning rate and validation loss.
+_HINTS = {
+    HF: (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss")),
+    FAIRSEQ: (("loss", "loss"), ("lr", "lr"), ("val", "valid_loss")),
+    LLMC: (("loss", "trl"), ("val", "tel")),
+    DETECTRON2: (("loss", "total_loss"), ("lr", "lr")),
+}
+
+
+class State:
+    """The step context while reading, and every point in the order it was written."""
+
+    def __init__(self) -> None:
+        self.step = math.nan
+        self.epoch = math.nan
+        self.first_epoch: float | None = None
+        self.raw_step: float | None = None
+        self.inner_steps = False  # steps N/M restart each epoch
+        self.rec_step: list[float] = []  # per metric line (record): its step context, NaN if none
+        self.rec_epoch: list[float] = []
+        self.points: dict[str, tuple[list[float], list[int]]] = {}  # name -> (values, records)
+        self.styles: Counter[str] = Counter()
+        self.config: dict[str, float] = {}
+        self.pending: Parsed | None = None
+
+    def feed(self, parsed: Parsed) -> None:
+        if parsed.bar is not None:
+            if self.pending is not None and self.pending.bar != parsed.bar:
+                self.apply(self.pending)
+            self.pending = parsed
+            return
+        if self.pending is not None:
+            self.flush()
+        self.apply(parsed)
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            self.apply(self.pending)
+            self.pending = None
+
+    def apply(self, parsed: Parsed) -> None:
+        points, step, epoch, total, style, _bar, hparams = parsed
+        if hparams:
+            for key, value in hparams.items():
+                self.config.setdefault(key, value)
+        if epoch is not None:
+            self.epoch = epoch
+            if self.first_epoch is None:
+                self.first_epoch = epoch
+        if step is not None:
+            self.step = step if total is None else self._global_step(step, total)
+        if not points:
+            return
+        rec = len(self.rec_step)
+        self.rec_step.append(self.step)
+        self.rec_epoch.append(self.epoch)
+        table = self.points
+        # A name twice on one line is one record written twice: the later value stands.
+        for name, value in dict(points).items() if len(points) > 1 else points:
+            entry = table.get(name) or self.entry(name)
+            entry[0].append(value)
+            entry[1].append(rec)
+        if style != TEXT:
+            self.styles[style] += 1
+
+    def entry(self, name: str) -> tuple[list[float], list[int]]:
+        """The values and record numbers of a name, created empty at its first point."""
+        entry = self.points.get(name)
+        if entry is None:
+            entry = self.points[name] = ([], [])
+        return entry
+
+    def _global_step(self, step: float, total: float) -> float:
+        """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
+        assert self.first_epoch is not None
+        if self.raw_step is not None and step < self.raw_step and self.epoch > self.first_epoch:
+            self.inner_steps = True
+        self.raw_step = step
+        return (self.epoch - self.first_epoch) * total + step if self.inner_steps else step
+
+    def log(self, label: str) -> Log:
+        rec_step = np.asarray(self.rec_step, dtype=np.float64)
+        rec_epoch = np.asarray(self.rec_epoch, dtype=np.float64)
+        has_step = bool(np.isfinite(rec_step).any())
+        has_epoch = bool(np.isfinite(rec_epoch).any())
+        kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
+        index = np.arange(len(rec_step), dtype=np.float64)
+        axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
+        # Records written before any counter: a config dump, when the log has counters at all.
+        loose = np.isnan(rec_step) & np.isnan(rec_epoch) if kind != "index" else np.zeros(len(rec_step), bool)
+        hparams: dict[str, Any] = {}
+        series: dict[str, Series] = {}
+        for name, (vals, rec_list) in self.points.items():
+            recs = np.asarray(rec_list, dtype=np.intp)
+            values = np.asarray(vals, dtype=np.float64)
+            before = loose[recs]
+            if before.any():
+                hparams.setdefault(name, float(values[before][0]))
+            recs, values = recs[~before], values[~before]
+            if len(recs):
+                steps = np.nan_to_num(axis[recs], nan=0.0)
+                series[name] = Series(name, steps, values, recs.astype(np.float64))
+        if not series:
+            raise UnreadableLog(
+                f"{label}: no training metrics found in this text "
+                "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
+            )
+        if kind == "index":
+            _config_to_hparams(series, hparams)
+        for key, value in self.config.items():
+            hparams.setdefault(key, value)
+        fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
+        hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
+        warnings = []
+        if all(name.startswith(PROGRESS) for name in series):
+            warnings.append(
+                f"{label}: only progress-bar values found (running values of unfinished epochs); "
+                "log the loss per step or per epoch for a sharper diagnosis"
+            )
+        return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
+
+
+def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:
+    """Without counters, a one-point series written before the longest series starts is config."""
+    longest = max(series.values(), key=len)
+    if len(longest) < 2:
+        return
+    start = longest.seq[0]
+    for name in [n for n, s in series.items() if len(s) == 1 and s.seq[0] < start]:
+        hparams.setdefault(name, float(series.pop(name).values[0]))

@@ -1,0 +1,272 @@
+"""The text reader's layout cache returns exactly what reading every line with parse_line returns."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lrdoctor.errors import UnreadableLog
+from lrdoctor.readers import _textcache, text
+from lrdoctor.run import Log
+from lrdoctor.source import Source
+from tests.conftest import SAMPLE_LOGS, realworld_manifest
+
+HERE = Path(__file__).resolve().parent
+# Small bounds: windows, eviction and the end of the cache are reached within a few lines.
+TIGHT = _textcache.LayoutLimits(layouts=3, variants=2, checks=0, window=40, run=200)
+# Every line looked up, or only some; windows from the first repeat; few programs learnt.
+LOOSE = _textcache.LayoutLimits(
+    checks=0, window=30, run=90, streak=1, recent=1, probe_after=2, probe_every=3, learn_free=1, learn_cost=2
+)
+
+
+def read_both(data: bytes, monkeypatch: pytest.MonkeyPatch, limits: _textcache.LayoutLimits | None = None) -> tuple:
+    """The log (or the error message) read line by line, and read through the layout cache."""
+    results = []
+    for plain in (True, False):
+        with monkeypatch.context() as m:
+            m.setattr(text, "PLAIN_ONLY", plain)
+            if limits is not None and not plain:
+                m.setattr(_textcache, "LIMITS", limits)
+            try:
+                results.append(text.read(Source("x.log", data=data)))
+            except UnreadableLog as exc:
+                results.append(str(exc))
+    return results[0], results[1]
+
+
+def assert_same(plain: Log | str, fast: Log | str) -> None:
+    """Equal logs: every field, every float bit for bit (NaN, the sign of zero)."""
+    if isinstance(plain, str) or isinstance(fast, str):
+        assert plain == fast
+        return
+    assert (fast.source, fast.format, fast.step_kind) == (plain.source, plain.format, plain.step_kind)
+    assert fast.warnings == plain.warnings
+    assert repr(fast.hparams) == repr(plain.hparams)
+    assert fast.hints == plain.hints
+    assert list(fast.series) == list(plain.series)
+    for name, want in plain.series.items():
+        got = fast.series[name]
+        assert got.name == want.name
+        for field in ("steps", "values", "seq"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert (a is None) == (b is None), (name, field)
+            assert a is None or (a.dtype == b.dtype and a.tobytes() == b.tobytes()), (name, field)
+
+
+def check(data: bytes | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = data.encode() if isinstance(data, str) else data
+    plain, fast = read_both(raw, monkeypatch)
+    assert_same(plain, fast)
+    assert_same(plain, read_both(raw, monkeypatch, TIGHT)[1])
+    assert_same(plain, read_both(raw, monkeypatch, LOOSE)[1])
+
+
+# --- every log the project knows ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted((SAMPLE_LOGS / "text").iterdir()), ids=lambda p: p.name)
+def test_sample_logs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check(path.read_bytes(), monkeypatch)
+
+
+TEXT_ENTRIES = [e for e in realworld_manifest() if e["format"] == "text"]
+
+
+@pytest.mark.parametrize("entry", TEXT_ENTRIES, ids=[e["file"][:40] for e in TEXT_ENTRIES])
+def test_real_text_logs(realworld: Path, entry: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    check((realworld / entry["local_path"]).read_bytes(), monkeypatch)
+
+
+def _inline_logs() -> list[str]:
+    """Every string written in test_text.py (the logs its tests read, and some more)."""
+    tree = ast.parse((HERE / "test_text.py").read_text())
+    found = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return sorted(s for s in found if any(c.isdigit() for c in s))
+
+
+INLINE = _inline_logs()
+
+
+def test_inline_logs_are_found() -> None:
+    assert len(INLINE) > 30 and any(s.startswith("iter 120: loss 2.3456") for s in INLINE)
+
+
+@pytest.mark.parametrize("content", INLINE, ids=range(len(INLINE)))
+def test_inline_logs(content: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each log once, and repeated: the repeats are read from the cache.
+    check(content, monkeypatch)
+    body = content if content.endswith("\n") else content + "\n"
+    check(body * 5, monkeypatch)
+
+
+# --- what the cache must get right -----------------------------------------------------------
+
+
+REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the rest are cached
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # A counter that is not finite is dropped by parse_line: the cached layout must refuse it.
+        ["step=5 loss=1.5"] * REPEATS + ["step=1e999 loss=2.5", "step=7 loss=3.5", "step=1e999 loss=2.5"],
+        ["epoch=1 loss=1.5"] * REPEATS + ["epoch=1e999 loss=2.5"] * 3 + ["epoch=2 loss=1.0"],
+        ["iter 5: loss 1.5"] * REPEATS + ["iter " + "9" * 400 + ": loss 2.5"] * 3,
+        # Numbers of the same form that overflow to inf: the same layout, a counter parse_line drops.
+        ["step=5 loss=1.5"] * REPEATS + ["step=" + "9" * 400 + " loss=2.5"] * 3 + ["step=6 loss=1.5"] * 3,
+        ["step=1e5 loss=1.5"] * REPEATS + ["step=1e999 loss=2.5", "step=2e5 loss=1", "step=1e999 loss=2.5"],
+        ["epoch=1.5 loss=1.5"] * REPEATS + ["epoch=1.5e999 loss=2.5"] * 3 + ["epoch=2.5 loss=1.0"],
+        ["epoch=1 step=2 loss=1.5"] * REPEATS + ["epoch=" + "9" * 400 + " step=3 loss=2.5"] * 3,
+        # Numbers glued to letters are part of names.
+        ["top1_acc=0.5 top5_acc=0.9 step=3"] * REPEATS + ["top2_acc=0.5 top6_acc=0.9 step=4"] * 3,
+        ["loss=1.5 acc@1=0.5 v2.loss=3"] * REPEATS + ["loss=1.5 acc@5=0.5 v3.loss=3"] * 3,
+        # One name twice on a line: the later value, at the first name's place.
+        ["loss=1 lr=2 loss=3"] * REPEATS + ["loss=4 lr=5 loss=6"] * 3,
+        # The form of a number is part of the layout: integer, decimal, exponent, words.
+        ["step 1: loss 2"] * 3 + ["step 1.5: loss 2"] * 3 + ["step 1e3: loss 2e-3"] * 3 + ["step 2: loss nan"] * 3,
+        ["loss=-0.0 lr=+0 x=.5 y=5."] * REPEATS + ["loss=0.0 lr=-0 x=.25 y=7."] * 3,
+        ["Step 10 | loss:1.2345 lr:2e-05"] * REPEATS,
+        ["s:0 trl:10.965596"] * REPEATS + ["s:1 tel:10.968871"] * REPEATS,
+        ["d2.utils.events INFO: iter: 19  total_loss: 156.1  lr: 2.5e-05"] * REPEATS,
+        ["step=1/100 loss=2", "step=2/100 loss=3"] * REPEATS + ["step=3/200 loss=4"] * 3,
+        ["BASE_LR: 0.004", "  MOMENTUM: 0.9"] * 3 + ["Epoch: 1/30", "loss: 2.5"] + ["loss: 1.5"] * REPEATS,
+        ["loss=1 time 12.34ms"] * REPEATS + ["loss=2 time 12.3 s"] * 3 + ["loss=3 time 12.3s/it"] * 3,
+        ["2023-11-14 22:13:20,250 INFO train: step=0 loss=0.941359 lr=0.000125"] * REPEATS
+        + ["2023-11-15 00:00:01,000 INFO train: step=1 loss=0.9 lr=1.25e-4"] * REPEATS,
+        ["x = 5", "y: int = 3", "loss=1"] * REPEATS,
+        ["Epoch 1: 50%|###| 1/2 [00:01<00:01, loss=2.3]\rEpoch 1: 100%|###| 2/2 [00:02<00:00, loss=2.1]"]
+        + ["step=1 loss=2"] * REPEATS
+        + ["Epoch 2: 100%|###| 2/2 [00:02<00:00, loss=1.9]"]
+        + ["step=2 loss=1"] * REPEATS,
+        # Digits of other scripts are digits to parse_line and to the cache.
+        ["step=\u0661\u0662 loss=\u0663.\u0665"] * REPEATS + ["step=12 loss=3.5"] * 3,
+    ],
+    ids=range(22),
+)
+def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for end in ("\n", "\r\n"):
+        check(end.join(lines) + end, monkeypatch)
+        check(end.join(lines), monkeypatch)
+
+
+def test_the_style_of_most_lines_names_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Runs of two nanoGPT lines and of three llm.c lines, read one line at a time: llm.c wins.
+    lines = [f"iter {i}: loss 1.5" for i in range(2)] + [f"s:{i} trl:2.5" for i in range(3)]
+    check("\n".join(lines * 10) + "\n", monkeypatch)
+    fast = read_both(("\n".join(lines * 10) + "\n").encode(), monkeypatch)[1]
+    assert isinstance(fast, Log) and fast.format == "text-llmc"
+
+
+@pytest.mark.parametrize("run", [2, 12])
+def test_the_first_epoch_places_restarting_steps(run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Epoch lines (a run of them, or short runs), then steps N/M that restart each epoch.
+    lines = [f"epoch={e} loss=1" for e in range(1, run + 1)] + ["step=3 x=1"]
+    lines += [f"epoch={run + 1} step=50/100 loss=2", f"epoch={run + 2} step=10/100 loss=3"]
+    check("\n".join(lines) + "\n", monkeypatch)
+    fast = read_both(("\n".join(lines) + "\n").encode(), monkeypatch)[1]
+    assert isinstance(fast, Log)
+    assert fast.series["loss"].steps.tolist()[-1] == (run + 2 - 1) * 100 + 10
+
+
+def test_a_new_layout_on_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [f"metric_{'abcdefghij'[i % 10]}{'xyz'[i % 3]}{i % 7 * 'q'} step={i} loss={i / 7}" for i in range(300)]
+    check("\n".join(lines) + "\n", monkeypatch)
+
+
+def test_empty_segment_is_nothing() -> None:
+    # A line ending '\r\n' leaves an empty segment; the cache reads it as nothing, as parse_line does.
+    assert text.parse_line("") is None
+
+
+# --- random logs ---------------------------------------------------------------------------------
+
+
+def _number() -> st.SearchStrategy[str]:
+    ints = st.integers(-5, 10**7).map(str)
+    decimals = st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: f"{f:.{abs(hash(f)) % 7}f}")
+    exps = st.floats(allow_nan=False, allow_infinity=False).map(lambda f: f"{f:.3e}")
+    odd = st.sampled_from(["nan", "inf", "-inf", "NaN", "+5", ".5", "5.", "-0", "0.0", "1.5e+01"])
+    # Numbers of the usual forms that overflow to inf: the same layouts as finite ones.
+    huge = st.sampled_from(["9" * 400, "-" + "9" * 400, "9" * 400 + ".5", "1.500e+999", "1e999"])
+    return st.one_of(ints, ints, decimals, exps, odd, huge)
+
+
+TEMPLATES = [
+    "2023-11-14 22:13:{} INFO train: step={} loss={} lr={}",
+    "step {}: loss {}, time {}ms",
+    "iter {}: loss {}, lr {}",
+    "Epoch {} step={} train_loss={} val_loss={}",
+    "epoch={} loss={} loss={}",
+    "s:{} trl:{}",
+    "top1_acc={} top5_acc={} step={}",
+    "d2.utils.events INFO: iter: {} total_loss: {} lr: {}",
+    "Epoch: {}/{}",
+    "loss: {}",
+    "  BASE_LR: {}",
+    "step={}/{} loss={}",
+    "Epoch [{}/10], Step [{}/600], Loss: {}",
+    "{{'loss': {}, 'learning_rate': {}, 'epoch': {}}}",
+    "Epoch {}: {}%|###| {}/10 [00:01<00:01, loss={}]",
+    "Train: {} [ {}/100 ( 6%)]  Loss: {} (4.41)",
+    "val loss {} at step {}",
+    "loss={} time {} s lr-{}",
+    "global_step {} loss {}",
+    "x = {}",
+]
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> str:
+    odd = st.text(st.sampled_from(list("ab =:.-_/0123456789lossteprEI,|[]()%{}'\"\t")), max_size=30)
+    out = []
+    for _ in range(draw(st.integers(1, 12))):
+        if draw(st.integers(0, 5)) == 0:
+            out += [draw(odd)] * draw(st.integers(1, 4))
+            continue
+        template = draw(st.sampled_from(TEMPLATES))
+        numbers = draw(st.lists(_number(), min_size=4, max_size=4))
+        for _ in range(draw(st.integers(1, 8))):
+            if draw(st.booleans()):  # vary some numbers, keep the rest
+                i = draw(st.integers(0, 3))
+                numbers[i] = draw(_number())
+            out.append(template.format(*numbers))
+    ends = [draw(st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])) for _ in out]
+    body = "".join(line + end for line, end in zip(out, ends, strict=True))
+    return body if draw(st.booleans()) else body.rstrip("\r\n")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=logs())
+def test_random_logs(content: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    check(content, monkeypatch)
+
+
+def test_values_are_floats_of_the_numbers_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = np.linspace(-2, 2, 50).tolist()
+    body = "".join(f"step={i} loss={v!r} lr={v / 3:.3e}\n" for i, v in enumerate(values))
+    plain, fast = read_both(body.encode(), monkeypatch)
+    assert_same(plain, fast)
+    assert isinstance(fast, Log)
+    assert fast.series["loss"].values.tolist() == values
+    assert fast.series["loss"].steps.tolist() == list(range(50))
+    assert math.isclose(fast.series["lr"].values[-1], 2 / 3, rel_tol=1e-3)
+
+
+def test_the_cache_reads_most_lines_without_parse_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = _textcache.parse_line
+    monkeypatch.setattr(_textcache, "parse_line", lambda line: calls.append(line) or real(line))
+    line = "2023-11-14 22:13:{:02d},250 INFO train: step={} loss={:.6f}\n"
+    body = "".join(line.format(i % 60, i, 1 / (i + 1)) for i in range(1000))
+    log = text.read(Source("x.log", data=body.encode()))
+    assert log.series["loss"].steps.tolist() == list(range(1000))
+    assert log.series["loss"].values[999] == 0.001
+    # The first line, the second and its two copies (learning), two checked lines, the empty end.
+    assert len(calls) == 7
