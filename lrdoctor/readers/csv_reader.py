@@ -153,6 +153,8 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     if cells is None or len(cells) > MAX_COLUMNS:
         return None
     header = [h.strip() for h in cells]
+    if len(_split(lines[1], delim) or ()) != len(header):  # pandas would take a wider first row's cell as an index
+        return None
     on_disk = source.path is not None and source.data is None and not source.gzipped
     if on_disk and _too_large(source.path):
         return None  # the careful reader says so
@@ -220,15 +222,13 @@ def _fill_regular(
     done = 0
     try:
         with catch_warnings():
-            # pandas warns, and drops the extra cells, when a row is wider than the header.
+            # A row wider than the header raises; any warning pandas gives is taken as an objection.
             simplefilter("error")
             chunks = pd.read_csv(
                 target,
                 sep=delim,
-                header=None,
+                header=0,  # replaced by `names`
                 names=list(values),
-                skiprows=1,
-                index_col=False,
                 engine="c",
                 keep_default_na=False,
                 na_values=_ABSENT_CELLS,

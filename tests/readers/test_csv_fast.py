@@ -72,6 +72,11 @@ def test_a_quoted_header_as_wandb_writes_it() -> None:
     ]  # type: ignore[index]
 
 
+def test_a_narrower_row_reads_as_absent_cells_both_ways() -> None:
+    rows = b"".join(b"%d,0.5,0.1\n" % i for i in range(20))
+    assert_same(b"step,loss,lr\n" + rows + b"20\n21,0.25\n")
+
+
 def test_lightning_layout_with_sparse_rows() -> None:
     data = b"epoch,step,train_loss,val_loss,lr-SGD\n0,0,,,0.1\n0,9,2.3,,\n0,9,,2.1,\n1,19,nan,,\n1,19,,inf,\n"
     assert_same(data)
@@ -86,6 +91,7 @@ def test_lightning_layout_with_sparse_rows() -> None:
         b"step,loss\n1,0.5\n\n2,0.4\n",  # a blank line
         b'step,loss\n1,"0.5"\n',  # a quote
         b"step,loss\n1,0.5,7\n",  # wider than the header
+        b"step,loss\n1,0.5\n2,0.4,9\n3,0.3\n",  # a later row wider than the header
         b"step,loss\n1,0.5\n2,text\n",  # text in a number column
         b"step,loss\n1,0.5\n,\n",  # a row with no number
         b"\xef\xbb\xbfstep,loss\n1,0.5\n",  # a BOM
