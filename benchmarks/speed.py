@@ -241,11 +241,18 @@ def diagnosis_scaling() -> list[str]:
     return rows
 
 
+# Peak RSS from /proc (VmHWM, KiB): getrusage's ru_maxrss survives fork and exec on Linux, so
+# a child started by a large parent would report the parent's size as its own peak.
 MEMORY = """
-import resource, sys, time
+import sys, time
 import numpy, pandas
 import lrdoctor.cli, lrdoctor.readers.csv_reader, lrdoctor.diagnosis
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def peak():
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+
+base = peak()
 from lrdoctor import load
 from lrdoctor.diagnosis import diagnose
 start = time.perf_counter()
@@ -253,8 +260,7 @@ run = load(sys.argv[1])
 read = time.perf_counter()
 diagnose(run)
 done = time.perf_counter()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(len(run.loss), base, peak, read - start, done - read)
+print(len(run.loss), base, peak(), read - start, done - read)
 """
 
 
