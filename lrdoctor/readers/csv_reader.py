@@ -140,7 +140,8 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     an absent mark or NaN. The result equals the careful reader's (tests/readers/test_csv_fast.py). A file on
     disk is streamed, never held whole in memory.
     """
-    if _size(source) < REGULAR_MIN_BYTES:  # importing pandas would cost more than it saves
+    size = _size(source)
+    if size < REGULAR_MIN_BYTES:  # importing pandas would cost more than it saves
         return None
     head = source.head(HEAD_CHECK)
     if head[:1].isspace() or head.startswith(codecs.BOM_UTF8) or b"\x00" in head:
@@ -156,7 +157,7 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     if len(_split(lines[1], delim) or ()) != len(header):  # pandas would take a wider first row's cell as an index
         return None
     on_disk = source.path is not None and source.data is None and not source.gzipped
-    if on_disk and _too_large(source.path):
+    if on_disk and size > _max_bytes():
         return None  # the careful reader says so
     data = None if on_disk else source.read_bytes()
     rows = _regular_rows(source.path if on_disk else None, data)
@@ -184,13 +185,10 @@ def _size(source: Source) -> int:
         return 0
 
 
-def _too_large(path: Path | None) -> bool:
+def _max_bytes() -> int:
     from lrdoctor import source as sources  # read at call time: the limit can be changed
 
-    try:
-        return path is None or path.stat().st_size > sources.LIMITS.max_bytes
-    except OSError:
-        return True
+    return sources.LIMITS.max_bytes
 
 
 def _regular_rows(path: Path | None, data: bytes | None) -> int | None:
