@@ -114,6 +114,30 @@ class Source:
             raise UnreadableLog(f"{self.label}: larger than {_size(LIMITS.max_bytes)}; not read")
         return data
 
+    def read_padded(self, before: int, after: int, *, min_size: int = 0) -> bytearray | None:
+        """The content, as read_bytes gives it, in a new bytearray with `before` and `after`
+        spare bytes around it; None when it is smaller than `min_size`. A plain file is read
+        straight into the array, with no second copy of a large file."""
+        if self.data is None and not self.gzipped:
+            assert self.path is not None
+            try:
+                with open(self.path, "rb") as raw:
+                    size = os.fstat(raw.fileno()).st_size
+                    if size < min_size:
+                        return None
+                    if size <= LIMITS.max_bytes:
+                        padded = bytearray(before + size + after)
+                        if raw.readinto(memoryview(padded)[before : before + size]) == size and not raw.read(1):
+                            return padded
+            except OSError as exc:
+                raise InputError(f"{self.label}: cannot read: {exc.strerror or exc}") from None
+        data = self.read_bytes()  # compressed, in memory, too large or changing while read
+        if len(data) < min_size:
+            return None
+        padded = bytearray(before + len(data) + after)
+        padded[before : before + len(data)] = data
+        return padded
+
     def text(self) -> str:
         return decode_text(self.read_bytes())
 

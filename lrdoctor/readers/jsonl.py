@@ -16,8 +16,9 @@ from typing import Any, cast
 import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
-from lrdoctor.readers._common import rows_to_series
-from lrdoctor.run import Log, StepKind
+from lrdoctor.readers import _jsonlfast
+from lrdoctor.readers._common import columns_to_series, rows_to_series
+from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, as_utf8, decode_text, head_regular
 
 try:  # orjson is several times faster on large files; it rejects NaN tokens, json takes those
@@ -56,7 +57,12 @@ def sniff(head: bytes, name: str) -> bool:
 
 
 def read(source: Source) -> Log:
-    return parse(source.read_bytes(), source.label)
+    padded = source.read_padded(_jsonlfast.PAD_BEFORE, _jsonlfast.PAD_AFTER, min_size=_jsonlfast.MIN_BYTES)
+    if padded is not None:
+        log = _columnar(padded, source.label)
+        if log is not None:
+            return log
+    return parse(source.read_bytes(), source.label, columnar=False)
 
 
 def in_dir(path: Path) -> Path | None:
@@ -69,17 +75,47 @@ def in_dir(path: Path) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def parse(data: bytes, label: str) -> Log:
-    """Every JSON object line of `data` as series; bad lines skipped and reported."""
+def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
+    """Every JSON object line of `data` as series; bad lines skipped and reported. A large
+    file of one numeric layout is read as columns first, when `columnar`."""
     reject_lfs_pointer(data, label)
     data = as_utf8(data)
-    last = _last_line_number(data)
-    lines = _Lines(last)
-    unplaced: list[int] = []
+    if columnar and len(data) >= _jsonlfast.MIN_BYTES:
+        padded = bytearray(_jsonlfast.PAD_BEFORE + len(data) + _jsonlfast.PAD_AFTER)
+        padded[_jsonlfast.PAD_BEFORE : _jsonlfast.PAD_BEFORE + len(data)] = data
+        log = _columnar(padded, label)
+        if log is not None:
+            return log
+    stripped = data.rstrip()
+    lines = _Lines(stripped.count(b"\n") + 1 if stripped else 0)  # the last non-blank line
+    del stripped
     records = _whole_file(data, lines)
     if records is None:
         records = list(lines.records(data.split(b"\n")))
+    unplaced: list[int] = []
     series, kind = rows_to_series(records, unplaced=unplaced)
+    return _log(label, series, kind, lines, unplaced)
+
+
+def _columnar(padded: bytearray, label: str) -> Log | None:
+    """The log of a large file whose every line holds the same numeric keys in the same order,
+    read without a dict per record (see _jsonlfast); None for any other file."""
+    found = _jsonlfast.uniform_columns(padded)
+    if found is None:
+        return None
+    names, values, first = found
+    lines = _Lines(0)
+    lines.count = values.shape[1]
+    lines.numbers = range(first, first + lines.count)
+    present = np.ones(lines.count, dtype=bool)
+    unplaced: list[int] = []
+    columns = {name: (row, present) for name, row in zip(names, values, strict=True)}
+    series, kind = columns_to_series(columns, lines.count, unplaced=unplaced)
+    return _log(label, series, kind, lines, unplaced)
+
+
+def _log(label: str, series: dict[str, Series], kind: str, lines: _Lines, unplaced: list[int]) -> Log:
+    """The log, or the error that says why there is none, with warnings for the lines left out."""
     if not lines.count:
         if lines.bad:
             raise UnreadableLog(
@@ -88,7 +124,7 @@ def parse(data: bytes, label: str) -> Log:
         raise NoSeries(f"{label}: no records (the file holds only blank lines)")
     if not series:
         raise NoSeries(f"{label}: {lines.count} records, none with a numeric value")
-    warnings = _bad_line_warnings(label, lines.bad, last)
+    warnings = _bad_line_warnings(label, lines.bad, lines.last)
     if lines.salvaged:
         warnings.append(
             f"{label}: read {len(lines.salvaged)} record(s) written straight after a cut-short one "
@@ -254,12 +290,6 @@ def _bad_line_warnings(label: str, bad: list[int], last: int) -> list[str]:
     if bad:
         warnings.append(f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {_shown(bad)})")
     return warnings
-
-
-def _last_line_number(data: bytes) -> int:
-    """The number of the last non-blank line."""
-    stripped = data.rstrip()
-    return stripped.count(b"\n") + 1 if stripped else 0
 
 
 def _head_lines(head: bytes, most: int = 2) -> list[str]:
