@@ -4,7 +4,8 @@ A long log writes a few kinds of lines millions of times. A line's layout is the
 its free-standing numbers replaced; for a layout seen again, what :func:`parse_line` did with
 it (which number became which point, the step, the epoch) is learnt from parse_line itself
 on the line and on copies with other numbers, checked on the next lines, and then replayed
-with one regex per line, or per window of lines in a row of one layout. Anything the cache
+with one regex per line, or per window of lines in a row of one layout (read with
+whole-array operations where it can be: :mod:`lrdoctor.readers._textwindow`). Anything the cache
 cannot prove it reads exactly as parse_line does gets the full parse. The text reader's
 results are the same with and without it (tests/readers/test_text_fast.py).
 """
@@ -16,12 +17,15 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import repeat, takewhile
+from itertools import takewhile
 from operator import itemgetter
 from typing import Any, cast
 
+import numpy as np
+
 from lrdoctor.readers._textstate import State
 from lrdoctor.readers._textstyles import TEXT, Parsed, parse_line
+from lrdoctor.readers._textwindow import WindowReader
 
 
 def read_cached(text: str, state: State) -> None:
@@ -107,6 +111,12 @@ def _put_window(program: _Program, state: State, text: str, pos: int, window: in
     chunk = text[pos : pos + window]
     cut = chunk.rfind("\n") + 1  # whole lines only: the rest may be cut short
     count = chunk.count("\n", 0, cut)
+    table = program.window.table(chunk[:cut]) if window > LIMITS.window and program.direct else None
+    if table is not None:
+        taken = program.put_table(state, table)
+        if taken == count:
+            return taken, bool(taken), pos + cut
+        return taken, False, pos + sum(map(len, chunk.split("\n", taken)[:taken])) + taken
     rows = program.rows.findall(chunk, 0, cut) if window > LIMITS.window else []
     if len(rows) != count:
         lines = chunk[:cut].split("\n")
@@ -186,8 +196,13 @@ class _Program:
         self.unique: list[tuple[str, int]] = []
         self.direct = True  # no config values, step totals or bars: put_rows reads it
         self.batched = True  # put_rows takes its lines (direct, or read as nothing)
-        self.targets: list[tuple[list[float], list[int], int]] | None = None
+        self.targets: list[tuple[list[Any], list[Any], int]] | None = None
         self.checks = LIMITS.checks
+        self.window = WindowReader(
+            layout.masked,
+            {layout.masked_runs[i]: parts[2 * i + 1] for i in layout.fixed},
+            [layout.spans[j] for j in read],
+        )
 
     def set_slots(self, parsed: Parsed, slots: list[int], consts: list[float]) -> None:
         """Where each value of `parsed` comes from: an index into the numbers read, then `consts`."""
@@ -250,7 +265,8 @@ class _Program:
             state.step = step
         if not self.unique:
             return True
-        rec = len(state.rec_step)
+        rec = state.records
+        state.records += 1
         state.rec_step.append(state.step)
         state.rec_epoch.append(state.epoch)
         if self.targets is None:
@@ -268,48 +284,62 @@ class _Program:
         Returns how many it took: all, or those before the first it refuses (a non-finite
         counter), or none for a program that takes one line at a time.
         """
+        return self._put_columns(state, len(rows), lambda i: self._column(rows, i))
+
+    def put_table(self, state: State, table: np.ndarray) -> int:
+        """put_rows, for lines whose numbers are read already: a (lines x numbers) table."""
+        return self._put_columns(state, len(table), lambda i: self._table_column(table, i))
+
+    def _put_columns(self, state: State, count: int, column: Callable[[int], np.ndarray]) -> int:
+        """put_rows over columns: `column(i)` gives the i-th value of every line, as an array.
+        The lists of the state receive arrays (see State)."""
         if self.empty:
-            return len(rows)
+            return count
         if not self.direct:
             return 0
-        count = len(rows)
-        steps = None if self.step is None else self._column(rows, self.step)
-        epochs = None if self.epoch is None else self._column(rows, self.epoch)
-        for column in (steps, epochs):
-            if column is not None and not all(map(math.isfinite, column)):
-                count = min(count, next(i for i, v in enumerate(column) if not math.isfinite(v)))
-        if count < len(rows):
-            rows = rows[:count]
-            steps, epochs = steps and steps[:count], epochs and epochs[:count]
+        steps = None if self.step is None else column(self.step)
+        epochs = None if self.epoch is None else column(self.epoch)
+        for values in (steps, epochs):
+            if values is not None:
+                bad = ~np.isfinite(values)
+                if bad.any():
+                    count = min(count, int(np.argmax(bad)))
         if not count:
             return 0
         if state.pending is not None:
             state.flush()
-        if epochs:
+        if epochs is not None:
             if state.first_epoch is None:
-                state.first_epoch = epochs[0]
-            state.epoch = epochs[-1]
-        if steps:
-            state.step = steps[-1]
+                state.first_epoch = float(epochs[0])
+            state.epoch = float(epochs[count - 1])
+        if steps is not None:
+            state.step = float(steps[count - 1])
         if not self.unique:
             return count
-        rec = len(state.rec_step)
-        state.rec_step.extend(steps or repeat(state.step, count))
-        state.rec_epoch.extend(epochs or repeat(state.epoch, count))
+        rec = state.records
+        state.records += count
+        state.chunked = True
+        state.rec_step.append(np.full(count, state.step) if steps is None else steps[:count])
+        state.rec_epoch.append(np.full(count, state.epoch) if epochs is None else epochs[:count])
         if self.targets is None:
             self.targets = [(*state.entry(name), i) for name, i in self.unique]  # in apply's order
-        records = range(rec, rec + count)
-        for values, recs, i in self.targets:
-            values.extend(self._column(rows, i))
-            recs.extend(records)
+        records = np.arange(rec, rec + count)
+        for into, recs, i in self.targets:
+            into.append(column(i)[:count])
+            recs.append(records)
         if self.style != TEXT:
             state.styles[self.style] += count
         return count
 
-    def _column(self, rows: list[tuple[str, ...]], i: int) -> list[float]:
+    def _column(self, rows: list[tuple[str, ...]], i: int) -> np.ndarray:
         if i >= self.read:
-            return [self.consts[i - self.read]] * len(rows)
-        return list(map(float, map(itemgetter(i), rows)))
+            return np.full(len(rows), self.consts[i - self.read])
+        return np.fromiter(map(float, map(itemgetter(i), rows)), dtype=np.float64, count=len(rows))
+
+    def _table_column(self, table: np.ndarray, i: int) -> np.ndarray:
+        if i >= self.read:
+            return np.full(len(table), self.consts[i - self.read])
+        return np.ascontiguousarray(table[:, i])
 
 
 class _Refused(Exception):
@@ -322,6 +352,7 @@ class _Layout:
     def __init__(self, masked: str) -> None:
         self.masked = masked
         runs = [i for i, ch in enumerate(masked) if ch == "0"]
+        self.masked_runs = runs  # where each digit run stands in `masked`
         used: set[int] = set()
         self.tokens: list[_Token] = []
         self.spans: list[tuple[int, int]] = []

@@ -30,9 +30,13 @@ class State:
         self.first_epoch: float | None = None
         self.raw_step: float | None = None
         self.inner_steps = False  # steps N/M restart each epoch
-        self.rec_step: list[float] = []  # per metric line (record): its step context, NaN if none
-        self.rec_epoch: list[float] = []
-        self.points: dict[str, tuple[list[float], list[int]]] = {}  # name -> (values, records)
+        # Per metric line (record): its step context, NaN if none. These lists, and those of
+        # `points`, hold floats, or arrays of them where a window of lines was read at once.
+        self.records = 0
+        self.rec_step: list[Any] = []
+        self.rec_epoch: list[Any] = []
+        self.points: dict[str, tuple[list[Any], list[Any]]] = {}  # name -> (values, records)
+        self.chunked = False  # whether any list holds an array
         self.styles: Counter[str] = Counter()
         self.config: dict[str, float] = {}
         self.pending: Parsed | None = None
@@ -65,7 +69,8 @@ class State:
             self.step = step if total is None else self._global_step(step, total)
         if not points:
             return
-        rec = len(self.rec_step)
+        rec = self.records
+        self.records += 1
         self.rec_step.append(self.step)
         self.rec_epoch.append(self.epoch)
         table = self.points
@@ -77,12 +82,30 @@ class State:
         if style != TEXT:
             self.styles[style] += 1
 
-    def entry(self, name: str) -> tuple[list[float], list[int]]:
+    def entry(self, name: str) -> tuple[list[Any], list[Any]]:
         """The values and record numbers of a name, created empty at its first point."""
         entry = self.points.get(name)
         if entry is None:
             entry = self.points[name] = ([], [])
         return entry
+
+    def _array(self, items: list[Any], dtype: type) -> np.ndarray:
+        """One array of a list of numbers and arrays of numbers."""
+        if not self.chunked:
+            return np.asarray(items, dtype=dtype)
+        pieces: list[np.ndarray] = []
+        loose: list[float] = []
+        for item in items:
+            if isinstance(item, np.ndarray):
+                if loose:
+                    pieces.append(np.asarray(loose, dtype=dtype))
+                    loose = []
+                pieces.append(item.astype(dtype, copy=False))
+            else:
+                loose.append(item)
+        if loose or not pieces:
+            pieces.append(np.asarray(loose, dtype=dtype))
+        return np.concatenate(pieces)
 
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
@@ -93,8 +116,8 @@ class State:
         return (self.epoch - self.first_epoch) * total + step if self.inner_steps else step
 
     def log(self, label: str) -> Log:
-        rec_step = np.asarray(self.rec_step, dtype=np.float64)
-        rec_epoch = np.asarray(self.rec_epoch, dtype=np.float64)
+        rec_step = self._array(self.rec_step, np.float64)
+        rec_epoch = self._array(self.rec_epoch, np.float64)
         has_step = bool(np.isfinite(rec_step).any())
         has_epoch = bool(np.isfinite(rec_epoch).any())
         kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
@@ -105,8 +128,8 @@ class State:
         hparams: dict[str, Any] = {}
         series: dict[str, Series] = {}
         for name, (vals, rec_list) in self.points.items():
-            recs = np.asarray(rec_list, dtype=np.intp)
-            values = np.asarray(vals, dtype=np.float64)
+            recs = self._array(rec_list, np.intp)
+            values = self._array(vals, np.float64)
             before = loose[recs]
             if before.any():
                 hparams.setdefault(name, float(values[before][0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers import _textcache, text
+from lrdoctor.readers import _textcache, _textwindow, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source
 from tests.conftest import SAMPLE_LOGS, realworld_manifest
@@ -219,6 +220,10 @@ TEMPLATES = [
     "loss={} time {} s lr-{}",
     "global_step {} loss {}",
     "x = {}",
+    "{} loss={} lr={}",  # a number at the start of the line
+    "{}: loss={}{}",
+    "7{} loss={} lr={}",
+    "2023-11-14T{}:13 loss={}",  # fixed digits next to a number read
 ]
 
 
@@ -270,3 +275,80 @@ def test_the_cache_reads_most_lines_without_parse_line(monkeypatch: pytest.Monke
     assert log.series["loss"].values[999] == 0.001
     # The first line, the second and its two copies (learning), two checked lines, the empty end.
     assert len(calls) == 7
+
+
+def window_tables(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each window the cache offered to the whole-array reader was read by it."""
+    taken: list[bool] = []
+    real = _textwindow.WindowReader.table
+
+    def spy(self: _textwindow.WindowReader, chunk: str) -> np.ndarray | None:
+        found = real(self, chunk)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(_textwindow.WindowReader, "table", spy)
+    return taken
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2023-11-14 22:13:{:02d},250 INFO train: step={} loss={:.6f} lr={:.3g}",
+        "{} loss={:.6f} lr={:.3g} x={}",  # numbers read at both ends of the line
+        "{}: loss={}",
+        "iter {} 7{:.6f} loss={} lr={}",  # a number glued after a digit is a fixed run
+        "Epoch 3/10 step={} loss={:.4e} acc={:.2f} lr={}",
+    ],
+)
+def test_long_runs_of_one_layout_are_read_a_window_at_a_time(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    rng = np.random.default_rng(0)
+    body = "".join(
+        line.format(*(int(x * 100) if k % 2 == 0 else float(x) for k, x in enumerate(rng.random(4)))) + "\n"
+        for _ in range(5000)
+    )
+    taken = window_tables(monkeypatch)
+    plain, fast = read_both(body.encode(), monkeypatch)
+    assert_same(plain, fast)
+    assert sum(taken) > 3  # the windows after the first few
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda i, line: line.replace("14 ", "9 ") if i > 3000 else line,  # a fixed run shorter
+        lambda i, line: line.replace("14 ", "15 ") if i > 3000 else line,  # another date
+        lambda i, line: line.replace("lr=", "lr_1=") if i < 3000 else line.replace("lr=", "lr_10="),  # a name
+        lambda i, line: line.replace("loss=0.5", "loss=-0") if i % 97 == 5 else line,
+        lambda i, line: line.replace("loss=0.5", "loss=-0.0") if i % 97 == 5 else line,
+        lambda i, line: line.replace("loss=0.5", "loss=05") if i % 97 == 5 else line,
+        lambda i, line: line.replace("loss=0.5", "loss=1e999") if i % 97 == 5 else line,
+        lambda i, line: line.replace("loss=0.5", "loss=.5") if i % 97 == 5 else line,
+        lambda i, line: line.replace("loss=0.5", "loss=0.5.") if i % 97 == 5 else line,
+        lambda i, line: line.replace("step=", "step=1") if i % 97 == 5 else line,
+        lambda i, line: line.replace("step=", "step 1") if i % 97 == 5 else line,
+        lambda i, line: line.replace("INFO", "INF0") if i % 97 == 5 else line,
+    ],
+)
+def test_lines_that_break_a_window_read_as_parse_line_does(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[int, str], str]
+) -> None:
+    """A window holding such a line is refused by the whole-array reader and read by the regex
+    (or line by line): the same result."""
+    line = "2023-11-14 22:13:{:02d},250 INFO train: step={} loss=0.5 lr={}"
+    body = "".join(change(i, line.format(i % 60, i, i / 7)) + "\n" for i in range(6000))
+    tables = window_tables(monkeypatch)
+    plain, fast = read_both(body.encode(), monkeypatch)
+    assert_same(plain, fast)
+    assert any(tables) and not all(tables)
+
+
+def test_negative_zero_keeps_its_sign(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'-0' is an integer token to orjson, which drops the sign: such windows go to the regex."""
+    body = "".join(f"step={i} loss=-{i % 3} lr=-{i % 2}.0\n" for i in range(6000))
+    tables = window_tables(monkeypatch)
+    plain, fast = read_both(body.encode(), monkeypatch)
+    assert_same(plain, fast)
+    assert isinstance(fast, Log)
+    assert str(fast.series["loss"].values[0]) == "-0.0" and str(fast.series["lr"].values[0]) == "-0.0"
+    assert tables and not any(tables)

@@ -1,0 +1,121 @@
+"""A window of text lines of one layout, checked and read with whole-array operations.
+
+The layout cache (:mod:`lrdoctor.readers._textcache`) reads a run of lines of one layout a
+window at a time. A regex over the window costs a microsecond or more a line, and turning the
+captured strings into floats as much again; here both are done over the window's bytes at once:
+
+- the layout: with digits taken out, each line is the layout's text (one comparison of the
+  window against that text repeated); a digit comes just before each character of text
+  exactly where the layout has a digit run (one comparison of booleans); and the runs the
+  layout fixes (a date, a digit in a name) hold its digits;
+- the numbers: each number read starts at, or just after, a known character of its line's
+  text and ends before another, so the positions of the text give where it lies; the numbers
+  are gathered with a ',' after each, and orjson reads them as one JSON array.
+
+Only ASCII windows without carriage returns are taken, and only numbers that are valid JSON
+numbers other than -0 (whose sign an integer token loses); any other window gives None, and
+the caller reads it with the regex as before. float() and orjson both round correctly, so the
+values are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+try:
+    import orjson
+
+    _LOADS: Callable[[bytes], Any] | None = orjson.loads
+except ImportError:  # pragma: no cover - orjson is optional
+    _LOADS = None
+
+_DIGITS = b"0123456789"
+
+
+class WindowReader:
+    """Reads whole lines of one layout from a window of text, as a (lines x numbers) table.
+
+    `masked` is the layout (each digit run of the line written '0'), `fixed` maps the runs the
+    layout fixes (by their position in `masked`) to their digits, and `spans` gives where each
+    number read stands in `masked`, in line order.
+
+    Positions are counted in the layout's text (the line short of its digits, '\n' included):
+    a number begins at a character of text or just after one, and ends just before one.
+    """
+
+    def __init__(self, masked: str, fixed: dict[int, str], spans: list[tuple[int, int]]) -> None:
+        self.line = masked.replace("0", "").encode() + b"\n"
+        text_at = [i for i, ch in enumerate(masked) if ch != "0"] + [len(masked)]  # '\n' last
+        index = {at: k for k, at in enumerate(text_at)}
+        # Per character of text: whether a digit run comes just before it.
+        self.after_run = np.array([at > 0 and masked[at - 1] == "0" for at in text_at], dtype=bool)
+
+        # A number or fixed run from masked[a:b] starts at a character of text (offset 0) or
+        # just after one (offset 1; -1 is the '\n' before the line), and ends before another.
+        def bounds(a: int, b: int) -> tuple[int, int, int]:
+            if masked[a] != "0":
+                return index[a], 0, index[b]
+            return (index[a - 1] if a else -1), 1, index[b]
+
+        self.numbers = [bounds(a, b) for a, b in spans]
+        self.fixed = [
+            (bounds(at, at + 1), np.frombuffer(digits.encode(), dtype=np.uint8)) for at, digits in fixed.items()
+        ]
+
+    def table(self, chunk: str) -> np.ndarray | None:
+        """The numbers read from every line of `chunk` (whole lines, each ending '\n'), when
+        every line is of the layout; else None."""
+        if _LOADS is None or not chunk.isascii():
+            return None
+        data = b"\n" + chunk.encode()  # each line after a '\n'
+        count = data.count(b"\n") - 1
+        if not count or b"\r" in data or data.translate(None, _DIGITS) != b"\n" + self.line * count:
+            return None
+        view = np.frombuffer(data, dtype=np.uint8)
+        is_text = (view - np.uint8(ord("0"))) >= 10
+        # Whether a digit comes just before each character of text (after the first '\n').
+        after_digit = ~is_text[:-1][is_text[1:]]
+        if not (after_digit.reshape(count, len(self.line)) == self.after_run).all():
+            return None
+        text = np.flatnonzero(is_text)  # where each character of text is
+        lines = text[1:].reshape(count, len(self.line))
+        before = text[: -1 : len(self.line)]  # each line's leading '\n'
+        for (first, offset, end), digits in self.fixed:
+            start, stop = self._start(lines, before, first, offset), lines[:, end]
+            if (stop - start != len(digits)).any():
+                return None
+            if any((view[start + i] != byte).any() for i, byte in enumerate(digits)):
+                return None
+        if not self.numbers:
+            return np.empty((count, 0))
+        starts = np.stack([self._start(lines, before, k, offset) for k, offset, _ in self.numbers], axis=1).ravel()
+        stops = np.stack([lines[:, end] for _, _, end in self.numbers], axis=1).ravel()
+        return self._floats(view, starts, stops, count)
+
+    @staticmethod
+    def _start(lines: np.ndarray, before: np.ndarray, k: int, offset: int) -> np.ndarray:
+        """Where each line's number starts: at (offset 0) or after its k-th character of text."""
+        return (before if k < 0 else lines[:, k]) + offset
+
+    def _floats(self, view: np.ndarray, starts: np.ndarray, stops: np.ndarray, count: int) -> np.ndarray | None:
+        """The numbers at view[starts[i]:stops[i]], read by orjson from one array of them."""
+        lengths = stops - starts + 1  # each with the byte after it, which becomes its ','
+        ends = np.cumsum(lengths)
+        gathered = view[np.arange(ends[-1]) - np.repeat(ends - lengths - starts, lengths)]
+        gathered[ends - 1] = ord(",")
+        gathered[-1] = ord("]")
+        buffer = b"[" + gathered.tobytes()
+        if b"-0," in buffer or b"-0]" in buffer:  # '-0' reads as the integer 0: its sign is lost
+            return None
+        assert _LOADS is not None
+        try:
+            parsed = _LOADS(buffer)
+        except ValueError:  # not a JSON number (leading zeros, '1.', '+1', beyond float64)
+            return None
+        if len(parsed) != len(starts):
+            return None
+        values = np.fromiter(parsed, dtype=np.float64, count=len(parsed))
+        return values.reshape(count, len(self.numbers))
