@@ -75,12 +75,11 @@ class WindowReader:
         if not count or b"\r" in data or data.translate(None, _DIGITS) != b"\n" + self.line * count:
             return None
         view = np.frombuffer(data, dtype=np.uint8)
-        is_text = (view - np.uint8(ord("0"))) >= 10
-        # Whether a digit comes just before each character of text (after the first '\n').
-        after_digit = ~is_text[:-1][is_text[1:]]
+        text = np.flatnonzero((view - np.uint8(ord("0"))) >= 10)  # where each character of text is
+        # A digit run before a character of text: a gap between it and the one before.
+        after_digit = (text[1:] - text[:-1]) > 1
         if not (after_digit.reshape(count, len(self.line)) == self.after_run).all():
             return None
-        text = np.flatnonzero(is_text)  # where each character of text is
         lines = text[1:].reshape(count, len(self.line))
         before = text[: -1 : len(self.line)]  # each line's leading '\n'
         for (first, offset, end), digits in self.fixed:
