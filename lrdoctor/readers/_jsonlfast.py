@@ -20,6 +20,7 @@ A file that fails any check is None here and is read record by record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,8 @@ _STRUCTURE = b"{}[],:\n\\"
 MIN_BYTES = 1 << 20
 _WORD = 8  # bytes compared at once
 _SLICE = 1 << 20  # bytes searched at once for separators
+_BLANKS = b" \t\r\n"
+_LEADING_BLANKS = re.compile(rb"[ \t\r\n]*")
 # Spare bytes around the file in the buffer given: for '[' before it, and so that a word read at
 # any byte of the file fits.
 PAD_BEFORE, PAD_AFTER = 1, _WORD
@@ -99,12 +102,16 @@ def uniform_columns(padded: bytearray) -> tuple[list[str], np.ndarray, int] | No
 
 def _content(padded: bytearray) -> tuple[int, int]:
     """Where the records start and end in `padded`: blanks around them left out."""
-    start, end = PAD_BEFORE, len(padded) - PAD_AFTER
-    while start < end and padded[start] in b" \t\r\n":
-        start += 1
-    while end > start and padded[end - 1] in b" \t\r\n":
-        end -= 1
-    return start, end
+    blanks = _LEADING_BLANKS.match(padded, PAD_BEFORE)
+    start = blanks.end() if blanks else PAD_BEFORE
+    end = len(padded) - PAD_AFTER
+    while end > start:  # the trailing blanks, a slice at a time (no copy of the file)
+        at = max(start, end - _SLICE)
+        kept = bytes(padded[at:end]).rstrip(_BLANKS)
+        if kept:
+            return start, at + len(kept)
+        end = at
+    return start, start
 
 
 def _separators(view: np.ndarray) -> np.ndarray:

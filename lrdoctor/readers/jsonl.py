@@ -57,11 +57,14 @@ def sniff(head: bytes, name: str) -> bool:
 
 
 def read(source: Source) -> Log:
+    if source.data is not None or source.gzipped:  # in memory once: parse tries both ways
+        return parse(source.read_bytes(), source.label)
     padded = source.read_padded(_jsonlfast.PAD_BEFORE, _jsonlfast.PAD_AFTER, min_size=_jsonlfast.MIN_BYTES)
     if padded is not None:
         log = _columnar(padded, source.label)
         if log is not None:
             return log
+        del padded
     return parse(source.read_bytes(), source.label, columnar=False)
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from lrdoctor.readers import _jsonlfast, jsonl
 from lrdoctor.run import Log
+from lrdoctor.source import open_source
 from tests.conftest import realworld_manifest
 
 GOOD_LINE = '{"step": 3, "loss": 2.5, "lr": 0.001}'
@@ -234,3 +235,26 @@ def test_values_are_those_of_orjson() -> None:
 def test_real_jsonl_files_read_the_same(realworld: Path, monkeypatch: pytest.MonkeyPatch, entry: dict) -> None:
     want, got, _ = read_both((realworld / entry["local_path"]).read_bytes(), monkeypatch)
     assert_same(want, got)
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_files_read_from_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damaged: bool, gzipped: bool) -> None:
+    """A file is read straight into the columnar buffer; when the columnar checks refuse it
+    (after blanking keys in that buffer), it is read again, whole, record by record."""
+    import gzip
+
+    records = [{"step": i, "loss": 1.0 / (i + 1)} for i in range(300)]
+    raw = dumps_lines(records)
+    if damaged:
+        raw = raw.replace(b'{"step": 250,', b'{"step": 250, "note": "resumed",')
+    path = tmp_path / ("m.jsonl.gz" if gzipped else "m.jsonl")
+    path.write_bytes(gzip.compress(raw) if gzipped else b"\n\n" + raw + b"\n  \n")
+    taken = []
+    real = _jsonlfast.uniform_columns
+    monkeypatch.setattr(_jsonlfast, "uniform_columns", lambda padded: taken.append(real(padded)) or taken[-1])
+    log = jsonl.read(open_source(path))
+    assert [t is not None for t in taken] == [not damaged]
+    assert log.series["loss"].values.tolist() == [r["loss"] for r in records]
+    assert log.series["loss"].steps.tolist() == list(range(300))
+    assert log.warnings == []
