@@ -77,8 +77,9 @@ class Trainer:
         values = self.batch_losses(batches)
         return sum(values) / len(values)
 
+    @torch.no_grad()
     def batch_losses(self, batches: Iterable[Any]) -> list[float]:
-        """The loss of each of `batches`, in eval mode; NaN/Inf as they come."""
+        """The loss of each of `batches`, in eval mode, without gradients; NaN/Inf as they come."""
         self.model.eval()
         try:
             values = []
