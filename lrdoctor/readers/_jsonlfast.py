@@ -31,7 +31,7 @@ try:
     import orjson
 
     _LOADS: Callable[[bytes | bytearray], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - orjson is optional
+except ImportError:  # pragma: no cover - a dependency; json reads all without it
     _LOADS = None
 
 # Bytes a value may hold: those of JSON numbers, and blanks.

@@ -29,7 +29,7 @@ try:
     import orjson
 
     _LOADS: Callable[[bytes], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - orjson is optional
+except ImportError:  # pragma: no cover - a dependency; without it the regex reads every window
     _LOADS = None
 
 _DIGITS = b"0123456789"

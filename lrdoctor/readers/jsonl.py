@@ -25,7 +25,7 @@ try:  # orjson is several times faster on large files; it rejects NaN tokens, js
     import orjson
 
     _FAST_LOADS: Callable[[bytes | bytearray], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - orjson is optional
+except ImportError:  # pragma: no cover - a dependency; json reads all without it
     _FAST_LOADS = None
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
