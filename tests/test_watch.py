@@ -167,6 +167,9 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job ignores SIGINT, and its children inherit that: as a terminal
+        # would, deliver it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         first = proc.stdout.readline() if proc.stdout else ""  # the first diagnosis: it is watching
