@@ -30,7 +30,7 @@ import numpy as np
 try:
     import orjson
 
-    _LOADS: Callable[[bytes | bytearray], Any] | None = orjson.loads
+    _LOADS: Callable[[bytes | bytearray | memoryview], Any] | None = orjson.loads
 except ImportError:  # pragma: no cover - a dependency; json reads all without it
     _LOADS = None
 
@@ -42,6 +42,7 @@ _STRUCTURE = b"{}[],:\n\\"
 MIN_BYTES = 1 << 20
 _WORD = 8  # bytes compared at once
 _SLICE = 1 << 20  # bytes searched at once for separators
+_RECORDS = 1 << 18  # records parsed at once
 _BLANKS = b" \t\r\n"
 _LEADING_BLANKS = re.compile(rb"[ \t\r\n]*")
 # Spare bytes around the file in the buffer given: for '[' before it, and so that a word read at
@@ -87,17 +88,32 @@ def uniform_columns(padded: bytearray) -> tuple[list[str], np.ndarray, int] | No
             return None
     del words
     ends = seps[:, -1]
-    padded[0] = ord("[")
-    np.frombuffer(padded, dtype=np.uint8)[ends[:-1]] = ord(",")  # '}' ends a record's numbers
-    padded[ends[-1]] = ord("]")
-    try:
-        parsed = _LOADS(padded)
-        if len(parsed) != n * len(keys):
-            return None
-        values = np.fromiter(parsed, dtype=np.float64, count=len(parsed))
-    except (ValueError, OverflowError, TypeError):
+    np.frombuffer(padded, dtype=np.uint8)[ends] = ord(",")  # '}' ends a record's numbers
+    values = _numbers(padded, ends, len(keys))
+    if values is None:
         return None
     return [key.name for key in keys], np.ascontiguousarray(values.reshape(n, len(keys)).T), first_line
+
+
+def _numbers(padded: bytearray, ends: np.ndarray, k: int) -> np.ndarray | None:
+    """The numbers of every record (each ending with the ',' at `ends`), k a record, parsed as
+    JSON arrays of _RECORDS records at a time (the floats of one batch alive at once)."""
+    assert _LOADS is not None
+    n = len(ends)
+    values = np.empty(n * k)
+    for first in range(0, n, _RECORDS):
+        last = min(first + _RECORDS, n)
+        opening = int(ends[first - 1]) if first else 0  # the ',' before the batch, or the spare byte
+        closing = int(ends[last - 1])
+        padded[opening], padded[closing] = ord("["), ord("]")
+        try:
+            parsed = _LOADS(memoryview(padded)[opening : closing + 1])
+            if len(parsed) != (last - first) * k:
+                return None
+            values[first * k : last * k] = np.fromiter(parsed, dtype=np.float64, count=len(parsed))
+        except (ValueError, OverflowError, TypeError):
+            return None
+    return values
 
 
 def _content(padded: bytearray) -> tuple[int, int]:

@@ -23,6 +23,7 @@ GOOD_LINE = '{"step": 3, "loss": 2.5, "lr": 0.001}'
 def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small files take the columnar path too (it is meant for files of a MiB and more)."""
     monkeypatch.setattr(_jsonlfast, "MIN_BYTES", 0)
+    monkeypatch.setattr(_jsonlfast, "_RECORDS", 3)  # many batches of records, and a short last one
 
 
 def read_both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Log | str, Log | str, bool]:
