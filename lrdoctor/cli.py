@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from lrdoctor import __version__
+from lrdoctor._alloc import reuse_freed_memory
 from lrdoctor.errors import LrdoctorError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -589,4 +590,5 @@ def _table(rows: list[Any]) -> str:
 
 
 def main() -> None:
+    reuse_freed_memory()
     cli(prog_name="lrdoctor")
