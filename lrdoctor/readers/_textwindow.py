@@ -60,9 +60,17 @@ class WindowReader:
                 return index[a], 0, index[b]
             return (index[a - 1] if a else -1), 1, index[b]
 
-        self.numbers = [bounds(a, b) for a, b in spans]
+        numbers = [bounds(a, b) for a, b in spans]
+        fixed_runs = [(bounds(at, at + 1), digits) for at, digits in fixed.items()]
+        # The characters of text these need, gathered for every line at once (row by row:
+        # column by column would walk the window's positions once per column).
+        needed = sorted({k for first, _, end in [*numbers, *(b for b, _ in fixed_runs)] for k in (first, end)})
+        self.needed = np.array(needed, dtype=np.intp) + 1  # in a line's positions, after its '\n'
+        column = {k: i for i, k in enumerate(needed)}
+        self.numbers = [(column[first], offset, column[end]) for first, offset, end in numbers]
         self.fixed = [
-            (bounds(at, at + 1), np.frombuffer(digits.encode(), dtype=np.uint8)) for at, digits in fixed.items()
+            ((column[first], offset, column[end]), np.frombuffer(digits.encode(), dtype=np.uint8))
+            for (first, offset, end), digits in fixed_runs
         ]
 
     def table(self, chunk: str) -> np.ndarray | None:
@@ -80,24 +88,20 @@ class WindowReader:
         after_digit = (text[1:] - text[:-1]) > 1
         if not (after_digit.reshape(count, len(self.line)) == self.after_run).all():
             return None
-        lines = text[1:].reshape(count, len(self.line))
-        before = text[: -1 : len(self.line)]  # each line's leading '\n'
+        # Per line, the positions of the characters of text needed: (needed x lines).
+        at = (np.arange(count) * len(self.line))[:, None] + self.needed
+        picked = np.ascontiguousarray(text[at].T)
         for (first, offset, end), digits in self.fixed:
-            start, stop = self._start(lines, before, first, offset), lines[:, end]
+            start, stop = picked[first] + offset, picked[end]
             if (stop - start != len(digits)).any():
                 return None
             if any((view[start + i] != byte).any() for i, byte in enumerate(digits)):
                 return None
         if not self.numbers:
             return np.empty((count, 0))
-        starts = np.stack([self._start(lines, before, k, offset) for k, offset, _ in self.numbers], axis=1).ravel()
-        stops = np.stack([lines[:, end] for _, _, end in self.numbers], axis=1).ravel()
+        starts = np.stack([picked[first] + offset for first, offset, _ in self.numbers], axis=1).ravel()
+        stops = np.stack([picked[end] for _, _, end in self.numbers], axis=1).ravel()
         return self._floats(view, starts, stops, count)
-
-    @staticmethod
-    def _start(lines: np.ndarray, before: np.ndarray, k: int, offset: int) -> np.ndarray:
-        """Where each line's number starts: at (offset 0) or after its k-th character of text."""
-        return (before if k < 0 else lines[:, k]) + offset
 
     def _floats(self, view: np.ndarray, starts: np.ndarray, stops: np.ndarray, count: int) -> np.ndarray | None:
         """The numbers at view[starts[i]:stops[i]], read by orjson from one array of them."""
