@@ -111,7 +111,7 @@ def _put_window(program: _Program, state: State, text: str, pos: int, window: in
     chunk = text[pos : pos + window]
     cut = chunk.rfind("\n") + 1  # whole lines only: the rest may be cut short
     count = chunk.count("\n", 0, cut)
-    table = program.window.table(chunk[:cut]) if window > LIMITS.window and program.direct else None
+    table = program.window.table(chunk[:cut], count) if window > LIMITS.window and program.direct else None
     if table is not None:
         taken = program.put_table(state, table)
         if taken == count:

@@ -48,6 +48,7 @@ class WindowReader:
 
     def __init__(self, masked: str, fixed: dict[int, str], spans: list[tuple[int, int]]) -> None:
         self.line = masked.replace("0", "").encode() + b"\n"
+        self._lines_text = b"\n"  # self.line repeated after a '\n', grown as windows need
         text_at = [i for i, ch in enumerate(masked) if ch != "0"] + [len(masked)]  # '\n' last
         index = {at: k for k, at in enumerate(text_at)}
         # Per character of text: whether a digit run comes just before it.
@@ -73,14 +74,13 @@ class WindowReader:
             for (first, offset, end), digits in fixed_runs
         ]
 
-    def table(self, chunk: str) -> np.ndarray | None:
-        """The numbers read from every line of `chunk` (whole lines, each ending '\n'), when
-        every line is of the layout; else None."""
-        if _LOADS is None or not chunk.isascii():
+    def table(self, chunk: str, count: int) -> np.ndarray | None:
+        """The numbers read from every line of `chunk` (`count` whole lines, each ending
+        '\n'), when every line is of the layout; else None."""
+        if _LOADS is None or not count or not chunk.isascii():
             return None
         data = b"\n" + chunk.encode()  # each line after a '\n'
-        count = data.count(b"\n") - 1
-        if not count or b"\r" in data or data.translate(None, _DIGITS) != b"\n" + self.line * count:
+        if b"\r" in data or data.translate(None, _DIGITS) != self._text(count):
             return None
         view = np.frombuffer(data, dtype=np.uint8)
         text = np.flatnonzero((view - np.uint8(ord("0"))) >= 10)  # where each character of text is
@@ -102,6 +102,14 @@ class WindowReader:
         starts = np.stack([picked[first] + offset for first, offset, _ in self.numbers], axis=1).ravel()
         stops = np.stack([picked[end] for _, _, end in self.numbers], axis=1).ravel()
         return self._floats(view, starts, stops, count)
+
+    def _text(self, count: int) -> memoryview:
+        """The text of `count` lines of the layout, short of their digits, after a '\n'."""
+        size = 1 + count * len(self.line)
+        if len(self._lines_text) < size:
+            lines = max(count, 2 * (len(self._lines_text) // len(self.line)))
+            self._lines_text = b"\n" + self.line * lines
+        return memoryview(self._lines_text)[:size]
 
     def _floats(self, view: np.ndarray, starts: np.ndarray, stops: np.ndarray, count: int) -> np.ndarray | None:
         """The numbers at view[starts[i]:stops[i]], read by orjson from one array of them."""

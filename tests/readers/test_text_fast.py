@@ -282,8 +282,8 @@ def window_tables(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     taken: list[bool] = []
     real = _textwindow.WindowReader.table
 
-    def spy(self: _textwindow.WindowReader, chunk: str) -> np.ndarray | None:
-        found = real(self, chunk)
+    def spy(self: _textwindow.WindowReader, chunk: str, count: int) -> np.ndarray | None:
+        found = real(self, chunk, count)
         taken.append(found is not None)
         return found
 
