@@ -114,16 +114,14 @@ def _put_window(program: _Program, state: State, text: str, pos: int, window: in
     table = program.window.table(chunk[:cut], count) if window > LIMITS.window and program.direct else None
     if table is not None:
         taken = program.put_table(state, table)
-        if taken == count:
-            return taken, bool(taken), pos + cut
-        return taken, False, pos + sum(map(len, chunk.split("\n", taken)[:taken])) + taken
-    rows = program.rows.findall(chunk, 0, cut) if window > LIMITS.window else []
-    if len(rows) != count:
-        lines = chunk[:cut].split("\n")
-        lines.pop()  # the empty rest after the last line break
-        matched = takewhile(bool, map(program.line.fullmatch, lines))
-        rows = list(map(re.Match.groups, cast(Iterator[re.Match[str]], matched)))
-    taken = program.put_rows(state, rows)
+    else:
+        rows = program.rows.findall(chunk, 0, cut) if window > LIMITS.window else []
+        if len(rows) != count:
+            lines = chunk[:cut].split("\n")
+            lines.pop()  # the empty rest after the last line break
+            matched = takewhile(bool, map(program.line.fullmatch, lines))
+            rows = list(map(re.Match.groups, cast(Iterator[re.Match[str]], matched)))
+        taken = program.put_rows(state, rows)
     if taken == count:
         return taken, bool(taken), pos + cut
     return taken, False, pos + sum(map(len, chunk.split("\n", taken)[:taken])) + taken
@@ -198,11 +196,20 @@ class _Program:
         self.batched = True  # put_rows takes its lines (direct, or read as nothing)
         self.targets: list[tuple[list[Any], list[Any], int]] | None = None
         self.checks = LIMITS.checks
-        self.window = WindowReader(
-            layout.masked,
-            {layout.masked_runs[i]: parts[2 * i + 1] for i in layout.fixed},
-            [layout.spans[j] for j in read],
-        )
+        self._layout, self._parts, self._read = layout, parts, read
+        self._window: WindowReader | None = None
+
+    @property
+    def window(self) -> WindowReader:
+        """The whole-array reader of windows of this layout, made at the first window."""
+        if self._window is None:
+            layout = self._layout
+            self._window = WindowReader(
+                layout.masked,
+                {layout.masked_runs[i]: self._parts[2 * i + 1] for i in layout.fixed},
+                [layout.spans[j] for j in self._read],
+            )
+        return self._window
 
     def set_slots(self, parsed: Parsed, slots: list[int], consts: list[float]) -> None:
         """Where each value of `parsed` comes from: an index into the numbers read, then `consts`."""
