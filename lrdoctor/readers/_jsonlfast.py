@@ -21,18 +21,11 @@ A file that fails any check is None here and is read record by record.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-try:
-    import orjson
-
-    _LOADS: Callable[[bytes | bytearray | memoryview], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - a dependency; json reads all without it
-    _LOADS = None
+from lrdoctor.readers._common import FAST_LOADS
 
 # Bytes a value may hold: those of JSON numbers, and blanks.
 _DELETABLE = b"0123456789.eE+- \t\r"
@@ -64,7 +57,7 @@ def uniform_columns(padded: bytearray) -> tuple[list[str], np.ndarray, int] | No
     overwritten: it becomes the array that orjson reads.
     """
     size = len(padded) - PAD_BEFORE - PAD_AFTER
-    if _LOADS is None or size < MIN_BYTES:
+    if FAST_LOADS is None or size < MIN_BYTES:
         return None
     start, end = _content(padded)
     if end - start < 2 or padded[start] != ord("{") or padded[end - 1] != ord("}"):
@@ -98,7 +91,7 @@ def uniform_columns(padded: bytearray) -> tuple[list[str], np.ndarray, int] | No
 def _numbers(padded: bytearray, ends: np.ndarray, k: int) -> np.ndarray | None:
     """The numbers of every record (each ending with the ',' at `ends`), k a record, parsed as
     JSON arrays of _RECORDS records at a time (the floats of one batch alive at once)."""
-    assert _LOADS is not None
+    assert FAST_LOADS is not None
     n = len(ends)
     values = np.empty(n * k)
     for first in range(0, n, _RECORDS):
@@ -107,7 +100,7 @@ def _numbers(padded: bytearray, ends: np.ndarray, k: int) -> np.ndarray | None:
         closing = int(ends[last - 1])
         padded[opening], padded[closing] = ord("["), ord("]")
         try:
-            parsed = _LOADS(memoryview(padded)[opening : closing + 1])
+            parsed = FAST_LOADS(memoryview(padded)[opening : closing + 1])
             if len(parsed) != (last - first) * k:
                 return None
             values[first * k : last * k] = np.fromiter(parsed, dtype=np.float64, count=len(parsed))
@@ -146,9 +139,9 @@ def _separators(view: np.ndarray) -> np.ndarray:
 def _keys(line: bytes) -> list[_Key] | None:
     """The first record's keys, when it is a flat object of numbers whose keys hold no
     separators or escapes, each key written straight after its separator and blanks."""
-    assert _LOADS is not None
+    assert FAST_LOADS is not None
     try:
-        record = _LOADS(line)
+        record = FAST_LOADS(line)
     except ValueError:
         return None
     if type(record) is not dict or not record or any(type(v) not in (int, float) for v in record.values()):

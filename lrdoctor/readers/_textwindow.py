@@ -20,17 +20,9 @@ values are the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
-try:
-    import orjson
-
-    _LOADS: Callable[[bytes], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - a dependency; without it the regex reads every window
-    _LOADS = None
+from lrdoctor.readers._common import FAST_LOADS
 
 _DIGITS = b"0123456789"
 
@@ -77,7 +69,7 @@ class WindowReader:
     def table(self, chunk: str, count: int) -> np.ndarray | None:
         """The numbers read from every line of `chunk` (`count` whole lines, each ending
         '\n'), when every line is of the layout; else None."""
-        if _LOADS is None or not count or not chunk.isascii():
+        if FAST_LOADS is None or not count or not chunk.isascii():
             return None
         data = b"\n" + chunk.encode()  # each line after a '\n'
         if b"\r" in data or data.translate(None, _DIGITS) != self._text(count):
@@ -121,9 +113,9 @@ class WindowReader:
         buffer = b"[" + gathered.tobytes()
         if b"-0," in buffer or b"-0]" in buffer:  # '-0' reads as the integer 0: its sign is lost
             return None
-        assert _LOADS is not None
+        assert FAST_LOADS is not None
         try:
-            parsed = _LOADS(buffer)
+            parsed = FAST_LOADS(buffer)
         except ValueError:  # not a JSON number (leading zeros, '1.', '+1', beyond float64)
             return None
         if len(parsed) != len(starts):

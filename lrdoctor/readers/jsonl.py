@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,16 +17,9 @@ import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import _jsonlfast
-from lrdoctor.readers._common import columns_to_series, rows_to_series
+from lrdoctor.readers._common import FAST_LOADS, columns_to_series, rows_to_series
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, as_utf8, decode_text, head_regular
-
-try:  # orjson is several times faster on large files; it rejects NaN tokens, json takes those
-    import orjson
-
-    _FAST_LOADS: Callable[[bytes | bytearray], Any] | None = orjson.loads
-except ImportError:  # pragma: no cover - a dependency; json reads all without it
-    _FAST_LOADS = None
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -145,7 +138,7 @@ def _whole_file(data: bytes, lines: _Lines) -> list[dict[str, Any]] | None:
     """Every line parsed in one call, for the usual file: each non-blank line one flat object,
     no blank lines between them, no NaN tokens. None for anything else, which is read a line at
     a time (bad lines skipped and named, nested objects flattened)."""
-    if _FAST_LOADS is None:
+    if FAST_LOADS is None:
         return None
     start, end = len(data) - len(data.lstrip()), len(data.rstrip())
     if data[start : start + 1] != b"{" or data.find(b"[", start, end) >= 0:
@@ -159,7 +152,7 @@ def _whole_file(data: bytes, lines: _Lines) -> list[dict[str, Any]] | None:
     raw = np.frombuffer(joined, dtype=np.uint8)
     raw[raw == ord("\n")] = ord(",")
     try:
-        records = _FAST_LOADS(joined)
+        records = FAST_LOADS(joined)
     except ValueError:  # a bad or blank line, a NaN token: line by line
         return None
     if len(records) != count or set(map(type, records)) != {dict}:
@@ -220,7 +213,7 @@ class _Lines:
         self._keys: set[str] = set()  # keys of the record before, to check a salvaged one
 
     def records(self, lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
-        fast = _FAST_LOADS
+        fast = FAST_LOADS
         numbers: list[int] = []
         self.numbers = numbers
         for number, line in enumerate(lines, start=1):
