@@ -132,11 +132,7 @@ class Source:
             except OSError as exc:
                 raise InputError(f"{self.label}: cannot read: {exc.strerror or exc}") from None
         data = self.read_bytes()  # compressed, in memory, too large or changing while read
-        if len(data) < min_size:
-            return None
-        padded = bytearray(before + len(data) + after)
-        padded[before : before + len(data)] = data
-        return padded
+        return None if len(data) < min_size else padded_copy(data, before, after)
 
     def text(self) -> str:
         return decode_text(self.read_bytes())
@@ -316,6 +312,13 @@ def decode_text(data: bytes) -> str:
         if max(even_nuls, odd_nuls) * 2 > len(sample) // 2:
             return data.decode("utf-16-be" if even_nuls > odd_nuls else "utf-16-le", errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+def padded_copy(data: bytes, before: int, after: int) -> bytearray:
+    """`data` in a new bytearray, with `before` and `after` spare (zero) bytes around it."""
+    padded = bytearray(before + len(data) + after)
+    padded[before : before + len(data)] = data
+    return padded
 
 
 def as_utf8(data: bytes) -> bytes:

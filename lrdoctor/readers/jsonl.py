@@ -19,7 +19,7 @@ from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import _jsonlfast
 from lrdoctor.readers._common import FAST_LOADS, columns_to_series, rows_to_series
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import Source, as_utf8, decode_text, head_regular
+from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_copy
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -77,14 +77,10 @@ def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
     reject_lfs_pointer(data, label)
     data = as_utf8(data)
     if columnar and len(data) >= _jsonlfast.MIN_BYTES:
-        padded = bytearray(_jsonlfast.PAD_BEFORE + len(data) + _jsonlfast.PAD_AFTER)
-        padded[_jsonlfast.PAD_BEFORE : _jsonlfast.PAD_BEFORE + len(data)] = data
-        log = _columnar(padded, label)
+        log = _columnar(padded_copy(data, _jsonlfast.PAD_BEFORE, _jsonlfast.PAD_AFTER), label)
         if log is not None:
             return log
-    stripped = data.rstrip()
-    lines = _Lines(stripped.count(b"\n") + 1 if stripped else 0)  # the last non-blank line
-    del stripped
+    lines = _Lines(_last_line_number(data))
     records = _whole_file(data, lines)
     if records is None:
         records = list(lines.records(data.split(b"\n")))
@@ -286,6 +282,12 @@ def _bad_line_warnings(label: str, bad: list[int], last: int) -> list[str]:
     if bad:
         warnings.append(f"{label}: skipped {len(bad)} line(s) that are not whole JSON objects (line {_shown(bad)})")
     return warnings
+
+
+def _last_line_number(data: bytes) -> int:
+    """The number of the last non-blank line."""
+    stripped = data.rstrip()
+    return stripped.count(b"\n") + 1 if stripped else 0
 
 
 def _head_lines(head: bytes, most: int = 2) -> list[str]:
