@@ -181,6 +181,10 @@ def test_plan_grids_are_half_decades_and_cover_every_task() -> None:
     assert {s.task for s in sweeps if s.schedule == "constant"} == set(tasks.TASKS)
     for sched in ("step", "cosine", "onecycle"):
         assert len({s.task for s in sweeps if s.schedule == sched}) >= 3
+    assert {s.optimizer for s in sweeps} == {"sgd", "adam", "rmsprop", "adagrad"}
+    # Later optimizers come after every earlier sweep, so that earlier runs keep their log format.
+    later = [i for i, s in enumerate(sweeps) if s.optimizer in plan.LATER_OPTIMIZERS]
+    assert later == list(range(len(sweeps) - len(later), len(sweeps)))
     assert plan.lr_of(-5) == pytest.approx(3.1623e-3, rel=1e-4)
     assert [plan.lr_of(k) for k in plan.Sweep("digits_mlp", "sgd", "constant").grid()][::2] == pytest.approx(
         [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
@@ -192,7 +196,7 @@ def test_committed_labels_follow_the_rule() -> None:
     doc = json.loads((Path(__file__).resolve().parents[1] / "benchmarks/corpus/labels.json").read_text())
     assert doc["settings"]["tau"] == labels.CONFIG.tau == 0.1
     runs = doc["runs"]
-    assert len(runs) == 540 and len(doc["sweeps"]) == 36
+    assert len(runs) == 627 and len(doc["sweeps"]) == 42
     for r in runs:
         final = math.inf if r["diverged"] else r["final_val"]
         want = labels.label(lr=r["lr"], final=final, init=r["init_val"], best_lr=r["best_lr"], best_val=r["best_val"])
@@ -203,5 +207,5 @@ def test_committed_labels_follow_the_rule() -> None:
             if r["sweep"] == s["sweep"]:
                 finals.setdefault(r["lr"], []).append(math.inf if r["diverged"] else r["final_val"])
         assert labels.best_rate(labels.rate_scores(finals)) == s["best_lr"], s["sweep"]
-    assert Counter(r["label"] for r in runs) == {"too_high": 108, "ok": 253, "too_low": 179}
-    assert sum(r["diverged"] for r in runs) == 31
+    assert Counter(r["label"] for r in runs) == {"too_high": 127, "ok": 293, "too_low": 207}
+    assert sum(r["diverged"] for r in runs) == 35
