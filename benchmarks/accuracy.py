@@ -53,6 +53,11 @@ class Case:
     sig: Signals
 
 
+def optimizer_of(case: Case) -> str:
+    """The optimizer of a corpus run, from its id: task/<optimizer>_<schedule>/lr..._s..."""
+    return case.run_id.split("/")[1].rsplit("_", 1)[0]
+
+
 def load_cases(corpus: Path) -> list[Case]:
     cache = corpus / ".accuracy-cache.pkl"
     labels = corpus / "labels.json"
@@ -272,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=Path(__file__).parent / ".cache" / "corpus")
     ap.add_argument("--per-task", action="store_true", help="also print each held-out task's figures")
+    ap.add_argument("--per-optimizer", action="store_true", help="also print the held-out figures per optimizer")
     ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/_fitted.py")
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
@@ -283,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         for task in sorted(fitted):
             print(f"\n### held out: {task}\n")
             print(table(scores([p for p in pooled if p["case"].task == task])))
+    if args.per_optimizer:
+        for name in sorted({optimizer_of(p["case"]) for p in pooled}):
+            print(f"\n### optimizer: {name} (held-out predictions)\n")
+            print(table(scores([p for p in pooled if optimizer_of(p["case"]) == name])))
     print("\n## The whole-corpus fit (what --write-model ships), in-sample (for reference)\n")
     print(table(scores(predict(cases, full))))
     print("\n## Fitted on the whole corpus (the values to ship)\n")
