@@ -1,0 +1,46 @@
+"""The README's Usage transcript is what the command prints today (a "; ..." line is a prefix)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrdoctor.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _transcript() -> list[tuple[list[str], list[str]]]:
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("```console\n$ lrdoctor diagnose") + len("```console\n") :]
+    block = block[: block.index("```")]
+    runs: list[tuple[list[str], list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ lrdoctor "):
+            runs.append((shlex.split(line)[2:], []))
+        elif line.strip():
+            runs[-1][1].append(line)
+    return runs
+
+
+def test_the_usage_block_has_the_two_examples() -> None:
+    assert [args[:2] for args, _ in _transcript()] == [
+        ["diagnose", "sample_logs/csv/diabetes_mlp_sgd_nan.csv"],
+        ["diagnose", "sample_logs/keras/digits_mlp_sgd_too_low.csv"],
+    ]
+
+
+@pytest.mark.parametrize(("args", "expected"), _transcript())
+def test_usage_transcript_matches_the_command(args: list[str], expected: list[str], monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, args)
+    got = [line for line in result.output.splitlines() if line.strip()]
+    assert len(got) == len(expected), result.output
+    for want, line in zip(expected, got, strict=True):
+        if want.endswith("; ..."):
+            assert line.startswith(want[: -len(" ...")]), (want, line)
+        else:
+            assert line == want
