@@ -178,7 +178,10 @@ def test_csv_writer_layout(tmp_path: Path) -> None:
 
 def test_plan_grids_are_half_decades_and_cover_every_task() -> None:
     sweeps = plan.all_sweeps()
-    assert {s.task for s in sweeps if s.schedule == "constant"} == set(tasks.TASKS)
+    assert {s.task for s in sweeps if s.schedule == "constant"} == set(tasks.TASKS) - set(plan.EXTRA_TASKS)
+    # --extra appends the kept-out tasks' sweeps and leaves the corpus's own in place.
+    extra = plan.all_sweeps(extra=True)
+    assert extra[: len(sweeps)] == sweeps and {s.task for s in extra[len(sweeps) :]} == set(plan.EXTRA_TASKS)
     for sched in ("step", "cosine", "onecycle"):
         assert len({s.task for s in sweeps if s.schedule == sched}) >= 3
     assert {s.optimizer for s in sweeps} == {"sgd", "adam", "rmsprop", "adagrad"}

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")  # benchmarks.probe imports it
 
-from benchmarks import probe_sim  # noqa: E402
+from benchmarks import probe_sim
 
 
 def test_extrapolate_follows_a_power_law_exactly() -> None:

@@ -31,7 +31,7 @@ DEFAULT_OUT = ROOT / "benchmarks" / ".cache" / "corpus"
 MAX_ROUNDS = 3
 
 
-def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False) -> dict[str, Any]:
+def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra: bool = False) -> dict[str, Any]:
     """Train every planned run, label them, write OUT/labels.json; return its content.
 
     Runs kept from an earlier generation into the same folder are reused unless `fresh`.
@@ -39,7 +39,7 @@ def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False) -> di
     if fresh:
         for sub in ("runs", STATE_DIR):
             shutil.rmtree(out / sub, ignore_errors=True)
-    sweeps = plan.smoke_sweeps() if smoke else plan.all_sweeps()
+    sweeps = plan.smoke_sweeps() if smoke else plan.all_sweeps(extra=extra)
     jobs = [plan.make_job(s, i, k, 0) for i, s in enumerate(sweeps) for k in (plan.SMOKE_GRID if smoke else s.grid())]
     done = run_jobs(jobs, out, workers=workers)
     for _ in range(MAX_ROUNDS):
@@ -54,7 +54,7 @@ def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False) -> di
         summaries.append(summary)
         entries += runs
     _prune(out, {e["run"] for e in entries})
-    doc = {"settings": _settings(smoke), "sweeps": summaries, "runs": entries}
+    doc = {"settings": _settings(smoke, {s.task for s in sweeps}), "sweeps": summaries, "runs": entries}
     out.mkdir(parents=True, exist_ok=True)
     (out / "labels.json").write_text(dump_labels(doc))
     return doc
@@ -79,7 +79,7 @@ def _prune(out: Path, keep: set[str]) -> None:
             shutil.rmtree(out / "runs" / run, ignore_errors=True)
 
 
-def _settings(smoke: bool) -> dict[str, Any]:
+def _settings(smoke: bool, used: set[str]) -> dict[str, Any]:
     import sklearn
     import torch
 
@@ -90,7 +90,7 @@ def _settings(smoke: bool) -> dict[str, Any]:
         "last_evals": cfg.last_evals,
         "diverge_factor": cfg.diverge_factor,
         "grids": {o: [plan.lr_of(k) for k in (lo, hi)] for o, (lo, hi) in plan.GRIDS.items()},
-        "task_grids": {f"{t}/{o}": [plan.lr_of(k) for k in r] for (t, o), r in plan.TASK_GRIDS.items()},
+        "task_grids": {f"{t}/{o}": [plan.lr_of(k) for k in r] for (t, o), r in plan.TASK_GRIDS.items() if t in used},
         "tasks": {
             n: {
                 "description": t.description,
@@ -101,6 +101,7 @@ def _settings(smoke: bool) -> dict[str, Any]:
                 "chance_val": tasks.chance_loss(n),
             }
             for n, t in tasks.TASKS.items()
+            if n in used
         },
         "schedules": {
             "step": {"milestones": train.STEP_MILESTONES, "gamma": train.STEP_GAMMA},
@@ -145,9 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--smoke", action="store_true", help="1 task x 1 optimizer x 3 rates, seconds")
     parser.add_argument("--fresh", action="store_true", help="retrain every run instead of reusing kept ones")
+    parser.add_argument(
+        "--extra",
+        action="store_true",
+        help="also the tasks kept out of the corpus (plan.EXTRA_TASKS); use another --out",
+    )
     args = parser.parse_args(argv)
     start = time.monotonic()
-    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh)
+    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=args.extra)
     print(counts_table(doc["runs"]))
     for s in [] if args.smoke else doc["sweeps"]:
         if not (s["bottom_reached"] and s["top_reached"]):

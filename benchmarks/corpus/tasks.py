@@ -104,6 +104,19 @@ def cancer_data() -> Arrays:
     return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
 
 
+@functools.cache
+def diabetes_data() -> Arrays:
+    """sklearn's diabetes table (442 patients, 10 features, disease progression), features and
+    target standardised with the training split's mean and std; 80/20 split."""
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    tr, va = _split(len(d.target), 0.2)
+    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
+    y = (d.target - d.target[tr].mean()) / d.target[tr].std()
+    return _tensors((d.data - mu) / sd, y[:, None], (tr, va), torch.float32)
+
+
 # Condition number of the least-squares Hessian (the feature covariance).
 LINREG_COND = 1e3
 LINREG_DIM = 20
@@ -258,6 +271,15 @@ TASKS: dict[str, Task] = {
             nn.MSELoss,
             batch_size=64,
             epochs=18,
+        ),
+        Task(
+            "diabetes_mlp",
+            "MLP 10-64-64-1 regression on standardised diabetes table",
+            diabetes_data,
+            lambda: _mlp(10, 64, 64, 1),
+            nn.MSELoss,
+            batch_size=32,
+            epochs=30,
         ),
     ]
 }
