@@ -11,6 +11,7 @@ The corpus comes from `python benchmarks/corpus/generate.py` (see benchmarks/cor
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import pickle
@@ -58,12 +59,25 @@ def optimizer_of(case: Case) -> str:
     return case.run_id.split("/")[1].rsplit("_", 1)[0]
 
 
+def cache_key(labels: Path) -> str:
+    """What the cached signals depend on: the labels and every source file of lrdoctor (readers,
+    curve preparation, shape statistics), so that a change to either recomputes them."""
+    digest = hashlib.sha256(labels.read_bytes())
+    package = Path(__file__).resolve().parents[1] / "lrdoctor"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def load_cases(corpus: Path) -> list[Case]:
     cache = corpus / ".accuracy-cache.pkl"
     labels = corpus / "labels.json"
-    if cache.is_file() and cache.stat().st_mtime > labels.stat().st_mtime:
+    key = cache_key(labels)
+    if cache.is_file():
         with cache.open("rb") as fh:
-            return pickle.load(fh)
+            stored = pickle.load(fh)
+        if isinstance(stored, dict) and stored.get("key") == key:
+            return stored["cases"]
     cases = []
     for r in json.loads(labels.read_text())["runs"]:
         run = load(corpus / r["path"])
@@ -77,7 +91,7 @@ def load_cases(corpus: Path) -> list[Case]:
         )
         cases.append(Case(r["run"], r["task"], r["label"], r["diverged"], r["lr"], r["best_lr"], run.observed_lr, sig))
     with cache.open("wb") as fh:
-        pickle.dump(cases, fh)
+        pickle.dump({"key": key, "cases": cases}, fh)
     return cases
 
 
