@@ -22,16 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.corpus import tasks  # noqa: E402
 from lrdoctor.probe import RAMP_RANGE, ProbeOptions, curve  # noqa: E402
-from lrdoctor.probe.batches import BatchSource, hold_count  # noqa: E402
 from lrdoctor.probe.config import ProbeConfig  # noqa: E402
-from lrdoctor.probe.engine import Trainer  # noqa: E402
 from lrdoctor.probe.progress import Progress  # noqa: E402
-from lrdoctor.probe.search import _range_test, _scoring  # noqa: E402
+from lrdoctor.probe.search import start  # noqa: E402
 from lrdoctor.probe.spec import check_parts  # noqa: E402
 
 TASKS = ("digits_mlp", "cancer_mlp", "digits_cnn", "linreg_illcond", "char_gru", "digits_ae")
@@ -45,14 +42,8 @@ def record(task: str, optimizer: str, seed: int, args: argparse.Namespace) -> di
     progress = Progress(1, enabled=False)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        trainer = Trainer(parts, device="cpu", amp=False, accum=1)
-        hold = 0 if parts.val_batches is not None else hold_count(parts.batches, most=config.hold_back_max)
-        source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
-        source.prime()
-        scoring, _ = _scoring(parts, source, config)
-        range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
-        ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
-        limit = curve.stability_limit(np.array(ramp.lrs), np.array(ramp.losses), window=config.median_window)
+        begun = start(parts, options, config, progress)  # the probe's own set-up and range test
+        trainer, source, scoring, ramp, limit = begun.trainer, begun.source, begun.scoring, begun.ramp, begun.limit
         top = curve.grid_index(limit, step=config.grid_step)
         checkpoints = sorted({int(c) for c in args.checkpoints if c <= args.trial_steps} | {args.trial_steps})
         trials = []

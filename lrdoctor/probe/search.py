@@ -38,51 +38,68 @@ class Ramp:
     stopped: str
 
 
+@dataclass
+class Start:
+    """The first half of a probe: a private trainer, the replayable minibatches, what scores a
+    trial, and the range test with the stability limit read off it."""
+
+    trainer: Trainer
+    source: BatchSource
+    scoring: list[Any]
+    scored: str
+    range_steps: int
+    ramp: Ramp
+    limit: float
+
+
+def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> Start:
+    """Set up and run the range test; call it inside the probe's seeded random-number scope."""
+    trainer = Trainer(parts, device=options.device, amp=options.amp, accum=options.accum)
+    hold = 0 if parts.val_batches is not None else hold_count(parts.batches, most=config.hold_back_max)
+    source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
+    source.prime()
+    scoring, scored = _scoring(parts, source, config)
+    range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
+    ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
+    limit = curve.stability_limit(np.array(ramp.lrs), np.array(ramp.losses), window=config.median_window)
+    return Start(trainer, source, scoring, scored, range_steps, ramp, limit)
+
+
 def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> ProbeResult:
     started = time.monotonic()
-    min_lr, max_lr = _range(options)
+    bounds = _range(options)
     with torch.random.fork_rng(devices=_rng_devices(options.device)):
         torch.manual_seed(options.seed)
-        trainer = Trainer(parts, device=options.device, amp=options.amp, accum=options.accum)
-        hold = 0 if parts.val_batches is not None else hold_count(parts.batches, most=config.hold_back_max)
-        source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
-        source.prime()
-        scoring, scored = _scoring(parts, source, config)
-
-        range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
-        ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
-        losses = np.array(ramp.losses)
-        limit = curve.stability_limit(np.array(ramp.lrs), losses, window=config.median_window)
-        trial_steps = max(config.min_trial_steps, (options.steps - range_steps) // config.trials)
-        budget = options.steps - len(ramp.lrs)
-        trials = _walk(
-            trainer, source, options, config, limit, (min_lr, max_lr), trial_steps, budget, scoring, progress
-        )
+        s = start(parts, options, config, progress)
+        trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)
+        budget = options.steps - len(s.ramp.lrs)
+        trials = _walk(s.trainer, s.source, options, config, s.limit, bounds, trial_steps, budget, s.scoring, progress)
     pick = _pick(trials, config)
     method = METHOD.format(
-        range_steps=range_steps,
-        min_lr=min_lr,
-        max_lr=max_lr,
+        range_steps=s.range_steps,
+        min_lr=bounds[0],
+        max_lr=bounds[1],
         trial_steps=trial_steps,
         trials=len(trials),
-        scored=scored,
+        scored=s.scored,
         pick=PICK_VERTEX.format(fraction=config.interpolate) if config.interpolate else PICK_GRID,
     )
     progress.advance(progress.total)
+    losses = np.array(s.ramp.losses)
     return ProbeResult(
         recommended_lr=pick,
         method=method,
-        steps_used=len(ramp.lrs) + sum(t.steps for t in trials),
+        steps_used=len(s.ramp.lrs) + sum(t.steps for t in trials),
         source=parts.label,
-        lrs=tuple(ramp.lrs),
-        losses=tuple(ramp.losses),
+        lrs=tuple(s.ramp.lrs),
+        losses=tuple(s.ramp.losses),
         smoothed=tuple(float(v) for v in curve.running_median(losses[np.isfinite(losses)], config.median_window)),
-        limit=limit,
+        limit=s.limit,
         trials=tuple(sorted(trials, key=lambda t: t.lr)),
-        scored_on=scored,
-        group_lrs=tuple(trainer.group_lrs(pick)),
-        range_stopped=ramp.stopped,
-        notes=tuple(source.notes),
+        scored_on=s.scored,
+        group_lrs=tuple(s.trainer.group_lrs(pick)),
+        range_stopped=s.ramp.stopped,
+        notes=tuple(s.source.notes),
         seconds=time.monotonic() - started,
     )
 
