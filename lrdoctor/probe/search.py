@@ -38,7 +38,7 @@ class Ramp:
     stopped: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Start:
     """The first half of a probe: a private trainer, the replayable minibatches, what scores a
     trial, and the range test with the stability limit read off it."""
