@@ -60,6 +60,14 @@ def grid_rate(k: float, *, step: float) -> float:
     return float(10 ** (k * step))
 
 
+def walk_range(limit: float, bounds: tuple[float, float], *, step: float, offset: int) -> tuple[int, int, int]:
+    """Where the walk on the grid starts (`offset` grid steps below the highest grid rate at or
+    under the stability limit), and the lowest and highest grid indices inside `bounds`."""
+    lowest = math.ceil(math.log10(bounds[0]) / step - 1e-9)
+    highest = grid_index(bounds[1], step=step)
+    return min(max(grid_index(limit, step=step) - offset, lowest), highest), lowest, highest
+
+
 def best_index(scores: Mapping[int, float]) -> int:
     """The grid index with the lowest score; the lower rate on a tie."""
     return min(scores, key=lambda k: (scores[k], k))

@@ -73,7 +73,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         s = start(parts, options, config, progress)
         trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)
         budget = options.steps - len(s.ramp.lrs)
-        trials = _walk(s.trainer, s.source, options, config, s.limit, bounds, trial_steps, budget, s.scoring, progress)
+        trials = _walk(s, options, config, bounds, trial_steps, budget, progress)
     pick = _pick(trials, config)
     method = METHOD.format(
         range_steps=s.range_steps,
@@ -116,30 +116,24 @@ def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[li
 
 
 def _walk(
-    trainer: Trainer,
-    source: BatchSource,
+    s: Start,
     options: ProbeOptions,
     config: ProbeConfig,
-    limit: float,
     bounds: tuple[float, float],
     steps: int,
     budget: int,
-    scoring: list[Any],
     progress: Progress,
 ) -> list[Trial]:
     """Trials on the grid, from one step below the limit toward lower scores, while the budget lasts."""
-    step = config.grid_step
-    start = curve.grid_index(limit, step=step) - config.start_offset
-    lowest = math.ceil(math.log10(bounds[0]) / step - 1e-9)
-    highest = curve.grid_index(bounds[1], step=step)
-    start = min(max(start, lowest), highest)
+    first, lowest, highest = curve.walk_range(s.limit, bounds, step=config.grid_step, offset=config.start_offset)
     scores: dict[int, float] = {}
     trials: list[Trial] = []
     while budget >= steps or not trials:
-        k = curve.next_index(scores, start=start, lowest=lowest, highest=highest)
+        k = curve.next_index(scores, start=first, lowest=lowest, highest=highest)
         if k is None:
             break
-        trial = _trial(trainer, source, options, curve.grid_rate(k, step=step), steps, scoring, progress)
+        lr = curve.grid_rate(k, step=config.grid_step)
+        trial = _trial(s.trainer, s.source, options, lr, steps, s.scoring, progress)
         scores[k] = trial.loss
         trials.append(trial)
         budget -= trial.steps

@@ -44,6 +44,16 @@ def test_grid_index_and_rate() -> None:
     assert curve.grid_rate(-3, step=0.5) == pytest.approx(0.0316227766)
 
 
+def test_walk_range_starts_below_the_limit_inside_the_bounds() -> None:
+    # limit 0.05: grid rate 0.0316 (k = -3); one step below is k = -4; 1e-6..10 is k = -12..2.
+    assert curve.walk_range(0.05, (1e-6, 10.0), step=0.5, offset=1) == (-4, -12, 2)
+    assert curve.walk_range(0.05, (1e-6, 10.0), step=0.5, offset=0) == (-3, -12, 2)
+    # A limit at the bottom of the range starts at the lowest grid rate inside it, not below.
+    assert curve.walk_range(2e-6, (2e-6, 10.0), step=0.5, offset=1) == (-11, -11, 2)
+    # ... and a limit above the range at its highest grid rate.
+    assert curve.walk_range(50.0, (1e-6, 3.0), step=0.5, offset=1) == (0, -12, 0)
+
+
 def _walk(losses: dict[int, float], start: int, lowest: int = -12, highest: int = 2) -> list[int]:
     """The grid indices the walk visits when index k scores losses[k]."""
     scores: dict[int, float] = {}
