@@ -1,11 +1,12 @@
 """Replay the probe's walk on recorded trials (probe_trials.py) under other scoring and pick rules.
 
-    python benchmarks/probe_trials.py          # once: about 5 minutes on 2 cores
+    python benchmarks/probe_trials.py          # once: about 5 minutes, one thread
     python benchmarks/probe_sim.py [--trials benchmarks/.cache/probe_trials.json]
 
-The walk is the probe's own (``lrdoctor.probe.curve.next_index``, 50-step trials while the
-300-step budget lasts after the recorded range test); only the trial's score, or the way the
-pick is read off the scores, changes. Each rule is judged as benchmarks/probe.py judges the probe:
+The walk is the probe's own: its start and bounds (``curve.walk_range``), its steps
+(``curve.next_index``), 50-step trials while the 300-step budget lasts after the recorded range
+test, a trial that went non-finite charged the steps it ran. Only the trial's score, or the way
+the pick is read off the scores, changes. Each rule is judged as benchmarks/probe.py judges the probe:
 |log10(pick / best)| and regret against the corpus sweep's best constant rate, on the training
 tasks and the held-out ones. "shipped" is the probe as it is; its figures equal benchmarks/probe.py's.
 
@@ -30,9 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.probe import HELD_OUT, LABELS, TRAINING_TASKS, regret, sweep_truth  # noqa: E402
-from lrdoctor.probe import curve  # noqa: E402
+from lrdoctor.probe import RAMP_RANGE, ProbeConfig, ProbeOptions, curve  # noqa: E402
 
-STEPS, BUDGET, GRID = 50, 300, 0.5
+CONFIG = ProbeConfig()
+BUDGET = ProbeOptions().steps  # 300
+GRID = CONFIG.grid_step
+STEPS = (BUDGET - max(CONFIG.min_range_steps, round(BUDGET * CONFIG.range_frac))) // CONFIG.trials  # 50
 Score = Callable[[dict, int], float]  # (trial record, horizon in steps) -> score, lower is better
 Pick = Callable[[Mapping[int, float], int], float]  # (grid index -> score, horizon) -> rate
 
@@ -140,17 +144,17 @@ def _finite(scores: Mapping[int, float]) -> Mapping[int, float]:
 def walk(case: dict, score: Score, steps: int = STEPS, budget: int = BUDGET) -> dict[int, float]:
     """The probe's walk over the recorded trials of `steps` steps each: grid index -> score."""
     by_k = {t["k"]: t for t in case["trials"]}
-    start = case["limit_k"] - 1
+    first, lowest, highest = curve.walk_range(case["limit"], RAMP_RANGE, step=GRID, offset=CONFIG.start_offset)
     scores: dict[int, float] = {}
     left = budget - case["ramp_steps"]
     while left >= steps or not scores:
-        k = curve.next_index(scores, start=start, lowest=-99, highest=99)
+        k = curve.next_index(scores, start=first, lowest=lowest, highest=highest)
         if k is None:
             break
         if k not in by_k:
             raise SystemExit(f"{case['task']}/{case['optimizer']}: no recorded trial at grid index {k}")
         scores[k] = score(by_k[k], case["steps"])
-        left -= steps
+        left -= min(steps, len(by_k[k]["train"]))  # a trial that went non-finite stopped there
     return scores
 
 
@@ -173,12 +177,12 @@ RULES: dict[str, tuple[Score, Pick, int, int]] = {
     "mean of steps 33, 37, 50": (mean_of((33, 37, 50)), grid_pick, STEPS, BUDGET),
     "training loss, last 20% of the trial": (train_tail(0.2), grid_pick, STEPS, BUDGET),
     "training loss, last 40% of the trial": (train_tail(0.4), grid_pick, STEPS, BUDGET),
-    "optimum x (horizon/50)^-0.2, on the grid": (shipped, shifted(0.2, 1.0, True), STEPS, BUDGET),
-    "optimum x (horizon/50)^-0.3, on the grid": (shipped, shifted(0.3, 0.0, True), STEPS, BUDGET),
+    "best rate x (horizon/50)^-0.3, rounded to the grid": (shipped, shifted(0.3, 0.0, True), STEPS, BUDGET),
+    "best rate x (horizon/50)^-0.5, rounded to the grid": (shipped, shifted(0.5, 0.0, True), STEPS, BUDGET),
     "parabola vertex, off the grid": (shipped, shifted(0.0, 1.0, False), STEPS, BUDGET),
     "parabola vertex x (horizon/50)^-0.2, off the grid": (shipped, shifted(0.2, 1.0, False), STEPS, BUDGET),
-    "trials of 67 steps (3 in the same budget)": (longer(67), grid_pick, 67, BUDGET),
-    "trials of 100 steps, budget 400 (4/3 of the anchors' 3x)": (longer(100), grid_pick, 100, 400),
+    "trials of 67 steps (2 or 3 fit in the budget)": (longer(67), grid_pick, 67, BUDGET),
+    "trials of 100 steps after the same range test, budget 400": (longer(100), grid_pick, 100, 400),
 }
 
 

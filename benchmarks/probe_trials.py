@@ -25,14 +25,14 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from benchmarks.corpus import tasks  # noqa: E402
+from benchmarks.probe import HELD_OUT, OPTIMIZERS, TRAINING_TASKS  # noqa: E402
 from lrdoctor.probe import RAMP_RANGE, ProbeOptions, curve  # noqa: E402
 from lrdoctor.probe.config import ProbeConfig  # noqa: E402
 from lrdoctor.probe.progress import Progress  # noqa: E402
 from lrdoctor.probe.search import start  # noqa: E402
 from lrdoctor.probe.spec import check_parts  # noqa: E402
 
-TASKS = ("digits_mlp", "cancer_mlp", "digits_cnn", "linreg_illcond", "char_gru", "digits_ae")
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
+TASKS = (*TRAINING_TASKS, *HELD_OUT)
 
 
 def record(task: str, optimizer: str, seed: int, args: argparse.Namespace) -> dict:

@@ -36,9 +36,10 @@ def test_extrapolate_keeps_a_score_that_got_worse_and_refuses_nonfinite() -> Non
 def _case(best_k: int, limit_k: int) -> dict:
     trials = [
         {"k": k, "lr": 10 ** (k / 2), "train": [1.0] * 100, "scores": {"50": 1.0 + (k - best_k) ** 2}}
-        for k in range(limit_k - 6, limit_k + 4)
+        for k in range(limit_k - 8, limit_k + 4)
     ]
-    return {"task": "t", "optimizer": "sgd", "steps": 400, "limit_k": limit_k, "ramp_steps": 100, "trials": trials}
+    limit = 1.2 * 10 ** (limit_k / 2)  # just above the grid rate of index limit_k
+    return {"task": "t", "optimizer": "sgd", "steps": 400, "limit": limit, "ramp_steps": 100, "trials": trials}
 
 
 @pytest.mark.parametrize(("best_k", "limit_k"), [(-3, -2), (-4, -2), (-2, -2), (-1, -2)])
@@ -53,3 +54,22 @@ def test_walk_stops_when_the_budget_is_spent() -> None:
     case = _case(-8, -2)  # the best lies far below: the walk runs out of budget on the way down
     scores = probe_sim.walk(case, probe_sim.shipped)
     assert len(scores) == (probe_sim.BUDGET - case["ramp_steps"]) // probe_sim.STEPS
+
+
+def test_a_trial_that_went_non_finite_is_charged_the_steps_it_ran() -> None:
+    case = {**_case(-8, -2), "ramp_steps": 110}  # 190 steps left for trials
+    for trial in case["trials"]:
+        if trial["k"] == -2:  # the second trial blows up after 10 steps
+            trial["train"], trial["scores"] = [1.0] * 9 + [math.nan], {}
+    scores = probe_sim.walk(case, probe_sim.shipped)
+    assert scores[-2] == math.inf
+    # 190 - 50 - 10 leaves room for two more 50-step trials; charged 50, it would leave one.
+    assert sorted(scores) == [-5, -4, -3, -2]
+
+
+def test_replay_takes_its_numbers_from_the_probe() -> None:
+    from lrdoctor.probe import ProbeConfig, ProbeOptions
+
+    assert ProbeOptions().steps == probe_sim.BUDGET
+    assert ProbeConfig().grid_step == probe_sim.GRID
+    assert probe_sim.STEPS == 50  # (300 - 100) // 4 trials
