@@ -46,6 +46,7 @@ VERDICT_L2 = 30.0
 class Case:
     run_id: str
     task: str
+    optimizer: str
     label: str
     diverged: bool
     lr: float
@@ -54,18 +55,16 @@ class Case:
     sig: Signals
 
 
-def optimizer_of(case: Case) -> str:
-    """The optimizer of a corpus run, from its id: task/<optimizer>_<schedule>/lr..._s..."""
-    return case.run_id.split("/")[1].rsplit("_", 1)[0]
-
-
 def cache_key(labels: Path) -> str:
-    """What the cached signals depend on: the labels and every source file of lrdoctor (readers,
-    curve preparation, shape statistics), so that a change to either recomputes them."""
+    """What the cached cases depend on: the labels, this file (the Case they are stored as) and
+    lrdoctor's source (readers, curve preparation, shape statistics), so that a change to any of
+    them recomputes the signals. The fitted parameters (_fitted.py) do not enter the signals."""
     digest = hashlib.sha256(labels.read_bytes())
-    package = Path(__file__).resolve().parents[1] / "lrdoctor"
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    root = Path(__file__).resolve().parents[1]
+    sources = [Path(__file__).resolve(), *sorted((root / "lrdoctor").rglob("*.py"))]
+    for path in sources:
+        if path.name != "_fitted.py":
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -89,7 +88,19 @@ def load_cases(corpus: Path) -> list[Case]:
             None if lr is None else lr.values,
             val=None if val is None else (val.steps, val.values),
         )
-        cases.append(Case(r["run"], r["task"], r["label"], r["diverged"], r["lr"], r["best_lr"], run.observed_lr, sig))
+        cases.append(
+            Case(
+                r["run"],
+                r["task"],
+                r["optimizer"],
+                r["label"],
+                r["diverged"],
+                r["lr"],
+                r["best_lr"],
+                run.observed_lr,
+                sig,
+            )
+        )
     with cache.open("wb") as fh:
         pickle.dump({"key": key, "cases": cases}, fh)
     return cases
@@ -304,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n### held out: {task}\n")
             print(table(scores([p for p in pooled if p["case"].task == task])))
     if args.per_optimizer:
-        for name in sorted({optimizer_of(p["case"]) for p in pooled}):
+        for name in sorted({p["case"].optimizer for p in pooled}):
             print(f"\n### optimizer: {name} (held-out predictions)\n")
-            print(table(scores([p for p in pooled if optimizer_of(p["case"]) == name])))
+            print(table(scores([p for p in pooled if p["case"].optimizer == name])))
     print("\n## The whole-corpus fit (what --write-model ships), in-sample (for reference)\n")
     print(table(scores(predict(cases, full))))
     print("\n## Fitted on the whole corpus (the values to ship)\n")

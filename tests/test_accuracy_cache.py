@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -9,21 +10,40 @@ import pytest
 from benchmarks import accuracy
 
 
-def test_cache_key_follows_the_labels_and_the_package_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _key_with(monkeypatch: pytest.MonkeyPatch, labels: Path, name: str, extra: bytes) -> str:
+    """The cache key as it would be with `extra` appended to the source file called `name`."""
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        data = real(self)
+        return data + extra if self.name == name else data
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", read_bytes)
+        return accuracy.cache_key(labels)
+
+
+def test_cache_key_follows_the_labels_and_the_code_behind_the_signals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     labels = tmp_path / "labels.json"
     labels.write_text('{"runs": []}')
     first = accuracy.cache_key(labels)
     assert accuracy.cache_key(labels) == first
+    for name in ("curve.py", "shape.py", "stats.py", "csv_reader.py", "accuracy.py"):
+        assert _key_with(monkeypatch, labels, name, b"\n# changed\n") != first, name
+    # The fitted parameters do not enter the signals: refitting keeps the cache.
+    assert _key_with(monkeypatch, labels, "_fitted.py", b"\n# refitted\n") == first
     labels.write_text('{"runs": [], "x": 1}')
     assert accuracy.cache_key(labels) != first
-    # A change to any lrdoctor source file changes the key: seen through the files it reads.
-    real_read = Path.read_bytes
-    seen: list[str] = []
 
-    def spy(self: Path) -> bytes:
-        seen.append(self.name)
-        return real_read(self)
 
-    monkeypatch.setattr(Path, "read_bytes", spy)
-    accuracy.cache_key(labels)
-    assert {"curve.py", "shape.py", "stats.py", "csv_reader.py"} <= set(seen)
+def test_load_cases_replaces_a_cache_of_another_key_or_format(tmp_path: Path) -> None:
+    (tmp_path / "labels.json").write_text('{"runs": []}')
+    cache = tmp_path / ".accuracy-cache.pkl"
+    cache.write_bytes(pickle.dumps(["a list, as the cache was once written"]))
+    assert accuracy.load_cases(tmp_path) == []
+    stored = pickle.loads(cache.read_bytes())
+    assert stored == {"key": accuracy.cache_key(tmp_path / "labels.json"), "cases": []}
+    cache.write_bytes(pickle.dumps({"key": "another", "cases": ["stale"]}))
+    assert accuracy.load_cases(tmp_path) == []
