@@ -34,7 +34,9 @@ def test_the_usage_block_has_the_two_examples() -> None:
 
 
 @pytest.mark.parametrize(("args", "expected"), _transcript())
-def test_usage_transcript_matches_the_command(args: list[str], expected: list[str], monkeypatch) -> None:
+def test_usage_transcript_matches_the_command(
+    args: list[str], expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(cli, args)
     got = [line for line in result.output.splitlines() if line.strip()]

@@ -54,7 +54,7 @@ def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra
         summaries.append(summary)
         entries += runs
     _prune(out, {e["run"] for e in entries})
-    doc = {"settings": _settings(smoke, {s.task for s in sweeps}), "sweeps": summaries, "runs": entries}
+    doc = {"settings": _settings(smoke, used={s.task for s in sweeps}), "sweeps": summaries, "runs": entries}
     out.mkdir(parents=True, exist_ok=True)
     (out / "labels.json").write_text(dump_labels(doc))
     return doc
@@ -79,7 +79,7 @@ def _prune(out: Path, keep: set[str]) -> None:
             shutil.rmtree(out / "runs" / run, ignore_errors=True)
 
 
-def _settings(smoke: bool, used: set[str]) -> dict[str, Any]:
+def _settings(smoke: bool, *, used: set[str]) -> dict[str, Any]:
     import sklearn
     import torch
 
@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also the tasks kept out of the corpus (plan.EXTRA_TASKS); use another --out",
     )
     args = parser.parse_args(argv)
+    if args.smoke and args.extra:
+        parser.error("--smoke and --extra do not go together: the smoke corpus has one sweep")
     start = time.monotonic()
     doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=args.extra)
     print(counts_table(doc["runs"]))
