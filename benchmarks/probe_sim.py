@@ -137,6 +137,20 @@ def shifted(alpha: float, vertex: float, snap: bool) -> Pick:
     return pick
 
 
+def lower_if_close(margin: float) -> Pick:
+    """The best grid rate, or the one below it when that scored within `margin` of the best
+    (longer runs favour lower rates)."""
+
+    def pick(scores: Mapping[int, float], horizon: int) -> float:
+        finite = _finite(scores)
+        best = curve.best_index(finite)
+        if best - 1 in finite and finite[best - 1] <= finite[best] * (1 + margin):
+            best -= 1
+        return curve.grid_rate(best, step=GRID)
+
+    return pick
+
+
 def _finite(scores: Mapping[int, float]) -> Mapping[int, float]:
     return {k: v for k, v in scores.items() if math.isfinite(v)} or scores
 
@@ -179,6 +193,8 @@ RULES: dict[str, tuple[Score, Pick, int, int]] = {
     "training loss, last 40% of the trial": (train_tail(0.4), grid_pick, STEPS, BUDGET),
     "best rate x (horizon/50)^-0.3, rounded to the grid": (shipped, shifted(0.3, 0.0, True), STEPS, BUDGET),
     "best rate x (horizon/50)^-0.5, rounded to the grid": (shipped, shifted(0.5, 0.0, True), STEPS, BUDGET),
+    "the rate below the best when within 2% of it": (shipped, lower_if_close(0.02), STEPS, BUDGET),
+    "the rate below the best when within 5% of it": (shipped, lower_if_close(0.05), STEPS, BUDGET),
     "parabola vertex, off the grid": (shipped, shifted(0.0, 1.0, False), STEPS, BUDGET),
     "parabola vertex x (horizon/50)^-0.2, off the grid": (shipped, shifted(0.2, 1.0, False), STEPS, BUDGET),
     "trials of 67 steps (2 or 3 fit in the budget)": (longer(67), grid_pick, 67, BUDGET),
