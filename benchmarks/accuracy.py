@@ -257,6 +257,61 @@ def leave_one_task_out(cases: list[Case]) -> tuple[list[dict[str, Any]], dict[st
     return pooled, fitted
 
 
+# Other ways the same runs are logged (`--relog`): training loggers rarely write every step.
+# "every": the loss every k-th step from the first (nanoGPT's log_interval, with iteration 0);
+# "from-k": every k-th step from step k, the first step unlogged (Lightning's log_every_n_steps);
+# "mean": the mean of each k steps at the k-th (the HuggingFace Trainer's logging_steps);
+# "mean+first": the same with the first step's loss logged too (its logging_first_step).
+RELOGS = (("every", 10), ("every", 25), ("from-k", 10), ("mean", 10), ("mean+first", 10))
+# Shorter logs (per-epoch ones) are left as they are.
+RELOG_MIN_POINTS = 100
+
+
+def relog(steps: np.ndarray, values: np.ndarray, how: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (steps, values) a logger writing `how` every `k` steps would have kept of a per-step log."""
+    if len(steps) < RELOG_MIN_POINTS:
+        return steps, values
+    if how == "every":
+        return steps[::k], values[::k]
+    if how == "from-k":
+        return steps[k - 1 :: k], values[k - 1 :: k]
+    if how in ("mean", "mean+first"):
+        n = len(values) // k * k
+        s, v = steps[k - 1 : n : k], values[:n].reshape(-1, k).mean(axis=1)
+        return (np.r_[steps[:1], s], np.r_[values[:1], v]) if how == "mean+first" else (s, v)
+    raise ValueError(f"unknown relog {how!r}")
+
+
+def relogged(case: Case, how: str, k: int) -> Case:
+    """The case with its training loss re-logged (the validation loss and the rate as they were)."""
+    s = case.sig
+    steps, values = relog(s.steps, s.values, how, k)
+    if len(steps) == len(s.steps):
+        return case
+    val = None if s.val is None else (s.val.steps, s.val.y)
+    return replace(case, sig=signals(steps, values, s.lr.steps, s.lr.values, val=val))
+
+
+def relog_table(cases: list[Case], fitted: dict[str, Config], pooled: list[dict[str, Any]]) -> str:
+    """Held-out figures with each task's runs re-logged, judged by the fold that left the task out."""
+    rows = [("as logged", scores(pooled))]
+    for how, k in RELOGS:
+        preds = []
+        for task, cfg in fitted.items():
+            preds += predict([relogged(c, how, k) for c in cases if c.task == task], cfg)
+        rows.append((f"{how} {k}", scores(preds)))
+    out = [
+        "| training loss logged | macro-F1 | false alarms | divergence recall | within 3x | median abs log10 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in rows:
+        out.append(
+            f"| {name} | {s['macro_f1']:.3f} | {100 * s['false_alarm']:.1f}% | {s['divergence_recall']:.3f} "
+            f"| {100 * s['within_3x']:.1f}% | {s['median_log10_err']:.2f} |"
+        )
+    return "\n".join(out)
+
+
 def table(s: dict[str, Any]) -> str:
     rows = [
         ("runs", f"{s['n']}"),
@@ -303,6 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=Path(__file__).parent / ".cache" / "corpus")
     ap.add_argument("--per-task", action="store_true", help="also print each held-out task's figures")
     ap.add_argument("--per-optimizer", action="store_true", help="also print the held-out figures per optimizer")
+    ap.add_argument(
+        "--relog", action="store_true", help="also score the held-out runs as loggers that skip steps would write them"
+    )
     ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/_fitted.py")
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
@@ -318,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in sorted({p["case"].optimizer for p in pooled}):
             print(f"\n### optimizer: {name} (held-out predictions)\n")
             print(table(scores([p for p in pooled if p["case"].optimizer == name])))
+    if args.relog:
+        print("\n## Held-out runs re-logged (per-step logs only; per-epoch logs as they were)\n")
+        print(relog_table(cases, fitted, pooled))
     print("\n## The whole-corpus fit (what --write-model ships), in-sample (for reference)\n")
     print(table(scores(predict(cases, full))))
     print("\n## Fitted on the whole corpus (the values to ship)\n")
