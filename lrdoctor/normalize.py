@@ -4,7 +4,10 @@
   become segments; the last one is judged unless the caller picks another;
 - a run resumed from a checkpoint (the step goes back, but not to the start) keeps the
   latest write: earlier points at or after the resume step are dropped;
-- HF Trainer's `loss: 0.0` with a NaN `grad_norm` (every step of the window was NaN) is NaN.
+- HF Trainer's `loss: 0.0` with a NaN `grad_norm` (every step of the window was NaN) is NaN;
+- a loss first logged well after the first update gets a note: the first updates are where a
+  too-high rate blows up and a good one makes its fastest progress, and the detectors read the
+  first logged value as the start level (BENCHMARKS.md, "Other logging cadences").
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ def normalize(
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
 
+    late = _late_start(kept[name], log.step_kind)
+    if late:
+        warnings.append(late)
     lr_name = naming.find_lr(kept)
     return Run(
         source=log.source,
@@ -123,6 +129,29 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
     if not 1 <= index <= count:
         raise NoSeries(f"{source}: --segment {segment} asked for, but the log holds {count} run(s)")
     return index
+
+
+# A loss first logged at this step or later, in a log written every few steps (or at this share of
+# its stride), leaves the first updates out.
+LATE_START_STEP = 2
+LATE_START_STRIDE = 0.5
+# In a log of every step, missing this many first steps is worth a note (a resumed run, a late hook).
+LATE_START_DENSE = 10
+
+
+def _late_start(s: Series, step_kind: str) -> str | None:
+    """A note when the metric's first point comes after the first updates (Lightning's
+    log_every_n_steps, the HuggingFace Trainer's logging_steps, a run resumed from a checkpoint)."""
+    if step_kind != "step" or len(s) < 3:
+        return None
+    first, stride = float(s.steps[0]), float(np.median(np.diff(s.steps)))
+    if first < LATE_START_STEP or first < LATE_START_STRIDE * stride or (stride < 2 and first < LATE_START_DENSE):
+        return None
+    return (
+        f"{s.name!r} is first logged at step {first:g}: the first updates (where a blow-up or the fastest "
+        "progress shows) are not in the log, so its first value stands in for the start level; "
+        "log the first step too (HuggingFace Trainer: logging_first_step=True)"
+    )
 
 
 def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:

@@ -89,3 +89,24 @@ def test_observed_lr_sources() -> None:
     assert normalize(Log("x", "csv", s, hparams={"learning_rate": 3e-4})).observed_lr == 3e-4
     assert normalize(Log("x", "csv", s), lr=0.1).observed_lr == 0.1
     assert normalize(Log("x", "csv", s)).observed_lr is None
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind", "noted"),
+    [
+        (list(range(10, 410, 10)), "step", True),  # logged every 10 steps from step 10
+        (list(range(49, 5000, 50)), "step", True),  # every 50 steps, at steps 49, 99, ...
+        ([1, *range(10, 410, 10)], "step", False),  # the first step logged too
+        (list(range(0, 400, 10)), "step", False),  # from step 0
+        (list(range(1, 400)), "step", False),  # every step
+        (list(range(3, 400)), "step", False),  # two steps missing from a log of every step
+        (list(range(5000, 6000)), "step", True),  # a log that begins at a resume
+        (list(range(1, 30)), "epoch", False),  # one point per epoch
+    ],
+)
+def test_a_loss_first_logged_after_the_first_updates_gets_a_note(steps: list[int], kind: str, noted: bool) -> None:
+    log = Log("x", "csv", {"loss": series("loss", steps, list(np.linspace(2.0, 0.5, len(steps))))}, step_kind=kind)
+    notes = [w for w in normalize(log).warnings if "first logged" in w]
+    assert bool(notes) == noted
+    if noted:
+        assert f"first logged at step {steps[0]}" in notes[0]
