@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lrdoctor import naming
+from lrdoctor.detect.curve import starts_late
 from lrdoctor.errors import NoSeries
 from lrdoctor.run import Log, Run, Segment, Series
 
@@ -131,22 +132,11 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
     return index
 
 
-# A loss first logged at this step or later, in a log written every few steps (or at this share of
-# its stride), leaves the first updates out.
-LATE_START_STEP = 2
-LATE_START_STRIDE = 0.5
-# In a log of every step, missing this many first steps is worth a note (a resumed run, a late hook).
-LATE_START_DENSE = 10
-
-
 def _late_start(s: Series, step_kind: str) -> str | None:
-    """A note when the metric's first point comes after the first updates (Lightning's
-    log_every_n_steps, the HuggingFace Trainer's logging_steps, a run resumed from a checkpoint)."""
-    if step_kind != "step" or len(s) < 3:
+    """A note when the metric's first point comes after the first updates."""
+    if step_kind != "step" or not starts_late(s.steps):
         return None
-    first, stride = float(s.steps[0]), float(np.median(np.diff(s.steps)))
-    if first < LATE_START_STEP or first < LATE_START_STRIDE * stride or (stride < 2 and first < LATE_START_DENSE):
-        return None
+    first = float(s.steps[0])
     return (
         f"{s.name!r} is first logged at step {first:g}: the first updates (where a blow-up or the fastest "
         "progress shows) are not in the log, so its first value stands in for the start level; "

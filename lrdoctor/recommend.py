@@ -41,6 +41,9 @@ class RecommendConfig:
     warmup_margin: float = 3.0  # below the stability limit seen in warmup
     high: RateModel | None = None  # None: the fitted models in lrdoctor/_fitted.py
     low: RateModel | None = None
+    # For logs whose first point comes after the first updates (Signals.late_start).
+    late_high: RateModel | None = None
+    late_low: RateModel | None = None
     # The correction is kept within half a decade and 3.5 decades: the corpus's non-ok runs
     # sit 0.5 to 5.5 decades from the best rate, most within 3.
     min_decades: float = 0.5
@@ -117,8 +120,6 @@ def decades(x: np.ndarray, model: RateModel, cfg: RecommendConfig) -> float:
 def recommend(
     verdict: Verdict, observed: float | None, sig: Signals, findings: Sequence[Finding], cfg: RecommendConfig
 ) -> Recommendation:
-    from lrdoctor._fitted import HIGH_RATE, LOW_RATE
-
     if verdict == "ok":
         return Recommendation(observed, 1.0, "the run looks healthy: keep the rate")
     if verdict == "unknown":
@@ -134,13 +135,24 @@ def recommend(
                 f"{cfg.warmup_margin:g}x below it",
             )
     x = rate_features(sig, findings)
+    high, low = rate_models(sig, cfg)
     if verdict == "too_high":
-        factor = 10 ** -decades(x, cfg.high or HIGH_RATE, cfg)
+        factor = 10 ** -decades(x, high, cfg)
         basis = f"{1 / factor:.3g}x lower: what corpus runs that failed like this one needed"
     else:
-        factor = 10 ** decades(x, cfg.low or LOW_RATE, cfg)
+        factor = 10 ** decades(x, low, cfg)
         basis = f"{factor:.3g}x higher: how little of its loss the run shed, and how late"
     return Recommendation(observed * factor if observed else None, factor, basis)
+
+
+def rate_models(sig: Signals, cfg: RecommendConfig) -> tuple[RateModel, RateModel]:
+    """The (too high, too low) rate models for this run: the late-start ones when its first
+    updates are not logged."""
+    from lrdoctor._fitted import HIGH_RATE, LATE_HIGH_RATE, LATE_LOW_RATE, LOW_RATE
+
+    if sig.late_start:
+        return cfg.late_high or LATE_HIGH_RATE, cfg.late_low or LATE_LOW_RATE
+    return cfg.high or HIGH_RATE, cfg.low or LOW_RATE
 
 
 def _warmup_limit(findings: Sequence[Finding], sig: Signals) -> float | None:

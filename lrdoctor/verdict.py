@@ -61,6 +61,9 @@ class VerdictModel:
 @dataclass(frozen=True)
 class VerdictConfig:
     model: VerdictModel | None = None  # None: the fitted VERDICT_MODEL in lrdoctor/_fitted.py
+    # For logs whose first point comes after the first updates (Signals.late_start): fitted on the
+    # corpus's runs re-logged that way. None: LATE_VERDICT_MODEL in lrdoctor/_fitted.py.
+    late_model: VerdictModel | None = None
     # Below this probability for the winning class the verdict is "unknown".
     min_confidence: float = 0.4
 
@@ -124,6 +127,15 @@ def probabilities(x: np.ndarray, model: VerdictModel) -> np.ndarray:
     return e / e.sum()
 
 
+def model_for(sig: Signals, cfg: VerdictConfig) -> VerdictModel:
+    """The model that judges this run: the late-start one when its first updates are not logged."""
+    from lrdoctor._fitted import LATE_VERDICT_MODEL, VERDICT_MODEL
+
+    if sig.late_start:
+        return cfg.late_model or LATE_VERDICT_MODEL
+    return cfg.model or VERDICT_MODEL
+
+
 def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[Verdict, float]:
     """The verdict and its confidence in [0, 1]."""
     curve, shape = sig.curve, sig.shape
@@ -133,9 +145,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
-    from lrdoctor._fitted import VERDICT_MODEL
-
-    p = probabilities(features(sig, findings), cfg.model or VERDICT_MODEL)
+    p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
     if p[k] < cfg.min_confidence:
         return "unknown", float(p[k])
@@ -171,9 +181,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     """The statistics that pushed the model most towards `verdict`, as a sentence."""
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
-    from lrdoctor._fitted import VERDICT_MODEL
-
-    model = cfg.model or VERDICT_MODEL
+    model = model_for(sig, cfg)
     x = features(sig, findings)
     z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
     w = np.asarray(model.weights)[:, 1:]

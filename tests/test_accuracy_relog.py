@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks import accuracy
+from lrdoctor.detect import signals
 
 STEPS = np.arange(1, 401, dtype=float)
 VALUES = 1000.0 - STEPS  # value i is 1000 - step i
@@ -40,3 +41,17 @@ def test_short_logs_stay_as_they_are() -> None:
 def test_an_unknown_way_of_logging_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown relog"):
         accuracy.relog(STEPS, VALUES, "sometimes", 10)
+
+
+def _case(run_id: str, steps: np.ndarray, values: np.ndarray) -> accuracy.Case:
+    return accuracy.Case(run_id, "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, values))
+
+
+def test_the_late_start_models_learn_from_relogged_runs_that_start_late() -> None:
+    per_step = _case("per-step", STEPS, 2.0 / np.sqrt(STEPS))
+    epochs = _case("epochs", np.arange(1.0, 15.0), 2.0 / np.sqrt(np.arange(1.0, 15.0)))
+    late = _case("late", np.arange(21.0, 400.0, 22.0), 2.0 / np.sqrt(np.arange(21.0, 400.0, 22.0)))
+    out = accuracy.late_cases([per_step, epochs, late])
+    assert all(c.sig.late_start for c in out)
+    assert [c.run_id for c in out] == ["late"] + ["per-step"] * len(accuracy.LATE_RELOGS)
+    assert sorted(float(c.sig.steps[0]) for c in out) == [10.0, 10.0, 21.0, 25.0]

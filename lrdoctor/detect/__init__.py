@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrdoctor.detect.curve import Curve, prepare
+from lrdoctor.detect.curve import Curve, prepare, starts_late
 from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence
 from lrdoctor.detect.lr import LrEvents, lr_events
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
@@ -41,6 +41,9 @@ class Signals:
     lr: LrEvents
     val: Curve | None = None  # the validation loss, where the log has one
     val_shape: Shape | None = None
+    # The first point comes after the first updates (:func:`starts_late`): the verdict and the
+    # recommendation use the models fitted on runs logged that way.
+    late_start: bool = False
 
 
 def signals(
@@ -56,7 +59,7 @@ def signals(
     shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
     val_curve = None if val is None else prepare(*val, min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape)
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, starts_late(steps))
 
 
 Detector = Callable[[Signals, DetectConfig], list[Finding]]

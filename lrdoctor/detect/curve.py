@@ -18,6 +18,11 @@ from lrdoctor import stats
 MAX_POINTS = 2000
 # Fewer finite points than this say too little about a curve's shape.
 MIN_POINTS = 8
+# A log whose first point comes at this step or later, and at half its stride or later, leaves the
+# first updates out (written every k steps from step k); in a log of every step, this many.
+LATE_START_STEP = 2
+LATE_START_STRIDE = 0.5
+LATE_START_DENSE = 10
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,19 @@ class Curve:
         """(t, y) of the points with t0 <= t <= t1."""
         mask = (self.t >= t0) & (self.t <= t1)
         return self.t[mask], self.y[mask]
+
+
+def starts_late(steps: np.ndarray) -> bool:
+    """True when the first logged point comes after the first updates: Lightning's
+    log_every_n_steps and the HuggingFace Trainer's logging_steps write the loss every k steps from
+    step k, and a log can begin at a resume. The first value then stands in for the start level,
+    after the updates where a too-high rate blows up and a good one makes its fastest progress."""
+    if len(steps) < 3:
+        return False
+    first, stride = float(steps[0]), float(np.median(np.diff(steps)))
+    if first < LATE_START_STEP or first < LATE_START_STRIDE * stride:
+        return False
+    return stride >= 2 or first >= LATE_START_DENSE
 
 
 def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POINTS) -> Curve | None:
