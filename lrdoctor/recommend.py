@@ -6,7 +6,8 @@
   verdict uses (how much of its loss the run shed, how early, how rough, whether it went
   non-finite...) and three measures of how far the run got, in e-folds of its loss, by a ridge
   regression per side, fitted on the labelled corpus (``benchmarks/accuracy.py``;
-  leave-one-task-out figures in BENCHMARKS.md).
+  leave-one-task-out figures in BENCHMARKS.md); a log that starts late has its own pair, as it
+  has its own verdict model.
 
 The e-fold measures come from the small-step regime: while the rate is too small, the progress
 per step grows in proportion to it (gradient flow, run at lr x steps), so a run that shed a tenth

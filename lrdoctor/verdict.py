@@ -7,7 +7,9 @@ weights are fitted by ``benchmarks/accuracy.py`` on the labelled corpus, leave-o
 the reported figures and on the whole corpus for the shipped ones (BENCHMARKS.md); the "ok"
 intercept is then raised until the false alarms on tasks left out of the fit meet the target, so
 that the prior for "ok" is set for unseen tasks, not for the corpus. Its class probability is the
-confidence.
+confidence. A log whose first point comes after the first updates (``Signals.late_start``) is
+judged by a second model, fitted the same way on the corpus's runs re-logged like that: without
+the start level, the same statistics mean something else (BENCHMARKS.md, "Other logging cadences").
 """
 
 from __future__ import annotations
