@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lrdoctor import load
-from lrdoctor.detect import Signals, detect_all, signals
+from lrdoctor.detect import LOG_KINDS, Signals, detect_all, log_kind, signals
 from lrdoctor.diagnosis import Config, Finding
 from lrdoctor.recommend import RateModel, rate_features, recommend
 from lrdoctor.verdict import CLASSES, VerdictConfig, VerdictModel, decide, features
@@ -87,6 +87,7 @@ def load_cases(corpus: Path) -> list[Case]:
             None if lr is None else lr.steps,
             None if lr is None else lr.values,
             val=None if val is None else (val.steps, val.values),
+            step_kind=run.step_kind,
         )
         cases.append(
             Case(
@@ -209,30 +210,41 @@ def choose_ok_bias(cases: list[Case], cfg: Config) -> float:
         )
         if alarms <= CALIBRATION_TARGET * len(held):
             return bias
+    print(
+        f"note: the ok bias stops at the top of its grid ({BIAS_GRID[-1]:g}) with {alarms} false alarms "
+        f"of {len(held)} on the inner held-out tasks",
+        file=sys.stderr,
+    )
     return BIAS_GRID[-1]
 
 
-def tune(cases: list[Case], cfg: Config, *, late: list[Case] | None = None) -> Config:
-    """The verdict and rate models fitted on `cases`, and the late-start ones on `late` (default:
-    :func:`late_cases` of `cases`)."""
-    main = tune_one(cases, cfg)
-    other = tune_one(late_cases(cases) if late is None else late, cfg)
-    return replace(
-        main,
-        verdict=replace(main.verdict, late_model=other.verdict.model),
-        recommend=replace(main.recommend, late_high=other.recommend.high, late_low=other.recommend.low),
-    )
+def tune(cases: list[Case], cfg: Config, *, kinds: dict[str, list[Case]] | None = None) -> Config:
+    """The verdict and rate models of each log kind, each fitted on `kinds[kind]` (default:
+    :func:`kind_cases` of `cases`)."""
+    kinds = kind_cases(cases) if kinds is None else kinds
+    fitted = {kind: tune_one(kinds[kind], cfg) for kind in LOG_KINDS}
+    models = {kind: _only(f.verdict.models) for kind, f in fitted.items()}
+    rates = {kind: _only(f.recommend.rates) for kind, f in fitted.items()}
+    return replace(cfg, verdict=replace(cfg.verdict, models=models), recommend=replace(cfg.recommend, rates=rates))
+
+
+def _only(by_kind: Any) -> Any:
+    """The one value a configuration from :func:`tune_one` holds for every kind."""
+    assert by_kind is not None
+    (value,) = {id(v): v for v in by_kind.values()}.values()
+    return value
 
 
 def tune_one(cases: list[Case], cfg: Config) -> Config:
-    """Fit the verdict model on `cases`, with the ok bias that meets the false-alarm target on held-out tasks."""
+    """Fit one verdict model on `cases`, with the ok bias that meets the false-alarm target on
+    held-out tasks, and one pair of rate models; the configuration judges every kind of log by them."""
     model = with_ok_bias(fit_model(*design(cases, cfg)), choose_ok_bias(cases, cfg))
     return fit_factors(cases, replace(cfg, verdict=judged_by(cfg, model)))
 
 
 def judged_by(cfg: Config, model: VerdictModel) -> VerdictConfig:
-    """The verdict configuration that judges every run, late-start or not, by `model`."""
-    return replace(cfg.verdict, model=model, late_model=model)
+    """The verdict configuration that judges every kind of log by `model`."""
+    return replace(cfg.verdict, models=dict.fromkeys(LOG_KINDS, model))
 
 
 def fit_rate(rows: list[np.ndarray], need: list[float], *, ridge: float = 5.0) -> RateModel | None:
@@ -258,18 +270,19 @@ def fit_factors(cases: list[Case], cfg: Config) -> Config:
             continue
         rows[c.label].append(rate_features(c.sig, detect_all(c.sig, cfg.detect)))
         need[c.label].append(abs(math.log10(c.best_lr / c.lr)))
-    r = replace(
-        cfg.recommend, high=fit_rate(rows["too_high"], need["too_high"]), low=fit_rate(rows["too_low"], need["too_low"])
-    )
-    return replace(cfg, recommend=r)
+    high, low = fit_rate(rows["too_high"], need["too_high"]), fit_rate(rows["too_low"], need["too_low"])
+    assert high is not None and low is not None, "too few non-ok runs to fit a rate model"
+    return replace(cfg, recommend=replace(cfg.recommend, rates=dict.fromkeys(LOG_KINDS, (high, low))))
 
 
-def leave_one_task_out(cases: list[Case]) -> tuple[list[dict[str, Any]], dict[str, Config]]:
+def leave_one_task_out(
+    cases: list[Case], kinds: dict[str, list[Case]] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Config]]:
     pooled, fitted = [], {}
-    late = late_cases(cases)
+    kinds = kind_cases(cases) if kinds is None else kinds
     for task in sorted({c.task for c in cases}):
         train = [c for c in cases if c.task != task]
-        cfg = tune(train, Config.default(), late=[c for c in late if c.task != task])
+        cfg = tune(train, Config.default(), kinds={k: [c for c in v if c.task != task] for k, v in kinds.items()})
         fitted[task] = cfg
         pooled += predict([c for c in cases if c.task == task], cfg)
     return pooled, fitted
@@ -310,8 +323,8 @@ def relogged(case: Case, how: str, k: int) -> Case:
     return replace(case, sig=signals(steps, values, s.lr.steps, s.lr.values, val=val))
 
 
-# The late-start models' training runs: the corpus's per-step runs as loggers that begin after the
-# first updates would write them, with the runs already logged that way (Lightning's per-epoch
+# The training runs of the late-start kinds: the corpus's per-step runs as loggers that begin after
+# the first updates would write them, with the runs already logged that way (Lightning's per-epoch
 # means at the epoch's last step).
 LATE_RELOGS = (("from-k", 10), ("from-k", 25), ("mean", 10))
 
@@ -325,14 +338,33 @@ def late_cases(cases: list[Case]) -> list[Case]:
     return out
 
 
+def without_val(case: Case) -> Case:
+    """The case as a log that holds no validation loss would give it."""
+    if case.sig.val is None:
+        return case
+    return replace(case, sig=replace(case.sig, val=None, val_shape=None))
+
+
+def kind_cases(cases: list[Case]) -> dict[str, list[Case]]:
+    """The training runs of each log kind: the runs as logged and the late re-logs, each with its
+    validation loss and without it."""
+    out: dict[str, list[Case]] = {kind: [] for kind in LOG_KINDS}
+    for c in [c for c in cases if not c.sig.late_start] + late_cases(cases):
+        for variant in (c, without_val(c)) if c.sig.val is not None else (c,):
+            out[log_kind(variant.sig)].append(variant)
+    return out
+
+
 def relog_table(cases: list[Case], fitted: dict[str, Config], pooled: list[dict[str, Any]]) -> str:
     """Held-out figures with each task's runs re-logged, judged by the fold that left the task out."""
     rows = [("as logged", scores(pooled))]
-    for how, k in RELOGS:
+    for how, k, val in [*((h, k, True) for h, k in RELOGS), ("as", 0, False), ("from-k", 10, False)]:
         preds = []
         for task, cfg in fitted.items():
-            preds += predict([relogged(c, how, k) for c in cases if c.task == task], cfg)
-        rows.append((f"{how} {k}", scores(preds)))
+            held = [c if how == "as" else relogged(c, how, k) for c in cases if c.task == task]
+            preds += predict(held if val else [without_val(c) for c in held], cfg)
+        name = "as logged" if how == "as" else f"{how} {k}"
+        rows.append((name if val else f"{name}, no validation loss", scores(preds)))
     out = [
         "| training loss logged | macro-F1 | false alarms | divergence recall | within 3x | median abs log10 |",
         "|---|---|---|---|---|---|",
@@ -367,26 +399,28 @@ def table(s: dict[str, Any]) -> str:
 
 def write_model(cfg: Config) -> None:
     """Write the whole-corpus fit into lrdoctor/_fitted.py."""
-    v, rec = cfg.verdict, cfg.recommend
-    verdicts = {"VERDICT_MODEL": v.model, "LATE_VERDICT_MODEL": v.late_model}
-    rates = {"HIGH_RATE": rec.high, "LOW_RATE": rec.low, "LATE_HIGH_RATE": rec.late_high, "LATE_LOW_RATE": rec.late_low}
-    assert all(m is not None for m in (*verdicts.values(), *rates.values()))
+    models, rates = cfg.verdict.models, cfg.recommend.rates
+    assert models is not None and rates is not None
     r = lambda xs: "(" + ", ".join(f"{x:.6g}" for x in xs) + ",)"  # noqa: E731
     text = (
-        '"""Parameters fitted on the labelled corpus. Generated by `python benchmarks/accuracy.py --write-model`;'
-        ' do not edit.\n\nThe LATE_ ones judge logs whose first point comes after the first updates."""\n\n'
+        '"""Parameters fitted on the labelled corpus, one set per kind of log (lrdoctor.detect.LOG_KINDS).\n\n'
+        'Generated by `python benchmarks/accuracy.py --write-model`; do not edit."""\n\n'
         "from __future__ import annotations\n\nfrom lrdoctor.recommend import RateModel\n"
-        "from lrdoctor.verdict import VerdictModel\n\n"
+        "from lrdoctor.verdict import VerdictModel\n\nVERDICT_MODELS = {\n"
     )
-    for name, m in verdicts.items():
-        assert m is not None
-        rows = "".join(f"        {r(row)},\n" for row in m.weights)
-        text += f"{name} = VerdictModel(\n    mean={r(m.mean)},\n    scale={r(m.scale)},\n"
-        text += f"    weights=(\n{rows}    ),\n)\n"
-    for name, rm in rates.items():
-        assert rm is not None
-        text += f"{name} = RateModel(\n    mean={r(rm.mean)},\n    scale={r(rm.scale)},\n"
-        text += f"    weights={r(rm.weights)},\n)\n"
+    for kind in LOG_KINDS:
+        m = models[kind]
+        rows = "".join(f"            {r(row)},\n" for row in m.weights)
+        text += f'    "{kind}": VerdictModel(\n        mean={r(m.mean)},\n        scale={r(m.scale)},\n'
+        text += f"        weights=(\n{rows}        ),\n    ),\n"
+    text += "}\nRATE_MODELS = {\n"
+    for kind in LOG_KINDS:
+        text += f'    "{kind}": (\n'
+        for rm in rates[kind]:
+            text += f"        RateModel(\n            mean={r(rm.mean)},\n            scale={r(rm.scale)},\n"
+            text += f"            weights={r(rm.weights)},\n        ),\n"
+        text += "    ),\n"
+    text += "}\n"
     (Path(__file__).resolve().parents[1] / "lrdoctor" / "_fitted.py").write_text(text)
 
 
@@ -401,8 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/_fitted.py")
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
-    pooled, fitted = leave_one_task_out(cases)
-    full = tune(cases, Config.default())
+    kinds = kind_cases(cases)
+    pooled, fitted = leave_one_task_out(cases, kinds)
+    full = tune(cases, Config.default(), kinds=kinds)
     print("## Leave-one-task-out (thresholds fitted without the task scored)\n")
     print(table(scores(pooled)))
     if args.per_task:
@@ -418,9 +453,8 @@ def main(argv: list[str] | None = None) -> int:
         print(relog_table(cases, fitted, pooled))
     print("\n## The whole-corpus fit (what --write-model ships), in-sample (for reference)\n")
     print(table(scores(predict(cases, full))))
-    print("\n## Fitted on the whole corpus (the values to ship)\n")
-    print(repr(full.verdict.model))
-    print(repr(full.recommend))
+    print("\n## Training runs of each log kind (whole corpus)\n")
+    print(", ".join(f"{kind}: {len(kinds[kind])}" for kind in LOG_KINDS))
     if args.write_model:
         write_model(full)
     return 0

@@ -133,14 +133,16 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
 
 
 def _late_start(s: Series, step_kind: str) -> str | None:
-    """A note when the metric's first point comes after the first updates."""
+    """A note when the metric's first point comes after the first updates (the same test that
+    chooses the late-start models, :func:`lrdoctor.detect.log_kind`)."""
     if step_kind != "step" or not starts_late(s.steps):
         return None
     first = float(s.steps[0])
     return (
-        f"{s.name!r} is first logged at step {first:g}: the first updates (where a blow-up or the fastest "
-        "progress shows) are not in the log, so its first value stands in for the start level; "
-        "log the first step too (HuggingFace Trainer: logging_first_step=True)"
+        f"{s.name!r} is first logged at step {first:g}: the updates before it are not in the log, so "
+        "the start level is not known (its first value stands in for it) and a blow-up in the first "
+        "steps can be missed; log the first step too (HuggingFace Trainer: logging_first_step=True), "
+        "or, for a resumed run, diagnose the log from the start of training"
     )
 
 

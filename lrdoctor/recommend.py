@@ -6,8 +6,8 @@
   verdict uses (how much of its loss the run shed, how early, how rough, whether it went
   non-finite...) and three measures of how far the run got, in e-folds of its loss, by a ridge
   regression per side, fitted on the labelled corpus (``benchmarks/accuracy.py``;
-  leave-one-task-out figures in BENCHMARKS.md); a log that starts late has its own pair, as it
-  has its own verdict model.
+  leave-one-task-out figures in BENCHMARKS.md); one pair per kind of log, as for the verdict
+  (:func:`lrdoctor.detect.log_kind`).
 
 The e-fold measures come from the small-step regime: while the rate is too small, the progress
 per step grows in proportion to it (gradient flow, run at lr x steps), so a run that shed a tenth
@@ -18,13 +18,13 @@ enter the regression, so the decades off come out linear in log10(e-folds).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lrdoctor import stats
-from lrdoctor.detect import Signals
+from lrdoctor.detect import Signals, log_kind
 from lrdoctor.diagnosis import Finding, Verdict
 
 
@@ -40,11 +40,9 @@ class RateModel:
 @dataclass(frozen=True)
 class RecommendConfig:
     warmup_margin: float = 3.0  # below the stability limit seen in warmup
-    high: RateModel | None = None  # None: the fitted models in lrdoctor/_fitted.py
-    low: RateModel | None = None
-    # For logs whose first point comes after the first updates (Signals.late_start).
-    late_high: RateModel | None = None
-    late_low: RateModel | None = None
+    # (too high, too low) rate models per log kind (lrdoctor.detect.LOG_KINDS); None: RATE_MODELS in
+    # lrdoctor/_fitted.py.
+    rates: Mapping[str, tuple[RateModel, RateModel]] | None = None
     # The correction is kept within half a decade and 3.5 decades: the corpus's non-ok runs
     # sit 0.5 to 5.5 decades from the best rate, most within 3.
     min_decades: float = 0.5
@@ -147,13 +145,12 @@ def recommend(
 
 
 def rate_models(sig: Signals, cfg: RecommendConfig) -> tuple[RateModel, RateModel]:
-    """The (too high, too low) rate models for this run: the late-start ones when its first
-    updates are not logged."""
-    from lrdoctor._fitted import HIGH_RATE, LATE_HIGH_RATE, LATE_LOW_RATE, LOW_RATE
+    """The (too high, too low) rate models fitted for this kind of log."""
+    if cfg.rates is not None:
+        return cfg.rates[log_kind(sig)]
+    from lrdoctor._fitted import RATE_MODELS
 
-    if sig.late_start:
-        return cfg.late_high or LATE_HIGH_RATE, cfg.late_low or LATE_LOW_RATE
-    return cfg.high or HIGH_RATE, cfg.low or LOW_RATE
+    return RATE_MODELS[log_kind(sig)]
 
 
 def _warmup_limit(findings: Sequence[Finding], sig: Signals) -> float | None:

@@ -7,20 +7,21 @@ weights are fitted by ``benchmarks/accuracy.py`` on the labelled corpus, leave-o
 the reported figures and on the whole corpus for the shipped ones (BENCHMARKS.md); the "ok"
 intercept is then raised until the false alarms on tasks left out of the fit meet the target, so
 that the prior for "ok" is set for unseen tasks, not for the corpus. Its class probability is the
-confidence. A log whose first point comes after the first updates (``Signals.late_start``) is
-judged by a second model, fitted the same way on the corpus's runs re-logged like that: without
-the start level, the same statistics mean something else (BENCHMARKS.md, "Other logging cadences").
+confidence. There is one such model per kind of log (:func:`lrdoctor.detect.log_kind`): a log
+that begins after the first updates, or has no validation loss, is judged by a model fitted the
+same way on the corpus's runs logged like that, since without the start level or the validation
+curve the other statistics weigh differently (BENCHMARKS.md, "Other logging cadences").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from lrdoctor.detect import Signals
+from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import Curve
 from lrdoctor.diagnosis import Finding, Verdict
 
@@ -62,10 +63,8 @@ class VerdictModel:
 
 @dataclass(frozen=True)
 class VerdictConfig:
-    model: VerdictModel | None = None  # None: the fitted VERDICT_MODEL in lrdoctor/_fitted.py
-    # For logs whose first point comes after the first updates (Signals.late_start): fitted on the
-    # corpus's runs re-logged that way. None: LATE_VERDICT_MODEL in lrdoctor/_fitted.py.
-    late_model: VerdictModel | None = None
+    # One model per log kind (lrdoctor.detect.LOG_KINDS); None: VERDICT_MODELS in lrdoctor/_fitted.py.
+    models: Mapping[str, VerdictModel] | None = None
     # Below this probability for the winning class the verdict is "unknown".
     min_confidence: float = 0.4
 
@@ -130,12 +129,12 @@ def probabilities(x: np.ndarray, model: VerdictModel) -> np.ndarray:
 
 
 def model_for(sig: Signals, cfg: VerdictConfig) -> VerdictModel:
-    """The model that judges this run: the late-start one when its first updates are not logged."""
-    from lrdoctor._fitted import LATE_VERDICT_MODEL, VERDICT_MODEL
+    """The model fitted for this kind of log (:func:`lrdoctor.detect.log_kind`)."""
+    if cfg.models is not None:
+        return cfg.models[log_kind(sig)]
+    from lrdoctor._fitted import VERDICT_MODELS
 
-    if sig.late_start:
-        return cfg.late_model or LATE_VERDICT_MODEL
-    return cfg.model or VERDICT_MODEL
+    return VERDICT_MODELS[log_kind(sig)]
 
 
 def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[Verdict, float]:
@@ -189,5 +188,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     w = np.asarray(model.weights)[:, 1:]
     k = CLASSES.index(verdict)
     push = (w[k] - np.delete(w, k, axis=0).mean(axis=0)) * z
+    if sig.val is None:  # the validation statistics are placeholders, not measurements
+        push[[i for i, name in enumerate(FEATURES) if name.startswith("val_")]] = 0.0
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
     return "; ".join(PHRASES[FEATURES[i]].format(x[i]) for i in order)

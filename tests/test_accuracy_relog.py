@@ -55,3 +55,19 @@ def test_the_late_start_models_learn_from_relogged_runs_that_start_late() -> Non
     assert all(c.sig.late_start for c in out)
     assert [c.run_id for c in out] == ["late"] + ["per-step"] * len(accuracy.LATE_RELOGS)
     assert sorted(float(c.sig.steps[0]) for c in out) == [10.0, 10.0, 21.0, 25.0]
+
+
+def test_each_log_kind_learns_from_the_runs_logged_that_way() -> None:
+    steps = np.arange(1.0, 401.0)
+    val = (np.arange(0.0, 401.0, 20.0), 2.0 / np.sqrt(np.arange(1.0, 22.0)))
+    with_val = accuracy.Case(
+        "v", "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val)
+    )
+    kinds = accuracy.kind_cases([with_val])
+    assert {k: len(v) for k, v in kinds.items()} == {
+        "val": 1,
+        "no-val": 1,
+        "late-val": len(accuracy.LATE_RELOGS),
+        "late-no-val": len(accuracy.LATE_RELOGS),
+    }
+    assert kinds["no-val"][0].sig.val is None and kinds["no-val"][0].sig.curve is with_val.sig.curve

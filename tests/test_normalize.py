@@ -101,7 +101,7 @@ def test_observed_lr_sources() -> None:
         (list(range(1, 400)), "step", False),  # every step
         (list(range(3, 400)), "step", False),  # two steps missing from a log of every step
         (list(range(5000, 6000)), "step", True),  # a log that begins at a resume
-        (list(range(1, 30)), "epoch", False),  # one point per epoch
+        (list(range(10, 40)), "epoch", False),  # one point per epoch, from epoch 10
     ],
 )
 def test_a_loss_first_logged_after_the_first_updates_gets_a_note(steps: list[int], kind: str, noted: bool) -> None:

@@ -41,8 +41,7 @@ class Signals:
     lr: LrEvents
     val: Curve | None = None  # the validation loss, where the log has one
     val_shape: Shape | None = None
-    # The first point comes after the first updates (:func:`starts_late`): the verdict and the
-    # recommendation use the models fitted on runs logged that way.
+    # The first point comes after the first updates (:func:`starts_late`; see :func:`log_kind`).
     late_start: bool = False
 
 
@@ -53,13 +52,29 @@ def signals(
     lr_values: np.ndarray | None = None,
     *,
     val: tuple[np.ndarray, np.ndarray] | None = None,
+    step_kind: str = "step",
 ) -> Signals:
+    """What every detector reads. `step_kind` is the log's x axis; only a log of optimizer steps
+    can tell that its first point came after the first updates."""
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
     shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
     val_curve = None if val is None else prepare(*val, min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, starts_late(steps))
+    late = step_kind == "step" and starts_late(steps)
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late)
+
+
+# What a log holds decides which fitted models judge it: without the first updates the first value
+# is not the start level, and without a validation loss the validation statistics are missing; each
+# kind has models fitted on the corpus's runs logged that way (BENCHMARKS.md, "Other logging cadences").
+LOG_KINDS = ("val", "no-val", "late-val", "late-no-val")
+
+
+def log_kind(sig: Signals) -> str:
+    """One of LOG_KINDS: whether the log begins after the first updates, and whether it has a
+    validation loss the statistics can read."""
+    return ("late-" if sig.late_start else "") + ("val" if sig.val is not None else "no-val")
 
 
 Detector = Callable[[Signals, DetectConfig], list[Finding]]

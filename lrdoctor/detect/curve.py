@@ -57,9 +57,13 @@ def starts_late(steps: np.ndarray) -> bool:
     log_every_n_steps and the HuggingFace Trainer's logging_steps write the loss every k steps from
     step k, and a log can begin at a resume. The first value then stands in for the start level,
     after the updates where a too-high rate blows up and a good one makes its fastest progress."""
+    gaps = np.diff(steps)
+    if not (gaps > 0).all():  # normalized runs are sorted and unique already: no copies then
+        steps = np.unique(steps[np.isfinite(steps)])
+        gaps = np.diff(steps)
     if len(steps) < 3:
         return False
-    first, stride = float(steps[0]), float(np.median(np.diff(steps)))
+    first, stride = float(steps[0]), float(np.median(gaps))
     if first < LATE_START_STEP or first < LATE_START_STRIDE * stride:
         return False
     return stride >= 2 or first >= LATE_START_DENSE

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lrdoctor.detect import detect_all, signals
+from lrdoctor.detect import LOG_KINDS, Signals, detect_all, log_kind, signals
 from lrdoctor.detect.curve import starts_late
 from lrdoctor.diagnosis import Config
 from lrdoctor.recommend import RateModel, rate_features, rate_models, recommend
-from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide
+from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
 from tests.detect import curves
 
 
@@ -26,6 +26,11 @@ from tests.detect import curves
         (np.arange(3, 400), False),  # two steps short of a log of every step
         (np.arange(5000, 6000), True),  # begins at a resume
         (np.array([10.0, 20.0]), False),  # too short to say
+        (np.arange(400, 0, -10), True),  # out of order, from step 10
+        (np.array([30.0, 10.0, 20.0, 1.0]), False),  # out of order, from step 1
+        (np.array([np.nan, 1.0, 11.0, 21.0, 31.0]), False),  # a NaN step is no step
+        (np.arange(5, 405, 10), True),  # from half the stride on
+        (np.arange(4, 404, 10), False),  # before it
     ],
 )
 def test_starts_late(steps: np.ndarray, late: bool) -> None:
@@ -39,27 +44,55 @@ def _model(winner: str) -> VerdictModel:
     return VerdictModel(mean=(0.0,) * n, scale=(1.0,) * n, weights=rows)
 
 
-def test_the_verdict_of_a_late_start_log_comes_from_the_late_model() -> None:
+# Each kind of log gets its own verdict from these models.
+SAYS = {"val": "ok", "no-val": "too_high", "late-val": "too_low", "late-no-val": "ok"}
+
+
+def _sig(late: bool, val: bool) -> Signals:
     steps, values = curves.converging()
-    cfg = VerdictConfig(model=_model("ok"), late_model=_model("too_low"))
-    every = signals(steps, values)
-    late = signals(steps[9::10], values[9::10])
-    assert (every.late_start, late.late_start) == (False, True)
-    assert decide(every, detect_all(every, Config.default().detect), cfg)[0] == "ok"
-    assert decide(late, detect_all(late, Config.default().detect), cfg)[0] == "too_low"
+    keep = slice(9, None, 10) if late else slice(None)
+    v = (steps[::20], values[::20] + 0.1) if val else None
+    return signals(steps[keep], values[keep], val=v)
 
 
-def test_the_rate_of_a_late_start_log_comes_from_the_late_rate_models() -> None:
-    steps, values = curves.creeping()
-    late = signals(steps[9::10], values[9::10])
-    n = len(rate_features(late, []))
+@pytest.mark.parametrize("late", [False, True])
+@pytest.mark.parametrize("val", [False, True])
+def test_each_kind_of_log_is_judged_by_its_own_model(late: bool, val: bool) -> None:
+    sig = _sig(late, val)
+    kind = log_kind(sig)
+    assert kind == ("late-" if late else "") + ("val" if val else "no-val")
+    cfg = VerdictConfig(models={k: _model(v) for k, v in SAYS.items()})
+    assert decide(sig, detect_all(sig, Config.default().detect), cfg)[0] == SAYS[kind]
+
+
+def test_an_epoch_log_never_starts_late() -> None:
+    steps, values = curves.converging(40)
+    assert signals(steps + 10, values).late_start
+    assert not signals(steps + 10, values, step_kind="epoch").late_start
+
+
+def test_the_rate_comes_from_the_rate_models_of_the_kind_of_log() -> None:
+    sig = _sig(True, False)
+    n = len(rate_features(sig, []))
 
     def model(decades: float) -> RateModel:
         return RateModel(mean=(0.0,) * n, scale=(1.0,) * n, weights=(decades,) + (0.0,) * n)
 
-    once, twice = model(1.0), model(2.0)
-    cfg = replace(Config.default().recommend, high=once, low=once, late_high=twice, late_low=twice)
-    assert rate_models(late, cfg) == (cfg.late_high, cfg.late_low)
-    assert rate_models(signals(steps, values), cfg) == (cfg.high, cfg.low)
-    assert recommend("too_low", 1e-3, late, [], cfg).factor == pytest.approx(100.0)
-    assert recommend("too_low", 1e-3, signals(steps, values), [], cfg).factor == pytest.approx(10.0)
+    rates = {k: (model(1.0 + i / 2), model(1.0 + i / 2)) for i, k in enumerate(LOG_KINDS)}  # within the clips
+    cfg = replace(Config.default().recommend, rates=rates)
+    assert rate_models(sig, cfg) == rates["late-no-val"]
+    assert recommend("too_low", 1e-3, sig, [], cfg).factor == pytest.approx(10**2.5)
+    assert recommend("too_high", 1e-3, sig, [], cfg).factor == pytest.approx(10**-2.5)
+
+
+def test_the_explanation_names_no_validation_statistic_when_there_is_none() -> None:
+    sig = _sig(False, False)
+    findings = detect_all(sig, Config.default().detect)
+    n = len(FEATURES)
+    # A model that leans on nothing but the validation placeholders.
+    rows = tuple(
+        tuple([0.0] + [(3.0 if c == "ok" else 0.0) if f.startswith("val_") else 0.0 for f in FEATURES]) for c in CLASSES
+    )
+    leaning = VerdictModel(mean=(1.0,) * n, scale=(1.0,) * n, weights=rows)
+    text = explain(sig, findings, "ok", VerdictConfig(models=dict.fromkeys(LOG_KINDS, leaning)))
+    assert "validation" not in text
