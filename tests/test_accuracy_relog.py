@@ -71,3 +71,29 @@ def test_each_log_kind_learns_from_the_runs_logged_that_way() -> None:
         "late-no-val": len(accuracy.LATE_RELOGS),
     }
     assert kinds["no-val"][0].sig.val is None and kinds["no-val"][0].sig.curve is with_val.sig.curve
+
+
+def test_no_fold_fits_on_its_held_out_task_or_its_relogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = np.arange(1.0, 401.0)
+    val = (np.arange(0.0, 401.0, 20.0), 2.0 / np.sqrt(np.arange(1.0, 22.0)))
+    cases = [
+        accuracy.Case(f"{t}/r", t, "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val))
+        for t in ("a", "b", "c")
+    ]
+    seen: list[set[str]] = []
+
+    def tune(train: list[accuracy.Case], cfg: object, *, kinds: dict[str, list[accuracy.Case]]) -> object:
+        seen.append({c.task for c in train} | {c.task for v in kinds.values() for c in v})
+        return cfg
+
+    judged: list[set[str]] = []
+
+    def predict(held: list[accuracy.Case], cfg: object) -> list[dict]:
+        judged.append({c.task for c in held})
+        return []
+
+    monkeypatch.setattr(accuracy, "tune", tune)
+    monkeypatch.setattr(accuracy, "predict", predict)
+    accuracy.leave_one_task_out(cases)
+    assert judged == [{"a"}, {"b"}, {"c"}]
+    assert seen == [{"b", "c"}, {"a", "c"}, {"a", "b"}]

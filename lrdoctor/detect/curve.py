@@ -23,6 +23,7 @@ MIN_POINTS = 8
 LATE_START_STEP = 2
 LATE_START_STRIDE = 0.5
 LATE_START_DENSE = 10
+STRIDE_GAPS = 1000
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def starts_late(steps: np.ndarray) -> bool:
         gaps = np.diff(steps)
     if len(steps) < 3:
         return False
-    first, stride = float(steps[0]), float(np.median(gaps))
+    # The stride where the log begins (its first STRIDE_GAPS gaps: O(1) on a long log).
+    first, stride = float(steps[0]), float(np.median(gaps[:STRIDE_GAPS]))
     if first < LATE_START_STEP or first < LATE_START_STRIDE * stride:
         return False
     return stride >= 2 or first >= LATE_START_DENSE
