@@ -18,6 +18,7 @@ import pickle
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -278,13 +279,29 @@ def fit_factors(cases: list[Case], cfg: Config) -> Config:
 def leave_one_task_out(
     cases: list[Case], kinds: dict[str, list[Case]] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Config]]:
+    return leave_one_out(cases, kinds, GROUPS["task"])
+
+
+# What a fold can hold out: a task (the reported figures), or an optimizer or a schedule (how the
+# models carry to one the corpus lacks). The ok-bias calibration inside a fold is by task always.
+GROUPS: dict[str, Callable[[Case], str]] = {
+    "task": lambda c: c.task,
+    "optimizer": lambda c: c.optimizer,
+    "schedule": lambda c: c.run_id.split("/")[1].split("_", 1)[1],
+}
+
+
+def leave_one_out(
+    cases: list[Case], kinds: dict[str, list[Case]] | None, group: Callable[[Case], str]
+) -> tuple[list[dict[str, Any]], dict[str, Config]]:
+    """Held-out predictions of each group's runs by models fitted without the group (its re-logs included)."""
     pooled, fitted = [], {}
     kinds = kind_cases(cases) if kinds is None else kinds
-    for task in sorted({c.task for c in cases}):
-        train = [c for c in cases if c.task != task]
-        cfg = tune(train, Config.default(), kinds={k: [c for c in v if c.task != task] for k, v in kinds.items()})
-        fitted[task] = cfg
-        pooled += predict([c for c in cases if c.task == task], cfg)
+    for name in sorted({group(c) for c in cases}):
+        train = [c for c in cases if group(c) != name]
+        cfg = tune(train, Config.default(), kinds={k: [c for c in v if group(c) != name] for k, v in kinds.items()})
+        fitted[name] = cfg
+        pooled += predict([c for c in cases if group(c) == name], cfg)
     return pooled, fitted
 
 
@@ -432,6 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--relog", action="store_true", help="also score the held-out runs as loggers that skip steps would write them"
     )
+    ap.add_argument(
+        "--hold-out",
+        choices=("optimizer", "schedule"),
+        help="also score leaving out one optimizer (or schedule) at a time instead of one task",
+    )
     ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/_fitted.py")
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
@@ -448,6 +470,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in sorted({p["case"].optimizer for p in pooled}):
             print(f"\n### optimizer: {name} (held-out predictions)\n")
             print(table(scores([p for p in pooled if p["case"].optimizer == name])))
+    if args.hold_out:
+        by = GROUPS[args.hold_out]
+        held, _ = leave_one_out(cases, kinds, by)
+        print(f"\n## Leave-one-{args.hold_out}-out (each {args.hold_out}'s runs judged by models fitted without it)\n")
+        print(table(scores(held)))
+        for name in sorted({by(p["case"]) for p in held}):
+            print(f"\n### held out: {name}\n")
+            print(table(scores([p for p in held if by(p["case"]) == name])))
     if args.relog:
         print("\n## Held-out runs re-logged (per-step logs only; per-epoch logs as they were)\n")
         print(relog_table(cases, fitted, pooled))
