@@ -309,8 +309,10 @@ def leave_one_out(
 # "every": the loss every k-th step from the first (nanoGPT's log_interval, with iteration 0);
 # "from-k": every k-th step from step k, the first step unlogged (Lightning's log_every_n_steps);
 # "mean": the mean of each k steps at the k-th (the HuggingFace Trainer's logging_steps);
-# "mean+first": the same with the first step's loss logged too (its logging_first_step).
-RELOGS = (("every", 10), ("every", 25), ("from-k", 10), ("mean", 10), ("mean+first", 10))
+# "mean+first": the same with the first step's loss logged too (its logging_first_step);
+# "ema": every step, smoothed by a debiased moving average over about k steps (beta = 1 - 1/k;
+# fastai's recorder logs its smoothed loss with beta 0.98, k = 50).
+RELOGS = (("every", 10), ("every", 25), ("from-k", 10), ("mean", 10), ("mean+first", 10), ("ema", 10), ("ema", 50))
 # Shorter logs (per-epoch ones) are left as they are.
 RELOG_MIN_POINTS = 100
 
@@ -327,6 +329,12 @@ def relog(steps: np.ndarray, values: np.ndarray, how: str, k: int) -> tuple[np.n
         n = len(values) // k * k
         s, v = steps[k - 1 : n : k], values[:n].reshape(-1, k).mean(axis=1)
         return (np.r_[steps[:1], s], np.r_[values[:1], v]) if how == "mean+first" else (s, v)
+    if how == "ema":
+        beta, smooth, avg = 1.0 - 1.0 / k, np.empty(len(values)), 0.0
+        for i, x in enumerate(values):
+            avg = beta * avg + (1.0 - beta) * float(x)  # NaN and Inf carry on, as in a smoother
+            smooth[i] = avg / (1.0 - beta ** (i + 1))
+        return steps, smooth
     raise ValueError(f"unknown relog {how!r}")
 
 

@@ -33,6 +33,17 @@ def test_mean_logs_each_window_mean_at_its_last_step() -> None:
     np.testing.assert_allclose(first_values, np.r_[999.0, values])
 
 
+def test_ema_is_a_debiased_moving_average() -> None:
+    steps, values = accuracy.relog(STEPS, np.full(len(STEPS), 3.0), "ema", 50)
+    np.testing.assert_array_equal(steps, STEPS)
+    np.testing.assert_allclose(values, 3.0)  # debiased: a constant stays itself from the first step
+    _, ramp = accuracy.relog(STEPS, VALUES, "ema", 10)
+    assert ramp[0] == VALUES[0] and np.all(ramp[1:] > VALUES[1:])  # a falling line is followed from above
+    nan = VALUES.copy()
+    nan[100] = np.nan
+    assert np.isnan(accuracy.relog(STEPS, nan, "ema", 10)[1][100:]).all()
+
+
 def test_short_logs_stay_as_they_are() -> None:
     steps, values = accuracy.relog(STEPS[:50], VALUES[:50], "every", 10)
     assert len(steps) == 50 and len(values) == 50
