@@ -342,7 +342,7 @@ def relogged(case: Case, how: str, k: int) -> Case:
     """The case with its training loss re-logged (the validation loss and the rate as they were)."""
     s = case.sig
     steps, values = relog(s.steps, s.values, how, k)
-    if len(steps) == len(s.steps):
+    if values is s.values:  # a log too short to re-log
         return case
     val = None if s.val is None else (s.val.steps, s.val.y)
     return replace(case, sig=signals(steps, values, s.lr.steps, s.lr.values, val=val))

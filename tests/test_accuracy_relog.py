@@ -44,6 +44,15 @@ def test_ema_is_a_debiased_moving_average() -> None:
     assert np.isnan(accuracy.relog(STEPS, nan, "ema", 10)[1][100:]).all()
 
 
+def test_a_relogged_case_holds_the_relogged_values() -> None:
+    case = accuracy.Case("r", "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(STEPS, VALUES))
+    smoothed = accuracy.relogged(case, "ema", 50)
+    np.testing.assert_allclose(smoothed.sig.values, accuracy.relog(STEPS, VALUES, "ema", 50)[1])
+    assert len(accuracy.relogged(case, "every", 10).sig.values) == 40
+    short = accuracy.Case("s", "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(STEPS[:50], VALUES[:50]))
+    assert accuracy.relogged(short, "ema", 50) is short
+
+
 def test_short_logs_stay_as_they_are() -> None:
     steps, values = accuracy.relog(STEPS[:50], VALUES[:50], "every", 10)
     assert len(steps) == 50 and len(values) == 50
