@@ -1,10 +1,15 @@
 """Score lrdoctor's diagnosis on the labelled corpus, leave-one-task-out.
 
-    python benchmarks/accuracy.py [--corpus benchmarks/.cache/corpus] [--markdown]
+    python benchmarks/accuracy.py [--corpus benchmarks/.cache/corpus] [--per-task] [--per-optimizer]
+        [--relog] [--hold-out optimizer|schedule] [--write-model]
 
-For each task T, the tunable thresholds (verdict strengths, a few detector thresholds) and the
-recommendation factors are fitted on the other tasks only, then T is scored with them; the
-figures pool the held-out predictions of every fold, so they predict accuracy on unseen runs.
+For each task T, the verdict models and the rate models are fitted on the other tasks only, then
+T is scored with them; the figures pool the held-out predictions of every fold, so they predict
+accuracy on unseen runs. There is one verdict model and one pair of rate models per kind of log
+(lrdoctor.detect.LOG_KINDS), each fitted on the corpus's runs logged that way: as logged, without
+their validation loss, and re-logged as loggers that begin after the first updates write them
+(:func:`kind_cases`). `--relog` scores the held-out runs again as other loggers would have
+written them; `--hold-out` leaves out an optimizer or a schedule instead of a task.
 The corpus comes from `python benchmarks/corpus/generate.py` (see benchmarks/corpus/README.md).
 """
 
