@@ -38,3 +38,25 @@ def test_refused_with_a_reason(realworld: Path, entry: dict) -> None:
 
 def test_manifest_is_covered(realworld: Path) -> None:
     assert len(ENTRIES) >= 25
+
+
+# Real logs that begin after the first updates, and the step their loss is first logged at
+# (Lightning every 50 steps from 49, the HF Trainer every 500 from 500, detectron2 every 20 from 19).
+LATE_STARTS = {
+    "0Xero7__slm_training__lightning_logs_version_7_metrics.csv": 49,
+    "Goreg12345__nlp2-probing-lms__lightning_logs_version_0_metrics.csv": 49,
+    "DrAliya__NLP-SPAM-FRAUD-MULTITEXT-TWEETS__trainer_state.json": 500,
+    "Kevindic0214__detectron2_training__output_metrics.json": 19,
+}
+
+
+def test_logs_that_start_after_the_first_updates_say_so(realworld: Path) -> None:
+    noted: dict[str, float] = {}
+    for entry in (e for e in ENTRIES if e["loss_points"] > 0):
+        run = load(realworld / entry["local_path"])
+        if any("is first logged at step" in w for w in run.warnings):
+            noted[Path(entry["local_path"]).name] = float(run.loss.steps[0])
+    for name, step in LATE_STARTS.items():
+        assert noted.get(name) == step, name
+    # 17 of the readable logs begin at step 10 to 500; every other one begins at its first update.
+    assert len(noted) == 17 and all(10 <= step <= 500 for step in noted.values())
