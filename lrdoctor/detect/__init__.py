@@ -80,7 +80,9 @@ def log_kind(sig: Signals) -> str:
 Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
-    "divergence": lambda s, c: detect_divergence(s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val),
+    "divergence": lambda s, c: detect_divergence(
+        s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val, late_start=s.late_start
+    ),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau),
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),

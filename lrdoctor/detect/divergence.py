@@ -1,4 +1,9 @@
-"""Divergence: non-finite values, explosive growth, a loss that ends above its start, a dead network."""
+"""Divergence: non-finite values, explosive growth, a loss that ends above its start, a dead network.
+
+A log whose training loss begins after the first updates has lost its start level; where its
+validation loss was measured before them (an evaluation at step 0), that start stands in: a
+validation loss that ended well above it is a divergence the training curve cannot show.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,10 @@ class DivergenceConfig:
     dead_tau: float = 0.15
     dead_level: float = 0.1
     dead_spike: float = 1.3
+    # A late-start log's validation loss ending above its own start (measured before the first
+    # logged training loss) by this share: the corpus labels a run diverged when its final loss
+    # is 1.5x the initial one.
+    val_end_above_start: float = 0.5
 
 
 def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
@@ -72,10 +81,41 @@ def detect_divergence(
     cfg: DivergenceConfig,
     *,
     val: Curve | None = None,
+    late_start: bool = False,
 ) -> list[Finding]:
     findings = detect_nonfinite(steps, values)
     if curve is None or shape is None or findings:
         return findings
+    found = _from_training_loss(curve, shape, val, cfg)
+    if not found and late_start and val is not None:
+        found = _from_validation_start(curve, val, cfg)
+    return found
+
+
+def _from_validation_start(curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
+    """The validation loss ended far above where it was before the first logged training loss."""
+    if not val.steps[0] < curve.steps[0] or val.start <= 0:
+        return []
+    rise = (val.end - val.start) / val.start
+    if rise <= cfg.val_end_above_start:
+        return []
+    return [
+        Finding(
+            "divergence",
+            "error",
+            float(val.steps[0]),
+            float(curve.steps[-1]),
+            f"validation loss ended above where it started ({val.start:.4g} at step {val.steps[0]:g} -> "
+            f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from step "
+            f"{curve.steps[0]:g}, after the first updates",
+            {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": float(curve.steps[0])},
+            suggests="too_high",
+            strength=1.0,
+        )
+    ]
+
+
+def _from_training_loss(curve: Curve, shape: Shape, val: Curve | None, cfg: DivergenceConfig) -> list[Finding]:
     scale = max(abs(curve.start), 1e-12)
     ratio = curve.peak / scale if curve.start > 0 else float("nan")
     if np.isfinite(ratio) and ratio >= cfg.explode_ratio:

@@ -96,3 +96,32 @@ def test_the_explanation_names_no_validation_statistic_when_there_is_none() -> N
     leaning = VerdictModel(mean=(1.0,) * n, scale=(1.0,) * n, weights=rows)
     text = explain(sig, findings, "ok", VerdictConfig(models=dict.fromkeys(LOG_KINDS, leaning)))
     assert "validation" not in text
+
+
+def _blown_up_then_down() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """A run that blew up in its first steps: logged from step 10, coming down from 40 to 8,
+    while its validation loss went from 2.3 at step 0 (before any update) to 7.5."""
+    steps = np.arange(10.0, 410.0, 10.0)
+    values = 8.0 + 32.0 * np.exp(-steps / 80.0)
+    val_steps = np.arange(0.0, 410.0, 40.0)
+    val_values = np.r_[2.3, 7.5 + 20.0 * np.exp(-val_steps[1:] / 80.0)]
+    return steps, values, (val_steps, val_values)
+
+
+def _divergence(sig: Signals) -> list:
+    return [f for f in detect_all(sig, Config.default().detect) if f.pathology == "divergence"]
+
+
+def test_a_late_start_log_diverged_when_its_validation_loss_ended_above_its_step_0_value() -> None:
+    steps, values, val = _blown_up_then_down()
+    sig = signals(steps, values, val=val)
+    assert sig.late_start
+    (found,) = _divergence(sig)
+    assert found.severity == "error" and found.evidence["val_start"] == 2.3
+    assert "only from step 10" in found.message
+    # The training curve alone reads as a run that came down.
+    assert _divergence(signals(steps, values)) == []
+    # A validation loss first measured after the first logged training loss gives no start level.
+    assert _divergence(signals(steps, values, val=(val[0][1:], val[1][1:]))) == []
+    # A log from the first update is judged by its own start, as before.
+    assert _divergence(signals(np.r_[1.0, steps], np.r_[2.3, values], val=val))[0].evidence.get("val_start") is None
