@@ -38,6 +38,9 @@ class DivergenceConfig:
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
     val_end_above_start: float = 0.5
+    # ... unless its trend had come this share below its start: it improved, then got worse
+    # (overfitting), which is not a blow-up.
+    val_improved: float = 0.1
 
 
 def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
@@ -88,16 +91,17 @@ def detect_divergence(
         return findings
     found = _from_training_loss(curve, shape, val, cfg)
     if not found and late_start and val is not None:
-        found = _from_validation_start(curve, val, cfg)
+        found = _from_validation_start(float(steps[0]), curve, val, cfg)
     return found
 
 
-def _from_validation_start(curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
-    """The validation loss ended far above where it was before the first logged training loss."""
-    if not val.steps[0] < curve.steps[0] or val.start <= 0:
+def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
+    """The validation loss ended far above where it was before the first logged training loss,
+    and never came well below it (a run that improved and then overfit is not a divergence)."""
+    if not val.steps[0] < first_step or val.start <= 0:
         return []
     rise = (val.end - val.start) / val.start
-    if rise <= cfg.val_end_above_start:
+    if rise <= cfg.val_end_above_start or val.best < (1 - cfg.val_improved) * val.start:
         return []
     return [
         Finding(
@@ -107,8 +111,8 @@ def _from_validation_start(curve: Curve, val: Curve, cfg: DivergenceConfig) -> l
             float(curve.steps[-1]),
             f"validation loss ended above where it started ({val.start:.4g} at step {val.steps[0]:g} -> "
             f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from step "
-            f"{curve.steps[0]:g}, after the first updates",
-            {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": float(curve.steps[0])},
+            f"{first_step:g}, after the first updates",
+            {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": first_step},
             suggests="too_high",
             strength=1.0,
         )

@@ -93,9 +93,11 @@ def test_the_explanation_names_no_validation_statistic_when_there_is_none() -> N
     rows = tuple(
         tuple([0.0] + [(3.0 if c == "ok" else 0.0) if f.startswith("val_") else 0.0 for f in FEATURES]) for c in CLASSES
     )
-    leaning = VerdictModel(mean=(1.0,) * n, scale=(1.0,) * n, weights=rows)
+    leaning = VerdictModel(mean=(-1.0,) * n, scale=(1.0,) * n, weights=rows)  # a zero feature pushes to ok
     text = explain(sig, findings, "ok", VerdictConfig(models=dict.fromkeys(LOG_KINDS, leaning)))
     assert "validation" not in text
+    with_val = _sig(False, True)  # where the log has one, the same model names it
+    assert "validation" in explain(with_val, findings, "ok", VerdictConfig(models=dict.fromkeys(LOG_KINDS, leaning)))
 
 
 def _blown_up_then_down() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
@@ -121,7 +123,14 @@ def test_a_late_start_log_diverged_when_its_validation_loss_ended_above_its_step
     assert "only from step 10" in found.message
     # The training curve alone reads as a run that came down.
     assert _divergence(signals(steps, values)) == []
-    # A validation loss first measured after the first logged training loss gives no start level.
-    assert _divergence(signals(steps, values, val=(val[0][1:], val[1][1:]))) == []
+    # A validation loss first measured after the first logged training loss gives no start level,
+    # even where it ends far above its first value.
+    rising = (val[0] + 15.0, np.linspace(2.3, 7.5, len(val[0])))
+    assert _divergence(signals(steps, values, val=rising)) == []
+    # One measured at step 0 that rose the same way is a divergence...
+    assert _divergence(signals(steps, values, val=(val[0], rising[1])))[0].severity == "error"
+    # ... but not one that first came well below its start, then rose: that is overfitting.
+    overfit = np.r_[2.3, 1.2, 1.1, 1.3, 1.8, 2.4, 3.0, 3.4, 3.6, 3.8, 4.0]
+    assert _divergence(signals(steps, values, val=(val[0], overfit))) == []
     # A log from the first update is judged by its own start, as before.
     assert _divergence(signals(np.r_[1.0, steps], np.r_[2.3, values], val=val))[0].evidence.get("val_start") is None
