@@ -317,7 +317,16 @@ def leave_one_out(
 # "mean+first": the same with the first step's loss logged too (its logging_first_step);
 # "ema": every step, smoothed by a debiased moving average over about k steps (beta = 1 - 1/k;
 # fastai's recorder logs its smoothed loss with beta 0.98, k = 50).
-RELOGS = (("every", 10), ("every", 25), ("from-k", 10), ("mean", 10), ("mean+first", 10), ("ema", 10), ("ema", 50))
+RELOGS = (
+    ("every", 10),
+    ("every", 25),
+    ("from-k", 4),
+    ("from-k", 10),
+    ("mean", 10),
+    ("mean+first", 10),
+    ("ema", 10),
+    ("ema", 50),
+)
 # Shorter logs (per-epoch ones) are left as they are.
 RELOG_MIN_POINTS = 100
 
