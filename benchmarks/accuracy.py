@@ -229,23 +229,16 @@ def tune(cases: list[Case], cfg: Config, *, kinds: dict[str, list[Case]] | None 
     :func:`kind_cases` of `cases`)."""
     kinds = kind_cases(cases) if kinds is None else kinds
     fitted = {kind: tune_one(kinds[kind], cfg) for kind in LOG_KINDS}
-    models = {kind: _only(f.verdict.models) for kind, f in fitted.items()}
-    rates = {kind: _only(f.recommend.rates) for kind, f in fitted.items()}
+    models = {kind: model for kind, (model, _) in fitted.items()}
+    rates = {kind: pair for kind, (_, pair) in fitted.items()}
     return replace(cfg, verdict=replace(cfg.verdict, models=models), recommend=replace(cfg.recommend, rates=rates))
 
 
-def _only(by_kind: Any) -> Any:
-    """The one value a configuration from :func:`tune_one` holds for every kind."""
-    assert by_kind is not None
-    (value,) = {id(v): v for v in by_kind.values()}.values()
-    return value
-
-
-def tune_one(cases: list[Case], cfg: Config) -> Config:
-    """Fit one verdict model on `cases`, with the ok bias that meets the false-alarm target on
-    held-out tasks, and one pair of rate models; the configuration judges every kind of log by them."""
+def tune_one(cases: list[Case], cfg: Config) -> tuple[VerdictModel, tuple[RateModel, RateModel]]:
+    """One verdict model fitted on `cases`, with the ok bias that meets the false-alarm target on
+    held-out tasks, and one (too high, too low) pair of rate models."""
     model = with_ok_bias(fit_model(*design(cases, cfg)), choose_ok_bias(cases, cfg))
-    return fit_factors(cases, replace(cfg, verdict=judged_by(cfg, model)))
+    return model, fit_factors(cases, cfg)
 
 
 def judged_by(cfg: Config, model: VerdictModel) -> VerdictConfig:
@@ -267,7 +260,7 @@ def fit_rate(rows: list[np.ndarray], need: list[float], *, ridge: float = 5.0) -
     return RateModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()))
 
 
-def fit_factors(cases: list[Case], cfg: Config) -> Config:
+def fit_factors(cases: list[Case], cfg: Config) -> tuple[RateModel, RateModel]:
     """Rate models from the training runs of each side (every non-ok run, whatever its verdict)."""
     rows: dict[str, list[np.ndarray]] = {"too_high": [], "too_low": []}
     need: dict[str, list[float]] = {"too_high": [], "too_low": []}
@@ -278,7 +271,7 @@ def fit_factors(cases: list[Case], cfg: Config) -> Config:
         need[c.label].append(abs(math.log10(c.best_lr / c.lr)))
     high, low = fit_rate(rows["too_high"], need["too_high"]), fit_rate(rows["too_low"], need["too_low"])
     assert high is not None and low is not None, "too few non-ok runs to fit a rate model"
-    return replace(cfg, recommend=replace(cfg.recommend, rates=dict.fromkeys(LOG_KINDS, (high, low))))
+    return high, low
 
 
 def leave_one_task_out(
