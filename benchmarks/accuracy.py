@@ -1,7 +1,7 @@
 """Score lrdoctor's diagnosis on the labelled corpus, leave-one-task-out.
 
     python benchmarks/accuracy.py [--corpus benchmarks/.cache/corpus] [--per-task] [--per-optimizer]
-        [--relog] [--hold-out optimizer|schedule] [--write-model]
+        [--relog] [--hold-out optimizer|schedule] [--write-model] [--shipped]
 
 For each task T, the verdict models and the rate models are fitted on the other tasks only, then
 T is scored with them; the figures pool the held-out predictions of every fold, so they predict
@@ -9,7 +9,9 @@ accuracy on unseen runs. There is one verdict model and one pair of rate models 
 (lrdoctor.detect.LOG_KINDS), each fitted on the corpus's runs logged that way: as logged, without
 their validation loss, and re-logged as loggers that begin after the first updates write them
 (:func:`kind_cases`). `--relog` scores the held-out runs again as other loggers would have
-written them; `--hold-out` leaves out an optimizer or a schedule instead of a task.
+written them; `--hold-out` leaves out an optimizer or a schedule instead of a task. `--shipped`
+scores the corpus's runs with the models lrdoctor ships (lrdoctor/_fitted.py), refitting
+nothing: on tasks the shipped models were not fitted on, as runs from another corpus would be.
 The corpus comes from `python benchmarks/corpus/generate.py` (see benchmarks/corpus/README.md).
 """
 
@@ -429,6 +431,37 @@ def table(s: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+# The tasks the shipped models are fitted on: those of the default corpus.
+SHIPPED_TASKS_LABELS = Path(__file__).resolve().parent / "corpus" / "labels.json"
+
+
+def shipped_table(cases: list[Case]) -> str:
+    """Each task's runs judged by the shipped models (no refit), pooled over the tasks they were
+    not fitted on."""
+    fitted_on = {r["task"] for r in json.loads(SHIPPED_TASKS_LABELS.read_text())["runs"]}
+    preds = predict(cases, Config.default())
+    groups = [(t, t in fitted_on) for t in sorted({c.task for c in cases})]
+    unseen = [p for p in preds if p["case"].task not in fitted_on]
+    rows = [
+        (f"{t} ({'fitted on' if seen else 'never fitted on'})", [p for p in preds if p["case"].task == t])
+        for t, seen in groups
+    ]
+    if unseen:
+        rows.append(("tasks never fitted on, pooled", unseen))
+    out = [
+        "| task | runs | macro-F1 | false alarms | divergence recall | within 3x | median abs log10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, ps in rows:
+        s, ok = scores(ps), [p for p in ps if p["case"].label == "ok"]
+        alarms = sum(p["verdict"] in ("too_high", "too_low") for p in ok)
+        out.append(
+            f"| {name} | {len(ps)} | {s['macro_f1']:.3f} | {100 * s['false_alarm']:.1f}% ({alarms} of {len(ok)}) "
+            f"| {s['divergence_recall']:.3f} | {100 * s['within_3x']:.1f}% | {s['median_log10_err']:.2f} |"
+        )
+    return "\n".join(out)
+
+
 def write_model(cfg: Config) -> None:
     """Write the whole-corpus fit into lrdoctor/_fitted.py."""
     models, rates = cfg.verdict.models, cfg.recommend.rates
@@ -470,8 +503,15 @@ def main(argv: list[str] | None = None) -> int:
         help="also score leaving out one optimizer (or schedule) at a time instead of one task",
     )
     ap.add_argument("--write-model", action="store_true", help="write the whole-corpus fit into lrdoctor/_fitted.py")
+    ap.add_argument(
+        "--shipped", action="store_true", help="only score the runs with the shipped models, refitting nothing"
+    )
     args = ap.parse_args(argv)
     cases = load_cases(args.corpus)
+    if args.shipped:
+        print("## Judged by the shipped models (lrdoctor/_fitted.py), nothing refitted\n")
+        print(shipped_table(cases))
+        return 0
     kinds = kind_cases(cases)
     pooled, fitted = leave_one_task_out(cases, kinds)
     full = tune(cases, Config.default(), kinds=kinds)

@@ -117,6 +117,18 @@ def diabetes_data() -> Arrays:
     return _tensors((d.data - mu) / sd, y[:, None], (tr, va), torch.float32)
 
 
+@functools.cache
+def wine_data() -> Arrays:
+    """sklearn's wine table (178 wines, 13 features, 3 cultivars), standardised with the
+    training split's mean and std; 80/20 split."""
+    from sklearn.datasets import load_wine
+
+    d = load_wine()
+    tr, va = _split(len(d.target), 0.2)
+    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
+    return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
+
+
 # Condition number of the least-squares Hessian (the feature covariance).
 LINREG_COND = 1e3
 LINREG_DIM = 20
@@ -278,6 +290,25 @@ TASKS: dict[str, Task] = {
             diabetes_data,
             lambda: _mlp(10, 64, 64, 1),
             nn.MSELoss,
+            batch_size=32,
+            epochs=30,
+        ),
+        Task(
+            "wine_mlp",
+            "MLP 13-32-3 on standardised wine table",
+            wine_data,
+            lambda: _mlp(13, 32, 3),
+            nn.CrossEntropyLoss,
+            batch_size=16,
+            epochs=40,
+            eval_every=2,
+        ),
+        Task(
+            "digits_deep_long",
+            "MLP 64-64-64-10 on sklearn digits, batch 32, 1320 steps",
+            digits_data,
+            lambda: _mlp(64, 64, 64, 10),
+            nn.CrossEntropyLoss,
             batch_size=32,
             epochs=30,
         ),
