@@ -169,10 +169,26 @@ def design(cases: list[Case], cfg: Config) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(ys)
 
 
+# A feature whose spread over the training runs is below this is constant there (rounding noise):
+# it is left unscaled, so that it gets no weight, instead of being blown up to unit spread.
+CONSTANT_SPREAD = 1e-9
+
+
+def standardisation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and spread; a column constant over the runs keeps a spread of 1."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < CONSTANT_SPREAD] = 1.0
+    return mean, scale
+
+
+def feature_range(x: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Each column's lowest and highest value over the runs (the model is not extrapolated past them)."""
+    return tuple(x.min(axis=0).tolist()), tuple(x.max(axis=0).tolist())
+
+
 def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = VERDICT_L2, ok_bias: float = 0.0) -> VerdictModel:
     """Class-balanced multinomial logistic regression, L2-penalised, by gradient descent."""
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = standardisation(x)
     z = np.c_[np.ones(len(x)), (x - mean) / scale]
     onehot = np.eye(len(CLASSES))[y]
     weight = (len(y) / (len(CLASSES) * np.maximum(onehot.sum(axis=0), 1)))[y]
@@ -184,7 +200,9 @@ def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = VERDICT_L2, ok_bias: 
         grad = ((p - onehot) * weight[:, None]).T @ z / len(y)
         grad[:, 1:] += l2 * w[:, 1:] / len(y)
         w -= 0.5 * grad
-    model = VerdictModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(tuple(r) for r in w.tolist()))
+    model = VerdictModel(
+        tuple(mean.tolist()), tuple(scale.tolist()), tuple(tuple(r) for r in w.tolist()), *feature_range(x)
+    )
     return with_ok_bias(model, ok_bias)
 
 
@@ -253,13 +271,12 @@ def fit_rate(rows: list[np.ndarray], need: list[float], *, ridge: float = 5.0) -
     if len(rows) < 10:
         return None
     x, y = np.array(rows), np.array(need)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean, scale = standardisation(x)
     z = np.c_[np.ones(len(x)), (x - mean) / scale]
     penalty = ridge * np.eye(z.shape[1])
     penalty[0, 0] = 0.0
     w = np.linalg.solve(z.T @ z + penalty, z.T @ y)
-    return RateModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()))
+    return RateModel(tuple(mean.tolist()), tuple(scale.tolist()), tuple(w.tolist()), *feature_range(x))
 
 
 def fit_factors(cases: list[Case], cfg: Config) -> tuple[RateModel, RateModel]:
@@ -477,12 +494,14 @@ def write_model(cfg: Config) -> None:
         m = models[kind]
         rows = "".join(f"            {r(row)},\n" for row in m.weights)
         text += f'    "{kind}": VerdictModel(\n        mean={r(m.mean)},\n        scale={r(m.scale)},\n'
+        text += f"        lo={r(m.lo or ())},\n        hi={r(m.hi or ())},\n"
         text += f"        weights=(\n{rows}        ),\n    ),\n"
     text += "}\nRATE_MODELS = {\n"
     for kind in LOG_KINDS:
         text += f'    "{kind}": (\n'
         for rm in rates[kind]:
             text += f"        RateModel(\n            mean={r(rm.mean)},\n            scale={r(rm.scale)},\n"
+            text += f"            lo={r(rm.lo or ())},\n            hi={r(rm.hi or ())},\n"
             text += f"            weights={r(rm.weights)},\n        ),\n"
         text += "    ),\n"
     text += "}\n"

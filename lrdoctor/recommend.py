@@ -35,6 +35,9 @@ class RateModel:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     weights: tuple[float, ...]
+    # The range of each feature over the runs the model was fitted on (None: no limit).
+    lo: tuple[float, ...] | None = None
+    hi: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ def _log_clip(x: float, floor: float, hi: float) -> float:
 
 
 def decades(x: np.ndarray, model: RateModel, cfg: RecommendConfig) -> float:
-    z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
+    from lrdoctor.verdict import standardised
+
+    z = standardised(x, model)
     value = float(np.asarray(model.weights) @ np.concatenate([[1.0], z]))
     return min(max(value, cfg.min_decades), cfg.max_decades)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -59,6 +60,26 @@ class VerdictModel:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     weights: tuple[tuple[float, ...], ...]  # one row per class: intercept, then one per feature
+    # The range of each feature over the runs the model was fitted on (None: no limit).
+    lo: tuple[float, ...] | None = None
+    hi: tuple[float, ...] | None = None
+
+
+class _Standardised(Protocol):
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    lo: tuple[float, ...] | None
+    hi: tuple[float, ...] | None
+
+
+def standardised(x: np.ndarray, model: _Standardised) -> np.ndarray:
+    """The features in the model's units, each first held within the range it was fitted on: a
+    linear model is not extrapolated to values its training runs never had (a statistic that was
+    constant there, such as a validation loss that never ended above its best, would otherwise
+    carry a weight fitted to rounding noise)."""
+    if model.lo is not None and model.hi is not None:
+        x = np.clip(x, np.asarray(model.lo), np.asarray(model.hi))
+    return (x - np.asarray(model.mean)) / np.asarray(model.scale)
 
 
 @dataclass(frozen=True)
@@ -122,7 +143,7 @@ def _clip(x: float, lo: float, hi: float) -> float:
 
 
 def probabilities(x: np.ndarray, model: VerdictModel) -> np.ndarray:
-    z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
+    z = standardised(x, model)
     logits = np.asarray(model.weights) @ np.concatenate([[1.0], z])
     e = np.exp(logits - logits.max())
     return e / e.sum()
@@ -184,7 +205,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
         return ""
     model = model_for(sig, cfg)
     x = features(sig, findings)
-    z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
+    z = standardised(x, model)
     w = np.asarray(model.weights)[:, 1:]
     k = CLASSES.index(verdict)
     push = (w[k] - np.delete(w, k, axis=0).mean(axis=0)) * z

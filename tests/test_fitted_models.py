@@ -1,0 +1,60 @@
+"""The fitted linear models are not extrapolated: features are held within the range of the runs
+they were fitted on, and a feature that was constant there carries no weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import accuracy
+from lrdoctor import _fitted
+from lrdoctor.recommend import RateModel, RecommendConfig, decades
+from lrdoctor.verdict import CLASSES, VerdictModel, probabilities, standardised
+
+
+def test_features_are_held_within_the_fitted_range() -> None:
+    model = RateModel(mean=(0.0, 0.0), scale=(1.0, 1.0), weights=(1.0, 1.0, 1.0), lo=(-1.0, 0.0), hi=(1.0, 2.0))
+    np.testing.assert_array_equal(standardised(np.array([5.0, -3.0]), model), [1.0, 0.0])
+    np.testing.assert_array_equal(standardised(np.array([0.5, 1.5]), model), [0.5, 1.5])
+    unbounded = RateModel(mean=(0.0, 0.0), scale=(1.0, 1.0), weights=(1.0, 1.0, 1.0))
+    np.testing.assert_array_equal(standardised(np.array([5.0, -3.0]), unbounded), [5.0, -3.0])
+
+
+def _rows(rng: np.random.Generator, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """A feature that predicts the target and one that is zero up to rounding noise (as a
+    validation loss that never ended above its best is over the corpus's too-low runs)."""
+    signal = rng.uniform(0.0, 1.0, n)
+    rounding = rng.normal(0.0, 1e-15, n)
+    return np.c_[signal, rounding], 1.0 + 2.0 * signal
+
+
+def test_a_feature_constant_over_the_fit_moves_no_rate() -> None:
+    x, y = _rows(np.random.default_rng(0))
+    model = accuracy.fit_rate(list(x), list(y), ridge=1e-3)
+    assert model is not None
+    cfg = RecommendConfig(min_decades=-10.0, max_decades=10.0)
+    base = decades(np.array([0.5, 0.0]), model, cfg)
+    assert base == pytest.approx(2.0, abs=1e-3)
+    # A value of 0.01 is 1e13 spreads of the rounding noise: without the range it reads as a
+    # correction of many decades.
+    assert decades(np.array([0.5, 0.01]), model, cfg) == pytest.approx(base, abs=1e-9)
+    assert decades(np.array([3.0, 0.0]), model, cfg) == pytest.approx(3.0, abs=1e-2)  # held at its highest, 1
+
+
+def test_a_feature_constant_over_the_fit_moves_no_verdict() -> None:
+    rng = np.random.default_rng(1)
+    x, _ = _rows(rng, 300)
+    y = np.digitize(x[:, 0], [1 / 3, 2 / 3])  # three classes by the first feature
+    model = accuracy.fit_model(x, y, l2=1.0)
+    assert isinstance(model, VerdictModel)
+    p = probabilities(np.array([0.5, 0.0]), model)
+    np.testing.assert_allclose(probabilities(np.array([0.5, 0.01]), model), p, atol=1e-9)
+    assert CLASSES[int(np.argmax(probabilities(np.array([0.95, 0.0]), model)))] == CLASSES[2]
+
+
+def test_the_shipped_models_carry_their_fitted_ranges() -> None:
+    models = [*_fitted.VERDICT_MODELS.values(), *(m for pair in _fitted.RATE_MODELS.values() for m in pair)]
+    for m in models:
+        assert m.lo is not None and m.hi is not None
+        assert len(m.lo) == len(m.hi) == len(m.mean) and all(a <= b for a, b in zip(m.lo, m.hi, strict=True))
+        assert min(m.scale) >= accuracy.CONSTANT_SPREAD
