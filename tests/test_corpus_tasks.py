@@ -182,6 +182,14 @@ def test_plan_grids_are_half_decades_and_cover_every_task() -> None:
     # --extra appends the kept-out tasks' sweeps and leaves the corpus's own in place.
     extra = plan.all_sweeps(extra=True)
     assert extra[: len(sweeps)] == sweeps and {s.task for s in extra[len(sweeps) :]} == set(plan.EXTRA_TASKS)
+    # Some of them only: each sweep keeps the index (and so the log formats) it has among all.
+    last = plan.EXTRA_TASKS[-1]
+    some = plan.all_sweeps(extra=[last])
+    assert {s.task for s in some[len(sweeps) :]} == {last}
+    assert [plan.sweep_index(s) for s in some] == [extra.index(s) for s in some]
+    assert [plan.sweep_index(s) for s in sweeps] == list(range(len(sweeps)))
+    with pytest.raises(ValueError, match="not an extra task"):
+        plan.all_sweeps(extra=["digits_mlp"])
     for sched in ("step", "cosine", "onecycle"):
         assert len({s.task for s in sweeps if s.schedule == sched}) >= 3
     assert {s.optimizer for s in sweeps} == {"sgd", "adam", "rmsprop", "adagrad"}

@@ -114,10 +114,11 @@ def sweep_scores(runs: list[dict[str, Any]]) -> dict[float, float]:
     return labels.rate_scores(finals)
 
 
-def missing_seed_jobs(sweeps: list[Sweep], done: list[dict[str, Any]]) -> list[Job]:
-    """Second-seed runs still needed at each sweep's best rate and its neighbours."""
+def missing_seed_jobs(sweeps: list[Sweep], done: list[dict[str, Any]], indices: list[int]) -> list[Job]:
+    """Second-seed runs still needed at each sweep's best rate and its neighbours (`indices`: each
+    sweep's index, which its runs' log formats rotate with)."""
     jobs = []
-    for i, sweep in enumerate(sweeps):
+    for i, sweep in zip(indices, sweeps, strict=True):
         runs = [r for r in done if r["run"].startswith(sweep.name + "/")]
         scores = sweep_scores(runs)
         have = {(r["k"], r["seed"]) for r in runs}

@@ -17,6 +17,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ DEFAULT_OUT = ROOT / "benchmarks" / ".cache" / "corpus"
 MAX_ROUNDS = 3
 
 
-def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra: bool = False) -> dict[str, Any]:
+def generate(
+    out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra: bool | Sequence[str] = False
+) -> dict[str, Any]:
     """Train every planned run, label them, write OUT/labels.json; return its content.
 
     Runs kept from an earlier generation into the same folder are reused unless `fresh`.
@@ -40,14 +43,19 @@ def generate(out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra
         for sub in ("runs", STATE_DIR):
             shutil.rmtree(out / sub, ignore_errors=True)
     sweeps = plan.smoke_sweeps() if smoke else plan.all_sweeps(extra=extra)
-    jobs = [plan.make_job(s, i, k, 0) for i, s in enumerate(sweeps) for k in (plan.SMOKE_GRID if smoke else s.grid())]
+    indices = list(range(len(sweeps))) if smoke else [plan.sweep_index(s) for s in sweeps]
+    jobs = [
+        plan.make_job(s, i, k, 0)
+        for i, s in zip(indices, sweeps, strict=True)
+        for k in (plan.SMOKE_GRID if smoke else s.grid())
+    ]
     done = run_jobs(jobs, out, workers=workers)
     for _ in range(MAX_ROUNDS):
-        extra = missing_seed_jobs(sweeps, done)
-        if not extra:
+        seconds = missing_seed_jobs(sweeps, done, indices)
+        if not seconds:
             break
-        print(f"second seeds: {len(extra)} runs", file=sys.stderr, flush=True)
-        done += run_jobs(extra, out, workers=workers)
+        print(f"second seeds: {len(seconds)} runs", file=sys.stderr, flush=True)
+        done += run_jobs(seconds, out, workers=workers)
     summaries, entries = [], []
     for s in sweeps:
         summary, runs = label_sweep(s, [r for r in done if r["run"].startswith(s.name + "/")])
@@ -148,14 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="retrain every run instead of reusing kept ones")
     parser.add_argument(
         "--extra",
-        action="store_true",
-        help="also the tasks kept out of the corpus (plan.EXTRA_TASKS); use another --out",
+        nargs="*",
+        metavar="TASK",
+        choices=plan.EXTRA_TASKS,
+        help=f"also the tasks kept out of the corpus, all of them or those named ({', '.join(plan.EXTRA_TASKS)}); "
+        "use another --out",
     )
     args = parser.parse_args(argv)
-    if args.smoke and args.extra:
+    if args.smoke and args.extra is not None:
         parser.error("--smoke and --extra do not go together: the smoke corpus has one sweep")
     start = time.monotonic()
-    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=args.extra)
+    extra = False if args.extra is None else (args.extra or True)
+    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=extra)
     print(counts_table(doc["runs"]))
     for s in [] if args.smoke else doc["sweeps"]:
         if not (s["bottom_reached"] and s["top_reached"]):

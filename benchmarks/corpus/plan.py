@@ -8,6 +8,7 @@ its top rates diverge or stay at the initial loss, its bottom ones barely move i
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.corpus.train import RunSpec
@@ -78,15 +79,25 @@ def lr_of(k: int) -> float:
     return float(10 ** (k / 2))
 
 
-def all_sweeps(*, extra: bool = False) -> list[Sweep]:
-    """The corpus's sweeps in their fixed order; with `extra`, the EXTRA_TASKS' constant sweeps after them."""
+def all_sweeps(*, extra: bool | Sequence[str] = False) -> list[Sweep]:
+    """The corpus's sweeps in their fixed order; with `extra`, the constant sweeps of the
+    EXTRA_TASKS (True: all of them; else those named) after them, in EXTRA_TASKS' order."""
     sweeps = [Sweep(t, o, "constant") for t in TASKS_ALL for o in OPTIMIZERS]
     for sched, task_names in SCHEDULE_TASKS.items():
         sweeps += [Sweep(t, o, sched) for t in task_names for o in SCHEDULE_OPTIMIZERS]
     sweeps += [Sweep(t, o, "constant") for o in LATER_OPTIMIZERS for t in TASKS_ALL]
-    if extra:
-        sweeps += [Sweep(t, o, "constant") for t in EXTRA_TASKS for o in (*OPTIMIZERS, *LATER_OPTIMIZERS)]
+    chosen = EXTRA_TASKS if extra is True else tuple(extra or ())
+    unknown = sorted(set(chosen) - set(EXTRA_TASKS))
+    if unknown:
+        raise ValueError(f"not an extra task: {', '.join(unknown)}; choose among {', '.join(EXTRA_TASKS)}")
+    sweeps += [Sweep(t, o, "constant") for t in EXTRA_TASKS if t in chosen for o in (*OPTIMIZERS, *LATER_OPTIMIZERS)]
     return sweeps
+
+
+def sweep_index(sweep: Sweep) -> int:
+    """The sweep's place among every sweep, extra tasks included: its runs' log formats rotate
+    with it, so a run's format does not depend on which extra tasks a generation includes."""
+    return all_sweeps(extra=True).index(sweep)
 
 
 def smoke_sweeps() -> list[Sweep]:
