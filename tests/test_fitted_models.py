@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import accuracy
 from lrdoctor import _fitted
+from lrdoctor.detect import signals
 from lrdoctor.recommend import RateModel, RecommendConfig, decades
 from lrdoctor.verdict import CLASSES, VerdictModel, probabilities, standardised
 
@@ -58,3 +59,16 @@ def test_the_shipped_models_carry_their_fitted_ranges() -> None:
         assert m.lo is not None and m.hi is not None
         assert len(m.lo) == len(m.hi) == len(m.mean) and all(a <= b for a, b in zip(m.lo, m.hi, strict=True))
         assert min(m.scale) >= accuracy.CONSTANT_SPREAD
+
+
+def test_the_shipped_table_pools_the_tasks_never_fitted_on() -> None:
+    steps = np.arange(1, 201, dtype=float)
+    falling = signals(steps, 2.0 * np.exp(-steps / 40.0) + 0.1)
+    cases = [
+        accuracy.Case("digits_mlp/a", "digits_mlp", "sgd", "ok", False, 0.1, 0.1, 0.1, falling),
+        accuracy.Case("new_task/a", "new_task", "sgd", "ok", False, 0.1, 0.1, 0.1, falling),
+        accuracy.Case("new_task/b", "new_task", "sgd", "too_low", False, 0.001, 0.1, 0.001, falling),
+    ]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in accuracy.shipped_table(cases).splitlines()}
+    assert "digits_mlp (fitted on)" in rows and "new_task (never fitted on)" in rows
+    assert rows["tasks never fitted on, pooled"].split(" | ")[1] == "2"  # the new task's two runs only
