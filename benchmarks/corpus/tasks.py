@@ -129,6 +129,18 @@ def wine_data() -> Arrays:
     return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
 
 
+@functools.cache
+def friedman_data() -> Arrays:
+    """scikit-learn's Friedman #1 regression (2000 draws, 10 features of which 5 matter, noise 0.5),
+    target standardised with the training split's mean and std; 80/20 split."""
+    from sklearn.datasets import make_friedman1
+
+    x, y = make_friedman1(n_samples=2000, n_features=10, noise=0.5, random_state=DATA_SEED)
+    tr, va = _split(len(y), 0.2)
+    y = (y - y[tr].mean()) / y[tr].std()
+    return _tensors(x, y[:, None], (tr, va), torch.float32)
+
+
 # Condition number of the least-squares Hessian (the feature covariance).
 LINREG_COND = 1e3
 LINREG_DIM = 20
@@ -300,6 +312,34 @@ TASKS: dict[str, Task] = {
             lambda: _mlp(13, 32, 3),
             nn.CrossEntropyLoss,
             batch_size=16,
+            epochs=40,
+            eval_every=2,
+        ),
+        Task(
+            "friedman_mlp",
+            "MLP 10-64-64-1 regression on scikit-learn's Friedman #1 problem",
+            friedman_data,
+            lambda: _mlp(10, 64, 64, 1),
+            nn.MSELoss,
+            batch_size=64,
+            epochs=25,
+        ),
+        Task(
+            "digits_cnn_b16",
+            "two-conv CNN on 8x8 digit images, batch 16",
+            digits_images,
+            DigitsCNN,
+            nn.CrossEntropyLoss,
+            batch_size=16,
+            epochs=8,
+        ),
+        Task(
+            "digits_ae_b128",
+            "autoencoder 64-128-16-128-64 on digits pixels, batch 128",
+            digits_pixels,
+            lambda: _mlp(64, 128, 16, 128, 64),
+            nn.MSELoss,
+            batch_size=128,
             epochs=40,
             eval_every=2,
         ),
