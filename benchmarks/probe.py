@@ -277,14 +277,24 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=[*HELD_OUT, *TRAINING_TASKS])
     ap.add_argument("--write-docs", action="store_true", help=f"write the tables into {DOCS.relative_to(ROOT)}")
     ap.add_argument("--json", type=Path, help="also write every case as JSON here")
+    ap.add_argument(
+        "--labels",
+        type=Path,
+        default=LABELS,
+        help="the corpus labels that hold the tasks' sweeps (for the extra tasks: a corpus generated with --extra)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
-    labels = json.loads(LABELS.read_text())
+    labels = json.loads(args.labels.read_text())
     started = time.perf_counter()
     rows = score_all(tuple(args.tasks), args.seeds, labels)
     held = [r for r in rows if r.task in HELD_OUT]
     train = [r for r in rows if r.task in TRAINING_TASKS]
-    parts = [f"Command: `python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}`"]
+    others = [r for r in rows if r.task not in HELD_OUT and r.task not in TRAINING_TASKS]
+    command = f"python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}"
+    if others:
+        command += f" --tasks {' '.join(args.tasks)} --labels {args.labels}"
+    parts = [f"Command: `{command}`"]
     if held:
         parts += [
             f"\n**Held-out tasks** ({', '.join(t for t in HELD_OUT if t in args.tasks)}):\n",
@@ -296,6 +306,10 @@ def main() -> None:
             "the probe's numbers were chosen on these):\n",
             markdown_summary(summary(train)),
         ]
+    if others:
+        names = sorted({r.task for r in others})
+        parts += [f"\nOther tasks ({', '.join(names)}; never used to choose the probe's numbers):\n"]
+        parts += [markdown_summary(summary(others))]
     parts += ["\nEvery case (pick, and its regret in brackets):\n", markdown_cases(rows)]
     parts.append(f"\nTotal run time: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(parts)

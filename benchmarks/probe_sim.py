@@ -1,7 +1,7 @@
 """Replay the probe's walk on recorded trials (probe_trials.py) under other scoring and pick rules.
 
     python benchmarks/probe_trials.py          # once: about 5 minutes, one thread
-    python benchmarks/probe_sim.py [--trials benchmarks/.cache/probe_trials.json]
+    python benchmarks/probe_sim.py [--trials benchmarks/.cache/probe_trials.json ...] [--labels FILE]
 
 The walk is the probe's own: its start and bounds (``curve.walk_range``), its steps
 (``curve.next_index``), 50-step trials while the 300-step budget lasts after the recorded range
@@ -9,6 +9,9 @@ test, a trial that went non-finite charged the steps it ran. Only the trial's sc
 the pick is read off the scores, changes. Each rule is judged as benchmarks/probe.py judges the probe:
 |log10(pick / best)| and regret against the corpus sweep's best constant rate, on the training
 tasks and the held-out ones. "shipped" is the probe as it is; its figures equal benchmarks/probe.py's.
+Records of other tasks (say the corpus's extra tasks, `probe_trials.py --tasks ...`, with
+`--labels` naming a labels.json that holds their sweeps) are judged as a third group: more tasks
+to choose the probe's numbers on, never the held-out ones.
 
 The rules ask whether a trial's score can be carried to the length of the user's run (the corpus
 runs are 296 to 400 steps, the trials 50): a power law in time fitted to three scores of a trial,
@@ -221,19 +224,22 @@ def judge(cases: list[dict], labels: dict, rule: tuple[Score, Pick, int, int], n
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--trials", type=Path, default=ROOT / "benchmarks" / ".cache" / "probe_trials.json")
-    args = ap.parse_args()
-    cases = json.loads(args.trials.read_text())
-    labels = json.loads(LABELS.read_text())
-    print(
-        "| rule | training: median abs log10 | exact | median regret | mean regret "
-        "| held-out: median abs log10 | exact | median regret | mean regret |"
+    ap.add_argument("--trials", type=Path, nargs="+", default=[ROOT / "benchmarks" / ".cache" / "probe_trials.json"])
+    ap.add_argument(
+        "--labels", type=Path, default=LABELS, help="the corpus labels that hold every recorded task's sweeps"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    args = ap.parse_args()
+    cases = [case for path in args.trials for case in json.loads(path.read_text())]
+    labels = json.loads(args.labels.read_text())
+    others = tuple(sorted({c["task"] for c in cases} - set(TRAINING_TASKS) - set(HELD_OUT)))
+    groups = [("training", TRAINING_TASKS), *([("other tasks", others)] if others else []), ("held-out", HELD_OUT)]
+    if others:
+        print(f"other tasks: {', '.join(others)}\n")
+    cells = " | ".join(f"{g}: median abs log10 | exact | median regret | mean regret" for g, _ in groups)
+    print(f"| rule | {cells} |")
+    print("|---|" + "---|" * (4 * len(groups)))
     for name, rule in RULES.items():
-        train = judge(cases, labels, rule, TRAINING_TASKS)
-        held = judge(cases, labels, rule, HELD_OUT)
-        print(f"| {name} | {train} | {held} |")
+        print(f"| {name} | " + " | ".join(judge(cases, labels, rule, names) for _, names in groups) + " |")
 
 
 if __name__ == "__main__":
