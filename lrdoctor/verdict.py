@@ -66,10 +66,16 @@ class VerdictModel:
 
 
 class _Standardised(Protocol):
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    lo: tuple[float, ...] | None
-    hi: tuple[float, ...] | None
+    """A fitted linear model's standardisation (VerdictModel, RateModel)."""
+
+    @property
+    def mean(self) -> tuple[float, ...]: ...
+    @property
+    def scale(self) -> tuple[float, ...]: ...
+    @property
+    def lo(self) -> tuple[float, ...] | None: ...
+    @property
+    def hi(self) -> tuple[float, ...] | None: ...
 
 
 def standardised(x: np.ndarray, model: _Standardised) -> np.ndarray:
