@@ -36,8 +36,9 @@ def test_a_feature_constant_over_the_fit_moves_no_rate() -> None:
     cfg = RecommendConfig(min_decades=-10.0, max_decades=10.0)
     base = decades(np.array([0.5, 0.0]), model, cfg)
     assert base == pytest.approx(2.0, abs=1e-3)
-    # A value of 0.01 is 1e13 spreads of the rounding noise: without the range it reads as a
-    # correction of many decades.
+    # A value of 0.01 is 1e13 spreads of the rounding noise: with neither the range nor the
+    # unscaled constant column it reads as a correction of -10 decades (the clip); each alone
+    # keeps it within 1e-6 of the base, so the tolerance below catches either one missing.
     assert decades(np.array([0.5, 0.01]), model, cfg) == pytest.approx(base, abs=1e-9)
     assert decades(np.array([3.0, 0.0]), model, cfg) == pytest.approx(3.0, abs=1e-2)  # held at its highest, 1
 

@@ -32,6 +32,19 @@ DEFAULT_OUT = ROOT / "benchmarks" / ".cache" / "corpus"
 MAX_ROUNDS = 3
 
 
+def first_jobs(sweeps: list[plan.Sweep], *, smoke: bool) -> tuple[list[int], list[plan.Job]]:
+    """Each sweep's index (its runs' log formats rotate with it: its place among every sweep,
+    extra tasks included, so that the formats do not depend on which extra tasks are generated)
+    and the first-seed run of each of its rates."""
+    indices = list(range(len(sweeps))) if smoke else [plan.sweep_index(s) for s in sweeps]
+    jobs = [
+        plan.make_job(s, i, k, 0)
+        for i, s in zip(indices, sweeps, strict=True)
+        for k in (plan.SMOKE_GRID if smoke else s.grid())
+    ]
+    return indices, jobs
+
+
 def generate(
     out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra: bool | Sequence[str] = False
 ) -> dict[str, Any]:
@@ -43,12 +56,7 @@ def generate(
         for sub in ("runs", STATE_DIR):
             shutil.rmtree(out / sub, ignore_errors=True)
     sweeps = plan.smoke_sweeps() if smoke else plan.all_sweeps(extra=extra)
-    indices = list(range(len(sweeps))) if smoke else [plan.sweep_index(s) for s in sweeps]
-    jobs = [
-        plan.make_job(s, i, k, 0)
-        for i, s in zip(indices, sweeps, strict=True)
-        for k in (plan.SMOKE_GRID if smoke else s.grid())
-    ]
+    indices, jobs = first_jobs(sweeps, smoke=smoke)
     done = run_jobs(jobs, out, workers=workers)
     for _ in range(MAX_ROUNDS):
         seconds = missing_seed_jobs(sweeps, done, indices)
