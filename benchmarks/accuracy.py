@@ -61,6 +61,7 @@ class Case:
     best_lr: float
     observed: float | None
     sig: Signals
+    steps_per_epoch: int = 0  # 0: not known
 
 
 def cache_key(labels: Path) -> str:
@@ -108,6 +109,7 @@ def load_cases(corpus: Path) -> list[Case]:
                 r["best_lr"],
                 run.observed_lr,
                 sig,
+                r["steps_per_epoch"],
             )
         )
     with cache.open("wb") as fh:
@@ -329,6 +331,9 @@ def leave_one_out(
 # "mean+first": the same with the first step's loss logged too (its logging_first_step);
 # "ema": every step, smoothed by a debiased moving average over about k steps (beta = 1 - 1/k;
 # fastai's recorder logs its smoothed loss with beta 0.98, k = 50).
+# With k = EPOCH, k is the run's steps per epoch: "mean" then gives the epoch means at each
+# epoch's last step (Keras' CSVLogger, Lightning's on_epoch logging).
+EPOCH = 0
 RELOGS = (
     ("every", 10),
     ("every", 25),
@@ -338,6 +343,8 @@ RELOGS = (
     ("mean+first", 10),
     ("ema", 10),
     ("ema", 50),
+    ("mean", EPOCH),
+    ("mean+first", EPOCH),
 )
 # Shorter logs (per-epoch ones) are left as they are.
 RELOG_MIN_POINTS = 100
@@ -367,6 +374,10 @@ def relog(steps: np.ndarray, values: np.ndarray, how: str, k: int) -> tuple[np.n
 def relogged(case: Case, how: str, k: int) -> Case:
     """The case with its training loss re-logged (the validation loss and the rate as they were)."""
     s = case.sig
+    if k == EPOCH:
+        if not case.steps_per_epoch:
+            return case
+        k = case.steps_per_epoch
     steps, values = relog(s.steps, s.values, how, k)
     if values is s.values:  # a log too short to re-log
         return case
@@ -375,9 +386,10 @@ def relogged(case: Case, how: str, k: int) -> Case:
 
 
 # The training runs of the late-start kinds: the corpus's per-step runs as loggers that begin after
-# the first updates would write them, with the runs already logged that way (Lightning's per-epoch
-# means at the epoch's last step).
-LATE_RELOGS = (("from-k", 10), ("from-k", 25), ("mean", 10))
+# the first updates would write them (every 10th or 25th step from the 10th or 25th, 10-step means,
+# epoch means at each epoch's last step), with the runs already logged that way (Lightning's
+# per-epoch means at the epoch's last step).
+LATE_RELOGS = (("from-k", 10), ("from-k", 25), ("mean", 10), ("mean", EPOCH))
 
 
 def late_cases(cases: list[Case]) -> list[Case]:
@@ -414,7 +426,7 @@ def relog_table(cases: list[Case], fitted: dict[str, Config], pooled: list[dict[
         for task, cfg in fitted.items():
             held = [c if how == "as" else relogged(c, how, k) for c in cases if c.task == task]
             preds += predict(held if val else [without_val(c) for c in held], cfg)
-        name = "as logged" if how == "as" else f"{how} {k}"
+        name = "as logged" if how == "as" else f"{how} {'epoch' if k == EPOCH else k}"
         rows.append((name if val else f"{name}, no validation loss", scores(preds)))
     out = [
         "| training loss logged | macro-F1 | false alarms | divergence recall | within 3x | median abs log10 |",

@@ -63,8 +63,8 @@ def test_an_unknown_way_of_logging_is_refused() -> None:
         accuracy.relog(STEPS, VALUES, "sometimes", 10)
 
 
-def _case(run_id: str, steps: np.ndarray, values: np.ndarray) -> accuracy.Case:
-    return accuracy.Case(run_id, "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, values))
+def _case(run_id: str, steps: np.ndarray, values: np.ndarray, steps_per_epoch: int = 20) -> accuracy.Case:
+    return accuracy.Case(run_id, "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, values), steps_per_epoch)
 
 
 def test_the_late_start_models_learn_from_relogged_runs_that_start_late() -> None:
@@ -74,14 +74,23 @@ def test_the_late_start_models_learn_from_relogged_runs_that_start_late() -> Non
     out = accuracy.late_cases([per_step, epochs, late])
     assert all(c.sig.late_start for c in out)
     assert [c.run_id for c in out] == ["late"] + ["per-step"] * len(accuracy.LATE_RELOGS)
-    assert sorted(float(c.sig.steps[0]) for c in out) == [10.0, 10.0, 21.0, 25.0]
+    assert sorted(float(c.sig.steps[0]) for c in out) == [10.0, 10.0, 20.0, 21.0, 25.0]  # 20: epoch means
+
+
+def test_epoch_means_are_logged_at_each_epochs_last_step() -> None:
+    case = _case("per-step", STEPS, VALUES, steps_per_epoch=20)
+    epochs = accuracy.relogged(case, "mean", accuracy.EPOCH)
+    np.testing.assert_array_equal(epochs.sig.steps, np.arange(20, 401, 20))
+    np.testing.assert_allclose(epochs.sig.values, 1000.0 - (epochs.sig.steps - 9.5))
+    unknown = _case("per-step", STEPS, VALUES, steps_per_epoch=0)
+    assert accuracy.relogged(unknown, "mean", accuracy.EPOCH) is unknown
 
 
 def test_each_log_kind_learns_from_the_runs_logged_that_way() -> None:
     steps = np.arange(1.0, 401.0)
     val = (np.arange(0.0, 401.0, 20.0), 2.0 / np.sqrt(np.arange(1.0, 22.0)))
     with_val = accuracy.Case(
-        "v", "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val)
+        "v", "task", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val), 20
     )
     kinds = accuracy.kind_cases([with_val])
     assert {k: len(v) for k, v in kinds.items()} == {
