@@ -93,15 +93,30 @@ def digits_pixels() -> Arrays:
     return xt, xt, xv, xv
 
 
+def _classes_table(data: Any) -> Arrays:
+    """A scikit-learn classification table, features standardised with the training split's mean
+    and std; 80/20 split."""
+    tr, va = _split(len(data.target), 0.2)
+    mu, sd = data.data[tr].mean(axis=0), data.data[tr].std(axis=0)
+    return _tensors((data.data - mu) / sd, data.target, (tr, va), torch.long)
+
+
+def _regression_table(x: np.ndarray, y: np.ndarray, *, scale_features: bool) -> Arrays:
+    """A regression table, the target (and with `scale_features` the features) standardised with
+    the training split's mean and std; 80/20 split."""
+    tr, va = _split(len(y), 0.2)
+    if scale_features:
+        x = (x - x[tr].mean(axis=0)) / x[tr].std(axis=0)
+    y = (y - y[tr].mean()) / y[tr].std()
+    return _tensors(x, y[:, None], (tr, va), torch.float32)
+
+
 @functools.cache
 def cancer_data() -> Arrays:
-    """sklearn's breast-cancer table, standardised with the training split's mean and std."""
+    """sklearn's breast-cancer table (569 tumours, 30 features, 2 classes)."""
     from sklearn.datasets import load_breast_cancer
 
-    d = load_breast_cancer()
-    tr, va = _split(len(d.target), 0.2)
-    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
-    return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
+    return _classes_table(load_breast_cancer())
 
 
 @functools.cache
@@ -111,22 +126,15 @@ def diabetes_data() -> Arrays:
     from sklearn.datasets import load_diabetes
 
     d = load_diabetes()
-    tr, va = _split(len(d.target), 0.2)
-    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
-    y = (d.target - d.target[tr].mean()) / d.target[tr].std()
-    return _tensors((d.data - mu) / sd, y[:, None], (tr, va), torch.float32)
+    return _regression_table(d.data, d.target, scale_features=True)
 
 
 @functools.cache
 def wine_data() -> Arrays:
-    """sklearn's wine table (178 wines, 13 features, 3 cultivars), standardised with the
-    training split's mean and std; 80/20 split."""
+    """sklearn's wine table (178 wines, 13 features, 3 cultivars)."""
     from sklearn.datasets import load_wine
 
-    d = load_wine()
-    tr, va = _split(len(d.target), 0.2)
-    mu, sd = d.data[tr].mean(axis=0), d.data[tr].std(axis=0)
-    return _tensors((d.data - mu) / sd, d.target, (tr, va), torch.long)
+    return _classes_table(load_wine())
 
 
 @functools.cache
@@ -136,9 +144,7 @@ def friedman_data() -> Arrays:
     from sklearn.datasets import make_friedman1
 
     x, y = make_friedman1(n_samples=2000, n_features=10, noise=0.5, random_state=DATA_SEED)
-    tr, va = _split(len(y), 0.2)
-    y = (y - y[tr].mean()) / y[tr].std()
-    return _tensors(x, y[:, None], (tr, va), torch.float32)
+    return _regression_table(x, y, scale_features=False)
 
 
 # Condition number of the least-squares Hessian (the feature covariance).
