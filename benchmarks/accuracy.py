@@ -332,8 +332,10 @@ def leave_one_out(
 # "ema": every step, smoothed by a debiased moving average over about k steps (beta = 1 - 1/k;
 # fastai's recorder logs its smoothed loss with beta 0.98, k = 50).
 # With k = EPOCH, k is the run's steps per epoch: "mean" then gives the epoch means at each
-# epoch's last step (Keras' CSVLogger, Lightning's on_epoch logging).
+# epoch's last step (Lightning's on_epoch logging, the HuggingFace Trainer's logging_strategy
+# "epoch"), for a run of at least EPOCHS_MIN epochs.
 EPOCH = 0
+EPOCHS_MIN = 4
 RELOGS = (
     ("every", 10),
     ("every", 25),
@@ -375,8 +377,8 @@ def relogged(case: Case, how: str, k: int) -> Case:
     """The case with its training loss re-logged (the validation loss and the rate as they were)."""
     s = case.sig
     if k == EPOCH:
-        if not case.steps_per_epoch:
-            return case
+        if not case.steps_per_epoch or len(s.steps) < EPOCHS_MIN * case.steps_per_epoch:
+            return case  # steps per epoch unknown, or too few epochs to make a curve of
         k = case.steps_per_epoch
     steps, values = relog(s.steps, s.values, how, k)
     if values is s.values:  # a log too short to re-log
@@ -396,7 +398,8 @@ def late_cases(cases: list[Case]) -> list[Case]:
     out = [c for c in cases if c.sig.late_start]
     for how, k in LATE_RELOGS:
         for c in cases:
-            if len(c.sig.steps) >= RELOG_MIN_POINTS and (r := relogged(c, how, k)).sig.late_start:
+            r = relogged(c, how, k) if len(c.sig.steps) >= RELOG_MIN_POINTS else c
+            if r is not c and r.sig.late_start:
                 out.append(r)
     return out
 

@@ -82,8 +82,18 @@ def test_epoch_means_are_logged_at_each_epochs_last_step() -> None:
     epochs = accuracy.relogged(case, "mean", accuracy.EPOCH)
     np.testing.assert_array_equal(epochs.sig.steps, np.arange(20, 401, 20))
     np.testing.assert_allclose(epochs.sig.values, 1000.0 - (epochs.sig.steps - 9.5))
+    first = accuracy.relogged(case, "mean+first", accuracy.EPOCH)
+    np.testing.assert_array_equal(first.sig.steps, np.r_[1.0, np.arange(20, 401, 20)])
     unknown = _case("per-step", STEPS, VALUES, steps_per_epoch=0)
     assert accuracy.relogged(unknown, "mean", accuracy.EPOCH) is unknown
+    too_few = _case("per-step", STEPS, VALUES, steps_per_epoch=200)  # two epochs
+    assert accuracy.relogged(too_few, "mean", accuracy.EPOCH) is too_few
+
+
+def test_a_late_log_that_cannot_be_relogged_is_kept_once() -> None:
+    late = _case("late", np.arange(10.0, 400.0), 2.0 / np.sqrt(np.arange(10.0, 400.0)), steps_per_epoch=0)
+    relogs = sum(k != accuracy.EPOCH for _, k in accuracy.LATE_RELOGS)  # the epoch means need a known epoch
+    assert [c.run_id for c in accuracy.late_cases([late])].count("late") == 1 + relogs
 
 
 def test_each_log_kind_learns_from_the_runs_logged_that_way() -> None:
@@ -106,7 +116,7 @@ def test_no_fold_fits_on_its_held_out_task_or_its_relogs(monkeypatch: pytest.Mon
     steps = np.arange(1.0, 401.0)
     val = (np.arange(0.0, 401.0, 20.0), 2.0 / np.sqrt(np.arange(1.0, 22.0)))
     cases = [
-        accuracy.Case(f"{t}/r", t, "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val))
+        accuracy.Case(f"{t}/r", t, "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, 2.0 / np.sqrt(steps), val=val), 20)
         for t in ("a", "b", "c")
     ]
     seen: list[set[str]] = []
