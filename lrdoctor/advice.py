@@ -3,6 +3,8 @@
 - The loss diverged or spiked only in the first steps, with no warmup recorded: add a warmup.
 - It diverged during a recorded warmup: the peak is past the stability limit; lower the peak.
 - Steady progress turned into a plateau or oscillation after step k, at a constant rate: decay there.
+- The validation loss climbed away from its best while the training loss kept falling: keep the
+  weights from its best step (early stopping) or regularise.
 """
 
 from __future__ import annotations
@@ -49,4 +51,10 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         out.append(
             f"progress stalls from step {at:g} at a constant rate: decay the rate there{to} (step decay or cosine)"
         )
+    for f in findings:
+        if f.pathology == "overfitting":
+            out.append(
+                f"the validation loss was lowest near step {f.start_step:g}: keep the weights from there "
+                "(early stopping) or regularise (weight decay, dropout, more data), whatever the rate"
+            )
     return out

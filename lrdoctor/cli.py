@@ -84,7 +84,8 @@ def cli() -> None:
 
     lrdoctor reads the log a training run left behind (CSV, TensorBoard, JSON, JSON Lines,
     console text, MLflow), finds the training loss and the learning rate, and says what the
-    curve shows: divergence, oscillation, plateaus, slow convergence, loss spikes.
+    curve shows: divergence, oscillation, plateaus, slow convergence, loss spikes, and
+    overfitting where a validation loss is logged.
 
     \b
     Example:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 Verdict = Literal["too_high", "too_low", "ok", "unknown"]
 Severity = Literal["error", "warning", "info"]
-PATHOLOGIES = ("divergence", "oscillation", "plateau", "slow_convergence", "loss_spike")
+PATHOLOGIES = ("divergence", "oscillation", "plateau", "slow_convergence", "loss_spike", "overfitting")
 
 
 @dataclass(frozen=True)

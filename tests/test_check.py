@@ -187,3 +187,19 @@ def test_check_does_not_import_heavy_modules(logs: dict[str, Path]) -> None:
 
 def _confidence(stdout: str) -> str:
     return stdout.split("(", 1)[1].split(")", 1)[0]
+
+
+def test_overfitting_is_a_warning_that_fails_only_when_named(tmp_path: Path) -> None:
+    from tests.detect import curves
+
+    steps, train, vs, val = curves.overfitting()
+    at = dict(zip(vs.tolist(), val.tolist(), strict=True))
+    rows = "".join(
+        f"{s:g},{t:.5f},{at[s]:.5f}\n" if s in at else f"{s:g},{t:.5f},\n" for s, t in zip(steps, train, strict=True)
+    )
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,train_loss,val_loss\n" + rows)
+    passed = CliRunner().invoke(cli, ["check", str(path)])
+    assert passed.exit_code == 0 and "overfitting warning" in passed.output
+    failed = CliRunner().invoke(cli, ["check", str(path), "--fail-on-pathology", "overfitting"])
+    assert failed.exit_code == 1 and "[FAIL: overfitting (--fail-on-pathology)]" in failed.output

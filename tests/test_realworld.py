@@ -60,3 +60,25 @@ def test_logs_that_start_after_the_first_updates_say_so(realworld: Path) -> None
         assert noted.get(name) == step, name
     # 17 of the readable logs begin at step 10 to 500; every other one begins at its first update.
     assert len(noted) == 17 and all(10 <= step <= 500 for step in noted.values())
+
+
+# Real fine-tunes whose evaluation loss climbs while the training loss keeps falling, and the step
+# where its trend was lowest: Whisper evaluated every 1000 steps (0.321 at step 1000, then up to 0.420),
+# and a classifier evaluated every 401 steps on six held-out groups.
+OVERFITTING = {
+    "P4P4N1CK__whisper-large-v2-japanese-5k-steps__trainer_state.json": 1000,
+    "aigoncharov__trainer_state_viz__trainer_state.json": 802,
+}
+
+
+def test_overfitting_on_real_fine_tunes_and_nowhere_else(realworld: Path) -> None:
+    from lrdoctor.diagnosis import diagnose
+
+    found: dict[str, float] = {}
+    for entry in (e for e in ENTRIES if e["loss_points"] > 0):
+        dx = diagnose(load(realworld / entry["local_path"]))
+        for f in dx.findings:
+            if f.pathology == "overfitting":
+                found[Path(entry["local_path"]).name] = f.evidence["val_best_step"]
+                assert any(f"near step {f.start_step:g}:" in a for a in dx.advice)
+    assert found == OVERFITTING

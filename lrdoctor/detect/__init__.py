@@ -16,6 +16,7 @@ from lrdoctor.detect.curve import Curve, prepare, starts_late
 from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence
 from lrdoctor.detect.lr import LrEvents, lr_events
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
+from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
 from lrdoctor.detect.plateau import PlateauConfig, detect_plateau
 from lrdoctor.detect.shape import Shape, measure
 from lrdoctor.detect.slow import SlowConfig, detect_slow
@@ -30,6 +31,7 @@ class DetectConfig:
     slow: SlowConfig = field(default_factory=SlowConfig)
     oscillation: OscillationConfig = field(default_factory=OscillationConfig)
     spikes: SpikeConfig = field(default_factory=SpikeConfig)
+    overfitting: OverfitConfig = field(default_factory=OverfitConfig)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ DETECTORS: dict[str, Detector] = {
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
+    "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting),
 }
 
 

@@ -29,3 +29,15 @@ def rebounding(n: int = 400, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def exploding(n: int = 200) -> tuple[np.ndarray, np.ndarray]:
     t = np.arange(n, dtype=float)
     return t, np.where(t < 50, 2.3 - 0.01 * t, 2.3 * 1.2 ** (t - 50))
+
+
+def overfitting(n: int = 400, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A training loss that keeps falling, and a validation loss (every 20 steps) that reaches its
+    best about a quarter of the way in and then climbs steadily to about 1.4 times that: (steps,
+    train, val steps, val)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(n, dtype=float)
+    train = 0.05 + 2.2 * np.exp(-steps / 60) + 0.01 * rng.standard_normal(n)
+    vs = steps[::20]
+    val = 0.5 + 1.8 * np.exp(-vs / 30) + 0.3 * np.clip((vs / n - 0.25) / 0.75, 0, None)
+    return steps, train, vs, val + 0.005 * rng.standard_normal(len(vs))

@@ -193,3 +193,41 @@ def test_advice_warmup_for_early_trouble_and_decay_for_a_late_stall() -> None:
     run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": lr}, metric="loss", lr_name="lr")
     advice = diagnose(run).advice
     assert any("decay the rate there to 0.5" in a for a in advice), advice
+
+
+def test_validation_climbing_while_training_falls_is_overfitting() -> None:
+    steps, train, vs, val = curves.overfitting()
+    sig = signals(steps, train, val=(vs, val))
+    (f,) = [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
+    assert f.severity == "warning" and f.suggests is None
+    assert 80 <= f.evidence["val_best_step"] <= 160 and f.start_step == f.evidence["val_best_step"]
+    assert f.end_step == vs[-1]
+    assert 0.2 < f.evidence["rise"] < 0.6 and f.evidence["train_fall"] > 0.5 and f.evidence["p_value"] < 0.05
+
+
+def test_no_overfitting_without_a_climb_or_while_training_rises_too() -> None:
+    steps, train, vs, val = curves.overfitting()
+    settled = np.minimum.accumulate(val) + 0.005 * np.random.default_rng(1).standard_normal(len(val))
+    rising_train = train[::-1].copy()
+    for sig in (
+        signals(steps, train, val=(vs, settled)),  # the validation loss levels off: no trend after its best
+        signals(steps, rising_train, val=(vs, val)),  # both climb: the training loss did not fall meanwhile
+        signals(steps, train),  # no validation loss
+    ):
+        assert [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"] == []
+
+
+def test_overfitting_leaves_the_verdict_alone_and_advises_early_stopping() -> None:
+    from lrdoctor.run import Run, Series
+    from lrdoctor.verdict import features
+
+    steps, train, vs, val = curves.overfitting()
+    sig = signals(steps, train, val=(vs, val))
+    findings = detect_all(sig, CFG)
+    others = [f for f in findings if f.pathology != "overfitting"]
+    assert len(others) < len(findings)
+    assert np.array_equal(features(sig, findings), features(sig, others))
+    series = {"loss": Series("loss", steps, train), "val_loss": Series("val_loss", vs, val)}
+    advice = diagnose(Run("x", "csv", series, metric="loss", val_metric="val_loss")).advice
+    (f,) = [f for f in findings if f.pathology == "overfitting"]
+    assert any("early stopping" in a and f"near step {f.start_step:g}:" in a for a in advice), advice
