@@ -463,17 +463,32 @@ def table(s: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def findings_table(preds: list[dict[str, Any]]) -> str:
+    """How many runs of each label each pathology was found in (any severity): which way a
+    detector points on real runs. The detectors are not fitted, so this is the same held out or not."""
+    from lrdoctor.diagnosis import PATHOLOGIES
+
+    labels = Counter(p["case"].label for p in preds)
+    out = [
+        "| pathology | " + " | ".join(f"{k} ({labels[k]} runs)" for k in CLASSES) + " |",
+        "|---|" + "---|" * len(CLASSES),
+    ]
+    for name in PATHOLOGIES:
+        found = Counter(p["case"].label for p in preds if any(f.pathology == name for f in p["findings"]))
+        out.append(f"| {name} | " + " | ".join(str(found[k]) for k in CLASSES) + " |")
+    return "\n".join(out)
+
+
 # The tasks the shipped models are fitted on: those of the default corpus.
 SHIPPED_TASKS_LABELS = Path(__file__).resolve().parent / "corpus" / "labels.json"
 
 
-def shipped_table(cases: list[Case]) -> str:
+def shipped_table(preds: list[dict[str, Any]]) -> str:
     """Each task's runs judged by the shipped models (no refit), pooled over the tasks they were
     not fitted on. Which tasks those are is read from the default corpus's committed labels,
     which the shipped models are fitted on (`--write-model` on another corpus would change that)."""
     fitted_on = {r["task"] for r in json.loads(SHIPPED_TASKS_LABELS.read_text())["runs"]}
-    preds = predict(cases, Config.default())
-    groups = [(t, t in fitted_on) for t in sorted({c.task for c in cases})]
+    groups = [(t, t in fitted_on) for t in sorted({p["case"].task for p in preds})]
     unseen = [p for p in preds if p["case"].task not in fitted_on]
     rows = [
         (f"{t} ({'fitted on' if seen else 'never fitted on'})", [p for p in preds if p["case"].task == t])
@@ -548,13 +563,18 @@ def main(argv: list[str] | None = None) -> int:
     cases = load_cases(args.corpus)
     if args.shipped:
         print("## Judged by the shipped models (lrdoctor/_fitted.py), nothing refitted\n")
-        print(shipped_table(cases))
+        preds = predict(cases, Config.default())
+        print(shipped_table(preds))
+        print("\n## Runs with each finding, by label\n")
+        print(findings_table(preds))
         return 0
     kinds = kind_cases(cases)
     pooled, fitted = leave_one_task_out(cases, kinds)
     full = tune(cases, Config.default(), kinds=kinds)
     print("## Leave-one-task-out (thresholds fitted without the task scored)\n")
     print(table(scores(pooled)))
+    print("\n## Runs with each finding, by label\n")
+    print(findings_table(pooled))
     if args.per_task:
         for task in sorted(fitted):
             print(f"\n### held out: {task}\n")

@@ -218,4 +218,15 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     if sig.val is None:  # the validation statistics are placeholders, not measurements
         push[[i for i, name in enumerate(FEATURES) if name.startswith("val_")]] = 0.0
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
-    return "; ".join(PHRASES[FEATURES[i]].format(x[i]) for i in order)
+    return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
+
+
+# Features held at an upper bound (see :func:`features`): the phrase says the value was at least that.
+_CAPPED = {"given_back": 2.0, "val_given_back": 2.0, "log_peak": 3.0}
+
+
+def _phrase(name: str, value: float) -> str:
+    text = PHRASES[name].format(value)
+    if name in _CAPPED and value >= _CAPPED[name]:
+        text += " (or more)"
+    return text

@@ -70,6 +70,38 @@ def test_the_shipped_table_pools_the_tasks_never_fitted_on() -> None:
         accuracy.Case("new_task/a", "new_task", "sgd", "ok", False, 0.1, 0.1, 0.1, falling),
         accuracy.Case("new_task/b", "new_task", "sgd", "too_low", False, 0.001, 0.1, 0.001, falling),
     ]
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in accuracy.shipped_table(cases).splitlines()}
+    preds = accuracy.predict(cases, accuracy.Config.default())
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in accuracy.shipped_table(preds).splitlines()}
     assert "digits_mlp (fitted on)" in rows and "new_task (never fitted on)" in rows
     assert rows["tasks never fitted on, pooled"].split(" | ")[1] == "2"  # the new task's two runs only
+
+
+def test_the_findings_table_counts_runs_per_label() -> None:
+    from lrdoctor.diagnosis import Finding
+
+    spike = Finding("loss_spike", "info", 1, 2, "")
+    nan = Finding("divergence", "error", 1, 2, "")
+
+    def case(label: str) -> accuracy.Case:
+        return accuracy.Case("t/a", "t", "sgd", label, False, 0.1, 0.1, 0.1, None)  # type: ignore[arg-type]
+
+    preds = [
+        {"case": case("ok"), "findings": [spike, spike]},  # a run counts once per pathology
+        {"case": case("too_high"), "findings": [spike, nan]},
+        {"case": case("too_low"), "findings": []},
+    ]
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:]
+        for line in accuracy.findings_table(preds).splitlines()
+    }
+    assert rows["pathology"] == ["too_high (1 runs)", "ok (1 runs)", "too_low (1 runs)"]
+    assert rows["loss_spike"] == ["1", "1", "0"] and rows["divergence"] == ["1", "0", "0"]
+    assert rows["overfitting"] == ["0", "0", "0"]
+
+
+def test_a_capped_statistic_reads_as_a_lower_bound() -> None:
+    from lrdoctor.verdict import _phrase
+
+    assert _phrase("val_given_back", 2.0).endswith("above its best (or more)")
+    assert _phrase("log_peak", 3.0).endswith("(or more)")
+    assert not _phrase("val_given_back", 1.5).endswith("(or more)")
