@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -77,7 +77,39 @@ def input_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OneLineErrors(click.Group):
+    """A usage error (an unknown option, a bad choice, a missing PATH) is one line on standard
+    error with exit code 2, as every other error is, instead of click's three-line block."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:  # `lrdoctor` alone: the help, as --help gives it
+            click.echo(e.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            click.echo(f"lrdoctor: error: {e.format_message()}{hint}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            click.echo(f"lrdoctor: error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("lrdoctor: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="lrdoctor")
 def cli() -> None:
     """Diagnose the learning rate of a training run from its loss log.
@@ -174,7 +206,11 @@ def diagnose(
             probed = measure(spec=probe_spec)
             results = [fold_into(dx, probed) for dx in results]
         bad_input = bad_input or outcome.failed
-    if results:
+    if output == "json" and len(paths) > 1:  # several paths: an array, even of one run or none
+        from lrdoctor.report import json_report
+
+        click.echo(json_report.render(results, array=True))
+    elif results:
         click.echo(RENDERERS[output](results))
     if bad_input:
         sys.exit(2)

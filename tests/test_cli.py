@@ -74,6 +74,15 @@ def test_several_paths_give_an_array_in_order(healthy: Path, diverged: Path) -> 
     assert [d["source"] for d in json.loads(result.stdout)] == [str(diverged), str(healthy)]
 
 
+def test_several_paths_give_an_array_even_when_some_cannot_be_read(healthy: Path, tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.csv")
+    result = invoke("diagnose", missing, str(healthy), "--format", "json")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "missing.csv" in result.stderr
+    assert [d["source"] for d in json.loads(result.stdout)] == [str(healthy)]
+    result = invoke("diagnose", missing, missing, "--format", "json")
+    assert result.exit_code == 2 and json.loads(result.stdout) == []
+
+
 def test_lr_option_and_metric_option(healthy: Path) -> None:
     doc = json.loads(invoke("diagnose", str(healthy), "--format", "json", "--lr", "0.5").stdout)
     assert doc["lr"]["observed"] == 0.5
@@ -166,3 +175,19 @@ def _loop(d: Path) -> Path:
     (d / "a").symlink_to(d / "b")
     (d / "b").symlink_to(d / "a")
     return d / "a"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("diagnose", "--format", "yaml", "x.csv"), ("diagnose",), ("diagnose", "--bogus"), ("nosuchcommand",)],
+)
+def test_usage_errors_are_one_line_with_exit_2(args: tuple[str, ...]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("lrdoctor: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "--help'" in result.stderr
+
+
+def test_no_command_shows_the_help() -> None:
+    result = invoke()
+    assert result.exit_code == 0 and "Commands:" in result.stdout and "diagnose" in result.stdout

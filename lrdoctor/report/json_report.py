@@ -11,10 +11,12 @@ from lrdoctor import __version__
 from lrdoctor.diagnosis import Diagnosis, Finding
 
 
-def render(diagnoses: Sequence[Diagnosis]) -> str:
-    """One object for one diagnosis, an array (in the order given) for several."""
+def render(diagnoses: Sequence[Diagnosis], *, array: bool | None = None) -> str:
+    """One object for one diagnosis, an array (in the order given) for several; `array` forces
+    the array, as for a command given several paths of which only one could be read."""
     docs = [to_dict(dx) for dx in diagnoses]
-    return json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False)
+    one = len(docs) == 1 if array is None else not array
+    return json.dumps(docs[0] if one else docs, indent=2, allow_nan=False)
 
 
 def to_dict(dx: Diagnosis) -> dict[str, Any]:
