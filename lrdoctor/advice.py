@@ -37,7 +37,7 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     peak = f" to {recommended:.3g}" if recommended else ""
     if early and sig.lr.warmup_end is None and sig.lr.steps is not None:
         steps = max(int(cfg.warmup_share * length), 1)
-        out.append(f"the trouble starts in the first steps: add a linear warmup over ~{steps} steps{peak}")
+        out.append(f"the trouble starts in the first {sig.unit}s: add a linear warmup over ~{steps} {sig.unit}s{peak}")
     elif early and sig.lr.warmup_end is not None and early[0].start_step <= sig.lr.warmup_end:
         rate = sig.lr.at(early[0].start_step)
         if rate is not None:
@@ -49,12 +49,13 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         lr_now = sig.lr.at(at)
         to = f" to {lr_now / cfg.decay_factor:.3g}" if lr_now else ""
         out.append(
-            f"progress stalls from step {at:g} at a constant rate: decay the rate there{to} (step decay or cosine)"
+            f"progress stalls from {sig.unit} {at:g} at a constant rate: "
+            f"decay the rate there{to} (step decay or cosine)"
         )
     for f in findings:
         if f.pathology == "overfitting":
             out.append(
-                f"the validation loss was lowest near step {f.start_step:g}: keep the weights from there "
+                f"the validation loss was lowest at {sig.unit} {f.start_step:g}: keep the weights from there "
                 "(early stopping) or regularise (weight decay, dropout, more data), whatever the rate"
             )
     return out

@@ -15,6 +15,12 @@ import numpy as np
 StepKind = Literal["step", "epoch", "index"]
 
 
+def axis_unit(step_kind: str, *, plural: bool = False) -> str:
+    """How a sentence names a point of the x axis: step, epoch, or point (a log without steps)."""
+    word = {"step": "step", "epoch": "epoch"}.get(step_kind, "point")
+    return word + "s" if plural else word
+
+
 @dataclass(frozen=True)
 class Series:
     """One scalar series. `seq` is the global write order of each point within its log."""

@@ -22,6 +22,7 @@ from lrdoctor.detect.shape import Shape, measure
 from lrdoctor.detect.slow import SlowConfig, detect_slow
 from lrdoctor.detect.spikes import SpikeConfig, detect_spikes
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import axis_unit
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Signals:
     val_shape: Shape | None = None
     # The first point comes after the first updates (:func:`starts_late`; see :func:`log_kind`).
     late_start: bool = False
+    unit: str = "step"  # what a message calls a point of the x axis (lrdoctor.run.axis_unit)
 
 
 def signals(
@@ -64,7 +66,7 @@ def signals(
     val_curve = None if val is None else prepare(*val, min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
     late = step_kind == "step" and starts_late(steps)
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late)
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind))
 
 
 # What a log holds decides which fitted models judge it: without the first updates the first value
@@ -83,13 +85,13 @@ Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: detect_divergence(
-        s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val, late_start=s.late_start
+        s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val, late_start=s.late_start, unit=s.unit
     ),
-    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau),
+    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
-    "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting),
+    "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),
 }
 
 

@@ -43,7 +43,7 @@ class DivergenceConfig:
     val_improved: float = 0.1
 
 
-def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
+def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step") -> list[Finding]:
     bad = ~np.isfinite(values)
     if not bad.any():
         return []
@@ -60,7 +60,7 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray) -> list[Finding]:
             severity="error",
             start_step=float(steps[first]),
             end_step=float(steps[idx[-1]]),
-            message=f"loss is {kind} from step {steps[first]:g} ({tail})",
+            message=f"loss is {kind} from {unit} {steps[first]:g} ({tail})",
             evidence={
                 "nonfinite": int(bad.sum()),
                 "nan": n_nan,
@@ -85,8 +85,9 @@ def detect_divergence(
     *,
     val: Curve | None = None,
     late_start: bool = False,
+    unit: str = "step",
 ) -> list[Finding]:
-    findings = detect_nonfinite(steps, values)
+    findings = detect_nonfinite(steps, values, unit=unit)
     if curve is None or shape is None or findings:
         return findings
     found = _from_training_loss(curve, shape, val, cfg)

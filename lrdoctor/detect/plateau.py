@@ -27,7 +27,9 @@ class PlateauConfig:
     early_min_points: int = 50
 
 
-def detect_plateau(curve: Curve | None, shape: Shape | None, cfg: PlateauConfig) -> list[Finding]:
+def detect_plateau(
+    curve: Curve | None, shape: Shape | None, cfg: PlateauConfig, *, unit: str = "step"
+) -> list[Finding]:
     if curve is None or shape is None:
         return []
     scale = max(abs(curve.start), 1e-12)
@@ -63,7 +65,7 @@ def detect_plateau(curve: Curve | None, shape: Shape | None, cfg: PlateauConfig)
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss stopped improving at step {at:g} (best {curve.best:.4g}) and ended at {curve.end:.4g}, "
+                f"loss stopped improving at {unit} {at:g} (best {curve.best:.4g}) and ended at {curve.end:.4g}, "
                 f"giving back {100 * regret:.0f}% of its progress",
                 {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
                 suggests="too_high",
@@ -78,7 +80,7 @@ def detect_plateau(curve: Curve | None, shape: Shape | None, cfg: PlateauConfig)
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss made 90% of its progress by step {at:g} ({100 * shape.t90:.1f}% of the run) and then "
+                f"loss made 90% of its progress by {unit} {at:g} ({100 * shape.t90:.1f}% of the run) and then "
                 "stayed flat: a rate this high may stall on a noise floor",
                 {"t90": shape.t90, "tail_kendall_tau": shape.tail_tau, "tail_p_value": shape.tail_p},
                 suggests="too_high",

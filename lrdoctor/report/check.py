@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.text import safe
+from lrdoctor.run import axis_unit
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -17,7 +18,7 @@ def top_finding(dx: Diagnosis) -> Finding | None:
 
 def units(step_kind: str) -> str:
     """How to call the x axis in a sentence: steps, epochs, or points (a log without steps)."""
-    return {"step": "steps", "epoch": "epochs"}.get(step_kind, "points")
+    return axis_unit(step_kind, plural=True)
 
 
 def span(f: Finding) -> str:

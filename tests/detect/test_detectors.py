@@ -230,4 +230,35 @@ def test_overfitting_leaves_the_verdict_alone_and_advises_early_stopping() -> No
     series = {"loss": Series("loss", steps, train), "val_loss": Series("val_loss", vs, val)}
     advice = diagnose(Run("x", "csv", series, metric="loss", val_metric="val_loss")).advice
     (f,) = [f for f in findings if f.pathology == "overfitting"]
-    assert any("early stopping" in a and f"near step {f.start_step:g}:" in a for a in advice), advice
+    assert any("early stopping" in a and f"at step {f.start_step:g}:" in a for a in advice), advice
+
+
+def test_overfitting_counts_from_the_lowest_logged_evaluation() -> None:
+    steps, train, vs, val = curves.overfitting()
+    dipped = val.copy()
+    k = int(np.argmin(val))
+    dipped[k] -= 0.1  # one evaluation well below its neighbours: the checkpoint to keep
+    sig = signals(steps, train, val=(vs, dipped))
+    (f,) = [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
+    assert f.start_step == vs[k] and f.evidence["val_best"] == dipped[k]
+    assert f.evidence["rise"] == pytest.approx((sig.val.end - dipped[k]) / dipped[k])
+    assert f"{dipped[k]:.4g} at step {vs[k]:g}" in f.message
+
+
+def test_overfitting_of_a_negative_loss_is_a_share_of_its_progress() -> None:
+    steps, train, vs, val = curves.overfitting()
+    sig = signals(steps, train - 1.0, val=(vs, val - 1.0))  # a log-likelihood-like loss below zero
+    (f,) = [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
+    assert f.evidence["rise_of"] == "progress" and "of its progress" in f.message
+    best = float(np.min(val - 1.0))
+    assert f.evidence["rise"] == pytest.approx((sig.val.end - best) / (sig.val.start - best))
+
+
+def test_messages_name_the_axis_of_an_epoch_log() -> None:
+    epochs, train, ve, val = curves.overfitting()  # as if each point were an epoch
+    messages = [f.message for f in detect_all(signals(epochs, train, val=(ve, val), step_kind="epoch"), CFG)]
+    assert any("at epoch" in m for m in messages) and not any("step" in m for m in messages)
+    nan = np.r_[train[:20], np.full(20, np.nan)]
+    sig = signals(epochs[:40], nan, step_kind="epoch")
+    (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+    assert div.message.startswith("loss is NaN from epoch 20")
