@@ -103,32 +103,53 @@ def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
     peak = curve.peak / curve.start if curve.start > 0 else 1.0
     spikes = next((f.evidence.get("count", 0) for f in findings if f.pathology == "loss_spike"), 0)
     x = [
-        _clip((curve.start - curve.end) / scale, -1, 1),
+        _capped("drop", (curve.start - curve.end) / scale),
         shape.t50,
         shape.t90,
-        _clip(shape.tail_slope, -2, 2),
+        _capped("tail_slope", shape.tail_slope),
         _clip(shape.tail_tau, -1, 1),
-        _clip((curve.end - curve.best) / curve.span, 0, 2),
-        _clip(math.log10(max(peak, 1e-12)), 0, 3),
-        _clip(shape.roughness, 0, 2),
+        _capped("given_back", (curve.end - curve.best) / curve.span),
+        _capped("log_peak", math.log10(max(peak, 1e-12))),
+        _capped("roughness", shape.roughness),
         _clip(shape.lag1, -1, 1),
-        min(float(spikes), 5.0),
+        min(float(spikes), CAPS["spikes"][1]),
         max((f.strength for f in findings if f.suggests == "too_high"), default=0.0),
         max((f.strength for f in findings if f.suggests == "too_low"), default=0.0),
         1.0 if len(curve.y) < 50 else 0.0,
         *_val_features(sig),
         _late_ratio(curve),
-        _clip(shape.tail_slope * curve.span * (1 - shape.tail_from) / max(curve.noise, 1e-12), -5, 20),
+        _capped("tail_snr", shape.tail_slope * curve.span * (1 - shape.tail_from) / max(curve.noise, 1e-12)),
     ]
     return np.asarray(x, dtype=np.float64)
+
+
+# The range each statistic is held to before the model reads it (a value at a bound stands for
+# itself or beyond; :func:`explain` says so). Kendall's tau and the autocorrelation are in [-1, 1]
+# by nature and are not listed.
+CAPS: dict[str, tuple[float, float]] = {
+    "drop": (-1.0, 1.0),
+    "tail_slope": (-2.0, 2.0),
+    "given_back": (0.0, 2.0),
+    "log_peak": (0.0, 3.0),
+    "roughness": (0.0, 2.0),
+    "spikes": (0.0, 5.0),
+    "val_given_back": (0.0, 2.0),
+    "val_gap": (-1.0, 1.0),
+    "late_ratio": (-1.0, 2.0),
+    "tail_snr": (-5.0, 20.0),
+}
+
+
+def _capped(name: str, x: float) -> float:
+    return _clip(x, *CAPS[name])
 
 
 def _late_ratio(curve: Curve) -> float:
     mid = float(curve.trend[len(curve.trend) // 2])
     first, second = curve.start - mid, mid - curve.end
     if first <= 0:
-        return 2.0 if second > 0 else 0.0
-    return _clip(second / first, -1, 2)
+        return CAPS["late_ratio"][1] if second > 0 else 0.0
+    return _capped("late_ratio", second / first)
 
 
 def _val_features(sig: Signals) -> list[float]:
@@ -138,9 +159,9 @@ def _val_features(sig: Signals) -> list[float]:
     return [
         1.0,
         shape.t90,
-        _clip((val.end - val.best) / val.span, 0, 2),
+        _capped("val_given_back", (val.end - val.best) / val.span),
         _clip(shape.all_tau if len(val.y) < 12 else shape.tail_tau, -1, 1),
-        _clip((val.end - curve.end) / max(abs(curve.start), 1e-12), -1, 1),
+        _capped("val_gap", (val.end - curve.end) / max(abs(curve.start), 1e-12)),
     ]
 
 
@@ -221,12 +242,12 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
 
 
-# Features held at an upper bound (see :func:`features`): the phrase says the value was at least that.
-_CAPPED = {"given_back": 2.0, "val_given_back": 2.0, "log_peak": 3.0}
-
-
 def _phrase(name: str, value: float) -> str:
+    """The feature's sentence; a value held at a bound of CAPS reads as "or more" ("or less")."""
     text = PHRASES[name].format(value)
-    if name in _CAPPED and value >= _CAPPED[name]:
+    lo, hi = CAPS.get(name, (-math.inf, math.inf))
+    if value >= hi:
         text += " (or more)"
+    elif value <= lo and lo != 0:
+        text += " (or less)"
     return text

@@ -99,9 +99,23 @@ def test_the_findings_table_counts_runs_per_label() -> None:
     assert rows["overfitting"] == ["0", "0", "0"]
 
 
-def test_a_capped_statistic_reads_as_a_lower_bound() -> None:
-    from lrdoctor.verdict import _phrase
+def test_a_statistic_held_at_its_cap_reads_as_a_bound() -> None:
+    from lrdoctor.verdict import CAPS, FEATURES, PHRASES, _phrase
 
+    assert set(CAPS) <= set(FEATURES) <= set(PHRASES)
+    for name, (lo, hi) in CAPS.items():
+        assert _phrase(name, hi).endswith("(or more)"), name
+        assert not _phrase(name, (lo + hi) / 2).endswith(("(or more)", "(or less)")), name
+        assert _phrase(name, lo).endswith("(or less)") == (lo != 0), name
     assert _phrase("val_given_back", 2.0).endswith("above its best (or more)")
-    assert _phrase("log_peak", 3.0).endswith("(or more)")
-    assert not _phrase("val_given_back", 1.5).endswith("(or more)")
+
+
+def test_features_are_held_within_their_caps() -> None:
+    from lrdoctor.verdict import CAPS, FEATURES, features
+
+    steps = np.arange(200, dtype=float)
+    exploded = np.where(steps < 100, 2.0 - 0.01 * steps, 1e9)  # peaks 10^8.7 above its start, ends there
+    x = features(signals(steps, exploded), [])
+    for name, (lo, hi) in CAPS.items():
+        assert lo <= x[FEATURES.index(name)] <= hi, name
+    assert x[FEATURES.index("log_peak")] == CAPS["log_peak"][1] and x[FEATURES.index("drop")] == CAPS["drop"][0]
