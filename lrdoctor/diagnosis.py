@@ -9,6 +9,7 @@ from lrdoctor.run import Run
 
 if TYPE_CHECKING:
     from lrdoctor.detect import DetectConfig
+    from lrdoctor.probe.result import ProbeResult
     from lrdoctor.recommend import RecommendConfig
     from lrdoctor.verdict import VerdictConfig
 
@@ -61,6 +62,7 @@ class Diagnosis:
     because: str = ""  # what the recommendation rests on
     why: str = ""  # the statistics that weighed most in the verdict
     advice: tuple[str, ...] = ()  # schedule advice (warmup, decay), where the evidence supports it
+    probed: ProbeResult | None = None  # the probe's measurement, where `diagnose --probe` ran one
 
     @property
     def failed(self) -> bool:

@@ -46,7 +46,15 @@ def to_dict(dx: Diagnosis) -> dict[str, Any]:
         "run": {"index": run.segment, "of": len(run.segments)},
         "warnings": list(run.warnings),
         "lrdoctor_version": __version__,
+        **({} if dx.probed is None else {"probe": probe_dict(dx)}),
     }
+
+
+def probe_dict(dx: Diagnosis) -> dict[str, Any]:
+    """What `diagnose --probe` measured, whatever the verdict made of it."""
+    assert dx.probed is not None
+    p = dx.probed
+    return {"recommended_lr": number(p.recommended_lr), "method": p.method, "steps_used": p.steps_used}
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""`diagnose --probe`: how the probe's measurement is folded into a diagnosis (no torch needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from lrdoctor.diagnosis import Diagnosis, diagnose
+from lrdoctor.probe import PROBE_CONFIDENCE, ProbeResult, fold_into
+from lrdoctor.report import json_report
+from lrdoctor.run import Run, Series
+
+
+def _diagnosis(verdict: str, observed: float | None) -> Diagnosis:
+    steps = np.arange(100, dtype=float)
+    series = {"loss": Series("loss", steps, 0.1 + 2.0 * np.exp(-steps / 10))}
+    dx = diagnose(Run("run.csv", "csv", series, metric="loss", lr_given=observed))
+    recommended = observed if verdict == "ok" else None
+    return dataclasses.replace(dx, verdict=verdict, recommended_lr=recommended)  # type: ignore[arg-type]
+
+
+def _probed(lr: float) -> ProbeResult:
+    return ProbeResult(recommended_lr=lr, method="range test, then trials", steps_used=300, source="f.py:make")
+
+
+def test_a_verdict_the_log_settled_stays_and_takes_the_probes_rate() -> None:
+    for verdict in ("too_high", "too_low", "unknown"):
+        dx = fold_into(_diagnosis(verdict, 0.1), _probed(0.01))
+        assert dx.verdict == verdict and dx.recommended_lr == 0.01 and dx.basis == "probe"
+        assert dx.factor == pytest.approx(0.1)
+
+
+def test_a_healthy_log_keeps_its_rate_when_the_probe_agrees_within_half_a_decade() -> None:
+    for measured in (10**-1.5, 0.1, 10**-0.5):
+        dx = fold_into(_diagnosis("ok", 0.1), _probed(measured))
+        assert dx.verdict == "ok" and dx.recommended_lr == 0.1 and dx.basis == "probe"
+        assert "keep it" in dx.because
+
+
+def test_a_healthy_log_is_judged_by_the_measurement_when_the_probe_is_far_off() -> None:
+    assert fold_into(_diagnosis("ok", 0.1), _probed(0.03)).verdict == "too_high"
+    high = fold_into(_diagnosis("ok", 0.1), _probed(0.01))
+    assert (high.verdict, high.recommended_lr, high.confidence) == ("too_high", 0.01, PROBE_CONFIDENCE)
+    low = fold_into(_diagnosis("ok", 0.001), _probed(0.01))
+    assert low.verdict == "too_low" and low.recommended_lr == 0.01 and "10x the rate used" in low.why
+
+
+def test_without_a_known_rate_an_ok_verdict_recommends_none_and_the_json_keeps_the_measurement() -> None:
+    dx = fold_into(_diagnosis("ok", None), _probed(0.01))
+    doc = json.loads(json_report.render([dx]))
+    assert doc["verdict"] == "ok" and doc["lr"] == {"observed": None, "recommended": None, "basis": "probe"}
+    assert doc["probe"] == {"recommended_lr": 0.01, "method": "range test, then trials", "steps_used": 300}
+    assert "probe" not in json.loads(json_report.render([_diagnosis("ok", 0.1)]))
