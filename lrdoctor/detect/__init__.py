@@ -63,10 +63,18 @@ def signals(
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
     shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
-    val_curve = None if val is None else prepare(*val, min_points=4)
+    val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
     late = step_kind == "step" and starts_late(steps)
     return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind))
+
+
+def _finite(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The validation points with a finite value. A training loss is cut at its first NaN (what
+    follows a divergence is not training); an evaluation that came out NaN or Inf (an overflow in
+    half precision, an empty batch) says nothing of the evaluations after it."""
+    keep = np.isfinite(values)
+    return (steps, values) if keep.all() else (steps[keep], values[keep])
 
 
 # What a log holds decides which fitted models judge it: without the first updates the first value

@@ -3,7 +3,8 @@
 It points at the number of steps (or the regularisation) more than at the rate: of the 50 runs
 of the corpus and of the tasks never fitted on that show it, 30 are labelled ok (17 on one task,
 the wine MLP), 20 too high and none too low (BENCHMARKS.md, "Findings by label"), so the finding
-suggests no direction and the verdict does not read it. What it adds is where the best weights were, which the user can act on.
+suggests no direction and the verdict does not read it. What it adds is where the best weights
+were, which the user can act on.
 """
 
 from __future__ import annotations

@@ -262,3 +262,12 @@ def test_messages_name_the_axis_of_an_epoch_log() -> None:
     sig = signals(epochs[:40], nan, step_kind="epoch")
     (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
     assert div.message.startswith("loss is NaN from epoch 20")
+
+
+def test_a_non_finite_evaluation_drops_that_point_only() -> None:
+    steps, train, vs, val = curves.overfitting()
+    holed = val.copy()
+    holed[[0, 10]] = [np.nan, np.inf]  # the first evaluation and one in the climb
+    sig = signals(steps, train, val=(vs, holed))
+    assert sig.val is not None and len(sig.val.y) == len(val) - 2
+    assert [f.pathology for f in detect_all(sig, CFG)].count("overfitting") == 1
