@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -26,8 +27,9 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def errors_reported(debug: bool) -> Iterator[Outcome]:
-    """Turn any failure into one line on standard error; --debug re-raises for the traceback."""
+def errors_reported(debug: bool, source: str | None = None) -> Iterator[Outcome]:
+    """Turn any failure into one line on standard error; --debug re-raises for the traceback.
+    `source` names the file an unforeseen failure came from (lrdoctor's own errors name it already)."""
     outcome = Outcome()
     try:
         yield outcome
@@ -38,7 +40,8 @@ def errors_reported(debug: bool) -> Iterator[Outcome]:
     except Exception as exc:  # a bug or an input nobody foresaw: still one line, no traceback
         if debug:
             raise
-        _error(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", outcome)
+        where = f"{source}: " if source is not None else ""
+        _error(f"{where}unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", outcome)
 
 
 def _error(message: str, outcome: Outcome) -> None:
@@ -46,6 +49,24 @@ def _error(message: str, outcome: Outcome) -> None:
 
     outcome.failed = True
     click.echo(f"lrdoctor: error: {safe(' '.join(message.split()))}", err=True)
+
+
+class Rate(click.ParamType):
+    """A learning rate: a finite number above zero."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(rate) and rate > 0):
+            self.fail(f"{value!r} is not a learning rate (a finite number above zero)", param, ctx)
+        return rate
+
+
+RATE = Rate()
 
 
 def input_options(func: F) -> F:
@@ -69,7 +90,7 @@ def input_options(func: F) -> F:
             metavar="N",
             help="When several runs are appended in one log, judge run N (1 = first, -1 = last). Default: the last.",
         ),
-        click.option("--lr", type=float, metavar="VALUE", help="The base learning rate, if the log has none."),
+        click.option("--lr", type=RATE, metavar="VALUE", help="The base learning rate, if the log has none."),
         click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
     ]
     for option in reversed(options):
@@ -196,7 +217,7 @@ def diagnose(
     results = []
     bad_input = False
     for path in paths:
-        with errors_reported(debug) as outcome:
+        with errors_reported(debug, source=path) as outcome:
             results.append(run_diagnosis(load(path, format=reader, metric=metric, segment=segment, lr=lr)))
         bad_input = bad_input or outcome.failed
     if probe_spec is not None and results:
@@ -235,7 +256,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     from lrdoctor.inspect import describe
     from lrdoctor.readers import read_log
 
-    with errors_reported(debug) as outcome:
+    with errors_reported(debug, source=path) as outcome:
         log = read_log(path, format=reader)
         rows = describe(log)
     if outcome.failed:
@@ -248,7 +269,11 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
             "series": [vars(r) for r in rows],
             "warnings": log.warnings,
         }
-        click.echo(json.dumps(doc, indent=2, default=_json_default).replace("NaN", "null"))
+        from lrdoctor.report.json_report import clean
+
+        # Non-finite numbers become null value by value (never by editing the text: a file or a
+        # series may be named "NaN_run").
+        click.echo(json.dumps(clean(doc), indent=2, default=_json_default, allow_nan=False))
         return
     click.echo(f"{log.source}  ({log.format}, {len(rows)} series, x axis: {log.step_kind})")
     click.echo(_table(rows))
@@ -319,7 +344,12 @@ def gate_options(func: F) -> F:
     metavar="NAMES",
     help="Also fail on these pathologies whatever their severity, e.g. divergence,loss_spike,plateau.",
 )
-@click.option("--min-confidence", type=float, metavar="P", help="A --fail-on verdict fails only this sure or surer.")
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    metavar="P",
+    help="A --fail-on verdict fails only this sure or surer.",
+)
 @click.option(
     "--skip-unreadable",
     is_flag=True,
@@ -383,7 +413,7 @@ def check(
         sys.exit(2)
     failed = bad_input = False
     for path in paths:
-        with errors_reported(debug) as outcome:
+        with errors_reported(debug, source=path) as outcome:
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
@@ -407,8 +437,8 @@ def check(
 @click.argument("spec", required=False, metavar="SPEC")
 @click.option("--cmd", "command", metavar="COMMAND", help="Run this training command per rate instead: {lr} and {out}.")
 @click.option("--steps", type=int, default=300, show_default=True, help="Budget in optimizer steps.")
-@click.option("--min-lr", type=float, metavar="LR", help="Lowest rate tried. Default 1e-6 (--cmd: 1e-5).")
-@click.option("--max-lr", type=float, metavar="LR", help="Highest rate tried. Default 10.")
+@click.option("--min-lr", type=RATE, metavar="LR", help="Lowest rate tried. Default 1e-6 (--cmd: 1e-5).")
+@click.option("--max-lr", type=RATE, metavar="LR", help="Highest rate tried. Default 10.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the curve (PNG).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe's own randomness.")
@@ -572,6 +602,13 @@ def watch(
     from lrdoctor.sweep import LoadOptions
     from lrdoctor.watch import WatchConfig, follow
 
+    if path == "-":  # a pipe cannot be re-read as it grows; `diagnose -` reads one to its end
+        click.echo(
+            "lrdoctor: error: watch follows a file as it grows, not standard input: "
+            "give the log's path, or use `lrdoctor check -` on a finished log",
+            err=True,
+        )
+        sys.exit(2)
     last = None
     try:
         with errors_reported(debug) as outcome:

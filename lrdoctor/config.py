@@ -55,9 +55,18 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` that has a [tool.lrdoctor] table."""
     for folder in (start.resolve(), *start.resolve().parents):
         candidate = folder / PYPROJECT
-        if candidate.is_file() and "lrdoctor" in _read_toml(candidate).get("tool", {}):
+        if not candidate.is_file() or not _mentions_lrdoctor(candidate):
+            continue  # another project's file, whatever state it is in, is none of our business
+        if "lrdoctor" in _read_toml(candidate).get("tool", {}):
             return candidate
     return None
+
+
+def _mentions_lrdoctor(path: Path) -> bool:
+    try:
+        return b"lrdoctor" in path.read_bytes()
+    except OSError:
+        return True  # let the reading report it
 
 
 def load_settings(path: Path | None = None, *, start: Path | None = None) -> Settings:
@@ -213,6 +222,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise BadConfig(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadConfig(f"{path}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
 
 
 def resolve(path: Path | None = None, **options: Any) -> Settings:

@@ -96,7 +96,9 @@ def progress(sig: Signals, cfg: ProgressConfig) -> list[float]:
     scale = max(abs(curve.start), 1e-12)
 
     def shed(a: float, b: float) -> float:
-        return math.log(a / b) if positive and b > 0 else (a - b) / scale
+        # log(a) - log(b), not log(a / b): levels near the float limit (a trend of values about
+        # 1e308 averages to inf) give a non-finite count, which _log_clip floors, not an error.
+        return math.log(a) - math.log(b) if positive and b > 0 else (a - b) / scale
 
     tail = curve.t >= shape.tail_from
     t, y = (curve.t[tail], curve.trend[tail]) if tail.sum() >= 6 else (curve.t[-6:], curve.trend[-6:])

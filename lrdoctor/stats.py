@@ -112,6 +112,10 @@ def median_filter(y: np.ndarray, size: int) -> np.ndarray:
     return np.median(windows, axis=1)
 
 
+# Above this magnitude a running sum of a few thousand values can overflow float64 (about 1.8e308).
+OVERFLOW_SAFE = 1e300
+
+
 def moving_average(y: np.ndarray, size: int) -> np.ndarray:
     """Centred running mean over `size` points (made odd), edges padded with the end values."""
     size = max(1, int(size)) | 1
@@ -119,8 +123,11 @@ def moving_average(y: np.ndarray, size: int) -> np.ndarray:
         return y.astype(float, copy=True)
     half = size // 2
     padded = np.concatenate([np.repeat(y[:1], half), y, np.repeat(y[-1:], half)]).astype(float)
-    csum = np.concatenate([[0.0], np.cumsum(padded)])
-    return (csum[size:] - csum[:-size]) / size
+    # Values near the float limit would overflow the running sum: sum them in units of the largest.
+    unit = float(np.abs(padded).max()) if len(padded) else 0.0
+    unit = unit if math.isfinite(unit) and unit > OVERFLOW_SAFE else 1.0
+    csum = np.concatenate([[0.0], np.cumsum(padded / unit if unit != 1.0 else padded)])
+    return (csum[size:] - csum[:-size]) / size * unit
 
 
 def trend(y: np.ndarray, size: int) -> np.ndarray:

@@ -154,6 +154,17 @@ def test_pyproject_without_the_table_is_passed_over(tmp_path: Path) -> None:
     assert find_pyproject(inner) is None
 
 
+def test_another_projects_broken_or_binary_pyproject_is_passed_over(tmp_path: Path, logs: dict[str, Path]) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b"\xb2\x00[tool.x\n")  # neither UTF-8 nor TOML
+    inner = tmp_path / "a"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text("[tool.ruff\n")
+    assert find_pyproject(inner) is None
+    (inner / "pyproject.toml").write_bytes(b"[tool.lrdoctor]\n\xff\xfe")
+    with pytest.raises(BadConfig, match=r"pyproject.toml: not valid TOML: not UTF-8 text \(byte 16\)"):
+        find_pyproject(inner)
+
+
 def test_bad_settings_name_the_file(tmp_path: Path, logs: dict[str, Path]) -> None:
     cfg = tmp_path / "pyproject.toml"
     cfg.write_text("[tool.lrdoctor]\nfail-on = ['too_high']\nfail_on_pathologies = ['plateau']\n")

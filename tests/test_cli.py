@@ -191,3 +191,19 @@ def test_usage_errors_are_one_line_with_exit_2(args: tuple[str, ...]) -> None:
 def test_no_command_shows_the_help() -> None:
     result = invoke()
     assert result.exit_code == 0 and "Commands:" in result.stdout and "diagnose" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "1e400", "abc"])
+def test_a_rate_must_be_a_finite_number_above_zero(healthy: Path, value: str) -> None:
+    result = invoke("diagnose", str(healthy), "--lr", value)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--lr" in result.stderr
+
+
+def test_inspect_json_turns_nan_values_into_null_and_leaves_names_alone(tmp_path: Path) -> None:
+    path = tmp_path / "NaN_run.csv"
+    path.write_text(
+        "step,loss,isNaN_count\n" + "".join(f"{s},{'nan' if s == 3 else 1 / (s + 1)},0\n" for s in range(10))
+    )
+    doc = json.loads(invoke("inspect", str(path), "--format", "json").stdout)
+    assert doc["source"] == str(path)
+    assert {"loss", "isNaN_count"} <= {s["name"] for s in doc["series"]}

@@ -248,6 +248,7 @@ DEGENERATE = {
         None,
     ),
     "steps_2_to_the_62_plus_one": (csv_text([2**62 + i for i in range(10)], [1.0 / (i + 1) for i in range(10)]), None),
+    "every_value_near_the_float_limit": (csv_text(list(range(100)), ["1e308"] * 50 + ["1.5e308"] * 50), None),
 }
 
 

@@ -182,3 +182,8 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert err.strip() == "lrdoctor: stopped watching (Ctrl-C)"
     assert "Traceback" not in err + out
+
+
+def test_standard_input_is_refused_in_one_line() -> None:
+    result = CliRunner().invoke(cli, ["watch", "-", "--timeout", "1"], input="step,loss\n0,nan\n")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "not standard input" in result.stderr
