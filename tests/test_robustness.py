@@ -249,6 +249,12 @@ DEGENERATE = {
     ),
     "steps_2_to_the_62_plus_one": (csv_text([2**62 + i for i in range(10)], [1.0 / (i + 1) for i in range(10)]), None),
     "every_value_near_the_float_limit": (csv_text(list(range(100)), ["1e308"] * 50 + ["1.5e308"] * 50), None),
+    # One spike to the float limit that the run recovers from: a warning (exit 0), not a divergence
+    # error, as a spike to 1e300 is (the running mean of the trend must not overflow to inf).
+    "one_spike_to_the_float_limit": (
+        csv_text(list(range(300)), [1e308 if i == 150 else 0.2 + 2.0 * 0.98**i + 0.01 * (-1) ** i for i in range(300)]),
+        0,
+    ),
 }
 
 
@@ -269,6 +275,10 @@ def test_degenerate_series_get_a_report(tmp_path: Path, case: str) -> None:
         assert report["warnings"] == [f"{path}: left out 1 row(s) whose step is not a finite number (line 5)"]
     if case == "negative_steps":
         assert report["steps"] == {"first": -10, "last": 9}
+    if case == "one_spike_to_the_float_limit":
+        (spike,) = [f for f in report["findings"] if f["pathology"] == "loss_spike"]
+        assert "up to over 1e308 noise sigmas" in spike["message"]
+        assert all(len(f["message"]) < 300 for f in report["findings"])  # no 300-digit numbers
 
 
 def test_values_near_the_float_limit_give_the_report_alone(tmp_path: Path) -> None:

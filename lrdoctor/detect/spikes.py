@@ -42,9 +42,18 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) ->
             "warning" if len(spikes) >= 3 else "info",
             float(curve.steps[first]),
             float(curve.steps[last]),
-            f"{len(spikes)} isolated spike(s), up to {max(peaks):.0f} noise sigmas above the trend, each recovering",
+            f"{len(spikes)} isolated spike(s), up to {_sigmas(max(peaks))} noise sigmas above the trend, "
+            "each recovering",
             {"count": len(spikes), "max_z": max(peaks), "steps": [float(curve.steps[a]) for a, _ in spikes[:20]]},
             suggests="too_high",
             strength=min(cfg.cap, cfg.per_spike * len(spikes)),
         )
     ]
+
+
+def _sigmas(z: float) -> str:
+    """A z-score in a sentence: whole sigmas, or 3 significant digits once it is huge (a spike to
+    1e300 is 1e300-odd sigmas, not a 300-digit number); "over 1e308" when it overflowed."""
+    if not np.isfinite(z):
+        return "over 1e308"
+    return f"{z:.0f}" if z < 1e6 else f"{z:.3g}"
