@@ -398,6 +398,7 @@ def check(
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
     from lrdoctor.report.text import safe
+    from lrdoctor.sweep import expand
 
     with errors_reported(debug) as outcome:
         settings = resolve(
@@ -411,13 +412,18 @@ def check(
         config = diagnosis_config(settings)
     if outcome.failed:
         sys.exit(2)
+    with errors_reported(debug) as outcome:
+        found = expand(paths)  # a directory of runs or a glob: each run found in it
+    if outcome.failed:
+        sys.exit(2)
     failed = bad_input = False
-    for path in paths:
+    for target in found.targets:
+        path = target.path
         with errors_reported(debug, source=path) as outcome:
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if skip_unreadable:
+                if skip_unreadable or not target.named:  # a file found by searching, not a log: noted
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 if output == "github":

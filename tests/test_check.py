@@ -214,3 +214,13 @@ def test_overfitting_is_a_warning_that_fails_only_when_named(tmp_path: Path) -> 
     assert passed.exit_code == 0 and "overfitting warning" in passed.output
     failed = CliRunner().invoke(cli, ["check", str(path), "--fail-on-pathology", "overfitting"])
     assert failed.exit_code == 1 and "[FAIL: overfitting (--fail-on-pathology)]" in failed.output
+
+
+def test_a_directory_of_runs_is_checked_run_by_run(tmp_path: Path) -> None:
+    for name, text in (("a", HEALTHY), ("b", NAN_TAIL)):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "metrics.csv").write_text(text)
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs")])
+    lines = result.output.splitlines()
+    assert result.exit_code == 1 and len(lines) == 2
+    assert lines[0].startswith(str(tmp_path / "runs" / "a")) and "FAIL" in lines[1]

@@ -1,4 +1,4 @@
-"""The README's Usage transcript is what the command prints today (a "; ..." line is a prefix)."""
+"""The README's transcripts (Usage, the check gate) are what the commands print (a "; ..." line is a prefix)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,14 @@ def test_usage_transcript_matches_the_command(
             assert line.startswith(want[: -len(" ...")]), (want, line)
         else:
             assert line == want
+
+
+def test_the_check_transcript_matches_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("```console\n$ lrdoctor check") + len("```console\n") :]
+    lines = block[: block.index("```")].splitlines()
+    assert lines[0].startswith("$ lrdoctor check ") and lines[-2] == "$ echo $?"
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, shlex.split(lines[0])[2:])
+    assert result.output.splitlines() == lines[1:-2]
+    assert result.exit_code == int(lines[-1])
