@@ -34,6 +34,10 @@ class DivergenceConfig:
     dead_tau: float = 0.15
     dead_level: float = 0.1
     dead_spike: float = 1.3
+    # ... an excursion that stands out of the point-to-point noise by this many sigmas (the loss
+    # spike detector's z): a flat, noisy line that never learnt (a rate far too low on a noisy
+    # regression) swings 1.5x its start by minibatch noise alone.
+    dead_spike_z: float = 8.0
     # A late-start log's validation loss ending above its own start (measured before the first
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
@@ -156,7 +160,9 @@ def _from_training_loss(curve: Curve, shape: Shape, val: Curve | None, cfg: Dive
         ]
     tau = shape.half_tau
     near_start = abs(curve.end - curve.start) <= cfg.dead_level * scale
-    spiked = np.isfinite(ratio) and ratio >= cfg.dead_spike
+    spiked = (
+        np.isfinite(ratio) and ratio >= cfg.dead_spike and curve.peak - curve.start > cfg.dead_spike_z * curve.noise
+    )
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
         return [
             Finding(

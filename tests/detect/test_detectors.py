@@ -271,3 +271,12 @@ def test_a_non_finite_evaluation_drops_that_point_only() -> None:
     sig = signals(steps, train, val=(vs, holed))
     assert sig.val is not None and len(sig.val.y) == len(val) - 2
     assert [f.pathology for f in detect_all(sig, CFG)].count("overfitting") == 1
+
+
+def test_a_noisy_flat_line_that_never_learnt_is_not_a_dead_network() -> None:
+    # A rate far too low on a noisy regression: the minibatch loss swings around 1.0 and once
+    # reaches 1.6x its first value, which is noise (about 4 sigmas), not a blow-up.
+    rng = np.random.default_rng(0)
+    values = 1.0 + 0.15 * rng.standard_normal(400)
+    values[0], values[13] = 0.94, 1.54
+    assert "divergence" not in found(np.arange(400, dtype=float), values)
