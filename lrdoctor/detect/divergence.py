@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrdoctor import stats
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
@@ -94,7 +95,7 @@ def detect_divergence(
     findings = detect_nonfinite(steps, values, unit=unit)
     if curve is None or shape is None or findings:
         return findings
-    found = _from_training_loss(curve, shape, val, cfg)
+    found = _from_training_loss(curve, shape, val, cfg, values)
     if not found and late_start and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg)
     return found
@@ -124,7 +125,9 @@ def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: Div
     ]
 
 
-def _from_training_loss(curve: Curve, shape: Shape, val: Curve | None, cfg: DivergenceConfig) -> list[Finding]:
+def _from_training_loss(
+    curve: Curve, shape: Shape, val: Curve | None, cfg: DivergenceConfig, values: np.ndarray
+) -> list[Finding]:
     scale = max(abs(curve.start), 1e-12)
     ratio = curve.peak / scale if curve.start > 0 else float("nan")
     if np.isfinite(ratio) and ratio >= cfg.explode_ratio:
@@ -160,9 +163,13 @@ def _from_training_loss(curve: Curve, shape: Shape, val: Curve | None, cfg: Dive
         ]
     tau = shape.half_tau
     near_start = abs(curve.end - curve.start) <= cfg.dead_level * scale
-    spiked = (
-        np.isfinite(ratio) and ratio >= cfg.dead_spike and curve.peak - curve.start > cfg.dead_spike_z * curve.noise
-    )
+    spiked = np.isfinite(ratio) and ratio >= cfg.dead_spike
+    if near_start and spiked:
+        # The peak is a raw value: measure it against the raw points' noise (a long log's curve
+        # holds bin medians, far less noisy than the points its peak came from).
+        raw = values[: curve.n_finite_prefix]
+        noise = stats.mad_sigma(np.diff(raw)) / np.sqrt(2.0) if len(raw) > 1 else 0.0
+        spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
         return [
             Finding(

@@ -37,7 +37,8 @@ def detect_overfitting(
     """The climb is measured from the lowest logged evaluation (the checkpoint a user would keep),
     to the validation loss's end level (the median of its last tenth), as a share of the best
     level; for a loss that is not positive at its best (a log-likelihood can be negative), as a
-    share of the progress the validation loss had made from its start."""
+    share of the progress the validation loss had made from its start (its span: at least 1% of
+    its start level and its noise, so that one lowest at its first point has a scale too)."""
     if train is None or val is None:
         return []
     k = int(np.argmin(val.y))
@@ -46,7 +47,7 @@ def detect_overfitting(
     if len(y) < cfg.min_points:
         return []
     of_level = best > 0
-    rise = (val.end - best) / (best if of_level else max(val.start - best, 1e-12))
+    rise = (val.end - best) / (best if of_level else val.span)
     tau, p = stats.kendall_tau(steps, y)
     if not (rise >= cfg.min_rise and tau > 0 and p <= cfg.p_value):
         return []
@@ -55,19 +56,20 @@ def detect_overfitting(
     fall = (level - train.end) / (level if level > 0 else train.span)
     if fall < cfg.min_train_fall:
         return []
-    if not of_level:
-        by = f"by {100 * rise:.0f}% of its progress"
-    else:
-        by = f"{100 * rise:.0f}% above its best" if rise < 9 else f"to {1 + rise:.3g} times its best"
+    if of_level:
+        how = f"+{100 * rise:.0f}%" if rise < 9 else f"{1 + rise:.3g} times"
+    else:  # a share of its progress, where it made any before its best
+        how = f"{100 * rise:.0f}% of its progress" if val.start - best >= 0.01 * abs(val.start) else ""
     return [
         Finding(
             "overfitting",
             "warning",
             at,
             float(steps[-1]),
-            f"validation loss rose {by} ({best:.4g} at {unit} {at:g}; Kendall tau {tau:.2f} "
-            f"after it) while the training loss fell {100 * fall:.0f}% further: the model fits its training "
-            "data at the cost of held-out data",
+            f"validation loss rose from its best, {best:.4g} at {unit} {at:g}, to {val.end:.4g}"
+            + (f" ({how})" if how else "")
+            + f", steadily (Kendall tau {tau:.2f}), while the training loss fell {100 * fall:.0f}% further: "
+            "the model fits its training data at the cost of held-out data",
             {
                 "val_best_step": at,
                 "val_best": best,
