@@ -384,11 +384,14 @@ def check(
     in --fail-on, or on a pathology named in --fail-on-pathology. Settings are read from
     [tool.lrdoctor] in the nearest pyproject.toml; options win.
 
+    A directory of runs (lightning_logs/, runs/) or a quoted glob is checked run by run.
+
     Exit codes: 0 every log passed, 1 some log failed, 2 bad input or usage.
 
     \b
     Example:
         lrdoctor check runs/*/metrics.csv
+        lrdoctor check lightning_logs/
         lrdoctor check logs/train.log --fail-on too_high,too_low --format github
     """
     from lrdoctor import load
@@ -423,7 +426,7 @@ def check(
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if skip_unreadable or not target.named:  # a file found by searching, not a log: noted
+                if skip_unreadable:
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 if output == "github":

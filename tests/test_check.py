@@ -224,3 +224,9 @@ def test_a_directory_of_runs_is_checked_run_by_run(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert result.exit_code == 1 and len(lines) == 2
     assert lines[0].startswith(str(tmp_path / "runs" / "a")) and "FAIL" in lines[1]
+    (tmp_path / "runs" / "c").mkdir()
+    (tmp_path / "runs" / "c" / "metrics.csv").write_text("")  # a run that cannot be read fails the gate
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "runs/c" in result.stderr
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs"), "--skip-unreadable"])
+    assert result.exit_code == 1 and "skipped, not a training log" in result.output

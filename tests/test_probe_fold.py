@@ -48,6 +48,14 @@ def test_a_healthy_log_is_judged_by_the_measurement_when_the_probe_is_far_off() 
     assert low.verdict == "too_low" and low.recommended_lr == 0.01 and "10x the rate used" in low.why
 
 
+@pytest.mark.parametrize("measured", [0.0, float("nan"), -1e-3])
+def test_a_probe_result_without_a_usable_rate_is_refused(measured: float) -> None:
+    from lrdoctor.errors import ProbeError
+
+    with pytest.raises(ProbeError, match="no usable rate"):
+        fold_into(_diagnosis("ok", 0.1), _probed(measured))
+
+
 def test_without_a_known_rate_an_ok_verdict_recommends_none_and_the_json_keeps_the_measurement() -> None:
     dx = fold_into(_diagnosis("ok", None), _probed(0.01))
     doc = json.loads(json_report.render([dx]))

@@ -97,6 +97,8 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
     """
     observed = dx.run.observed_lr
     measured = result.recommended_lr
+    if not (math.isfinite(measured) and measured > 0):
+        raise ProbeError(f"{result.source}: the probe returned no usable rate ({measured!r})")
     source = f"lrdoctor probe on {result.source}"
     folded = dataclasses.replace(dx, basis="probe", probed=result)
     if dx.verdict != "ok":
