@@ -479,6 +479,24 @@ def findings_table(preds: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def decay_advice_table(cases: list[Case]) -> str:
+    """What the step-decay advice (lrdoctor/advice.py, decay_timing) says of the step-schedule
+    runs, by label. It is read off the curve and the recorded rate; nothing in it is fitted."""
+    from lrdoctor.advice import AdviceConfig, decay_timing
+
+    said: Counter[tuple[str, str]] = Counter()
+    for c in cases:
+        if GROUPS["schedule"](c) != "step":
+            continue
+        out = decay_timing(c.sig, AdviceConfig())
+        kind = "came late" if out and "came late" in out[0] else "came early" if out else "none"
+        said[(kind, c.label)] += 1
+    out = ["| advice | " + " | ".join(CLASSES) + " |", "|---|" + "---|" * len(CLASSES)]
+    for kind in ("came early", "came late", "none"):
+        out.append(f"| {kind} | " + " | ".join(str(said[(kind, k)]) for k in CLASSES) + " |")
+    return "\n".join(out)
+
+
 # The tasks the shipped models are fitted on: those of the default corpus.
 SHIPPED_TASKS_LABELS = Path(__file__).resolve().parent / "corpus" / "labels.json"
 
@@ -575,6 +593,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(scores(pooled)))
     print("\n## Runs with each finding, by label\n")
     print(findings_table(pooled))
+    print("\n## Step-decay advice on the step-schedule runs, by label\n")
+    print(decay_advice_table(cases))
     if args.per_task:
         for task in sorted(fitted):
             print(f"\n### held out: {task}\n")

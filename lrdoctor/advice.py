@@ -5,6 +5,8 @@
 - Steady progress turned into a plateau or oscillation after step k, at a constant rate: decay there.
 - The validation loss climbed away from its best while the training loss kept falling: keep the
   weights from its best step (early stopping) or regularise.
+- A recorded step decay came late (the loss had been flat for a long stretch before the cut) or
+  early (the loss was still falling steadily, by a good share of its progress, when cut).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from lrdoctor import stats
 from lrdoctor.detect import Signals
+from lrdoctor.detect.lr import DECAY_FACTOR
 from lrdoctor.diagnosis import Finding
 
 
@@ -21,6 +27,21 @@ class AdviceConfig:
     early: float = 0.1  # "the first steps": this share of the run
     warmup_share: float = 0.05  # suggested warmup length, as a share of the run (a common default)
     decay_factor: float = 10.0  # decay to a tenth of the rate, the usual step-decay factor
+    # A decay came late when the loss's trend had stayed within this share of the run's progress
+    # (start to best) of its level at the cut for this share of the run or more ...
+    flat_band: float = 0.05
+    flat_share: float = 0.25
+    # ... after the loss had come down by this share of its start level (a run stuck near its start
+    # is flat too, but a decay would not have helped it).
+    min_drop: float = 0.5
+    # ... and early when, over the last `falling_window` of the stretch before the cut, the loss
+    # fell significantly (Kendall's p below `p_value`) by this share of the progress or more (the
+    # corpus's too-low runs fall 0.1-0.4 there before their cut at mid-run, its healthy ones 0.03
+    # at most; BENCHMARKS.md).
+    falling_window: float = 0.3
+    falling_share: float = 0.1
+    p_value: float = 0.01
+    min_points: int = 8
 
 
 def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None, cfg: AdviceConfig) -> list[str]:
@@ -52,6 +73,7 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
             f"progress stalls from {sig.unit} {at:g} at a constant rate: "
             f"decay the rate there{to} (step decay or cosine)"
         )
+    out += decay_timing(sig, cfg)
     for f in findings:
         if f.pathology == "overfitting":
             out.append(
@@ -59,3 +81,47 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
                 "(early stopping) or regularise (weight decay, dropout, more data), whatever the rate"
             )
     return out
+
+
+def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
+    """Whether the first step decay of the recorded rate came late or early, by the loss before it."""
+    lr, curve = sig.lr, sig.curve
+    if lr.steps is None or lr.values is None or curve is None or len(lr.values) < 3:
+        return []
+    cuts = [int(i) for i in np.flatnonzero(lr.values[1:] * DECAY_FACTOR <= lr.values[:-1]) + 1]
+    # A step decay holds the rate before it: a cosine or one-cycle schedule also halves its rate
+    # from one point to the next near its end, where the rate is nearly zero.
+    held = [i for i in cuts if i >= 2 and abs(lr.values[i - 1] - lr.values[i - 2]) <= 0.01 * lr.values[i - 1]]
+    if not held:
+        return []
+    cut = float(lr.steps[held[0]])
+    begin = lr.warmup_end if lr.warmup_end is not None else float(curve.steps[0])
+    before = (curve.steps >= begin) & (curve.steps < cut)
+    if before.sum() < cfg.min_points:
+        return []
+    steps, trend, y = curve.steps[before], curve.trend[before], curve.y[before]
+    length = max(float(curve.steps[-1] - curve.steps[0]), 1.0)
+    unit = sig.unit
+    # Late: from some point on, the trend stayed near its level at the cut.
+    off = np.flatnonzero(np.abs(trend - trend[-1]) > cfg.flat_band * curve.span)
+    j = int(off[-1]) + 1 if len(off) else 0
+    came_down = curve.start - float(trend[j]) >= cfg.min_drop * abs(curve.start)
+    if came_down and j < len(steps) - cfg.min_points // 2 and (cut - steps[j]) / length >= cfg.flat_share:
+        return [
+            f"the loss was flat from {unit} {steps[j]:g} until the rate was cut at {unit} {cut:g} "
+            f"({100 * (cut - steps[j]) / length:.0f}% of the run, within {100 * cfg.flat_band:.0f}% of its "
+            f"progress): the decay came late; cut nearer {unit} {steps[j]:g}"
+        ]
+    # Early: still falling steadily when cut, and still falling at the end of the run.
+    window = steps >= cut - cfg.falling_window * (cut - begin)
+    if window.sum() < cfg.min_points:
+        return []
+    tau, p = stats.kendall_tau(steps[window], y[window])
+    fell = (float(trend[window][0]) - float(trend[-1])) / curve.span
+    if tau < 0 and p < cfg.p_value and fell >= cfg.falling_share:
+        return [
+            f"the loss was still falling steadily when the rate was cut at {unit} {cut:g} (Kendall tau {tau:.2f}, "
+            f"{100 * fell:.0f}% of its progress in the {unit}s just before): the decay came early; cut later, "
+            "or raise the rate"
+        ]
+    return []

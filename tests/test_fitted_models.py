@@ -119,3 +119,23 @@ def test_features_are_held_within_their_caps() -> None:
     for name, (lo, hi) in CAPS.items():
         assert lo <= x[FEATURES.index(name)] <= hi, name
     assert x[FEATURES.index("log_peak")] == CAPS["log_peak"][1] and x[FEATURES.index("drop")] == CAPS["drop"][0]
+
+
+def test_the_decay_advice_table_counts_step_schedule_runs_only() -> None:
+    from tests.detect import curves
+
+    steps, creeping = curves.creeping(400)
+    cut = np.where(steps < 200, 0.1, 0.01)
+    early = signals(steps, creeping, steps, cut)
+    flat = signals(steps, creeping)  # no rate recorded: no advice
+    cases = [
+        accuracy.Case("t/sgd_step/lr1e-3_s0", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, early),
+        accuracy.Case("t/sgd_step/lr1e-1_s0", "t", "sgd", "ok", False, 0.1, 0.1, 0.1, flat),
+        accuracy.Case("t/sgd_constant/lr1e-3_s0", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, early),
+    ]
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:]
+        for line in accuracy.decay_advice_table(cases).splitlines()
+    }
+    assert rows["came early"] == ["0", "0", "1"] and rows["none"] == ["0", "1", "0"]
+    assert rows["came late"] == ["0", "0", "0"]

@@ -286,3 +286,35 @@ def test_a_noisy_flat_line_that_never_learnt_is_not_a_dead_network(n: int) -> No
     values = 1.0 + 0.15 * rng.standard_normal(n)
     values[0], values[13] = 0.94, 1.54
     assert "divergence" not in found(np.arange(n, dtype=float), values)
+
+
+def _with_decay(values: np.ndarray, at: int | None, *, cosine: bool = False):
+    from lrdoctor.advice import AdviceConfig, decay_timing
+
+    steps = np.arange(len(values), dtype=float)
+    if cosine:
+        lr = 0.1 * 0.5 * (1 + np.cos(np.pi * steps / len(steps)))
+    else:
+        lr = np.where(steps < (at if at is not None else len(steps)), 0.1, 0.01)
+    return decay_timing(signals(steps, values, steps, lr), AdviceConfig())
+
+
+def test_a_step_decay_long_after_the_loss_levelled_came_late() -> None:
+    _, values = curves.converging(400, tau=0.05)  # levels off by about step 60
+    (advice,) = _with_decay(values, 300)
+    assert "came late" in advice and "cut at step 300" in advice
+    flat_from = float(advice.split("flat from step ")[1].split()[0])
+    assert 40 <= flat_from <= 150
+
+
+def test_a_step_decay_while_the_loss_still_fell_steadily_came_early() -> None:
+    _, values = curves.creeping(400)
+    (advice,) = _with_decay(values, 200)
+    assert "came early" in advice and "cut at step 200" in advice
+
+
+def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
+    _, values = curves.converging(400, tau=0.08)
+    assert _with_decay(values, 100) == []  # cut as the loss levels off
+    assert _with_decay(values, None, cosine=True) == []  # a cosine halves its rate near zero: no step decay
+    assert _with_decay(curves.creeping(400)[1], None, cosine=True) == []
