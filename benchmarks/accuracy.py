@@ -479,20 +479,34 @@ def findings_table(preds: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def decay_advice_table(cases: list[Case]) -> str:
-    """What the step-decay advice (lrdoctor/advice.py, decay_timing) says of the step-schedule
-    runs, by label. It is read off the curve and the recorded rate; nothing in it is fitted."""
-    from lrdoctor.advice import AdviceConfig, decay_timing
+# Each kind of schedule advice (lrdoctor/advice.py) by the words it begins with or holds.
+ADVICE_KINDS = (
+    ("add a warmup", "add a linear warmup"),
+    ("end the warmup lower", "broke during warmup"),
+    ("lengthen the warmup", "just after the warmup ended"),
+    ("decay where progress stalls", "progress stalls from"),
+    ("the step decay came late", "the decay came late"),
+    ("the step decay came early", "the decay came early"),
+    ("early stopping", "early stopping"),
+)
+
+
+def advice_table(cases: list[Case], cfg: Config) -> str:
+    """How many runs of each label get each kind of schedule advice. It is read off the curve,
+    the findings and the recorded rate; nothing in it is fitted."""
+    from lrdoctor.advice import AdviceConfig, advise
 
     said: Counter[tuple[str, str]] = Counter()
     for c in cases:
-        if GROUPS["schedule"](c) != "step":
-            continue
-        out = decay_timing(c.sig, AdviceConfig())
-        kind = "came late" if out and "came late" in out[0] else "came early" if out else "none"
-        said[(kind, c.label)] += 1
-    out = ["| advice | " + " | ".join(CLASSES) + " |", "|---|" + "---|" * len(CLASSES)]
-    for kind in ("came early", "came late", "none"):
+        advice = advise(c.sig, detect_all(c.sig, cfg.detect), None, AdviceConfig())
+        for kind, words in ADVICE_KINDS:
+            said[(kind, c.label)] += any(words in a for a in advice)
+    labels = Counter(c.label for c in cases)
+    out = [
+        "| advice | " + " | ".join(f"{k} ({labels[k]} runs)" for k in CLASSES) + " |",
+        "|---|" + "---|" * len(CLASSES),
+    ]
+    for kind, _ in ADVICE_KINDS:
         out.append(f"| {kind} | " + " | ".join(str(said[(kind, k)]) for k in CLASSES) + " |")
     return "\n".join(out)
 
@@ -593,8 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(scores(pooled)))
     print("\n## Runs with each finding, by label\n")
     print(findings_table(pooled))
-    print("\n## Step-decay advice on the step-schedule runs, by label\n")
-    print(decay_advice_table(cases))
+    print("\n## Runs given each kind of schedule advice, by label\n")
+    print(advice_table(cases, Config.default()))
     if args.per_task:
         for task in sorted(fitted):
             print(f"\n### held out: {task}\n")

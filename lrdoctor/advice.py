@@ -2,6 +2,7 @@
 
 - The loss diverged or spiked only in the first steps, with no warmup recorded: add a warmup.
 - It diverged during a recorded warmup: the peak is past the stability limit; lower the peak.
+- It diverged or spiked in the first steps just after a recorded warmup ended: lengthen it.
 - Steady progress turned into a plateau or oscillation after step k, at a constant rate: decay there.
 - The validation loss climbed away from its best while the training loss kept falling: keep the
   weights from its best step (early stopping) or regularise.
@@ -49,10 +50,16 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     first = float(sig.steps[0]) if len(sig.steps) else 0.0
     last = float(sig.steps[-1]) if len(sig.steps) else 0.0
     length = max(last - first, 1.0)
+    # Trouble only in the first steps: a divergence starting there, or loss spikes all there, of
+    # severity warning or error (a spike or two of severity info is minibatch luck, not a reason
+    # to change the schedule).
+    horizon = first + cfg.early * length
     early = [
         f
         for f in findings
-        if f.pathology in ("divergence", "loss_spike") and f.start_step - first <= cfg.early * length
+        if f.severity != "info"
+        and f.start_step <= horizon
+        and (f.pathology == "divergence" or (f.pathology == "loss_spike" and f.end_step <= horizon))
     ]
     out = []
     peak = f" to {recommended:.3g}" if recommended else ""
@@ -63,9 +70,16 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         rate = sig.lr.at(early[0].start_step)
         if rate is not None:
             out.append(f"the loss broke during warmup at lr {rate:.3g}: keep the warmup but end it below that")
+    elif early and sig.lr.warmup_end is not None:  # right after a recorded warmup reached its peak
+        warm = sig.lr.warmup_end - first
+        out.append(
+            f"the trouble starts at {sig.unit} {early[0].start_step:g}, just after the warmup ended at "
+            f"{sig.unit} {sig.lr.warmup_end:g}: lengthen it (to ~{max(2 * warm, 1):g} {sig.unit}s){peak}"
+        )
     constant = sig.lr.steps is not None and sig.lr.last_decay is None and sig.lr.warmup_end is None
     stalled = [f for f in findings if f.pathology in ("plateau", "oscillation") and f.suggests == "too_high"]
-    if constant and stalled and curve is not None and not early:
+    if constant and stalled and curve is not None and not early and stalled[0].start_step > horizon:
+        # (a stall from the first steps is a rate too high from the start: the recommendation says so)
         at = stalled[0].start_step
         lr_now = sig.lr.at(at)
         to = f" to {lr_now / cfg.decay_factor:.3g}" if lr_now else ""

@@ -121,21 +121,21 @@ def test_features_are_held_within_their_caps() -> None:
     assert x[FEATURES.index("log_peak")] == CAPS["log_peak"][1] and x[FEATURES.index("drop")] == CAPS["drop"][0]
 
 
-def test_the_decay_advice_table_counts_step_schedule_runs_only() -> None:
+def test_the_advice_table_counts_runs_per_kind_and_label() -> None:
     from tests.detect import curves
 
     steps, creeping = curves.creeping(400)
-    cut = np.where(steps < 200, 0.1, 0.01)
-    early = signals(steps, creeping, steps, cut)
-    flat = signals(steps, creeping)  # no rate recorded: no advice
+    cut_early = signals(steps, creeping, steps, np.where(steps < 200, 0.1, 0.01))
     cases = [
-        accuracy.Case("t/sgd_step/lr1e-3_s0", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, early),
-        accuracy.Case("t/sgd_step/lr1e-1_s0", "t", "sgd", "ok", False, 0.1, 0.1, 0.1, flat),
-        accuracy.Case("t/sgd_constant/lr1e-3_s0", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, early),
+        accuracy.Case("t/sgd_step/lr1e-3_s0", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, cut_early),
+        accuracy.Case("t/sgd_step/lr1e-3_s1", "t", "sgd", "too_low", False, 0.1, 1.0, 0.1, cut_early),
+        accuracy.Case("t/sgd_constant/lr1e-1_s0", "t", "sgd", "ok", False, 0.1, 0.1, 0.1, signals(steps, creeping)),
     ]
     rows = {
         line.split(" | ")[0].lstrip("| "): line.rstrip(" |").split(" | ")[1:]
-        for line in accuracy.decay_advice_table(cases).splitlines()
+        for line in accuracy.advice_table(cases, accuracy.Config.default()).splitlines()
     }
-    assert rows["came early"] == ["0", "0", "1"] and rows["none"] == ["0", "1", "0"]
-    assert rows["came late"] == ["0", "0", "0"]
+    assert rows["advice"] == ["too_high (0 runs)", "ok (1 runs)", "too_low (2 runs)"]
+    assert rows["the step decay came early"] == ["0", "0", "2"]
+    others = [v for k, v in rows.items() if k not in ("advice", "the step decay came early") and not k.startswith("-")]
+    assert len(others) == len(accuracy.ADVICE_KINDS) - 1 and all(v == ["0", "0", "0"] for v in others)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -318,3 +319,26 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     assert _with_decay(values, 100) == []  # cut as the loss levels off
     assert _with_decay(values, None, cosine=True) == []  # a cosine halves its rate near zero: no step decay
     assert _with_decay(curves.creeping(400)[1], None, cosine=True) == []
+
+
+def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
+    from lrdoctor.advice import AdviceConfig, advise
+    from lrdoctor.diagnosis import Finding
+
+    steps = np.arange(300, dtype=float)
+    values = curves.converging(300)[1]
+    constant = signals(steps, values, steps, np.full(300, 0.1))
+    spike = Finding("loss_spike", "info", 5, 12, "", suggests="too_high")
+    blowup = Finding("divergence", "warning", 5, 299, "", suggests="too_high")
+    assert advise(constant, [spike], None, AdviceConfig()) == []  # one spike of severity info: luck
+    (add,) = advise(constant, [blowup], 0.05, AdviceConfig())
+    assert add.startswith("the trouble starts in the first steps: add a linear warmup") and add.endswith("to 0.05")
+    stall = Finding("plateau", "warning", 2, 299, "", suggests="too_high")
+    assert advise(constant, [stall], None, AdviceConfig()) == []  # stuck from the start: a lower rate, not a decay
+    late_stall = dataclasses.replace(stall, start_step=150)
+    assert advise(constant, [late_stall], None, AdviceConfig())[0].startswith("progress stalls from step 150")
+    warm = signals(steps, values, steps, np.minimum(0.1, 0.1 * (steps + 1) / 20))  # at 95% of its peak from step 18
+    (longer,) = advise(warm, [dataclasses.replace(blowup, start_step=24)], None, AdviceConfig())
+    assert longer.startswith(
+        "the trouble starts at step 24, just after the warmup ended at step 18: lengthen it (to ~36 steps)"
+    )
