@@ -70,7 +70,11 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         rate = sig.lr.at(early[0].start_step)
         if rate is not None:
             out.append(f"the loss broke during warmup at lr {rate:.3g}: keep the warmup but end it below that")
-    elif early and sig.lr.warmup_end is not None:  # right after a recorded warmup reached its peak
+    elif (
+        early
+        and sig.lr.warmup_end is not None
+        and early[0].start_step - sig.lr.warmup_end <= max(sig.lr.warmup_end - first, 1.0)
+    ):  # within one warmup length of the end of a recorded warmup
         warm = sig.lr.warmup_end - first
         out.append(
             f"the trouble starts at {sig.unit} {early[0].start_step:g}, just after the warmup ended at "
@@ -108,34 +112,48 @@ def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
     held = [i for i in cuts if i >= 2 and abs(lr.values[i - 1] - lr.values[i - 2]) <= 0.01 * lr.values[i - 1]]
     if not held:
         return []
-    cut = float(lr.steps[held[0]])
+    # The rate changed after `old` (its last logged step at the old rate) and by `cut`: with the rate
+    # logged sparsely, the loss between the two may already follow the new rate.
+    old, cut = float(lr.steps[held[0] - 1]), float(lr.steps[held[0]])
+    if (curve.steps > cut).sum() < cfg.min_points // 2:
+        return []  # a cut at the end of the run, or after the loss went non-finite: nothing to judge by
     begin = lr.warmup_end if lr.warmup_end is not None else float(curve.steps[0])
-    before = (curve.steps >= begin) & (curve.steps < cut)
+    before = (curve.steps >= begin) & (curve.steps <= old)
     if before.sum() < cfg.min_points:
         return []
-    steps, trend, y = curve.steps[before], curve.trend[before], curve.y[before]
-    length = max(float(curve.steps[-1] - curve.steps[0]), 1.0)
+    steps, y = curve.steps[before], curve.y[before]
+    # The stretch's own trend: the run's centred trend, near the cut, already holds the drop after it.
+    trend = stats.trend(y, max(3, len(y) // 25))
+    length = max(float(sig.steps[-1] - sig.steps[0]), 1.0)
     unit = sig.unit
+    stride = float(np.median(np.diff(curve.steps))) if len(curve.steps) > 1 else 1.0
+    when = f"at {unit} {_step(cut)}" if cut - old <= 1.5 * stride else f"between {unit} {_step(old)} and {_step(cut)}"
     # Late: from some point on, the trend stayed near its level at the cut.
     off = np.flatnonzero(np.abs(trend - trend[-1]) > cfg.flat_band * curve.span)
     j = int(off[-1]) + 1 if len(off) else 0
     came_down = curve.start - float(trend[j]) >= cfg.min_drop * abs(curve.start)
-    if came_down and j < len(steps) - cfg.min_points // 2 and (cut - steps[j]) / length >= cfg.flat_share:
+    flat = (old - steps[j]) / length
+    if came_down and j < len(steps) - cfg.min_points // 2 and flat >= cfg.flat_share:
         return [
-            f"the loss was flat from {unit} {steps[j]:g} until the rate was cut at {unit} {cut:g} "
-            f"({100 * (cut - steps[j]) / length:.0f}% of the run, within {100 * cfg.flat_band:.0f}% of its "
-            f"progress): the decay came late; cut nearer {unit} {steps[j]:g}"
+            f"the loss was flat from {unit} {_step(steps[j])} until the rate was cut {when} "
+            f"({100 * flat:.0f}% of the run, within {100 * cfg.flat_band:.0f}% of its progress): "
+            f"the decay came late; cut nearer {unit} {_step(steps[j])}"
         ]
-    # Early: still falling steadily when cut, and still falling at the end of the run.
-    window = steps >= cut - cfg.falling_window * (cut - begin)
+    # Early: still falling steadily, and by a good share of its progress, when cut.
+    window = steps >= old - cfg.falling_window * (old - begin)
     if window.sum() < cfg.min_points:
         return []
     tau, p = stats.kendall_tau(steps[window], y[window])
     fell = (float(trend[window][0]) - float(trend[-1])) / curve.span
     if tau < 0 and p < cfg.p_value and fell >= cfg.falling_share:
         return [
-            f"the loss was still falling steadily when the rate was cut at {unit} {cut:g} (Kendall tau {tau:.2f}, "
+            f"the loss was still falling steadily when the rate was cut {when} (Kendall tau {tau:.2f}, "
             f"{100 * fell:.0f}% of its progress in the {unit}s just before): the decay came early; cut later, "
             "or raise the rate"
         ]
     return []
+
+
+def _step(x: float) -> str:
+    """A step in a sentence: whole from 100 on (a long log's curve holds bin medians, 3034.5)."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:g}"

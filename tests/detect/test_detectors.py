@@ -312,6 +312,45 @@ def test_a_step_decay_while_the_loss_still_fell_steadily_came_early() -> None:
     _, values = curves.creeping(400)
     (advice,) = _with_decay(values, 200)
     assert "came early" in advice and "cut at step 200" in advice
+    # The creeping line falls 0.5 over the run, its progress (start to best): the 30% of the 200
+    # steps before the cut hold 60 steps of it, 0.075, or 15%.
+    share = float(advice.split("tau -")[1].split(", ")[1].split("%")[0])
+    assert 12 <= share <= 18
+
+
+def _responding(values: np.ndarray, at: int, drop: float) -> np.ndarray:
+    """The loss after a cut at `at` falls by `drop` over the next 20 steps, as a real run's does."""
+    out = values.copy()
+    out[at:] -= drop * (1 - np.exp(-np.arange(len(values) - at) / 5))
+    return out
+
+
+def test_decay_timing_reads_the_loss_before_the_cut_only() -> None:
+    _, flat = curves.converging(800, tau=0.02)  # flat from about step 60
+    (late,) = _with_decay(_responding(flat, 600, 0.15), 600)  # the drop after the cut is not "before"
+    assert "came late" in late and "cut at step 600" in late
+    percent = float(late.split("(")[1].split("%")[0])
+    assert 60 <= percent <= 70  # flat from about step 60 to step 599, of 799 steps
+
+
+def test_decay_timing_with_a_sparse_rate_says_between_which_steps() -> None:
+    from lrdoctor.advice import AdviceConfig, decay_timing
+
+    _, flat = curves.converging(800, tau=0.02)
+    loss = _responding(flat, 610, 0.15)
+    steps = np.arange(800, dtype=float)
+    every50 = steps[::50]
+    sig = signals(steps, loss, every50, np.where(every50 < 610, 0.1, 0.01))
+    (advice,) = decay_timing(sig, AdviceConfig())
+    assert "came late" in advice and "cut between step 600 and 650" in advice
+
+
+def test_no_decay_timing_for_a_cut_at_the_end_or_a_run_that_never_came_down() -> None:
+    _, creeping = curves.creeping(400)
+    assert _with_decay(creeping, 398) == []  # nothing after the cut to judge by
+    t = np.arange(400.0)
+    stuck = 2.3 - 0.4 * (1 - np.exp(-t / 20)) + 0.005 * np.random.default_rng(0).standard_normal(400)
+    assert _with_decay(stuck, 300) == []  # flat from step ~60 but only 17% below its start: stuck, not done
 
 
 def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
@@ -331,6 +370,8 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     spike = Finding("loss_spike", "info", 5, 12, "", suggests="too_high")
     blowup = Finding("divergence", "warning", 5, 299, "", suggests="too_high")
     assert advise(constant, [spike], None, AdviceConfig()) == []  # one spike of severity info: luck
+    spread = Finding("loss_spike", "warning", 5, 250, "", suggests="too_high")
+    assert advise(constant, [spread], None, AdviceConfig()) == []  # spikes all through the run: not a warmup's job
     (add,) = advise(constant, [blowup], 0.05, AdviceConfig())
     assert add.startswith("the trouble starts in the first steps: add a linear warmup") and add.endswith("to 0.05")
     stall = Finding("plateau", "warning", 2, 299, "", suggests="too_high")
@@ -338,6 +379,9 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     late_stall = dataclasses.replace(stall, start_step=150)
     assert advise(constant, [late_stall], None, AdviceConfig())[0].startswith("progress stalls from step 150")
     warm = signals(steps, values, steps, np.minimum(0.1, 0.1 * (steps + 1) / 20))  # at 95% of its peak from step 18
+    short = signals(steps, values, steps, np.minimum(0.1, 0.1 * (steps + 1) / 10))  # 95% of its peak from step 9
+    assert advise(short, [dataclasses.replace(blowup, start_step=18)], None, AdviceConfig()) != []
+    assert advise(short, [dataclasses.replace(blowup, start_step=25)], None, AdviceConfig()) == []  # not just after
     (longer,) = advise(warm, [dataclasses.replace(blowup, start_step=24)], None, AdviceConfig())
     assert longer.startswith(
         "the trouble starts at step 24, just after the warmup ended at step 18: lengthen it (to ~36 steps)"
