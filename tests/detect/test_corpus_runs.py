@@ -31,3 +31,12 @@ def test_clear_runs_get_their_label(entry: dict) -> None:
         assert dx.recommended_lr < entry["lr"]
     else:
         assert dx.recommended_lr == entry["lr"]
+
+
+@pytest.mark.parametrize("entry", [e for e in RUNS if "advice" in e], ids=lambda e: e["run"])
+def test_schedule_advice_on_corpus_runs(entry: dict) -> None:
+    """A healthy run overfitting (early stopping), and step decays at mid-run that came late for a
+    fast rate and early for a slow one."""
+    dx = diagnose(load(DATA / entry["file"], lr=entry["lr"]))
+    for words in entry["advice"]:
+        assert any(words in a for a in dx.advice), (words, dx.advice)
