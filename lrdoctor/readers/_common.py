@@ -150,12 +150,15 @@ def _steps(
 
     Per record: the first step key (in `step_keys` order) holding a finite number; a record that
     names step keys but none finite cannot be placed; lacking step keys, the epoch keys likewise;
-    lacking both, the record's index.
+    lacking both, the record's index. In a log of steps, a record that has only an epoch (a
+    validation record written at the end of each epoch, between training records of every step)
+    takes the step of the last record with a step written before it: its epoch number is no step.
     """
     steps = np.arange(n, dtype=np.float64)
     placed = np.ones(n, dtype=bool)
     open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
     kinds = []
+    by = {}
     for keys, kind in ((step_keys, "step"), (EPOCH_KEYS, "epoch")):
         named = np.zeros(n, dtype=bool)
         found = np.zeros(n, dtype=bool)
@@ -172,7 +175,17 @@ def _steps(
         if use.any():
             kinds.append(kind)
         steps[use] = value[use]
+        by[kind] = use
         placed[open_ & named & ~found] = False
         open_ &= ~named
+    if "step" in kinds and "epoch" in kinds:
+        stepped, epoch_only = by["step"], by["epoch"]
+        last = np.maximum.accumulate(np.where(stepped, np.arange(n), -1))
+        first = int(np.argmax(stepped))
+        placed_at = steps[np.where(last[epoch_only] >= 0, last[epoch_only], first)]
+        # Only where the records were written between the steps, one epoch after another: epoch
+        # records all appended after the last step would share one step (left as they were).
+        if len(placed_at) < 2 or (np.diff(placed_at) > 0).all():
+            steps[epoch_only] = placed_at
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return steps, kind, placed

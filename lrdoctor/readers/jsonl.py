@@ -2,7 +2,9 @@
 
 A line cut short at the end (the trainer is still writing) or a corrupt line in the middle is
 skipped and named in a warning; blank lines are ignored. The step comes from a step key
-(`step`, `iteration`, `global_step`, `_step`, ...), else the epoch, else the record number.
+(`step`, `iteration`, `global_step`, `_step`, ...), else the epoch, else the record number; a
+record with only an epoch, written between records with steps (a validation loss at each
+epoch's end), takes the step written before it.
 """
 
 from __future__ import annotations

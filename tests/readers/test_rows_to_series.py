@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,10 +14,8 @@ from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_f
 
 def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list, list]], str, list[int]]:
     """The rules one record at a time: each numeric value is a point at the record's step."""
-    points: dict[str, tuple[list, list, list]] = {}
-    kinds = set()
+    placed: list[tuple[int, float, str, dict[str, float]]] = []  # index, step, kind, values
     unplaced = []
-    seq = 0
     for index, row in enumerate(rows):
         numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
         step, kind = None, "index"
@@ -34,13 +33,28 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
         if kind == "unplaced":
             unplaced.append(index)
             continue
-        kinds.add(kind)
+        assert step is not None
+        placed.append((index, step, kind, numeric))
+    kinds = {kind for _, _, kind, _ in placed}
+    if {"step", "epoch"} <= kinds:
+        # An epoch-only record in a log of steps: the step of the last stepped record before it
+        # (the first stepped record's, where none is), if that keeps the epoch records in order.
+        stepped = [(i, step) for i, step, kind, _ in placed if kind == "step"]
+        at = []
+        for i, _, kind, _ in placed:
+            if kind == "epoch":
+                before = [step for j, step in stepped if j < i]
+                at.append(before[-1] if before else stepped[0][1])
+        if all(b > a for a, b in itertools.pairwise(at)):
+            moved = iter(at)
+            placed = [(i, next(moved) if k == "epoch" else s, k, v) for i, s, k, v in placed]
+    points: dict[str, tuple[list, list, list]] = {}
+    for seq, (_, step, _, numeric) in enumerate(placed):
         for name, value in numeric.items():
             steps, values, seqs = points.setdefault(name, ([], [], []))
             steps.append(step)
             values.append(value)
             seqs.append(seq)
-        seq += 1
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return points, kind, unplaced
 
@@ -85,3 +99,15 @@ def test_a_uniform_million_record_shape_is_read_as_columns() -> None:
 def test_an_integer_beyond_float64_is_no_value() -> None:
     series, _ = rows_to_series([{"step": 1, "loss": 10**400}, {"step": 2, "loss": 0.5}])
     np.testing.assert_array_equal(series["loss"].values, [0.5])
+
+
+def test_epoch_records_between_steps_take_the_step_before_them() -> None:
+    rows: list[dict[str, object]] = []
+    for epoch in range(3):
+        rows += [{"step": epoch * 10 + i, "loss": 1.0} for i in range(10)]
+        rows.append({"epoch": epoch, "val_loss": 0.5})
+    series, kind = rows_to_series(rows)
+    assert kind == "step" and series["val_loss"].steps.tolist() == [9.0, 19.0, 29.0]
+    appended = [r for r in rows if "step" in r] + [r for r in rows if "epoch" in r]
+    series, _ = rows_to_series(appended)  # all after the last step: they would share one; left as written
+    assert series["val_loss"].steps.tolist() == [0.0, 1.0, 2.0]
