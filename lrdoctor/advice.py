@@ -19,7 +19,6 @@ import numpy as np
 
 from lrdoctor import stats
 from lrdoctor.detect import Signals
-from lrdoctor.detect.lr import DECAY_FACTOR
 from lrdoctor.diagnosis import Finding
 
 
@@ -104,17 +103,11 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
 def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
     """Whether the first step decay of the recorded rate came late or early, by the loss before it."""
     lr, curve = sig.lr, sig.curve
-    if lr.steps is None or lr.values is None or curve is None or len(lr.values) < 3:
-        return []
-    cuts = [int(i) for i in np.flatnonzero(lr.values[1:] * DECAY_FACTOR <= lr.values[:-1]) + 1]
-    # A step decay holds the rate before it: a cosine or one-cycle schedule also halves its rate
-    # from one point to the next near its end, where the rate is nearly zero.
-    held = [i for i in cuts if i >= 2 and abs(lr.values[i - 1] - lr.values[i - 2]) <= 0.01 * lr.values[i - 1]]
-    if not held:
+    if lr.step_decay is None or curve is None:
         return []
     # The rate changed after `old` (its last logged step at the old rate) and by `cut`: with the rate
     # logged sparsely, the loss between the two may already follow the new rate.
-    old, cut = float(lr.steps[held[0] - 1]), float(lr.steps[held[0]])
+    old, cut = lr.step_decay
     if (curve.steps > cut).sum() < cfg.min_points // 2:
         return []  # a cut at the end of the run, or after the loss went non-finite: nothing to judge by
     begin = lr.warmup_end if lr.warmup_end is not None else float(curve.steps[0])

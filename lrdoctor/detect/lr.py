@@ -11,6 +11,8 @@ from lrdoctor.detect.curve import Curve
 # A warmup starts below this share of the peak rate; a step decay cuts the rate by this factor.
 WARMUP_START = 0.5
 DECAY_FACTOR = 2.0
+# A rate held before a cut: its last two values before it agree within this share.
+HELD = 0.01
 # After a decay the loss drops for a while: statistics of the tail start this share of the run later.
 SETTLE = 0.05
 
@@ -23,6 +25,10 @@ class LrEvents:
     warmup_end: float | None = None  # step where the rate first reaches 95% of its peak
     last_decay: float | None = None  # step of the last sharp cut (step decay)
     settled_after: float = 0.0  # position in the run (0-1) after the last sharp cut has settled
+    # The first step decay proper, a cut after a held rate: (last step logged at the old rate, first
+    # at the new). A cosine or one-cycle schedule also halves its rate from one point to the next
+    # near its end, where the rate is nearly zero, but never after holding it.
+    step_decay: tuple[float, float] | None = None
 
     def at(self, step: float) -> float | None:
         """The recorded rate at `step` (the last value logged at or before it)."""
@@ -46,8 +52,10 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
     last_decay = float(steps[cuts[-1]]) if len(cuts) else None
+    held = [int(i) for i in cuts if i >= 2 and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]]
+    step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
     settled = 0.0
     if last_decay is not None and curve is not None and curve.steps[-1] > curve.steps[0]:
         position = (last_decay - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
         settled = float(min(1.0, position + SETTLE))
-    return LrEvents(steps, values, peak, warm, last_decay, settled)
+    return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)
