@@ -159,6 +159,7 @@ def _steps(
     open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
     kinds = []
     by = {}
+    epochs = steps  # each record's epoch (NaN where it has none), from the loop's last pass
     for keys, kind in ((step_keys, "step"), (EPOCH_KEYS, "epoch")):
         named = np.zeros(n, dtype=bool)
         found = np.zeros(n, dtype=bool)
@@ -174,6 +175,7 @@ def _steps(
         use = open_ & found
         if use.any():
             kinds.append(kind)
+        epochs = value
         steps[use] = value[use]
         by[kind] = use
         placed[open_ & named & ~found] = False
@@ -184,8 +186,28 @@ def _steps(
         first = int(np.argmax(stepped))
         placed_at = steps[np.where(last[epoch_only] >= 0, last[epoch_only], first)]
         # Only where the records were written between the steps, one epoch after another: epoch
-        # records all appended after the last step would share one step (left as they were).
+        # records all appended after the last step would share one step. Those go to the last
+        # step of their epoch where the step records say which epoch they are in (else they are
+        # left on their epoch numbers).
         if len(placed_at) < 2 or (np.diff(placed_at) > 0).all():
             steps[epoch_only] = placed_at
+        else:
+            at = steps_of_epochs(steps[stepped], epochs[stepped], epochs[epoch_only])
+            if at is not None:
+                steps[epoch_only] = at
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return steps, kind, placed
+
+
+def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """The step of each epoch in `wanted`: the last of `steps` whose epoch (`epochs`, NaN where
+    a record names none) is at or before it, the first step for an epoch before them all. None
+    when no step names its epoch."""
+    have = np.isfinite(epochs)
+    if not have.any():
+        return None
+    order = np.lexsort((steps[have], epochs[have]))
+    at, of = steps[have][order], epochs[have][order]
+    last = np.maximum.accumulate(at)
+    i = np.searchsorted(of, wanted, side="right") - 1
+    return np.where(i >= 0, last[np.maximum(i, 0)], at.min())

@@ -10,8 +10,11 @@ Layouts, and how each is told apart (by the header, then by the file name):
 - timm `summary.csv`: `epoch,train_loss,eval_loss,...,lr`.
 - W&B history export: `Step`/`_step`, `<run name> - <metric>` with `__MIN`/`__MAX` columns.
 
-Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF.
-An empty cell (or `NA`) means "not logged on this row"; `nan`/`inf` are values.
+Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF;
+decimal commas where the separator is not a comma ('0,25', as spreadsheets in many locales
+write them). An empty cell (or `NA`) means "not logged on this row"; `nan`/`inf` are values.
+A header line written again with other columns (a resumed run that logs more) is read as such:
+the rows below it are read under it, and a note says where.
 
 Damage costs only the rows it touches, each named in a warning: a last line without its
 newline (the writer had not finished it), a line with more cells than the header or a broken
@@ -34,7 +37,7 @@ from warnings import catch_warnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, to_float
+from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
 
@@ -115,7 +118,7 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
         raise UnreadableLog(f"{label}:1: no consistent separator (tried , tab ; |); is this a CSV?")
     table = _parse(numbered, delim, label)
     warnings.extend(table.warnings(label))
-    columns, cells = _numeric_columns(table)
+    columns, cells = _numeric_columns(table, _decimal_comma(head[1:], delim))
     if not columns:
         raise UnreadableLog(f"{label}: no numeric column under the header {table.header[:8]}")
     if cells.bad_rows.any():
@@ -308,27 +311,52 @@ def _delimiter(lines: list[str], *, agree: float = SNIFF_AGREE) -> str | None:
         counts = _field_counts(lines, delim)
         if not counts or counts[0] < 2:
             continue
-        same = sum(c == counts[0] for c in counts)
+        same, width = 0, counts[0]
+        for line, count in zip(lines, counts, strict=True):
+            if count != width and count >= 2 and _all_text(line, delim):
+                width = count  # a header line with other columns: the lines below follow it
+            same += count == width
         if same >= max(1, int(agree * len(counts))) and (best is None or counts[0] > best[0]):
             best = (counts[0], delim)
     return None if best is None else best[1]
+
+
+def _all_text(line: str, delim: str) -> bool:
+    return not any(type(_cell(c)) is float for c in _split(line, delim) or ())
 
 
 def _numeric_share(rows: list[str], delim: str) -> float:
     cells = [c for row in rows for c in (_split(row, delim) or []) if c.strip()]
     if not cells:
         return 0.0
-    numeric = sum(to_float(c) is not None or c.strip().lower() in ABSENT for c in cells)
+    comma = _decimal_comma(rows, delim)
+    numeric = sum(_cell(c, comma) is not None for c in cells)
     return numeric / len(cells)
+
+
+_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DOT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+
+
+def _decimal_comma(rows: list[str], delim: str) -> bool:
+    """Whether the numbers are written with a decimal comma ('0,25', as spreadsheets in many
+    locales write them, separated by semicolons): some cell reads so, and none has a decimal point."""
+    if delim == ",":
+        return False
+    cells = [c.strip() for row in rows for c in (_split(row, delim) or [])]
+    return any(_COMMA_DECIMAL.fullmatch(c) for c in cells) and not any(_DOT_DECIMAL.fullmatch(c) for c in cells)
 
 
 @dataclass
 class _Table:
     header: list[str]
-    rows: list[list[str]]  # each padded to the header's width
+    rows: list[list[str]]  # each padded to the header's width (every column met, in order)
     line_numbers: np.ndarray  # of each row
     malformed: list[int] = field(default_factory=list)  # line numbers of rows left out
     headers_again: list[int] = field(default_factory=list)  # line numbers of repeated headers
+    # Header lines with other columns, and the columns each added: the rows below one are read
+    # under it.
+    header_changes: list[tuple[int, list[str]]] = field(default_factory=list)
 
     def warnings(self, label: str) -> list[str]:
         out = []
@@ -342,6 +370,9 @@ class _Table:
                 f"{label}: skipped {len(self.headers_again)} repeated header line(s) "
                 f"(line {_shown(self.headers_again)}); several CSV files appended into one?"
             )
+        for number, added in self.header_changes:
+            what = f"adds {', '.join(added[:SHOWN_LINES])}" if added else "the same columns, reordered or fewer"
+            out.append(f"{label}:{number}: a new header line ({what}); the rows below it are read under it")
         return out
 
 
@@ -356,21 +387,53 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
     width = len(header)
     if width > MAX_COLUMNS:
         raise UnreadableLog(f"{label}:{first}: a header of {width} columns (more than {MAX_COLUMNS}); not a log")
-    table = _Table(header, [], np.zeros(0, dtype=np.int64))
+    columns = _unique(header)  # every column met so far, in order
+    table = _Table(columns, [], np.zeros(0, dtype=np.int64))
     numbers = []
+    current = header
+    where: list[int] | None = None  # the column of each cell under a later header (None: the first)
     for number, line in numbered[1:]:
         cells = _split(line, delim)
-        if cells is None or (len(cells) > width and any(c.strip() for c in cells[width:])):
+        if cells is None:
             table.malformed.append(number)
-        elif [c.strip() for c in cells[:width]] == header:
+            continue
+        stripped = [c.strip() for c in cells]
+        if stripped[:width] == current and not any(stripped[width:]):
             table.headers_again.append(number)
-        else:
+        elif _new_header(stripped, columns):
+            if len(columns) + len(stripped) > MAX_COLUMNS:
+                raise UnreadableLog(f"{label}:{number}: headers of more than {MAX_COLUMNS} columns; not a log")
+            names = _unique(stripped)
+            added = [n for n in names if n not in columns]
+            columns.extend(added)
+            where = [columns.index(n) for n in names]
+            current, width = stripped, len(stripped)
+            table.header_changes.append((number, added))
+        elif len(cells) > width and any(stripped[width:]):
+            table.malformed.append(number)
+        elif where is None:
             table.rows.append((cells + [""] * (width - len(cells)))[:width])
+            numbers.append(number)
+        else:
+            row = [""] * len(columns)
+            for index, cell in zip(where, cells, strict=False):
+                row[index] = cell
+            table.rows.append(row)
             numbers.append(number)
     if not table.rows:
         raise UnreadableLog(f"{label}: only a header ({', '.join(header[:8])}), no data rows yet")
+    if table.header_changes:  # rows read under the first header lack the columns added later
+        for row in table.rows:
+            row.extend([""] * (len(columns) - len(row)))
     table.line_numbers = np.asarray(numbers, dtype=np.int64)
     return table
+
+
+def _new_header(cells: list[str], columns: list[str]) -> bool:
+    """A header line written again with other columns (a resumed run that logs more): no cell
+    is a number or an absent mark, and one at least names a column already met."""
+    known = set(columns)
+    return any(c in known for c in cells if c) and not any(type(_cell(c)) is float for c in cells)
 
 
 @dataclass(frozen=True)
@@ -380,11 +443,11 @@ class _Cells:
     junk_rows: np.ndarray  # rows where no cell holds a number: no data row at all
 
 
-def _numeric_columns(table: _Table) -> tuple[Columns, _Cells]:
+def _numeric_columns(table: _Table, decimal_comma: bool = False) -> tuple[Columns, _Cells]:
     """Each column as (float values, present mask); text-only columns are dropped."""
     parsed = []
     for index, name in enumerate(_unique(table.header)):
-        cells = [_cell(row[index]) for row in table.rows]
+        cells = [_cell(row[index], decimal_comma) for row in table.rows]
         absent = np.fromiter((c is _ABSENT_CELL for c in cells), dtype=bool, count=len(cells))
         unparsed = np.fromiter((c is None for c in cells), dtype=bool, count=len(cells))
         values = np.array([c if type(c) is float else math.nan for c in cells], dtype=np.float64)
@@ -407,15 +470,18 @@ def _numeric_columns(table: _Table) -> tuple[Columns, _Cells]:
 _ABSENT_CELL = object()  # a cell that says "not logged on this row"
 
 
-def _cell(text: str) -> float | object | None:
+def _cell(text: str, decimal_comma: bool = False) -> float | object | None:
     """A cell as a float, _ABSENT_CELL (empty, NA, ...), or None for text that is no number.
-    A trailing % is dropped; digit separators ('1_000') are text, as in CSV writers' output."""
+    A trailing % is dropped; digit separators ('1_000') are text, as in CSV writers' output.
+    With `decimal_comma`, '0,25' is 0.25."""
     text = text.strip()
     if text.lower() in ABSENT:
         return _ABSENT_CELL
     text = text.rstrip("%")
     if "_" in text:
         return None
+    if decimal_comma and "," in text:
+        text = text.replace(",", ".", 1)
     try:
         return float(text)
     except ValueError:
@@ -445,9 +511,28 @@ def _step_axis(columns: Columns, rows: int) -> tuple[np.ndarray, StepKind, np.nd
             if finite.all():  # the usual case: the column itself, not a copy
                 return values, kind, np.zeros(rows, dtype=bool)  # type: ignore[return-value]
             if finite.mean() >= 0.5:
-                steps = np.where(finite, values, np.nan)
-                return _ffill(steps), kind, present & ~finite  # type: ignore[return-value]
+                steps = _ffill(np.where(finite, values, np.nan))
+                if kind == "step":
+                    _place_by_epoch(steps, finite, ~present, columns)
+                return steps, kind, present & ~finite  # type: ignore[return-value]
     return np.arange(rows, dtype=np.float64), "index", np.zeros(rows, dtype=bool)
+
+
+def _place_by_epoch(steps: np.ndarray, stepped: np.ndarray, blank: np.ndarray, columns: Columns) -> None:
+    """Rows with a blank step but an epoch (validation rows), all written after the last step,
+    would share that step: they go to the last step of their epoch instead, where the rows with
+    a step say which epoch they are in (the rule of the JSON readers)."""
+    epoch = next((columns[k] for k in EPOCH_KEYS if k in columns), None)
+    if epoch is None or not blank.any():
+        return
+    values, present = epoch
+    epochs = np.where(present, values, np.nan)
+    rows = blank & np.isfinite(epochs)
+    if rows.sum() < 2 or (np.diff(steps[rows]) > 0).all():  # written between the steps: kept there
+        return
+    at = steps_of_epochs(steps[stepped], epochs[stepped], epochs[rows])
+    if at is not None:
+        steps[rows] = at
 
 
 def _shown(numbers: list[int] | np.ndarray) -> str:

@@ -161,3 +161,40 @@ def test_realworld_csv(realworld: Path) -> None:
         assert sniff(source) == "csv", entry["file"]
         run = load(path)
         assert sum(s.points for s in run.segments) == entry["loss_points"], entry["file"]
+
+
+def test_decimal_commas(tmp_path: Path) -> None:
+    text = "step;loss;lr\n" + "".join(f"{s};{2 / (s + 1):.4f};0,001\n".replace(".", ",") for s in range(30))
+    run = load(write(tmp_path, "export.csv", text))
+    assert run.format == "csv" and run.observed_lr == 0.001
+    np.testing.assert_allclose(run.loss.values[:3], [2.0, 1.0, 0.6667])
+    # Not with a comma separator, nor where any number has a decimal point.
+    assert not csv_reader._decimal_comma(["1,2", "3,4"], ",")
+    assert not csv_reader._decimal_comma(["1;0,5", "2;0.4"], ";")
+
+
+def test_a_header_written_again_with_more_columns(tmp_path: Path) -> None:
+    rows = ["step,loss"] + [f"{s},{1 / s}" for s in range(1, 41)]
+    rows += ["step,loss,lr"] + [f"{s},{1 / s},0.01" for s in range(41, 81)]
+    rows += ["lr,step,loss"] + [f"0.001,{s},{1 / s}" for s in range(81, 101)]
+    path = write(tmp_path, "log.csv", "\n".join(rows) + "\n")
+    run = load(path)
+    np.testing.assert_array_equal(run.loss.steps, np.arange(1, 101))
+    np.testing.assert_allclose(run.loss.values, 1 / np.arange(1, 101))
+    np.testing.assert_array_equal(run.lr.steps, np.arange(41, 101))
+    assert run.lr.values[0] == 0.01 and run.lr.values[-1] == 0.001
+    assert f"{path}:42: a new header line (adds lr); the rows below it are read under it" in run.warnings
+    assert not any("malformed" in w for w in run.warnings)
+
+
+def test_validation_rows_without_a_step_appended_at_the_end(tmp_path: Path) -> None:
+    rows = ["step,epoch,loss,val_loss"] + [f"{s},{(s - 1) // 10},{1 / s}," for s in range(1, 31)]
+    rows += [f",{e},,{0.5 - e / 10}" for e in range(3)]
+    run = load(write(tmp_path, "log.csv", "\n".join(rows) + "\n"))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [10.0, 20.0, 30.0]
+    # Written between the steps, each takes the step before it, as before.
+    rows = ["step,epoch,loss,val_loss"]
+    for e in range(3):
+        rows += [f"{s},{e},{1 / s}," for s in range(e * 10 + 1, e * 10 + 11)] + [f",{e},,0.5"]
+    run = load(write(tmp_path, "log2.csv", "\n".join(rows) + "\n"))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [10.0, 20.0, 30.0]

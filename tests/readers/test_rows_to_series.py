@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
+from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, steps_of_epochs, to_float
 
 
 def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list, list]], str, list[int]]:
@@ -45,7 +45,18 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
             if kind == "epoch":
                 before = [step for j, step in stepped if j < i]
                 at.append(before[-1] if before else stepped[0][1])
-        if all(b > a for a, b in itertools.pairwise(at)):
+        if not all(b > a for a, b in itertools.pairwise(at)):
+            # All appended after the steps: the last step at or before each one's epoch, where
+            # the stepped records name their epochs (else left on their epoch numbers).
+            dated = [(epoch_of(v), s) for _, s, k, v in placed if k == "step" and epoch_of(v) is not None]
+            at = None
+            if dated:
+                at = []
+                for _, s, k, _ in placed:
+                    if k == "epoch":
+                        before = [step for e, step in dated if e <= s]
+                        at.append(max(before) if before else min(step for _, step in dated))
+        if at is not None:
             moved = iter(at)
             placed = [(i, next(moved) if k == "epoch" else s, k, v) for i, s, k, v in placed]
     points: dict[str, tuple[list, list, list]] = {}
@@ -57,6 +68,10 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
             seqs.append(seq)
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return points, kind, unplaced
+
+
+def epoch_of(numeric: dict[str, float]) -> float | None:
+    return next((numeric[k] for k in EPOCH_KEYS if k in numeric and math.isfinite(numeric[k])), None)
 
 
 VALUES = st.one_of(
@@ -111,3 +126,22 @@ def test_epoch_records_between_steps_take_the_step_before_them() -> None:
     appended = [r for r in rows if "step" in r] + [r for r in rows if "epoch" in r]
     series, _ = rows_to_series(appended)  # all after the last step: they would share one; left as written
     assert series["val_loss"].steps.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_epoch_records_appended_after_the_steps_go_to_their_epochs_last_step() -> None:
+    steps = [{"step": s, "epoch": (s - 1) // 10, "loss": 1.0} for s in range(1, 31)]
+    vals = [{"epoch": e, "val_loss": 0.5} for e in range(3)]
+    series, kind = rows_to_series(steps + vals)
+    assert kind == "step" and series["val_loss"].steps.tolist() == [10.0, 20.0, 30.0]
+    # Fractional epochs (the HuggingFace Trainer's): the last step at or before each epoch.
+    steps = [{"step": s, "epoch": s / 10, "loss": 1.0} for s in range(1, 31)]
+    series, _ = rows_to_series([*steps, {"epoch": 1.0, "val_loss": 0.5}, {"epoch": 2.55, "val_loss": 0.4}])
+    assert series["val_loss"].steps.tolist() == [10.0, 25.0]
+
+
+def test_steps_of_epochs() -> None:
+    steps = np.array([5.0, 1.0, 2.0, 3.0, 4.0, 6.0])
+    epochs = np.array([1.0, 0.0, 0.0, np.nan, 1.0, 2.0])
+    at = steps_of_epochs(steps, epochs, np.array([-1.0, 0.0, 0.5, 1.0, 7.0]))
+    assert at is not None and at.tolist() == [1.0, 2.0, 2.0, 5.0, 6.0]
+    assert steps_of_epochs(steps, np.full(6, np.nan), np.array([0.0])) is None
