@@ -224,7 +224,8 @@ def diagnose(
         with errors_reported(debug) as outcome:
             from lrdoctor.probe import fold_into, measure
 
-            probed = measure(spec=probe_spec)
+            with contextlib.redirect_stdout(sys.stderr):  # the user's prints stay off the report
+                probed = measure(spec=probe_spec)
             results = [fold_into(dx, probed) for dx in results]
         bad_input = bad_input or outcome.failed
     if output == "json" and len(paths) > 1:  # several paths: an array, even of one run or none
@@ -450,7 +451,7 @@ def check(
 @click.option("--max-lr", type=RATE, metavar="LR", help="Highest rate tried. Default 10.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the curve (PNG).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the probe's own randomness.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the factory's and the probe's randomness.")
 @click.option("--amp", is_flag=True, help="Mixed precision (float16 on CUDA, bfloat16 on CPU).")
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
 @click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")
@@ -492,14 +493,23 @@ def probe(
         steps=steps, min_lr=min_lr, max_lr=max_lr, device=device, seed=seed, amp=amp, accum=accum, val=val
     )
     with errors_reported(debug) as outcome:
-        result = measure(spec=spec, command=command, options=options)
         if plot_path is not None:
-            from lrdoctor.probe.plot import plot
+            from lrdoctor.probe.plot import check_target
 
-            plot(result, plot_path)
+            check_target(plot_path)
+        # Standard output holds the result alone: what the user's code prints goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = measure(spec=spec, command=command, options=options)
     if outcome.failed:
         sys.exit(2)
     click.echo(render_json(result) if output == "json" else render_text(result))
+    if plot_path is not None:
+        with errors_reported(debug) as outcome:
+            from lrdoctor.probe.plot import plot
+
+            plot(result, plot_path)
+        if outcome.failed:
+            sys.exit(2)
 
 
 @cli.command()

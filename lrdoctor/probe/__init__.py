@@ -28,6 +28,8 @@ __all__ = ["ProbeConfig", "ProbeError", "ProbeOptions", "ProbeResult", "Trial", 
 # Defaults of the rate range where the user gives none: the ramp is cheap, a command run is not.
 RAMP_RANGE = (1e-6, 10.0)
 CMD_RANGE = (1e-5, 10.0)
+# Options of a SPEC probe that --cmd has no use for, at their defaults.
+CMD_UNUSED = {name: getattr(ProbeOptions(), name) for name in ("steps", "device", "seed", "amp", "accum", "val")}
 
 
 def measure(
@@ -46,6 +48,12 @@ def measure(
         from lrdoctor.probe.cmd import probe_cmd
 
         _check_range(opts)
+        unused = [f"--{name}" for name, value in CMD_UNUSED.items() if getattr(opts, name) != value]
+        if unused:
+            raise ProbeError(
+                f"--cmd runs your command as it is: {', '.join(unused)} apply to a SPEC probe only "
+                "(put them in the command)"
+            )
         assert opts.min_lr is not None and opts.max_lr is not None
         return probe_cmd(command, min_lr=opts.min_lr, max_lr=opts.max_lr, on_run=_run_note if show_progress else None)
     require("torch", extra="probe")
@@ -53,7 +61,7 @@ def measure(
 
     assert spec is not None
     try:
-        parts = load_parts(spec)
+        parts = load_parts(spec, seed=opts.seed)
         return _probe(parts, opts, config or ProbeConfig(), show_progress)
     except ProbeError as exc:
         raise _named(spec, exc) from exc.__cause__

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from lrdoctor.errors import ProbeError
+from lrdoctor.probe.spec import _brief
 
 
 class BatchSource:
@@ -49,7 +50,7 @@ class BatchSource:
         next(iter(self.sequence(1)))
 
     def _cycle(self, hold: int) -> Iterator[Any]:
-        it = iter(self._batches)
+        it = guarded(self._batches, "'batches'")
         first = list(_take(it, hold + 1))
         if not first:
             raise ProbeError("'batches' is empty: iterating it gave no minibatch")
@@ -63,11 +64,31 @@ class BatchSource:
         yield from it
         while True:
             count = 0
-            for batch in self._batches:
+            for batch in guarded(self._batches, "'batches'"):
                 count += 1
                 yield batch
             if count == 0:
                 raise ProbeError("'batches' gave no minibatch on a second pass; return a re-iterable (a DataLoader)")
+
+
+def guarded(batches: Iterable[Any], name: str) -> Iterator[Any]:
+    """The minibatches of `batches`; an error the user's loader raises while giving them (a
+    dataset that fails on an item, a collate that cannot stack them) becomes a ProbeError that
+    names it."""
+    try:
+        it = iter(batches)
+    except Exception as exc:
+        raise ProbeError(f"iterating {name} raised {_brief(exc)}") from exc
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except ProbeError:
+            raise
+        except Exception as exc:
+            raise ProbeError(f"iterating {name} raised {_brief(exc)}") from exc
+        yield batch
 
 
 def hold_count(batches: Iterable[Any], *, most: int) -> int:

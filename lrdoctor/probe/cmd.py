@@ -72,7 +72,7 @@ def probe_cmd(
         notes = "; ".join(sorted({m.note for m in measured.values() if m.note}))
         raise ProbeError(f"--cmd {template!r}: no run gave a finite loss ({notes or 'every rate diverged'})")
     for lr in (best * 10**-0.5, best * 10**0.5):
-        if min_lr <= lr <= max_lr * 10**0.5:
+        if min_lr * (1 - 1e-9) <= lr <= max_lr * (1 + 1e-9):
             measure(lr)
     pick = min(measured, key=lambda lr: (measured[lr].score, lr))
     trials = tuple(
@@ -91,8 +91,8 @@ def probe_cmd(
 
 
 def decade_rates(min_lr: float, max_lr: float) -> list[float]:
-    """Powers of ten from the one at or below `min_lr` to the one at or below `max_lr`."""
-    lo, hi = math.floor(math.log10(min_lr) + 1e-9), math.floor(math.log10(max_lr) + 1e-9)
+    """The powers of ten from `min_lr` to `max_lr` (within the range: a decade or more holds one)."""
+    lo, hi = math.ceil(math.log10(min_lr) - 1e-9), math.floor(math.log10(max_lr) + 1e-9)
     return [10.0**k for k in range(lo, hi + 1)]
 
 
@@ -134,12 +134,16 @@ def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
             done = subprocess.run(args, capture_output=True, text=True, check=False)
         except OSError as exc:
             raise ProbeError(f"--cmd: cannot run {args[0]!r} ({exc.strerror or exc})") from exc
-        failed = "" if done.returncode == 0 else f"exit {done.returncode}: {_last_line(done.stderr)}"
         try:
             score, steps = _score(Path(out), cfg)
         except LrdoctorError as exc:
-            return Measured(math.inf, 0, failed or f"no log read from {{out}}: {exc}")
-        return Measured(score, steps, failed)
+            score, steps, unread = math.inf, 0, f"no log read from {{out}}: {str(exc).replace(out, '{out}')}"
+        else:
+            unread = ""
+        if done.returncode != 0:  # a run that failed counts as diverged, whatever it logged first
+            failed = f"exit {done.returncode}: {_last_line(done.stderr).replace(out, '{out}')}"
+            return Measured(math.inf, steps, failed)
+        return Measured(score, steps, unread)
 
 
 def _score(out: Path, cfg: CmdConfig) -> tuple[float, int]:
@@ -148,7 +152,8 @@ def _score(out: Path, cfg: CmdConfig) -> tuple[float, int]:
 
     run = load(_log_in(out))
     loss = run.loss
-    steps = int(loss.steps[-1]) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
+    # Optimizer steps taken: the last step logged, plus one where the log counts from step 0.
+    steps = int(loss.steps[-1]) + int(loss.steps[0] == 0) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
     if not np.isfinite(loss.values).all():
         return math.inf, steps
     val = run.val_loss

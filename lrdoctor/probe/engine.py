@@ -12,7 +12,7 @@ import torch
 
 from lrdoctor.errors import ProbeError
 from lrdoctor.probe.batches import to_device
-from lrdoctor.probe.spec import Parts, _brief
+from lrdoctor.probe.spec import Parts, _brief, _what
 
 
 class Trainer:
@@ -26,19 +26,37 @@ class Trainer:
     def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int) -> None:
         self.parts = parts
         self.device = torch.device(device)
-        self.model = copy.deepcopy(parts.model).to(self.device)
+        with self._guard("copying the model"):
+            self.model = copy.deepcopy(parts.model).to(self.device)
+            # A loss module is copied too: it may hold parameters the optimizer trains (a
+            # learnt temperature, the weights of a metric head), which must not change.
+            self.loss_fn = parts.loss_fn
+            if isinstance(parts.loss_fn, torch.nn.Module):
+                self.loss_fn = copy.deepcopy(parts.loss_fn).to(self.device)
         self.model.train()
         self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self._loss_initial = (
+            {k: v.detach().clone() for k, v in self.loss_fn.state_dict().items()}
+            if isinstance(self.loss_fn, torch.nn.Module)
+            else None
+        )
         self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
+        if isinstance(parts.loss_fn, torch.nn.Module) and isinstance(self.loss_fn, torch.nn.Module):
+            pairs = zip(parts.loss_fn.parameters(), self.loss_fn.parameters(), strict=True)
+            self._originals.update((id(p), q) for p, q in pairs)
+        self._copies = {id(q) for q in self._originals.values()}
         self.accum = accum
         self.amp_dtype = _amp_dtype(self.device) if amp else None
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
         self.opt: torch.optim.Optimizer | None = None
+        self._factory_call: tuple[float, list[float]] | None = None  # the factory's first (lr, group rates)
         self.ratios: list[float] = [1.0]
 
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
         self.model.load_state_dict(self._initial)
+        if self._loss_initial is not None and isinstance(self.loss_fn, torch.nn.Module):
+            self.loss_fn.load_state_dict(self._loss_initial)
         self.model.train()
         self.opt, self.ratios = self._optimizer(lr)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
@@ -95,7 +113,7 @@ class Trainer:
     def loss(self, batch: Any) -> torch.Tensor:
         """The scalar loss of one minibatch: pairs (input, target), dicts as keyword arguments."""
         batch = to_device(batch, self.device)
-        loss_fn = self.parts.loss_fn
+        loss_fn = self.loss_fn
         if isinstance(batch, Mapping):
             out = self.model(**batch)
             loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
@@ -120,15 +138,30 @@ class Trainer:
             ratios = [float(g["lr"]) / base for g in given.param_groups]
             for g, r in zip(opt.param_groups, ratios, strict=True):
                 g["lr"] = lr * r
+            self._owned(opt)
             return opt, ratios
         else:
             with self._guard("the optimizer factory"):
                 opt = given(self.model.parameters(), lr)
             if not isinstance(opt, torch.optim.Optimizer):
-                raise ProbeError(f"'optimizer' returned a {type(opt).__name__}, not a torch.optim.Optimizer")
+                raise ProbeError(f"'optimizer' returned {_what(opt, 'None')}, not a torch.optim.Optimizer")
+            self._follows_lr(lr, [float(g["lr"]) for g in opt.param_groups])
             if any(id(p) in self._originals for g in opt.param_groups for p in g["params"]):
                 opt = self._rebind(opt)  # the factory used the original model's parameters
+        self._owned(opt)
         return opt, [float(g["lr"]) / lr for g in opt.param_groups]
+
+    def _follows_lr(self, lr: float, group_lrs: list[float]) -> None:
+        """Refuse an optimizer factory whose rates do not change with the `lr` it is given: every
+        rate the probe tried would be the same one."""
+        if self._factory_call is not None:
+            first_lr, first_groups = self._factory_call
+            if first_lr != lr and first_groups == group_lrs:
+                raise ProbeError(
+                    f"the optimizer factory ignores its lr: given {first_lr:.3g} and then {lr:.3g}, it set "
+                    f"{', '.join(f'{v:.3g}' for v in group_lrs)} both times; pass lr on to the optimizer"
+                )
+        self._factory_call = (lr, group_lrs)
 
     def _rebind(self, opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
         """The same optimizer class and groups over the copy's parameters, with fresh state."""
@@ -138,9 +171,25 @@ class Trainer:
             groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": params})
         cls: Any = type(opt)
         try:
-            return cls(groups, **opt.defaults)
-        except TypeError:
-            return cls(groups)
+            try:
+                return cls(groups, **opt.defaults)
+            except TypeError:
+                return cls(groups)
+        except Exception as exc:  # a wrapper (SAM, Lookahead) built around another optimizer
+            raise ProbeError(
+                f"'optimizer' is {_what(opt)} that cannot be rebuilt over a copy of the model "
+                f"({_brief(exc)}); return a callable (params, lr) -> Optimizer instead"
+            ) from exc
+
+    def _owned(self, opt: torch.optim.Optimizer) -> None:
+        """Refuse an optimizer that would train tensors the probe has not copied: it would
+        change them in place."""
+        foreign = sum(id(p) not in self._copies for g in opt.param_groups for p in g["params"])
+        if foreign:
+            raise ProbeError(
+                f"'optimizer' trains {foreign} tensor(s) that are neither the model's parameters nor "
+                "loss_fn's; the probe works on copies and would change them in place"
+            )
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if self.amp_dtype is None:
@@ -176,14 +225,14 @@ def _loss_in(out: Any) -> Any:
         if len(scalars) == 1:
             return scalars[0]
     raise ProbeError(
-        f"the model returned a {type(out).__name__} with no loss in it; "
+        f"the model returned {_what(out, 'None')} with no loss in it; "
         "return 'loss_fn' from the factory or make the model return the loss"
     )
 
 
 def _scalar(loss: Any, who: str) -> torch.Tensor:
     if not isinstance(loss, torch.Tensor):
-        raise ProbeError(f"{who} gave a {type(loss).__name__}, not a tensor; the loss must be a scalar tensor")
+        raise ProbeError(f"{who} gave {_what(loss, 'None')}, not a tensor; the loss must be a scalar tensor")
     if loss.numel() != 1:
         raise ProbeError(f"{who} gave a loss of shape {tuple(loss.shape)}, not a scalar; reduce it (e.g. .mean())")
     if not loss.requires_grad and torch.is_grad_enabled():

@@ -14,6 +14,21 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+def check_target(path: str | Path) -> None:
+    """Fail before the probe runs, not after, on a picture it could not write."""
+    require("matplotlib", extra="probe")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    out = Path(path)
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix and suffix not in FigureCanvasBase.get_supported_filetypes():
+        raise ProbeError(f"--plot {path}: no picture format {suffix!r}; name it .png, .svg or .pdf")
+    if not out.parent.is_dir():
+        raise ProbeError(f"--plot {path}: no such folder {str(out.parent)!r}")
+    if out.is_dir():
+        raise ProbeError(f"--plot {path}: is a folder; name the picture file")
+
+
 def plot(result: ProbeResult, path: str | Path) -> Path:
     """Write the figure to `path` (its suffix picks the format); headless (Agg backend)."""
     matplotlib = require("matplotlib", extra="probe")

@@ -13,7 +13,7 @@ import torch
 
 from lrdoctor.errors import ProbeError
 from lrdoctor.probe import curve
-from lrdoctor.probe.batches import BatchSource, hold_count
+from lrdoctor.probe.batches import BatchSource, guarded, hold_count
 from lrdoctor.probe.config import ProbeConfig, ProbeOptions
 from lrdoctor.probe.engine import Trainer
 from lrdoctor.probe.progress import Progress
@@ -61,6 +61,11 @@ def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Pr
     scoring, scored = _scoring(parts, source, config)
     range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
     ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
+    if not math.isfinite(ramp.losses[0]):  # measured before the first update: no rate is to blame
+        raise ProbeError(
+            f"the loss is {ramp.losses[0]} at the initial weights, before any update; check the data "
+            "(NaN or Inf inputs or targets) and the loss function"
+        )
     limit = curve.stability_limit(np.array(ramp.lrs), np.array(ramp.losses), window=config.median_window)
     return Start(trainer, source, scoring, scored, range_steps, ramp, limit)
 
@@ -99,7 +104,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         scored_on=s.scored,
         group_lrs=tuple(s.trainer.group_lrs(pick)),
         range_stopped=s.ramp.stopped,
-        notes=tuple(s.source.notes),
+        notes=tuple(s.source.notes) + _ignored(parts),
         seconds=time.monotonic() - started,
     )
 
@@ -108,7 +113,7 @@ def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[li
     """The minibatches that score a trial, and how to name them: validation, else held-back training ones."""
     if parts.val_batches is None:
         return source.held, f"{len(source.held)} held-back training batches"
-    scoring = list(itertools.islice(parts.val_batches, config.max_score_batches))
+    scoring = list(itertools.islice(guarded(parts.val_batches, "'val_batches'"), config.max_score_batches))
     if not scoring:
         raise ProbeError("'val_batches' is empty: iterating it gave no minibatch")
     full = len(scoring) < config.max_score_batches
@@ -206,6 +211,13 @@ def _pick(trials: list[Trial], config: ProbeConfig) -> float:
     best = curve.best_index(scores)
     shift = curve.vertex_shift(scores, best, fraction=config.interpolate)
     return curve.grid_rate(best + shift, step=step)
+
+
+def _ignored(parts: Parts) -> tuple[str, ...]:
+    if not parts.ignored:
+        return ()
+    keys = ", ".join(repr(k) for k in parts.ignored)
+    return (f"the factory's {keys} not read (the keys read: model, batches, loss_fn, optimizer, val_batches)",)
 
 
 def _take(batches: Any, n: int) -> list[Any]:

@@ -23,6 +23,7 @@ class Parts:
     batches: Iterable[Any]
     optimizer: Any  # callable (params, lr) -> Optimizer, an Optimizer, or None (Adam)
     val_batches: Iterable[Any] | None
+    ignored: tuple[str, ...] = ()  # keys of a returned dict that the probe does not read
 
 
 def split_spec(spec: str) -> tuple[Path, str]:
@@ -33,20 +34,46 @@ def split_spec(spec: str) -> tuple[Path, str]:
     return Path(path), func
 
 
-def load_parts(spec: str) -> Parts:
-    """Import the file, call the function with no arguments and check what it returned."""
+def load_parts(spec: str, *, seed: int | None = None) -> Parts:
+    """Import the file, call the function with no arguments and check what it returned. With
+    `seed`, the function runs with torch's, numpy's and Python's random numbers seeded by it (the
+    model's initial weights and any shuffling are the same each time), and their states are put
+    back afterwards."""
     path, func = split_spec(spec)
     if not path.is_file():
         raise ProbeError(f"{spec}: no such file {str(path)!r}; give path/to/file.py:function")
     with _on_path(path.resolve().parent):  # the file's own imports, also inside the function
         factory = _factory(spec, _import(spec, path), path, func)
         try:
-            made = factory()
+            with _seeded(seed):
+                made = factory()
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit too: a script's argparse may end it
             raise ProbeError(f"{spec}: calling the factory raised {_brief(exc)}; fix it or run it alone") from exc
     return check_parts(spec, made)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None) -> Iterator[None]:
+    if seed is None:
+        yield
+        return
+    import random
+
+    import numpy as np
+    import torch
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 @contextlib.contextmanager
@@ -65,7 +92,7 @@ def _factory(spec: str, module: Any, path: Path, func: str) -> Callable[[], Any]
         found = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))[:8]
         raise ProbeError(f"{spec}: {path.name} defines no {func!r} (callables there: {', '.join(found) or 'none'})")
     if not callable(factory):
-        raise ProbeError(f"{spec}: {func!r} is a {type(factory).__name__}, not a function")
+        raise ProbeError(f"{spec}: {func!r} is {_what(factory)}, not a function")
     return factory
 
 
@@ -100,12 +127,14 @@ def check_parts(spec: str, made: Any) -> Parts:
     batches = get("batches")
     if batches is None or not isinstance(batches, Iterable) or isinstance(batches, str | bytes | Mapping):
         raise ProbeError(f"{spec}: 'batches' is {_what(batches)}; return a re-iterable of minibatches (a DataLoader)")
-    if iter(batches) is batches:
+    # An iterator is spent after one pass. Told apart by its type, not by calling iter(): a
+    # DataLoader's iter() draws from torch's global random state and may start worker processes.
+    if isinstance(batches, Iterator):
         raise ProbeError(
             f"{spec}: 'batches' is a one-shot iterator; return something re-iterable (a DataLoader or a list)"
         )
     val = get("val_batches")
-    if val is not None and (not isinstance(val, Iterable) or iter(val) is val):
+    if val is not None and (not isinstance(val, Iterable) or isinstance(val, Iterator)):
         raise ProbeError(f"{spec}: 'val_batches' is {_what(val)}; return a re-iterable (a DataLoader or a list)")
     loss_fn = get("loss_fn")
     if loss_fn is not None and not callable(loss_fn):
@@ -113,22 +142,40 @@ def check_parts(spec: str, made: Any) -> Parts:
     optimizer = get("optimizer")
     if optimizer is not None and not (callable(optimizer) or isinstance(optimizer, torch.optim.Optimizer)):
         raise ProbeError(f"{spec}: 'optimizer' is {_what(optimizer)}; give a callable (params, lr) -> Optimizer")
-    return Parts(spec, model, loss_fn, batches, optimizer, val)
+    ignored = tuple(str(k) for k in made if k not in KEYS) if isinstance(made, Mapping) else ()
+    return Parts(spec, model, loss_fn, batches, optimizer, val, ignored)
+
+
+# What a factory may return.
+KEYS = ("model", "batches", "loss_fn", "optimizer", "val_batches")
 
 
 def _getter(spec: str, made: Any) -> Callable[[str], Any]:
     if isinstance(made, Mapping):
-        return made.get
+        other = [str(k) for k in made if k not in KEYS]
+
+        def get(key: str) -> Any:
+            if key in ("model", "batches") and made.get(key) is None and other:
+                raise ProbeError(
+                    f"{spec}: the factory's dict has no {key!r} (it has {', '.join(map(str, made))}); "
+                    f"the keys read are {', '.join(KEYS)}"
+                )
+            return made.get(key)
+
+        return get
     if made is None or isinstance(made, str | bytes | int | float | tuple | list):
         raise ProbeError(
-            f"{spec}: the factory returned {_what(made)}; return a dict with 'model', 'batches' and "
-            "optionally 'loss_fn', 'optimizer', 'val_batches'"
+            f"{spec}: the factory returned {_what(made, 'None')}; return a dict with "
+            "'model', 'batches' and optionally 'loss_fn', 'optimizer', 'val_batches'"
         )
     return lambda key: getattr(made, key, None)
 
 
-def _what(value: Any) -> str:
-    return "missing" if value is None else f"a {type(value).__name__}"
+def _what(value: Any, none: str = "missing") -> str:
+    if value is None:
+        return none
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _brief(exc: BaseException) -> str:

@@ -80,6 +80,16 @@ def make():
     loss = lambda out, y: (out - y).pow(2).mean() * float("nan")
     return {"model": nn.Linear(2, 1), "loss_fn": loss, "batches": [(x, x[:, :1])] * 4}
 """
+# Finite at the initial weights, and overflowing after the first step at any rate tried.
+ALWAYS_DIVERGES = """
+import torch
+from torch import nn
+def make():
+    x = torch.randn(32, 2)
+    loss = lambda out, y: (out - y).pow(2).mean() * 1e20
+    sgd = lambda params, lr: torch.optim.SGD(params, lr)
+    return {"model": nn.Linear(2, 1), "loss_fn": loss, "batches": [(x, x[:, :1] + 1)] * 4, "optimizer": sgd}
+"""
 
 
 @pytest.mark.parametrize(
@@ -91,7 +101,8 @@ def make():
         (RAISES, "make", "calling the factory raised ValueError: dataset path not set"),
         (EMPTY, "make", "'batches' is empty"),
         (NOT_SCALAR, "make", "loss of shape (32, 1), not a scalar"),
-        (ALWAYS_NAN, "make", "every rate tried diverged"),
+        (ALWAYS_NAN, "make", "the loss is nan at the initial weights, before any update"),
+        (ALWAYS_DIVERGES, "make", "every rate tried diverged, down to 1e-06"),
         ("def make(:\n", "make", "importing factory.py raised SyntaxError"),
     ],
 )

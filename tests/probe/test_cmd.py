@@ -67,7 +67,7 @@ def test_cmd_mode_picks_the_lowest_measured_loss(tmp_path: Path) -> None:
 
 def test_cmd_mode_treats_a_nan_log_as_diverged(tmp_path: Path) -> None:
     script = _script(tmp_path)
-    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.5", "--format", "json"])
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.1", "--format", "json"])
     doc = json.loads(result.stdout)
     diverged = {t["lr"]: t["diverged"] for t in doc["trials"]}
     assert diverged[1.0] is True
@@ -89,4 +89,52 @@ def test_cmd_mode_errors(tmp_path: Path) -> None:
 
 def test_decade_rates() -> None:
     assert decade_rates(1e-5, 10.0) == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
-    assert decade_rates(3e-4, 0.05) == [1e-4, 1e-3, 1e-2]
+    assert decade_rates(3e-4, 0.05) == [1e-3, 1e-2]  # within the range only
+    assert decade_rates(1e-3, 1e-2) == [1e-3, 1e-2]
+
+
+# Logs 29 finite points at every rate, then fails at lr >= 0.1 (as a script that checks for NaN would).
+FAILS_LATE = """
+import argparse, math, pathlib, sys
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+rows = ["step,loss"] + [f"{s},{1.0 / (s * a.lr)}" for s in range(1, 30)]
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+if a.lr >= 0.1:
+    sys.exit("RuntimeError: loss is nan at step 30")
+"""
+
+
+def test_cmd_mode_counts_a_run_that_failed_as_diverged(tmp_path: Path) -> None:
+    script = _script(tmp_path, FAILS_LATE)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_lr"] < 0.1  # the lowest partial loss was at 10, whose run failed
+    assert all(t["diverged"] for t in doc["trials"] if t["lr"] >= 0.1)
+    assert any("exit 1: RuntimeError: loss is nan at step 30" in n for n in doc["notes"])
+
+
+def test_cmd_mode_keeps_to_the_rate_range(tmp_path: Path) -> None:
+    script = _script(tmp_path)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "5e-4", "--max-lr", "0.1"])
+    assert result.exit_code == 0, result.output
+    tried = [float(v) for v in (tmp_path / "calls.txt").read_text().split()]
+    assert min(tried) >= 5e-4 and max(tried) <= 0.1
+
+
+def test_cmd_mode_reports_one_repeated_failure_once(tmp_path: Path) -> None:
+    script = _script(tmp_path, "import sys, pathlib\npathlib.Path(sys.argv[-1], 'log.csv').write_text('garbage')\n")
+    result = CliRunner().invoke(cli, ["probe", "--cmd", f"{shlex.quote(sys.executable)} {script} {{lr}} {{out}}"])
+    assert result.exit_code == 2
+    assert result.stderr.count("no log read from {out}") == 1 and str(tmp_path) not in result.stderr.split("(", 1)[1]
+
+
+def test_cmd_mode_refuses_options_it_has_no_use_for(tmp_path: Path) -> None:
+    script = _script(tmp_path)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--steps", "50", "--amp", "--seed", "3"])
+    assert result.exit_code == 2
+    assert "--steps, --seed, --amp apply to a SPEC probe only" in result.stderr
+    assert not (tmp_path / "calls.txt").exists()
