@@ -451,7 +451,7 @@ def check(
 @click.option("--max-lr", type=RATE, metavar="LR", help="Highest rate tried. Default 10.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the curve (PNG).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the factory's and the probe's randomness.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the factory's and probe's randomness.")
 @click.option("--amp", is_flag=True, help="Mixed precision (float16 on CUDA, bfloat16 on CPU).")
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
 @click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")

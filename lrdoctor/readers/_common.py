@@ -182,32 +182,43 @@ def _steps(
         open_ &= ~named
     if "step" in kinds and "epoch" in kinds:
         stepped, epoch_only = by["step"], by["epoch"]
-        last = np.maximum.accumulate(np.where(stepped, np.arange(n), -1))
-        first = int(np.argmax(stepped))
-        placed_at = steps[np.where(last[epoch_only] >= 0, last[epoch_only], first)]
-        # Only where the records were written between the steps, one epoch after another: epoch
-        # records all appended after the last step would share one step. Those go to the last
-        # step of their epoch where the step records say which epoch they are in (else they are
-        # left on their epoch numbers).
-        if len(placed_at) < 2 or (np.diff(placed_at) > 0).all():
-            steps[epoch_only] = placed_at
-        else:
-            at = steps_of_epochs(steps[stepped], epochs[stepped], epochs[epoch_only])
-            if at is not None:
-                steps[epoch_only] = at
+        last_stepped = int(np.flatnonzero(stepped)[-1])
+        if (np.flatnonzero(epoch_only) < last_stepped).any():
+            # Written between the steps: each takes the step of the last record with a step
+            # before it (the first step's, where none is), as many records of one epoch may.
+            last = np.maximum.accumulate(np.where(stepped, np.arange(n), -1))
+            first = int(np.argmax(stepped))
+            steps[epoch_only] = steps[np.where(last[epoch_only] >= 0, last[epoch_only], first)]
+        else:  # all appended after the last step: placed by their epochs
+            steps[epoch_only] = steps_of_epochs(steps[stepped], epochs[stepped], epochs[epoch_only])
     kind = "step" if "step" in kinds else "epoch" if "epoch" in kinds else "index"
     return steps, kind, placed
 
 
-def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
-    """The step of each epoch in `wanted`: the last of `steps` whose epoch (`epochs`, NaN where
-    a record names none) is at or before it, the first step for an epoch before them all. None
-    when no step names its epoch."""
+def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The step of each epoch in `wanted`, for records written after the last step.
+
+    Where steps name their epoch (`epochs`, NaN where a record names none): the last step whose
+    epoch is at or before it, the first step for an epoch before them all. Where none does: the
+    epochs spread evenly over the steps, the last one wanted at the last step (epochs 0, 1, 2 of
+    steps 1-300 at 100, 200, 300), one epoch being the smallest gap between those wanted.
+    """
     have = np.isfinite(epochs)
-    if not have.any():
-        return None
-    order = np.lexsort((steps[have], epochs[have]))
-    at, of = steps[have][order], epochs[have][order]
-    last = np.maximum.accumulate(at)
-    i = np.searchsorted(of, wanted, side="right") - 1
-    return np.where(i >= 0, last[np.maximum(i, 0)], at.min())
+    if have.any():
+        order = np.lexsort((steps[have], epochs[have]))
+        at, of = steps[have][order], epochs[have][order]
+        last = np.maximum.accumulate(at)
+        i = np.searchsorted(of, wanted, side="right") - 1
+        return np.where(i >= 0, last[np.maximum(i, 0)], at.min())
+    end = float(steps.max())
+    distinct = np.unique(wanted[np.isfinite(wanted)])
+    if len(distinct) < 2:
+        return np.full(len(wanted), end)
+    gap = float(np.diff(distinct).min())
+    base = float(distinct[0]) - gap  # the epoch before the first one wanted: the start of the run
+    share = np.clip((wanted - base) / (float(distinct[-1]) - base), 0.0, 1.0)
+    # The run's steps: from one stride before its first logged step to its last.
+    taken = np.unique(steps)
+    stride = float(np.diff(taken).min()) if len(taken) > 1 else 1.0
+    start = float(taken[0]) - stride
+    return np.round(start + (end - start) * share)

@@ -520,19 +520,17 @@ def _step_axis(columns: Columns, rows: int) -> tuple[np.ndarray, StepKind, np.nd
 
 def _place_by_epoch(steps: np.ndarray, stepped: np.ndarray, blank: np.ndarray, columns: Columns) -> None:
     """Rows with a blank step but an epoch (validation rows), all written after the last step,
-    would share that step: they go to the last step of their epoch instead, where the rows with
-    a step say which epoch they are in (the rule of the JSON readers)."""
+    would share that step: they are placed by their epochs instead (the rule of the JSON
+    readers, :func:`steps_of_epochs`). Written between the steps, each keeps the step before it."""
     epoch = next((columns[k] for k in EPOCH_KEYS if k in columns), None)
-    if epoch is None or not blank.any():
+    if epoch is None or not blank.any() or not stepped.any():
         return
     values, present = epoch
     epochs = np.where(present, values, np.nan)
     rows = blank & np.isfinite(epochs)
-    if rows.sum() < 2 or (np.diff(steps[rows]) > 0).all():  # written between the steps: kept there
+    if not rows.any() or np.flatnonzero(rows)[0] < np.flatnonzero(stepped)[-1]:
         return
-    at = steps_of_epochs(steps[stepped], epochs[stepped], epochs[rows])
-    if at is not None:
-        steps[rows] = at
+    steps[rows] = steps_of_epochs(steps[stepped], epochs[stepped], epochs[rows])
 
 
 def _shown(numbers: list[int] | np.ndarray) -> str:
@@ -541,13 +539,16 @@ def _shown(numbers: list[int] | np.ndarray) -> str:
 
 
 def _ffill(steps: np.ndarray) -> np.ndarray:
-    """Rows with no step take the step of the row before (W&B exports leave some blank)."""
+    """Rows with no step take the step of the row before (W&B exports leave some blank); rows
+    before the first step, that first step."""
     missing = ~np.isfinite(steps)
     if not missing.any():
         return steps
     idx = np.where(~missing, np.arange(len(steps)), 0)
     np.maximum.accumulate(idx, out=idx)
     filled = steps[idx]
+    if missing[0] and not missing.all():
+        filled[: int(np.argmax(~missing))] = steps[int(np.argmax(~missing))]
     return filled
 
 

@@ -37,28 +37,38 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
         placed.append((index, step, kind, numeric))
     kinds = {kind for _, _, kind, _ in placed}
     if {"step", "epoch"} <= kinds:
-        # An epoch-only record in a log of steps: the step of the last stepped record before it
-        # (the first stepped record's, where none is), if that keeps the epoch records in order.
         stepped = [(i, step) for i, step, kind, _ in placed if kind == "step"]
-        at = []
-        for i, _, kind, _ in placed:
-            if kind == "epoch":
+        epoch_only = [i for i, _, kind, _ in placed if kind == "epoch"]
+        if min(epoch_only) < stepped[-1][0]:
+            # Written between the steps: the step of the last stepped record before each (the
+            # first stepped record's, where none is).
+            at = []
+            for i in epoch_only:
                 before = [step for j, step in stepped if j < i]
                 at.append(before[-1] if before else stepped[0][1])
-        if not all(b > a for a, b in itertools.pairwise(at)):
+        else:
             # All appended after the steps: the last step at or before each one's epoch, where
-            # the stepped records name their epochs (else left on their epoch numbers).
+            # the stepped records name their epochs; else spread evenly over the steps.
             dated = [(epoch_of(v), s) for _, s, k, v in placed if k == "step" and epoch_of(v) is not None]
-            at = None
+            wanted = [s for _, s, k, _ in placed if k == "epoch"]
             if dated:
                 at = []
-                for _, s, k, _ in placed:
-                    if k == "epoch":
-                        before = [step for e, step in dated if e <= s]
-                        at.append(max(before) if before else min(step for _, step in dated))
-        if at is not None:
-            moved = iter(at)
-            placed = [(i, next(moved) if k == "epoch" else s, k, v) for i, s, k, v in placed]
+                for e in wanted:
+                    before = [step for d, step in dated if d <= e]
+                    at.append(max(before) if before else min(step for _, step in dated))
+            else:
+                taken = sorted({s for _, s in stepped})
+                stride = min((b - a for a, b in itertools.pairwise(taken)), default=1.0)
+                lo, hi = taken[0] - stride, taken[-1]
+                distinct = sorted(set(wanted))
+                if len(distinct) < 2:
+                    at = [hi] * len(wanted)
+                else:
+                    gap = min(b - a for a, b in itertools.pairwise(distinct))
+                    base = distinct[0] - gap
+                    at = [round(lo + (hi - lo) * min(max((e - base) / (distinct[-1] - base), 0), 1)) for e in wanted]
+        moved = iter(at)
+        placed = [(i, float(next(moved)) if k == "epoch" else s, k, v) for i, s, k, v in placed]
     points: dict[str, tuple[list, list, list]] = {}
     for seq, (_, step, _, numeric) in enumerate(placed):
         for name, value in numeric.items():
@@ -124,8 +134,15 @@ def test_epoch_records_between_steps_take_the_step_before_them() -> None:
     series, kind = rows_to_series(rows)
     assert kind == "step" and series["val_loss"].steps.tolist() == [9.0, 19.0, 29.0]
     appended = [r for r in rows if "step" in r] + [r for r in rows if "epoch" in r]
-    series, _ = rows_to_series(appended)  # all after the last step: they would share one; left as written
-    assert series["val_loss"].steps.tolist() == [0.0, 1.0, 2.0]
+    series, _ = rows_to_series(appended)  # all after the last step, no epochs on the steps: spread
+    assert series["val_loss"].steps.tolist() == [9.0, 19.0, 29.0]
+    # Two records per epoch (a loss and an accuracy written apart) share the step before them.
+    two = []
+    for epoch in range(3):
+        two += [{"step": epoch * 10 + i, "loss": 1.0} for i in range(10)]
+        two += [{"epoch": epoch, "val_loss": 0.5}, {"epoch": epoch, "val_acc": 0.9}]
+    series, _ = rows_to_series(two)
+    assert series["val_loss"].steps.tolist() == [9.0, 19.0, 29.0] == series["val_acc"].steps.tolist()
 
 
 def test_epoch_records_appended_after_the_steps_go_to_their_epochs_last_step() -> None:
@@ -144,4 +161,8 @@ def test_steps_of_epochs() -> None:
     epochs = np.array([1.0, 0.0, 0.0, np.nan, 1.0, 2.0])
     at = steps_of_epochs(steps, epochs, np.array([-1.0, 0.0, 0.5, 1.0, 7.0]))
     assert at is not None and at.tolist() == [1.0, 2.0, 2.0, 5.0, 6.0]
-    assert steps_of_epochs(steps, np.full(6, np.nan), np.array([0.0])) is None
+    # No step names its epoch: spread evenly, the last epoch wanted at the last step.
+    spread = steps_of_epochs(np.arange(1.0, 301.0), np.full(300, np.nan), np.array([0.0, 1.0, 2.0]))
+    assert spread.tolist() == [100.0, 200.0, 300.0]
+    spread = steps_of_epochs(np.arange(0.0, 150.0), np.full(150, np.nan), np.array([4.0, 9.0, 14.0]))
+    assert spread.tolist() == [49.0, 99.0, 149.0]  # steps from 0: epoch 4 of 15 ends at step 49
