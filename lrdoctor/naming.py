@@ -40,7 +40,9 @@ def _is_eval(toks: list[str]) -> bool:
 
 
 def _is_stat(toks: list[str]) -> bool:
-    return bool(toks) and toks[-1] in _STAT_WORDS
+    """A statistic of a series, or a run's summary value (TensorBoard's add_hparams writes its
+    metrics as `hparam/<name>`, one point in a folder of its own): no curve to judge."""
+    return bool(toks) and (toks[-1] in _STAT_WORDS or "hparam" in toks or "hparams" in toks)
 
 
 def _loss_rank(name: str, toks: list[str]) -> tuple[int, ...]:

@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from lrdoctor import naming
 from lrdoctor.detect.curve import starts_late
 from lrdoctor.errors import NoSeries
+from lrdoctor.readers._common import EPOCH_KEYS
 from lrdoctor.run import Log, Run, Segment, Series
 
 
@@ -31,11 +34,19 @@ def normalize(
     series = {name: s for name, s in log.series.items() if len(s)}
     warnings = list(log.warnings)
     name = _choose_metric(log, series, metric)
+    if metric is None and name != log.hints.get("loss"):
+        name = _denser_epoch_series(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings)
 
     metric_seq = series[name].seq
     # Points written together (one event holding a tag twice) cannot start a new run.
     starts = [i for i in restart_positions(series[name].steps) if metric_seq[i] > metric_seq[i - 1]]
+    if starts and log.step_kind == "step":
+        counted = _per_epoch_counter(series, name, starts)
+        if counted is not None:
+            series, note = counted
+            warnings.append(f"{log.source}: {note}")
+            starts = [i for i in restart_positions(series[name].steps) if metric_seq[i] > metric_seq[i - 1]]
     cuts = sorted({float(metric_seq[i]) for i in starts})
     bounds = list(zip([-np.inf, *cuts], [*cuts, np.inf], strict=True))
     segments = tuple(_describe(series[name], lo, hi, k + 1) for k, (lo, hi) in enumerate(bounds))
@@ -77,15 +88,54 @@ def normalize(
 
 
 def restart_positions(steps: np.ndarray) -> list[int]:
-    """Indices where a new run starts: the step falls back to (or below) the current run's first step."""
+    """Indices where a new run starts: the step falls back to (or below) the current run's first
+    step after the run had moved past it (a first step written twice is one run writing it again)."""
     starts = []
     first = steps[0] if len(steps) else 0.0
     back = np.flatnonzero(steps[1:] <= steps[:-1]) + 1
     for i in back:
-        if steps[i] <= first:
+        if steps[i] <= first and steps[i - 1] > first:
             starts.append(int(i))
             first = steps[i]
     return starts
+
+
+def _per_epoch_counter(series: dict[str, Series], name: str, starts: list[int]) -> tuple[dict[str, Series], str] | None:
+    """A step that restarts at each epoch (an iteration within the epoch, as mmcv and many
+    hand-written loops log it), told by an epoch series that rises where it restarts: the series
+    on one step axis, each epoch's steps after the last one's, and a note saying so. A restart
+    where the epoch does not rise is a new run and stays one (its steps start again). None when
+    no restart is an epoch change."""
+    epoch_name = next((k for k in EPOCH_KEYS if k in series and k != name), None)
+    if epoch_name is None:
+        return None
+    epoch, metric = series[epoch_name], series[name]
+    order = np.argsort(epoch.seq, kind="stable")
+    at = np.searchsorted(epoch.seq[order], metric.seq, side="right") - 1  # the epoch each point was written in
+    if (at < 0).any():
+        return None
+    epochs = epoch.values[order][at]
+    rises = {i for i in starts if epochs[i] > epochs[i - 1]}
+    if not rises:
+        return None
+    bounds = [0, *starts, len(metric)]
+    offsets = [0.0]
+    for lo, nxt in itertools.pairwise(bounds):
+        if nxt not in rises:  # a new run: its steps start again
+            offsets.append(0.0)
+            continue
+        part = np.unique(metric.steps[lo:nxt])
+        stride = float(np.diff(part).min()) if len(part) > 1 else 1.0
+        offsets.append(offsets[-1] + float(part[-1]) + stride - float(metric.steps[nxt]))
+    cuts = metric.seq[starts]
+    moved = {}
+    for key, s in series.items():
+        shift = np.asarray(offsets)[np.searchsorted(cuts, s.seq, side="right")]
+        moved[key] = Series(s.name, s.steps + shift, s.values, s.seq)
+    return moved, (
+        f"the step restarts at each {epoch_name} ({len(rises)} time(s)): read as steps within the "
+        f"{epoch_name}, each {epoch_name} after the last"
+    )
 
 
 def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> str:
@@ -108,6 +158,22 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
             f"{log.source}: no series looks like a training loss; found {_listing(series)}; pass --metric NAME"
         )
     return found
+
+
+def _denser_epoch_series(series: dict[str, Series], name: str, warnings: list[str]) -> str:
+    """Lightning logs `X_step` every `log_every_n_steps` and `X_epoch` every epoch: with fewer
+    steps in a run than that stride allows for, the per-step series has fewer points than the
+    per-epoch one, which is then the better curve."""
+    if not name.endswith("_step"):
+        return name
+    sibling = name[: -len("_step")] + "_epoch"
+    if sibling not in series or len(series[sibling]) <= len(series[name]):
+        return name
+    warnings.append(
+        f"{name!r} holds {len(series[name])} point(s) and {sibling!r} {len(series[sibling])}: judging "
+        f"{sibling!r} (log every few steps to judge the steps: Lightning's log_every_n_steps)"
+    )
+    return sibling
 
 
 def _listing(series: dict[str, Series], most: int = 12) -> str:

@@ -21,6 +21,11 @@ def axis_unit(step_kind: str, *, plural: bool = False) -> str:
     return word + "s" if plural else word
 
 
+def span_of(step_kind: str, first: float, last: float) -> str:
+    """'steps 0 to 99', 'epochs 1 to 20', or, in a log without steps, 'points 0 to 99'."""
+    return f"{axis_unit(step_kind, plural=True)} {first:g} to {last:g}"
+
+
 @dataclass(frozen=True)
 class Series:
     """One scalar series. `seq` is the global write order of each point within its log."""

@@ -65,3 +65,12 @@ def test_val_loss_prefers_validation_over_a_single_test_value() -> None:
     names = ["train_loss", "valid_loss", "test_loss"]
     assert naming.find_val_loss(names, "train_loss", {"valid_loss": 20, "test_loss": 1}) == "valid_loss"
     assert naming.find_val_loss(["loss", "test_loss"]) == "test_loss"
+
+
+def test_add_hparams_summaries_get_no_role() -> None:
+    # TensorBoard's add_hparams writes its metrics as hparam/<name>, one point in a folder of its own.
+    names = ["1795934157.78/hparam/val_loss", "train/loss", "val/loss", "1795934157.78/hparam/lr", "lr"]
+    assert naming.find_loss(names) == "train/loss"
+    assert naming.find_val_loss(names, "train/loss") == "val/loss"
+    assert naming.find_lr(names) == "lr"
+    assert naming.find_val_loss(["1795934157.78/hparam/val_loss", "loss"], "loss") is None

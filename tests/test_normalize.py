@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from lrdoctor import load
 from lrdoctor.errors import NoSeries
 from lrdoctor.normalize import normalize, restart_positions
 from lrdoctor.run import Log, Series
@@ -18,7 +22,8 @@ def series(name: str, steps: list[float], values: list[float], seq: list[float] 
     [
         ([0, 1, 2, 3], []),
         ([0, 1, 2, 0, 1, 0, 1, 2], [3, 5]),
-        ([19, 19, 39, 59], [1]),  # an aborted run logged step 19 once, then the full run
+        ([19, 19, 39, 59], []),  # the first step written twice: one run (the latest write is kept)
+        ([0, 0, 1, 1, 2, 2], []),  # each point written twice (a progress bar's two refreshes)
         ([0, 10, 20, 15, 25], []),  # a resume from a checkpoint at step 15, not a new run
         ([5, 6, 7, 3, 4], [3]),  # fell below the first step: a new run
     ],
@@ -110,3 +115,46 @@ def test_a_loss_first_logged_after_the_first_updates_gets_a_note(steps: list[int
     assert bool(notes) == noted
     if noted:
         assert f"first logged at step {steps[0]}" in notes[0]
+
+
+def test_a_step_that_restarts_at_each_epoch_is_put_on_one_axis(tmp_path: Path) -> None:
+    rows = ["epoch,iteration,loss,lr"]
+    rows += [f"{e},{i},{3.0 / (1 + e + i / 100)},0.01" for e in range(5) for i in range(0, 100, 10)]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.segments) == 1 and len(run.loss) == 50
+    np.testing.assert_array_equal(run.loss.steps, np.arange(0, 500, 10))
+    assert any("the step restarts at each epoch (4 time(s))" in w for w in run.warnings)
+    # mmcv's JSON lines: iterations counted from the stride within each epoch, 1-based epochs.
+    lines = [
+        json.dumps({"mode": "train", "epoch": e, "iter": i, "loss": 1.0 / (e * i), "lr": 0.02})
+        for e in (1, 2, 3)
+        for i in (50, 100, 150)
+    ]
+    path = tmp_path / "20240101.log.json"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    np.testing.assert_array_equal(run.loss.steps, [50, 100, 150, 200, 250, 300, 350, 400, 450])
+    # Runs appended one after another (the epoch starts again too) stay separate runs.
+    rows = ["epoch,iteration,loss"] + [f"{e},{i},1.0" for _ in range(2) for e in range(2) for i in range(3)]
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert [(s.first_step, s.last_step) for s in run.segments] == [(0, 5), (0, 5)]
+
+
+def test_a_per_step_series_sparser_than_its_per_epoch_one_gives_way(tmp_path: Path) -> None:
+    # Lightning with log_every_n_steps=50 and 20 batches an epoch: 2 step points, 6 epoch points.
+    rows = ["epoch,step,train_loss_step,train_loss_epoch,val_loss"]
+    for e in range(6):
+        end = 20 * e + 19
+        rows.append(f"{e},{end},,{2.0 / (e + 1)},")
+        rows.append(f"{e},{end},,,{2.1 / (e + 1)}")
+    rows += ["2,49,1.1,,", "4,99,0.5,,"]
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert run.metric == "train_loss_epoch" and len(run.loss) == 6
+    assert any("'train_loss_step' holds 2 point(s) and 'train_loss_epoch' 6" in w for w in run.warnings)
+    assert load(path, metric="train_loss_step").metric == "train_loss_step"  # asked for: kept

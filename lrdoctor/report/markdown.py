@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.text import VERDICT_WORDS, fmt_lr, safe
+from lrdoctor.report.text import VERDICT_WORDS, fmt_lr, metric_span, safe
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -32,7 +32,7 @@ def render_one(dx: Diagnosis) -> str:
         "| | |",
         "|---|---|",
         f"| format | {md(run.format)} |",
-        f"| metric | {md(run.metric)} ({len(loss)} points, {run.step_kind}s {loss.steps[0]:g} to {loss.steps[-1]:g}) |",
+        f"| metric | {md(run.metric)} ({len(loss)} points, {metric_span(run.step_kind, loss.steps)}) |",
         f"| learning rate | {fmt_lr(run.observed_lr)} |",
         f"| recommended | {fmt_lr(dx.recommended_lr)} |",
     ]

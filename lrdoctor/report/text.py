@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Run
+from lrdoctor.run import Run, axis_unit, span_of
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
@@ -30,13 +32,20 @@ def render(diagnoses: Sequence[Diagnosis]) -> str:
     return "\n\n".join(render_one(dx) for dx in diagnoses)
 
 
+def metric_span(step_kind: str, steps: np.ndarray) -> str:
+    """Where the metric lies: 'steps 0 to 99'; in a log without steps, in what order it was written."""
+    if step_kind in ("step", "epoch"):
+        return span_of(step_kind, float(steps[0]), float(steps[-1]))
+    return "no step recorded (in the order written)"
+
+
 def render_one(dx: Diagnosis) -> str:
     run = dx.run
     loss = run.loss
     where = f", run {run.segment} of {len(run.segments)}" if len(run.segments) > 1 else ""
     lines = [
         f"{safe(run.source)}  ({run.format}{where})",
-        f"  metric    {safe(run.metric)}: {len(loss)} points, {run.step_kind}s {loss.steps[0]:g} to {loss.steps[-1]:g}",
+        f"  metric    {safe(run.metric)}: {len(loss)} points, {metric_span(run.step_kind, loss.steps)}",
     ]
     if run.val_metric:
         lines.append(f"  val       {safe(run.val_metric)}: {len(run.series[run.val_metric])} points")
@@ -57,7 +66,8 @@ def render_one(dx: Diagnosis) -> str:
         lines.append("  findings")
         for f in dx.findings:
             span = f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
-            lines.append(f"    {f.severity.upper():7} {f.pathology} ({run.step_kind}s {span}): {safe(f.message)}")
+            unit = axis_unit(run.step_kind, plural=True)
+            lines.append(f"    {f.severity.upper():7} {f.pathology} ({unit} {span}): {safe(f.message)}")
     else:
         lines.append("  findings  none")
     for a in dx.advice:
