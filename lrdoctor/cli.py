@@ -398,7 +398,7 @@ def check(
     from lrdoctor import load
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import NoSeries, UnreadableLog
+    from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
     from lrdoctor.report.text import safe
@@ -424,10 +424,12 @@ def check(
     for target in found.targets:
         path = target.path
         with errors_reported(debug, source=path) as outcome:
+            if target.problem is not None:
+                raise InputError(f"{path}: {target.problem}")
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if skip_unreadable:
+                if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 if output == "github":
@@ -566,6 +568,8 @@ def report(
                 raise r.error
             bad_input = True
     diagnoses = [r.diagnosis for r in results if r.diagnosis is not None]
+    if bad_input and not diagnoses:  # each input's error is said already: nothing to write
+        sys.exit(2)
     with errors_reported(debug) as outcome:
         written = write_report(diagnoses, out, force=force)
         click.echo(f"wrote {', '.join(str(p) for p in written)} ({len(diagnoses)} run(s))", err=True)

@@ -18,6 +18,7 @@ directory, is read; command-line options win over it. Example::
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,10 +76,16 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
         path = find_pyproject(start or Path.cwd())
         if path is None:
             return Settings()
-    table = _read_toml(path).get("tool", {}).get("lrdoctor", {})
-    if not isinstance(table, dict):
-        raise BadConfig(f"{path}: [tool.lrdoctor] must be a table")
-    return settings_from(table, origin=f"{path} [tool.lrdoctor]")
+    data = _read_toml(path)
+    tool = data.get("tool", {})
+    if isinstance(tool, dict) and "lrdoctor" in tool:
+        table = tool["lrdoctor"]
+        if not isinstance(table, dict):
+            raise BadConfig(f"{path}: [tool.lrdoctor] must be a table")
+        return settings_from(table, origin=f"{path} [tool.lrdoctor]")
+    if "tool" in data or path.name == PYPROJECT:
+        raise BadConfig(f"{path}: no [tool.lrdoctor] table; put lrdoctor's settings under it")
+    return settings_from(data, origin=str(path))  # a file of lrdoctor's own: its keys at the top
 
 
 def settings_from(table: Mapping[str, Any], *, origin: str) -> Settings:
@@ -99,6 +106,7 @@ def override(settings: Settings, **options: Any) -> Settings:
     """Command-line options (those given, not None) win over the file's settings."""
     given = {k: _checked(k, v, "command line") for k, v in options.items() if v is not None}
     if "thresholds" in given:
+        diagnosis_config(Settings(thresholds=given["thresholds"], origin="command line"))  # errors name it
         given["thresholds"] = {**settings.thresholds, **given["thresholds"]}
     return dataclasses.replace(settings, **given)
 
@@ -141,7 +149,9 @@ def gate(dx: Diagnosis, settings: Settings) -> list[str]:
         for f in dx.findings
         if f.pathology in settings.fail_on_pathology and f.severity != "error"
     ]
-    if dx.verdict in settings.fail_on and dx.confidence >= settings.min_confidence:
+    # An unknown verdict has no confidence (0): min_confidence weighs only verdicts that have one.
+    sure = dx.verdict == "unknown" or dx.confidence >= settings.min_confidence
+    if dx.verdict in settings.fail_on and sure:
         reasons.append(f"verdict {dx.verdict} (--fail-on)")
     return list(dict.fromkeys(reasons))
 
@@ -181,9 +191,12 @@ def _number(value: Any, key: str, origin: str) -> float:
     if isinstance(value, bool):
         raise BadConfig(f"{origin}: {key} must be a number, got {value!r}")
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise BadConfig(f"{origin}: {key} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise BadConfig(f"{origin}: {key} must be a finite number, got {value!r}")
+    return number
 
 
 def _full_path(cfg: Any, key: str, origin: str | None) -> list[str]:
@@ -207,6 +220,11 @@ def _replace_path(obj: Any, parts: list[str], value: float, key: str, origin: st
         raise BadConfig(f"{origin or 'command line'}: threshold {key!r} is not a number that can be set")
     if isinstance(current, int) and not float(value).is_integer():
         raise BadConfig(f"{origin or 'command line'}: threshold {key!r} takes a whole number, got {value!r}")
+    if (current > 0 and value <= 0) or (current < 0 and value >= 0):
+        sign = "above" if current > 0 else "below"
+        raise BadConfig(
+            f"{origin or 'command line'}: threshold {key!r} must stay {sign} 0 (default {current:g}), got {value!r}"
+        )
     return dataclasses.replace(obj, **{parts[0]: type(current)(value)})
 
 

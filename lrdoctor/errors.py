@@ -19,6 +19,11 @@ class NoSeries(LrdoctorError):
     """The log was read but holds no series that can be judged (no loss, no points)."""
 
 
+class MissingMetric(NoSeries):
+    """The series asked for by name is not in a log that does hold a training loss: a wrong
+    name, not a file that is no training log."""
+
+
 class UnknownFormat(LrdoctorError):
     """A format name was asked for that no reader has."""
 

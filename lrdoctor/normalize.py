@@ -18,7 +18,7 @@ import numpy as np
 
 from lrdoctor import naming
 from lrdoctor.detect.curve import starts_late
-from lrdoctor.errors import NoSeries
+from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS
 from lrdoctor.run import Log, Run, Segment, Series
 
@@ -146,7 +146,10 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         key = "_".join(naming.tokens(metric))
         if key in folded:
             return folded[key]
-        raise NoSeries(f"{log.source}: no series named {metric!r}; found {_listing(series)}")
+        wrong_name = naming.find_loss(series) is not None  # a training log, without this series
+        raise (MissingMetric if wrong_name else NoSeries)(
+            f"{log.source}: no series named {metric!r}; found {_listing(series)}"
+        )
     hinted = log.hints.get("loss")
     if hinted in series:
         return hinted

@@ -20,7 +20,7 @@ from typing import IO, Any
 import numpy as np
 
 from lrdoctor.diagnosis import Config, Diagnosis
-from lrdoctor.errors import InputError, LrdoctorError, NoSeries, UnreadableLog
+from lrdoctor.errors import InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
 
 # Files worth reading inside a directory of runs (the pre-commit hook's pattern, plus JSON).
 LOG_FILE = re.compile(r"\.(csv|tsv|jsonl|ndjson|json|log|txt)(\.gz)?$", re.IGNORECASE)
@@ -42,6 +42,7 @@ class Target:
 
     path: str
     named: bool
+    problem: str | None = None  # why it cannot be read at all (a pattern that matched nothing)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,13 @@ class Result:
     @property
     def skipped(self) -> bool:
         """A file found by searching that turned out to be no training log: noted, not an error."""
-        return self.error is not None and not self.target.named and isinstance(self.error, UnreadableLog | NoSeries)
+        error = self.error
+        return (
+            error is not None
+            and not self.target.named
+            and isinstance(error, UnreadableLog | NoSeries)
+            and not isinstance(error, MissingMetric)  # a wrong --metric is the user's error, in every file
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,10 @@ def expand(paths: Sequence[str]) -> Expansion:
     for raw in paths:
         if raw != "-" and not os.path.lexists(raw) and GLOB_CHARS.search(raw):
             matches = sorted(glob.glob(raw, recursive=True))
-            if not matches:
-                raise InputError(f"{raw}: no file or directory matches this pattern")
+            if not matches:  # an error of its own; the other PATHs are still judged
+                targets.append(Target(raw, True, "no file or directory matches this pattern"))
+                several = True
+                continue
             found = [t for m in matches for t in _expand_one(m, named=False)]
             targets += found
             several = True
@@ -162,6 +171,8 @@ def diagnose_target(target: Target, options: LoadOptions) -> Result:
     from lrdoctor import load
     from lrdoctor.diagnosis import diagnose
 
+    if target.problem is not None:
+        return Result(target, error=InputError(f"{target.path}: {target.problem}"))
     try:
         run = load(target.path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
         return Result(target, diagnosis=diagnose(run, config=options.config))

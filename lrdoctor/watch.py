@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from lrdoctor.diagnosis import Diagnosis, Finding
-from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.errors import MissingMetric, NoSeries, UnreadableLog
 from lrdoctor.sweep import LoadOptions
 
 EventKind = Literal["waiting", "update", "replaced", "confirmed", "timeout"]
@@ -92,6 +92,8 @@ def follow(
             try:
                 run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
                 dx = diagnose(run, config=options.config)
+            except MissingMetric:  # a training loss is there, but not the series asked for: a wrong name
+                raise
             except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
                 message = str(exc)
             else:

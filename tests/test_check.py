@@ -230,3 +230,72 @@ def test_a_directory_of_runs_is_checked_run_by_run(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "runs/c" in result.stderr
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs"), "--skip-unreadable"])
     assert result.exit_code == 1 and "skipped, not a training log" in result.output
+
+
+def test_a_pattern_that_matches_nothing_is_its_own_error(logs: dict[str, Path], tmp_path: Path) -> None:
+    pattern = str(tmp_path / "nomatch*.csv")
+    result = CliRunner().invoke(cli, ["check", str(logs["healthy"]), pattern, str(logs["nan"])])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"lrdoctor: error: {pattern}: no file or directory matches this pattern"
+    assert "healthy.csv: ok" in result.stdout and "nan.csv" in result.stdout  # the others still judged
+
+
+def test_a_wrong_metric_name_is_no_skip(logs: dict[str, Path]) -> None:
+    args = ["check", "--skip-unreadable", "--metric", "train_los", str(logs["nan"])]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "no series named 'train_los'; found loss, step" in result.stderr
+    # A file with no training loss at all is still passed over.
+    result = CliRunner().invoke(cli, ["check", "--skip-unreadable", "--metric", "train_loss", str(logs["notes"])])
+    assert result.exit_code == 0 and "skipped, not a training log" in result.stdout
+
+
+def test_an_unknown_verdict_fails_whatever_the_min_confidence(tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("step,loss\n0,2.0\n1,1.9\n2,1.8\n")
+    result = CliRunner().invoke(cli, ["check", str(short), "--fail-on", "unknown", "--min-confidence", "0.5"])
+    assert result.exit_code == 1 and "verdict unknown (--fail-on)" in result.stdout
+
+
+def test_a_config_file_of_its_own_or_a_pyproject_without_the_table(logs: dict[str, Path], tmp_path: Path) -> None:
+    own = tmp_path / "lrdoctor.toml"
+    own.write_text('fail_on = ["ok"]\n')
+    assert load_settings(own).fail_on == ("ok",)
+    result = CliRunner().invoke(cli, ["check", str(logs["healthy"]), "--config", str(own)])
+    assert result.exit_code == 1 and "(--fail-on)" in result.stdout
+    other = tmp_path / "pyproject.toml"
+    other.write_text('[tool.black]\nline-length = 100\nfail_on = ["ok"]\n')
+    with pytest.raises(BadConfig, match=r"no \[tool\.lrdoctor\] table"):
+        load_settings(other)
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        ("verdict.min_confidence=nan", "must be a finite number"),
+        ("divergence.explode_ratio=-1", "must stay above 0 (default 100)"),
+    ],
+)
+def test_a_threshold_is_finite_and_keeps_its_sign(logs: dict[str, Path], pair: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["check", str(logs["healthy"]), "--threshold", pair])
+    assert result.exit_code == 2 and message in result.stderr and "command line" in result.stderr
+
+
+def test_a_bad_command_line_threshold_is_not_blamed_on_the_file(tmp_path: Path) -> None:
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[tool.lrdoctor]\nfail_on = ["too_high"]\n')
+    with pytest.raises(BadConfig, match=r"^command line: threshold 'spikes\.nope'"):
+        override(load_settings(project), thresholds={"spikes.nope": 1.0})
+
+
+def test_watch_stops_on_a_metric_the_log_does_not_hold(logs: dict[str, Path]) -> None:
+    result = CliRunner().invoke(cli, ["watch", str(logs["healthy"]), "--metric", "nope", "--timeout", "5"])
+    assert result.exit_code == 2 and "no series named 'nope'" in result.stderr
+
+
+def test_file_names_cannot_forge_lines(tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "evil\nname: ok (1.00), no findings\nx.csv").write_text(NAN_TAIL)
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert len(result.stdout.strip().splitlines()) == 1 and "evil\\x0aname" in result.stdout

@@ -7,6 +7,7 @@ where the user says, and an existing one only with ``force``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,10 @@ def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, 
             f"| [{md(name)}](#run-{k}) | {dx.verdict} | {md(rate_change(dx))} | {md(top_text(dx))} |"
             for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True), start=1)
         ]
-        out += ["", f"![the loss trends of every run]({pictures[runs]})", ""]
+        out += ["", f"![the loss trends of every run]({_target(pictures[runs])})", ""]
         if sweep is not None:
             out += [f"**The sweep points to lr {sweep.lr:.3g}**: {md(sweep.because)}.", ""]
-            out += [f"![final loss against learning rate]({pictures[runs + 1]})", ""]
+            out += [f"![final loss against learning rate]({_target(pictures[runs + 1])})", ""]
     for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True), start=1):
         out += _md_section(k, dx, name, pictures[k - 1])
     return "\n".join(out).rstrip() + "\n"
@@ -110,7 +111,7 @@ def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
         "",
         f"**Verdict: {VERDICT_WORDS[dx.verdict]}**{conf} · learning rate {md(rate_change(dx))}",
         "",
-        f"![loss curve]({picture})",
+        f"![loss curve]({_target(picture)})",
         "",
         md(html_report.recommendation(dx)),
         "",
@@ -141,3 +142,9 @@ def _write(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _target(name: object) -> str:
+    """A Markdown link target: in angle brackets where it holds a space or a bracket (CommonMark)."""
+    text = str(name)
+    return f"<{text}>" if re.search(r"[\s()<>]", text) else text

@@ -10,7 +10,7 @@ import numpy as np
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.run import Run, axis_unit, span_of
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
     "too_high": "too high",
     "too_low": "too low",
@@ -20,7 +20,8 @@ VERDICT_WORDS = {
 
 
 def safe(text: str) -> str:
-    """Log-controlled text with control characters (ANSI escapes, CR) made visible."""
+    """Log-controlled text with control characters (ANSI escapes, CR, a newline in a file name that
+    would forge a line of output) made visible."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

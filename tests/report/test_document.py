@@ -91,3 +91,18 @@ def test_a_rate_sweep_report_plots_final_loss_against_rate(tmp_path: Path) -> No
     assert "The sweep points to lr <strong>0.01</strong>" in page
     assert '<img alt="final loss against learning rate"' in page
     assert len(re.findall(r"<img ", page)) == 3 + 2  # one per run, the overlay, the sweep
+
+
+def test_markdown_picture_links_hold_spaces(tmp_path: Path, healthy_log: Path) -> None:
+    out = tmp_path / "my report.md"
+    assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0
+    assert "![loss curve](<my report-run1.png>)" in out.read_text()
+
+
+def test_a_report_of_nothing_readable_says_so_once(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    result = invoke("report", str(empty), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"lrdoctor: error: {empty}: the file is empty"]
+    assert not (tmp_path / "r.html").exists()
