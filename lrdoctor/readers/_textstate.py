@@ -107,6 +107,19 @@ class State:
             pieces.append(np.asarray(loose, dtype=dtype))
         return np.concatenate(pieces)
 
+    def _evaluated_first(self, loose: np.ndarray) -> np.ndarray:
+        """The records right before the first step that hold losses only: an evaluation before
+        training, not a config dump (which a code or settings dump earlier in the log is)."""
+        first = int(np.argmax(~loose)) if (~loose).any() else len(loose)
+        start = first
+        while start > 0 and loose[start - 1]:
+            start -= 1
+        names = _names_by_record(self.points, np.arange(start, first))
+        take = first
+        while take > start and names.get(take - 1) and all("loss" in n.lower() for n in names[take - 1]):
+            take -= 1
+        return np.arange(take, first)
+
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
         assert self.first_epoch is not None
@@ -125,12 +138,20 @@ class State:
         axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
         # Records written before any counter: a config dump, when the log has counters at all.
         loose = np.isnan(rec_step) & np.isnan(rec_epoch) if kind != "index" else np.zeros(len(rec_step), bool)
+        first_step = float(rec_step[np.isfinite(rec_step)][0]) if has_step else 0.0
+        evaluated = self._evaluated_first(loose) if has_step else np.zeros(0, np.intp)
         hparams: dict[str, Any] = {}
         series: dict[str, Series] = {}
         for name, (vals, rec_list) in self.points.items():
             recs = self._array(rec_list, np.intp)
             values = self._array(vals, np.float64)
             before = loose[recs]
+            if before.any() and np.isin(recs[before], evaluated).all():
+                # A loss written just before the first step (build-nanogpt evaluates before
+                # training): a measurement at the start, not a setting.
+                steps = np.where(before, first_step, axis[recs])
+                series[name] = Series(name, np.nan_to_num(steps, nan=0.0), values, recs.astype(np.float64))
+                continue
             if before.any():
                 hparams.setdefault(name, float(values[before][0]))
             recs, values = recs[~before], values[~before]
@@ -155,6 +176,22 @@ class State:
                 "log the loss per step or per epoch for a sharper diagnosis"
             )
         return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
+
+
+def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:
+    """The names written on each of `records`, a range of records before the first step. A
+    name's records are in write order, so each list is read only up to that range's end."""
+    if not len(records):
+        return {}
+    lo, hi = int(records[0]), int(records[-1])
+    out: dict[int, set[str]] = {}
+    for name, (_values, recs) in points.items():
+        for rec in recs:
+            if isinstance(rec, np.ndarray) or rec > hi:  # a window of lines is never before a step
+                break
+            if rec >= lo:
+                out.setdefault(int(rec), set()).add(name)
+    return out
 
 
 def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:

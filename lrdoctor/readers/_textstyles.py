@@ -92,6 +92,7 @@ _ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")
 _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
 # A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
 _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
 _KERAS = re.compile(r"\s*(\d+)/(\d+) \[[=>.]*\]")
 _TORCHTUNE = re.compile(rf"(?<![\w.])(\d+)\|(\d+)\|Loss:\s*({_NUM})")
@@ -109,7 +110,13 @@ def parse_line(line: str) -> Parsed | None:
         return _parse_special(line)
     if _PYTHON.match(line):
         return None
-    return _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
+    found = _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
+    if found is None and "loss" in line:
+        bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
+        if bare is not None:
+            name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
+            return Parsed([(name, float(bare.group(2)))])
+    return found
 
 
 def _parse_special(line: str) -> Parsed | None:
@@ -339,6 +346,13 @@ def _parse_bar(s: str) -> Parsed | None:
             )
         rest = s[m.end() :]
         open_at = rest.find("[")
+        close_at = rest.find("]", open_at) if open_at >= 0 else -1
+        if close_at >= 0 and rest[close_at + 1 :].strip():
+            # A line printed right after a bar refresh, with no line break between (a script's
+            # print while tqdm draws to the same stream): that line is the log's, not the bar's.
+            glued = parse_line(rest[close_at + 1 :])
+            if glued is not None and glued.points:
+                return glued
         found = _STRICT.findall(rest, open_at) if open_at >= 0 else []
         step = epoch = None
         head = _HEADER.search(desc)

@@ -96,6 +96,14 @@ def read(source: Source) -> Log:
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
     fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
+    if fmt == "wandb-csv":
+        runs = list(dict.fromkeys(h.split(" - ", 1)[0] for h in header if " - " in h))
+        if len(runs) > 1:
+            shown = ", ".join(runs[:SHOWN_LINES]) + (", ..." if len(runs) > SHOWN_LINES else "")
+            warnings.append(
+                f"{label}: this export holds {len(runs)} runs ({shown}); one is judged, named in 'metric'; "
+                f"choose with --metric '<run> - loss', or export one run per file"
+            )
     return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
 
 

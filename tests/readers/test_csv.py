@@ -198,3 +198,12 @@ def test_validation_rows_without_a_step_appended_at_the_end(tmp_path: Path) -> N
         rows += [f"{s},{e},{1 / s}," for s in range(e * 10 + 1, e * 10 + 11)] + [f",{e},,0.5"]
     run = load(write(tmp_path, "log2.csv", "\n".join(rows) + "\n"))
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [10.0, 20.0, 30.0]
+
+
+def test_a_wandb_export_of_several_runs_says_so(tmp_path: Path) -> None:
+    text = '"Step","run-a - loss","run-b - loss"\n' + "".join(
+        f'"{s}","{1 / (s + 1)}","{2 / (s + 1)}"\n' for s in range(5)
+    )
+    run = load(write(tmp_path, "wandb_export.csv", text))
+    assert run.format == "wandb-csv" and run.metric == "run-a - loss"
+    assert any("this export holds 2 runs (run-a, run-b)" in w for w in run.warnings)

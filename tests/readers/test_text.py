@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrdoctor import naming
+from lrdoctor import load, naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.readers import read_log, text
 from lrdoctor.run import Log
@@ -436,3 +436,34 @@ def test_nonfinite_value_is_not_part_of_a_key(tmp_path: Path) -> None:
     assert sorted(log.series) == ["loss", "lr"]
     values = log.series["loss"].values
     assert values[0] == 2.1 and np.isposinf(values[1]) and np.isnan(values[2])
+
+
+def test_a_line_printed_right_after_a_tqdm_refresh_is_read(tmp_path: Path) -> None:
+    # print() while tqdm draws to the same stream: '\r<bar>[...]' and the line, with no break between.
+    lines = [
+        f"\r{i // 3:3d}%|#         | {i}/300 [00:00<00:09, 30.00it/s]iter {i}: loss {4 - i / 100:.4f}, time 30.00ms\n"
+        for i in range(0, 300, 10)
+    ]
+    path = tmp_path / "train.log"
+    path.write_text("".join(lines))
+    run = load(path)
+    assert run.metric == "loss" and len(run.loss) == 30
+    np.testing.assert_array_equal(run.loss.steps, np.arange(0, 300, 10))
+
+
+def test_llmc_and_build_nanogpt_validation_lines(tmp_path: Path) -> None:
+    rows = ["val loss 4.000000"]
+    for s in range(1, 21):
+        rows.append(f"step {s:4d}/20 | train loss {4 - s / 10:.6f} | norm 1.2345 | lr 6.00e-04 | (388.12 ms)")
+        if s % 10 == 0:
+            rows.append(f"val loss {3.5 - s / 20:.6f}")
+    path = tmp_path / "llmc.log"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert run.val_metric == "val_loss" and run.val_loss is not None
+    assert run.val_loss.steps.tolist() == [1.0, 10.0, 20.0]  # the one before training at the first step
+    rows = ["validation loss: 4.1000"] + [f"step {s:5d} | loss {4 - s / 10:.6f} | lr 6.0000e-04" for s in range(20)]
+    path = tmp_path / "build.log"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [0.0] and "validation_loss" not in run.hparams
