@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-from warnings import catch_warnings, simplefilter
+from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
 
@@ -231,8 +231,10 @@ def _fill_regular(
     done = 0
     try:
         with catch_warnings():
-            # A row wider than the header raises; any warning pandas gives is taken as an objection.
+            # A row wider than the header raises; any warning pandas gives is taken as an objection,
+            # but for mixed types in a column (a 'nan' among numbers), which _regular_column sorts out.
             simplefilter("error")
+            filterwarnings("ignore", category=pd.errors.DtypeWarning)
             chunks = pd.read_csv(
                 target,
                 sep=delim,
@@ -283,10 +285,11 @@ def _regular_column(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     if column.dtype.kind == "b":
         return None
     # Text among the numbers: acceptable only if it spells NaN ('nan' makes the parser keep text).
-    text = column.astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    nan_text = text.str.lower().str.lstrip("+-").eq("nan").to_numpy()
-    if (np.isnan(values) & ~absent & ~nan_text).any():
+    # The column is converted whole; only the few cells that gave no number are looked at.
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    odd = np.flatnonzero(np.isnan(values) & ~absent)
+    cells = column.iloc[odd].astype(str).str.strip().str.lower().str.lstrip("+-")
+    if not cells.eq("nan").all():
         return None
     return values, ~absent
 
@@ -408,7 +411,7 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
         stripped = [c.strip() for c in cells]
         if stripped[:width] == current and not any(stripped[width:]):
             table.headers_again.append(number)
-        elif _new_header(stripped, columns):
+        elif not _NUMBER_START.match(line) and _new_header(stripped, columns):
             if len(columns) + len(stripped) > MAX_COLUMNS:
                 raise UnreadableLog(f"{label}:{number}: headers of more than {MAX_COLUMNS} columns; not a log")
             names = _unique(stripped)
@@ -437,11 +440,17 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
     return table
 
 
+_NUMBER_START = re.compile(r"\s*[-+.\d]")  # a row that starts so is data (the cheap test first)
+
+
 def _new_header(cells: list[str], columns: list[str]) -> bool:
     """A header line written again with other columns (a resumed run that logs more): no cell
     is a number or an absent mark, and one at least names a column already met."""
+    for c in cells:  # a data row fails at its first number: this is on every row's path
+        if type(_cell(c)) is float:
+            return False
     known = set(columns)
-    return any(c in known for c in cells if c) and not any(type(_cell(c)) is float for c in cells)
+    return any(c in known for c in cells if c)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lrdoctor import load
 from lrdoctor.readers import csv_reader
 from lrdoctor.source import Source
 
@@ -138,3 +139,17 @@ def test_a_cell_reads_as_pandas_reads_it(text: str) -> None:
     else:
         assert isinstance(cell, float)
         assert cell == want or (np.isnan(cell) and np.isnan(want))
+
+
+def test_a_nan_cell_deep_in_a_large_file_keeps_the_fast_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pandas warns of mixed types when a 'nan' comes after its first internal chunk of numbers.
+    rows = "".join(f"{i},{'nan' if i == 400_000 else 1.0 / (i + 1)}\n" for i in range(500_000))
+    path = tmp_path / "big.csv"
+    path.write_text("step,loss\n" + rows)
+
+    def line_by_line(*args: object) -> None:
+        raise AssertionError("read line by line")
+
+    monkeypatch.setattr(csv_reader, "_read_careful", line_by_line)
+    run = load(path)
+    assert len(run.loss) == 500_000 and np.isnan(run.loss.values[400_000])
