@@ -43,7 +43,7 @@ def downsample(steps: np.ndarray, values: np.ndarray, buckets: int = STYLE.bucke
     spike and dip of the full series.
     """
     keep = np.isfinite(values)
-    steps, values = steps[keep], values[keep]
+    steps, values = steps[keep], _drawable(values[keep])
     n = len(values)
     if n <= 2 * buckets:
         return steps, values
@@ -158,7 +158,18 @@ def _trend(series: Series) -> tuple[np.ndarray, np.ndarray] | None:
     from lrdoctor.detect.curve import prepare
 
     curve = prepare(series.steps, series.values)
-    return None if curve is None else (curve.steps, curve.trend)
+    return None if curve is None else (curve.steps, _drawable(curve.trend))
+
+
+# Beyond this, matplotlib's tick arithmetic overflows (the axis spans more than the float range).
+DRAWABLE = 1e300
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    """Finite values held within +-DRAWABLE: a loss of 1e307 is drawn at the top of the axis."""
+    if not len(values) or np.abs(values).max() <= DRAWABLE:
+        return values
+    return np.clip(values, -DRAWABLE, DRAWABLE)
 
 
 def _log_if_wide(ax: Any, values: np.ndarray) -> None:

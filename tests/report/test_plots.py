@@ -51,3 +51,13 @@ def test_overlay_and_sweep_figures(healthy_log: Path, nan_log: Path) -> None:
     assert png_size(many)[1] > 420
     points = [SweepPoint(1e-3, 0.4, "a"), SweepPoint(1e-2, 0.1, "b"), SweepPoint(1e-1, float("inf"), "c")]
     assert png_size(plots.sweep_figure(points, 1e-2))[0] == 1000
+
+
+def test_losses_near_the_float_limit_are_drawn(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.csv"
+    huge.write_text("step,loss\n" + "".join(f"{i},{1e307 * (1 + i)}\n" for i in range(200)))
+    below = tmp_path / "below.csv"
+    below.write_text("step,loss\n" + "".join(f"{i},{-1.0 + 1.0 / (1 + i)}\n" for i in range(200)))
+    assert png_size(plots.run_figure(diagnosis_of(huge)))[0] == 1000
+    runs = [diagnosis_of(huge), diagnosis_of(below)]
+    assert png_size(plots.overlay_figure(runs, ["huge", "below"]))[0] == 1000
