@@ -120,7 +120,7 @@ def _per_epoch_counter(series: dict[str, Series], name: str, starts: list[int]) 
         return None
     bounds = [0, *starts, len(metric)]
     offsets = [0.0]
-    for lo, nxt in itertools.pairwise(bounds):
+    for lo, nxt in itertools.pairwise(bounds[:-1]):
         if nxt not in rises:  # a new run: its steps start again
             offsets.append(0.0)
             continue
