@@ -187,10 +187,12 @@ def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np
     out: dict[int, set[str]] = {}
     for name, (_values, recs) in points.items():
         for rec in recs:
-            if isinstance(rec, np.ndarray) or rec > hi:  # a window of lines is never before a step
+            # An item is a record number, or an array of them (a window of lines read at once).
+            within = np.atleast_1d(rec)
+            for r in within[(within >= lo) & (within <= hi)].tolist():
+                out.setdefault(int(r), set()).add(name)
+            if within[-1] > hi:
                 break
-            if rec >= lo:
-                out.setdefault(int(rec), set()).add(name)
     return out
 
 

@@ -352,3 +352,9 @@ def test_negative_zero_keeps_its_sign(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(fast, Log)
     assert str(fast.series["loss"].values[0]) == "-0.0" and str(fast.series["lr"].values[0]) == "-0.0"
     assert tables and not any(tables)
+
+
+def test_losses_before_the_first_step_read_alike_through_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lines of one layout before the first step are read a window at a time by the layout cache.
+    content = "loss: 0\nloss: 0\nloss: 0\nloss: 0\n\n\n" + "2023-11-14 22:13:0 INFO train: step=0 loss=0 lr=0\n" * 2
+    check(content, monkeypatch)
