@@ -112,7 +112,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
 def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[list[Any], str]:
     """The minibatches that score a trial, and how to name them: validation, else held-back training ones."""
     if parts.val_batches is None:
-        return source.held, f"{len(source.held)} held-back training batches"
+        return source.held, f"{len(source.held)} held-back training batches (kept out of the first pass only)"
     scoring = list(itertools.islice(guarded(parts.val_batches, "'val_batches'"), config.max_score_batches))
     if not scoring:
         raise ProbeError("'val_batches' is empty: iterating it gave no minibatch")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Series
+from lrdoctor.run import Series, axis_unit
 
 if TYPE_CHECKING:
     from lrdoctor.sweep import SweepPoint
@@ -76,7 +76,7 @@ def run_figure(dx: Diagnosis) -> bytes:
         ax.plot(vs, vv, color=VAL, lw=1.4, marker="o" if len(vv) <= 60 else None, ms=3, label=_label(run.val_metric))
     _mark_nonfinite(ax, loss)
     _log_if_wide(ax, v)
-    ax.set_xlabel(run.step_kind)
+    ax.set_xlabel(axis_unit(run.step_kind))
     ax.set_ylabel(_label(run.metric))
     _shade_findings(ax, dx)
     handles, labels = ax.get_legend_handles_labels()
@@ -97,7 +97,8 @@ def overlay_figure(diagnoses: Sequence[Diagnosis], names: Sequence[str]) -> byte
         ax.plot(s, v, lw=1.4, label=_label(name))
         ys.append(v)
     _log_if_wide(ax, np.concatenate(ys) if ys else np.empty(0))
-    ax.set_xlabel("step")
+    kinds = {dx.run.step_kind for dx in diagnoses}
+    ax.set_xlabel(axis_unit(kinds.pop()) if len(kinds) == 1 else "step (epoch for logs of epochs)")
     ax.set_ylabel("loss (trend)")
     if len(names) <= 6:
         ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
