@@ -82,3 +82,22 @@ def test_overfitting_on_real_fine_tunes_and_nowhere_else(realworld: Path) -> Non
                 found[Path(entry["local_path"]).name] = f.evidence["val_best_step"]
                 assert any(f"at step {f.start_step:g}:" in a for a in dx.advice)
     assert found == OVERFITTING
+
+
+# Logs too long for the detectors' bin medians (over 2000 points), read at their own resolution by
+# the spike detector: their spikes. modded-nanogpt's AdamW record (9536 steps) has hard batches
+# 8.7 robust sigmas above the trend, within its own heavy upper tail: not spikes.
+LONG_LOG_SPIKES = {
+    "KellerJordan__modded-nanogpt__records_track_1_short_2024-06-06_AdamW_f66d43d7-e449-4029-8adf-e8537bab49ea.log": 0,
+}
+
+
+def test_spikes_on_long_real_logs(realworld: Path) -> None:
+    from lrdoctor.diagnosis import diagnose
+
+    for name, count in LONG_LOG_SPIKES.items():
+        (entry,) = [e for e in ENTRIES if Path(e["local_path"]).name == name]
+        run = load(realworld / entry["local_path"])
+        assert len(run.loss.values) > 2000
+        spikes = [f for f in diagnose(run).findings if f.pathology == "loss_spike"]
+        assert sum(f.evidence["count"] for f in spikes) == count, name

@@ -40,6 +40,14 @@ class Curve:
     peak: float  # highest raw finite value
     n_raw: int  # points before reduction, non-finite included
     n_finite_prefix: int  # points before the first non-finite value
+    # The finite prefix before reduction (the same arrays as steps and y when the curve is short):
+    # what a detector of single-point events (a spike) reads on a long log.
+    raw_steps: np.ndarray | None = None
+    raw_y: np.ndarray | None = None
+
+    @property
+    def binned(self) -> bool:
+        return self.raw_y is not None and len(self.raw_y) > len(self.y)
 
     @property
     def span(self) -> float:
@@ -101,4 +109,6 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
         peak=peak,
         n_raw=len(values),
         n_finite_prefix=stop,
+        raw_steps=steps_f,
+        raw_y=y_raw,
     )
