@@ -58,6 +58,7 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         for f in findings
         if f.severity != "info"
         and f.start_step <= horizon
+        and f.suggests == "too_high"
         and (f.pathology == "divergence" or (f.pathology == "loss_spike" and f.end_step <= horizon))
     ]
     out = []

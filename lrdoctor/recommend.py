@@ -80,7 +80,9 @@ def rate_features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
     have any), and how far the run got (:func:`progress`)."""
     from lrdoctor.verdict import FEATURES, features
 
-    nonfinite = any(f.pathology == "divergence" and "nonfinite" in f.evidence for f in findings)
+    nonfinite = any(
+        f.pathology == "divergence" and "nonfinite" in f.evidence and f.severity == "error" for f in findings
+    )
     base = features(sig, findings) if sig.curve is not None and sig.shape is not None else np.zeros(len(FEATURES))
     return np.concatenate([base, [float(sig.curve is None), float(nonfinite)], progress(sig, PROGRESS)])
 
@@ -164,6 +166,7 @@ def _warmup_limit(findings: Sequence[Finding], sig: Signals) -> float | None:
     if sig.lr.warmup_end is None:
         return None
     for f in findings:
-        if f.pathology == "divergence" and f.start_step <= sig.lr.warmup_end:
+        # (skipped non-finite points suggest nothing: mixed precision's first steps overflow by design)
+        if f.pathology == "divergence" and f.suggests == "too_high" and f.start_step <= sig.lr.warmup_end:
             return sig.lr.at(f.start_step)
     return None

@@ -18,6 +18,11 @@ from lrdoctor import stats
 MAX_POINTS = 2000
 # Fewer finite points than this say too little about a curve's shape.
 MIN_POINTS = 8
+# Non-finite values that are a few isolated points of a run that went on (a step skipped by
+# mixed-precision loss scaling, a logged mean that overflowed) are left out of the curve rather
+# than ending it: at most this share of the points, followed by at least SKIPPED_AFTER finite ones.
+SKIPPED_SHARE = 0.02
+SKIPPED_AFTER = 3
 # A log whose first point comes at this step or later, and at half its stride or later, leaves the
 # first updates out (written every k steps from step k); in a log of every step, this many.
 LATE_START_STEP = 2
@@ -40,7 +45,7 @@ class Curve:
     peak: float  # highest raw finite value
     n_raw: int  # points before reduction, non-finite included
     n_finite_prefix: int  # points before the first non-finite value
-    # The finite prefix before reduction (the same arrays as steps and y when the curve is short):
+    # The finite points before reduction (the same arrays as steps and y when the curve is short):
     # what a detector of single-point events (a spike) reads on a long log.
     raw_steps: np.ndarray | None = None
     raw_y: np.ndarray | None = None
@@ -79,11 +84,29 @@ def starts_late(steps: np.ndarray) -> bool:
     return stride >= 2 or first >= LATE_START_DENSE
 
 
+def skipped_nonfinite(values: np.ndarray) -> bool:
+    """True when the NaN/Inf values are a few isolated points that the run went on from, at a level
+    no higher than it had reached before them: updates skipped, not a divergence."""
+    bad = ~np.isfinite(values)
+    if not bad.any() or bad.sum() > SKIPPED_SHARE * len(values):
+        return False
+    idx = np.flatnonzero(bad)
+    before, after = values[: idx[0]], values[idx[-1] + 1 :]
+    if len(before) < MIN_POINTS or len(after) < SKIPPED_AFTER:
+        return False
+    return bool(np.median(after[: max(SKIPPED_AFTER, len(after) // 10)]) <= before.max())
+
+
 def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POINTS) -> Curve | None:
-    """The curve's shared statistics, or None when fewer than MIN_POINTS finite points precede any NaN/Inf."""
+    """The curve's shared statistics, or None when fewer than MIN_POINTS finite points precede any
+    NaN/Inf. The curve ends at the first NaN/Inf, unless those are a few skipped points
+    (:func:`skipped_nonfinite`): then it holds every finite point."""
     finite = np.isfinite(values)
     stop = len(values) if finite.all() else int(np.argmin(finite))
-    steps_f, y_raw = steps[:stop], values[:stop]
+    if stop < len(values) and skipped_nonfinite(values):
+        steps_f, y_raw = steps[finite], values[finite]
+    else:
+        steps_f, y_raw = steps[:stop], values[:stop]
     if stop < min_points:
         return None
     peak = float(y_raw.max())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrdoctor import stats
-from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.curve import Curve, skipped_nonfinite
 from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
 
@@ -59,13 +59,21 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
     to_end = bool(bad[first:].all())
     tail = "and every value after it" if to_end and len(idx) > 1 else f"{len(idx)} non-finite value(s) in all"
     last_finite = float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None
+    skipped = skipped_nonfinite(values)
+    message = f"loss is {kind} from {unit} {steps[first]:g} ({tail})"
+    if skipped:
+        message = (
+            f"{len(idx)} isolated {kind} value(s) from {unit} {steps[first]:g}, after which the run went on at "
+            "its earlier level: skipped updates (mixed-precision loss scaling skips a step whose gradients "
+            "overflowed); judged without them"
+        )
     return [
         Finding(
             pathology="divergence",
-            severity="error",
+            severity="warning" if skipped else "error",
             start_step=float(steps[first]),
             end_step=float(steps[idx[-1]]),
-            message=f"loss is {kind} from {unit} {steps[first]:g} ({tail})",
+            message=message,
             evidence={
                 "nonfinite": int(bad.sum()),
                 "nan": n_nan,
@@ -74,9 +82,10 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
                 "first_nonfinite_at": round(first / max(len(values) - 1, 1), 4),
                 "last_finite_value": last_finite,
                 "nonfinite_to_end": to_end,
+                "skipped": skipped,
             },
-            suggests="too_high",
-            strength=1.0,
+            suggests=None if skipped else "too_high",
+            strength=0.0 if skipped else 1.0,
         )
     ]
 
@@ -93,12 +102,14 @@ def detect_divergence(
     unit: str = "step",
 ) -> list[Finding]:
     findings = detect_nonfinite(steps, values, unit=unit)
-    if curve is None or shape is None or findings:
+    if curve is None or shape is None or any(f.severity == "error" for f in findings):
         return findings
+    # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
+    # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values)
     if not found and late_start and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg)
-    return found
+    return findings + found
 
 
 def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
@@ -167,7 +178,7 @@ def _from_training_loss(
     if near_start and spiked:
         # The peak is a raw value: measure it against the raw points' noise (a long log's curve
         # holds bin medians, far less noisy than the points its peak came from).
-        raw = values[: curve.n_finite_prefix]
+        raw = curve.raw_y if curve.raw_y is not None else values[: curve.n_finite_prefix]
         noise = stats.mad_sigma(np.diff(raw)) / np.sqrt(2.0) if len(raw) > 1 else 0.0
         spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:

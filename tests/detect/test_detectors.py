@@ -25,6 +25,12 @@ def found(steps: np.ndarray, values: np.ndarray, lr: tuple[np.ndarray, np.ndarra
     return out
 
 
+def diagnose_arrays(steps: np.ndarray, values: np.ndarray):  # type: ignore[no-untyped-def]
+    from lrdoctor.run import Run, Series
+
+    return diagnose(Run("x", "csv", {"loss": Series("loss", steps, values)}, metric="loss"))
+
+
 def test_every_detector_names_a_contract_pathology() -> None:
     assert set(DETECTORS) <= set(PATHOLOGIES)
 
@@ -155,6 +161,60 @@ def test_edge_cases(values: np.ndarray, verdict: str | None) -> None:
         return
     run = Run("x", "csv", {"loss": Series("loss", np.arange(len(values), dtype=float), values)}, metric="loss")
     assert diagnose(run).verdict == verdict
+
+
+def test_isolated_nonfinite_points_the_run_went_on_from_are_skipped_updates() -> None:
+    # One NaN and two Infs in 1000 steps (mixed precision's skipped steps), the run going on at its
+    # level: a warning that suggests nothing, and the curve judged over all 997 finite points.
+    steps, values = curves.converging(1000)
+    values[[500, 700, 701]] = [np.nan, np.inf, np.inf]
+    dx = diagnose_arrays(steps, values)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "warning" and div.suggests is None and div.evidence["skipped"]
+    assert (div.start_step, div.end_step) == (500, 701) and "isolated NaN" in div.message
+    assert dx.verdict == "ok" and [f.pathology for f in dx.findings] == ["divergence"]
+    sig = signals(steps, values)
+    assert sig.curve is not None and sig.curve.steps[-1] == 999 and len(sig.curve.y) == 997
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "to_end",  # NaN from step 500 to the end
+        "higher_after",  # the run came back 10x above anything before the NaN
+        "too_many",  # 30 scattered NaNs in 1000 points (over 2%)
+        "too_few_after",  # the last NaN two points before the end: nothing shows the run went on
+    ],
+)
+def test_nonfinite_points_that_are_not_skipped_updates_stay_a_divergence(case: str) -> None:
+    steps, values = curves.converging(1000)
+    if case == "to_end":
+        values[500:] = np.nan
+    elif case == "higher_after":
+        values[500] = np.nan
+        values[501:] = 10 * values.max()
+    elif case == "too_many":
+        values[np.arange(100, 1000, 30)] = np.nan
+    else:
+        values[997] = np.nan
+    dx = diagnose_arrays(steps, values)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence" and "nonfinite" in f.evidence]
+    assert div.severity == "error" and not div.evidence["skipped"] and dx.verdict == "too_high"
+
+
+def test_skipped_updates_in_warmup_are_not_the_stability_limit() -> None:
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(400, dtype=float)
+    lr = np.minimum(steps / 100, 1.0) * 0.1
+    _, loss = curves.converging(400)
+    loss[[10, 11]] = np.inf  # loss scaling finding its level in the first steps
+    run = Run(
+        "x", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)}, metric="loss", lr_name="lr"
+    )
+    dx = diagnose(run)
+    assert dx.verdict == "ok" and "stability" not in dx.because
+    assert not any("warmup" in a for a in dx.advice)
 
 
 def test_divergence_during_warmup_gives_the_stability_limit() -> None:
