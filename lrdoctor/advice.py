@@ -80,7 +80,7 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
             f"the trouble starts at {sig.unit} {early[0].start_step:g}, just after the warmup ended at "
             f"{sig.unit} {sig.lr.warmup_end:g}: lengthen it (to ~{max(2 * warm, 1):g} {sig.unit}s){peak}"
         )
-    constant = sig.lr.steps is not None and sig.lr.last_decay is None and sig.lr.warmup_end is None
+    constant = sig.lr.constant
     stalled = [f for f in findings if f.pathology in ("plateau", "oscillation") and f.suggests == "too_high"]
     if constant and stalled and curve is not None and not early and stalled[0].start_step > horizon:
         # (a stall from the first steps is a rate too high from the start: the recommendation says so)

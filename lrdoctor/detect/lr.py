@@ -23,12 +23,17 @@ class LrEvents:
     values: np.ndarray | None = None
     peak: float | None = None
     warmup_end: float | None = None  # step where the rate first reaches 95% of its peak
-    last_decay: float | None = None  # step of the last sharp cut (step decay)
+    last_decay: float | None = None  # step of the last step decay (a sharp cut after a held rate)
     settled_after: float = 0.0  # position in the run (0-1) after the last sharp cut has settled
     # The first step decay proper, a cut after a held rate: (last step logged at the old rate, first
     # at the new). A cosine or one-cycle schedule also halves its rate from one point to the next
     # near its end, where the rate is nearly zero, but never after holding it.
     step_decay: tuple[float, float] | None = None
+
+    @property
+    def constant(self) -> bool:
+        """A rate was recorded and it never moved (within HELD of its peak)."""
+        return self.values is not None and self.peak is not None and bool(self.values.min() >= (1 - HELD) * self.peak)
 
     def at(self, step: float) -> float | None:
         """The recorded rate at `step` (the last value logged at or before it)."""
@@ -51,8 +56,8 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if values[0] < WARMUP_START * peak:
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
-    last_decay = float(steps[cuts[-1]]) if len(cuts) else None
     held = [int(i) for i in cuts if i >= 2 and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]]
+    last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
     settled = 0.0
     if last_decay is not None and curve is not None and curve.steps[-1] > curve.steps[0]:

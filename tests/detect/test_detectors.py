@@ -145,6 +145,20 @@ def test_step_decay_drop_is_not_slow_convergence() -> None:
     assert "slow_convergence" not in found(steps, values, lr)
 
 
+def test_the_tail_is_read_after_a_step_decay_only() -> None:
+    # A cosine schedule to zero halves its rate between its last points, where it is nearly zero:
+    # not a decay after which the loss settles, so the tail statistics keep their last 30%.
+    steps = np.arange(400.0)
+    cosine = 0.1 * 0.5 * (1 + np.cos(np.pi * steps / 400))
+    sig = signals(*curves.converging(400), steps, cosine)
+    assert sig.lr.last_decay is None and sig.lr.settled_after == 0.0 and sig.shape is not None
+    assert sig.shape.tail_from == pytest.approx(0.7)
+    stepped = np.where(steps < 200, 0.1, np.where(steps < 300, 0.01, 0.001))
+    sig = signals(*curves.converging(400), steps, stepped)
+    assert sig.lr.last_decay == 300 and sig.lr.settled_after == pytest.approx(300 / 399 + 0.05)
+    assert not sig.lr.constant and signals(*curves.converging(400), steps, np.full(400, 0.1)).lr.constant
+
+
 @pytest.mark.parametrize(
     ("values", "verdict"),
     [
@@ -279,6 +293,10 @@ def test_advice_warmup_for_early_trouble_and_decay_for_a_late_stall() -> None:
     run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": lr}, metric="loss", lr_name="lr")
     advice = diagnose(run).advice
     assert any("decay the rate there to 0.5" in a for a in advice), advice
+    # A cosine schedule is not a constant rate, whether or not the decay advice would have fit it.
+    cosine = Series("lr", s, 5.0 * 0.5 * (1 + np.cos(np.pi * s / 300)))
+    run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": cosine}, metric="loss", lr_name="lr")
+    assert not any("at a constant rate" in a for a in diagnose(run).advice)
 
 
 def test_validation_climbing_while_training_falls_is_overfitting() -> None:
