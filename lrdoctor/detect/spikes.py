@@ -21,6 +21,8 @@ from lrdoctor.diagnosis import Finding
 
 # Upper percentiles of a standard normal, which a long log's own z-scores are compared with.
 NORMAL_QUANTILES = {0.99: 2.326, 0.999: 3.090}
+# A long log's noise and tail are measured on an even sample of at most this many points.
+SAMPLE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,9 @@ class SpikeConfig:
 def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20 or curve.noise <= 0:
         return []
-    spikes = _excursions(shape.zscores, curve.steps, curve.t, cfg.z, cfg.max_width, cfg.skip)
+    spikes = _excursions(shape.zscores, curve.steps, cfg.z, cfg.max_width, curve.t >= cfg.skip)
     if curve.binned:
-        z, steps, t, noise = _raw_view(curve)
-        if noise > 0:
-            q = np.quantile(z[t >= cfg.skip], list(NORMAL_QUANTILES))
-            tail = max(1.0, *(float(v) / ref for v, ref in zip(q, NORMAL_QUANTILES.values(), strict=True)))
-            threshold = cfg.z * tail
-            spikes = _merged(spikes, _excursions(z, steps, t, threshold, cfg.max_width, cfg.skip))
+        spikes = _merged(spikes, _raw_spikes(curve, cfg))
     if not spikes or len(spikes) < cfg.min_count:
         return []
     peak = max(height for _, _, height in spikes)
@@ -66,14 +63,14 @@ Spike = tuple[float, float, float]  # first step, last step, highest z-score
 
 
 def _excursions(
-    z: np.ndarray, steps: np.ndarray, t: np.ndarray, threshold: float, max_width: int, skip: float
+    z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, eligible: np.ndarray
 ) -> list[Spike]:
-    """Runs of at most `max_width` points above `threshold`, after the first `skip` of the run."""
-    above = (z > threshold) & (t >= skip)
-    if not above.any():
+    """Runs of at most `max_width` consecutive points above `threshold`, among the eligible ones."""
+    idx = np.flatnonzero((z > threshold) & eligible)  # few: the work below is O(spikes)
+    if not len(idx):
         return []
-    edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    starts, ends = idx[np.r_[0, breaks + 1]], idx[np.r_[breaks, len(idx) - 1]] + 1
     return [
         (float(steps[a]), float(steps[b - 1]), float(z[a:b].max()))
         for a, b in zip(starts, ends, strict=True)
@@ -87,18 +84,25 @@ def _merged(binned: list[Spike], raw: list[Spike]) -> list[Spike]:
     return sorted(binned + kept)
 
 
-def _raw_view(curve: Curve) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """z-scores, steps and run positions of a long curve's every finite point, and the noise: the
-    residual from the trend (through the bin medians, robust to the spike itself) over the raw
-    point-to-point noise."""
+def _raw_spikes(curve: Curve, cfg: SpikeConfig) -> list[Spike]:
+    """Spikes among a long curve's every finite point: the residual from the trend (through the
+    bin medians, robust to the spike itself) over the raw point-to-point noise, above a threshold
+    raised by the log's own upper tail. The noise and the tail are measured on an even sample of
+    at most SAMPLE points (a robust scale from 10^6 points is as good as from 10^7, at a tenth of
+    the cost)."""
     assert curve.raw_steps is not None and curve.raw_y is not None
     steps, y = curve.raw_steps, curve.raw_y
-    noise = stats.mad_sigma(np.diff(y)) / np.sqrt(2.0)
-    first, last = float(steps[0]), float(steps[-1])
-    t = (steps - first) / (last - first) if last > first else np.linspace(0.0, 1.0, len(y))
+    stride = -(-len(y) // SAMPLE)
+    at = np.arange(0, len(y) - 1, stride)
+    noise = stats.mad_sigma(y[at + 1] - y[at]) / np.sqrt(2.0)
     if not noise > 0:
-        return np.zeros(len(y)), steps, t, 0.0
-    return (y - np.interp(steps, curve.steps, curve.trend)) / noise, steps, t, float(noise)
+        return []
+    z = (y - np.interp(steps, curve.steps, curve.trend)) / noise
+    eligible = steps >= steps[0] + cfg.skip * (steps[-1] - steps[0])
+    sample = z[::stride][eligible[::stride]]
+    q = np.quantile(sample, list(NORMAL_QUANTILES)) if len(sample) else np.zeros(len(NORMAL_QUANTILES))
+    tail = max(1.0, *(float(v) / ref for v, ref in zip(q, NORMAL_QUANTILES.values(), strict=True)))
+    return _excursions(z, steps, cfg.z * tail, cfg.max_width, eligible)
 
 
 def _sigmas(z: float) -> str:
