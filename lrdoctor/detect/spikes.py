@@ -39,7 +39,7 @@ class SpikeConfig:
 def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20 or curve.noise <= 0:
         return []
-    spikes = _excursions(shape.zscores, curve.steps, cfg.z, cfg.max_width, curve.t >= cfg.skip)
+    spikes = _excursions(shape.zscores, curve.steps, cfg.z, cfg.max_width, int(np.searchsorted(curve.t, cfg.skip)))
     if curve.binned:
         spikes = _merged(spikes, _raw_spikes(curve, cfg))
     if not spikes or len(spikes) < cfg.min_count:
@@ -62,11 +62,9 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) ->
 Spike = tuple[float, float, float]  # first step, last step, highest z-score
 
 
-def _excursions(
-    z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, eligible: np.ndarray
-) -> list[Spike]:
-    """Runs of at most `max_width` consecutive points above `threshold`, among the eligible ones."""
-    idx = np.flatnonzero((z > threshold) & eligible)  # few: the work below is O(spikes)
+def _excursions(z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, first: int) -> list[Spike]:
+    """Runs of at most `max_width` consecutive points above `threshold`, from index `first` on."""
+    idx = np.flatnonzero(z[first:] > threshold) + first  # few: the work below is O(spikes)
     if not len(idx):
         return []
     breaks = np.flatnonzero(np.diff(idx) > 1)
@@ -97,12 +95,14 @@ def _raw_spikes(curve: Curve, cfg: SpikeConfig) -> list[Spike]:
     noise = stats.mad_sigma(y[at + 1] - y[at]) / np.sqrt(2.0)
     if not noise > 0:
         return []
-    z = (y - np.interp(steps, curve.steps, curve.trend)) / noise
-    eligible = steps >= steps[0] + cfg.skip * (steps[-1] - steps[0])
-    sample = z[::stride][eligible[::stride]]
+    z = np.interp(steps, curve.steps, curve.trend)  # one array of the log's length, reused in place
+    np.subtract(y, z, out=z)
+    z /= noise
+    first = int(np.searchsorted(steps, steps[0] + cfg.skip * (steps[-1] - steps[0])))
+    sample = z[first::stride]
     q = np.quantile(sample, list(NORMAL_QUANTILES)) if len(sample) else np.zeros(len(NORMAL_QUANTILES))
     tail = max(1.0, *(float(v) / ref for v, ref in zip(q, NORMAL_QUANTILES.values(), strict=True)))
-    return _excursions(z, steps, cfg.z * tail, cfg.max_width, eligible)
+    return _excursions(z, steps, cfg.z * tail, cfg.max_width, first)
 
 
 def _sigmas(z: float) -> str:
