@@ -216,7 +216,7 @@ def diagnose(
 
     results = []
     bad_input = False
-    for path in paths:
+    for path in (t.path for t in found.targets):  # one each; a folder holding one run deeper: that run
         with errors_reported(debug, source=path) as outcome:
             results.append(run_diagnosis(load(path, format=reader, metric=metric, segment=segment, lr=lr)))
         bad_input = bad_input or outcome.failed

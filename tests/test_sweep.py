@@ -95,6 +95,21 @@ def test_a_directory_that_is_one_run_stays_one(tree: Path) -> None:
         assert found.targets == [Target(str(tree / one), named=True)] and not found.several
 
 
+def test_a_directory_holding_one_run_deeper_down_diagnoses_that_run(tmp_path: Path) -> None:
+    # `lrdoctor diagnose lightning_logs/` after one training run; a folder with one CSV in it.
+    version = SAMPLE_LOGS / "lightning" / "lightning_logs" / "version_0" / "metrics.csv"
+    one = tmp_path / "lightning_logs" / "version_0"
+    one.mkdir(parents=True)
+    (one / "metrics.csv").write_bytes(version.read_bytes())
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "run.csv").write_bytes((SAMPLE_LOGS / "csv" / "digits_mlp_adam_ok.csv").read_bytes())
+    for path, inner in ((tmp_path / "lightning_logs", one / "metrics.csv"), (folder, folder / "run.csv")):
+        result = invoke("diagnose", str(path), "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["source"] == str(inner)
+
+
 def test_globs_and_directories_of_runs_are_sweeps(tree: Path) -> None:
     found = expand([str(tree / "plain" / "*.csv")])
     assert found.targets == [Target(str(tree / "plain" / "a.csv"), named=False)] and found.several
