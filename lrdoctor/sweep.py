@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from lrdoctor.detect.curve import skipped_nonfinite
 from lrdoctor.diagnosis import Config, Diagnosis
 from lrdoctor.errors import InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
 
@@ -266,6 +267,9 @@ class SweepConfig:
 
 def final_loss(dx: Diagnosis, cfg: SweepConfig = SweepConfig()) -> float:
     values = dx.run.loss.values
+    finite = np.isfinite(values)
+    if not finite.all() and len(values) and skipped_nonfinite(values):
+        values = values[finite]  # a few skipped updates, not a lost run
     if len(values) == 0 or not np.isfinite(values).all():
         return float("inf")
     tail = values[-max(1, int(len(values) * cfg.tail)) :]

@@ -20,7 +20,8 @@ MAX_POINTS = 2000
 MIN_POINTS = 8
 # Non-finite values that are a few isolated points of a run that went on (a step skipped by
 # mixed-precision loss scaling, a logged mean that overflowed) are left out of the curve rather
-# than ending it: at most this share of the points, followed by at least SKIPPED_AFTER finite ones.
+# than ending it: at most this share of the points (or one point), followed by at least
+# SKIPPED_AFTER finite ones no higher than the loss just before them.
 SKIPPED_SHARE = 0.02
 SKIPPED_AFTER = 3
 # A log whose first point comes at this step or later, and at half its stride or later, leaves the
@@ -86,15 +87,18 @@ def starts_late(steps: np.ndarray) -> bool:
 
 def skipped_nonfinite(values: np.ndarray) -> bool:
     """True when the NaN/Inf values are a few isolated points that the run went on from, at a level
-    no higher than it had reached before them: updates skipped, not a divergence."""
+    no higher than it had just before them: updates skipped, not a divergence."""
     bad = ~np.isfinite(values)
-    if not bad.any() or bad.sum() > SKIPPED_SHARE * len(values):
+    if not bad.any() or bad.sum() > max(1.0, SKIPPED_SHARE * len(values)):
         return False
     idx = np.flatnonzero(bad)
     before, after = values[: idx[0]], values[idx[-1] + 1 :]
-    if len(before) < MIN_POINTS or len(after) < SKIPPED_AFTER:
+    if len(after) < SKIPPED_AFTER:
         return False
-    return bool(np.median(after[: max(SKIPPED_AFTER, len(after) // 10)]) <= before.max())
+    if not len(before):  # the first value only (a mean over no batch): nothing to compare with
+        return True
+    recent = before[-max(SKIPPED_AFTER, len(before) // 10) :]
+    return bool(np.median(after[: max(SKIPPED_AFTER, len(after) // 10)]) <= recent.max())
 
 
 def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POINTS) -> Curve | None:
@@ -107,7 +111,7 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
         steps_f, y_raw = steps[finite], values[finite]
     else:
         steps_f, y_raw = steps[:stop], values[:stop]
-    if stop < min_points:
+    if len(y_raw) < min_points:
         return None
     peak = float(y_raw.max())
     s, y = stats.bin_medians(steps_f, y_raw, MAX_POINTS)

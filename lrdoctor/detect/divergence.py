@@ -63,7 +63,8 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
     message = f"loss is {kind} from {unit} {steps[first]:g} ({tail})"
     if skipped:
         message = (
-            f"{len(idx)} isolated {kind} value(s) from {unit} {steps[first]:g}, after which the run went on at "
+            f"{len(idx)} isolated non-finite value(s) ({_kinds(n_nan, len(idx) - n_nan)}) from {unit} "
+            f"{steps[first]:g}, after which the run went on at "
             "its earlier level: skipped updates (mixed-precision loss scaling skips a step whose gradients "
             "overflowed); judged without them"
         )
@@ -88,6 +89,10 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
             strength=0.0 if skipped else 1.0,
         )
     ]
+
+
+def _kinds(nan: int, inf: int) -> str:
+    return ", ".join(f"{n} {name}" for n, name in ((nan, "NaN"), (inf, "Inf")) if n)
 
 
 def detect_divergence(

@@ -185,7 +185,10 @@ def test_isolated_nonfinite_points_the_run_went_on_from_are_skipped_updates() ->
     dx = diagnose_arrays(steps, values)
     (div,) = [f for f in dx.findings if f.pathology == "divergence"]
     assert div.severity == "warning" and div.suggests is None and div.evidence["skipped"]
-    assert (div.start_step, div.end_step) == (500, 701) and "isolated NaN" in div.message
+    assert (div.start_step, div.end_step) == (
+        500,
+        701,
+    ) and "3 isolated non-finite value(s) (1 NaN, 2 Inf)" in div.message
     assert dx.verdict == "ok" and [f.pathology for f in dx.findings] == ["divergence"]
     sig = signals(steps, values)
     assert sig.curve is not None and sig.curve.steps[-1] == 999 and len(sig.curve.y) == 997
@@ -198,6 +201,7 @@ def test_isolated_nonfinite_points_the_run_went_on_from_are_skipped_updates() ->
         "higher_after",  # the run came back 10x above anything before the NaN
         "too_many",  # 30 scattered NaNs in 1000 points (over 2%)
         "too_few_after",  # the last NaN two points before the end: nothing shows the run went on
+        "back_near_start",  # after the NaN the loss went on near its start, far above its level before
     ],
 )
 def test_nonfinite_points_that_are_not_skipped_updates_stay_a_divergence(case: str) -> None:
@@ -209,11 +213,33 @@ def test_nonfinite_points_that_are_not_skipped_updates_stay_a_divergence(case: s
         values[501:] = 10 * values.max()
     elif case == "too_many":
         values[np.arange(100, 1000, 30)] = np.nan
-    else:
+    elif case == "too_few_after":
         values[997] = np.nan
+    else:
+        values[600] = np.nan
+        values[601:] = values[0] * (1 + 0.01 * np.sin(np.arange(399)))
     dx = diagnose_arrays(steps, values)
     (div,) = [f for f in dx.findings if f.pathology == "divergence" and "nonfinite" in f.evidence]
     assert div.severity == "error" and not div.evidence["skipped"] and dx.verdict == "too_high"
+
+
+@pytest.mark.parametrize("at", [0, 5])
+def test_a_nan_among_the_first_points_is_skipped_too(at: int) -> None:
+    steps, values = curves.converging(300)
+    values[at] = np.nan  # a mean over no batch, or one skipped step early on
+    dx = diagnose_arrays(steps, values)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "warning" and dx.verdict == "ok"
+
+
+def test_a_sweep_reads_a_run_with_skipped_updates_by_its_finite_values() -> None:
+    from lrdoctor.sweep import final_loss
+
+    steps, values = curves.converging(300)
+    values[120] = np.nan
+    assert final_loss(diagnose_arrays(steps, values)) == pytest.approx(np.median(np.delete(values, 120)[-29:]))
+    values[200:] = np.nan
+    assert final_loss(diagnose_arrays(steps, values)) == np.inf
 
 
 def test_skipped_updates_in_warmup_are_not_the_stability_limit() -> None:
