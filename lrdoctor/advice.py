@@ -80,8 +80,9 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
             f"the trouble starts at {sig.unit} {early[0].start_step:g}, just after the warmup ended at "
             f"{sig.unit} {sig.lr.warmup_end:g}: lengthen it (to ~{max(2 * warm, 1):g} {sig.unit}s){peak}"
         )
-    constant = sig.lr.constant
     stalled = [f for f in findings if f.pathology in ("plateau", "oscillation") and f.suggests == "too_high"]
+    # the rate held at its peak from the stall on (a constant rate, or the constant part after a warmup)
+    constant = bool(stalled) and sig.lr.held_from(stalled[0].start_step)
     if constant and stalled and curve is not None and not early and stalled[0].start_step > horizon:
         # (a stall from the first steps is a rate too high from the start: the recommendation says so)
         at = stalled[0].start_step

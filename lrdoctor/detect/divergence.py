@@ -13,7 +13,7 @@ import numpy as np
 
 from lrdoctor import stats
 from lrdoctor.detect.curve import Curve, skipped_nonfinite
-from lrdoctor.detect.shape import Shape, ramp
+from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 
 
@@ -111,7 +111,7 @@ def detect_divergence(
         return findings
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
-    found = _from_training_loss(curve, shape, val, cfg, values)
+    found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
     if not found and late_start and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg)
     return findings + found
@@ -142,7 +142,7 @@ def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: Div
 
 
 def _from_training_loss(
-    curve: Curve, shape: Shape, val: Curve | None, cfg: DivergenceConfig, values: np.ndarray
+    curve: Curve, shape: Shape, val: Curve | None, cfg: DivergenceConfig, values: np.ndarray, *, unit: str = "step"
 ) -> list[Finding]:
     scale = max(abs(curve.start), 1e-12)
     ratio = curve.peak / scale if curve.start > 0 else float("nan")
@@ -163,16 +163,18 @@ def _from_training_loss(
             )
         ]
     rise = (curve.end - curve.start) / scale
+    rose_from = step_at(curve, curve.best_t)  # where the trouble began: at the trend's lowest point
     beyond_noise = curve.end - curve.start > 2 * curve.noise
     if rise > cfg.end_above_start and (beyond_noise or rise > 4 * cfg.end_above_start):
         return [
             Finding(
                 "divergence",
                 "error",
-                float(curve.steps[0]),
+                rose_from,
                 float(curve.steps[-1]),
-                f"loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}, +{100 * rise:.0f}%)",
-                {"start": curve.start, "end": curve.end, "rise": rise},
+                f"loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}, +{100 * rise:.0f}%)"
+                + (f", rising from its best ({curve.best:.4g}) after {unit} {rose_from:g}" if curve.best_t > 0 else ""),
+                {"start": curve.start, "end": curve.end, "rise": rise, "best": curve.best},
                 suggests="too_high",
                 strength=ramp(rise, 0.0, cfg.end_above_start * 2) * 0.5 + 0.5,
             )

@@ -15,6 +15,12 @@ DECAY_FACTOR = 2.0
 HELD = 0.01
 # After a decay the loss drops for a while: statistics of the tail start this share of the run later.
 SETTLE = 0.05
+# ... unless that leaves less than this share of the run: then the cut is too late to wait for (a
+# tail of a few points says nothing), and the tail is read as if the rate had been held.
+MIN_AFTER = 0.1
+# A cut counts as a step decay only from a rate at least this share of the peak: a cosine rate
+# printed with fixed decimals holds and halves near zero, as a step schedule would.
+CUT_FROM = 0.01
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ class LrEvents:
     peak: float | None = None
     warmup_end: float | None = None  # step where the rate first reaches 95% of its peak
     last_decay: float | None = None  # step of the last step decay (a sharp cut after a held rate)
-    settled_after: float = 0.0  # position in the run (0-1) after the last sharp cut has settled
+    settled_after: float = 0.0  # position in the run (0-1) after the last step decay with room after it has settled
     # The first step decay proper, a cut after a held rate: (last step logged at the old rate, first
     # at the new). A cosine or one-cycle schedule also halves its rate from one point to the next
     # near its end, where the rate is nearly zero, but never after holding it.
@@ -33,7 +39,15 @@ class LrEvents:
     @property
     def constant(self) -> bool:
         """A rate was recorded and it never moved (within HELD of its peak)."""
-        return self.values is not None and self.peak is not None and bool(self.values.min() >= (1 - HELD) * self.peak)
+        return self.held_from(-np.inf)
+
+    def held_from(self, step: float) -> bool:
+        """A rate was recorded and from `step` on it stayed at its peak (within HELD): a constant
+        rate, or the constant part after a warmup."""
+        if self.steps is None or self.values is None or self.peak is None:
+            return False
+        later = self.values[max(int(np.searchsorted(self.steps, step, side="right")) - 1, 0) :]
+        return bool(len(later)) and bool(later.min() >= (1 - HELD) * self.peak)
 
     def at(self, step: float) -> float | None:
         """The recorded rate at `step` (the last value logged at or before it)."""
@@ -56,11 +70,18 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if values[0] < WARMUP_START * peak:
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
-    held = [int(i) for i in cuts if i >= 2 and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]]
+    held = [
+        int(i)
+        for i in cuts
+        if i >= 2 and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1] and values[i - 1] >= CUT_FROM * peak
+    ]
     last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
     settled = 0.0
-    if last_decay is not None and curve is not None and curve.steps[-1] > curve.steps[0]:
-        position = (last_decay - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
-        settled = float(min(1.0, position + SETTLE))
+    if curve is not None and curve.steps[-1] > curve.steps[0]:
+        for i in reversed(held):  # the last cut that leaves room for a tail after it settles
+            position = (float(steps[i]) - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
+            if position + SETTLE <= 1.0 - MIN_AFTER:
+                settled = float(max(0.0, position + SETTLE))
+                break
     return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)

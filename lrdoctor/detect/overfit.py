@@ -43,6 +43,8 @@ def detect_overfitting(
         return []
     k = int(np.argmin(val.y))
     best, at = float(val.y[k]), float(val.steps[k])
+    if k == 0 and at <= train.steps[0]:
+        return []  # never better than before training: a rate that made it worse, not overfitting
     steps, y = val.steps[k:], val.y[k:]
     if len(y) < cfg.min_points:
         return []

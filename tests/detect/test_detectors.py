@@ -159,6 +159,42 @@ def test_the_tail_is_read_after_a_step_decay_only() -> None:
     assert not sig.lr.constant and signals(*curves.converging(400), steps, np.full(400, 0.1)).lr.constant
 
 
+def test_a_cut_too_late_to_settle_leaves_the_tail_as_it_was() -> None:
+    # A rate cut in the last 5% (ReduceLROnPlateau's last cut): waiting for it to settle would
+    # leave a tail of a few points; the tail is read as if the rate had been held.
+    steps = np.arange(1000.0)
+    late = np.where(steps < 985, 0.1, 0.01)
+    sig = signals(*curves.creeping(1000), steps, late)
+    assert sig.lr.last_decay == 985 and sig.lr.settled_after == 0.0
+    assert "slow_convergence" in found(*curves.creeping(1000), (steps, late))
+    mid = np.where(steps < 500, 0.1, 0.01)
+    assert signals(*curves.creeping(1000), steps, mid).lr.settled_after == pytest.approx(500 / 999 + 0.05)
+
+
+def test_a_loss_that_rose_late_is_dated_where_it_rose() -> None:
+    # Falls for 70% of the run, then climbs 28% above its start: the trouble began late, not in
+    # the first steps (no warmup advice, no stability limit read at the first step of a warmup).
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(500.0)
+    rng = np.random.default_rng(0)
+    loss = np.where(steps < 330, 2.0 - 1.5 * steps / 330, 0.5 + 2.06 * (steps - 330) / 170)
+    loss = loss + 0.01 * rng.standard_normal(500)
+    for lr in (np.full(500, 0.01), np.minimum((steps + 1) / 25, 1.0) * 0.01):
+        run = Run(
+            "x",
+            "csv",
+            {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)},
+            metric="loss",
+            lr_name="lr",
+        )
+        dx = diagnose(run)
+        (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+        assert 300 <= div.start_step <= 360 and "rising from its best" in div.message
+        assert dx.verdict == "too_high" and "stability" not in dx.because
+        assert not any("warmup" in a for a in dx.advice), dx.advice
+
+
 @pytest.mark.parametrize(
     ("values", "verdict"),
     [
@@ -319,6 +355,10 @@ def test_advice_warmup_for_early_trouble_and_decay_for_a_late_stall() -> None:
     run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": lr}, metric="loss", lr_name="lr")
     advice = diagnose(run).advice
     assert any("decay the rate there to 0.5" in a for a in advice), advice
+    # A warmup, then a constant rate: constant where the progress stalls.
+    warm = Series("lr", s, np.minimum((s + 1) / 20, 1.0) * 5.0)
+    run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": warm}, metric="loss", lr_name="lr")
+    assert any("decay the rate there to 0.5" in a for a in diagnose(run).advice)
     # A cosine schedule is not a constant rate, whether or not the decay advice would have fit it.
     cosine = Series("lr", s, 5.0 * 0.5 * (1 + np.cos(np.pi * s / 300)))
     run = Run("x", "csv", {"loss": Series("loss", s, rebound), "lr": cosine}, metric="loss", lr_name="lr")
@@ -382,10 +422,16 @@ def test_overfitting_of_a_negative_loss_is_a_share_of_its_progress() -> None:
     assert f.evidence["rise_of"] == "progress" and "of its progress" in f.message
     best = float(np.min(val - 1.0))
     assert f.evidence["rise"] == pytest.approx((sig.val.end - best) / sig.val.span)
-    never_improved = np.r_[-1.0, -1.0 + 0.1 * np.arange(1, 6)]  # lowest at its first evaluation
-    sig = signals(steps, train - 1.0, val=(vs[:6] * 4, never_improved))
+    # Lowest at its first evaluation, made after training began (fine-tunes evaluated every 1000
+    # steps): overfitting from there.
+    first_lowest = np.r_[-1.0, -1.0 + 0.1 * np.arange(1, 6)]
+    sig = signals(steps, train - 1.0, val=(vs[:6] * 4 + 8, first_lowest))
     (f,) = [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
-    assert f.message.startswith("validation loss rose from its best, -1 at step 0, to -0.5, steadily")
+    assert f.message.startswith("validation loss rose from its best, -1 at step 8, to -0.5, steadily")
+    # Lowest at an evaluation made before any update: never better than the initial weights, a rate
+    # that made things worse, not overfitting.
+    sig = signals(steps, train - 1.0, val=(vs[:6] * 4, first_lowest))
+    assert not [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
 
 
 def test_messages_name_the_axis_of_an_epoch_log() -> None:
@@ -487,6 +533,11 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     assert _with_decay(values, 100) == []  # cut as the loss levels off
     assert _with_decay(values, None, cosine=True) == []  # a cosine halves its rate near zero: no step decay
     assert _with_decay(curves.creeping(400)[1], None, cosine=True) == []
+    # A cosine rate printed with six decimals holds, then halves, near zero: still no step decay.
+    steps = np.arange(400.0)
+    rounded = np.round(1e-3 * 0.5 * (1 + np.cos(np.pi * steps / 400)), 6)
+    sig = signals(*curves.converging(400), steps, rounded)
+    assert sig.lr.step_decay is None and sig.lr.last_decay is None
 
 
 def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
