@@ -33,10 +33,10 @@ def bin_medians(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np
     if len(x) <= bins:
         return x, y
     edges = np.linspace(0, len(x), bins + 1).astype(int)
-    return x[(edges[:-1] + edges[1:] - 1) // 2], _group_medians(y, edges)
+    return x[(edges[:-1] + edges[1:] - 1) // 2], group_medians(y, edges)
 
 
-def _group_medians(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def group_medians(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """The median of each v[edges[i]:edges[i+1]]. Groups differ in size by at most one, so the
     groups of each size are gathered into one 2-D array and reduced in a single call."""
     starts, sizes = edges[:-1], np.diff(edges)

@@ -1,11 +1,16 @@
 """Loss spikes: isolated upward excursions, by robust z-score against the point-to-point noise.
 
+The noise is measured locally: minibatch noise grows with the loss, so the fast early descent of
+a healthy run is noisier than its end, and one noise level for the whole run would find "spikes"
+there. Each point is measured against the larger of the run's noise and the noise around it (the
+robust spread of the point-to-point changes over a trend's window). The threshold is raised by as
+much as the log's own upper tail of z (its 99th and 99.9th percentiles, where the log holds enough
+points to measure them) lies beyond a normal distribution's: a language model's hard batches
+reach 8 sigmas by chance in a log of thousands of steps, and they are not spikes.
+
 A long log's curve is reduced to bin medians, and a median hides a one-step spike by design; so
-there every point is also measured at the log's own resolution, against the trend, in units of
-the raw point-to-point noise. With thousands of points, minibatch noise with a heavy upper tail
-(a language model's hard batches) reaches 8 sigmas by chance, so there the threshold is scaled by
-how far the log's own upper tail (its 99th and 99.9th percentiles of z) lies beyond a normal
-distribution's.
+there every point is also measured at the log's own resolution (its noise measured on an even
+sample of at most SAMPLE points), and a spike found both ways is reported once, at its own steps.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape
 from lrdoctor.diagnosis import Finding
 
-# Upper percentiles of a standard normal, which a long log's own z-scores are compared with.
+# Upper percentiles of a standard normal, which a log's own z-scores are compared with; each is
+# used where the log has points enough to expect TAIL_POINTS or more beyond it.
 NORMAL_QUANTILES = {0.99: 2.326, 0.999: 3.090}
+TAIL_POINTS = 2
 # A long log's noise and tail are measured on an even sample of at most this many points.
 SAMPLE = 1_000_000
+# The local noise is taken over this share of the run (the trend's window), in points or bins.
+LOCAL_SHARE = 1 / 25
 
 
 @dataclass(frozen=True)
@@ -36,12 +45,18 @@ class SpikeConfig:
     cap: float = 0.4
 
 
+Spike = tuple[float, float, float]  # first step, last step, highest z-score
+
+
 def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20 or curve.noise <= 0:
         return []
-    spikes = _excursions(shape.zscores, curve.steps, cfg.z, cfg.max_width, int(np.searchsorted(curve.t, cfg.skip)))
+    first = int(np.searchsorted(curve.t, cfg.skip))
+    noise = np.maximum(local_noise(curve.y, _window(len(curve.y))), curve.noise)
+    z = shape.zscores * (curve.noise / noise)  # the residual from the trend over the local noise
+    spikes = _excursions(z, curve.steps, cfg.z * tail_factor(z[first:]), cfg.max_width, first)
     if curve.binned:
-        spikes = _merged(spikes, _raw_spikes(curve, cfg))
+        spikes = _merged(spikes, _raw_spikes(curve, cfg), _bin_width(curve))
     if not spikes or len(spikes) < cfg.min_count:
         return []
     peak = max(height for _, _, height in spikes)
@@ -59,50 +74,92 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) ->
     ]
 
 
-Spike = tuple[float, float, float]  # first step, last step, highest z-score
+def local_noise(y: np.ndarray, window: int) -> np.ndarray:
+    """The robust sigma of each point's noise from the changes around it: the running median of
+    |point-to-point change| over `window` changes, scaled as the MAD (changes are nearly centred
+    at 0) and divided by sqrt(2) (a change holds two points' noise). One value per point."""
+    if len(y) < 2:
+        return np.zeros(len(y))
+    spread = stats.median_filter(np.abs(np.diff(y)), window) * (stats.MAD_TO_SIGMA / np.sqrt(2.0))
+    return np.concatenate([spread[:1], spread])
+
+
+def tail_factor(z: np.ndarray) -> float:
+    """How far the upper tail of z lies beyond a normal distribution's, at least 1: the largest
+    ratio of its percentiles to a normal's, over those it holds points enough to measure."""
+    usable = [(q, ref) for q, ref in NORMAL_QUANTILES.items() if len(z) * (1 - q) >= TAIL_POINTS]
+    if not usable:
+        return 1.0
+    values = np.quantile(z, [q for q, _ in usable])
+    return max(1.0, *(float(v) / ref for v, (_, ref) in zip(values, usable, strict=True)))
+
+
+def _window(n: int) -> int:
+    return max(3, int(n * LOCAL_SHARE))
 
 
 def _excursions(z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, first: int) -> list[Spike]:
     """Runs of at most `max_width` consecutive points above `threshold`, from index `first` on."""
-    idx = np.flatnonzero(z[first:] > threshold) + first  # few: the work below is O(spikes)
+    idx = np.flatnonzero(z[first:] > threshold) + first
+    return _runs(idx, z[idx], steps, max_width)
+
+
+def _runs(idx: np.ndarray, heights: np.ndarray, steps: np.ndarray, max_width: int) -> list[Spike]:
+    """The runs of consecutive indices in `idx` (sorted; `heights` their z-scores), as spikes,
+    where at most `max_width` long."""
     if not len(idx):
         return []
     breaks = np.flatnonzero(np.diff(idx) > 1)
-    starts, ends = idx[np.r_[0, breaks + 1]], idx[np.r_[breaks, len(idx) - 1]] + 1
+    firsts, lasts = np.r_[0, breaks + 1], np.r_[breaks, len(idx) - 1]  # positions in idx
     return [
-        (float(steps[a]), float(steps[b - 1]), float(z[a:b].max()))
-        for a, b in zip(starts, ends, strict=True)
-        if b - a <= max_width
+        (float(steps[idx[i]]), float(steps[idx[j]]), float(heights[i : j + 1].max()))
+        for i, j in zip(firsts, lasts, strict=True)
+        if idx[j] - idx[i] < max_width
     ]
 
 
-def _merged(binned: list[Spike], raw: list[Spike]) -> list[Spike]:
-    """Both lists in step order, a raw spike dropped where it lies within a bin spike's bins."""
-    kept = [r for r in raw if not any(b[0] <= r[0] <= b[1] for b in binned)]
-    return sorted(binned + kept)
+def _bin_width(curve: Curve) -> float:
+    assert curve.raw_steps is not None
+    return float(curve.raw_steps[-1] - curve.raw_steps[0]) / max(len(curve.y), 1)
+
+
+def _merged(binned: list[Spike], raw: list[Spike], width: float) -> list[Spike]:
+    """Every raw spike (at its own steps), and each bin spike with no raw spike within a bin of it
+    (a spike lasting more points than a raw spike may, but few enough bins)."""
+    kept = [b for b in binned if not any(b[0] - width <= r[0] <= b[1] + width for r in raw)]
+    return sorted(raw + kept)
 
 
 def _raw_spikes(curve: Curve, cfg: SpikeConfig) -> list[Spike]:
     """Spikes among a long curve's every finite point: the residual from the trend (through the
-    bin medians, robust to the spike itself) over the raw point-to-point noise, above a threshold
-    raised by the log's own upper tail. The noise and the tail are measured on an even sample of
-    at most SAMPLE points (a robust scale from 10^6 points is as good as from 10^7, at a tenth of
-    the cost)."""
+    bin medians, robust to the spike itself) over the local noise of the raw points, measured on
+    an even sample (a robust spread from 10^6 points is as good as from 10^7, at a tenth of the
+    cost) for each bin, then over a trend's window of bins."""
     assert curve.raw_steps is not None and curve.raw_y is not None
     steps, y = curve.raw_steps, curve.raw_y
     stride = -(-len(y) // SAMPLE)
     at = np.arange(0, len(y) - 1, stride)
+    changes = np.abs(y[at + 1] - y[at])
     noise = stats.mad_sigma(y[at + 1] - y[at]) / np.sqrt(2.0)
     if not noise > 0:
         return []
-    z = np.interp(steps, curve.steps, curve.trend)  # one array of the log's length, reused in place
-    np.subtract(y, z, out=z)
-    z /= noise
+    # The sample's changes in as many even groups as the curve has bins (the sample is even, so
+    # each group spans about one bin), each group's robust spread.
+    edges = np.linspace(0, len(at), len(curve.y) + 1).astype(int)
+    per_bin = stats.group_medians(changes, edges) * (stats.MAD_TO_SIGMA / np.sqrt(2.0))
+    local = np.maximum(stats.median_filter(per_bin, _window(len(per_bin))), noise)
+    resid = np.interp(steps, curve.steps, curve.trend)  # one array of the log's length, reused in place
+    np.subtract(y, resid, out=resid)
     first = int(np.searchsorted(steps, steps[0] + cfg.skip * (steps[-1] - steps[0])))
-    sample = z[first::stride]
-    q = np.quantile(sample, list(NORMAL_QUANTILES)) if len(sample) else np.zeros(len(NORMAL_QUANTILES))
-    tail = max(1.0, *(float(v) / ref for v, ref in zip(q, NORMAL_QUANTILES.values(), strict=True)))
-    return _excursions(z, steps, cfg.z * tail, cfg.max_width, first)
+    sample = at[at >= first]
+    z_sample = resid[sample] / np.interp(steps[sample], curve.steps, local)
+    threshold = cfg.z * tail_factor(z_sample)
+    # The local noise is never below the run's: points above the threshold at the run's noise are
+    # the only candidates, few, and only they are measured against the noise around them.
+    candidates = np.flatnonzero(resid[first:] > threshold * noise) + first
+    z = resid[candidates] / np.interp(steps[candidates], curve.steps, local)
+    keep = z > threshold
+    return _runs(candidates[keep], z[keep], steps, cfg.max_width)
 
 
 def _sigmas(z: float) -> str:

@@ -122,6 +122,29 @@ def test_one_step_spike_in_a_long_log_is_found(n: int) -> None:
     assert (spike.start_step, spike.end_step) == (n // 2, n // 2 + 1)
 
 
+@pytest.mark.parametrize("n", [1000, 2000, 5000])
+def test_noise_that_grows_with_the_loss_is_not_spikes(n: int) -> None:
+    # Minibatch noise in proportion to the loss: the fast early descent is far noisier than the
+    # end, which sets the run's noise level; measured against it, the descent read as spikes.
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        steps = np.arange(n, dtype=np.float64)
+        level = 0.3 + 2.0 * np.exp(-steps / (n / 6))
+        assert "loss_spike" not in found(steps, level * (1 + 0.04 * rng.standard_normal(n))), seed
+
+
+def test_a_spike_seen_in_the_bins_and_at_full_resolution_is_one_spike() -> None:
+    rng = np.random.default_rng(0)
+    steps = np.arange(5000, dtype=np.float64)
+    level = 0.5 + 2.0 * np.exp(-steps / 800)
+    values = level + 0.02 * rng.standard_normal(5000)
+    values[2001] = 3 * level[2001]
+    values[[3001, 3002]] = 3 * level[[3001, 3002]]
+    (spike,) = found(steps, values)["loss_spike"]
+    assert spike.evidence["count"] == 2 and spike.evidence["steps"] == [2001.0, 3001.0]
+    assert (spike.start_step, spike.end_step, spike.severity) == (2001, 3002, "info")
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_heavy_tailed_noise_in_a_long_log_is_not_spikes(seed: int) -> None:
     # Student-t noise (4 degrees of freedom) passes 8 robust sigmas at several points of 20,000:
