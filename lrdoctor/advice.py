@@ -20,6 +20,7 @@ import numpy as np
 from lrdoctor import stats
 from lrdoctor.detect import Signals
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_step
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     ):  # within one warmup length of the end of a recorded warmup
         warm = sig.lr.warmup_end - first
         out.append(
-            f"the trouble starts at {sig.unit} {early[0].start_step:g}, just after the warmup ended at "
-            f"{sig.unit} {sig.lr.warmup_end:g}: lengthen it (to ~{max(2 * warm, 1):g} {sig.unit}s){peak}"
+            f"the trouble starts at {sig.unit} {fmt_step(early[0].start_step)}, just after the warmup ended at "
+            f"{sig.unit} {fmt_step(sig.lr.warmup_end)}: lengthen it (to ~{fmt_step(max(2 * warm, 1))} "
+            f"{sig.unit}s){peak}"
         )
     stalled = [f for f in findings if f.pathology in ("plateau", "oscillation") and f.suggests == "too_high"]
     # the rate held at its peak from the stall on (a constant rate, or the constant part after a warmup)
@@ -89,14 +91,14 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         lr_now = sig.lr.at(at)
         to = f" to {lr_now / cfg.decay_factor:.3g}" if lr_now else ""
         out.append(
-            f"progress stalls from {sig.unit} {at:g} at a constant rate: "
+            f"progress stalls from {sig.unit} {fmt_step(at)} at a constant rate: "
             f"decay the rate there{to} (step decay or cosine)"
         )
     out += decay_timing(sig, cfg)
     for f in findings:
         if f.pathology == "overfitting":
             out.append(
-                f"the validation loss was lowest at {sig.unit} {f.start_step:g}: keep the weights from there "
+                f"the validation loss was lowest at {sig.unit} {fmt_step(f.start_step)}: keep the weights from there "
                 "(early stopping) or regularise (weight decay, dropout, more data), whatever the rate"
             )
     return out

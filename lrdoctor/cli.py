@@ -15,6 +15,7 @@ import click
 from lrdoctor import __version__
 from lrdoctor._alloc import reuse_freed_memory
 from lrdoctor.errors import LrdoctorError
+from lrdoctor.run import fmt_step
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTPUT_FORMATS = ("text", "json", "markdown", "csv")
@@ -673,8 +674,8 @@ def _table(rows: list[Any]) -> str:
             safe(r.name),
             r.role,
             str(r.points),
-            f"{r.first_step:g}",
-            f"{r.last_step:g}",
+            fmt_step(r.first_step),
+            fmt_step(r.last_step),
             "-" if r.min is None else f"{r.min:.4g}",
             "-" if r.max is None else f"{r.max:.4g}",
             str(r.nonfinite),

@@ -20,7 +20,7 @@ from lrdoctor import naming
 from lrdoctor.detect.curve import starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS
-from lrdoctor.run import Log, Run, Segment, Series
+from lrdoctor.run import Log, Run, Segment, Series, fmt_step
 
 
 def normalize(
@@ -55,7 +55,7 @@ def normalize(
         seg = segments[chosen - 1]
         warnings.append(
             f"{len(segments)} runs are appended in this log (the step restarts); judging run "
-            f"{chosen} (steps {seg.first_step:g}-{seg.last_step:g}); choose another with --segment N"
+            f"{chosen} (steps {fmt_step(seg.first_step)}-{fmt_step(seg.last_step)}); choose another with --segment N"
         )
     lo, hi = bounds[chosen - 1]
     kept: dict[str, Series] = {}
@@ -208,7 +208,7 @@ def _late_start(s: Series, step_kind: str) -> str | None:
         return None
     first = float(s.steps[0])
     return (
-        f"{s.name!r} is first logged at step {first:g}: the updates before it are not in the log, so "
+        f"{s.name!r} is first logged at step {fmt_step(first)}: the updates before it are not in the log, so "
         "the start level is not known (its first value stands in for it) and a blow-up in the first "
         "steps can be missed; log the first step too (HuggingFace Trainer: logging_first_step=True), "
         "or, for a resumed run, diagnose the log from the start of training"
@@ -234,7 +234,7 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
         first_back = int(np.flatnonzero(s.steps[1:] <= s.steps[:-1])[0]) + 1
         warnings.append(
             f"{dropped} point(s) of {s.name!r} were written again later (resumed at step "
-            f"{s.steps[first_back]:g}); keeping the latest write of each step"
+            f"{fmt_step(s.steps[first_back])}); keeping the latest write of each step"
         )
     return s.take(keep) if dropped else s
 

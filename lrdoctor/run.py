@@ -21,9 +21,23 @@ def axis_unit(step_kind: str, *, plural: bool = False) -> str:
     return word + "s" if plural else word
 
 
+def fmt_step(x: float) -> str:
+    """A step as a person reads it: a whole step exactly (1234567, not 1.23457e+06), else to 10
+    significant digits (epoch 2.5)."""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.10g}"
+
+
+def fmt_steps(first: float, last: float, joiner: str = "-") -> str:
+    """'20' for one step, '20-99' for a range."""
+    return fmt_step(first) if first == last else f"{fmt_step(first)}{joiner}{fmt_step(last)}"
+
+
 def span_of(step_kind: str, first: float, last: float) -> str:
     """'steps 0 to 99', 'epochs 1 to 20', or, in a log without steps, 'points 0 to 99'."""
-    return f"{axis_unit(step_kind, plural=True)} {first:g} to {last:g}"
+    return f"{axis_unit(step_kind, plural=True)} {fmt_step(first)} to {fmt_step(last)}"
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,9 @@ def csv_text(steps: list[Any], losses: list[Any]) -> str:
 DEGENERATE = {
     "all_nan": (csv_text(list(range(10)), ["nan"] * 10), 1),
     "all_inf": (csv_text(list(range(10)), ["inf"] * 10), 1),
-    "nan_in_the_middle": (csv_text(list(range(10)), [1, 0.9, 0.8, 0.7, "nan", 0.6, 0.5, 0.4, 0.3, 0.2]), 1),
+    # One NaN the run went on from, lower: a skipped update (a warning), not a divergence error.
+    "nan_in_the_middle": (csv_text(list(range(10)), [1, 0.9, 0.8, 0.7, "nan", 0.6, 0.5, 0.4, 0.3, 0.2]), 0),
+    "nan_then_higher": (csv_text(list(range(10)), [1, 0.9, 0.8, 0.7, "nan", 3.0, 3.1, 3.2, 3.3, 3.4]), 1),
     "constant": (csv_text(list(range(50)), [1.0] * 50), None),
     "single_point": (csv_text([0], [1.0]), 0),
     "single_nan": (csv_text([0], ["nan"]), 1),
@@ -270,6 +272,9 @@ def test_degenerate_series_get_a_report(tmp_path: Path, case: str) -> None:
         assert result.exit_code == exit_code
     if exit_code == 1:
         assert any(f["pathology"] == "divergence" and f["severity"] == "error" for f in report["findings"])
+    if case == "nan_in_the_middle":
+        (div,) = [f for f in report["findings"] if f["pathology"] == "divergence"]
+        assert div["severity"] == "warning" and div["evidence"]["skipped"]
     if case == "inf_in_the_step_column":
         assert report["points"] == 5
         assert report["warnings"] == [f"{path}: left out 1 row(s) whose step is not a finite number (line 5)"]
@@ -391,3 +396,13 @@ def test_yaml_side_files_are_never_executed(tmp_path: Path, monkeypatch: pytest.
         reports = report if isinstance(report, list) else [report]  # a directory of runs: an array
         assert [r["points"] for r in reports] == [2]
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_steps_of_a_million_or_more_print_exactly(tmp_path: Path) -> None:
+    steps = list(range(1_234_567, 1_235_067))
+    values = [2.0 * 0.995**i + 0.3 for i in range(500)]
+    values[300] = float("nan")
+    path = tmp_path / "long.csv"
+    path.write_text(csv_text(steps, values))
+    out = CliRunner().invoke(cli, ["diagnose", str(path)]).output
+    assert "steps 1234567 to 1235066" in out and "(steps 1234867)" in out and "e+06" not in out

@@ -15,6 +15,7 @@ from lrdoctor import stats
 from lrdoctor.detect.curve import Curve, skipped_nonfinite
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_step
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,11 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
     tail = "and every value after it" if to_end and len(idx) > 1 else f"{len(idx)} non-finite value(s) in all"
     last_finite = float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None
     skipped = skipped_nonfinite(values)
-    message = f"loss is {kind} from {unit} {steps[first]:g} ({tail})"
+    message = f"loss is {kind} from {unit} {fmt_step(steps[first])} ({tail})"
     if skipped:
         message = (
             f"{len(idx)} isolated non-finite value(s) ({_kinds(n_nan, len(idx) - n_nan)}) from {unit} "
-            f"{steps[first]:g}, after which the run went on at "
+            f"{fmt_step(steps[first])}, after which the run went on at "
             "its earlier level: skipped updates (mixed-precision loss scaling skips a step whose gradients "
             "overflowed); judged without them"
         )
@@ -131,9 +132,9 @@ def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: Div
             "error",
             float(val.steps[0]),
             float(curve.steps[-1]),
-            f"validation loss ended above where it started ({val.start:.4g} at step {val.steps[0]:g} -> "
+            f"validation loss ended above where it started ({val.start:.4g} at step {fmt_step(val.steps[0])} -> "
             f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from step "
-            f"{first_step:g}, after the first updates",
+            f"{fmt_step(first_step)}, after the first updates",
             {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": first_step},
             suggests="too_high",
             strength=1.0,
@@ -173,7 +174,11 @@ def _from_training_loss(
                 rose_from,
                 float(curve.steps[-1]),
                 f"loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}, +{100 * rise:.0f}%)"
-                + (f", rising from its best ({curve.best:.4g}) after {unit} {rose_from:g}" if curve.best_t > 0 else ""),
+                + (
+                    f", rising from its best ({curve.best:.4g}) after {unit} {fmt_step(rose_from)}"
+                    if curve.best_t > 0
+                    else ""
+                ),
                 {"start": curve.start, "end": curve.end, "rise": rise, "best": curve.best},
                 suggests="too_high",
                 strength=ramp(rise, 0.0, cfg.end_above_start * 2) * 0.5 + 0.5,

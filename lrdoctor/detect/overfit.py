@@ -16,6 +16,7 @@ import numpy as np
 from lrdoctor import stats
 from lrdoctor.detect.curve import Curve
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_step
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def detect_overfitting(
             "warning",
             at,
             float(steps[-1]),
-            f"validation loss rose from its best, {best:.4g} at {unit} {at:g}, to {val.end:.4g}"
+            f"validation loss rose from its best, {best:.4g} at {unit} {fmt_step(at)}, to {val.end:.4g}"
             + (f" ({how})" if how else "")
             + f", steadily (Kendall tau {tau:.2f}), while the training loss fell {100 * fall:.0f}% further: "
             "the model fits its training data at the cost of held-out data",

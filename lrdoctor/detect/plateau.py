@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_step
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ def detect_plateau(
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss stopped improving at {unit} {at:g} (best {curve.best:.4g}) and ended at {curve.end:.4g}, "
-                f"giving back {100 * regret:.0f}% of its progress",
+                f"loss stopped improving at {unit} {fmt_step(at)} (best {curve.best:.4g}) and ended at "
+                f"{curve.end:.4g}, giving back {100 * regret:.0f}% of its progress",
                 {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
                 suggests="too_high",
                 strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),
@@ -80,7 +81,7 @@ def detect_plateau(
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss made 90% of its progress by {unit} {at:g} ({100 * shape.t90:.1f}% of the run) and then "
+                f"loss made 90% of its progress by {unit} {fmt_step(at)} ({100 * shape.t90:.1f}% of the run) and then "
                 "stayed flat: a rate this high may stall on a noise floor",
                 {"t90": shape.t90, "tail_kendall_tau": shape.tail_tau, "tail_p_value": shape.tail_p},
                 suggests="too_high",

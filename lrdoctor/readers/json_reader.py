@@ -19,7 +19,7 @@ from typing import Any, cast
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import jsonl
 from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
-from lrdoctor.run import Log, Series, StepKind
+from lrdoctor.run import Log, Series, StepKind, fmt_step
 from lrdoctor.source import Source, decode_text
 
 TRAINER_STATE = "trainer_state.json"
@@ -138,11 +138,11 @@ def _empty_history_message(doc: Mapping[str, Any], label: str) -> str:
     if not (isinstance(step, int | float) and isinstance(every, int | float)):
         why = "training ended before its first log (global_step < logging_steps)"
     elif step < every:
-        why = f"global_step {step:g} < logging_steps {every:g}: training ended before its first log"
+        why = f"global_step {fmt_step(step)} < logging_steps {fmt_step(every)}: training ended before its first log"
     else:
         return (
-            f"{label}: log_history holds no points although global_step {step:g} >= logging_steps "
-            f"{every:g}; the history was removed from this file; read the run's TensorBoard directory"
+            f"{label}: log_history holds no points although global_step {fmt_step(step)} >= logging_steps "
+            f"{fmt_step(every)}; the history was removed from this file; read the run's TensorBoard directory"
         )
     return (
         f"{label}: log_history holds no points; {why}; lower logging_steps "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.text import safe
-from lrdoctor.run import axis_unit
+from lrdoctor.run import axis_unit, fmt_step
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -22,7 +22,11 @@ def units(step_kind: str) -> str:
 
 
 def span(f: Finding) -> str:
-    return f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
+    return (
+        f"{fmt_step(f.start_step)}"
+        if f.start_step == f.end_step
+        else f"{fmt_step(f.start_step)}-{fmt_step(f.end_step)}"
+    )
 
 
 def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:

@@ -19,6 +19,7 @@ from lrdoctor.report.check import span, units
 from lrdoctor.report.markdown import md
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS
+from lrdoctor.run import span_of
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")
@@ -103,7 +104,7 @@ def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, 
 def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
     run, loss = dx.run, dx.run.loss
     conf = "" if dx.verdict == "unknown" else f" (confidence {dx.confidence:.2f})"
-    read = f"{run.metric}: {len(loss)} points, {units(run.step_kind)} {loss.steps[0]:g} to {loss.steps[-1]:g}"
+    read = f"{run.metric}: {len(loss)} points, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}"
     lines = [
         f'<a id="run-{k}"></a>',
         "",

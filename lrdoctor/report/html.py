@@ -19,6 +19,7 @@ from lrdoctor.report.check import span, units
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS, fmt_lr
+from lrdoctor.run import span_of
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,10 @@ def _read_table(dx: Diagnosis) -> str:
     rows = [
         ("source", run.source),
         ("format", run.format),
-        ("metric", f"{run.metric}: {len(loss)} points, {units(run.step_kind)} {loss.steps[0]:g} to {loss.steps[-1]:g}"),
+        (
+            "metric",
+            f"{run.metric}: {len(loss)} points, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}",
+        ),
         ("validation loss", run.val_metric or "-"),
         ("learning rate", f"{fmt_lr(run.observed_lr)}" + (f" (series {run.lr_name})" if run.lr_name else "")),
     ]

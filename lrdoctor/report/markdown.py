@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.report.text import VERDICT_WORDS, fmt_lr, metric_span, safe
+from lrdoctor.run import fmt_steps
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -39,7 +40,9 @@ def render_one(dx: Diagnosis) -> str:
     if dx.findings:
         out += ["", "| severity | pathology | steps | finding |", "|---|---|---|---|"]
         for f in dx.findings:
-            out.append(f"| {f.severity} | {f.pathology} | {f.start_step:g} to {f.end_step:g} | {md(f.message)} |")
+            out.append(
+                f"| {f.severity} | {f.pathology} | {fmt_steps(f.start_step, f.end_step, ' to ')} | {md(f.message)} |"
+            )
     if run.warnings:
         out += ["", *(f"- {md(w)}" for w in run.warnings)]
     return "\n".join(out)

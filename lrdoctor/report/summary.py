@@ -12,6 +12,7 @@ from lrdoctor.report.check import span, top_finding, units
 from lrdoctor.report.json_report import to_dict
 from lrdoctor.report.markdown import md
 from lrdoctor.report.text import fmt_lr, safe
+from lrdoctor.run import fmt_step
 
 CSV_COLUMNS = (
     "source",
@@ -79,8 +80,8 @@ def render_csv(diagnoses: Sequence[Diagnosis]) -> str:
                 dx.run.format,
                 _cell(dx.run.metric),
                 len(loss),
-                f"{loss.steps[0]:g}",
-                f"{loss.steps[-1]:g}",
+                fmt_step(loss.steps[0]),
+                fmt_step(loss.steps[-1]),
                 dx.verdict,
                 f"{dx.confidence:.3f}",
                 _num(dx.run.observed_lr),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Run, axis_unit, span_of
+from lrdoctor.run import Run, axis_unit, fmt_step, span_of
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
@@ -66,7 +66,11 @@ def render_one(dx: Diagnosis) -> str:
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
-            span = f"{f.start_step:g}" if f.start_step == f.end_step else f"{f.start_step:g}-{f.end_step:g}"
+            span = (
+                f"{fmt_step(f.start_step)}"
+                if f.start_step == f.end_step
+                else f"{fmt_step(f.start_step)}-{fmt_step(f.end_step)}"
+            )
             unit = axis_unit(run.step_kind, plural=True)
             lines.append(f"    {f.severity.upper():7} {f.pathology} ({unit} {span}): {safe(f.message)}")
     else:
