@@ -1,8 +1,8 @@
 """Overfitting: the validation loss climbs away from its best while the training loss keeps falling.
 
-It points at the number of steps (or the regularisation) more than at the rate: of the 50 runs
+It points at the number of steps (or the regularisation) more than at the rate: of the 47 runs
 of the corpus and of the tasks never fitted on that show it, 30 are labelled ok (17 on one task,
-the wine MLP), 20 too high and none too low (BENCHMARKS.md, "Findings by label"), so the finding
+the wine MLP), 17 too high and none too low (BENCHMARKS.md, "Findings by label"), so the finding
 suggests no direction and the verdict does not read it. What it adds is where the best weights
 were, which the user can act on.
 """

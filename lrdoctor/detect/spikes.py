@@ -54,7 +54,7 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) ->
     first = int(np.searchsorted(curve.t, cfg.skip))
     noise = np.maximum(local_noise(curve.y, _window(len(curve.y))), curve.noise)
     z = shape.zscores * (curve.noise / noise)  # the residual from the trend over the local noise
-    spikes = _excursions(z, curve.steps, cfg.z * tail_factor(z[first:]), cfg.max_width, first)
+    spikes = excursions(z, curve.steps, cfg.z * tail_factor(z[first:]), cfg.max_width, first)
     if curve.binned:
         spikes = _merged(spikes, _raw_spikes(curve, cfg), _bin_width(curve))
     if not spikes or len(spikes) < cfg.min_count:
@@ -98,7 +98,7 @@ def _window(n: int) -> int:
     return max(3, int(n * LOCAL_SHARE))
 
 
-def _excursions(z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, first: int) -> list[Spike]:
+def excursions(z: np.ndarray, steps: np.ndarray, threshold: float, max_width: int, first: int) -> list[Spike]:
     """Runs of at most `max_width` consecutive points above `threshold`, from index `first` on."""
     idx = np.flatnonzero(z[first:] > threshold) + first
     return _runs(idx, z[idx], steps, max_width)

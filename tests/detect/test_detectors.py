@@ -133,6 +133,22 @@ def test_noise_that_grows_with_the_loss_is_not_spikes(n: int) -> None:
         assert "loss_spike" not in found(steps, level * (1 + 0.04 * rng.standard_normal(n))), seed
 
 
+def test_the_verdict_counts_jumps_over_the_run_noise_where_the_finding_sees_no_spike() -> None:
+    # The loss_spike finding measures each point against the noise around it; the verdict's
+    # statistic counts the jumps against the run's own noise, as its models were fitted.
+    from lrdoctor.verdict import FEATURES, features
+
+    rng = np.random.default_rng(2)
+    steps = np.arange(1000, dtype=np.float64)
+    values = (0.3 + 2.0 * np.exp(-steps / 160)) * (1 + 0.04 * rng.standard_normal(1000))
+    sig = signals(steps, values)
+    findings = detect_all(sig, CFG)
+    assert not [f for f in findings if f.pathology == "loss_spike"]
+    x = features(sig, findings)
+    jumps = x[FEATURES.index("jumps")]
+    assert jumps >= 1 and x[FEATURES.index("high")] == pytest.approx(0.1 * min(jumps, 4))
+
+
 def test_a_spike_seen_in_the_bins_and_at_full_resolution_is_one_spike() -> None:
     rng = np.random.default_rng(0)
     steps = np.arange(5000, dtype=np.float64)
