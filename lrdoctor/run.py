@@ -30,6 +30,12 @@ def fmt_step(x: float) -> str:
     return f"{x:.10g}"
 
 
+def fmt_share(x: float) -> str:
+    """A share as a person reads it: '130%', but '1.02e+15 times' for a share that an exploding
+    loss made absurd as a percentage."""
+    return f"{100 * x:.0f}%" if abs(x) < 100 else f"{x:.3g} times"
+
+
 def fmt_steps(first: float, last: float, joiner: str = "-") -> str:
     """'20' for one step, '20-99' for a range."""
     return fmt_step(first) if first == last else f"{fmt_step(first)}{joiner}{fmt_step(last)}"

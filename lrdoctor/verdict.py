@@ -261,6 +261,8 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     push = (w[k] - np.delete(w, k, axis=0).mean(axis=0)) * z
     if sig.val is None:  # the validation statistics are placeholders, not measurements
         push[[i for i, name in enumerate(FEATURES) if name.startswith("val_")]] = 0.0
+    # A yes/no statistic is said only when it holds ("it has few points" of a 1000-point log is false).
+    push[[i for i, name in enumerate(FEATURES) if name in ("sparse", "has_val") and x[i] == 0]] = 0.0
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
     return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
 

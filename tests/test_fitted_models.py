@@ -110,6 +110,23 @@ def test_a_statistic_held_at_its_cap_reads_as_a_bound() -> None:
     assert _phrase("val_given_back", 2.0).endswith("above its best (or more)")
 
 
+def test_a_yes_no_statistic_is_said_only_when_it_holds() -> None:
+    # A model that reads "few points" as a sign against too low: a 1000-point log (not sparse)
+    # is pushed towards too low by it, but "it has few points" would be false.
+    from lrdoctor.detect import log_kind
+    from lrdoctor.verdict import FEATURES, VerdictConfig, VerdictModel, explain
+
+    k = len(FEATURES)
+    weights = [[0.0] * (k + 1) for _ in range(3)]
+    weights[2][1 + FEATURES.index("sparse")] = -5.0  # too_low, against sparse
+    weights[2][1 + FEATURES.index("drop")] = -1.0
+    model = VerdictModel(mean=tuple([0.5] * k), scale=tuple([1.0] * k), weights=tuple(map(tuple, weights)))
+    steps = np.arange(1000, dtype=float)
+    sig = signals(steps, 2.0 - steps / 2000)
+    said = explain(sig, [], "too_low", VerdictConfig(models={log_kind(sig): model}), top=3)
+    assert "few points" not in said and "came down" in said
+
+
 def test_features_are_held_within_their_caps() -> None:
     from lrdoctor.verdict import CAPS, FEATURES, features
 

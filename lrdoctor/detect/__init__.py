@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrdoctor.detect.curve import Curve, prepare, starts_late
-from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence
+from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence, detect_val_nonfinite
 from lrdoctor.detect.lr import LrEvents, lr_events
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
 from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
@@ -47,6 +47,7 @@ class Signals:
     # The first point comes after the first updates (:func:`starts_late`; see :func:`log_kind`).
     late_start: bool = False
     unit: str = "step"  # what a message calls a point of the x axis (lrdoctor.run.axis_unit)
+    val_raw: tuple[np.ndarray, np.ndarray] | None = None  # the validation loss as logged, NaN/Inf included
 
 
 def signals(
@@ -66,7 +67,7 @@ def signals(
     val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
     late = step_kind == "step" and starts_late(steps)
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind))
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val)
 
 
 def _finite(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,15 +93,29 @@ def log_kind(sig: Signals) -> str:
 Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
-    "divergence": lambda s, c: detect_divergence(
-        s.curve, s.shape, s.steps, s.values, c.divergence, val=s.val, late_start=s.late_start, unit=s.unit
-    ),
+    "divergence": lambda s, c: _divergence(s, c),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
     "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),
 }
+
+
+def _divergence(sig: Signals, cfg: DetectConfig) -> list[Finding]:
+    found = detect_divergence(
+        sig.curve,
+        sig.shape,
+        sig.steps,
+        sig.values,
+        cfg.divergence,
+        val=sig.val,
+        late_start=sig.late_start,
+        unit=sig.unit,
+    )
+    if sig.val_raw is not None and not any("nonfinite" in f.evidence and f.severity == "error" for f in found):
+        found += detect_val_nonfinite(*sig.val_raw, unit=sig.unit)
+    return found
 
 
 def detect_all(sig: Signals, cfg: DetectConfig) -> list[Finding]:

@@ -7,7 +7,7 @@ validation loss that ended well above it is a divergence the training curve cann
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,6 +16,11 @@ from lrdoctor.detect.curve import Curve, skipped_nonfinite
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_step
+
+# A loss that went NaN/Inf had been climbing first when its last finite tenth ended this far above
+# its lowest level: more than this many noise sigmas, and this share of its progress.
+RISE_SIGMAS = 3.0
+RISE_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,10 @@ def detect_divergence(
     unit: str = "step",
 ) -> list[Finding]:
     findings = detect_nonfinite(steps, values, unit=unit)
-    if curve is None or shape is None or any(f.severity == "error" for f in findings):
-        return findings
+    if any(f.severity == "error" for f in findings):
+        return [_dated_by_rise(f, curve, unit) for f in findings]
+    if curve is None or shape is None:
+        return findings + _short_explosion(steps, values, cfg, unit)
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
@@ -148,17 +155,26 @@ def _from_training_loss(
     scale = max(abs(curve.start), 1e-12)
     ratio = curve.peak / scale if curve.start > 0 else float("nan")
     if np.isfinite(ratio) and ratio >= cfg.explode_ratio:
-        at = float(curve.steps[int(np.argmax(curve.y))])
+        top = int(np.argmax(curve.y))
+        at, rose = float(curve.steps[top]), _lowest_before(curve, top)
         recovered = _recovered(curve, val, cfg)
         return [
             Finding(
                 "divergence",
                 "warning" if recovered else "error",
-                at,
+                rose,
                 float(curve.steps[-1]),
-                f"loss exploded to {curve.peak:.3g}, {ratio:.3g}x its start ({curve.start:.3g})"
+                f"loss exploded to {curve.peak:.3g} at {unit} {fmt_step(at)}, {ratio:.3g}x its start "
+                f"({curve.start:.3g})"
+                + (f", rising from {unit} {fmt_step(rose)}" if rose < at else "")
                 + (f", then recovered to {curve.end:.3g}" if recovered else ""),
-                {"peak": curve.peak, "start": curve.start, "peak_ratio": ratio, "recovered": recovered},
+                {
+                    "peak": curve.peak,
+                    "peak_step": at,
+                    "start": curve.start,
+                    "peak_ratio": ratio,
+                    "recovered": recovered,
+                },
                 suggests="too_high",
                 strength=0.5 if recovered else 1.0,
             )
@@ -208,6 +224,81 @@ def _from_training_loss(
             )
         ]
     return []
+
+
+def detect_val_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step") -> list[Finding]:
+    """NaN/Inf in the validation loss while the training loss stayed finite: said, as a warning
+    that suggests no rate (an evaluation in half precision that overflowed, an empty validation
+    batch); the validation statistics are read from the finite evaluations."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return []
+    idx = np.flatnonzero(bad)
+    first = int(idx[0])
+    to_end = bool(bad[first:].all())
+    kinds = _kinds(int(np.isnan(values).sum()), len(idx) - int(np.isnan(values).sum()))
+    return [
+        Finding(
+            "divergence",
+            "warning",
+            float(steps[first]),
+            float(steps[idx[-1]]),
+            f"validation loss is non-finite at {len(idx)} of {len(values)} evaluations ({kinds}) from {unit} "
+            f"{fmt_step(steps[first])}{' to the end' if to_end else ''}, while the training loss stayed finite: "
+            "an evaluation that overflowed (half precision?) or had no batch; judged on the finite ones",
+            {"val_nonfinite": len(idx), "val_points": len(values), "first_nonfinite_step": float(steps[first])},
+        )
+    ]
+
+
+def _short_explosion(steps: np.ndarray, values: np.ndarray, cfg: DivergenceConfig, unit: str) -> list[Finding]:
+    """A log too short for shape statistics (a few epochs) can still show an explosion: a value
+    explode_ratio times its first or more, after it, and the loss ending far above its start."""
+    finite = np.isfinite(values)
+    y, s = values[finite], steps[finite]
+    if len(y) < 2 or not y[0] > 0:
+        return []
+    top = int(np.argmax(y))
+    ratio = float(y[top] / y[0])
+    if not (ratio >= cfg.explode_ratio and y[-1] > y[0]):
+        return []
+    return [
+        Finding(
+            "divergence",
+            "error",
+            float(s[int(np.argmin(y[: top + 1]))]),
+            float(s[-1]),
+            f"loss exploded to {y[top]:.3g} at {unit} {fmt_step(s[top])}, {ratio:.3g}x its start ({y[0]:.3g})",
+            {"peak": float(y[top]), "peak_step": float(s[top]), "start": float(y[0]), "peak_ratio": ratio},
+            suggests="too_high",
+            strength=1.0,
+        )
+    ]
+
+
+def _lowest_before(curve: Curve, i: int) -> float:
+    """The step where the trend was lowest up to point i: where a blow-up began."""
+    return float(curve.steps[int(np.argmin(curve.trend[: i + 1]))])
+
+
+def _dated_by_rise(f: Finding, curve: Curve | None, unit: str) -> Finding:
+    """A loss that went NaN/Inf after climbing for a while: the trouble began where it started to
+    climb (the trend's lowest point), not at the first NaN. The rate there is the one a warmup
+    broke at (the stability limit) and what the schedule advice reads."""
+    if (
+        curve is None
+        or f.evidence.get("skipped")
+        or not curve.end - curve.best > max(RISE_SIGMAS * curve.noise, RISE_SHARE * curve.span)
+    ):
+        return f
+    rose = _lowest_before(curve, len(curve.y) - 1)
+    if rose >= f.start_step:
+        return f
+    return replace(
+        f,
+        start_step=rose,
+        message=f"{f.message}; it climbed from {unit} {fmt_step(rose)} ({curve.best:.4g} -> {curve.end:.4g}) before",
+    )
 
 
 def _recovered(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:

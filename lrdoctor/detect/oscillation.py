@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import HALF, Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_share
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def detect_oscillation(curve: Curve | None, shape: Shape | None, cfg: Oscillatio
             "warning",
             start,
             float(curve.steps[-1]),
-            f"loss swings around its trend by {100 * shape.roughness:.0f}% of its progress in the second half "
+            f"loss swings around its trend by {fmt_share(shape.roughness)} of its progress in the second half "
             f"(lag-1 autocorrelation of residuals {shape.lag1:.2f})",
             {"roughness": shape.roughness, "lag1_autocorr": shape.lag1, "t90": shape.t90},
             suggests="too_high",

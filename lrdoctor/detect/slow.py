@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import fmt_share
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
         return []
     still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)
+    if drop < 0:
+        return []  # it ended above where it started: worse than slow, and the divergence detector's
     if not (still_falling or shape.t90 >= cfg.t90_hi or 0 < drop <= cfg.drop_full):
         return []
     strength = (
@@ -53,7 +56,7 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
             (
                 f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run); "
                 if still_falling
-                else f"loss came down only {100 * drop:.0f}% from its start; "
+                else f"loss came down only {fmt_share(drop)} from its start; "
             )
             + f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress",
             {

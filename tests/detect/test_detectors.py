@@ -317,6 +317,63 @@ def test_a_sweep_reads_a_run_with_skipped_updates_by_its_finite_values() -> None
     assert final_loss(diagnose_arrays(steps, values)) == np.inf
 
 
+def test_a_loss_that_climbed_before_going_nan_is_dated_where_it_climbed() -> None:
+    # A warmup to 1.0 over 200 steps; the loss turns at step ~20 (rate ~0.1), overflows at 150:
+    # the stability limit is the rate where it turned, not where it overflowed (0.75).
+    from lrdoctor.run import Run, Series
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(1000, dtype=np.float64)
+    lr = np.minimum(1.0, (steps + 1) / 200)
+    loss = 2.3 * np.exp(-steps / 15) + 0.3 + 0.02 * rng.standard_normal(1000)
+    loss[20:] *= np.exp(np.minimum((steps[20:] - 20) * 0.5, 700))
+    loss[150:] = np.nan
+    run = Run(
+        "x", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)}, metric="loss", lr_name="lr"
+    )
+    dx = diagnose(run)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert 10 <= div.start_step <= 30 and div.evidence["first_nonfinite_step"] == 150
+    assert "it climbed from step" in div.message
+    assert 0.01 <= dx.recommended_lr <= 0.05 and "stability limit" in dx.because
+
+
+def test_an_explosion_is_dated_where_the_loss_turned() -> None:
+    steps = np.arange(300, dtype=np.float64)
+    loss = np.where(steps < 100, 2.3 - 0.015 * steps, 0.8 * np.exp((steps - 100) * 0.08))
+    (div,) = found(steps, loss)["divergence"]
+    assert 90 <= div.start_step <= 110 and div.evidence["peak_step"] == 299 and "rising from step" in div.message
+
+
+def test_a_few_epochs_that_explode_are_a_divergence() -> None:
+    epochs = np.arange(1, 6, dtype=np.float64)
+    dx = diagnose_arrays(epochs, np.array([2.3, 40.0, 3e3, 5e5, 1e8]))
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "error" and dx.verdict == "too_high" and div.start_step == 1
+    assert diagnose_arrays(epochs, np.array([2.3, 1.9, 1.5, 1.2, 1.0])).verdict == "unknown"  # too short
+
+
+def test_nonfinite_validation_losses_are_a_warning_of_their_own() -> None:
+    steps, train, vs, val = curves.overfitting()
+    val = val.copy()
+    val[-3:] = np.nan
+    sig = signals(steps, train, val=(vs, val))
+    (warn,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+    assert warn.severity == "warning" and warn.suggests is None and warn.start_step == vs[-3]
+    assert "3 of " in warn.message and "to the end" in warn.message
+    # Training diverged too: the training loss's own error says it, once.
+    train = train.copy()
+    train[200:] = np.nan
+    found_both = [f for f in detect_all(signals(steps, train, val=(vs, val)), CFG) if f.pathology == "divergence"]
+    assert [f.severity for f in found_both] == ["error"]
+
+
+def test_no_slow_convergence_for_a_loss_that_ended_above_its_start() -> None:
+    steps = np.arange(400, dtype=np.float64)
+    rising = 2.3 + 0.5 * steps / 400 + 0.01 * np.sin(steps)
+    assert "slow_convergence" not in found(steps, rising)
+
+
 def test_skipped_updates_in_warmup_are_not_the_stability_limit() -> None:
     from lrdoctor.run import Run, Series
 
