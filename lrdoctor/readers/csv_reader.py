@@ -329,7 +329,20 @@ def _delimiter(lines: list[str], *, agree: float = SNIFF_AGREE) -> str | None:
             same += count == width
         if same >= max(1, int(agree * len(counts))) and (best is None or counts[0] > best[0]):
             best = (counts[0], delim)
+    if best is None and _one_column(lines, agree):
+        return DELIMITERS[0]  # no separator in any line: a single named column (pandas' Series.to_csv)
     return None if best is None else best[1]
+
+
+_COLUMN_NAME = re.compile(r"[A-Za-z_][\w./:-]*")
+
+
+def _one_column(lines: list[str], agree: float) -> bool:
+    """A header that is one metric name, and below it lines of one number each."""
+    if len(lines) < 2 or not _COLUMN_NAME.fullmatch(lines[0].strip()):
+        return False
+    numbers = sum(type(_cell(line.strip())) is float for line in lines[1:])
+    return numbers >= max(1, int(agree * (len(lines) - 1)))
 
 
 def _all_text(line: str, delim: str) -> bool:

@@ -207,3 +207,23 @@ def test_a_wandb_export_of_several_runs_says_so(tmp_path: Path) -> None:
     run = load(write(tmp_path, "wandb_export.csv", text))
     assert run.format == "wandb-csv" and run.metric == "run-a - loss"
     assert any("this export holds 2 runs (run-a, run-b)" in w for w in run.warnings)
+
+
+def test_a_single_named_column_is_a_csv(tmp_path: Path) -> None:
+    # pandas' Series.to_csv(index=False): a header that is one name, then one number per line.
+    import pandas as pd
+
+    losses = 2.0 * np.exp(-np.arange(300) / 60) + 0.3
+    path = tmp_path / "losses.csv"
+    pd.Series(losses, name="train_loss").to_csv(path, index=False)
+    run = load(path)
+    assert run.metric == "train_loss" and run.step_kind == "index"
+    np.testing.assert_allclose(run.loss.values, losses)
+    text = tmp_path / "losses.txt"  # the same under a name that says nothing: read from its content
+    text.write_bytes(path.read_bytes())
+    assert load(text).format == "csv"
+    # A word and then sentences is no such column.
+    prose = tmp_path / "notes.txt"
+    prose.write_text("Training\nstarted at noon\nloss went down\n")
+    with pytest.raises(UnreadableLog):
+        load(prose)
