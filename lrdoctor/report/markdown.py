@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.text import VERDICT_WORDS, fmt_lr, metric_span, safe
-from lrdoctor.run import fmt_steps
+from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, metric_span, safe
+from lrdoctor.run import axis_unit, fmt_steps
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -35,10 +35,14 @@ def render_one(dx: Diagnosis) -> str:
         f"| format | {md(run.format)} |",
         f"| metric | {md(run.metric)} ({len(loss)} points, {metric_span(run.step_kind, loss.steps)}) |",
         f"| learning rate | {fmt_lr(run.observed_lr)} |",
-        f"| recommended | {fmt_lr(dx.recommended_lr)} |",
+        f"| recommended | {_recommended(dx)} |",
     ]
     if dx.findings:
-        out += ["", "| severity | pathology | steps | finding |", "|---|---|---|---|"]
+        out += [
+            "",
+            f"| severity | pathology | {axis_unit(run.step_kind, plural=True)} | finding |",
+            "|---|---|---|---|",
+        ]
         for f in dx.findings:
             out.append(
                 f"| {f.severity} | {f.pathology} | {fmt_steps(f.start_step, f.end_step, ' to ')} | {md(f.message)} |"
@@ -46,3 +50,10 @@ def render_one(dx: Diagnosis) -> str:
     if run.warnings:
         out += ["", *(f"- {md(w)}" for w in run.warnings)]
     return "\n".join(out)
+
+
+def _recommended(dx: Diagnosis) -> str:
+    """The rate, or without a known rate the factor to move the one used by (as the terminal says)."""
+    if dx.recommended_lr is None and dx.factor is not None and dx.verdict in ("too_high", "too_low"):
+        return f"{factor_words(dx.factor)} than the rate used"
+    return fmt_lr(dx.recommended_lr)

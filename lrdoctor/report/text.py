@@ -61,8 +61,9 @@ def render_one(dx: Diagnosis) -> str:
         if dx.recommended_lr is not None:
             lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
         elif dx.factor is not None:
-            word = f"{dx.factor:.3g}x higher" if dx.factor >= 1 else f"{1 / dx.factor:.3g}x lower"
-            lines.append(f"  try lr    {word} than the rate you used (pass --lr VALUE to get the rate itself)")
+            lines.append(
+                f"  try lr    {factor_words(dx.factor)} than the rate you used (pass --lr VALUE to get the rate itself)"
+            )
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
@@ -91,3 +92,8 @@ def _lr_line(run: Run) -> str:
     if run.lr_name is not None:
         return f"peak {fmt_lr(observed)} (series {safe(run.lr_name)})"
     return f"{fmt_lr(observed)} (from the run's hyper-parameters)"
+
+
+def factor_words(factor: float) -> str:
+    """How far to move a rate that the log does not record: '909x higher', '3.24x lower'."""
+    return f"{factor:.3g}x higher" if factor >= 1 else f"{1 / factor:.3g}x lower"

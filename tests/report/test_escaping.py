@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -44,3 +45,12 @@ def test_markdown_output_escapes_html_and_table_pipes(tmp_path: Path) -> None:
 def test_json_output_keeps_the_name_exactly(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["diagnose", str(hostile_log(tmp_path)), "--metric", HOSTILE, "--format", "json"])
     assert json.loads(out.stdout)["metric"] == HOSTILE
+
+
+def test_markdown_names_the_axis_and_the_factor_without_a_rate() -> None:
+    from tests.conftest import SAMPLE_LOGS
+
+    log = SAMPLE_LOGS / "keras" / "digits_mlp_sgd_too_low.csv"  # per-epoch, no rate recorded
+    out = CliRunner().invoke(cli, ["diagnose", str(log), "--format", "markdown"]).output
+    assert "| severity | pathology | epochs | finding |" in out
+    assert re.search(r"\| recommended \| [\d.]+x higher than the rate used \|", out), out
