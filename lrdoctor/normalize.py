@@ -231,11 +231,19 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
     keep[:-1] = s.steps[:-1] < later_min[1:]
     dropped = int((~keep).sum())
     if dropped and warnings is not None:
-        first_back = int(np.flatnonzero(s.steps[1:] <= s.steps[:-1])[0]) + 1
-        warnings.append(
-            f"{dropped} point(s) of {s.name!r} were written again later (resumed at step "
-            f"{fmt_step(s.steps[first_back])}); keeping the latest write of each step"
-        )
+        back = np.flatnonzero(s.steps[1:] <= s.steps[:-1]) + 1
+        # Only steps written again right after themselves, more than once (one such repeat is as
+        # likely a run resumed from its last step):
+        if len(back) > 1 and (s.steps[back] == s.steps[back - 1]).all():
+            warnings.append(
+                f"{dropped} point(s) of {s.name!r} were written twice in a row at the same step (two "
+                "writers to one file, or a logger called twice per step); keeping the latest write of each step"
+            )
+        else:
+            warnings.append(
+                f"{dropped} point(s) of {s.name!r} were written again later (resumed at step "
+                f"{fmt_step(s.steps[back[0]])}); keeping the latest write of each step"
+            )
     return s.take(keep) if dropped else s
 
 

@@ -158,3 +158,12 @@ def test_a_per_step_series_sparser_than_its_per_epoch_one_gives_way(tmp_path: Pa
     assert run.metric == "train_loss_epoch" and len(run.loss) == 6
     assert any("'train_loss_step' holds 2 point(s) and 'train_loss_epoch' 6" in w for w in run.warnings)
     assert load(path, metric="train_loss_step").metric == "train_loss_step"  # asked for: kept
+
+
+def test_each_step_written_twice_in_a_row_is_not_a_resume() -> None:
+    steps = np.repeat(np.arange(50.0), 2)
+    values = np.repeat(2.0 * np.exp(-np.arange(50) / 10) + 0.3, 2)
+    run = normalize(Log("x", "csv", {"loss": Series("loss", steps, values)}))
+    assert len(run.loss) == 50
+    (note,) = [w for w in run.warnings if "point(s) of 'loss'" in w]
+    assert "written twice in a row" in note and "resumed" not in note
