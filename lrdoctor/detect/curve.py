@@ -43,6 +43,7 @@ class Curve:
     end: float  # level at the end: median of the last tenth
     best: float  # lowest level the trend reached
     best_t: float  # where it reached it
+    best_step: float  # ... and at which step: where a run that got worse began to
     peak: float  # highest raw finite value
     n_raw: int  # points before reduction, non-finite included
     n_finite_prefix: int  # points before the first non-finite value
@@ -133,6 +134,7 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
         end=float(np.median(y[-tail:])),
         best=float(trend[best_i]),
         best_t=float(t[best_i]),
+        best_step=float(s[best_i]),
         peak=peak,
         n_raw=len(values),
         n_finite_prefix=stop,

@@ -13,7 +13,7 @@ import numpy as np
 
 from lrdoctor import stats
 from lrdoctor.detect.curve import Curve, skipped_nonfinite
-from lrdoctor.detect.shape import Shape, ramp, step_at
+from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_step
 
@@ -180,7 +180,7 @@ def _from_training_loss(
             )
         ]
     rise = (curve.end - curve.start) / scale
-    rose_from = step_at(curve, curve.best_t)  # where the trouble began: at the trend's lowest point
+    rose_from = curve.best_step  # where the trouble began: at the trend's lowest point
     beyond_noise = curve.end - curve.start > 2 * curve.noise
     if rise > cfg.end_above_start and (beyond_noise or rise > 4 * cfg.end_above_start):
         return [
@@ -291,7 +291,7 @@ def _dated_by_rise(f: Finding, curve: Curve | None, unit: str) -> Finding:
         or not curve.end - curve.best > max(RISE_SIGMAS * curve.noise, RISE_SHARE * curve.span)
     ):
         return f
-    rose = _lowest_before(curve, len(curve.y) - 1)
+    rose = curve.best_step
     if rose >= f.start_step:
         return f
     return replace(

@@ -59,7 +59,7 @@ def detect_plateau(
     early = _early(curve, shape, cfg)
     regret = (curve.end - curve.best) / curve.span
     if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise:
-        at = step_at(curve, curve.best_t)
+        at = curve.best_step
         return [
             Finding(
                 "plateau",
