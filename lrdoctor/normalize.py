@@ -146,6 +146,8 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         key = "_".join(naming.tokens(metric))
         if key in folded:
             return folded[key]
+        if metric in log.text_columns:
+            raise NoSeries(f"{log.source}: the column {metric!r} holds no number (text or empty cells only)")
         wrong_name = naming.find_loss(series) is not None  # a training log, without this series
         raise (MissingMetric if wrong_name else NoSeries)(
             f"{log.source}: no series named {metric!r}; found {_listing(series)}"
@@ -157,6 +159,9 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
     if found is None:
         if not series:
             raise NoSeries(f"{log.source}: the log holds no data points")
+        textual = naming.find_loss(log.text_columns)
+        if textual is not None:
+            raise NoSeries(f"{log.source}: the column {textual!r} holds no number (text or empty cells only)")
         raise NoSeries(
             f"{log.source}: no series looks like a training loss; found {_listing(series)}; pass --metric NAME"
         )

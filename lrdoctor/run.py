@@ -88,6 +88,8 @@ class Log:
     hparams: dict[str, Any] = field(default_factory=dict)
     # Reader-specific hints: a series the writer marks as the training loss, and so on.
     hints: dict[str, str] = field(default_factory=dict)
+    # Columns of a table that hold no number at all (text, or nothing): named, not read.
+    text_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

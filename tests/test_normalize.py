@@ -89,6 +89,15 @@ def test_metric_override_and_errors() -> None:
         normalize(Log("x", "csv", {"acc": series("acc", [0], [0.1])}))
 
 
+def test_a_text_column_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("step,loss,note,acc\n1,a,x,0.1\n2,b,y,0.2\n3,c,z,0.3\n")
+    for metric in (None, "loss", "note"):
+        name = metric or "loss"
+        with pytest.raises(NoSeries, match=f"the column '{name}' holds no number"):
+            load(path, metric=metric)
+
+
 def test_observed_lr_sources() -> None:
     s = {"loss": series("loss", [0, 1], [2, 1])}
     assert normalize(Log("x", "csv", s, hparams={"learning_rate": 3e-4})).observed_lr == 3e-4

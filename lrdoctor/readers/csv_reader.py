@@ -104,7 +104,8 @@ def read(source: Source) -> Log:
                 f"{label}: this export holds {len(runs)} runs ({shown}); one is judged, named in 'metric'; "
                 f"choose with --metric '<run> - loss', or export one run per file"
             )
-    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams)
+    text_columns = tuple(name for name in _unique(header) if name not in columns)
+    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns)
 
 
 Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (float values, where a value is present)
