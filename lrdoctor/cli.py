@@ -591,7 +591,12 @@ def report(
     metavar="SECONDS",
     help="How often to look at the log for new points.",
 )
-@click.option("--exit-on", metavar="NAMES", help="Pathologies that stop the watch with exit 1. Default: divergence.")
+@click.option(
+    "--exit-on",
+    metavar="NAMES",
+    help="Pathologies that stop the watch with exit 1, found at severity warning or above (a divergence: "
+    "error). Default: divergence.",
+)
 @click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Stop after this long (exit 0).")
 def watch(
     path: str,

@@ -65,6 +65,14 @@ def replaced(before: Fingerprint, now: Fingerprint) -> bool:
     return any(name in old and (ino != old[name][0] or size < old[name][1]) for name, ino, size, _ in now)
 
 
+def stops(finding: Finding, exit_on: tuple[str, ...]) -> bool:
+    """A finding confirms a pathology in `exit_on` at severity warning or above; a divergence only
+    as an error: its warnings are a blow-up the run recovered from, or NaN/Inf it went on from."""
+    if finding.pathology not in exit_on or finding.severity == "info":
+        return False
+    return finding.pathology != "divergence" or finding.severity == "error"
+
+
 def follow(
     path: str | Path,
     *,
@@ -99,7 +107,7 @@ def follow(
             else:
                 message = ""
                 yield Event("update", "", dx)
-                hit = next((f for f in dx.findings if f.pathology in config.exit_on), None)
+                hit = next((f for f in dx.findings if stops(f, config.exit_on)), None)
                 if hit is not None:
                     yield Event("confirmed", f"{path}: {hit.pathology} confirmed: {hit.message}", dx, hit)
                     return

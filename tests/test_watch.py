@@ -187,3 +187,14 @@ def test_ctrl_c_stops_cleanly_with_exit_130(tmp_path: Path) -> None:
 def test_standard_input_is_refused_in_one_line() -> None:
     result = CliRunner().invoke(cli, ["watch", "-", "--timeout", "1"], input="step,loss\n0,nan\n")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "not standard input" in result.stderr
+
+
+def test_a_divergence_warning_does_not_stop_the_watch(tmp_path: Path) -> None:
+    # One NaN the run went on from (and trained well after): a warning, not a divergence to stop on.
+    rows = healthy_rows(0, 30) + nan_rows(30, 31) + healthy_rows(31, 60)
+    log = tmp_path / "skipped.csv"
+    log.write_text(HEADER + rows)
+    events = list(follow(log, options=LoadOptions(), config=WatchConfig(timeout=0.0), sleep=lambda s: None))
+    warned = [f for f in events[0].diagnosis.findings if f.pathology == "divergence"]
+    assert [f.severity for f in warned] == ["warning"]
+    assert [e.kind for e in events] == ["update", "timeout"]
