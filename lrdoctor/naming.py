@@ -29,6 +29,12 @@ def tokens(name: str) -> list[str]:
     return [t for t in _SPLIT.split(name.lower()) if t]
 
 
+def role_tokens(name: str) -> list[str]:
+    """The tokens that say what a series is: a W&B export names its columns '<run> - <metric>',
+    and the run's name ('lr=3e-4', 'test-run-3') says nothing of the metric's role."""
+    return tokens(name.rsplit(" - ", 1)[-1])
+
+
 def _is_loss(toks: list[str]) -> bool:
     return any("loss" in t for t in toks) or any(t in _LOSS_ALIASES for t in toks[:1])
 
@@ -65,7 +71,7 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     counts = counts or {}
     cands = []
     for name in names:
-        toks = tokens(name)
+        toks = role_tokens(name)
         if _is_loss(toks) and not _is_eval(toks) and not _is_stat(toks):
             cands.append((_loss_rank(name, toks), -counts.get(name, 0), name))
     return min(cands)[2] if cands else None
@@ -81,7 +87,7 @@ def find_val_loss(
     counts = counts or {}
     cands = []
     for name in names:
-        toks = tokens(name)
+        toks = role_tokens(name)
         if not (_is_loss(toks) and _is_eval(toks)) or _is_stat(toks):
             continue
         joined = "_".join(toks)
@@ -106,10 +112,10 @@ def find_lr(names: Iterable[str]) -> str | None:
     """The learning-rate series: the first parameter group where there are several."""
     cands = []
     for name in names:
-        toks = tokens(name)
+        toks = role_tokens(name)
         joined = "_".join(toks)
         is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined
-        if not is_lr or _is_stat(toks) or _is_eval(toks):
+        if not is_lr or _is_stat(toks) or _is_eval(toks) or _is_loss(toks):
             continue
         if any(t in {"scale", "scaler", "factor", "decay", "warmup", "ratio", "mult"} for t in toks):
             continue

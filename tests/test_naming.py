@@ -74,3 +74,17 @@ def test_add_hparams_summaries_get_no_role() -> None:
     assert naming.find_val_loss(names, "train/loss") == "val/loss"
     assert naming.find_lr(names) == "lr"
     assert naming.find_val_loss(["1795934157.78/hparam/val_loss", "loss"], "loss") is None
+
+
+@pytest.mark.parametrize("run", ["sweep lr=3e-4", "lr-0.001", "test-run-3", "dev", "val-b"])
+def test_a_wandb_run_name_does_not_decide_a_role(run: str) -> None:
+    # W&B exports name columns '<run> - <metric>': the run's name is not the metric's role.
+    names = [f"{run} - train/loss", f"{run} - train/loss__MIN", f"{run} - val/loss", f"{run} - lr"]
+    assert naming.find_loss(names) == f"{run} - train/loss"
+    assert naming.find_val_loss(names, f"{run} - train/loss") == f"{run} - val/loss"
+    assert naming.find_lr(names) == f"{run} - lr"
+    assert naming.find_lr([f"{run} - train/loss"]) is None
+
+
+def test_a_loss_is_never_the_rate() -> None:
+    assert naming.find_lr(["lr_loss", "loss"]) is None
