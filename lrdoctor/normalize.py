@@ -37,6 +37,7 @@ def normalize(
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings)
+    series = _spread_coarse_steps(series, name, warnings)
 
     metric_seq = series[name].seq
     # Points written together (one event holding a tag twice) cannot start a new run.
@@ -218,6 +219,49 @@ def _late_start(s: Series, step_kind: str) -> str | None:
         "steps can be missed; log the first step too (HuggingFace Trainer: logging_first_step=True), "
         "or, for a resumed run, diagnose the log from the start of training"
     )
+
+
+def _spread_coarse_steps(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:
+    """A step axis coarser than the writes: most points of the metric share their step with
+    the point written before them, in runs of several, with other values (an epoch rounded to
+    two decimals, TensorBoard's add_scalar without global_step: every point at step 0). Those
+    are not one value written again; each run of writes is spread evenly, in write order, from
+    its step towards the next one; every other series takes the place of the metric's point
+    written last before it, so that the rate and the validation loss stay where they were written."""
+    s = series[name]
+    if len(s) < 8 or not (s.seq[1:] > s.seq[:-1]).all():
+        return series
+    same = s.steps[1:] == s.steps[:-1]
+    if same.sum() < 0.5 * len(s) or (s.values[1:][same] == s.values[:-1][same]).mean() > 0.5:
+        return series
+    first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
+    sizes = np.diff(np.append(first, len(s)))
+    if np.median(sizes[sizes > 1]) < 3:  # pairs: two writers to one file (said as such later)
+        return series
+    at = s.steps[first]
+    rises = np.diff(at)
+    stride = float(np.median(rises[rises > 0])) if (rises > 0).any() else float(sizes.max())
+    span = np.where(np.append(rises, stride) > 0, np.append(rises, stride), stride)
+    group = np.repeat(np.arange(len(first)), sizes)
+    within = np.arange(len(s)) - first[group]
+    x = at[group] + span[group] * within / sizes[group]
+    moved = {}
+    for key, other in series.items():
+        # Each point at the step of the metric's point written last before it (or with it).
+        steps = x if other is s else x[np.maximum(np.searchsorted(s.seq, other.seq, side="right") - 1, 0)]
+        moved[key] = Series(other.name, steps, other.values, other.seq)
+    if len(first) == 1:
+        warnings.append(
+            f"every point of {name!r} is at step {fmt_step(at[0])}: no step was given (TensorBoard's add_scalar "
+            "without global_step?); read in write order, one step per point"
+        )
+    else:
+        warnings.append(
+            f"{int(same.sum())} of {len(s)} points of {name!r} share their step with the point before (the step "
+            f"is written coarser than the points: {len(first)} distinct values); each step's points are spread "
+            "evenly in write order up to the next"
+        )
+    return moved
 
 
 def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:

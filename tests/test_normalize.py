@@ -176,3 +176,24 @@ def test_each_step_written_twice_in_a_row_is_not_a_resume() -> None:
     assert len(run.loss) == 50
     (note,) = [w for w in run.warnings if "point(s) of 'loss'" in w]
     assert "written twice in a row" in note and "resumed" not in note
+
+
+def test_a_rounded_epoch_spreads_its_points_in_write_order(tmp_path: Path) -> None:
+    # HF's console prints the epoch to two decimals: here 20 losses per printed value.
+    rows = [{"loss": 2.0 * 0.999**k + 0.1, "learning_rate": 1e-3, "epoch": (k // 20) / 100} for k in range(400)]
+    rows[200:200] = [{"eval_loss": 1.5, "epoch": 0.05}]
+    path = tmp_path / "console.log"
+    path.write_text("".join(f"{row}\n" for row in rows))
+    run = load(path)
+    assert len(run.loss) == 400 and len(run.lr) == 400
+    assert np.all(np.diff(run.loss.steps) > 0) and run.loss.steps[0] == 0.0
+    assert run.loss.steps[20] == pytest.approx(0.01) and run.loss.steps[30] == pytest.approx(0.015)
+    assert run.val_loss is not None and run.val_loss.steps[0] == run.loss.steps[199]
+    assert any("are spread evenly in write order" in w for w in run.warnings)
+
+
+def test_pairs_written_at_one_step_are_still_two_writers() -> None:
+    steps = np.repeat(np.arange(50.0), 2)
+    values = 2.0 * np.exp(-np.arange(100) / 20) + 0.3
+    run = normalize(Log("x", "csv", {"loss": Series("loss", steps, values)}))
+    assert len(run.loss) == 50 and run.loss.values[0] == values[1]

@@ -298,7 +298,7 @@ def test_values_near_the_float_limit_give_the_report_alone(tmp_path: Path) -> No
 def test_loss_column_of_empty_cells_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "empty_loss.csv"
     path.write_text("step,loss,acc\n" + "".join(f"{s},,0.5\n" for s in range(10)))
-    refused(diagnose(str(path)), names="empty_loss.csv", says="no series looks like a training loss")
+    refused(diagnose(str(path)), names="empty_loss.csv", says="the column 'loss' holds no number")
 
 
 # --- nothing the user owns is touched --------------------------------------------------------------

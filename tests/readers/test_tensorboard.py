@@ -163,6 +163,22 @@ def test_new_style_tensor_scalars_are_read(tmp_path: Path) -> None:
     assert points(log)["old"] == [(0, 7.0)]
 
 
+def test_add_scalar_without_global_step_is_read_in_write_order(tmp_path: Path) -> None:
+    from lrdoctor import load
+
+    writer = torch_writer(tmp_path)
+    for k in range(60):  # no global_step: SummaryWriter writes step 0 for every point
+        writer.add_scalar("loss", 2.0 * 0.95**k + 0.1)
+        writer.add_scalar("lr", 0.01)
+        if k % 20 == 19:
+            writer.add_scalar("val_loss", 2.0 * 0.95**k + 0.2)
+    writer.close()
+    run = load(tmp_path)
+    assert run.loss.steps.tolist() == list(range(60)) and len(run.lr) == 60
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [19, 39, 59]
+    assert any("no step was given" in w for w in run.warnings)
+
+
 def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:
     writer = torch_writer(tmp_path / "run")
     for step in range(3):
