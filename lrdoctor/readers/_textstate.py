@@ -163,6 +163,13 @@ class State:
                 f"{label}: no training metrics found in this text "
                 "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
             )
+        if kind == "step" and has_epoch and "epoch" not in series:
+            # The epoch beside the step, as a series: a step that restarts each epoch (an
+            # iteration within the epoch, without its total) is then told from a new run.
+            with_both = np.flatnonzero(np.isfinite(rec_epoch) & np.isfinite(rec_step) & ~loose)
+            if len(with_both):
+                seq = with_both.astype(np.float64)
+                series["epoch"] = Series("epoch", rec_step[with_both], rec_epoch[with_both], seq)
         if kind == "index":
             _config_to_hparams(series, hparams)
         for key, value in self.config.items():

@@ -467,3 +467,18 @@ def test_llmc_and_build_nanogpt_validation_lines(tmp_path: Path) -> None:
     path.write_text("\n".join(rows) + "\n")
     run = load(path)
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [0.0] and "validation_loss" not in run.hparams
+
+
+def test_a_step_that_restarts_each_epoch_is_one_run(tmp_path: Path) -> None:
+    # An iteration within the epoch, printed without its total: each epoch's steps follow the last's.
+    lines = [
+        f"epoch={e} step={s} loss={2.0 * 0.98 ** (50 * e + s // 10):.4f}"
+        for e in range(1, 6)
+        for s in range(50, 501, 50)
+    ]
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    assert len(run.loss) == 50 and len(run.segments) == 1
+    assert run.loss.steps[:12].tolist() == [*range(50, 501, 50), 550, 600]
+    assert any("the step restarts at each epoch" in w for w in run.warnings)
