@@ -38,6 +38,8 @@ def errors_reported(debug: bool, source: str | None = None) -> Iterator[Outcome]
         if debug:
             raise
         _error(str(exc), outcome)
+    except BrokenPipeError:  # the reader went away (`| head`): click ends quietly
+        raise
     except Exception as exc:  # a bug or an input nobody foresaw: still one line, no traceback
         if debug:
             raise
@@ -422,6 +424,7 @@ def check(
     if outcome.failed:
         sys.exit(2)
     failed = bad_input = False
+    passed_over: list[str] = []
     for target in found.targets:
         path = target.path
         with errors_reported(debug, source=path) as outcome:
@@ -430,9 +433,15 @@ def check(
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
-                    click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
-                    continue
+                if not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
+                    if skip_unreadable:
+                        click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
+                        continue
+                    # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
+                    # passed over, as diagnose does; a run folder that cannot be read fails the gate.
+                    if not target.named and len(found.targets) > 1 and not Path(path).is_dir():
+                        passed_over.append(path)
+                        continue
                 if output == "github":
                     click.echo(github.unreadable(path, str(exc)))
                 raise
@@ -443,6 +452,14 @@ def check(
             if output == "github":
                 click.echo("\n".join(github.annotate(path, dx, reasons)), nl=bool(dx.findings or reasons))
         bad_input = bad_input or outcome.failed
+    if passed_over:
+        shown = ", ".join(safe(p) for p in passed_over)
+        click.echo(
+            f"lrdoctor: note: passed over {len(passed_over)} file(s) that hold no training log: {shown}", err=True
+        )
+        if len(passed_over) == len(found.targets):
+            click.echo("lrdoctor: error: no training log among the files found", err=True)
+            bad_input = True
     sys.exit(2 if bad_input else 1 if failed else 0)
 
 

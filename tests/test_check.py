@@ -232,6 +232,19 @@ def test_a_directory_of_runs_is_checked_run_by_run(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "skipped, not a training log" in result.output
 
 
+def test_loose_files_beside_the_runs_are_passed_over_with_a_note(tmp_path: Path) -> None:
+    for name, text in (("a", HEALTHY), ("b", NAN_TAIL)):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "metrics.csv").write_text(text)
+    (tmp_path / "runs" / "summary.txt").write_text("notes\n")
+    (tmp_path / "runs" / "preds.csv").write_text("x,y\n1,2\n")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs")])
+    assert result.exit_code == 1 and len(result.stdout.splitlines()) == 2, result.output
+    assert "passed over 2 file(s) that hold no training log" in result.stderr and "error" not in result.stderr
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs" / "*.*")])  # only the loose files
+    assert result.exit_code == 2 and "no training log among the files found" in result.stderr
+
+
 def test_a_pattern_that_matches_nothing_is_its_own_error(logs: dict[str, Path], tmp_path: Path) -> None:
     pattern = str(tmp_path / "nomatch*.csv")
     result = CliRunner().invoke(cli, ["check", str(logs["healthy"]), pattern, str(logs["nan"])])
@@ -299,3 +312,24 @@ def test_file_names_cannot_forge_lines(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check", str(folder)])
     assert result.exit_code == 1
     assert len(result.stdout.strip().splitlines()) == 1 and "evil\\x0aname" in result.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_check_quietly(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    for k in range(150):
+        (tmp_path / f"r{k:03d}.csv").write_text(HEALTHY)
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # a small pipe: the check outruns its reader
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lrdoctor", "check", str(tmp_path)], stdout=write_end, stderr=subprocess.PIPE, env=env
+    )
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as out:
+        assert b": ok" in out.readline()  # `| head -1`
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "BrokenPipeError" not in stderr and "error" not in stderr, stderr
