@@ -165,11 +165,20 @@ def _score(out: Path, cfg: CmdConfig) -> tuple[float, int]:
 
 
 def _log_in(out: Path) -> Path:
-    """The folder itself when a reader knows its layout, else its one log file."""
+    """The folder itself when a reader knows its layout, else the one run found in it as
+    `diagnose` finds runs (Lightning's lightning_logs/version_0/, a log beside a checkpoint),
+    else its one file."""
     from lrdoctor.readers import READERS
+    from lrdoctor.sweep import find_runs
 
     if any(reader.in_dir(out) is not None for reader in READERS.values()):
         return out
+    runs = [r for r in find_runs(out) if r != out]
+    if len(runs) == 1:
+        return runs[0]
+    if len(runs) > 1:
+        found = ", ".join(str(r.relative_to(out)) for r in runs[:5])
+        raise ProbeError(f"expected one run in {{out}}, found {len(runs)}: {found}")
     files = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
     if len(files) != 1:
         found = ", ".join(p.name for p in files[:5]) or "nothing"

@@ -138,3 +138,21 @@ def test_cmd_mode_refuses_options_it_has_no_use_for(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--steps, --seed, --amp apply to a SPEC probe only" in result.stderr
     assert not (tmp_path / "calls.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # Lightning's CSVLogger(out) with save_hyperparameters: one run folder, two files.
+        "d = pathlib.Path(a.log_dir, 'lightning_logs', 'version_0'); d.mkdir(parents=True)\n"
+        "(d / 'hparams.yaml').write_text('lr: 0.1\\n'); name = d / 'metrics.csv'",
+        # A log beside a checkpoint.
+        "pathlib.Path(a.log_dir, 'model.pt').write_bytes(b'\\x80\\x02'); name = pathlib.Path(a.log_dir, 'log.csv')",
+    ],
+)
+def test_cmd_mode_finds_the_one_run_as_diagnose_does(tmp_path: Path, layout: str) -> None:
+    source = SCRIPT.replace('pathlib.Path(a.log_dir, "log.csv").write_text', layout + "\nname.write_text")
+    script = _script(tmp_path, source)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["recommended_lr"] == 0.01
