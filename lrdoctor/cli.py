@@ -214,6 +214,13 @@ def diagnose(
     if outcome.failed:
         sys.exit(2)
     if found.several:  # a directory of runs or a glob: a table of them all
+        if probe_spec is not None:
+            click.echo(
+                f"lrdoctor: error: --probe measures one model for one run, and {', '.join(paths)} holds "
+                f"{len(found.targets)}: name one run, or leave --probe out",
+                err=True,
+            )
+            sys.exit(2)
         options = LoadOptions(reader=reader, metric=metric, segment=segment, lr=lr)
         sys.exit(_diagnose_many(found.targets, options, jobs=jobs, output=output, debug=debug))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,10 +28,10 @@ def _probed(lr: float) -> ProbeResult:
 
 
 def test_a_verdict_the_log_settled_stays_and_takes_the_probes_rate() -> None:
-    for verdict in ("too_high", "too_low", "unknown"):
-        dx = fold_into(_diagnosis(verdict, 0.1), _probed(0.01))
-        assert dx.verdict == verdict and dx.recommended_lr == 0.01 and dx.basis == "probe"
-        assert dx.factor == pytest.approx(0.1)
+    for verdict, measured in (("too_high", 0.01), ("too_low", 1.0), ("unknown", 0.01)):
+        dx = fold_into(_diagnosis(verdict, 0.1), _probed(measured))
+        assert dx.verdict == verdict and dx.recommended_lr == measured and dx.basis == "probe"
+        assert dx.factor == pytest.approx(measured / 0.1)
 
 
 def test_a_healthy_log_keeps_its_rate_when_the_probe_agrees_within_half_a_decade() -> None:
@@ -62,3 +63,24 @@ def test_without_a_known_rate_an_ok_verdict_recommends_none_and_the_json_keeps_t
     assert doc["verdict"] == "ok" and doc["lr"] == {"observed": None, "recommended": None, "basis": "probe"}
     assert doc["probe"] == {"recommended_lr": 0.01, "method": "range test, then trials", "steps_used": 300}
     assert "probe" not in json.loads(json_report.render([_diagnosis("ok", 0.1)]))
+
+
+@pytest.mark.parametrize(
+    ("verdict", "measured"), [("too_high", 0.1), ("too_high", 1.0), ("too_low", 0.1), ("too_low", 0.01)]
+)
+def test_a_probe_against_the_logs_verdict_leaves_the_logs_recommendation(verdict: str, measured: float) -> None:
+    dx = dataclasses.replace(_diagnosis(verdict, 0.1), recommended_lr=0.03 if verdict == "too_high" else 0.3)
+    folded = fold_into(dx, _probed(measured))
+    assert folded.verdict == verdict and folded.recommended_lr == dx.recommended_lr and folded.probed is not None
+    assert "against what the log shows" in folded.because
+
+
+def test_probe_with_a_folder_of_runs_is_refused(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.csv").write_text("step,loss\n" + "".join(f"{s},{2.0 / (s + 1):.4f}\n" for s in range(30)))
+    result = CliRunner().invoke(cli, ["diagnose", str(tmp_path), "--probe", "nowhere.py:make"])
+    assert result.exit_code == 2 and "--probe measures one model for one run" in result.stderr

@@ -99,9 +99,11 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
     """The diagnosis with the probe's measurement folded in (`basis` "probe").
 
     A verdict the log settled (too high, too low, unknown) stays, and the probe's rate is the
-    recommendation. Where the log looked healthy, the measurement decides: a rate used within
-    the probe's resolution of its pick is kept (an ok verdict recommends the rate used); one
-    further off is too high or too low by the measurement, and the probe's rate is recommended.
+    recommendation, unless it goes against the verdict (a higher rate for a run that diverged):
+    then the log's recommendation stays, and the disagreement is said. Where the log looked
+    healthy, the measurement decides: a rate used within the probe's resolution of its pick is
+    kept (an ok verdict recommends the rate used); one further off is too high or too low by the
+    measurement, and the probe's rate is recommended.
     """
     observed = dx.run.observed_lr
     measured = result.recommended_lr
@@ -109,6 +111,17 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
         raise ProbeError(f"{result.source}: the probe returned no usable rate ({measured!r})")
     source = f"lrdoctor probe on {result.source}"
     folded = dataclasses.replace(dx, basis="probe", probed=result)
+    if observed and (
+        (dx.verdict == "too_high" and measured >= observed) or (dx.verdict == "too_low" and measured <= observed)
+    ):
+        # The log shows this rate too high, and the probe asks for more of it (or the other way):
+        # the probed model, data or schedule differ from the logged run's. The log's evidence stands.
+        said = f"{source} measured {measured:.3g}, {_times(measured / observed)} the rate used, against what the log"
+        return dataclasses.replace(
+            folded,
+            because=f"{dx.because + '; ' if dx.because else ''}{said} shows: is the probed setup (data, batch size, "
+            "schedule) the logged run's?",
+        )
     if dx.verdict != "ok":
         return dataclasses.replace(
             folded,
