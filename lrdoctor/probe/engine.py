@@ -119,8 +119,8 @@ class Trainer:
             loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
         elif isinstance(batch, list | tuple) and len(batch) == 2:
             x, y = batch
-            if loss_fn is None:
-                loss = _loss_in(self.model(x, y))
+            if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
+                loss = _loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
         else:
@@ -134,8 +134,13 @@ class Trainer:
             opt: Any = torch.optim.Adam(self.model.parameters(), lr=lr)
         elif isinstance(given, torch.optim.Optimizer):
             opt = self._rebind(given)
-            base = float(given.param_groups[0]["lr"]) or 1.0
-            ratios = [float(g["lr"]) / base for g in given.param_groups]
+            # A scheduler attached to it keeps each group's own rate as `initial_lr` and may have
+            # set `lr` to 0 (a warmup at its first step); a frozen group stays at 0.
+            rates = [float(g.get("initial_lr", g["lr"])) for g in given.param_groups]
+            base = next((r for r in rates if r > 0), 0.0)
+            if base <= 0:
+                raise ProbeError("every parameter group of 'optimizer' has learning rate 0: give it its rate")
+            ratios = [r / base for r in rates]
             for g, r in zip(opt.param_groups, ratios, strict=True):
                 g["lr"] = lr * r
             self._owned(opt)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from lrdoctor.errors import ProbeError
 from lrdoctor.probe import ProbeOptions, probe_parts
 from lrdoctor.probe.spec import load_parts
 
@@ -89,6 +90,35 @@ def test_dict_batches_and_a_model_returning_loss() -> None:
     best = min(t.loss for t in result.trials)
     assert math.isfinite(best) and best < math.log(10)  # learned something below chance
     assert result.steps_used <= 120
+
+
+def test_pairs_of_an_input_dict_and_labels_for_a_model_that_computes_its_loss() -> None:
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, 10, (128, 6), generator=g)
+    batches = [({"input_ids": ids[i : i + 16]}, (ids[i : i + 16] + 1) % 10) for i in range(0, 128, 16)]
+    torch.manual_seed(0)
+    result = probe_parts({"model": TinyLM(), "batches": batches}, options=FAST)
+    assert min(t.loss for t in result.trials) < math.log(10)
+
+
+def _two_layers() -> tuple[nn.Module, list]:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = torch.randn(128, 4)
+    return model, [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
+
+
+def test_an_optimizer_whose_warmup_scheduler_set_its_rate_to_zero_is_probed_at_its_own_rates() -> None:
+    model, batches = _two_layers()
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.0}, {"params": model[2].parameters(), "lr": 0.01}])
+    torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, step / 100))  # every group at 0 now
+    assert [g["lr"] for g in opt.param_groups] == [0.0, 0.0]
+    result = probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": opt}, options=FAST)
+    assert result.group_lrs[0] == 0.0 and result.group_lrs[1] == result.recommended_lr  # the frozen group stays
+    assert len({t.loss for t in result.trials}) > 1  # the rates tried made a difference
+    zero = torch.optim.SGD(model.parameters(), lr=0.0)
+    with pytest.raises(ProbeError, match="every parameter group of 'optimizer' has learning rate 0"):
+        probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": zero}, options=FAST)
 
 
 def test_several_parameter_groups_keep_their_ratios() -> None:
