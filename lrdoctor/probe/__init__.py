@@ -57,12 +57,16 @@ def measure(
         assert opts.min_lr is not None and opts.max_lr is not None
         return probe_cmd(command, min_lr=opts.min_lr, max_lr=opts.max_lr, on_run=_run_note if show_progress else None)
     require("torch", extra="probe")
-    from lrdoctor.probe.spec import load_parts
+    from lrdoctor.probe.engine import device_check
+    from lrdoctor.probe.spec import load_parts, on_path
 
     assert spec is not None
+    _check_options(opts)  # before the factory runs: it may load a dataset first
+    device_check(opts.device)
     try:
-        parts = load_parts(spec, seed=opts.seed)
-        return _probe(parts, opts, config or ProbeConfig(), show_progress)
+        with on_path(spec):
+            parts = load_parts(spec, seed=opts.seed)
+            return _probe(parts, opts, config or ProbeConfig(), show_progress)
     except ProbeError as exc:
         raise _named(spec, exc) from exc.__cause__
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import keyword
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ def load_parts(spec: str, *, seed: int | None = None) -> Parts:
     path, func = split_spec(spec)
     if not path.is_file():
         raise ProbeError(f"{spec}: no such file {str(path)!r}; give path/to/file.py:function")
-    with _on_path(path.resolve().parent):  # the file's own imports, also inside the function
+    # The file's own imports, also inside the function; its argv is its own (a script's argparse
+    # at import would read lrdoctor's arguments).
+    with _on_path(path.resolve().parent), _argv([str(path)]):
         factory = _factory(spec, _import(spec, path), path, func)
         try:
             with _seeded(seed):
@@ -77,6 +80,23 @@ def _seeded(seed: int | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _argv(argv: list[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def on_path(spec: str) -> contextlib.AbstractContextManager[None]:
+    """The factory file's folder on sys.path, for as long as the probe runs: DataLoader workers
+    started by spawn (macOS, Windows) import the file's module by its name from there."""
+    path, _ = split_spec(spec)
+    return _on_path(path.resolve().parent)
+
+
+@contextlib.contextmanager
 def _on_path(folder: Path) -> Iterator[None]:
     sys.path.insert(0, str(folder))
     try:
@@ -97,8 +117,11 @@ def _factory(spec: str, module: Any, path: Path, func: str) -> Callable[[], Any]
 
 
 def _import(spec: str, path: Path) -> Any:
-    """Import the file as a fresh module."""
-    name = f"lrdoctor_probe_{abs(hash(str(path.resolve())))}"
+    """Import the file as a fresh module, under its own name where that is free (so that worker
+    processes can import it again), else under a name of its own."""
+    name = path.stem
+    if not name.isidentifier() or keyword.iskeyword(name) or name in sys.modules:
+        name = f"lrdoctor_probe_{abs(hash(str(path.resolve())))}"
     loader_spec = importlib.util.spec_from_file_location(name, path)
     if loader_spec is None or loader_spec.loader is None:
         raise ProbeError(f"{spec}: {str(path)!r} cannot be imported as Python; give a .py file")

@@ -195,3 +195,85 @@ def test_a_plot_it_could_not_write_fails_before_the_probe(tmp_path: Path) -> Non
         result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--plot", str(tmp_path / target)])
         assert result.exit_code == 2 and message in result.stderr
         assert "loaded 64" not in result.stderr  # the factory never ran
+
+
+ARGPARSE_AT_IMPORT = """
+import argparse
+import torch
+from torch import nn
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float, default=0.1)
+args = parser.parse_args()  # a training script's own arguments, read at import
+
+def make():
+    x = torch.randn(64, 3)
+    return {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(),
+            "batches": [(x[i:i + 16], x[i:i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]}
+"""
+
+
+def test_a_script_that_parses_its_arguments_at_import_sees_none_of_lrdoctors(tmp_path: Path) -> None:
+    path = write(tmp_path, ARGPARSE_AT_IMPORT, "train_script.py")
+    result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "40", "--format", "json"])
+    assert result.exit_code == 0, result.output
+
+
+NUMPY_AUGMENTED = """
+import numpy as np
+import torch
+from torch import nn
+
+class Augmented:
+    def __init__(self):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(64, 3, generator=g)
+
+    def __iter__(self):  # jitter drawn from numpy's global generator, in this process
+        for i in range(0, 64, 16):
+            x = self.x[i:i + 16] + torch.from_numpy(np.random.normal(0, 0.5, (16, 3)).astype("float32"))
+            yield x, self.x[i:i + 16].sum(1, keepdim=True)
+
+def make():
+    return {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": Augmented()}
+"""
+
+
+def test_the_seed_repeats_a_pipeline_that_augments_with_numpy(tmp_path: Path) -> None:
+    path = write(tmp_path, NUMPY_AUGMENTED, "augmented.py")
+    args = ["probe", f"{path}:make", "--steps", "40", "--format", "json"]
+    first, second = (json.loads(CliRunner().invoke(cli, args).stdout) for _ in range(2))
+    assert first["curve"] == second["curve"] and first["trials"] == second["trials"]
+
+
+def test_options_are_checked_before_the_factory_runs(tmp_path: Path) -> None:
+    path = write(tmp_path, PRINTS)
+    for options, message in [(["--steps", "10"], "--steps 10"), (["--accum", "0"], "--accum 0")]:
+        result = CliRunner().invoke(cli, ["probe", f"{path}:make", *options])
+        assert result.exit_code == 2 and message in result.stderr
+        assert "loaded 64" not in result.stderr  # the factory never ran
+
+
+SPAWNED_WORKERS = """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+class Points(Dataset):
+    def __len__(self):
+        return 64
+
+    def __getitem__(self, i):
+        x = torch.full((3,), i / 64.0)
+        return x, x.sum(0, keepdim=True)
+
+def make():
+    loader = DataLoader(Points(), batch_size=16, num_workers=1, multiprocessing_context="spawn")
+    return {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": loader}
+"""
+
+
+def test_dataloader_workers_started_by_spawn_can_import_the_factory_file(tmp_path: Path) -> None:
+    path = write(tmp_path, SPAWNED_WORKERS, "spawned_points.py")
+    result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "40", "--format", "json"])
+    assert result.exit_code == 0, result.output
