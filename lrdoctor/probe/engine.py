@@ -26,6 +26,11 @@ class Trainer:
     def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int) -> None:
         self.parts = parts
         self.device = torch.device(device)
+        if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in parts.model.parameters()):
+            raise ProbeError(
+                "'model' has lazy modules not yet initialised (nn.LazyLinear, ...): pass one batch through it "
+                "in the factory before returning it"
+            )
         with self._guard("copying the model"):
             self.model = copy.deepcopy(parts.model).to(self.device)
             # A loss module is copied too: it may hold parameters the optimizer trains (a
@@ -34,12 +39,13 @@ class Trainer:
             if isinstance(parts.loss_fn, torch.nn.Module):
                 self.loss_fn = copy.deepcopy(parts.loss_fn).to(self.device)
         self.model.train()
-        self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self._loss_initial = (
-            {k: v.detach().clone() for k, v in self.loss_fn.state_dict().items()}
-            if isinstance(self.loss_fn, torch.nn.Module)
-            else None
-        )
+        with self._guard("copying the model's weights"):  # lazy modules have none before a forward pass
+            self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self._loss_initial = (
+                {k: v.detach().clone() for k, v in self.loss_fn.state_dict().items()}
+                if isinstance(self.loss_fn, torch.nn.Module)
+                else None
+            )
         self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
         if isinstance(parts.loss_fn, torch.nn.Module) and isinstance(self.loss_fn, torch.nn.Module):
             pairs = zip(parts.loss_fn.parameters(), self.loss_fn.parameters(), strict=True)

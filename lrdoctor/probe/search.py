@@ -62,12 +62,19 @@ def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Pr
     source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
     source.prime()
     scoring, scored = _scoring(parts, source, config)
+    initial = trainer.batch_losses(scoring)  # at the initial weights: every trial is scored on these
     range_steps = max(config.min_range_steps, round(options.steps * config.range_frac))
     ramp = _range_test(trainer, source, options, config, range_steps, scoring, progress)
     if not math.isfinite(ramp.losses[0]):  # measured before the first update: no rate is to blame
         raise ProbeError(
             f"the loss is {ramp.losses[0]} at the initial weights, before any update; check the data "
             "(NaN or Inf inputs or targets) and the loss function"
+        )
+    if not all(math.isfinite(v) for v in initial):
+        bad = next(i for i, v in enumerate(initial) if not math.isfinite(v))
+        raise ProbeError(
+            f"the loss on scoring batch {bad + 1} ({scored}) is {initial[bad]} at the initial weights, before any "
+            "update; check that data for NaN or Inf"
         )
     limit = curve.stability_limit(np.array(ramp.lrs), np.array(ramp.losses), window=config.median_window)
     return Start(trainer, source, scoring, scored, range_steps, ramp, limit)
@@ -208,14 +215,28 @@ def _trial(
     trainer.restart(lr)
     batches = source.sequence(steps * options.accum)
     for done in range(1, steps + 1):
-        loss = trainer.step(_take(batches, options.accum))
+        micro = _take(batches, options.accum)
+        loss = trainer.step(micro)
         progress.advance(label=f"trial lr={lr:.2g}")
         if not math.isfinite(loss):
+            _blame_the_data(trainer, micro, lr, done)
             return Trial(lr, math.inf, done, diverged=True)
     terms = trainer.batch_losses(scoring)
     score = sum(terms) / len(terms)
     finite = math.isfinite(score)
     return Trial(lr, score if finite else math.inf, steps, diverged=not finite, batch_losses=tuple(terms))
+
+
+def _blame_the_data(trainer: Trainer, micro: list[Any], lr: float, step: int) -> None:
+    """A minibatch whose loss is NaN/Inf at the initial weights too: the data, not the rate."""
+    trainer.restart(lr)
+    initial = trainer.batch_losses(micro)
+    bad = [v for v in initial if not math.isfinite(v)]
+    if bad:
+        raise ProbeError(
+            f"a training minibatch (step {step} of a trial) gives a loss of {bad[0]} at the initial weights, "
+            "before any update: the data holds NaN or Inf (inputs or targets), whatever the rate"
+        )
 
 
 def _pick(trials: list[Trial], config: ProbeConfig) -> float:

@@ -277,3 +277,23 @@ def test_dataloader_workers_started_by_spawn_can_import_the_factory_file(tmp_pat
     path = write(tmp_path, SPAWNED_WORKERS, "spawned_points.py")
     result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "40", "--format", "json"])
     assert result.exit_code == 0, result.output
+
+
+def test_nan_in_the_data_is_blamed_on_the_data_not_the_rate() -> None:
+    x, y = _data()
+    y_bad = y.clone()
+    y_bad[40:] = float("nan")  # NaN targets from example 40: batch 3 of 4
+    bad_train = [(x[i : i + 16], y_bad[i : i + 16]) for i in range(0, 64, 16)]
+    parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": bad_train, "val_batches": _batches()}
+    with pytest.raises(ProbeError, match="the data holds NaN or Inf"):
+        probe_parts(parts, options=FAST)
+    bad_val = [(x[:16], y_bad[48:])]
+    parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": _batches(), "val_batches": bad_val}
+    with pytest.raises(ProbeError, match=r"scoring batch 1 .* at the initial weights"):
+        probe_parts(parts, options=FAST)
+
+
+def test_lazy_modules_not_yet_initialised_are_named() -> None:
+    model = nn.Sequential(nn.LazyLinear(4), nn.Tanh(), nn.Linear(4, 1))
+    with pytest.raises(ProbeError, match="lazy modules not yet initialised"):
+        probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": _batches()}, options=FAST)
