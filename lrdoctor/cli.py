@@ -662,6 +662,10 @@ def watch(
             err=True,
         )
         sys.exit(2)
+    with errors_reported(debug) as outcome:
+        path = _one_run_to_watch(path)
+    if outcome.failed:
+        sys.exit(2)
     last = None
     try:
         with errors_reported(debug) as outcome:
@@ -692,6 +696,25 @@ def watch(
 
 def _json_default(value: object) -> object:
     return None
+
+
+def _one_run_to_watch(path: str) -> str:
+    """The run PATH stands for: itself, or the one run in a folder; several runs or a pattern are
+    refused (a watch follows one run as it grows)."""
+    import os
+
+    from lrdoctor.errors import InputError
+    from lrdoctor.sweep import GLOB_CHARS, expand
+
+    if not os.path.lexists(path):
+        if GLOB_CHARS.search(path):
+            raise InputError(f"{path}: watch follows one log, not a pattern: give the path of one run")
+        return path  # waited for
+    found = expand([path])
+    if len(found.targets) > 1:
+        shown = ", ".join(t.path for t in found.targets[:4]) + (", ..." if len(found.targets) > 4 else "")
+        raise InputError(f"{path}: holds {len(found.targets)} runs ({shown}): watch one of them")
+    return found.targets[0].path
 
 
 def _table(rows: list[Any]) -> str:

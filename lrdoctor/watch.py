@@ -9,6 +9,7 @@ which skip it until it is complete.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -100,8 +101,8 @@ def follow(
             try:
                 run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
                 dx = diagnose(run, config=options.config)
-            except MissingMetric:  # a training loss is there, but not the series asked for: a wrong name
-                raise
+            except MissingMetric as exc:  # not logged yet (a validation loss, an epoch mean), or a wrong name
+                message = f"{exc}; waiting for it to be logged (is the name right?)"
             except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
                 message = str(exc)
             else:
@@ -116,7 +117,8 @@ def follow(
         if message and message != said:
             yield Event("waiting", message)
         said = message
-        if config.timeout is not None and clock() - began >= config.timeout:
+        left = math.inf if config.timeout is None else config.timeout - (clock() - began)
+        if left <= 0:
             yield Event("timeout", f"{path}: nothing in {', '.join(config.exit_on)} within {config.timeout:g} s")
             return
-        sleep(config.poll)
+        sleep(min(config.poll, left))  # the timeout is kept to, whatever the poll

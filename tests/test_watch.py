@@ -198,3 +198,32 @@ def test_a_divergence_warning_does_not_stop_the_watch(tmp_path: Path) -> None:
     warned = [f for f in events[0].diagnosis.findings if f.pathology == "divergence"]
     assert [f.severity for f in warned] == ["warning"]
     assert [e.kind for e in events] == ["update", "timeout"]
+
+
+def test_a_folder_of_several_runs_or_a_pattern_is_refused(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "metrics.csv").write_text(HEADER + healthy_rows(0, 20))
+    result = invoke("watch", str(tmp_path / "runs"), "--timeout", LIMIT)
+    assert result.exit_code == 2 and "holds 2 runs" in result.stderr and "watch one of them" in result.stderr
+    result = invoke("watch", str(tmp_path / "runs" / "*" / "metrics.csv"), "--timeout", LIMIT)
+    assert result.exit_code == 2 and "not a pattern" in result.stderr
+    (tmp_path / "runs" / "b" / "metrics.csv").unlink()  # one run in the folder: that one is watched
+    result = invoke("watch", str(tmp_path / "runs"), "--timeout", "0")
+    assert result.exit_code == 0 and str(tmp_path / "runs" / "a") in result.stdout
+
+
+def test_the_timeout_is_kept_to_whatever_the_poll(tmp_path: Path) -> None:
+    log = tmp_path / "ok.csv"
+    log.write_text(HEADER + healthy_rows(0, 60))
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    events = list(
+        follow(log, options=LoadOptions(), config=WatchConfig(poll=300, timeout=60), sleep=sleep, clock=lambda: now[0])
+    )
+    assert events[-1].kind == "timeout" and slept == [60] and now[0] == 60
