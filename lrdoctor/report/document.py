@@ -146,6 +146,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _target(name: object) -> str:
-    """A Markdown link target: in angle brackets where it holds a space or a bracket (CommonMark)."""
-    text = str(name)
+    """A Markdown link target: a relative URL, so `#`, `?` and `%` (a fragment, a query, an escape)
+    are percent-encoded; in angle brackets where it holds a space or a bracket (CommonMark)."""
+    text = re.sub(r"[%#?]", lambda m: f"%{ord(m.group(0)):02X}", str(name))
     return f"<{text}>" if re.search(r"[\s()<>]", text) else text

@@ -87,14 +87,18 @@ def run_figure(dx: Diagnosis) -> bytes:
     return _png(fig)
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
 def overlay_figure(diagnoses: Sequence[Diagnosis], names: Sequence[str]) -> bytes:
     """The trends of several runs on one axis (raw curves where a run is too short for a trend)."""
     fig, ax = _figure()
     ys = []
-    for dx, name in zip(diagnoses, names, strict=True):
+    for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True)):
         trend = _trend(dx.run.loss)
         s, v = trend if trend is not None else downsample(dx.run.loss.steps, dx.run.loss.values)
-        ax.plot(s, v, lw=1.4, label=_label(name))
+        # The colour cycle repeats after ten runs: each round of it gets its own line style.
+        ax.plot(s, v, lw=1.4, label=_label(name), color=f"C{k % 10}", ls=LINE_STYLES[k // 10 % len(LINE_STYLES)])
         ys.append(v)
     _log_if_wide(ax, np.concatenate(ys) if ys else np.empty(0))
     kinds = {dx.run.step_kind for dx in diagnoses}

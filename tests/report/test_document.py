@@ -99,6 +99,15 @@ def test_markdown_picture_links_hold_spaces(tmp_path: Path, healthy_log: Path) -
     assert "![loss curve](<my report-run1.png>)" in out.read_text()
 
 
+def test_markdown_picture_links_encode_what_a_url_reads_as_a_fragment_or_query(
+    tmp_path: Path, healthy_log: Path
+) -> None:
+    out = tmp_path / "exp#3 50%?.md"
+    assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0
+    assert "![loss curve](<exp%233 50%25%3F-run1.png>)" in out.read_text()
+    assert (tmp_path / "exp#3 50%?-run1.png").is_file()  # the file keeps its name; the link encodes it
+
+
 def test_a_report_of_nothing_readable_says_so_once(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("")

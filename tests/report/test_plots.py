@@ -61,3 +61,11 @@ def test_losses_near_the_float_limit_are_drawn(tmp_path: Path) -> None:
     assert png_size(plots.run_figure(diagnosis_of(huge)))[0] == 1000
     runs = [diagnosis_of(huge), diagnosis_of(below)]
     assert png_size(plots.overlay_figure(runs, ["huge", "below"]))[0] == 1000
+
+
+def test_each_run_of_an_overlay_has_a_line_of_its_own(healthy_log: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    figures = []
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or b"")
+    plots.overlay_figure([diagnosis_of(healthy_log)] * 23, [f"run {k}" for k in range(23)])
+    lines = figures[0].axes[0].get_lines()
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 23
