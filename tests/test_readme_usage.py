@@ -57,3 +57,12 @@ def test_the_check_transcript_matches_the_command(monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(cli, shlex.split(lines[0])[2:])
     assert result.output.splitlines() == lines[1:-2]
     assert result.exit_code == int(lines[-1])
+
+
+def test_the_sweep_transcript_matches_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("```console\n$ lrdoctor diagnose 'sample_logs/csv/*.csv'") + len("```console\n") :]
+    lines = block[: block.index("```")].splitlines()
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, shlex.split(lines[0])[2:])
+    assert result.stdout.splitlines() == lines[1:]
