@@ -211,20 +211,22 @@ def diagnose_all(
 
 
 class ProgressBar:
-    """`[#####.....] 12/40 runs` on one line of a terminal; silent when the stream is no terminal."""
+    """`[#####.....] 12/40 runs` (or another unit) on one line of a terminal; silent when the stream
+    is no terminal."""
 
-    def __init__(self, stream: IO[str] | None = None, width: int = 30) -> None:
+    def __init__(self, stream: IO[str] | None = None, width: int = 30, unit: str = "runs") -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
+        self.unit = unit
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def __call__(self, done: int, total: int) -> None:
         if not self.live or total <= 1:
             return
         filled = self.width * done // total
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} runs")
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {self.unit}")
         if done == total:
-            self.stream.write("\r" + " " * (self.width + 24) + "\r")
+            self.stream.write("\r" + " " * (self.width + 20 + len(self.unit)) + "\r")
         self.stream.flush()
 
 

@@ -8,7 +8,7 @@ where the user says, and an existing one only with ``force``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,15 @@ def check_writable(files: Sequence[Path], *, force: bool) -> None:
             raise OutputError(f"{path}: already exists; pass --force to overwrite it")
 
 
-def write_report(diagnoses: Sequence[Diagnosis], out: Path, *, force: bool = False) -> list[Path]:
-    """Draw, render and write; returns the files written."""
+def write_report(
+    diagnoses: Sequence[Diagnosis],
+    out: Path,
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Draw, render and write; returns the files written. `progress(done, total)` is called as
+    each run's picture is drawn (a second or so each)."""
     from lrdoctor.report import plots
     from lrdoctor.sweep import sweep_advice
 
@@ -66,7 +73,7 @@ def write_report(diagnoses: Sequence[Diagnosis], out: Path, *, force: bool = Fal
     check_writable(files, force=force)
     names = html_report.short_names([dx.run.source for dx in diagnoses])
     figures = html_report.Figures(
-        runs=[plots.run_figure(dx) for dx in diagnoses],
+        runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
         overlay=plots.overlay_figure(diagnoses, names) if len(diagnoses) > 1 else None,
         sweep=plots.sweep_figure(advice.points, advice.lr) if advice is not None else None,
     )
@@ -79,6 +86,12 @@ def write_report(diagnoses: Sequence[Diagnosis], out: Path, *, force: bool = Fal
     for path, data in contents.items():
         _write(path, data)
     return list(contents)
+
+
+def _drawn(picture: bytes, done: int, total: int, progress: Callable[[int, int], None] | None) -> bytes:
+    if progress is not None:
+        progress(done, total)
+    return picture
 
 
 def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, sweep: Any = None) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lrdoctor.cli import cli
-from tests.report.conftest import png_size
+from tests.report.conftest import diagnosis_of, png_size
 
 
 def invoke(*args: str):
@@ -115,3 +115,19 @@ def test_a_report_of_nothing_readable_says_so_once(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"lrdoctor: error: {empty}: the file is empty"]
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_pictures_drawn_are_counted_for_a_progress_bar(tmp_path: Path, healthy_log: Path, nan_log: Path) -> None:
+    import io
+
+    from lrdoctor.report.document import write_report
+    from lrdoctor.sweep import ProgressBar
+
+    calls: list[tuple[int, int]] = []
+    dxs = [diagnosis_of(healthy_log), diagnosis_of(nan_log)]
+    write_report(dxs, tmp_path / "r.md", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+    stream = io.StringIO()
+    stream.isatty = lambda: True  # type: ignore[method-assign]
+    ProgressBar(stream, width=4, unit="pictures")(1, 2)
+    assert stream.getvalue() == "\r[##..] 1/2 pictures"
