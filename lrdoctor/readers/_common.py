@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
@@ -35,8 +35,26 @@ STEP_KEYS = (
     "steps",
     "trainer/global_step",
     "Step",
+    "batch",
+    "batch_idx",
 )
 EPOCH_KEYS = ("epoch", "Epoch", "epochs")
+# A batch counter (within the epoch, as hand-written loops log it; the epoch beside it places it),
+# or, held constant, a batch size: no step then.
+BATCH_KEYS = frozenset({"batch", "batch_idx"})
+
+
+def usable_step_keys(columns: Mapping[str, tuple[np.ndarray, np.ndarray]], keys: Sequence[str]) -> tuple[str, ...]:
+    """`keys` without a batch key whose values never change (a batch size, not a counter)."""
+    out = []
+    for key in keys:
+        if key in BATCH_KEYS and key in columns:
+            values, present = columns[key]
+            seen = values[present & np.isfinite(values)]
+            if len(seen) < 2 or (seen == seen[0]).all():
+                continue
+        out.append(key)
+    return tuple(out)
 
 
 def to_float(value: object) -> float | None:
@@ -98,7 +116,7 @@ def columns_to_series(
     """Series from n records held as columns (values, present): the rules of :func:`rows_to_series`.
     `position(key, record)` is where `key` stands in that record (default: the columns' order)."""
     columns = {key: col for key, col in columns.items() if col[1].any()}
-    steps, kind, placed = _steps(columns, n, step_keys)
+    steps, kind, placed = _steps(columns, n, usable_step_keys(columns, step_keys))
     if unplaced is not None:
         unplaced.extend(np.flatnonzero(~placed).tolist())
     seq = (np.cumsum(placed) - 1).astype(np.float64)

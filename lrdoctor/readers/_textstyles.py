@@ -133,6 +133,10 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_timm(s)
         if found is not None:
             return found
+    if "][" in s or "Iter(" in s or "Epoch: " in s:
+        found = _parse_bracketed(s)
+        if found is not None:
+            return found
     if _PYTHON.match(s) or _is_code(s):
         return None
     config: dict[str, float] = {}
@@ -368,6 +372,36 @@ def _parse_bar(s: str) -> Parsed | None:
     final = k.group(1) == k.group(2)
     prefix = "" if final else PROGRESS
     return Parsed(_points(_STRICT.findall(s, k.end()), prefix), style=KERAS if final else TEXT, bar="keras")
+
+
+# mmcv / mmengine: 'Epoch [3][50/1000]', 'Epoch(train)  [3][ 50/1000]', 'Iter(train) [  10/3000]'.
+_MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*\]\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+_MM_ITER = re.compile(r"(?<!\w)Iter(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+# pytorch/examples: 'Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2345' (examples seen of the epoch).
+_SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
+
+
+def _parse_bracketed(s: str) -> Parsed | None:
+    """Counters in brackets that the key-value rules do not read: mmcv's and mmengine's
+    iterations within an epoch (a running count once they restart), and the examples seen of
+    the epoch in pytorch/examples (a fractional epoch)."""
+    m = _SEEN.search(s)
+    if m is not None:
+        seen, size = float(m.group(2)), float(m.group(3))
+        epoch = float(m.group(1)) + (seen / size if size > 0 else 0.0)
+        points = _points(_STRICT.findall(s, m.end()))
+        return Parsed(points, None, epoch) if points else None
+    m = _MM_ITER.search(s)
+    if m is not None:
+        points = _points(_STRICT.findall(s, m.end()))
+        return Parsed(points, float(m.group(1))) if points else None
+    m = _MM.search(s)
+    if m is None:
+        return None
+    points = _points(_STRICT.findall(s, m.end()))
+    if not points:
+        return None
+    return Parsed(points, float(m.group(2)), float(m.group(1)), step_total=float(m.group(3)))
 
 
 def _parse_timm(s: str) -> Parsed | None:

@@ -37,12 +37,15 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float
+from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
 
 DELIMITERS = (",", "\t", ";", "|")
-STEP_COLUMNS = ("step", "Step", "_step", "global_step", "trainer/global_step", "iteration", "iter", "it")
+STEP_COLUMNS = (
+    *("step", "Step", "_step", "global_step", "trainer/global_step", "iteration", "iter", "it"),
+    *("batch", "batch_idx"),  # a counter within the epoch: the epoch column beside it places it
+)
 SNIFF_LINES = 30
 # Far above the widest real export (W&B: a few thousand columns); a header this wide is no log,
 # and reading it column by column would take minutes.
@@ -535,7 +538,8 @@ def _step_axis(columns: Columns, rows: int) -> tuple[np.ndarray, StepKind, np.nd
     A blank step cell takes the step of the row before (W&B exports leave some blank); a step
     that is written but not finite cannot be placed, and its row is left out.
     """
-    for key, kind in [*((k, "step") for k in STEP_COLUMNS), *((k, "epoch") for k in EPOCH_KEYS)]:
+    steps_first = usable_step_keys(columns, STEP_COLUMNS)
+    for key, kind in [*((k, "step") for k in steps_first), *((k, "epoch") for k in EPOCH_KEYS)]:
         if key in columns:
             values, present = columns[key]
             finite = present & np.isfinite(values)

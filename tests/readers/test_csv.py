@@ -227,3 +227,15 @@ def test_a_single_named_column_is_a_csv(tmp_path: Path) -> None:
     prose.write_text("Training\nstarted at noon\nloss went down\n")
     with pytest.raises(UnreadableLog):
         load(prose)
+
+
+def test_a_batch_counter_within_each_epoch_runs_on_and_a_batch_size_is_no_step(tmp_path: Path) -> None:
+    from lrdoctor import load
+
+    rows = "".join(f"{e},{b},{2.0 / (e * 500 + b):.6f}\n" for e in (1, 2) for b in (250, 500))
+    path = tmp_path / "counted.csv"
+    path.write_text("epoch,batch,loss\n" + rows)
+    assert load(path).loss.steps.tolist() == [250, 500, 750, 1000]
+    path.write_text("epoch,batch,loss\n" + "".join(f"{e},32,{2.0 / e:.4f}\n" for e in range(1, 6)))
+    run = load(path)
+    assert run.step_kind == "epoch" and run.loss.steps.tolist() == [1, 2, 3, 4, 5]

@@ -482,3 +482,31 @@ def test_a_step_that_restarts_each_epoch_is_one_run(tmp_path: Path) -> None:
     assert len(run.loss) == 50 and len(run.segments) == 1
     assert run.loss.steps[:12].tolist() == [*range(50, 501, 50), 550, 600]
     assert any("the step restarts at each epoch" in w for w in run.warnings)
+
+
+def test_mmcv_iterations_within_each_epoch_run_on() -> None:
+    lines = [
+        f"2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [{e}][{i}/1000]\tlr: 2.000e-02, eta: 1:23:45, "
+        f"time: 0.512, data_time: 0.021, memory: 3500, loss_cls: 0.3012, loss: {2.0 / (e * 1000 + i):.6f}"
+        for e in (1, 2)
+        for i in (500, 1000)
+    ]
+    log = read("\n".join(lines) + "\n")
+    assert [s for s, _ in points(log, "loss")] == [500, 1000, 1500, 2000]
+    assert points(log, "lr")[0] == (500, 0.02)
+
+
+def test_mmengine_iterations_are_steps() -> None:
+    line = "2023/01/01 10:00:00 - mmengine - INFO - Iter(train) [  {}/3000]  lr: 1.0000e-02  eta: 0:10:00  loss: {}"
+    log = read("\n".join(line.format(i, 2.0 - i / 100) for i in (10, 20, 30)) + "\n")
+    assert points(log, "loss") == [(10, 1.9), (20, 1.8), (30, 1.7)]
+
+
+def test_pytorch_examples_mnist_lines_are_read_as_fractions_of_an_epoch() -> None:
+    text = (
+        "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305\n"
+        "Train Epoch: 1 [30000/60000 (50%)]\tLoss: 0.5\n"
+        "Train Epoch: 2 [0/60000 (0%)]\tLoss: 0.25\n"
+    )
+    log = read(text)
+    assert log.step_kind == "epoch" and points(log, "loss") == [(1.0, 2.305), (1.5, 0.5), (2.0, 0.25)]
