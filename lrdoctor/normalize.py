@@ -59,6 +59,10 @@ def normalize(
             f"{chosen} (steps {fmt_step(seg.first_step)}-{fmt_step(seg.last_step)}); choose another with --segment N"
         )
     lo, hi = bounds[chosen - 1]
+    if len(segments) > 1:
+        reused = _header_reused(series, name, bounds, chosen)
+        if reused:
+            warnings.append(reused)
     kept: dict[str, Series] = {}
     for key, s in series.items():
         part = s.take((s.seq >= lo) & (s.seq < hi))
@@ -86,6 +90,32 @@ def normalize(
         segment=chosen,
         lr_given=lr,
     )
+
+
+def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[float, float]], chosen: int) -> str:
+    """A column that equals the metric point for point in the other appended runs, and not in
+    the judged one: the runs share one header but not one meaning (Keras' CSVLogger with
+    append=True writes its header once; a later run that logs other metrics fills the same
+    columns with them). Said, since the judged column may not be the loss at all."""
+    metric = series[name]
+
+    def part(s: Series, k: int) -> np.ndarray:
+        lo, hi = bounds[k]
+        return s.values[(s.seq >= lo) & (s.seq < hi)]
+
+    others = [k for k in range(len(bounds)) if k != chosen - 1]
+    for key, s in series.items():
+        if key == name or len(s) != len(metric) or not np.array_equal(s.seq, metric.seq):
+            continue
+        equal = [k for k in others if len(part(s, k)) and np.array_equal(part(s, k), part(metric, k), equal_nan=True)]
+        if equal and not np.array_equal(part(s, chosen - 1), part(metric, chosen - 1), equal_nan=True):
+            runs = ", ".join(str(k + 1) for k in equal[:6]) + (", ..." if len(equal) > 6 else "")
+            return (
+                f"{name!r} equals {key!r} point for point in run(s) {runs}, not in the judged run {chosen}: the "
+                "appended runs share one header, and a later run may have logged other metrics under it (Keras' "
+                f"CSVLogger with append=True keeps the first header); check which column holds its loss (--metric)"
+            )
+    return ""
 
 
 def restart_positions(steps: np.ndarray) -> list[int]:

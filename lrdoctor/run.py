@@ -30,10 +30,13 @@ def fmt_step(x: float) -> str:
     return f"{x:.10g}"
 
 
-def fmt_share(x: float) -> str:
+def fmt_share(x: float, of: str = "") -> str:
     """A share as a person reads it: '130%', but '1.02e+15 times' for a share that an exploding
-    loss made absurd as a percentage."""
-    return f"{100 * x:.0f}%" if abs(x) < 100 else f"{x:.3g} times"
+    loss made absurd as a percentage; `of` the whole ('its progress'): '130% of its progress',
+    '118 times its progress'."""
+    if abs(x) < 100:
+        return f"{100 * x:.0f}%" + (f" of {of}" if of else "")
+    return f"{x:.3g} times" + (f" {of}" if of else "")
 
 
 def fmt_steps(first: float, last: float, joiner: str = "-") -> str:

@@ -197,3 +197,22 @@ def test_pairs_written_at_one_step_are_still_two_writers() -> None:
     values = 2.0 * np.exp(-np.arange(100) / 20) + 0.3
     run = normalize(Log("x", "csv", {"loss": Series("loss", steps, values)}))
     assert len(run.loss) == 50 and run.loss.values[0] == values[1]
+
+
+def test_shares_read_as_a_person_says_them() -> None:
+    from lrdoctor.run import fmt_share
+
+    assert fmt_share(1.3, "its progress") == "130% of its progress"
+    assert fmt_share(118.0, "its progress") == "118 times its progress"
+    assert fmt_share(1.02e15) == "1.02e+15 times"
+
+
+def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Path) -> None:
+    # Keras' CSVLogger(append=True): the first run's header, a later run's accuracy under 'loss'.
+    first = [f"{e};{1 / (e + 1):.4f};{1 / (e + 1):.4f}" for e in range(20)]
+    later = [f"{e};{0.3 + 0.02 * e:.4f};{1 / (e + 2):.4f}" for e in range(20)]
+    path = tmp_path / "history.csv"
+    path.write_text("epoch;loss;mean_squared_error\n" + "\n".join(first + later) + "\n")
+    run = load(path)
+    assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
+    assert not any("point for point" in w for w in load(path, segment=1).warnings)

@@ -32,7 +32,7 @@ def detect_oscillation(curve: Curve | None, shape: Shape | None, cfg: Oscillatio
             "warning",
             start,
             float(curve.steps[-1]),
-            f"loss swings around its trend by {fmt_share(shape.roughness)} of its progress in the second half "
+            f"loss swings around its trend by {fmt_share(shape.roughness, 'its progress')} in the second half "
             f"(lag-1 autocorrelation of residuals {shape.lag1:.2f})",
             {"roughness": shape.roughness, "lag1_autocorr": shape.lag1, "t90": shape.t90},
             suggests="too_high",

@@ -62,7 +62,7 @@ def detect_overfitting(
     if of_level:
         how = f"+{100 * rise:.0f}%" if rise < 9 else f"{1 + rise:.3g} times"
     else:  # a share of its progress, where it made any before its best
-        how = f"{fmt_share(rise)} of its progress" if val.start - best >= 0.01 * abs(val.start) else ""
+        how = fmt_share(rise, "its progress") if val.start - best >= 0.01 * abs(val.start) else ""
     return [
         Finding(
             "overfitting",

@@ -67,7 +67,7 @@ def detect_plateau(
                 at,
                 float(curve.steps[-1]),
                 f"loss stopped improving at {unit} {fmt_step(at)} (best {curve.best:.4g}) and ended at "
-                f"{curve.end:.4g}, giving back {fmt_share(regret)} of its progress",
+                f"{curve.end:.4g}, giving back {fmt_share(regret, 'its progress')}",
                 {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
                 suggests="too_high",
                 strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),
