@@ -74,7 +74,18 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
         toks = role_tokens(name)
         if _is_loss(toks) and not _is_eval(toks) and not _is_stat(toks):
             cands.append((_loss_rank(name, toks), -counts.get(name, 0), name))
-    return min(cands)[2] if cands else None
+    if not cands:
+        return None
+    chosen = min(cands)[2]
+    # The per-batch (per-step) loss beside a sparser one of a likelier name ('batch_loss' logged
+    # every batch, 'loss' every epoch): the denser curve is the one to judge.
+    denser = [
+        (c[1], c[2]) for c in cands if _PER_BATCH & set(role_tokens(c[2])) and -c[1] >= 4 * counts.get(chosen, 0) > 0
+    ]
+    return min(denser)[1] if denser else chosen
+
+
+_PER_BATCH = {"batch", "step", "iter", "iteration", "minibatch"}
 
 
 def find_val_loss(

@@ -88,3 +88,16 @@ def test_a_wandb_run_name_does_not_decide_a_role(run: str) -> None:
 
 def test_a_loss_is_never_the_rate() -> None:
     assert naming.find_lr(["lr_loss", "loss"]) is None
+
+
+def test_a_per_batch_loss_beside_a_sparser_epoch_loss_is_judged() -> None:
+    counts = {"loss": 10, "batch_loss": 1000, "train/loss": 10, "train/loss_step": 1000}
+    assert naming.find_loss(["loss", "batch_loss"], counts) == "batch_loss"
+    assert naming.find_loss(["train/loss", "train/loss_step"], counts) == "train/loss_step"
+    # As dense as the likelier name, or with no count: the likelier name.
+    assert naming.find_loss(["loss", "batch_loss"], {"loss": 1000, "batch_loss": 1000}) == "loss"
+    assert naming.find_loss(["loss", "batch_loss"]) == "loss"
+    # Lightning's per-epoch mean is never preferred for being denser.
+    assert naming.find_loss(
+        ["train_loss_step", "train_loss_epoch"], {"train_loss_step": 2, "train_loss_epoch": 60}
+    ) == ("train_loss_step")
