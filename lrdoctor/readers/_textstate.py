@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers._textstyles import DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
+from lrdoctor.readers._textstyles import BAR_COUNT, DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
 from lrdoctor.run import Log, Series, StepKind
 
 # Series the writer itself marks as the training loss, learning rate and validation loss.
@@ -40,12 +40,16 @@ class State:
         self.styles: Counter[str] = Counter()
         self.config: dict[str, float] = {}
         self.pending: Parsed | None = None
+        # Every refresh of a progress bar that shows its counter: (bar, points), the counter last.
+        self.refreshes: list[tuple[str, list[tuple[str, float]]]] = []
 
     def feed(self, parsed: Parsed) -> None:
         if parsed.bar is not None:
             if self.pending is not None and self.pending.bar != parsed.bar:
                 self.apply(self.pending)
             self.pending = parsed
+            if len(self.refreshes) < MAX_REFRESHES and parsed.points and parsed.points[-1][0] == BAR_COUNT:
+                self.refreshes.append((parsed.bar, parsed.points))
             return
         if self.pending is not None:
             self.flush()
@@ -177,12 +181,58 @@ class State:
         fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
         hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
         warnings = []
-        if all(name.startswith(PROGRESS) for name in series):
-            warnings.append(
-                f"{label}: only progress-bar values found (running values of unfinished epochs); "
-                "log the loss per step or per epoch for a sharper diagnosis"
+        series.pop(BAR_COUNT, None)
+        if series and all(name.startswith(PROGRESS) for name in series):
+            refreshed = _every_refresh(self.refreshes)
+            if refreshed is not None:
+                series, kind = refreshed, "step"
+                warnings.append(
+                    f"{label}: only progress-bar values found: read at every refresh, the bar's count as the step "
+                    "(running values, often averages); log the loss per step for a sharper diagnosis"
+                )
+            else:
+                warnings.append(
+                    f"{label}: only progress-bar values found (running values of unfinished epochs); "
+                    "log the loss per step or per epoch for a sharper diagnosis"
+                )
+        if not series:
+            raise UnreadableLog(
+                f"{label}: no training metrics found in this text "
+                "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
             )
         return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
+
+
+MAX_REFRESHES = 2_000_000
+
+
+def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
+    """The bars' values at every refresh, on one step axis: the bar's count, each bar after the
+    last (a bar that starts again, or another bar, counts on from the last one's end); a count
+    shown more than once keeps its last refresh. None when each bar shows one refresh only."""
+    rows: dict[float, dict[str, float]] = {}
+    offset = last = 0.0
+    bar = None
+    bars = 0
+    for name, points in refreshes:
+        count = points[-1][1]
+        if bar is None or name != bar or count < last:
+            bars += 1
+            offset += last if bar is not None else 0.0
+        bar, last = name, count
+        rows[offset + count] = dict(points[:-1])
+    if len(rows) <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
+        return None
+    steps = np.fromiter(rows, dtype=np.float64, count=len(rows))
+    order = np.argsort(steps, kind="stable")
+    names = list(dict.fromkeys(k for row in rows.values() for k in row))
+    out = {}
+    for key in names:
+        values = np.array([row.get(key, np.nan) for row in rows.values()], dtype=np.float64)[order]
+        present = np.array([key in row for row in rows.values()])[order]
+        where = np.flatnonzero(present)
+        out[key] = Series(key, steps[order][where], values[where], where.astype(np.float64))
+    return out
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:

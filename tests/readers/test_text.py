@@ -510,3 +510,17 @@ def test_pytorch_examples_mnist_lines_are_read_as_fractions_of_an_epoch() -> Non
     )
     log = read(text)
     assert log.step_kind == "epoch" and points(log, "loss") == [(1.0, 2.305), (1.5, 0.5), (2.0, 0.25)]
+
+
+def test_a_log_of_progress_bars_alone_is_read_at_every_refresh() -> None:
+    # `python train.py > train.log` where tqdm's postfix is the only place the loss shows.
+    refreshes = [
+        f"Epoch {e}: {n * 2}%|#    | {n}/50 [00:01<00:00, 9.9it/s, loss={2.0 / (1 + e * 50 + n):.4f}]"
+        for e in (0, 1)
+        for n in range(1, 51)
+    ]
+    log = read("\r".join(refreshes) + "\n")
+    assert log.step_kind == "step" and "read at every refresh" in log.warnings[0]
+    got = points(log, "progress/loss")
+    assert len(got) == 100 and got[0] == (1.0, 1.0) and got[50][0] == 51.0 and got[-1][0] == 100.0
+    assert "progress/__n" not in log.series
