@@ -312,10 +312,11 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
     if dropped and warnings is not None:
         back = np.flatnonzero(s.steps[1:] <= s.steps[:-1]) + 1
         # Only steps written again right after themselves, more than once (one such repeat is as
-        # likely a run resumed from its last step):
-        if len(back) > 1 and (s.steps[back] == s.steps[back - 1]).all():
+        # likely a run resumed from its last step, unless it is the first step: nothing to resume):
+        if (s.steps[back] == s.steps[back - 1]).all() and (len(back) > 1 or back[0] == 1):
+            where = f"at step {fmt_step(s.steps[1])}" if len(back) == 1 else "at the same step"
             warnings.append(
-                f"{dropped} point(s) of {s.name!r} were written twice in a row at the same step (two "
+                f"{dropped} point(s) of {s.name!r} were written twice in a row {where} (two "
                 "writers to one file, or a logger called twice per step); keeping the latest write of each step"
             )
         else:

@@ -216,3 +216,10 @@ def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Pat
     run = load(path)
     assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
     assert not any("point for point" in w for w in load(path, segment=1).warnings)
+
+
+def test_a_first_step_written_twice_is_no_resume() -> None:
+    steps = np.array([19.0, 19.0, 39.0, 59.0, 79.0])
+    run = normalize(Log("x", "jsonl", {"loss": Series("loss", steps, np.array([3.0, 2.9, 2.0, 1.5, 1.2]))}))
+    (note,) = [w for w in run.warnings if "point(s) of 'loss'" in w]
+    assert "written twice in a row at step 19" in note and "resumed" not in note
