@@ -119,6 +119,7 @@ def follow(
         said = message
         left = math.inf if config.timeout is None else config.timeout - (clock() - began)
         if left <= 0:
-            yield Event("timeout", f"{path}: nothing in {', '.join(config.exit_on)} within {config.timeout:g} s")
+            asked = ", ".join(config.exit_on) or "(no pathology asked for)"
+            yield Event("timeout", f"{path}: nothing in {asked} within {config.timeout:g} s")
             return
         sleep(min(config.poll, left))  # the timeout is kept to, whatever the poll

@@ -121,6 +121,15 @@ def test_github_annotations(logs: dict[str, Path]) -> None:
     )
 
 
+def test_github_annotations_of_a_run_folder_name_it_in_the_title(tmp_path: Path) -> None:
+    run = tmp_path / "version_0"
+    run.mkdir()
+    (run / "metrics.csv").write_text(NAN_TAIL)
+    lines = invoke("check", "--format", "github", str(run)).stdout.splitlines()
+    annotation = next(line for line in lines if line.startswith("::error "))
+    assert "file=" not in annotation and "title=lrdoctor divergence (" in annotation
+
+
 def test_github_escaping_follows_the_runner_rules() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("runs/a:b,c%\n") == "runs/a%3Ab%2Cc%25%0A"

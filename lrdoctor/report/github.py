@@ -6,6 +6,8 @@ property values (file, title) also `:` and `,`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.report.check import span, units
 
@@ -26,6 +28,14 @@ def command(level: str, message: str, **properties: str) -> str:
     return f"::{level} {props}::{escape_data(message)}" if props else f"::{level}::{escape_data(message)}"
 
 
+def _where(label: str, title: str) -> dict[str, str]:
+    """Annotation properties: a file is named as `file`; a run folder (TensorBoard, Lightning)
+    cannot be, since GitHub attaches annotations to files: it goes into the title."""
+    if Path(label).is_dir():
+        return {"title": f"{title} ({label})"}
+    return {"file": label, "title": title}
+
+
 def annotate(label: str, dx: Diagnosis, reasons: list[str]) -> list[str]:
     """One annotation per finding (error when it fails the gate) and one for a failing verdict."""
     failing = {r.split(" ", 1)[0] for r in reasons}
@@ -33,19 +43,18 @@ def annotate(label: str, dx: Diagnosis, reasons: list[str]) -> list[str]:
     for f in dx.findings:
         level = "error" if f.pathology in failing else LEVELS.get(f.severity, "notice")
         message = f"{f.message} ({units(dx.run.step_kind)} {span(f)}; verdict {dx.verdict})"
-        out.append(command(level, message, file=label, title=f"lrdoctor {f.pathology}"))
+        out.append(command(level, message, **_where(label, f"lrdoctor {f.pathology}")))
     if any(r.startswith("verdict ") for r in reasons):
         rate = "" if dx.recommended_lr is None else f"; try lr {dx.recommended_lr:.3g}"
         out.append(
             command(
                 "error",
                 f"learning rate {dx.verdict.replace('_', ' ')} (confidence {dx.confidence:.2f}){rate}",
-                file=label,
-                title=f"lrdoctor verdict {dx.verdict}",
+                **_where(label, f"lrdoctor verdict {dx.verdict}"),
             )
         )
     return out
 
 
 def unreadable(label: str, message: str) -> str:
-    return command("error", message, file=label, title="lrdoctor cannot read this log")
+    return command("error", message, **_where(label, "lrdoctor cannot read this log"))
