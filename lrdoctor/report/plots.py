@@ -71,8 +71,8 @@ def run_figure(dx: Diagnosis) -> bytes:
     )
     if trend is not None:
         ax.plot(*trend, color=TREND, lw=1.8, label="trend (what the detectors judge)")
-    if run.val_loss is not None:
-        vs, vv = downsample(run.val_loss.steps, run.val_loss.values)
+    vs, vv = downsample(run.val_loss.steps, run.val_loss.values) if run.val_loss is not None else ((), ())
+    if len(vv):  # a validation loss with no finite value has nothing to draw, nor to list in the legend
         ax.plot(vs, vv, color=VAL, lw=1.4, marker="o" if len(vv) <= 60 else None, ms=3, label=_label(run.val_metric))
     _mark_nonfinite(ax, loss)
     _log_if_wide(ax, v)

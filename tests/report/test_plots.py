@@ -69,3 +69,16 @@ def test_each_run_of_an_overlay_has_a_line_of_its_own(healthy_log: Path, monkeyp
     plots.overlay_figure([diagnosis_of(healthy_log)] * 23, [f"run {k}" for k in range(23)])
     lines = figures[0].axes[0].get_lines()
     assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 23
+
+
+def test_a_validation_loss_with_no_finite_value_is_not_in_the_legend(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+
+    path = tmp_path / "m.csv"
+    path.write_text("step,loss,val_loss\n" + "".join(f"{s},{2.0 / (s + 1):.4f},nan\n" for s in range(40)))
+    figures = []
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or b"")
+    plots.run_figure(diagnose(load(path)))
+    labels = [line.get_label() for ax in figures[0].axes for line in ax.get_lines()]
+    assert not any("val_loss" in label for label in labels) and any("loss (raw)" in label for label in labels)
