@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import jsonl
-from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
+from lrdoctor.readers._common import BATCH_KEYS, EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
 from lrdoctor.run import Log, Series, StepKind, fmt_step
 from lrdoctor.source import Source, decode_text
 
@@ -247,7 +247,7 @@ def _prefixed(record_lists: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
 def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """{"100": {"loss": 2.3}, "200": {...}}: the key is the step."""
     for key, row in doc.items():
-        yield row if any(k in row for k in STEP_KEYS) else {**row, "step": key}
+        yield row if any(k in row for k in STEP_KEYS if k not in BATCH_KEYS) else {**row, "step": key}
 
 
 def _hparams_beside(doc: Mapping[str, Any]) -> dict[str, Any]:

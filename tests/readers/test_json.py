@@ -315,3 +315,11 @@ def test_reads_gzip_and_stdin_bytes(tmp_path: Path) -> None:
     assert read_log(path).series["loss"].values.tolist() == [1.5]
     log = json_reader.read(Source("<stdin>", data=b'[{"step": 4, "loss": 0.5}]'))
     assert log.source == "<stdin>" and np.array_equal(log.series["loss"].steps, [4.0])
+
+
+def test_a_batch_size_in_step_keyed_records_leaves_the_key_as_the_step(tmp_path: Path) -> None:
+    from lrdoctor import load
+
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({str(s): {"loss": 2.0 / (s + 1), "batch": 32} for s in range(0, 200, 10)}))
+    assert load(path).loss.steps.tolist() == list(range(0, 200, 10))
