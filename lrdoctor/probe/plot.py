@@ -30,7 +30,7 @@ def check_target(path: str | Path) -> None:
 
 
 def plot(result: ProbeResult, path: str | Path) -> Path:
-    """Write the figure to `path` (its suffix picks the format); headless (Agg backend)."""
+    """Write the figure to `path` (its suffix picks the format, PNG without one); headless (Agg backend)."""
     matplotlib = require("matplotlib", extra="probe")
     matplotlib.use("Agg", force=True)
     from matplotlib import pyplot as plt
@@ -41,7 +41,9 @@ def plot(result: ProbeResult, path: str | Path) -> Path:
         fig.tight_layout()
         out = Path(path)
         try:
-            fig.savefig(out)
+            # Without a suffix the picture is a PNG under the very name asked for (matplotlib
+            # would add '.png' to it).
+            fig.savefig(out, format=None if out.suffix else "png")
         except (OSError, ValueError) as exc:
             raise ProbeError(f"--plot {path}: cannot write the figure ({exc})") from exc
     finally:

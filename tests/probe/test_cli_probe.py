@@ -43,6 +43,9 @@ def test_plot_writes_a_png(linear: Path, tmp_path: Path) -> None:
     result = invoke("probe", f"{linear}:make", "--steps", "60", "--plot", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bare = tmp_path / "curve"  # no suffix: a PNG under the very name asked for
+    assert invoke("probe", f"{linear}:make", "--steps", "60", "--plot", str(bare)).exit_code == 0
+    assert bare.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not (tmp_path / "curve.png.png").exists()
 
 
 def test_diagnose_with_probe_takes_the_probes_rate(linear: Path, tmp_path: Path) -> None:
