@@ -30,9 +30,19 @@ def tokens(name: str) -> list[str]:
 
 
 def role_tokens(name: str) -> list[str]:
-    """The tokens that say what a series is: a W&B export names its columns '<run> - <metric>',
-    and the run's name ('lr=3e-4', 'test-run-3') says nothing of the metric's role."""
-    return tokens(name.rsplit(" - ", 1)[-1])
+    """The tokens that say what a series is. A W&B export names its columns '<run> - <metric>',
+    and the run's name ('lr=3e-4', 'test-run-3') says nothing of the metric's role: the metric
+    alone is read, unless the part before ' - ' is itself a role ('Loss - Train',
+    'Learning Rate - Group 0', as some trainers write their headers)."""
+    head, sep, tail = name.rpartition(" - ")
+    if not sep:
+        return tokens(name)
+    if set(tokens(head)) <= _ROLE_WORDS:
+        return tokens(name)
+    return tokens(tail)
+
+
+_ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
 
 
 def _is_loss(toks: list[str]) -> bool:

@@ -37,7 +37,7 @@ def normalize(
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings)
-    series = _spread_coarse_steps(series, name, warnings)
+    series = _spread_coarse_steps(series, name, log.step_kind, warnings)
 
     metric_seq = series[name].seq
     # Points written together (one event holding a tag twice) cannot start a new run.
@@ -251,13 +251,16 @@ def _late_start(s: Series, step_kind: str) -> str | None:
     )
 
 
-def _spread_coarse_steps(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:
-    """A step axis coarser than the writes: most points of the metric share their step with
-    the point written before them, in runs of several, with other values (an epoch rounded to
-    two decimals, TensorBoard's add_scalar without global_step: every point at step 0). Those
-    are not one value written again; each run of writes is spread evenly, in write order, from
-    its step towards the next one; every other series takes the place of the metric's point
-    written last before it, so that the rate and the validation loss stay where they were written."""
+def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnings: list[str]) -> dict[str, Series]:
+    """An axis coarser than the writes: most points of the metric share their epoch with the
+    point written before them, with other values (an epoch printed to two decimals), or every
+    point has one step (TensorBoard's add_scalar or MLflow's log_metric without a step: step
+    0). Those are not one value written again; each run of writes is spread evenly, in write
+    order, from its epoch towards the next one (with one step for all, one step per point);
+    every other series takes the place of the metric's point written last before it, so that
+    the rate and the validation loss stay where they were written. On an axis of steps with
+    several values, points sharing a step are another run's or another writer's (DDP ranks,
+    a logger called per micro-batch): the latest write of each step is kept, as for a resume."""
     s = series[name]
     if len(s) < 8 or not (s.seq[1:] > s.seq[:-1]).all():
         return series
@@ -266,7 +269,7 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, warnings: list[st
         return series
     first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
     sizes = np.diff(np.append(first, len(s)))
-    if np.median(sizes[sizes > 1]) < 3:  # pairs: two writers to one file (said as such later)
+    if kind == "step" and len(first) > 1:
         return series
     at = s.steps[first]
     rises = np.diff(at)

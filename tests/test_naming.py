@@ -101,3 +101,11 @@ def test_a_per_batch_loss_beside_a_sparser_epoch_loss_is_judged() -> None:
     assert naming.find_loss(
         ["train_loss_step", "train_loss_epoch"], {"train_loss_step": 2, "train_loss_epoch": 60}
     ) == ("train_loss_step")
+
+
+def test_a_header_of_role_then_split_keeps_both_parts() -> None:
+    names = ["Epoch", "Loss - Train", "Loss - Val", "Learning Rate - Group 0"]
+    assert naming.find_loss(names) == "Loss - Train"
+    assert naming.find_val_loss(names, "Loss - Train") == "Loss - Val"
+    assert naming.find_lr(names) == "Learning Rate - Group 0"
+    assert naming.find_lr(["lr-0.001 - epoch", "lr-0.001 - loss"]) is None  # a W&B run named for its rate

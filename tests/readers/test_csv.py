@@ -239,3 +239,9 @@ def test_a_batch_counter_within_each_epoch_runs_on_and_a_batch_size_is_no_step(t
     path.write_text("epoch,batch,loss\n" + "".join(f"{e},32,{2.0 / e:.4f}\n" for e in range(1, 6)))
     run = load(path)
     assert run.step_kind == "epoch" and run.loss.steps.tolist() == [1, 2, 3, 4, 5]
+    # Without an epoch to place it, a counter that restarts is no step: the rows, in order, are.
+    path.write_text(
+        "batch_idx,loss\n" + "".join(f"{b},{2.0 / (e * 10 + b + 1):.5f}\n" for e in range(5) for b in range(10))
+    )
+    run = load(path)
+    assert len(run.loss) == 50 and len(run.segments) == 1
