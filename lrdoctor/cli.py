@@ -408,7 +408,7 @@ def check(
     from lrdoctor import load
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.errors import EmptyLog, InputError, MissingMetric, NoSeries, UnreadableLog
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
     from lrdoctor.report.text import safe
@@ -446,7 +446,12 @@ def check(
                         continue
                     # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
                     # passed over, as diagnose does; a run folder that cannot be read fails the gate.
-                    if not target.named and len(found.targets) > 1 and not Path(path).is_dir():
+                    if (
+                        not target.named
+                        and len(found.targets) > 1
+                        and not Path(path).is_dir()
+                        and not isinstance(exc, EmptyLog)  # a run that logged nothing fails the gate
+                    ):
                         passed_over.append(path)
                         continue
                 if output == "github":

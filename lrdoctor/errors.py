@@ -15,6 +15,11 @@ class UnreadableLog(LrdoctorError):
     """The file exists but no reader can make sense of it."""
 
 
+class EmptyLog(UnreadableLog):
+    """A training log with nothing in it yet: its header names a loss, and no row follows (a
+    run that crashed before its first log). Never passed over as "no training log"."""
+
+
 class NoSeries(LrdoctorError):
     """The log was read but holds no series that can be judged (no loss, no points)."""
 

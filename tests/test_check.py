@@ -252,6 +252,9 @@ def test_loose_files_beside_the_runs_are_passed_over_with_a_note(tmp_path: Path)
     assert "passed over 2 file(s) that hold no training log" in result.stderr and "error" not in result.stderr
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs" / "*.*")])  # only the loose files
     assert result.exit_code == 2 and "no training log among the files found" in result.stderr
+    (tmp_path / "runs" / "crashed.csv").write_text("step,loss,lr\n")  # a run that logged nothing
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "crashed.csv: only a header" in result.stderr
 
 
 def test_a_pattern_that_matches_nothing_is_its_own_error(logs: dict[str, Path], tmp_path: Path) -> None:

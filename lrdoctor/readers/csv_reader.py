@@ -36,7 +36,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
 
-from lrdoctor.errors import UnreadableLog
+from lrdoctor.errors import EmptyLog, UnreadableLog
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
@@ -449,7 +449,10 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
             table.rows.append(row)
             numbers.append(number)
     if not table.rows:
-        raise UnreadableLog(f"{label}: only a header ({', '.join(header[:8])}), no data rows yet")
+        from lrdoctor.naming import find_loss
+
+        error = EmptyLog if find_loss(header) is not None else UnreadableLog
+        raise error(f"{label}: only a header ({', '.join(header[:8])}), no data rows yet")
     if table.header_changes:  # rows read under the first header lack the columns added later
         for row in table.rows:
             row.extend([""] * (len(columns) - len(row)))
