@@ -135,7 +135,7 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_timm(s)
         if found is not None:
             return found
-    if "][" in s or "Iter(" in s or "Epoch: " in s:
+    if "][" in s or "Iter(" in s or "Epoch: " in s or "(val)" in s or "(test)" in s:
         found = _parse_bracketed(s)
         if found is not None:
             return found
@@ -383,6 +383,8 @@ def _parse_bar(s: str) -> Parsed | None:
 # mmcv / mmengine: 'Epoch [3][50/1000]', 'Epoch(train)  [3][ 50/1000]', 'Iter(train) [  10/3000]'.
 _MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*\]\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 _MM_ITER = re.compile(r"(?<!\w)Iter(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+# Their evaluation lines: 'Epoch(val) [3][125]\tloss: 1.02', 'Iter(val) [125/125] ...'.
+_MM_EVAL = re.compile(r"(?<!\w)(?:Epoch|Iter)\((val|test)\)\s*(?:\[\s*\d+\s*(?:/\s*\d+\s*)?\]){1,2}")
 # pytorch/examples: 'Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2345' (examples seen of the epoch).
 _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
 
@@ -397,6 +399,10 @@ def _parse_bracketed(s: str) -> Parsed | None:
         epoch = float(m.group(1)) + (seen / size if size > 0 else 0.0)
         points = _points(_STRICT.findall(s, m.end()))
         return Parsed(points, None, epoch) if points else None
+    m = _MM_EVAL.search(s)
+    if m is not None:  # an evaluation: at the training step it follows, its values named val_* / test_*
+        points = _points(_STRICT.findall(s, m.end()), f"{m.group(1)}_")
+        return Parsed(points) if points else None
     m = _MM_ITER.search(s)
     if m is not None:
         points = _points(_STRICT.findall(s, m.end()))

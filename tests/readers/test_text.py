@@ -524,3 +524,14 @@ def test_a_log_of_progress_bars_alone_is_read_at_every_refresh() -> None:
     got = points(log, "progress/loss")
     assert len(got) == 100 and got[0] == (1.0, 1.0) and got[50][0] == 51.0 and got[-1][0] == 100.0
     assert "progress/__n" not in log.series
+
+
+def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -> None:
+    lines = [
+        "2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [1][500/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: 1.1358",
+        "2022-03-01 10:01:00,123 - mmdet - INFO - Epoch(val) [1][125]\tloss_cls: 0.5, loss: 1.0",
+        "2022-03-01 10:02:00,123 - mmdet - INFO - Epoch [2][500/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: 0.6707",
+    ]
+    log = read("\n".join(lines) + "\n")
+    assert points(log, "loss") == [(500, 1.1358), (1000, 0.6707)]
+    assert points(log, "val_loss") == [(500, 1.0)]
