@@ -527,11 +527,14 @@ def test_a_log_of_progress_bars_alone_is_read_at_every_refresh() -> None:
 
 
 def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -> None:
+    train = "2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [{}][{}/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: {}"
     lines = [
-        "2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [1][500/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: 1.1358",
+        train.format(1, 250, 1.5),
+        train.format(1, 500, 1.1358),
         "2022-03-01 10:01:00,123 - mmdet - INFO - Epoch(val) [1][125]\tloss_cls: 0.5, loss: 1.0",
-        "2022-03-01 10:02:00,123 - mmdet - INFO - Epoch [2][500/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: 0.6707",
+        train.format(2, 250, 0.8),
+        train.format(2, 500, 0.6707),
     ]
     log = read("\n".join(lines) + "\n")
-    assert points(log, "loss") == [(500, 1.1358), (1000, 0.6707)]
+    assert points(log, "loss") == [(250, 1.5), (500, 1.1358), (750, 0.8), (1000, 0.6707)]
     assert points(log, "val_loss") == [(500, 1.0)]
