@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -126,7 +127,8 @@ class Trainer:
         elif isinstance(batch, list | tuple) and len(batch) == 2:
             x, y = batch
             if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
-                loss = _loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, y))
+                keywords = isinstance(x, Mapping) and _takes_labels(self.model)
+                loss = _loss_in(self.model(**x, labels=y) if keywords else self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
         else:
@@ -217,6 +219,16 @@ class Trainer:
             raise
         except Exception as exc:
             raise ProbeError(f"{what} raised {_brief(exc)}") from exc
+
+
+def _takes_labels(model: torch.nn.Module) -> bool:
+    """Whether forward takes `labels` by name (HuggingFace models do): a batch (dict, labels) is
+    then passed as keywords; else as the two arguments forward takes."""
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+    return "labels" in params
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype:

@@ -89,11 +89,14 @@ def _argv(argv: list[str]) -> Iterator[None]:
         sys.argv = saved
 
 
-def on_path(spec: str) -> contextlib.AbstractContextManager[None]:
-    """The factory file's folder on sys.path, for as long as the probe runs: DataLoader workers
-    started by spawn (macOS, Windows) import the file's module by its name from there."""
+@contextlib.contextmanager
+def on_path(spec: str) -> Iterator[None]:
+    """The factory file's folder on sys.path, and its own argv, for as long as the probe runs:
+    DataLoader workers started by spawn (macOS, Windows) import the file's module by its name
+    from there, with the parent's argv (a script's argparse at import would read lrdoctor's)."""
     path, _ = split_spec(spec)
-    return _on_path(path.resolve().parent)
+    with _on_path(path.resolve().parent), _argv([str(path)]):
+        yield
 
 
 @contextlib.contextmanager

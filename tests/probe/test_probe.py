@@ -101,6 +101,25 @@ def test_pairs_of_an_input_dict_and_labels_for_a_model_that_computes_its_loss() 
     assert min(t.loss for t in result.trials) < math.log(10)
 
 
+class DictNet(nn.Module):
+    """Takes a dict and the target as two arguments and returns its own loss (no `labels`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, inputs: dict, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.mse_loss(self.fc(inputs["image"]), target)
+
+
+def test_pairs_of_a_dict_and_a_target_for_a_model_without_labels_go_as_two_arguments() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(128, 4)
+    batches = [({"image": x[i : i + 32]}, x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
+    result = probe_parts({"model": DictNet(), "batches": batches}, options=FAST)
+    assert math.isfinite(min(t.loss for t in result.trials))
+
+
 def _two_layers() -> tuple[nn.Module, list]:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))

@@ -255,9 +255,12 @@ def test_options_are_checked_before_the_factory_runs(tmp_path: Path) -> None:
 
 
 SPAWNED_WORKERS = """
+import argparse
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+
+args = argparse.ArgumentParser().parse_args()  # at import: in each spawned worker too
 
 class Points(Dataset):
     def __len__(self):
@@ -273,7 +276,7 @@ def make():
 """
 
 
-def test_dataloader_workers_started_by_spawn_can_import_the_factory_file(tmp_path: Path) -> None:
+def test_dataloader_workers_started_by_spawn_can_import_the_factory_file_with_its_own_argv(tmp_path: Path) -> None:
     path = write(tmp_path, SPAWNED_WORKERS, "spawned_points.py")
     result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "40", "--format", "json"])
     assert result.exit_code == 0, result.output
