@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -207,32 +208,48 @@ MAX_REFRESHES = 2_000_000
 
 
 def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
-    """The bars' values at every refresh, on one step axis: the bar's count, each bar after the
-    last (a bar that starts again, or another bar, counts on from the last one's end); a count
-    shown more than once keeps its last refresh. None when each bar shows one refresh only."""
+    """The bars' values at every refresh, on one step axis: the count of the training bars (the
+    first bar's kind, its name with digits aside: 'Epoch 3'), each after the last (one that
+    starts again counts on from the last one's end; its count 0 is the last one's end, not a
+    step). Another kind of bar (a validation bar) advances nothing: its values stand at the
+    training step it follows, its last refresh kept. None when each bar shows one refresh only."""
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
-    bars = 0
+    train = _bar_kind(refreshes[0][0]) if refreshes else ""
+    bars = refreshed = 0
     for name, points in refreshes:
         count = points[-1][1]
+        values = dict(points[:-1])
+        if _bar_kind(name) != train:  # an evaluation bar: at the step it follows
+            rows.setdefault(offset + last, {}).update(values)
+            continue
         if bar is None or name != bar or count < last:
             bars += 1
-            offset += last if bar is not None else 0.0
+            if bar is not None:
+                offset += last
+                bar, last = name, count
+                if count == 0:
+                    continue
         bar, last = name, count
-        rows[offset + count] = dict(points[:-1])
-    if len(rows) <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
+        refreshed += 1
+        rows.setdefault(offset + count, {}).update(values)
+    if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None
     steps = np.fromiter(rows, dtype=np.float64, count=len(rows))
     order = np.argsort(steps, kind="stable")
     names = list(dict.fromkeys(k for row in rows.values() for k in row))
     out = {}
     for key in names:
-        values = np.array([row.get(key, np.nan) for row in rows.values()], dtype=np.float64)[order]
+        column = np.array([row.get(key, np.nan) for row in rows.values()], dtype=np.float64)[order]
         present = np.array([key in row for row in rows.values()])[order]
         where = np.flatnonzero(present)
-        out[key] = Series(key, steps[order][where], values[where], where.astype(np.float64))
+        out[key] = Series(key, steps[order][where], column[where], where.astype(np.float64))
     return out
+
+
+def _bar_kind(name: str) -> str:
+    return re.sub(r"\d+", "#", name)
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:

@@ -538,3 +538,16 @@ def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -
     log = read("\n".join(lines) + "\n")
     assert points(log, "loss") == [(250, 1.5), (500, 1.1358), (750, 0.8), (1000, 0.6707)]
     assert points(log, "val_loss") == [(500, 1.0)]
+
+
+def test_a_validation_bar_advances_no_step_and_keeps_its_last_value() -> None:
+    refreshes = []
+    for e in range(2):
+        refreshes += [f"Epoch {e}: {n}%|#    | {n}/10 [00:01<00:00, loss={2.0 - e - n / 20:.3f}]" for n in range(11)]
+        refreshes += [
+            f"Validation: {n * 20}%|#  | {n}/5 [00:01<00:00, val_loss={1.5 - e / 2 + n / 100:.3f}]" for n in range(1, 6)
+        ]
+    log = read("\r".join(refreshes) + "\n")
+    assert [s for s, _ in points(log, "progress/loss")] == list(range(21))
+    assert points(log, "progress/val_loss") == [(10.0, 1.55), (20.0, 1.05)]
+    assert points(log, "progress/loss")[10] == (10.0, 1.5)  # epoch 0's last refresh, not epoch 1's count 0
