@@ -715,11 +715,26 @@ def _one_run_to_watch(path: str) -> str:
         if GLOB_CHARS.search(path):
             raise InputError(f"{path}: watch follows one log, not a pattern: give the path of one run")
         return path  # waited for
-    found = expand([path])
-    if len(found.targets) > 1:
-        shown = ", ".join(t.path for t in found.targets[:4]) + (", ..." if len(found.targets) > 4 else "")
-        raise InputError(f"{path}: holds {len(found.targets)} runs ({shown}): watch one of them")
-    return found.targets[0].path
+    targets = [t.path for t in expand([path]).targets]
+    if len(targets) > 1:  # a folder: its runs, less the files beside them that are no log (a summary.txt)
+        targets = [t for t in targets if _reads(t)] or [path]
+    if len(targets) > 1:
+        shown = ", ".join(targets[:4]) + (", ..." if len(targets) > 4 else "")
+        raise InputError(f"{path}: holds {len(targets)} runs ({shown}): watch one of them")
+    return targets[0]
+
+
+def _reads(path: str) -> bool:
+    from lrdoctor import load
+    from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
+
+    try:
+        load(path)
+    except EmptyLog:
+        return True  # a run that has not logged yet
+    except (UnreadableLog, NoSeries):
+        return False
+    return True
 
 
 def _table(rows: list[Any]) -> str:

@@ -26,7 +26,11 @@ class NoSeries(LrdoctorError):
 
 class MissingMetric(NoSeries):
     """The series asked for by name is not in a log that does hold a training loss: a wrong
-    name, not a file that is no training log."""
+    name, not a file that is no training log. `found`: the series the log holds."""
+
+    def __init__(self, message: str, found: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.found = found
 
 
 class UnknownFormat(LrdoctorError):

@@ -179,10 +179,10 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
             return folded[key]
         if metric in log.text_columns:
             raise NoSeries(f"{log.source}: the column {metric!r} holds no number (text or empty cells only)")
-        wrong_name = naming.find_loss(series) is not None  # a training log, without this series
-        raise (MissingMetric if wrong_name else NoSeries)(
-            f"{log.source}: no series named {metric!r}; found {_listing(series)}"
-        )
+        message = f"{log.source}: no series named {metric!r}; found {_listing(series)}"
+        if naming.find_loss(series) is not None:  # a training log, without this series
+            raise MissingMetric(message, tuple(series))
+        raise NoSeries(message)
     hinted = log.hints.get("loss")
     if hinted in series:
         return hinted

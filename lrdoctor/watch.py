@@ -9,6 +9,7 @@ which skip it until it is complete.
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import time
@@ -66,6 +67,12 @@ def replaced(before: Fingerprint, now: Fingerprint) -> bool:
     return any(name in old and (ino != old[name][0] or size < old[name][1]) for name, ino, size, _ in now)
 
 
+def _misspelt(metric: str | None, exc: MissingMetric) -> bool:
+    """A name one letter or two off a series the log holds ('los' for 'loss'): a typo to say
+    at once, not a series to wait for ('val_loss' beside 'train_loss' is waited for)."""
+    return metric is not None and bool(difflib.get_close_matches(metric, exc.found, n=1, cutoff=0.8))
+
+
 def stops(finding: Finding, exit_on: tuple[str, ...]) -> bool:
     """A finding confirms a pathology in `exit_on` at severity warning or above; a divergence only
     as an error: its warnings are a blow-up the run recovered from, or NaN/Inf it went on from."""
@@ -102,6 +109,8 @@ def follow(
                 run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
                 dx = diagnose(run, config=options.config)
             except MissingMetric as exc:  # not logged yet (a validation loss, an epoch mean), or a wrong name
+                if _misspelt(options.metric, exc):
+                    raise
                 message = f"{exc}; waiting for it to be logged (is the name right?)"
             except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
                 message = str(exc)

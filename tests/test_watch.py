@@ -227,3 +227,14 @@ def test_the_timeout_is_kept_to_whatever_the_poll(tmp_path: Path) -> None:
         follow(log, options=LoadOptions(), config=WatchConfig(poll=300, timeout=60), sleep=sleep, clock=lambda: now[0])
     )
     assert events[-1].kind == "timeout" and slept == [60] and now[0] == 60
+
+
+def test_a_misspelt_metric_is_said_at_once_and_a_file_beside_the_run_is_no_second_run(tmp_path: Path) -> None:
+    log = tmp_path / "run" / "train.csv"
+    log.parent.mkdir()
+    log.write_text("step,loss,lr\n" + healthy_rows(0, 20))
+    result = invoke("watch", str(log), "--metric", "los", "--timeout", LIMIT)
+    assert result.exit_code == 2 and "no series named 'los'" in result.stderr
+    (tmp_path / "run" / "summary.txt").write_text("best model at step 12\n")
+    result = invoke("watch", str(tmp_path / "run"), "--timeout", "0")
+    assert result.exit_code == 0 and str(log) in result.stdout
