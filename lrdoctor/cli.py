@@ -213,7 +213,7 @@ def diagnose(
         found = expand(paths)
     if outcome.failed:
         sys.exit(2)
-    if found.several:  # a directory of runs or a glob: a table of them all
+    if found.several and not (probe_spec is not None and len(found.targets) == 1):  # a table of them all
         if probe_spec is not None:
             click.echo(
                 f"lrdoctor: error: --probe measures one model for one run, and {', '.join(paths)} holds "

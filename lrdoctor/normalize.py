@@ -317,10 +317,14 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
         # Only steps written again right after themselves, more than once (one such repeat is as
         # likely a run resumed from its last step, unless it is the first step: nothing to resume):
         if (s.steps[back] == s.steps[back - 1]).all() and (len(back) > 1 or back[0] == 1):
-            where = f"at step {fmt_step(s.steps[1])}" if len(back) == 1 else "at the same step"
+            why = (
+                f"at step {fmt_step(s.steps[1])} (a run started again from its first log, or a logger called twice)"
+                if len(back) == 1
+                else "at the same step (two writers to one file, or a logger called twice per step)"
+            )
             warnings.append(
-                f"{dropped} point(s) of {s.name!r} were written twice in a row {where} (two "
-                "writers to one file, or a logger called twice per step); keeping the latest write of each step"
+                f"{dropped} point(s) of {s.name!r} were written twice in a row {why}; keeping the latest write "
+                "of each step"
             )
         else:
             warnings.append(

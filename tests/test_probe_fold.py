@@ -72,6 +72,7 @@ def test_a_probe_against_the_logs_verdict_leaves_the_logs_recommendation(verdict
     dx = dataclasses.replace(_diagnosis(verdict, 0.1), recommended_lr=0.03 if verdict == "too_high" else 0.3)
     folded = fold_into(dx, _probed(measured))
     assert folded.verdict == verdict and folded.recommended_lr == dx.recommended_lr and folded.probed is not None
+    assert folded.basis == "log"
     assert "against what the log shows" in folded.because
 
 

@@ -104,7 +104,8 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
 
     A verdict the log settled (too high, too low, unknown) stays, and the probe's rate is the
     recommendation, unless it goes against the verdict (a higher rate for a run that diverged):
-    then the log's recommendation stays, and the disagreement is said. Where the log looked
+    then the log's recommendation stays (`basis` "log", the measurement under `probe`), and the
+    disagreement is said. Where the log looked
     healthy, the measurement decides: a rate used within the probe's resolution of its pick is
     kept (an ok verdict recommends the rate used); one further off is too high or too low by the
     measurement, and the probe's rate is recommended.
@@ -123,6 +124,7 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
         said = f"{source} measured {measured:.3g}, {_times(measured / observed)} the rate used, against what the log"
         return dataclasses.replace(
             folded,
+            basis="log",  # the recommendation is the log's; the measurement stays under `probe`
             because=f"{dx.because + '; ' if dx.because else ''}{said} shows: is the probed setup (data, batch size, "
             "schedule) the logged run's?",
         )

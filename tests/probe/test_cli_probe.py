@@ -58,6 +58,9 @@ def test_diagnose_with_probe_takes_the_probes_rate(linear: Path, tmp_path: Path)
     assert doc["lr"]["basis"] == "probe"
     assert doc["lr"]["recommended"] == probed["recommended_lr"]  # same default options and seed
     assert doc["lr"]["observed"] == 0.0001
+    one = invoke("diagnose", str(tmp_path / "r*.csv"), "--probe", f"{linear}:make", "--format", "json")
+    assert one.exit_code == 0, one.output  # a pattern that matches one run is that run
+    assert json.loads(one.stdout)["lr"] == doc["lr"]
 
 
 BROKEN_IMPORT = "import torch\nraise RuntimeError('no GPU quota')\n"
