@@ -262,10 +262,12 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
     several values, points sharing a step are another run's or another writer's (DDP ranks,
     a logger called per micro-batch): the latest write of each step is kept, as for a resume."""
     s = series[name]
-    if len(s) < 8 or not (s.seq[1:] > s.seq[:-1]).all():
+    if len(s) < 8:
         return series
-    same = s.steps[1:] == s.steps[:-1]
-    if same.sum() < 0.5 * len(s) or (s.values[1:][same] == s.values[:-1][same]).mean() > 0.5:
+    same = s.steps[1:] == s.steps[:-1]  # the usual log (steps rising) leaves here, at one pass
+    if np.count_nonzero(same) < 0.5 * len(s) or not (s.seq[1:] > s.seq[:-1]).all():
+        return series
+    if (s.values[1:][same] == s.values[:-1][same]).mean() > 0.5:
         return series
     first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
     sizes = np.diff(np.append(first, len(s)))
