@@ -224,14 +224,13 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         if _bar_kind(name) != train:  # an evaluation bar: at the step it follows
             rows.setdefault(offset + last, {}).update(values)
             continue
-        if bar is None or name != bar or count < last:
+        starts = bar is None or name != bar or count < last
+        if starts:
             bars += 1
-            if bar is not None:
-                offset += last
-                bar, last = name, count
-                if count == 0:
-                    continue
+            offset += last if bar is not None else 0.0
         bar, last = name, count
+        if starts and bars > 1 and count == 0:
+            continue  # a new bar's count 0: the last one's end, already read
         refreshed += 1
         rows.setdefault(offset + count, {}).update(values)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
