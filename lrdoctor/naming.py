@@ -32,14 +32,16 @@ def tokens(name: str) -> list[str]:
 def role_tokens(name: str) -> list[str]:
     """The tokens that say what a series is. A W&B export names its columns '<run> - <metric>',
     and the run's name ('lr=3e-4', 'test-run-3') says nothing of the metric's role: the metric
-    alone is read, unless the part before ' - ' is itself a role ('Loss - Train',
-    'Learning Rate - Group 0', as some trainers write their headers)."""
+    alone is read, unless it says no role and the part before ' - ' is one ('Loss - Train',
+    'Learning Rate - Group 0', as some trainers write their headers; a run named 'test' is
+    still a run)."""
     head, sep, tail = name.rpartition(" - ")
     if not sep:
         return tokens(name)
-    if set(tokens(head)) <= _ROLE_WORDS:
-        return tokens(name)
-    return tokens(tail)
+    said = tokens(tail)
+    if not (_is_loss(said) or set(said) & _LR_WORDS) and set(tokens(head)) <= _ROLE_WORDS:
+        return tokens(name)  # 'Loss - Train': the part after ' - ' says no role of its own
+    return said
 
 
 _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
@@ -89,10 +91,19 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     chosen = min(cands)[2]
     # The per-batch (per-step) loss beside a sparser one of a likelier name ('batch_loss' logged
     # every batch, 'loss' every epoch): the denser curve is the one to judge.
+    same = _quantity(chosen)
     denser = [
-        (c[1], c[2]) for c in cands if _PER_BATCH & set(role_tokens(c[2])) and -c[1] >= 4 * counts.get(chosen, 0) > 0
+        (c[1], c[2])
+        for c in cands
+        if _PER_BATCH & set(role_tokens(c[2])) and _quantity(c[2]) == same and -c[1] >= 4 * counts.get(chosen, 0) > 0
     ]
     return min(denser)[1] if denser else chosen
+
+
+def _quantity(name: str) -> set[str]:
+    """What a loss name measures, without when or where it was logged: 'batch_loss', 'loss',
+    'train/loss_step' are one quantity; 'kl_loss_step' another."""
+    return set(role_tokens(name)) - _PER_BATCH - _TRAIN_WORDS
 
 
 _PER_BATCH = {"batch", "step", "iter", "iteration", "minibatch"}

@@ -224,11 +224,14 @@ class Trainer:
 def _takes_labels(model: torch.nn.Module) -> bool:
     """Whether forward takes `labels` by name (HuggingFace models do): a batch (dict, labels) is
     then passed as keywords; else as the two arguments forward takes."""
+    inner = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
+    inner = getattr(inner, "module", inner)  # DataParallel, DistributedDataParallel
     try:
-        params = inspect.signature(model.forward).parameters
+        params = inspect.signature(inner.forward).parameters
     except (TypeError, ValueError):
         return False
-    return "labels" in params
+    # A forward(*args, **kwargs) wrapper (PEFT's PeftModel) passes labels on to the model.
+    return "labels" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers._textstyles import BAR_COUNT, DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
+from lrdoctor.readers._textstyles import BAR_COUNT, BAR_FULL, DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
 from lrdoctor.run import Log, Series, StepKind
 
 # Series the writer itself marks as the training loss, learning rate and validation loss.
@@ -183,6 +183,7 @@ class State:
         hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
         warnings = []
         series.pop(BAR_COUNT, None)
+        series.pop(BAR_FULL, None)
         if series and all(name.startswith(PROGRESS) for name in series):
             refreshed = _every_refresh(self.refreshes)
             if refreshed is not None:
@@ -209,26 +210,31 @@ MAX_REFRESHES = 2_000_000
 
 def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
     """The bars' values at every refresh, on one step axis: the count of the training bars (the
-    first bar's kind, its name with digits aside: 'Epoch 3'), each after the last (one that
+    kind refreshed most, its name with digits aside: 'Epoch 3'), each after the last (one that
     starts again counts on from the last one's end; its count 0 is the last one's end, not a
     step). Another kind of bar (a validation bar) advances nothing: its values stand at the
     training step it follows, its last refresh kept. None when each bar shows one refresh only."""
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
-    train = _bar_kind(refreshes[0][0]) if refreshes else ""
+    kinds = Counter(_bar_kind(name) for name, _ in refreshes)
+    train = kinds.most_common(1)[0][0] if kinds else ""  # the bar refreshed most: the training one
     bars = refreshed = 0
+    full = False
     for name, points in refreshes:
         count = points[-1][1]
-        values = dict(points[:-1])
-        if _bar_kind(name) != train:  # an evaluation bar: at the step it follows
+        values = dict(points[:-2])
+        kind = _bar_kind(name)
+        if kind != train:  # an evaluation bar: at the step it follows
             rows.setdefault(offset + last, {}).update(values)
             continue
-        starts = bar is None or name != bar or count < last
+        # A new bar starts where the count goes back (a description that changes each refresh,
+        # 'Epoch 3 lr 1.0e-03', is still one bar).
+        starts = bar is None or count < last or (count == last and full and name != bar)
         if starts:
             bars += 1
             offset += last if bar is not None else 0.0
-        bar, last = name, count
+        bar, last, full = name, count, points[-2][1] == 1.0
         if starts and bars > 1 and count == 0:
             continue  # a new bar's count 0: the last one's end, already read
         refreshed += 1
@@ -248,7 +254,11 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
 
 
 def _bar_kind(name: str) -> str:
-    return re.sub(r"\d+", "#", name)
+    """A bar's name with its numbers aside ('Epoch 3 lr 1.0e-03' and 'Epoch 4 lr 0.0e+00' alike)."""
+    return _NUMBER.sub("#", name)
+
+
+_NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?")
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:

@@ -30,6 +30,7 @@ KERAS = "text-keras"
 
 PROGRESS = "progress/"  # prefix of running values shown on progress bars
 BAR_COUNT = PROGRESS + "__n"  # a bar's counter N of "N/total": the step of a log of bars alone
+BAR_FULL = PROGRESS + "__full"  # 1 where N is the total: the bar is done
 MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 
 STEP_NAMES = frozenset({"step", "global_step", "iter", "iteration", "it", "_step", "num_updates"})
@@ -94,7 +95,7 @@ _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
 # A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
 _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
-_BAR_COUNTER = re.compile(r"(\d+)/(?:\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
+_BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
 _KERAS = re.compile(r"\s*(\d+)/(\d+) \[[=>.]*\]")
 _TORCHTUNE = re.compile(rf"(?<![\w.])(\d+)\|(\d+)\|Loss:\s*({_NUM})")
@@ -369,8 +370,9 @@ def _parse_bar(s: str) -> Parsed | None:
                 step = float(head.group(2))
         points = _points(found, PROGRESS)
         counted = _BAR_COUNTER.search(rest, 0, open_at + 1) if points else None
-        if counted is not None:
-            points.append((BAR_COUNT, float(counted.group(1))))
+        if counted is not None:  # the count, then whether the bar is full
+            full = counted.group(2) != "?" and counted.group(1) == counted.group(2)
+            points += [(BAR_FULL, 1.0 if full else 0.0), (BAR_COUNT, float(counted.group(1)))]
         return Parsed(points, step, epoch, bar=desc or "tqdm")
     k = _KERAS.match(s)
     if k is None:

@@ -551,3 +551,15 @@ def test_a_validation_bar_advances_no_step_and_keeps_its_last_value() -> None:
     assert [s for s, _ in points(log, "progress/loss")] == list(range(21))
     assert points(log, "progress/val_loss") == [(10.0, 1.55), (20.0, 1.05)]
     assert points(log, "progress/loss")[10] == (10.0, 1.5)  # epoch 0's last refresh, not epoch 1's count 0
+
+
+def test_bars_read_at_every_refresh_follow_the_bar_refreshed_most() -> None:
+    # An evaluation bar before training, and a description that changes with each refresh.
+    val = [f"Validation: {n * 50}%|#  | {n}/2 [00:01<00:00, val_loss={2.3 - n / 100:.3f}]" for n in range(1, 3)]
+    train = [
+        f"Epoch 0 lr {1e-3 * (1 - n / 40):.2e}: {n}%|#    | {n}/40 [00:01<00:00, loss={2.0 - n / 40:.3f}]"
+        for n in range(41)
+    ]
+    log = read("\r".join(val + train) + "\n")
+    assert [s for s, _ in points(log, "progress/loss")] == list(range(41))
+    assert points(log, "progress/val_loss") == [(0.0, 2.28)]
