@@ -109,3 +109,15 @@ def test_a_header_of_role_then_split_keeps_both_parts() -> None:
     assert naming.find_val_loss(names, "Loss - Train") == "Loss - Val"
     assert naming.find_lr(names) == "Learning Rate - Group 0"
     assert naming.find_lr(["lr-0.001 - epoch", "lr-0.001 - loss"]) is None  # a W&B run named for its rate
+
+
+@pytest.mark.parametrize("run", ["test", "eval", "val", "train"])
+def test_a_wandb_run_named_like_a_role_is_still_a_run(run: str) -> None:
+    names = [f"{run} - train/loss", f"{run} - train/loss__MIN", f"{run} - train/lr"]
+    assert naming.find_loss(names) == f"{run} - train/loss"
+    assert naming.find_lr(names) == f"{run} - train/lr"
+
+
+def test_a_denser_loss_of_another_quantity_is_not_taken() -> None:
+    counts = {"train_loss": 10, "kl_loss_step": 100, "kl_loss_epoch": 10}
+    assert naming.find_loss(["train_loss", "kl_loss_step", "kl_loss_epoch"], counts) == "train_loss"

@@ -189,3 +189,19 @@ def test_same_seed_same_answer(linear) -> None:
     a = probe_parts(_linear_parts(linear), options=FAST)
     b = probe_parts(_linear_parts(linear), options=FAST)
     assert a.recommended_lr == b.recommended_lr and a.losses == b.losses
+
+
+def test_wrapped_models_are_seen_to_take_labels() -> None:
+    from lrdoctor.probe.engine import _takes_labels
+
+    class Wrapper(nn.Module):  # as PEFT's PeftModel: forward(*args, **kwargs) passed on
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = TinyLM()
+
+        def forward(self, *args: object, **kwargs: object) -> object:
+            return self.inner(*args, **kwargs)
+
+    compiled = SimpleNamespace(_orig_mod=TinyLM())  # what torch.compile's wrapper holds
+    assert _takes_labels(TinyLM()) and _takes_labels(Wrapper()) and _takes_labels(compiled)  # type: ignore[arg-type]
+    assert not _takes_labels(DictNet())
