@@ -9,7 +9,6 @@ which skip it until it is complete.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import time
@@ -69,8 +68,20 @@ def replaced(before: Fingerprint, now: Fingerprint) -> bool:
 
 def _misspelt(metric: str | None, exc: MissingMetric) -> bool:
     """A name one letter or two off a series the log holds ('los' for 'loss'): a typo to say
-    at once, not a series to wait for ('val_loss' beside 'train_loss' is waited for)."""
-    return metric is not None and bool(difflib.get_close_matches(metric, exc.found, n=1, cutoff=0.8))
+    at once, not a series to wait for ('val_loss_epoch' beside 'train_loss_epoch' is waited for)."""
+    return metric is not None and any(_edits(metric, name) <= 2 for name in exc.found)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: the letters to insert, delete or change to make `a` into `b`."""
+    if abs(len(a) - len(b)) > 2:
+        return 3  # more than a typo, whatever the letters
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
 
 
 def stops(finding: Finding, exit_on: tuple[str, ...]) -> bool:

@@ -238,3 +238,10 @@ def test_a_misspelt_metric_is_said_at_once_and_a_file_beside_the_run_is_no_secon
     (tmp_path / "run" / "summary.txt").write_text("best model at step 12\n")
     result = invoke("watch", str(tmp_path / "run"), "--timeout", "0")
     assert result.exit_code == 0 and str(log) in result.stdout
+
+
+def test_a_metric_named_like_another_roles_series_is_waited_for(tmp_path: Path) -> None:
+    log = tmp_path / "metrics.csv"
+    log.write_text("step,train_loss_epoch\n" + "".join(f"{s},{2.0 / (s + 1):.4f}\n" for s in range(20)))
+    result = invoke("watch", str(log), "--metric", "val_loss_epoch", "--timeout", "0.2")
+    assert result.exit_code == 0 and "waiting for it to be logged" in result.stderr
