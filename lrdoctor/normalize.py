@@ -259,8 +259,9 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
     order, from its epoch towards the next one (with one step for all, one step per point);
     every other series takes the place of the metric's point written last before it, so that
     the rate and the validation loss stay where they were written. On an axis of steps with
-    several values, points sharing a step are another run's or another writer's (DDP ranks,
-    a logger called per micro-batch): the latest write of each step is kept, as for a resume."""
+    several values, a few points sharing a step (under 8 as a rule) are other writers' (DDP
+    ranks, a logger called per micro-batch): the latest write of each step is kept, as for a
+    resume; many (an epoch number given as the step of every batch) are spread as above."""
     s = series[name]
     if len(s) < 8:
         return series
@@ -271,8 +272,8 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
         return series
     first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
     sizes = np.diff(np.append(first, len(s)))
-    if kind == "step" and len(first) > 1:
-        return series
+    if kind == "step" and len(first) > 1 and np.median(sizes) < 8:
+        return series  # a few writes per step: ranks or micro-batches, each step's latest kept
     at = s.steps[first]
     rises = np.diff(at)
     stride = float(np.median(rises[rises > 0])) if (rises > 0).any() else float(sizes.max())
@@ -293,8 +294,8 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
     else:
         warnings.append(
             f"{int(same.sum())} of {len(s)} points of {name!r} share their step with the point before (the step "
-            f"is written coarser than the points: {len(first)} distinct values); each step's points are spread "
-            "evenly in write order up to the next"
+            f"is written coarser than the points: {len(first)} distinct values; an epoch given as the step?); each "
+            "step's points are spread evenly in write order up to the next"
         )
     return moved
 

@@ -612,3 +612,15 @@ def test_tag_numbers_match_a_dict_in_first_appearance_order(distinct: int) -> No
     expected = [want.setdefault(names[k], len(want)) for k in picks]
     assert got.tolist() == expected
     assert list(index) == list(want)
+
+
+def test_an_epoch_given_as_the_step_of_every_batch_is_spread(tmp_path: Path) -> None:
+    from lrdoctor import load
+
+    writer = torch_writer(tmp_path)
+    for epoch in range(10):
+        for batch in range(30):  # add_scalar(tag, value, epoch) called every batch
+            writer.add_scalar("Loss/train", 2.0 * 0.99 ** (epoch * 30 + batch) + 0.1, epoch)
+    writer.close()
+    run = load(tmp_path)
+    assert len(run.loss) == 300 and run.loss.steps[30] == 1.0 and run.loss.steps[45] == 1.5
