@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import sys
@@ -213,7 +214,11 @@ def diagnose(
         found = expand(paths)
     if outcome.failed:
         sys.exit(2)
-    if found.several and not (probe_spec is not None and len(found.targets) == 1):  # a table of them all
+    if found.several and probe_spec is not None:  # the probe judges one run: the one that reads, if one does
+        readable = [t for t in found.targets if _reads(t.path)]
+        if len(readable) == 1:
+            found = dataclasses.replace(found, targets=readable, several=False)
+    if found.several:  # a directory of runs or a glob: a table of them all
         if probe_spec is not None:
             click.echo(
                 f"lrdoctor: error: --probe measures one model for one run, and {', '.join(paths)} holds "

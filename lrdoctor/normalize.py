@@ -96,13 +96,18 @@ def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[floa
     """A column that equals the metric point for point in the other appended runs, and not in
     the judged one: the runs share one header but not one meaning (Keras' CSVLogger with
     append=True writes its header once; a later run that logs other metrics fills the same
-    columns with them). Said, since the judged column may not be the loss at all."""
+    columns with them). Said where the judged column rose over its run, which a loss seldom
+    does and an accuracy filed under it does: it may not be the loss at all."""
     metric = series[name]
 
     def part(s: Series, k: int) -> np.ndarray:
         lo, hi = bounds[k]
         return s.values[(s.seq >= lo) & (s.seq < hi)]
 
+    judged = part(metric, chosen - 1)
+    judged = judged[np.isfinite(judged)]
+    if len(judged) < 2 or judged[-1] <= judged[0]:
+        return ""  # a loss that came down reads as one: nothing to doubt
     others = [k for k in range(len(bounds)) if k != chosen - 1]
     for key, s in series.items():
         if key == name or len(s) != len(metric) or not np.array_equal(s.seq, metric.seq):

@@ -216,6 +216,10 @@ def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Pat
     run = load(path)
     assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
     assert not any("point for point" in w for w in load(path, segment=1).warnings)
+    # A later run whose loss came down (a penalty added to it): nothing to doubt.
+    later = [f"{e};{1 / (e + 1) + 0.01:.4f};{1 / (e + 1):.4f}" for e in range(20)]
+    path.write_text("epoch;loss;mean_squared_error\n" + "\n".join(first + later) + "\n")
+    assert not any("point for point" in w for w in load(path).warnings)
 
 
 def test_a_first_step_written_twice_is_no_resume() -> None:

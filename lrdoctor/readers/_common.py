@@ -45,16 +45,17 @@ BATCH_KEYS = frozenset({"batch", "batch_idx"})
 
 
 def usable_step_keys(columns: Mapping[str, tuple[np.ndarray, np.ndarray]], keys: Sequence[str]) -> tuple[str, ...]:
-    """`keys` without a batch key that cannot place the records: one with no epoch beside it
-    (a counter that restarts would read as new runs) or whose values never change (a batch
-    size, not a counter)."""
+    """`keys` without a batch key that cannot place the records: one that goes back with no
+    epoch beside it (a counter that restarts would read as new runs) or whose values never
+    change (a batch size, not a counter)."""
     with_epoch = any(k in columns for k in EPOCH_KEYS)
     out = []
     for key in keys:
         if key in BATCH_KEYS and key in columns:
             values, present = columns[key]
             seen = values[present & np.isfinite(values)]
-            if not with_epoch or len(seen) < 2 or (seen == seen[0]).all():
+            rising = bool((np.diff(seen) >= 0).all())  # a running count of batches needs no epoch
+            if not (with_epoch or rising) or len(seen) < 2 or (seen == seen[0]).all():
                 continue
         out.append(key)
     return tuple(out)

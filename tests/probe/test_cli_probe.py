@@ -61,6 +61,10 @@ def test_diagnose_with_probe_takes_the_probes_rate(linear: Path, tmp_path: Path)
     one = invoke("diagnose", str(tmp_path / "r*.csv"), "--probe", f"{linear}:make", "--format", "json")
     assert one.exit_code == 0, one.output  # a pattern that matches one run is that run
     assert json.loads(one.stdout)["lr"] == doc["lr"]
+    (tmp_path / "summary.txt").write_text("best at step 40\n")  # a folder: one run beside a stray file
+    folder = invoke("diagnose", str(tmp_path), "--probe", f"{linear}:make", "--format", "json")
+    assert folder.exit_code == 0, folder.output
+    assert json.loads(folder.stdout)["lr"] == doc["lr"]
 
 
 BROKEN_IMPORT = "import torch\nraise RuntimeError('no GPU quota')\n"

@@ -245,3 +245,7 @@ def test_a_batch_counter_within_each_epoch_runs_on_and_a_batch_size_is_no_step(t
     )
     run = load(path)
     assert len(run.loss) == 50 and len(run.segments) == 1
+    # A running count of batches, with no epoch: the step.
+    path.write_text("batch,loss\n" + "".join(f"{b},{2.0 / (b + 1):.5f}\n" for b in range(0, 500, 25)))
+    run = load(path)
+    assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(0, 500, 25))
