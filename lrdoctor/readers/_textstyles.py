@@ -136,7 +136,7 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_timm(s)
         if found is not None:
             return found
-    if "][" in s or "Iter(" in s or "Epoch: " in s or "(val)" in s or "(test)" in s:
+    if "][" in s or "Iter(" in s or "Epoch: " in s or "(val)" in s or "(test)" in s or "Test set:" in s:
         found = _parse_bracketed(s)
         if found is not None:
             return found
@@ -361,8 +361,11 @@ def _parse_bar(s: str) -> Parsed | None:
             if glued is not None and glued.points:
                 return glued
         found = _STRICT.findall(rest, open_at) if open_at >= 0 else []
-        step = epoch = None
+        # Values put in the description ('Epoch 3 loss: 0.2345', set_description) as well as the postfix.
+        # After a counter ('Epoch 3 loss 0.2345') a space may separate key and value, as on a log line.
         head = _HEADER.search(desc)
+        found = (_LOOSE.findall(desc, head.end()) if head is not None else _STRICT.findall(desc)) + found
+        step = epoch = None
         if head is not None:
             if head.group(1)[0] in "Ee":
                 epoch = float(head.group(2))
@@ -388,6 +391,7 @@ _MM_ITER = re.compile(r"(?<!\w)Iter(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*/\
 # Their evaluation lines: 'Epoch(val) [3][125]\tloss: 1.02', 'Iter(val) [125/125] ...'.
 _MM_EVAL = re.compile(r"(?<!\w)(?:Epoch|Iter)\((val|test)\)\s*(?:\[\s*\d+\s*(?:/\s*\d+\s*)?\]){1,2}")
 # pytorch/examples: 'Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2345' (examples seen of the epoch).
+_TEST_SET = re.compile(rf"(?<!\w)Test set: Average loss: ({_NUM})")
 _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
 
 
@@ -395,6 +399,9 @@ def _parse_bracketed(s: str) -> Parsed | None:
     """Counters in brackets that the key-value rules do not read: mmcv's and mmengine's
     iterations within an epoch (a running count once they restart), and the examples seen of
     the epoch in pytorch/examples (a fractional epoch)."""
+    m = _TEST_SET.search(s)
+    if m is not None:  # pytorch/examples' evaluation after each epoch
+        return Parsed([("test_loss", float(m.group(1)))])
     m = _SEEN.search(s)
     if m is not None:
         seen, size = float(m.group(2)), float(m.group(3))

@@ -563,3 +563,18 @@ def test_bars_read_at_every_refresh_follow_the_bar_refreshed_most() -> None:
     log = read("\r".join(val + train) + "\n")
     assert [s for s, _ in points(log, "progress/loss")] == list(range(41))
     assert points(log, "progress/val_loss") == [(0.0, 2.28)]
+
+
+def test_a_loss_in_the_bars_description_is_read() -> None:
+    refreshes = [f"Epoch 0 loss {2.0 - n / 40:.4f}: {n}%|#    | {n}/40 [00:01<00:00, 9.9it/s]" for n in range(41)]
+    log = read("\r".join(refreshes) + "\n")
+    assert len(points(log, "progress/loss")) == 41 and points(log, "progress/loss")[-1] == (40.0, 1.0)
+
+
+def test_pytorch_examples_test_lines_are_the_test_loss() -> None:
+    log = read(
+        "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305\n"
+        "Train Epoch: 1 [30000/60000 (50%)]\tLoss: 0.5\n"
+        "\nTest set: Average loss: 0.1000, Accuracy: 9700/10000 (97%)\n\n"
+    )
+    assert points(log, "test_loss") == [(1.5, 0.1)]
