@@ -207,6 +207,7 @@ def diagnose(
     """
     from lrdoctor import load
     from lrdoctor.diagnosis import diagnose as run_diagnosis
+    from lrdoctor.errors import InputError
     from lrdoctor.report import RENDERERS
     from lrdoctor.sweep import LoadOptions, expand
 
@@ -215,9 +216,10 @@ def diagnose(
     if outcome.failed:
         sys.exit(2)
     if found.several and probe_spec is not None:  # the probe judges one run: the one that reads, if one does
-        readable = [t for t in found.targets if _reads(t.path)]
-        if len(readable) == 1:
-            found = dataclasses.replace(found, targets=readable, several=False)
+        readable = [t for t in found.targets if t.problem is None and _reads(t.path)]
+        if len(readable) == 1:  # and a pattern that matched nothing stays the error it is
+            kept = readable + [t for t in found.targets if t.problem is not None]
+            found = dataclasses.replace(found, targets=kept, several=False)
     if found.several:  # a directory of runs or a glob: a table of them all
         if probe_spec is not None:
             click.echo(
@@ -231,8 +233,11 @@ def diagnose(
 
     results = []
     bad_input = False
-    for path in (t.path for t in found.targets):  # one each; a folder holding one run deeper: that run
+    for target in found.targets:  # one each; a folder holding one run deeper: that run
+        path = target.path
         with errors_reported(debug, source=path) as outcome:
+            if target.problem is not None:
+                raise InputError(f"{path}: {target.problem}")
             results.append(run_diagnosis(load(path, format=reader, metric=metric, segment=segment, lr=lr)))
         bad_input = bad_input or outcome.failed
     if probe_spec is not None and results:
@@ -731,13 +736,13 @@ def _one_run_to_watch(path: str) -> str:
 
 def _reads(path: str) -> bool:
     from lrdoctor import load
-    from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
+    from lrdoctor.errors import EmptyLog
 
     try:
         load(path)
     except EmptyLog:
         return True  # a run that has not logged yet
-    except (UnreadableLog, NoSeries):
+    except LrdoctorError:  # no log, or no file at all
         return False
     return True
 

@@ -32,15 +32,18 @@ def tokens(name: str) -> list[str]:
 def role_tokens(name: str) -> list[str]:
     """The tokens that say what a series is. A W&B export names its columns '<run> - <metric>',
     and the run's name ('lr=3e-4', 'test-run-3') says nothing of the metric's role: the metric
-    alone is read, unless it says no role and the part before ' - ' is one ('Loss - Train',
-    'Learning Rate - Group 0', as some trainers write their headers; a run named 'test' is
-    still a run)."""
+    alone is read, unless the part before ' - ' is a role word and the metric does not name
+    both its quantity and its split ('Loss - Train', 'Val - Loss', 'Learning Rate - Group 0',
+    as some trainers write their headers; 'test - train/loss' is a run named 'test')."""
     head, sep, tail = name.rpartition(" - ")
     if not sep:
         return tokens(name)
     said = tokens(tail)
-    if not (_is_loss(said) or set(said) & _LR_WORDS) and set(tokens(head)) <= _ROLE_WORDS:
-        return tokens(name)  # 'Loss - Train': the part after ' - ' says no role of its own
+    # 'Loss - Train', 'Val - Loss': a header in two role words; a W&B run named 'test' still
+    # names its metric in full after ' - ' ('train/loss').
+    names_itself = (_is_loss(said) or bool(set(said) & _LR_WORDS)) and bool(set(said) & (_TRAIN_WORDS | _EVAL_WORDS))
+    if set(tokens(head)) <= _ROLE_WORDS and not names_itself:
+        return tokens(name)
     return said
 
 

@@ -96,18 +96,14 @@ def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[floa
     """A column that equals the metric point for point in the other appended runs, and not in
     the judged one: the runs share one header but not one meaning (Keras' CSVLogger with
     append=True writes its header once; a later run that logs other metrics fills the same
-    columns with them). Said where the judged column rose over its run, which a loss seldom
-    does and an accuracy filed under it does: it may not be the loss at all."""
+    columns with them). Said, since the judged column may not be the loss at all (an accuracy
+    or a learning rate filed under it); a note, never a finding."""
     metric = series[name]
 
     def part(s: Series, k: int) -> np.ndarray:
         lo, hi = bounds[k]
         return s.values[(s.seq >= lo) & (s.seq < hi)]
 
-    judged = part(metric, chosen - 1)
-    judged = judged[np.isfinite(judged)]
-    if len(judged) < 2 or judged[-1] <= judged[0]:
-        return ""  # a loss that came down reads as one: nothing to doubt
     others = [k for k in range(len(bounds)) if k != chosen - 1]
     for key, s in series.items():
         if key == name or len(s) != len(metric) or not np.array_equal(s.seq, metric.seq):
@@ -264,7 +260,7 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
     order, from its epoch towards the next one (with one step for all, one step per point);
     every other series takes the place of the metric's point written last before it, so that
     the rate and the validation loss stay where they were written. On an axis of steps with
-    several values, a few points sharing a step (under 8 as a rule) are other writers' (DDP
+    several values, a few points sharing a step (under 16 as a rule) are other writers' (DDP
     ranks, a logger called per micro-batch): the latest write of each step is kept, as for a
     resume; many (an epoch number given as the step of every batch) are spread as above."""
     s = series[name]
@@ -277,7 +273,7 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
         return series
     first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
     sizes = np.diff(np.append(first, len(s)))
-    if kind == "step" and len(first) > 1 and np.median(sizes) < 8:
+    if kind == "step" and len(first) > 1 and np.median(sizes) < 16:
         return series  # a few writes per step: ranks or micro-batches, each step's latest kept
     at = s.steps[first]
     rises = np.diff(at)

@@ -109,6 +109,8 @@ def test_a_header_of_role_then_split_keeps_both_parts() -> None:
     assert naming.find_val_loss(names, "Loss - Train") == "Loss - Val"
     assert naming.find_lr(names) == "Learning Rate - Group 0"
     assert naming.find_lr(["lr-0.001 - epoch", "lr-0.001 - loss"]) is None  # a W&B run named for its rate
+    assert naming.find_val_loss(["Epoch", "Train - Loss", "Val - Loss"], "Train - Loss") == "Val - Loss"
+    assert naming.find_loss(["Epoch", "Train - Loss", "Val - Loss"]) == "Train - Loss"
 
 
 @pytest.mark.parametrize("run", ["test", "eval", "val", "train"])

@@ -216,10 +216,6 @@ def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Pat
     run = load(path)
     assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
     assert not any("point for point" in w for w in load(path, segment=1).warnings)
-    # A later run whose loss came down (a penalty added to it): nothing to doubt.
-    later = [f"{e};{1 / (e + 1) + 0.01:.4f};{1 / (e + 1):.4f}" for e in range(20)]
-    path.write_text("epoch;loss;mean_squared_error\n" + "\n".join(first + later) + "\n")
-    assert not any("point for point" in w for w in load(path).warnings)
 
 
 def test_a_first_step_written_twice_is_no_resume() -> None:
@@ -227,3 +223,10 @@ def test_a_first_step_written_twice_is_no_resume() -> None:
     run = normalize(Log("x", "jsonl", {"loss": Series("loss", steps, np.array([3.0, 2.9, 2.0, 1.5, 1.2]))}))
     (note,) = [w for w in run.warnings if "point(s) of 'loss'" in w]
     assert "written twice in a row at step 19" in note and "resumed" not in note
+
+
+def test_eight_ranks_writing_each_step_keep_the_latest_write() -> None:
+    steps = np.repeat(np.arange(0.0, 200.0), 8)
+    values = np.tile(np.linspace(1.0, 1.1, 8), 200) * np.repeat(2.0 * np.exp(-np.arange(200) / 50), 8)
+    run = normalize(Log("x", "jsonl", {"loss": Series("loss", steps, values)}))
+    assert len(run.loss) == 200 and run.loss.steps[-1] == 199.0

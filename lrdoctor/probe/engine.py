@@ -225,13 +225,19 @@ def _takes_labels(model: torch.nn.Module) -> bool:
     """Whether forward takes `labels` by name (HuggingFace models do): a batch (dict, labels) is
     then passed as keywords; else as the two arguments forward takes."""
     inner = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
-    inner = getattr(inner, "module", inner)  # DataParallel, DistributedDataParallel
+    if isinstance(inner, torch.nn.DataParallel | torch.nn.parallel.DistributedDataParallel):
+        inner = inner.module
     try:
-        params = inspect.signature(inner.forward).parameters
+        params = inspect.signature(inner.forward).parameters.values()
     except (TypeError, ValueError):
         return False
-    # A forward(*args, **kwargs) wrapper (PEFT's PeftModel) passes labels on to the model.
-    return "labels" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if any(p.name == "labels" for p in params):
+        return True
+    # A forward(*args, **kwargs) wrapper (PEFT's PeftModel) passes labels on to the model; one
+    # that also requires arguments of its own by position does not take them by name.
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = any(p.kind in positional and p.default is inspect.Parameter.empty for p in params)
+    return not required and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _amp_dtype(device: torch.device) -> torch.dtype:

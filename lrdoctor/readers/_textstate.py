@@ -210,15 +210,14 @@ MAX_REFRESHES = 2_000_000
 
 def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
     """The bars' values at every refresh, on one step axis: the count of the training bars (the
-    kind refreshed most, its name with digits aside: 'Epoch 3'), each after the last (one that
+    kind that shows a training loss, its name with numbers aside: 'Epoch 3'), each after the last (one that
     starts again counts on from the last one's end; its count 0 is the last one's end, not a
     step). Another kind of bar (a validation bar) advances nothing: its values stand at the
     training step it follows, its last refresh kept. None when each bar shows one refresh only."""
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
-    kinds = Counter(_bar_kind(name) for name, _ in refreshes)
-    train = kinds.most_common(1)[0][0] if kinds else ""  # the bar refreshed most: the training one
+    train = _training_bar(refreshes)
     bars = refreshed = 0
     full = False
     for name, points in refreshes:
@@ -253,12 +252,28 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     return out
 
 
+def _training_bar(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> str:
+    """The kind of the training bars: the one whose values hold a training loss (a validation
+    bar's hold a validation loss, a data-loading bar's none), refreshed most among those."""
+    from lrdoctor.naming import find_loss
+
+    kinds: Counter[str] = Counter()
+    lossy: Counter[str] = Counter()
+    for name, points in refreshes:
+        kind = _bar_kind(name)
+        kinds[kind] += 1
+        if find_loss(k[len(PROGRESS) :] for k, _ in points[:-2]) is not None:
+            lossy[kind] += 1
+    chosen = (lossy or kinds).most_common(1)
+    return chosen[0][0] if chosen else ""
+
+
 def _bar_kind(name: str) -> str:
     """A bar's name with its numbers aside ('Epoch 3 lr 1.0e-03' and 'Epoch 4 lr 0.0e+00' alike)."""
     return _NUMBER.sub("#", name)
 
 
-_NUMBER = re.compile(r"[-+]?\d[\d.,]*(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?)\b)")
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:

@@ -362,9 +362,11 @@ def _parse_bar(s: str) -> Parsed | None:
                 return glued
         found = _STRICT.findall(rest, open_at) if open_at >= 0 else []
         # Values put in the description ('Epoch 3 loss: 0.2345', set_description) as well as the postfix.
-        # After a counter ('Epoch 3 loss 0.2345') a space may separate key and value, as on a log line.
+        # A loss or rate put in the description after a counter ('Epoch 3 loss 0.2345'), as on a
+        # log line; other numbers there ('of 10', 'GPU 0', 'Map (num_proc=4)') are no metrics.
         head = _HEADER.search(desc)
-        found = (_LOOSE.findall(desc, head.end()) if head is not None else _STRICT.findall(desc)) + found
+        if head is not None:
+            found = [f for f in _LOOSE.findall(desc, head.end()) if _loss_or_rate(f[0])] + found
         step = epoch = None
         if head is not None:
             if head.group(1)[0] in "Ee":
@@ -393,6 +395,11 @@ _MM_EVAL = re.compile(r"(?<!\w)(?:Epoch|Iter)\((val|test)\)\s*(?:\[\s*\d+\s*(?:/
 # pytorch/examples: 'Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2345' (examples seen of the epoch).
 _TEST_SET = re.compile(rf"(?<!\w)Test set: Average loss: ({_NUM})")
 _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
+
+
+def _loss_or_rate(key: str) -> bool:
+    words = key.lower().replace("-", "_").split()
+    return any("loss" in w for w in words) or any(w in ("lr", "learning_rate") for w in words)
 
 
 def _parse_bracketed(s: str) -> Parsed | None:

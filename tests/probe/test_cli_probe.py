@@ -65,6 +65,13 @@ def test_diagnose_with_probe_takes_the_probes_rate(linear: Path, tmp_path: Path)
     folder = invoke("diagnose", str(tmp_path), "--probe", f"{linear}:make", "--format", "json")
     assert folder.exit_code == 0, folder.output
     assert json.loads(folder.stdout)["lr"] == doc["lr"]
+    missing = str(tmp_path / "nothing*.csv")  # a pattern that matches nothing stays its own error
+    both = invoke("diagnose", str(tmp_path / "r*.csv"), missing, "--probe", f"{linear}:make", "--format", "json")
+    assert (
+        both.exit_code == 2
+        and both.stderr.strip() == f"lrdoctor: error: {missing}: no file or directory matches this pattern"
+    )
+    assert len(json.loads(both.stdout)) == 1
 
 
 BROKEN_IMPORT = "import torch\nraise RuntimeError('no GPU quota')\n"

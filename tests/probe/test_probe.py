@@ -205,3 +205,17 @@ def test_wrapped_models_are_seen_to_take_labels() -> None:
     compiled = SimpleNamespace(_orig_mod=TinyLM())  # what torch.compile's wrapper holds
     assert _takes_labels(TinyLM()) and _takes_labels(Wrapper()) and _takes_labels(compiled)  # type: ignore[arg-type]
     assert not _takes_labels(DictNet())
+
+
+def test_an_adapter_with_arguments_of_its_own_is_called_with_them() -> None:
+    from lrdoctor.probe.engine import _takes_labels
+
+    class Adapter(nn.Module):  # keeps an HF-style model as .module, takes (inputs, targets)
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = TinyLM()
+
+        def forward(self, inputs: dict, targets: torch.Tensor, **kwargs: object) -> object:
+            return self.module(**inputs, labels=targets)
+
+    assert not _takes_labels(Adapter())

@@ -10,7 +10,7 @@ import pytest
 
 from lrdoctor import load, naming
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers import read_log, text
+from lrdoctor.readers import _textstate, read_log, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source
 from tests.conftest import realworld_manifest
@@ -578,3 +578,21 @@ def test_pytorch_examples_test_lines_are_the_test_loss() -> None:
         "\nTest set: Average loss: 0.1000, Accuracy: 9700/10000 (97%)\n\n"
     )
     assert points(log, "test_loss") == [(1.5, 0.1)]
+
+
+def test_the_training_bar_is_the_one_with_the_loss_whatever_else_refreshes() -> None:
+    refreshes = []
+    refreshes += [f"Map (num_proc=4): {n}%|#  | {n * 10}/1000 [00:01<00:00]" for n in range(1, 101)]
+    for e in range(2):
+        refreshes += [
+            f"Epoch {e} GPU 0: {n * 10}%|# | {n}/10 [00:01<00:00, loss={2.0 - e - n / 20:.3f}]" for n in range(11)
+        ]
+        refreshes += [
+            f"Epoch {e} [valid]: {n}%|# | {n}/30 [00:01<00:00, val_loss={1.5 - e / 2:.3f}]" for n in range(1, 31)
+        ]
+    refreshes += [f"Epoch 2 GPU 0: {n * 10}%|# | {n}/10 [00:01<00:00, loss={v}]" for n, v in ((5, "nan"), (6, "inf"))]
+    log = read("\r".join(refreshes) + "\n")
+    assert [s for s, _ in points(log, "progress/loss")] == [*range(21), 25, 26]
+    assert points(log, "progress/val_loss") == [(10.0, 1.5), (20.0, 1.0)]
+    assert set(log.series) == {"progress/loss", "progress/val_loss"}  # no 'num_proc', no 'gpu'
+    assert _textstate._bar_kind("Epoch 3 loss nan") == _textstate._bar_kind("Epoch 4 loss -2.5e-03")
