@@ -238,9 +238,10 @@ def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -
         return np.full(len(wanted), end)
     gap = float(np.diff(distinct).min())
     base = float(distinct[0]) - gap  # the epoch before the first one wanted: the start of the run
-    share = np.clip((wanted - base) / (float(distinct[-1]) - base), 0.0, 1.0)
+    # In halves, and as a weighted mean: no difference of two huge values overflows.
+    share = np.clip((wanted / 2 - base / 2) / (float(distinct[-1]) / 2 - base / 2), 0.0, 1.0)
     # The run's steps: from one stride before its first logged step to its last.
     taken = np.unique(steps)
     stride = float(np.diff(taken).min()) if len(taken) > 1 else 1.0
     start = float(taken[0]) - stride
-    return np.round(start + (end - start) * share)
+    return np.round(start * (1 - share) + end * share)

@@ -66,7 +66,8 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
                 else:
                     gap = min(b - a for a, b in itertools.pairwise(distinct))
                     base = distinct[0] - gap
-                    at = [round(lo + (hi - lo) * min(max((e - base) / (distinct[-1] - base), 0), 1)) for e in wanted]
+                    shares = [min(max((e / 2 - base / 2) / (distinct[-1] / 2 - base / 2), 0), 1) for e in wanted]
+                    at = [round(lo * (1 - sh) + hi * sh) for sh in shares]
         moved = iter(at)
         placed = [(i, float(next(moved)) if k == "epoch" else s, k, v) for i, s, k, v in placed]
     points: dict[str, tuple[list, list, list]] = {}
