@@ -418,11 +418,11 @@ def check(
     from lrdoctor import load
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import EmptyLog, InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
     from lrdoctor.report.text import safe
-    from lrdoctor.sweep import expand
+    from lrdoctor.sweep import Result, expand
 
     with errors_reported(debug) as outcome:
         settings = resolve(
@@ -450,20 +450,14 @@ def check(
             try:
                 run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
-                    if skip_unreadable:
-                        click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
-                        continue
-                    # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
-                    # passed over, as diagnose does; a run folder that cannot be read fails the gate.
-                    if (
-                        not target.named
-                        and len(found.targets) > 1
-                        and not Path(path).is_dir()
-                        and not isinstance(exc, EmptyLog)  # a run that logged nothing fails the gate
-                    ):
-                        passed_over.append(path)
-                        continue
+                if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
+                    click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
+                    continue
+                # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
+                # passed over, as diagnose does; a run folder that cannot be read fails the gate.
+                if Result(target, error=exc).skipped and not Path(path).is_dir():
+                    passed_over.append(path)
+                    continue
                 if output == "github":
                     click.echo(github.unreadable(path, str(exc)))
                 raise
