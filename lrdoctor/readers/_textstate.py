@@ -163,6 +163,8 @@ class State:
             if len(recs):
                 steps = np.nan_to_num(axis[recs], nan=0.0)
                 series[name] = Series(name, steps, values, recs.astype(np.float64))
+        series.pop(BAR_COUNT, None)  # the bars' counters: read by _every_refresh, no series of their own
+        series.pop(BAR_FULL, None)
         if not series:
             raise UnreadableLog(
                 f"{label}: no training metrics found in this text "
@@ -182,9 +184,7 @@ class State:
         fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
         hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
         warnings = []
-        series.pop(BAR_COUNT, None)
-        series.pop(BAR_FULL, None)
-        if series and all(name.startswith(PROGRESS) for name in series):
+        if all(name.startswith(PROGRESS) for name in series):
             refreshed = _every_refresh(self.refreshes)
             if refreshed is not None:
                 series, kind = refreshed, "step"
@@ -197,11 +197,6 @@ class State:
                     f"{label}: only progress-bar values found (running values of unfinished epochs); "
                     "log the loss per step or per epoch for a sharper diagnosis"
                 )
-        if not series:
-            raise UnreadableLog(
-                f"{label}: no training metrics found in this text "
-                "(expected lines like 'step 10: loss 2.31' or 'loss=2.31')"
-            )
         return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
 
 
@@ -210,10 +205,11 @@ MAX_REFRESHES = 2_000_000
 
 def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
     """The bars' values at every refresh, on one step axis: the count of the training bars (the
-    kind that shows a training loss, its name with numbers aside: 'Epoch 3'), each after the last (one that
-    starts again counts on from the last one's end; its count 0 is the last one's end, not a
-    step). Another kind of bar (a validation bar) advances nothing: its values stand at the
-    training step it follows, its last refresh kept. None when each bar shows one refresh only."""
+    kind that shows a training loss, its name with numbers aside: 'Epoch 3'), each after the
+    last (one that starts again counts on from the last one's end; its count 0 is the last
+    one's end, not a step). Another kind of bar (a validation bar) advances nothing: its values
+    stand at the training step it follows, its last refresh kept. None when each bar shows one
+    refresh only."""
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
