@@ -105,10 +105,10 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
     A verdict the log settled (too high, too low, unknown) stays, and the probe's rate is the
     recommendation, unless it goes against the verdict (a higher rate for a run that diverged):
     then the log's recommendation stays (`basis` "log", the measurement under `probe`), and the
-    disagreement is said. Where the log looked
-    healthy, the measurement decides: a rate used within the probe's resolution of its pick is
-    kept (an ok verdict recommends the rate used); one further off is too high or too low by the
-    measurement, and the probe's rate is recommended.
+    disagreement is said. Where the log looked healthy, the measurement decides: a rate used
+    within the probe's resolution of its pick is kept (an ok verdict recommends the rate used);
+    one further off is too high or too low by the measurement, and the probe's rate is
+    recommended.
     """
     observed = dx.run.observed_lr
     measured = result.recommended_lr

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +18,7 @@ from lrdoctor.probe.config import ProbeConfig, ProbeOptions
 from lrdoctor.probe.engine import Trainer
 from lrdoctor.probe.progress import Progress
 from lrdoctor.probe.result import ProbeResult, Trial
-from lrdoctor.probe.spec import Parts
+from lrdoctor.probe.spec import Parts, host_rng
 
 METHOD = (
     "range test: {range_steps} steps from {min_lr:.3g} to {max_lr:.3g} (exponential), stability limit at the "
@@ -80,24 +77,10 @@ def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Pr
     return Start(trainer, source, scoring, scored, range_steps, ramp, limit)
 
 
-@contextlib.contextmanager
-def _host_rng(seed: int) -> Iterator[None]:
-    """numpy's and Python's random numbers seeded for the probe (a data pipeline that augments
-    with them in this process repeats with --seed), and put back afterwards."""
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-
-
 def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> ProbeResult:
     started = time.monotonic()
     bounds = _range(options)
-    with torch.random.fork_rng(devices=_rng_devices(options.device)), _host_rng(options.seed):
+    with torch.random.fork_rng(devices=_rng_devices(options.device)), host_rng(options.seed):
         torch.manual_seed(options.seed)
         s = start(parts, options, config, progress)
         trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)

@@ -62,21 +62,29 @@ def _seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
+    import torch
+
+    with torch.random.fork_rng(devices=[]), host_rng(seed):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def host_rng(seed: int) -> Iterator[None]:
+    """numpy's and Python's random numbers seeded (a factory, or a data pipeline that augments
+    with them in this process, repeats with --seed), and put back afterwards."""
     import random
 
     import numpy as np
-    import torch
 
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
-        torch.manual_seed(seed)
-        try:
-            yield
-        finally:
-            random.setstate(python_state)
-            np.random.set_state(numpy_state)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 @contextlib.contextmanager
