@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrdoctor.errors import LrdoctorError
-from lrdoctor.run import Log, Run, Series
+
+if TYPE_CHECKING:
+    from lrdoctor.run import Log, Run, Series
 
 __version__ = "0.1.0"
 __all__ = ["Log", "LrdoctorError", "Run", "Series", "__version__", "diagnose_file", "load"]
+
+
+def __getattr__(name: str) -> Any:
+    """The run types on first use, so that importing the command line costs no numpy: start-up
+    stays short, and Ctrl-C during it ends as an interruption, not a traceback from numpy's import."""
+    if name in ("Log", "Run", "Series"):
+        from lrdoctor import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'lrdoctor' has no attribute {name!r}")
 
 
 def load(

@@ -16,7 +16,6 @@ import click
 from lrdoctor import __version__
 from lrdoctor._alloc import reuse_freed_memory
 from lrdoctor.errors import LrdoctorError
-from lrdoctor.run import fmt_step
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTPUT_FORMATS = ("text", "json", "markdown", "csv")
@@ -128,9 +127,9 @@ class OneLineErrors(click.Group):
         except click.ClickException as e:
             click.echo(f"lrdoctor: error: {e.format_message()}", err=True)
             sys.exit(e.exit_code)
-        except click.Abort:
-            click.echo("lrdoctor: aborted", err=True)
-            sys.exit(1)
+        except click.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort): the shell's code for SIGINT
+            click.echo("lrdoctor: interrupted", err=True)
+            sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -743,6 +742,7 @@ def _reads(path: str) -> bool:
 
 def _table(rows: list[Any]) -> str:
     from lrdoctor.report.text import safe
+    from lrdoctor.run import fmt_step
 
     head = ("series", "role", "points", "first", "last", "min", "max", "non-finite")
     body = [

@@ -166,6 +166,25 @@ def test_diagnose_does_not_import_heavy_modules(healthy: Path) -> None:
     assert out.strip().splitlines()[-1] == "heavy:"
 
 
+def test_importing_the_command_line_costs_no_numpy() -> None:
+    """Until a command runs, only click is loaded: start-up is short, and Ctrl-C during it does not
+    land inside numpy's import (a traceback), but in the command, where it is an interruption."""
+    code = "import sys\nimport lrdoctor.cli\nprint('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(healthy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lrdoctor.readers.read_log", interrupted)
+    result = invoke("diagnose", str(healthy))
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "lrdoctor: interrupted"
+    assert "Traceback" not in result.output
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
