@@ -373,7 +373,8 @@ def gate_options(func: F) -> F:
 @click.option(
     "--skip-unreadable",
     is_flag=True,
-    help="Pass over files that are no training log (a requirements.txt) instead of exiting with 2.",
+    help="Pass over files that are no training log (a requirements.txt) instead of exiting with 2. "
+    "A file that cannot be opened (no permission) still fails: it may be a run.",
 )
 @click.option(
     "--format",
