@@ -145,6 +145,19 @@ def find_val_loss(
 
 def find_lr(names: Iterable[str]) -> str | None:
     """The learning-rate series: the first parameter group where there are several."""
+    found = lr_series(names)
+    return found[0] if found else None
+
+
+def lr_group(name: str) -> int | None:
+    """The parameter group a learning-rate series names ('lr-Adam/pg2' -> 2, 'lr/1' -> 1), if any."""
+    toks = role_tokens(name)
+    marked = (int(m.group(1)) for t in toks if (m := re.fullmatch(r"(?:pg|group|g)(\d+)", t)))
+    return next(marked, int(toks[-1]) if len(toks) > 1 and toks[-1].isdigit() else None)
+
+
+def lr_series(names: Iterable[str]) -> list[str]:
+    """Every learning-rate series, the one :func:`find_lr` takes first (parameter groups in order)."""
     cands = []
     for name in names:
         toks = role_tokens(name)
@@ -154,6 +167,5 @@ def find_lr(names: Iterable[str]) -> str | None:
             continue
         if any(t in {"scale", "scaler", "factor", "decay", "warmup", "ratio", "mult"} for t in toks):
             continue
-        group = next((int(m.group(1)) for t in toks if (m := re.fullmatch(r"(?:pg|group|g)(\d+)", t))), 0)
-        cands.append((group, len(toks), name))
-    return min(cands)[2] if cands else None
+        cands.append((lr_group(name) or 0, len(toks), name))
+    return [c[2] for c in sorted(cands)]

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -75,13 +76,16 @@ def normalize(
     late = _late_start(kept[name], log.step_kind)
     if late:
         warnings.append(late)
-    lr_name = naming.find_lr(kept)
+    lr_name = log.hints.get("lr") if log.hints.get("lr") in kept else naming.find_lr(kept)
+    groups = _other_groups(kept, lr_name)
+    if groups:
+        warnings.append(groups)
     return Run(
         source=log.source,
         format=log.format,
         series=kept,
         metric=name,
-        lr_name=log.hints.get("lr") if log.hints.get("lr") in kept else lr_name,
+        lr_name=lr_name,
         val_metric=_val_metric(log, kept, name),
         step_kind=log.step_kind,
         warnings=tuple(warnings),
@@ -89,6 +93,32 @@ def normalize(
         segments=segments,
         segment=chosen,
         lr_given=lr,
+    )
+
+
+def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
+    """A note when other parameter groups logged a different peak rate than the one judged (the
+    first group): the observed and recommended rates are that group's, and the others scale with it."""
+    if lr_name is None:
+        return ""
+
+    def peak(key: str) -> float:
+        v = series[key].values
+        v = v[np.isfinite(v)]
+        return float(v.max()) if len(v) else math.nan
+
+    mine = peak(lr_name)
+    others = [
+        k
+        for k in naming.lr_series(series)
+        if k != lr_name and naming.lr_group(k) is not None and not math.isclose(peak(k), mine, rel_tol=1e-6)
+    ]
+    if not others or not math.isfinite(mine):
+        return ""
+    listed = ", ".join(f"{k!r} peaks at {peak(k):.3g}" for k in others[:4]) + (", ..." if len(others) > 4 else "")
+    return (
+        f"the learning rate read is {lr_name!r} (peak {mine:.3g}); other parameter groups logged other rates "
+        f"({listed}): the observed and recommended rates are for that series; scale the other groups by the same factor"
     )
 
 

@@ -74,6 +74,23 @@ def test_hf_zero_loss_with_nan_grad_norm_is_nan() -> None:
     assert any("0.0 with a NaN grad norm" in w for w in run.warnings)
 
 
+def test_parameter_groups_with_other_rates_are_noted(tmp_path: Path) -> None:
+    """Lightning's LearningRateMonitor with two groups (a backbone at 1e-4, a head at 1e-3): the
+    first group is read, and the note says so, since the other group's rate is ten times higher."""
+    rows = ["step,train_loss,lr-AdamW/pg1,lr-AdamW/pg2"]
+    rows += [f"{i},{2.0 / (1 + i / 10):.4f},0.0001,0.001" for i in range(60)]
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run = load(path)
+    assert run.lr_name == "lr-AdamW/pg1"
+    (note,) = [w for w in run.warnings if "parameter groups" in w]
+    assert "'lr-AdamW/pg2' peaks at 0.001" in note and "peak 0.0001" in note
+
+    same = tmp_path / "same.csv"
+    same.write_text(path.read_text().replace(",0.001\n", ",0.0001\n"))
+    assert not [w for w in load(same).warnings if "parameter groups" in w]
+
+
 def test_metric_override_and_errors() -> None:
     log = Log(
         "x",
