@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from lrdoctor import naming
-from lrdoctor.detect.curve import starts_late
+from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, fmt_step
@@ -80,13 +80,16 @@ def normalize(
     groups = _other_groups(kept, lr_name)
     if groups:
         warnings.append(groups)
+    val_name = _val_metric(log, kept, name)
+    if metric is None:
+        warnings.extend(_judge_val_instead(kept, name, val_name))
     return Run(
         source=log.source,
         format=log.format,
         series=kept,
         metric=name,
         lr_name=lr_name,
-        val_metric=_val_metric(log, kept, name),
+        val_metric=val_name,
         step_kind=log.step_kind,
         warnings=tuple(warnings),
         hparams=dict(log.hparams),
@@ -120,6 +123,21 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         f"the learning rate read is {lr_name!r} (peak {mine:.3g}); other parameter groups logged other rates "
         f"({listed}): the observed and recommended rates are for that series; scale the other groups by the same factor"
     )
+
+
+def _judge_val_instead(series: dict[str, Series], name: str, val_name: str | None) -> list[str]:
+    """A hint when the training loss is too short to judge and the validation loss is not (a
+    HuggingFace run whose logging_steps outlasted training leaves one `train_loss` summary)."""
+    count = int(np.isfinite(series[name].values).sum())
+    if val_name is None or count >= MIN_POINTS:
+        return []
+    val_count = int(np.isfinite(series[val_name].values).sum())
+    if val_count < MIN_POINTS:
+        return []
+    return [
+        f"{name!r} has {count} finite point(s), too few to judge; the validation loss {val_name!r} has "
+        f"{val_count}: --metric {val_name!r} judges it"
+    ]
 
 
 def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[float, float]], chosen: int) -> str:

@@ -45,8 +45,16 @@ def fmt_steps(first: float, last: float, joiner: str = "-") -> str:
 
 
 def span_of(step_kind: str, first: float, last: float) -> str:
-    """'steps 0 to 99', 'epochs 1 to 20', or, in a log without steps, 'points 0 to 99'."""
+    """'steps 0 to 99', 'epochs 1 to 20', or, in a log without steps, 'points 0 to 99'; 'step 500'
+    for one."""
+    if first == last:
+        return f"{axis_unit(step_kind)} {fmt_step(first)}"
     return f"{axis_unit(step_kind, plural=True)} {fmt_step(first)} to {fmt_step(last)}"
+
+
+def points(n: int) -> str:
+    """'1 point', '20 points'."""
+    return f"{n} point" if n == 1 else f"{n} points"
 
 
 @dataclass(frozen=True)

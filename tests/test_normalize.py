@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from lrdoctor import load
+from lrdoctor.diagnosis import diagnose
 from lrdoctor.errors import NoSeries
 from lrdoctor.normalize import normalize, restart_positions
+from lrdoctor.report.text import render_one
 from lrdoctor.run import Log, Series
 
 
@@ -89,6 +91,22 @@ def test_parameter_groups_with_other_rates_are_noted(tmp_path: Path) -> None:
     same = tmp_path / "same.csv"
     same.write_text(path.read_text().replace(",0.001\n", ",0.0001\n"))
     assert not [w for w in load(same).warnings if "parameter groups" in w]
+
+
+def test_one_point_training_loss_points_to_the_validation_loss() -> None:
+    """A HuggingFace run whose logging_steps outlasted training: one `train/train_loss` summary
+    and ten evaluations. The note names the --metric that judges the evaluations."""
+    evals = series("eval/loss", list(range(50, 550, 50)), [2 / (1 + i / 3) for i in range(1, 11)])
+    log = Log("x", "tensorboard", {"train/train_loss": series("train/train_loss", [500], [1.2]), "eval/loss": evals})
+    run = normalize(log)
+    assert run.metric == "train/train_loss" and run.val_metric == "eval/loss"
+    assert any("--metric 'eval/loss' judges it" in w for w in run.warnings)
+    asked = normalize(log, metric="train/train_loss")  # asked for by name: no hint
+    assert not any("judges it" in w for w in asked.warnings)
+    text = render_one(diagnose(run))
+    assert "train/train_loss: 1 point, step 500\n" in text and "eval/loss: 10 points" in text
+    enough = {"train/train_loss": series("train/train_loss", list(range(50, 550, 50)), [1.0] * 10), "eval/loss": evals}
+    assert not any("judges it" in w for w in normalize(Log("x", "tensorboard", enough)).warnings)
 
 
 def test_metric_override_and_errors() -> None:

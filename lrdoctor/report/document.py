@@ -19,7 +19,7 @@ from lrdoctor.report.check import span, units
 from lrdoctor.report.markdown import md
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS
-from lrdoctor.run import span_of
+from lrdoctor.run import points, span_of
 
 HTML_SUFFIXES = (".html", ".htm")
 MD_SUFFIXES = (".md", ".markdown")
@@ -117,7 +117,7 @@ def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, 
 def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
     run, loss = dx.run, dx.run.loss
     conf = "" if dx.verdict == "unknown" else f" (confidence {dx.confidence:.2f})"
-    read = f"{run.metric}: {len(loss)} points, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}"
+    read = f"{run.metric}: {points(len(loss))}, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}"
     lines = [
         f'<a id="run-{k}"></a>',
         "",

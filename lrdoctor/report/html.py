@@ -19,7 +19,7 @@ from lrdoctor.report.check import span, units
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS, fmt_lr
-from lrdoctor.run import span_of
+from lrdoctor.run import points, span_of
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def _read_table(dx: Diagnosis) -> str:
         ("format", run.format),
         (
             "metric",
-            f"{run.metric}: {len(loss)} points, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}",
+            f"{run.metric}: {points(len(loss))}, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}",
         ),
         ("validation loss", run.val_metric or "-"),
         ("learning rate", f"{fmt_lr(run.observed_lr)}" + (f" (series {run.lr_name})" if run.lr_name else "")),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, metric_span, safe
-from lrdoctor.run import axis_unit, fmt_steps
+from lrdoctor.run import axis_unit, fmt_steps, points
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -33,7 +33,7 @@ def render_one(dx: Diagnosis) -> str:
         "| | |",
         "|---|---|",
         f"| format | {md(run.format)} |",
-        f"| metric | {md(run.metric)} ({len(loss)} points, {metric_span(run.step_kind, loss.steps)}) |",
+        f"| metric | {md(run.metric)} ({points(len(loss))}, {metric_span(run.step_kind, loss.steps)}) |",
         f"| learning rate | {fmt_lr(run.observed_lr)} |",
         f"| recommended | {_recommended(dx)} |",
     ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Run, axis_unit, fmt_step, span_of
+from lrdoctor.run import Run, axis_unit, fmt_step, points, span_of
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
@@ -46,10 +46,10 @@ def render_one(dx: Diagnosis) -> str:
     where = f", run {run.segment} of {len(run.segments)}" if len(run.segments) > 1 else ""
     lines = [
         f"{safe(run.source)}  ({run.format}{where})",
-        f"  metric    {safe(run.metric)}: {len(loss)} points, {metric_span(run.step_kind, loss.steps)}",
+        f"  metric    {safe(run.metric)}: {points(len(loss))}, {metric_span(run.step_kind, loss.steps)}",
     ]
     if run.val_metric:
-        lines.append(f"  val       {safe(run.val_metric)}: {len(run.series[run.val_metric])} points")
+        lines.append(f"  val       {safe(run.val_metric)}: {points(len(run.series[run.val_metric]))}")
     lines.append(f"  lr        {_lr_line(run)}")
     lines.append(
         f"  verdict   {VERDICT_WORDS[dx.verdict]}"
