@@ -272,6 +272,8 @@ def _listing(series: dict[str, Series], most: int = 12) -> str:
 
 def _val_metric(log: Log, kept: dict[str, Series], train: str) -> str | None:
     hinted = log.hints.get("val")
+    if hinted == train:  # the validation loss asked for as the metric: no second curve beside it
+        return None
     if hinted in kept:
         return hinted
     return naming.find_val_loss((k for k in kept if k != train), train, {k: len(s) for k, s in kept.items()})

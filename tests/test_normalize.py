@@ -109,6 +109,15 @@ def test_one_point_training_loss_points_to_the_validation_loss() -> None:
     assert not any("judges it" in w for w in normalize(Log("x", "tensorboard", enough)).warnings)
 
 
+def test_validation_loss_judged_as_the_metric_is_not_also_its_own_validation_curve() -> None:
+    evals = series("eval_loss", [50, 100, 150], [1.0, 0.8, 0.7])
+    log = Log(
+        "x", "hf-trainer-state", {"loss": series("loss", [50], [1.1]), "eval_loss": evals}, hints={"val": "eval_loss"}
+    )
+    assert normalize(log).val_metric == "eval_loss"
+    assert normalize(log, metric="eval_loss").val_metric is None
+
+
 def test_metric_override_and_errors() -> None:
     log = Log(
         "x",
