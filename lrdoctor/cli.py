@@ -267,38 +267,62 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     """List every series in a log: points, steps, range, non-finite values.
 
     Use it to pick --metric for diagnose. The guessed training loss, validation loss and
-    learning rate are marked in the role column.
+    learning rate are marked in the role column. A folder of several runs is listed run by run
+    (with --format json, an array).
 
     \b
     Example:
         lrdoctor inspect runs/exp1/events.out.tfevents.1700000000.host
+        lrdoctor inspect lightning_logs/
     """
+    from lrdoctor.errors import InputError
     from lrdoctor.inspect import describe
     from lrdoctor.readers import read_log
+    from lrdoctor.report.json_report import clean
+    from lrdoctor.sweep import Result, expand
 
     with errors_reported(debug, source=path) as outcome:
-        log = read_log(path, format=reader)
-        rows = describe(log)
+        found = expand([path])  # a directory of runs: each run found in it
     if outcome.failed:
         sys.exit(2)
+    docs: list[dict[str, Any]] = []
+    bad_input = False
+    for target in found.targets:
+        with errors_reported(debug, source=target.path) as outcome:
+            if target.problem is not None:
+                raise InputError(f"{target.path}: {target.problem}")
+            try:
+                log = read_log(target.path, format=reader)
+            except LrdoctorError as exc:
+                if Result(target, error=exc).skipped:  # a loose file beside the runs, as diagnose passes over
+                    continue
+                raise
+            docs.append(
+                {
+                    "source": log.source,
+                    "format": log.format,
+                    "step_kind": log.step_kind,
+                    "series": describe(log),
+                    "warnings": log.warnings,
+                }
+            )
+        bad_input = bad_input or outcome.failed
     if output == "json":
-        doc = {
-            "source": log.source,
-            "format": log.format,
-            "step_kind": log.step_kind,
-            "series": [vars(r) for r in rows],
-            "warnings": log.warnings,
-        }
-        from lrdoctor.report.json_report import clean
-
         # Non-finite numbers become null value by value (never by editing the text: a file or a
         # series may be named "NaN_run").
-        click.echo(json.dumps(clean(doc), indent=2, default=_json_default, allow_nan=False))
-        return
-    click.echo(f"{log.source}  ({log.format}, {len(rows)} series, x axis: {log.step_kind})")
-    click.echo(_table(rows))
-    for w in log.warnings:
-        click.echo(f"note: {w}")
+        out = [clean({**d, "series": [vars(r) for r in d["series"]]}) for d in docs]
+        if found.several or out:
+            click.echo(json.dumps(out if found.several else out[0], indent=2, default=_json_default, allow_nan=False))
+    else:
+        blocks = []
+        for d in docs:
+            lines = [f"{d['source']}  ({d['format']}, {len(d['series'])} series, x axis: {d['step_kind']})"]
+            lines.append(_table(d["series"]))
+            lines += [f"note: {w}" for w in d["warnings"]]
+            blocks.append("\n".join(lines))
+        if blocks:
+            click.echo("\n\n".join(blocks))
+    sys.exit(2 if bad_input else 0)
 
 
 def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output: str, debug: bool) -> int:

@@ -112,6 +112,27 @@ def test_inspect_lists_every_series(healthy: Path) -> None:
     assert {s["name"]: s["points"] for s in doc["series"]} == {"step": 60, "loss": 60, "lr": 60}
 
 
+def test_inspect_lists_a_folder_of_runs_run_by_run(healthy: Path, tmp_path: Path) -> None:
+    """Two runs, one in a folder named test_run: each has its own training loss (read as one log,
+    the second run's loss had been called the validation loss). A loose note beside them is
+    passed over, as diagnose passes over it."""
+    runs = tmp_path / "runs"
+    for name in ("base_run", "test_run"):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "metrics.csv").write_bytes(healthy.read_bytes())
+    (runs / "notes.txt").write_text("tried two seeds\n")
+    result = invoke("inspect", str(runs))
+    assert result.exit_code == 0, result.stderr
+    blocks = result.stdout.split("\n\n")
+    sources = [str(runs / n / "metrics.csv") for n in ("base_run", "test_run")]
+    assert [b.splitlines()[0].split()[0] for b in blocks] == sources
+    for block in blocks:
+        assert any(line.split()[:2] == ["loss", "loss"] for line in block.splitlines())
+        assert "val_loss" not in block
+    docs = json.loads(invoke("inspect", str(runs), "--format", "json").stdout)
+    assert [d["source"] for d in docs] == sources
+
+
 @pytest.mark.parametrize(
     ("make", "needle"),
     [
