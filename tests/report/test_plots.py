@@ -82,3 +82,20 @@ def test_a_validation_loss_with_no_finite_value_is_not_in_the_legend(tmp_path: P
     plots.run_figure(diagnose(load(path)))
     labels = [line.get_label() for ax in figures[0].axes for line in ax.get_lines()]
     assert not any("val_loss" in label for label in labels) and any("loss (raw)" in label for label in labels)
+
+
+def test_the_sweep_legend_leaves_every_point_in_view(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A U-shaped sweep whose lowest rates end highest, at the top left corner: the legend had
+    covered them there."""
+    rates = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+    finals = [2.3, 2.2, 1.6, 0.9, 0.5, 0.7, 1.2]
+    points = [SweepPoint(lr, loss, f"lr{lr}") for lr, loss in zip(rates, finals, strict=True)]
+    figures = []
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or b"")
+    plots.sweep_figure(points, 1e-3)
+    fig = figures[0]
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    xy = ax.transData.transform(np.column_stack([rates, finals]))
+    assert not any(box.contains(x, y) for x, y in xy)
