@@ -43,7 +43,7 @@ class CmdConfig:
 class Measured:
     score: float  # +inf: diverged or no loss logged
     steps: int
-    note: str = ""
+    note: str = ""  # set when the command failed or left no log: why
 
 
 def probe_cmd(
@@ -76,7 +76,8 @@ def probe_cmd(
             measure(lr)
     pick = min(measured, key=lambda lr: (measured[lr].score, lr))
     trials = tuple(
-        Trial(lr, m.score, m.steps, diverged=not math.isfinite(m.score)) for lr, m in sorted(measured.items())
+        Trial(lr, m.score, m.steps, diverged=not math.isfinite(m.score), failed=bool(m.note))
+        for lr, m in sorted(measured.items())
     )
     return ProbeResult(
         recommended_lr=pick,

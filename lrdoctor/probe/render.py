@@ -23,7 +23,10 @@ def to_dict(result: ProbeResult) -> dict[str, Any]:
         "source": result.source,
         "stability_limit": result.limit,
         "range_stopped": result.range_stopped or None,
-        "trials": [{"lr": t.lr, "loss": _num(t.loss), "steps": t.steps, "diverged": t.diverged} for t in result.trials],
+        "trials": [
+            {"lr": t.lr, "loss": _num(t.loss), "steps": t.steps, "diverged": t.diverged, "failed": t.failed}
+            for t in result.trials
+        ],
         "scored_on": result.scored_on,
         "group_lrs": list(result.group_lrs),
         "notes": list(result.notes),
@@ -46,6 +49,9 @@ def render_text(result: ProbeResult) -> str:
         lines.append(f"trials    scored on {result.scored_on}")
         for t in sorted(result.trials, key=lambda t: t.lr):
             mark = "  <- recommended" if t.lr == result.recommended_lr else ""
+            if t.failed:  # the command failed or logged nothing readable: the note says which
+                lines.append(f"          lr {_lr(t.lr):>9}  run failed (see the note){mark}")
+                continue
             score = "diverged" if t.diverged else f"{t.loss:.4g}"
             lines.append(f"          lr {_lr(t.lr):>9}  loss {score:>9} after {t.steps} steps{mark}")
     if len(result.group_lrs) > 1:

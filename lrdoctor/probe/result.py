@@ -13,6 +13,7 @@ class Trial:
     loss: float  # score after `steps` steps; +inf when the run diverged
     steps: int
     diverged: bool = False
+    failed: bool = False  # --cmd: the command failed or left no log to read (counted as diverged; notes say why)
     batch_losses: tuple[float, ...] = ()  # the score's terms: the loss of each scoring batch
 
 

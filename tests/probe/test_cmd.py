@@ -113,8 +113,12 @@ def test_cmd_mode_counts_a_run_that_failed_as_diverged(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["recommended_lr"] < 0.1  # the lowest partial loss was at 10, whose run failed
-    assert all(t["diverged"] for t in doc["trials"] if t["lr"] >= 0.1)
+    assert all(t["diverged"] and t["failed"] for t in doc["trials"] if t["lr"] >= 0.1)
+    assert not any(t["failed"] for t in doc["trials"] if t["lr"] < 0.1)
     assert any("exit 1: RuntimeError: loss is nan at step 30" in n for n in doc["notes"])
+    # In the text, a failed run is said to have failed, not "diverged after 0 steps".
+    text = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.01"]).stdout
+    assert "run failed (see the note)" in text and "diverged after" not in text
 
 
 def test_cmd_mode_keeps_to_the_rate_range(tmp_path: Path) -> None:
