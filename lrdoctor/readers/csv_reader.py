@@ -64,7 +64,24 @@ def sniff(head: bytes, name: str) -> bool:
     if len(lines) < 2:
         return len(lines) == 1 and name.lower().endswith((".csv", ".tsv")) and _delimiter(lines) is not None
     delim = _delimiter(lines)
+    if delim is None:  # a later run appended with more columns and no header (Keras' CSVLogger)
+        before = _before_wider_rows(lines)
+        delim = _delimiter(before) if len(before) >= 3 else None
     return delim is not None and _numeric_share(lines[1:], delim) >= 0.5
+
+
+def _before_wider_rows(lines: list[str]) -> list[str]:
+    """The lines before a last block of rows that all have one larger number of cells than the
+    header, under every separator that splits the header; all the lines otherwise."""
+    for delim in DELIMITERS:
+        counts = _field_counts(lines, delim)
+        if counts[0] < 2:
+            continue
+        cut = next((i for i, c in enumerate(counts) if c != counts[0]), len(counts))
+        wider = cut < len(counts) and len(set(counts[cut:])) == 1 and counts[cut] > counts[0]
+        if wider and not any(_all_text(line, delim) for line in lines[cut:]):
+            return lines[:cut]
+    return lines
 
 
 def in_dir(path: Path) -> Path | None:
@@ -381,6 +398,10 @@ class _Table:
     rows: list[list[str]]  # each padded to the header's width (every column met, in order)
     line_numbers: np.ndarray  # of each row
     malformed: list[int] = field(default_factory=list)  # line numbers of rows left out
+    # Rows with more cells than the header (left out too), and how many cells the last one had.
+    wider: list[int] = field(default_factory=list)
+    wider_cells: int = 0
+    width: int = 0  # cells of the header the rows were read under
     headers_again: list[int] = field(default_factory=list)  # line numbers of repeated headers
     # Header lines with other columns, and the columns each added: the rows below one are read
     # under it.
@@ -388,10 +409,21 @@ class _Table:
 
     def warnings(self, label: str) -> list[str]:
         out = []
-        if self.malformed:
+        last_read = int(self.line_numbers[-1]) if len(self.line_numbers) else 0
+        if len(self.wider) >= 2 and min(self.wider) > last_read:  # every row from a line on: a run appended
             out.append(
-                f"{label}: skipped {len(self.malformed)} malformed line(s) with more cells than the header "
-                f"or a broken quote (line {_shown(self.malformed)})"
+                f"{label}:{self.wider[0]}: from this line on, {len(self.wider)} rows have {self.wider_cells} cells "
+                f"under a header of {self.width}: a later run appended without a header of its own (Keras' "
+                "CSVLogger(append=True) writes so when the metrics changed); its rows are not read, so the run "
+                f"judged is the one before it; put that run's header line above line {self.wider[0]} to read it"
+            )
+            malformed = self.malformed
+        else:
+            malformed = sorted(self.malformed + self.wider)
+        if malformed:
+            out.append(
+                f"{label}: skipped {len(malformed)} malformed line(s) with more cells than the header "
+                f"or a broken quote (line {_shown(malformed)})"
             )
         if self.headers_again:
             out.append(
@@ -438,7 +470,8 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
             current, width = stripped, len(stripped)
             table.header_changes.append((number, added))
         elif len(cells) > width and any(stripped[width:]):
-            table.malformed.append(number)
+            table.wider.append(number)
+            table.wider_cells = len(cells)
         elif where is None:
             table.rows.append((cells + [""] * (width - len(cells)))[:width])
             numbers.append(number)
@@ -457,6 +490,7 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
         for row in table.rows:
             row.extend([""] * (len(columns) - len(row)))
     table.line_numbers = np.asarray(numbers, dtype=np.int64)
+    table.width = width
     return table
 
 

@@ -683,3 +683,17 @@ def test_random_corruption_gives_a_clean_error_or_a_valid_run(
         return
     assert run.metric in run.series and len(run.loss) > 0
     assert np.all(np.isfinite(run.loss.steps)) and np.all(np.diff(run.loss.steps) > 0)
+
+
+def test_keras_append_with_other_metrics_reads_the_first_run_and_says_why(tmp_path: Path) -> None:
+    """Keras' CSVLogger(append=True) writes no header into a file that has one: a later run that
+    logs more metrics (accuracy) leaves rows of 4 cells under a header of 3. The file had not been
+    taken for CSV at all ("no training metrics found in this text")."""
+    first = "".join(f"{e},{2.0 / (1 + e):.4f},{2.1 / (1 + e):.4f}\n" for e in range(9))
+    later = "".join(f"{e},{0.5 + e / 20:.3f},{2.0 / (1 + e):.4f},{2.1 / (1 + e):.4f}\n" for e in range(9))
+    path = write(tmp_path, "training.log", "epoch,loss,val_loss\n" + first + later)
+    run = load(path)
+    assert run.format == "keras-csv" and len(run.loss) == 9
+    (note,) = [w for w in run.warnings if "appended without a header" in w]
+    assert note.startswith(f"{path}:11: from this line on, 9 rows have 4 cells under a header of 3")
+    assert "put that run's header line above line 11" in note
