@@ -328,6 +328,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
 def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output: str, debug: bool) -> int:
     """Diagnose every run found, report failures in one line each, render the table; the exit code."""
     from lrdoctor.report import summary
+    from lrdoctor.report.text import safe
     from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, sweep_advice
 
     results = diagnose_all(targets, options, jobs=jobs, progress=ProgressBar())
@@ -339,8 +340,12 @@ def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output
             bad_input = bad_input or outcome.failed
     skipped = [r.target.path for r in results if r.skipped]
     if skipped:
-        note = f"note: passed over {len(skipped)} file(s) that hold no training log: {', '.join(skipped)}"
+        shown = ", ".join(safe(p) for p in skipped)
+        note = f"lrdoctor: note: passed over {len(skipped)} file(s) that hold no training log: {shown}"
         click.echo(note, err=True)
+        if len(skipped) == len(results):  # as check says: nothing was judged, which is no pass
+            click.echo("lrdoctor: error: no training log among the files found", err=True)
+            bad_input = True
     found = [r.diagnosis for r in results if r.diagnosis is not None]
     if output == "json":
         click.echo(summary.render_array(found))
@@ -739,6 +744,8 @@ def _one_run_to_watch(path: str) -> str:
     from lrdoctor.errors import InputError
     from lrdoctor.sweep import GLOB_CHARS, expand
 
+    if path == "":
+        raise InputError("'': an empty path (an unset variable?)")
     if not os.path.lexists(path):
         if GLOB_CHARS.search(path):
             raise InputError(f"{path}: watch follows one log, not a pattern: give the path of one run")

@@ -142,6 +142,8 @@ def open_source(path: str | Path) -> Source:
     """Check that `path` can be read without hanging or harm, and describe it."""
     if str(path) == "-":
         return _stdin()
+    if str(path) == "":  # Path("") is the current folder: never read it for an unset variable
+        raise InputError("'': an empty path (an unset variable?)")
     p = Path(path)
     label = str(path)
     try:

@@ -80,6 +80,9 @@ def expand(paths: Sequence[str]) -> Expansion:
     targets: list[Target] = []
     several = False
     for raw in paths:
+        if raw == "":  # Path("") is the current folder: never sweep it for an unset variable
+            targets.append(Target("''", True, "an empty path (an unset variable?)"))
+            continue
         if raw != "-" and not os.path.lexists(raw) and GLOB_CHARS.search(raw):
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:  # an error of its own; the other PATHs are still judged

@@ -182,6 +182,29 @@ def test_found_files_that_are_no_log_are_noted_but_named_ones_are_errors(tmp_pat
     assert result.exit_code == 2
 
 
+def test_a_folder_holding_no_training_log_is_an_error_as_check_says(tmp_path: Path) -> None:
+    """Nothing judged is no pass: diagnose had printed an empty table (or `[]`) with exit 0."""
+    _touch(tmp_path / "notes" / "a.txt", "nothing to see here\n")
+    _touch(tmp_path / "notes" / "b.txt", "nor here\n")
+    for args in ((), ("--format", "json")):
+        result = invoke("diagnose", str(tmp_path / "notes"), *args)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == "lrdoctor: error: no training log among the files found"
+    assert invoke("check", str(tmp_path / "notes")).exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["diagnose", "check", "inspect", "watch"])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lrdoctor check "$LOG"` with LOG unset: the current folder had been judged in its place."""
+    _rate_run(tmp_path / "run.csv", 1e-2, 0.2)
+    monkeypatch.chdir(tmp_path)
+    result = invoke(command, "")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "lrdoctor: error: '': an empty path (an unset variable?)"
+
+
 def test_diagnose_all_keeps_input_order_across_processes(tmp_path: Path) -> None:
     targets = [Target(str(_rate_run(tmp_path / f"r{k}.csv", 10.0**-k, 0.2 * k + 0.1)), True) for k in range(1, 5)]
     results = diagnose_all(targets, LoadOptions(), jobs=2)
