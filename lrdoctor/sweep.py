@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -84,12 +85,15 @@ def expand(paths: Sequence[str]) -> Expansion:
             targets.append(Target("''", True, "an empty path (an unset variable?)"))
             continue
         if raw != "-" and not os.path.lexists(raw) and GLOB_CHARS.search(raw):
-            matches = sorted(glob.glob(raw, recursive=True))
+            matches = _once_each(sorted(glob.glob(raw, recursive=True)))
             if not matches:  # an error of its own; the other PATHs are still judged
                 targets.append(Target(raw, True, "no file or directory matches this pattern"))
                 several = True
                 continue
             found = [t for m in matches for t in _expand_one(m, named=False)]
+            # A folder matched and its files matched too: each run once.
+            firsts = {os.path.realpath(p): p for p in reversed([t.path for t in found])}
+            found = [t for t in found if firsts.pop(os.path.realpath(t.path), None) == t.path]
             targets += found
             several = True
             continue
@@ -99,9 +103,22 @@ def expand(paths: Sequence[str]) -> Expansion:
     return Expansion(targets, several)
 
 
+def _once_each(paths: list[str]) -> list[str]:
+    """Each file or folder once, under the first of its names: `**` follows symbolic links, and a
+    link back up the tree (a/up -> ..) names the same files again at every depth."""
+    seen: set[str] = set()
+    out = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append(path)
+    return out
+
+
 def _expand_one(path: str, *, named: bool) -> list[Target]:
     p = Path(path)
-    if path == "-" or not p.is_dir():
+    if path == "-" or not _is(p, stat.S_ISDIR):
         return [Target(path, named)]
     runs = find_runs(p)
     if not runs or runs == [p]:
@@ -124,15 +141,24 @@ def find_runs(root: Path, *, _seen: set[Path] | None = None) -> list[Path]:
     if real in seen:
         return []
     seen.add(real)
-    if is_one_run(root):
-        return [root]
+    if not os.access(root, os.R_OK | os.X_OK) or is_one_run(root):
+        return [root]  # a folder that cannot be listed stands as a run of its own: reading it says why
     runs: list[Path] = []
     for child in _children(root):
-        if child.is_dir():
+        if _is(child, stat.S_ISDIR):
             runs += find_runs(child, _seen=seen)
-        elif child.is_file() and LOG_FILE.search(child.name) and not NOT_A_LOG.match(child.name):
+        elif _is(child, stat.S_ISREG) and LOG_FILE.search(child.name) and not NOT_A_LOG.match(child.name):
             runs.append(child)
     return runs
+
+
+def _is(path: Path, kind: Callable[[int], bool]) -> bool:
+    """`path.is_dir()` (or is_file) that is False, not an error, where the path cannot be looked at
+    (Path.is_dir raises PermissionError inside a folder it may not search)."""
+    try:
+        return kind(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def is_one_run(folder: Path) -> bool:
@@ -140,15 +166,15 @@ def is_one_run(folder: Path) -> bool:
     from lrdoctor.readers import csv_reader, json_reader, jsonl
 
     children = _children(folder)
-    if any("tfevents" in c.name and c.is_file() for c in children):
+    if any("tfevents" in c.name and _is(c, stat.S_ISREG) for c in children):
         return True
-    if (folder / "metrics").is_dir() or (folder / "mlflow.db").is_file():
+    if _is(folder / "metrics", stat.S_ISDIR) or _is(folder / "mlflow.db", stat.S_ISREG):
         return True
     if csv_reader.in_dir(folder) is not None or json_reader.in_dir(folder) is not None:
         return True
-    if any((folder / name).is_file() for name in jsonl.DIR_NAMES):
+    if any(_is(folder / name, stat.S_ISREG) for name in jsonl.DIR_NAMES):
         return True
-    with_events = [c for c in children if c.is_dir() and any("tfevents" in g.name for g in _children(c))]
+    with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
     return bool(with_events) and all(c.name.lower() in SPLIT_DIRS for c in with_events)
 
 

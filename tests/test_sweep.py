@@ -6,6 +6,10 @@ import csv
 import io
 import json
 import math
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -224,3 +228,45 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
             bar(done, 3)
     assert "\r[###.......] 1/3 runs" in tty.getvalue() and "3/3 runs" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def _without_root_powers() -> list[str] | None:
+    """A command prefix under which file permissions hold (root reads anything); None: none found."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    caps = "-dac_override,-dac_read_search"
+    return None if setpriv is None else [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+def test_a_folder_that_cannot_be_opened_is_one_line_and_the_others_are_judged(tmp_path: Path) -> None:
+    prefix = _without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    _rate_run(tmp_path / "runs" / "a.csv", 1e-2, 0.2)
+    _rate_run(tmp_path / "runs" / "shut" / "metrics.csv", 1e-3, 0.5)
+    (tmp_path / "runs" / "shut").chmod(0)
+    try:
+        for command in ("diagnose", "check"):
+            done = subprocess.run(
+                [*prefix, sys.executable, "-m", "lrdoctor", command, "runs"],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 2
+            assert done.stderr.strip().splitlines() == ["lrdoctor: error: runs/shut: permission denied"]
+            assert "runs/a.csv" in done.stdout
+    finally:
+        (tmp_path / "runs" / "shut").chmod(0o755)
+
+
+def test_a_recursive_glob_through_a_link_back_up_reads_each_log_once(tmp_path: Path) -> None:
+    """`**` follows symbolic links: a/up -> .. named the same two logs at every depth (245 objects)."""
+    _rate_run(tmp_path / "sl" / "a" / "x.csv", 1e-2, 0.2)
+    _rate_run(tmp_path / "sl" / "y.csv", 1e-3, 0.5)
+    (tmp_path / "sl" / "a" / "up").symlink_to("..")
+    result = invoke("diagnose", str(tmp_path / "sl" / "**"), "--format", "json")
+    sources = [d["source"] for d in json.loads(result.stdout)]
+    assert sorted(sources) == [str(tmp_path / "sl" / "a" / "x.csv"), str(tmp_path / "sl" / "y.csv")]

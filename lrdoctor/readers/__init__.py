@@ -11,13 +11,14 @@ Every reader is a module with three functions:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from lrdoctor.errors import LrdoctorError, UnknownFormat, UnreadableLog
+from lrdoctor.errors import InputError, LrdoctorError, UnknownFormat, UnreadableLog
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
@@ -132,6 +133,8 @@ def _reader_name(format: str) -> str:
 
 def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
     assert source.path is not None
+    if not os.access(source.path, os.R_OK | os.X_OK):  # its files cannot even be looked at
+        raise InputError(f"{source.label}: permission denied")
     names = [_reader_name(format)] if format else list(READERS)
     for name in names:
         found = READERS[name].in_dir(source.path)
