@@ -329,7 +329,7 @@ def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output
     """Diagnose every run found, report failures in one line each, render the table; the exit code."""
     from lrdoctor.report import summary
     from lrdoctor.report.text import safe
-    from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, sweep_advice
+    from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, no_advice_because, sweep_advice
 
     results = diagnose_all(targets, options, jobs=jobs, progress=ProgressBar())
     bad_input = False
@@ -356,6 +356,8 @@ def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output
         advice = sweep_advice(found)
         if advice is not None and output in ("text", "markdown"):
             click.echo(f"\n{describe(advice)}")
+        elif output in ("text", "markdown") and len(found) > 1:
+            click.echo(f"\nno rate from the sweep: {no_advice_because(found)}")
     if bad_input:
         return 2
     return 1 if any(dx.failed for dx in found) else 0

@@ -9,6 +9,7 @@ Otherwise its sub-directories and log files are searched, and each run found is 
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 import stat
@@ -20,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from lrdoctor.detect.curve import skipped_nonfinite
+from lrdoctor.detect.curve import skipped_nonfinite, starts_late
 from lrdoctor.diagnosis import Config, Diagnosis
 from lrdoctor.errors import EmptyLog, InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
 
@@ -274,7 +275,7 @@ def by_verdict(diagnoses: Iterable[Diagnosis]) -> list[Diagnosis]:
 @dataclass(frozen=True)
 class SweepPoint:
     lr: float
-    final_loss: float  # median of the last tenth of the loss; inf when it went NaN/Inf
+    final_loss: float  # median of the last tenth of the ranked loss; inf when the run went NaN/Inf
     source: str
 
 
@@ -284,6 +285,7 @@ class SweepAdvice:
     points: tuple[SweepPoint, ...]
     because: str
     at_edge: bool  # the best rate is the lowest or highest tried: the optimum may lie beyond
+    ranked_by: str = ""  # the loss the runs were ranked by: their validation loss where every run has one
 
 
 @dataclass(frozen=True)
@@ -293,12 +295,17 @@ class SweepConfig:
     tail: float = 0.1  # the final loss is the median of this share of the last points
     # Runs of one task from comparable initialisations start at nearly the same loss (the
     # sample sweep: within 1%); starts further apart than this share of their median are
-    # different tasks or models, whose final losses say nothing about the rate.
+    # different tasks or models, whose final losses say nothing about the rate. Logs that begin
+    # after the first updates are not compared so: their first points already differ by rate.
     start_spread: float = 0.25
 
 
 def final_loss(dx: Diagnosis, cfg: SweepConfig = SweepConfig()) -> float:
-    values = dx.run.loss.values
+    """The median of the last tenth of the judged loss; inf when it went NaN/Inf."""
+    return _final(dx.run.loss.values, cfg)
+
+
+def _final(values: np.ndarray, cfg: SweepConfig) -> float:
     finite = np.isfinite(values)
     if not finite.all() and len(values) and skipped_nonfinite(values):
         values = values[finite]  # a few skipped updates, not a lost run
@@ -308,52 +315,98 @@ def final_loss(dx: Diagnosis, cfg: SweepConfig = SweepConfig()) -> float:
     return float(np.median(tail))
 
 
-def sweep_points(diagnoses: Sequence[Diagnosis]) -> list[SweepPoint]:
+def _ranked_loss(dx: Diagnosis, by_val: bool, cfg: SweepConfig) -> float:
+    """What a run is ranked by: its final validation loss where the sweep ranks by it (inf for a
+    run whose training loss went NaN/Inf), else its final training loss."""
+    train = final_loss(dx, cfg)
+    val = dx.run.val_loss
+    if not by_val or val is None or not math.isfinite(train):
+        return train
+    return _final(val.values, cfg)
+
+
+def sweep_points(diagnoses: Sequence[Diagnosis], cfg: SweepConfig = SweepConfig()) -> list[SweepPoint]:
+    by_val = _by_val(diagnoses)
     return [
-        SweepPoint(float(dx.run.observed_lr), final_loss(dx), dx.run.source)
+        SweepPoint(float(dx.run.observed_lr), _ranked_loss(dx, by_val, cfg), dx.run.source)
         for dx in diagnoses
         if dx.run.observed_lr is not None
     ]
 
 
+def _by_val(diagnoses: Sequence[Diagnosis]) -> bool:
+    """Rank by the validation loss when every run logs one of the same name: the best rate is the
+    one whose run generalises best; a training loss near 0 at every high rate rewards overfitting."""
+    names = {dx.run.val_metric for dx in diagnoses}
+    return len(names) == 1 and None not in names
+
+
 def sweep_advice(diagnoses: Sequence[Diagnosis], cfg: SweepConfig = SweepConfig()) -> SweepAdvice | None:
     """The rate with the lowest final loss, when the runs judge one metric at enough distinct rates.
 
-    Runs at the same rate (seeds) count by their median. It assumes the runs differ only in
-    their rate; with different metrics (different tasks) there is no advice.
+    Runs are ranked by their final validation loss where every run logs one, else by their final
+    training loss. Runs at the same rate (seeds) count by their median. It assumes the runs differ
+    only in their rate; with different metrics (different tasks) there is no advice.
     """
-    points = sweep_points(diagnoses)
-    if len({dx.run.metric for dx in diagnoses}) != 1 or not _same_start(diagnoses, cfg):
-        return None
+    found = _advise(diagnoses, cfg)
+    return found if isinstance(found, SweepAdvice) else None
+
+
+def no_advice_because(diagnoses: Sequence[Diagnosis], cfg: SweepConfig = SweepConfig()) -> str | None:
+    """Why a folder of runs points to no rate (None when it does)."""
+    found = _advise(diagnoses, cfg)
+    return found if isinstance(found, str) else None
+
+
+def _advise(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> SweepAdvice | str:
+    points = sweep_points(diagnoses, cfg)
+    metrics = {dx.run.metric for dx in diagnoses}
+    if len(metrics) != 1:
+        return f"the runs judge different metrics ({', '.join(sorted(metrics)[:4])}): not one task"
+    spread = _start_spread(diagnoses, cfg)
+    if spread:
+        return spread
     rates = sorted({p.lr for p in points})
     if len(rates) < cfg.min_rates:
-        return None
+        unknown = sum(dx.run.observed_lr is None for dx in diagnoses)
+        lr_note = f"; {unknown} run(s) record no rate (pass --lr, or log it)" if unknown else ""
+        return f"{len(rates)} distinct learning rate(s) among the runs, {cfg.min_rates} needed{lr_note}"
     by_rate = {r: float(np.median([p.final_loss for p in points if p.lr == r])) for r in rates}
     finite = {r: v for r, v in by_rate.items() if np.isfinite(v)}
     if not finite:
-        return None
+        return "every rate ended in NaN/Inf"
     best = min(finite, key=lambda r: (finite[r], r))
     edge = best in (rates[0], rates[-1])
     lost = sum(1 for v in by_rate.values() if not np.isfinite(v))
+    ranked = diagnoses[0].run.val_metric if _by_val(diagnoses) else diagnoses[0].run.metric
     because = (
-        f"lowest final {diagnoses[0].run.metric} ({finite[best]:.4g}) across {len(points)} runs at "
+        f"lowest final {ranked} ({finite[best]:.4g}) across {len(points)} runs at "
         f"{len(rates)} rates from {rates[0]:.3g} to {rates[-1]:.3g}"
         + (f"; {lost} rate(s) ended in NaN/Inf" if lost else "")
         + ("; it is at the edge of the sweep, so a better rate may lie beyond it" if edge else "")
     )
-    return SweepAdvice(lr=best, points=tuple(points), because=because, at_edge=edge)
+    return SweepAdvice(lr=best, points=tuple(points), because=because, at_edge=edge, ranked_by=str(ranked))
 
 
-def _same_start(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> bool:
+def _start_spread(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> str:
+    """Why the runs look like different tasks ("" when they look like one)."""
     starts = []
     for dx in diagnoses:
-        finite = dx.run.loss.values[np.isfinite(dx.run.loss.values)]
-        if len(finite):
-            starts.append(float(finite[0]))
+        loss = dx.run.loss
+        finite = np.isfinite(loss.values)
+        if dx.run.step_kind == "step" and starts_late(loss.steps):
+            continue  # a first point after the first updates differs by rate already
+        if finite.any():
+            starts.append(float(loss.values[finite][0]))
     if not starts:
-        return False
+        return ""
     mid = float(np.median(starts))
-    return all(abs(s - mid) <= cfg.start_spread * max(abs(mid), 1e-12) for s in starts)
+    if all(abs(s - mid) <= cfg.start_spread * max(abs(mid), 1e-12) for s in starts):
+        return ""
+    return (
+        f"the runs start at losses from {min(starts):.3g} to {max(starts):.3g}, too far apart for one task "
+        "from one initialisation"
+    )
 
 
 def describe(advice: SweepAdvice) -> str:
@@ -361,4 +414,4 @@ def describe(advice: SweepAdvice) -> str:
 
 
 def as_dict(advice: SweepAdvice) -> dict[str, Any]:
-    return {"lr": advice.lr, "because": advice.because, "at_edge": advice.at_edge}
+    return {"lr": advice.lr, "because": advice.because, "at_edge": advice.at_edge, "ranked_by": advice.ranked_by}

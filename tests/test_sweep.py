@@ -156,6 +156,48 @@ def test_sweep_points_to_the_rate_with_the_lowest_final_loss(tmp_path: Path) -> 
     assert "across 5 runs at 5 rates from 0.0001 to 1; 1 rate(s) ended in NaN/Inf)" in last
 
 
+def _overfit_run(path: Path, lr: float, train_end: float, val_end: float, first_step: int = 0) -> Path:
+    """Training loss falling to `train_end`, validation loss (every 10 steps) to `val_end`."""
+    rows = []
+    for s in range(first_step, 100):
+        val = f"{val_end + (2.3 - val_end) * math.exp(-s / 20):.5f}" if s % 10 == 9 else ""
+        rows.append(f"{s},{train_end + (2.3 - train_end) * math.exp(-s / 15):.5f},{val},{lr}\n")
+    return _touch(path, "step,loss,val_loss,lr\n" + "".join(rows))
+
+
+def test_a_sweep_with_validation_losses_is_ranked_by_them(tmp_path: Path) -> None:
+    """The high rates drive the training loss to 0 and overfit: the best rate is the one whose
+    validation loss ends lowest (it had pointed to the highest rate, with 'a better one beyond')."""
+    ends = {1e-3: (0.6, 0.7), 1e-2: (0.2, 0.3), 1e-1: (0.01, 0.9), 1.0: (0.001, 1.5)}
+    for lr, (train, val) in ends.items():
+        _overfit_run(tmp_path / "sweep" / f"lr_{lr:g}.csv", lr, train, val)
+    result = invoke("diagnose", str(tmp_path / "sweep"))
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("the sweep points to lr 0.01 (lowest final val_loss (0.3"), last
+    assert "edge" not in last
+
+
+def test_a_sweep_that_points_nowhere_says_why(tmp_path: Path) -> None:
+    for lr, start in ((1e-3, 2.3), (1e-2, 0.7), (1e-1, 1.0)):
+        _rate_run(tmp_path / "mixed" / f"lr_{lr:g}.csv", lr, 0.2, start=start)
+    last = invoke("diagnose", str(tmp_path / "mixed")).stdout.strip().splitlines()[-1]
+    assert last == (
+        "no rate from the sweep: the runs start at losses from 0.7 to 2.3, too far apart for one task "
+        "from one initialisation"
+    )
+
+
+def test_logs_that_begin_late_are_not_told_apart_by_their_first_loss(tmp_path: Path) -> None:
+    """Lightning's log_every_n_steps=50: each run's first point comes after 50 updates, where the
+    rates have already parted (0.5 to 2.3 here); they are still one sweep."""
+    dxs = [
+        diagnose(load(_overfit_run(tmp_path / f"{lr}.csv", lr, end, end + 0.1, first_step=50)))
+        for lr, end in ((1e-3, 1.5), (1e-2, 0.4), (1e-1, 0.05))
+    ]
+    advice = sweep_advice(dxs)
+    assert advice is not None and advice.lr == 0.1
+
+
 def test_best_rate_at_the_edge_says_the_optimum_may_lie_beyond(tmp_path: Path) -> None:
     dxs = [
         diagnose(load(_rate_run(tmp_path / f"{lr}.csv", lr, end)))

@@ -75,7 +75,7 @@ def write_report(
     figures = html_report.Figures(
         runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
         overlay=plots.overlay_figure(diagnoses, names) if len(diagnoses) > 1 else None,
-        sweep=plots.sweep_figure(advice.points, advice.lr) if advice is not None else None,
+        sweep=plots.sweep_figure(advice.points, advice.lr, advice.ranked_by) if advice is not None else None,
     )
     if _kind(out) == "html":
         contents: dict[Path, bytes] = {out: html_report.render(diagnoses, figures, sweep=advice).encode("utf-8")}

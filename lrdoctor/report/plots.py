@@ -113,7 +113,7 @@ def overlay_figure(diagnoses: Sequence[Diagnosis], names: Sequence[str]) -> byte
     return _png(fig)
 
 
-def sweep_figure(points: Sequence[SweepPoint], best: float | None) -> bytes:
+def sweep_figure(points: Sequence[SweepPoint], best: float | None, ranked_by: str = "loss") -> bytes:
     """Final loss against learning rate, one dot per run; diverged runs at the top edge."""
     fig, ax = _figure(height=3.6)
     finite = [p for p in points if np.isfinite(p.final_loss)]
@@ -129,7 +129,7 @@ def sweep_figure(points: Sequence[SweepPoint], best: float | None) -> bytes:
         ax.axvline(best, color=VAL, ls="--", lw=1.2, label=f"the sweep points to {best:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("final loss (median of the last tenth)")
+    ax.set_ylabel(f"final {_label(ranked_by or 'loss')} (median of the last tenth)")
     # Where no point lies: the lowest rates end high, at the top left, where a fixed corner hid them.
     ax.legend(fontsize=8, loc="best", framealpha=0.85)
     return _png(fig)
