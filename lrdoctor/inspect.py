@@ -24,13 +24,7 @@ class SeriesInfo:
 
 def describe(log: Log) -> list[SeriesInfo]:
     """One row per series, the guessed training loss, validation loss and learning rate marked."""
-    counts = {k: len(s) for k, s in log.series.items()}
-    loss = log.hints.get("loss") or naming.find_loss(log.series, counts)
-    roles = {
-        loss: "loss",
-        log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss, counts): "val_loss",
-        log.hints.get("lr") or naming.find_lr(log.series): "lr",
-    }
+    roles = _roles(log)
     rows = []
     for name, s in log.series.items():
         finite = s.values[np.isfinite(s.values)]
@@ -47,3 +41,20 @@ def describe(log: Log) -> list[SeriesInfo]:
             )
         )
     return rows
+
+
+def _roles(log: Log) -> dict[str | None, str]:
+    """The series `diagnose` judges, beside it the validation loss and the learning rate: what
+    normalize picks (a per-epoch loss denser than the per-step one, the reader's hints), else, for
+    a log it cannot settle, the guesses by name."""
+    from lrdoctor.errors import LrdoctorError
+    from lrdoctor.normalize import normalize
+
+    try:
+        run = normalize(log)
+    except LrdoctorError:
+        counts = {k: len(s) for k, s in log.series.items()}
+        loss = log.hints.get("loss") or naming.find_loss(log.series, counts)
+        val = log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss, counts)
+        return {loss: "loss", val: "val_loss", log.hints.get("lr") or naming.find_lr(log.series): "lr"}
+    return {run.metric: "loss", run.val_metric: "val_loss", run.lr_name: "lr"}

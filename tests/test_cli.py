@@ -112,6 +112,25 @@ def test_inspect_lists_every_series(healthy: Path) -> None:
     assert {s["name"]: s["points"] for s in doc["series"]} == {"step": 60, "loss": 60, "lr": 60}
 
 
+def test_inspect_marks_the_loss_that_diagnose_judges(tmp_path: Path) -> None:
+    """Lightning with log_every_n_steps=50 over 44-step epochs: 17 per-step points, 20 epoch means.
+    diagnose judges the denser epoch series; inspect had marked the per-step one."""
+    rows = ["epoch,step,train_loss_step,train_loss_epoch,val_loss"]
+    for step in range(49, 880, 50):
+        rows.append(f"{step // 44},{step},{1.5 / (1 + step / 100):.4f},,")
+    for epoch in range(20):
+        step = 43 + 44 * epoch
+        rows.append(f"{epoch},{step},,{2.0 / (1 + epoch):.4f},")
+        rows.append(f"{epoch},{step},,,{2.1 / (1 + epoch):.4f}")
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    judged = json.loads(invoke("diagnose", str(path), "--format", "json").stdout)["metric"]
+    listed = json.loads(invoke("inspect", str(path), "--format", "json").stdout)["series"]
+    roles = {s["name"]: s["role"] for s in listed}
+    assert judged == "train_loss_epoch" and roles[judged] == "loss" and roles["train_loss_step"] == ""
+    assert roles["val_loss"] == "val_loss"
+
+
 def test_inspect_lists_a_folder_of_runs_run_by_run(healthy: Path, tmp_path: Path) -> None:
     """Two runs, one in a folder named test_run: each has its own training loss (read as one log,
     the second run's loss had been called the validation loss). A loose note beside them is
