@@ -93,7 +93,12 @@ def input_options(func: F) -> F:
             metavar="N",
             help="When several runs are appended in one log, judge run N (1 = first, -1 = last). Default: the last.",
         ),
-        click.option("--lr", type=RATE, metavar="VALUE", help="The base learning rate, if the log has none."),
+        click.option(
+            "--lr",
+            type=RATE,
+            metavar="VALUE",
+            help="The base learning rate, where the log has none (it overrides a logged one, with a note).",
+        ),
         click.option("--debug", is_flag=True, help="Show the full traceback on errors."),
     ]
     for option in reversed(options):
@@ -202,7 +207,7 @@ def diagnose(
         lrdoctor diagnose sample_logs/csv/digits_mlp_adam_ok.csv
         lrdoctor diagnose lightning_logs/version_3 --format json
         lrdoctor diagnose lightning_logs/ --jobs 4 --format csv > runs.csv
-        tail -f train.log | lrdoctor diagnose -
+        cat train.log | lrdoctor diagnose -
     """
     from lrdoctor import load
     from lrdoctor.diagnosis import diagnose as run_diagnosis

@@ -73,13 +73,18 @@ def normalize(
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
 
-    late = _late_start(kept[name], log.step_kind)
+    late = _late_start(kept[name], log.step_kind, log.format)
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in kept else naming.find_lr(kept)
     groups = _other_groups(kept, lr_name)
     if groups:
         warnings.append(groups)
+    if lr is not None and lr_name is not None:
+        warnings.append(
+            f"--lr {lr:g} is taken as the observed rate in place of the logged {lr_name!r}, and the recommendation "
+            "scales it; leave --lr out to judge by the logged rate"
+        )
     val_name = _val_metric(log, kept, name)
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
@@ -288,7 +293,14 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
     return index
 
 
-def _late_start(s: Series, step_kind: str) -> str | None:
+# How each writer is told to log its first step too (where it has a setting for it).
+FIRST_STEP_SETTING = {
+    "hf-trainer-state": " (HuggingFace Trainer: logging_first_step=True)",
+    "lightning-csv": " (Lightning: Trainer(log_every_n_steps=1), or log the first batch's loss yourself)",
+}
+
+
+def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
     """A note when the metric's first point comes after the first updates (the same test that
     chooses the late-start models, :func:`lrdoctor.detect.log_kind`)."""
     if step_kind != "step" or not starts_late(s.steps):
@@ -297,7 +309,7 @@ def _late_start(s: Series, step_kind: str) -> str | None:
     return (
         f"{s.name!r} is first logged at step {fmt_step(first)}: the updates before it are not in the log, so "
         "the start level is not known (its first value stands in for it) and a blow-up in the first "
-        "steps can be missed; log the first step too (HuggingFace Trainer: logging_first_step=True), "
+        f"steps can be missed; log the first step too{FIRST_STEP_SETTING.get(fmt, '')}, "
         "or, for a resumed run, diagnose the log from the start of training"
     )
 

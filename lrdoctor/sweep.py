@@ -79,6 +79,8 @@ class Expansion:
 def expand(paths: Sequence[str]) -> Expansion:
     """Each PATH as the runs it holds: a file or one-run directory as itself, a directory of runs
     or a glob as every run in it."""
+    if list(paths).count("-") > 1:  # standard input is read once
+        raise InputError("'-' (standard input) is given more than once")
     targets: list[Target] = []
     several = False
     for raw in paths:

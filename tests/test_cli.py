@@ -112,6 +112,13 @@ def test_inspect_lists_every_series(healthy: Path) -> None:
     assert {s["name"]: s["points"] for s in doc["series"]} == {"step": 60, "loss": 60, "lr": 60}
 
 
+@pytest.mark.parametrize("command", ["diagnose", "check"])
+def test_standard_input_twice_is_refused(command: str) -> None:
+    result = invoke(command, "-", "-", input="step,loss\n0,1.0\n")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "lrdoctor: error: '-' (standard input) is given more than once"
+
+
 def test_inspect_marks_the_loss_that_diagnose_judges(tmp_path: Path) -> None:
     """Lightning with log_every_n_steps=50 over 44-step epochs: 17 per-step points, 20 epoch means.
     diagnose judges the denser epoch series; inspect had marked the per-step one."""

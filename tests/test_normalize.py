@@ -118,6 +118,29 @@ def test_validation_loss_judged_as_the_metric_is_not_also_its_own_validation_cur
     assert normalize(log, metric="eval_loss").val_metric is None
 
 
+@pytest.mark.parametrize(
+    ("fmt", "setting"),
+    [("lightning-csv", "log_every_n_steps=1"), ("hf-trainer-state", "logging_first_step=True"), ("csv", None)],
+)
+def test_a_late_first_step_is_told_in_the_writer_s_own_setting(fmt: str, setting: str | None) -> None:
+    steps = list(range(49, 1000, 50))
+    run = normalize(Log("x", fmt, {"loss": series("loss", steps, [2.0 / (1 + s / 100) for s in steps])}))
+    (note,) = [w for w in run.warnings if "first logged at step 49" in w]
+    if setting is None:
+        assert "log the first step too," in note and "Trainer" not in note
+    else:
+        assert setting in note
+
+
+def test_a_given_rate_over_a_logged_one_is_noted() -> None:
+    loss, lr = series("loss", [0, 1, 2], [2.0, 1.5, 1.2]), series("lr", [0, 1, 2], [0.01] * 3)
+    log = Log("x", "csv", {"loss": loss, "lr": lr})
+    run = normalize(log, lr=5.0)
+    assert run.observed_lr == 5.0
+    assert any("--lr 5 is taken as the observed rate in place of the logged 'lr'" in w for w in run.warnings)
+    assert not any("--lr" in w for w in normalize(log).warnings)
+
+
 def test_metric_override_and_errors() -> None:
     log = Log(
         "x",
