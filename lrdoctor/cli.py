@@ -265,7 +265,12 @@ def diagnose(
 
 @cli.command()
 @click.argument("path", metavar="PATH")
-@click.option("--reader", "reader", metavar="NAME", help="Force a reader instead of detecting it.")
+@click.option(
+    "--reader",
+    "reader",
+    metavar="NAME",
+    help="Force a reader instead of detecting it: tensorboard, mlflow, json, jsonl, csv, text.",
+)
 @click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
@@ -394,7 +399,11 @@ def gate_options(func: F) -> F:
 @click.argument("paths", nargs=-1, required=True, metavar="FILE...")
 @input_options
 @gate_options
-@click.option("--fail-on", metavar="VERDICTS", help="Also fail on these verdicts, e.g. too_high,too_low.")
+@click.option(
+    "--fail-on",
+    metavar="VERDICTS",
+    help="Also fail on these verdicts (too_high, too_low, unknown), e.g. too_high,too_low; '' for none.",
+)
 @click.option(
     "--fail-on-pathology",
     metavar="NAMES",
@@ -518,11 +527,17 @@ def check(
 @cli.command()
 @click.argument("spec", required=False, metavar="SPEC")
 @click.option("--cmd", "command", metavar="COMMAND", help="Run this training command per rate instead: {lr} and {out}.")
-@click.option("--steps", type=int, default=300, show_default=True, help="Budget in optimizer steps.")
+@click.option("--steps", type=int, default=300, show_default=True, help="Budget in optimizer steps (at least 30).")
 @click.option("--min-lr", type=RATE, metavar="LR", help="Lowest rate tried. Default 1e-6 (--cmd: 1e-5).")
 @click.option("--max-lr", type=RATE, metavar="LR", help="Highest rate tried. Default 10.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the curve (PNG).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the curve: PNG, or SVG/PDF by suffix.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the factory's and probe's randomness.")
 @click.option("--amp", is_flag=True, help="Mixed precision (float16 on CUDA, bfloat16 on CPU).")
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
