@@ -57,6 +57,17 @@ def test_nan_loss_fails_and_names_the_finding(logs: dict[str, Path]) -> None:
     assert line.endswith("[FAIL: divergence (error)]")
 
 
+def test_one_skipped_nan_is_the_line_s_finding_over_slow_progress(tmp_path: Path) -> None:
+    """A NaN at step 100 that the run went on from is a divergence warning, and the line names it
+    before a slow_convergence warning of the same severity (it had hidden it)."""
+    rows = "".join(f"{i},{'nan' if i == 100 else 2.0 / (1 + i / 20)}\n" for i in range(200))
+    path = tmp_path / "onenan.csv"
+    path.write_text("step,loss\n" + rows)
+    result = invoke("check", str(path))
+    assert result.exit_code == 0
+    assert "divergence warning at step 100: 1 isolated non-finite value(s)" in result.stdout
+
+
 def test_one_line_per_file_in_order_and_any_failure_fails(logs: dict[str, Path]) -> None:
     result = invoke("check", str(logs["healthy"]), str(logs["nan"]), str(logs["spiky"]))
     assert result.exit_code == 1

@@ -10,10 +10,14 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def top_finding(dx: Diagnosis) -> Finding | None:
-    """The most severe finding; among equals the strongest, then the earliest."""
+    """The most severe finding; among equals a divergence (NaN/Inf the run went on from, too),
+    then the strongest, then the earliest."""
     if not dx.findings:
         return None
-    return min(dx.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3), -f.strength, f.start_step))
+    return min(
+        dx.findings,
+        key=lambda f: (SEVERITY_RANK.get(f.severity, 3), f.pathology != "divergence", -f.strength, f.start_step),
+    )
 
 
 def units(step_kind: str) -> str:
@@ -29,6 +33,11 @@ def span(f: Finding) -> str:
     )
 
 
+def _at(step_kind: str, f: Finding) -> str:
+    """'step 100', 'steps 100-120'."""
+    return f"{axis_unit(step_kind, plural=f.start_step != f.end_step)} {span(f)}"
+
+
 def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:
     """`path: verdict, top finding` and, when it fails the gate, the reasons."""
     verdict = dx.verdict if dx.verdict == "unknown" else f"{dx.verdict} ({dx.confidence:.2f})"
@@ -36,7 +45,7 @@ def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:
     what = (
         "no findings"
         if top is None
-        else f"{top.pathology} {top.severity} at {units(dx.run.step_kind)} {span(top)}: {' '.join(top.message.split())}"
+        else f"{top.pathology} {top.severity} at {_at(dx.run.step_kind, top)}: {' '.join(top.message.split())}"
     )
     tail = f"  [FAIL: {', '.join(reasons)}]" if reasons else ""
     return safe(f"{label}: {verdict}, {what}{tail}")
