@@ -216,6 +216,10 @@ def diagnose(
     from lrdoctor.sweep import LoadOptions, expand
 
     with errors_reported(debug) as outcome:
+        if probe_spec is not None:  # a SPEC that cannot work is refused before the logs are judged
+            from lrdoctor.probe.spec import check_spec
+
+            check_spec(probe_spec)
         found = expand(paths)
     if outcome.failed:
         sys.exit(2)

@@ -83,5 +83,21 @@ def test_probe_with_a_folder_of_runs_is_refused(tmp_path: Path) -> None:
 
     for name in ("a", "b"):
         (tmp_path / f"{name}.csv").write_text("step,loss\n" + "".join(f"{s},{2.0 / (s + 1):.4f}\n" for s in range(30)))
-    result = CliRunner().invoke(cli, ["diagnose", str(tmp_path), "--probe", "nowhere.py:make"])
+    factory = tmp_path.parent / f"{tmp_path.name}_factory.py"
+    factory.write_text("def make():\n    raise SystemExit('never called')\n")
+    result = CliRunner().invoke(cli, ["diagnose", str(tmp_path), "--probe", f"{factory}:make"])
     assert result.exit_code == 2 and "--probe measures one model for one run" in result.stderr
+
+
+def test_a_probe_spec_that_cannot_work_is_refused_before_the_logs_are_judged(tmp_path: Path) -> None:
+    """It had been found out after the diagnosis, whose exit 1 (a NaN run) the exit 2 then hid."""
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    log = tmp_path / "nan.csv"
+    log.write_text("step,loss\n" + "".join(f"{s},{'nan' if s > 20 else 2.0 / (s + 1)}\n" for s in range(30)))
+    for spec in ("nowhere.py:make", "no_colon_here.py"):
+        result = CliRunner().invoke(cli, ["diagnose", str(log), "--probe", spec, "--format", "json"])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1 and spec in result.stderr

@@ -35,14 +35,20 @@ def split_spec(spec: str) -> tuple[Path, str]:
     return Path(path), func
 
 
+def check_spec(spec: str) -> tuple[Path, str]:
+    """`split_spec`, and the file exists: what can be said of a SPEC before any work is done."""
+    path, func = split_spec(spec)
+    if not path.is_file():
+        raise ProbeError(f"{spec}: no such file {str(path)!r}; give path/to/file.py:function")
+    return path, func
+
+
 def load_parts(spec: str, *, seed: int | None = None) -> Parts:
     """Import the file, call the function with no arguments and check what it returned. With
     `seed`, the function runs with torch's, numpy's and Python's random numbers seeded by it (the
     model's initial weights and any shuffling are the same each time), and their states are put
     back afterwards."""
-    path, func = split_spec(spec)
-    if not path.is_file():
-        raise ProbeError(f"{spec}: no such file {str(path)!r}; give path/to/file.py:function")
+    path, func = check_spec(spec)
     # The file's own imports, also inside the function; its argv is its own (a script's argparse
     # at import would read lrdoctor's arguments).
     with _on_path(path.resolve().parent), _argv([str(path)]):
