@@ -20,7 +20,7 @@ import numpy as np
 from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
-from lrdoctor.readers._common import EPOCH_KEYS
+from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, fmt_step
 
 
@@ -72,6 +72,12 @@ def normalize(
             kept[key] = part
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
+    if log.format.endswith("csv") or log.format in ("json", "jsonl"):
+        kept[name] = _empty_cells_as_nan(kept, name, warnings)
+    kept[name] = _drop_placeholders(kept[name], warnings)
+    val_key = _val_metric(log, kept, name)
+    if val_key is not None and val_key != name:
+        kept[val_key] = _drop_placeholders(kept[val_key], warnings)
 
     late = _late_start(kept[name], log.step_kind, log.format)
     if late:
@@ -128,6 +134,62 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         f"the learning rate read is {lr_name!r} (peak {mine:.3g}); other parameter groups logged other rates "
         f"({listed}): the observed and recommended rates are for that series; scale the other groups by the same factor"
     )
+
+
+# A series whose rows the loss shared up to its last point, and which goes on for this many more,
+# tells a loss that stopped (NaN written as an empty cell) from one logged less often.
+GOES_ON_MIN = 3
+SHARED_MIN = 10
+
+
+def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str]) -> Series:
+    """The loss as NaN where its cells are empty in rows that go on: pandas writes NaN as an empty
+    cell (and to_json as null), so a run whose loss went NaN at step 22 of 1500 read as a run of 22
+    steps. Only where another series (not the step or epoch column) was logged on exactly the
+    loss's steps up to its last point and goes on after it (the loss was written on every row
+    until it was not)."""
+    loss = series[name]
+    if len(loss) < SHARED_MIN:
+        return loss
+    last = loss.steps[-1]
+    for key, other in series.items():
+        # The step or epoch column is in every row, a validation row's too: it says nothing.
+        if key == name or key in STEP_KEYS or key in EPOCH_KEYS or len(other) < len(loss) + GOES_ON_MIN:
+            continue
+        until = int(np.searchsorted(other.steps, last, side="right"))
+        after = other.steps[until:]
+        if until != len(loss) or len(after) < GOES_ON_MIN or not np.array_equal(other.steps[:until], loss.steps):
+            continue
+        warnings.append(
+            f"{name!r} is empty from step {fmt_step(float(after[0]))} on while {key!r} goes on for {len(after)} more "
+            f"rows: read as NaN there (pandas writes NaN as an empty cell)"
+        )
+        return Series(
+            name,
+            np.concatenate([loss.steps, after]),
+            np.concatenate([loss.values, np.full(len(after), np.nan)]),
+            np.concatenate([loss.seq, other.seq[until:]]),
+        )
+    return loss
+
+
+def _drop_placeholders(s: Series, warnings: list[str]) -> Series:
+    """A series NaN in most of its rows and finite in between, to its end, is a sparse column
+    written with NaN for "not logged here" (pandas' na_rep='nan', a csv writer's float('nan')):
+    the NaN points followed by a finite one are dropped, with a note. A NaN tail is kept."""
+    finite = np.isfinite(s.values)
+    if finite.all() or not finite.any():
+        return s
+    last = int(np.flatnonzero(finite)[-1])
+    between = ~finite
+    between[last + 1 :] = False
+    if between.sum() < finite.sum() or between.sum() < SHARED_MIN:
+        return s
+    warnings.append(
+        f"{s.name!r} is NaN in {int(between.sum())} rows between its {int(finite.sum())} finite values: read as "
+        "not logged there (a sparse column written with NaN for the rows without a value)"
+    )
+    return s.take(~between)
 
 
 def _judge_val_instead(series: dict[str, Series], name: str, val_name: str | None) -> list[str]:

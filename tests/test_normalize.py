@@ -141,6 +141,60 @@ def test_a_given_rate_over_a_logged_one_is_noted() -> None:
     assert not any("--lr" in w for w in normalize(log).warnings)
 
 
+def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> None:
+    """DataFrame.to_csv writes NaN as an empty cell: a run whose loss went NaN at step 22 of 200
+    had read as a run of 22 steps, with no NaN in it."""
+    rows = [f"{s},{2.0 / (1 + s / 5) if s < 22 else ''},0.1" for s in range(200)]
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,lr\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 200 and np.isnan(run.loss.values[22:]).all() and np.isfinite(run.loss.values[:22]).all()
+    assert any("'loss' is empty from step 22 on while" in w for w in run.warnings)
+    dx = diagnose(run)
+    assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
+
+
+def test_a_loss_logged_less_often_than_another_series_is_not_nan(tmp_path: Path) -> None:
+    """Lightning-like: the loss every row until step 99, a validation loss on rows of its own after.
+    The step sets differ before the loss's end, so no NaN is made up."""
+    rows = [f"{s},{2.0 / (1 + s / 5)}," for s in range(100)] + [f"{s},,{1.0 / (1 + s)}" for s in range(100, 120)]
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,val_loss\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 100 and np.isfinite(run.loss.values).all()
+
+
+def test_a_sparse_column_written_with_nan_placeholders_is_read_as_sparse() -> None:
+    """pandas' na_rep='nan': the validation loss is NaN on every row without an evaluation. It had
+    been a divergence warning (NaN at 1484 of 1500 evaluations) on a healthy run."""
+    steps = list(range(300))
+    val = [1.0 / (1 + s / 50) if s % 20 == 19 else np.nan for s in steps]
+    log = Log(
+        "x",
+        "csv",
+        {
+            "loss": series("loss", steps, [2.0 / (1 + s / 30) for s in steps]),
+            "val_loss": series("val_loss", steps, val),
+        },
+    )
+    run = normalize(log)
+    assert run.val_metric == "val_loss" and len(run.series["val_loss"]) == 15
+    assert any("'val_loss' is NaN in 285 rows between its 15 finite values" in w for w in run.warnings)
+    assert not any(f.pathology == "divergence" for f in diagnose(run).findings)
+    tail = [*val[:-1], np.nan]  # NaN after the last finite value (step 279) is kept: a run that went NaN
+    run = normalize(
+        Log(
+            "x",
+            "csv",
+            {
+                "loss": series("loss", steps, [2.0 / (1 + s / 30) for s in steps]),
+                "val_loss": series("val_loss", steps, tail),
+            },
+        )
+    )
+    assert np.isnan(run.series["val_loss"].values[-20:]).all() and len(run.series["val_loss"]) == 34
+
+
 def test_metric_override_and_errors() -> None:
     log = Log(
         "x",
