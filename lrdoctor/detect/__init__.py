@@ -96,7 +96,7 @@ DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: _divergence(s, c),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
     "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
-    "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation),
+    "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
     "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),
 }

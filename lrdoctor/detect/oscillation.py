@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.lr import LrEvents
 from lrdoctor.detect.shape import HALF, Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_share
@@ -18,14 +21,23 @@ class OscillationConfig:
     rough_hi: float = 0.3
     # Only runs that made most of their progress early (a too-low run is noisy relative to its small span).
     t90_max: float = 0.5
+    # Swings while the recorded rate is below this share of its peak (a schedule decayed it) are
+    # not the rate's doing: the loss is as noisy as its minibatches, whatever the rate.
+    lr_share_min: float = 0.05
 
 
-def detect_oscillation(curve: Curve | None, shape: Shape | None, cfg: OscillationConfig) -> list[Finding]:
+def detect_oscillation(
+    curve: Curve | None, shape: Shape | None, cfg: OscillationConfig, lr: LrEvents | None = None
+) -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20:
         return []
     if shape.roughness < cfg.rough_lo or shape.t90 > cfg.t90_max:
         return []
     start = step_at(curve, HALF)
+    if lr is not None and lr.peak is not None and lr.steps is not None and lr.values is not None:
+        during = lr.values[lr.steps >= start]
+        if len(during) and float(np.median(during)) < cfg.lr_share_min * lr.peak:
+            return []
     return [
         Finding(
             "oscillation",
