@@ -63,11 +63,20 @@ def signals(
     can tell that its first point came after the first updates."""
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
-    shape = None if curve is None else measure(curve, settled_after=lr.settled_after)
+    shape = (
+        None if curve is None else measure(curve, settled_after=lr.settled_after, first_decay=_first_decay(lr, curve))
+    )
     val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
     late = step_kind == "step" and starts_late(steps)
     return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val)
+
+
+def _first_decay(lr: LrEvents, curve: Curve) -> float | None:
+    """Where the first step decay came, as a share of the run (None: none recorded)."""
+    if lr.step_decay is None or curve.steps[-1] <= curve.steps[0]:
+        return None
+    return (lr.step_decay[1] - float(curve.steps[0])) / float(curve.steps[-1] - curve.steps[0])
 
 
 def _finite(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,10 +43,17 @@ def ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def time_to(curve: Curve, fraction: float) -> float:
-    target = curve.start - fraction * (curve.start - curve.best)
-    hit = np.flatnonzero(curve.trend <= target)
-    return float(curve.t[hit[0]]) if len(hit) else 1.0
+def time_to(curve: Curve, fraction: float, *, until: float = 1.0) -> float:
+    """Share of the run (of its part before `until`, as a share of that part) the trend took to
+    make `fraction` of its progress from the start to its best (its best before `until`)."""
+    t, trend = curve.t, curve.trend
+    if until < 1.0:
+        keep = t < until
+        t, trend = t[keep] / until, trend[keep]
+    best = float(trend.min())
+    target = curve.start - fraction * (curve.start - best)
+    hit = np.flatnonzero(trend <= target)
+    return float(t[hit[0]]) if len(hit) else 1.0
 
 
 def trend_over(curve: Curve, t0: float) -> tuple[float, float, float]:
@@ -59,16 +66,29 @@ def trend_over(curve: Curve, t0: float) -> tuple[float, float, float]:
     return -slope / curve.span, tau, p
 
 
-def measure(curve: Curve, *, settled_after: float = 0.0) -> Shape:
+# A first step decay at least this far into the run: its progress is timed before the cut (the
+# peak rate's own doing), since the drop a cut brings would read as late progress.
+DECAY_PHASE_MIN = 0.4
+
+
+def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | None = None) -> Shape:
+    """`first_decay`: where the first step decay of the recorded rate came, as a share of the run."""
     tail_from = max(1.0 - TAIL_WINDOW, settled_after)
+    until = 1.0
+    if (
+        first_decay is not None
+        and first_decay >= DECAY_PHASE_MIN
+        and (curve.t < first_decay).sum() >= 2 * WINDOW_MIN_POINTS
+    ):
+        until = first_decay
     tail_slope, tail_tau, tail_p = trend_over(curve, tail_from)
     all_tau, all_p = stats.kendall_tau(curve.t, curve.y)
     half = curve.t >= HALF
     resid = curve.y - curve.trend
     _, half_tau, _ = trend_over(curve, HALF)
     return Shape(
-        t50=time_to(curve, 0.5),
-        t90=time_to(curve, 0.9),
+        t50=time_to(curve, 0.5, until=until),
+        t90=time_to(curve, 0.9, until=until),
         tail_slope=tail_slope,
         tail_tau=tail_tau,
         tail_p=tail_p,
