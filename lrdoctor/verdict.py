@@ -229,15 +229,15 @@ PHRASES = {
     "drop": "the loss came down {:.0%} from its start",
     "t50": "half of its progress took {:.0%} of the run",
     "t90": "90% of its progress took {:.0%} of the run",
-    "tail_slope": "the trend over the last 30% still falls {:.2f} progress-spans per run",
+    "tail_slope": "the trend over the last 30% still falls, at {:.2f}x its whole progress per run length",
     "tail_tau": "the trend over the last 30% has Kendall tau {:.2f}",
     "given_back": "it ended {:.0%} of its progress above its best",
     "log_peak": "it peaked at 10^{:.1f} times its start",
     "roughness": "it swings around its trend by {:.0%} of its progress",
     "lag1": "its residuals have lag-1 autocorrelation {:.2f}",
     "jumps": "{:.0f} point(s) jumped 8 sigmas of the run's noise above its trend",
-    "high": "the detectors' evidence for too high is {:.2f}",
-    "low": "the detectors' evidence for too low is {:.2f}",
+    "high": "the detectors' signs of a rate too high reach {:.2f} (of 1)",
+    "low": "the detectors' signs of a rate too low reach {:.2f} (of 1)",
     "sparse": "it has few points",
     "has_val": "it logs a validation loss",
     "val_t90": "90% of the validation progress took {:.0%} of the run",
@@ -267,12 +267,24 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
 
 
+# Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.
+SPECIAL = {
+    "high": (lambda v: v == 0, "no detector found a sign of a rate too high"),
+    "low": (lambda v: v == 0, "no detector found a sign of a rate too low"),
+    "jumps": (lambda v: v == 0, "no point jumped 8 sigmas of the run's noise above its trend"),
+    "drop": (lambda v: v < 0, "the loss ended {:.0%} above its start"),
+    "tail_slope": (lambda v: v < 0, "the trend over the last 30% rises, at {:.2f}x its whole progress per run length"),
+}
+
+
 def _phrase(name: str, value: float) -> str:
     """The feature's sentence; a value held at a bound of CAPS reads as "or more" ("or less")."""
-    text = PHRASES[name].format(value)
+    special = SPECIAL.get(name)
+    flipped = special is not None and special[0](value)  # said of its size: "above", "rises"
+    text = special[1].format(abs(value)) if special is not None and flipped else PHRASES[name].format(value)
     lo, hi = CAPS.get(name, (-math.inf, math.inf))
     if value >= hi:
         text += " (or more)"
     elif value <= lo and lo != 0:
-        text += " (or less)"
+        text += " (or more)" if flipped else " (or less)"
     return text

@@ -106,8 +106,21 @@ def test_a_statistic_held_at_its_cap_reads_as_a_bound() -> None:
     for name, (lo, hi) in CAPS.items():
         assert _phrase(name, hi).endswith("(or more)"), name
         assert not _phrase(name, (lo + hi) / 2).endswith(("(or more)", "(or less)")), name
-        assert _phrase(name, lo).endswith("(or less)") == (lo != 0), name
+        # A negative drop or slope is said by its size ("ended 100% above its start (or more)").
+        at_lo = "(or more)" if name in ("drop", "tail_slope") else "(or less)"
+        assert _phrase(name, lo).endswith(at_lo) == (lo != 0), name
     assert _phrase("val_given_back", 2.0).endswith("above its best (or more)")
+    assert _phrase("drop", -1.0) == "the loss ended 100% above its start (or more)"
+
+
+def test_a_statistic_that_is_zero_or_negative_reads_as_plain_words() -> None:
+    """'the detectors' evidence for too low is 0.00' and 'the loss came down -4%' had been said."""
+    from lrdoctor.verdict import _phrase
+
+    assert _phrase("low", 0.0) == "no detector found a sign of a rate too low"
+    assert _phrase("jumps", 0.0) == "no point jumped 8 sigmas of the run's noise above its trend"
+    assert _phrase("drop", -0.04) == "the loss ended 4% above its start"
+    assert _phrase("tail_slope", -0.5).startswith("the trend over the last 30% rises")
 
 
 def test_a_yes_no_statistic_is_said_only_when_it_holds() -> None:
