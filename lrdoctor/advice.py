@@ -32,6 +32,10 @@ class AdviceConfig:
     # (start to best) of its level at the cut for this share of the run or more ...
     flat_band: float = 0.05
     flat_share: float = 0.25
+    # ... unless the trend still fell to a third of its own level or less over that stretch: a loss
+    # heading for 0 (0.11 -> 0.0075) is within 5% of the progress from 2.3, and not flat at all; one
+    # settling on a floor (0.30 -> 0.19) is.
+    flat_rel_fall: float = 2 / 3
     # ... after the loss had come down by this share of its start level (a run stuck near its start
     # is flat too, but a decay would not have helped it).
     min_drop: float = 0.5
@@ -130,7 +134,9 @@ def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
     j = int(off[-1]) + 1 if len(off) else 0
     came_down = curve.start - float(trend[j]) >= cfg.min_drop * abs(curve.start)
     flat = (old - steps[j]) / length
-    if came_down and j < len(steps) - cfg.min_points // 2 and flat >= cfg.flat_share:
+    level = abs(float(trend[j]))
+    still_falling = level > 0 and (float(trend[j]) - float(trend[-1])) / level >= cfg.flat_rel_fall
+    if came_down and not still_falling and j < len(steps) - cfg.min_points // 2 and flat >= cfg.flat_share:
         return [
             f"the loss was flat from {unit} {_step(steps[j])} until the rate was cut {when} "
             f"({100 * flat:.0f}% of the run, within {100 * cfg.flat_band:.0f}% of its progress): "
