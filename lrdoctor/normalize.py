@@ -285,8 +285,20 @@ def _per_epoch_counter(series: dict[str, Series], name: str, starts: list[int]) 
     )
 
 
+def _counts(s: Series) -> bool:
+    """A series that never goes down: a counter (the step or epoch column), not a loss."""
+    v = s.values[np.isfinite(s.values)]
+    return len(v) > 1 and bool((np.diff(v) >= 0).all())
+
+
 def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> str:
     if metric is not None:
+        if metric in series and (metric in STEP_KEYS or metric in EPOCH_KEYS) and _counts(series[metric]):
+            raise MissingMetric(
+                f"{log.source}: {metric!r} is the log's {'epoch' if metric in EPOCH_KEYS else 'step'} counter, not a "
+                f"loss; found {_listing(series)}",
+                tuple(series),
+            )
         if metric in series:
             return metric
         folded = {"_".join(naming.tokens(k)): k for k in series}

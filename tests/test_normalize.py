@@ -195,6 +195,14 @@ def test_a_sparse_column_written_with_nan_placeholders_is_read_as_sparse() -> No
     assert np.isnan(run.series["val_loss"].values[-20:]).all() and len(run.series["val_loss"]) == 34
 
 
+def test_the_step_column_asked_for_as_the_metric_is_refused(tmp_path: Path) -> None:
+    """It had been judged: a rising line, "too high", a divergence, exit 1."""
+    path = tmp_path / "m.csv"
+    path.write_text("step,loss\n" + "".join(f"{s},{2.0 / (1 + s)}\n" for s in range(30)))
+    with pytest.raises(NoSeries, match="'step' is the log's step counter, not a loss"):
+        load(path, metric="step")
+
+
 def test_metric_override_and_errors() -> None:
     log = Log(
         "x",
