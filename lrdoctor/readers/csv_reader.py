@@ -96,7 +96,7 @@ def read(source: Source) -> Log:
     fast = _read_regular(source)
     if fast is not None:
         header, delim, columns, line_numbers = fast
-        warnings: list[str] = []
+        warnings: list[str] = _named_twice(label, header)
     else:
         header, delim, columns, line_numbers, warnings = _read_careful(source.read_bytes(), label)
     steps, kind, bad_steps = _step_axis(columns, len(line_numbers))
@@ -402,13 +402,14 @@ class _Table:
     wider: list[int] = field(default_factory=list)
     wider_cells: int = 0
     width: int = 0  # cells of the header the rows were read under
+    first_header: list[str] = field(default_factory=list)  # as written, before names were made unique
     headers_again: list[int] = field(default_factory=list)  # line numbers of repeated headers
     # Header lines with other columns, and the columns each added: the rows below one are read
     # under it.
     header_changes: list[tuple[int, list[str]]] = field(default_factory=list)
 
     def warnings(self, label: str) -> list[str]:
-        out = []
+        out = _named_twice(label, self.first_header)
         last_read = int(self.line_numbers[-1]) if len(self.line_numbers) else 0
         if len(self.wider) >= 2 and min(self.wider) > last_read:  # every row from a line on: a run appended
             out.append(
@@ -491,6 +492,7 @@ def _parse(numbered: list[tuple[int, str]], delim: str, label: str) -> _Table:
             row.extend([""] * (len(columns) - len(row)))
     table.line_numbers = np.asarray(numbers, dtype=np.int64)
     table.width = width
+    table.first_header = header
     return table
 
 
@@ -557,6 +559,15 @@ def _cell(text: str, decimal_comma: bool = False) -> float | object | None:
         return float(text)
     except ValueError:
         return None
+
+
+def _named_twice(label: str, header: list[str]) -> list[str]:
+    """A warning naming the columns a header names more than once (read as loss, loss.1, ...)."""
+    twice = [n for n in dict.fromkeys(header) if n and header.count(n) > 1]
+    if not twice:
+        return []
+    shown = ", ".join(f"{n!r} ({header.count(n)} times)" for n in twice[:SHOWN_LINES])
+    return [f"{label}: columns named more than once: {shown}; read as {twice[0]}, {twice[0]}.1, ... in order"]
 
 
 def _unique(header: list[str]) -> list[str]:

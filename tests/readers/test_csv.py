@@ -249,3 +249,11 @@ def test_a_batch_counter_within_each_epoch_runs_on_and_a_batch_size_is_no_step(t
     path.write_text("batch,loss\n" + "".join(f"{b},{2.0 / (b + 1):.5f}\n" for b in range(0, 500, 25)))
     run = load(path)
     assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(0, 500, 25))
+
+
+@pytest.mark.parametrize("last", ["1.0", "oops"])  # the fast path, and the careful one (a text cell)
+def test_a_column_named_twice_is_said(tmp_path: Path, last: str) -> None:
+    path = write(tmp_path, "m.csv", f"step,loss,loss\n0,2,3\n1,1.5,2\n2,1.2,1.5\n3,1,{last}\n")
+    log = read_log(path)
+    assert list(log.series)[:3] == ["step", "loss", "loss.1"]
+    assert f"{path}: columns named more than once: 'loss' (2 times); read as loss, loss.1, ... in order" in log.warnings
