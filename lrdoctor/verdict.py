@@ -121,7 +121,7 @@ def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
         _strongest(findings, "too_low"),
         1.0 if len(curve.y) < 50 else 0.0,
         *_val_features(sig),
-        _late_ratio(curve),
+        _late_ratio(curve, shape.timed_until),
         _capped("tail_snr", shape.tail_slope * curve.span * (1 - shape.tail_from) / max(curve.noise, 1e-12)),
     ]
     return np.asarray(x, dtype=np.float64)
@@ -167,9 +167,13 @@ def _capped(name: str, x: float) -> float:
     return _clip(x, *CAPS[name])
 
 
-def _late_ratio(curve: Curve) -> float:
-    mid = float(curve.trend[len(curve.trend) // 2])
-    first, second = curve.start - mid, mid - curve.end
+def _late_ratio(curve: Curve, until: float = 1.0) -> float:
+    """Progress in the second half over progress in the first, of the run before `until` (a
+    recorded step decay: the drop after a cut is not the peak rate's progress)."""
+    n = len(curve.trend) if until >= 1.0 else max(2, int(np.searchsorted(curve.t, until)))
+    mid = float(curve.trend[n // 2])
+    end = curve.end if until >= 1.0 else float(curve.trend[n - 1])
+    first, second = curve.start - mid, mid - end
     if first <= 0:
         return CAPS["late_ratio"][1] if second > 0 else 0.0
     return _capped("late_ratio", second / first)

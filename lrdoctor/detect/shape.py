@@ -32,6 +32,8 @@ class Shape:
     roughness: float  # robust spread of residuals around the trend in the second half, / span
     lag1: float  # lag-1 autocorrelation of those residuals
     zscores: np.ndarray  # residual / point-to-point noise, per point
+    # The part of the run its progress is timed on (t50, t90): before a recorded step decay, else 1.
+    timed_until: float = 1.0
 
 
 def ramp(x: float, lo: float, hi: float) -> float:
@@ -99,6 +101,7 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
         roughness=stats.mad_sigma(resid[half]) / curve.span,
         lag1=stats.lag1_autocorr(resid[half]),
         zscores=resid / curve.noise if curve.noise > 0 else np.zeros_like(resid),
+        timed_until=until,
     )
 
 
