@@ -235,7 +235,7 @@ PHRASES = {
     "t90": "90% of its progress took {:.0%} of the run",
     "tail_slope": "the trend over the last 30% still falls, at {:.2f}x its whole progress per run length",
     "tail_tau": "the trend over the last 30% has Kendall tau {:.2f}",
-    "given_back": "it ended {:.0%} of its progress above its best",
+    "given_back": "the loss ended {:.0%} of its progress above its best",
     "log_peak": "it peaked at 10^{:.1f} times its start",
     "roughness": "it swings around its trend by {:.0%} of its progress",
     "lag1": "its residuals have lag-1 autocorrelation {:.2f}",

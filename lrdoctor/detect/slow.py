@@ -53,12 +53,7 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
             "warning" if strength >= 0.5 else "info",
             start,
             float(curve.steps[-1]),
-            (
-                f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run); "
-                if still_falling
-                else f"loss came down only {fmt_share(drop)} from its start; "
-            )
-            + f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress",
+            _why(still_falling, drop, shape, cfg),
             {
                 "kendall_tau": shape.tail_tau,
                 "p_value": shape.tail_p,
@@ -70,3 +65,15 @@ def detect_slow(curve: Curve | None, shape: Shape | None, cfg: SlowConfig) -> li
             strength=strength,
         )
     ]
+
+
+def _why(still_falling: bool, drop: float, shape: Shape, cfg: SlowConfig) -> str:
+    """The signs that hold, each said only where it is one ("took 3% of its length" is not)."""
+    signs = []
+    if still_falling:
+        signs.append(f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run)")
+    if 0 < drop <= cfg.drop_full:
+        signs.append(f"loss came down only {fmt_share(drop)} from its start")
+    if shape.t90 >= cfg.t90_lo or not signs:
+        signs.append(f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress")
+    return "; ".join(signs)

@@ -671,3 +671,14 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     assert longer.startswith(
         "the trouble starts at step 24, just after the warmup ended at step 18: lengthen it (to ~36 steps)"
     )
+
+
+def test_slow_progress_is_said_by_the_signs_that_hold() -> None:
+    """A run that shed 10% of its loss in its first steps, then held: slow by how little it shed,
+    not by its timing ("the run took 3% of its length to make 90% of its progress" had been said)."""
+    steps = np.arange(300, dtype=float)
+    values = 2.0 - 0.2 * (1 - np.exp(-steps / 3))
+    sig = signals(steps, values)
+    (slow,) = [f for f in detect_all(sig, DetectConfig()) if f.pathology == "slow_convergence"]
+    assert slow.message.startswith("loss came down only 10%") and "of its length" not in slow.message
+
