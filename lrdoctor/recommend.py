@@ -43,6 +43,10 @@ class RateModel:
 @dataclass(frozen=True)
 class RecommendConfig:
     warmup_margin: float = 3.0  # below the stability limit seen in warmup
+    # A loss answers a rate some updates late (momentum, Adam's averages: about 1 / (1 - beta1) = 10
+    # steps): on a steep warmup the rate where the loss turned is past the limit, by as much as the
+    # ramp rose over those steps; the rate that many steps before is taken where it is lower.
+    response_steps: float = 10.0
     # (too high, too low) rate models per log kind (lrdoctor.detect.LOG_KINDS); None: RATE_MODELS in
     # lrdoctor/_fitted.py.
     rates: Mapping[str, tuple[RateModel, RateModel]] | None = None
@@ -133,14 +137,20 @@ def recommend(
     if verdict == "unknown":
         return Recommendation(None, None, "not enough evidence to recommend a rate")
     if verdict == "too_high":
-        limit = _warmup_limit(findings, sig)
-        if limit is not None:
+        found = _warmup_limit(findings, sig, cfg)
+        if found is not None:
+            limit, turned = found
             rate = limit / cfg.warmup_margin
+            where = (
+                f"at lr {limit:.3g} (the stability limit)"
+                if turned == limit
+                else f"when the rate reached {turned:.3g}, and a loss answers a rate about "
+                f"{cfg.response_steps:g} steps late: the stability limit is at most {limit:.3g}, the rate then"
+            )
             return Recommendation(
                 rate,
                 rate / observed if observed else None,
-                f"the loss blew up during warmup at lr {limit:.3g} (the stability limit); "
-                f"{cfg.warmup_margin:g}x below it",
+                f"the loss blew up during warmup {where}; {cfg.warmup_margin:g}x below it",
             )
     x = rate_features(sig, findings)
     high, low = rate_models(sig, cfg)
@@ -162,11 +172,16 @@ def rate_models(sig: Signals, cfg: RecommendConfig) -> tuple[RateModel, RateMode
     return RATE_MODELS[log_kind(sig)]
 
 
-def _warmup_limit(findings: Sequence[Finding], sig: Signals) -> float | None:
+def _warmup_limit(findings: Sequence[Finding], sig: Signals, cfg: RecommendConfig) -> tuple[float, float] | None:
+    """(the stability limit, the rate where the loss turned up) for a blow-up during warmup."""
     if sig.lr.warmup_end is None:
         return None
     for f in findings:
         # (skipped non-finite points suggest nothing: mixed precision's first steps overflow by design)
         if f.pathology == "divergence" and f.suggests == "too_high" and f.start_step <= sig.lr.warmup_end:
-            return sig.lr.at(f.start_step)
+            at = sig.lr.at(f.start_step)
+            if at is None:
+                return None
+            before = sig.lr.at(f.start_step - cfg.response_steps) if sig.unit == "step" else None
+            return (before, at) if before is not None and 0 < before < at else (at, at)
     return None

@@ -400,8 +400,25 @@ def test_divergence_during_warmup_gives_the_stability_limit() -> None:
     )
     dx = diagnose(run)
     assert dx.verdict == "too_high"
-    assert dx.recommended_lr == pytest.approx(0.06 / 3)
-    assert "stability" in dx.because
+    # A loss answers the rate about 10 steps late: the limit is at most the rate at step 50, 0.05.
+    assert dx.recommended_lr == pytest.approx(0.05 / 3)
+    assert "when the rate reached 0.06" in dx.because and "stability limit is at most 0.05" in dx.because
+
+
+def test_a_steep_warmup_reads_the_limit_where_the_loss_was_still_answering() -> None:
+    """A warmup to 8 over 40 steps (0.2 per step) whose loss turned at lr 1.6: the limit was near
+    0.2-0.4, and 1.6 / 3 = 0.53 diverged again. The rate ten steps before the turn is the bound."""
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(300, dtype=float)
+    lr = np.minimum((steps + 1) / 40, 1.0) * 8
+    loss = np.where(steps < 8, 2.3 - 0.05 * steps, np.nan)
+    run = Run(
+        "x", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)}, metric="loss", lr_name="lr"
+    )
+    dx = diagnose(run)
+    assert dx.verdict == "too_high" and dx.recommended_lr is not None
+    assert dx.recommended_lr <= 0.1
 
 
 @pytest.mark.parametrize(
@@ -681,4 +698,3 @@ def test_slow_progress_is_said_by_the_signs_that_hold() -> None:
     sig = signals(steps, values)
     (slow,) = [f for f in detect_all(sig, DetectConfig()) if f.pathology == "slow_convergence"]
     assert slow.message.startswith("loss came down only 10%") and "of its length" not in slow.message
-
