@@ -72,8 +72,8 @@ def normalize(
             kept[key] = part
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
-    if log.format.endswith("csv") or log.format in ("json", "jsonl"):
-        kept[name] = _empty_cells_as_nan(kept, name, warnings)
+    if log.format.endswith("csv"):
+        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr(kept))
     kept[name] = _drop_placeholders(kept[name], warnings)
     val_key = _val_metric(log, kept, name)
     if val_key is not None and val_key != name:
@@ -142,48 +142,46 @@ GOES_ON_MIN = 3
 SHARED_MIN = 10
 
 
-def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str]) -> Series:
-    """The loss as NaN where its cells are empty in rows that go on: pandas writes NaN as an empty
-    cell (and to_json as null), so a run whose loss went NaN at step 22 of 1500 read as a run of 22
-    steps. Only where another series (not the step or epoch column) was logged on exactly the
-    loss's steps up to its last point and goes on after it (the loss was written on every row
-    until it was not)."""
+def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None) -> Series:
+    """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
+    an empty cell, so a run whose loss went NaN at step 22 of 1500 read as a run of 22 steps. Only
+    where the learning rate was logged on exactly the loss's steps up to its last point and goes
+    on after it (the loss was written on every training row until it was not). Other columns go
+    on after training for other reasons (a wall clock, evaluation and test rows)."""
     loss = series[name]
-    if len(loss) < SHARED_MIN:
+    if len(loss) < SHARED_MIN or lr_name is None or lr_name == name:
         return loss
-    last = loss.steps[-1]
-    for key, other in series.items():
-        # The step or epoch column is in every row, a validation row's too: it says nothing.
-        if key == name or key in STEP_KEYS or key in EPOCH_KEYS or len(other) < len(loss) + GOES_ON_MIN:
-            continue
-        until = int(np.searchsorted(other.steps, last, side="right"))
-        after = other.steps[until:]
-        if until != len(loss) or len(after) < GOES_ON_MIN or not np.array_equal(other.steps[:until], loss.steps):
-            continue
-        warnings.append(
-            f"{name!r} is empty from step {fmt_step(float(after[0]))} on while {key!r} goes on for {len(after)} more "
-            f"rows: read as NaN there (pandas writes NaN as an empty cell)"
-        )
-        return Series(
-            name,
-            np.concatenate([loss.steps, after]),
-            np.concatenate([loss.values, np.full(len(after), np.nan)]),
-            np.concatenate([loss.seq, other.seq[until:]]),
-        )
-    return loss
+    lr = series[lr_name]
+    until = int(np.searchsorted(lr.steps, loss.steps[-1], side="right"))
+    after = lr.steps[until:]
+    if until != len(loss) or len(after) < GOES_ON_MIN or not np.array_equal(lr.steps[:until], loss.steps):
+        return loss
+    warnings.append(
+        f"{name!r} is empty from step {fmt_step(float(after[0]))} on while the learning rate {lr_name!r} goes on "
+        f"for {len(after)} more rows: read as NaN there (pandas writes NaN as an empty cell)"
+    )
+    return Series(
+        name,
+        np.concatenate([loss.steps, after]),
+        np.concatenate([loss.values, np.full(len(after), np.nan)]),
+        np.concatenate([loss.seq, lr.seq[until:]]),
+    )
 
 
 def _drop_placeholders(s: Series, warnings: list[str]) -> Series:
-    """A series NaN in most of its rows and finite in between, to its end, is a sparse column
-    written with NaN for "not logged here" (pandas' na_rep='nan', a csv writer's float('nan')):
-    the NaN points followed by a finite one are dropped, with a note. A NaN tail is kept."""
+    """A series NaN in most of its rows from its start and finite in between, to its end, is a
+    sparse column written with NaN for "not logged here" (pandas' na_rep='nan', a csv writer's
+    float('nan')): the NaN points followed by a finite one are dropped, with a note. A NaN tail
+    is kept, and so is Inf (an overflow, never a placeholder), and NaN that sets in after a dense
+    start (a run whose loss went NaN on most batches)."""
     finite = np.isfinite(s.values)
-    if finite.all() or not finite.any():
+    if finite.all() or not finite.any() or np.isinf(s.values).any():
         return s
     last = int(np.flatnonzero(finite)[-1])
     between = ~finite
     between[last + 1 :] = False
-    if between.sum() < finite.sum() or between.sum() < SHARED_MIN:
+    head = between[: max(len(between) // 4, 1)]
+    if between.sum() < finite.sum() or between.sum() < SHARED_MIN or head.mean() < 0.5:
         return s
     warnings.append(
         f"{s.name!r} is NaN in {int(between.sum())} rows between its {int(finite.sum())} finite values: read as "
@@ -195,9 +193,10 @@ def _drop_placeholders(s: Series, warnings: list[str]) -> Series:
 def _judge_val_instead(series: dict[str, Series], name: str, val_name: str | None) -> list[str]:
     """A hint when the training loss is too short to judge and the validation loss is not (a
     HuggingFace run whose logging_steps outlasted training leaves one `train_loss` summary)."""
-    count = int(np.isfinite(series[name].values).sum())
-    if val_name is None or count >= MIN_POINTS:
-        return []
+    values = series[name].values
+    count = int(np.isfinite(values).sum())
+    if val_name is None or count >= MIN_POINTS or not np.isfinite(values[-1]):
+        return []  # enough to judge, or a loss that went NaN/Inf: the divergence is the finding
     val_count = int(np.isfinite(series[val_name].values).sum())
     if val_count < MIN_POINTS:
         return []

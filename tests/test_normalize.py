@@ -149,7 +149,7 @@ def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> Non
     path.write_text("step,loss,lr\n" + "\n".join(rows) + "\n")
     run = load(path)
     assert len(run.loss) == 200 and np.isnan(run.loss.values[22:]).all() and np.isfinite(run.loss.values[:22]).all()
-    assert any("'loss' is empty from step 22 on while" in w for w in run.warnings)
+    assert any("'loss' is empty from step 22 on while the learning rate 'lr' goes on" in w for w in run.warnings)
     dx = diagnose(run)
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
@@ -162,6 +162,55 @@ def test_a_loss_logged_less_often_than_another_series_is_not_nan(tmp_path: Path)
     path.write_text("step,loss,val_loss\n" + "\n".join(rows) + "\n")
     run = load(path)
     assert len(run.loss) == 100 and np.isfinite(run.loss.values).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # W&B: the wall clock goes on through the evaluation and test rows after training
+        (
+            "wandb.csv",
+            "_step,train/loss,_runtime\n"
+            + "".join(f"{s},{2 / (1 + s / 9)},{s}\n" for s in range(100))
+            + "".join(f"{s},,{s}\n" for s in range(100, 104)),
+        ),
+        # JSON Lines whose last records hold other keys (no value was ever written)
+        (
+            "sparse.jsonl",
+            "".join(f'{{"step": {s}, "loss": {2 / (1 + s / 9)}, "lr": 0.1}}\n' for s in range(100))
+            + "".join(f'{{"step": {s}, "test_acc": 0.9}}\n' for s in range(100, 104)),
+        ),
+    ],
+)
+def test_columns_that_go_on_after_training_make_no_nan(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    run = load(path)
+    assert np.isfinite(run.loss.values).all() and not diagnose(run).failed
+
+
+@pytest.mark.parametrize("bad", ["inf", "nan"])
+def test_a_loss_non_finite_on_most_rows_after_a_dense_start_is_no_placeholder(tmp_path: Path, bad: str) -> None:
+    """Finite on every row to step 15, then non-finite on 2 rows of 3: a divergence, not a sparse
+    column (it had been read as one, and judged ok with exit 0)."""
+    rows = [f"{s},{2 / (1 + s / 9) if s < 16 or s % 3 == 0 else bad}" for s in range(90)]
+    path = tmp_path / "m.csv"
+    path.write_text("step,loss\n" + "\n".join(rows) + "\n")
+    dx = diagnose(load(path))
+    assert dx.failed and not any("between its" in w for w in dx.run.warnings)
+
+
+def test_no_val_hint_beside_a_training_loss_that_went_nan() -> None:
+    steps = list(range(10))
+    log = Log(
+        "x",
+        "csv",
+        {
+            "train_loss": series("train_loss", steps, [2.0, 1.8, 1.7, 1.6, 1.5] + [np.nan] * 5),
+            "val_loss": series("val_loss", steps, [2.0 - 0.1 * s for s in steps]),
+        },
+    )
+    assert not any("judges it" in w for w in normalize(log).warnings)
 
 
 def test_a_sparse_column_written_with_nan_placeholders_is_read_as_sparse() -> None:
