@@ -144,8 +144,8 @@ def recommend(
             where = (
                 f"at lr {limit:.3g} (the stability limit)"
                 if turned == limit
-                else f"when the rate reached {turned:.3g}, and a loss answers a rate about "
-                f"{cfg.response_steps:g} steps late: the stability limit is at most {limit:.3g}, the rate then"
+                else f"when the rate reached {turned:.3g}; a loss answers its rate some {cfg.response_steps:g} "
+                f"steps late, so the stability limit is put at {limit:.3g}"
             )
             return Recommendation(
                 rate,
@@ -183,5 +183,9 @@ def _warmup_limit(findings: Sequence[Finding], sig: Signals, cfg: RecommendConfi
             if at is None:
                 return None
             before = sig.lr.at(f.start_step - cfg.response_steps) if sig.unit == "step" else None
-            return (before, at) if before is not None and 0 < before < at else (at, at)
+            if before is None or not 0 < before < at:
+                return at, at
+            # At most a decade below the turn: a blow-up in the first steps of a warmup from 1e-6
+            # would otherwise be read at the ramp's first rate.
+            return max(before, at / 10), at
     return None

@@ -402,7 +402,22 @@ def test_divergence_during_warmup_gives_the_stability_limit() -> None:
     assert dx.verdict == "too_high"
     # A loss answers the rate about 10 steps late: the limit is at most the rate at step 50, 0.05.
     assert dx.recommended_lr == pytest.approx(0.05 / 3)
-    assert "when the rate reached 0.06" in dx.because and "stability limit is at most 0.05" in dx.because
+    assert "when the rate reached 0.06" in dx.because and "stability limit is put at 0.05" in dx.because
+
+
+def test_a_blow_up_in_the_first_steps_of_a_warmup_is_not_read_at_its_first_rate() -> None:
+    """A warmup from 1e-6 to 0.1 that blew up at step 2 (lr 0.004): ten steps before is before the
+    log, at 1e-6; the limit is kept within a margin of the turn (3.3e-7 had been recommended)."""
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(200, dtype=float)
+    lr = 1e-6 + np.minimum(steps / 50, 1.0) * 0.1
+    loss = np.where(steps < 3, 2.3 - 0.01 * steps, np.nan)
+    run = Run(
+        "x", "csv", {"loss": Series("loss", steps, loss), "lr": Series("lr", steps, lr)}, metric="loss", lr_name="lr"
+    )
+    dx = diagnose(run)
+    assert dx.recommended_lr is not None and dx.recommended_lr >= 1e-4
 
 
 def test_a_steep_warmup_reads_the_limit_where_the_loss_was_still_answering() -> None:
