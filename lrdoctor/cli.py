@@ -321,6 +321,9 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                 }
             )
         bad_input = bad_input or outcome.failed
+    if not docs and not bad_input:  # every file found was passed over: nothing listed is no success
+        click.echo("lrdoctor: error: no training log among the files found", err=True)
+        bad_input = True
     if output == "json":
         # Non-finite numbers become null value by value (never by editing the text: a file or a
         # series may be named "NaN_run").

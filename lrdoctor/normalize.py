@@ -373,6 +373,12 @@ FIRST_STEP_SETTING = {
 }
 
 
+def _writer(fmt: str, metric: str) -> str:
+    """The writer whose setting the late-start note names: the HuggingFace Trainer also writes
+    TensorBoard files, its loss under 'train/loss'."""
+    return "hf-trainer-state" if fmt == "tensorboard" and metric == "train/loss" else fmt
+
+
 def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
     """A note when the metric's first point comes after the first updates (the same test that
     chooses the late-start models, :func:`lrdoctor.detect.log_kind`)."""
@@ -382,7 +388,7 @@ def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
     return (
         f"{s.name!r} is first logged at step {fmt_step(first)}: the updates before it are not in the log, so "
         "the start level is not known (its first value stands in for it) and a blow-up in the first "
-        f"steps can be missed; log the first step too{FIRST_STEP_SETTING.get(fmt, '')}, "
+        f"steps can be missed; log the first step too{FIRST_STEP_SETTING.get(_writer(fmt, s.name), '')}, "
         "or, for a resumed run, diagnose the log from the start of training"
     )
 

@@ -93,10 +93,7 @@ def expand(paths: Sequence[str]) -> Expansion:
                 targets.append(Target(raw, True, "no file or directory matches this pattern"))
                 several = True
                 continue
-            found = [t for m in matches for t in _expand_one(m, named=False)]
-            # A folder matched and its files matched too: each run once.
-            firsts = {os.path.realpath(p): p for p in reversed([t.path for t in found])}
-            found = [t for t in found if firsts.pop(os.path.realpath(t.path), None) == t.path]
+            found = _each_run_once([t for m in matches for t in _expand_one(m, named=False)])
             targets += found
             several = True
             continue
@@ -104,6 +101,30 @@ def expand(paths: Sequence[str]) -> Expansion:
         several = several or len(found) != 1
         targets += found
     return Expansion(targets, several)
+
+
+def _each_run_once(found: list[Target]) -> list[Target]:
+    """A run folder matched and its files matched too (`**`), or the same run named again through a
+    link back up the tree: each run once, under the first of its names; a file inside a run folder
+    found is part of that run."""
+    real = [os.path.realpath(t.path) for t in found]
+    folders = {r for r, t in zip(real, found, strict=True) if _is(Path(t.path), stat.S_ISDIR)}
+    seen: set[str] = set()
+    out = []
+    for r, t in zip(real, found, strict=True):
+        inside = any(parent in folders for parent in _parents(r)) and r not in folders
+        if r not in seen and not inside:
+            seen.add(r)
+            out.append(t)
+    return out
+
+
+def _parents(path: str) -> list[str]:
+    out, head = [], os.path.dirname(path)
+    while head and head not in out and head != os.path.dirname(head):
+        out.append(head)
+        head = os.path.dirname(head)
+    return out
 
 
 def _once_each(paths: list[str]) -> list[str]:
@@ -371,7 +392,7 @@ def _advise(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> SweepAdvice | s
     rates = sorted({p.lr for p in points})
     if len(rates) < cfg.min_rates:
         unknown = sum(dx.run.observed_lr is None for dx in diagnoses)
-        lr_note = f"; {unknown} run(s) record no rate (pass --lr, or log it)" if unknown else ""
+        lr_note = f"; {unknown} run(s) record no rate (log it in each run: --lr gives them all one)" if unknown else ""
         return f"{len(rates)} distinct learning rate(s) among the runs, {cfg.min_rates} needed{lr_note}"
     by_rate = {r: float(np.median([p.final_loss for p in points if p.lr == r])) for r in rates}
     finite = {r: v for r, v in by_rate.items() if np.isfinite(v)}

@@ -273,9 +273,9 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
 
 # Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.
 SPECIAL = {
-    "high": (lambda v: v == 0, "no detector found a sign of a rate too high"),
-    "low": (lambda v: v == 0, "no detector found a sign of a rate too low"),
-    "jumps": (lambda v: v == 0, "no point jumped 8 sigmas of the run's noise above its trend"),
+    "high": (lambda v: v < 0.005, "no detector found a sign of a rate too high"),
+    "low": (lambda v: v < 0.005, "no detector found a sign of a rate too low"),
+    "jumps": (lambda v: v < 0.005, "no point jumped 8 sigmas of the run's noise above its trend"),
     "drop": (lambda v: v < 0, "the loss ended {:.0%} above its start"),
     "tail_slope": (lambda v: v < 0, "the trend over the last 30% rises, at {:.2f}x its whole progress per run length"),
 }

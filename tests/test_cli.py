@@ -119,6 +119,15 @@ def test_standard_input_twice_is_refused(command: str) -> None:
     assert result.stderr.strip() == "lrdoctor: error: '-' (standard input) is given more than once"
 
 
+def test_inspect_of_a_pattern_holding_no_log_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("nothing to see here\n")
+    (tmp_path / "b.txt").write_text("nor here\n")
+    for args in ((), ("--format", "json")):
+        result = invoke("inspect", str(tmp_path / "*.txt"), *args)
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines()[-1] == "lrdoctor: error: no training log among the files found"
+
+
 def test_inspect_marks_the_loss_that_diagnose_judges(tmp_path: Path) -> None:
     """Lightning with log_every_n_steps=50 over 44-step epochs: 17 per-step points, 20 epoch means.
     diagnose judges the denser epoch series; inspect had marked the per-step one."""

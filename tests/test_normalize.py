@@ -120,11 +120,18 @@ def test_validation_loss_judged_as_the_metric_is_not_also_its_own_validation_cur
 
 @pytest.mark.parametrize(
     ("fmt", "setting"),
-    [("lightning-csv", "log_every_n_steps=1"), ("hf-trainer-state", "logging_first_step=True"), ("csv", None)],
+    [
+        ("lightning-csv", "log_every_n_steps=1"),
+        ("hf-trainer-state", "logging_first_step=True"),
+        ("tensorboard:train/loss", "logging_first_step=True"),  # the HF Trainer's own TensorBoard files
+        ("csv", None),
+    ],
 )
 def test_a_late_first_step_is_told_in_the_writer_s_own_setting(fmt: str, setting: str | None) -> None:
     steps = list(range(49, 1000, 50))
-    run = normalize(Log("x", fmt, {"loss": series("loss", steps, [2.0 / (1 + s / 100) for s in steps])}))
+    fmt, _, name = fmt.partition(":")
+    name = name or "loss"
+    run = normalize(Log("x", fmt, {name: series(name, steps, [2.0 / (1 + s / 100) for s in steps])}))
     (note,) = [w for w in run.warnings if "first logged at step 49" in w]
     if setting is None:
         assert "log the first step too," in note and "Trainer" not in note

@@ -312,3 +312,13 @@ def test_a_recursive_glob_through_a_link_back_up_reads_each_log_once(tmp_path: P
     result = invoke("diagnose", str(tmp_path / "sl" / "**"), "--format", "json")
     sources = [d["source"] for d in json.loads(result.stdout)]
     assert sorted(sources) == [str(tmp_path / "sl" / "a" / "x.csv"), str(tmp_path / "sl" / "y.csv")]
+
+
+def test_a_recursive_glob_over_run_folders_judges_each_run_once(tmp_path: Path) -> None:
+    """`runs/**` matches each version folder and the metrics.csv inside it: 6 rows had been judged
+    for 3 runs (and counted as 6 runs of the sweep)."""
+    for v, lr in enumerate((1e-3, 1e-2, 1e-1)):
+        _rate_run(tmp_path / "runs" / f"version_{v}" / "metrics.csv", lr, 0.5 - v / 10)
+    result = invoke("diagnose", str(tmp_path / "runs" / "**"), "--format", "json")
+    sources = sorted(d["source"] for d in json.loads(result.stdout))
+    assert sources == [str(tmp_path / "runs" / f"version_{v}" / "metrics.csv") for v in range(3)]

@@ -73,7 +73,8 @@ def _why(still_falling: bool, drop: float, shape: Shape, cfg: SlowConfig) -> str
     if still_falling:
         signs.append(f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run)")
     if 0 < drop <= cfg.drop_full:
-        signs.append(f"loss came down only {fmt_share(drop)} from its start")
+        shed = "less than 1%" if drop < 0.005 else f"only {fmt_share(drop)}"
+        signs.append(f"loss came down {shed} from its start")
     if shape.t90 >= cfg.t90_lo or not signs:
         signs.append(f"the run took {100 * shape.t90:.0f}% of its length to make 90% of its progress")
     return "; ".join(signs)

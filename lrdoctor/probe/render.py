@@ -50,7 +50,8 @@ def render_text(result: ProbeResult) -> str:
         for t in sorted(result.trials, key=lambda t: t.lr):
             mark = "  <- recommended" if t.lr == result.recommended_lr else ""
             if t.failed:  # the command failed or logged nothing readable: the note says which
-                lines.append(f"          lr {_lr(t.lr):>9}  run failed (see the note){mark}")
+                after = f" after {t.steps} steps" if t.steps else ""
+                lines.append(f"          lr {_lr(t.lr):>9}  run failed{after} (see the note){mark}")
                 continue
             score = "diverged" if t.diverged else f"{t.loss:.4g}"
             lines.append(f"          lr {_lr(t.lr):>9}  loss {score:>9} after {t.steps} steps{mark}")

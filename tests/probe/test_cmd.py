@@ -118,7 +118,7 @@ def test_cmd_mode_counts_a_run_that_failed_as_diverged(tmp_path: Path) -> None:
     assert any("exit 1: RuntimeError: loss is nan at step 30" in n for n in doc["notes"])
     # In the text, a failed run is said to have failed, not "diverged after 0 steps".
     text = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.01"]).stdout
-    assert "run failed (see the note)" in text and "diverged after" not in text
+    assert "run failed after 29 steps (see the note)" in text and "diverged after" not in text
 
 
 def test_cmd_mode_keeps_to_the_rate_range(tmp_path: Path) -> None:
