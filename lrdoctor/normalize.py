@@ -75,9 +75,9 @@ def normalize(
     if log.format.endswith("csv"):
         kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr(kept))
     kept[name] = _drop_placeholders(kept[name], warnings)
-    val_key = _val_metric(log, kept, name)
-    if val_key is not None and val_key != name:
-        kept[val_key] = _drop_placeholders(kept[val_key], warnings)
+    val_name = _val_metric(log, kept, name)
+    if val_name is not None:
+        kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
     late = _late_start(kept[name], log.step_kind, log.format)
     if late:
@@ -91,7 +91,6 @@ def normalize(
             f"--lr {lr:g} is taken as the observed rate in place of the logged {lr_name!r}, and the recommendation "
             "scales it; leave --lr out to judge by the logged rate"
         )
-    val_name = _val_metric(log, kept, name)
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
     return Run(
