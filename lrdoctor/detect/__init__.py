@@ -104,7 +104,7 @@ Detector = Callable[[Signals, DetectConfig], list[Finding]]
 DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: _divergence(s, c),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
-    "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow),
+    "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow, s.val_shape),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
     "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),

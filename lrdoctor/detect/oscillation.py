@@ -8,7 +8,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.lr import LrEvents
-from lrdoctor.detect.shape import HALF, Shape, ramp, step_at
+from lrdoctor.detect.shape import HALF, Shape, came_down, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_share
 
@@ -24,6 +24,14 @@ class OscillationConfig:
     # Swings while the recorded rate is below this share of its peak (a schedule decayed it) are
     # not the rate's doing: the loss is as noisy as its minibatches, whatever the rate.
     lr_share_min: float = 0.05
+    # The loss must have come down before its swings can be told from minibatch noise: its start
+    # at least this many residual sigmas above the median of its second half
+    # (:func:`lrdoctor.detect.shape.came_down`).
+    # A rate that barely moves the model leaves its loss at the initial level plus minibatch noise,
+    # around a trend that fell by less than that noise, and its roughness (noise / a tiny progress)
+    # is large: corpus runs 4 to 5 decades too low start 1.2 to 2.0 sigmas up, runs too high that
+    # came down and swing 4.5 to 10^5.
+    came_down_min: float = 3.0
 
 
 def detect_oscillation(
@@ -32,6 +40,8 @@ def detect_oscillation(
     if curve is None or shape is None or len(curve.y) < 20:
         return []
     if shape.roughness < cfg.rough_lo or shape.t90 > cfg.t90_max:
+        return []
+    if came_down(curve, shape) < cfg.came_down_min:
         return []
     start = step_at(curve, HALF)
     if lr is not None and lr.peak is not None and lr.steps is not None and lr.values is not None:

@@ -105,5 +105,18 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
     )
 
 
+def came_down(curve: Curve, shape: Shape) -> float:
+    """How far the loss came down from its start to its second half, in sigmas of the second
+    half's residuals around the trend. The start is the higher of the median of the first three
+    points (a fast fall leaves the first tenth at the later level) and that of the first tenth (a
+    loss that rose first starts near the later level); medians, since one minibatch can be 3
+    sigmas off."""
+    sigma = shape.roughness * curve.span
+    tenth = max(int(np.searchsorted(curve.t, 0.1)), 3)
+    start = max(float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
+    drop = start - float(np.median(curve.y[curve.t >= HALF]))
+    return drop / sigma if sigma > 0 else (np.inf if drop > 0 else 0.0)
+
+
 def step_at(curve: Curve, t: float) -> float:
     return float(curve.steps[min(int(np.searchsorted(curve.t, t)), len(curve.steps) - 1)])

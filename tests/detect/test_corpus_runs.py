@@ -29,6 +29,8 @@ def test_clear_runs_get_their_label(entry: dict) -> None:
     assert dx.verdict == entry["label"]
     if entry["label"] == "too_high":
         assert dx.recommended_lr < entry["lr"]
+    elif entry["label"] == "too_low":
+        assert dx.recommended_lr > entry["lr"]
     else:
         assert dx.recommended_lr == entry["lr"]
 

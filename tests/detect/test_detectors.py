@@ -175,6 +175,43 @@ def test_oscillation_around_a_flat_trend() -> None:
     assert osc.evidence["lag1_autocorr"] < -0.5 and osc.suggests == "too_high"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_minibatch_noise_of_a_run_that_barely_moved_is_not_oscillation(seed: int) -> None:
+    # A rate far too low: the loss is its initial level plus minibatch noise, after a first fall
+    # of one noise sigma; the roughness (noise over a tiny progress) is large, the swings are not
+    # the rate's. (Seeds whose trend makes its little progress early, as the detector requires.)
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400.0)
+    values = 1.5 + 0.25 * rng.standard_normal(400)
+    values[:10] += np.linspace(0.25, 0.0, 10)
+    assert "oscillation" not in found(steps, values)
+    # The same noise once the loss has come down by six sigmas is the rate's doing.
+    values[:20] += np.linspace(1.5, 0.0, 20)
+    assert "oscillation" in found(steps, values)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_progress_beneath_the_noise_shows_in_the_validation_loss(seed: int) -> None:
+    # A rate far too low: the training loss moves less than its minibatch noise, the validation
+    # loss (no minibatch noise) falls at every evaluation. Swinging the same way instead, it
+    # says nothing of the rate.
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1.0, 401.0)
+    train = 1.5 - 0.05 * steps / 400 + 0.25 * rng.standard_normal(400)
+    vs = np.arange(0.0, 401.0, 40)
+    falling = 1.17 - 0.04 * vs / 400
+
+    def slow(val: np.ndarray) -> list:
+        return [f for f in detect_all(signals(steps, train, val=(vs, val)), CFG) if f.pathology == "slow_convergence"]
+
+    (found_slow,) = slow(falling)
+    assert found_slow.strength == 1.0 and found_slow.suggests == "too_low" and found_slow.start_step == 1
+    assert found_slow.evidence["came_down_sigmas"] < 3 and found_slow.evidence["val_kendall_tau"] == -1.0
+    assert "validation loss fell steadily" in found_slow.message
+    swinging = falling + 0.02 * np.where(np.arange(len(vs)) % 2, 1.0, -1.0)
+    assert all("came_down_sigmas" not in f.evidence and f.strength < 1 for f in slow(swinging))
+
+
 def test_step_decay_drop_is_not_slow_convergence() -> None:
     # Levelled, then the rate is cut 10x at 80% and the loss drops again: expected, not a pathology.
     steps, values = curves.converging(400, seed=1)
