@@ -24,7 +24,7 @@ import numpy as np
 
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import Curve
-from lrdoctor.detect.shape import Shape
+from lrdoctor.detect.shape import Shape, came_down
 from lrdoctor.detect.spikes import SpikeConfig, excursions
 from lrdoctor.diagnosis import Finding, Verdict
 
@@ -98,6 +98,11 @@ class VerdictConfig:
     models: Mapping[str, VerdictModel] | None = None
     # Below this probability for the winning class the verdict is "unknown".
     min_confidence: float = 0.4
+    # A training loss that came down less than this many sigmas of its own noise
+    # (lrdoctor.detect.shape.came_down) resolves no shape: its statistics are the noise's, and
+    # unless a detector found a sign of this strength or more, the verdict is "unknown".
+    resolved_sigmas: float = 3.0
+    sign_strength: float = 0.5
 
 
 def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
@@ -221,6 +226,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
+    if _unresolved(sig, findings, cfg):
+        return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
     if p[k] < cfg.min_confidence:
@@ -253,8 +260,26 @@ PHRASES = {
 }
 
 
+def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> bool:
+    """The loss did not come down beyond its own noise, and no detector found a clear sign."""
+    assert sig.curve is not None and sig.shape is not None
+    if came_down(sig.curve, sig.shape) >= cfg.resolved_sigmas:
+        return False
+    return not any(f.suggests is not None and f.strength >= cfg.sign_strength for f in findings)
+
+
 def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig, *, top: int = 2) -> str:
     """The statistics that pushed the model most towards `verdict`, as a sentence."""
+    if verdict == "unknown" and sig.curve is not None and sig.shape is not None and _unresolved(sig, findings, cfg):
+        sigmas = came_down(sig.curve, sig.shape)
+        moved = (
+            "the loss did not vary"
+            if not math.isfinite(sigmas)
+            else f"the loss came down only {sigmas:.1f} sigmas of its own noise"
+            if sigmas >= 0.05
+            else "the loss did not come down beyond its own noise"
+        )
+        return f"{moved}, too little for its shape to tell a rate, and no detector found a clear sign"
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     model = model_for(sig, cfg)

@@ -104,11 +104,19 @@ Detector = Callable[[Signals, DetectConfig], list[Finding]]
 DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: _divergence(s, c),
     "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
-    "slow_convergence": lambda s, c: detect_slow(s.curve, s.shape, c.slow, s.val_shape),
+    "slow_convergence": lambda s, c: detect_slow(
+        s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
+    ),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
     "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),
 }
+
+
+def _val_reads_progress(sig: Signals) -> bool:
+    """Whether the validation loss can show progress the training loss hides in its noise: not
+    where the log begins late (its first value is not the start) or the loss went non-finite."""
+    return not sig.late_start and bool(np.isfinite(sig.values).all())
 
 
 def _divergence(sig: Signals, cfg: DetectConfig) -> list[Finding]:

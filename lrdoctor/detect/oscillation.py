@@ -29,7 +29,7 @@ class OscillationConfig:
     # (:func:`lrdoctor.detect.shape.came_down`).
     # A rate that barely moves the model leaves its loss at the initial level plus minibatch noise,
     # around a trend that fell by less than that noise, and its roughness (noise / a tiny progress)
-    # is large: corpus runs 4 to 5 decades too low start 1.2 to 2.0 sigmas up, runs too high that
+    # is large: corpus runs 4 to 5 decades too low start 1.3 to 2.1 sigmas up, runs too high that
     # came down and swing 4.5 to 10^5.
     came_down_min: float = 3.0
 
@@ -41,7 +41,7 @@ def detect_oscillation(
         return []
     if shape.roughness < cfg.rough_lo or shape.t90 > cfg.t90_max:
         return []
-    if came_down(curve, shape) < cfg.came_down_min:
+    if not came_down(curve, shape) >= cfg.came_down_min:  # (NaN: residuals that do not vary)
         return []
     start = step_at(curve, HALF)
     if lr is not None and lr.peak is not None and lr.steps is not None and lr.values is not None:

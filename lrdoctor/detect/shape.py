@@ -6,6 +6,7 @@ compare them with their thresholds, so that a threshold search re-judges a corpu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,15 +108,17 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
 
 def came_down(curve: Curve, shape: Shape) -> float:
     """How far the loss came down from its start to its second half, in sigmas of the second
-    half's residuals around the trend. The start is the higher of the median of the first three
-    points (a fast fall leaves the first tenth at the later level) and that of the first tenth (a
-    loss that rose first starts near the later level); medians, since one minibatch can be 3
-    sigmas off."""
-    sigma = shape.roughness * curve.span
+    half's residuals around the trend. The start is the highest of the first value, the median
+    of the first three (one minibatch can be 3 sigmas off) and that of the first tenth (a loss
+    that rose first starts near the later level). Residuals that do not vary (a noiseless curve)
+    give inf where the loss came down at all, else NaN: no noise to measure against."""
     tenth = max(int(np.searchsorted(curve.t, 0.1)), 3)
-    start = max(float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
+    start = max(curve.start, float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
     drop = start - float(np.median(curve.y[curve.t >= HALF]))
-    return drop / sigma if sigma > 0 else (np.inf if drop > 0 else 0.0)
+    sigma = shape.roughness * curve.span
+    if not sigma > 0:
+        return math.inf if drop > 0 else math.nan
+    return drop / sigma
 
 
 def step_at(curve: Curve, t: float) -> float:

@@ -29,31 +29,44 @@ class SlowConfig:
     w_tail: float = 0.3
     w_drop: float = 0.2
     # Progress beneath the noise: the training loss came down less than this many sigmas of its
-    # minibatch noise (lrdoctor.detect.shape.came_down) while the validation loss fell at nearly
-    # every evaluation (Kendall tau at most -val_tau, p below p_value: six evaluations or more).
-    # The rate moves the model the right way, too slowly to show above the noise: corpus runs 2 to
-    # 5 decades too low that came down less than 3 sigmas all have a validation tau of -0.98 to -1,
-    # runs too high that came down as little -0.42 or more.
+    # noise (lrdoctor.detect.shape.came_down) while the validation loss fell at nearly every
+    # evaluation (Kendall tau at most -val_tau, p below p_value: six evaluations or more), by at
+    # most val_fall_max of its start in all, and was still falling late (90% of its progress
+    # after val_t90_min of the run). The rate moves the model the right way, too slowly to show
+    # above the noise. Corpus runs 2 to 5 decades too low that came down less than 3 sigmas all
+    # have a validation tau of -0.98 to -1, a validation t90 of 0.5 or more, and most a fall of
+    # under 7%; runs too high that came down as little, a tau of -0.42 or more. A healthy run on
+    # noisy labels or tiny batches comes down as little against its per-step noise while its
+    # validation loss falls 17-40% of its start, most of it early (t90 0.2-0.3).
     noise_z: float = 3.0
     val_tau: float = 0.8
+    val_fall_max: float = 0.15
+    val_t90_min: float = 0.5
 
 
 def detect_slow(
-    curve: Curve | None, shape: Shape | None, cfg: SlowConfig, val_shape: Shape | None = None
+    curve: Curve | None,
+    shape: Shape | None,
+    cfg: SlowConfig,
+    val: Curve | None = None,
+    val_shape: Shape | None = None,
 ) -> list[Finding]:
+    """`val`, `val_shape`: the validation loss, for progress beneath the training loss's noise;
+    left out where the log begins late (its first value is not the start) or its loss went
+    non-finite (a blow-up, not a slow run)."""
     if curve is None or shape is None:
         return []
     still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)
-    beneath = _beneath_noise(curve, shape, val_shape, cfg)
-    if drop < 0 and beneath is None:
+    if drop < 0:
         return []  # it ended above where it started: worse than slow, and the divergence detector's
+    beneath = _beneath_noise(curve, shape, val, val_shape, cfg)
     if not (still_falling or shape.t90 >= cfg.t90_hi or 0 < drop <= cfg.drop_full or beneath is not None):
         return []
     strength = (
         cfg.w_t90 * ramp(shape.t90, cfg.t90_lo, cfg.t90_hi)
         + cfg.w_tail * (ramp(shape.tail_slope, cfg.tail_lo, cfg.tail_hi) if still_falling else 0.0)
-        + cfg.w_drop * (1.0 - ramp(max(drop, 0.0), cfg.drop_full, cfg.drop_none))
+        + cfg.w_drop * (1.0 - ramp(drop, cfg.drop_full, cfg.drop_none))
     ) / (cfg.w_t90 + cfg.w_tail + cfg.w_drop)
     if beneath is not None:
         strength = 1.0
@@ -82,14 +95,28 @@ def detect_slow(
     ]
 
 
-def _beneath_noise(curve: Curve, shape: Shape, val_shape: Shape | None, cfg: SlowConfig) -> dict[str, float] | None:
+def _beneath_noise(
+    curve: Curve, shape: Shape, val: Curve | None, val_shape: Shape | None, cfg: SlowConfig
+) -> dict[str, float] | None:
     """The evidence of progress beneath the training loss's noise, or None where there is none."""
-    if val_shape is None:
+    if val is None or val_shape is None:
         return None
     z = came_down(curve, shape)
-    if z >= cfg.noise_z or val_shape.all_tau > -cfg.val_tau or val_shape.all_p >= cfg.p_value:
+    fall = (val.start - val.end) / max(abs(val.start), 1e-12)
+    if not (
+        z < cfg.noise_z  # (NaN: a loss that does not vary is not noise)
+        and val_shape.all_tau <= -cfg.val_tau
+        and val_shape.all_p < cfg.p_value
+        and 0 < fall <= cfg.val_fall_max
+        and val_shape.t90 >= cfg.val_t90_min
+    ):
         return None
-    return {"came_down_sigmas": z, "val_kendall_tau": val_shape.all_tau, "val_p_value": val_shape.all_p}
+    return {
+        "came_down_sigmas": z,
+        "val_kendall_tau": val_shape.all_tau,
+        "val_p_value": val_shape.all_p,
+        "val_fall": fall,
+    }
 
 
 def _why(
@@ -98,14 +125,12 @@ def _why(
     """The signs that hold, each said only where it is one ("took 3% of its length" is not)."""
     signs = []
     if beneath is not None:
-        moved = (
-            f"came down {beneath['came_down_sigmas']:.1f} sigmas of its noise"
-            if beneath["came_down_sigmas"] > 0
-            else "did not come down"
-        )
+        z = beneath["came_down_sigmas"]
+        moved = f"came down only {z:.1f} sigmas of its noise" if z >= 0.05 else "did not come down beyond its noise"
         signs.append(
-            f"training loss {moved} while the validation loss fell steadily (Kendall tau "
-            f"{beneath['val_kendall_tau']:.2f}): the rate moves the model, too slowly to show above the minibatch noise"
+            f"training loss {moved} while the validation loss fell at nearly every evaluation (Kendall tau "
+            f"{beneath['val_kendall_tau']:.2f}), by {fmt_share(beneath['val_fall'])} in all: the rate moves the "
+            "model, too slowly to show above the noise"
         )
     if still_falling:
         signs.append(f"loss still falling steadily (Kendall tau {shape.tail_tau:.2f} at the end of the run)")
