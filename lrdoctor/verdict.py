@@ -100,7 +100,9 @@ class VerdictConfig:
     min_confidence: float = 0.4
     # A training loss that came down less than this many sigmas of its own noise
     # (lrdoctor.detect.shape.came_down) resolves no shape: its statistics are the noise's, and
-    # unless a detector found a sign of this strength or more, the verdict is "unknown".
+    # unless a detector found a sign of this strength or more, the verdict is "unknown". Slow
+    # convergence counts only by its sign of progress beneath the noise (read from the
+    # validation loss): its other signs (a late t90, little drop) are the noisy trend's shape.
     resolved_sigmas: float = 3.0
     sign_strength: float = 0.5
 
@@ -265,7 +267,12 @@ def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -
     assert sig.curve is not None and sig.shape is not None
     if came_down(sig.curve, sig.shape) >= cfg.resolved_sigmas:
         return False
-    return not any(f.suggests is not None and f.strength >= cfg.sign_strength for f in findings)
+    return not any(
+        f.suggests is not None
+        and f.strength >= cfg.sign_strength
+        and (f.pathology != "slow_convergence" or "came_down_sigmas" in f.evidence)
+        for f in findings
+    )
 
 
 def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig, *, top: int = 2) -> str:
@@ -273,13 +280,14 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     if verdict == "unknown" and sig.curve is not None and sig.shape is not None and _unresolved(sig, findings, cfg):
         sigmas = came_down(sig.curve, sig.shape)
         moved = (
-            "the loss did not vary"
-            if not math.isfinite(sigmas)
-            else f"the loss came down only {sigmas:.1f} sigmas of its own noise"
-            if sigmas >= 0.05
+            f"the loss came down only {sigmas:.1f} sigmas of its own noise"
+            if math.isfinite(sigmas) and sigmas >= 0.05
             else "the loss did not come down beyond its own noise"
         )
-        return f"{moved}, too little for its shape to tell a rate, and no detector found a clear sign"
+        return (
+            f"{moved}, too little for its shape (what the slow-convergence signs read) to tell a rate, "
+            "and no other detector found a clear sign"
+        )
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     model = model_for(sig, cfg)

@@ -108,12 +108,13 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
 
 def came_down(curve: Curve, shape: Shape) -> float:
     """How far the loss came down from its start to its second half, in sigmas of the second
-    half's residuals around the trend. The start is the highest of the first value, the median
-    of the first three (one minibatch can be 3 sigmas off) and that of the first tenth (a loss
-    that rose first starts near the later level). Residuals that do not vary (a noiseless curve)
-    give inf where the loss came down at all, else NaN: no noise to measure against."""
+    half's residuals around the trend. The start is the higher of the median of the first three
+    points and that of the first tenth (a loss that rose first starts near the later level):
+    medians, since one minibatch can be 3 sigmas off, and a first value that high reopened the
+    oscillation check on runs 100x too low. Residuals that do not vary (a noiseless curve) give
+    inf where the loss came down at all, else NaN: no noise to measure against."""
     tenth = max(int(np.searchsorted(curve.t, 0.1)), 3)
-    start = max(curve.start, float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
+    start = max(float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
     drop = start - float(np.median(curve.y[curve.t >= HALF]))
     sigma = shape.roughness * curve.span
     if not sigma > 0:

@@ -126,7 +126,7 @@ def _why(
     signs = []
     if beneath is not None:
         z = beneath["came_down_sigmas"]
-        moved = f"came down only {z:.1f} sigmas of its noise" if z >= 0.05 else "did not come down beyond its noise"
+        moved = f"came down by {z:.1f} sigmas of its noise (under 3)" if z >= 0.05 else "did not come down"
         signs.append(
             f"training loss {moved} while the validation loss fell at nearly every evaluation (Kendall tau "
             f"{beneath['val_kendall_tau']:.2f}), by {fmt_share(beneath['val_fall'])} in all: the rate moves the "

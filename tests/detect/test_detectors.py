@@ -212,14 +212,14 @@ def test_progress_beneath_the_noise_shows_in_the_validation_loss(seed: int) -> N
     assert all("came_down_sigmas" not in f.evidence and f.strength < 1 for f in slow(swinging))
 
 
-def test_a_fall_at_the_first_update_then_swings_is_oscillation() -> None:
-    # The loss falls from 2.3 to about 0.9 at the first update, then alternates +-0.4: its first
-    # three points already sit at the later level, its first value does not.
-    rng = np.random.default_rng(1)
-    values = 0.9 + 0.4 * np.where(np.arange(400) % 2, 1.0, -1.0) * np.abs(rng.standard_normal(400))
-    values[0] = 2.3
-    (osc,) = found(np.arange(400.0), values)["oscillation"]
-    assert osc.evidence["lag1_autocorr"] < -0.5
+def test_one_high_first_minibatch_does_not_make_noise_oscillation() -> None:
+    # A rate far too low, its first minibatch loss 4 sigmas above the rest: the start is read
+    # from medians, so the swings stay minibatch noise (the first value alone said 4 sigmas and
+    # reopened the oscillation check).
+    rng = np.random.default_rng(3)
+    values = 1.0 + 0.1 * rng.standard_normal(400)
+    values[0] = 1.45
+    assert "oscillation" not in found(np.arange(400.0), values)
 
 
 def _noisy_flat(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -249,11 +249,12 @@ def test_progress_beneath_the_noise_needs_noise_and_a_falling_validation_loss() 
     assert not _beneath(steps + 500, train, vs + 500, falling)
 
 
-@pytest.mark.parametrize("seed", [0, 5])
+@pytest.mark.parametrize("seed", range(8))
 def test_a_healthy_run_noisier_than_its_progress_is_not_too_slow(seed: int) -> None:
     # Noisy labels or tiny batches: per-step noise as large as the progress, while the validation
-    # loss falls 40% of its start, most of it early. No sign of a rate too low, and with no clear
-    # sign the verdict does not guess from the noise's shape.
+    # loss falls 40% of its start, most of it early. No sign of progress beneath the noise, and
+    # the verdict does not guess from the noise's shape, even where the slow-convergence signs
+    # read that shape as late progress (strength 0.6-0.7 at five of these seeds).
     rng = np.random.default_rng(seed)
     steps = np.arange(600.0)
     train = 1.6 + 0.7 * np.exp(-steps / 15) + 0.45 * rng.standard_normal(600)
