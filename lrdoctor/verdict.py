@@ -24,7 +24,7 @@ import numpy as np
 
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import Curve
-from lrdoctor.detect.shape import Shape, came_down
+from lrdoctor.detect.shape import Shape
 from lrdoctor.detect.spikes import SpikeConfig, excursions
 from lrdoctor.diagnosis import Finding, Verdict
 
@@ -99,7 +99,7 @@ class VerdictConfig:
     # Below this probability for the winning class the verdict is "unknown".
     min_confidence: float = 0.4
     # A training loss that came down less than this many sigmas of its own noise
-    # (lrdoctor.detect.shape.came_down) resolves no shape: its statistics are the noise's, and
+    # (Shape.came_down) resolves no shape: its statistics are the noise's, and
     # unless a detector found a sign of this strength or more, the verdict is "unknown". Slow
     # convergence counts only by its sign of progress beneath the noise (read from the
     # validation loss): its other signs (a late t90, little drop) are the noisy trend's shape.
@@ -265,7 +265,7 @@ PHRASES = {
 def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> bool:
     """The loss did not come down beyond its own noise, and no detector found a clear sign."""
     assert sig.curve is not None and sig.shape is not None
-    if came_down(sig.curve, sig.shape) >= cfg.resolved_sigmas:
+    if sig.shape.came_down >= cfg.resolved_sigmas:
         return False
     return not any(
         f.suggests is not None
@@ -278,7 +278,7 @@ def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -
 def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig, *, top: int = 2) -> str:
     """The statistics that pushed the model most towards `verdict`, as a sentence."""
     if verdict == "unknown" and sig.curve is not None and sig.shape is not None and _unresolved(sig, findings, cfg):
-        sigmas = came_down(sig.curve, sig.shape)
+        sigmas = sig.shape.came_down
         moved = (
             f"the loss came down only {sigmas:.1f} sigmas of its own noise"
             if math.isfinite(sigmas) and sigmas >= 0.05

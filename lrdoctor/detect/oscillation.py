@@ -8,7 +8,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.lr import LrEvents
-from lrdoctor.detect.shape import HALF, Shape, came_down, ramp, step_at
+from lrdoctor.detect.shape import HALF, Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_share
 
@@ -26,7 +26,7 @@ class OscillationConfig:
     lr_share_min: float = 0.05
     # The loss must have come down before its swings can be told from minibatch noise: its start
     # at least this many residual sigmas above the median of its second half
-    # (:func:`lrdoctor.detect.shape.came_down`).
+    # (Shape.came_down).
     # A rate that barely moves the model leaves its loss at the initial level plus minibatch noise,
     # around a trend that fell by less than that noise, and its roughness (noise / a tiny progress)
     # is large: corpus runs 4 to 5 decades too low start 1.3 to 2.1 sigmas up, runs too high that
@@ -41,7 +41,7 @@ def detect_oscillation(
         return []
     if shape.roughness < cfg.rough_lo or shape.t90 > cfg.t90_max:
         return []
-    if not came_down(curve, shape) >= cfg.came_down_min:  # (NaN: residuals that do not vary)
+    if not shape.came_down >= cfg.came_down_min:  # (NaN: residuals that do not vary)
         return []
     start = step_at(curve, HALF)
     if lr is not None and lr.peak is not None and lr.steps is not None and lr.values is not None:

@@ -35,6 +35,8 @@ class Shape:
     zscores: np.ndarray  # residual / point-to-point noise, per point
     # The part of the run its progress is timed on (t50, t90): before a recorded step decay, else 1.
     timed_until: float = 1.0
+    # How far the loss came down from its start, in sigmas of its noise (:func:`came_down`).
+    came_down: float = math.nan
 
 
 def ramp(x: float, lo: float, hi: float) -> float:
@@ -89,6 +91,7 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
     half = curve.t >= HALF
     resid = curve.y - curve.trend
     _, half_tau, _ = trend_over(curve, HALF)
+    roughness = stats.mad_sigma(resid[half]) / curve.span
     return Shape(
         t50=time_to(curve, 0.5, until=until),
         t90=time_to(curve, 0.9, until=until),
@@ -99,24 +102,25 @@ def measure(curve: Curve, *, settled_after: float = 0.0, first_decay: float | No
         all_tau=all_tau,
         all_p=all_p,
         half_tau=half_tau,
-        roughness=stats.mad_sigma(resid[half]) / curve.span,
+        roughness=roughness,
         lag1=stats.lag1_autocorr(resid[half]),
         zscores=resid / curve.noise if curve.noise > 0 else np.zeros_like(resid),
         timed_until=until,
+        came_down=came_down(curve, roughness * curve.span),
     )
 
 
-def came_down(curve: Curve, shape: Shape) -> float:
-    """How far the loss came down from its start to its second half, in sigmas of the second
-    half's residuals around the trend. The start is the higher of the median of the first three
-    points and that of the first tenth (a loss that rose first starts near the later level):
-    medians, since one minibatch can be 3 sigmas off, and a first value that high reopened the
-    oscillation check on runs 100x too low. Residuals that do not vary (a noiseless curve) give
-    inf where the loss came down at all, else NaN: no noise to measure against."""
+def came_down(curve: Curve, sigma: float) -> float:
+    """How far the loss came down from its start to its second half, in units of `sigma`, the
+    robust spread of the second half's residuals around the trend. The start is the higher of
+    the median of the first three points and that of the first tenth (a loss that rose first
+    starts near the later level): medians, since one minibatch can be 3 sigmas off, and a first
+    value that high reopened the oscillation check on runs 100x too low. Residuals that do not
+    vary (a noiseless curve) give inf where the loss came down at all, else NaN: no noise to
+    measure against."""
     tenth = max(int(np.searchsorted(curve.t, 0.1)), 3)
     start = max(float(np.median(curve.y[:3])), float(np.median(curve.y[:tenth])))
     drop = start - float(np.median(curve.y[curve.t >= HALF]))
-    sigma = shape.roughness * curve.span
     if not sigma > 0:
         return math.inf if drop > 0 else math.nan
     return drop / sigma

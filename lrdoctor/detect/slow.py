@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lrdoctor.detect.curve import Curve
-from lrdoctor.detect.shape import Shape, came_down, ramp, step_at
+from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_share
 
@@ -29,7 +29,7 @@ class SlowConfig:
     w_tail: float = 0.3
     w_drop: float = 0.2
     # Progress beneath the noise: the training loss came down less than this many sigmas of its
-    # noise (lrdoctor.detect.shape.came_down) while the validation loss fell at nearly every
+    # noise (Shape.came_down) while the validation loss fell at nearly every
     # evaluation (Kendall tau at most -val_tau, p below p_value: six evaluations or more), by at
     # most val_fall_max of its start in all, and was still falling late (90% of its progress
     # after val_t90_min of the run). The rate moves the model the right way, too slowly to show
@@ -101,7 +101,7 @@ def _beneath_noise(
     """The evidence of progress beneath the training loss's noise, or None where there is none."""
     if val is None or val_shape is None:
         return None
-    z = came_down(curve, shape)
+    z = shape.came_down
     fall = (val.start - val.end) / max(abs(val.start), 1e-12)
     if not (
         z < cfg.noise_z  # (NaN: a loss that does not vary is not noise)
