@@ -26,6 +26,7 @@ import numpy as np
 from lrdoctor import stats
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.diagnosis import Finding, Verdict
+from lrdoctor.run import fmt_factor
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,10 @@ def recommend(
     high, low = rate_models(sig, cfg)
     if verdict == "too_high":
         factor = 10 ** -decades(x, high, cfg)
-        basis = f"{1 / factor:.3g}x lower: what corpus runs that failed like this one needed"
+        basis = f"{fmt_factor(1 / factor)}x lower: what corpus runs that failed like this one needed"
     else:
         factor = 10 ** decades(x, low, cfg)
-        basis = f"{factor:.3g}x higher: how little of its loss the run shed, and how late"
+        basis = f"{fmt_factor(factor)}x higher: how little of its loss the run shed, and how late"
     return Recommendation(observed * factor if observed else None, factor, basis)
 
 

@@ -7,6 +7,7 @@ restarts included); :func:`lrdoctor.normalize.normalize` turns it into a :class:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,6 +38,15 @@ def fmt_share(x: float, of: str = "") -> str:
     if abs(x) < 100:
         return f"{100 * x:.0f}%" + (f" of {of}" if of else "")
     return f"{x:.3g} times" + (f" {of}" if of else "")
+
+
+def fmt_factor(x: float) -> str:
+    """A factor of 1 or more to 3 significant digits as a person reads it: '3.24', '909', and
+    '1000' or '3160', not '1e+03' or '3.16e+03'."""
+    text = f"{x:.3g}"
+    if "e" in text and 1 <= x < 1e15:
+        return f"{round(x, 2 - math.floor(math.log10(x))):.0f}"
+    return text
 
 
 def fmt_steps(first: float, last: float, joiner: str = "-") -> str:

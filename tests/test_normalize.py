@@ -392,6 +392,19 @@ def test_shares_read_as_a_person_says_them() -> None:
     assert fmt_share(1.02e15) == "1.02e+15 times"
 
 
+def test_factors_read_as_a_person_says_them() -> None:
+    from lrdoctor.run import fmt_factor
+
+    assert [fmt_factor(x) for x in (1.0, 3.24, 909.4, 999.6, 1000.0, 3162.3)] == [
+        "1",
+        "3.24",
+        "909",
+        "1000",
+        "1000",
+        "3160",
+    ]
+
+
 def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Path) -> None:
     # Keras' CSVLogger(append=True): the first run's header, a later run's accuracy under 'loss'.
     first = [f"{e};{1 / (e + 1):.4f};{1 / (e + 1):.4f}" for e in range(20)]

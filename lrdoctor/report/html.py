@@ -18,7 +18,7 @@ from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.check import span, units
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
-from lrdoctor.report.text import VERDICT_WORDS, fmt_lr
+from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr
 from lrdoctor.run import points, span_of
 
 
@@ -112,7 +112,7 @@ def recommendation(dx: Diagnosis) -> str:
     elif dx.recommended_lr is not None:
         text = f"Try lr {fmt_lr(dx.recommended_lr)}" + (f" instead of {fmt_lr(seen)}." if seen is not None else ".")
     elif dx.factor is not None:
-        text = f"Try {dx.factor:.3g}x the rate you used (pass --lr to get a value)."
+        text = f"Try a rate {factor_words(dx.factor)} than the one you used (pass --lr to get a value)."
     else:
         text = "No rate can be recommended from this log."
     because = f" Because: {dx.because}." if dx.because else ""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Run, axis_unit, fmt_step, points, span_of
+from lrdoctor.run import Run, axis_unit, fmt_factor, fmt_step, points, span_of
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
@@ -96,4 +96,4 @@ def _lr_line(run: Run) -> str:
 
 def factor_words(factor: float) -> str:
     """How far to move a rate that the log does not record: '909x higher', '3.24x lower'."""
-    return f"{factor:.3g}x higher" if factor >= 1 else f"{1 / factor:.3g}x lower"
+    return f"{fmt_factor(factor)}x higher" if factor >= 1 else f"{fmt_factor(1 / factor)}x lower"
