@@ -29,7 +29,7 @@ class OscillationConfig:
     # (Shape.came_down).
     # A rate that barely moves the model leaves its loss at the initial level plus minibatch noise,
     # around a trend that fell by less than that noise, and its roughness (noise / a tiny progress)
-    # is large: corpus runs 4 to 5 decades too low start 1.3 to 2.1 sigmas up, runs too high that
+    # is large: corpus runs 4 to 5 decades too low start 1.2 to 2.0 sigmas up, runs too high that
     # came down and swing 4.5 to 10^5.
     came_down_min: float = 3.0
 
