@@ -15,7 +15,7 @@ VERDICT_WORDS = {
     "too_high": "too high",
     "too_low": "too low",
     "ok": "ok",
-    "unknown": "unknown (not enough evidence yet)",
+    "unknown": "unknown (not enough evidence)",
 }
 
 
