@@ -25,6 +25,7 @@ import numpy as np
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape
+from lrdoctor.detect.slow import is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, excursions
 from lrdoctor.diagnosis import Finding, Verdict
 
@@ -270,7 +271,7 @@ def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -
     return not any(
         f.suggests is not None
         and f.strength >= cfg.sign_strength
-        and (f.pathology != "slow_convergence" or "came_down_sigmas" in f.evidence)
+        and (f.pathology != "slow_convergence" or is_beneath_noise(f))
         for f in findings
     )
 

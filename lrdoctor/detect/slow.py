@@ -95,6 +95,15 @@ def detect_slow(
     ]
 
 
+BENEATH = "came_down_sigmas"  # the evidence key that marks the sign of progress beneath the noise
+
+
+def is_beneath_noise(finding: Finding) -> bool:
+    """Whether a finding is slow convergence read as progress beneath the noise (from the
+    validation loss), not from the training trend's shape."""
+    return finding.pathology == "slow_convergence" and BENEATH in finding.evidence
+
+
 def _beneath_noise(
     curve: Curve, shape: Shape, val: Curve | None, val_shape: Shape | None, cfg: SlowConfig
 ) -> dict[str, float] | None:
@@ -112,7 +121,7 @@ def _beneath_noise(
     ):
         return None
     return {
-        "came_down_sigmas": z,
+        BENEATH: z,
         "val_kendall_tau": val_shape.all_tau,
         "val_p_value": val_shape.all_p,
         "val_fall": fall,
@@ -125,7 +134,7 @@ def _why(
     """The signs that hold, each said only where it is one ("took 3% of its length" is not)."""
     signs = []
     if beneath is not None:
-        z = beneath["came_down_sigmas"]
+        z = beneath[BENEATH]
         moved = f"came down by {z:.1f} sigmas of its noise (under 3)" if z >= 0.05 else "did not come down"
         signs.append(
             f"training loss {moved} while the validation loss fell at nearly every evaluation (Kendall tau "
