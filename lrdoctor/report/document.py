@@ -125,6 +125,7 @@ def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
         "",
         f"**Verdict: {VERDICT_WORDS[dx.verdict]}**{conf} · learning rate {md(rate_change(dx))}",
         "",
+        *([f"Why: {md(dx.why)}", ""] if dx.why else []),
         f"![loss curve]({_target(picture)})",
         "",
         md(html_report.recommendation(dx)),

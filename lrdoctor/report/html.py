@@ -148,6 +148,8 @@ def _overview(diagnoses: Sequence[Diagnosis], names: Sequence[str], figures: Fig
 def _section(k: int, dx: Diagnosis, name: str, png: bytes | None) -> str:
     run = dx.run
     parts = [f'<section id="run-{k}">', f"<h2>{esc(name)}</h2>", verdict_line(dx)]
+    if dx.why:
+        parts.append(f'<p class="why">Why: {esc(dx.why)}</p>')
     if png is not None:
         parts.append(image(png, f"loss curve of {run.source}"))
     parts += ["<h3>Recommendation</h3>", f"<p>{esc(recommendation(dx))}</p>", "<h3>What was read</h3>", _read_table(dx)]

@@ -52,6 +52,10 @@ def test_markdown_report_writes_its_pictures_beside_it(tmp_path: Path, healthy_l
     assert re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) == ["runs-overlay.png", "runs-run1.png", "runs-run2.png"]
     assert "| [healthy.csv](#run-1) | ok |" in text and '<a id="run-2"></a>' in text
     assert "**Verdict: too high** (confidence 1.00)" in text
+    section = text.split('<a id="run-2"></a>', 1)[1]
+    why = next(line for line in section.splitlines() if line.startswith("Why: "))  # the terminal's "because"
+    assert section.index("**Verdict: too high**") < section.index(why) < section.index("![loss curve](runs-run2.png)")
+    assert "signs of a rate too high" in why, why
     for name in names[:-1]:
         assert png_size((out.parent / name).read_bytes())[0] == 1000
 

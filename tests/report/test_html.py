@@ -47,6 +47,8 @@ def test_one_run_has_its_verdict_first_then_plot_recommendation_and_statistics(n
     h2, verdict = re.findall(r"<(h2|p class=\"verdict[^\"]*\")>", section)[:2]
     assert h2 == "h2" and verdict.startswith('p class="verdict v-too_high')
     assert section.index("Verdict: <strong>too high</strong> (confidence 1.00)") < section.index("<img ")
+    assert dx.why  # the terminal's "because" line, between the verdict and the plot
+    assert section.index(f'<p class="why">Why: {html.esc(dx.why)}</p>') < section.index("<img ")
     assert f"Try lr {dx.recommended_lr:.3g} instead of 0.5. Because: {html.esc(dx.because)}." in section
     finding = dx.findings[0]
     assert finding.pathology == "divergence"
