@@ -30,6 +30,9 @@ LATE_START_STEP = 2
 LATE_START_STRIDE = 0.5
 LATE_START_DENSE = 10
 STRIDE_GAPS = 1000
+# Point-to-point changes that measure the noise at the start (Curve.start_noise).
+START_NOISE_MIN = 8
+START_NOISE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,12 @@ class Curve:
     t: np.ndarray  # position in the run, 0 at the first point, 1 at the last
     trend: np.ndarray  # running median then running mean of y
     noise: float  # robust sigma of point-to-point changes, per point
+    # ... of the raw points (`noise` is that of bin medians on a long log): how far one value, the
+    # first one say, can sit from the level it was drawn at.
+    draw_noise: float
+    # ... of the raw points near the start (the first tenth, 8 to 1000 changes): minibatch noise
+    # can be there from the start, or come only with an instability later on.
+    start_noise: float
     start: float  # level at the start: the first value (before the first update moved anything)
     end: float  # level at the end: median of the last tenth
     best: float  # lowest level the trend reached
@@ -122,6 +131,9 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
     trend = stats.trend(y, max(3, n // 25))
     diffs = np.diff(y)
     noise = stats.mad_sigma(diffs) / np.sqrt(2.0) if len(diffs) else 0.0
+    draw_noise = stats.mad_sigma(np.diff(y_raw)) / np.sqrt(2.0) if len(y_raw) > n else noise
+    near = min(max(START_NOISE_MIN, len(y_raw) // 10), START_NOISE_MAX, len(y_raw) - 1)
+    start_noise = stats.mad_sigma(np.diff(y_raw[: near + 1])) / np.sqrt(2.0) if near > 0 else 0.0
     tail = max(1, n // 10)
     best_i = int(np.argmin(trend))
     return Curve(
@@ -130,6 +142,8 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
         t=t,
         trend=trend,
         noise=float(noise),
+        draw_noise=float(draw_noise),
+        start_noise=float(start_noise),
         start=float(y_raw[0]),
         end=float(np.median(y[-tail:])),
         best=float(trend[best_i]),

@@ -34,7 +34,7 @@ class DivergenceConfig:
     # too-high ones that spiked and never came back end at 11-100%+, or with the validation
     # loss far above its start. A recovered blow-up is a warning the verdict model weighs.
     recovered_below: float = 0.1
-    # End level above the start level by this share of |start|, and beyond the end's noise.
+    # End level above the start level by this share of |start|, and beyond the noise (Curve.start_noise, Curve.noise).
     end_above_start: float = 0.05
     # A "dead" run: its trend over the last half is flat (|Kendall tau| below this) while it sits
     # within `dead_level` of its start after an early excursion of `dead_spike` x start.
@@ -181,8 +181,14 @@ def _from_training_loss(
         ]
     rise = (curve.end - curve.start) / scale
     rose_from = curve.best_step  # where the trouble began: at the trend's lowest point
-    beyond_noise = curve.end - curve.start > 2 * curve.noise
-    if rise > cfg.end_above_start and (beyond_noise or rise > 4 * cfg.end_above_start):
+    # The start is one draw: the end must stand out of the noise of one (a run that never moved,
+    # whose first minibatch came out low, did not diverge); or, where it rose far, out of the noise
+    # at the start alone (a rate that made the run jittery later swings more than it rose), with
+    # the validation loss, where logged, not ending below its own start.
+    above = curve.end - curve.start
+    val_fell = val is not None and len(val.y) >= 3 and val.end < val.start
+    far = rise > 4 * cfg.end_above_start and above > 2 * curve.start_noise and not val_fell
+    if rise > cfg.end_above_start and (above > 2 * curve.draw_noise or far):
         return [
             Finding(
                 "divergence",

@@ -81,6 +81,32 @@ def test_explosion_is_an_error_when_the_loss_stayed_high_or_validation_rose() ->
     assert div.severity == "error"
 
 
+def test_a_long_flat_log_whose_first_draw_came_out_low_did_not_diverge() -> None:
+    """100,000 steps of minibatch noise (sigma a fifth of the level) around a loss that never moved,
+    the first draw 1.25 sigmas low: the end sits 33% above it, and far beyond the noise of the bin
+    medians the curve is read as, but not beyond the noise of one draw."""
+    rng = np.random.default_rng(0)
+    values = 1.0 + 0.2 * rng.standard_normal(100_000)
+    values[0] = 0.75
+    sig = signals(np.arange(100_000.0), values)
+    assert sig.curve is not None and sig.curve.binned and sig.curve.end - sig.curve.start > 5 * sig.curve.noise
+    assert "divergence" not in found(np.arange(100_000.0), values)
+
+
+def test_a_loss_that_rose_far_while_swinging_ended_above_its_start() -> None:
+    """Smooth for a third of the run, then swinging (sigma 0.5) around a level 30% above its start:
+    within the noise of the run, beyond the noise at its start."""
+    rng = np.random.default_rng(1)
+    values = np.concatenate([1.0 + 0.01 * rng.standard_normal(100), 1.3 + 0.5 * rng.standard_normal(200)])
+    values[0] = 1.0
+    (div,) = found(np.arange(300.0), values)["divergence"]
+    assert "ended above where it started" in div.message and div.severity == "error"
+    # ... unless the validation loss ended below its own start: the run improved, however it swung.
+    val = (np.arange(0.0, 300.0, 30.0), np.linspace(2.0, 1.8, 10))
+    sig = signals(np.arange(300.0), values, val=val)
+    assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+
+
 def test_nan_tail_is_divergence_from_the_first_nan() -> None:
     steps, values = curves.converging(100)
     values[70:] = np.nan
