@@ -182,12 +182,13 @@ def _from_training_loss(
     rise = (curve.end - curve.start) / scale
     rose_from = curve.best_step  # where the trouble began: at the trend's lowest point
     # The start is one draw: the end must stand out of the noise of one (a run that never moved,
-    # whose first minibatch came out low, did not diverge); or, where it rose far, out of the noise
-    # at the start alone (a rate that made the run jittery later swings more than it rose), with
-    # the validation loss, where logged, not ending below its own start.
+    # whose first minibatch came out low, did not diverge); or, where it rose far, the validation
+    # loss must have ended above its own start too, or, where none is logged, the end must stand
+    # out of the noise at the start (a rate that made the run jittery later swings more than it
+    # rose, but its start was calm).
     above = curve.end - curve.start
-    val_fell = val is not None and len(val.y) >= 3 and val.end < val.start
-    far = rise > 4 * cfg.end_above_start and above > 2 * curve.start_noise and not val_fell
+    confirmed = val.end > val.start if val is not None and len(val.y) >= 3 else above > 2 * curve.start_noise
+    far = rise > 4 * cfg.end_above_start and confirmed
     if rise > cfg.end_above_start and (above > 2 * curve.draw_noise or far):
         return [
             Finding(

@@ -107,6 +107,19 @@ def test_a_loss_that_rose_far_while_swinging_ended_above_its_start() -> None:
     assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
 
 
+def test_a_loss_that_doubled_while_swinging_from_the_start_diverged_where_validation_rose_too() -> None:
+    """Blown up at the first updates, then swinging (sigma 1.2) around twice its start: the rise is
+    within the noise of one draw, also at the start; the validation loss rising too settles it."""
+    rng = np.random.default_rng(2)
+    values = 4.4 + 1.2 * rng.standard_normal(1000)
+    values[0] = 2.3
+    steps = np.arange(1000.0)
+    assert "divergence" not in found(steps, values)
+    val = (np.arange(0.0, 1000.0, 50.0), np.linspace(2.3, 4.8, 20))
+    (div,) = [f for f in detect_all(signals(steps, values, val=val), CFG) if f.pathology == "divergence"]
+    assert "ended above where it started" in div.message and div.severity == "error"
+
+
 def test_nan_tail_is_divergence_from_the_first_nan() -> None:
     steps, values = curves.converging(100)
     values[70:] = np.nan
