@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from lrdoctor.detect import Signals, log_kind
-from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.curve import MIN_POINTS, Curve
 from lrdoctor.detect.shape import Shape
 from lrdoctor.detect.slow import is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, excursions
@@ -277,18 +277,10 @@ def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -
 
 
 def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig, *, top: int = 2) -> str:
-    """The statistics that pushed the model most towards `verdict`, as a sentence."""
-    if verdict == "unknown" and sig.curve is not None and sig.shape is not None and _unresolved(sig, findings, cfg):
-        sigmas = sig.shape.came_down
-        moved = (
-            f"the loss came down only {sigmas:.1f} sigmas of its own noise"
-            if math.isfinite(sigmas) and sigmas >= 0.05
-            else "the loss did not come down beyond its own noise"
-        )
-        return (
-            f"{moved}, too little for its shape (what the slow-convergence signs read) to tell a rate, "
-            "and no other detector found a clear sign"
-        )
+    """The statistics that pushed the model most towards `verdict`, as a sentence; for "unknown",
+    why no verdict was reached."""
+    if verdict == "unknown":
+        return _why_unknown(sig, findings, cfg)
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     model = model_for(sig, cfg)
@@ -303,6 +295,32 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     push[[i for i, name in enumerate(FEATURES) if name in ("sparse", "has_val") and x[i] == 0]] = 0.0
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
     return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
+
+
+def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> str:
+    """Why no verdict was reached, for each way :func:`decide` gets to "unknown"."""
+    if sig.curve is None or sig.shape is None:
+        finite = int(np.isfinite(sig.values).sum())
+        return f"{finite} finite point(s) are too few to read a shape from (at least {MIN_POINTS} are needed)"
+    if any(f.pathology == "plateau" and f.suggests is None for f in findings):
+        return (
+            "the loss is a flat line from its start: a rate far too low, a network that cannot learn "
+            "and a loop that never updates the weights look alike"
+        )
+    if _unresolved(sig, findings, cfg):
+        sigmas = sig.shape.came_down
+        moved = (
+            f"the loss came down only {sigmas:.1f} sigmas of its own noise"
+            if math.isfinite(sigmas) and sigmas >= 0.05
+            else "the loss did not come down beyond its own noise"
+        )
+        return (
+            f"{moved}, too little for its shape (what the slow-convergence signs read) to tell a rate, "
+            "and no other detector found a clear sign"
+        )
+    p = probabilities(features(sig, findings), model_for(sig, cfg))
+    split = ", ".join(f"{name.replace('_', ' ')} {p[i]:.2f}" for i, name in enumerate(CLASSES))
+    return f"the evidence is split ({split}); a verdict needs {cfg.min_confidence:.2f}"
 
 
 # Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.

@@ -169,3 +169,26 @@ def test_the_advice_table_counts_runs_per_kind_and_label() -> None:
     assert rows["the step decay came early"] == ["0", "0", "2"]
     others = [v for k, v in rows.items() if k not in ("advice", "the step decay came early") and not k.startswith("-")]
     assert len(others) == len(accuracy.ADVICE_KINDS) - 1 and all(v == ["0", "0", "0"] for v in others)
+
+
+def test_every_way_to_an_unknown_verdict_says_why() -> None:
+    """Too few points, a flat line from the start, and evidence split below the confidence bar."""
+    from lrdoctor.detect import DetectConfig, detect_all, log_kind
+    from lrdoctor.verdict import FEATURES, VerdictConfig, VerdictModel, decide, explain
+
+    def why(sig, cfg: VerdictConfig | None = None) -> str:  # type: ignore[no-untyped-def]
+        cfg = cfg or VerdictConfig()
+        findings = detect_all(sig, DetectConfig())
+        assert decide(sig, findings, cfg)[0] == "unknown"
+        return explain(sig, findings, "unknown", cfg)
+
+    assert why(signals(np.arange(3.0), np.array([2.3, 2.1, 2.0]))) == (
+        "3 finite point(s) are too few to read a shape from (at least 8 are needed)"
+    )
+    assert why(signals(np.arange(200.0), np.full(200, 1.0))).startswith("the loss is a flat line from its start")
+    steps = np.arange(400.0)
+    falling = signals(steps, 2.0 * np.exp(-steps / 50) + 0.1)
+    k = len(FEATURES)
+    even = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((0.0,) * (k + 1),) * 3)  # 1/3 each
+    said = why(falling, VerdictConfig(models={log_kind(falling): even}))
+    assert said == "the evidence is split (too high 0.33, ok 0.33, too low 0.33); a verdict needs 0.40"
