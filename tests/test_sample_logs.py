@@ -77,3 +77,31 @@ def test_observed_lr_is_the_logged_peak(entry: dict[str, Any]) -> None:
 @pytest.mark.parametrize("entry", UNRECORDED, ids=_ids(UNRECORDED))
 def test_no_observed_lr_where_none_was_written(entry: dict[str, Any]) -> None:
     assert lrdoctor.load(_path(entry)).observed_lr is None
+
+
+# The samples lrdoctor does not give their label, as sample_logs/README.md lists them.
+DIFFERS = {
+    "lightning/lightning_logs/version_1": "ok",
+    "wandb/diabetes_mlp_adam_too_low.csv": "unknown",
+    "csv/breast_cancer_logreg_sgd_too_low.csv.gz": "unknown",
+    "text/diabetes_mlp_adam_logging_ok.log": "unknown",
+}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
+def test_each_sample_gets_the_verdict_its_readme_says(entry: dict[str, Any]) -> None:
+    verdict = lrdoctor.diagnose_file(_path(entry))["verdict"]
+    assert verdict == DIFFERS.get(entry["path"], entry["label"])
+
+
+def test_the_readme_lists_each_sample_that_differs() -> None:
+    readme = (SAMPLE_LOGS / "README.md").read_text()
+    section = readme.split("## What lrdoctor says about them", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        line.split("`")[1]: line.split("|")[3].strip().split()[0]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    }
+    assert listed == DIFFERS
+    agree = len(ENTRIES) - len(DIFFERS)
+    assert f"gives {agree} of the {len(ENTRIES)} samples their label" in " ".join(section.split())
