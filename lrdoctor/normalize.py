@@ -37,6 +37,7 @@ def normalize(
     name = _choose_metric(log, series, metric)
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
+    series = _newest_first(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings)
     series = _spread_coarse_steps(series, name, log.step_kind, warnings)
 
@@ -230,6 +231,19 @@ def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[floa
                 f"CSVLogger with append=True keeps the first header); check which column holds its loss (--metric)"
             )
     return ""
+
+
+def _newest_first(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:
+    """A log written from its last step to its first (a table sorted newest first) is read in
+    step order: every series in reverse write order. Not a run restarting at every point."""
+    steps = series[name].steps
+    if len(steps) < 3 or not (np.diff(steps) < 0).all():
+        return series
+    top = max(float(s.seq.max()) for s in series.values())
+    warnings.append(
+        f"{name!r} is written from its last step to its first (a table sorted newest first); read in step order"
+    )
+    return {key: Series(s.name, s.steps[::-1], s.values[::-1], (top - s.seq)[::-1]) for key, s in series.items()}
 
 
 def restart_positions(steps: np.ndarray) -> list[int]:

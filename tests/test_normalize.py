@@ -428,3 +428,24 @@ def test_eight_ranks_writing_each_step_keep_the_latest_write() -> None:
     values = np.tile(np.linspace(1.0, 1.1, 8), 200) * np.repeat(2.0 * np.exp(-np.arange(200) / 50), 8)
     run = normalize(Log("x", "jsonl", {"loss": Series("loss", steps, values)}))
     assert len(run.loss) == 200 and run.loss.steps[-1] == 199.0
+
+
+def test_a_log_sorted_newest_first_is_read_in_step_order(tmp_path: Path) -> None:
+    """Not 99 restarts of one run: every point, the lr beside its own step, and a NaN tail found."""
+    steps = np.arange(100)
+    loss = np.where(steps < 71, 2.0 * np.exp(-steps / 30) + 0.1, np.nan)
+    rows = [f"{s},{v},{0.1 * (1 - s / 200)}" for s, v in zip(steps, loss, strict=True)][::-1]
+    path = tmp_path / "newest_first.csv"
+    path.write_text("step,loss,lr\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert list(run.loss.steps) == list(range(100)) and len(run.segments) == 1
+    assert run.lr is not None and run.lr.values[0] == 0.1 and run.lr.values[-1] == pytest.approx(0.1 * (1 - 99 / 200))
+    assert any("sorted newest first" in w for w in run.warnings)
+    assert not any("written again" in w for w in run.warnings)
+    (div,) = [f for f in diagnose(run).findings if f.pathology == "divergence"]
+    assert div.severity == "error" and div.start_step <= 71
+
+
+def test_two_points_going_back_are_not_read_as_newest_first() -> None:
+    log = Log("x", "csv", {"loss": series("loss", [5, 3], [1.0, 2.0])})
+    assert not any("newest first" in w for w in normalize(log).warnings)
