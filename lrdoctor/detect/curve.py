@@ -50,6 +50,8 @@ class Curve:
     # ... of the raw points near the start (the first tenth, 8 to 1000 changes): minibatch noise
     # can be there from the start, or come only with an instability later on.
     start_noise: float
+    # The median of those raw points after the first: where the loss was just after the start.
+    early: float
     start: float  # level at the start: the first value (before the first update moved anything)
     end: float  # level at the end: median of the last tenth
     best: float  # lowest level the trend reached
@@ -138,6 +140,7 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
     draw_noise = stats.mad_sigma(raw_diffs) / np.sqrt(2.0) if len(y_raw) > n else noise
     near = min(max(START_NOISE_MIN, len(y_raw) // 10), START_NOISE_MAX, len(y_raw) - 1)
     start_noise = stats.mad_sigma(np.diff(y_raw[: near + 1])) / np.sqrt(2.0) if near > 0 else 0.0
+    early = float(np.median(y_raw[1 : near + 1])) if near > 0 else float(y_raw[0])
     tail = max(1, n // 10)
     best_i = int(np.argmin(trend))
     return Curve(
@@ -148,6 +151,7 @@ def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POIN
         noise=float(noise),
         draw_noise=float(draw_noise),
         start_noise=float(start_noise),
+        early=early,
         start=float(y_raw[0]),
         end=float(np.median(y[-tail:])),
         best=float(trend[best_i]),

@@ -34,8 +34,17 @@ class DivergenceConfig:
     # too-high ones that spiked and never came back end at 11-100%+, or with the validation
     # loss far above its start. A recovered blow-up is a warning the verdict model weighs.
     recovered_below: float = 0.1
-    # End level above the start level by this share of |start|, and beyond the noise (Curve.start_noise, Curve.noise).
+    # End level above the start level by this share of |start|, and beyond the noise of one draw
+    # (Curve.draw_noise) or 4x this share above it ...
     end_above_start: float = 0.05
+    # ... confirmed, among other ways, by the loss just after the start lying this many sigmas of
+    # the noise there above it (a low first draw is that far out once in 700 runs).
+    jump_sigmas: float = 3.0
+    # ... or by the start lying below all but this share of the points after it: a low first draw
+    # from the level a run stayed at lies there once in 1 / share runs, whatever the noise's shape;
+    # a loss that jumped at its first update into swings at a higher level lies there in some
+    # (BENCHMARKS.md, "A loss that ended above its start").
+    start_below_share: float = 0.02
     # A "dead" run: its trend over the last half is flat (|Kendall tau| below this) while it sits
     # within `dead_level` of its start after an early excursion of `dead_spike` x start.
     dead_tau: float = 0.15
@@ -125,6 +134,21 @@ def detect_divergence(
     return findings + found
 
 
+def _val_from_start(curve: Curve, val: Curve | None) -> float:
+    """+1 where a validation loss measured before training (at or before the first logged training
+    loss, 3 evaluations or more) ended above where it started, -1 where below, 0 where none is."""
+    first = curve.raw_steps[0] if curve.raw_steps is not None else curve.steps[0]
+    if val is None or len(val.y) < 3 or val.steps[0] > first:
+        return 0.0
+    return float(np.sign(val.end - val.start))
+
+
+def _share_below(curve: Curve) -> float:
+    """The share of the raw points after the first at or below the first (its quantile among them)."""
+    y = curve.raw_y if curve.raw_y is not None else curve.y
+    return float(np.mean(y[1:] <= y[0])) if len(y) > 1 else 1.0
+
+
 def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
     """The validation loss ended far above where it was before the first logged training loss,
     and never came well below it (a run that improved and then overfit is not a divergence)."""
@@ -181,15 +205,21 @@ def _from_training_loss(
         ]
     rise = (curve.end - curve.start) / scale
     rose_from = curve.best_step  # where the trouble began: at the trend's lowest point
-    # The start is one draw: the end must stand out of the noise of one (a run that never moved,
-    # whose first minibatch came out low, did not diverge); or, where it rose far, the validation
-    # loss must have ended above its own start too, or, where none is logged, the end must stand
-    # out of the noise at the start (a rate that made the run jittery later swings more than it
-    # rose, but its start was calm).
+    # The start is one draw. A run that never moved on noisy minibatches, whose first one came out
+    # low, did not diverge. So the end must lie beyond the noise of one draw (or far above the
+    # start), and one of these must confirm it:
+    # - a validation loss measured before training ended higher (one that ended lower rules the
+    #   finding out);
+    # - the end stands out of the noise at the start (a calm start, a rise late in the run);
+    # - the loss jumped at the first updates: just after the start it sat far above it, in the
+    #   noise there;
+    # - the start lies below nearly all the points after it (a jump into wide swings).
     above = curve.end - curve.start
-    confirmed = val.end > val.start if val is not None and len(val.y) >= 3 else above > 2 * curve.start_noise
-    far = rise > 4 * cfg.end_above_start and confirmed
-    if rise > cfg.end_above_start and (above > 2 * curve.draw_noise or far):
+    beyond = above > 2 * curve.draw_noise or rise > 4 * cfg.end_above_start
+    lifted = _val_from_start(curve, val)
+    jumped = curve.early - curve.start > cfg.jump_sigmas * curve.start_noise
+    confirmed = lifted > 0 or above > 2 * curve.start_noise or jumped or _share_below(curve) <= cfg.start_below_share
+    if rise > cfg.end_above_start and beyond and confirmed and lifted >= 0:
         return [
             Finding(
                 "divergence",

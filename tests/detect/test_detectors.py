@@ -120,6 +120,30 @@ def test_a_loss_that_doubled_while_swinging_from_the_start_diverged_where_valida
     assert "ended above where it started" in div.message and div.severity == "error"
 
 
+def _jump_into_swings(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """0.5 at the start, then heavy-tailed swings (lognormal, median 3, spikes past 20) to the end:
+    a loss that blew up at its first update under gradient clipping."""
+    rng = np.random.default_rng(seed)
+    values = np.exp(np.log(3.0) + 0.8 * rng.standard_normal(600))
+    values[0] = 0.5
+    return np.arange(600.0), values
+
+
+def test_a_jump_into_wide_swings_diverged_though_the_swings_hide_the_rise() -> None:
+    steps, values = _jump_into_swings(3)
+    sig = signals(steps, values)
+    assert sig.curve is not None and sig.curve.end - sig.curve.start < 2 * sig.curve.draw_noise
+    (div,) = found(steps, values)["divergence"]
+    assert "ended above where it started" in div.message
+    # A validation loss first measured after the first epoch, falling from the blown-up level,
+    # says nothing of where the run started ...
+    late_val = (np.arange(60.0, 600.0, 60.0), np.linspace(4.0, 3.0, 9))
+    assert [f for f in detect_all(signals(steps, values, val=late_val), CFG) if f.pathology == "divergence"]
+    # ... one measured before training that ended lower rules it out.
+    val = (np.arange(0.0, 600.0, 60.0), np.linspace(0.6, 0.55, 10))
+    assert not [f for f in detect_all(signals(steps, values, val=val), CFG) if f.pathology == "divergence"]
+
+
 def test_nan_tail_is_divergence_from_the_first_nan() -> None:
     steps, values = curves.converging(100)
     values[70:] = np.nan
