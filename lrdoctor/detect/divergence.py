@@ -7,6 +7,7 @@ validation loss that ended well above it is a divergence the training curve cann
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -143,10 +144,13 @@ def _val_from_start(curve: Curve, val: Curve | None) -> float:
     return float(np.sign(val.end - val.start))
 
 
-def _share_below(curve: Curve) -> float:
-    """The share of the raw points after the first at or below the first (its quantile among them)."""
+def _start_lies_low(curve: Curve, share: float) -> bool:
+    """The first point lies below all but `share` of the raw points after it, and there are enough
+    of them for that to happen by chance once in 1 / share runs at most (the first of 27 points is
+    their lowest once in 28)."""
     y = curve.raw_y if curve.raw_y is not None else curve.y
-    return float(np.mean(y[1:] <= y[0])) if len(y) > 1 else 1.0
+    later = y[1:]
+    return len(later) >= math.ceil(1 / share) - 1 and float(np.mean(later <= y[0])) <= share
 
 
 def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
@@ -218,7 +222,7 @@ def _from_training_loss(
     beyond = above > 2 * curve.draw_noise or rise > 4 * cfg.end_above_start
     lifted = _val_from_start(curve, val)
     jumped = curve.early - curve.start > cfg.jump_sigmas * curve.start_noise
-    confirmed = lifted > 0 or above > 2 * curve.start_noise or jumped or _share_below(curve) <= cfg.start_below_share
+    confirmed = lifted > 0 or above > 2 * curve.start_noise or jumped or _start_lies_low(curve, cfg.start_below_share)
     if rise > cfg.end_above_start and beyond and confirmed and lifted >= 0:
         return [
             Finding(
