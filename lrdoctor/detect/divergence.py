@@ -148,6 +148,8 @@ def _start_lies_low(curve: Curve, share: float) -> bool:
     """The first point lies below all but `share` of the raw points after it, and there are enough
     of them for that to happen by chance once in 1 / share runs at most (the first of 27 points is
     their lowest once in 28)."""
+    if not share > 0:
+        return False  # (a threshold of 0 turns this confirmation off)
     y = curve.raw_y if curve.raw_y is not None else curve.y
     later = y[1:]
     return len(later) >= math.ceil(1 / share) - 1 and float(np.mean(later <= y[0])) <= share
