@@ -93,11 +93,22 @@ def _refuse_placeholders(source: Source) -> None:
         )
 
 
+# How far the look at a file's start may grow to hold two complete lines.
+SNIFF_MAX_BYTES = 16 * 1024 * 1024
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
 def sniff(source: Source) -> str:
     """The registry name of the reader whose format `source` holds."""
     head = source.head()
     if not head.strip():
         raise UnreadableLog(f"{source.label}: the file is empty")
+    size = len(head)
+    # A header line longer than the head (a CSV of a thousand columns and more) is read whole:
+    # a reader is told by its first complete lines.
+    while size < SNIFF_MAX_BYTES and len(head) == size and len(_LINE_END.findall(head, 0, size - 1)) < 2:
+        size *= 4
+        head = source.head(size)
     for name, reader in READERS.items():
         if name != "text" and reader.sniff(head, source.name):
             return name

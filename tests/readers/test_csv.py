@@ -257,3 +257,27 @@ def test_a_column_named_twice_is_said(tmp_path: Path, last: str) -> None:
     log = read_log(path)
     assert list(log.series)[:3] == ["step", "loss", "loss.1"]
     assert f"{path}: columns named more than once: 'loss' (2 times); read as loss, loss.1, ... in order" in log.warnings
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_header_longer_than_the_first_look_is_still_a_csv(tmp_path: Path, gz: bool) -> None:
+    """1,200 columns (a model's per-layer statistics): the header alone is 73 KB, longer than
+    the 64 KiB a reader is first told by."""
+    names = ["step", "loss"] + [f"encoder.layer_{k:04d}.attention.output/grad_norm_mean_abs_value" for k in range(1198)]
+    header = ",".join(names)
+    assert len(header) > 64 * 1024
+    rows = [",".join([str(s), f"{2.0 * 0.9**s:.5f}", *(["0.5"] * 1198)]) for s in range(30)]
+    text = header + "\n" + "\n".join(rows) + "\n"
+    path = tmp_path / ("wide.log.gz" if gz else "wide.log")  # no .csv: told from the content
+    path.write_bytes(gzip.compress(text.encode(), mtime=0) if gz else text.encode())
+    run = load(path)
+    assert run.format == "csv" and run.metric == "loss" and len(run.loss) == 30
+
+
+def test_a_header_of_20000_columns_gets_its_own_message(tmp_path: Path) -> None:
+    path = tmp_path / "cols.csv"
+    path.write_text(
+        ",".join(["step", "loss", *(f"c{k}" for k in range(19998))]) + "\n" + ",".join(["0"] * 20000) + "\n"
+    )
+    with pytest.raises(UnreadableLog, match="a header of 20000 columns"):
+        load(path)
