@@ -285,11 +285,11 @@ def test_sniff_head_cut_inside_a_large_document() -> None:
     assert json_reader.sniff(head, "history.json")
 
 
-def test_json_lines_with_a_long_first_line_fall_back(tmp_path: Path) -> None:
-    """JSON Lines whose first line outgrows the sniffed head still read, as JSON Lines."""
+def test_json_lines_with_a_long_first_line_are_json_lines(tmp_path: Path) -> None:
+    """JSON Lines whose first line outgrows the first 64 KiB looked at are read whole, as JSON Lines."""
     line = json.dumps({"step": 1, "loss": 2.0, "pad": "p" * 70_000})
     path = write(tmp_path, line + "\n" + json.dumps({"step": 2, "loss": 1.0}) + "\n", "metrics.json")
-    assert sniff(open_source(path)) == "json"
+    assert sniff(open_source(path)) == "jsonl"
     log = read_log(path)
     assert log.format == "jsonl" and log.series["loss"].values.tolist() == [2.0, 1.0]
 
