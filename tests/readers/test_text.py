@@ -596,3 +596,22 @@ def test_the_training_bar_is_the_one_with_the_loss_whatever_else_refreshes() -> 
     assert points(log, "progress/val_loss") == [(10.0, 1.5), (20.0, 1.0)]
     assert set(log.series) == {"progress/loss", "progress/val_loss"}  # no 'num_proc', no 'gpu'
     assert _textstate._bar_kind("Epoch 3 loss nan") == _textstate._bar_kind("Epoch 4 loss -2.5e-03")
+
+
+@pytest.mark.parametrize("lines", [10, 3000])  # the second takes the cached-layout path
+@pytest.mark.parametrize("missing", ["N/A", "None", "null", "n/a"])
+def test_a_missing_value_does_not_glue_onto_the_next_key(tmp_path: Path, lines: int, missing: str) -> None:
+    """'loss=N/A lr=0.001' is a missing loss and lr=0.001, not a series named 'N/A lr'."""
+    rows = [
+        f"2024-01-01 INFO step={10 * k} loss={missing if k % 10 == 0 else f'{2.3 * 0.999**k:.5f}'} lr=0.001"
+        for k in range(lines)
+    ]
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(rows) + "\n")
+    log = read_log(path)
+    assert set(log.series) == {"loss", "lr"}
+    assert len(log.series["lr"]) == lines
+    assert len(log.series["loss"]) == lines - lines // 10
+    colon = tmp_path / "colon.log"
+    colon.write_text("\n".join(r.replace("=", ": ") for r in rows) + "\n")
+    assert set(read_log(colon).series) == {"loss", "lr"}
