@@ -663,7 +663,7 @@ def report(
     if bad_input and not diagnoses:  # each input's error is said already: nothing to write
         sys.exit(2)
     with errors_reported(debug) as outcome:
-        written = write_report(diagnoses, out, force=force, progress=ProgressBar(unit="pictures"))
+        written = write_report(diagnoses, out, force=force, progress=ProgressBar(unit="pictures"), inputs=paths)
         click.echo(f"wrote {', '.join(str(p) for p in written)} ({len(diagnoses)} run(s))", err=True)
     if bad_input or outcome.failed:
         sys.exit(2)

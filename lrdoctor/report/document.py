@@ -7,6 +7,7 @@ where the user says, and an existing one only with ``force``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,13 +44,18 @@ def planned_files(out: Path, runs: int, *, sweep: bool) -> list[Path]:
     return [out, *pictures]
 
 
-def check_writable(files: Sequence[Path], *, force: bool) -> None:
+def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] = ()) -> None:
+    """Refuse a report that would land on a log it reads (even with --force), in a folder that is
+    not there, on a directory, or on an existing file without --force."""
     folder = files[0].parent
     if not folder.is_dir():
         raise OutputError(f"{files[0]}: the folder {folder} does not exist; create it or write elsewhere")
+    read = {os.path.realpath(p) for p in inputs if os.path.exists(p)}
     for path in files:
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; name a file such as report.html")
+        if os.path.realpath(path) in read:
+            raise OutputError(f"{path}: is a log this report reads; write the report elsewhere")
         if path.exists() and not force:
             raise OutputError(f"{path}: already exists; pass --force to overwrite it")
 
@@ -60,9 +66,11 @@ def write_report(
     *,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    inputs: Sequence[str] = (),
 ) -> list[Path]:
     """Draw, render and write; returns the files written. `progress(done, total)` is called as
-    each run's picture is drawn (a second or so each)."""
+    each run's picture is drawn (a second or so each); `inputs` are the paths given (a report
+    never lands on one, nor on a log a diagnosis read)."""
     from lrdoctor.report import plots
     from lrdoctor.sweep import sweep_advice
 
@@ -70,7 +78,7 @@ def write_report(
         raise OutputError(f"{out}: no run could be read, so there is nothing to report")
     advice = sweep_advice(diagnoses) if len(diagnoses) > 1 else None
     files = planned_files(out, len(diagnoses), sweep=advice is not None)
-    check_writable(files, force=force)
+    check_writable(files, force=force, inputs=[*inputs, *(dx.run.source for dx in diagnoses)])
     names = html_report.short_names([dx.run.source for dx in diagnoses])
     figures = html_report.Figures(
         runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
@@ -154,6 +162,8 @@ def _kind(out: Path) -> str:
 
 def _write(path: Path, data: bytes) -> None:
     try:
+        if path.is_symlink():  # --force replaces the link, not the file it points to
+            path.unlink()
         path.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None

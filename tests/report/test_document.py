@@ -135,3 +135,29 @@ def test_the_pictures_drawn_are_counted_for_a_progress_bar(tmp_path: Path, healt
     stream.isatty = lambda: True  # type: ignore[method-assign]
     ProgressBar(stream, width=4, unit="pictures")(1, 2)
     assert stream.getvalue() == "\r[##..] 1/2 pictures"
+
+
+def test_a_report_never_lands_on_a_log_it_reads_even_with_force(tmp_path: Path, healthy_log: Path) -> None:
+    log = tmp_path / "run.html"  # a CSV log, named like a page
+    log.write_bytes(healthy_log.read_bytes())
+    for out in (log, tmp_path / "." / "run.html"):
+        result = invoke("report", str(log), "-o", str(out), "--force")
+        assert result.exit_code == 2
+        assert (
+            result.stderr.strip() == f"lrdoctor: error: {out}: is a log this report reads; write the report elsewhere"
+        )
+        assert log.read_bytes() == healthy_log.read_bytes()
+    link = tmp_path / "latest.html"  # a link to the log: the log is what would be overwritten
+    link.symlink_to(log)
+    assert invoke("report", str(log), "-o", str(link), "--force").exit_code == 2
+    assert log.read_bytes() == healthy_log.read_bytes() and link.is_symlink()
+
+
+def test_force_replaces_a_link_not_the_file_it_points_to(tmp_path: Path, healthy_log: Path) -> None:
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    link = tmp_path / "report.html"
+    link.symlink_to(mine)
+    assert invoke("report", str(healthy_log), "-o", str(link), "--force").exit_code == 0
+    assert mine.read_text() == "mine"
+    assert not link.is_symlink() and link.read_text().startswith("<!DOCTYPE html>")
