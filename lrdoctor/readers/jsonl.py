@@ -47,8 +47,13 @@ def sniff(head: bytes, name: str) -> bool:
         return False
     if _is_object(lines[0]):
         return (len(lines) > 1 and lines[1].lstrip().startswith("{")) or has_jsonl_suffix(name)
-    # A first line longer than the head: only the name can tell.
-    return len(lines) == 1 and lines[0].lstrip().startswith("{") and has_jsonl_suffix(name)
+    # A first line longer than the head, or one that is not a whole object (torn, nested too
+    # deep): only the name can tell, and whole objects on the lines after it.
+    return (
+        lines[0].lstrip().startswith("{")
+        and has_jsonl_suffix(name)
+        and (len(lines) == 1 or any(line.startswith("{") and _is_object(line) for line in lines[1:]))
+    )
 
 
 def read(source: Source) -> Log:
