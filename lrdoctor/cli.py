@@ -507,7 +507,7 @@ def check(
                     continue
                 # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
                 # passed over, as diagnose does; a run folder that cannot be read fails the gate.
-                if Result(target, error=exc).skipped and not Path(path).is_dir():
+                if Result(target, error=exc).skipped:
                     passed_over.append(path)
                     continue
                 if output == "github":

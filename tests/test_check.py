@@ -358,3 +358,20 @@ def test_a_reader_that_goes_away_ends_the_check_quietly(tmp_path: Path) -> None:
     stderr = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "BrokenPipeError" not in stderr and "error" not in stderr, stderr
+
+
+@pytest.mark.parametrize("command", ["check", "diagnose"])
+def test_a_run_folder_that_logged_nothing_is_an_error_in_check_and_diagnose_alike(tmp_path: Path, command: str) -> None:
+    """A Lightning version whose metrics.csv is empty (the run crashed before its first log) is a
+    run, not a stray file; a stray notes.log beside the runs is passed over."""
+    good = tmp_path / "lightning_logs" / "version_0"
+    empty = tmp_path / "lightning_logs" / "version_1"
+    for folder in (good, empty):
+        folder.mkdir(parents=True)
+    (good / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{2.0 * 0.98**s}\n" for s in range(60)))
+    (empty / "metrics.csv").write_text("")
+    (tmp_path / "notes.log").write_text("started at 10:02\n")
+    result = invoke(command, str(tmp_path))
+    assert result.exit_code == 2
+    assert f"lrdoctor: error: {empty / 'metrics.csv'}: the file is empty" in result.stderr
+    assert f"passed over 1 file(s) that hold no training log: {tmp_path / 'notes.log'}" in result.stderr
