@@ -467,10 +467,11 @@ def check(
         lrdoctor check lightning_logs/
         lrdoctor check logs/train.log --fail-on too_high,too_low --format github
     """
-    from lrdoctor import load
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
     from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.normalize import export_runs, normalize
+    from lrdoctor.readers import read_log
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
     from lrdoctor.report.text import safe
@@ -500,7 +501,8 @@ def check(
             if target.problem is not None:
                 raise InputError(f"{path}: {target.problem}")
             try:
-                run = load(path, format=reader, metric=settings.metric, segment=segment, lr=lr)
+                log = read_log(path, format=reader)
+                run = normalize(log, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
                 if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
@@ -513,12 +515,18 @@ def check(
                 if output == "github":
                     click.echo(github.unreadable(path, str(exc)))
                 raise
-            dx = run_diagnosis(run, config=config)
-            reasons = gate(dx, settings)
-            failed = failed or bool(reasons)
-            click.echo(check_report.line(path, dx, reasons))
-            if output == "github":
-                click.echo("\n".join(github.annotate(path, dx, reasons)), nl=bool(dx.findings or reasons))
+            # A W&B export of several runs: the gate judges each (unless --metric names one), not
+            # only the one diagnose shows.
+            metrics = export_runs(log, run.metric) if settings.metric is None else [run.metric]
+            for name in metrics:
+                each = run if name == run.metric else normalize(log, metric=name, segment=segment, lr=lr)
+                label = path if len(metrics) == 1 else f"{path} [{name}]"
+                dx = run_diagnosis(each, config=config)
+                reasons = gate(dx, settings)
+                failed = failed or bool(reasons)
+                click.echo(check_report.line(label, dx, reasons))
+                if output == "github":
+                    click.echo("\n".join(github.annotate(path, dx, reasons)), nl=bool(dx.findings or reasons))
         bad_input = bad_input or outcome.failed
     if passed_over:
         shown = ", ".join(safe(p) for p in passed_over)

@@ -110,6 +110,15 @@ def normalize(
     )
 
 
+def export_runs(log: Log, metric: str) -> list[str]:
+    """The same metric of every run a W&B export holds ('<run> - <metric>' columns), in the
+    order written; just `metric` for any other log."""
+    if log.format != "wandb-csv" or " - " not in metric:
+        return [metric]
+    suffix = metric.split(" - ", 1)[1]
+    return [name for name in log.series if name.split(" - ", 1)[1:] == [suffix]]
+
+
 def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
     """A note when other parameter groups logged a different peak rate than the one judged (the
     first group): the observed and recommended rates are that group's, and the others scale with it."""

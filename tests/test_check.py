@@ -375,3 +375,22 @@ def test_a_run_folder_that_logged_nothing_is_an_error_in_check_and_diagnose_alik
     assert result.exit_code == 2
     assert f"lrdoctor: error: {empty / 'metrics.csv'}: the file is empty" in result.stderr
     assert f"passed over 1 file(s) that hold no training log: {tmp_path / 'notes.log'}" in result.stderr
+
+
+def test_check_judges_every_run_of_a_wandb_export(tmp_path: Path) -> None:
+    """A chart exported from W&B with two runs: the gate fails on the one that went NaN, though
+    diagnose shows the other."""
+    steps = range(100)
+    a = [2.3 * 0.97**s for s in steps]
+    b = [2.3 * 0.97**s if s < 50 else float("nan") for s in steps]
+    rows = [f"{s},{x},{x},{x},{y},{y},{y}" for s, x, y in zip(steps, a, b, strict=True)]
+    header = "Step,runA - loss,runA - loss__MIN,runA - loss__MAX,runB - loss,runB - loss__MIN,runB - loss__MAX"
+    path = tmp_path / "wandb_export.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    result = invoke("check", str(path))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [f"{path} [runA - loss]", f"{path} [runB - loss]"]
+    assert "FAIL: divergence" in lines[1] and "FAIL" not in lines[0]
+    named = invoke("check", str(path), "--metric", "runA - loss")  # the one named, alone
+    assert named.exit_code == 0 and named.stdout.startswith(f"{path}: ") and len(named.stdout.splitlines()) == 1
