@@ -409,7 +409,7 @@ def gate_options(func: F) -> F:
 @click.option(
     "--fail-on",
     metavar="VERDICTS",
-    help="Also fail on these verdicts (too_high, too_low, unknown), e.g. too_high,too_low; '' for none.",
+    help="Also fail on these verdicts (too_high, too_low, ok, unknown), e.g. too_high,too_low; '' for none.",
 )
 @click.option(
     "--fail-on-pathology",

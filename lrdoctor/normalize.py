@@ -384,7 +384,10 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
         return count
     index = segment if segment > 0 else count + 1 + segment
     if not 1 <= index <= count:
-        raise NoSeries(f"{source}: --segment {segment} asked for, but the log holds {count} run(s)")
+        raise NoSeries(
+            f"{source}: --segment {segment} asked for, but the log holds {count} run(s): "
+            f"give 1 to {count} (1 the first), or -1 to -{count} (-1 the last)"
+        )
     return index
 
 
