@@ -100,6 +100,9 @@ def test_text_and_markdown_output(diverged: Path) -> None:
     assert "divergence" in text and "loss is NaN from step 20" in text
     md = invoke("diagnose", str(diverged), "--format", "markdown").stdout
     assert md.startswith("## ") and "| error | divergence |" in md
+    # the terminal's "because" line and what the rate rests on, as in the report
+    assert "**Why:** the run diverged, which settles it: loss is NaN from step 20" in md
+    assert "| because | " in md and "lower" in md.split("| because | ", 1)[1].split("\n", 1)[0]
 
 
 def test_inspect_lists_every_series(healthy: Path) -> None:

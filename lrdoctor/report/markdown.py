@@ -30,6 +30,7 @@ def render_one(dx: Diagnosis) -> str:
         f"**Verdict:** {VERDICT_WORDS[dx.verdict]}"
         + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else ""),
         "",
+        *([f"**Why:** {md(dx.why)}", ""] if dx.why else []),
         "| | |",
         "|---|---|",
         f"| format | {md(run.format)} |",
@@ -37,6 +38,8 @@ def render_one(dx: Diagnosis) -> str:
         f"| learning rate | {fmt_lr(run.observed_lr)} |",
         f"| recommended | {_recommended(dx)} |",
     ]
+    if dx.because and (dx.verdict in ("too_high", "too_low") or dx.basis == "probe"):
+        out.append(f"| because | {md(dx.because)} |")
     if dx.findings:
         out += [
             "",
