@@ -281,6 +281,9 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     why no verdict was reached."""
     if verdict == "unknown":
         return _why_unknown(sig, findings, cfg)
+    diverged = [f for f in findings if f.pathology == "divergence" and f.severity == "error"]
+    if verdict == "too_high" and diverged:  # decide() weighs nothing else then
+        return f"the run diverged, which settles it: {' '.join(diverged[0].message.split())}"
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     model = model_for(sig, cfg)
