@@ -520,7 +520,8 @@ def check(
             metrics = export_runs(log, run.metric) if settings.metric is None else [run.metric]
             for name in metrics:
                 each = run if name == run.metric else normalize(log, metric=name, segment=segment, lr=lr)
-                label = path if len(metrics) == 1 else f"{path} [{name}]"
+                shown = run.source if path == "-" else path  # '<stdin>', as diagnose names it
+                label = shown if len(metrics) == 1 else f"{shown} [{name}]"
                 dx = run_diagnosis(each, config=config)
                 reasons = gate(dx, settings)
                 failed = failed or bool(reasons)

@@ -394,3 +394,9 @@ def test_check_judges_every_run_of_a_wandb_export(tmp_path: Path) -> None:
     assert "FAIL: divergence" in lines[1] and "FAIL" not in lines[0]
     named = invoke("check", str(path), "--metric", "runA - loss")  # the one named, alone
     assert named.exit_code == 0 and named.stdout.startswith(f"{path}: ") and len(named.stdout.splitlines()) == 1
+
+
+def test_standard_input_is_named_as_diagnose_names_it(tmp_path: Path) -> None:
+    rows = "".join(f"{s},{2.0 * 0.97**s}\n" for s in range(60))
+    result = CliRunner().invoke(cli, ["check", "-"], input="step,loss\n" + rows)
+    assert result.exit_code == 0 and result.stdout.startswith("<stdin>: ")
