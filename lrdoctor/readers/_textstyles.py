@@ -40,6 +40,7 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
     {"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"}
 )
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
+_MISSING = frozenset({"none", "null", "nil", "n/a", "na", "undefined"})
 _OK_TAILS = frozenset({"%", "."})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@-")
 
@@ -62,10 +63,7 @@ _WORD = r"[A-Za-z_][\w.@/\-]*"
 # A further word of a multi-word key; never a non-finite value ("loss inf lr 1e-3" is loss=inf, lr=1e-3).
 _MORE = rf"(?:[ ](?!(?i:nan|inf|infinity)\b){_WORD})"
 # The first character, then a look back past it: no key starts inside a word, a path or a number.
-# No key starts right after "=" or at a placeholder word: "loss=N/A lr=0.001" and "loss: None lr: 0.001"
-# are a missing loss and lr=0.001, not a key "N/A lr".
-_NOT_VALUE = r"(?<!=)(?!(?i:none|null|nil|n/?a|undefined)(?![\w.@/\-]))"
-_KEY = rf"{_NOT_VALUE}[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
+_KEY = rf"[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 # Characters glued to a number ("ms" of 12.34ms, ":30:43" of a time, ",3.39" of a list).
 _TAIL = r"([^\s,;|)\]}'\"]*(?:,(?=\d)[^\s,;|)\]}'\"]*)*)"
 # A unit one space after the number: "0.0015 s/iter", "1.5 s".
@@ -74,7 +72,7 @@ _UNIT = (
     r"|h|[KMG]i?B)(?![\w/:=]))?)"
 )
 # key: value or key=value, tensor(...) unwrapped; no key inside a quoted string ("device='cuda:0'").
-_KEY_UNQUOTED = rf"{_NOT_VALUE}[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
+_KEY_UNQUOTED = rf"[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 _STRICT = re.compile(rf"({_KEY_UNQUOTED})\s*[:=]\s*(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
 # The same for lines without quotes or parentheses (most lines; faster).
 _PLAIN = re.compile(rf"({_KEY})\s*[:=]\s*({_NUM}){_TAIL}{_UNIT}")
@@ -277,7 +275,9 @@ def _key_info(raw: str) -> tuple[str, int]:
     """A raw key as a series name (lower-case words joined by '_') and its kind."""
     words = raw.split(" ")
     if len(words) > 1:
-        if words[0].lower() in _LEVELS:
+        # A log level, or a placeholder left where a value was missing ("loss=N/A lr=0.001",
+        # "loss: None lr: 0.001"), is not part of the next key.
+        if words[0].lower() in _LEVELS or words[0].lower() in _MISSING:
             words = words[1:]
         cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".")), default=0)
         words = words[cut:]
