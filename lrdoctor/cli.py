@@ -469,7 +469,7 @@ def check(
     """
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import EmptyLog, InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
     from lrdoctor.normalize import export_runs, normalize
     from lrdoctor.readers import read_log
     from lrdoctor.report import check as check_report
@@ -504,8 +504,7 @@ def check(
                 log = read_log(path, format=reader)
                 run = normalize(log, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                # A wrong --metric is no skip, nor a run that logged nothing yet (a header, no row).
-                if skip_unreadable and not isinstance(exc, MissingMetric | EmptyLog):
+                if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 # A loose file found in a folder or by a glob (a summary.txt beside the runs) is

@@ -400,10 +400,3 @@ def test_standard_input_is_named_as_diagnose_names_it(tmp_path: Path) -> None:
     rows = "".join(f"{s},{2.0 * 0.97**s}\n" for s in range(60))
     result = CliRunner().invoke(cli, ["check", "-"], input="step,loss\n" + rows)
     assert result.exit_code == 0 and result.stdout.startswith("<stdin>: ")
-
-
-def test_skip_unreadable_does_not_skip_a_run_that_logged_nothing(tmp_path: Path) -> None:
-    crashed = tmp_path / "metrics.csv"
-    crashed.write_text("epoch,step,train_loss_step\n")
-    result = invoke("check", "--skip-unreadable", str(crashed))
-    assert result.exit_code == 2 and "no data rows yet" in result.stderr and "skipped" not in result.stdout
