@@ -56,14 +56,11 @@ class Result:
 
     @property
     def skipped(self) -> bool:
-        """A file found by searching that turned out to be no training log: noted, not an error. A
-        run folder found (a Lightning version whose metrics.csv is empty) is a run that logged
-        nothing, an error as a named file would be."""
+        """A file found by searching that turned out to be no training log: noted, not an error."""
         error = self.error
         return (
             error is not None
             and not self.target.named
-            and not os.path.isdir(self.target.path)
             and isinstance(error, UnreadableLog | NoSeries)
             and not isinstance(error, MissingMetric)  # a wrong --metric is the user's error, in every file
             and not isinstance(error, EmptyLog)  # a run that logged nothing is a run, not a stray file

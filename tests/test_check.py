@@ -400,3 +400,21 @@ def test_standard_input_is_named_as_diagnose_names_it(tmp_path: Path) -> None:
     rows = "".join(f"{s},{2.0 * 0.97**s}\n" for s in range(60))
     result = CliRunner().invoke(cli, ["check", "-"], input="step,loss\n" + rows)
     assert result.exit_code == 0 and result.stdout.startswith("<stdin>: ")
+
+
+@pytest.mark.parametrize("command", ["check", "diagnose"])
+def test_folders_beside_the_runs_that_hold_no_log_are_passed_over(tmp_path: Path, command: str) -> None:
+    """A folder of plots under metrics/, final scores in eval/metrics.json, a table in
+    reports/summary.csv: found by the names runs use, but no run and no error."""
+    run = tmp_path / "lightning_logs" / "version_0"
+    run.mkdir(parents=True)
+    (run / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{2.0 * 0.98**s}\n" for s in range(60)))
+    (tmp_path / "plots" / "metrics").mkdir(parents=True)
+    (tmp_path / "plots" / "metrics" / "loss.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "metrics.json").write_text('{"accuracy": 0.97, "f1": 0.95}')
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "summary.csv").write_text("model,accuracy\nmlp,0.97\n")
+    result = invoke(command, str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.stderr and "passed over" in result.stderr

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from lrdoctor.errors import InputError, LrdoctorError, UnknownFormat, UnreadableLog
+from lrdoctor.errors import EmptyLog, InputError, LrdoctorError, UnknownFormat, UnreadableLog
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
@@ -142,6 +142,13 @@ def _reader_name(format: str) -> str:
     return key
 
 
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False  # open_source says what is wrong with it
+
+
 def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
     assert source.path is not None
     if not os.access(source.path, os.R_OK | os.X_OK):  # its files cannot even be looked at
@@ -153,6 +160,8 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
             label = source.label if found == source.path else str(found)
             if found.is_dir():
                 return name, Source(label, path=found)
+            if _is_empty(found):  # a Lightning version whose metrics.csv is empty: a run that
+                raise EmptyLog(f"{found}: the file is empty")  # logged nothing yet, not a stray file
             return name, open_source(found)
     raise UnreadableLog(
         f"{source.label}: no training log found in this directory (looked for TensorBoard event "
