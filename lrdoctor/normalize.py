@@ -74,17 +74,18 @@ def normalize(
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
     if log.format.endswith("csv"):
-        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr(kept))
+        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr(_own_run(log, kept, name)))
     kept[name] = _drop_placeholders(kept[name], warnings)
-    val_name = _val_metric(log, kept, name)
+    own = _own_run(log, kept, name)
+    val_name = _val_metric(log, own, name)
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
     late = _late_start(kept[name], log.step_kind, log.format)
     if late:
         warnings.append(late)
-    lr_name = log.hints.get("lr") if log.hints.get("lr") in kept else naming.find_lr(kept)
-    groups = _other_groups(kept, lr_name)
+    lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
+    groups = _other_groups(own, lr_name)
     if groups:
         warnings.append(groups)
     if lr is not None and lr_name is not None:
@@ -115,8 +116,17 @@ def export_runs(log: Log, metric: str) -> list[str]:
     order written; just `metric` for any other log."""
     if log.format != "wandb-csv" or " - " not in metric:
         return [metric]
-    suffix = metric.split(" - ", 1)[1]
-    return [name for name in log.series if name.split(" - ", 1)[1:] == [suffix]]
+    suffix = metric.rpartition(" - ")[2]  # run names may hold ' - ' themselves
+    return [name for name in log.series if " - " in name and name.rpartition(" - ")[2] == suffix]
+
+
+def _own_run(log: Log, kept: dict[str, Series], metric: str) -> dict[str, Series]:
+    """The series of the metric's own run in a W&B export of several ('<run> - <metric>'
+    columns): its learning rate and validation loss are not another run's."""
+    if log.format != "wandb-csv" or " - " not in metric:
+        return kept
+    run = metric.rpartition(" - ")[0]
+    return {k: s for k, s in kept.items() if " - " not in k or k.rpartition(" - ")[0] == run}
 
 
 def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:

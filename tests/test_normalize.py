@@ -449,3 +449,23 @@ def test_a_log_sorted_newest_first_is_read_in_step_order(tmp_path: Path) -> None
 def test_two_points_going_back_are_not_read_as_newest_first() -> None:
     log = Log("x", "csv", {"loss": series("loss", [5, 3], [1.0, 2.0])})
     assert not any("newest first" in w for w in normalize(log).warnings)
+
+
+def test_each_run_of_a_wandb_export_gets_its_own_rate_and_validation_loss() -> None:
+    """Run names holding ' - ' themselves ('sweep - lr=0.1'), and a learning rate and validation
+    loss per run: the run judged reads its own, never the first run's."""
+    from lrdoctor.normalize import export_runs
+
+    steps = list(range(50))
+    runs = {"sweep - lr=0.1": 0.1, "sweep - lr=0.001": 0.001}
+    cols: dict[str, Series] = {}
+    for run, rate in runs.items():
+        cols[f"{run} - loss"] = series(f"{run} - loss", steps, [2.0 * (1 - rate) ** s for s in steps])
+        cols[f"{run} - val_loss"] = series(f"{run} - val_loss", steps, [2.1 * (1 - rate) ** s for s in steps])
+        cols[f"{run} - lr"] = series(f"{run} - lr", steps, [rate] * 50)
+    log = Log("export.csv", "wandb-csv", cols)
+    assert export_runs(log, "sweep - lr=0.1 - loss") == ["sweep - lr=0.1 - loss", "sweep - lr=0.001 - loss"]
+    for run, rate in runs.items():
+        judged = normalize(log, metric=f"{run} - loss")
+        assert judged.val_metric == f"{run} - val_loss" and judged.lr_name == f"{run} - lr"
+        assert judged.observed_lr == rate

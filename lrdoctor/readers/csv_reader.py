@@ -118,7 +118,7 @@ def read(source: Source) -> Log:
     fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
     if fmt == "wandb-csv":
-        runs = list(dict.fromkeys(h.split(" - ", 1)[0] for h in header if " - " in h))
+        runs = list(dict.fromkeys(h.rpartition(" - ")[0] for h in header if " - " in h))
         if len(runs) > 1:
             shown = ", ".join(runs[:SHOWN_LINES]) + (", ..." if len(runs) > SHOWN_LINES else "")
             warnings.append(
