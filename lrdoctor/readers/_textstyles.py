@@ -40,7 +40,8 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
     {"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"}
 )
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
-_MISSING = frozenset({"none", "null", "nil", "n/a", "na", "undefined"})
+# Placeholders written where a value was missing ("loss=N/A lr=0.001").
+_MISSING = frozenset({"none", "null", "nil", "n/a", "na", "n.a", "nat", "undefined", "missing", "unknown", "tbd"})
 _OK_TAILS = frozenset({"%", "."})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@-")
 
@@ -188,7 +189,22 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
                 return _parse_headed(s, headers, style, config, indented)
     if not found:
         return Parsed([], hparams=config) if config else None
-    return _collect(found, None, None, None, style, config, indented)
+    return _collect(_unglued(found, s), None, None, None, style, config, indented)
+
+
+def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, str, str, str]]:
+    """'loss=N/A lr=0.001' is read as a key 'N/A lr': the placeholder was the missing value of the
+    key before it (right after its '=' or ':'), and the key is 'lr'. 'NA loss: 5.0' after a value
+    stays a key of its own."""
+    if not any(" " in f[0] and f[0].partition(" ")[0].lower() in _MISSING for f in found):
+        return found
+    out = []
+    for f in found:
+        word, sep, rest = f[0].partition(" ")
+        if sep and word.lower() in _MISSING and re.search(rf"[=:][ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
+            f = (rest, f[1], f[2], f[3])
+        out.append(f)
+    return out
 
 
 def _parse_headed(
@@ -210,7 +226,7 @@ def _parse_headed(
     if step is not None and lead.group(1)[0] in "SsIi":
         rest = s[lead.end() : lead.end() + 3].lstrip()
         style = TORCHTUNE if rest.startswith("|") else NANOGPT if rest.startswith(":") else style
-    return _collect(found, step, epoch, total, style, config, indented)
+    return _collect(_unglued(found, s), step, epoch, total, style, config, indented)
 
 
 def _collect(
@@ -275,9 +291,7 @@ def _key_info(raw: str) -> tuple[str, int]:
     """A raw key as a series name (lower-case words joined by '_') and its kind."""
     words = raw.split(" ")
     if len(words) > 1:
-        # A log level, or a placeholder left where a value was missing ("loss=N/A lr=0.001",
-        # "loss: None lr: 0.001"), is not part of the next key.
-        if words[0].lower() in _LEVELS or words[0].lower() in _MISSING:
+        if words[0].lower() in _LEVELS:
             words = words[1:]
         cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".")), default=0)
         words = words[cut:]

@@ -615,3 +615,15 @@ def test_a_missing_value_does_not_glue_onto_the_next_key(tmp_path: Path, lines: 
     colon = tmp_path / "colon.log"
     colon.write_text("\n".join(r.replace("=", ": ") for r in rows) + "\n")
     assert set(read_log(colon).series) == {"loss", "lr"}
+
+
+def test_a_key_that_begins_with_a_placeholder_word_after_a_value_is_kept_whole(tmp_path: Path) -> None:
+    """'NA loss' (a region's loss) after loss's value is a key of its own: only a placeholder right
+    after '=' or ':' is a missing value."""
+    path = tmp_path / "regions.log"
+    path.write_text(
+        "".join(f"step {k}: loss: {2.1 - k / 100:.4f} NA loss: {5 + k / 10:.2f} lr: 0.001\n" for k in range(60))
+    )
+    log = read_log(path)
+    assert set(log.series) >= {"loss", "na_loss", "lr"}
+    assert log.series["loss"].values.max() < 2.2 and log.series["na_loss"].values.min() >= 5
