@@ -50,14 +50,30 @@ def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] 
     folder = files[0].parent
     if not folder.is_dir():
         raise OutputError(f"{files[0]}: the folder {folder} does not exist; create it or write elsewhere")
-    read = {os.path.realpath(p) for p in inputs if os.path.exists(p)}
     for path in files:
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; name a file such as report.html")
-        if os.path.realpath(path) in read:
+        if path.exists() and _is_read(path, inputs):
             raise OutputError(f"{path}: is a log this report reads; write the report elsewhere")
-        if path.exists() and not force:
+        if os.path.lexists(path) and not force:  # (a link to nothing is there too)
             raise OutputError(f"{path}: already exists; pass --force to overwrite it")
+
+
+def _is_read(path: Path, inputs: Sequence[str]) -> bool:
+    """The file is one of the logs read: the same file (by device and inode: a link, a hard link,
+    another spelling) as a log named or read, or an event file inside a TensorBoard folder read
+    (every event file there is read)."""
+    target = os.stat(path)
+    for given in inputs:
+        try:
+            if os.path.samestat(os.stat(given), target):
+                return True
+        except OSError:
+            continue
+        folder = os.path.realpath(given) + os.sep
+        if os.path.isdir(given) and "tfevents" in path.name and os.path.realpath(path).startswith(folder):
+            return True
+    return False
 
 
 def write_report(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -161,3 +162,34 @@ def test_force_replaces_a_link_not_the_file_it_points_to(tmp_path: Path, healthy
     assert invoke("report", str(healthy_log), "-o", str(link), "--force").exit_code == 0
     assert mine.read_text() == "mine"
     assert not link.is_symlink() and link.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_hard_link_to_a_log_read_or_an_event_file_in_a_folder_read_is_refused(
+    tmp_path: Path, healthy_log: Path
+) -> None:
+    log = tmp_path / "run.csv"
+    log.write_bytes(healthy_log.read_bytes())
+    hard = tmp_path / "run.html"
+    os.link(log, hard)
+    assert invoke("report", str(log), "-o", str(hard), "--force").exit_code == 2
+    assert log.read_bytes() == healthy_log.read_bytes()
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = tmp_path / "tb"
+    with SummaryWriter(str(run)) as writer:
+        for step in range(40):
+            writer.add_scalar("train/loss", 2.0 * 0.95**step, step)
+    (event,) = run.glob("events.out.tfevents.*")
+    before = event.read_bytes()
+    renamed = event.with_name(event.name + ".md")  # an event file TensorBoard reads, named like a page
+    event.rename(renamed)
+    result = invoke("report", str(run), "-o", str(renamed), "--force")
+    assert result.exit_code == 2 and "is a log this report reads" in result.stderr
+    assert renamed.read_bytes() == before
+
+
+def test_a_link_to_nothing_is_not_replaced_without_force(tmp_path: Path, healthy_log: Path) -> None:
+    dangling = tmp_path / "report.html"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.html")
+    result = invoke("report", str(healthy_log), "-o", str(dangling))
+    assert result.exit_code == 2 and "already exists; pass --force" in result.stderr and dangling.is_symlink()
