@@ -93,8 +93,9 @@ def _refuse_placeholders(source: Source) -> None:
         )
 
 
-# How far the look at a file's start may grow to hold two complete lines.
-SNIFF_MAX_BYTES = 16 * 1024 * 1024
+# How far the look at a file's start may grow to hold two complete lines: a header of 10,000
+# columns (the most a CSV may have) at 60 characters each, and its first row.
+SNIFF_MAX_BYTES = 4 * 1024 * 1024
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
