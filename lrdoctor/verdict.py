@@ -322,7 +322,9 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             "and no other detector found a clear sign"
         )
     p = probabilities(features(sig, findings), model_for(sig, cfg))
-    split = ", ".join(f"{name.replace('_', ' ')} {p[i]:.2f}" for i, name in enumerate(CLASSES))
+    # (three digits where two would round the winner up to the bar it missed)
+    digits = 3 if round(float(p.max()), 2) >= cfg.min_confidence else 2
+    split = ", ".join(f"{name.replace('_', ' ')} {p[i]:.{digits}f}" for i, name in enumerate(CLASSES))
     return f"the evidence is split ({split}); a verdict needs {cfg.min_confidence:.2f}"
 
 

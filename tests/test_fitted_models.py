@@ -3,6 +3,8 @@ they were fitted on, and a feature that was constant there carries no weight."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -192,3 +194,7 @@ def test_every_way_to_an_unknown_verdict_says_why() -> None:
     even = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((0.0,) * (k + 1),) * 3)  # 1/3 each
     said = why(falling, VerdictConfig(models={log_kind(falling): even}))
     assert said == "the evidence is split (too high 0.33, ok 0.33, too low 0.33); a verdict needs 0.40"
+    a = math.log(2 * 0.398 / 0.602)  # too high 0.398: "0.40" would read as the bar it missed
+    near = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((a,) + (0.0,) * k, *((0.0,) * (k + 1),) * 2))
+    said = why(falling, VerdictConfig(models={log_kind(falling): near}))
+    assert said == "the evidence is split (too high 0.398, ok 0.301, too low 0.301); a verdict needs 0.40"
