@@ -260,7 +260,8 @@ def _newest_first(series: dict[str, Series], name: str, warnings: list[str]) -> 
         return series
     top = max(float(s.seq.max()) for s in series.values())
     warnings.append(
-        f"{name!r} is written from its last step to its first (a table sorted newest first); read in step order"
+        f"{name!r} is written from its last step to its first (newest first, as a table sorted that way holds "
+        "it); read in step order"
     )
     return {key: Series(s.name, s.steps[::-1], s.values[::-1], (top - s.seq)[::-1]) for key, s in series.items()}
 
