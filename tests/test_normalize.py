@@ -440,7 +440,7 @@ def test_a_log_sorted_newest_first_is_read_in_step_order(tmp_path: Path) -> None
     run = load(path)
     assert list(run.loss.steps) == list(range(100)) and len(run.segments) == 1
     assert run.lr is not None and run.lr.values[0] == 0.1 and run.lr.values[-1] == pytest.approx(0.1 * (1 - 99 / 200))
-    assert any("sorted newest first" in w for w in run.warnings)
+    assert any("from its last step to its first (newest first" in w for w in run.warnings)
     assert not any("written again" in w for w in run.warnings)
     (div,) = [f for f in diagnose(run).findings if f.pathology == "divergence"]
     assert div.severity == "error" and div.start_step <= 71
