@@ -47,6 +47,13 @@ def role_tokens(name: str) -> list[str]:
     return said
 
 
+def names_a_run(name: str) -> bool:
+    """'<run> - <metric>': the part before the last ' - ' is a run's name, not a role word
+    ('Val - Loss')."""
+    _, sep, tail = name.rpartition(" - ")
+    return bool(sep) and role_tokens(name) == tokens(tail)
+
+
 _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
 
 

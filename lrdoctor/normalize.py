@@ -112,21 +112,43 @@ def normalize(
 
 
 def export_runs(log: Log, metric: str) -> list[str]:
-    """The same metric of every run a W&B export holds ('<run> - <metric>' columns), in the
-    order written; just `metric` for any other log."""
-    if log.format != "wandb-csv" or " - " not in metric:
+    """The loss of every run a W&B export holds ('<run> - <metric>' columns), in the order
+    written: `metric` for its own run, and for each other run the same metric, or else its own
+    loss found by name; just `metric` for any other log."""
+    if not _holds_runs(log) or " - " not in metric:
         return [metric]
     suffix = metric.rpartition(" - ")[2]  # run names may hold ' - ' themselves
-    return [name for name in log.series if " - " in name and name.rpartition(" - ")[2] == suffix]
+    runs = dict.fromkeys(k.rpartition(" - ")[0] for k in log.series if " - " in k and not k.endswith(_BOUNDS))
+    out = []
+    for run in runs:
+        own = {k: s for k, s in log.series.items() if _run_of(k) == run and not k.endswith(_BOUNDS)}
+        same = f"{run} - {suffix}"
+        found = same if same in own else naming.find_loss(own, {k: len(v) for k, v in own.items()})
+        if found is not None:
+            out.append(found)
+    return out if metric in out else [metric, *out]
+
+
+_BOUNDS = ("__MIN", "__MAX")
+
+
+def _holds_runs(log: Log) -> bool:
+    """A W&B export: '<run> - <metric>' columns (a table whose columns read 'train - loss' and
+    'val - loss' names roles, not runs)."""
+    return log.format == "wandb-csv" and any(naming.names_a_run(k) for k in log.series)
+
+
+def _run_of(name: str) -> str | None:
+    return name.rpartition(" - ")[0] if " - " in name else None
 
 
 def _own_run(log: Log, kept: dict[str, Series], metric: str) -> dict[str, Series]:
-    """The series of the metric's own run in a W&B export of several ('<run> - <metric>'
-    columns): its learning rate and validation loss are not another run's."""
-    if log.format != "wandb-csv" or " - " not in metric:
+    """The series of the metric's own run in a W&B export of several: its learning rate and
+    validation loss are not another run's (series of no run, such as 'Step', are shared)."""
+    if not _holds_runs(log) or " - " not in metric:
         return kept
-    run = metric.rpartition(" - ")[0]
-    return {k: s for k, s in kept.items() if " - " not in k or k.rpartition(" - ")[0] == run}
+    run = _run_of(metric)
+    return {k: s for k, s in kept.items() if _run_of(k) in (None, run)}
 
 
 def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:

@@ -418,3 +418,29 @@ def test_folders_beside_the_runs_that_hold_no_log_are_passed_over(tmp_path: Path
     result = invoke(command, str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "error" not in result.stderr and "passed over" in result.stderr
+
+
+def test_check_judges_each_runs_own_loss_and_not_a_table_of_roles(tmp_path: Path) -> None:
+    """Run B logs 'train/loss' where run A logs 'loss': B is judged on its own loss. A table whose
+    columns read 'train - loss' and 'val - loss' names roles, not two runs."""
+    steps = range(100)
+    good = [2.1 * 0.97**s for s in steps]
+    bad = [2.1 * 0.97**s if s < 60 else float("nan") for s in steps]
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Step,A - loss,A - lr,B - train/loss,B - lr\n"
+        + "".join(f"{s},{a},0.001,{b},0.1\n" for s, a, b in zip(steps, good, bad, strict=True))
+    )
+    result = invoke("check", str(export))
+    assert result.exit_code == 1
+    assert [line.split(":", 1)[0] for line in result.stdout.splitlines()] == [
+        f"{export} [A - loss]",
+        f"{export} [B - train/loss]",
+    ]
+    roles = tmp_path / "roles.csv"
+    roles.write_text(
+        "Step,train - loss,val - loss,lr\n"
+        + "".join(f"{s},{a},{a * 1.1},0.01\n" for s, a in zip(steps, good, strict=True))
+    )
+    result = invoke("check", str(roles))
+    assert result.exit_code == 0 and result.stdout.startswith(f"{roles}: ") and len(result.stdout.splitlines()) == 1
