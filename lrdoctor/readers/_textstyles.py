@@ -64,7 +64,8 @@ _WORD = r"[A-Za-z_][\w.@/\-]*"
 # A further word of a multi-word key; never a non-finite value ("loss inf lr 1e-3" is loss=inf, lr=1e-3).
 _MORE = rf"(?:[ ](?!(?i:nan|inf|infinity)\b){_WORD})"
 # The first character, then a look back past it: no key starts inside a word, a path or a number.
-_KEY = rf"[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
+# No key starts right after '=': 'optimizer=adam lr=0.001' is lr, not 'adam lr'.
+_KEY = rf"(?<!=)[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 # Characters glued to a number ("ms" of 12.34ms, ":30:43" of a time, ",3.39" of a list).
 _TAIL = r"([^\s,;|)\]}'\"]*(?:,(?=\d)[^\s,;|)\]}'\"]*)*)"
 # A unit one space after the number: "0.0015 s/iter", "1.5 s".
@@ -73,7 +74,7 @@ _UNIT = (
     r"|h|[KMG]i?B)(?![\w/:=]))?)"
 )
 # key: value or key=value, tensor(...) unwrapped; no key inside a quoted string ("device='cuda:0'").
-_KEY_UNQUOTED = rf"[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
+_KEY_UNQUOTED = rf"(?<!=)[A-Za-z_](?<![\w./@\-'\"][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 _STRICT = re.compile(rf"({_KEY_UNQUOTED})\s*[:=]\s*(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
 # The same for lines without quotes or parentheses (most lines; faster).
 _PLAIN = re.compile(rf"({_KEY})\s*[:=]\s*({_NUM}){_TAIL}{_UNIT}")

@@ -627,3 +627,15 @@ def test_a_key_that_begins_with_a_placeholder_word_after_a_value_is_kept_whole(t
     log = read_log(path)
     assert set(log.series) >= {"loss", "na_loss", "lr"}
     assert log.series["loss"].values.max() < 2.2 and log.series["na_loss"].values.min() >= 5
+
+
+def test_a_word_value_does_not_glue_onto_the_next_key(tmp_path: Path) -> None:
+    """'run=exp1 step=10 loss=...': the step stays the step (two appended runs are told apart), and
+    'optimizer=adam lr=0.001' is lr."""
+    lines = [f"run=exp{r} optimizer=adam step={s} loss={2.0 * 0.99**s:.4f} lr=0.001" for r in (1, 2) for s in range(80)]
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(lines) + "\n")
+    log = read_log(path)
+    assert {"loss", "lr"} <= set(log.series) and not any(k.startswith(("exp", "adam")) for k in log.series)
+    run = load(path)
+    assert len(run.segments) == 2 and len(run.loss) == 80
