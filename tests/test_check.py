@@ -362,19 +362,33 @@ def test_a_reader_that_goes_away_ends_the_check_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["check", "diagnose"])
 def test_a_run_folder_that_logged_nothing_is_an_error_in_check_and_diagnose_alike(tmp_path: Path, command: str) -> None:
-    """A Lightning version whose metrics.csv is empty (the run crashed before its first log) is a
-    run, not a stray file; a stray notes.log beside the runs is passed over."""
+    """A Lightning version whose metrics.csv is empty or blank, an HF output whose
+    trainer_state.json is, a TensorBoard run whose event file is: runs that crashed before their
+    first log, not stray files. An empty summary.csv or mlflow.db in a folder beside them, and a
+    notes.log, are passed over."""
     good = tmp_path / "lightning_logs" / "version_0"
-    empty = tmp_path / "lightning_logs" / "version_1"
-    for folder in (good, empty):
-        folder.mkdir(parents=True)
+    good.mkdir(parents=True)
     (good / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{2.0 * 0.98**s}\n" for s in range(60)))
-    (empty / "metrics.csv").write_text("")
-    (tmp_path / "notes.log").write_text("started at 10:02\n")
+    empty = {
+        tmp_path / "lightning_logs" / "version_1" / "metrics.csv": "",
+        tmp_path / "lightning_logs" / "version_2" / "metrics.csv": "\n \n",
+        tmp_path / "hf_out" / "trainer_state.json": "  \n",
+        tmp_path / "tb" / "run_x" / "events.out.tfevents.1.host": "",
+    }
+    strays = {
+        tmp_path / "reports" / "summary.csv": "",
+        tmp_path / "db" / "mlflow.db": "",
+        tmp_path / "notes.log": "started\n",
+    }
+    for path, text in {**empty, **strays}.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     result = invoke(command, str(tmp_path))
     assert result.exit_code == 2
-    assert f"lrdoctor: error: {empty / 'metrics.csv'}: the file is empty" in result.stderr
-    assert f"passed over 1 file(s) that hold no training log: {tmp_path / 'notes.log'}" in result.stderr
+    for path in empty:
+        shown = path.parent if path.parent.name == "run_x" else path
+        assert f"lrdoctor: error: {shown}: the run's log is empty (nothing written yet)" in result.stderr
+    assert "passed over 3 file(s) that hold no training log" in result.stderr
 
 
 def test_check_judges_every_run_of_a_wandb_export(tmp_path: Path) -> None:

@@ -143,11 +143,26 @@ def _reader_name(format: str) -> str:
     return key
 
 
-def _is_empty(path: Path) -> bool:
+# The files a run writes as its own log, named so by their writers: one with nothing in it (not
+# even a header) is a run that logged nothing yet. Other names a folder reader takes (a
+# summary.csv, an mlflow.db) may be strays beside the runs.
+RUN_LOGS = ("metrics.csv", "trainer_state.json")
+
+
+def _logged_nothing(name: str, found: Path) -> bool:
+    """A Lightning version whose metrics.csv, an HF output whose trainer_state.json, is empty or
+    blank; a TensorBoard run whose event files are all empty."""
+    if found.is_dir():
+        files = tensorboard.event_files(found) if name == "tensorboard" else []
+        return bool(files) and all(_blank(p) for p in files)
+    return found.name in RUN_LOGS and _blank(found)
+
+
+def _blank(path: Path) -> bool:
     try:
-        return path.stat().st_size == 0
+        return path.stat().st_size <= 4096 and not path.read_bytes().strip()
     except OSError:
-        return False  # open_source says what is wrong with it
+        return False  # reading it says what is wrong with it
 
 
 def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
@@ -159,10 +174,10 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
         found = READERS[name].in_dir(source.path)
         if found is not None:
             label = source.label if found == source.path else str(found)
+            if _logged_nothing(name, found):  # a run that logged nothing yet, not a stray folder
+                raise EmptyLog(f"{label}: the run's log is empty (nothing written yet)")
             if found.is_dir():
                 return name, Source(label, path=found)
-            if _is_empty(found):  # a Lightning version whose metrics.csv is empty: a run that
-                raise EmptyLog(f"{found}: the file is empty")  # logged nothing yet, not a stray file
             return name, open_source(found)
     raise UnreadableLog(
         f"{source.label}: no training log found in this directory (looked for TensorBoard event "

@@ -121,6 +121,11 @@ def _file_order(path: Path) -> tuple[int, str]:
     return (int(found.group(1)) if found else 0, str(path))
 
 
+def event_files(root: Path) -> list[Path]:
+    """Every event file under a run directory, as the directory reader finds them."""
+    return _event_files(root, first_only=False)
+
+
 def _event_files(root: Path, *, first_only: bool) -> list[Path]:
     found: list[Path] = []
     pending = [(root, 0)]
