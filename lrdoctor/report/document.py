@@ -61,18 +61,40 @@ def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] 
 
 def _is_read(path: Path, inputs: Sequence[str]) -> bool:
     """The file is one of the logs read: the same file (by device and inode: a link, a hard link,
-    another spelling) as a log named or read, or an event file inside a TensorBoard folder read
-    (every event file there is read)."""
+    another spelling) as a log named or read; an event file inside a TensorBoard folder named
+    (every one there is read); or another name for a file inside a folder named (only looked at
+    for an output that already exists)."""
     target = os.stat(path)
+    real = os.path.realpath(path)
     for given in inputs:
         try:
             if os.path.samestat(os.stat(given), target):
                 return True
         except OSError:
             continue
-        folder = os.path.realpath(given) + os.sep
-        if os.path.isdir(given) and "tfevents" in path.name and os.path.realpath(path).startswith(folder):
+        if not os.path.isdir(given):
+            continue
+        if "tfevents" in path.name and real.startswith(os.path.realpath(given) + os.sep):
             return True
+        if _linked_inside(given, target, real):
+            return True
+    return False
+
+
+def _linked_inside(folder: str, target: os.stat_result, real: str, most: int = 200_000) -> bool:
+    """Another file inside `folder` is the same file as `target` (a hard link to it)."""
+    seen = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            seen += 1
+            if seen > most:
+                return False
+            other = os.path.join(root, name)
+            try:
+                if os.path.samestat(os.stat(other), target) and os.path.realpath(other) != real:
+                    return True
+            except OSError:
+                continue
     return False
 
 

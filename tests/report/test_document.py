@@ -193,3 +193,23 @@ def test_a_link_to_nothing_is_not_replaced_without_force(tmp_path: Path, healthy
     dangling.symlink_to(tmp_path / "nowhere" / "x.html")
     result = invoke("report", str(healthy_log), "-o", str(dangling))
     assert result.exit_code == 2 and "already exists; pass --force" in result.stderr and dangling.is_symlink()
+
+
+def test_a_hard_link_to_a_file_inside_a_run_folder_read_is_refused_and_a_report_there_rewritten(
+    tmp_path: Path,
+) -> None:
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = tmp_path / "tb_run"
+    with SummaryWriter(str(run)) as writer:
+        for step in range(40):
+            writer.add_scalar("train/loss", 2.0 * 0.95**step, step)
+    (log,) = run.glob("events.out.tfevents.*")
+    before = log.read_bytes()
+    linked = tmp_path / "latest.html"  # another name for the event file the folder's reader reads
+    os.link(log, linked)
+    assert invoke("report", str(run), "-o", str(linked), "--force").exit_code == 2
+    assert log.read_bytes() == before
+    page = run / "report.html"  # a report kept in the run folder, written again
+    assert invoke("report", str(run), "-o", str(page)).exit_code == 0
+    assert invoke("report", str(run), "-o", str(page), "--force").exit_code == 0
