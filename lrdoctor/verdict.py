@@ -322,10 +322,15 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             "and no other detector found a clear sign"
         )
     p = probabilities(features(sig, findings), model_for(sig, cfg))
-    # (three digits where two would round the winner up to the bar it missed)
-    digits = 3 if round(float(p.max()), 2) >= cfg.min_confidence else 2
+    # The bar in as many digits as it was given (two at least); the probabilities in as many more as
+    # it takes for the winner not to round up to the bar it missed.
+    bar = cfg.min_confidence
+    shown = max(2, len(f"{bar:g}".partition(".")[2]))
+    digits = shown
+    while digits < 6 and round(float(p.max()), digits) >= bar:
+        digits += 1
     split = ", ".join(f"{name.replace('_', ' ')} {p[i]:.{digits}f}" for i, name in enumerate(CLASSES))
-    return f"the evidence is split ({split}); a verdict needs {cfg.min_confidence:.2f}"
+    return f"the evidence is split ({split}); a verdict needs {bar:.{shown}f}"
 
 
 # Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.
