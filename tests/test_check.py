@@ -386,8 +386,12 @@ def test_a_run_folder_that_logged_nothing_is_an_error_in_check_and_diagnose_alik
     result = invoke(command, str(tmp_path))
     assert result.exit_code == 2
     for path in empty:
-        shown = path.parent if path.parent.name == "run_x" else path
-        assert f"lrdoctor: error: {shown}: the run's log is empty (nothing written yet)" in result.stderr
+        said = (
+            f"{path.parent}: its 1 event file(s) are empty"
+            if path.parent.name == "run_x"
+            else f"{path}: the run's log is empty"
+        )
+        assert f"lrdoctor: error: {said} (nothing written yet)" in result.stderr
     assert "passed over 3 file(s) that hold no training log" in result.stderr
 
 

@@ -172,7 +172,7 @@ def test_directory_of_10000_empty_files(tmp_path: Path) -> None:
         (plain / f"f{i}").touch()
         (events / f"events.out.tfevents.{i}.host").touch()
     refused(diagnose(str(plain)), names="plain", says="no training log found in this directory")
-    refused(diagnose(str(events)), names="events", says="none of the 10000 event file(s) holds a valid record")
+    refused(diagnose(str(events)), names="events", says="its 10000 event file(s) are empty (nothing written yet)")
 
 
 @pytest.mark.parametrize("reader", FORCED)

@@ -149,13 +149,13 @@ def _reader_name(format: str) -> str:
 RUN_LOGS = ("metrics.csv", "trainer_state.json")
 
 
-def _logged_nothing(name: str, found: Path) -> bool:
-    """A Lightning version whose metrics.csv, an HF output whose trainer_state.json, is empty or
-    blank; a TensorBoard run whose event files are all empty."""
+def _logged_nothing(name: str, found: Path) -> str:
+    """What says a run logged nothing: a Lightning version whose metrics.csv, an HF output whose
+    trainer_state.json, is empty or blank; a TensorBoard run whose event files all are."""
     if found.is_dir():
         files = tensorboard.event_files(found) if name == "tensorboard" else []
-        return bool(files) and all(_blank(p) for p in files)
-    return found.name in RUN_LOGS and _blank(found)
+        return f"its {len(files)} event file(s) are empty" if files and all(_blank(p) for p in files) else ""
+    return "the run's log is empty" if found.name in RUN_LOGS and _blank(found) else ""
 
 
 def _blank(path: Path) -> bool:
@@ -174,8 +174,9 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
         found = READERS[name].in_dir(source.path)
         if found is not None:
             label = source.label if found == source.path else str(found)
-            if _logged_nothing(name, found):  # a run that logged nothing yet, not a stray folder
-                raise EmptyLog(f"{label}: the run's log is empty (nothing written yet)")
+            nothing = _logged_nothing(name, found)
+            if nothing:  # a run that logged nothing yet, not a stray folder
+                raise EmptyLog(f"{label}: {nothing} (nothing written yet)")
             if found.is_dir():
                 return name, Source(label, path=found)
             return name, open_source(found)

@@ -164,6 +164,17 @@ def test_force_replaces_a_link_not_the_file_it_points_to(tmp_path: Path, healthy
     assert not link.is_symlink() and link.read_text().startswith("<!DOCTYPE html>")
 
 
+def tensorboard_run(run: Path) -> tuple[Path, Path]:
+    """A TensorBoard run written by torch's SummaryWriter, and its one event file."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(run)) as writer:
+        for step in range(40):
+            writer.add_scalar("train/loss", 2.0 * 0.95**step, step)
+    (event,) = run.glob("events.out.tfevents.*")
+    return run, event
+
+
 def test_a_hard_link_to_a_log_read_or_an_event_file_in_a_folder_read_is_refused(
     tmp_path: Path, healthy_log: Path
 ) -> None:
@@ -173,13 +184,7 @@ def test_a_hard_link_to_a_log_read_or_an_event_file_in_a_folder_read_is_refused(
     os.link(log, hard)
     assert invoke("report", str(log), "-o", str(hard), "--force").exit_code == 2
     assert log.read_bytes() == healthy_log.read_bytes()
-    from torch.utils.tensorboard import SummaryWriter
-
-    run = tmp_path / "tb"
-    with SummaryWriter(str(run)) as writer:
-        for step in range(40):
-            writer.add_scalar("train/loss", 2.0 * 0.95**step, step)
-    (event,) = run.glob("events.out.tfevents.*")
+    run, event = tensorboard_run(tmp_path / "tb")
     before = event.read_bytes()
     renamed = event.with_name(event.name + ".md")  # an event file TensorBoard reads, named like a page
     event.rename(renamed)
@@ -198,13 +203,7 @@ def test_a_link_to_nothing_is_not_replaced_without_force(tmp_path: Path, healthy
 def test_a_hard_link_to_a_file_inside_a_run_folder_read_is_refused_and_a_report_there_rewritten(
     tmp_path: Path,
 ) -> None:
-    from torch.utils.tensorboard import SummaryWriter
-
-    run = tmp_path / "tb_run"
-    with SummaryWriter(str(run)) as writer:
-        for step in range(40):
-            writer.add_scalar("train/loss", 2.0 * 0.95**step, step)
-    (log,) = run.glob("events.out.tfevents.*")
+    run, log = tensorboard_run(tmp_path / "tb_run")
     before = log.read_bytes()
     linked = tmp_path / "latest.html"  # another name for the event file the folder's reader reads
     os.link(log, linked)
