@@ -507,8 +507,8 @@ def check(
                 if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
-                # A loose file found in a folder or by a glob (a summary.txt beside the runs) is
-                # passed over, as diagnose does; a run folder that cannot be read fails the gate.
+                # A loose file or stray folder found by searching (a summary.txt beside the runs)
+                # is passed over, as diagnose does; a run that logged nothing yet fails the gate.
                 if Result(target, error=exc).skipped:
                     passed_over.append(path)
                     continue
@@ -518,9 +518,9 @@ def check(
             # A W&B export of several runs: the gate judges each (unless --metric names one), not
             # only the one diagnose shows.
             metrics = export_runs(log, run.metric) if settings.metric is None else [run.metric]
+            shown = run.source if path == "-" else path  # '<stdin>', as diagnose names it
             for name in metrics:
                 each = run if name == run.metric else normalize(log, metric=name, segment=segment, lr=lr)
-                shown = run.source if path == "-" else path  # '<stdin>', as diagnose names it
                 label = shown if len(metrics) == 1 else f"{shown} [{name}]"
                 dx = run_diagnosis(each, config=config)
                 reasons = gate(dx, settings)

@@ -462,3 +462,4 @@ def test_check_judges_each_runs_own_loss_and_not_a_table_of_roles(tmp_path: Path
     )
     result = invoke("check", str(roles))
     assert result.exit_code == 0 and result.stdout.startswith(f"{roles}: ") and len(result.stdout.splitlines()) == 1
+    assert "holds 2 runs" not in invoke("diagnose", str(roles)).stdout  # nor told it holds runs
