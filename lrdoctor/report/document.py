@@ -60,41 +60,15 @@ def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] 
 
 
 def _is_read(path: Path, inputs: Sequence[str]) -> bool:
-    """The file is one of the logs read: the same file (by device and inode: a link, a hard link,
-    another spelling) as a log named or read; an event file inside a TensorBoard folder named
-    (every one there is read); or another name for a file inside a folder named (only looked at
-    for an output that already exists)."""
-    target = os.stat(path)
+    """The name is one of the logs read: a log named or read (by any spelling or link to it), or
+    an event file inside a TensorBoard folder named (every one there is read). Another name for a
+    log (a hard link) is no matter: writing replaces the name, not the file behind it."""
     real = os.path.realpath(path)
     for given in inputs:
-        try:
-            if os.path.samestat(os.stat(given), target):
-                return True
-        except OSError:
-            continue
-        if not os.path.isdir(given):
-            continue
-        if "tfevents" in path.name and real.startswith(os.path.realpath(given) + os.sep):
+        if os.path.exists(given) and os.path.realpath(given) == real:
             return True
-        if _linked_inside(given, target, real):
+        if os.path.isdir(given) and "tfevents" in path.name and real.startswith(os.path.realpath(given) + os.sep):
             return True
-    return False
-
-
-def _linked_inside(folder: str, target: os.stat_result, real: str, most: int = 200_000) -> bool:
-    """Another file inside `folder` is the same file as `target` (a hard link to it)."""
-    seen = 0
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            seen += 1
-            if seen > most:
-                return False
-            other = os.path.join(root, name)
-            try:
-                if os.path.samestat(os.stat(other), target) and os.path.realpath(other) != real:
-                    return True
-            except OSError:
-                continue
     return False
 
 
@@ -199,11 +173,14 @@ def _kind(out: Path) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Write beside the file, then put it in the file's place: --force replaces the name given (a
+    link, a hard link) and never writes into a file that other names share."""
+    temp = path.with_name(f".{path.name}.lrdoctor-{os.getpid()}.tmp")
     try:
-        if path.is_symlink():  # --force replaces the link, not the file it points to
-            path.unlink()
-        path.write_bytes(data)
+        temp.write_bytes(data)
+        os.replace(temp, path)
     except OSError as exc:
+        temp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

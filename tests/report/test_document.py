@@ -175,15 +175,15 @@ def tensorboard_run(run: Path) -> tuple[Path, Path]:
     return run, event
 
 
-def test_a_hard_link_to_a_log_read_or_an_event_file_in_a_folder_read_is_refused(
+def test_a_hard_link_to_a_log_is_replaced_and_an_event_file_in_a_folder_read_refused(
     tmp_path: Path, healthy_log: Path
 ) -> None:
     log = tmp_path / "run.csv"
     log.write_bytes(healthy_log.read_bytes())
-    hard = tmp_path / "run.html"
+    hard = tmp_path / "run.html"  # another name for the log: --force replaces the name, not the log
     os.link(log, hard)
-    assert invoke("report", str(log), "-o", str(hard), "--force").exit_code == 2
-    assert log.read_bytes() == healthy_log.read_bytes()
+    assert invoke("report", str(log), "-o", str(hard), "--force").exit_code == 0
+    assert log.read_bytes() == healthy_log.read_bytes() and hard.read_text().startswith("<!DOCTYPE html>")
     run, event = tensorboard_run(tmp_path / "tb")
     before = event.read_bytes()
     renamed = event.with_name(event.name + ".md")  # an event file TensorBoard reads, named like a page
@@ -200,15 +200,30 @@ def test_a_link_to_nothing_is_not_replaced_without_force(tmp_path: Path, healthy
     assert result.exit_code == 2 and "already exists; pass --force" in result.stderr and dangling.is_symlink()
 
 
-def test_a_hard_link_to_a_file_inside_a_run_folder_read_is_refused_and_a_report_there_rewritten(
+def test_a_hard_link_to_a_file_inside_a_run_folder_is_replaced_and_a_report_there_rewritten(
     tmp_path: Path,
 ) -> None:
     run, log = tensorboard_run(tmp_path / "tb_run")
     before = log.read_bytes()
     linked = tmp_path / "latest.html"  # another name for the event file the folder's reader reads
     os.link(log, linked)
-    assert invoke("report", str(run), "-o", str(linked), "--force").exit_code == 2
-    assert log.read_bytes() == before
+    assert invoke("report", str(run), "-o", str(linked), "--force").exit_code == 0
+    assert log.read_bytes() == before and linked.read_text().startswith("<!DOCTYPE html>")
     page = run / "report.html"  # a report kept in the run folder, written again
     assert invoke("report", str(run), "-o", str(page)).exit_code == 0
     assert invoke("report", str(run), "-o", str(page), "--force").exit_code == 0
+
+
+def test_force_never_writes_into_a_file_another_name_shares(tmp_path: Path, healthy_log: Path) -> None:
+    """hparams.yaml beside a Lightning metrics.csv, hard-linked as the output: the link is replaced
+    by the report; the file the reader reads beside the log keeps its bytes."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    (run / "metrics.csv").write_bytes(healthy_log.read_bytes())
+    hparams = run / "hparams.yaml"
+    hparams.write_text("lr: 0.001\nbatch_size: 32\n")
+    out = tmp_path / "hp.html"
+    os.link(hparams, out)
+    assert invoke("report", str(run / "metrics.csv"), "-o", str(out), "--force").exit_code == 0
+    assert hparams.read_text() == "lr: 0.001\nbatch_size: 32\n"
+    assert out.read_text().startswith("<!DOCTYPE html>") and not list(tmp_path.glob(".*.tmp"))
