@@ -517,8 +517,15 @@ def check(
                 raise
             # A W&B export of several runs: the gate judges each (unless --metric names one), not
             # only the one diagnose shows.
-            metrics = export_runs(log, run.metric) if settings.metric is None else [run.metric]
+            runs = export_runs(log, run.metric) if settings.metric is None else [("", run.metric)]
             shown = run.source if path == "-" else path  # '<stdin>', as diagnose names it
+            unjudged = [name for name, loss in runs if loss is None]
+            if unjudged:
+                click.echo(
+                    safe(f"lrdoctor: note: {shown}: not judged, no training loss logged: run(s) {', '.join(unjudged)}"),
+                    err=True,
+                )
+            metrics = [loss for _, loss in runs if loss is not None]
             for name in metrics:
                 each = run if name == run.metric else normalize(log, metric=name, segment=segment, lr=lr)
                 label = shown if len(metrics) == 1 else f"{shown} [{name}]"

@@ -54,6 +54,33 @@ def names_a_run(name: str) -> bool:
     return bool(sep) and role_tokens(name) == tokens(tail)
 
 
+BOUNDS = ("__MIN", "__MAX")
+
+
+def export_runs(columns: Iterable[str]) -> list[str]:
+    """The runs of a W&B export, in the order written: the '<run>' of its '<run> - <metric>'
+    columns. An export with '__MIN'/'__MAX' columns is W&B's for sure, whatever its runs are
+    named ('train', 'val'). Without them, every name before ' - ' must be no role word, or some
+    metric must be logged under two or more of them, one no role word: runs ('A - loss',
+    'B - train/loss'; 'baseline - loss', 'test - loss'), not a table of roles ('train - loss',
+    'val - loss', 'grad - norm')."""
+    columns = list(columns)
+    dashed = [c for c in columns if " - " in c and not c.endswith(BOUNDS)]
+    heads = list(dict.fromkeys(c.rpartition(" - ")[0] for c in dashed))
+    if len(dashed) < len([c for c in columns if " - " in c]):
+        return heads
+    under: dict[str, set[str]] = {}
+    for c in dashed:
+        head, _, tail = c.rpartition(" - ")
+        under.setdefault(tail, set()).add(head)
+
+    def role(head: str) -> bool:
+        return set(tokens(head)) <= _ROLE_WORDS
+
+    shared = any(len(h) > 1 and not all(role(x) for x in h) for h in under.values())
+    return heads if shared or not any(role(h) for h in heads) else []
+
+
 _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
 
 

@@ -111,31 +111,24 @@ def normalize(
     )
 
 
-def export_runs(log: Log, metric: str) -> list[str]:
-    """The loss of every run a W&B export holds ('<run> - <metric>' columns), in the order
-    written: `metric` for its own run, and for each other run the same metric, or else its own
-    loss found by name; just `metric` for any other log."""
-    if not _holds_runs(log) or " - " not in metric:
-        return [metric]
-    suffix = metric.rpartition(" - ")[2]  # run names may hold ' - ' themselves
-    runs = dict.fromkeys(k.rpartition(" - ")[0] for k in log.series if " - " in k and not k.endswith(_BOUNDS))
-    out = []
+def export_runs(log: Log, metric: str) -> list[tuple[str, str | None]]:
+    """(run, the series judged as its training loss, or None where it logs none) for every run a
+    W&B export holds, in the order written: `metric` for its own run, each other run's loss found
+    by name among its own series; [('', metric)] for any other log."""
+    runs = naming.export_runs(log.series) if log.format == "wandb-csv" else []
+    if " - " not in metric or _run_of(metric) not in runs:
+        return [("", metric)]
+    out: list[tuple[str, str | None]] = []
     for run in runs:
-        own = {k: s for k, s in log.series.items() if _run_of(k) == run and not k.endswith(_BOUNDS)}
-        same = f"{run} - {suffix}"
-        found = same if same in own else naming.find_loss(own, {k: len(v) for k, v in own.items()})
-        if found is not None:
-            out.append(found)
-    return out if metric in out else [metric, *out]
-
-
-_BOUNDS = ("__MIN", "__MAX")
-
-
-def _holds_runs(log: Log) -> bool:
-    """A W&B export: '<run> - <metric>' columns (a table whose columns read 'train - loss' and
-    'val - loss' names roles, not runs)."""
-    return log.format == "wandb-csv" and any(naming.names_a_run(k) for k in log.series)
+        # Its metrics by their own names: a run named 'val' does not make its 'loss' a validation loss.
+        own = {
+            k.rpartition(" - ")[2]: len(s)
+            for k, s in log.series.items()
+            if _run_of(k) == run and not k.endswith(naming.BOUNDS)
+        }
+        found = naming.find_loss(own, own)
+        out.append((run, metric if run == _run_of(metric) else None if found is None else f"{run} - {found}"))
+    return out
 
 
 def _run_of(name: str) -> str | None:
@@ -145,9 +138,9 @@ def _run_of(name: str) -> str | None:
 def _own_run(log: Log, kept: dict[str, Series], metric: str) -> dict[str, Series]:
     """The series of the metric's own run in a W&B export of several: its learning rate and
     validation loss are not another run's (series of no run, such as 'Step', are shared)."""
-    if not _holds_runs(log) or " - " not in metric:
-        return kept
     run = _run_of(metric)
+    if log.format != "wandb-csv" or run is None or run not in naming.export_runs(log.series):
+        return kept
     return {k: s for k, s in kept.items() if _run_of(k) in (None, run)}
 
 

@@ -463,3 +463,45 @@ def test_check_judges_each_runs_own_loss_and_not_a_table_of_roles(tmp_path: Path
     result = invoke("check", str(roles))
     assert result.exit_code == 0 and result.stdout.startswith(f"{roles}: ") and len(result.stdout.splitlines()) == 1
     assert "holds 2 runs" not in invoke("diagnose", str(roles)).stdout  # nor told it holds runs
+
+
+def _table(path: Path, columns: dict[str, list[float]]) -> Path:
+    rows = zip(*columns.values(), strict=True)
+    path.write_text(
+        ",".join(["Step", *columns])
+        + "\n"
+        + "".join(f"{s}," + ",".join(map(str, r)) + "\n" for s, r in enumerate(rows))
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("columns", "judged"),
+    [
+        # W&B's bounds settle it: runs named 'train' and 'val', the second gone NaN
+        ({"train - loss": "good", "train - loss__MIN": "good", "train - loss__MAX": "good", "val - loss": "bad"}, 2),
+        # a table of roles, with one more dashed column: no runs, 'val - loss' is the validation loss
+        ({"train - loss": "good", "val - loss": "bad", "grad - norm": "good"}, 1),
+        # run B's own dense per-batch loss, not a 3-point 'loss' of the same name as A's
+        ({"A - loss": "good", "B - loss": "sparse", "B - loss_step": "bad"}, 2),
+    ],
+)
+def test_which_columns_are_runs_of_a_wandb_export(tmp_path: Path, columns: dict[str, str], judged: int) -> None:
+    curves = {
+        "good": [2.1 * 0.97**s for s in range(100)],
+        "bad": [2.1 * 0.97**s if s < 60 else float("nan") for s in range(100)],
+        "sparse": [2.1 * 0.97**s if s % 40 == 0 else float("nan") for s in range(100)],
+    }
+    path = _table(tmp_path / "export.csv", {name: curves[kind] for name, kind in columns.items()})
+    result = invoke("check", str(path))
+    lines = result.stdout.splitlines()
+    assert len(lines) == judged, result.output
+    assert result.exit_code == (1 if judged == 2 else 0), result.output
+
+
+def test_a_run_of_a_wandb_export_with_no_training_loss_is_named_as_not_judged(tmp_path: Path) -> None:
+    good = [2.1 * 0.97**s for s in range(100)]
+    path = _table(tmp_path / "export.csv", {"A - loss": good, "B - accuracy": [0.5] * 100, "C - loss": good})
+    result = invoke("check", str(path))
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+    assert f"lrdoctor: note: {path}: not judged, no training loss logged: run(s) B" in result.stderr

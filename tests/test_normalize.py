@@ -464,7 +464,10 @@ def test_each_run_of_a_wandb_export_gets_its_own_rate_and_validation_loss() -> N
         cols[f"{run} - val_loss"] = series(f"{run} - val_loss", steps, [2.1 * (1 - rate) ** s for s in steps])
         cols[f"{run} - lr"] = series(f"{run} - lr", steps, [rate] * 50)
     log = Log("export.csv", "wandb-csv", cols)
-    assert export_runs(log, "sweep - lr=0.1 - loss") == ["sweep - lr=0.1 - loss", "sweep - lr=0.001 - loss"]
+    assert export_runs(log, "sweep - lr=0.1 - loss") == [
+        ("sweep - lr=0.1", "sweep - lr=0.1 - loss"),
+        ("sweep - lr=0.001", "sweep - lr=0.001 - loss"),
+    ]
     for run, rate in runs.items():
         judged = normalize(log, metric=f"{run} - loss")
         assert judged.val_metric == f"{run} - val_loss" and judged.lr_name == f"{run} - lr"

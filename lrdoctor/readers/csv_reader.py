@@ -38,7 +38,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import EmptyLog, UnreadableLog
-from lrdoctor.naming import names_a_run
+from lrdoctor.naming import export_runs
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
@@ -119,7 +119,7 @@ def read(source: Source) -> Log:
     fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
     if fmt == "wandb-csv":
-        runs = list(dict.fromkeys(h.rpartition(" - ")[0] for h in header if names_a_run(h)))
+        runs = export_runs(header)
         if len(runs) > 1:
             shown = ", ".join(runs[:SHOWN_LINES]) + (", ..." if len(runs) > SHOWN_LINES else "")
             warnings.append(
