@@ -505,3 +505,12 @@ def test_a_run_of_a_wandb_export_with_no_training_loss_is_named_as_not_judged(tm
     result = invoke("check", str(path))
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
     assert f"lrdoctor: note: {path}: not judged, no training loss logged: run(s) B" in result.stderr
+
+
+def test_a_blank_run_log_of_any_size_logged_nothing(tmp_path: Path) -> None:
+    for size in (10, 100_000):
+        run = tmp_path / f"blank{size}" / "lightning_logs" / "version_0"
+        run.mkdir(parents=True)
+        (run / "metrics.csv").write_text("\n" * size)
+        result = invoke("check", str(run.parent.parent))
+        assert result.exit_code == 2 and "the run's log is empty (nothing written yet)" in result.stderr

@@ -202,5 +202,9 @@ def test_every_way_to_an_unknown_verdict_says_why() -> None:
     nearer = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((a,) + (0.0,) * k, *((0.0,) * (k + 1),) * 2))
     said = why(falling, VerdictConfig(models={log_kind(falling): nearer}))
     assert said == "the evidence is split (too high 0.3997, ok 0.3001, too low 0.3001); a verdict needs 0.40"
+    a = math.log(2 * (0.4 - 3e-7) / (0.6 + 3e-7))  # six digits would round it up: it is cut
+    nearest = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((a,) + (0.0,) * k, *((0.0,) * (k + 1),) * 2))
+    said = why(falling, VerdictConfig(models={log_kind(falling): nearest}))
+    assert said.startswith("the evidence is split (too high 0.399999, ")
     said = why(falling, VerdictConfig(models={log_kind(falling): near}, min_confidence=0.403))  # a bar in 3 digits
     assert said == "the evidence is split (too high 0.398, ok 0.301, too low 0.301); a verdict needs 0.403"

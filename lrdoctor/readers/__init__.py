@@ -158,9 +158,14 @@ def _logged_nothing(name: str, found: Path) -> str:
     return "the run's log is empty" if found.name in RUN_LOGS and _blank(found) else ""
 
 
-def _blank(path: Path) -> bool:
+def _blank(path: Path, most: int = 1 << 20) -> bool:
+    """Nothing but white space (read up to `most` bytes: a longer file is taken for not blank)."""
     try:
-        return path.stat().st_size <= 4096 and not path.read_bytes().strip()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(65536), b""):
+                if chunk.strip() or fh.tell() > most:
+                    return False
+        return True
     except OSError:
         return False  # reading it says what is wrong with it
 
