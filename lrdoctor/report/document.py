@@ -7,8 +7,10 @@ where the user says, and an existing one only with ``force``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -174,14 +176,42 @@ def _kind(out: Path) -> str:
 
 def _write(path: Path, data: bytes) -> None:
     """Write beside the file, then put it in the file's place: --force replaces the name given (a
-    link, a hard link) and never writes into a file that other names share."""
-    temp = path.with_name(f".{path.name}.lrdoctor-{os.getpid()}.tmp")
+    link, a hard link) and never writes into a file that other names share. A report replaced
+    keeps its permissions; in a folder that cannot take a new file, a report with no other name
+    is rewritten in place."""
     try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
+        old = os.lstat(path) if os.path.lexists(path) else None
+        try:
+            fd, temp = _create_beside(path)
+        except PermissionError:
+            if old is None or not stat.S_ISREG(old.st_mode) or old.st_nlink > 1:
+                raise
+            path.write_bytes(data)
+            return
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            if old is not None and stat.S_ISREG(old.st_mode):
+                os.chmod(temp, stat.S_IMODE(old.st_mode))
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new file in the same folder, with a short name (the output's own may be near the 255-byte
+    limit), created as open() would create the output (its mode under the umask)."""
+    for k in range(100):
+        temp = os.path.join(path.parent, f".lrdoctor-{os.getpid()}-{k}.tmp")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+        except FileExistsError:
+            continue
+    raise OSError(f"no free temporary name in {path.parent}")
 
 
 def _target(name: object) -> str:

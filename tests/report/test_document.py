@@ -227,3 +227,14 @@ def test_force_never_writes_into_a_file_another_name_shares(tmp_path: Path, heal
     assert invoke("report", str(run / "metrics.csv"), "-o", str(out), "--force").exit_code == 0
     assert hparams.read_text() == "lr: 0.001\nbatch_size: 32\n"
     assert out.read_text().startswith("<!DOCTYPE html>") and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_force_keeps_a_reports_mode_and_a_long_name_is_written(tmp_path: Path, healthy_log: Path) -> None:
+    private = tmp_path / "private.html"
+    private.write_text("old")
+    private.chmod(0o600)
+    assert invoke("report", str(healthy_log), "-o", str(private), "--force").exit_code == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and private.read_text().startswith("<!DOCTYPE html>")
+    long = tmp_path / ("a" * 245 + ".html")  # 250 bytes: the most a name may hold is 255
+    assert invoke("report", str(healthy_log), "-o", str(long)).exit_code == 0 and long.is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
