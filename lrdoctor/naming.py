@@ -60,28 +60,26 @@ BOUNDS = ("__MIN", "__MAX")
 def export_runs(columns: Iterable[str]) -> list[str]:
     """The runs of a W&B export, in the order written: the '<run>' of its '<run> - <metric>'
     columns. An export with '__MIN'/'__MAX' columns is W&B's for sure, whatever its runs are
-    named ('train', 'val'). Without them, every name before ' - ' must be no role word, or some
-    metric must be logged under two or more of them, one no role word: runs ('A - loss',
-    'B - train/loss'; 'baseline - loss', 'test - loss'), not a table of roles ('train - loss',
-    'val - loss', 'grad - norm')."""
+    named ('train', 'val'). Without them, every such column must read as a run's metric
+    (:func:`names_a_run`: 'A - loss', 'test - train/loss'), or some metric must be logged under
+    two or more names, one of them a run's ('baseline - loss', 'test - loss'); a table of roles
+    ('train - loss', 'val - loss', 'grad - norm') holds no runs."""
     columns = list(columns)
     dashed = [c for c in columns if " - " in c and not c.endswith(BOUNDS)]
     heads = list(dict.fromkeys(c.rpartition(" - ")[0] for c in dashed))
-    if len(dashed) < len([c for c in columns if " - " in c]):
+    if len(dashed) < len([c for c in columns if " - " in c]) or all(names_a_run(c) for c in dashed):
         return heads
-    under: dict[str, set[str]] = {}
+    under: dict[str, list[str]] = {}
     for c in dashed:
-        head, _, tail = c.rpartition(" - ")
-        under.setdefault(tail, set()).add(head)
-
-    def role(head: str) -> bool:
-        return set(tokens(head)) <= _ROLE_WORDS
-
-    shared = any(len(h) > 1 and not all(role(x) for x in h) for h in under.values())
-    return heads if shared or not any(role(h) for h in heads) else []
+        under.setdefault(c.rpartition(" - ")[2], []).append(c)
+    shared = any(len(cs) > 1 and any(names_a_run(c) for c in cs) for cs in under.values())
+    return heads if shared else []
 
 
-_ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
+_ROLE_WORDS = {
+    *("loss", "lr", "learning", "rate", "train", "training"),
+    *("val", "valid", "validation", "eval", "evaluation", "test", "dev"),
+}
 
 
 def _is_loss(toks: list[str]) -> bool:

@@ -115,7 +115,7 @@ def export_runs(log: Log, metric: str) -> list[tuple[str, str | None]]:
     """(run, the series judged as its training loss, or None where it logs none) for every run a
     W&B export holds, in the order written: `metric` for its own run, each other run's loss found
     by name among its own series; [('', metric)] for any other log."""
-    runs = naming.export_runs(log.series) if log.format == "wandb-csv" else []
+    runs = naming.export_runs([*log.series, *log.text_columns]) if log.format == "wandb-csv" else []
     if " - " not in metric or _run_of(metric) not in runs:
         return [("", metric)]
     out: list[tuple[str, str | None]] = []
@@ -139,7 +139,7 @@ def _own_run(log: Log, kept: dict[str, Series], metric: str) -> dict[str, Series
     """The series of the metric's own run in a W&B export of several: its learning rate and
     validation loss are not another run's (series of no run, such as 'Step', are shared)."""
     run = _run_of(metric)
-    if log.format != "wandb-csv" or run is None or run not in naming.export_runs(log.series):
+    if log.format != "wandb-csv" or run is None or run not in naming.export_runs([*log.series, *log.text_columns]):
         return kept
     return {k: s for k, s in kept.items() if _run_of(k) in (None, run)}
 

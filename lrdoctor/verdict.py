@@ -329,10 +329,8 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     digits = shown
     while digits < 6 and round(float(p.max()), digits) >= bar:
         digits += 1
-    shown_p = [float(v) for v in p]
-    top = int(np.argmax(p))
-    if round(shown_p[top], digits) >= bar:  # past six digits the winner is cut, not rounded up
-        shown_p[top] = math.floor(shown_p[top] * 10**digits) / 10**digits
+    # past six digits, any that would round up to the bar it missed is cut instead
+    shown_p = [math.floor(v * 10**digits) / 10**digits if round(v, digits) >= bar else v for v in map(float, p)]
     split = ", ".join(f"{name.replace('_', ' ')} {shown_p[i]:.{digits}f}" for i, name in enumerate(CLASSES))
     return f"the evidence is split ({split}); a verdict needs {bar:.{shown}f}"
 

@@ -465,7 +465,7 @@ def test_check_judges_each_runs_own_loss_and_not_a_table_of_roles(tmp_path: Path
     assert "holds 2 runs" not in invoke("diagnose", str(roles)).stdout  # nor told it holds runs
 
 
-def _table(path: Path, columns: dict[str, list[float]]) -> Path:
+def _table(path: Path, columns: dict[str, list[float]] | dict[str, list[float | str]]) -> Path:
     rows = zip(*columns.values(), strict=True)
     path.write_text(
         ",".join(["Step", *columns])
@@ -484,6 +484,12 @@ def _table(path: Path, columns: dict[str, list[float]]) -> Path:
         ({"train - loss": "good", "val - loss": "bad", "grad - norm": "good"}, 1),
         # run B's own dense per-batch loss, not a 3-point 'loss' of the same name as A's
         ({"A - loss": "good", "B - loss": "sparse", "B - loss_step": "bad"}, 2),
+        # a run named 'test' whose metric names itself, beside another run
+        ({"test - train/loss": "bad", "b - loss": "good"}, 2),
+        # bounds columns with no number in them still say W&B
+        ({"train - loss": "good", "train - loss__MIN": "empty", "val - loss": "bad", "val - loss__MIN": "empty"}, 2),
+        # 'Dev' and 'Evaluation' name roles
+        ({"Train - Loss": "good", "Dev - Loss": "bad"}, 1),
     ],
 )
 def test_which_columns_are_runs_of_a_wandb_export(tmp_path: Path, columns: dict[str, str], judged: int) -> None:
@@ -491,6 +497,7 @@ def test_which_columns_are_runs_of_a_wandb_export(tmp_path: Path, columns: dict[
         "good": [2.1 * 0.97**s for s in range(100)],
         "bad": [2.1 * 0.97**s if s < 60 else float("nan") for s in range(100)],
         "sparse": [2.1 * 0.97**s if s % 40 == 0 else float("nan") for s in range(100)],
+        "empty": [""] * 100,
     }
     path = _table(tmp_path / "export.csv", {name: curves[kind] for name, kind in columns.items()})
     result = invoke("check", str(path))
@@ -501,10 +508,13 @@ def test_which_columns_are_runs_of_a_wandb_export(tmp_path: Path, columns: dict[
 
 def test_a_run_of_a_wandb_export_with_no_training_loss_is_named_as_not_judged(tmp_path: Path) -> None:
     good = [2.1 * 0.97**s for s in range(100)]
-    path = _table(tmp_path / "export.csv", {"A - loss": good, "B - accuracy": [0.5] * 100, "C - loss": good})
+    path = _table(
+        tmp_path / "export.csv",
+        {"A - loss": good, "B - accuracy": [0.5] * 100, "C - loss": good, "D - loss": [""] * 100},
+    )
     result = invoke("check", str(path))
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
-    assert f"lrdoctor: note: {path}: not judged, no training loss logged: run(s) B" in result.stderr
+    assert f"lrdoctor: note: {path}: not judged, no training loss logged: run(s) B, D" in result.stderr
 
 
 def test_a_blank_run_log_of_any_size_logged_nothing(tmp_path: Path) -> None:

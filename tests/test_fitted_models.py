@@ -206,5 +206,10 @@ def test_every_way_to_an_unknown_verdict_says_why() -> None:
     nearest = VerdictModel(mean=(0.0,) * k, scale=(1.0,) * k, weights=((a,) + (0.0,) * k, *((0.0,) * (k + 1),) * 2))
     said = why(falling, VerdictConfig(models={log_kind(falling): nearest}))
     assert said.startswith("the evidence is split (too high 0.399999, ")
+    tie = VerdictModel(  # two at the bar's edge, the third nowhere: neither may read as the bar
+        mean=(0.0,) * k, scale=(1.0,) * k, weights=((0.0,) + (0.0,) * k, (0.0,) + (0.0,) * k, (-15.0,) + (0.0,) * k)
+    )
+    said = why(falling, VerdictConfig(models={log_kind(falling): tie}, min_confidence=0.5))
+    assert "0.500000" not in said and said.endswith("a verdict needs 0.50")
     said = why(falling, VerdictConfig(models={log_kind(falling): near}, min_confidence=0.403))  # a bar in 3 digits
     assert said == "the evidence is split (too high 0.398, ok 0.301, too low 0.301); a verdict needs 0.403"
