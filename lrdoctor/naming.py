@@ -76,10 +76,7 @@ def export_runs(columns: Iterable[str]) -> list[str]:
     return heads if shared else []
 
 
-_ROLE_WORDS = {
-    *("loss", "lr", "learning", "rate", "train", "training"),
-    *("val", "valid", "validation", "eval", "evaluation", "test", "dev"),
-}
+_ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
 
 
 def _is_loss(toks: list[str]) -> bool:

@@ -488,8 +488,6 @@ def _table(path: Path, columns: dict[str, list[float]] | dict[str, list[float | 
         ({"test - train/loss": "bad", "b - loss": "good"}, 2),
         # bounds columns with no number in them still say W&B
         ({"train - loss": "good", "train - loss__MIN": "empty", "val - loss": "bad", "val - loss__MIN": "empty"}, 2),
-        # 'Dev' and 'Evaluation' name roles
-        ({"Train - Loss": "good", "Dev - Loss": "bad"}, 1),
     ],
 )
 def test_which_columns_are_runs_of_a_wandb_export(tmp_path: Path, columns: dict[str, str], judged: int) -> None:
