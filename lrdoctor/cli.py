@@ -534,7 +534,8 @@ def check(
                 failed = failed or bool(reasons)
                 click.echo(check_report.line(label, dx, reasons))
                 if output == "github":
-                    click.echo("\n".join(github.annotate(path, dx, reasons)), nl=bool(dx.findings or reasons))
+                    notes = github.annotate(path, dx, reasons, run=name if len(metrics) > 1 else None)
+                    click.echo("\n".join(notes), nl=bool(dx.findings or reasons))
         bad_input = bad_input or outcome.failed
     if passed_over:
         shown = ", ".join(safe(p) for p in passed_over)

@@ -410,6 +410,8 @@ def test_check_judges_every_run_of_a_wandb_export(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert [line.split(":", 1)[0] for line in lines] == [f"{path} [runA - loss]", f"{path} [runB - loss]"]
     assert "FAIL: divergence" in lines[1] and "FAIL" not in lines[0]
+    annotated = invoke("check", str(path), "--format", "github").stdout
+    assert f"::error file={path},title=lrdoctor divergence [runB - loss]::" in annotated
     named = invoke("check", str(path), "--metric", "runA - loss")  # the one named, alone
     assert named.exit_code == 0 and named.stdout.startswith(f"{path}: ") and len(named.stdout.splitlines()) == 1
 

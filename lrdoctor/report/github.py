@@ -36,21 +36,23 @@ def _where(label: str, title: str) -> dict[str, str]:
     return {"file": label, "title": title}
 
 
-def annotate(label: str, dx: Diagnosis, reasons: list[str]) -> list[str]:
-    """One annotation per finding (error when it fails the gate) and one for a failing verdict."""
+def annotate(label: str, dx: Diagnosis, reasons: list[str], *, run: str | None = None) -> list[str]:
+    """One annotation per finding (error when it fails the gate) and one for a failing verdict;
+    `run` names the run of a file that holds several (a W&B export) in each title."""
     failing = {r.split(" ", 1)[0] for r in reasons}
+    of = f" [{run}]" if run else ""
     out = []
     for f in dx.findings:
         level = "error" if f.pathology in failing else LEVELS.get(f.severity, "notice")
         message = f"{f.message} ({units(dx.run.step_kind)} {span(f)}; verdict {dx.verdict})"
-        out.append(command(level, message, **_where(label, f"lrdoctor {f.pathology}")))
+        out.append(command(level, message, **_where(label, f"lrdoctor {f.pathology}{of}")))
     if any(r.startswith("verdict ") for r in reasons):
         rate = "" if dx.recommended_lr is None else f"; try lr {dx.recommended_lr:.3g}"
         out.append(
             command(
                 "error",
                 f"learning rate {dx.verdict.replace('_', ' ')} (confidence {dx.confidence:.2f}){rate}",
-                **_where(label, f"lrdoctor verdict {dx.verdict}"),
+                **_where(label, f"lrdoctor verdict {dx.verdict}{of}"),
             )
         )
     return out
