@@ -470,7 +470,7 @@ def check(
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
     from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
-    from lrdoctor.normalize import export_runs, normalize
+    from lrdoctor.normalize import normalize, runs_to_judge
     from lrdoctor.readers import read_log
     from lrdoctor.report import check as check_report
     from lrdoctor.report import github
@@ -517,7 +517,7 @@ def check(
                 raise
             # A W&B export of several runs: the gate judges each (unless --metric names one), not
             # only the one diagnose shows.
-            runs = export_runs(log, run.metric) if settings.metric is None else [("", run.metric)]
+            runs = runs_to_judge(log, run.metric) if settings.metric is None else [("", run.metric)]
             shown = run.source if path == "-" else path  # '<stdin>', as diagnose names it
             unjudged = [name for name, loss in runs if loss is None]
             if unjudged:

@@ -73,10 +73,11 @@ def normalize(
             kept[key] = part
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
+    mine = _own_run(log, kept, name)
     if log.format.endswith("csv"):
-        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr(_own_run(log, kept, name)))
+        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr({k: kept[k] for k in mine}))
     kept[name] = _drop_placeholders(kept[name], warnings)
-    own = _own_run(log, kept, name)
+    own = {k: kept[k] for k in mine}
     val_name = _val_metric(log, own, name)
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
@@ -111,7 +112,7 @@ def normalize(
     )
 
 
-def export_runs(log: Log, metric: str) -> list[tuple[str, str | None]]:
+def runs_to_judge(log: Log, metric: str) -> list[tuple[str, str | None]]:
     """(run, the series judged as its training loss, or None where it logs none) for every run a
     W&B export holds, in the order written: `metric` for its own run, each other run's loss found
     by name among its own series; [('', metric)] for any other log."""
@@ -135,13 +136,13 @@ def _run_of(name: str) -> str | None:
     return name.rpartition(" - ")[0] if " - " in name else None
 
 
-def _own_run(log: Log, kept: dict[str, Series], metric: str) -> dict[str, Series]:
-    """The series of the metric's own run in a W&B export of several: its learning rate and
+def _own_run(log: Log, kept: dict[str, Series], metric: str) -> list[str]:
+    """The names of the series of the metric's own run in a W&B export of several: its rate and
     validation loss are not another run's (series of no run, such as 'Step', are shared)."""
     run = _run_of(metric)
     if log.format != "wandb-csv" or run is None or run not in naming.export_runs([*log.series, *log.text_columns]):
-        return kept
-    return {k: s for k, s in kept.items() if _run_of(k) in (None, run)}
+        return list(kept)
+    return [k for k in kept if _run_of(k) in (None, run)]
 
 
 def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:

@@ -454,7 +454,7 @@ def test_two_points_going_back_are_not_read_as_newest_first() -> None:
 def test_each_run_of_a_wandb_export_gets_its_own_rate_and_validation_loss() -> None:
     """Run names holding ' - ' themselves ('sweep - lr=0.1'), and a learning rate and validation
     loss per run: the run judged reads its own, never the first run's."""
-    from lrdoctor.normalize import export_runs
+    from lrdoctor.normalize import runs_to_judge
 
     steps = list(range(50))
     runs = {"sweep - lr=0.1": 0.1, "sweep - lr=0.001": 0.001}
@@ -464,7 +464,7 @@ def test_each_run_of_a_wandb_export_gets_its_own_rate_and_validation_loss() -> N
         cols[f"{run} - val_loss"] = series(f"{run} - val_loss", steps, [2.1 * (1 - rate) ** s for s in steps])
         cols[f"{run} - lr"] = series(f"{run} - lr", steps, [rate] * 50)
     log = Log("export.csv", "wandb-csv", cols)
-    assert export_runs(log, "sweep - lr=0.1 - loss") == [
+    assert runs_to_judge(log, "sweep - lr=0.1 - loss") == [
         ("sweep - lr=0.1", "sweep - lr=0.1 - loss"),
         ("sweep - lr=0.001", "sweep - lr=0.001 - loss"),
     ]
