@@ -99,6 +99,13 @@ SNIFF_MAX_BYTES = 4 * 1024 * 1024
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
+def _two_lines(head: bytes) -> bool:
+    """At least two line ends before the last byte (a '\r\n' cut in two is not one): found by
+    looking no further than the second, on every log longer than the first look."""
+    ends = _LINE_END.finditer(head, 0, len(head) - 1)
+    return next(ends, None) is not None and next(ends, None) is not None
+
+
 def sniff(source: Source) -> str:
     """The registry name of the reader whose format `source` holds."""
     head = source.head()
@@ -107,7 +114,7 @@ def sniff(source: Source) -> str:
     size = len(head)
     # A header line longer than the head (a CSV of a thousand columns and more) is read whole:
     # a reader is told by its first complete lines.
-    while size < SNIFF_MAX_BYTES and len(head) == size and len(_LINE_END.findall(head, 0, size - 1)) < 2:
+    while size < SNIFF_MAX_BYTES and len(head) == size and not _two_lines(head):
         size *= 4
         head = source.head(size)
     for name, reader in READERS.items():
