@@ -195,14 +195,15 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
 
 def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, str, str, str]]:
     """'loss=N/A lr=0.001' is read as a key 'N/A lr': the placeholder was the missing value of the
-    key before it (right after its '=' or ':'), and the key is 'lr'. 'NA loss: 5.0' after a value
-    stays a key of its own."""
+    key before it (right after its '=' or ':'), and the key is 'lr'. So is one that opens the line
+    ('None step=0 loss=2.3': a value printed before the pairs). 'NA loss: 5.0' after a value stays
+    a key of its own."""
     if not any(" " in f[0] and f[0].partition(" ")[0].lower() in _MISSING for f in found):
         return found
     out = []
     for f in found:
         word, sep, rest = f[0].partition(" ")
-        if sep and word.lower() in _MISSING and re.search(rf"[=:][ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
+        if sep and word.lower() in _MISSING and re.search(rf"(?:^|[=:])[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
             f = (rest, f[1], f[2], f[3])
         out.append(f)
     return out

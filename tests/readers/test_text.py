@@ -617,6 +617,17 @@ def test_a_missing_value_does_not_glue_onto_the_next_key(tmp_path: Path, lines: 
     assert set(read_log(colon).series) == {"loss", "lr"}
 
 
+@pytest.mark.parametrize("lines", [10, 3000])
+def test_a_placeholder_that_opens_the_line_does_not_glue_onto_the_first_key(tmp_path: Path, lines: int) -> None:
+    """'None step=0 loss=2.3' (a value printed before the pairs, such as a function's None) keeps
+    its step: the x axis is the step, not the line number."""
+    path = tmp_path / "train.log"
+    path.write_text("".join(f"None step={10 * k} loss={2.3 * 0.999**k:.5f}\n" for k in range(lines)))
+    log = read_log(path)
+    assert set(log.series) == {"loss"}
+    assert log.series["loss"].steps[-1] == 10 * (lines - 1)
+
+
 def test_a_key_that_begins_with_a_placeholder_word_after_a_value_is_kept_whole(tmp_path: Path) -> None:
     """'NA loss' (a region's loss) after loss's value is a key of its own: only a placeholder right
     after '=' or ':' is a missing value."""
