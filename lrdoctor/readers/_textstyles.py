@@ -194,19 +194,32 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
 
 
 def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, str, str, str]]:
-    """'loss=N/A lr=0.001' is read as a key 'N/A lr': the placeholder was the missing value of the
+    """A word that is the value of the key before it is not the first word of the next key.
+
+    'loss=N/A lr=0.001' is read as a key 'N/A lr': the placeholder was the missing value of the
     key before it (right after its '=' or ':'), and the key is 'lr'. So is one that opens the line
     ('None step=0 loss=2.3': a value printed before the pairs). 'NA loss: 5.0' after a value stays
-    a key of its own."""
-    if not any(" " in f[0] and f[0].partition(" ")[0].lower() in _MISSING for f in found):
+    a key of its own. And a counter after a word value ('mode: train step: 5') is the step, not a
+    metric 'train_step': a key's words never follow a 'key:' whose value they would be.
+    """
+    if not any(" " in f[0] and _glued(*f[0].split(" ", 1)) for f in found):
         return found
     out = []
     for f in found:
         word, sep, rest = f[0].partition(" ")
-        if sep and word.lower() in _MISSING and re.search(rf"(?:^|[=:])[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
-            f = (rest, f[1], f[2], f[3])
+        if sep and _glued(word, rest):
+            # Where such a word stands: a placeholder right after '=' or ':' or at the line's start;
+            # any word after a 'key:'.
+            before = r"(?:^|[=:])" if word.lower() in _MISSING else r"[A-Za-z_][\w.]*[ \t]*:"
+            if re.search(rf"{before}[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
+                f = (rest, f[1], f[2], f[3])
         out.append(f)
     return out
+
+
+def _glued(word: str, rest: str) -> bool:
+    """Whether the first word of a key of several may be a value glued onto it (see _unglued)."""
+    return word.lower() in _MISSING or rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES
 
 
 def _parse_headed(

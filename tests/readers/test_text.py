@@ -628,6 +628,18 @@ def test_a_placeholder_that_opens_the_line_does_not_glue_onto_the_first_key(tmp_
     assert log.series["loss"].steps[-1] == 10 * (lines - 1)
 
 
+@pytest.mark.parametrize("lines", [10, 3000])
+@pytest.mark.parametrize("counter", ["step", "epoch"])
+def test_a_counter_after_a_word_value_is_the_counter(tmp_path: Path, lines: int, counter: str) -> None:
+    """'mode: train step: 5 loss: 2.3': 'train' is the value of 'mode', and the step is the step,
+    not a metric 'train_step'."""
+    path = tmp_path / "train.log"
+    path.write_text("".join(f"mode: train {counter}: {k} loss: {2.3 * 0.999**k:.5f}\n" for k in range(lines)))
+    run = load(path)
+    assert set(run.series) == {"loss"}
+    assert run.step_kind == counter and run.loss.steps[-1] == lines - 1
+
+
 def test_a_key_that_begins_with_a_placeholder_word_after_a_value_is_kept_whole(tmp_path: Path) -> None:
     """'NA loss' (a region's loss) after loss's value is a key of its own: only a placeholder right
     after '=' or ':' is a missing value."""
