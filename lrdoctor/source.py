@@ -13,6 +13,7 @@ import codecs
 import contextlib
 import io
 import os
+import re
 import stat
 import sys
 import zlib
@@ -333,12 +334,23 @@ def as_utf8(data: bytes) -> bytes:
     return data
 
 
+_NUL_BLOCK = re.compile(rb"\x00{8,}")
+
+
 def looks_binary(head: bytes) -> bool:
-    """True for data that is no text in any encoding decode_text handles."""
+    """True for data that is no text in any encoding decode_text handles.
+
+    Backspaces (a progress bar redrawn in a terminal, as Keras does) are a text log's own, and
+    so are blocks of NUL bytes after its first lines (what a crash leaves where the file system
+    had allocated the next writes): they are not counted against it.
+    """
     if not head:
         return False
     if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
+    block = _NUL_BLOCK.search(head)
+    if block is not None and head.count(b"\n", 0, block.start()) >= 2:
+        head = _NUL_BLOCK.sub(b"", head)
     text = decode_text(head)
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c"))
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08"))
     return bad > max(8, len(text) // 20)

@@ -194,6 +194,47 @@ def test_binary_junk_named_csv(tmp_path: Path, reader: str | None) -> None:
         refused(result, names="metrics.csv", says="binary data of no known log format")
 
 
+@pytest.mark.parametrize("where", ["tail", "middle"])
+def test_a_text_log_with_a_block_of_nul_bytes_left_by_a_crash_is_read(tmp_path: Path, where: str) -> None:
+    """A crash can leave the space a file system had allocated for the next writes as NUL bytes,
+    at the end or, once the run was restarted and appended to, in the middle: the log is still
+    text, and every complete line is read."""
+    lines = [f"2024-05-01 10:00:00,000 INFO train: step={10 * k} loss={3 * 0.99**k:.4f} lr=0.001\n" for k in range(150)]
+    data = "".join(lines[:100]).encode() + b"\x00" * 4096
+    data += "".join(lines[100:]).encode() if where == "middle" else b""
+    path = tmp_path / "train.log"
+    path.write_bytes(data)
+    report = clean(diagnose(str(path)), names="train.log")
+    assert report is not None and report["points"] == (150 if where == "middle" else 100)
+
+
+def test_a_progress_bar_redrawn_with_backspaces_is_text(tmp_path: Path) -> None:
+    """Keras writes each refresh of its bar to a terminal after backspaces over the last one: a
+    captured terminal session is a text log, not binary data."""
+    out = []
+    for epoch in range(1, 11):
+        out.append(f"Epoch {epoch}/10\n")
+        for seen in (8, 16, 32):
+            bar = f"{seen}/32 [{'=' * (seen - 1)}>{'.' * (32 - seen)}] - ETA: 0s - loss: {2.5 / epoch:.4f}"
+            out.append(bar + "\b" * len(bar))
+        out.append(f"\r32/32 [{'=' * 32}] - 1s 20ms/step - loss: {2.4 / epoch:.4f} - val_loss: {2.6 / epoch:.4f}\n")
+    path = tmp_path / "keras.log"
+    path.write_text("".join(out))
+    report = clean(diagnose(str(path)), names="keras.log")
+    assert report is not None and report["points"] == 10
+
+
+def test_binary_data_with_blocks_of_nul_bytes_is_still_refused(tmp_path: Path) -> None:
+    """The NUL blocks forgiven in a text log (above) come after its first lines; a binary file's
+    zeros (a saved array, a pickle) do not make it text."""
+    path = tmp_path / "weights.npy"
+    np.save(path, np.zeros(10_000))
+    refused(diagnose(str(path)), names="weights.npy", says="binary data")
+    junk = tmp_path / "zeros.log"
+    junk.write_bytes(b"\x00" * 10_000)
+    refused(diagnose(str(junk)), names="zeros.log", says="binary data")
+
+
 def test_symlink_loops_inside_run_directories(tmp_path: Path) -> None:
     (tmp_path / "metrics.csv").write_text("step,loss\n0,2.5\n1,2.25\n")
     (tmp_path / "loop").symlink_to(tmp_path)
