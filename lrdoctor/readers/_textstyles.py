@@ -117,12 +117,32 @@ def parse_line(line: str) -> Parsed | None:
     if _PYTHON.match(line):
         return None
     found = _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
+    if found is not None and "num_updates" in line and ("| epoch " in line or "train_inner |" in line):
+        return _fairseq_simple(line, found)
     if found is None and "loss" in line:
         bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
     return found
+
+
+# fairseq's simple log format: '| train_inner | epoch 001:  100 / 1000 loss=8.49, ...' per update
+# window, and at each epoch's end '| valid | epoch 001 | valid on 'valid' subset | loss 5.61 | ...'
+# and the epoch's means '| train | epoch 001 | loss 7.05 | ...' (the logger names are missing in
+# versions before 0.10; the subset phrase and the '|' after the epoch tell them apart).
+_FAIRSEQ_EPOCH = re.compile(r"\|\s*(?:(\w+)\s*\|\s*)?epoch \d+ \|(?:\s*(\w+) on '[^']*' subset \|)?")
+
+
+def _fairseq_simple(line: str, found: Parsed) -> Parsed:
+    """A fairseq line as its JSON format names it: the end-of-epoch values are 'valid_*' (or the
+    subset's name) and 'train_*' (the epoch's means), not points of the per-update loss."""
+    m = _FAIRSEQ_EPOCH.search(line)
+    if m is None:
+        return found._replace(style=FAIRSEQ) if "train_inner |" in line else found
+    prefix = (m.group(2) or m.group(1) or "train") + "_"
+    points = [(prefix + k, v) for k, v in found.points]
+    return found._replace(points=points, style=FAIRSEQ)
 
 
 def _parse_special(line: str) -> Parsed | None:

@@ -9,7 +9,10 @@ most metric lines are of that style:
 - ``text-llmc``: ``s:0 trl:10.965596`` / ``s:0 tel:10.968871`` (llm.c; ``s`` is the step).
 - ``text-hf``: HF Trainer dict prints ``{'loss': 2.31, 'learning_rate': 5e-05, 'epoch': 0.1}``
   (numbers may be strings); the final ``{'train_runtime': ...}`` summary goes to ``hparams``.
-- ``text-fairseq``: JSON after a prefix, ``| train_inner | {"loss": "16.475", "num_updates": 100}``.
+- ``text-fairseq``: JSON after a prefix, ``| train_inner | {"loss": "16.475", "num_updates": 100}``,
+  and the simple format, ``| train_inner | epoch 001:  100 / 1000 loss=8.49, ..., num_updates=100``
+  with each epoch's ``| valid | ... | loss 5.61 |`` and ``| train | ... | loss 7.05 |`` lines read
+  as ``valid_*`` and ``train_*`` (the epoch's means), as the JSON format names them.
 - ``text-detectron2``: ``d2.utils.events`` lines, ``iter: 19  total_loss: 156.1 ... lr: 2.5e-05``.
 - ``text-timm``: ``Train: 3 [ 150/2502 (  6%)]  Loss: 4.32 (4.41)`` (the bracketed running mean is
   skipped); the step is the fractional epoch 3 + 150/2502. ``Test:`` lines become ``test_*``.

@@ -151,6 +151,57 @@ def test_fairseq_json_after_a_prefix() -> None:
     assert points(log, "valid_loss") == [(200.0, 14.2)]
 
 
+def fairseq_simple(epochs: int, per_epoch: int, *, names: bool = True) -> str:
+    """fairseq's default console format ('simple', what it writes to a file), as versions from 0.10
+    write it (logger names) or older ones (none): per-update windows, then each epoch's validation
+    and the epoch's training means."""
+    out, update = [], 0
+    tag = (lambda name: f"2024-01-01 12:00:00 | INFO | {name} | ") if names else (lambda name: "| ")
+    for epoch in range(1, epochs + 1):
+        for k in range(1, per_epoch + 1):
+            update += 100
+            loss = 8.5 * 0.999 ** (update / 10)
+            out.append(
+                f"{tag('train_inner')}epoch {epoch:03d}:    {100 * k} / {100 * per_epoch} loss={loss:.3f}, "
+                f"nll_loss={loss - 0.5:.3f}, ppl=7.31, wps=23456.7, ups=6.12, num_updates={update}, "
+                f"lr={1e-5 * epoch:.4g}, gnorm=1.564, train_wall=16, wall={16 * update // 100}\n"
+            )
+        out.append(
+            f"{tag('valid')}epoch {epoch:03d} | valid on 'valid' subset | loss {5.6 / epoch:.3f} | nll_loss 5.068 | "
+            f"ppl 3.88 | wps 51234.5 | num_updates {update} | best_loss {5.5 / epoch:.3f}\n"
+        )
+        out.append(
+            f"{tag('train')}epoch {epoch:03d} | loss {7.05 / epoch:.3f} | nll_loss 7.1 | ppl 140.3 | "
+            f"num_updates {update} | lr {1e-5 * epoch:.4g} | train_wall 160 | wall {16 * update // 100}\n"
+        )
+    return "".join(out)
+
+
+@pytest.mark.parametrize("names", [True, False])
+@pytest.mark.parametrize("epochs", [3, 120])  # the second takes the cached-layout path
+def test_fairseq_simple_format_keeps_validation_and_epoch_means_apart(epochs: int, names: bool) -> None:
+    """The per-update loss is the training loss; each epoch's validation loss is 'valid_loss' and
+    its training mean 'train_loss', as fairseq's JSON format names them: neither is a point of
+    the training loss (they made a jump in it at every epoch's end)."""
+    log = read(fairseq_simple(epochs, 10, names=names))
+    assert log.format == "text-fairseq" and log.step_kind == "step"
+    loss = points(log, "loss")
+    assert len(loss) == 10 * epochs and all(v == round(8.5 * 0.999 ** (s / 10), 3) for s, v in loss)
+    assert points(log, "valid_loss") == [(1000.0 * e, round(5.6 / e, 3)) for e in range(1, epochs + 1)]
+    assert points(log, "train_loss") == [(1000.0 * e, round(7.05 / e, 3)) for e in range(1, epochs + 1)]
+    assert len(points(log, "lr")) == 10 * epochs
+    assert log.hints["loss"] == "loss" and log.hints["val"] == "valid_loss"
+
+
+def test_a_pipe_separated_log_with_an_epoch_field_is_not_read_as_fairseq() -> None:
+    """'step 100 | epoch 1 | loss 0.5 | lr 0.001' has fairseq's '| epoch N |' but not its
+    num_updates: its keys stay as written."""
+    log = read("".join(f"step {100 * k} | epoch {1 + k // 10} | loss {2 - k / 50:.3f} | lr 0.001\n" for k in range(40)))
+    assert log.format != "text-fairseq" and set(log.series) >= {"loss", "lr"}
+    assert not any(name.startswith("train_") for name in log.series)
+    assert len(points(log, "loss")) == 40
+
+
 def test_dict_printed_over_several_lines() -> None:
     log = read("{'epoch': 1,\n 'loss': 2.3,\n 'lr': 0.001}\n{'epoch': 2,\n 'loss': '2.1',\n 'lr': 0.001}\n")
     assert points(log, "loss") == [(1.0, 2.3), (2.0, 2.1)]
