@@ -112,7 +112,7 @@ _metric_names: dict[str, str] = {}
 
 def parse_line(line: str) -> Parsed | None:
     """The numbers one line (one carriage-return segment) carries, or None."""
-    if "{" in line or "%" in line or "[" in line or "(" in line:
+    if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* ":
         return _parse_special(line)
     if _PYTHON.match(line):
         return None
@@ -159,7 +159,15 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_timm(s)
         if found is not None:
             return found
-    if "][" in s or "Iter(" in s or "Epoch: " in s or "(val)" in s or "(test)" in s or "Test set:" in s:
+    if (
+        "][" in s
+        or "Iter(" in s
+        or "Epoch: " in s
+        or "(val)" in s
+        or "(test)" in s
+        or "Test set:" in s
+        or s.startswith(("* ", _AVERAGED))
+    ):
         found = _parse_bracketed(s)
         if found is not None:
             return found
@@ -440,7 +448,12 @@ def _parse_bar(s: str) -> Parsed | None:
 
 
 # mmcv / mmengine: 'Epoch [3][50/1000]', 'Epoch(train)  [3][ 50/1000]', 'Iter(train) [  10/3000]'.
-_MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*\]\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+# torchvision's MetricLogger (DeiT, MAE, DETR, ...): 'Epoch: [3]  [100/500]  eta: ...  loss: 2.72 (2.85)'.
+_MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\)|:)?\s*\[\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+# Its end-of-epoch lines: the epoch's means ('Averaged stats: lr: 0.0005  loss: 2.37 (2.37)') and,
+# in DeiT and the models built on it, the evaluation's ('* Acc@1 81.2 Acc@5 95.1 loss 0.85').
+_AVERAGED = "Averaged stats:"
+_EVAL_MEANS = re.compile(rf"^\* Acc@1 ({_NUM}) Acc@5 ({_NUM})(?: loss ({_NUM}))?\s*$")
 _MM_ITER = re.compile(r"(?<!\w)Iter(?:\((?:train|training)\))?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 # Their evaluation lines: 'Epoch(val) [3][125]\tloss: 1.02', 'Iter(val) [125/125] ...'.
 _MM_EVAL = re.compile(r"(?<!\w)(?:Epoch|Iter)\((val|test)\)\s*(?:\[\s*\d+\s*(?:/\s*\d+\s*)?\]){1,2}")
@@ -458,6 +471,13 @@ def _parse_bracketed(s: str) -> Parsed | None:
     """Counters in brackets that the key-value rules do not read: mmcv's and mmengine's
     iterations within an epoch (a running count once they restart), and the examples seen of
     the epoch in pytorch/examples (a fractional epoch)."""
+    if s.startswith(_AVERAGED):  # the epoch's means, not a point of the running values
+        points = _points(_STRICT.findall(s, len(_AVERAGED)), "averaged_")
+        return Parsed(points) if points else None
+    m = _EVAL_MEANS.match(s)
+    if m is not None:
+        names = ("test_acc1", "test_acc5", "test_loss")
+        return Parsed([(name, float(v)) for name, v in zip(names, m.groups(), strict=True) if v is not None])
     m = _TEST_SET.search(s)
     if m is not None:  # pytorch/examples' evaluation after each epoch
         return Parsed([("test_loss", float(m.group(1)))])

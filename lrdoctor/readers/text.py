@@ -16,6 +16,9 @@ most metric lines are of that style:
 - ``text-detectron2``: ``d2.utils.events`` lines, ``iter: 19  total_loss: 156.1 ... lr: 2.5e-05``.
 - ``text-timm``: ``Train: 3 [ 150/2502 (  6%)]  Loss: 4.32 (4.41)`` (the bracketed running mean is
   skipped); the step is the fractional epoch 3 + 150/2502. ``Test:`` lines become ``test_*``.
+  torchvision's MetricLogger (DeiT, MAE, DETR): ``Epoch: [3]  [100/500]  ... loss: 2.72 (2.85)`` is
+  step 3 * 500 + 100; ``Averaged stats:`` lines become ``averaged_*``, and DeiT's evaluation means
+  ``* Acc@1 81.2 Acc@5 95.1 loss 0.85`` the last ``test_*`` values of their step.
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
 - ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch.
 - ``text``: anything else with ``key=value`` / ``key: value`` pairs (separated by spaces, commas,

@@ -10,6 +10,7 @@ import pytest
 
 from lrdoctor import load, naming
 from lrdoctor.errors import UnreadableLog
+from lrdoctor.normalize import normalize
 from lrdoctor.readers import _textstate, read_log, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source
@@ -533,6 +534,44 @@ def test_a_step_that_restarts_each_epoch_is_one_run(tmp_path: Path) -> None:
     assert len(run.loss) == 50 and len(run.segments) == 1
     assert run.loss.steps[:12].tolist() == [*range(50, 501, 50), 550, 600]
     assert any("the step restarts at each epoch" in w for w in run.warnings)
+
+
+def metric_logger(epochs: int, batches: int, every: int) -> str:
+    """torchvision's MetricLogger as DeiT's training script prints it: a window median and the
+    running mean of each meter, the epoch's means, then the evaluation and its means."""
+    out = ["Namespace(batch_size=128, epochs=4, lr=0.0005)\n", f"Start training for {epochs} epochs\n"]
+    for epoch in range(epochs):
+        for i in range(0, batches, every):
+            loss = 3 * 0.9995 ** (epoch * batches + i)
+            out.append(
+                f"Epoch: [{epoch}]  [{i:>{len(str(batches))}}/{batches}]  eta: 0:04:53  lr: 0.000101  "
+                f"loss: {loss:.4f} ({loss + 0.1:.4f})  time: 0.2006  data: 0.0446  max mem: 5123\n"
+            )
+        out.append(f"Epoch: [{epoch}] Total time: 0:01:40 (0.2000 s / it)\n")
+        out.append(f"Averaged stats: lr: 0.000500  loss: {9 + epoch:.4f} ({9 + epoch:.4f})\n")
+        for i in (0, 50):
+            out.append(
+                f"Test:  [{i:>2}/66]  eta: 0:00:20  loss: {8 + epoch:.4f} ({8 + epoch:.4f})  acc1: 50.0000 (50.0000)\n"
+            )
+        out.append("Test: Total time: 0:00:20 (0.3000 s / it)\n")
+        out.append(f"* Acc@1 {50 + epoch:.3f} Acc@5 75.000 loss {2 / (epoch + 1):.3f}\n")
+    return "".join(out)
+
+
+@pytest.mark.parametrize("epochs", [3, 60])  # the second takes the cached-layout path
+def test_torchvision_metric_logger_steps_and_epoch_means(epochs: int) -> None:
+    """'Epoch: [e]  [i/N]' is step e * N + i; the epoch's means ('Averaged stats:') are no points
+    of the training loss (they made a jump in it at every epoch's end), and the evaluation's
+    loss is the mean its last line prints."""
+    log = read(metric_logger(epochs, 500, 100))
+    assert log.step_kind == "step"
+    loss = points(log, "loss")
+    assert [s for s, _ in loss] == [500.0 * e + i for e in range(epochs) for i in range(0, 500, 100)]
+    assert all(v == round(3 * 0.9995**s, 4) for s, v in loss)
+    assert [v for _, v in points(log, "averaged_loss")] == [9.0 + e for e in range(epochs)]
+    run = normalize(log)
+    assert run.loss.name == "loss" and run.val_loss is not None
+    assert list(run.val_loss.values) == [round(2 / (e + 1), 3) for e in range(epochs)]
 
 
 def test_mmcv_iterations_within_each_epoch_run_on() -> None:
