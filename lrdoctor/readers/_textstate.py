@@ -125,6 +125,21 @@ class State:
             take -= 1
         return np.arange(take, first)
 
+    def _steps_too_coarse(self, rec_step: np.ndarray, rec_epoch: np.ndarray) -> bool:
+        """Whether the longest series is told apart by its epochs but not by the steps of other
+        lines: HF Trainer's dicts carry a fractional epoch and no step, and a DeepSpeed or callback
+        line every 100 steps ('step=100, skipped=0, lr=[2e-05]') would put ten of them on each
+        step, of which one would be kept."""
+        if not self.points:
+            return False
+        _vals, recs = max(self.points.values(), key=lambda entry: sum(np.size(r) for r in entry[1]))
+        at = self._array(recs, np.intp)
+        at = at[np.isfinite(rec_step[at])]  # those before the first step are placed either way
+        epochs = rec_epoch[at]
+        if len(at) < 4 or not np.isfinite(epochs).all():
+            return False
+        return len(np.unique(rec_step[at])) * 2 < len(np.unique(epochs))
+
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
         assert self.first_epoch is not None
@@ -139,6 +154,8 @@ class State:
         has_step = bool(np.isfinite(rec_step).any())
         has_epoch = bool(np.isfinite(rec_epoch).any())
         kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
+        if has_step and has_epoch and self._steps_too_coarse(rec_step, rec_epoch):
+            kind, has_step = "epoch", False
         index = np.arange(len(rec_step), dtype=np.float64)
         axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
         # Records written before any counter: a config dump, when the log has counters at all.

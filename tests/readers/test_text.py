@@ -137,6 +137,24 @@ def test_hf_trainer_dicts_old_and_new_with_summary_kept_apart() -> None:
     assert log.hints == {"loss": "loss", "lr": "learning_rate", "val": "eval_loss"}
 
 
+@pytest.mark.parametrize("dicts", [100, 3000])  # the second takes the cached-layout path
+def test_hf_dicts_beside_coarser_step_lines_keep_every_point(dicts: int) -> None:
+    """HF Trainer's dicts carry a fractional epoch and no step; DeepSpeed's 'step=100, ...' line
+    every 100 steps gave ten dicts one step, of which one was kept. The dicts' epochs place them."""
+    lines = []
+    for k in range(1, dicts + 1):
+        lines.append(f"{{'loss': {3 * 0.999**k:.4f}, 'learning_rate': 2e-05, 'epoch': {k / 500:.4f}}}\n")
+        if k % 10 == 0:
+            lines.append(
+                f"[2024-01-01 12:01:40,123] [INFO] [logging.py:96:log_dist] [Rank 0] step={10 * k}, skipped=0, "
+                "lr=[2e-05], mom=[(0.9, 0.999)]\n"
+            )
+    log = read("".join(lines))
+    assert log.step_kind == "epoch" and log.format == "text-hf"
+    loss = points(log, "loss")
+    assert len(loss) == dicts and [s for s, _ in loss] == [round(k / 500, 4) for k in range(1, dicts + 1)]
+
+
 def test_fairseq_json_after_a_prefix() -> None:
     log = read(
         '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
