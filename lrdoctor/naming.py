@@ -89,6 +89,11 @@ def _is_eval(toks: list[str]) -> bool:
     return any(t in _EVAL_WORDS for t in toks) or any(t.startswith("eval") for t in toks)
 
 
+def is_eval(name: str) -> bool:
+    """Whether a series name says it is measured on held-out data ('val_loss', 'eval/acc')."""
+    return _is_eval(role_tokens(name))
+
+
 def _is_stat(toks: list[str]) -> bool:
     """A statistic of a series, or a run's summary value (TensorBoard's add_hparams writes its
     metrics as `hparam/<name>`, one point in a folder of its own): no curve to judge."""

@@ -227,10 +227,17 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     one's end, not a step). Another kind of bar (a validation bar) advances nothing: its values
     stand at the training step it follows, its last refresh kept. None when each bar shows one
     refresh only."""
+    from lrdoctor.naming import is_eval
+
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
     train = _training_bar(refreshes)
+    # A validation value on the training bar (Lightning shows the last one in every refresh
+    # after it) is a point where it changed, not at each refresh.
+    shown: dict[str, float] = {}
+    keys = {k for _, points in refreshes for k, _ in points[:-2]}
+    evals = {k for k in keys if is_eval(k[len(PROGRESS) :])}
     bars = refreshed = 0
     full = False
     for name, points in refreshes:
@@ -239,6 +246,7 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         kind = _bar_kind(name)
         if kind != train:  # an evaluation bar: at the step it follows
             rows.setdefault(offset + last, {}).update(values)
+            shown.update((k, values[k]) for k in evals.intersection(values))
             continue
         # A new bar starts where the count goes back (a description that changes each refresh,
         # 'Epoch 3 lr 1.0e-03', is still one bar).
@@ -250,6 +258,11 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         if starts and bars > 1 and count == 0:
             continue  # a new bar's count 0: the last one's end, already read
         refreshed += 1
+        for key in evals.intersection(values):
+            if shown.get(key) == values[key]:
+                del values[key]
+            else:
+                shown[key] = values[key]
         rows.setdefault(offset + count, {}).update(values)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None

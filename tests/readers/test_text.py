@@ -661,6 +661,22 @@ def test_a_validation_bar_advances_no_step_and_keeps_its_last_value() -> None:
     assert points(log, "progress/loss")[10] == (10.0, 1.5)  # epoch 0's last refresh, not epoch 1's count 0
 
 
+def test_a_validation_value_shown_on_the_training_bar_is_a_point_where_it_changed() -> None:
+    """Lightning shows the last validation loss in every refresh of the training bar after it:
+    one point per validation, not one per refresh."""
+    refreshes = []
+    for e in range(5):
+        shown = "" if e == 0 else f", val_loss={1.2 / e:.3f}"
+        for n in range(11):
+            loss = 3 / (1 + e + n / 10)
+            refreshes.append(
+                f"Epoch {e}: {n * 10}%|#  | {n * 5}/50 [00:01<00:00, v_num=0, train_loss={loss:.3f}{shown}]"
+            )
+    log = read("\r".join(refreshes) + "\n")
+    assert len(points(log, "progress/train_loss")) == 51
+    assert [v for _, v in points(log, "progress/val_loss")] == [round(1.2 / e, 3) for e in range(1, 5)]
+
+
 def test_bars_read_at_every_refresh_follow_the_bar_refreshed_most() -> None:
     # An evaluation bar before training, and a description that changes with each refresh.
     val = [f"Validation: {n * 50}%|#  | {n}/2 [00:01<00:00, val_loss={2.3 - n / 100:.3f}]" for n in range(1, 3)]
