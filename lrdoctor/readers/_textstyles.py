@@ -82,9 +82,11 @@ _PLAIN = re.compile(rf"({_KEY})\s*[:=]\s*({_NUM}){_TAIL}{_UNIT}")
 _QUOTED = re.compile(rf"(?<!\w)(['\"])({_WORD})\1\s*:\s*['\"]?({_NUM}){_TAIL}{_UNIT}")
 # After a counter header ("iter 120: loss 2.34, time 12ms"), a space may also separate key and value.
 _LOOSE = re.compile(rf"({_KEY_UNQUOTED})(?:\s*[:=]\s*|[ \t]+)(?:tensor\()?({_NUM}){_TAIL}{_UNIT}")
+# A count written with thousands separators ('Step 1,000/50,000').
+_GROUPED = r"\d{1,3}(?:,\d{3})+(?!\d)"
 _HEADER = re.compile(
-    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step)(?:\s+|\s*\[\s*)(\d+)"
-    r"(?:\s*/\s*(\d+))?\s*\]?(?![\w.%/]|:\d)"
+    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step)(?:\s+|\s*\[\s*)"
+    rf"({_GROUPED}|\d+)(?:\s*/\s*({_GROUPED}|\d+))?\s*\]?(?![\w.%/]|:\d)"
 )
 _TOTAL = re.compile(r"/(\d+)")
 _PYTHON = re.compile(
@@ -256,12 +258,12 @@ def _parse_headed(
     """Lines led by counters ("iter 120: loss 2.34", "Epoch [1/10], Step [100/600], Loss: 2.3")."""
     step = epoch = total = None
     for h in headers:
-        value = float(h.group(2))
+        value = float(h.group(2).replace(",", ""))
         if h.group(1)[0] in "Ee":
             epoch = value
         else:
             step = value
-            total = float(h.group(3)) if h.group(3) else None
+            total = float(h.group(3).replace(",", "")) if h.group(3) else None
     found = _STRICT.findall(s, 0, headers[0].start())
     for h, after in zip(headers, [*headers[1:], None], strict=False):
         found += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
@@ -430,9 +432,9 @@ def _parse_bar(s: str) -> Parsed | None:
         step = epoch = None
         if head is not None:
             if head.group(1)[0] in "Ee":
-                epoch = float(head.group(2))
+                epoch = float(head.group(2).replace(",", ""))
             else:
-                step = float(head.group(2))
+                step = float(head.group(2).replace(",", ""))
         points = _points(found, PROGRESS)
         counted = _BAR_COUNTER.search(rest, 0, open_at + 1) if points else None
         if counted is not None:  # the count, then whether the bar is full

@@ -155,6 +155,22 @@ def test_hf_dicts_beside_coarser_step_lines_keep_every_point(dicts: int) -> None
     assert len(loss) == dicts and [s for s, _ in loss] == [round(k / 500, 4) for k in range(1, dicts + 1)]
 
 
+@pytest.mark.parametrize("lines", [101, 3000])  # the second takes the cached-layout path
+def test_a_step_written_with_thousands_separators(lines: int) -> None:
+    """'Step 1,000/50,000 | loss 2.1' is step 1000 (it was step 1, and every point after the first
+    thousand was read as a restart)."""
+    total = 500 * (lines - 1)
+    log = read(
+        "".join(
+            f"Step {500 * k:,}/{total:,} | loss {3 * 0.999**k:.4f} | lr 3.00e-04 | tokens {524288 * k:,}\n"
+            for k in range(lines)
+        )
+    )
+    assert [s for s, _ in points(log, "loss")] == [500.0 * k for k in range(lines)]
+    # A comma after a step is no separator.
+    assert points(read("Step 5, loss 2.3\nStep 6, loss 2.2\n"), "loss") == [(5.0, 2.3), (6.0, 2.2)]
+
+
 def test_fairseq_json_after_a_prefix() -> None:
     log = read(
         '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
