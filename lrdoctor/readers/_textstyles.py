@@ -147,6 +147,9 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
     return found._replace(points=points, style=FAIRSEQ)
 
 
+_LISTED = re.compile(rf"(?<==)\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
+
+
 def _parse_special(line: str) -> Parsed | None:
     s = line.strip()
     if s[-1:] == "}" and "{" in s:
@@ -177,6 +180,8 @@ def _parse_special(line: str) -> Parsed | None:
         return None
     config: dict[str, float] = {}
     text = line.rstrip()  # indentation kept: an indented UPPER-CASE key is a config dump
+    if "=[" in s:  # DeepSpeed's 'lr=[2e-05]' (one value per parameter group): the first group's
+        text = _LISTED.sub(r"\1", text)
     if "(" in s and "=" in s:
         text = _GROUP.sub(lambda m: _group_to_config(m, config), text)
     found = _parse_pairs(text, config, _STRICT)

@@ -171,6 +171,20 @@ def test_a_step_written_with_thousands_separators(lines: int) -> None:
     assert points(read("Step 5, loss 2.3\nStep 6, loss 2.2\n"), "loss") == [(5.0, 2.3), (6.0, 2.2)]
 
 
+def test_deepspeed_learning_rate_per_group_is_read() -> None:
+    """DeepSpeed prints 'lr=[2e-05]', one value per parameter group: the first group's rate."""
+    lines = []
+    for k in range(1, 41):
+        lines.append(
+            f"[2024-01-01 12:00:10,123] [INFO] [logging.py:96:log_dist] [Rank 0] step={10 * k}, skipped=0, "
+            f"lr=[{1e-6 * k}, {1e-7 * k}], mom=[(0.9, 0.999)]\n"
+        )
+        lines.append(f"step {10 * k} loss {3 * 0.99**k:.4f}\n")
+    log = read("".join(lines))
+    assert points(log, "lr") == [(10.0 * k, 1e-6 * k) for k in range(1, 41)]
+    assert len(points(log, "loss")) == 40
+
+
 def test_fairseq_json_after_a_prefix() -> None:
     log = read(
         '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
