@@ -121,6 +121,8 @@ def parse_line(line: str) -> Parsed | None:
     found = _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
     if found is not None and "num_updates" in line and ("| epoch " in line or "train_inner |" in line):
         return _fairseq_simple(line, found)
+    if found is not None and "validation loss at " in line:
+        return _megatron_eval(line, found)
     if found is None and "loss" in line:
         bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
         if bare is not None:
@@ -148,6 +150,20 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
 
 
 _LISTED = re.compile(rf"(?<==)\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
+
+
+# Megatron-LM's evaluations: ' validation loss at iteration 200 | lm loss value: 1.8E+00 | lm loss PPL:
+# 6.0E+00 |', and at the end 'validation loss at the end of training for test data | ...'.
+_MEGATRON_EVAL = re.compile(r"validation loss at (?:iteration \d+|the end of training for (\w+) data)")
+
+
+def _megatron_eval(line: str, found: Parsed) -> Parsed:
+    """A Megatron-LM evaluation's values, named as such ('val_lm_loss'), not as training metrics."""
+    m = _MEGATRON_EVAL.search(line)
+    if m is None:
+        return found
+    prefix = "test_" if m.group(1) == "test" else "val_"
+    return found._replace(points=[(prefix + k.removesuffix("_value"), v) for k, v in found.points])
 
 
 def _parse_special(line: str) -> Parsed | None:

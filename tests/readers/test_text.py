@@ -185,6 +185,29 @@ def test_deepspeed_learning_rate_per_group_is_read() -> None:
     assert len(points(log, "loss")) == 40
 
 
+@pytest.mark.parametrize("iterations", [100, 3000])  # the second takes the cached-layout path
+def test_megatron_validation_lines_are_the_validation_loss(iterations: int) -> None:
+    """Megatron-LM's ' validation loss at iteration 200 | lm loss value: 1.8E+00 |' is a validation
+    point at that iteration (it was a series of no role, 'lm_loss_value')."""
+    lines = []
+    for k in range(1, iterations + 1):
+        lines.append(
+            f" iteration {k:>9}/{iterations:>8} | consumed samples: {512 * k:>12} | learning rate: 3.000000E-04 | "
+            f"lm loss: {3 * 0.999**k:.6E} | loss scale: 65536.0 | grad norm: 1.230 | "
+            "number of skipped iterations:   0 |\n"
+        )
+        if k % 50 == 0:
+            lines.append("-" * 100 + "\n")
+            lines.append(
+                f" validation loss at iteration {k} | lm loss value: {2 * 0.999**k:.6E} | lm loss PPL: 6.0E+00 |\n"
+            )
+            lines.append("-" * 100 + "\n")
+    run = normalize(read("".join(lines)))
+    assert run.loss.name == "lm_loss" and len(run.loss) == iterations
+    assert run.val_loss is not None and run.val_loss.name == "val_lm_loss"
+    assert run.val_loss.steps.tolist() == [float(k) for k in range(50, iterations + 1, 50)]
+
+
 def test_fairseq_json_after_a_prefix() -> None:
     log = read(
         '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
