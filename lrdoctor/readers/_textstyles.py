@@ -102,7 +102,8 @@ _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^(
 _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
 _BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
-_KERAS = re.compile(r"\s*(\d+)/(\d+) \[[=>.]*\]")
+# Keras 2's bar '32/32 [======>...]' and Keras 3's '32/32 ━━━━━━━━━━━━'.
+_KERAS = re.compile(r"\s*(\d+)/(\d+) (?:\[[=>.]*\]|━+)")
 _TORCHTUNE = re.compile(rf"(?<![\w.])(\d+)\|(\d+)\|Loss:\s*({_NUM})")
 _TIMM = re.compile(r"(?<!\w)(Train|Test|Eval)( \(EMA\))?: *(\d+)? *\[ *(\d+)/(\d+)[^\]]{0,40}\]")
 _BARE_NONFINITE = re.compile(r"(?<=[\s:\[,])(-?(?:nan|inf))(?=\s*[,}\]])")
@@ -114,7 +115,7 @@ _metric_names: dict[str, str] = {}
 
 def parse_line(line: str) -> Parsed | None:
     """The numbers one line (one carriage-return segment) carries, or None."""
-    if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* ":
+    if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* " or "━" in line:
         return _parse_special(line)
     if _PYTHON.match(line):
         return None
@@ -172,7 +173,7 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_dict(s)
         if found is not None:
             return found
-    if "%" in s or "[" in s:
+    if "%" in s or "[" in s or "━" in s:
         found = _parse_bar(s)
         if found is not None:
             return found

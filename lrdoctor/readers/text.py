@@ -20,7 +20,8 @@ most metric lines are of that style:
   step 3 * 500 + 100; ``Averaged stats:`` lines become ``averaged_*``, and DeiT's evaluation means
   ``* Acc@1 81.2 Acc@5 95.1 loss 0.85`` the last ``test_*`` values of their step.
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
-- ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch.
+- ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch (Keras 3:
+  ``N/N ━━━━ - loss: ...``).
 - ``text``: anything else with ``key=value`` / ``key: value`` pairs (separated by spaces, commas,
   ``|`` or `` - ``, after any logging prefix), and multi-line blocks where a line holding only a
   counter (``Epoch: 1/30``) sets the step for the lines after it.

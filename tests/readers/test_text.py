@@ -338,6 +338,28 @@ def test_keras_console_keeps_the_epoch_end_bar() -> None:
     assert "progress/loss" not in log.series  # the unfinished refresh was superseded
 
 
+@pytest.mark.parametrize("tty", [True, False])
+def test_keras_3_bar_keeps_the_epoch_end_refresh(tty: bool) -> None:
+    """Keras 3 draws '16/32 ━━━━━━━━━━ 0s 3ms/step - loss: 2.49' in colour, redrawn with
+    backspaces on a terminal: each epoch is its last refresh (the running means before it are
+    not points; they were read as points at fractional epochs)."""
+    out = []
+    for epoch in range(1, 11):
+        out.append(f"Epoch {epoch}/10\n")
+        for seen in (1, 16, 32):
+            done = "\x1b[32m" + "━" * (seen * 20 // 32) + "\x1b[0m\x1b[37m" + "━" * (20 - seen * 20 // 32) + "\x1b[0m"
+            loss = 2.5 / epoch + (32 - seen) / 100
+            bar = f"\x1b[1m{seen:>2}/32\x1b[0m {done} \x1b[1m0s\x1b[0m 3ms/step - loss: {loss:.4f}"
+            if seen == 32:
+                out.append(("\r" if tty else "") + bar + f" - val_loss: {2.6 / epoch:.4f}\n")
+            elif tty:
+                out.append("\r" + bar + "\b" * len(bar))
+    log = read("".join(out))
+    assert log.format == "text-keras" and log.step_kind == "epoch"
+    assert points(log, "loss") == [(float(e), round(2.5 / e, 4)) for e in range(1, 11)]
+    assert points(log, "val_loss") == [(float(e), round(2.6 / e, 4)) for e in range(1, 11)]
+
+
 # --- blocks, bars, noise ----------------------------------------------------------------------
 
 
