@@ -491,10 +491,18 @@ def _loss_or_rate(key: str) -> bool:
     return any("loss" in w for w in words) or any(w in ("lr", "learning_rate") for w in words)
 
 
+# Composer's console logger heads each block of values with its epoch and its batch of the whole
+# run: '[epoch=1][batch=100/2000]:'.
+_COMPOSER = re.compile(r"\[epoch=(\d+)\]\[batch=(\d+)/(\d+)\]:?$")
+
+
 def _parse_bracketed(s: str) -> Parsed | None:
     """Counters in brackets that the key-value rules do not read: mmcv's and mmengine's
-    iterations within an epoch (a running count once they restart), and the examples seen of
-    the epoch in pytorch/examples (a fractional epoch)."""
+    iterations within an epoch (a running count once they restart), the examples seen of
+    the epoch in pytorch/examples (a fractional epoch), and Composer's batches."""
+    m = _COMPOSER.match(s)
+    if m is not None:
+        return Parsed([], float(m.group(2)), float(m.group(1)))
     if s.startswith(_AVERAGED):  # the epoch's means, not a point of the running values
         points = _points(_STRICT.findall(s, len(_AVERAGED)), "averaged_")
         return Parsed(points) if points else None

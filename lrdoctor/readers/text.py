@@ -24,7 +24,8 @@ most metric lines are of that style:
   ``N/N ━━━━ - loss: ...``).
 - ``text``: anything else with ``key=value`` / ``key: value`` pairs (separated by spaces, commas,
   ``|`` or `` - ``, after any logging prefix), and multi-line blocks where a line holding only a
-  counter (``Epoch: 1/30``) sets the step for the lines after it.
+  counter (``Epoch: 1/30``, Composer's ``[epoch=1][batch=100/2000]:``) sets the step for the lines
+  after it.
 
 Rules: keys from text lines become lower-case words joined by ``_`` (``Train Loss`` ->
 ``train_loss``); keys of dict prints stay as written. A number with a unit glued on

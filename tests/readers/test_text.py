@@ -208,6 +208,21 @@ def test_megatron_validation_lines_are_the_validation_loss(iterations: int) -> N
     assert run.val_loss.steps.tolist() == [float(k) for k in range(50, iterations + 1, 50)]
 
 
+@pytest.mark.parametrize("blocks", [20, 600])  # the second takes the cached-layout path
+def test_composer_blocks_are_placed_at_their_batch(blocks: int) -> None:
+    """Composer's console logger: '[epoch=1][batch=100/2000]:' then the block's values; the batch
+    is the step (every point was at step 1, in write order)."""
+    out = []
+    for k in range(1, blocks + 1):
+        out.append(f"[epoch={1 + k // 10}][batch={100 * k}/{100 * blocks}]:\n")
+        out.append(f"\t Train time/batch: {100 * k - 1}\n")
+        out.append(f"\t Train loss/train/total: {3 * 0.99**k:.4f}\n")
+        out.append("\t Train lr-DecoupledAdamW/group0: 3.0000e-04\n")
+    log = read("".join(out))
+    assert log.step_kind == "step"
+    assert [s for s, _ in points(log, "train_loss/train/total")] == [100.0 * k for k in range(1, blocks + 1)]
+
+
 def test_fairseq_json_after_a_prefix() -> None:
     log = read(
         '2021-01-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 1.5, "loss": "16.475", '
