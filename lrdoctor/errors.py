@@ -20,6 +20,11 @@ class EmptyLog(UnreadableLog):
     run that crashed before its first log). Never passed over as "no training log"."""
 
 
+class DamagedLog(UnreadableLog):
+    """A run folder's own log (its metrics.csv, its trainer_state.json) that cannot be read: a
+    run whose log was damaged, cut off while written. Never passed over as "no training log"."""
+
+
 class NoSeries(LrdoctorError):
     """The log was read but holds no series that can be judged (no loss, no points)."""
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import skipped_nonfinite, starts_late
 from lrdoctor.diagnosis import Config, Diagnosis
-from lrdoctor.errors import EmptyLog, InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
+from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
 
 # Files worth reading inside a directory of runs (the pre-commit hook's pattern, plus JSON).
 LOG_FILE = re.compile(r"\.(csv|tsv|jsonl|ndjson|json|log|txt)(\.gz)?$", re.IGNORECASE)
@@ -63,7 +63,8 @@ class Result:
             and not self.target.named
             and isinstance(error, UnreadableLog | NoSeries)
             and not isinstance(error, MissingMetric)  # a wrong --metric is the user's error, in every file
-            and not isinstance(error, EmptyLog)  # a run that logged nothing is a run, not a stray file
+            # a run that logged nothing, or whose own log was damaged, is a run, not a stray file
+            and not isinstance(error, EmptyLog | DamagedLog)
         )
 
 

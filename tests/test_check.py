@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -524,3 +525,19 @@ def test_a_blank_run_log_of_any_size_logged_nothing(tmp_path: Path) -> None:
         (run / "metrics.csv").write_text("\n" * size)
         result = invoke("check", str(run.parent.parent))
         assert result.exit_code == 2 and "the run's log is empty (nothing written yet)" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "diagnose"])
+def test_a_run_whose_own_log_was_cut_off_fails_a_folder_of_runs(tmp_path: Path, command: str) -> None:
+    """An HF output folder whose trainer_state.json (and its checkpoints') were cut off while
+    written is a damaged run, not a stray folder to pass over: the gate fails, naming it."""
+    for name in ("ok", "cut"):
+        out = tmp_path / "sweep" / name
+        out.mkdir(parents=True)
+        history = [{"loss": 2.1 * 0.97**s, "learning_rate": 1e-3, "step": s} for s in range(1, 101)]
+        text = json.dumps({"global_step": 100, "log_history": history}, indent=2, sort_keys=True)
+        (out / "trainer_state.json").write_text(text if name == "ok" else text[: len(text) // 2])
+    result = invoke(command, str(tmp_path / "sweep"))
+    assert result.exit_code == 2, result.output
+    assert "sweep/cut/trainer_state.json" in result.stderr and "not valid JSON" in result.stderr
+    assert "passed over" not in result.stderr

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from lrdoctor.errors import EmptyLog, InputError, LrdoctorError, UnknownFormat, UnreadableLog
+from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, UnknownFormat, UnreadableLog
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
@@ -46,13 +46,19 @@ READERS: dict[str, Reader] = {
 def read_log(path: str | Path, *, format: str | None = None) -> Log:
     """Read a log file, a run directory or '-' (standard input) into a :class:`Log`."""
     source = open_source(path)
+    own_log = False
     if source.is_dir:
         name, source = _from_dir(source, format)
+        own_log = source.path is not None and source.path.name in RUN_LOGS
     if not source.is_dir:
         _refuse_placeholders(source)
         name = _reader_name(format) if format is not None else sniff(source)
     try:
         log = READERS[name].read(source)
+    except UnreadableLog as exc:
+        if own_log and not isinstance(exc, EmptyLog):  # the run's own log, damaged: no stray file
+            raise DamagedLog(str(exc)) from None
+        raise
     except LrdoctorError:
         raise
     except RecursionError:
@@ -191,7 +197,11 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
                 raise EmptyLog(f"{label}: {nothing} (nothing written yet)")
             if found.is_dir():
                 return name, Source(label, path=found)
-            return name, open_source(found)
+            opened = open_source(found)
+            note = json_reader.state_note(source.path, found) if name == "json" else None
+            if note is not None:
+                opened.notes.append(note)
+            return name, opened
     raise UnreadableLog(
         f"{source.label}: no training log found in this directory (looked for TensorBoard event "
         "files, metrics.csv, trainer_state.json, MLflow metrics/ and mlflow.db); name the file instead"

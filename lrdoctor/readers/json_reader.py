@@ -69,16 +69,61 @@ def read(source: Source) -> Log:
 
 
 def in_dir(path: Path) -> Path | None:
-    """trainer_state.json in `path`, else in its latest checkpoint-N directory."""
+    """trainer_state.json in `path`, unless its latest checkpoint-N directory holds one further
+    along (a later training in the same output folder, resumed without ``save_state()``) or the
+    one in `path` was cut off while written; else the latest checkpoint's."""
     direct = path / TRAINER_STATE
-    if direct.is_file():
+    latest = _latest_checkpoint(path)
+    if not direct.is_file():
+        return latest
+    if latest is None or (_complete(direct) and global_step(direct) >= global_step(latest)):
         return direct
+    return latest
+
+
+def state_note(path: Path, found: Path) -> str | None:
+    """Why `found`, a checkpoint's trainer_state.json, was read instead of the one in `path`."""
+    direct = path / TRAINER_STATE
+    if found == direct or not direct.is_file():
+        return None
+    if not _complete(direct):
+        why = "is cut off"
+    else:
+        why = f"stops at step {global_step(direct)}, where {found.parent.name} reached step {global_step(found)}"
+    return f"{direct}: {why}; read {found} instead"
+
+
+def _latest_checkpoint(path: Path) -> Path | None:
     numbered = [
         (int(m.group(1)), p)
         for p in path.glob(f"checkpoint-*/{TRAINER_STATE}")
         if (m := _CHECKPOINT.fullmatch(p.parent.name))
     ]
     return max(numbered)[1] if numbered else None
+
+
+# HF writes trainer_state.json with sorted keys: "global_step" comes before "log_history".
+_GLOBAL_STEP = re.compile(rb'"global_step"\s*:\s*(\d+)')
+
+
+def global_step(path: Path) -> int:
+    """The global_step a trainer_state.json records; -1 where it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            m = _GLOBAL_STEP.search(fh.read(1 << 16)) or _GLOBAL_STEP.search(fh.read())
+    except OSError:
+        return -1
+    return int(m.group(1)) if m else -1
+
+
+def _complete(path: Path) -> bool:
+    """Whether a JSON file ends as a document does (one cut off while written does not)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 64))
+            return fh.read().rstrip().endswith((b"}", b"]"))
+    except OSError:
+        return True  # reading it says what is wrong with it
 
 
 def from_document(doc: Any, label: str) -> Log:

@@ -307,6 +307,38 @@ def test_in_dir(tmp_path: Path) -> None:
     assert json_reader.in_dir(tmp_path) == tmp_path / "trainer_state.json"
 
 
+def hf_state(steps: range) -> str:
+    """trainer_state.json as HF's TrainerState writes it (sorted keys, indent 2)."""
+    history = [{"epoch": s / 100, "learning_rate": 1e-4, "loss": 3 * 0.99**s, "step": s} for s in steps]
+    return json.dumps({"global_step": steps[-1], "log_history": history, "max_steps": 200}, indent=2, sort_keys=True)
+
+
+def test_a_checkpoint_further_along_than_the_top_level_state_is_read(tmp_path: Path) -> None:
+    """A run resumed in the same output folder without save_state() leaves the first training's
+    trainer_state.json at the top; its latest checkpoint goes further, and is read, with a note."""
+    write(tmp_path, hf_state(range(5, 100, 5)), "trainer_state.json")
+    for n in (96, 192):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        write(tmp_path / f"checkpoint-{n}", hf_state(range(5, n, 5)), "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 190
+    assert any("stops at step 95, where checkpoint-192 reached step 190" in w for w in log.warnings)
+    # A checkpoint behind the top-level state (the run saved its state at the end) is not read.
+    write(tmp_path, hf_state(range(5, 300, 5)), "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 295 and not any("instead" in w for w in log.warnings)
+
+
+def test_a_top_level_state_cut_off_falls_back_to_the_latest_checkpoint(tmp_path: Path) -> None:
+    full = hf_state(range(5, 100, 5))
+    write(tmp_path, full[: len(full) // 2], "trainer_state.json")
+    (tmp_path / "checkpoint-96").mkdir()
+    write(tmp_path / "checkpoint-96", full, "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 95
+    assert any("trainer_state.json: is cut off; read" in w for w in log.warnings)
+
+
 def test_reads_gzip_and_stdin_bytes(tmp_path: Path) -> None:
     import gzip
 
