@@ -119,22 +119,23 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     """The training-loss series among `names`, or None when no name looks like a loss."""
     counts = counts or {}
     cands = []
-    for name in names:
+    for order, name in enumerate(names):
         toks = role_tokens(name)
         if _is_loss(toks) and not _is_eval(toks) and not _is_stat(toks):
-            cands.append((_loss_rank(name, toks), -counts.get(name, 0), name))
+            # Between equals, the first written (the first run of a W&B export, as its table shows it).
+            cands.append((_loss_rank(name, toks), -counts.get(name, 0), order, name))
     if not cands:
         return None
-    chosen = min(cands)[2]
+    chosen = min(cands)[3]
     # The per-batch (per-step) loss beside a sparser one of a likelier name ('batch_loss' logged
     # every batch, 'loss' every epoch): the denser curve is the one to judge.
     same = _quantity(chosen)
     denser = [
-        (c[1], c[2])
+        (c[1], c[2], c[3])
         for c in cands
-        if _PER_BATCH & set(role_tokens(c[2])) and _quantity(c[2]) == same and -c[1] >= 4 * counts.get(chosen, 0) > 0
+        if _PER_BATCH & set(role_tokens(c[3])) and _quantity(c[3]) == same and -c[1] >= 4 * counts.get(chosen, 0) > 0
     ]
-    return min(denser)[1] if denser else chosen
+    return min(denser)[2] if denser else chosen
 
 
 def _quantity(name: str) -> set[str]:

@@ -96,6 +96,9 @@ def normalize(
         )
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
+    export = _export_note(log, name)
+    if export:
+        warnings.insert(0, export)
     return Run(
         source=log.source,
         format=log.format,
@@ -130,6 +133,29 @@ def runs_to_judge(log: Log, metric: str) -> list[tuple[str, str | None]]:
         found = naming.find_loss(own, own)
         out.append((run, metric if run == _run_of(metric) else None if found is None else f"{run} - {found}"))
     return out
+
+
+def _export_note(log: Log, metric: str) -> str:
+    """Which run of a W&B export of several is judged, how to judge another (its own loss's
+    name), and which others logged a non-finite loss ('' for any other log)."""
+    runs = runs_to_judge(log, metric)
+    if len(runs) < 2:
+        return ""
+    names = [run for run, _ in runs]
+    shown = ", ".join(names[:SHOWN_RUNS]) + (", ..." if len(names) > SHOWN_RUNS else "")
+    others = [loss for _, loss in runs if loss is not None and loss != metric]
+    note = (
+        f"{log.source}: this export holds {len(runs)} runs ({shown}); judged: {_run_of(metric)}; "
+        f"choose another with --metric '{others[0] if others else '<run> - <metric>'}', "
+        "or judge every run with lrdoctor check"
+    )
+    bad = [_run_of(loss) for loss in others if not np.isfinite(log.series[loss].values).all()]
+    if bad:
+        note += f"; not judged here: {', '.join(map(str, bad))} logged a non-finite loss"
+    return note
+
+
+SHOWN_RUNS = 5
 
 
 def _run_of(name: str) -> str | None:

@@ -38,7 +38,6 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import EmptyLog, UnreadableLog
-from lrdoctor.naming import export_runs
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
@@ -118,14 +117,6 @@ def read(source: Source) -> Log:
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
     fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
-    if fmt == "wandb-csv":
-        runs = export_runs(header)
-        if len(runs) > 1:
-            shown = ", ".join(runs[:SHOWN_LINES]) + (", ..." if len(runs) > SHOWN_LINES else "")
-            warnings.append(
-                f"{label}: this export holds {len(runs)} runs ({shown}); one is judged, named in 'metric'; "
-                f"choose with --metric '<run> - loss', or export one run per file"
-            )
     text_columns = tuple(name for name in _unique(header) if name not in columns)
     return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns)
 

@@ -206,7 +206,20 @@ def test_a_wandb_export_of_several_runs_says_so(tmp_path: Path) -> None:
     )
     run = load(write(tmp_path, "wandb_export.csv", text))
     assert run.format == "wandb-csv" and run.metric == "run-a - loss"
-    assert any("this export holds 2 runs (run-a, run-b)" in w for w in run.warnings)
+    assert any("this export holds 2 runs (run-a, run-b); judged: run-a" in w for w in run.warnings)
+
+
+def test_a_wandb_export_note_names_the_runs_metric_and_a_run_that_went_non_finite(tmp_path: Path) -> None:
+    """The note says how to choose another run with its own metric's name, and which runs not
+    judged logged a non-finite loss (diagnose judges one; check judges them all)."""
+    rows = ['"Step","b-run - train/loss","a-run - train/loss","c-run - train/loss"']
+    for s in range(30):
+        rows.append(f'"{s}","{2 / (s + 1)}","{1 / (s + 1)}","{"NaN" if s > 20 else 3 / (s + 1)}"')
+    run = load(write(tmp_path, "wandb_export.csv", "\n".join(rows) + "\n"))
+    assert run.metric == "b-run - train/loss"  # the first run written, not the first by name
+    note = next(w for w in run.warnings if "this export holds 3 runs" in w)
+    assert "choose another with --metric 'a-run - train/loss'" in note
+    assert note.endswith("not judged here: c-run logged a non-finite loss")
 
 
 def test_a_single_named_column_is_a_csv(tmp_path: Path) -> None:
