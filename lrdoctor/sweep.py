@@ -197,7 +197,7 @@ def is_one_run(folder: Path) -> bool:
         return True
     if csv_reader.in_dir(folder) is not None or json_reader.in_dir(folder) is not None:
         return True
-    if any(_is(folder / name, stat.S_ISREG) for name in jsonl.DIR_NAMES):
+    if any(_is(folder / name, stat.S_ISREG) for name in (*jsonl.DIR_NAMES, jsonl.MMENGINE_SCALARS)):
         return True
     with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
     return bool(with_events) and all(c.name.lower() in SPLIT_DIRS for c in with_events)

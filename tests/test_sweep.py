@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from lrdoctor import load
 from lrdoctor.cli import cli
 from lrdoctor.diagnosis import diagnose
+from lrdoctor.readers import read_log
 from lrdoctor.report.summary import CSV_COLUMNS
 from lrdoctor.sweep import (
     VERDICT_ORDER,
@@ -97,6 +98,26 @@ def test_a_directory_that_is_one_run_stays_one(tree: Path) -> None:
     for one in ("tb_a", "tb_b", "lightning_logs/version_0", "hf_out", "mlruns/0/aaa"):
         found = expand([str(tree / one)])
         assert found.targets == [Target(str(tree / one), named=True)] and not found.several
+
+
+def test_an_mmengine_work_dir_holds_one_run_per_timestamp_folder(tmp_path: Path) -> None:
+    """mmengine writes each run's scalars twice (vis_data/scalars.json and vis_data/<ts>.json) and a
+    text log beside them: each timestamp folder is one run, read from scalars.json (it was three)."""
+    for stamp in ("20240101_120000", "20240102_090000"):
+        rows = "".join(
+            json.dumps({"lr": 0.1, "loss": 2 * 0.99**k, "step": 10 * k, "epoch": 1 + k // 10}) + "\n"
+            for k in range(1, 61)
+        )
+        _touch(tmp_path / "work_dir" / stamp / "vis_data" / "scalars.json", rows)
+        _touch(tmp_path / "work_dir" / stamp / "vis_data" / f"{stamp}.json", rows)
+        _touch(
+            tmp_path / "work_dir" / stamp / f"{stamp}.log",
+            "2024/01/01 12:00:00 - mmengine - INFO - Epoch(train) [1][10/100]  lr: 1.0000e-01  loss: 2.0\n",
+        )
+    found = [p.relative_to(tmp_path).as_posix() for p in find_runs(tmp_path / "work_dir")]
+    assert found == ["work_dir/20240101_120000", "work_dir/20240102_090000"]
+    log = read_log(tmp_path / "work_dir" / "20240101_120000")
+    assert log.source.endswith("vis_data/scalars.json") and len(log.series["loss"]) == 60
 
 
 def test_a_directory_holding_one_run_deeper_down_diagnoses_that_run(tmp_path: Path) -> None:

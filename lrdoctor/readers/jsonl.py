@@ -26,7 +26,10 @@ from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_c
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 # Files a training script commonly writes as JSON Lines, in order of preference.
-DIR_NAMES = ("metrics.jsonl", "metrics.json", "log.jsonl", "history.jsonl", "train_log.jsonl")
+DIR_NAMES = ("metrics.jsonl", "metrics.json", "log.jsonl", "history.jsonl", "train_log.jsonl", "scalars.json")
+# mmengine's run folder (<work_dir>/<timestamp>/) keeps its scalars in vis_data/scalars.json, and
+# a copy of them in vis_data/<timestamp>.json beside it, with the text log <timestamp>.log.
+MMENGINE_SCALARS = Path("vis_data") / "scalars.json"
 # Nested objects in a record ({"train": {"loss": 1.2}}) become "train/loss"; deeper than this
 # is not a metric record.
 MAX_NESTING = 8
@@ -69,8 +72,9 @@ def read(source: Source) -> Log:
 
 
 def in_dir(path: Path) -> Path | None:
-    """A known JSON Lines file name in `path` (detectron2's metrics.json), else its one *.jsonl."""
-    for name in DIR_NAMES:
+    """A known JSON Lines file name in `path` (detectron2's metrics.json, mmengine's
+    vis_data/scalars.json), else its one *.jsonl."""
+    for name in (*DIR_NAMES, MMENGINE_SCALARS):
         candidate = path / name
         if candidate.is_file() and _file_sniffs(candidate):
             return candidate
