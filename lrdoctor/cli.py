@@ -529,6 +529,8 @@ def check(
             for name in metrics:
                 each = run if name == run.metric else normalize(log, metric=name, segment=segment, lr=lr)
                 label = shown if len(metrics) == 1 else f"{shown} [{name}]"
+                if len(each.segments) > 1:  # runs appended in one log: say which one was judged
+                    label += f" [appended run {each.segment} of {len(each.segments)}; choose with --segment N]"
                 dx = run_diagnosis(each, config=config)
                 reasons = gate(dx, settings)
                 failed = failed or bool(reasons)

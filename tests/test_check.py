@@ -541,3 +541,17 @@ def test_a_run_whose_own_log_was_cut_off_fails_a_folder_of_runs(tmp_path: Path, 
     assert result.exit_code == 2, result.output
     assert "sweep/cut/trainer_state.json" in result.stderr and "not valid JSON" in result.stderr
     assert "passed over" not in result.stderr
+
+
+def test_a_log_of_appended_runs_says_which_run_the_gate_judged(tmp_path: Path) -> None:
+    """Two trainings in one log (the step restarts): the check line says it judged the last, and
+    how to choose another; the earlier one's NaN is found with --segment 1."""
+    rows = ["step,loss"]
+    rows += [f"{s},{'nan' if s > 50 else 2.1 * 0.99**s}" for s in range(80)]
+    rows += [f"{s},{2.1 * 0.97**s}" for s in range(100)]
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = invoke("check", str(path))
+    assert result.exit_code == 0 and "[appended run 2 of 2; choose with --segment N]" in result.stdout
+    first = invoke("check", str(path), "--segment", "1")
+    assert first.exit_code == 1 and "[appended run 1 of 2;" in first.stdout
