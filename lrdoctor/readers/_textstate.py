@@ -138,7 +138,7 @@ class State:
         epochs = rec_epoch[at]
         if len(at) < 4 or not np.isfinite(epochs).all():
             return False
-        return len(np.unique(rec_step[at])) * 2 < len(np.unique(epochs))
+        return _changes(rec_step[at]) * 2 < _changes(epochs)
 
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
@@ -300,6 +300,12 @@ def _bar_kind(name: str) -> str:
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|(?i:nan|inf(?:inity)?)\b)")
+
+
+def _changes(values: np.ndarray) -> int:
+    """How many times a sequence takes a new value from one item to the next (its distinct values,
+    where it does not go back to earlier ones), without sorting it."""
+    return 1 + int(np.count_nonzero(values[1:] != values[:-1])) if len(values) else 0
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:
