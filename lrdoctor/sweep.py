@@ -322,6 +322,8 @@ class SweepConfig:
     # different tasks or models, whose final losses say nothing about the rate. Logs that begin
     # after the first updates are not compared so: their first points already differ by rate.
     start_spread: float = 0.25
+    # Logged rates within this factor of each other are one rate (a sweep's steps are wider).
+    same_rate: float = 1.1
 
 
 def final_loss(dx: Diagnosis, cfg: SweepConfig = SweepConfig()) -> float:
@@ -351,11 +353,24 @@ def _ranked_loss(dx: Diagnosis, by_val: bool, cfg: SweepConfig) -> float:
 
 def sweep_points(diagnoses: Sequence[Diagnosis], cfg: SweepConfig = SweepConfig()) -> list[SweepPoint]:
     by_val = _by_val(diagnoses)
-    return [
-        SweepPoint(float(dx.run.observed_lr), _ranked_loss(dx, by_val, cfg), dx.run.source)
-        for dx in diagnoses
-        if dx.run.observed_lr is not None
-    ]
+    rated = [(dx, float(lr)) for dx in diagnoses if (lr := dx.run.observed_lr) is not None]
+    same = _same_rates([lr for _, lr in rated], cfg.same_rate)
+    return [SweepPoint(same[lr], _ranked_loss(dx, by_val, cfg), dx.run.source) for dx, lr in rated]
+
+
+def _same_rates(rates: list[float], within: float) -> dict[float, float]:
+    """Each rate as its group's highest: rates within a factor `within` of the lowest of their
+    group are one rate set alike (a float32 copy of 0.01, the peaks of warmups logged at
+    different steps), not points of a sweep."""
+    out: dict[float, float] = {}
+    group: list[float] = []
+    for rate in sorted(set(rates)):
+        if group and rate > group[0] * within:
+            out.update(dict.fromkeys(group, group[-1]))
+            group = []
+        group.append(rate)
+    out.update(dict.fromkeys(group, group[-1] if group else 0.0))
+    return out
 
 
 def _by_val(diagnoses: Sequence[Diagnosis]) -> bool:

@@ -28,6 +28,7 @@ from lrdoctor.sweep import (
     diagnose_all,
     expand,
     find_runs,
+    no_advice_because,
     sweep_advice,
 )
 from tests.conftest import SAMPLE_LOGS
@@ -227,6 +228,20 @@ def test_best_rate_at_the_edge_says_the_optimum_may_lie_beyond(tmp_path: Path) -
     advice = sweep_advice(dxs)
     assert advice is not None and advice.lr == 0.1 and advice.at_edge
     assert "edge of the sweep" in advice.because
+
+
+def test_rates_that_differ_by_a_few_percent_are_one_rate(tmp_path: Path) -> None:
+    """A float32 copy of 0.01 (TensorBoard's 0.0099999998) and warmup peaks logged a step apart
+    (0.000478, 0.0005) are one rate, not points of a sweep: two rates give no advice."""
+    dxs = [
+        diagnose(load(_rate_run(tmp_path / f"{k}.csv", lr, end)))
+        for k, (lr, end) in enumerate(((0.0099999998, 0.5), (0.01, 0.4), (0.000478, 1.0), (0.0005, 0.9)))
+    ]
+    assert sweep_advice(dxs) is None
+    assert no_advice_because(dxs) == "2 distinct learning rate(s) among the runs, 3 needed"
+    dxs.append(diagnose(load(_rate_run(tmp_path / "high.csv", 0.1, 0.2))))
+    advice = sweep_advice(dxs)
+    assert advice is not None and advice.lr == 0.1 and "across 5 runs at 3 rates from 0.0005 to 0.1" in advice.because
 
 
 def test_runs_of_different_tasks_give_no_sweep_advice(tmp_path: Path) -> None:
