@@ -82,24 +82,42 @@ def in_dir(path: Path) -> Path | None:
 
 
 def state_note(path: Path, found: Path) -> str | None:
-    """Why `found`, a checkpoint's trainer_state.json, was read instead of the one in `path`."""
+    """Why `found`, a checkpoint's trainer_state.json, was read instead of the one in `path` or the
+    latest checkpoint's."""
     direct = path / TRAINER_STATE
-    if found == direct or not direct.is_file():
+    if found == direct:
         return None
-    if not _complete(direct):
-        why = "is cut off"
-    else:
-        why = f"stops at step {global_step(direct)}, where {found.parent.name} reached step {global_step(found)}"
-    return f"{direct}: {why}; read {found} instead"
+    why = []
+    if direct.is_file():
+        if not _complete(direct):
+            why.append(f"{direct} is cut off")
+        else:
+            reached = f"{found.parent.name} reached step {global_step(found)}"
+            why.append(f"{direct} stops at step {global_step(direct)}, where {reached}")
+    later = [p for p in _checkpoints(path) if _number(p) > _number(found)]
+    if later:
+        why.append(f"{', '.join(str(p) for p in later)} {'is' if len(later) == 1 else 'are'} empty or cut off")
+    return f"{'; '.join(why)}; read {found} instead" if why else None
+
+
+def _checkpoints(path: Path) -> list[Path]:
+    """The checkpoints' trainer_state.json files, the latest first."""
+    numbered = [
+        (_number(p), p) for p in path.glob(f"checkpoint-*/{TRAINER_STATE}") if _CHECKPOINT.fullmatch(p.parent.name)
+    ]
+    return [p for _, p in sorted(numbered, reverse=True)]
+
+
+def _number(state: Path) -> int:
+    m = _CHECKPOINT.fullmatch(state.parent.name)
+    return int(m.group(1)) if m else -1
 
 
 def _latest_checkpoint(path: Path) -> Path | None:
-    numbered = [
-        (int(m.group(1)), p)
-        for p in path.glob(f"checkpoint-*/{TRAINER_STATE}")
-        if (m := _CHECKPOINT.fullmatch(p.parent.name))
-    ]
-    return max(numbered)[1] if numbered else None
+    """The latest checkpoint's trainer_state.json that is complete (a checkpoint being written
+    when the run was killed holds an empty or cut one), else the latest's."""
+    states = _checkpoints(path)
+    return next((p for p in states if _complete(p)), states[0] if states else None)
 
 
 # HF writes trainer_state.json with sorted keys: "global_step" comes before "log_history".

@@ -336,7 +336,19 @@ def test_a_top_level_state_cut_off_falls_back_to_the_latest_checkpoint(tmp_path:
     write(tmp_path / "checkpoint-96", full, "trainer_state.json")
     log = read_log(tmp_path)
     assert log.series["loss"].steps[-1] == 95
-    assert any("trainer_state.json: is cut off; read" in w for w in log.warnings)
+    assert any("trainer_state.json is cut off; read" in w for w in log.warnings)
+
+
+def test_a_latest_checkpoint_killed_while_written_falls_back_to_the_one_before(tmp_path: Path) -> None:
+    """A run killed while it saved checkpoint-200 leaves its trainer_state.json empty (or cut):
+    the checkpoint before it is read, with a note (it was 'nothing written yet')."""
+    (tmp_path / "checkpoint-100").mkdir()
+    write(tmp_path / "checkpoint-100", hf_state(range(5, 101, 5)), "trainer_state.json")
+    (tmp_path / "checkpoint-200").mkdir()
+    write(tmp_path / "checkpoint-200", "", "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 100
+    assert any("checkpoint-200/trainer_state.json is empty or cut off; read" in w for w in log.warnings)
 
 
 def test_reads_gzip_and_stdin_bytes(tmp_path: Path) -> None:
