@@ -69,16 +69,27 @@ def read(source: Source) -> Log:
 
 
 def in_dir(path: Path) -> Path | None:
-    """trainer_state.json in `path`, unless its latest checkpoint-N directory holds one further
-    along (a later training in the same output folder, resumed without ``save_state()``) or the
-    one in `path` was cut off while written; else the latest checkpoint's."""
+    """trainer_state.json in `path`, unless it was cut off while written or its latest
+    checkpoint-N directory holds a later one that went further (a training resumed in the same
+    output folder without ``save_state()``; a checkpoint left by an earlier, longer training is
+    older, and is not read); else the latest checkpoint's."""
     direct = path / TRAINER_STATE
     latest = _latest_checkpoint(path)
     if not direct.is_file():
         return latest
-    if latest is None or (_complete(direct) and global_step(direct) >= global_step(latest)):
+    if latest is None:
         return direct
-    return latest
+    if not _complete(direct):
+        return latest
+    later = _mtime(latest) > _mtime(direct)
+    return latest if later and global_step(latest) > global_step(direct) else direct
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def state_note(path: Path, found: Path) -> str | None:
@@ -128,7 +139,10 @@ def global_step(path: Path) -> int:
     """The global_step a trainer_state.json records; -1 where it cannot be read."""
     try:
         with open(path, "rb") as fh:
-            m = _GLOBAL_STEP.search(fh.read(1 << 16)) or _GLOBAL_STEP.search(fh.read())
+            m = _GLOBAL_STEP.search(fh.read(1 << 16))
+            if m is None:  # keys not sorted: anywhere in the file
+                fh.seek(0)
+                m = _GLOBAL_STEP.search(fh.read())
     except OSError:
         return -1
     return int(m.group(1)) if m else -1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -316,17 +317,32 @@ def hf_state(steps: range) -> str:
 def test_a_checkpoint_further_along_than_the_top_level_state_is_read(tmp_path: Path) -> None:
     """A run resumed in the same output folder without save_state() leaves the first training's
     trainer_state.json at the top; its latest checkpoint goes further, and is read, with a note."""
-    write(tmp_path, hf_state(range(5, 100, 5)), "trainer_state.json")
+    top = write(tmp_path, hf_state(range(5, 100, 5)), "trainer_state.json")
+    os.utime(top, (1_000, 1_000))
     for n in (96, 192):
         (tmp_path / f"checkpoint-{n}").mkdir()
-        write(tmp_path / f"checkpoint-{n}", hf_state(range(5, n, 5)), "trainer_state.json")
+        state = write(tmp_path / f"checkpoint-{n}", hf_state(range(5, n, 5)), "trainer_state.json")
+        os.utime(state, (2_000 + n, 2_000 + n))
     log = read_log(tmp_path)
     assert log.series["loss"].steps[-1] == 190
     assert any("stops at step 95, where checkpoint-192 reached step 190" in w for w in log.warnings)
     # A checkpoint behind the top-level state (the run saved its state at the end) is not read.
-    write(tmp_path, hf_state(range(5, 300, 5)), "trainer_state.json")
+    top = write(tmp_path, hf_state(range(5, 300, 5)), "trainer_state.json")
     log = read_log(tmp_path)
     assert log.series["loss"].steps[-1] == 295 and not any("instead" in w for w in log.warnings)
+
+
+def test_a_checkpoint_of_an_earlier_longer_training_is_not_read(tmp_path: Path) -> None:
+    """An earlier 5000-step training left checkpoint-5000; a shorter one in the same folder wrote
+    checkpoint-2000 and its state at the top, later: the top-level state is the run to judge."""
+    (tmp_path / "checkpoint-5000").mkdir()
+    old = write(tmp_path / "checkpoint-5000", hf_state(range(5, 5001, 5)), "trainer_state.json")
+    os.utime(old, (1_000, 1_000))
+    (tmp_path / "checkpoint-2000").mkdir()
+    write(tmp_path / "checkpoint-2000", hf_state(range(5, 2001, 5)), "trainer_state.json")
+    write(tmp_path, hf_state(range(5, 2001, 5)), "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 2000 and not any("instead" in w for w in log.warnings)
 
 
 def test_a_top_level_state_cut_off_falls_back_to_the_latest_checkpoint(tmp_path: Path) -> None:
