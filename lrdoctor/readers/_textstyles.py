@@ -124,6 +124,8 @@ def parse_line(line: str) -> Parsed | None:
         return _fairseq_simple(line, found)
     if found is not None and "validation loss at " in line:
         return _megatron_eval(line, found)
+    if found is not None and ("mode" in line or "phase" in line or "split" in line or "stage" in line):
+        return _phased(line, found)
     if found is None and "loss" in line:
         bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
         if bare is not None:
@@ -165,6 +167,22 @@ def _megatron_eval(line: str, found: Parsed) -> Parsed:
         return found
     prefix = "test_" if m.group(1) == "test" else "val_"
     return found._replace(points=[(prefix + k.removesuffix("_value"), v) for k, v in found.points])
+
+
+# A line that names its phase ('mode: val step: 2 loss: 1.17', 'phase=eval loss=0.9'): its values
+# are the evaluation's, not the training loss's.
+_PHASE = re.compile(
+    r"(?<![\w.])(?:mode|phase|split|stage)\s*[:=]\s*['\"]?(val|valid|validation|eval|evaluation|dev|test)\b", re.I
+)
+
+
+def _phased(line: str, found: Parsed) -> Parsed:
+    m = _PHASE.search(line)
+    if m is None:
+        return found
+    prefix = "test_" if m.group(1).lower() == "test" else "val_"
+    points = [(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points]
+    return found._replace(points=points)
 
 
 def _parse_special(line: str) -> Parsed | None:
@@ -260,18 +278,29 @@ def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, 
     for f in found:
         word, sep, rest = f[0].partition(" ")
         if sep and _glued(word, rest):
-            # Where such a word stands: a placeholder right after '=' or ':' or at the line's start;
-            # any word after a 'key:'.
-            before = r"(?:^|[=:])" if word.lower() in _MISSING else r"[A-Za-z_][\w.]*[ \t]*:"
-            if re.search(rf"{before}[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}", s):
+            after = rf"[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}"
+            if word.lower() in _MISSING:  # right after '=' or ':', or at the line's start
+                glued = re.search(rf"(?:^|[=:]){after}", s) is not None
+            else:  # after a 'key:' that is no logging level ('INFO: max epoch: 3' is a setting)
+                glued = any(
+                    m.group(1).lower() not in _LEVELS for m in re.finditer(rf"([A-Za-z_][\w.]*)[ \t]*:{after}", s)
+                )
+            if glued:
                 f = (rest, f[1], f[2], f[3])
         out.append(f)
     return out
 
 
+# A counter of these is an evaluation's own ('mode: val step: 3' counts validation batches).
+_EVAL_WORDS = frozenset({"val", "valid", "validation", "eval", "evaluation", "test", "dev"})
+
+
 def _glued(word: str, rest: str) -> bool:
     """Whether the first word of a key of several may be a value glued onto it (see _unglued)."""
-    return word.lower() in _MISSING or rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES
+    if word.lower() in _MISSING:
+        return True
+    counter = rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES
+    return counter and word.lower() not in _EVAL_WORDS
 
 
 def _parse_headed(

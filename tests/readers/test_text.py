@@ -854,6 +854,31 @@ def test_a_counter_after_a_word_value_is_the_counter(tmp_path: Path, lines: int,
     assert run.step_kind == counter and run.loss.steps[-1] == lines - 1
 
 
+@pytest.mark.parametrize("epochs", [3, 300])  # the second takes the cached-layout path
+def test_a_line_that_names_its_phase_holds_the_evaluations_values(epochs: int) -> None:
+    """'mode: val step: 2 loss: 1.17' counts validation batches: its step is no training step (the
+    run read as appended runs) and its loss is the validation loss, not the training loss's."""
+    lines = []
+    for e in range(epochs):
+        lines += [
+            f"mode: train step: {10 * (e * 10 + k)} loss: {3 * 0.99 ** (e * 10 + k):.4f} lr: 0.001\n"
+            for k in range(1, 11)
+        ]
+        lines += [f"mode: val step: {k} loss: {2 * 0.99**e:.4f}\n" for k in (1, 2, 3)]
+    run = normalize(read("".join(lines)))
+    assert run.loss.name == "loss" and len(run.loss) == 10 * epochs and len(run.segments) == 1
+    assert run.val_loss is not None and run.val_loss.values.tolist() == [round(2 * 0.99**e, 4) for e in range(epochs)]
+
+
+def test_a_setting_after_a_logging_level_is_no_counter() -> None:
+    """'INFO: max epoch: 3' is a setting printed before training, not an epoch record."""
+    log = read(
+        "INFO: max epoch: 3\nINFO: warmup step: 50\n"
+        + "".join(f"INFO: step: {10 * k} loss: {2 - k / 10:.2f}\n" for k in range(1, 9))
+    )
+    assert set(log.series) == {"loss"} and len(points(log, "loss")) == 8
+
+
 def test_a_key_that_begins_with_a_placeholder_word_after_a_value_is_kept_whole(tmp_path: Path) -> None:
     """'NA loss' (a region's loss) after loss's value is a key of its own: only a placeholder right
     after '=' or ':' is a missing value."""
