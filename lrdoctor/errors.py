@@ -21,8 +21,8 @@ class EmptyLog(UnreadableLog):
 
 
 class DamagedLog(UnreadableLog):
-    """A run folder's own log (its metrics.csv, its trainer_state.json) that cannot be read: a
-    run whose log was damaged, cut off while written. Never passed over as "no training log"."""
+    """A run folder's own log that cannot be read (an HF trainer_state.json cut off while
+    written): a run whose log was damaged. Never passed over as "no training log"."""
 
 
 class NoSeries(LrdoctorError):

@@ -337,6 +337,13 @@ def as_utf8(data: bytes) -> bytes:
 _NUL_BLOCK = re.compile(rb"\x00{8,}")
 
 
+def _clean(data: bytes) -> bool:
+    """Text with no byte that text lacks (no control byte, no invalid UTF-8): a file header
+    before zeros (a saved array's) is not."""
+    text = data.decode("utf-8", errors="replace")
+    return not any(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08") for ch in text)
+
+
 def looks_binary(head: bytes) -> bool:
     """True for data that is no text in any encoding decode_text handles.
 
@@ -349,7 +356,7 @@ def looks_binary(head: bytes) -> bool:
     if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
     block = _NUL_BLOCK.search(head)
-    if block is not None and head.count(b"\n", 0, block.start()) >= 2:
+    if block is not None and head.count(b"\n", 0, block.start()) >= 2 and _clean(head[: block.start()]):
         head = _NUL_BLOCK.sub(b"", head)
     text = decode_text(head)
     bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08"))

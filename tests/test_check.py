@@ -555,3 +555,17 @@ def test_a_log_of_appended_runs_says_which_run_the_gate_judged(tmp_path: Path) -
     assert result.exit_code == 0 and "[appended run 2 of 2; choose with --segment N]" in result.stdout
     first = invoke("check", str(path), "--segment", "1")
     assert first.exit_code == 1 and "[appended run 1 of 2;" in first.stdout
+
+
+def test_a_stray_table_named_metrics_csv_beside_the_runs_is_passed_over(tmp_path: Path) -> None:
+    """Only a run's JSON state cut off while written fails a folder as a damaged run: a text-only
+    table named metrics.csv in a folder of its own is passed over, as before."""
+    run = tmp_path / "sweep" / "run1"
+    run.mkdir(parents=True)
+    (run / "metrics.csv").write_text("step,loss\n" + "".join(f"{s},{2.1 * 0.97**s}\n" for s in range(100)))
+    table = tmp_path / "sweep" / "summary"
+    table.mkdir()
+    (table / "metrics.csv").write_text("model,dataset,split,notes\nmlp,digits,test,fine\ncnn,digits,test,good\n")
+    result = invoke("check", str(tmp_path / "sweep"))
+    assert result.exit_code == 0, result.output
+    assert "passed over 1 file(s) that hold no training log" in result.stderr

@@ -233,6 +233,10 @@ def test_binary_data_with_blocks_of_nul_bytes_is_still_refused(tmp_path: Path) -
     junk = tmp_path / "zeros.log"
     junk.write_bytes(b"\x00" * 10_000)
     refused(diagnose(str(junk)), names="zeros.log", says="binary data")
+    # An array whose first bytes are newlines (0x0a) after its header: still no text before the zeros.
+    lines = tmp_path / "newlines.npy"
+    np.save(lines, np.array([10, 10] + [0] * 5000, dtype=np.int8))
+    refused(diagnose(str(lines)), names="newlines.npy", says="binary data")
 
 
 def test_symlink_loops_inside_run_directories(tmp_path: Path) -> None:

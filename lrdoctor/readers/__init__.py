@@ -49,7 +49,9 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     own_log = False
     if source.is_dir:
         name, source = _from_dir(source, format)
-        own_log = source.path is not None and source.path.name in RUN_LOGS
+        # A JSON state cut off while written is a damaged run; a metrics.csv that reads as no
+        # log may be a stray table of that name (a torn CSV row is skipped, not an error).
+        own_log = source.path is not None and source.path.name == json_reader.TRAINER_STATE
     if not source.is_dir:
         _refuse_placeholders(source)
         name = _reader_name(format) if format is not None else sniff(source)

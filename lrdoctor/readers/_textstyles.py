@@ -152,7 +152,7 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
     return found._replace(points=points, style=FAIRSEQ)
 
 
-_LISTED = re.compile(rf"(?<==)\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
+_LISTED = re.compile(rf"(?:(?<=lr=)|(?<=learning_rate=))\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
 
 
 # Megatron-LM's evaluations: ' validation loss at iteration 200 | lm loss value: 1.8E+00 | lm loss PPL:
@@ -215,7 +215,7 @@ def _parse_special(line: str) -> Parsed | None:
         return None
     config: dict[str, float] = {}
     text = line.rstrip()  # indentation kept: an indented UPPER-CASE key is a config dump
-    if "=[" in s:  # DeepSpeed's 'lr=[2e-05]' (one value per parameter group): the first group's
+    if "=[" in s:  # DeepSpeed's 'lr=[2e-05]' (one rate per parameter group): the first group's
         text = _LISTED.sub(r"\1", text)
     if "(" in s and "=" in s:
         text = _GROUP.sub(lambda m: _group_to_config(m, config), text)

@@ -183,6 +183,9 @@ def test_deepspeed_learning_rate_per_group_is_read() -> None:
     log = read("".join(lines))
     assert points(log, "lr") == [(10.0 * k, 1e-6 * k) for k in range(1, 41)]
     assert len(points(log, "loss")) == 40
+    # Other lists are no values: 'sizes=[3, 5]' is no series.
+    log = read("".join(f"step={k} sizes=[3, 5] loss={2 - k / 10:.2f}\n" for k in range(10)))
+    assert set(log.series) == {"loss"}
 
 
 @pytest.mark.parametrize("iterations", [100, 3000])  # the second takes the cached-layout path
