@@ -51,6 +51,8 @@ class State:
             self.pending = parsed
             if len(self.refreshes) < MAX_REFRESHES and parsed.points and parsed.points[-1][0] == BAR_COUNT:
                 self.refreshes.append((parsed.bar, parsed.points))
+            elif not parsed.points and self.refreshes and self.refreshes[-1] != (parsed.bar, []):
+                self.refreshes.append((parsed.bar, []))  # a bar that shows no values (a validation run)
             return
         if self.pending is not None:
             self.flush()
@@ -234,19 +236,23 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     bar = None
     train = _training_bar(refreshes)
     # A validation value on the training bar (Lightning shows the last one in every refresh
-    # after it) is a point where it changed, not at each refresh.
+    # after it) is a point where it changed or after a validation bar ran, not at each refresh.
     shown: dict[str, float] = {}
     keys = {k for _, points in refreshes for k, _ in points[:-2]}
     evals = {k for k in keys if is_eval(k[len(PROGRESS) :])}
     bars = refreshed = 0
     full = False
     for name, points in refreshes:
+        if not points:  # a bar that shows no values: only that it ran
+            if _bar_kind(name) != train:
+                shown = {}
+            continue
         count = points[-1][1]
         values = dict(points[:-2])
         kind = _bar_kind(name)
         if kind != train:  # an evaluation bar: at the step it follows
             rows.setdefault(offset + last, {}).update(values)
-            shown.update((k, values[k]) for k in evals.intersection(values))
+            shown = {k: values[k] for k in evals.intersection(values)}  # a value it did not show is new
             continue
         # A new bar starts where the count goes back (a description that changes each refresh,
         # 'Epoch 3 lr 1.0e-03', is still one bar).

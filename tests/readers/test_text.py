@@ -770,6 +770,20 @@ def test_a_validation_value_shown_on_the_training_bar_is_a_point_where_it_change
     assert [v for _, v in points(log, "progress/val_loss")] == [round(1.2 / e, 3) for e in range(1, 5)]
 
 
+def test_a_stuck_validation_value_is_a_point_after_each_validation_bar() -> None:
+    """A run stuck at chance shows the same validation loss after every validation: one point per
+    validation (the validation bar that ran, showing no values, says when), not one in all."""
+    refreshes = []
+    for e in range(4):
+        shown = "" if e == 0 else ", val_loss=0.693"
+        refreshes += [
+            f"Epoch {e}: {n * 10}%|#  | {n}/10 [00:01<00:00, v_num=0, train_loss=0.69{n % 3}{shown}]" for n in range(11)
+        ]
+        refreshes += [f"Validation DataLoader 0: {n * 50}%|#  | {n}/2 [00:00<00:00, 30.00it/s]" for n in range(3)]
+    log = read("\r".join(refreshes) + "\n")
+    assert [v for _, v in points(log, "progress/val_loss")] == [0.693] * 3
+
+
 def test_bars_read_at_every_refresh_follow_the_bar_refreshed_most() -> None:
     # An evaluation bar before training, and a description that changes with each refresh.
     val = [f"Validation: {n * 50}%|#  | {n}/2 [00:01<00:00, val_loss={2.3 - n / 100:.3f}]" for n in range(1, 3)]
