@@ -290,7 +290,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
         lrdoctor inspect lightning_logs/
     """
     from lrdoctor.errors import InputError
-    from lrdoctor.inspect import describe
+    from lrdoctor.inspect import describe, notes
     from lrdoctor.readers import read_log
     from lrdoctor.report.json_report import clean
     from lrdoctor.sweep import Result, expand
@@ -311,13 +311,14 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                 if Result(target, error=exc).skipped:  # a loose file beside the runs, as diagnose passes over
                     continue
                 raise
+            rows = describe(log)
             docs.append(
                 {
                     "source": log.source,
                     "format": log.format,
                     "step_kind": log.step_kind,
-                    "series": describe(log),
-                    "warnings": log.warnings,
+                    "series": rows,
+                    "warnings": notes(log, rows),
                 }
             )
         bad_input = bad_input or outcome.failed

@@ -58,3 +58,13 @@ def _roles(log: Log) -> dict[str | None, str]:
         val = log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss, counts)
         return {loss: "loss", val: "val_loss", log.hints.get("lr") or naming.find_lr(log.series): "lr"}
     return {run.metric: "loss", run.val_metric: "val_loss", run.lr_name: "lr"}
+
+
+def notes(log: Log, rows: list[SeriesInfo]) -> list[str]:
+    """The log's warnings, and for a W&B export of several runs which one diagnose judges and how
+    to choose another (`--metric` is what inspect is read for)."""
+    from lrdoctor.normalize import export_note
+
+    loss = next((r.name for r in rows if r.role == "loss"), None)
+    export = export_note(log, loss) if loss is not None else ""
+    return [*log.warnings, export] if export else list(log.warnings)

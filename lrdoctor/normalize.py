@@ -96,7 +96,7 @@ def normalize(
         )
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
-    export = _export_note(log, name)
+    export = export_note(log, name)
     if export:
         warnings.insert(0, export)
     return Run(
@@ -135,7 +135,7 @@ def runs_to_judge(log: Log, metric: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def _export_note(log: Log, metric: str) -> str:
+def export_note(log: Log, metric: str) -> str:
     """Which run of a W&B export of several is judged, how to judge another (its own loss's
     name), and which others logged a non-finite loss ('' for any other log)."""
     runs = runs_to_judge(log, metric)

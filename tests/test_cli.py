@@ -150,6 +150,20 @@ def test_inspect_marks_the_loss_that_diagnose_judges(tmp_path: Path) -> None:
     assert roles["val_loss"] == "val_loss"
 
 
+def test_inspect_says_which_run_of_a_wandb_export_diagnose_judges(tmp_path: Path) -> None:
+    """inspect is where --metric is chosen: for a W&B export of several runs it names the runs,
+    the one judged and another's --metric."""
+    rows = ['"Step","run-3 - loss","run-1 - loss"'] + [f'"{s}","{2 / (s + 1)}","{1 / (s + 1)}"' for s in range(20)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    warnings = json.loads(invoke("inspect", str(path), "--format", "json").stdout)["warnings"]
+    assert any(
+        "this export holds 2 runs (run-3, run-1); judged: run-3; choose another with --metric 'run-1 - loss'" in w
+        for w in warnings
+    )
+    assert "note: " in invoke("inspect", str(path)).stdout
+
+
 def test_inspect_lists_a_folder_of_runs_run_by_run(healthy: Path, tmp_path: Path) -> None:
     """Two runs, one in a folder named test_run: each has its own training loss (read as one log,
     the second run's loss had been called the validation loss). A loose note beside them is
