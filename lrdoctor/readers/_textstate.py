@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from lrdoctor.errors import UnreadableLog
+from lrdoctor.naming import is_eval
 from lrdoctor.readers._textstyles import BAR_COUNT, BAR_FULL, DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
 from lrdoctor.run import Log, Series, StepKind
 
@@ -229,8 +230,6 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     one's end, not a step). Another kind of bar (a validation bar) advances nothing: its values
     stand at the training step it follows, its last refresh kept. None when each bar shows one
     refresh only."""
-    from lrdoctor.naming import is_eval
-
     rows: dict[float, dict[str, float]] = {}
     offset = last = 0.0
     bar = None
@@ -240,19 +239,19 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     shown: dict[str, float] = {}
     keys = {k for _, points in refreshes for k, _ in points[:-2]}
     evals = {k for k in keys if is_eval(k[len(PROGRESS) :])}
+    validated = False  # a validation bar ran since the training bar last showed its values
     bars = refreshed = 0
     full = False
-    for name, points in refreshes:
+    for i, (name, points) in enumerate(refreshes):
+        kind = _bar_kind(name)
         if not points:  # a bar that shows no values: only that it ran
-            if _bar_kind(name) != train:
-                shown = {}
+            validated = validated or (kind != train and is_eval(name))
             continue
         count = points[-1][1]
         values = dict(points[:-2])
-        kind = _bar_kind(name)
         if kind != train:  # an evaluation bar: at the step it follows
             rows.setdefault(offset + last, {}).update(values)
-            shown = {k: values[k] for k in evals.intersection(values)}  # a value it did not show is new
+            shown.update((k, values[k]) for k in evals.intersection(values))
             continue
         # A new bar starts where the count goes back (a description that changes each refresh,
         # 'Epoch 3 lr 1.0e-03', is still one bar).
@@ -264,11 +263,15 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         if starts and bars > 1 and count == 0:
             continue  # a new bar's count 0: the last one's end, already read
         refreshed += 1
+        # The first training refresh after a validation is over (the training bar can go on
+        # refreshing while the validation bar draws between, as Lightning 1.x's does).
+        after = validated and not _validation_next(refreshes, i + 1, train)
         for key in evals.intersection(values):
-            if shown.get(key) == values[key]:
+            if shown.get(key) == values[key] and not after:
                 del values[key]
             else:
                 shown[key] = values[key]
+        validated = validated and not after
         rows.setdefault(offset + count, {}).update(values)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None
@@ -282,6 +285,14 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         where = np.flatnonzero(present)
         out[key] = Series(key, steps[order][where], column[where], where.astype(np.float64))
     return out
+
+
+def _validation_next(refreshes: list[tuple[str, list[tuple[str, float]]]], i: int, train: str) -> bool:
+    """Whether the refresh after the i-th training one is a validation bar's (still validating)."""
+    if i >= len(refreshes):
+        return False
+    name = refreshes[i][0]
+    return _bar_kind(name) != train and is_eval(name)
 
 
 def _training_bar(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> str:

@@ -784,6 +784,26 @@ def test_a_stuck_validation_value_is_a_point_after_each_validation_bar() -> None
     assert [v for _, v in points(log, "progress/val_loss")] == [0.693] * 3
 
 
+def test_a_validation_value_is_one_point_per_validation_whatever_other_bars_refresh() -> None:
+    """Lightning 1.x's training bar counts on through the validation (its total holds both), its
+    refreshes drawn between the validation bar's; a data-loading bar refreshes during training.
+    Neither repeats the last validation loss as a new point: one point per validation."""
+    refreshes = []
+    for e in range(4):
+        shown = "" if e == 0 else f", val_loss={1.2 / e:.3f}"
+        for n in range(1, 41):
+            refreshes.append(
+                f"Epoch {e}: {n * 2}%|#  | {n}/50 [00:01<00:00, loss={2 / (1 + e + n / 40):.3f}, v_num=0{shown}]"
+            )
+            if n % 10 == 0:
+                refreshes.append(f"Map: {n * 2}%|#  | {n}/40 [00:00<00:00, 100.00ex/s]")
+        for n in range(41, 51):  # validating: the training bar counts on, the validation bar between
+            refreshes.append(f"Validating: {(n - 40) * 10}%|#  | {n - 40}/10 [00:00<00:00, 30.00it/s]")
+            refreshes.append(f"Epoch {e}: {n * 2}%|#  | {n}/50 [00:01<00:00, loss={2 / (2 + e):.3f}, v_num=0{shown}]")
+    log = read("\r".join(refreshes) + "\n")
+    assert [v for _, v in points(log, "progress/val_loss")] == [round(1.2 / e, 3) for e in range(1, 4)]
+
+
 def test_bars_read_at_every_refresh_follow_the_bar_refreshed_most() -> None:
     # An evaluation bar before training, and a description that changes with each refresh.
     val = [f"Validation: {n * 50}%|#  | {n}/2 [00:01<00:00, val_loss={2.3 - n / 100:.3f}]" for n in range(1, 3)]
