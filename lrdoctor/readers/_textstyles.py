@@ -15,6 +15,7 @@ import math
 import re
 from typing import NamedTuple
 
+from lrdoctor import naming
 from lrdoctor.readers._common import to_float
 
 # Format labels; the reader reports the one most metric lines matched (see text.py).
@@ -115,6 +116,13 @@ _metric_names: dict[str, str] = {}
 
 def parse_line(line: str) -> Parsed | None:
     """The numbers one line (one carriage-return segment) carries, or None."""
+    found = _parse_line(line)
+    if found is not None and found.points and _MAY_EVALUATE.search(line):
+        return _evaluation(line, found)
+    return found
+
+
+def _parse_line(line: str) -> Parsed | None:
     if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* " or "━" in line:
         return _parse_special(line)
     if _PYTHON.match(line):
@@ -124,8 +132,6 @@ def parse_line(line: str) -> Parsed | None:
         return _fairseq_simple(line, found)
     if found is not None and "validation loss at " in line:
         return _megatron_eval(line, found)
-    if found is not None and ("mode" in line or "phase" in line or "split" in line or "stage" in line):
-        return _phased(line, found)
     if found is None and "loss" in line:
         bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
         if bare is not None:
@@ -169,20 +175,38 @@ def _megatron_eval(line: str, found: Parsed) -> Parsed:
     return found._replace(points=[(prefix + k.removesuffix("_value"), v) for k, v in found.points])
 
 
-# A line that names its phase ('mode: val step: 2 loss: 1.17', 'phase=eval loss=0.9'): its values
-# are the evaluation's, not the training loss's.
-_PHASE = re.compile(
-    r"(?<![\w.])(?:mode|phase|split|stage)\s*[:=]\s*['\"]?(val|valid|validation|eval|evaluation|dev|test)\b", re.I
+# A line of an evaluation: one that names its phase ('mode: val step: 2 loss: 1.17', 'phase=eval
+# loss=0.9') or counts the evaluation's own steps ('val step: 2'). Its values are the evaluation's,
+# and its step counts the evaluation's batches, not the training's (unless it is the global step).
+_EVAL_NAMES = r"(val|valid|validation|eval|evaluation|dev|test)"
+_EVALUATION = re.compile(
+    rf"(?<![\w.])(?<!\w )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
+    rf"|(?<![\w.]){_EVAL_NAMES}[ _](?:step|iter|iteration|it|epoch)\s*[:=]",
+    re.I,
 )
+_MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev)")
+_EVAL_WORDS = frozenset({"val", "valid", "validation", "eval", "evaluation", "test", "dev"})
 
 
-def _phased(line: str, found: Parsed) -> Parsed:
-    m = _PHASE.search(line)
+def _evaluation(line: str, found: Parsed) -> Parsed:
+    m = _EVALUATION.search(line)
     if m is None:
         return found
-    prefix = "test_" if m.group(1).lower() == "test" else "val_"
-    points = [(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points]
-    return found._replace(points=points)
+    word = (m.group(1) or m.group(2)).lower()
+    prefix = "test_" if word == "test" else "val_"
+    epoch = found.epoch
+    points = []
+    for key, value in found.points:
+        head, _, rest = key.partition("_")
+        if head in _EVAL_WORDS and (rest in STEP_NAMES or rest in EPOCH_NAMES):  # its own counter, 'val_step'
+            if rest in EPOCH_NAMES:  # an evaluation's epoch is the training's
+                epoch = value
+            continue
+        named = naming.is_eval(key) or key in ("lr", "learning_rate")
+        points.append((key if named else prefix + key, value))
+    if "global" in line.lower():  # 'phase=eval global_step=1000': the training's step
+        return found._replace(points=points, epoch=epoch)
+    return found._replace(points=points, step=None, step_total=None, epoch=epoch)
 
 
 def _parse_special(line: str) -> Parsed | None:
@@ -281,26 +305,27 @@ def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, 
             after = rf"[ \t]*{re.escape(word)}[ \t]+{re.escape(rest)}"
             if word.lower() in _MISSING:  # right after '=' or ':', or at the line's start
                 glued = re.search(rf"(?:^|[=:]){after}", s) is not None
-            else:  # after a 'key:' that is no logging level ('INFO: max epoch: 3' is a setting)
-                glued = any(
-                    m.group(1).lower() not in _LEVELS for m in re.finditer(rf"([A-Za-z_][\w.]*)[ \t]*:{after}", s)
-                )
+            else:  # after a 'key:' ('mode: train step: 5', 'INFO: train step: 5')
+                glued = re.search(rf"[A-Za-z_][\w.]*[ \t]*:{after}", s) is not None
             if glued:
                 f = (rest, f[1], f[2], f[3])
         out.append(f)
     return out
 
 
-# A counter of these is an evaluation's own ('mode: val step: 3' counts validation batches).
-_EVAL_WORDS = frozenset({"val", "valid", "validation", "eval", "evaluation", "test", "dev"})
+# Words that make a counter a setting ('max epoch: 3', 'warmup steps'), not a value glued onto it.
+_SETTING_WORDS = frozenset(
+    {"max", "min", "total", "num", "warmup", "last", "best", "first", "start", "end", "save", "log"}
+)
 
 
 def _glued(word: str, rest: str) -> bool:
-    """Whether the first word of a key of several may be a value glued onto it (see _unglued)."""
+    """Whether the first word of a key of several may be a value glued onto it (see _unglued). A
+    counter of an evaluation ('val step') is kept whole: _evaluation reads it."""
     if word.lower() in _MISSING:
         return True
     counter = rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES
-    return counter and word.lower() not in _EVAL_WORDS
+    return counter and word.lower() not in _EVAL_WORDS and word.lower() not in _SETTING_WORDS
 
 
 def _parse_headed(

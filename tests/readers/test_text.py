@@ -891,20 +891,54 @@ def test_a_counter_after_a_word_value_is_the_counter(tmp_path: Path, lines: int,
     assert run.step_kind == counter and run.loss.steps[-1] == lines - 1
 
 
+EVAL_FORMS = {
+    "colon": ("mode: train step: {s} loss: {v} lr: 0.001", "mode: val step: {k} loss: {v}"),
+    "stamped": (
+        "[2024-05-01 10:00:00] mode: train step: {s} loss: {v} lr: 0.001",
+        "[2024-05-01 10:00:00] mode: val step: {k} loss: {v}",
+    ),
+    "equals": ("mode=train step={s} loss={v} lr=0.001", "mode=val step={k} loss={v}"),
+    "commas": ("mode: train, step: {s}, loss: {v}, lr: 0.001", "mode: val, step: {k}, loss: {v}"),
+    "counter": ("INFO: train step: {s} loss: {v} lr: 0.001", "INFO: val step: {k} loss: {v}"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(EVAL_FORMS))
 @pytest.mark.parametrize("epochs", [3, 300])  # the second takes the cached-layout path
-def test_a_line_that_names_its_phase_holds_the_evaluations_values(epochs: int) -> None:
+def test_a_line_of_an_evaluation_holds_its_values_at_the_training_step(epochs: int, form: str) -> None:
     """'mode: val step: 2 loss: 1.17' counts validation batches: its step is no training step (the
-    run read as appended runs) and its loss is the validation loss, not the training loss's."""
+    run read as appended runs) and its loss is the validation loss at the training step it
+    follows, not a point of the training loss; whatever the separators and the line's prefix."""
+    train, evaluate = EVAL_FORMS[form]
     lines = []
     for e in range(epochs):
-        lines += [
-            f"mode: train step: {10 * (e * 10 + k)} loss: {3 * 0.99 ** (e * 10 + k):.4f} lr: 0.001\n"
-            for k in range(1, 11)
-        ]
-        lines += [f"mode: val step: {k} loss: {2 * 0.99**e:.4f}\n" for k in (1, 2, 3)]
+        lines += [train.format(s=10 * (e * 10 + k), v=f"{3 * 0.99 ** (e * 10 + k):.4f}") + "\n" for k in range(1, 11)]
+        lines += [evaluate.format(k=k, v=f"{2 * 0.99**e:.4f}") + "\n" for k in (1, 2, 3)]
     run = normalize(read("".join(lines)))
     assert run.loss.name == "loss" and len(run.loss) == 10 * epochs and len(run.segments) == 1
+    assert run.loss.values.tolist() == [round(3 * 0.99**k, 4) for k in range(1, 10 * epochs + 1)]
     assert run.val_loss is not None and run.val_loss.values.tolist() == [round(2 * 0.99**e, 4) for e in range(epochs)]
+    assert run.val_loss.steps.tolist() == [100.0 * (e + 1) for e in range(epochs)]
+
+
+def test_an_evaluation_line_keeps_its_epoch_and_a_global_step() -> None:
+    log = read(
+        "".join(
+            f"epoch: {e} loss: {2 - e / 10:.2f}\nmode: val epoch: {e} loss: {1.5 - e / 10:.2f} lr: 0.1\n"
+            for e in range(1, 9)
+        )
+    )
+    assert points(log, "val_loss") == [(float(e), round(1.5 - e / 10, 2)) for e in range(1, 9)]
+    assert "val_epoch" not in log.series and "lr" in log.series
+    log = read(
+        "".join(
+            f"global_step={100 * k} loss={2 - k / 10:.2f}\nphase=eval global_step={100 * k} loss={1.5 - k / 10:.2f}\n"
+            for k in range(1, 9)
+        )
+    )
+    assert points(log, "val_loss") == [(100.0 * k, round(1.5 - k / 10, 2)) for k in range(1, 9)]
+    # 'eval mode' is another key ('eval mode: test' on a training line is a setting of it).
+    assert set(read("step: 10 loss: 0.5 eval mode: test\nstep: 20 loss: 0.4 eval mode: test\n").series) == {"loss"}
 
 
 def test_a_setting_after_a_logging_level_is_no_counter() -> None:
