@@ -338,10 +338,12 @@ _NUL_BLOCK = re.compile(rb"\x00{8,}")
 
 
 def _clean(data: bytes) -> bool:
-    """Text with no byte that text lacks (no control byte, no invalid UTF-8): a file header
-    before zeros (a saved array's) is not."""
+    """Text with hardly a byte that text lacks (a character cut by the crash, a byte of another
+    encoding, a terminal's bell pass): a file header before zeros (a saved array's, with its
+    magic number and length bytes) does not."""
     text = data.decode("utf-8", errors="replace")
-    return not any(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08") for ch in text)
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08\x07"))
+    return bad <= max(2, len(text) // 1000)
 
 
 def looks_binary(head: bytes) -> bool:

@@ -200,7 +200,8 @@ def test_a_text_log_with_a_block_of_nul_bytes_left_by_a_crash_is_read(tmp_path: 
     at the end or, once the run was restarted and appended to, in the middle: the log is still
     text, and every complete line is read."""
     lines = [f"2024-05-01 10:00:00,000 INFO train: step={10 * k} loss={3 * 0.99**k:.4f} lr=0.001\n" for k in range(150)]
-    data = "".join(lines[:100]).encode() + b"\x00" * 4096
+    # A byte of another encoding (a cp1252 degree sign) and a character cut by the crash: still text.
+    data = "".join(lines[:100]).encode().replace(b"INFO", b"INFO \xb0C", 1) + "█".encode()[:2] + b"\x00" * 4096
     data += "".join(lines[100:]).encode() if where == "middle" else b""
     path = tmp_path / "train.log"
     path.write_bytes(data)

@@ -158,7 +158,7 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
     return found._replace(points=points, style=FAIRSEQ)
 
 
-_LISTED = re.compile(rf"(?:(?<=lr=)|(?<=learning_rate=))\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
+_LISTED = re.compile(rf"(?i:(?<=lr=)|(?<=lrs=)|(?<=learning_rate=))\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
 
 
 # Megatron-LM's evaluations: ' validation loss at iteration 200 | lm loss value: 1.8E+00 | lm loss PPL:

@@ -183,6 +183,11 @@ def test_deepspeed_learning_rate_per_group_is_read() -> None:
     log = read("".join(lines))
     assert points(log, "lr") == [(10.0 * k, 1e-6 * k) for k in range(1, 41)]
     assert len(points(log, "loss")) == 40
+    assert points(read("step=10 loss=2.3 LR=[0.001]\nstep=20 loss=2.2 LR=[0.002]\n"), "lr") == [
+        (10.0, 0.001),
+        (20.0, 0.002),
+    ]
+    assert points(read("step=10 loss=2.3 lrs=[0.001, 0.01]\n"), "lrs") == [(10.0, 0.001)]
     # Other lists are no values: 'sizes=[3, 5]' is no series.
     log = read("".join(f"step={k} sizes=[3, 5] loss={2 - k / 10:.2f}\n" for k in range(10)))
     assert set(log.series) == {"loss"}
