@@ -70,9 +70,8 @@ def read(source: Source) -> Log:
 
 def in_dir(path: Path) -> Path | None:
     """trainer_state.json in `path`, unless it was cut off while written or its latest
-    checkpoint-N directory holds a later one that went further (a training resumed in the same
-    output folder without ``save_state()``; a checkpoint left by an earlier, longer training is
-    older, and is not read); else the latest checkpoint's."""
+    checkpoint-N directory holds one of the same training that went further (resumed in the same
+    output folder without ``save_state()``); else the latest checkpoint's."""
     direct = path / TRAINER_STATE
     latest = _latest_checkpoint(path)
     if not direct.is_file():
@@ -81,8 +80,33 @@ def in_dir(path: Path) -> Path | None:
         return direct
     if not _complete(direct):
         return latest
-    later = _mtime(latest) > _mtime(direct)
-    return latest if later and global_step(latest) > global_step(direct) else direct
+    return latest if _continues(latest, direct) else direct
+
+
+def _continues(checkpoint: Path, top: Path) -> bool:
+    """Whether a checkpoint's state went further than the top-level one in the same training: its
+    history begins as the top one's does (a resumed training keeps the history it resumed from;
+    another training, left by an earlier run in the same folder, begins otherwise). Where both
+    begin alike (a rerun of the same settings), the checkpoint must not be the older file."""
+    if global_step(checkpoint) <= global_step(top):
+        return False
+    head, other = _history_head(checkpoint), _history_head(top)
+    if not head or head != other:
+        return False
+    return _mtime(checkpoint) >= _mtime(top) - 2.0
+
+
+def _history_head(path: Path, entries: int = 5) -> list[tuple[Any, Any]]:
+    """The (step, loss) of the first log entries of a trainer_state.json ([] if unreadable)."""
+    try:
+        doc = json.loads(decode_text(path.read_bytes()))
+    except (OSError, ValueError, RecursionError):
+        return []
+    history = doc.get("log_history") if isinstance(doc, dict) else None
+    if not isinstance(history, list):
+        return []
+    rows = [e for e in history if isinstance(e, dict) and "loss" in e][:entries]
+    return [(e.get("step"), e.get("loss")) for e in rows]
 
 
 def _mtime(path: Path) -> float:
@@ -93,10 +117,17 @@ def _mtime(path: Path) -> float:
 
 
 def state_note(path: Path, found: Path) -> str | None:
-    """Why `found`, a checkpoint's trainer_state.json, was read instead of the one in `path` or the
-    latest checkpoint's."""
+    """Why `found` was read: a checkpoint's trainer_state.json instead of the one in `path` or the
+    latest checkpoint's, or the one in `path` though a checkpoint of another training went further."""
     direct = path / TRAINER_STATE
+    latest = _latest_checkpoint(path)
     if found == direct:
+        if latest is not None and global_step(latest) > global_step(direct):
+            return (
+                f"{latest.parent.name} goes further (step {global_step(latest)}) than {direct} (step "
+                f"{global_step(direct)}) but is another training's (its log begins otherwise, or it is older): "
+                f"{direct} is read; name the checkpoint to judge it"
+            )
         return None
     why = []
     if direct.is_file():

@@ -308,9 +308,9 @@ def test_in_dir(tmp_path: Path) -> None:
     assert json_reader.in_dir(tmp_path) == tmp_path / "trainer_state.json"
 
 
-def hf_state(steps: range) -> str:
+def hf_state(steps: range, start: float = 3.0) -> str:
     """trainer_state.json as HF's TrainerState writes it (sorted keys, indent 2)."""
-    history = [{"epoch": s / 100, "learning_rate": 1e-4, "loss": 3 * 0.99**s, "step": s} for s in steps]
+    history = [{"epoch": s / 100, "learning_rate": 1e-4, "loss": start * 0.99**s, "step": s} for s in steps]
     return json.dumps({"global_step": steps[-1], "log_history": history, "max_steps": 200}, indent=2, sort_keys=True)
 
 
@@ -330,6 +330,28 @@ def test_a_checkpoint_further_along_than_the_top_level_state_is_read(tmp_path: P
     top = write(tmp_path, hf_state(range(5, 300, 5)), "trainer_state.json")
     log = read_log(tmp_path)
     assert log.series["loss"].steps[-1] == 295 and not any("instead" in w for w in log.warnings)
+
+
+def test_a_resumed_trainings_checkpoint_is_read_whatever_the_files_times(tmp_path: Path) -> None:
+    """Copied without their times (cp -r out/* elsewhere), the top-level state may be the newest
+    file: the checkpoint whose history begins as the top one's is the same training, further on."""
+    (tmp_path / "checkpoint-300").mkdir()
+    write(tmp_path / "checkpoint-300", hf_state(range(5, 301, 5)), "trainer_state.json")
+    write(tmp_path, hf_state(range(5, 101, 5)), "trainer_state.json")  # written after it
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 300
+    assert any("stops at step 100, where checkpoint-300 reached step 300" in w for w in log.warnings)
+
+
+def test_a_checkpoint_of_another_training_is_not_read_though_it_went_further(tmp_path: Path) -> None:
+    """A longer training at another rate left checkpoint-5000 in the same folder: its history
+    begins otherwise, so the top-level state is read, with a note that names the checkpoint."""
+    (tmp_path / "checkpoint-5000").mkdir()
+    write(tmp_path / "checkpoint-5000", hf_state(range(5, 5001, 5), start=2.0), "trainer_state.json")
+    write(tmp_path, hf_state(range(5, 2001, 5)), "trainer_state.json")
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 2000
+    assert any("checkpoint-5000 goes further (step 5000)" in w and "another training's" in w for w in log.warnings)
 
 
 def test_a_checkpoint_of_an_earlier_longer_training_is_not_read(tmp_path: Path) -> None:
