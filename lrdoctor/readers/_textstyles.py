@@ -176,24 +176,30 @@ def _megatron_eval(line: str, found: Parsed) -> Parsed:
 
 
 # A line of an evaluation: one that names its phase ('mode: val step: 2 loss: 1.17', 'phase=eval
-# loss=0.9') or counts the evaluation's own steps ('val step: 2'). Its values are the evaluation's,
-# and its step counts the evaluation's batches, not the training's (unless it is the global step).
-_EVAL_NAMES = r"(val|valid|validation|eval|evaluation|dev|test)"
+# loss=0.9', Lightning's 'stage: validate') or counts the evaluation's own steps ('val step: 2'),
+# before any loss on it (a training line may end with a setting such as 'eval_step=500', or hold
+# a validation's values after its own). Its values are the evaluation's, and its step counts the
+# evaluation's batches, not the training's (unless it is the global step).
+_EVAL_WORDS = frozenset(
+    {"val", "valid", "validate", "validating", "validation", "eval", "evaluate", "evaluating", "evaluation"}
+    | {"dev", "test", "testing", "sanity_check"}
+)
+_EVAL_NAMES = rf"({'|'.join(sorted(_EVAL_WORDS, key=len, reverse=True))})"
 _EVALUATION = re.compile(
-    rf"(?<![\w.])(?<!\w )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
-    rf"|(?<![\w.]){_EVAL_NAMES}[ _](?:step|iter|iteration|it|epoch)\s*[:=]",
+    rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
+    rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]",
     re.I,
 )
-_MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev)")
-_EVAL_WORDS = frozenset({"val", "valid", "validation", "eval", "evaluation", "test", "dev"})
+_MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
+_GLOBAL_STEP = re.compile(r"(?i:global[ _]step)")
 
 
 def _evaluation(line: str, found: Parsed) -> Parsed:
     m = _EVALUATION.search(line)
-    if m is None:
+    if m is None or "loss" in line[: m.start()].lower():
         return found
     word = (m.group(1) or m.group(2)).lower()
-    prefix = "test_" if word == "test" else "val_"
+    prefix = "test_" if word.startswith("test") else "val_"
     epoch = found.epoch
     points = []
     for key, value in found.points:
@@ -204,7 +210,7 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
             continue
         named = naming.is_eval(key) or key in ("lr", "learning_rate")
         points.append((key if named else prefix + key, value))
-    if "global" in line.lower():  # 'phase=eval global_step=1000': the training's step
+    if _GLOBAL_STEP.search(line):  # 'phase=eval global_step=1000': the training's step
         return found._replace(points=points, epoch=epoch)
     return found._replace(points=points, step=None, step_total=None, epoch=epoch)
 
@@ -313,19 +319,17 @@ def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, 
     return out
 
 
-# Words that make a counter a setting ('max epoch: 3', 'warmup steps'), not a value glued onto it.
-_SETTING_WORDS = frozenset(
-    {"max", "min", "total", "num", "warmup", "last", "best", "first", "start", "end", "save", "log"}
-)
+# The training's own phase, as a value before its counter ('mode: train step: 5', 'stage: fit
+# epoch: 3'); any other word before a counter makes a key of its own ('checkpoint step', 'max
+# epoch', and an evaluation's 'val step', which _evaluation reads).
+_TRAIN_WORDS = frozenset({"train", "training", "fit", "fitting"})
 
 
 def _glued(word: str, rest: str) -> bool:
-    """Whether the first word of a key of several may be a value glued onto it (see _unglued). A
-    counter of an evaluation ('val step') is kept whole: _evaluation reads it."""
+    """Whether the first word of a key of several may be a value glued onto it (see _unglued)."""
     if word.lower() in _MISSING:
         return True
-    counter = rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES
-    return counter and word.lower() not in _EVAL_WORDS and word.lower() not in _SETTING_WORDS
+    return word.lower() in _TRAIN_WORDS and (rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES)
 
 
 def _parse_headed(

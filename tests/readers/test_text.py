@@ -905,6 +905,7 @@ EVAL_FORMS = {
     "equals": ("mode=train step={s} loss={v} lr=0.001", "mode=val step={k} loss={v}"),
     "commas": ("mode: train, step: {s}, loss: {v}, lr: 0.001", "mode: val, step: {k}, loss: {v}"),
     "counter": ("INFO: train step: {s} loss: {v} lr: 0.001", "INFO: val step: {k} loss: {v}"),
+    "lightning": ("stage: fit step: {s} loss: {v} lr: 0.001", "stage: validate step: {k} loss: {v}"),
 }
 
 
@@ -924,6 +925,28 @@ def test_a_line_of_an_evaluation_holds_its_values_at_the_training_step(epochs: i
     assert run.loss.values.tolist() == [round(3 * 0.99**k, 4) for k in range(1, 10 * epochs + 1)]
     assert run.val_loss is not None and run.val_loss.values.tolist() == [round(2 * 0.99**e, 4) for e in range(epochs)]
     assert run.val_loss.steps.tolist() == [100.0 * (e + 1) for e in range(epochs)]
+
+
+def test_training_lines_that_mention_an_evaluation_stay_training_lines() -> None:
+    """A setting after the training values ('eval_step=500'), a validation's values after the
+    training's on one line, and a counter named after something else ('checkpoint step') do not
+    make a training line an evaluation's, nor its counter the step."""
+    log = read(
+        "".join(f"step={10 * k} loss={2 - k / 100:.3f} lr=0.1 eval_step=500 test_step=7\n" for k in range(1, 31))
+    )
+    assert len(points(log, "loss")) == 30 and points(log, "loss")[-1][0] == 300.0
+    both = read(
+        "".join(
+            f"step: {10 * k} loss: {2 - k / 100:.3f} | val step: {10 * k} val loss: {2.5 - k / 100:.3f}\n"
+            for k in range(1, 31)
+        )
+    )
+    assert len(points(both, "loss")) == 30 and len(points(both, "val_loss")) == 30
+    lines = [f"INFO: step: {10 * k} loss: {2 - k / 100:.3f}\n" for k in range(1, 31)]
+    lines.insert(20, "INFO: checkpoint step: 100 loss: 1.9\n")
+    log = read("".join(lines))
+    steps = [s for s, _ in points(log, "loss")]
+    assert "checkpoint_step" in log.series and steps == sorted(steps) and steps[-1] == 300.0  # no restart
 
 
 def test_an_evaluation_line_keeps_its_epoch_and_a_global_step() -> None:
