@@ -86,27 +86,37 @@ def in_dir(path: Path) -> Path | None:
 def _continues(checkpoint: Path, top: Path) -> bool:
     """Whether a checkpoint's state went further than the top-level one in the same training: its
     history begins as the top one's does (a resumed training keeps the history it resumed from;
-    another training, left by an earlier run in the same folder, begins otherwise). Where both
-    begin alike (a rerun of the same settings), the checkpoint must not be the older file."""
+    another training, left by an earlier run in the same folder, begins otherwise). File times
+    are not asked: a copy or a download does not keep them."""
     if global_step(checkpoint) <= global_step(top):
         return False
     head, other = _history_head(checkpoint), _history_head(top)
-    if not head or head != other:
-        return False
-    return _mtime(checkpoint) >= _mtime(top) - 2.0
+    if not other:  # the top one logged nothing to compare: the checkpoint at least has a history
+        return bool(head)
+    shared = min(len(head), len(other))
+    return shared > 0 and head[:shared] == other[:shared]
 
 
-def _history_head(path: Path, entries: int = 5) -> list[tuple[Any, Any]]:
-    """The (step, loss) of the first log entries of a trainer_state.json ([] if unreadable)."""
+# How much of a log_history's start tells one training from another: its first entries, with
+# their losses to the last digit.
+HISTORY_ENTRIES = 5
+_ENTRY = re.compile(rb"\{[^{}]*\}")
+
+
+def _history_head(path: Path) -> list[bytes]:
+    """The first entries of a trainer_state.json's log_history, as written ([] if none is found
+    in the file's first MiB): read from the file's start, not parsed whole."""
     try:
-        doc = json.loads(decode_text(path.read_bytes()))
-    except (OSError, ValueError, RecursionError):
+        with open(path, "rb") as fh:
+            start = fh.read(1 << 20)
+    except OSError:
         return []
-    history = doc.get("log_history") if isinstance(doc, dict) else None
-    if not isinstance(history, list):
+    at = start.find(b'"log_history"')
+    if at < 0:
         return []
-    rows = [e for e in history if isinstance(e, dict) and "loss" in e][:entries]
-    return [(e.get("step"), e.get("loss")) for e in rows]
+    end = start.find(b"]", at)  # the history's end, where it is short
+    window = start[at : end if end >= 0 else len(start)]
+    return [re.sub(rb"\s+", b"", e) for e in _ENTRY.findall(window)[:HISTORY_ENTRIES]]
 
 
 def _mtime(path: Path) -> float:
@@ -125,7 +135,7 @@ def state_note(path: Path, found: Path) -> str | None:
         if latest is not None and global_step(latest) > global_step(direct):
             return (
                 f"{latest.parent.name} goes further (step {global_step(latest)}) than {direct} (step "
-                f"{global_step(direct)}) but is another training's (its log begins otherwise, or it is older): "
+                f"{global_step(direct)}) but is another training's (its log begins otherwise): "
                 f"{direct} is read; name the checkpoint to judge it"
             )
         return None
