@@ -356,6 +356,13 @@ def test_a_checkpoint_of_another_training_is_not_read_though_it_went_further(tmp
     assert any("checkpoint-5000 goes further (step 5000)" in w and "another training's" in w for w in log.warnings)
 
 
+def test_a_top_level_state_that_logged_nothing_gives_way_to_a_checkpoint_further_on(tmp_path: Path) -> None:
+    write(tmp_path, json.dumps({"global_step": 300, "log_history": []}, indent=2, sort_keys=True), "trainer_state.json")
+    (tmp_path / "checkpoint-1500").mkdir()
+    write(tmp_path / "checkpoint-1500", hf_state(range(500, 1501, 500)), "trainer_state.json")
+    assert read_log(tmp_path).series["loss"].steps.tolist() == [500, 1000, 1500]
+
+
 def test_a_top_level_state_cut_off_falls_back_to_the_latest_checkpoint(tmp_path: Path) -> None:
     full = hf_state(range(5, 100, 5))
     write(tmp_path, full[: len(full) // 2], "trainer_state.json")
