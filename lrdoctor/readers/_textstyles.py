@@ -158,6 +158,7 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
     return found._replace(points=points, style=FAIRSEQ)
 
 
+# A rate listed per parameter group (DeepSpeed's 'lr=[2e-05]'): the first group's.
 _LISTED = re.compile(rf"(?i:(?<=lr=)|(?<=lrs=)|(?<=learning_rate=))\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
 
 
@@ -195,8 +196,9 @@ _GLOBAL_STEP = re.compile(r"(?i:global[ _]step)")
 
 
 def _evaluation(line: str, found: Parsed) -> Parsed:
+    """An evaluation line's values named as the evaluation's, at the training step it follows."""
     m = _EVALUATION.search(line)
-    if m is None or "loss" in line[: m.start()].lower():
+    if m is None or "loss" in line[: m.start()].lower() or found.bar is not None:
         return found
     word = (m.group(1) or m.group(2)).lower()
     prefix = "test_" if word.startswith("test") else "val_"
@@ -299,8 +301,8 @@ def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, 
     'loss=N/A lr=0.001' is read as a key 'N/A lr': the placeholder was the missing value of the
     key before it (right after its '=' or ':'), and the key is 'lr'. So is one that opens the line
     ('None step=0 loss=2.3': a value printed before the pairs). 'NA loss: 5.0' after a value stays
-    a key of its own. And a counter after a word value ('mode: train step: 5') is the step, not a
-    metric 'train_step': a key's words never follow a 'key:' whose value they would be.
+    a key of its own. And a counter after the training's phase, the value of a 'key:' ('mode: train
+    step: 5'), is the step, not a metric 'train_step'.
     """
     if not any(" " in f[0] and _glued(*f[0].split(" ", 1)) for f in found):
         return found
