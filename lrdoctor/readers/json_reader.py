@@ -86,8 +86,13 @@ def in_dir(path: Path) -> Path | None:
 def _continues(checkpoint: Path, top: Path) -> bool:
     """Whether a checkpoint's state went further than the top-level one in the same training: its
     history begins as the top one's does (a resumed training keeps the history it resumed from;
-    another training, left by an earlier run in the same folder, begins otherwise). File times
-    are not asked: a copy or a download does not keep them."""
+    another training, left by an earlier run in the same folder, begins otherwise) and it is not
+    the older file (a shorter rerun of the same settings begins alike, and is written later). A
+    copy that did not keep file times can make it look older: the note then names it."""
+    return _same_start(checkpoint, top) and _mtime(checkpoint) >= _mtime(top) - 2.0
+
+
+def _same_start(checkpoint: Path, top: Path) -> bool:
     if global_step(checkpoint) <= global_step(top):
         return False
     head, other = _history_head(checkpoint), _history_head(top)
@@ -133,10 +138,15 @@ def state_note(path: Path, found: Path) -> str | None:
     latest = _latest_checkpoint(path)
     if found == direct:
         if latest is not None and global_step(latest) > global_step(direct):
+            other = (
+                "it begins as the top one's but is the older file (an earlier training of the same settings, or "
+                "a copy that did not keep file times)"
+                if _same_start(latest, direct)
+                else "it is another training's (its log begins otherwise)"
+            )
             return (
                 f"{latest.parent.name} goes further (step {global_step(latest)}) than {direct} (step "
-                f"{global_step(direct)}) but is another training's (its log begins otherwise): "
-                f"{direct} is read; name the checkpoint to judge it"
+                f"{global_step(direct)}); {other}: {direct} is read; name the checkpoint to judge it"
             )
         return None
     why = []

@@ -332,17 +332,19 @@ def test_a_checkpoint_further_along_than_the_top_level_state_is_read(tmp_path: P
     assert log.series["loss"].steps[-1] == 295 and not any("instead" in w for w in log.warnings)
 
 
-def test_a_resumed_trainings_checkpoint_is_read_whatever_the_files_times(tmp_path: Path) -> None:
-    """Copied without their times (cp -r out/* elsewhere), the top-level state may be the newest
-    file: the checkpoint whose history begins as the top one's is the same training, further on."""
-    (tmp_path / "checkpoint-300").mkdir()
-    state = write(tmp_path / "checkpoint-300", hf_state(range(5, 301, 5)), "trainer_state.json")
-    os.utime(state, (1_000, 1_000))  # a minute older than the top-level one, as a copy may leave it
-    top = write(tmp_path, hf_state(range(5, 101, 5)), "trainer_state.json")
-    os.utime(top, (1_060, 1_060))
+def test_a_checkpoint_that_begins_alike_but_is_older_is_named_not_read(tmp_path: Path) -> None:
+    """A shorter rerun of the same settings begins as an earlier, longer training's checkpoint
+    does, and is written later: the top-level state is read, with a note naming the checkpoint
+    (a copy that did not keep file times looks the same, so the note says both)."""
+    (tmp_path / "checkpoint-2000").mkdir()
+    state = write(tmp_path / "checkpoint-2000", hf_state(range(10, 2001, 10)), "trainer_state.json")
+    os.utime(state, (1_000, 1_000))
+    top = write(tmp_path, hf_state(range(10, 1001, 10)), "trainer_state.json")
+    os.utime(top, (8_200, 8_200))
     log = read_log(tmp_path)
-    assert log.series["loss"].steps[-1] == 300
-    assert any("stops at step 100, where checkpoint-300 reached step 300" in w for w in log.warnings)
+    assert log.series["loss"].steps[-1] == 1000
+    note = next(w for w in log.warnings if "checkpoint-2000 goes further (step 2000)" in w)
+    assert "begins as the top one's but is the older file" in note and "name the checkpoint" in note
 
 
 def test_a_checkpoint_of_another_training_is_not_read_though_it_went_further(tmp_path: Path) -> None:
