@@ -192,7 +192,7 @@ _EVALUATION = re.compile(
     re.I,
 )
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
-_GLOBAL_STEP = re.compile(r"(?i:global[ _]step)")
+_GLOBAL_STEP = re.compile(r"(?i:global[ _]step\b)")
 
 
 def _evaluation(line: str, found: Parsed) -> Parsed:
@@ -202,19 +202,21 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
         return found
     word = (m.group(1) or m.group(2)).lower()
     prefix = "test_" if word.startswith("test") else "val_"
-    epoch = found.epoch
+    epoch, step = found.epoch, None
     points = []
     for key, value in found.points:
         head, _, rest = key.partition("_")
         if head in _EVAL_WORDS and (rest in STEP_NAMES or rest in EPOCH_NAMES):  # its own counter, 'val_step'
             if rest in EPOCH_NAMES:  # an evaluation's epoch is the training's
                 epoch = value
+            elif rest == "global_step":  # 'mode: val global_step: 1000': the training's step
+                step = value
             continue
         named = naming.is_eval(key) or key in ("lr", "learning_rate")
         points.append((key if named else prefix + key, value))
-    if _GLOBAL_STEP.search(line):  # 'phase=eval global_step=1000': the training's step
-        return found._replace(points=points, epoch=epoch)
-    return found._replace(points=points, step=None, step_total=None, epoch=epoch)
+    if step is None and _GLOBAL_STEP.search(line):  # 'phase=eval global_step=1000': the training's step
+        step = found.step
+    return found._replace(points=points, step=step, step_total=None, epoch=epoch)
 
 
 def _parse_special(line: str) -> Parsed | None:

@@ -965,6 +965,14 @@ def test_an_evaluation_line_keeps_its_epoch_and_a_global_step() -> None:
         )
     )
     assert points(log, "val_loss") == [(100.0 * k, round(1.5 - k / 10, 2)) for k in range(1, 9)]
+    log = read(
+        "".join(
+            f"global_step: {100 * k} loss: {2 - k / 10:.2f}\n"
+            f"mode: val global_step: {100 * k + 50} loss: {1.5 - k / 10:.2f}\n"
+            for k in range(1, 9)
+        )
+    )
+    assert points(log, "val_loss") == [(100.0 * k + 50, round(1.5 - k / 10, 2)) for k in range(1, 9)]
     # 'eval mode' is another key ('eval mode: test' on a training line is a setting of it).
     assert set(read("step: 10 loss: 0.5 eval mode: test\nstep: 20 loss: 0.4 eval mode: test\n").series) == {"loss"}
 
