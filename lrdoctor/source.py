@@ -337,13 +337,18 @@ def as_utf8(data: bytes) -> bytes:
 _NUL_BLOCK = re.compile(rb"\x00{8,}")
 
 
+def _unlike_text(text: str, controls: str = "\t\n\r\x1b\x0c\x08") -> int:
+    """How many characters of `text` no text log holds: undecodable bytes, control characters
+    other than `controls` (tabs, line ends, escapes of colours, backspaces of redrawn bars)."""
+    return sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in controls))
+
+
 def _clean(data: bytes) -> bool:
     """Text with hardly a byte that text lacks (a character cut by the crash, a byte of another
     encoding, a terminal's bell pass): a file header before zeros (a saved array's, with its
     magic number and length bytes) does not."""
     text = data.decode("utf-8", errors="replace")
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08\x07"))
-    return bad <= max(2, len(text) // 1000)
+    return _unlike_text(text, "\t\n\r\x1b\x0c\x08\x07") <= max(2, len(text) // 1000)
 
 
 def looks_binary(head: bytes) -> bool:
@@ -361,5 +366,4 @@ def looks_binary(head: bytes) -> bool:
     if block is not None and head.count(b"\n", 0, block.start()) >= 2 and _clean(head[: block.start()]):
         head = _NUL_BLOCK.sub(b"", head)
     text = decode_text(head)
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\x1b\x0c\x08"))
-    return bad > max(8, len(text) // 20)
+    return _unlike_text(text) > max(8, len(text) // 20)

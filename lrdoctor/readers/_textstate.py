@@ -245,7 +245,7 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
     for i, (name, points) in enumerate(refreshes):
         kind = _bar_kind(name)
         if not points:  # a bar that shows no values: only that it ran
-            validated = validated or (kind != train and is_eval(name))
+            validated = validated or _validating(name, train)
             continue
         count = points[-1][1]
         values = dict(points[:-2])
@@ -289,9 +289,11 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
 
 def _validation_next(refreshes: list[tuple[str, list[tuple[str, float]]]], i: int, train: str) -> bool:
     """Whether the refresh after the i-th training one is a validation bar's (still validating)."""
-    if i >= len(refreshes):
-        return False
-    name = refreshes[i][0]
+    return i < len(refreshes) and _validating(refreshes[i][0], train)
+
+
+def _validating(name: str, train: str) -> bool:
+    """Whether a bar is a validation's: not of the training bars' kind, and named so."""
     return _bar_kind(name) != train and is_eval(name)
 
 

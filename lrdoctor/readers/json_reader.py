@@ -164,9 +164,7 @@ def state_note(path: Path, found: Path) -> str | None:
 
 def _checkpoints(path: Path) -> list[Path]:
     """The checkpoints' trainer_state.json files, the latest first."""
-    numbered = [
-        (_number(p), p) for p in path.glob(f"checkpoint-*/{TRAINER_STATE}") if _CHECKPOINT.fullmatch(p.parent.name)
-    ]
+    numbered = [(n, p) for p in path.glob(f"checkpoint-*/{TRAINER_STATE}") if (n := _number(p)) >= 0]
     return [p for _, p in sorted(numbered, reverse=True)]
 
 
