@@ -28,7 +28,7 @@ from lrdoctor.readers._textstyles import TEXT, Parsed, parse_line
 from lrdoctor.readers._textwindow import WindowReader
 
 
-def read_cached(text: str, state: State) -> None:
+def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | None] = parse_line) -> None:
     """Every segment of the text fed to the state as parse_line reads it, through the layout cache.
 
     Segments end at a line break or a carriage return, as in :func:`lrdoctor.readers.text._segments`. Each is tried
@@ -36,7 +36,7 @@ def read_cached(text: str, state: State) -> None:
     :class:`_Layouts`). After a few lines in a row of one layout, the lines that follow are
     read a window at a time (see :func:`_put_window`): a log writes runs of lines of one layout.
     """
-    layouts = _Layouts()
+    layouts = _Layouts(parse_line)
     feed = state.feed
     recent: list[_Program] = []  # programs of the latest lines, the latest first
     streak = 0  # lines in a row read by recent[0]
@@ -410,7 +410,8 @@ class _Layouts:
     counter is dropped: programs refuse such lines and parse_line reads them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parse_line: Callable[[str], Parsed | None]) -> None:
+        self.parse_line = parse_line
         self.limits = LIMITS
         self.once: set[str] = set()
         self.layouts: dict[str, _Layout | None] = {}
@@ -420,7 +421,7 @@ class _Layouts:
     def lookup(self, line: str) -> _Program | Parsed | None:
         """The line's program when it has a checked one, else what parse_line returns."""
         if len(line) > self.limits.line_chars:
-            return parse_line(line)
+            return self.parse_line(line)
         parts = _SPLIT_RUNS.split(line)
         masked = "0".join(parts[::2])
         layout = self.layouts.get(masked)
@@ -431,7 +432,7 @@ class _Layouts:
         return self._learn(line, parts, masked)
 
     def _learn(self, line: str, parts: list[str], masked: str) -> Parsed | None:
-        parsed = parse_line(line)
+        parsed = self.parse_line(line)
         if masked not in self.layouts:
             if masked not in self.once:
                 if len(self.once) < self.limits.layouts:
@@ -452,7 +453,7 @@ class _Layouts:
             self.learnt += 1
             if len(programs) >= self.limits.variants:
                 del programs[next(iter(programs))]
-            programs[key] = _derive(layout, parts, parsed)
+            programs[key] = _derive(layout, parts, parsed, self.parse_line)
             return parsed
         program = programs[key]
         if program is not None:
@@ -468,7 +469,9 @@ class _Layouts:
         return parsed
 
 
-def _derive(layout: _Layout, parts: list[str], parsed: Parsed | None) -> _Program | None:
+def _derive(
+    layout: _Layout, parts: list[str], parsed: Parsed | None, parse_line: Callable[[str], Parsed | None]
+) -> _Program | None:
     """The program of a layout, from a line and two copies with other numbers; None if none fits.
 
     Each value parse_line returns must follow one number through the three lines, or stay the

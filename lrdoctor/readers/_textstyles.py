@@ -122,6 +122,11 @@ def parse_line(line: str) -> Parsed | None:
     return found
 
 
+def parse_as_training(line: str) -> Parsed | None:
+    """The numbers one line carries, a line marked as an evaluation's ('mode: eval') read as any other."""
+    return _parse_line(line)
+
+
 def _parse_line(line: str) -> Parsed | None:
     if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* " or "━" in line:
         return _parse_special(line)

@@ -35,7 +35,10 @@ kept under ``progress/`` (the last refresh of each bar only; in a log of bars al
 refresh, the bar's count ``N/total`` as the step, each bar after the last). Values before any step or epoch
 counter (a config dump) go to ``hparams`` when the log has counters at all, and so do
 ``key=value`` pairs inside parentheses (``Namespace(lr=0.1)``, module reprs) and UPPER_CASE
-config keys (``BASE_LR: 0.004``). Lines of Python source dumped into a log are skipped. The
+config keys (``BASE_LR: 0.004``). A line marked as an evaluation's (``mode: val step: 2 loss: 1.1``,
+``phase=eval``, ``val step: 2``) holds ``val_*`` (or ``test_*``) values at the training step it
+follows; in a log where every line with a loss is so marked, they are the run's own loss, with a
+note. Lines of Python source dumped into a log are skipped. The
 step kind is 'step' when any line carries a step or iteration, else 'epoch', else 'index' (the
 number of the metric line). Where a line names an epoch and a step ``N/M`` that restarts every epoch
 (``Epoch [2/10], Step [100/600]``), the step becomes (epoch - first epoch) * M + N.
@@ -54,13 +57,14 @@ a warning unless the latest earlier lines of its kind share its digit layout (se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.readers._textcache import read_cached
 from lrdoctor.readers._textstate import State
-from lrdoctor.readers._textstyles import parse_line
+from lrdoctor.readers._textstyles import Parsed, parse_as_training, parse_line
 from lrdoctor.run import Log
 from lrdoctor.source import Source, decode_text
 
@@ -94,19 +98,33 @@ def in_dir(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     text, warnings = _finished_lines(source.text(), source.label)
+    log = _read(text, source.label, parse_line)
+    if naming.find_loss(log.series) is None:
+        # Every line with a loss is marked as an evaluation: a validation-only loop, or a script
+        # that prints 'mode: eval' on its training lines. Its loss is the only one there is.
+        whole = _read(text, source.label, parse_as_training)
+        if naming.find_loss(whole.series) is not None:
+            log = whole
+            warnings.append(
+                f"{source.label}: every line with a loss is marked as an evaluation's ('mode: eval', 'split=val');"
+                " read as the run's own loss"
+            )
+    log.warnings[:0] = warnings
+    return log
+
+
+def _read(text: str, label: str, parse: Callable[[str], Parsed | None]) -> Log:
     state = State()
     if PLAIN_ONLY:
         feed = state.feed
         for segment in _segments(text):
-            parsed = parse_line(segment)
+            parsed = parse(segment)
             if parsed is not None:
                 feed(parsed)
     else:
-        read_cached(_clean(text), state)
+        read_cached(_clean(text), state, parse)
     state.flush()
-    log = state.log(source.label)
-    log.warnings[:0] = warnings
-    return log
+    return state.log(label)
 
 
 # Read every line with the full parse, never through the layout cache (for tests comparing both).

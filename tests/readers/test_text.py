@@ -977,6 +977,29 @@ def test_an_evaluation_line_keeps_its_epoch_and_a_global_step() -> None:
     assert set(read("step: 10 loss: 0.5 eval mode: test\nstep: 20 loss: 0.4 eval mode: test\n").series) == {"loss"}
 
 
+@pytest.mark.parametrize("lines", [8, 3000])  # the second takes the cached-layout path
+@pytest.mark.parametrize(
+    ("form", "kind"),
+    [
+        ("split=val step={s} loss={v}", "step"),
+        ("phase=eval step={s} loss={v} lr=0.001", "step"),
+        ("INFO: val step: {s} loss: {v}", "index"),  # 'val step' names no training step: read in order
+    ],
+)
+def test_a_log_whose_every_loss_is_marked_as_an_evaluation_is_the_runs_own(lines: int, form: str, kind: str) -> None:
+    """A validation-only loop, or a script printing 'split=val' on its training lines: with no
+    other loss in the log, the marked lines are the run's loss, in order, with a note, not 'no
+    series looks like a training loss'."""
+    log = read("".join(form.format(s=10 * k, v=f"{2 * 0.999**k:.5f}") + "\n" for k in range(1, lines + 1)))
+    run = normalize(log)
+    assert run.loss.name == "loss" and len(run.loss) == lines
+    assert run.loss.values.tolist() == [round(2 * 0.999**k, 5) for k in range(1, lines + 1)]
+    assert run.step_kind == kind and len(run.segments) == 1
+    if kind == "step":
+        assert run.loss.steps.tolist() == [10.0 * k for k in range(1, lines + 1)]
+    assert any("marked as an evaluation" in w for w in log.warnings)
+
+
 def test_a_setting_after_a_logging_level_is_no_counter() -> None:
     """'INFO: max epoch: 3' is a setting printed before training, not an epoch record."""
     log = read(

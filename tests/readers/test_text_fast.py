@@ -266,8 +266,8 @@ def test_values_are_floats_of_the_numbers_written(monkeypatch: pytest.MonkeyPatc
 
 def test_the_cache_reads_most_lines_without_parse_line(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = _textcache.parse_line
-    monkeypatch.setattr(_textcache, "parse_line", lambda line: calls.append(line) or real(line))
+    real = text.parse_line
+    monkeypatch.setattr(text, "parse_line", lambda line: calls.append(line) or real(line))
     line = "2023-11-14 22:13:{:02d},250 INFO train: step={} loss={:.6f}\n"
     body = "".join(line.format(i % 60, i, 1 / (i + 1)) for i in range(1000))
     log = text.read(Source("x.log", data=body.encode()))
