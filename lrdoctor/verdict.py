@@ -106,6 +106,9 @@ class VerdictConfig:
     # validation loss): its other signs (a late t90, little drop) are the noisy trend's shape.
     resolved_sigmas: float = 3.0
     sign_strength: float = 0.5
+    # A rate too high or too low that no finding points to stands only at this probability or
+    # more; below it the verdict is "unknown" (a noisy healthy run's shape leans either way).
+    unsupported_confidence: float = 0.9
 
 
 def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
@@ -233,9 +236,15 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
-    if p[k] < cfg.min_confidence:
+    if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
     return CLASSES[k], float(p[k])
+
+
+def _unsupported(verdict: Verdict, findings: Sequence[Finding]) -> bool:
+    """A rate too high or too low that no finding points to: the statistics lean that way, but no
+    detector found the pathology itself."""
+    return verdict != "ok" and not any(f.suggests == verdict for f in findings)
 
 
 # How each feature reads in a sentence (its value formatted in).
@@ -322,6 +331,13 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             "and no other detector found a clear sign"
         )
     p = probabilities(features(sig, findings), model_for(sig, cfg))
+    lean = CLASSES[int(np.argmax(p))]
+    if cfg.min_confidence <= p.max() < cfg.unsupported_confidence and _unsupported(lean, findings):
+        because = explain(sig, findings, lean, cfg)
+        return (
+            f"the statistics lean to {lean.replace('_', ' ')} ({float(p.max()):.2f}: {because}), but no detector "
+            f"found a sign of it; without one a verdict needs {cfg.unsupported_confidence:.2f}"
+        )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.
     bar = cfg.min_confidence

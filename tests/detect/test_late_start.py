@@ -9,7 +9,7 @@ import pytest
 
 from lrdoctor.detect import LOG_KINDS, Signals, detect_all, log_kind, signals
 from lrdoctor.detect.curve import starts_late
-from lrdoctor.diagnosis import Config
+from lrdoctor.diagnosis import Config, Finding
 from lrdoctor.recommend import RateModel, rate_features, rate_models, recommend
 from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
 from tests.detect import curves
@@ -134,3 +134,32 @@ def test_a_late_start_log_diverged_when_its_validation_loss_ended_above_its_step
     assert _divergence(signals(steps, values, val=(val[0], overfit))) == []
     # A log from the first update is judged by its own start, as before.
     assert _divergence(signals(np.r_[1.0, steps], np.r_[2.3, values], val=val))[0].evidence.get("val_start") is None
+
+
+def _leaning(winner: str, strength: float) -> VerdictModel:
+    """A model that says `winner` with about this probability whatever the features."""
+    n = len(FEATURES)
+    lift = float(np.log(2 * strength / (1 - strength)))  # softmax of (lift, 0, 0)
+    rows = tuple(tuple([lift if c == winner else 0.0] + [0.0] * n) for c in CLASSES)
+    return VerdictModel(mean=(0.0,) * n, scale=(1.0,) * n, weights=rows)
+
+
+@pytest.mark.parametrize("side", ["too_high", "too_low"])
+def test_a_rate_verdict_no_finding_points_to_needs_a_strong_lean(side: str) -> None:
+    """A healthy run's noisy shape can lean either way: a rate too high or too low with no
+    finding that points to it stands only at 0.90 or more, else the verdict is unknown and says
+    which way it leaned. Divergence, oscillation or slow convergence found: the lean stands."""
+    sig = _sig(False, False)
+    findings = detect_all(sig, Config.default().detect)
+    assert not [f for f in findings if f.suggests is not None]
+    for strength, want in ((0.7, "unknown"), (0.95, side)):
+        cfg = VerdictConfig(models={k: _leaning(side, strength) for k in LOG_KINDS})
+        verdict, p = decide(sig, findings, cfg)
+        assert verdict == want and p == pytest.approx(strength)
+    cfg = VerdictConfig(models={k: _leaning(side, 0.7) for k in LOG_KINDS})
+    assert f"lean to {side.replace('_', ' ')} (0.70" in explain(sig, findings, "unknown", cfg)
+    sign = Finding("oscillation" if side == "too_high" else "slow_convergence", "info", 0, 1, "", suggests=side)
+    assert decide(sig, [*findings, sign], cfg)[0] == side
+    other = replace(sign, suggests="too_low" if side == "too_high" else "too_high")  # points the other way
+    assert decide(sig, [*findings, other], cfg)[0] == "unknown"
+    assert decide(sig, findings, replace(cfg, unsupported_confidence=0.5))[0] == side
