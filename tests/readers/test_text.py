@@ -732,6 +732,24 @@ def test_a_log_of_progress_bars_alone_is_read_at_every_refresh() -> None:
     assert "progress/__n" not in log.series
 
 
+
+def test_settings_printed_before_the_bars_leave_them_read_at_every_refresh() -> None:
+    """diffusers' and accelerate's scripts log their settings ('Num examples = 833'), then one
+    tqdm bar shows the loss of every step: the settings are settings, not what the log holds
+    besides its bars (the 600 steps had become one point)."""
+    head = "".join(
+        f"05/01/2024 10:00:05 - INFO - __main__ -   {k} = {v}\n"
+        for k, v in (("Num examples", 833), ("Num Epochs", 3), ("Total optimization steps", 60))
+    )
+    bars = [f"Steps: {n}%|#  | {n}/60 [00:01<00:00,  1.00s/it, lr=1e-05, step_loss={1 / n:.4f}]" for n in range(1, 61)]
+    log = read(head + "Steps:   0%|   | 0/60 [00:00<?, ?it/s]\r" + "\r".join(bars) + "\n")
+    assert set(log.series) == {"progress/step_loss", "progress/lr"}
+    assert points(log, "progress/step_loss") == [(float(n), round(1 / n, 4)) for n in range(1, 61)]
+    assert log.hparams["num_examples"] == 833 and log.hparams["total_optimization_steps"] == 60
+    # A value printed after the bars began is no setting: the bars keep their last refresh only.
+    later = read(head + "\r".join(bars[:30]) + "\nINFO - eval score = 0.5\n" + "\r".join(bars[30:]) + "\n")
+    assert "eval_score" in later.series and len(points(later, "progress/step_loss")) == 2
+
 def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -> None:
     train = "2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [{}][{}/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: {}"
     lines = [
