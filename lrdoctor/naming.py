@@ -22,6 +22,7 @@ _STAT_WORDS = {"min", "max", "std", "var", "stddev", "count"}
 # Compact names that some trainers print instead of "loss".
 _LOSS_ALIASES = {"trl": "train", "tel": "val", "vl": "val", "tl": "train"}
 _LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
+_NUMBERED_LR = re.compile(r"lr\d+")
 
 
 def tokens(name: str) -> list[str]:
@@ -187,7 +188,7 @@ def find_lr(names: Iterable[str]) -> str | None:
 def lr_group(name: str) -> int | None:
     """The parameter group a learning-rate series names ('lr-Adam/pg2' -> 2, 'lr/1' -> 1), if any."""
     toks = role_tokens(name)
-    marked = (int(m.group(1)) for t in toks if (m := re.fullmatch(r"(?:pg|group|g)(\d+)", t)))
+    marked = (int(m.group(1)) for t in toks if (m := re.fullmatch(r"(?:pg|group|g|lr)(\d+)", t)))
     return next(marked, int(toks[-1]) if len(toks) > 1 and toks[-1].isdigit() else None)
 
 
@@ -197,7 +198,8 @@ def lr_series(names: Iterable[str]) -> list[str]:
     for name in names:
         toks = role_tokens(name)
         joined = "_".join(toks)
-        is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined
+        # ESPnet's 'optim0_lr0': optimizer 0's parameter group 0.
+        is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined or any(_NUMBERED_LR.fullmatch(t) for t in toks)
         if not is_lr or _is_stat(toks) or _is_eval(toks) or _is_loss(toks):
             continue
         if any(t in {"scale", "scaler", "factor", "decay", "warmup", "ratio", "mult"} for t in toks):

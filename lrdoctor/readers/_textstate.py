@@ -350,9 +350,9 @@ def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> No
     so is every one-point series written before the first progress bar, in a log that holds
     nothing else (a training script's settings, 'Num examples = 833', then its bars)."""
     bars = [s.seq[0] for n, s in series.items() if n.startswith(PROGRESS)]
-    others = [(n, s) for n, s in series.items() if not n.startswith(PROGRESS)]
-    if bars and others and all(len(s) == 1 and s.seq[0] < min(bars) for _, s in others):
-        for name, s in others:
+    others = [n for n in series if not n.startswith(PROGRESS)]
+    if bars and others and all(len(series[n]) == 1 and series[n].seq[0] < min(bars) for n in others):
+        for name in others:
             hparams.setdefault(name, float(series.pop(name).values[0]))
         return
     longest = max(series.values(), key=len)

@@ -41,6 +41,8 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
     {"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"}
 )
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
+# Words shortened with a dot inside a key ('Avg. Loss'), not the end of a sentence before it.
+_ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "est.", "approx.", "std.", "min.", "max.", "no."})
 # Placeholders written where a value was missing ("loss=N/A lr=0.001").
 _MISSING = frozenset({"none", "null", "nil", "n/a", "na", "n.a", "nat", "undefined", "missing", "unknown", "tbd"})
 _OK_TAILS = frozenset({"%", "."})
@@ -101,6 +103,11 @@ _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
 # A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
 _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
+# A logger's source location, no metric: 'trainer.py:120' ('%(filename)s:%(lineno)d'), ESPnet's '(trainer:732)'.
+_SOURCE_AT = re.compile(
+    r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)|\((?!(?i:step|iter|iteration|it|epoch|global_step):)[A-Za-z_][\w.]*:\d+\)"
+)
+_LONE_LOSS = re.compile(rf"\s*([A-Za-z_][\w.]*)\s+({_NUM})\s*")
 _BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
 # Keras 2's bar '32/32 [======>...]' and Keras 3's '32/32 ━━━━━━━━━━━━'.
@@ -128,6 +135,19 @@ def parse_as_training(line: str) -> Parsed | None:
 
 
 def _parse_line(line: str) -> Parsed | None:
+    found = _parse_raw(line)
+    if found is not None and found.points and (" Results" in line or "Test Error:" in line):
+        return _results(line, found)
+    return found
+
+
+def _parse_raw(line: str) -> Parsed | None:
+    if ".py:" in line or ("(" in line and ":" in line):
+        line = _SOURCE_AT.sub(" ", line)
+    if "epoch" in line and ("batch:" in line or "epoch results:" in line):
+        found = _espnet(line)
+        if found is not None:
+            return found
     if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* " or "━" in line:
         return _parse_special(line)
     if _PYTHON.match(line):
@@ -142,6 +162,10 @@ def _parse_line(line: str) -> Parsed | None:
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
+        # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a prefix.
+        lone = _LONE_LOSS.fullmatch(line.rpartition(": ")[2])
+        if lone is not None and "loss" in lone.group(1).lower():
+            return Parsed(_points([(lone.group(1), lone.group(2), "", "")])) or None
     return found
 
 
@@ -161,6 +185,49 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
     prefix = (m.group(2) or m.group(1) or "train") + "_"
     points = [(prefix + k, v) for k, v in found.points]
     return found._replace(points=points, style=FAIRSEQ)
+
+
+# PyTorch Ignite's examples after each epoch: 'Training Results - Epoch: 1  Avg accuracy: 0.48 Avg
+# loss: 1.56' and 'Validation Results - ...': evaluations on the training and the validation set,
+# not points of the training loss. The PyTorch tutorials' 'Test Error: \n Accuracy: 56.5%, Avg loss:
+# 1.305452' (its two lines joined by the reader): the test set's.
+_RESULTS = re.compile(
+    r"(?<![\w.])(Training|Train|Validation|Valid|Val|Evaluation|Eval|Test|Testing) (?:Results\b|Error:)", re.I
+)
+
+
+def _results(line: str, found: Parsed) -> Parsed:
+    m = _RESULTS.search(line)
+    if m is None:
+        return found
+    word = m.group(1).lower()
+    prefix = "train_" if word.startswith("train") else "test_" if word.startswith("test") else "val_"
+    return found._replace(points=[(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points])
+
+
+# ESPnet2's reporter: '1epoch:train:601-700batch: iter_time=1.2e-04, loss=161.0, optim0_lr0=5.6e-04'
+# per window of batches (counted within the epoch), and each epoch's '1epoch results: [train] ...,
+# loss=172.7, ..., [valid] ..., loss=128.4, ...': the epoch's means per section, not points of the loss.
+_ESPNET_BATCHES = re.compile(r"(?<![\w.])(\d+)epoch:(\w+):(\d+)-(\d+)batch:")
+_ESPNET_RESULTS = re.compile(r"(?<![\w.])(\d+)epoch results:")
+_SECTION = re.compile(r"\[(\w+)\]")
+
+
+def _espnet(line: str) -> Parsed | None:
+    m = _ESPNET_BATCHES.search(line)
+    if m is not None:
+        prefix = "" if m.group(2) == "train" else m.group(2) + "_"
+        points = _points(_STRICT.findall(line, m.end()), prefix)
+        return Parsed(points, float(m.group(4)), float(m.group(1))) if points else None
+    m = _ESPNET_RESULTS.search(line)
+    if m is None:
+        return None
+    sections = list(_SECTION.finditer(line, m.end()))
+    points = []
+    for i, section in enumerate(sections):
+        end = sections[i + 1].start() if i + 1 < len(sections) else len(line)
+        points += _points(_STRICT.findall(line, section.end(), end), section.group(1) + "_")
+    return Parsed(points, None, float(m.group(1))) if points else None
 
 
 # A rate listed per parameter group (DeepSpeed's 'lr=[2e-05]'): the first group's.
@@ -346,11 +413,15 @@ def _parse_headed(
 ) -> Parsed | None:
     """Lines led by counters ("iter 120: loss 2.34", "Epoch [1/10], Step [100/600], Loss: 2.3")."""
     step = epoch = total = None
+    iteration = False
     for h in headers:
         value = float(h.group(2).replace(",", ""))
         if h.group(1)[0] in "Ee":
             epoch = value
-        else:
+        elif not iteration:
+            # Beside an optimizer step, the iteration ('iter 4 step 1': litgpt, whose validation
+            # lines count iterations alone) is the finer count and the one the whole log shares.
+            iteration = h.group(1)[0] in "Ii"
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
     found = _STRICT.findall(s, 0, headers[0].start())
@@ -427,8 +498,10 @@ def _key_info(raw: str) -> tuple[str, int]:
     if len(words) > 1:
         if words[0].lower() in _LEVELS:
             words = words[1:]
-        cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".")), default=0)
-        words = words[cut:]
+        cut = max(
+            (i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".") and w.lower() not in _ABBREVIATED), default=0
+        )
+        words = [w.rstrip(".") for w in words[cut:]]
         if len(words) > 1 and any(w.lower() in _STOP for w in words):
             words = []
     key = "_".join(words).lower()
@@ -518,6 +591,8 @@ def _parse_bar(s: str) -> Parsed | None:
         head = _HEADER.search(desc)
         if head is not None:
             found = [f for f in _LOOSE.findall(desc, head.end()) if _loss_or_rate(f[0])] + found
+        elif ":" in desc or "=" in desc:  # Ignite's 'ITERATION - loss: 2.38': a loss or rate as a pair
+            found = [f for f in _STRICT.findall(desc) if _loss_or_rate(f[0])] + found
         step = epoch = None
         if head is not None:
             if head.group(1)[0] in "Ee":
@@ -551,6 +626,17 @@ _MM_EVAL = re.compile(r"(?<!\w)(?:Epoch|Iter)\((val|test)\)\s*(?:\[\s*\d+\s*(?:/
 # pytorch/examples: 'Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2345' (examples seen of the epoch).
 _TEST_SET = re.compile(rf"(?<!\w)Test set: Average loss: ({_NUM})")
 _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
+
+
+# pytorch/examples' imagenet ProgressMeter (MoCo, SimSiam and their forks): after 'Epoch: [0][  1/501]'
+# or 'Test: [ 1/40]', tab-separated meters, each a name, its value and its running mean in
+# brackets ('Loss 7.1782e+00 (7.1782e+00)').
+_METER = re.compile(rf"\t\s*([A-Za-z][\w@.\-]*(?: [A-Za-z][\w@.\-]*)?)\s+({_NUM})\s*\(\s*({_NUM})\s*\)(?=\t|\s*$)")
+
+
+def _meters(s: str, pos: int, *, mean: bool) -> list[tuple[str, float]]:
+    """A ProgressMeter line's values (or, with `mean`, their running means) after `pos`."""
+    return _points([(m[0], m[2] if mean else m[1], "", "") for m in _METER.findall(s, pos)])
 
 
 def _loss_or_rate(key: str) -> bool:
@@ -598,6 +684,8 @@ def _parse_bracketed(s: str) -> Parsed | None:
     if m is None:
         return None
     points = _points(_STRICT.findall(s, m.end()))
+    if not points and "\t" in s:
+        points = _meters(s, m.end(), mean=False)
     if not points:
         return None
     return Parsed(points, float(m.group(2)), float(m.group(1)), step_total=float(m.group(3)))
@@ -610,6 +698,10 @@ def _parse_timm(s: str) -> Parsed | None:
         return None
     points = _points(_STRICT.findall(s, m.end()))
     kind, ema, epoch_text, batch, total = m.groups()
+    if not points and kind == "Test" and "\t" in s:
+        # A ProgressMeter's validation: the running mean, so the pass's last line holds its mean.
+        points = [("test_" + k, v) for k, v in _meters(s, m.end(), mean=True)]
+        return Parsed(points) if points else None
     if kind == "Train":
         epoch = None
         if epoch_text is not None:

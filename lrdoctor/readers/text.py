@@ -19,6 +19,16 @@ most metric lines are of that style:
   torchvision's MetricLogger (DeiT, MAE, DETR): ``Epoch: [3]  [100/500]  ... loss: 2.72 (2.85)`` is
   step 3 * 500 + 100; ``Averaged stats:`` lines become ``averaged_*``, and DeiT's evaluation means
   ``* Acc@1 81.2 Acc@5 95.1 loss 0.85`` the last ``test_*`` values of their step.
+- pytorch/examples' imagenet ProgressMeter (MoCo, SimSiam): ``Epoch: [0][  1/501]`` then
+  tab-separated ``Loss 7.1782e+00 (7.1782e+00)`` meters (the value, then its running mean);
+  ``Test: [ 1/40]`` lines are ``test_*`` running means (the pass's last is its mean).
+- PyTorch Ignite's ``Training Results - Epoch: 1  Avg loss: 1.56`` and ``Validation Results - ...``
+  become ``train_*`` and ``val_*``; the PyTorch Quickstart's ``Test Error:`` block, ``test_*``.
+- ESPnet2: ``1epoch:train:601-700batch: ... loss=161.0`` (epoch 1, step 700 of the epoch) and
+  each epoch's ``1epoch results: [train] ... [valid] ...`` means as ``train_*`` and ``valid_*``.
+- nnU-Net's ``<time>: train_loss -0.4322``: one loss and its value after a prefix.
+- litgpt's ``iter 4 step 1``: beside an optimizer step, the iteration is the step (its validation
+  lines count iterations).
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
 - ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch (Keras 3:
   ``N/N ━━━━ - loss: ...``).
@@ -35,7 +45,8 @@ kept under ``progress/`` (the last refresh of each bar only; in a log of bars al
 refresh, the bar's count ``N/total`` as the step, each bar after the last). Values before any step or epoch
 counter (a config dump) go to ``hparams`` when the log has counters at all, and so do
 ``key=value`` pairs inside parentheses (``Namespace(lr=0.1)``, module reprs) and UPPER_CASE
-config keys (``BASE_LR: 0.004``). A line marked as an evaluation's (``mode: val step: 2 loss: 1.1``,
+config keys (``BASE_LR: 0.004``). A logger's source location (``trainer.py:120``, ``(trainer:732)``)
+is no value. A line marked as an evaluation's (``mode: val step: 2 loss: 1.1``,
 ``phase=eval``, ``val step: 2``) holds ``val_*`` (or ``test_*``) values at the training step it
 follows; in a log where every line with a loss is so marked, they are the run's own loss, with a
 note. Lines of Python source dumped into a log are skipped. The
@@ -70,6 +81,7 @@ from lrdoctor.source import Source, decode_text
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _BACKSPACES = re.compile(r"\x08+")
+_TEST_ERROR = re.compile(r"(?m)^(Test Error:)[ \t]*\r?\n")
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUNS = re.compile(r"\d+")
 _LINE_BREAKS = re.compile(r"[\r\n]")
@@ -166,11 +178,14 @@ def _same_layout_as_before(last: str, before: str) -> bool:
 
 
 def _clean(text: str) -> str:
-    """The text without ANSI codes, backspaces as carriage returns."""
+    """The text without ANSI codes, backspaces as carriage returns, and the PyTorch tutorials'
+    'Test Error: ' joined to the line of values it heads."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
     if "\x08" in text:
         text = _BACKSPACES.sub("\r", text)
+    if "Test Error:" in text:
+        text = _TEST_ERROR.sub(r"\1 ", text)
     return text
 
 

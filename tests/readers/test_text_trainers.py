@@ -1,0 +1,175 @@
+"""Console layouts of widely copied training code, as their print statements write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from lrdoctor import naming
+from lrdoctor.normalize import normalize
+from lrdoctor.readers import text
+from lrdoctor.readers._textstyles import parse_line
+from lrdoctor.run import Log
+from lrdoctor.source import Source
+from tests.readers.test_text_fast import assert_same
+
+
+def read(content: str) -> Log:
+    """The log read through the layout cache, checked against reading every line in full."""
+    fast = text.read(Source("train.log", data=content.encode()))
+    text.PLAIN_ONLY = True
+    try:
+        plain = text.read(Source("train.log", data=content.encode()))
+    finally:
+        text.PLAIN_ONLY = False
+    assert_same(plain, fast)
+    return fast
+
+
+def points(log: Log, name: str) -> list[tuple[float, float]]:
+    s = log.series[name]
+    return list(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+def test_imagenet_progress_meter() -> None:
+    """pytorch/examples' imagenet ProgressMeter (MoCo, SimSiam): tab-separated 'Loss 7.1782e+00
+    (7.1782e+00)' meters, no colon; the value is the batch's, the bracket its running mean. A
+    validation's running mean at its last batch is the pass's mean."""
+    lines = []
+    for e in range(3):
+        for i in (1, 51, 101):
+            loss = 7.0 - e - i / 100
+            lines.append(
+                f"Epoch: [{e}][{i:3d}/101]\tTime  0.376 ( 0.376)\tData  0.013 ( 0.013)\t"
+                f"Loss {loss:.4e} ({loss + 0.5:.4e})\tAcc@1   6.54 (  5.14)\tAcc@5  46.59 ( 45.78)"
+            )
+        for i, mean in ((1, 9.0), (11, 5.0 - e)):
+            lines.append(
+                f"Test: [{i:2d}/11]\tTime  0.100 ( 0.100)\tLoss 4.9721e+00 ({mean:.4e})\tAcc@1  30.39 ( 30.39)"
+            )
+        lines.append(" *   Acc@1 30.390 Acc@5 60.220")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and run.loss.steps.tolist() == [e * 101 + i for e in range(3) for i in (1, 51, 101)]
+    assert run.loss.values[0] == pytest.approx(7.0 - 0.01)  # the batch's value, not the bracketed mean
+    assert run.val_loss is not None and run.val_loss.name == "test_loss"
+    assert run.val_loss.values.tolist() == [5.0, 4.0, 3.0]  # the last batch's running mean, per pass
+
+
+def test_a_word_shortened_with_a_dot_stays_in_the_key() -> None:
+    """pytorch/examples' super_resolution: '===> Epoch 1 Complete: Avg. Loss: 0.0951' is the
+    epoch's mean, not a point of the per-iteration loss ('Done. loss' still ends a sentence)."""
+    assert parse_line("===> Epoch 1 Complete: Avg. Loss: 0.0951").points == [("avg_loss", 0.0951)]  # type: ignore[union-attr]
+    assert parse_line("Done. loss: 0.5").points == [("loss", 0.5)]  # type: ignore[union-attr]
+
+
+def test_nnunet_loss_lines() -> None:
+    """nnU-Net v2's print_to_log_file: '<time>: train_loss -0.4322', one value after a timestamp."""
+    lines = []
+    for e in range(5):
+        lines += [
+            f"2024-05-01 09:00:{e:02d}.295444: Epoch {e} ",
+            f"2024-05-01 09:00:{e:02d}.796187: Current learning rate: 0.01 ",
+            f"2024-05-01 09:00:{e:02d}.886255: train_loss {-0.1 * e:.4f} ",
+            f"2024-05-01 09:00:{e:02d}.906717: val_loss {-0.08 * e:.4f} ",
+            f"2024-05-01 09:00:{e:02d}.970547: Pseudo dice [np.float32(0.08), np.float32(0.06)] ",
+        ]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "train_loss" and run.loss.values.tolist() == [round(-0.1 * e, 4) for e in range(5)]
+    assert run.val_loss is not None and run.val_loss.name == "val_loss" and len(run.val_loss) == 5
+    assert run.lr is not None and run.step_kind == "epoch"
+
+
+def test_ignite_results_are_evaluations_and_its_bar_description_holds_the_loss() -> None:
+    """PyTorch Ignite's mnist examples: 'Training Results - Epoch: 1 ...' and 'Validation Results
+    - ...' are evaluations on each set after an epoch (they had been interleaved as one 'avg_loss'
+    judged as the training loss), and 'ITERATION - loss: 2.38' describes its bar."""
+    lines = []
+    for e in range(1, 6):
+        bars = [
+            f"ITERATION - loss: {2.5 - e / 3 - k / 100:.2f}:  {k}%|#  | {k}/90 [00:00<00:11, 80.00it/s]"
+            for k in (30, 60, 90)
+        ]
+        lines.append("\r".join(bars))
+        lines.append(f"Training Results - Epoch: {e}  Avg accuracy: 0.{e}8 Avg loss: {2 - e / 4:.2f}")
+        lines.append(f"Validation Results - Epoch: {e}  Avg accuracy: 0.{e}3 Avg loss: {2.2 - e / 4:.2f}")
+    log = read("\n".join(lines) + "\n")
+    assert "avg_loss" not in log.series and "progress/loss" in log.series
+    run = normalize(log)
+    assert run.loss.name == "train_avg_loss" and run.loss.values.tolist() == [round(2 - e / 4, 2) for e in range(1, 6)]
+    assert run.val_loss is not None and run.val_loss.name == "val_avg_loss" and len(run.val_loss) == 5
+    assert parse_line("Epoch[1] Iteration[10/938] Loss: 2.25").points == [("loss", 2.25)]  # type: ignore[union-attr]
+
+
+def test_the_pytorch_quickstart_test_error_block_is_the_test_loss() -> None:
+    """The PyTorch Quickstart tutorial prints 'Test Error: ' on a line of its own and the test
+    set's ' Accuracy: 56.5%, Avg loss: 1.305452' on the next."""
+    lines = []
+    for e in range(1, 5):
+        lines += [f"Epoch {e}", "-------------------------------"]
+        lines += [f"loss: {2.3 - e / 5 - k / 1000:>7f}  [{k * 64:>5d}/60000]" for k in range(0, 1000, 100)]
+        lines += ["Test Error: ", f" Accuracy: {50 + e}.5%, Avg loss: {1.5 - e / 10:>8f} ", ""]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and len(run.loss) == 40
+    assert run.val_loss is not None and run.val_loss.name == "test_avg_loss"
+    assert run.val_loss.values.tolist() == [round(1.5 - e / 10, 6) for e in range(1, 5)]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "[2024-05-01 10:00:00,000][trainer.py:120][INFO] ",
+        "2024-05-01 10:00:00,000 - trainer.py:120 - INFO - ",
+        "I0501 10:00:00.000 1234 trainer.py:120] ",
+        "[gpu01] 2024-03-01 10:04:15,618 (trainer:732) INFO: ",
+    ],
+)
+def test_a_loggers_source_location_is_no_metric(prefix: str) -> None:
+    log = read("".join(f"{prefix}step={k} loss={2 - k / 100:.2f}\n" for k in range(1, 21)))
+    assert set(log.series) == {"loss"} and points(log, "loss")[-1] == (20.0, 1.8)
+    assert parse_line("loss=2.3 (step:5)").step == 5.0  # type: ignore[union-attr]  # a counter in brackets stays one
+
+
+def test_espnet2_reporter_lines() -> None:
+    """ESPnet2: per window of batches ('1epoch:train:601-700batch: ... loss=161.0, ...,
+    optim0_lr0=5.6e-04'), and each epoch's '[train] ... [valid] ...' means: the validation loss
+    had been read as a point of the training loss, and the rate from a config dump."""
+    prefix = "[gpu01] 2024-03-01 10:04:15,618 (trainer:{}) INFO: "
+    lines = ["[gpu01] 2024-03-01 10:00:00,000 (abs_task:1200) INFO: Optimizer:\n    lr: 8e-08"]
+    for e in range(1, 4):
+        for b in range(100, 501, 100):
+            loss = 200 - 20 * e - b / 50
+            lines.append(
+                prefix.format(732)
+                + f"{e}epoch:train:{b - 99}-{b}batch: iter_time=1.200e-04, loss_ctc={loss + 40:.3f}, "
+                f"loss={loss:.3f}, optim0_lr0={e * 1e-3:.3e}, train_time=0.345"
+            )
+        lines.append(
+            prefix.format(338) + f"{e}epoch results: [train] iter_time=1.200e-04, loss={190 - 20 * e:.3f}, "
+            f"time=5 minutes and 50.12 seconds, total_count=1000, [valid] loss_ctc=168.347, loss={150 - 20 * e:.3f}, "
+            "time=12.34 seconds, total_count=50"
+        )
+    log = read("\n".join(lines) + "\n")
+    assert "trainer" not in log.series and naming.find_lr(log.series) == "optim0_lr0"
+    run = normalize(log)
+    assert run.loss.name == "loss" and len(run.loss) == 15 and max(run.loss.values) < 190
+    assert run.val_loss is not None and run.val_loss.name == "valid_loss"
+    assert run.val_loss.values.tolist() == [130.0, 110.0, 90.0]
+    assert run.lr is not None and run.lr.name == "optim0_lr0"
+
+
+def test_litgpt_iterations_are_the_axis_its_validation_shares() -> None:
+    """litgpt prints 'Epoch 1 | iter 4 step 1 | loss train: 1.626, ...' and 'iter 100: val loss
+    1.1631, ...': the training lines counted optimizer steps and the validation iterations, so
+    the validation fell past the training's end."""
+    lines = []
+    for it in range(1, 201):
+        step = it // 4
+        lines.append(
+            f"Epoch 1 | iter {it} step {step} | loss train: {2 - it / 200:.3f}, val: n/a | iter time: 484.88 ms"
+            + (" (step)" if it % 4 == 0 else "")
+        )
+        if it % 50 == 0:
+            lines += ["Validating ...", f"iter {it}: val loss {1.8 - it / 250:.4f}, val time: 8983.52 ms"]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps.tolist() == list(range(1, 201))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [50.0, 100.0, 150.0, 200.0]
+    assert parse_line("step 5 iter 20: loss 2.0").step == 20.0  # type: ignore[union-attr]  # in either order
