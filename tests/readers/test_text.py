@@ -732,7 +732,6 @@ def test_a_log_of_progress_bars_alone_is_read_at_every_refresh() -> None:
     assert "progress/__n" not in log.series
 
 
-
 def test_settings_printed_before_the_bars_leave_them_read_at_every_refresh() -> None:
     """diffusers' and accelerate's scripts log their settings ('Num examples = 833'), then one
     tqdm bar shows the loss of every step: the settings are settings, not what the log holds
@@ -749,6 +748,7 @@ def test_settings_printed_before_the_bars_leave_them_read_at_every_refresh() -> 
     # A value printed after the bars began is no setting: the bars keep their last refresh only.
     later = read(head + "\r".join(bars[:30]) + "\nINFO - eval score = 0.5\n" + "\r".join(bars[30:]) + "\n")
     assert "eval_score" in later.series and len(points(later, "progress/step_loss")) == 2
+
 
 def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -> None:
     train = "2022-03-01 10:00:00,123 - mmdet - INFO - Epoch [{}][{}/500]\tlr: 2.000e-02, loss_cls: 0.3, loss: {}"
