@@ -21,6 +21,8 @@ _TOTAL_WORDS = {"total", "mean", "overall", "avg", "average", "main", "all"}
 _STAT_WORDS = {"min", "max", "std", "var", "stddev", "count"}
 # Compact names that some trainers print instead of "loss".
 _LOSS_ALIASES = {"trl": "train", "tel": "val", "vl": "val", "tl": "train"}
+# Words that name a loss without the word itself (OpenNMT's 'xent', a negative log-likelihood).
+_LOSS_NAMES = {"xent", "nll"}
 _LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
 _NUMBERED_LR = re.compile(r"lr\d+")
 
@@ -81,7 +83,7 @@ _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "va
 
 
 def _is_loss(toks: list[str]) -> bool:
-    return any("loss" in t for t in toks) or any(t in _LOSS_ALIASES for t in toks[:1])
+    return any("loss" in t or t in _LOSS_NAMES for t in toks) or any(t in _LOSS_ALIASES for t in toks[:1])
 
 
 def _is_eval(toks: list[str]) -> bool:

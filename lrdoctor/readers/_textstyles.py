@@ -107,6 +107,7 @@ _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)
 _SOURCE_AT = re.compile(
     r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)|\((?!(?i:step|iter|iteration|it|epoch|global_step):)[A-Za-z_][\w.]*:\d+\)"
 )
+_STEP_KIND_VALUE = re.compile(rf"(\d+) ([A-Za-z]\w*) ({_NUM})\s*")
 _LONE_LOSS = re.compile(rf"\s*([A-Za-z_][\w.]*)\s+({_NUM})\s*")
 _BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
@@ -166,6 +167,13 @@ def _parse_raw(line: str) -> Parsed | None:
         lone = _LONE_LOSS.fullmatch(line.rpartition(": ")[2])
         if lone is not None and "loss" in lone.group(1).lower():
             return Parsed(_points([(lone.group(1), lone.group(2), "", "")])) or None
+    if found is None:
+        # build-nanogpt's log.txt: '250 train 4.051331', '250 val 4.1016', '250 hella 0.2617'.
+        row = _STEP_KIND_VALUE.fullmatch(line)
+        if row is not None:
+            kind = row.group(2).lower()
+            name = f"{kind}_loss" if kind in ("train", "val") else kind
+            return Parsed([(name, float(row.group(3)))], float(row.group(1)))
     return found
 
 

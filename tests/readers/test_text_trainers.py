@@ -173,3 +173,27 @@ def test_litgpt_iterations_are_the_axis_its_validation_shares() -> None:
     assert run.loss.steps.tolist() == list(range(1, 201))
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [50.0, 100.0, 150.0, 200.0]
     assert parse_line("step 5 iter 20: loss 2.0").step == 20.0  # type: ignore[union-attr]  # in either order
+
+
+def test_build_nanogpt_log_txt() -> None:
+    """build-nanogpt's log file: '<step> train <loss>', '<step> val <loss>', '<step> hella <acc>'."""
+    lines = []
+    for step in range(0, 300):
+        if step % 100 == 0:
+            lines += [f"{step} val {4 - step / 100:.4f}", f"{step} hella 0.25{step // 100}0"]
+        lines.append(f"{step} train {4.2 - step / 100:.6f}")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "train_loss" and run.loss.steps.tolist() == list(range(300))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [0.0, 100.0, 200.0]
+
+
+def test_opennmt_cross_entropy_is_the_loss() -> None:
+    """OpenNMT-py: 'Step 50/15000; acc: 10.8; ppl: 3076.9; xent: 8.0; lr: 0.00001; ...'."""
+    prefix = "[2024-06-01 10:00:49,483 INFO] "
+    lines = [
+        f"{prefix}Step {s}/1000; acc: 10.8; ppl: 3076.9; xent: {8 - s / 200:.1f}; lr: 0.00100;"
+        for s in range(50, 1001, 50)
+    ]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "xent" and len(run.loss) == 20 and run.lr is not None
+    assert naming.find_loss(["ppl", "nll", "acc"]) == "nll"
