@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -237,7 +238,11 @@ def diagnose(
             )
             sys.exit(2)
         options = LoadOptions(reader=reader, metric=metric, segment=segment, lr=lr)
-        sys.exit(_diagnose_many(found.targets, options, jobs=jobs, output=output, debug=debug))
+        one_folder = len(paths) == 1 and os.path.isdir(paths[0])
+        code = _diagnose_many(
+            found.targets, options, jobs=jobs, output=output, debug=debug, paths=paths, one_folder=one_folder
+        )
+        sys.exit(code)
 
     results = []
     bad_input = False
@@ -293,6 +298,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     from lrdoctor.inspect import describe, notes
     from lrdoctor.readers import read_log
     from lrdoctor.report.json_report import clean
+    from lrdoctor.report.text import safe
     from lrdoctor.sweep import Result, expand
 
     with errors_reported(debug, source=path) as outcome:
@@ -301,6 +307,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
         sys.exit(2)
     docs: list[dict[str, Any]] = []
     bad_input = False
+    passed_over = []
     for target in found.targets:
         with errors_reported(debug, source=target.path) as outcome:
             if target.problem is not None:
@@ -309,6 +316,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                 log = read_log(target.path, format=reader)
             except LrdoctorError as exc:
                 if Result(target, error=exc).skipped:  # a loose file beside the runs, as diagnose passes over
+                    passed_over.append(target.path)
                     continue
                 raise
             rows = describe(log)
@@ -322,15 +330,22 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                 }
             )
         bad_input = bad_input or outcome.failed
+    if passed_over:
+        shown = ", ".join(safe(p) for p in passed_over)
+        click.echo(
+            f"lrdoctor: note: passed over {len(passed_over)} file(s) that hold no training log: {shown}", err=True
+        )
     if not docs and not bad_input:  # every file found was passed over: nothing listed is no success
-        click.echo("lrdoctor: error: no training log among the files found", err=True)
+        click.echo(f"lrdoctor: error: no training log among the files found in {safe(path)}", err=True)
         bad_input = True
+    # A folder whose other files were all passed over (a results.json beside the log) holds one run.
+    several = found.several and not (len(docs) == 1 and len(passed_over) == len(found.targets) - 1)
     if output == "json":
         # Non-finite numbers become null value by value (never by editing the text: a file or a
         # series may be named "NaN_run").
         out = [clean({**d, "series": [vars(r) for r in d["series"]]}) for d in docs]
-        if found.several or out:
-            click.echo(json.dumps(out if found.several else out[0], indent=2, default=_json_default, allow_nan=False))
+        if several or out:
+            click.echo(json.dumps(out if several else out[0], indent=2, default=_json_default, allow_nan=False))
     else:
         blocks = []
         for d in docs:
@@ -343,8 +358,21 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     sys.exit(2 if bad_input else 0)
 
 
-def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output: str, debug: bool) -> int:
-    """Diagnose every run found, report failures in one line each, render the table; the exit code."""
+def _diagnose_many(
+    targets: list[Any],
+    options: Any,
+    *,
+    jobs: int | None,
+    output: str,
+    debug: bool,
+    paths: Sequence[str],
+    one_folder: bool = False,
+) -> int:
+    """Diagnose every run found, report failures in one line each, render the table; the exit code.
+
+    With `one_folder` (a single PATH, a directory) where every file but one was passed over as no
+    training log (a results.json beside the log), that one run is reported as a run alone is.
+    """
     from lrdoctor.report import summary
     from lrdoctor.report.text import safe
     from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, no_advice_because, sweep_advice
@@ -362,10 +390,14 @@ def _diagnose_many(targets: list[Any], options: Any, *, jobs: int | None, output
         note = f"lrdoctor: note: passed over {len(skipped)} file(s) that hold no training log: {shown}"
         click.echo(note, err=True)
         if len(skipped) == len(results):  # as check says: nothing was judged, which is no pass
-            click.echo("lrdoctor: error: no training log among the files found", err=True)
+            click.echo(f"lrdoctor: error: no training log among the files found in {_listed(paths)}", err=True)
             bad_input = True
     found = [r.diagnosis for r in results if r.diagnosis is not None]
-    if output == "json":
+    if one_folder and len(found) == 1 and len(skipped) == len(results) - 1 and output != "csv":
+        from lrdoctor.report import RENDERERS
+
+        click.echo(RENDERERS[output](found))
+    elif output == "json":
         click.echo(summary.render_array(found))
     elif found:
         ordered = by_verdict(found)
@@ -546,7 +578,7 @@ def check(
             f"lrdoctor: note: passed over {len(passed_over)} file(s) that hold no training log: {shown}", err=True
         )
         if len(passed_over) == len(found.targets):
-            click.echo("lrdoctor: error: no training log among the files found", err=True)
+            click.echo(f"lrdoctor: error: no training log among the files found in {_listed(paths)}", err=True)
             bad_input = True
     sys.exit(2 if bad_input else 1 if failed else 0)
 
@@ -806,6 +838,12 @@ def _one_run_to_watch(path: str) -> str:
         shown = ", ".join(targets[:4]) + (", ..." if len(targets) > 4 else "")
         raise InputError(f"{path}: holds {len(targets)} runs ({shown}): watch one of them")
     return targets[0]
+
+
+def _listed(paths: Sequence[str]) -> str:
+    from lrdoctor.report.text import safe
+
+    return ", ".join(safe(p) for p in paths)
 
 
 def _reads(path: str) -> bool:

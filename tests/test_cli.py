@@ -128,7 +128,9 @@ def test_inspect_of_a_pattern_holding_no_log_is_exit_2(tmp_path: Path) -> None:
     for args in ((), ("--format", "json")):
         result = invoke("inspect", str(tmp_path / "*.txt"), *args)
         assert result.exit_code == 2
-        assert result.stderr.strip().splitlines()[-1] == "lrdoctor: error: no training log among the files found"
+        found_in = f"lrdoctor: error: no training log among the files found in {tmp_path / '*.txt'}"
+        assert result.stderr.strip().splitlines()[-1] == found_in
+        assert "passed over 2 file(s)" in result.stderr
 
 
 def test_inspect_marks_the_loss_that_diagnose_judges(tmp_path: Path) -> None:

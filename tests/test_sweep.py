@@ -271,7 +271,8 @@ def test_a_folder_holding_no_training_log_is_an_error_as_check_says(tmp_path: Pa
     for args in ((), ("--format", "json")):
         result = invoke("diagnose", str(tmp_path / "notes"), *args)
         assert result.exit_code == 2
-        assert result.stderr.splitlines()[-1] == "lrdoctor: error: no training log among the files found"
+        found_in = f"lrdoctor: error: no training log among the files found in {tmp_path / 'notes'}"
+        assert result.stderr.splitlines()[-1] == found_in
     assert invoke("check", str(tmp_path / "notes")).exit_code == 2
 
 
@@ -358,3 +359,23 @@ def test_a_recursive_glob_over_run_folders_judges_each_run_once(tmp_path: Path) 
     result = invoke("diagnose", str(tmp_path / "runs" / "**"), "--format", "json")
     sources = sorted(d["source"] for d in json.loads(result.stdout))
     assert sources == [str(tmp_path / "runs" / f"version_{v}" / "metrics.csv") for v in range(3)]
+
+
+def test_a_run_folder_with_a_file_beside_its_log_is_one_run(tmp_path: Path) -> None:
+    """A results.json dropped beside the log is passed over, and the folder is reported as the one
+    run it holds: one JSON object (as one PATH gives), the run's own report, not a table of one."""
+    _touch(
+        tmp_path / "exp" / "train.log",
+        "".join(f"step {i}: loss {2 * math.exp(-i / 20) + 0.1:.4f}\n" for i in range(100)),
+    )
+    _touch(tmp_path / "exp" / "results.json", '{"eval_loss": 0.52, "eval_accuracy": 0.9}\n')
+    result = invoke("diagnose", str(tmp_path / "exp"), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["source"].endswith("train.log")
+    assert "passed over 1 file(s)" in result.stderr
+    text = invoke("diagnose", str(tmp_path / "exp")).stdout
+    assert text.startswith(f"{tmp_path / 'exp' / 'train.log'}  (text-nanogpt)") and "verdict" in text
+    listed = invoke("inspect", str(tmp_path / "exp"), "--format", "json")
+    assert listed.exit_code == 0 and isinstance(json.loads(listed.stdout), dict) and "passed over 1" in listed.stderr
+    # Two logs in it stay a folder of runs: an array.
+    _touch(tmp_path / "exp" / "other.log", "".join(f"step {i}: loss {1 / (i + 1):.4f}\n" for i in range(100)))
+    assert isinstance(json.loads(invoke("diagnose", str(tmp_path / "exp"), "--format", "json").stdout), list)
