@@ -502,7 +502,7 @@ def check(
     """
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.errors import DamagedLog, InputError, MissingMetric, NoSeries, UnreadableLog
     from lrdoctor.normalize import normalize, runs_to_judge
     from lrdoctor.readers import read_log
     from lrdoctor.report import check as check_report
@@ -537,7 +537,8 @@ def check(
                 log = read_log(path, format=reader)
                 run = normalize(log, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
-                if skip_unreadable and not isinstance(exc, MissingMetric):  # a wrong --metric is no skip
+                # A wrong --metric is no skip, nor a damaged log (broken gzip data, a cut HF state).
+                if skip_unreadable and not isinstance(exc, MissingMetric | DamagedLog):
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 # A loose file or stray folder found by searching (a summary.txt beside the runs)

@@ -21,8 +21,9 @@ class EmptyLog(UnreadableLog):
 
 
 class DamagedLog(UnreadableLog):
-    """A run folder's own log that cannot be read (an HF trainer_state.json cut off while
-    written): a run whose log was damaged. Never passed over as "no training log"."""
+    """A run's own log that cannot be read (an HF trainer_state.json cut off while written, an
+    event file with no valid record, broken gzip data): a run whose log was damaged. Never passed
+    over as "no training log"."""
 
 
 class NoSeries(LrdoctorError):

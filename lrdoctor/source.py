@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from lrdoctor.errors import InputError, UnreadableLog
+from lrdoctor.errors import DamagedLog, InputError, UnreadableLog
 
 HEAD_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -232,7 +232,7 @@ def inflate(raw: BinaryIO, label: str, *, notes: list[str] | None) -> Iterator[b
             chunk = unz.decompress(pending, limit)
         except zlib.error as exc:
             where = f" after {out} decompressed bytes" if out else ""
-            raise UnreadableLog(f"{label}: broken gzip data{where} ({exc}); not read") from None
+            raise DamagedLog(f"{label}: broken gzip data{where} ({exc}); not read") from None
         pending = unz.unconsumed_tail
         full = len(chunk) == limit
         if chunk:

@@ -569,3 +569,23 @@ def test_a_stray_table_named_metrics_csv_beside_the_runs_is_passed_over(tmp_path
     result = invoke("check", str(tmp_path / "sweep"))
     assert result.exit_code == 0, result.output
     assert "passed over 1 file(s) that hold no training log" in result.stderr
+
+
+def test_skip_unreadable_passes_over_no_log_but_fails_a_damaged_one(tmp_path: Path) -> None:
+    """The pre-commit hook always passes --skip-unreadable: a requirements.txt is passed over, but a
+    log whose own data is broken (gzip, a cut trainer_state.json, an event file with no valid
+    record) is a run the gate cannot vouch for, and fails it (exit 2) as without the flag."""
+    import gzip
+
+    data = bytearray(gzip.compress(HEALTHY.encode() * 40))
+    data[len(data) // 2] ^= 0xFF
+    data[len(data) // 2 + 1] ^= 0xFF
+    (tmp_path / "metrics.csv.gz").write_bytes(bytes(data))
+    (tmp_path / "trainer_state.json").write_text('{"log_history": [{"loss": 2.3, "step": 1}, {"loss": ')
+    (tmp_path / "events.out.tfevents.1700000000.host").write_bytes(b"\x00\x01garbage, no record" * 10)
+    (tmp_path / "requirements.txt").write_text("numpy\ntorch==2.13.0\n")
+    for name in ("metrics.csv.gz", "trainer_state.json", "events.out.tfevents.1700000000.host"):
+        result = invoke("check", "--skip-unreadable", str(tmp_path / name))
+        assert result.exit_code == 2 and "skipped" not in result.output, (name, result.output)
+    result = invoke("check", "--skip-unreadable", str(tmp_path / "requirements.txt"))
+    assert result.exit_code == 0 and "skipped, not a training log" in result.output

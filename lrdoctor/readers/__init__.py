@@ -52,10 +52,13 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
         # A JSON state cut off while written is a damaged run; a metrics.csv that reads as no
         # log may be a stray table of that name (a torn CSV row is skipped, not an error).
         own_log = source.path is not None and source.path.name == json_reader.TRAINER_STATE
+    elif source.path is not None:  # a file named as a run's own log: an HF state, an event file
+        own_log = source.path.name == json_reader.TRAINER_STATE or "tfevents" in source.path.name
     if not source.is_dir:
         _refuse_placeholders(source)
-        name = _reader_name(format) if format is not None else sniff(source)
     try:
+        if not source.is_dir:  # an event file with no record, a cut state: sniffed as nothing
+            name = _reader_name(format) if format is not None else sniff(source)
         log = READERS[name].read(source)
     except UnreadableLog as exc:
         if own_log and not isinstance(exc, EmptyLog):  # the run's own log, damaged: no stray file
