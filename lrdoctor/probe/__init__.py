@@ -28,6 +28,8 @@ __all__ = ["ProbeConfig", "ProbeError", "ProbeOptions", "ProbeResult", "Trial", 
 # Defaults of the rate range where the user gives none: the ramp is cheap, a command run is not.
 RAMP_RANGE = (1e-6, 10.0)
 CMD_RANGE = (1e-5, 10.0)
+# The seeds torch.manual_seed accepts (a negative one is mapped onto the unsigned 64-bit range).
+SEED_RANGE = (-(2**63), 2**64 - 1)
 # Options of a SPEC probe that --cmd has no use for, at their defaults.
 CMD_UNUSED = {name: getattr(ProbeOptions(), name) for name in ("steps", "device", "seed", "amp", "accum", "val")}
 
@@ -59,12 +61,14 @@ def measure(
     require("torch", extra="probe")
     from lrdoctor.probe.engine import device_check
     from lrdoctor.probe.spec import load_parts, on_path
+    from lrdoctor.probe.streams import stdout_to_stderr
 
     assert spec is not None
     _check_options(opts)  # before the factory runs: it may load a dataset first
     device_check(opts.device)
     try:
-        with on_path(spec):
+        # Standard output holds the result alone, even against `os.system("echo ...")` in the factory.
+        with on_path(spec), stdout_to_stderr():
             parts = load_parts(spec, seed=opts.seed)
             return _probe(parts, opts, config or ProbeConfig(), show_progress)
     except ProbeError as exc:
@@ -192,6 +196,8 @@ def _check_options(opts: ProbeOptions) -> None:
         raise ProbeError(f"--accum {opts.accum}: must be 1 or more")
     if opts.device not in DEVICES:
         raise ProbeError(f"--device {opts.device}: choose one of {', '.join(DEVICES)}")
+    if not SEED_RANGE[0] <= opts.seed <= SEED_RANGE[1]:
+        raise ProbeError(f"--seed {opts.seed}: out of range; give an integer from -2**63 to 2**64 - 1")
 
 
 def _check_range(opts: ProbeOptions) -> None:

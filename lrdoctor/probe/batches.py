@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from lrdoctor.errors import ProbeError
-from lrdoctor.probe.spec import _brief
+from lrdoctor.probe.spec import USER_ERRORS, _brief
 
 
 class BatchSource:
@@ -77,7 +77,7 @@ def guarded(batches: Iterable[Any], name: str) -> Iterator[Any]:
     names it."""
     try:
         it = iter(batches)
-    except Exception as exc:
+    except USER_ERRORS as exc:
         raise ProbeError(f"iterating {name} raised {_brief(exc)}") from exc
     while True:
         try:
@@ -86,7 +86,7 @@ def guarded(batches: Iterable[Any], name: str) -> Iterator[Any]:
             return
         except ProbeError:
             raise
-        except Exception as exc:
+        except USER_ERRORS as exc:
             raise ProbeError(f"iterating {name} raised {_brief(exc)}") from exc
         yield batch
 
@@ -95,8 +95,10 @@ def hold_count(batches: Iterable[Any], *, most: int) -> int:
     """How many minibatches to hold back for scoring: a tenth of a pass, between 1 and `most`."""
     try:
         n = len(batches)  # type: ignore[arg-type]
-    except TypeError:
+    except (TypeError, NotImplementedError):  # no length (a stream): hold the most
         return most
+    except USER_ERRORS as exc:
+        raise ProbeError(f"len('batches') raised {_brief(exc)}") from exc
     return max(1, min(most, n // 10))
 
 

@@ -37,6 +37,9 @@ class CmdConfig:
     worse_in_a_row: int = 2
     # Share of the training loss's last points averaged when the log has no validation loss.
     tail_frac: float = 0.1
+    # Scores this close (relative) count as the same: a command that ignores {lr} logs the same
+    # losses at every rate, equal but for the rounding of the float text it writes.
+    same_score_rel: float = 1e-9
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def probe_cmd(
     for lr in (best * 10**-0.5, best * 10**0.5):
         if min_lr * (1 - 1e-9) <= lr <= max_lr * (1 + 1e-9):
             measure(lr)
+    _depends_on_lr(template, measured, cfg)
     pick = min(measured, key=lambda lr: (measured[lr].score, lr))
     trials = tuple(
         Trial(lr, m.score, m.steps, diverged=not math.isfinite(m.score), failed=bool(m.note))
@@ -113,6 +117,19 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
         if worse >= cfg.worse_in_a_row:
             break
     return best
+
+
+def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfig) -> None:
+    """Refuse a command whose every run scored the same: it does not train at the {lr} it is given."""
+    scores = [m.score for m in measured.values()]
+    if len(scores) < 2 or not all(math.isfinite(v) for v in scores):
+        return
+    if all(math.isclose(v, scores[0], rel_tol=cfg.same_score_rel, abs_tol=0.0) for v in scores):
+        raise ProbeError(
+            f"--cmd {template!r}: every run scored {scores[0]:.6g}, at {len(scores)} rates from {min(measured):.3g} "
+            f"to {max(measured):.3g}: the command's result does not depend on {{lr}}; pass {{lr}} on to the "
+            "optimizer's learning rate"
+        )
 
 
 def _parse(template: str) -> list[str]:

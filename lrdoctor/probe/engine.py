@@ -7,13 +7,14 @@ import copy
 import inspect
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from lrdoctor.errors import ProbeError
 from lrdoctor.probe.batches import to_device
-from lrdoctor.probe.spec import Parts, _brief, _what
+from lrdoctor.probe.spec import USER_ERRORS, Parts, _brief, _what
 
 
 class Trainer:
@@ -33,23 +34,34 @@ class Trainer:
                 "in the factory before returning it"
             )
         with self._guard("copying the model"):
-            self.model = copy.deepcopy(parts.model).to(self.device)
-            # A loss module is copied too: it may hold parameters the optimizer trains (a
-            # learnt temperature, the weights of a metric head), which must not change.
+            # A loss module, or the module whose method the loss is (`model.compute_loss`), is
+            # copied together with the model: it may hold parameters the optimizer trains (a
+            # learnt temperature, the weights of a metric head), which must not change, and a
+            # loss that refers to the model (an L2 term over `self.parameters()`) refers to the
+            # copy in training, as one deep copy keeps the references between them.
             self.loss_fn = parts.loss_fn
-            if isinstance(parts.loss_fn, torch.nn.Module):
-                self.loss_fn = copy.deepcopy(parts.loss_fn).to(self.device)
+            self._loss_module = loss_module(parts.loss_fn)
+            if self._loss_module is None:
+                self.model = copy.deepcopy(parts.model).to(self.device)
+            else:
+                self.model, self.loss_fn = copy.deepcopy((parts.model, parts.loss_fn))
+                self.model.to(self.device)
+                self._loss_module = loss_module(self.loss_fn)
+                assert self._loss_module is not None
+                self._loss_module.to(self.device)
         self.model.train()
+        in_model = any(m is self._loss_module for m in self.model.modules())  # the model's own method
         with self._guard("copying the model's weights"):  # lazy modules have none before a forward pass
             self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             self._loss_initial = (
-                {k: v.detach().clone() for k, v in self.loss_fn.state_dict().items()}
-                if isinstance(self.loss_fn, torch.nn.Module)
+                {k: v.detach().clone() for k, v in self._loss_module.state_dict().items()}
+                if self._loss_module is not None and not in_model
                 else None
             )
         self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
-        if isinstance(parts.loss_fn, torch.nn.Module) and isinstance(self.loss_fn, torch.nn.Module):
-            pairs = zip(parts.loss_fn.parameters(), self.loss_fn.parameters(), strict=True)
+        original_loss = loss_module(parts.loss_fn)
+        if original_loss is not None and self._loss_module is not None and not in_model:
+            pairs = zip(original_loss.parameters(), self._loss_module.parameters(), strict=True)
             self._originals.update((id(p), q) for p, q in pairs)
         self._copies = {id(q) for q in self._originals.values()}
         self.accum = accum
@@ -62,8 +74,8 @@ class Trainer:
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
         self.model.load_state_dict(self._initial)
-        if self._loss_initial is not None and isinstance(self.loss_fn, torch.nn.Module):
-            self.loss_fn.load_state_dict(self._loss_initial)
+        if self._loss_initial is not None and self._loss_module is not None:
+            self._loss_module.load_state_dict(self._loss_initial)
         self.model.train()
         self.opt, self.ratios = self._optimizer(lr)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
@@ -128,6 +140,8 @@ class Trainer:
             x, y = batch
             if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
                 keywords = isinstance(x, Mapping) and _takes_labels(self.model)
+                if not keywords:
+                    _check_takes_pair(self.model)
                 loss = _loss_in(self.model(**x, labels=y) if keywords else self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
@@ -215,22 +229,83 @@ class Trainer:
             yield
         except ProbeError:
             raise
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:
+        except USER_ERRORS as exc:  # SystemExit too: a sys.exit in the model or the loss
             raise ProbeError(f"{what} raised {_brief(exc)}") from exc
+
+
+def loss_module(loss_fn: Any) -> torch.nn.Module | None:
+    """The module a loss is, or whose bound method it is (`model.compute_loss`); None for a plain function."""
+    if isinstance(loss_fn, torch.nn.Module):
+        return loss_fn
+    owner = getattr(loss_fn, "__self__", None) if inspect.ismethod(loss_fn) else None
+    return owner if isinstance(owner, torch.nn.Module) else None
+
+
+@dataclass
+class OriginalGrads:
+    """Whether the user's own parameters received gradients while the probe ran."""
+
+    received: bool = False
+
+
+@contextlib.contextmanager
+def gradients_kept(parts: Parts) -> Iterator[OriginalGrads]:
+    """The user's model's (and loss module's) gradients set aside while the probe runs and put
+    back afterwards, whatever happens. A loss function that closes over the original model (a
+    lambda adding an L2 term over `model.parameters()`) sends gradients there: `received` says so."""
+    modules = [parts.model, loss_module(parts.loss_fn)]
+    params = list({id(p): p for m in modules if m is not None for p in m.parameters()}.values())
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    seen = OriginalGrads()
+    try:
+        yield seen
+    finally:
+        seen.received = any(p.grad is not None for p in params)
+        for p, grad in zip(params, saved, strict=True):
+            p.grad = grad
+
+
+def _inner(model: torch.nn.Module) -> torch.nn.Module:
+    """The module whose forward runs, inside torch.compile's and DataParallel's wrappers."""
+    inner = getattr(model, "_orig_mod", model)
+    if isinstance(inner, torch.nn.DataParallel | torch.nn.parallel.DistributedDataParallel):
+        inner = inner.module
+    return inner
+
+
+def _forward_signature(model: torch.nn.Module) -> inspect.Signature | None:
+    try:
+        return inspect.signature(_inner(model).forward)
+    except (TypeError, ValueError):  # a forward implemented in C, or not a function
+        return None
+
+
+def _check_takes_pair(model: torch.nn.Module) -> None:
+    """Without loss_fn, a pair (input, target) goes to forward(input, target), which must return
+    the loss: refuse, before the call fails inside the model, a forward that takes one argument."""
+    sig = _forward_signature(model)
+    if sig is None:
+        return
+    try:
+        sig.bind(None, None)
+    except TypeError:
+        name = type(_inner(model)).__name__
+        raise ProbeError(
+            f"no 'loss_fn' was given, and the model does not compute its own loss from the batch: "
+            f"{name}.forward({', '.join(sig.parameters)}) takes no target; return 'loss_fn' from the factory "
+            "(e.g. torch.nn.MSELoss() or torch.nn.CrossEntropyLoss()), or make forward(input, target) return the loss"
+        ) from None
 
 
 def _takes_labels(model: torch.nn.Module) -> bool:
     """Whether forward takes `labels` by name (HuggingFace models do): a batch (dict, labels) is
     then passed as keywords; else as the two arguments forward takes."""
-    inner = getattr(model, "_orig_mod", model)  # torch.compile's wrapper
-    if isinstance(inner, torch.nn.DataParallel | torch.nn.parallel.DistributedDataParallel):
-        inner = inner.module
-    try:
-        params = inspect.signature(inner.forward).parameters.values()
-    except (TypeError, ValueError):
+    sig = _forward_signature(model)
+    if sig is None:
         return False
+    params = sig.parameters.values()
     if any(p.name == "labels" for p in params):
         return True
     # A forward(*args, **kwargs) wrapper (PEFT's PeftModel) passes labels on to the model; one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,29 @@ def check_target(path: str | Path) -> None:
         raise ProbeError(f"--plot {path}: no picture format {suffix!r}; name it .png, .svg or .pdf")
     if not out.parent.is_dir():
         raise ProbeError(f"--plot {path}: no such folder {str(out.parent)!r}")
-    if out.is_dir():
-        raise ProbeError(f"--plot {path}: is a folder; name the picture file")
+    try:
+        if out.is_dir():
+            raise ProbeError(f"--plot {path}: is a folder; name the picture file")
+        _try_writing(out)
+    except OSError as exc:  # a name too long, a folder not writable, a file that is locked
+        raise ProbeError(f"--plot {path}: cannot write the figure ({exc})") from exc
+
+
+def _try_writing(out: Path) -> None:
+    """Open `out` for writing as savefig will, leaving it as it was: an existing file opened to
+    append (nothing written, nothing cut), a new one created and removed again."""
+    try:
+        # Not blocking on a FIFO with no reader; a regular file ignores the flag.
+        fd = os.open(out, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        try:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        except FileExistsError:  # a dangling link, or made meanwhile: savefig will tell
+            return
+        os.close(fd)
+        out.unlink()
+        return
+    os.close(fd)
 
 
 def plot(result: ProbeResult, path: str | Path) -> Path:

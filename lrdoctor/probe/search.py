@@ -15,7 +15,7 @@ from lrdoctor.errors import ProbeError
 from lrdoctor.probe import curve
 from lrdoctor.probe.batches import BatchSource, guarded, hold_count
 from lrdoctor.probe.config import ProbeConfig, ProbeOptions
-from lrdoctor.probe.engine import Trainer
+from lrdoctor.probe.engine import Trainer, gradients_kept
 from lrdoctor.probe.progress import Progress
 from lrdoctor.probe.result import ProbeResult, Trial
 from lrdoctor.probe.spec import Parts, host_rng
@@ -28,6 +28,13 @@ METHOD = (
     "after the trial; pick: {pick}"
 )
 PICK_GRID = "the best-scoring rate"
+# A loss_fn closing over the user's model (not a module, nor a method of one: those are copied
+# with the model) computes on the original's weights, which the probe never trains.
+LOSS_ON_ORIGINAL = (
+    "loss_fn refers to your original model (its gradients were put back): its terms on the model's weights were "
+    "computed on the original, untrained weights and not measured; give it as a method of the model "
+    "(model.compute_loss) or compute them in forward"
+)
 PICK_VERTEX = "the best rate, moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
 
 
@@ -80,7 +87,11 @@ def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Pr
 def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> ProbeResult:
     started = time.monotonic()
     bounds = _range(options)
-    with torch.random.fork_rng(devices=_rng_devices(options.device)), host_rng(options.seed):
+    with (
+        torch.random.fork_rng(devices=_rng_devices(options.device)),
+        host_rng(options.seed),
+        gradients_kept(parts) as original,
+    ):
         torch.manual_seed(options.seed)
         s = start(parts, options, config, progress)
         trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)
@@ -111,7 +122,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         scored_on=s.scored,
         group_lrs=tuple(s.trainer.group_lrs(pick)),
         range_stopped=s.ramp.stopped,
-        notes=tuple(s.source.notes) + _ignored(parts),
+        notes=tuple(s.source.notes) + _ignored(parts) + ((LOSS_ON_ORIGINAL,) if original.received else ()),
         seconds=time.monotonic() - started,
     )
 

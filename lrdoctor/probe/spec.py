@@ -188,6 +188,9 @@ def check_parts(spec: str, made: Any) -> Parts:
 
 # What a factory may return.
 KEYS = ("model", "batches", "loss_fn", "optimizer", "val_batches")
+# What the user's code may raise that the probe reports as one line naming the factory:
+# SystemExit too (a script's sys.exit), never KeyboardInterrupt.
+USER_ERRORS = (Exception, SystemExit)
 
 
 def _getter(spec: str, made: Any) -> Callable[[str], Any]:
@@ -195,12 +198,13 @@ def _getter(spec: str, made: Any) -> Callable[[str], Any]:
         other = [str(k) for k in made if k not in KEYS]
 
         def get(key: str) -> Any:
-            if key in ("model", "batches") and made.get(key) is None and other:
+            value = _read(spec, made, key, made.get)
+            if key in ("model", "batches") and value is None and other:
                 raise ProbeError(
                     f"{spec}: the factory's dict has no {key!r} (it has {', '.join(map(str, made))}); "
                     f"the keys read are {', '.join(KEYS)}"
                 )
-            return made.get(key)
+            return value
 
         return get
     if made is None or isinstance(made, str | bytes | int | float | tuple | list):
@@ -208,7 +212,17 @@ def _getter(spec: str, made: Any) -> Callable[[str], Any]:
             f"{spec}: the factory returned {_what(made, 'None')}; return a dict with "
             "'model', 'batches' and optionally 'loss_fn', 'optimizer', 'val_batches'"
         )
-    return lambda key: getattr(made, key, None)
+    return lambda key: _read(spec, made, key, lambda name: getattr(made, name, None))
+
+
+def _read(spec: str, made: Any, key: str, get: Callable[[str], Any]) -> Any:
+    """One key of what the factory returned; a property (or a mapping) that raises is the factory's error."""
+    try:
+        return get(key)
+    except USER_ERRORS as exc:
+        raise ProbeError(
+            f"{spec}: reading {key!r} from the factory's {type(made).__name__} raised {_brief(exc)}"
+        ) from exc
 
 
 def _what(value: Any, none: str = "missing") -> str:

@@ -160,3 +160,28 @@ def test_cmd_mode_finds_the_one_run_as_diagnose_does(tmp_path: Path, layout: str
     result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["recommended_lr"] == 0.01
+
+
+# Trains at its own rate whatever {lr} says: the same log at every rate, or one that differs by
+# float rounding only.
+IGNORES_LR = """
+import argparse, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+w, rows = 5.0, ["step,loss"]
+for s in range(20):
+    rows.append(f"{s},{w * w + NOISE * a.lr!r}")
+    w -= 0.1 * 2 * w
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("noise", ["0.0", "1e-11"])
+def test_cmd_mode_refuses_a_command_whose_result_does_not_depend_on_lr(tmp_path: Path, noise: str) -> None:
+    script = _script(tmp_path, IGNORES_LR.replace("NOISE", noise))
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script)])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+    assert "the command's result does not depend on {lr}" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from lrdoctor.probe import curve
 from lrdoctor.probe.batches import BatchSource, hold_count
 from lrdoctor.probe.progress import Progress
+from lrdoctor.probe.streams import stdout_to_stderr
 
 
 def test_ramp_is_exponential_between_the_ends() -> None:
@@ -127,3 +129,11 @@ def test_progress_bar_draws_on_one_line() -> None:
     quiet = io.StringIO()
     Progress(10, stream=quiet).advance(3, label="x")  # not a terminal: nothing drawn
     assert quiet.getvalue() == ""
+
+
+def test_stdout_is_standard_error_inside_and_comes_back_on_ctrl_c(capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(KeyboardInterrupt), stdout_to_stderr():
+        os.write(1, b"inside\n")
+        raise KeyboardInterrupt
+    os.write(1, b"after\n")
+    assert capfd.readouterr() == ("after\n", "inside\n")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -154,6 +158,12 @@ def make():
             "batches": [(x[i:i + 16], x[i:i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]}
 """
 
+RAISES_AFTER_PRINTING = """
+def make():
+    print("loading")
+    raise ValueError("no data")
+"""
+
 UNSEEDED = """
 import torch
 from torch import nn
@@ -191,10 +201,29 @@ def test_the_seed_makes_an_unseeded_factory_repeatable(tmp_path: Path) -> None:
 def test_a_plot_it_could_not_write_fails_before_the_probe(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     path = write(tmp_path, PRINTS)
-    for target, message in [("curve.xyz", "no picture format 'xyz'"), ("no/such/dir/c.png", "no such folder")]:
-        result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--plot", str(tmp_path / target)])
+    cases = [
+        (str(tmp_path / "curve.xyz"), "no picture format 'xyz'"),
+        (str(tmp_path / "no/such/dir/c.png"), "no such folder"),
+        (str(tmp_path / ("c" * 300 + ".png")), "cannot write the figure"),  # a name too long, even for root
+    ]
+    if Path("/proc/self").is_dir():  # Linux: a folder where no file can be made
+        cases.append(("/proc/lr.png", "cannot write the figure"))
+    for target, message in cases:
+        result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--plot", target])
         assert result.exit_code == 2 and message in result.stderr
         assert "loaded 64" not in result.stderr  # the factory never ran
+        assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_checking_the_plot_target_leaves_it_as_it_was(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = write(tmp_path, RAISES_AFTER_PRINTING)
+    old, new = tmp_path / "old.png", tmp_path / "new.png"
+    old.write_bytes(b"an earlier picture")
+    for target in (old, new):
+        result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--plot", str(target)])
+        assert result.exit_code == 2 and "calling the factory raised" in result.stderr  # checked, then the probe ran
+    assert old.read_bytes() == b"an earlier picture" and not new.exists()
 
 
 ARGPARSE_AT_IMPORT = """
@@ -300,3 +329,152 @@ def test_lazy_modules_not_yet_initialised_are_named() -> None:
     model = nn.Sequential(nn.LazyLinear(4), nn.Tanh(), nn.Linear(4, 1))
     with pytest.raises(ProbeError, match="lazy modules not yet initialised"):
         probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": _batches()}, options=FAST)
+
+
+class Penalised(nn.Module):
+    """A model whose loss is its own method, with an L2 term over its own weights."""
+
+    selves: ClassVar[list[int]] = []  # id() of each module compute_loss ran on
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x)
+
+    def compute_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        Penalised.selves.append(id(self))
+        return ((out - y) ** 2).mean() + 1e-2 * sum(p.pow(2).sum() for p in self.parameters())
+
+
+def test_a_loss_that_is_the_models_own_method_runs_on_the_copy() -> None:
+    model = Penalised()
+    Penalised.selves.clear()
+    result = probe_parts({"model": model, "loss_fn": model.compute_loss, "batches": _batches()}, options=FAST)
+    assert Penalised.selves and id(model) not in Penalised.selves  # its L2 term was on the trained weights
+    assert all(p.grad is None for p in model.parameters())
+    assert result.notes == ()
+
+
+def test_a_loss_closing_over_the_original_model_leaves_its_gradients_and_says_so() -> None:
+    model = Penalised()
+    x, y = _data()
+    ((model(x) - y) ** 2).mean().backward()  # the user's gradients, before the probe
+    grads = [p.grad for p in model.parameters()]
+    values = [g.clone() for g in grads]  # type: ignore[union-attr]
+
+    def l2(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((out - target) ** 2).mean() + 1e-2 * sum(p.pow(2).sum() for p in model.parameters())
+
+    result = probe_parts({"model": model, "loss_fn": l2, "batches": _batches()}, options=FAST)
+    assert all(p.grad is g for p, g in zip(model.parameters(), grads, strict=True))
+    assert all(torch.equal(g, v) for g, v in zip(grads, values, strict=True))  # type: ignore[arg-type]
+    assert any("loss_fn refers to your original model" in n for n in result.notes)
+
+
+class ExitsInTraining(nn.Linear):
+    def __init__(self) -> None:
+        super().__init__(3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            sys.exit("bad batch size")
+        return super().forward(x)
+
+
+class Stream:
+    """Minibatches whose length is unknown (`__len__` raises), or whose reading ends the process."""
+
+    def __init__(self, error: BaseException | None = None, on_len: BaseException | None = None) -> None:
+        self.error, self.on_len = error, on_len
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.error is not None:
+            raise self.error
+        return iter(_batches())
+
+    def __len__(self) -> int:
+        if self.on_len is not None:
+            raise self.on_len
+        return 4
+
+
+class LazyParts:
+    model = nn.Linear(3, 1)
+    loss_fn = nn.MSELoss()
+
+    @property
+    def batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        raise RuntimeError("dataset not downloaded")
+
+
+def test_a_sys_exit_or_a_failing_attribute_in_user_objects_is_a_named_error() -> None:
+    base = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss()}
+    message = _error({**base, "model": ExitsInTraining(), "batches": _batches()})
+    assert message == "f.py:make: a training step raised SystemExit: bad batch size"
+    message = _error({**base, "batches": Stream(error=SystemExit(3))})
+    assert message == "f.py:make: iterating 'batches' raised SystemExit: 3"
+    with pytest.raises(ProbeError) as info:
+        probe_parts(LazyParts(), label="f.py:make", options=FAST)
+    assert str(info.value) == (
+        "f.py:make: reading 'batches' from the factory's LazyParts raised RuntimeError: dataset not downloaded"
+    )
+    message = _error({**base, "batches": Stream(on_len=RuntimeError("index not built"))})
+    assert message == "f.py:make: len('batches') raised RuntimeError: index not built"
+    # A length not implemented is a stream's: it is probed as one without a length.
+    assert probe_parts({**base, "batches": Stream(on_len=NotImplementedError("streaming"))}, options=FAST).trials
+
+
+def test_a_plain_model_without_loss_fn_is_told_to_give_one() -> None:
+    message = _error({"model": nn.Linear(3, 1), "batches": _batches()})
+    assert message.startswith(
+        "f.py:make: no 'loss_fn' was given, and the model does not compute its own loss from the batch: "
+        "Linear.forward(input) takes no target; return 'loss_fn' from the factory"
+    )
+
+
+SHELL_OUTPUT = """
+import os, subprocess, sys
+import torch
+from torch import nn
+os.system("echo at import")
+def make():
+    os.system("echo downloading dataset")
+    subprocess.run([sys.executable, "-c", "print('from a subprocess')"], check=True)
+    x = torch.randn(64, 3)
+    return {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(),
+            "batches": [(x[i:i + 16], x[i:i + 16].sum(1, keepdim=True)) for i in range(0, 64, 16)]}
+
+def fails():
+    os.system("echo before the error")
+    raise ValueError("no data")
+"""
+
+
+def test_what_the_factory_writes_to_file_descriptor_1_goes_to_standard_error(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, SHELL_OUTPUT, "shell_output.py")
+    result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "40", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps_used"] <= 40
+    out, err = capfd.readouterr()  # what bypassed sys.stdout: written to the descriptors themselves
+    assert "downloading" not in out and "at import" not in out and "subprocess" not in out
+    assert "downloading dataset" in err and "from a subprocess" in err and "at import" in err
+    failed = CliRunner().invoke(cli, ["probe", f"{path}:fails", "--steps", "40"])
+    assert failed.exit_code == 2
+    os.write(1, b"stdout is back\n")  # put back after an error in the factory
+    out, err = capfd.readouterr()
+    assert out == "stdout is back\n" and "before the error" in err
+
+
+def test_the_seed_is_checked_against_torchs_range_before_the_factory_runs(tmp_path: Path) -> None:
+    path = write(tmp_path, PRINTS)
+    for seed in (2**64, -(2**63) - 1):
+        result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--seed", str(seed)])
+        assert result.exit_code == 2
+        expected = f"--seed {seed}: out of range; give an integer from -2**63 to 2**64 - 1"
+        assert result.stderr == f"lrdoctor: error: {expected}\n"
+    parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": _batches()}
+    assert probe_parts(parts, options=ProbeOptions(steps=40, seed=2**64 - 1)).trials  # the top of the range
