@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -41,6 +42,13 @@ def errors_reported(debug: bool, source: str | None = None) -> Iterator[Outcome]
         _error(str(exc), outcome)
     except BrokenPipeError:  # the reader went away (`| head`): click ends quietly
         raise
+    except OSError as exc:
+        if exc.errno in _OUTPUT_FULL:  # writing the output failed, not the log: said once, by main
+            raise
+        if debug:
+            raise
+        where = f"{source}: " if source is not None else ""
+        _error(f"{where}unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", outcome)
     except Exception as exc:  # a bug or an input nobody foresaw: still one line, no traceback
         if debug:
             raise
@@ -136,7 +144,29 @@ class OneLineErrors(click.Group):
         except click.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort): the shell's code for SIGINT
             click.echo("lrdoctor: interrupted", err=True)
             sys.exit(130)
+        except OSError as e:
+            if e.errno not in _OUTPUT_FULL:
+                raise
+            _output_lost(e)
+        try:
+            sys.stdout.flush()  # what is still buffered: a full disk shows here, not at exit
+        except OSError as e:
+            if e.errno not in _OUTPUT_FULL:
+                raise
+            _output_lost(e)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+# Errors only a write raises: the output went to a full disk (`> /dev/full`), or past a quota or size limit.
+_OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _output_lost(e: OSError) -> NoReturn:
+    """Say that the output could not be written (exit 2), and drop what is still buffered for it."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    click.echo(f"lrdoctor: error: cannot write the output: {e.strerror or e}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -301,3 +301,17 @@ def test_inspect_json_leaves_nan_in_names_alone(tmp_path: Path) -> None:
     doc = json.loads(invoke("inspect", str(path), "--format", "json").stdout)
     assert doc["source"] == str(path)
     assert {"loss", "isNaN_count"} <= {s["name"] for s in doc["series"]}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["diagnose", "--format", "json"], ["inspect"], ["check"]])
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(args: list[str]) -> None:
+    """`> /dev/full` (a full disk): one line saying the output could not be written, exit 2; not a
+    traceback with exit 1 (a failed log's code), nor an error blamed on the log."""
+    log = str(Path(__file__).parents[1] / "sample_logs" / "csv" / "digits_mlp_adam_ok.csv")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lrdoctor", *args, log], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "lrdoctor: error: cannot write the output: No space left on device"
