@@ -20,6 +20,10 @@ class EmptyLog(UnreadableLog):
     run that crashed before its first log). Never passed over as "no training log"."""
 
 
+class NotALog(UnreadableLog):
+    """Data no reader takes and no log becomes by growing: binary data of no known log format."""
+
+
 class DamagedLog(UnreadableLog):
     """A run's own log that cannot be read (an HF trainer_state.json cut off while written, an
     event file with no valid record, broken gzip data): a run whose log was damaged. Never passed

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from lrdoctor.diagnosis import Diagnosis, Finding
-from lrdoctor.errors import MissingMetric, NoSeries, UnreadableLog
+from lrdoctor.errors import MissingMetric, NoSeries, NotALog, UnreadableLog
 from lrdoctor.sweep import LoadOptions
 
 EventKind = Literal["waiting", "update", "replaced", "confirmed", "timeout"]
@@ -123,6 +123,8 @@ def follow(
                 if _misspelt(options.metric, exc):
                     raise
                 message = f"{exc}; waiting for it to be logged (is the name right?)"
+            except NotALog:  # binary data no log becomes by growing: bad input, not a wait
+                raise
             except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
                 message = str(exc)
             else:

@@ -117,6 +117,17 @@ def test_timeout_without_a_finding_exits_0(tmp_path: Path) -> None:
     assert len(result.stdout.strip().splitlines()) == 1  # one line: the diagnosis did not change
 
 
+def test_binary_data_that_no_log_becomes_is_bad_input_not_a_wait(tmp_path: Path) -> None:
+    """A watch of a picture or a checkpoint had waited forever (or until --timeout, exit 0)."""
+    data = tmp_path / "model.bin"
+    data.write_bytes(bytes(range(256)) * 8)
+    result = invoke("watch", str(data), "--poll", "0.05", "--timeout", "5")  # it ends at once, not at 5 s
+    assert result.exit_code == 2 and "binary data of no known log format" in result.stderr
+    empty = tmp_path / "later.csv"
+    empty.write_text("")  # an empty file is still waited for
+    assert invoke("watch", str(empty), "--poll", "0.05", "--timeout", "0.2").exit_code == 0
+
+
 def test_exit_on_names_the_pathologies_that_stop_it(tmp_path: Path) -> None:
     log = tmp_path / "nan.csv"
     log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 22))

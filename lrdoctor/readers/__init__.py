@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, UnknownFormat, UnreadableLog
+from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, NotALog, UnknownFormat, UnreadableLog
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
@@ -132,7 +132,7 @@ def sniff(source: Source) -> str:
         if name != "text" and reader.sniff(head, source.name):
             return name
     if looks_binary(head):
-        raise UnreadableLog(
+        raise NotALog(
             f"{source.label}: binary data of no known log format "
             f"(readers: {', '.join(READERS)}); pass --reader NAME if it is one of them"
         )
