@@ -172,6 +172,8 @@ def open_source(path: str | Path) -> Source:
 
 def _stdin() -> Source:
     label = "<stdin>"
+    if sys.stdin is None:  # started with standard input closed (`<&-`)
+        raise InputError(f"{label}: standard input is closed; pipe or redirect a log file into it")
     stream = sys.stdin.buffer
     try:
         mode = os.fstat(stream.fileno()).st_mode

@@ -315,3 +315,24 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2(args: list[str]) -
         )
     assert done.returncode == 2
     assert done.stderr.strip() == "lrdoctor: error: cannot write the output: No space left on device"
+
+
+@pytest.mark.parametrize("command", ["diagnose", "check"])
+def test_standard_input_closed_is_a_one_line_error(command: str) -> None:
+    """`lrdoctor diagnose - <&-`: Python starts with sys.stdin None; that was an 'unexpected AttributeError'."""
+    closed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, runpy, sys; os.close(0); sys.stdin = None; sys.argv = ['lrdoctor', "
+            f"'{command}', '-']; runpy.run_module('lrdoctor', run_name='__main__')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert closed.returncode == 2, closed.stderr
+    assert (
+        closed.stderr.strip()
+        == "lrdoctor: error: <stdin>: standard input is closed; pipe or redirect a log file into it"
+    )
