@@ -142,6 +142,12 @@ def test_github_annotations_of_a_run_folder_name_it_in_the_title(tmp_path: Path)
     assert "file=" not in annotation and "title=lrdoctor divergence (" in annotation
 
 
+def test_github_annotations_of_standard_input_name_no_file() -> None:
+    result = CliRunner().invoke(cli, ["check", "--format", "github", "-"], input=NAN_TAIL)
+    annotation = next(line for line in result.stdout.splitlines() if line.startswith("::error "))
+    assert "file=" not in annotation and "(standard input)" in annotation
+
+
 def test_github_escaping_follows_the_runner_rules() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("runs/a:b,c%\n") == "runs/a%3Ab%2Cc%25%0A"

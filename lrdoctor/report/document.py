@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.errors import LrdoctorError
 from lrdoctor.report import html as html_report
@@ -46,6 +48,10 @@ def planned_files(out: Path, runs: int, *, sweep: bool) -> list[Path]:
     return [out, *pictures]
 
 
+# The longest file name most file systems take (bytes).
+NAME_MAX = 255
+
+
 def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] = ()) -> None:
     """Refuse a report that would land on a log it reads (even with --force), in a folder that is
     not there, on a directory, or on an existing file without --force."""
@@ -53,6 +59,8 @@ def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] 
     if not folder.is_dir():
         raise OutputError(f"{files[0]}: the folder {folder} does not exist; create it or write elsewhere")
     for path in files:
+        if len(os.fsencode(path.name)) > NAME_MAX:  # a picture's name grows the page's by '-run1.png'
+            raise OutputError(f"{path}: a file name longer than {NAME_MAX} bytes; name the report shorter")
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; name a file such as report.html")
         if path.exists() and _is_read(path, inputs):
@@ -94,20 +102,37 @@ def write_report(
     files = planned_files(out, len(diagnoses), sweep=advice is not None)
     check_writable(files, force=force, inputs=[*inputs, *(dx.run.source for dx in diagnoses)])
     names = html_report.short_names([dx.run.source for dx in diagnoses])
-    figures = html_report.Figures(
-        runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
-        overlay=plots.overlay_figure(diagnoses, names) if len(diagnoses) > 1 else None,
-        sweep=plots.sweep_figure(advice.points, advice.lr, advice.ranked_by) if advice is not None else None,
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # a loss near the float's limit is drawn, not warned of
+        figures = html_report.Figures(
+            runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
+            overlay=plots.overlay_figure(diagnoses, names) if len(diagnoses) > 1 else None,
+            sweep=plots.sweep_figure(advice.points, advice.lr, advice.ranked_by) if advice is not None else None,
+        )
+    # A log named in bytes that are not UTF-8 (Linux allows them) is shown with '?' in their place.
     if _kind(out) == "html":
-        contents: dict[Path, bytes] = {out: html_report.render(diagnoses, figures, sweep=advice).encode("utf-8")}
+        page = html_report.render(diagnoses, figures, sweep=advice)
+        contents: dict[Path, bytes] = {out: _utf8(page)}
     else:
         pictures = [p for p in (*figures.runs, figures.overlay, figures.sweep) if p is not None]
-        contents = {out: render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice).encode("utf-8")}
+        contents = {out: _utf8(render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice))}
         contents.update(zip(files[1:], pictures, strict=True))
-    for path, data in contents.items():
-        _write(path, data)
+    written: list[Path] = []
+    try:
+        for path, data in reversed(contents.items()):  # the pictures first, the page that shows them last
+            new = not os.path.lexists(path)
+            _write(path, data)
+            if new:
+                written.append(path)
+    except OutputError:  # nothing half done is left to block a rerun: what this call created goes
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return list(contents)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "replace")
 
 
 def _drawn(picture: bytes, done: int, total: int, progress: Callable[[int, int], None] | None) -> bytes:

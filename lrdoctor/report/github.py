@@ -31,6 +31,8 @@ def command(level: str, message: str, **properties: str) -> str:
 def _where(label: str, title: str) -> dict[str, str]:
     """Annotation properties: a file is named as `file`; a run folder (TensorBoard, Lightning)
     cannot be, since GitHub attaches annotations to files: it goes into the title."""
+    if label in ("-", "<stdin>"):  # standard input: no file to attach it to
+        return {"title": f"{title} (standard input)"}
     if Path(label).is_dir():
         return {"title": f"{title} ({label})"}
     return {"file": label, "title": title}

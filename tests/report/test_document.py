@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -238,3 +239,58 @@ def test_force_keeps_a_reports_mode_and_a_long_name_is_written(tmp_path: Path, h
     long = tmp_path / ("a" * 245 + ".html")  # 250 bytes: the most a name may hold is 255
     assert invoke("report", str(healthy_log), "-o", str(long)).exit_code == 0 and long.is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_report_name_too_long_for_its_pictures_is_refused_before_drawing(tmp_path: Path, healthy_log: Path) -> None:
+    """'a'*252 + '.md' is a valid name; its picture '...-run1.png' is not: said plainly, nothing written."""
+    out = tmp_path / ("a" * 252 + ".md")
+    before = set(tmp_path.iterdir())
+    result = invoke("report", str(healthy_log), "-o", str(out))
+    assert result.exit_code == 2 and "a file name longer than 255 bytes" in result.stderr
+    assert "unexpected" not in result.stderr and set(tmp_path.iterdir()) == before
+
+
+def test_a_report_that_fails_half_way_leaves_nothing_to_block_a_rerun(
+    tmp_path: Path, healthy_log: Path, monkeypatch
+) -> None:
+    """A full disk while writing the pictures: the files this report created are removed again."""
+    from lrdoctor.report import document
+
+    real, calls = document._write, []
+
+    def failing(path: Path, data: bytes) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise document.OutputError(f"{path}: cannot write: No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(document, "_write", failing)
+    out = tmp_path / "r.md"
+    before = set(tmp_path.iterdir())
+    assert invoke("report", str(healthy_log), str(healthy_log), "-o", str(out)).exit_code == 2
+    assert len(calls) == 2 and set(tmp_path.iterdir()) == before
+    monkeypatch.setattr(document, "_write", real)
+    assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0  # no --force needed
+
+
+def test_a_log_named_in_bytes_that_are_not_utf8_is_reported(tmp_path: Path, healthy_log: Path) -> None:
+    if os.name != "posix":
+        return
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    odd = os.path.join(os.fsencode(folder), b"r\xff\xfe.csv")
+    with open(odd, "wb") as fh:
+        fh.write(healthy_log.read_bytes())
+    for name in ("r.html", "r.md"):
+        result = invoke("report", str(folder), "-o", str(tmp_path / name))
+        assert result.exit_code == 0, result.stderr
+        assert "?" in (tmp_path / name).read_text(encoding="utf-8")
+
+
+def test_a_loss_near_the_floats_limit_is_drawn_without_numpy_warnings(tmp_path: Path) -> None:
+    log = tmp_path / "huge.csv"
+    log.write_text("step,loss\n" + "".join(f"{i},{1e308 * (1 + i / 100)!r}\n" for i in range(100)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a warning shown to the user fails the report here
+        result = invoke("report", str(log), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code in (0, 1) and "RuntimeWarning" not in result.stderr, result.stderr
