@@ -24,7 +24,7 @@ _LOSS_ALIASES = {"trl": "train", "tel": "val", "vl": "val", "tl": "train"}
 # Words that name a loss without the word itself (OpenNMT's 'xent', a negative log-likelihood).
 _LOSS_NAMES = {"xent", "nll"}
 _LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
-_NUMBERED_LR = re.compile(r"lr\d+")
+_NUMBERED_LR = re.compile(r"(?<![A-Za-z0-9.])lr\d+$")
 
 
 def tokens(name: str) -> list[str]:
@@ -83,7 +83,8 @@ _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "va
 
 
 def _is_loss(toks: list[str]) -> bool:
-    return any("loss" in t or t in _LOSS_NAMES for t in toks) or any(t in _LOSS_ALIASES for t in toks[:1])
+    named = bool(toks) and toks[-1] in _LOSS_NAMES  # 'val_nll', not 'nll_weight'
+    return any("loss" in t for t in toks) or named or any(t in _LOSS_ALIASES for t in toks[:1])
 
 
 def _is_eval(toks: list[str]) -> bool:
@@ -114,6 +115,8 @@ def _loss_rank(name: str, toks: list[str]) -> tuple[int, ...]:
         1 if "epoch" in toks else 0,
         # A running/progress-bar value is a fallback only.
         1 if "progress" in toks else 0,
+        # A loss named so before one named otherwise ('mlm_loss' before 'nll').
+        0 if exact or any("loss" in t for t in toks) else 1,
         len(toks),
     )
 
@@ -200,8 +203,8 @@ def lr_series(names: Iterable[str]) -> list[str]:
     for name in names:
         toks = role_tokens(name)
         joined = "_".join(toks)
-        # ESPnet's 'optim0_lr0': optimizer 0's parameter group 0.
-        is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined or any(_NUMBERED_LR.fullmatch(t) for t in toks)
+        # ESPnet's 'optim0_lr0' (optimizer 0's parameter group 0), YOLO's 'x/lr0': ending so, not 'acc_lr0.1'.
+        is_lr = bool(set(toks) & _LR_WORDS) or "learning_rate" in joined or _NUMBERED_LR.search(name) is not None
         if not is_lr or _is_stat(toks) or _is_eval(toks) or _is_loss(toks):
             continue
         if any(t in {"scale", "scaler", "factor", "decay", "warmup", "ratio", "mult"} for t in toks):

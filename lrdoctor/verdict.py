@@ -334,9 +334,11 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     lean = CLASSES[int(np.argmax(p))]
     if cfg.min_confidence <= p.max() < cfg.unsupported_confidence and _unsupported(lean, findings):
         because = explain(sig, findings, lean, cfg)
+        bar = cfg.unsupported_confidence
+        shown = max(2, len(f"{bar:g}".partition(".")[2]))  # the bar in as many digits as it was given
         return (
-            f"the statistics lean to {lean.replace('_', ' ')} ({float(p.max()):.2f}: {because}), but no detector "
-            f"found a sign of it; without one a verdict needs {cfg.unsupported_confidence:.2f}"
+            f"the statistics lean to {lean.replace('_', ' ')} ({_below(float(p.max()), bar, shown)}: {because}), "
+            f"but no detector found a sign of it; without one a verdict needs {bar:.{shown}f}"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.
@@ -349,6 +351,13 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     shown_p = [math.floor(v * 10**digits) / 10**digits if round(v, digits) >= bar else v for v in map(float, p)]
     split = ", ".join(f"{name.replace('_', ' ')} {shown_p[i]:.{digits}f}" for i, name in enumerate(CLASSES))
     return f"the evidence is split ({split}); a verdict needs {bar:.{shown}f}"
+
+
+def _below(p: float, bar: float, digits: int = 2) -> str:
+    """`p` in `digits` digits or more: as many as it takes not to round up to the bar it missed."""
+    while digits < 6 and round(p, digits) >= bar:
+        digits += 1
+    return f"{math.floor(p * 10**digits) / 10**digits if round(p, digits) >= bar else p:.{digits}f}"
 
 
 # Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.

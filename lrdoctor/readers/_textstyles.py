@@ -42,7 +42,7 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
 )
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
 # Words shortened with a dot inside a key ('Avg. Loss'), not the end of a sentence before it.
-_ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "est.", "approx.", "std.", "min.", "max.", "no."})
+_ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "approx."})
 # Placeholders written where a value was missing ("loss=N/A lr=0.001").
 _MISSING = frozenset({"none", "null", "nil", "n/a", "na", "n.a", "nat", "undefined", "missing", "unknown", "tbd"})
 _OK_TAILS = frozenset({"%", "."})
@@ -105,9 +105,11 @@ _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^(
 _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
 # A logger's source location, no metric: 'trainer.py:120' ('%(filename)s:%(lineno)d'), ESPnet's '(trainer:732)'.
 _SOURCE_AT = re.compile(
-    r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)|\((?!(?i:step|iter|iteration|it|epoch|global_step):)[A-Za-z_][\w.]*:\d+\)"
+    r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)"
+    rf"|\((?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\)"
 )
-_STEP_KIND_VALUE = re.compile(rf"(\d+) ([A-Za-z]\w*) ({_NUM})\s*")
+_STEP_KIND_VALUE = re.compile(r"(\d+) (train|val) (\d+\.\d+)\s*")
+_LETTER = re.compile(r"[A-Za-z]")
 _LONE_LOSS = re.compile(rf"\s*([A-Za-z_][\w.]*)\s+({_NUM})\s*")
 _BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
@@ -144,7 +146,7 @@ def _parse_line(line: str) -> Parsed | None:
 
 def _parse_raw(line: str) -> Parsed | None:
     if ".py:" in line or ("(" in line and ":" in line):
-        line = _SOURCE_AT.sub(" ", line)
+        line = _SOURCE_AT.sub(" | ", line)  # a separator: what is left is no 'key: value =' of code
     if "epoch" in line and ("batch:" in line or "epoch results:" in line):
         found = _espnet(line)
         if found is not None:
@@ -163,17 +165,17 @@ def _parse_raw(line: str) -> Parsed | None:
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
-        # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a prefix.
-        lone = _LONE_LOSS.fullmatch(line.rpartition(": ")[2])
+        # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a
+        # timestamp (a prefix of words, 'Validation: loss 3.5' or 'Best so far: val_loss 0.3', is no such line).
+        head, _, rest = line.rpartition(": ")
+        lone = _LONE_LOSS.fullmatch(rest) if not _LETTER.search(head) else None
         if lone is not None and "loss" in lone.group(1).lower():
             return Parsed(_points([(lone.group(1), lone.group(2), "", "")])) or None
     if found is None:
-        # build-nanogpt's log.txt: '250 train 4.051331', '250 val 4.1016', '250 hella 0.2617'.
+        # build-nanogpt's log.txt: '250 train 4.051331', '250 val 4.1016' (and '250 hella 0.2617').
         row = _STEP_KIND_VALUE.fullmatch(line)
         if row is not None:
-            kind = row.group(2).lower()
-            name = f"{kind}_loss" if kind in ("train", "val") else kind
-            return Parsed([(name, float(row.group(3)))], float(row.group(1)))
+            return Parsed([(f"{row.group(2)}_loss", float(row.group(3)))], float(row.group(1)))
     return found
 
 
@@ -205,12 +207,18 @@ _RESULTS = re.compile(
 
 
 def _results(line: str, found: Parsed) -> Parsed:
+    """The values after the marker named as the evaluation's; a training value before it stays."""
     m = _RESULTS.search(line)
     if m is None:
         return found
+    tail = _parse_raw(line[m.end() :])
+    after = len(tail.points) if tail is not None else 0
+    if not after or [k for k, _ in found.points[-after:]] != [k for k, _ in tail.points]:  # type: ignore[union-attr]
+        return found
     word = m.group(1).lower()
     prefix = "train_" if word.startswith("train") else "test_" if word.startswith("test") else "val_"
-    return found._replace(points=[(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points])
+    named = [(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points[-after:]]
+    return found._replace(points=found.points[:-after] + named)
 
 
 # ESPnet2's reporter: '1epoch:train:601-700batch: iter_time=1.2e-04, loss=161.0, optim0_lr0=5.6e-04'
@@ -234,7 +242,8 @@ def _espnet(line: str) -> Parsed | None:
     points = []
     for i, section in enumerate(sections):
         end = sections[i + 1].start() if i + 1 < len(sections) else len(line)
-        points += _points(_STRICT.findall(line, section.end(), end), section.group(1) + "_")
+        found = [f for f in _STRICT.findall(line, section.end(), end) if f[0] != "time"]  # '5 minutes and ...'
+        points += _points(found, section.group(1) + "_")
     return Parsed(points, None, float(m.group(1))) if points else None
 
 
@@ -416,20 +425,22 @@ def _glued(word: str, rest: str) -> bool:
     return word.lower() in _TRAIN_WORDS and (rest.lower() in STEP_NAMES or rest.lower() in EPOCH_NAMES)
 
 
+# litgpt's 'Epoch 1 | iter 4 step 1 | loss train: ...': its validation lines ('iter 100: val loss')
+# count iterations, and so do its own metric logs: the iteration is the step.
+_LITGPT = re.compile(r"\| iter \d+ step \d+ \|")
+
+
 def _parse_headed(
     s: str, headers: list[re.Match[str]], style: str, config: dict[str, float] | None, indented: bool
 ) -> Parsed | None:
     """Lines led by counters ("iter 120: loss 2.34", "Epoch [1/10], Step [100/600], Loss: 2.3")."""
     step = epoch = total = None
-    iteration = False
+    litgpt = "| iter " in s and _LITGPT.search(s) is not None
     for h in headers:
         value = float(h.group(2).replace(",", ""))
         if h.group(1)[0] in "Ee":
             epoch = value
-        elif not iteration:
-            # Beside an optimizer step, the iteration ('iter 4 step 1': litgpt, whose validation
-            # lines count iterations alone) is the finer count and the one the whole log shares.
-            iteration = h.group(1)[0] in "Ii"
+        elif not (litgpt and h.group(1)[0] in "Ss"):
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
     found = _STRICT.findall(s, 0, headers[0].start())
@@ -639,7 +650,7 @@ _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
 # pytorch/examples' imagenet ProgressMeter (MoCo, SimSiam and their forks): after 'Epoch: [0][  1/501]'
 # or 'Test: [ 1/40]', tab-separated meters, each a name, its value and its running mean in
 # brackets ('Loss 7.1782e+00 (7.1782e+00)').
-_METER = re.compile(rf"\t\s*([A-Za-z][\w@.\-]*(?: [A-Za-z][\w@.\-]*)?)\s+({_NUM})\s*\(\s*({_NUM})\s*\)(?=\t|\s*$)")
+_METER = re.compile(rf"\t([A-Za-z][\w@.\-]*(?: [A-Za-z][\w@.\-]*)?) +({_NUM}) *\( *({_NUM}) *\)(?=\t|\s*$)")
 
 
 def _meters(s: str, pos: int, *, mean: bool) -> list[tuple[str, float]]:

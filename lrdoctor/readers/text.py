@@ -48,11 +48,11 @@ counter (a config dump) go to ``hparams`` when the log has counters at all, and 
 config keys (``BASE_LR: 0.004``). A logger's source location (``trainer.py:120``, ``(trainer:732)``)
 is no value. A line marked as an evaluation's (``mode: val step: 2 loss: 1.1``,
 ``phase=eval``, ``val step: 2``) holds ``val_*`` (or ``test_*``) values at the training step it
-follows; in a log where every line with a loss is so marked, they are the run's own loss, with a
-note. Lines of Python source dumped into a log are skipped. The
-step kind is 'step' when any line carries a step or iteration, else 'epoch', else 'index' (the
-number of the metric line). Where a line names an epoch and a step ``N/M`` that restarts every epoch
-(``Epoch [2/10], Step [100/600]``), the step becomes (epoch - first epoch) * M + N.
+follows; in a log where every metric line is so marked, they are the run's own loss, with a
+note. Lines of Python source dumped into a log are skipped. The step kind is 'step' when any
+line carries a step or iteration, else 'epoch', else 'index' (the number of the metric line).
+Where a line names an epoch and a step ``N/M`` that restarts every epoch (``Epoch [2/10], Step
+[100/600]``), the step becomes (epoch - first epoch) * M + N.
 
 Speed: most lines of a long log repeat a few layouts (the text around the numbers). Once a
 layout has been read a few times, its lines are read by a program learnt from parse_line and
@@ -111,9 +111,9 @@ def in_dir(path: Path) -> Path | None:
 def read(source: Source) -> Log:
     text, warnings = _finished_lines(source.text(), source.label)
     log = _read(text, source.label, parse_line)
-    if naming.find_loss(log.series) is None:
-        # Every line with a loss is marked as an evaluation: a validation-only loop, or a script
-        # that prints 'mode: eval' on its training lines. Its loss is the only one there is.
+    if naming.find_loss(log.series) is None and _evaluations_only(log):
+        # Every metric line is marked as an evaluation: a validation-only loop, or a script that
+        # prints 'mode: eval' on its training lines. Its loss is the only one there is.
         whole = _read(text, source.label, parse_as_training)
         if naming.find_loss(whole.series) is not None:
             log = whole
@@ -123,6 +123,13 @@ def read(source: Source) -> Log:
             )
     log.warnings[:0] = warnings
     return log
+
+
+def _evaluations_only(log: Log) -> bool:
+    """Every series an evaluation's (val_*, test_*), but for a learning rate: no training line
+    logged a value (a log whose training lines show a perplexity keeps its val_loss)."""
+    rates = set(naming.lr_series(log.series))
+    return bool(log.series) and all(naming.is_eval(n) or n in rates for n in log.series)
 
 
 def _read(text: str, label: str, parse: Callable[[str], Parsed | None]) -> Log:

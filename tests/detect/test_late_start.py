@@ -158,6 +158,10 @@ def test_a_rate_verdict_no_finding_points_to_needs_a_strong_lean(side: str) -> N
         assert verdict == want and p == pytest.approx(strength)
     cfg = VerdictConfig(models={k: _leaning(side, 0.7) for k in LOG_KINDS})
     assert f"lean to {side.replace('_', ' ')} (0.70" in explain(sig, findings, "unknown", cfg)
+    close = VerdictConfig(models={k: _leaning(side, 0.8996) for k in LOG_KINDS})  # never shown as the bar it missed
+    assert "(0.8996" in explain(sig, findings, "unknown", close) and "needs 0.90" in explain(
+        sig, findings, "unknown", close
+    )
     sign = Finding("oscillation" if side == "too_high" else "slow_convergence", "info", 0, 1, "", suggests=side)
     assert decide(sig, [*findings, sign], cfg)[0] == side
     other = replace(sign, suggests="too_low" if side == "too_high" else "too_high")  # points the other way

@@ -506,6 +506,11 @@ def test_crlf_and_utf16_files(tmp_path: Path) -> None:
         "Epoch 1: 50%|" + "#" * 1_000_000 + "| 1/2 [00:01<00:01, loss=2.3]",
         "loss: 1." + "." * 1_000_000,
         "x=" + "1e" * 500_000,
+        "Epoch: [0][1/5]" + "\t" * 1_000_000 + "x",
+        "Test: [1/5]" + "\t" * 1_000_000 + "x",
+        "(x:1)" * 200_000 + " loss=1",
+        "a.py:1 " * 150_000,
+        "-" * 1_000_000 + ".py:1",
     ],
     ids=[
         "letters",
@@ -519,6 +524,11 @@ def test_crlf_and_utf16_files(tmp_path: Path) -> None:
         "bar",
         "dots",
         "exp",
+        "meter-tabs",
+        "test-meter-tabs",
+        "source-locations",
+        "source-files",
+        "dashes",
     ],
 )
 def test_one_huge_line_is_read_in_linear_time(line: str) -> None:

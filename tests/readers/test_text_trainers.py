@@ -197,3 +197,91 @@ def test_opennmt_cross_entropy_is_the_loss() -> None:
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.loss.name == "xent" and len(run.loss) == 20 and run.lr is not None
     assert naming.find_loss(["ppl", "nll", "acc"]) == "nll"
+
+
+# What the rules above must not catch: logs that were read right before them.
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "INFO: train.py:120 step={s} loss={v}",
+        "INFO (trainer:732): step={s} loss={v}",
+        "rank0: train.py:120 step={s} loss={v}",
+        "trainer (train.py:120): step={s} loss={v}",
+    ],
+)
+def test_a_line_without_its_source_location_is_no_python_code(line: str) -> None:
+    log = read("".join(line.format(s=s, v=f"{2 - s / 100:.2f}") + "\n" for s in range(1, 21)))
+    assert set(log.series) == {"loss"} and points(log, "loss")[-1] == (20.0, 1.8)
+
+
+def test_a_counter_in_brackets_is_no_source_location() -> None:
+    log = read("".join(f"Train (ep:{e}) loss: {2 - e / 10:.2f}\n" for e in range(1, 10)))
+    assert log.step_kind == "epoch" and points(log, "loss")[-1] == (9.0, 1.1)
+
+
+def test_a_results_or_error_word_marks_only_the_values_after_it() -> None:
+    log = read(
+        "".join(f"Epoch {e} | Train Loss: {2 - e / 10:.4f} | Test Error: {5 - e / 5:.2f}%\n" for e in range(1, 9))
+    )
+    assert normalize(log).loss.name == "train_loss" and "test_error" in log.series
+    log = read("".join(f"step {s} loss {2 - s / 100:.3f} lr 0.001 | Test Results saved\n" for s in range(1, 30)))
+    assert {"loss", "lr"} <= set(log.series)
+    both = parse_line("[1] train_loss: 1.9 | Validation Results: val_loss: 2.0 acc: 0.5")
+    assert both is not None and both.points == [("train_loss", 1.9), ("val_loss", 2.0), ("val_acc", 0.5)]
+
+
+@pytest.mark.parametrize(
+    "line", ["Validation: loss {v}", "Eval: loss {v}", "Best so far: val_loss {v}", "Evaluation on dev set: loss {v}"]
+)
+def test_a_worded_prefix_before_a_loss_is_no_timestamp(line: str) -> None:
+    """Only a prefix of no words (nnU-Net's timestamp) heads a bare 'name value' loss line: an
+    evaluation's 'Validation: loss 3.5' had joined the training loss."""
+    lines = [f"step {s}: loss={3 - s / 500:.4f} lr=0.001" for s in range(10, 1001, 10)]
+    lines += [line.format(v=0.5)]
+    log = read("\n".join(lines) + "\n")
+    assert len(points(log, "loss")) == 100 and "val_loss" not in log.series
+
+
+def test_a_numbered_line_of_words_is_no_step() -> None:
+    lines = [f"Epoch {e}: train_loss={2 - e / 20:.3f} val_loss={2.1 - e / 20:.3f}" for e in range(1, 31)]
+    lines += ["Per-class accuracy:", "0 plane 0.80", "1 car 0.81", "2 bird 0.82", "12 Jan 2024", "50000 train 10000"]
+    log = read("\n".join(lines) + "\n")
+    assert log.step_kind == "epoch" and set(log.series) == {"train_loss", "val_loss"}
+
+
+def test_an_iteration_beside_a_step_is_the_step_only_in_litgpts_layout() -> None:
+    """Elsewhere the optimizer step stays the step: validation lines may count steps."""
+    lines = []
+    for it in range(4, 801, 4):
+        lines.append(f"iter {it} step {it // 4} | loss {3 - it / 400:.3f} | lr 0.0003")
+        if (it // 4) % 50 == 0:
+            lines.append(f"step {it // 4} | val_loss {3.1 - it / 400:.3f}")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps[-1] == 200.0 and run.val_loss is not None and run.val_loss.steps[-1] == 200.0
+
+
+def test_a_log_with_training_lines_keeps_its_evaluations_named_so() -> None:
+    """Training lines that log no loss (a perplexity) do not make the evaluations the run's loss."""
+    lines = []
+    for s in range(1, 51):
+        lines.append(f"mode: train step: {s * 10} ppl: {30 - s / 5:.2f} lr: 0.001")
+        if s % 5 == 0:
+            lines.append(f"mode: val step: 1 loss: {3 - s / 50:.3f} acc: 0.5")
+    log = read("\n".join(lines) + "\n")
+    assert "val_loss" in log.series and "loss" not in log.series
+    assert not any("marked as an evaluation" in w for w in log.warnings)
+
+
+def test_loss_and_rate_names_from_counted_words() -> None:
+    assert naming.find_loss(["step", "ce", "nll_weight", "lr"]) is None  # a weight, not a loss
+    assert naming.find_loss(["step", "mlm_loss", "nsp_loss", "nll"]) == "mlm_loss"
+    assert naming.find_loss(["step", "val_nll", "train_nll"]) == "train_nll"
+    assert naming.find_lr(["step", "loss", "acc_lr0.1"]) is None  # a rate in a name, not a rate
+    assert naming.find_lr(["lr0.1", "lr0.01"]) is None
+    assert naming.find_lr(["x/lr1", "x/lr0"]) == "x/lr0" and naming.find_lr(["optim0_lr0"]) == "optim0_lr0"
+
+
+def test_a_sentence_ending_in_an_abbreviation_still_ends() -> None:
+    assert parse_line("Took 3 min. loss: 2.3").points == [("loss", 2.3)]  # type: ignore[union-attr]
