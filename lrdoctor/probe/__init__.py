@@ -1,7 +1,7 @@
 """Recommend a learning rate by measurement on the user's own model (or training command).
 
 The only part of lrdoctor that imports torch, and only once a probe runs: this module and
-``config``, ``result``, ``render``, ``cmd``, ``progress`` and ``curve`` do not import it.
+``config``, ``result``, ``render``, ``cmd``, ``progress``, ``curve`` and ``rates`` do not import it.
 
     from lrdoctor.probe import measure, ProbeOptions
     result = measure(spec="train.py:make_probe", options=ProbeOptions(steps=300))

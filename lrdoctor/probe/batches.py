@@ -120,13 +120,25 @@ def nbytes(batch: Any) -> int:
     return 64
 
 
-def to_device(batch: Any, device: torch.device) -> Any:
+def to_device(batch: Any, device: torch.device, *, copy: bool = False) -> Any:
+    """The minibatch's tensors on `device`; with `copy`, new tensors even where they are there already."""
     if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
+        return batch.to(device, non_blocking=True, copy=copy)
     if isinstance(batch, Mapping):
-        return {k: to_device(v, device) for k, v in batch.items()}
+        return {k: to_device(v, device, copy=copy) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple
-        return type(batch)(*(to_device(v, device) for v in batch))
+        return type(batch)(*(to_device(v, device, copy=copy) for v in batch))
     if isinstance(batch, list | tuple):
-        return type(batch)(to_device(v, device) for v in batch)
+        return type(batch)(to_device(v, device, copy=copy) for v in batch)
     return batch
+
+
+def versions(batch: Any) -> list[int]:
+    """The version counter of each tensor in the minibatch: it grows with every in-place change."""
+    if isinstance(batch, torch.Tensor):
+        return [batch._version]
+    if isinstance(batch, Mapping):
+        return [v for value in batch.values() for v in versions(value)]
+    if isinstance(batch, list | tuple):
+        return [v for value in batch for v in versions(value)]
+    return []

@@ -73,6 +73,13 @@ def best_index(scores: Mapping[int, float]) -> int:
     return min(scores, key=lambda k: (scores[k], k))
 
 
+def unbracketed(scores: Mapping[int, float]) -> list[int]:
+    """The sides (+1 above, -1 below) where the best grid index has no worse rate tried: it is
+    the highest (or lowest) index tried, and the best rate may lie beyond it."""
+    best = best_index(scores)
+    return [side for side, edge in ((1, max(scores)), (-1, min(scores))) if best == edge]
+
+
 def next_index(scores: Mapping[int, float], *, start: int, lowest: int, highest: int) -> int | None:
     """Where the next trial goes: a walk on the grid from `start` toward lower scores.
 

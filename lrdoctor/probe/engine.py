@@ -6,23 +6,24 @@ import contextlib
 import copy
 import inspect
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from lrdoctor.errors import ProbeError
-from lrdoctor.probe.batches import to_device
+from lrdoctor.probe import rates
+from lrdoctor.probe.batches import to_device, versions
 from lrdoctor.probe.spec import USER_ERRORS, Parts, _brief, _what
 
 
 class Trainer:
     """A deep copy of the model, its initial state, and a fresh optimizer per run.
 
-    The optimizer's parameter groups keep the ratios of their rates to the base rate the
-    factory was given (or, for an Optimizer instance, to its first group's rate), so one base
-    rate scales every group.
+    One base rate sets every parameter group's rate as the optimizer's set-up does: a factory's
+    groups are as it builds them at that rate (a group may follow it, `lr * 10`, or keep a rate of
+    its own); an Optimizer instance's groups keep their ratios to its first group's rate.
     """
 
     def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int) -> None:
@@ -68,8 +69,12 @@ class Trainer:
         self.amp_dtype = _amp_dtype(self.device) if amp else None
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
         self.opt: torch.optim.Optimizer | None = None
+        # Whether the model (or the loss) changes its input tensors in place (`x.mul_(2)` in
+        # forward), by mode (training, eval): seen on the first minibatch in each mode, which gets
+        # a copy; if it does, every minibatch gets one, so that the cached minibatches every trial
+        # replays, and the scoring ones, stay as they were read.
+        self._writes_inputs: dict[bool, bool] = {}
         self._factory_call: tuple[float, list[float]] | None = None  # the factory's first (lr, group rates)
-        self.ratios: list[float] = [1.0]
 
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
@@ -77,16 +82,37 @@ class Trainer:
         if self._loss_initial is not None and self._loss_module is not None:
             self._loss_module.load_state_dict(self._loss_initial)
         self.model.train()
-        self.opt, self.ratios = self._optimizer(lr)
+        self.opt = self._optimizer(lr)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
 
-    def set_lr(self, lr: float) -> None:
+    def set_rates(self, group_lrs: Sequence[float]) -> None:
+        """Each parameter group of the current optimizer at its rate (as `ramp_rates` gives them)."""
         assert self.opt is not None
-        for group, ratio in zip(self.opt.param_groups, self.ratios, strict=True):
-            group["lr"] = lr * ratio
+        for group, rate in zip(self.opt.param_groups, group_lrs, strict=True):
+            group["lr"] = rate
 
     def group_lrs(self, lr: float) -> list[float]:
-        return [lr * r for r in self.ratios]
+        """Each parameter group's rate at base rate `lr`: as the factory builds them (called at
+        `lr`), or each group of an Optimizer instance at its ratio to the first group's rate."""
+        given = self.parts.optimizer
+        if given is None:
+            return [lr]
+        if isinstance(given, torch.optim.Optimizer):
+            return [lr * r for r in self._instance_ratios(given)]
+        return [float(g["lr"]) for g in self._built(lr).param_groups]
+
+    def ramp_rates(self, lrs: Sequence[float]) -> list[list[float]]:
+        """Each group's rate at each base rate of a range test, as `group_lrs` gives them. A
+        factory is built at the ramp's ends and middle only, to see how each group follows the
+        base rate (a multiple of it, or a rate of its own); it is asked at every rate only where
+        some group does neither."""
+        if self.parts.optimizer is None or isinstance(self.parts.optimizer, torch.optim.Optimizer):
+            return [self.group_lrs(lr) for lr in lrs]
+        ends = sorted({lrs[0], lrs[len(lrs) // 2], lrs[-1]})
+        found = rates.rules([(lr, self.group_lrs(lr)) for lr in ends])
+        if found is None:
+            return [self.group_lrs(lr) for lr in lrs]
+        return [rates.at(found, lr) for lr in lrs]
 
     def step(self, micro: Iterable[Any]) -> float:
         """One optimizer step over `accum` minibatches; their mean loss (NaN/Inf: no step taken)."""
@@ -107,6 +133,22 @@ class Trainer:
             self.scaler.step(self.opt)
             self.scaler.update()
         return total / max(count, 1)
+
+    def finite_gradients(self, micro: Iterable[Any]) -> bool:
+        """Whether the gradients of the loss over `micro` at the current weights are all finite;
+        no step is taken, and the gradients are cleared."""
+        assert self.opt is not None
+        self.opt.zero_grad(set_to_none=True)
+        try:
+            for batch in micro:
+                with self._guard("a training step"), self._autocast():
+                    loss = self.loss(batch)
+                with self._guard("backward"):
+                    (loss / self.accum).backward()
+            grads = [p.grad for g in self.opt.param_groups for p in g["params"] if p.grad is not None]
+            return all(bool(torch.isfinite(grad).all()) for grad in grads)
+        finally:
+            self.opt.zero_grad(set_to_none=True)
 
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Any]) -> float:
@@ -131,7 +173,15 @@ class Trainer:
 
     def loss(self, batch: Any) -> torch.Tensor:
         """The scalar loss of one minibatch: pairs (input, target), dicts as keyword arguments."""
-        batch = to_device(batch, self.device)
+        writes = self._writes_inputs.get(self.model.training)
+        batch = to_device(batch, self.device, copy=writes is not False)
+        before = versions(batch) if writes is None else None
+        loss = self._loss(batch)
+        if before is not None:
+            self._writes_inputs[self.model.training] = versions(batch) != before
+        return loss
+
+    def _loss(self, batch: Any) -> torch.Tensor:
         loss_fn = self.loss_fn
         if isinstance(batch, Mapping):
             out = self.model(**batch)
@@ -150,33 +200,40 @@ class Trainer:
             loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
         return _scalar(loss, "loss_fn" if loss_fn else "the model")
 
-    def _optimizer(self, lr: float) -> tuple[torch.optim.Optimizer, list[float]]:
+    def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         given = self.parts.optimizer
         if given is None:
             opt: Any = torch.optim.Adam(self.model.parameters(), lr=lr)
         elif isinstance(given, torch.optim.Optimizer):
             opt = self._rebind(given)
-            # A scheduler attached to it keeps each group's own rate as `initial_lr` and may have
-            # set `lr` to 0 (a warmup at its first step); a frozen group stays at 0.
-            rates = [float(g.get("initial_lr", g["lr"])) for g in given.param_groups]
-            base = next((r for r in rates if r > 0), 0.0)
-            if base <= 0:
-                raise ProbeError("every parameter group of 'optimizer' has learning rate 0: give it its rate")
-            ratios = [r / base for r in rates]
-            for g, r in zip(opt.param_groups, ratios, strict=True):
-                g["lr"] = lr * r
-            self._owned(opt)
-            return opt, ratios
+            for g, rate in zip(opt.param_groups, self.group_lrs(lr), strict=True):
+                g["lr"] = rate
         else:
-            with self._guard("the optimizer factory"):
-                opt = given(self.model.parameters(), lr)
-            if not isinstance(opt, torch.optim.Optimizer):
-                raise ProbeError(f"'optimizer' returned {_what(opt, 'None')}, not a torch.optim.Optimizer")
-            self._follows_lr(lr, [float(g["lr"]) for g in opt.param_groups])
+            opt = self._built(lr)
             if any(id(p) in self._originals for g in opt.param_groups for p in g["params"]):
                 opt = self._rebind(opt)  # the factory used the original model's parameters
         self._owned(opt)
-        return opt, [float(g["lr"]) / lr for g in opt.param_groups]
+        return opt
+
+    def _built(self, lr: float) -> torch.optim.Optimizer:
+        """The optimizer the factory builds at `lr`, checked."""
+        with self._guard("the optimizer factory"):
+            opt = self.parts.optimizer(self.model.parameters(), lr)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise ProbeError(f"'optimizer' returned {_what(opt, 'None')}, not a torch.optim.Optimizer")
+        self._follows_lr(lr, [float(g["lr"]) for g in opt.param_groups])
+        return opt
+
+    @staticmethod
+    def _instance_ratios(given: torch.optim.Optimizer) -> list[float]:
+        """Each group's rate over the first nonzero one. A scheduler attached to the optimizer
+        keeps each group's own rate as `initial_lr` and may have set `lr` to 0 (a warmup at its
+        first step); a frozen group stays at 0."""
+        group_rates = [float(g.get("initial_lr", g["lr"])) for g in given.param_groups]
+        base = next((r for r in group_rates if r > 0), 0.0)
+        if base <= 0:
+            raise ProbeError("every parameter group of 'optimizer' has learning rate 0: give it its rate")
+        return [r / base for r in group_rates]
 
     def _follows_lr(self, lr: float, group_lrs: list[float]) -> None:
         """Refuse an optimizer factory whose rates do not change with the `lr` it is given: every

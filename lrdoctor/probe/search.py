@@ -18,7 +18,7 @@ from lrdoctor.probe.config import ProbeConfig, ProbeOptions
 from lrdoctor.probe.engine import Trainer, gradients_kept
 from lrdoctor.probe.progress import Progress
 from lrdoctor.probe.result import ProbeResult, Trial
-from lrdoctor.probe.spec import Parts, host_rng
+from lrdoctor.probe.spec import Parts, host_rng, seed_host
 
 METHOD = (
     "range test: {range_steps} steps from {min_lr:.3g} to {max_lr:.3g} (exponential), stability limit at the "
@@ -97,7 +97,8 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)
         budget = options.steps - len(s.ramp.lrs)
         trials = _walk(s, options, config, bounds, trial_steps, budget, progress)
-    pick = _pick(trials, config)
+        pick = _pick(trials, config)
+        group_lrs = s.trainer.group_lrs(pick)  # as the factory builds them at the pick
     method = METHOD.format(
         range_steps=s.range_steps,
         min_lr=bounds[0],
@@ -120,9 +121,14 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         limit=s.limit,
         trials=tuple(sorted(trials, key=lambda t: t.lr)),
         scored_on=s.scored,
-        group_lrs=tuple(s.trainer.group_lrs(pick)),
+        group_lrs=tuple(group_lrs),
         range_stopped=s.ramp.stopped,
-        notes=tuple(s.source.notes) + _ignored(parts) + ((LOSS_ON_ORIGINAL,) if original.received else ()),
+        notes=(
+            *s.source.notes,
+            *_ignored(parts),
+            *((LOSS_ON_ORIGINAL,) if original.received else ()),
+            *_beyond(trials, pick, s.limit, bounds, config),
+        ),
         seconds=time.monotonic() - started,
     )
 
@@ -173,16 +179,22 @@ def _range_test(
     progress: Progress,
 ) -> Ramp:
     """Raise the rate exponentially each step; stop on a non-finite loss or a smoothed loss past the divergence stop."""
-    lrs = curve.ramp(*_range(options), steps)
-    trainer.restart(float(lrs[0]))
+    lrs = [float(lr) for lr in curve.ramp(*_range(options), steps)]
+    trainer.restart(lrs[0])
+    group_lrs = trainer.ramp_rates(lrs)  # as the optimizer's set-up gives them: a group may keep its own rate
     batches = source.sequence(steps * options.accum)
     ramp = Ramp([], [], "reached max-lr")
     avg, best = 0.0, math.inf
+    previous: list[Any] = []
     for i, lr in enumerate(lrs):
-        trainer.set_lr(float(lr))
-        loss = trainer.step(_take(batches, options.accum))
+        trainer.set_rates(group_lrs[i])
+        micro = _take(batches, options.accum)
+        loss = trainer.step(micro)
+        if not math.isfinite(loss) and i > 0:  # the first step's loss is checked by the caller
+            _blame_the_data(trainer, lrs[0], "the range test", i + 1, micro, previous)
         if options.val and math.isfinite(loss):
             loss = trainer.evaluate(scoring)
+        previous = micro
         progress.advance(label=f"range test lr={lr:.2g}")
         ramp.lrs.append(float(lr))
         ramp.losses.append(loss)
@@ -204,32 +216,47 @@ def _trial(
     scoring: list[Any],
     progress: Progress,
 ) -> Trial:
-    """`steps` steps at a constant `lr` from the initial weights, on the same minibatches as every trial."""
+    """`steps` steps at a constant `lr` from the initial weights, on the same minibatches and with
+    the same random numbers (torch's, numpy's, Python's: dropout, augmentation) as every trial."""
     torch.manual_seed(options.seed)
+    seed_host(options.seed)
     trainer.restart(lr)
     batches = source.sequence(steps * options.accum)
+    previous: list[Any] = []
     for done in range(1, steps + 1):
         micro = _take(batches, options.accum)
         loss = trainer.step(micro)
         progress.advance(label=f"trial lr={lr:.2g}")
         if not math.isfinite(loss):
-            _blame_the_data(trainer, micro, lr, done)
+            _blame_the_data(trainer, lr, "a trial", done, micro, previous)
             return Trial(lr, math.inf, done, diverged=True)
+        previous = micro
     terms = trainer.batch_losses(scoring)
     score = sum(terms) / len(terms)
     finite = math.isfinite(score)
+    if not finite:
+        _blame_the_data(trainer, lr, "a trial", steps + 1, [], previous)
     return Trial(lr, score if finite else math.inf, steps, diverged=not finite, batch_losses=tuple(terms))
 
 
-def _blame_the_data(trainer: Trainer, micro: list[Any], lr: float, step: int) -> None:
-    """A minibatch whose loss is NaN/Inf at the initial weights too: the data, not the rate."""
+def _blame_the_data(trainer: Trainer, lr: float, run: str, step: int, micro: list[Any], previous: list[Any]) -> None:
+    """A NaN/Inf at `step` of `run` that is the data's (or the loss function's) doing, not the
+    rate's: the step's minibatches (`micro`) give a NaN/Inf loss at the initial weights too, or
+    the step before's (`previous`) NaN/Inf gradients there (a finite loss whose gradients are not,
+    as a NaN target masked out by torch.where gives). Raises; returns when the rate is to blame."""
     trainer.restart(lr)
-    initial = trainer.batch_losses(micro)
+    initial = trainer.batch_losses(micro) if micro else []
     bad = [v for v in initial if not math.isfinite(v)]
     if bad:
         raise ProbeError(
-            f"a training minibatch (step {step} of a trial) gives a loss of {bad[0]} at the initial weights, "
+            f"a training minibatch (step {step} of {run}) gives a loss of {bad[0]} at the initial weights, "
             "before any update: the data holds NaN or Inf (inputs or targets), whatever the rate"
+        )
+    if previous and not trainer.finite_gradients(previous):
+        raise ProbeError(
+            f"a training minibatch (step {step - 1} of {run}) gives NaN or Inf gradients at the initial weights, "
+            "before any update, whatever the rate: look for NaN or Inf in the data (a NaN target masked out "
+            "with torch.where still makes a NaN gradient) or in the loss function"
         )
 
 
@@ -243,6 +270,28 @@ def _pick(trials: list[Trial], config: ProbeConfig) -> float:
     best = curve.best_index(scores)
     shift = curve.vertex_shift(scores, best, fraction=config.interpolate)
     return curve.grid_rate(best + shift, step=step)
+
+
+def _beyond(
+    trials: list[Trial], pick: float, limit: float, bounds: tuple[float, float], config: ProbeConfig
+) -> tuple[str, ...]:
+    """A note when the pick is the highest (or lowest) rate tried and no worse rate was tried
+    beyond it: the walk stopped there (its budget spent, or the range's end), still improving."""
+    step = config.grid_step
+    scores = {round(math.log10(t.lr) / step): t.loss for t in trials}
+    sides = curve.unbracketed(scores)
+    _, lowest, highest = curve.walk_range(limit, bounds, step=step, offset=config.start_offset)
+    if len(sides) == 2:
+        said = "the only rate tried: the best rate may lie above or below it; give a larger --steps"
+    elif sides == [1]:
+        fix = "a higher --max-lr" if max(scores) >= highest else "a larger --steps"
+        said = f"the highest rate tried, still the best: the best rate may lie above it; give {fix}"
+    elif sides == [-1]:
+        fix = "a lower --min-lr" if min(scores) <= lowest else "a larger --steps"
+        said = f"the lowest rate tried, still the best: the best rate may lie below it; give {fix}"
+    else:
+        return ()
+    return (f"the pick {pick:.3g} is {said}",)
 
 
 def _ignored(parts: Parts) -> tuple[str, ...]:

@@ -84,13 +84,22 @@ def host_rng(seed: int) -> Iterator[None]:
     import numpy as np
 
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
+    seed_host(seed)
     try:
         yield
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+def seed_host(seed: int) -> None:
+    """numpy's and Python's global random numbers seeded by `seed`, as torch.manual_seed seeds torch's."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
 
 
 @contextlib.contextmanager

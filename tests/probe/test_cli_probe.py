@@ -108,6 +108,20 @@ def make():
     return {"model": nn.Linear(2, 1), "loss_fn": loss, "batches": [(x, x[:, :1] + 1)] * 4, "optimizer": sgd}
 """
 
+# Finite, but its gradients NaN: a target of NaN masked out by torch.where (batch 3 of 4).
+NAN_GRADIENTS = """
+import torch
+from torch import nn
+def masked(out, y):
+    return torch.where(torch.isnan(y), torch.zeros_like(out), (out - y) ** 2).mean()
+def make():
+    x = torch.randn(128, 2)
+    y = x[:, :1].clone()
+    y[70] = float("nan")
+    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 128, 32)]
+    return {"model": nn.Linear(2, 1), "loss_fn": masked, "batches": batches}
+"""
+
 
 @pytest.mark.parametrize(
     ("source", "func", "expected"),
@@ -120,6 +134,11 @@ def make():
         (NOT_SCALAR, "make", "loss of shape (32, 1), not a scalar"),
         (ALWAYS_NAN, "make", "the loss is nan at the initial weights, before any update"),
         (ALWAYS_DIVERGES, "make", "every rate tried diverged, down to 1e-06"),
+        (
+            NAN_GRADIENTS,
+            "make",
+            "gives NaN or Inf gradients at the initial weights, before any update, whatever the rate",
+        ),
         ("def make(:\n", "make", "importing factory.py raised SyntaxError"),
     ],
 )

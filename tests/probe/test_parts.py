@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from lrdoctor.probe import curve
+from lrdoctor.probe import curve, rates
 from lrdoctor.probe.batches import BatchSource, hold_count
 from lrdoctor.probe.progress import Progress
 from lrdoctor.probe.streams import stdout_to_stderr
@@ -54,6 +54,24 @@ def test_walk_range_starts_below_the_limit_inside_the_bounds() -> None:
     assert curve.walk_range(2e-6, (2e-6, 10.0), step=0.5, offset=1) == (-11, -11, 2)
     # ... and a limit above the range at its highest grid rate.
     assert curve.walk_range(50.0, (1e-6, 3.0), step=0.5, offset=1) == (0, -12, 0)
+
+
+def test_the_pick_unbracketed_on_a_side_is_said() -> None:
+    assert curve.unbracketed({-4: 3.0, -3: 2.0, -2: 1.0}) == [1]  # still improving at the top
+    assert curve.unbracketed({-4: 1.0, -3: 2.0, -2: math.inf}) == [-1]  # ... at the bottom
+    assert curve.unbracketed({-4: 3.0, -3: 1.0, -2: math.inf}) == []  # a worse rate on each side
+    assert curve.unbracketed({-4: 1.0}) == [1, -1]  # the only rate tried
+
+
+def test_each_group_follows_the_base_rate_as_the_factory_sets_it() -> None:
+    # (base rate, each group's rate): a group at lr, one at lr * 10, one at a rate of its own.
+    samples = [(1e-6, [1e-6, 1e-5, 1e-3]), (1e-3, [1e-3, 1e-2, 1e-3]), (10.0, [10.0, 100.0, 1e-3])]
+    found = rates.rules(samples)
+    assert found is not None
+    assert rates.at(found, 0.5) == pytest.approx([0.5, 5.0, 1e-3])
+    assert rates.at(found, 0.5)[0] == 0.5 and rates.at(found, 7.0)[2] == 1e-3  # exactly
+    # A group that is neither a multiple of the base rate nor fixed (a floor): asked each time.
+    assert rates.rules([(1e-6, [1e-6, 1e-4]), (1e-3, [1e-3, 1e-3]), (10.0, [10.0, 10.0])]) is None
 
 
 def _walk(losses: dict[int, float], start: int, lowest: int = -12, highest: int = 2) -> list[int]:

@@ -38,6 +38,29 @@ def test_linear_regression_pick_is_stable_and_fast(linear) -> None:
     assert result.lrs[1] / result.lrs[0] == pytest.approx(result.lrs[2] / result.lrs[1])
 
 
+@pytest.mark.parametrize(
+    ("options", "note"),
+    [
+        (FAST, None),  # the best has a worse rate on each side: nothing to say
+        (
+            ProbeOptions(steps=120, max_lr=1e-2),
+            "the highest rate tried, still the best: the best rate may lie above it; give a higher --max-lr",
+        ),
+        (
+            ProbeOptions(steps=40),
+            "the lowest rate tried, still the best: the best rate may lie below it; give a larger --steps",
+        ),
+        (ProbeOptions(steps=30), "the only rate tried: the best rate may lie above or below it; give a larger --steps"),
+    ],
+)
+def test_a_pick_at_the_edge_of_the_rates_tried_is_said(linear, options: ProbeOptions, note: str | None) -> None:
+    # SGD here is best between 0.1 and 1 (conftest): a range up to 1e-2 ends below that; a budget
+    # of 40 steps tries 1 and 3.16 only, of 30 steps 1 only.
+    result = probe_parts(_linear_parts(linear), options=options)
+    edge = [n for n in result.notes if "rate tried" in n]
+    assert edge == ([] if note is None else [f"the pick {result.recommended_lr:.3g} is {note}"])
+
+
 def test_user_model_optimizer_and_rng_are_left_byte_identical() -> None:
     torch.manual_seed(3)
     model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
@@ -156,6 +179,41 @@ def test_several_parameter_groups_keep_their_ratios() -> None:
     assert len(result.group_lrs) == 2
     assert result.group_lrs[0] == result.recommended_lr
     assert result.group_lrs[1] == pytest.approx(result.recommended_lr / 10)
+
+
+def test_a_group_at_a_rate_of_its_own_keeps_it_in_the_range_test_and_the_trials() -> None:
+    model, batches = _two_layers()
+    seen: list[list[float]] = []  # each group's rate at every optimizer step the probe takes
+
+    class Recording(torch.optim.SGD):
+        def step(self, closure: object = None) -> object:  # type: ignore[override]
+            seen.append([g["lr"] for g in self.param_groups])
+            return super().step(closure)  # type: ignore[arg-type]
+
+    def fine_tune(params: object, lr: float) -> torch.optim.Optimizer:  # the backbone at a fixed rate
+        return Recording([{"params": model[2].parameters()}, {"params": model[0].parameters(), "lr": 1e-3}], lr=lr)
+
+    parts = {"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": fine_tune}
+    result = probe_parts(parts, options=FAST)
+    assert {rates[1] for rates in seen} == {1e-3}  # in the range test and in every trial
+    assert [rates[0] for rates in seen[:10]] == pytest.approx(result.lrs[:10])  # the head follows the ramp
+    assert result.group_lrs == (result.recommended_lr, 1e-3)  # as the factory builds them at the pick
+
+
+def test_a_group_whose_rate_is_no_multiple_of_lr_is_set_by_the_factory_at_each_rate() -> None:
+    from lrdoctor.probe.engine import Trainer
+    from lrdoctor.probe.spec import check_parts
+
+    model, batches = _two_layers()
+
+    def floored(params: object, lr: float) -> torch.optim.Optimizer:
+        return torch.optim.SGD(
+            [{"params": model[2].parameters()}, {"params": model[0].parameters(), "lr": max(lr, 1e-4)}], lr=lr
+        )
+
+    parts = check_parts("t", {"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": floored})
+    trainer = Trainer(parts, device="cpu", amp=False, accum=1)
+    assert trainer.ramp_rates([1e-6, 1e-5, 1e-3, 1.0]) == [[1e-6, 1e-4], [1e-5, 1e-4], [1e-3, 1e-3], [1.0, 1.0]]
 
 
 def test_an_optimizer_instance_over_the_users_model_is_rebuilt_on_the_copy() -> None:

@@ -275,6 +275,65 @@ def test_the_seed_repeats_a_pipeline_that_augments_with_numpy(tmp_path: Path) ->
     assert first["curve"] == second["curve"] and first["trials"] == second["trials"]
 
 
+class Mixed(nn.Module):
+    """Augments in forward with numpy's and Python's global generators (mixup-style noise)."""
+
+    draws: ClassVar[list[tuple[float, float]]] = []  # every training forward's draws, copies included
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            noise = (float(np.random.randn()), random.random())
+            self.draws.append(noise)
+            x = x * (1 + 0.1 * noise[0]) + 0.01 * noise[1]
+        return self.fc(x)
+
+
+def test_every_trial_draws_the_same_numpy_and_python_random_numbers() -> None:
+    Mixed.draws.clear()
+    np.random.seed(3)
+    random.seed(3)
+    states = (np.random.get_state()[1].copy(), random.getstate())
+    options = ProbeOptions(steps=60, min_lr=1e-4, max_lr=1e-2)  # stable rates: every trial runs its steps
+    result = probe_parts({"model": Mixed(), "loss_fn": nn.MSELoss(), "batches": _batches()}, options=options)
+    trials = Mixed.draws[len(result.lrs) :]
+    steps = {t.steps for t in result.trials}
+    assert len(steps) == 1 and len(trials) == len(result.trials) * steps.pop()
+    n = result.trials[0].steps
+    runs = [trials[i : i + n] for i in range(0, len(trials), n)]
+    assert len(runs) > 1 and all(run == runs[0] for run in runs)  # the trials differ only by the rate
+    assert np.array_equal(np.random.get_state()[1], states[0]) and random.getstate() == states[1]  # put back
+
+
+class Doubling(nn.Module):
+    """Preprocesses its input in place (as `x.sub_(mean).div_(std)` would), in training and in eval."""
+
+    seen: ClassVar[list[float]] = []  # the mean of every input it was given, before the change
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(round(float(x.abs().mean()), 6))
+        return self.fc(x.mul_(2.0))
+
+
+def test_a_model_that_changes_its_input_in_place_gets_the_same_minibatches_in_every_trial() -> None:
+    Doubling.seen.clear()
+    train, val = _batches(), _batches()[:2]
+    kept = [x.clone() for x, _ in train + val]
+    parts = {"model": Doubling(), "loss_fn": nn.MSELoss(), "batches": train, "val_batches": val}
+    result = probe_parts(parts, options=FAST)
+    assert len(result.trials) > 1
+    read = {round(float(x.abs().mean()), 6) for x in kept}
+    assert set(Doubling.seen) == read  # every trial, and every score, on the minibatches as read
+    assert all(torch.equal(x, k) for (x, _), k in zip(train + val, kept, strict=True))  # the user's data too
+
+
 def test_options_are_checked_before_the_factory_runs(tmp_path: Path) -> None:
     path = write(tmp_path, PRINTS)
     for options, message in [(["--steps", "10"], "--steps 10"), (["--accum", "0"], "--accum 0")]:
@@ -323,6 +382,33 @@ def test_nan_in_the_data_is_blamed_on_the_data_not_the_rate() -> None:
     parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": _batches(), "val_batches": bad_val}
     with pytest.raises(ProbeError, match=r"scoring batch 1 .* at the initial weights"):
         probe_parts(parts, options=FAST)
+
+
+def _masked(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """A finite loss that skips NaN targets, whose gradient is NaN all the same."""
+    return torch.where(torch.isnan(y), torch.zeros_like(out), (out - y) ** 2).mean()
+
+
+@pytest.mark.parametrize(
+    ("row", "options", "where"),
+    [
+        (3, FAST, "step 1 of the range test"),
+        (40, FAST, "step 3 of the range test"),
+        # Rates far too high for this problem (stable below 1): the range test stops, its smoothed
+        # loss past 4 times its minimum, before batch 4; the first trial, at 10, reaches it.
+        (50, ProbeOptions(steps=120, min_lr=10.0, max_lr=1e4), "step 4 of a trial"),
+    ],
+)
+def test_nan_gradients_at_the_initial_weights_are_blamed_on_the_data(
+    row: int, options: ProbeOptions, where: str
+) -> None:
+    x, y = _data()
+    y[row] = float("nan")
+    bad = [(x[i : i + 16], y[i : i + 16]) for i in range(0, 64, 16)]
+    torch.manual_seed(0)
+    parts = {"model": nn.Linear(3, 1), "loss_fn": _masked, "batches": bad, "val_batches": _batches()}
+    with pytest.raises(ProbeError, match=f"{where}\\) gives NaN or Inf gradients at the initial weights"):
+        probe_parts(parts, options=options)
 
 
 def test_lazy_modules_not_yet_initialised_are_named() -> None:
