@@ -60,7 +60,8 @@ def _error(message: str, outcome: Outcome) -> None:
     from lrdoctor.report.text import safe
 
     outcome.failed = True
-    click.echo(f"lrdoctor: error: {safe(' '.join(message.split()))}", err=True)
+    with contextlib.suppress(OSError):  # standard error full: the exit code (2) still says it
+        click.echo(f"lrdoctor: error: {safe(' '.join(message.split()))}", err=True)
 
 
 class Rate(click.ParamType):
@@ -165,7 +166,8 @@ def _output_lost(e: OSError) -> NoReturn:
     """Say that the output could not be written (exit 2), and drop what is still buffered for it."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    click.echo(f"lrdoctor: error: cannot write the output: {e.strerror or e}", err=True)
+    with contextlib.suppress(OSError):  # standard error full too (`> out 2>&1`): the exit code says it
+        click.echo(f"lrdoctor: error: cannot write the output: {e.strerror or e}", err=True)
     sys.exit(2)
 
 
@@ -369,7 +371,8 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
         click.echo(f"lrdoctor: error: no training log among the files found in {safe(path)}", err=True)
         bad_input = True
     # A folder whose other files were all passed over (a results.json beside the log) holds one run.
-    several = found.several and not (len(docs) == 1 and len(passed_over) == len(found.targets) - 1)
+    one_folder = os.path.isdir(path) and len(docs) == 1 and len(passed_over) == len(found.targets) - 1
+    several = found.several and not one_folder
     if output == "json":
         # Non-finite numbers become null value by value (never by editing the text: a file or a
         # series may be named "NaN_run").

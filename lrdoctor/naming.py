@@ -16,7 +16,7 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 _EVAL_WORDS = {"val", "valid", "validation", "eval", "evaluation", "test", "dev", "tel", "vl"}
 _TRAIN_WORDS = {"train", "training", "trn", "tr"}
 # Words marking the whole loss rather than one term of it.
-_TOTAL_WORDS = {"total", "mean", "overall", "avg", "average", "main", "all"}
+_TOTAL_WORDS = {"total", "tot", "mean", "overall", "avg", "ave", "average", "main", "all"}
 # Statistics of a series rather than the series (W&B exports, running maxima).
 _STAT_WORDS = {"min", "max", "std", "var", "stddev", "count"}
 # Compact names that some trainers print instead of "loss".

@@ -595,3 +595,11 @@ def test_skip_unreadable_passes_over_no_log_but_fails_a_damaged_one(tmp_path: Pa
         assert result.exit_code == 2 and "skipped" not in result.output, (name, result.output)
     result = invoke("check", "--skip-unreadable", str(tmp_path / "requirements.txt"))
     assert result.exit_code == 0 and "skipped, not a training log" in result.output
+    # The hook's pattern finds 'tfevents' anywhere in a path: a script or notes so named are no
+    # damaged event file, and a trainer_state.json that is valid JSON of another kind is no cut one.
+    (tmp_path / "tfevents_to_csv.py").write_text("import sys\n# convert tfevents to csv\nprint(1)\n")
+    (tmp_path / "other" / "trainer_state.json").parent.mkdir()
+    (tmp_path / "other" / "trainer_state.json").write_text('{"epoch": 3, "model": "resnet", "lr": 0.1}\n')
+    for path in (tmp_path / "tfevents_to_csv.py", tmp_path / "other" / "trainer_state.json"):
+        result = invoke("check", "--skip-unreadable", str(path))
+        assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output

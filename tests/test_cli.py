@@ -336,3 +336,21 @@ def test_standard_input_closed_is_a_one_line_error(command: str) -> None:
         closed.stderr.strip()
         == "lrdoctor: error: <stdin>: standard input is closed; pipe or redirect a log file into it"
     )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_and_errors_both_unwritable_still_exit_2() -> None:
+    """`> out 2>&1` on a full disk: nothing can be said, and the exit code is still bad input's
+    (2), never a failed log's (1)."""
+    log = str(Path(__file__).parents[1] / "sample_logs" / "csv" / "digits_mlp_adam_ok.csv")
+    for args in (["diagnose", log], ["check", log], ["inspect", "no-such-file.log"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-m", "lrdoctor", *args], stdout=full, stderr=full, timeout=60)
+        assert done.returncode == 2, args
+
+
+def test_inspect_of_a_pattern_keeps_the_array_whatever_reads(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("".join(f"step {i}: loss {1 / (i + 1):.4f}\n" for i in range(50)))
+    (tmp_path / "b.log").write_text("some notes\n")
+    result = invoke("inspect", str(tmp_path / "*.log"), "--format", "json")
+    assert result.exit_code == 0 and isinstance(json.loads(result.stdout), list)

@@ -52,8 +52,8 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
         # A JSON state cut off while written is a damaged run; a metrics.csv that reads as no
         # log may be a stray table of that name (a torn CSV row is skipped, not an error).
         own_log = source.path is not None and source.path.name == json_reader.TRAINER_STATE
-    elif source.path is not None:  # a file named as a run's own log: an HF state, an event file
-        own_log = source.path.name == json_reader.TRAINER_STATE or "tfevents" in source.path.name
+    elif source.path is not None:  # an event file, named as TensorBoard's writers name them
+        own_log = source.path.name.startswith("events.out.tfevents.")
     if not source.is_dir:
         _refuse_placeholders(source)
     try:

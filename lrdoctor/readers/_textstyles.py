@@ -63,6 +63,9 @@ class Parsed(NamedTuple):
 
 
 _NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI]nf(?:inity)?|INF)"
+# The same numbers, each read one way only: before a token that must follow (a bracket, the line's
+# end), a run of digits that does not end so is given up in linear time, not tried at every split.
+_ONE_NUM = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI]nf(?:inity)?|INF)"
 _WORD = r"[A-Za-z_][\w.@/\-]*"
 # A further word of a multi-word key; never a non-finite value ("loss inf lr 1e-3" is loss=inf, lr=1e-3).
 _MORE = rf"(?:[ ](?!(?i:nan|inf|infinity)\b){_WORD})"
@@ -102,7 +105,7 @@ _ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")
 _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
 # A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
 _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_NUM})\s*", re.I)
+_BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_ONE_NUM})\s*", re.I)
 # A logger's source location, no metric: 'trainer.py:120' ('%(filename)s:%(lineno)d'), ESPnet's '(trainer:732)'.
 _SOURCE_AT = re.compile(
     r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)"
@@ -110,7 +113,8 @@ _SOURCE_AT = re.compile(
 )
 _STEP_KIND_VALUE = re.compile(r"(\d+) (train|val) (\d+\.\d+)\s*")
 _LETTER = re.compile(r"[A-Za-z]")
-_LONE_LOSS = re.compile(rf"\s*([A-Za-z_][\w.]*)\s+({_NUM})\s*")
+_DIGIT = re.compile(r"\d")
+_LONE_LOSS = re.compile(rf"\s*([A-Za-z_][\w.]*)\s+({_ONE_NUM})\s*")
 _BAR_COUNTER = re.compile(r"(\d+)/(\d+|\?)\s*\[$")  # tqdm's "45/100 [" before its times
 _TQDM = re.compile(r"(\d{1,3})%(?:\||\s+\d+/\d+\s+\[)")
 # Keras 2's bar '32/32 [======>...]' and Keras 3's '32/32 ━━━━━━━━━━━━'.
@@ -168,7 +172,8 @@ def _parse_raw(line: str) -> Parsed | None:
         # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a
         # timestamp (a prefix of words, 'Validation: loss 3.5' or 'Best so far: val_loss 0.3', is no such line).
         head, _, rest = line.rpartition(": ")
-        lone = _LONE_LOSS.fullmatch(rest) if not _LETTER.search(head) else None
+        stamped = _DIGIT.search(head) is not None and _LETTER.search(head) is None  # a timestamp heads it
+        lone = _LONE_LOSS.fullmatch(rest) if stamped else None
         if lone is not None and "loss" in lone.group(1).lower():
             return Parsed(_points([(lone.group(1), lone.group(2), "", "")])) or None
     if found is None:
@@ -202,22 +207,27 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
 # not points of the training loss. The PyTorch tutorials' 'Test Error: \n Accuracy: 56.5%, Avg loss:
 # 1.305452' (its two lines joined by the reader): the test set's.
 _RESULTS = re.compile(
-    r"(?<![\w.])(Training|Train|Validation|Valid|Val|Evaluation|Eval|Test|Testing) (?:Results\b|Error:)", re.I
+    r"(?<![\w.])(Training|Train|Validation|Valid|Val|Evaluation|Eval|Test|Testing) (?:Results\b|Error:)"
+    r"(?![ \t:-]*[-+.]?\d)",  # 'Test Error: 28.95' is a value of its own, not a heading of values
+    re.I,
 )
 
 
 def _results(line: str, found: Parsed) -> Parsed:
     """The values after the marker named as the evaluation's; a training value before it stays."""
-    m = _RESULTS.search(line)
-    if m is None:
+    marks = list(_RESULTS.finditer(line))
+    if not marks:
         return found
-    tail = _parse_raw(line[m.end() :])
-    after = len(tail.points) if tail is not None else 0
-    if not after or [k for k, _ in found.points[-after:]] != [k for k, _ in tail.points]:  # type: ignore[union-attr]
+    prefixes: list[str] = []  # the prefix of each point the line holds after its first marker
+    for m, nxt in zip(marks, [*marks[1:], None], strict=True):  # each marker heads the values up to the next
+        part = _parse_raw(line[m.end() : nxt.start() if nxt is not None else len(line)])
+        word = m.group(1).lower()
+        prefix = "train_" if word.startswith("train") else "test_" if word.startswith("test") else "val_"
+        prefixes += [prefix] * (len(part.points) if part is not None else 0)
+    after = len(prefixes)
+    if not after or after > len(found.points):
         return found
-    word = m.group(1).lower()
-    prefix = "train_" if word.startswith("train") else "test_" if word.startswith("test") else "val_"
-    named = [(k if k.startswith(prefix) else prefix + k, v) for k, v in found.points[-after:]]
+    named = [(k if k.startswith(p) else p + k, v) for p, (k, v) in zip(prefixes, found.points[-after:], strict=True)]
     return found._replace(points=found.points[:-after] + named)
 
 
@@ -650,7 +660,7 @@ _SEEN = re.compile(r"(?<!\w)Train Epoch: (\d+) \[\s*(\d+)/(\d+) \(\s*\d+%\)\]")
 # pytorch/examples' imagenet ProgressMeter (MoCo, SimSiam and their forks): after 'Epoch: [0][  1/501]'
 # or 'Test: [ 1/40]', tab-separated meters, each a name, its value and its running mean in
 # brackets ('Loss 7.1782e+00 (7.1782e+00)').
-_METER = re.compile(rf"\t([A-Za-z][\w@.\-]*(?: [A-Za-z][\w@.\-]*)?) +({_NUM}) *\( *({_NUM}) *\)(?=\t|\s*$)")
+_METER = re.compile(rf"\t([A-Za-z][\w@.\-]*(?: [A-Za-z][\w@.\-]*)?) +({_ONE_NUM}) *\( *({_ONE_NUM}) *\)(?=\t|\s*$)")
 
 
 def _meters(s: str, pos: int, *, mean: bool) -> list[tuple[str, float]]:

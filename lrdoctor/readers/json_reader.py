@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.errors import DamagedLog, NoSeries, UnreadableLog
 from lrdoctor.readers import jsonl
 from lrdoctor.readers._common import BATCH_KEYS, EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
 from lrdoctor.run import Log, Series, StepKind, fmt_step
@@ -57,7 +57,9 @@ def read(source: Source) -> Log:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and jsonl.sniff(data[: 1 << 20], ".jsonl"):
             return jsonl.parse(data, source.label)
-        raise UnreadableLog(
+        # An HF state cut off while written is a damaged run, not a stray file.
+        damaged = DamagedLog if source.name == TRAINER_STATE else UnreadableLog
+        raise damaged(
             f"{source.label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
             "if the file is still being written, read it again once it is complete"
         ) from None

@@ -243,4 +243,6 @@ def _target(name: object) -> str:
     """A Markdown link target: a relative URL, so `#`, `?` and `%` (a fragment, a query, an escape)
     are percent-encoded; in angle brackets where it holds a space or a bracket (CommonMark)."""
     text = re.sub(r"[%#?]", lambda m: f"%{ord(m.group(0)):02X}", str(name))
+    # A name in bytes that are not UTF-8 (held as lone surrogates): each byte percent-encoded.
+    text = re.sub("[\udc80-\udcff]", lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
     return f"<{text}>" if re.search(r"[\s()<>]", text) else text

@@ -157,6 +157,7 @@ def _png(fig: Any) -> bytes:
 def _label(text: str | None) -> str:
     """Log text as a plain matplotlib label: no mathtext ($), not hidden (a leading _)."""
     text = " ".join(str(text or "").split()).replace("$", r"\$")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # a name in bytes that are not UTF-8: '?' for them
     return f" {text}" if text.startswith("_") else text
 
 

@@ -511,6 +511,10 @@ def test_crlf_and_utf16_files(tmp_path: Path) -> None:
         "(x:1)" * 200_000 + " loss=1",
         "a.py:1 " * 150_000,
         "-" * 1_000_000 + ".py:1",
+        "Epoch: [0][  1/501]\tLoss " + "1" * 1_000_000 + "x",
+        "Test: [ 1/40]\tLoss " + "1" * 1_000_000 + "x",
+        "2024-05-01 09:00:10.886255: train_loss " + "1" * 1_000_000 + "x",
+        "loss " + "1" * 1_000_000 + "x",
     ],
     ids=[
         "letters",
@@ -529,6 +533,10 @@ def test_crlf_and_utf16_files(tmp_path: Path) -> None:
         "source-locations",
         "source-files",
         "dashes",
+        "meter-digits",
+        "test-meter-digits",
+        "stamped-loss-digits",
+        "bare-loss-digits",
     ],
 )
 def test_one_huge_line_is_read_in_linear_time(line: str) -> None:

@@ -285,3 +285,49 @@ def test_loss_and_rate_names_from_counted_words() -> None:
 
 def test_a_sentence_ending_in_an_abbreviation_still_ends() -> None:
     assert parse_line("Took 3 min. loss: 2.3").points == [("loss", 2.3)]  # type: ignore[union-attr]
+
+
+def test_lightnings_plain_test_table_leaves_a_bar_only_log_read_at_every_refresh() -> None:
+    """Lightning without `rich` ends with a table ('        test_loss           0.3456789'): no
+    timestamp heads that row, so it is no nnU-Net line, and the bars stay read at every refresh."""
+    out = []
+    for e in range(3):
+        out.append(
+            "\r".join(
+                f"Epoch {e}: {s // 2:3d}%|#  | {s}/200 [00:10<00:12, train_loss_step={2.5 - e / 2 - s / 1e3:.3f}]"
+                for s in range(0, 201, 10)
+            )
+        )
+    out += [
+        "─" * 40,
+        "       Test metric             DataLoader 0",
+        "─" * 40,
+        "        test_loss           0.3456789",
+        "─" * 40,
+    ]
+    log = read("\n".join(out) + "\n")
+    assert set(log.series) == {"progress/train_loss_step"} and len(points(log, "progress/train_loss_step")) > 60
+
+
+def test_a_total_shortened_with_a_dot_is_still_the_total() -> None:
+    log = read(
+        "".join(
+            f"Step {s}: CE loss: {2 - s / 100:.4f}, KL loss: 0.3000, Tot. loss: {2.3 - s / 100:.4f}\n"
+            for s in range(50)
+        )
+    )
+    assert normalize(log).loss.name == "tot_loss"
+    log = read(
+        "".join(
+            f"Iter {s}: cls loss: {1 - s / 100:.3f}, box loss: 0.5, Ave. loss: {1.5 - s / 100:.3f}\n" for s in range(50)
+        )
+    )
+    assert normalize(log).loss.name == "ave_loss"
+
+
+def test_each_marker_names_only_the_values_up_to_the_next() -> None:
+    line = "Epoch {e} | Train Loss: {v:.4f} | Train Error: 27.15 | Test Loss: {w:.4f} | Test Error: 28.95"
+    log = read("".join(line.format(e=e, v=2.6 - e / 10, w=2.8 - e / 10) + "\n" for e in range(1, 9)))
+    assert set(log.series) == {"train_loss", "train_error", "test_loss", "test_error"}
+    both = parse_line("Training Results - Epoch: 1  Avg loss: 1.5 | Validation Results - Epoch: 1  Avg loss: 1.7")
+    assert both is not None and both.points == [("train_avg_loss", 1.5), ("val_avg_loss", 1.7)]

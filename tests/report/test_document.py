@@ -285,6 +285,15 @@ def test_a_log_named_in_bytes_that_are_not_utf8_is_reported(tmp_path: Path, heal
         result = invoke("report", str(folder), "-o", str(tmp_path / name))
         assert result.exit_code == 0, result.stderr
         assert "?" in (tmp_path / name).read_text(encoding="utf-8")
+    (folder / "b.csv").write_bytes(healthy_log.read_bytes())  # two runs: an overlay with a legend
+    result = invoke("report", str(folder), "-o", str(tmp_path / "two.html"))
+    assert result.exit_code == 0, result.stderr
+    # A page named so links its pictures by their bytes, percent-encoded.
+    page = os.path.join(os.fsencode(tmp_path), b"r\xe9p.md")
+    result = invoke("report", str(healthy_log), "-o", os.fsdecode(page))
+    assert result.exit_code == 0, result.stderr
+    assert "](r%E9p-run1.png)" in Path(os.fsdecode(page)).read_text(encoding="utf-8")
+    assert os.path.exists(os.path.join(os.fsencode(tmp_path), b"r\xe9p-run1.png"))
 
 
 def test_a_loss_near_the_floats_limit_is_drawn_without_numpy_warnings(tmp_path: Path) -> None:
