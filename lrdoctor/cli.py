@@ -150,7 +150,8 @@ class OneLineErrors(click.Group):
                 raise
             _output_lost(e)
         try:
-            sys.stdout.flush()  # what is still buffered: a full disk shows here, not at exit
+            if sys.stdout is not None:  # None: started with standard output closed
+                sys.stdout.flush()  # what is still buffered: a full disk shows here, not at exit
         except OSError as e:
             if e.errno not in _OUTPUT_FULL:
                 raise

@@ -354,3 +354,18 @@ def test_inspect_of_a_pattern_keeps_the_array_whatever_reads(tmp_path: Path) -> 
     (tmp_path / "b.log").write_text("some notes\n")
     result = invoke("inspect", str(tmp_path / "*.log"), "--format", "json")
     assert result.exit_code == 0 and isinstance(json.loads(result.stdout), list)
+
+
+def test_standard_output_closed_is_no_traceback() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, runpy, sys; os.close(1); sys.stdout = None; sys.argv = ['lrdoctor', "
+            "'--version']; runpy.run_module('lrdoctor', run_name='__main__')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr and done.returncode in (0, 2), done.stderr

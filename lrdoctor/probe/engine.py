@@ -41,13 +41,13 @@ class Trainer:
             # loss that refers to the model (an L2 term over `self.parameters()`) refers to the
             # copy in training, as one deep copy keeps the references between them.
             self.loss_fn = parts.loss_fn
-            self._loss_module = loss_module(parts.loss_fn)
+            self._loss_module = loss_module(parts.loss_fn, parts.model)
             if self._loss_module is None:
                 self.model = copy.deepcopy(parts.model).to(self.device)
             else:
                 self.model, self.loss_fn = copy.deepcopy((parts.model, parts.loss_fn))
                 self.model.to(self.device)
-                self._loss_module = loss_module(self.loss_fn)
+                self._loss_module = loss_module(self.loss_fn, self.model)
                 assert self._loss_module is not None
                 self._loss_module.to(self.device)
         self.model.train()
@@ -60,7 +60,7 @@ class Trainer:
                 else None
             )
         self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
-        original_loss = loss_module(parts.loss_fn)
+        original_loss = loss_module(parts.loss_fn, parts.model)
         if original_loss is not None and self._loss_module is not None and not in_model:
             pairs = zip(original_loss.parameters(), self._loss_module.parameters(), strict=True)
             self._originals.update((id(p), q) for p, q in pairs)
@@ -108,8 +108,14 @@ class Trainer:
         some group does neither."""
         if self.parts.optimizer is None or isinstance(self.parts.optimizer, torch.optim.Optimizer):
             return [self.group_lrs(lr) for lr in lrs]
-        ends = sorted({lrs[0], lrs[len(lrs) // 2], lrs[-1]})
-        found = rates.rules([(lr, self.group_lrs(lr)) for lr in ends])
+        first = self.group_lrs(lrs[0])
+        if len(first) == 1:  # one group: the base rate itself, no factory built at other rates
+            return [[lr] for lr in lrs]
+        try:
+            samples = [(lrs[0], first)] + [(lr, self.group_lrs(lr)) for lr in (lrs[len(lrs) // 2], lrs[-1])]
+        except ProbeError:  # a factory that refuses a high rate: every group keeps its ratio at the start
+            return [[lr * r / lrs[0] for r in first] for lr in lrs]
+        found = rates.rules(samples)
         if found is None:
             return [self.group_lrs(lr) for lr in lrs]
         return [rates.at(found, lr) for lr in lrs]
@@ -146,7 +152,8 @@ class Trainer:
                 with self._guard("backward"):
                     (loss / self.accum).backward()
             grads = [p.grad for g in self.opt.param_groups for p in g["params"] if p.grad is not None]
-            return all(bool(torch.isfinite(grad).all()) for grad in grads)
+            # A sparse gradient (an embedding's, sparse=True) is finite where its stored values are.
+            return all(bool(torch.isfinite(g.coalesce().values() if g.is_sparse else g).all()) for g in grads)
         finally:
             self.opt.zero_grad(set_to_none=True)
 
@@ -290,12 +297,16 @@ class Trainer:
             raise ProbeError(f"{what} raised {_brief(exc)}") from exc
 
 
-def loss_module(loss_fn: Any) -> torch.nn.Module | None:
-    """The module a loss is, or whose bound method it is (`model.compute_loss`); None for a plain function."""
+def loss_module(loss_fn: Any, model: torch.nn.Module | None = None) -> torch.nn.Module | None:
+    """The module a loss is, or, given `model`, the module of the model whose bound method it is
+    (`model.compute_loss`, a head's method); None for a plain function, or a method of a module
+    outside the model (a task wrapper holding loggers: used as it is, never copied)."""
     if isinstance(loss_fn, torch.nn.Module):
         return loss_fn
     owner = getattr(loss_fn, "__self__", None) if inspect.ismethod(loss_fn) else None
-    return owner if isinstance(owner, torch.nn.Module) else None
+    if not isinstance(owner, torch.nn.Module):
+        return None
+    return owner if model is None or any(m is owner for m in model.modules()) else None
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,8 +39,9 @@ def _try_writing(out: Path) -> None:
     """Open `out` for writing as savefig will, leaving it as it was: an existing file opened to
     append (nothing written, nothing cut), a new one created and removed again."""
     try:
-        # Not blocking on a FIFO with no reader; a regular file ignores the flag.
-        fd = os.open(out, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+        if not stat.S_ISREG(os.stat(out).st_mode):  # a FIFO or a device: opening it is writing to it
+            return
+        fd = os.open(out, os.O_WRONLY | os.O_APPEND)
     except FileNotFoundError:
         try:
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL)

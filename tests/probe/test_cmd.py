@@ -185,3 +185,25 @@ def test_cmd_mode_refuses_a_command_whose_result_does_not_depend_on_lr(tmp_path:
     assert result.exit_code == 2, result.output
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
     assert "the command's result does not depend on {lr}" in result.stderr
+
+
+# Trains at {lr} but logs its loss to two digits: close rates end alike ('0.00').
+ROUNDED = """
+import argparse, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+w, rows = 1.0, ["step,loss"]
+for s in range(100):
+    rows.append(f"{s},{w * w:.2f}")
+    w -= min(a.lr, 0.9) * 2 * w
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+def test_cmd_mode_keeps_a_command_whose_close_rates_end_alike(tmp_path: Path) -> None:
+    """Equal scores over less than two decades are rates that end alike, not a command that ignores {lr}."""
+    script = _script(tmp_path, ROUNDED)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.03", "--max-lr", "0.5"])
+    assert result.exit_code == 0, result.output

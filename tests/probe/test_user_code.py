@@ -564,3 +564,74 @@ def test_the_seed_is_checked_against_torchs_range_before_the_factory_runs(tmp_pa
         assert result.stderr == f"lrdoctor: error: {expected}\n"
     parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": _batches()}
     assert probe_parts(parts, options=ProbeOptions(steps=40, seed=2**64 - 1)).trials  # the top of the range
+
+
+class _Embedded(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.e = nn.Embedding(50, 8, sparse=True)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, i: torch.Tensor) -> torch.Tensor:
+        return self.out(self.e(i)).squeeze(-1)
+
+
+def test_sparse_gradients_pass_the_check_of_the_initial_weights() -> None:
+    """An embedding with sparse=True: a trial that diverges has its minibatches' gradients checked
+    at the initial weights, which had raised 'aten::ne.Scalar ... SparseCPU'."""
+    g = torch.Generator().manual_seed(0)
+    i = torch.randint(0, 50, (512,), generator=g)
+    y = torch.randn(50, generator=g)[i] * 30
+    parts = {
+        "model": _Embedded(),
+        "loss_fn": nn.MSELoss(),
+        "batches": [(i[k : k + 32], y[k : k + 32]) for k in range(0, 512, 32)],
+        "optimizer": lambda p, lr: torch.optim.SGD(p, lr=lr),
+    }
+    result = probe_parts(parts, label="f.py:make", options=ProbeOptions(steps=120))
+    assert any(t.diverged for t in result.trials) and result.recommended_lr > 0
+
+
+class _Task(nn.Module):
+    """A training-task wrapper: the network, the loss as a method, and a lock it holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Linear(3, 1)
+        self.lock = threading.Lock()
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.mse_loss(out, y)
+
+
+def test_a_loss_that_is_a_method_of_a_module_outside_the_model_is_used_as_it_is() -> None:
+    """Only a method of the model (or one of its modules) is copied with it; a task wrapper that
+    holds a lock or a logger is not copied (that had failed as 'copying the model raised')."""
+    task = _Task()
+    result = probe_parts(
+        {"model": task.net, "loss_fn": task.loss, "batches": _batches()}, label="f.py:make", options=FAST
+    )
+    assert result.recommended_lr > 0
+
+
+class _Capped(torch.optim.SGD):
+    def __init__(self, params: object, lr: float) -> None:
+        if not 0 < lr <= 1.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        super().__init__(params, lr=lr)  # type: ignore[arg-type]
+
+
+def test_an_optimizer_factory_that_refuses_high_rates_is_not_built_at_them_for_nothing() -> None:
+    parts = {"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": _batches(), "optimizer": _Capped}
+    assert probe_parts(parts, label="f.py:make", options=FAST).recommended_lr <= 1.0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_the_plot_check_does_not_open_a_fifo(tmp_path: Path) -> None:
+    """Opening a FIFO to test it would end the reader waiting on it (or fail with no reader yet):
+    only a regular file is tried."""
+    from lrdoctor.probe.plot import check_target
+
+    fifo = tmp_path / "curve.svg"
+    os.mkfifo(fifo)
+    check_target(fifo)  # returns at once: with no reader, an open for writing would fail (ENXIO)
