@@ -577,19 +577,26 @@ class _Embedded(nn.Module):
 
 
 def test_sparse_gradients_pass_the_check_of_the_initial_weights() -> None:
-    """An embedding with sparse=True: a trial that diverges has its minibatches' gradients checked
+    """An embedding with sparse=True: when a trial diverges, its minibatches' gradients are checked
     at the initial weights, which had raised 'aten::ne.Scalar ... SparseCPU'."""
+    from lrdoctor.probe.engine import Trainer
+    from lrdoctor.probe.spec import check_parts
+
     g = torch.Generator().manual_seed(0)
     i = torch.randint(0, 50, (512,), generator=g)
     y = torch.randn(50, generator=g)[i] * 30
-    parts = {
+    made = {
         "model": _Embedded(),
         "loss_fn": nn.MSELoss(),
         "batches": [(i[k : k + 32], y[k : k + 32]) for k in range(0, 512, 32)],
         "optimizer": lambda p, lr: torch.optim.SGD(p, lr=lr),
     }
-    result = probe_parts(parts, label="f.py:make", options=ProbeOptions(steps=120))
-    assert any(t.diverged for t in result.trials) and result.recommended_lr > 0
+    trainer = Trainer(check_parts("f.py:make", made), device="cpu", amp=False, accum=1)
+    trainer.restart(0.1)
+    assert trainer.finite_gradients(made["batches"][:2])
+    poisoned = [(i[:32], torch.full((32,), float("nan")))]
+    assert not trainer.finite_gradients(poisoned)
+    assert probe_parts(made, label="f.py:make", options=ProbeOptions(steps=120)).recommended_lr > 0
 
 
 class _Task(nn.Module):
