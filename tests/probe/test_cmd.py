@@ -162,20 +162,28 @@ def test_cmd_mode_finds_the_one_run_as_diagnose_does(tmp_path: Path, layout: str
     assert json.loads(result.stdout)["recommended_lr"] == 0.01
 
 
-# Trains at its own rate whatever {lr} says: the same log at every rate, or one that differs by
-# float rounding only.
-IGNORES_LR = """
+# A descent on w*w that logs each step's loss: ROW is the row written, UPDATE the step taken.
+DESCENT = """
 import argparse, pathlib
 p = argparse.ArgumentParser()
 p.add_argument("--lr", type=float)
 p.add_argument("--log-dir")
 a = p.parse_args()
-w, rows = 5.0, ["step,loss"]
-for s in range(20):
-    rows.append(f"{s},{w * w + NOISE * a.lr!r}")
-    w -= 0.1 * 2 * w
+w, rows = START, ["step,loss"]
+for s in range(STEPS):
+    rows.append(ROW)
+    w -= UPDATE
 pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
 """
+
+
+def _descent(start: str, steps: int, row: str, update: str) -> str:
+    return DESCENT.replace("START", start).replace("STEPS", str(steps)).replace("ROW", row).replace("UPDATE", update)
+
+
+# Trains at its own rate whatever {lr} says: the same log at every rate, or one that differs by
+# float rounding only.
+IGNORES_LR = _descent("5.0", 20, 'f"{s},{w * w + NOISE * a.lr!r}"', "0.1 * 2 * w")
 
 
 @pytest.mark.parametrize("noise", ["0.0", "1e-11"])
@@ -188,18 +196,7 @@ def test_cmd_mode_refuses_a_command_whose_result_does_not_depend_on_lr(tmp_path:
 
 
 # Trains at {lr} but logs its loss to two digits: close rates end alike ('0.00').
-ROUNDED = """
-import argparse, pathlib
-p = argparse.ArgumentParser()
-p.add_argument("--lr", type=float)
-p.add_argument("--log-dir")
-a = p.parse_args()
-w, rows = 1.0, ["step,loss"]
-for s in range(100):
-    rows.append(f"{s},{w * w:.2f}")
-    w -= min(a.lr, 0.9) * 2 * w
-pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
-"""
+ROUNDED = _descent("1.0", 100, 'f"{s},{w * w:.2f}"', "min(a.lr, 0.9) * 2 * w")
 
 
 def test_cmd_mode_keeps_a_command_whose_close_rates_end_alike(tmp_path: Path) -> None:
