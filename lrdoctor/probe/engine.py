@@ -354,7 +354,7 @@ def _check_takes_pair(model: torch.nn.Module) -> None:
     """Without loss_fn, a pair (input, target) goes to forward(input, target), which must return
     the loss: refuse, before the call fails inside the model, a forward that takes one argument."""
     sig = _forward_signature(model)
-    if sig is None:
+    if sig is None or type(_inner(model)).__call__ is not torch.nn.Module.__call__:  # __call__ of its own
         return
     try:
         sig.bind(None, None)

@@ -16,13 +16,23 @@ def stdout_to_stderr() -> Iterator[None]:
     command line redirects.)"""
     _flush()
     try:
-        saved = os.dup(1)
+        os.fstat(2)
+        target = 2
+    except OSError:  # standard error closed (`2>&-`): what the user's code writes there is dropped
+        target = -1
+    try:
+        saved = os.dup(1)  # (with descriptor 2 closed, this copy may take its number: tested first)
     except OSError:  # no standard output to protect
         yield
         return
     try:
-        os.dup2(2, 1)
-    except OSError:  # no standard error to send it to: descriptor 1 stays as it is
+        if target < 0:
+            target = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(target, 1)
+            os.close(target)
+        else:
+            os.dup2(target, 1)
+    except OSError:
         os.close(saved)
         yield
         return

@@ -642,3 +642,39 @@ def test_the_plot_check_does_not_open_a_fifo(tmp_path: Path) -> None:
     fifo = tmp_path / "curve.svg"
     os.mkfifo(fifo)
     check_target(fifo)  # returns at once: with no reader, an open for writing would fail (ENXIO)
+
+
+def test_with_standard_error_closed_the_factorys_output_stays_off_standard_output(tmp_path: Path) -> None:
+    """`2>&-`: descriptor 1 cannot point at 2, so what the factory writes there is dropped, and
+    standard output still holds the JSON alone."""
+    import subprocess
+
+    path = write(tmp_path, SHELL_OUTPUT, "shell_output.py")
+    done = subprocess.run(
+        [sys.executable, "-m", "lrdoctor", "probe", f"{path}:make", "--steps", "40", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+        text=True,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert done.returncode == 0 and json.loads(done.stdout)["steps_used"] <= 40
+
+
+class _CallsWithTarget(nn.Module):
+    """A forward of the input alone, and a __call__ that returns the loss when given the target."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(3, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        out = super().__call__(x)
+        return out if y is None else nn.functional.mse_loss(out, y)
+
+
+def test_a_model_whose_own_call_takes_the_target_needs_no_loss_fn() -> None:
+    assert probe_parts({"model": _CallsWithTarget(), "batches": _batches()}, label="f.py:make", options=FAST).trials
