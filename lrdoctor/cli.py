@@ -42,14 +42,9 @@ def errors_reported(debug: bool, source: str | None = None) -> Iterator[Outcome]
         _error(str(exc), outcome)
     except BrokenPipeError:  # the reader went away (`| head`): click ends quietly
         raise
-    except OSError as exc:
-        if exc.errno in _OUTPUT_FULL:  # writing the output failed, not the log: said once, by main
-            raise
-        if debug:
-            raise
-        where = f"{source}: " if source is not None else ""
-        _error(f"{where}unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", outcome)
     except Exception as exc:  # a bug or an input nobody foresaw: still one line, no traceback
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_FULL:  # the output, not the log: said by main
+            raise
         if debug:
             raise
         where = f"{source}: " if source is not None else ""
