@@ -177,7 +177,7 @@ def _parse_raw(line: str) -> Parsed | None:
         if lone is not None and "loss" in lone.group(1).lower():
             return Parsed(_points([(lone.group(1), lone.group(2), "", "")])) or None
     if found is None:
-        # build-nanogpt's log.txt: '250 train 4.051331', '250 val 4.1016' (and '250 hella 0.2617').
+        # build-nanogpt's log.txt: '250 train 4.051331', '250 val 4.1016' (its '250 hella 0.2617' is not read).
         row = _STEP_KIND_VALUE.fullmatch(line)
         if row is not None:
             return Parsed([(f"{row.group(2)}_loss", float(row.group(3)))], float(row.group(1)))

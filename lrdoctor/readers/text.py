@@ -26,9 +26,10 @@ most metric lines are of that style:
   become ``train_*`` and ``val_*``; the PyTorch Quickstart's ``Test Error:`` block, ``test_*``.
 - ESPnet2: ``1epoch:train:601-700batch: ... loss=161.0`` (epoch 1, step 700 of the epoch) and
   each epoch's ``1epoch results: [train] ... [valid] ...`` means as ``train_*`` and ``valid_*``.
-- nnU-Net's ``<time>: train_loss -0.4322``: one loss and its value after a prefix.
-- litgpt's ``iter 4 step 1``: beside an optimizer step, the iteration is the step (its validation
-  lines count iterations).
+- nnU-Net's ``<time>: train_loss -0.4322``: one loss and its value after a timestamp.
+- litgpt's ``| iter 4 step 1 |``: the iteration is the step (its validation lines count
+  iterations); elsewhere a step beside an iteration stays the step.
+- build-nanogpt's ``log.txt``: ``250 train 4.051331`` and ``250 val 4.1016``.
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
 - ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch (Keras 3:
   ``N/N ━━━━ - loss: ...``).
