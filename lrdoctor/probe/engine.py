@@ -322,7 +322,10 @@ def gradients_kept(parts: Parts) -> Iterator[OriginalGrads]:
     back afterwards, whatever happens. A loss function that closes over the original model (a
     lambda adding an L2 term over `model.parameters()`) sends gradients there: `received` says so."""
     modules = [parts.model, loss_module(parts.loss_fn)]
-    params = list({id(p): p for m in modules if m is not None for p in m.parameters()}.values())
+    owned = list({id(p): p for m in modules if m is not None for p in m.parameters()}.values())
+    # Modules the loss closes over (a learnt criterion): their gradients are put back too, unsaid.
+    held = {id(p) for p in owned}
+    params = owned + [p for m in _closed_over(parts.loss_fn) for p in m.parameters() if id(p) not in held]
     saved = [p.grad for p in params]
     for p in params:
         p.grad = None
@@ -330,9 +333,24 @@ def gradients_kept(parts: Parts) -> Iterator[OriginalGrads]:
     try:
         yield seen
     finally:
-        seen.received = any(p.grad is not None for p in params)
+        seen.received = any(p.grad is not None for p in owned)
         for p, grad in zip(params, saved, strict=True):
             p.grad = grad
+
+
+def _closed_over(loss_fn: Any) -> list[torch.nn.Module]:
+    """The modules a loss function holds in its closure (`lambda o, t: crit(o, t)`): their
+    gradients are the user's too."""
+    cells = getattr(getattr(loss_fn, "__func__", loss_fn), "__closure__", None) or ()
+    found = []
+    for cell in cells:
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if isinstance(value, torch.nn.Module):
+            found.append(value)
+    return found
 
 
 def _inner(model: torch.nn.Module) -> torch.nn.Module:

@@ -678,3 +678,18 @@ class _CallsWithTarget(nn.Module):
 
 def test_a_model_whose_own_call_takes_the_target_needs_no_loss_fn() -> None:
     assert probe_parts({"model": _CallsWithTarget(), "batches": _batches()}, label="f.py:make", options=FAST).trials
+
+
+def test_a_module_a_loss_closes_over_keeps_its_gradients() -> None:
+    """`crit = LearnableLoss(); loss_fn = lambda o, t: crit(o, t)`: crit's gradients are the user's,
+    put back after the probe as the model's are."""
+    crit = nn.Linear(1, 1)
+    crit.weight.grad = torch.full_like(crit.weight, 7.0)
+
+    def loss_fn(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((crit(out) - target) ** 2).mean()
+
+    parts = {"model": nn.Linear(3, 1), "loss_fn": loss_fn, "batches": _batches()}
+    result = probe_parts(parts, label="f.py:make", options=FAST)
+    assert crit.bias.grad is None and torch.equal(crit.weight.grad, torch.full_like(crit.weight, 7.0))
+    assert not any("original model" in note for note in result.notes)  # it is no model
