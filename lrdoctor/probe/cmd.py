@@ -90,9 +90,26 @@ def probe_cmd(
         source=template,
         trials=trials,
         scored_on="each run's own log",
-        notes=tuple(sorted({f"lr {lr:.3g}: {m.note}" for lr, m in measured.items() if m.note})),
+        notes=tuple(sorted({f"lr {lr:.3g}: {m.note}" for lr, m in measured.items() if m.note})) + _edge(pick, measured),
         seconds=time.monotonic() - started,
     )
+
+
+def _edge(pick: float, measured: dict[float, Measured]) -> tuple[str, ...]:
+    """A note when the pick is the lowest (or highest) rate run, still the best: the range ended there."""
+    if len(measured) < 2:
+        return ()
+    if pick == min(measured):
+        return (
+            f"the pick {pick:.3g} is the lowest rate run, still the best: the best rate may lie below it; "
+            "give a lower --min-lr",
+        )
+    if pick == max(measured):
+        return (
+            f"the pick {pick:.3g} is the highest rate run, still the best: the best rate may lie above it; "
+            "give a higher --max-lr",
+        )
+    return ()
 
 
 def decade_rates(min_lr: float, max_lr: float) -> list[float]:

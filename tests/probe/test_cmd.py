@@ -204,3 +204,16 @@ def test_cmd_mode_keeps_a_command_whose_close_rates_end_alike(tmp_path: Path) ->
     script = _script(tmp_path, ROUNDED)
     result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--min-lr", "0.03", "--max-lr", "0.5"])
     assert result.exit_code == 0, result.output
+
+
+# The lower the rate, the lower the loss, down to the lowest rate run.
+LOWER_IS_BETTER = _descent("1.0", 10, 'f"{s},{a.lr!r}"', "0.0")
+
+
+def test_cmd_mode_says_when_the_pick_is_the_end_of_the_rates_run(tmp_path: Path) -> None:
+    script = _script(tmp_path, LOWER_IS_BETTER)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_lr"] == pytest.approx(1e-5)
+    assert any("lowest rate run, still the best" in note and "--min-lr" in note for note in doc["notes"])
