@@ -74,6 +74,10 @@ class Trainer:
         # a copy; if it does, every minibatch gets one, so that the cached minibatches every trial
         # replays, and the scoring ones, stay as they were read.
         self._writes_inputs: dict[bool, bool] = {}
+        # How a model that computes its own loss takes a (inputs, target) pair, read once from its
+        # forward's signature (not at every step): labels by keyword, and whether it takes a pair.
+        self._labels_by_keyword: bool | None = None
+        self._pair_checked = False
         self._factory_call: tuple[float, list[float]] | None = None  # the factory's first (lr, group rates)
 
     def restart(self, lr: float) -> None:
@@ -196,9 +200,12 @@ class Trainer:
         elif isinstance(batch, list | tuple) and len(batch) == 2:
             x, y = batch
             if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
-                keywords = isinstance(x, Mapping) and _takes_labels(self.model)
-                if not keywords:
+                if isinstance(x, Mapping) and self._labels_by_keyword is None:
+                    self._labels_by_keyword = _takes_labels(self.model)
+                keywords = isinstance(x, Mapping) and bool(self._labels_by_keyword)
+                if not keywords and not self._pair_checked:
                     _check_takes_pair(self.model)
+                    self._pair_checked = True
                 loss = _loss_in(self.model(**x, labels=y) if keywords else self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
