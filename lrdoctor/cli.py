@@ -326,7 +326,6 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     from lrdoctor.inspect import describe, notes
     from lrdoctor.readers import read_log
     from lrdoctor.report.json_report import clean
-    from lrdoctor.report.text import safe
     from lrdoctor.sweep import Result, expand
 
     with errors_reported(debug, source=path) as outcome:
@@ -358,13 +357,9 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                 }
             )
         bad_input = bad_input or outcome.failed
-    if passed_over:
-        shown = ", ".join(safe(p) for p in passed_over)
-        click.echo(
-            f"lrdoctor: note: passed over {len(passed_over)} file(s) that hold no training log: {shown}", err=True
-        )
+    _note_passed_over(passed_over)
     if not docs and not bad_input:  # every file found was passed over: nothing listed is no success
-        click.echo(f"lrdoctor: error: no training log among the files found in {safe(path)}", err=True)
+        click.echo(f"lrdoctor: error: no training log among the files found in {_listed([path])}", err=True)
         bad_input = True
     # A folder whose other files were all passed over (a results.json beside the log) holds one run.
     one_folder = os.path.isdir(path) and len(docs) == 1 and len(passed_over) == len(found.targets) - 1
@@ -403,7 +398,6 @@ def _diagnose_many(
     training log (a results.json beside the log), that one run is reported as a run alone is.
     """
     from lrdoctor.report import summary
-    from lrdoctor.report.text import safe
     from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, no_advice_because, sweep_advice
 
     results = diagnose_all(targets, options, jobs=jobs, progress=ProgressBar())
@@ -415,9 +409,7 @@ def _diagnose_many(
             bad_input = bad_input or outcome.failed
     skipped = [r.target.path for r in results if r.skipped]
     if skipped:
-        shown = ", ".join(safe(p) for p in skipped)
-        note = f"lrdoctor: note: passed over {len(skipped)} file(s) that hold no training log: {shown}"
-        click.echo(note, err=True)
+        _note_passed_over(skipped)
         if len(skipped) == len(results):  # as check says: nothing was judged, which is no pass
             click.echo(f"lrdoctor: error: no training log among the files found in {_listed(paths)}", err=True)
             bad_input = True
@@ -603,10 +595,7 @@ def check(
                     click.echo("\n".join(notes), nl=bool(dx.findings or reasons))
         bad_input = bad_input or outcome.failed
     if passed_over:
-        shown = ", ".join(safe(p) for p in passed_over)
-        click.echo(
-            f"lrdoctor: note: passed over {len(passed_over)} file(s) that hold no training log: {shown}", err=True
-        )
+        _note_passed_over(passed_over)
         if len(passed_over) == len(found.targets):
             click.echo(f"lrdoctor: error: no training log among the files found in {_listed(paths)}", err=True)
             bad_input = True
@@ -868,6 +857,14 @@ def _one_run_to_watch(path: str) -> str:
         shown = ", ".join(targets[:4]) + (", ..." if len(targets) > 4 else "")
         raise InputError(f"{path}: holds {len(targets)} runs ({shown}): watch one of them")
     return targets[0]
+
+
+def _note_passed_over(paths: Sequence[str]) -> None:
+    """One note on standard error naming the files found that hold no training log."""
+    if paths:
+        click.echo(
+            f"lrdoctor: note: passed over {len(paths)} file(s) that hold no training log: {_listed(paths)}", err=True
+        )
 
 
 def _listed(paths: Sequence[str]) -> str:
