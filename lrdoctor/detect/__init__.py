@@ -19,7 +19,7 @@ from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
 from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
 from lrdoctor.detect.plateau import PlateauConfig, detect_plateau
 from lrdoctor.detect.shape import Shape, measure
-from lrdoctor.detect.slow import SlowConfig, detect_slow
+from lrdoctor.detect.slow import SlowConfig, detect_slow, is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, detect_spikes
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import axis_unit
@@ -136,4 +136,14 @@ def _divergence(sig: Signals, cfg: DetectConfig) -> list[Finding]:
 
 
 def detect_all(sig: Signals, cfg: DetectConfig) -> list[Finding]:
-    return [f for detect in DETECTORS.values() for f in detect(sig, cfg)]
+    return _without_contradicted([f for detect in DETECTORS.values() for f in detect(sig, cfg)])
+
+
+def _without_contradicted(found: list[Finding]) -> list[Finding]:
+    """Slow convergence read from the training loss's shape is dropped where the validation loss
+    climbed away from its best (overfitting): a training loss still falling then is the model
+    fitting its training data, and more steps or a higher rate would not bring the held-out loss
+    down."""
+    if not any(f.pathology == "overfitting" for f in found):
+        return found
+    return [f for f in found if f.pathology != "slow_convergence" or is_beneath_noise(f)]

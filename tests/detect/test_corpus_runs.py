@@ -65,3 +65,15 @@ def test_a_run_that_never_moved_did_not_diverge_because_its_first_minibatch_came
     dx = diagnose(load(NOISY / name))
     assert not [f for f in dx.findings if f.pathology == "divergence"], dx.findings
     assert dx.verdict != "too_high"
+
+
+def test_a_run_that_overfits_is_not_also_called_slow() -> None:
+    """A real run of the diabetes regression at Adam 1e-2 (32x its sweep's best rate): the
+    validation loss was lowest at step 44 and climbed 73% while the training loss kept falling. That
+    falling training loss is the model fitting its training data; read as slow convergence it had
+    told the user to raise a rate that was too high."""
+    dx = diagnose(load(NOISY / "diabetes_mlp__adam_constant__lr1.00e-02_s0__train.log.gz", lr=0.01))
+    found = {f.pathology for f in dx.findings}
+    assert "overfitting" in found
+    assert "slow_convergence" not in found
+    assert dx.verdict == "too_high"
