@@ -28,6 +28,7 @@ DETECTRON2 = "text-detectron2"
 TIMM = "text-timm"
 TORCHTUNE = "text-torchtune"
 KERAS = "text-keras"
+TABLE = "text-table"
 
 PROGRESS = "progress/"  # prefix of running values shown on progress bars
 BAR_COUNT = PROGRESS + "__n"  # a bar's counter N of "N/total": the step of a log of bars alone

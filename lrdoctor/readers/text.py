@@ -30,6 +30,9 @@ most metric lines are of that style:
 - litgpt's ``| iter 4 step 1 |``: the iteration is the step (its validation lines count
   iterations); elsewhere a step beside an iteration stays the step.
 - build-nanogpt's ``log.txt``: ``250 train 4.051331`` and ``250 val 4.1016``.
+- ``text-table``: fastai's console table, ``epoch     train_loss  valid_loss  accuracy  time``
+  over one row of numbers per epoch (read where no line carried a training loss;
+  :mod:`lrdoctor.readers._texttable`).
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
 - ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch (Keras 3:
   ``N/N ━━━━ - loss: ...``).
@@ -77,6 +80,7 @@ from lrdoctor.errors import UnreadableLog
 from lrdoctor.readers._textcache import read_cached
 from lrdoctor.readers._textstate import State
 from lrdoctor.readers._textstyles import Parsed, parse_as_training, parse_line
+from lrdoctor.readers._texttable import parse_tables
 from lrdoctor.run import Log
 from lrdoctor.source import Source, decode_text
 
@@ -111,7 +115,16 @@ def in_dir(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     text, warnings = _finished_lines(source.text(), source.label)
-    log = _read(text, source.label, parse_line)
+    try:
+        log = _read(text, source.label, parse_line)
+    except UnreadableLog:
+        table = _read_tables(text, source.label)  # no line carried a value: a table may hold them
+        if table is None:
+            raise
+        log = table
+    else:
+        if naming.find_loss(log.series) is None:
+            log = _read_tables(text, source.label) or log
     if naming.find_loss(log.series) is None and _evaluations_only(log):
         # Every metric line is marked as an evaluation: a validation-only loop, or a script that
         # prints 'mode: eval' on its training lines. Its loss is the only one there is.
@@ -124,6 +137,19 @@ def read(source: Source) -> Log:
             )
     log.warnings[:0] = warnings
     return log
+
+
+def _read_tables(text: str, label: str) -> Log | None:
+    """The log of the console tables in `text` (:mod:`lrdoctor.readers._texttable`), where they
+    hold a training loss."""
+    rows = parse_tables(list(_segments(text)))
+    if not rows:
+        return None
+    state = State()
+    for row in rows:
+        state.feed(row)
+    log = state.log(label)
+    return log if naming.find_loss(log.series) is not None else None
 
 
 def _evaluations_only(log: Log) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lrdoctor import naming
+from lrdoctor.errors import UnreadableLog
 from lrdoctor.normalize import normalize
 from lrdoctor.readers import text
 from lrdoctor.readers._textstyles import parse_line
@@ -331,3 +332,60 @@ def test_each_marker_names_only_the_values_up_to_the_next() -> None:
     assert set(log.series) == {"train_loss", "train_error", "test_loss", "test_error"}
     both = parse_line("Training Results - Epoch: 1  Avg loss: 1.5 | Validation Results - Epoch: 1  Avg loss: 1.7")
     assert both is not None and both.points == [("train_avg_loss", 1.5), ("val_avg_loss", 1.7)]
+
+
+_FASTAI = """Some weights of the model checkpoint were not used
+epoch     train_loss  valid_loss  accuracy  time
+0         0.571278    1.090870    0.556250  00:23
+Better model found at epoch 0 with valid_loss value: 1.0908700227737427.
+epoch     train_loss  valid_loss  accuracy  time
+0         0.477181    0.990721    0.606250  00:22
+1         0.322664    0.800471    0.668750  00:22
+Better model found at epoch 1 with valid_loss value: 0.800471.
+2         0.252664    0.700471    0.708750  00:22
+3         #na#        0.650471    0.728750  00:22
+
+Evaluating Network..
+              precision    recall  f1-score   support
+
+           0       0.61      0.60      0.61      1000
+           1       0.72      0.69      0.71      1000
+"""
+# fastai pads every cell, the last one too.
+FASTAI = "".join(line + "     \n" for line in _FASTAI.splitlines())
+
+
+def test_fastai_console_table() -> None:
+    """fastai's training loop in a terminal: a header of column names over one row per epoch;
+    `fine_tune` prints a second table counted from 0 again, which continues the first. A
+    callback's line between rows is no row, `#na#` and times are no values, and a classification
+    report printed after training (its counter going back under no header) is not read as epochs."""
+    log = read(FASTAI)
+    assert log.format == "text-table" and log.step_kind == "epoch"
+    assert points(log, "train_loss") == [(0, 0.571278), (1, 0.477181), (2, 0.322664), (3, 0.252664)]
+    assert points(log, "valid_loss")[-1] == (4, 0.650471)
+    assert sorted(log.series) == ["accuracy", "train_loss", "valid_loss"]
+    run = normalize(log)
+    assert run.loss.name == "train_loss" and run.val_loss is not None and run.val_loss.name == "valid_loss"
+
+
+def test_fastai_v1_table_counts_from_one_and_has_no_time_column() -> None:
+    rows = "".join(f"{e:<10d}{3.3 - 0.1 * e:<12.6f}{3.4 - 0.05 * e:<12.6f}{0.38 + 0.01 * e:.6f}\n" for e in range(1, 6))
+    log = read(
+        "Training lm from random weights\nepoch     train_loss  valid_loss  accuracy\n" + rows + "Total time: 02:58\n"
+    )
+    assert [s for s, _ in points(log, "train_loss")] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "epoch     train_loss  valid_loss  time\n",  # a header, no row
+        "epoch     train_loss  valid_loss\nfoo       bar         baz\n",
+        "name      size  loss\n0         1     2\n",  # no counter first
+        "0         0.61      0.60      0.61      1000\n",  # rows under no header
+    ],
+)
+def test_no_table_without_a_header_and_rows_of_numbers(content: str) -> None:
+    with pytest.raises(UnreadableLog, match="no training metrics"):
+        text.read(Source("train.log", data=content.encode()))
