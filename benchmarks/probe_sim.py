@@ -196,8 +196,10 @@ RULES: dict[str, tuple[Score, Pick, int, int]] = {
     "training loss, last 40% of the trial": (train_tail(0.4), grid_pick, STEPS, BUDGET),
     "best rate x (horizon/50)^-0.3, rounded to the grid": (shipped, shifted(0.3, 0.0, True), STEPS, BUDGET),
     "best rate x (horizon/50)^-0.5, rounded to the grid": (shipped, shifted(0.5, 0.0, True), STEPS, BUDGET),
-    "the rate below the best when within 2% of it": (shipped, lower_if_close(0.02), STEPS, BUDGET),
-    "the rate below the best when within 5% of it": (shipped, lower_if_close(0.05), STEPS, BUDGET),
+    **{
+        f"the rate below the best when within {m:.0%} of it": (shipped, lower_if_close(m), STEPS, BUDGET)
+        for m in (0.02, 0.03, 0.04, 0.05, 0.1)
+    },
     "parabola vertex, off the grid": (shipped, shifted(0.0, 1.0, False), STEPS, BUDGET),
     "parabola vertex x (horizon/50)^-0.2, off the grid": (shipped, shifted(0.2, 1.0, False), STEPS, BUDGET),
     "trials of 67 steps (2 or 3 fit in the budget)": (longer(67), grid_pick, 67, BUDGET),
@@ -232,7 +234,11 @@ def main() -> None:
     cases = [case for path in args.trials for case in json.loads(path.read_text())]
     labels = json.loads(args.labels.read_text())
     others = tuple(sorted({c["task"] for c in cases} - set(TRAINING_TASKS) - set(HELD_OUT)))
-    groups = [("training", TRAINING_TASKS), *([("other tasks", others)] if others else []), ("held-out", HELD_OUT)]
+    groups = [
+        ("training", TRAINING_TASKS),
+        *([("other tasks", others), ("training and other tasks", (*TRAINING_TASKS, *others))] if others else []),
+        ("held-out", HELD_OUT),
+    ]
     if others:
         print(f"other tasks: {', '.join(others)}\n")
     cells = " | ".join(f"{g}: median abs log10 | exact | median regret | mean regret" for g, _ in groups)
