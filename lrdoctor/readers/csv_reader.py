@@ -9,6 +9,11 @@ Layouts, and how each is told apart (by the header, then by the file name):
   `append=True` several runs follow each other under one header (the epoch restarts at 0).
 - timm `summary.csv`: `epoch,train_loss,eval_loss,...,lr`.
 - W&B history export: `Step`/`_step`, `<run name> - <metric>` with `__MIN`/`__MAX` columns.
+- Ultralytics YOLO `results.csv`: `epoch`, the loss in parts (`train/box_loss`,
+  `train/cls_loss`, `train/dfl_loss`, ...; `val/*_loss`) and `lr/pg0`-`lr/pg2`. The parts'
+  sum is added as `train/loss` and `val/loss` (the loss the run minimised; no column holds
+  it), and the rate is `lr/pg1`, the weights' group: `lr/pg0`, the biases', begins its
+  warmup at `warmup_bias_lr` (0.1 by default) and falls to the base rate.
 
 Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF;
 decimal commas where the separator is not a comma ('0,25', as spreadsheets in many locales
@@ -117,8 +122,51 @@ def read(source: Source) -> Log:
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
     fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
+    hints: dict[str, str] = {}
+    if fmt == ULTRALYTICS:
+        hints = _loss_in_parts(series, columns, steps, seq, usable, label, warnings)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
-    return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns)
+    return Log(
+        label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
+    )
+
+
+ULTRALYTICS = "ultralytics-csv"
+_LOSS_PART = re.compile(r"(train|val)/(\w+)_loss")
+_YOLO_LOSS = re.compile(r"train/(?:\w+_)?loss")
+
+
+def _loss_in_parts(
+    series: dict[str, Series],
+    columns: Columns,
+    steps: np.ndarray,
+    seq: np.ndarray,
+    usable: np.ndarray,
+    label: str,
+    warnings: list[str],
+) -> dict[str, str]:
+    """Ultralytics' total losses (the sum of their parts, on the rows that hold every part)
+    added to `series`, and the series that play the training loss, validation loss and rate."""
+    hints = {"lr": "lr/pg1"} if "lr/pg1" in series else {}
+    for split, role in (("train", "loss"), ("val", "val")):
+        total = f"{split}/loss"
+        parts = [n for n in columns if (m := _LOSS_PART.fullmatch(n)) and m.group(1) == split]
+        if total in columns or len(parts) < 2:
+            if total in series:
+                hints[role] = total
+            continue
+        mask = usable.copy()
+        values = np.zeros(len(steps))
+        for name in parts:
+            part, present = columns[name]
+            mask &= present
+            values = values + np.where(present, part, 0.0)
+        if mask.any():
+            series[total] = Series(total, steps[mask], values[mask], seq[mask])
+            hints[role] = total
+            if role == "loss":
+                warnings.append(f"{label}: {total!r} is the sum of {', '.join(repr(p) for p in parts)}")
+    return hints
 
 
 Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (float values, where a value is present)
@@ -638,6 +686,8 @@ def _flavour(header: list[str], name: str, delim: str) -> str:
     # CSVLogger always writes both `epoch` and `step`; few other writers do.
     if {"epoch", "step"} <= cols:
         return "lightning-csv"
+    if header and header[0] == "epoch" and "lr/pg0" in cols and any(_YOLO_LOSS.fullmatch(h) for h in header):
+        return ULTRALYTICS
     if header and header[0] == "epoch" and {"train_loss", "eval_loss"} <= cols:
         return "timm-csv"
     if "epoch" in cols and ("loss" in cols or delim == ";") and "step" not in cols:

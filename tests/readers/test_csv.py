@@ -294,3 +294,65 @@ def test_a_header_of_20000_columns_gets_its_own_message(tmp_path: Path) -> None:
     )
     with pytest.raises(UnreadableLog, match="a header of 20000 columns"):
         load(path)
+
+
+def _yolo(columns: list[str], rows: list[list[float]], width: int = 0) -> str:
+    """results.csv as Ultralytics writes it (versions before 8.1 padded every cell)."""
+    lines = [",".join(c.rjust(width) for c in columns)]
+    lines += [",".join(f"{v:.5g}".rjust(width) for v in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+YOLO_DETECT = [
+    *("epoch", "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision(B)", "metrics/recall(B)"),
+    *("metrics/mAP50(B)", "metrics/mAP50-95(B)", "val/box_loss", "val/cls_loss", "val/dfl_loss"),
+    *("lr/pg0", "lr/pg1", "lr/pg2"),
+]
+
+
+@pytest.mark.parametrize(("width", "timed"), [(0, True), (0, False), (24, False)])
+def test_ultralytics_results_sum_the_loss_parts_and_take_the_weights_rate(
+    tmp_path: Path, width: int, timed: bool
+) -> None:
+    """YOLO logs its loss in parts and no total; the biases' group (pg0) begins its warmup at
+    warmup_bias_lr (0.1) while the weights' (pg1) rises to the base rate. Version 8.3 added a
+    `time` column (seconds so far) after the epoch."""
+    rows = []
+    for e in range(6):
+        bias_lr, lr = (0.1 - (0.1 - 0.01) * e / 3, 0.01 * e / 3) if e < 3 else (0.01, 0.01)
+        rows.append(
+            [e, 1.5 - 0.1 * e, 3.0 - 0.2 * e, 1.2 - 0.01 * e, 0.5, 0.4, 0.3, 0.2, 1.6, 2.9, 1.3, bias_lr, lr, lr]
+        )
+    columns = YOLO_DETECT
+    if timed:
+        columns = [columns[0], "time", *columns[1:]]
+        rows = [[row[0], 60.0 * (row[0] + 1), *row[1:]] for row in rows]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows, width)))
+    assert run.format == "ultralytics-csv" and run.step_kind == "epoch"
+    assert run.metric == "train/loss" and run.loss.values.tolist() == pytest.approx([5.7 - 0.31 * e for e in range(6)])
+    assert run.val_metric == "val/loss" and run.val_loss is not None
+    assert run.val_loss.values.tolist() == pytest.approx([5.8] * 6)
+    assert run.lr_name == "lr/pg1"
+    assert any(
+        "'train/loss' is the sum of 'train/box_loss', 'train/cls_loss', 'train/dfl_loss'" in w for w in run.warnings
+    )
+
+
+def test_ultralytics_total_covers_the_rows_that_hold_every_part(tmp_path: Path) -> None:
+    text = _yolo(YOLO_DETECT, [[e, 1.0, 2.0, 3.0, 0, 0, 0, 0, 1, 1, 1, 0.01, 0.01, 0.01] for e in range(4)])
+    lines = text.splitlines()
+    cells = lines[2].split(",")
+    cells[2] = ""  # epoch 1 without its cls_loss
+    lines[2] = ",".join(cells)
+    run = load(write(tmp_path, "results.csv", "\n".join(lines) + "\n"))
+    assert run.loss.steps.tolist() == [0, 2, 3] and run.loss.values.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_ultralytics_classify_has_its_total_already(tmp_path: Path) -> None:
+    columns = ["epoch", "train/loss", "metrics/accuracy_top1", "metrics/accuracy_top5", "val/loss"]
+    columns += ["lr/pg0", "lr/pg1", "lr/pg2"]
+    rows = [[e, 2.0 - 0.1 * e, 0.5, 0.9, 2.1 - 0.1 * e, 0.01, 0.01, 0.01] for e in range(5)]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows)))
+    assert run.format == "ultralytics-csv"
+    assert run.metric == "train/loss" and run.val_metric == "val/loss" and run.lr_name == "lr/pg1"
+    assert not any("sum of" in w for w in run.warnings)
