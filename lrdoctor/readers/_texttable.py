@@ -1,4 +1,4 @@
-"""Console tables: a line of column names over rows of numbers, one row per epoch.
+"""Console tables: a line of column names over rows of numbers, one row per epoch (or step).
 
 fastai's training loop prints its metrics so in a terminal (fastprogress's console output)::
 
@@ -6,74 +6,119 @@ fastai's training loop prints its metrics so in a terminal (fastprogress's conso
     0         1.187322    0.562135    0.825000  00:05
     1         0.628891    0.381934    0.880000  00:04
 
-Lines between the rows (a callback's "Better model found at epoch 0 ...") are left to the line
-reader. A cell that is no plain number (a time, fastai's ``#na#``) is no value. A second table
-whose counter starts again (``fine_tune`` trains a frozen epoch, then the rest from epoch 0)
-continues the first one's axis; a counter that goes back under no header of its own ends the
-table (a classification report's rows ``0  0.61  0.60  0.61  1000`` after the training). The
-text reader reads a log this way only where its lines carried no training loss, so the search
-costs nothing on other logs.
+A header is a line of words whose first word (after any prefix a logger or launcher puts on
+every line: a timestamp, torchrun's ``[default0]:``) names a counter (``epoch``, ``step``, ``iter``) and
+one names a training loss; a row has as many cells as the header, a whole number under the
+counter and, under a column named ``time``, a time. A column named for steps is the axis where
+the first one counts epochs (``epoch  iter  loss``: several rows per epoch). Lines between the
+rows (a callback's "Better model found at epoch 0 ...") are no rows. A cell that is no plain
+number (a time, fastai's ``#na#``) is no value. A counter that goes back ends the table: only a
+header starts one again, and a table counted from its start again is a new run (``fine_tune``
+trains a frozen epoch, then the rest from epoch 0), as appended runs are elsewhere. The text
+reader reads tables only where its lines carried too few points of a training loss, so the
+search costs nothing on other logs.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from dataclasses import dataclass
 
 from lrdoctor import naming
 from lrdoctor.readers._textstyles import EPOCH_NAMES, STEP_NAMES, TABLE, Parsed
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|<[A-Za-z_][A-Za-z0-9_]*>")  # fastai names a lambda metric <lambda>
 _COUNTER = re.compile(r"\d+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
+_LAUNCHER = re.compile(r"\[[^\]\s]{1,40}\]:")  # torchrun --tee's '[default0]:', glued to the line
+_TIME = re.compile(r"\d+:\d\d(?::\d\d)?")
 MAX_COLUMNS = 64  # a longer line of words is prose, not a header
+MAX_PREFIX = 4  # words a logger may put before the header on every line
+MAX_CELL = 64  # a longer cell is no number (and the number pattern stays linear)
+MISSING = "#na#"
+
+
+@dataclass(frozen=True)
+class _Header:
+    names: tuple[str, ...]  # lower-cased column names
+    prefix: int  # words before the first name on every line
+    axis: int  # the column that places a row
+    epoch: int | None  # the epoch column where the axis counts steps
+    time: int | None  # a column of times
+
+    def row(self, cells: list[str]) -> list[str] | None:
+        """The cells of a row of this table (without the line's prefix), or None."""
+        if len(cells) != self.prefix + len(self.names):
+            return None
+        cells = cells[self.prefix :]
+        if not _COUNTER.fullmatch(cells[self.axis]) or len(cells[self.axis]) > MAX_CELL:
+            return None
+        if self.time is not None and not (_TIME.fullmatch(cells[self.time]) or cells[self.time] == MISSING):
+            return None  # a classification report's support under fastai's time column
+        return cells
 
 
 def parse_tables(lines: list[str]) -> list[Parsed]:
-    """The rows of every table in `lines`, as parsed lines of epoch (or step) counters and values;
+    """The rows of every table in `lines`, as parsed lines of step or epoch counters and values;
     empty where there is no table with a loss column and a row under it."""
     parsed: list[Parsed] = []
-    header: list[str] | None = None
-    counter = "epoch"
-    previous: float | None = None  # the counter of the table's latest row
-    offset, last = 0.0, -math.inf
+    header: _Header | None = None
+    previous = -1.0  # the axis at the table's latest row
     for line in lines:
+        if line[:1] == "[":
+            line = _LAUNCHER.sub("", line, count=1)
         cells = line.split()
         if not cells:
             continue
-        names = _header(cells)
-        if names is not None:
-            header, counter, previous = names, _counter_kind(names[0]), None
+        found = _header(cells)
+        if found is not None:
+            header, previous = found, -1.0
             continue
-        if header is None or len(cells) != len(header) or not _COUNTER.fullmatch(cells[0]):
+        row = None if header is None else header.row(cells)
+        if header is None or row is None:
             continue
-        at = float(cells[0])
-        if previous is not None and at <= previous:
+        at = float(row[header.axis])
+        if at <= previous:
             header = None  # counting again under no header of its own: a table of something else
             continue
+        previous = at
         points = [
-            (name, float(cell)) for name, cell in zip(header[1:], cells[1:], strict=True) if _NUMBER.fullmatch(cell)
+            (name, float(cell))
+            for k, (name, cell) in enumerate(zip(header.names, row, strict=True))
+            if k != header.axis and k != header.epoch and len(cell) <= MAX_CELL and _NUMBER.fullmatch(cell)
         ]
         if not points:
             continue
-        if at + offset <= last:  # a new table, counted from its start again
-            offset = last + 1 - at
-        previous, last = at, at + offset
-        step, epoch = (last, None) if counter == "step" else (None, last)
-        parsed.append(Parsed(points, step=step, epoch=epoch, style=TABLE))
+        if header.names[header.axis] in EPOCH_NAMES:
+            parsed.append(Parsed(points, epoch=at, style=TABLE))
+        else:
+            epoch = None if header.epoch is None else _number(row[header.epoch])
+            parsed.append(Parsed(points, step=at, epoch=epoch, style=TABLE))
     return parsed
 
 
-def _header(cells: list[str]) -> list[str] | None:
-    """Column names, lower-cased, where `cells` is a table's header: two names or more, all of
-    them words, the first a counter and one a loss."""
-    if not 2 <= len(cells) <= MAX_COLUMNS or not all(_NAME.fullmatch(c) for c in cells):
+def _header(cells: list[str]) -> _Header | None:
+    """The table `cells` heads: two names or more, all of them words, the first a counter and
+    one a training loss; up to MAX_PREFIX words of a logger's prefix before them."""
+    if len(cells) < 2 or len(cells) > MAX_COLUMNS + MAX_PREFIX:
         return None
-    names = [c.lower() for c in cells]
-    if names[0] not in EPOCH_NAMES | STEP_NAMES or naming.find_loss(names[1:]) is None:
-        return None
-    return names
+    counters = EPOCH_NAMES | STEP_NAMES
+    for prefix in range(min(MAX_PREFIX, len(cells) - 2) + 1):
+        first = cells[prefix].lower()
+        if first not in counters:
+            continue
+        names = tuple(c.lower() for c in cells[prefix:])
+        if len(names) > MAX_COLUMNS or not all(_NAME.fullmatch(c) for c in names):
+            return None
+        if naming.find_loss(n for n in names if n not in counters) is None:
+            return None
+        steps = [k for k, n in enumerate(names) if n in STEP_NAMES]
+        axis = steps[0] if steps else 0
+        epoch = 0 if steps and first in EPOCH_NAMES else None
+        time = names.index("time") if "time" in names else None
+        return _Header(names, prefix, axis, epoch, time)
+    return None
 
 
-def _counter_kind(name: str) -> str:
-    return "epoch" if name in EPOCH_NAMES else "step"
+def _number(cell: str) -> float | None:
+    return float(cell) if len(cell) <= MAX_CELL and _NUMBER.fullmatch(cell) else None

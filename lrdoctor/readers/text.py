@@ -123,8 +123,11 @@ def read(source: Source) -> Log:
             raise
         log = table
     else:
-        if naming.find_loss(log.series) is None:
-            log = _read_tables(text, source.label) or log
+        found = _loss_points(log)
+        if found < TABLE_BELOW:  # no loss, or one printed once ('Final loss: 0.2') beside a table of them
+            table = _read_tables(text, source.label)
+            if table is not None and _loss_points(table) > found:
+                log = table
     if naming.find_loss(log.series) is None and _evaluations_only(log):
         # Every metric line is marked as an evaluation: a validation-only loop, or a script that
         # prints 'mode: eval' on its training lines. Its loss is the only one there is.
@@ -152,6 +155,11 @@ def _read_tables(text: str, label: str) -> Log | None:
     return log if naming.find_loss(log.series) is not None else None
 
 
+def _loss_points(log: Log) -> int:
+    loss = naming.find_loss(log.series)
+    return 0 if loss is None else len(log.series[loss])
+
+
 def _evaluations_only(log: Log) -> bool:
     """Every series an evaluation's (val_*, test_*), but for a learning rate: no training line
     logged a value (a log whose training lines show a perplexity keeps its val_loss)."""
@@ -173,6 +181,8 @@ def _read(text: str, label: str, parse: Callable[[str], Parsed | None]) -> Log:
     return state.log(label)
 
 
+# Where the lines carry fewer points of a training loss than this, tables are looked for too.
+TABLE_BELOW = 3
 # Read every line with the full parse, never through the layout cache (for tests comparing both).
 PLAIN_ONLY = False
 

@@ -356,17 +356,66 @@ FASTAI = "".join(line + "     \n" for line in _FASTAI.splitlines())
 
 
 def test_fastai_console_table() -> None:
-    """fastai's training loop in a terminal: a header of column names over one row per epoch;
-    `fine_tune` prints a second table counted from 0 again, which continues the first. A
+    """fastai's training loop in a terminal: a header of column names over one row per epoch. A
     callback's line between rows is no row, `#na#` and times are no values, and a classification
-    report printed after training (its counter going back under no header) is not read as epochs."""
+    report printed after training is not read as epochs. `fine_tune` prints a second table counted
+    from 0 again: a run of its own (the unfrozen model's), judged as appended runs are."""
     log = read(FASTAI)
     assert log.format == "text-table" and log.step_kind == "epoch"
-    assert points(log, "train_loss") == [(0, 0.571278), (1, 0.477181), (2, 0.322664), (3, 0.252664)]
-    assert points(log, "valid_loss")[-1] == (4, 0.650471)
+    assert points(log, "train_loss") == [(0, 0.571278), (0, 0.477181), (1, 0.322664), (2, 0.252664)]
+    assert points(log, "valid_loss")[-1] == (3, 0.650471)
     assert sorted(log.series) == ["accuracy", "train_loss", "valid_loss"]
     run = normalize(log)
     assert run.loss.name == "train_loss" and run.val_loss is not None and run.val_loss.name == "valid_loss"
+    assert run.loss.steps.tolist() == [0, 1, 2] and run.val_loss.steps.tolist() == [0, 1, 2, 3]
+
+
+REPORT = """
+              precision    recall  f1-score   support
+
+           3       0.99      1.00      1.00      1010
+           7       1.00      0.99      1.00      1028
+"""
+
+
+def test_a_classification_report_after_one_epoch_is_no_row() -> None:
+    """After a one-epoch table, a report row's class label (3, 7) counts up like an epoch, and it
+    has as many cells as fastai's header; its support is no time."""
+    table = "epoch     train_loss  valid_loss  error_rate  time\n0         0.045112    0.027335    0.008832  00:05\n"
+    log = read(table + "1         0.021587    0.014985    0.004416  00:05\n" + REPORT)
+    assert points(log, "train_loss") == [(0, 0.045112), (1, 0.021587)]
+    assert "time" not in log.series
+
+
+def test_a_loss_printed_once_beside_a_table_leaves_the_table_read() -> None:
+    rows = "".join(f"{e:<10d}{2.0 - 0.1 * e:<12.6f}{2.1 - 0.1 * e:<12.6f}00:05\n" for e in range(6))
+    log = read("Epoch 1 loss: 0.5\nepoch     train_loss  valid_loss  time\n" + rows + "Final loss: 0.2\n")
+    assert log.format == "text-table" and len(log.series["train_loss"]) == 6
+
+
+@pytest.mark.parametrize("prefix", ["2024-05-01T12:00:00.123Z ", "[default0]:", "2024-05-01 12:00:00,123 INFO "])
+def test_a_table_under_a_prefix_on_every_line(prefix: str) -> None:
+    """Timestamps (docker logs -t), torchrun --tee's rank, a logging format's fields."""
+    lines = ["epoch     train_loss  valid_loss  <lambda>  time"]
+    lines += [f"{e:<10d}{2.0 - 0.1 * e:<12.6f}{2.1 - 0.1 * e:<12.6f}0.5  00:05" for e in range(5)]
+    log = read("".join(prefix + line + "\n" for line in lines))
+    assert [s for s, _ in points(log, "train_loss")] == [0, 1, 2, 3, 4]
+    assert "<lambda>" in log.series
+
+
+def test_a_table_of_several_rows_an_epoch_takes_its_step_column() -> None:
+    lines = ["epoch  iter  loss    lr"] + [
+        f"{i // 3}      {100 * (i + 1)}   {2.3 - 0.1 * i:.2f}    0.001" for i in range(9)
+    ]
+    log = read("\n".join(lines) + "\n")
+    assert log.step_kind == "step" and [s for s, _ in points(log, "loss")] == [100 * (i + 1) for i in range(9)]
+    assert "iter" not in log.series and log.series["epoch"].values.tolist() == [i // 3 for i in range(9)]
+
+
+def test_a_long_digit_run_in_a_cell_is_read_in_linear_time() -> None:
+    """The number pattern backtracks over a digit run followed by a letter: cells are capped."""
+    with pytest.raises(UnreadableLog):
+        text.read(Source("train.log", data=("step loss\n1 " + "1" * 200_000 + "x\n").encode()))
 
 
 def test_fastai_v1_table_counts_from_one_and_has_no_time_column() -> None:
