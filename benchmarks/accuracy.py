@@ -97,6 +97,7 @@ def load_cases(corpus: Path) -> list[Case]:
             None if lr is None else lr.values,
             val=None if val is None else (val.steps, val.values),
             step_kind=run.step_kind,
+            epoch_means=run.epoch_means,
         )
         cases.append(
             Case(

@@ -94,6 +94,7 @@ def _diagnose(run: Run, cfg: Config) -> Diagnosis:
         None if lr is None else lr.values,
         val=None if val is None else (val.steps, val.values),
         step_kind=run.step_kind,
+        epoch_means=run.epoch_means,
     )
     findings = detect_all(sig, cfg.detect)
     verdict, confidence = decide(sig, findings, cfg.verdict)

@@ -21,7 +21,7 @@ from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS
-from lrdoctor.run import Log, Run, Segment, Series, fmt_step
+from lrdoctor.run import Log, Run, Segment, Series, fmt_step, once_per_epoch
 
 
 def normalize(
@@ -82,7 +82,7 @@ def normalize(
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
-    late = _late_start(kept[name], log.step_kind, log.format)
+    late = None if once_per_epoch(kept[name], kept.get("epoch")) else _late_start(kept[name], log.step_kind, log.format)
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)

@@ -153,6 +153,13 @@ class Run:
         return None if self.val_metric is None else self.series[self.val_metric]
 
     @property
+    def epoch_means(self) -> bool:
+        """Whether the loss, on an axis of steps, is logged once per epoch (Lightning's
+        `train_loss_epoch`, the Trainer logging each epoch): epoch means, whose first point holds
+        the first epoch's updates, as on an axis of epochs."""
+        return self.step_kind == "step" and once_per_epoch(self.loss, self.series.get("epoch"))
+
+    @property
     def observed_lr(self) -> float | None:
         """The base or peak learning rate: given by the user, else logged, else from hparams."""
         if self.lr_given is not None:
@@ -167,3 +174,18 @@ class Run:
             if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
                 return float(value)
         return None
+
+
+def once_per_epoch(loss: Series, epochs: Series | None) -> bool:
+    """Whether every point of `loss` has an epoch logged at its step, one more than the point before."""
+    if epochs is None or len(loss) < 3 or not len(epochs):
+        return False
+    seen = epochs.values[np.isfinite(epochs.values)]
+    if not len(seen) or seen.max() - seen.min() < len(loss) - 1.5:
+        return False  # fewer epochs than points (a log of steps): no sort of a long log's axis
+    order = np.argsort(epochs.steps, kind="stable")
+    steps, values = epochs.steps[order], epochs.values[order]
+    at = np.minimum(np.searchsorted(steps, loss.steps), len(steps) - 1)
+    if not np.array_equal(steps[at], loss.steps):
+        return False
+    return bool(np.all(np.abs(np.diff(values[at]) - 1) < 0.05))

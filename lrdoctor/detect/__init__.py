@@ -48,6 +48,7 @@ class Signals:
     late_start: bool = False
     unit: str = "step"  # what a message calls a point of the x axis (lrdoctor.run.axis_unit)
     val_raw: tuple[np.ndarray, np.ndarray] | None = None  # the validation loss as logged, NaN/Inf included
+    epoch_means: bool = False  # epoch means on an axis of steps (lrdoctor.run.Run.epoch_means)
 
 
 def signals(
@@ -58,6 +59,7 @@ def signals(
     *,
     val: tuple[np.ndarray, np.ndarray] | None = None,
     step_kind: str = "step",
+    epoch_means: bool = False,
 ) -> Signals:
     """What every detector reads. `step_kind` is the log's x axis; only a log of optimizer steps
     can tell that its first point came after the first updates."""
@@ -68,8 +70,8 @@ def signals(
     )
     val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
-    late = step_kind == "step" and starts_late(steps)
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val)
+    late = step_kind == "step" and not epoch_means and starts_late(steps)
+    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val, epoch_means)
 
 
 def _first_decay(lr: LrEvents, curve: Curve) -> float | None:
@@ -109,7 +111,9 @@ DETECTORS: dict[str, Detector] = {
     ),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
-    "overfitting": lambda s, c: detect_overfitting(s.curve, s.val, c.overfitting, unit=s.unit),
+    "overfitting": lambda s, c: detect_overfitting(
+        s.curve, s.val, c.overfitting, unit=s.unit, evaluated_after_start=s.unit == "epoch" or s.epoch_means
+    ),
 }
 
 
@@ -141,9 +145,13 @@ def detect_all(sig: Signals, cfg: DetectConfig) -> list[Finding]:
 
 def _without_contradicted(found: list[Finding]) -> list[Finding]:
     """Slow convergence read from the training loss's shape is dropped where the validation loss
-    climbed away from its best (overfitting): a training loss still falling then is the model
-    fitting its training data, and more steps or a higher rate would not bring the held-out loss
-    down."""
-    if not any(f.pathology == "overfitting" for f in found):
+    clearly climbed away from its best (overfitting, its trend STRONG_OVERFIT or more above its
+    lowest level): a training loss still falling then is the model fitting its training data, and
+    more steps or a higher rate would not bring the held-out loss down. A smaller climb can be a
+    noisy validation curve's drift, beside a run that is too slow."""
+    if not any(f.pathology == "overfitting" and f.evidence.get("trend_rise", 0.0) >= STRONG_OVERFIT for f in found):
         return found
     return [f for f in found if f.pathology != "slow_convergence" or is_beneath_noise(f)]
+
+
+STRONG_OVERFIT = 0.2

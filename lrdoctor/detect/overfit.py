@@ -25,7 +25,8 @@ class OverfitConfig:
     min_points: int = 4
     # The rise after the best must be a trend (Kendall tau of those points) ...
     p_value: float = 0.05
-    # ... and large: the last level this share or more above the best level.
+    # ... and large: the last level this share or more above the best level, and above the trend's
+    # lowest level.
     min_rise: float = 0.05
     # Meanwhile the training loss fell by at least this share of its level at the validation best
     # (of its progress, span, where that level is not positive).
@@ -33,26 +34,39 @@ class OverfitConfig:
 
 
 def detect_overfitting(
-    train: Curve | None, val: Curve | None, cfg: OverfitConfig, *, unit: str = "step"
+    train: Curve | None,
+    val: Curve | None,
+    cfg: OverfitConfig,
+    *,
+    unit: str = "step",
+    evaluated_after_start: bool = False,
 ) -> list[Finding]:
     """The climb is measured from the lowest logged evaluation (the checkpoint a user would keep),
     to the validation loss's end level (the median of its last tenth), as a share of the best
     level; for a loss that is not positive at its best (a log-likelihood can be negative), as a
     share of the progress the validation loss had made from its start (its span: at least 1% of
-    its start level and its noise, so that one lowest at its first point has a scale too)."""
+    its start level and its noise, so that one lowest at its first point has a scale too). The
+    climb must show in the trend too (from its lowest level to the end level): one evaluation that
+    came out low in a flat validation curve is no best to climb from.
+
+    `evaluated_after_start`: the first evaluation came after training began (epoch means, an
+    evaluation at the end of each epoch), so one lowest there is a best, not the level before
+    training."""
     if train is None or val is None:
         return []
     k = int(np.argmin(val.y))
     best, at = float(val.y[k]), float(val.steps[k])
-    if k == 0 and at <= train.steps[0]:
+    if k == 0 and at <= train.steps[0] and not evaluated_after_start:
         return []  # never better than before training: a rate that made it worse, not overfitting
     steps, y = val.steps[k:], val.y[k:]
     if len(y) < cfg.min_points:
         return []
     of_level = best > 0
     rise = (val.end - best) / (best if of_level else val.span)
+    climb = val.end - val.best  # from the trend's lowest level
+    trend_rise = climb / (val.best if val.best > 0 else val.span)
     tau, p = stats.kendall_tau(steps, y)
-    if not (rise >= cfg.min_rise and tau > 0 and p <= cfg.p_value):
+    if not (rise >= cfg.min_rise and trend_rise >= cfg.min_rise and tau > 0 and p <= cfg.p_value):
         return []
     i = min(int(np.searchsorted(train.steps, at)), len(train.trend) - 1)
     level = float(train.trend[i])
@@ -78,6 +92,7 @@ def detect_overfitting(
                 "val_best": best,
                 "val_end": val.end,
                 "rise": rise,
+                "trend_rise": trend_rise,
                 "rise_of": "best" if of_level else "progress",
                 "train_fall": fall,
                 "kendall_tau": tau,

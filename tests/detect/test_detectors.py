@@ -879,3 +879,41 @@ def test_slow_progress_is_said_by_the_signs_that_hold() -> None:
     sig = signals(steps, values)
     (slow,) = [f for f in detect_all(sig, DetectConfig()) if f.pathology == "slow_convergence"]
     assert slow.message.startswith("loss came down only 10%") and "of its length" not in slow.message
+
+
+# A training loss falling steadily (a rate too low) beside a flat, noisy validation loss with one
+# evaluation that came out low at epoch 5.
+NOISY_VAL = [2.248, 2.284, 2.223, 2.474, 2.255, 1.988, 2.251, 2.148, 2.158, 2.174, 2.271, 2.442]
+NOISY_VAL += [2.344, 2.348, 2.19, 2.23, 2.197, 2.287, 2.145, 2.354, 2.195, 2.293, 2.444, 2.28]
+
+
+def test_a_noisy_validation_drift_leaves_slow_convergence_standing() -> None:
+    """Measured from the lone low point the climb looked steady (Kendall tau 0.33, +19%); its trend
+    climbs 10%. Overfitting or not, so small a climb does not outweigh a training loss falling
+    steadily: slow convergence stays (dropped, it had turned an unknown verdict into too high).
+    A flat curve with one low evaluation is no overfitting at all."""
+    epochs = np.arange(24.0)
+    train = 2.29 - 0.021 * epochs
+    sig = signals(epochs, train, val=(epochs, np.array(NOISY_VAL)), step_kind="epoch")
+    found = {f.pathology: f for f in detect_all(sig, CFG)}
+    assert "slow_convergence" in found and found["overfitting"].evidence["trend_rise"] < 0.2
+    flat = 2.25 + 0.001 * epochs  # a climb of 1%: steady, but no overfitting
+    flat[5] = 1.99
+    sig = signals(epochs, train, val=(epochs, flat), step_kind="epoch")
+    assert "overfitting" not in {f.pathology for f in detect_all(sig, CFG)}
+
+
+def test_overfitting_from_the_first_evaluation_of_an_epoch_log() -> None:
+    """A fine-tune evaluated at the end of each epoch, lowest at its first evaluation: on an axis of
+    epochs (or of epoch means) that evaluation came after training began."""
+    epochs = np.arange(10.0)
+    train = 0.5 * 0.75**epochs
+    val = 0.4 + 0.03 * epochs
+    for sig in (
+        signals(epochs, train, val=(epochs, val), step_kind="epoch"),
+        signals(epochs * 22 + 21, train, val=(epochs * 22 + 21, val), epoch_means=True),
+    ):
+        (f,) = [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
+        assert f.start_step == sig.steps[0]
+        assert not [f for f in detect_all(sig, CFG) if f.pathology == "slow_convergence"]
+    assert not [f for f in detect_all(signals(epochs, train, val=(epochs, val)), CFG) if f.pathology == "overfitting"]

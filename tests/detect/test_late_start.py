@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from lrdoctor import load
 from lrdoctor.detect import LOG_KINDS, Signals, detect_all, log_kind, signals
 from lrdoctor.detect.curve import starts_late
-from lrdoctor.diagnosis import Config, Finding
+from lrdoctor.diagnosis import Config, Finding, diagnose
 from lrdoctor.recommend import RateModel, rate_features, rate_models, recommend
 from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
 from tests.detect import curves
@@ -69,6 +71,37 @@ def test_an_epoch_log_never_starts_late() -> None:
     steps, values = curves.converging(40)
     assert signals(steps + 10, values).late_start
     assert not signals(steps + 10, values, step_kind="epoch").late_start
+
+
+def test_epoch_means_on_an_axis_of_steps_are_judged_as_on_an_axis_of_epochs(tmp_path: Path) -> None:
+    """The same epoch means, placed at each epoch's last step (Lightning's train_loss_epoch, the
+    Trainer logging each epoch) or numbered by epoch (Keras, a plain CSV), are one log: the first
+    value holds the first epoch's updates either way, so neither begins late."""
+    _, values = curves.converging(20, seed=3)
+    val = values * 1.05 + 0.02
+    by_epoch = tmp_path / "by_epoch.csv"
+    by_epoch.write_text(
+        "epoch,loss,val_loss\n" + "".join(f"{e},{v},{w}\n" for e, (v, w) in enumerate(zip(values, val, strict=True)))
+    )
+    by_step = tmp_path / "metrics.csv"  # Lightning's CSVLogger: 22 steps an epoch
+    by_step.write_text(
+        "epoch,step,train_loss_epoch,val_loss\n"
+        + "".join(f"{e},{22 * e + 21},{v},{w}\n" for e, (v, w) in enumerate(zip(values, val, strict=True)))
+    )
+    a, b = load(by_epoch), load(by_step)
+    assert b.step_kind == "step" and b.epoch_means and not a.epoch_means
+    assert not any("first logged at step" in w for w in b.warnings)
+    da, db = diagnose(a), diagnose(b)
+    assert (da.verdict, round(da.confidence, 6), da.findings and [f.pathology for f in da.findings]) == (
+        db.verdict,
+        round(db.confidence, 6),
+        db.findings and [f.pathology for f in db.findings],
+    )
+    # Every 22 steps from step 21 without an epoch beside it: a log that begins late.
+    b2 = tmp_path / "steps.csv"
+    b2.write_text("step,loss\n" + "".join(f"{22 * e + 21},{v}\n" for e, v in enumerate(values)))
+    c = load(b2)
+    assert not c.epoch_means and any("first logged at step 21" in w for w in c.warnings)
 
 
 def test_the_rate_comes_from_the_rate_models_of_the_kind_of_log() -> None:
