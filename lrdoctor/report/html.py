@@ -115,7 +115,8 @@ def recommendation(dx: Diagnosis) -> str:
         text = f"Try a rate {factor_words(dx.factor)} than the one you used (pass --lr to get a value)."
     else:
         text = "No rate can be recommended from this log."
-    because = f" Because: {dx.because}." if dx.because else ""
+    # (an unknown verdict's basis says only that there is not enough evidence: said already)
+    because = f" Because: {dx.because}." if dx.because and dx.verdict != "unknown" else ""
     return text + because
 
 

@@ -90,3 +90,11 @@ def test_a_million_point_run_gives_a_small_page() -> None:
 )
 def test_short_names_drop_the_shared_folder(sources: list[str], names: list[str]) -> None:
     assert html.short_names(sources) == names
+
+
+def test_an_unknown_verdict_says_once_that_the_evidence_is_short(tmp_path: Path) -> None:
+    path = tmp_path / "short.csv"
+    path.write_text("step,loss\n" + "".join(f"{s},{2.0 - 0.01 * s}\n" for s in range(5)))
+    dx = diagnosis_of(path)
+    assert dx.verdict == "unknown"
+    assert html.recommendation(dx) == "Not enough evidence to recommend a rate."
