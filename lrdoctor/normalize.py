@@ -21,7 +21,7 @@ from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS
-from lrdoctor.run import Log, Run, Segment, Series, fmt_step, once_per_epoch
+from lrdoctor.run import Log, Run, Segment, Series, epoch_series, fmt_step, once_per_epoch
 
 
 def normalize(
@@ -82,7 +82,9 @@ def normalize(
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
-    late = None if once_per_epoch(kept[name], kept.get("epoch")) else _late_start(kept[name], log.step_kind, log.format)
+    late = (
+        None if once_per_epoch(kept[name], epoch_series(kept)) else _late_start(kept[name], log.step_kind, log.format)
+    )
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
@@ -182,11 +184,21 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         v = v[np.isfinite(v)]
         return float(v.max()) if len(v) else math.nan
 
-    mine = peak(lr_name)
+    def last(key: str) -> float:
+        v = series[key].values
+        v = v[np.isfinite(v)]
+        return float(v[-1]) if len(v) else math.nan
+
+    mine, mine_last = peak(lr_name), last(lr_name)
+    # A group that ends at the judged group's rate follows its schedule after a warmup of its own
+    # (YOLO's biases begin theirs at 0.1): the same rate, not another.
     others = [
         k
         for k in naming.lr_series(series)
-        if k != lr_name and naming.lr_group(k) is not None and not math.isclose(peak(k), mine, rel_tol=1e-6)
+        if k != lr_name
+        and naming.lr_group(k) is not None
+        and not math.isclose(peak(k), mine, rel_tol=1e-6)
+        and not math.isclose(last(k), mine_last, rel_tol=1e-6)
     ]
     if not others or not math.isfinite(mine):
         return ""

@@ -157,7 +157,7 @@ class Run:
         """Whether the loss, on an axis of steps, is logged once per epoch (Lightning's
         `train_loss_epoch`, the Trainer logging each epoch): epoch means, whose first point holds
         the first epoch's updates, as on an axis of epochs."""
-        return self.step_kind == "step" and once_per_epoch(self.loss, self.series.get("epoch"))
+        return self.step_kind == "step" and once_per_epoch(self.loss, epoch_series(self.series))
 
     @property
     def observed_lr(self) -> float | None:
@@ -176,8 +176,18 @@ class Run:
         return None
 
 
+def epoch_series(series: dict[str, Series]) -> Series | None:
+    """The epoch counter logged beside the steps: `epoch` (Lightning, a plain CSV, the Trainer's
+    state), or `train/epoch` (the Trainer's TensorBoard and W&B logs)."""
+    found = series.get("epoch")
+    if found is None:
+        found = next((s for name, s in series.items() if name.endswith("/epoch")), None)
+    return found
+
+
 def once_per_epoch(loss: Series, epochs: Series | None) -> bool:
-    """Whether every point of `loss` has an epoch logged at its step, one more than the point before."""
+    """Whether every point of `loss` has an epoch logged at its step, one more than the point
+    before, from the first epoch on (a log resumed at epoch 10 still begins late)."""
     if epochs is None or len(loss) < 3 or not len(epochs):
         return False
     seen = epochs.values[np.isfinite(epochs.values)]
@@ -186,6 +196,6 @@ def once_per_epoch(loss: Series, epochs: Series | None) -> bool:
     order = np.argsort(epochs.steps, kind="stable")
     steps, values = epochs.steps[order], epochs.values[order]
     at = np.minimum(np.searchsorted(steps, loss.steps), len(steps) - 1)
-    if not np.array_equal(steps[at], loss.steps):
+    if not np.array_equal(steps[at], loss.steps) or not values[at[0]] <= 1.05:
         return False
     return bool(np.all(np.abs(np.diff(values[at]) - 1) < 0.05))

@@ -49,14 +49,14 @@ def detect_overfitting(
     climb must show in the trend too (from its lowest level to the end level): one evaluation that
     came out low in a flat validation curve is no best to climb from.
 
-    `evaluated_after_start`: the first evaluation came after training began (epoch means, an
-    evaluation at the end of each epoch), so one lowest there is a best, not the level before
-    training."""
+    `evaluated_after_start`: an evaluation at the first training point came after training began
+    (epoch means, an evaluation at the end of each epoch), so one lowest there is a best, not the
+    level before training; one before the first training point is still that level."""
     if train is None or val is None:
         return []
     k = int(np.argmin(val.y))
     best, at = float(val.y[k]), float(val.steps[k])
-    if k == 0 and at <= train.steps[0] and not evaluated_after_start:
+    if k == 0 and (at < train.steps[0] or (at == train.steps[0] and not evaluated_after_start)):
         return []  # never better than before training: a rate that made it worse, not overfitting
     steps, y = val.steps[k:], val.y[k:]
     if len(y) < cfg.min_points:

@@ -193,6 +193,8 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
     if not os.access(source.path, os.R_OK | os.X_OK):  # its files cannot even be looked at
         raise InputError(f"{source.label}: permission denied")
     names = [_reader_name(format)] if format else list(READERS)
+    if format is None and csv_reader.ultralytics_results(source.path) is not None:
+        names = ["csv", *(n for n in names if n != "csv")]
     for name in names:
         found = READERS[name].in_dir(source.path)
         if found is not None:

@@ -10,7 +10,8 @@ A header is a line of words whose first word (after any prefix a logger or launc
 every line: a timestamp, torchrun's ``[default0]:``) names a counter (``epoch``, ``step``, ``iter``) and
 one names a training loss; a row has as many cells as the header, a whole number under the
 counter and, under a column named ``time``, a time. A column named for steps is the axis where
-the first one counts epochs (``epoch  iter  loss``: several rows per epoch). Lines between the
+the first one counts epochs (``epoch  iter  loss``: several rows per epoch; a step counted
+within each epoch runs on across them). Lines between the
 rows (a callback's "Better model found at epoch 0 ...") are no rows. A cell that is no plain
 number (a time, fastai's ``#na#``) is no value. A counter that goes back ends the table: only a
 header starts one again, and a table counted from its start again is a new run (``fine_tune``
@@ -53,7 +54,7 @@ class _Header:
         cells = cells[self.prefix :]
         if not _COUNTER.fullmatch(cells[self.axis]) or len(cells[self.axis]) > MAX_CELL:
             return None
-        if self.time is not None and not (_TIME.fullmatch(cells[self.time]) or cells[self.time] == MISSING):
+        if self.time is not None and not _a_time(cells[self.time]):
             return None  # a classification report's support under fastai's time column
         return cells
 
@@ -63,7 +64,9 @@ def parse_tables(lines: list[str]) -> list[Parsed]:
     empty where there is no table with a loss column and a row under it."""
     parsed: list[Parsed] = []
     header: _Header | None = None
-    previous = -1.0  # the axis at the table's latest row
+    previous = last_at = -1.0  # the axis at the table's latest row, as written and as placed
+    last_epoch: float | None = None
+    offset = 0.0  # added to a step counted within each epoch
     for line in lines:
         if line[:1] == "[":
             line = _LAUNCHER.sub("", line, count=1)
@@ -72,16 +75,20 @@ def parse_tables(lines: list[str]) -> list[Parsed]:
             continue
         found = _header(cells)
         if found is not None:
-            header, previous = found, -1.0
+            header, previous, last_epoch, last_at, offset = found, -1.0, None, -1.0, 0.0
             continue
         row = None if header is None else header.row(cells)
         if header is None or row is None:
             continue
         at = float(row[header.axis])
-        if at <= previous:
+        epoch = None if header.epoch is None else _number(row[header.epoch])
+        if at <= previous and epoch is not None and last_epoch is not None and epoch > last_epoch:
+            offset = last_at  # a step counted within each epoch: it runs on across epochs
+        if at + offset <= last_at:
             header = None  # counting again under no header of its own: a table of something else
             continue
-        previous = at
+        previous, last_epoch, last_at = at, epoch, at + offset
+        at += offset
         points = [
             (name, float(cell))
             for k, (name, cell) in enumerate(zip(header.names, row, strict=True))
@@ -92,7 +99,6 @@ def parse_tables(lines: list[str]) -> list[Parsed]:
         if header.names[header.axis] in EPOCH_NAMES:
             parsed.append(Parsed(points, epoch=at, style=TABLE))
         else:
-            epoch = None if header.epoch is None else _number(row[header.epoch])
             parsed.append(Parsed(points, step=at, epoch=epoch, style=TABLE))
     return parsed
 
@@ -118,6 +124,15 @@ def _header(cells: list[str]) -> _Header | None:
         time = names.index("time") if "time" in names else None
         return _Header(names, prefix, axis, epoch, time)
     return None
+
+
+def _a_time(cell: str) -> bool:
+    """A time cell: fastai's 'mm:ss', seconds with a fraction or a unit ('12.30', '12.3s'), or
+    missing; not a whole number (the support column of a classification report)."""
+    if _TIME.fullmatch(cell) or cell == MISSING:
+        return True
+    seconds = cell[:-1] if cell[-1:] == "s" else cell
+    return "." in seconds or (seconds != cell and _number(seconds) is not None)
 
 
 def _number(cell: str) -> float | None:

@@ -10,10 +10,12 @@ Layouts, and how each is told apart (by the header, then by the file name):
 - timm `summary.csv`: `epoch,train_loss,eval_loss,...,lr`.
 - W&B history export: `Step`/`_step`, `<run name> - <metric>` with `__MIN`/`__MAX` columns.
 - Ultralytics YOLO `results.csv`: `epoch`, the loss in parts (`train/box_loss`,
-  `train/cls_loss`, `train/dfl_loss`, ...; `val/*_loss`) and `lr/pg0`-`lr/pg2`. The parts'
-  sum is added as `train/loss` and `val/loss` (the loss the run minimised; no column holds
-  it), and the rate is `lr/pg1`, the weights' group: `lr/pg0`, the biases', begins its
-  warmup at `warmup_bias_lr` (0.1 by default) and falls to the base rate.
+  `train/cls_loss`, `train/dfl_loss`, ...; `val/*_loss`) and `lr/pg0`-`lr/pg2` (YOLOv5:
+  `x/lr0`-`x/lr2`). The parts' sum is added as `train/loss` and `val/loss` (the loss the run
+  minimised; no column holds it; a `*total*` part is taken as the total instead), and the rate
+  is `lr/pg1` (`x/lr1`), a group of weights: the biases' group begins its warmup at
+  `warmup_bias_lr` (0.1 by default) and falls to the base rate. Rows of zeros in every
+  validation part were not validated (`val=False`).
 
 Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF;
 decimal commas where the separator is not a comma ('0,25', as spreadsheets in many locales
@@ -94,7 +96,21 @@ def in_dir(path: Path) -> Path | None:
     for name in ("metrics.csv", "summary.csv"):
         if (path / name).is_file():
             return path / name
-    return None
+    return ultralytics_results(path)
+
+
+def ultralytics_results(path: Path) -> Path | None:
+    """The `results.csv` of an Ultralytics run folder, which it writes beside its TensorBoard
+    events: the run's log to read there (the events hold the loss in parts too, without the rate
+    groups' meaning)."""
+    found = path / "results.csv"
+    try:
+        with found.open("rb") as fh:
+            head = fh.readline(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return None
+    header = [cell.strip() for cell in head.split(",")]
+    return found if _flavour(header, found.name, ",") == ULTRALYTICS else None
 
 
 def read(source: Source) -> Log:
@@ -146,21 +162,34 @@ def _loss_in_parts(
     warnings: list[str],
 ) -> dict[str, str]:
     """Ultralytics' total losses (the sum of their parts, on the rows that hold every part)
-    added to `series`, and the series that play the training loss, validation loss and rate."""
-    hints = {"lr": "lr/pg1"} if "lr/pg1" in series else {}
+    added to `series`, and the series that play the training loss, validation loss and rate.
+    A row whose validation parts are all 0 was not validated (`val=False` writes zeros on every
+    epoch but the last)."""
+    hints: dict[str, str] = {}
+    rate = next((name for name in ("lr/pg1", "x/lr1") if name in series), None)
+    if rate is not None:
+        hints["lr"] = rate
     for split, role in (("train", "loss"), ("val", "val")):
-        total = f"{split}/loss"
         parts = [n for n in columns if (m := _LOSS_PART.fullmatch(n)) and m.group(1) == split]
-        if total in columns or len(parts) < 2:
-            if total in series:
-                hints[role] = total
+        total = f"{split}/loss"
+        named = total if total in columns else next((n for n in parts if "total" in n), None)
+        if named is not None:  # the writer logged the total itself
+            if named in series:
+                hints[role] = named
+            continue
+        if len(parts) < 2:
             continue
         mask = usable.copy()
         values = np.zeros(len(steps))
-        for name in parts:
-            part, present = columns[name]
-            mask &= present
-            values = values + np.where(present, part, 0.0)
+        zeros = np.ones(len(steps), dtype=bool)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name in parts:
+                part, present = columns[name]
+                mask &= present
+                zeros &= part == 0
+                values = values + np.where(present, part, 0.0)
+        if split == "val":
+            mask &= ~zeros
         if mask.any():
             series[total] = Series(total, steps[mask], values[mask], seq[mask])
             hints[role] = total
@@ -686,7 +715,7 @@ def _flavour(header: list[str], name: str, delim: str) -> str:
     # CSVLogger always writes both `epoch` and `step`; few other writers do.
     if {"epoch", "step"} <= cols:
         return "lightning-csv"
-    if header and header[0] == "epoch" and "lr/pg0" in cols and any(_YOLO_LOSS.fullmatch(h) for h in header):
+    if header and header[0] == "epoch" and cols & {"lr/pg0", "x/lr0"} and any(_YOLO_LOSS.fullmatch(h) for h in header):
         return ULTRALYTICS
     if header and header[0] == "epoch" and {"train_loss", "eval_loss"} <= cols:
         return "timm-csv"

@@ -917,3 +917,14 @@ def test_overfitting_from_the_first_evaluation_of_an_epoch_log() -> None:
         assert f.start_step == sig.steps[0]
         assert not [f for f in detect_all(sig, CFG) if f.pathology == "slow_convergence"]
     assert not [f for f in detect_all(signals(epochs, train, val=(epochs, val)), CFG) if f.pathology == "overfitting"]
+
+
+def test_an_evaluation_before_training_is_still_no_best_to_overfit_from() -> None:
+    """Epoch means with an evaluation before the first update (the Trainer's eval_on_start, a
+    Lightning validate() first): lowest there, the rate made things worse; it is not overfitting."""
+    epochs = np.arange(1.0, 11.0)
+    train = 0.5 * 0.75**epochs
+    val = 0.45 + 0.03 * epochs
+    steps = epochs * 22
+    sig = signals(steps, train, val=(np.r_[0.0, steps], np.r_[0.4, val]), epoch_means=True)
+    assert not [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]

@@ -97,6 +97,20 @@ def test_epoch_means_on_an_axis_of_steps_are_judged_as_on_an_axis_of_epochs(tmp_
         round(db.confidence, 6),
         db.findings and [f.pathology for f in db.findings],
     )
+    # The Trainer's TensorBoard and W&B logs name the epoch train/epoch.
+    hf = tmp_path / "hf.csv"
+    hf.write_text(
+        "step,train/loss,train/epoch\n" + "".join(f"{22 * (e + 1)},{v},{e + 1.0}\n" for e, v in enumerate(values))
+    )
+    assert load(hf).epoch_means
+    # A resumed run's epoch means, from epoch 10: it begins late.
+    resumed = tmp_path / "resumed" / "metrics.csv"
+    resumed.parent.mkdir()
+    resumed.write_text(
+        "epoch,step,train_loss_epoch\n" + "".join(f"{e + 10},{22 * (e + 10) + 21},{v}\n" for e, v in enumerate(values))
+    )
+    r = load(resumed)
+    assert not r.epoch_means and any("first logged at step 241" in w for w in r.warnings)
     # Every 22 steps from step 21 without an epoch beside it: a log that begins late.
     b2 = tmp_path / "steps.csv"
     b2.write_text("step,loss\n" + "".join(f"{22 * e + 21},{v}\n" for e, v in enumerate(values)))

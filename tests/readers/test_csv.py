@@ -356,3 +356,48 @@ def test_ultralytics_classify_has_its_total_already(tmp_path: Path) -> None:
     assert run.format == "ultralytics-csv"
     assert run.metric == "train/loss" and run.val_metric == "val/loss" and run.lr_name == "lr/pg1"
     assert not any("sum of" in w for w in run.warnings)
+
+
+def test_yolov5_results_name_their_groups_x_lr(tmp_path: Path) -> None:
+    columns = ["epoch", "train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/precision"]
+    columns += ["val/box_loss", "val/obj_loss", "val/cls_loss", "x/lr0", "x/lr1", "x/lr2"]
+    warm = [(0.1 - 0.03 * e, 0.01 * e / 3) for e in range(4)]  # (biases, weights), three epochs of warmup
+    rows = [[e, 0.1 - 0.01 * e, 0.05, 0.02, 0.5, 0.1, 0.05, 0.02, b, w, w] for e, (b, w) in enumerate(warm)]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows, 20)))
+    assert run.format == "ultralytics-csv" and run.metric == "train/loss" and run.lr_name == "x/lr1"
+    assert run.loss.values.tolist() == pytest.approx([0.17 - 0.01 * e for e in range(4)])
+    # The biases' group warms up from 0.1 to the weights' rate: the same rate after it, no other.
+    assert not any("other parameter groups" in w for w in run.warnings)
+
+
+def test_ultralytics_total_part_is_the_total(tmp_path: Path) -> None:
+    columns = ["epoch", "train/total_loss", "train/box_loss", "train/cls_loss", "val/total_loss", "lr/pg0"]
+    rows = [[e, 3.0 - 0.1 * e, 1.0, 2.0, 3.1, 0.01] for e in range(5)]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows)))
+    assert run.metric == "train/total_loss" and run.val_metric == "val/total_loss"
+    assert "train/loss" not in run.series
+
+
+def test_ultralytics_without_validation_writes_zeros(tmp_path: Path) -> None:
+    """`val=False` validates only the last epoch and writes 0 in every validation cell before it."""
+    rows = [[e, 1.5, 3.0, 1.2, 0, 0, 0, 0, 0, 0, 0, 0.01, 0.01, 0.01] for e in range(9)]
+    rows.append([9, 1.4, 2.9, 1.1, 0.5, 0.4, 0.3, 0.2, 1.6, 2.9, 1.3, 0.01, 0.01, 0.01])
+    run = load(write(tmp_path, "results.csv", _yolo(YOLO_DETECT, rows)))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [9]
+
+
+def test_an_ultralytics_run_folder_is_read_by_its_results_not_its_events(tmp_path: Path) -> None:
+    """Ultralytics names its first run folder 'train' and writes TensorBoard events beside
+    results.csv (the loss in parts, the biases' rate first): the folder, and the folders above it,
+    are read by results.csv."""
+    from lrdoctor.sweep import expand
+
+    run_dir = tmp_path / "runs" / "detect" / "train"
+    run_dir.mkdir(parents=True)
+    rows = [[e, 1.5 - 0.1 * e, 3.0, 1.2, 0.5, 0.4, 0.3, 0.2, 1.6, 2.9, 1.3, 0.01, 0.01, 0.01] for e in range(8)]
+    write(run_dir, "results.csv", _yolo(YOLO_DETECT, rows))
+    (run_dir / "events.out.tfevents.1795993658.host.1.0").write_bytes(b"")
+    assert load(run_dir).format == "ultralytics-csv"
+    for folder in (tmp_path / "runs", tmp_path / "runs" / "detect"):
+        (target,) = expand([str(folder)]).targets
+        assert target.path == str(run_dir)

@@ -412,6 +412,15 @@ def test_a_table_of_several_rows_an_epoch_takes_its_step_column() -> None:
     assert "iter" not in log.series and log.series["epoch"].values.tolist() == [i // 3 for i in range(9)]
 
 
+def test_a_table_with_times_in_seconds_and_a_step_counted_within_each_epoch() -> None:
+    rows = "".join(f"{e:<7d}{2.3 - 0.1 * e:<12.4f}{2.5 - 0.1 * e:<10.4f}0.8    {12.3 + e / 10:.2f}\n" for e in range(8))
+    log = read("epoch  train_loss  val_loss  val_acc  time\n" + rows)
+    assert len(log.series["train_loss"]) == 8 and log.series["time"].values[0] == 12.3
+    lines = ["epoch  iter  loss"] + [f"{i // 3}      {100 * (i % 3 + 1)}   {2.3 - 0.1 * i:.2f}" for i in range(9)]
+    log = read("\n".join(lines) + "\n")
+    assert [s for s, _ in points(log, "loss")] == [100 * (i + 1) for i in range(9)]
+
+
 def test_a_long_digit_run_in_a_cell_is_read_in_linear_time() -> None:
     """The number pattern backtracks over a digit run followed by a letter: cells are capped."""
     with pytest.raises(UnreadableLog):
