@@ -13,8 +13,9 @@ Layouts, and how each is told apart (by the header, then by the file name):
   `train/cls_loss`, `train/dfl_loss`, ...; `val/*_loss`) and `lr/pg0`-`lr/pg2` (YOLOv5:
   `x/lr0`-`x/lr2`). The parts' sum is added as `train/loss` and `val/loss` (the loss the run
   minimised; no column holds it; a `*total*` part is taken as the total instead), and the rate
-  is `lr/pg1` (`x/lr1`), a group of weights: the biases' group begins its warmup at
-  `warmup_bias_lr` (0.1 by default) and falls to the base rate. Rows of zeros in every
+  is `lr/pg1` (`x/lr1`), a group of weights in every version's order: the biases' group (the
+  first, or in later versions the last) begins its warmup at `warmup_bias_lr` (0.1 by default)
+  and falls to the base rate. Rows of zeros in every
   validation part were not validated (`val=False`).
 
 Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF;
