@@ -142,6 +142,13 @@ def read(source: Source) -> Log:
     hints: dict[str, str] = {}
     if fmt == ULTRALYTICS:
         hints = _loss_in_parts(series, columns, steps, seq, usable, label, warnings)
+        hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
+        if str(hparams.get("optimizer", "")).lower() == "auto":
+            warnings.append(
+                f"{label}: the run's args.yaml has optimizer=auto, with which Ultralytics chooses the optimizer "
+                "and its rate itself and ignores lr0: name an optimizer (optimizer=SGD, AdamW, ...) for a rate "
+                "to take effect"
+            )
     text_columns = tuple(name for name in _unique(header) if name not in columns)
     return Log(
         label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
@@ -725,12 +732,13 @@ def _flavour(header: list[str], name: str, delim: str) -> str:
     return "csv"
 
 
-def _hparams_beside(path: Path | None) -> dict[str, object]:
-    """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics."""
+def _hparams_beside(path: Path | None, names: tuple[str, ...] = ("hparams.yaml",)) -> dict[str, object]:
+    """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics (or of
+    another settings file of `names`)."""
     if path is None:
         return {}
     candidates = [
-        path.with_name("hparams.yaml"),
+        *(path.with_name(name) for name in names),
         path.with_name(path.name.replace("metrics.csv", "hparams.yaml")),
     ]
     yaml_path = next((p for p in candidates if p != path and p.is_file()), None)

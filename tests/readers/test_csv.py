@@ -401,3 +401,13 @@ def test_an_ultralytics_run_folder_is_read_by_its_results_not_its_events(tmp_pat
     for folder in (tmp_path / "runs", tmp_path / "runs" / "detect"):
         (target,) = expand([str(folder)]).targets
         assert target.path == str(run_dir)
+
+
+@pytest.mark.parametrize(("optimizer", "noted"), [("auto", True), ("SGD", False)])
+def test_ultralytics_optimizer_auto_ignores_lr0(tmp_path: Path, optimizer: str, noted: bool) -> None:
+    rows = [[e, 1.5 - 0.1 * e, 3.0, 1.2, 0.5, 0.4, 0.3, 0.2, 1.6, 2.9, 1.3, 0.01, 0.01, 0.01] for e in range(8)]
+    path = write(tmp_path, "results.csv", _yolo(YOLO_DETECT, rows))
+    (tmp_path / "args.yaml").write_text(f"task: detect\nepochs: 8\noptimizer: {optimizer}\nlr0: 0.01\n")
+    run = load(path)
+    assert run.hparams["lr0"] == 0.01
+    assert any("optimizer=auto" in w for w in run.warnings) is noted
