@@ -134,6 +134,9 @@ def recommend(
     verdict: Verdict, observed: float | None, sig: Signals, findings: Sequence[Finding], cfg: RecommendConfig
 ) -> Recommendation:
     if verdict == "ok":
+        if any(f.severity != "info" and f.suggests is not None for f in findings):
+            # a warning that points at the rate, outweighed by the rest: not a healthy run, an ok rate
+            return Recommendation(observed, 1.0, "on balance the rate is ok despite the warnings: keep it")
         return Recommendation(observed, 1.0, "the run looks healthy: keep the rate")
     if verdict == "unknown":
         return Recommendation(None, None, "not enough evidence to recommend a rate")

@@ -51,3 +51,16 @@ def test_rate_features_without_a_curve() -> None:
     x = rate_features(sig, detect_all(sig, DetectConfig()))
     assert len(x) == len(FEATURES) + 5
     assert list(x[len(FEATURES) :]) == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_an_ok_verdict_beside_a_warning_does_not_call_the_run_healthy() -> None:
+    from lrdoctor.diagnosis import Finding
+    from lrdoctor.recommend import RecommendConfig, recommend
+
+    sig = signals(np.arange(50.0), np.linspace(2.0, 1.0, 50))
+    slow = Finding("slow_convergence", "warning", 35, 49, "loss still falling", {}, suggests="too_low", strength=0.6)
+    spike = Finding("loss_spike", "info", 10, 10, "one spike", {}, suggests="too_high", strength=0.2)
+    cfg = RecommendConfig()
+    assert recommend("ok", 0.01, sig, [spike], cfg).basis == "the run looks healthy: keep the rate"
+    warned = recommend("ok", 0.01, sig, [slow, spike], cfg)
+    assert warned.lr == 0.01 and "despite the warnings" in warned.basis
