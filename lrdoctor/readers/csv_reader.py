@@ -143,6 +143,12 @@ def read(source: Source) -> Log:
     if fmt == ULTRALYTICS:
         hints = _loss_in_parts(series, columns, steps, seq, usable, label, warnings)
         hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
+        planned, done = hparams.get("epochs"), steps[usable].max(initial=-math.inf)
+        if isinstance(planned, float) and math.isfinite(done) and done < planned - 1:
+            warnings.append(
+                f"{label}: the log ends at epoch {done:g} of the {planned:g} the run was set for (args.yaml): a run "
+                "still training, or stopped early; judged as it stands (a run still training reads as a slow one)"
+            )
         if str(hparams.get("optimizer", "")).lower() == "auto":
             warnings.append(
                 f"{label}: the run's args.yaml has optimizer=auto, with which Ultralytics chooses the optimizer "

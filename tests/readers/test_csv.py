@@ -411,3 +411,6 @@ def test_ultralytics_optimizer_auto_ignores_lr0(tmp_path: Path, optimizer: str, 
     run = load(path)
     assert run.hparams["lr0"] == 0.01
     assert any("optimizer=auto" in w for w in run.warnings) is noted
+    assert not any("the run was set for" in w for w in run.warnings)  # epochs 0-7 of 8: finished
+    (tmp_path / "args.yaml").write_text("task: detect\nepochs: 100\n")
+    assert any("ends at epoch 7 of the 100 the run was set for" in w for w in load(path).warnings)
