@@ -184,21 +184,16 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         v = v[np.isfinite(v)]
         return float(v.max()) if len(v) else math.nan
 
-    def last(key: str) -> float:
-        v = series[key].values
-        v = v[np.isfinite(v)]
-        return float(v[-1]) if len(v) else math.nan
-
-    mine, mine_last = peak(lr_name), last(lr_name)
-    # A group that ends at the judged group's rate follows its schedule after a warmup of its own
-    # (YOLO's biases begin theirs at 0.1): the same rate, not another.
+    mine = peak(lr_name)
+    # A group at the judged group's rate from that group's peak on follows its schedule after a
+    # warmup of its own (YOLO's biases begin theirs at 0.1): the same rate, not another.
     others = [
         k
         for k in naming.lr_series(series)
         if k != lr_name
         and naming.lr_group(k) is not None
         and not math.isclose(peak(k), mine, rel_tol=1e-6)
-        and not math.isclose(last(k), mine_last, rel_tol=1e-6)
+        and not _same_rate_late(series[k], series[lr_name])
     ]
     if not others or not math.isfinite(mine):
         return ""
@@ -207,6 +202,20 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         f"the learning rate read is {lr_name!r} (peak {mine:.3g}); other parameter groups logged other rates "
         f"({listed}): the observed and recommended rates are for that series; scale the other groups by the same factor"
     )
+
+
+def _same_rate_late(group: Series, judged: Series) -> bool:
+    """Whether `group` logged the judged group's rate at every step from the judged group's peak
+    on (at least 2 shared): a warmup of its own before it, and the same rate since."""
+    finite = np.isfinite(judged.values)
+    if not finite.any():
+        return False
+    peak_step = judged.steps[finite][int(np.argmax(judged.values[finite]))]
+    steps, mine, theirs = np.intersect1d(judged.steps, group.steps, return_indices=True)
+    since = steps >= peak_step
+    a, b = judged.values[mine][since], group.values[theirs][since]
+    both = np.isfinite(a) & np.isfinite(b)
+    return int(both.sum()) >= 2 and bool(np.allclose(a[both], b[both], rtol=1e-6, atol=0.0))
 
 
 # A series whose rows the loss shared up to its last point, and which goes on for this many more,

@@ -134,9 +134,10 @@ def recommend(
     verdict: Verdict, observed: float | None, sig: Signals, findings: Sequence[Finding], cfg: RecommendConfig
 ) -> Recommendation:
     if verdict == "ok":
-        if any(f.severity != "info" and f.suggests is not None for f in findings):
-            # a warning that points at the rate, outweighed by the rest: not a healthy run, an ok rate
-            return Recommendation(observed, 1.0, "on balance the rate is ok despite the warnings: keep it")
+        warned = sum(f.severity != "info" for f in findings)
+        if warned:  # outweighed by the rest: an ok rate, not a healthy run
+            despite = "a warning" if warned == 1 else f"{warned} warnings"
+            return Recommendation(observed, 1.0, f"on balance the rate is ok, despite {despite}")
         return Recommendation(observed, 1.0, "the run looks healthy: keep the rate")
     if verdict == "unknown":
         return Recommendation(None, None, "not enough evidence to recommend a rate")

@@ -472,3 +472,30 @@ def test_each_run_of_a_wandb_export_gets_its_own_rate_and_validation_loss() -> N
         judged = normalize(log, metric=f"{run} - loss")
         assert judged.val_metric == f"{run} - val_loss" and judged.lr_name == f"{run} - lr"
         assert judged.observed_lr == rate
+
+
+@pytest.mark.parametrize("schedule", ["cosine to 0", "plateau to a shared min_lr"])
+def test_groups_that_end_at_one_rate_still_logged_other_rates(tmp_path: Path, schedule: str) -> None:
+    """A backbone at 1e-4 and a head at 1e-3 whose schedule ends both at 0 (or at one min_lr) ran
+    at different rates: the note stays. A group that joins the judged group's rate by its peak (a
+    warmup of its own) is the same rate."""
+    n = 40
+    if schedule == "cosine to 0":
+        shape = 0.5 * (1 + np.cos(np.pi * np.arange(n) / (n - 1)))
+        low, high = 1e-4 * shape, 1e-3 * shape
+    else:
+        low = np.where(np.arange(n) < 15, 1e-4, 1e-6)
+        high = np.where(np.arange(n) < 15, 1e-3, 1e-6)
+    rows = "".join(
+        f"{e},{22 * e + 21},{2.0 - 0.01 * e},{a},{b}\n" for e, (a, b) in enumerate(zip(low, high, strict=True))
+    )
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,step,train_loss_epoch,lr-AdamW/pg1,lr-AdamW/pg2\n" + rows)
+    assert any("'lr-AdamW/pg2' peaks at 0.001" in w for w in load(path).warnings)
+    warm = np.minimum(np.arange(n) / 3, 1.0) * 1e-3
+    bias = np.where(np.arange(n) < 3, 0.1 - (0.1 - 1e-3) * np.arange(n) / 3, 1e-3)
+    rows = "".join(
+        f"{e},{22 * e + 21},{2.0 - 0.01 * e},{a},{b}\n" for e, (a, b) in enumerate(zip(warm, bias, strict=True))
+    )
+    path.write_text("epoch,step,train_loss_epoch,lr-SGD/pg1,lr-SGD/pg2\n" + rows)
+    assert not any("other parameter groups" in w for w in load(path).warnings)

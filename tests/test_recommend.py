@@ -63,4 +63,6 @@ def test_an_ok_verdict_beside_a_warning_does_not_call_the_run_healthy() -> None:
     cfg = RecommendConfig()
     assert recommend("ok", 0.01, sig, [spike], cfg).basis == "the run looks healthy: keep the rate"
     warned = recommend("ok", 0.01, sig, [slow, spike], cfg)
-    assert warned.lr == 0.01 and "despite the warnings" in warned.basis
+    assert warned.lr == 0.01 and warned.basis == "on balance the rate is ok, despite a warning"
+    overfit = Finding("overfitting", "warning", 20, 49, "validation loss rose", {})
+    assert recommend("ok", 0.01, sig, [slow, overfit], cfg).basis.endswith("despite 2 warnings")

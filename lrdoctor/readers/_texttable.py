@@ -7,21 +7,23 @@ fastai's training loop prints its metrics so in a terminal (fastprogress's conso
     1         0.628891    0.381934    0.880000  00:04
 
 A header is a line of words whose first word (after any prefix a logger or launcher puts on
-every line: a timestamp, torchrun's ``[default0]:``) names a counter (``epoch``, ``step``, ``iter``) and
-one names a training loss; a row has as many cells as the header, a whole number under the
-counter and, under a column named ``time``, a time. A column named for steps is the axis where
-the first one counts epochs (``epoch  iter  loss``: several rows per epoch; a step counted
-within each epoch runs on across them). Lines between the
-rows (a callback's "Better model found at epoch 0 ...") are no rows. A cell that is no plain
-number (a time, fastai's ``#na#``) is no value. A counter that goes back ends the table: only a
-header starts one again, and a table counted from its start again is a new run (``fine_tune``
-trains a frozen epoch, then the rest from epoch 0), as appended runs are elsewhere. The text
-reader reads tables only where its lines carried too few points of a training loss, so the
-search costs nothing on other logs.
+every line: a timestamp, torchrun's ``[default0]:``) names a counter (``epoch``, ``step``,
+``iter``) and one names a training loss; a row has as many cells as the header, a whole number
+under the counter and, under a column named ``time``, a time of the kind of the first row's (a
+clock's ``mm:ss`` or seconds: a classification report's support is no fastai time). A column
+named for steps is the axis where the first one counts epochs (``epoch  iter  loss``: several
+rows per epoch; a step counted within each epoch runs on across them). Lines between the rows
+(a callback's "Better model found at epoch 0 ...") are no rows. A cell that is no plain number
+(a time, fastai's ``#na#``) is no value. A counter that goes back ends the table: only a header
+starts one again, and a table counted from its start again is a new run (``fine_tune`` trains a
+frozen epoch, then the rest from epoch 0), as appended runs are elsewhere. The text reader reads
+tables only where its lines carried too few points of a training loss, so the search costs
+nothing on other logs.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -32,7 +34,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|<[A-Za-z_][A-Za-z0-9_]*>")  # fastai
 _COUNTER = re.compile(r"\d+")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
 _LAUNCHER = re.compile(r"\[[^\]\s]{1,40}\]:")  # torchrun --tee's '[default0]:', glued to the line
-_TIME = re.compile(r"\d+:\d\d(?::\d\d)?")
 MAX_COLUMNS = 64  # a longer line of words is prose, not a header
 MAX_PREFIX = 4  # words a logger may put before the header on every line
 MAX_CELL = 64  # a longer cell is no number (and the number pattern stays linear)
@@ -54,19 +55,57 @@ class _Header:
         cells = cells[self.prefix :]
         if not _COUNTER.fullmatch(cells[self.axis]) or len(cells[self.axis]) > MAX_CELL:
             return None
-        if self.time is not None and not _a_time(cells[self.time]):
-            return None  # a classification report's support under fastai's time column
         return cells
+
+
+@dataclass
+class _Table:
+    """A table being read: where its rows go on the axis."""
+
+    header: _Header
+    rows: int = 0
+    first: float = 0.0  # the axis at its first row, as written
+    stride: float = 1.0  # from its first row to its second
+    previous: float = -math.inf  # its latest row's axis, as written
+    placed: float = -math.inf  # ... and as placed
+    epoch: float | None = None  # its latest row's epoch
+    offset: float = 0.0  # added to a step counted within each epoch
+    clock: bool | None = None  # whether its time cells are clock times (fastai's 'mm:ss')
+
+    def place(self, at: float, epoch: float | None) -> float | None:
+        """Where a row counted `at` (in `epoch`) goes, or None where it ends the table: a counter
+        that goes back, but for a step counted within each epoch (back to the first row's count
+        as the epoch goes up), which runs on across epochs."""
+        if self.rows == 1 and at > self.first:
+            self.stride = at - self.first
+        restart = epoch is not None and self.epoch is not None and epoch > self.epoch and at <= self.first
+        if self.rows and restart:
+            self.offset = self.placed + self.stride - at
+        x = at + self.offset
+        if x <= self.placed:
+            return None
+        if not self.rows:
+            self.first = at
+        self.rows += 1
+        self.previous, self.placed, self.epoch = at, x, epoch
+        return x
+
+    def timed(self, cell: str) -> bool:
+        """Whether a time cell is of the kind of the table's first: a classification report's
+        support (a whole number) under fastai's time column ('00:05') is no row of it."""
+        if cell == MISSING:
+            return True
+        clock = ":" in cell
+        if self.clock is None:
+            self.clock = clock
+        return clock == self.clock
 
 
 def parse_tables(lines: list[str]) -> list[Parsed]:
     """The rows of every table in `lines`, as parsed lines of step or epoch counters and values;
     empty where there is no table with a loss column and a row under it."""
     parsed: list[Parsed] = []
-    header: _Header | None = None
-    previous = last_at = -1.0  # the axis at the table's latest row, as written and as placed
-    last_epoch: float | None = None
-    offset = 0.0  # added to a step counted within each epoch
+    table: _Table | None = None
     for line in lines:
         if line[:1] == "[":
             line = _LAUNCHER.sub("", line, count=1)
@@ -75,20 +114,19 @@ def parse_tables(lines: list[str]) -> list[Parsed]:
             continue
         found = _header(cells)
         if found is not None:
-            header, previous, last_epoch, last_at, offset = found, -1.0, None, -1.0, 0.0
+            table = _Table(found)
             continue
-        row = None if header is None else header.row(cells)
-        if header is None or row is None:
+        if table is None:
             continue
-        at = float(row[header.axis])
+        header = table.header
+        row = header.row(cells)
+        if row is None or (header.time is not None and not table.timed(row[header.time])):
+            continue
         epoch = None if header.epoch is None else _number(row[header.epoch])
-        if at <= previous and epoch is not None and last_epoch is not None and epoch > last_epoch:
-            offset = last_at  # a step counted within each epoch: it runs on across epochs
-        if at + offset <= last_at:
-            header = None  # counting again under no header of its own: a table of something else
+        at = table.place(float(row[header.axis]), epoch)
+        if at is None:
+            table = None  # counting again under no header of its own: a table of something else
             continue
-        previous, last_epoch, last_at = at, epoch, at + offset
-        at += offset
         points = [
             (name, float(cell))
             for k, (name, cell) in enumerate(zip(header.names, row, strict=True))
@@ -124,15 +162,6 @@ def _header(cells: list[str]) -> _Header | None:
         time = names.index("time") if "time" in names else None
         return _Header(names, prefix, axis, epoch, time)
     return None
-
-
-def _a_time(cell: str) -> bool:
-    """A time cell: fastai's 'mm:ss', seconds with a fraction or a unit ('12.30', '12.3s'), or
-    missing; not a whole number (the support column of a classification report)."""
-    if _TIME.fullmatch(cell) or cell == MISSING:
-        return True
-    seconds = cell[:-1] if cell[-1:] == "s" else cell
-    return "." in seconds or (seconds != cell and _number(seconds) is not None)
 
 
 def _number(cell: str) -> float | None:

@@ -106,6 +106,8 @@ def ultralytics_results(path: Path) -> Path | None:
     groups' meaning)."""
     found = path / "results.csv"
     try:
+        if not found.is_file():  # (a FIFO would block)
+            return None
         with found.open("rb") as fh:
             head = fh.readline(1 << 16).decode("utf-8", "replace")
     except OSError:
@@ -190,6 +192,9 @@ def _loss_in_parts(
         if named is not None:  # the writer logged the total itself
             if named in series:
                 hints[role] = named
+                if split == "val":
+                    s = series[named]
+                    series[named] = s.take(s.values != 0)
             continue
         if len(parts) < 2:
             continue

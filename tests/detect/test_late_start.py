@@ -111,6 +111,11 @@ def test_epoch_means_on_an_axis_of_steps_are_judged_as_on_an_axis_of_epochs(tmp_
     )
     r = load(resumed)
     assert not r.epoch_means and any("first logged at step 241" in w for w in r.warnings)
+    # ... and one counted from 0, resumed at epoch 1: the first epoch's steps come before it.
+    resumed.write_text(
+        "epoch,step,train_loss_epoch\n" + "".join(f"{e + 1},{22 * (e + 1) + 21},{v}\n" for e, v in enumerate(values))
+    )
+    assert not load(resumed).epoch_means
     # Every 22 steps from step 21 without an epoch beside it: a log that begins late.
     b2 = tmp_path / "steps.csv"
     b2.write_text("step,loss\n" + "".join(f"{22 * e + 21},{v}\n" for e, v in enumerate(values)))

@@ -361,11 +361,12 @@ def test_ultralytics_classify_has_its_total_already(tmp_path: Path) -> None:
 def test_yolov5_results_name_their_groups_x_lr(tmp_path: Path) -> None:
     columns = ["epoch", "train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/precision"]
     columns += ["val/box_loss", "val/obj_loss", "val/cls_loss", "x/lr0", "x/lr1", "x/lr2"]
-    warm = [(0.1 - 0.03 * e, 0.01 * e / 3) for e in range(4)]  # (biases, weights), three epochs of warmup
+    # (biases, weights): three epochs of warmup, then the base rate
+    warm = [(0.1 - 0.03 * e, 0.01 * e / 3) if e < 3 else (0.01, 0.01) for e in range(6)]
     rows = [[e, 0.1 - 0.01 * e, 0.05, 0.02, 0.5, 0.1, 0.05, 0.02, b, w, w] for e, (b, w) in enumerate(warm)]
     run = load(write(tmp_path, "results.csv", _yolo(columns, rows, 20)))
     assert run.format == "ultralytics-csv" and run.metric == "train/loss" and run.lr_name == "x/lr1"
-    assert run.loss.values.tolist() == pytest.approx([0.17 - 0.01 * e for e in range(4)])
+    assert run.loss.values.tolist() == pytest.approx([0.17 - 0.01 * e for e in range(6)])
     # The biases' group warms up from 0.1 to the weights' rate: the same rate after it, no other.
     assert not any("other parameter groups" in w for w in run.warnings)
 
@@ -414,3 +415,25 @@ def test_ultralytics_optimizer_auto_ignores_lr0(tmp_path: Path, optimizer: str, 
     assert not any("the run was set for" in w for w in run.warnings)  # epochs 0-7 of 8: finished
     (tmp_path / "args.yaml").write_text("task: detect\nepochs: 100\n")
     assert any("ends at epoch 7 of the 100 the run was set for" in w for w in load(path).warnings)
+
+
+def test_ultralytics_classify_without_validation_writes_zeros_in_its_val_loss(tmp_path: Path) -> None:
+    columns = ["epoch", "train/loss", "metrics/accuracy_top1", "val/loss", "lr/pg0", "lr/pg1", "lr/pg2"]
+    rows = [[e, 2.0 - 0.1 * e, 0, 0, 0.01, 0.01, 0.01] for e in range(9)] + [[9, 1.1, 0.8, 1.2, 0.01, 0.01, 0.01]]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows)))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [9]
+
+
+def test_a_fifo_named_results_csv_blocks_nothing(tmp_path: Path) -> None:
+    """Folders are looked into for an Ultralytics results.csv: a FIFO of that name is not opened
+    (it would wait for a writer). Run in a child process, so that a hang fails the test."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "a").mkdir()
+    os.mkfifo(tmp_path / "a" / "results.csv")
+    code = "import sys, pathlib; from lrdoctor.readers import csv_reader; "
+    code += "print(csv_reader.ultralytics_results(pathlib.Path(sys.argv[1])))"
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "None", done.stderr

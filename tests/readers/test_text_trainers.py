@@ -419,6 +419,16 @@ def test_a_table_with_times_in_seconds_and_a_step_counted_within_each_epoch() ->
     lines = ["epoch  iter  loss"] + [f"{i // 3}      {100 * (i % 3 + 1)}   {2.3 - 0.1 * i:.2f}" for i in range(9)]
     log = read("\n".join(lines) + "\n")
     assert [s for s, _ in points(log, "loss")] == [100 * (i + 1) for i in range(9)]
+    lines = ["epoch  iter  loss"] + [f"{i // 3}      {100 * (i % 3)}   {2.3 - 0.1 * i:.2f}" for i in range(9)]
+    log = read("\n".join(lines) + "\n")  # counted from 0 in each epoch
+    assert [s for s, _ in points(log, "loss")] == [100 * i for i in range(9)]
+    # A global step whose every epoch repeats the last step of the one before: no count within
+    # an epoch; the table ends there, as any counter that goes back ends one.
+    lines = ["epoch  iter  loss", "0  0  2.3", "0  100  2.2", "1  100  2.1", "1  200  2.0"]
+    assert [s for s, _ in points(read("\n".join(lines) + "\n"), "loss")] == [0, 100]
+    rows = "".join(f"{e:<7d}{2.3 - 0.1 * e:<12.4f}{2.5 - 0.1 * e:<10.4f}{12 + e}\n" for e in range(8))
+    log = read("epoch  train_loss  val_loss  time\n" + rows)  # whole seconds
+    assert len(log.series["train_loss"]) == 8
 
 
 def test_a_long_digit_run_in_a_cell_is_read_in_linear_time() -> None:
