@@ -185,8 +185,8 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
         return float(v.max()) if len(v) else math.nan
 
     mine = peak(lr_name)
-    # A group at the judged group's rate from that group's peak on follows its schedule after a
-    # warmup of its own (YOLO's biases begin theirs at 0.1): the same rate, not another.
+    # A group at the judged group's rate once a warmup of its own is over (YOLO's biases begin
+    # theirs at 0.1) is the same rate, not another.
     others = [
         k
         for k in naming.lr_series(series)
@@ -205,17 +205,29 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
 
 
 def _same_rate_late(group: Series, judged: Series) -> bool:
-    """Whether `group` logged the judged group's rate at every step from the judged group's peak
-    on (at least 2 shared): a warmup of its own before it, and the same rate since."""
-    finite = np.isfinite(judged.values)
-    if not finite.any():
+    """Whether `group` runs at the judged group's rate once a warmup of its own is over: from the
+    first step where the two agree to the end (at least 2 steps, `group` read at the judged
+    group's steps), at or near the judged group's peak (a shared floor of 0 or a min_lr at the end
+    of a schedule is no same rate)."""
+    ok = np.isfinite(group.values)
+    mine = np.isfinite(judged.values)
+    if ok.sum() < 2 or not mine.any():
         return False
-    peak_step = judged.steps[finite][int(np.argmax(judged.values[finite]))]
-    steps, mine, theirs = np.intersect1d(judged.steps, group.steps, return_indices=True)
-    since = steps >= peak_step
-    a, b = judged.values[mine][since], group.values[theirs][since]
-    both = np.isfinite(a) & np.isfinite(b)
-    return int(both.sum()) >= 2 and bool(np.allclose(a[both], b[both], rtol=1e-6, atol=0.0))
+    order = np.argsort(group.steps[ok], kind="stable")
+    g_steps, g_values = group.steps[ok][order], group.values[ok][order]
+    steps, values = judged.steps[mine], judged.values[mine]
+    inside = (steps >= g_steps[0]) & (steps <= g_steps[-1])
+    steps, values = steps[inside], values[inside]
+    theirs = np.interp(steps, g_steps, g_values)
+    agree = np.isclose(values, theirs, rtol=1e-6, atol=0.0)
+    if not agree.any():
+        return False
+    since = int(np.argmax(agree))
+    return (
+        len(values) - since >= 2
+        and bool(agree[since:].all())
+        and float(values[since:].max()) >= 0.9 * float(judged.values[mine].max())
+    )
 
 
 # A series whose rows the loss shared up to its last point, and which goes on for this many more,

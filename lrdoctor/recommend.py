@@ -134,7 +134,7 @@ def recommend(
     verdict: Verdict, observed: float | None, sig: Signals, findings: Sequence[Finding], cfg: RecommendConfig
 ) -> Recommendation:
     if verdict == "ok":
-        warned = sum(f.severity != "info" for f in findings)
+        warned = sum(f.severity == "warning" for f in findings)
         if warned:  # outweighed by the rest: an ok rate, not a healthy run
             despite = "a warning" if warned == 1 else f"{warned} warnings"
             return Recommendation(observed, 1.0, f"on balance the rate is ok, despite {despite}")

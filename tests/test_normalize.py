@@ -499,3 +499,27 @@ def test_groups_that_end_at_one_rate_still_logged_other_rates(tmp_path: Path, sc
     )
     path.write_text("epoch,step,train_loss_epoch,lr-SGD/pg1,lr-SGD/pg2\n" + rows)
     assert not any("other parameter groups" in w for w in load(path).warnings)
+
+
+def test_yolo_sgd_biases_end_their_warmup_at_the_weights_rate(tmp_path: Path) -> None:
+    """Ultralytics warms up per iteration and logs the rate at each epoch's end: the weights' group
+    peaks in the last warmup epoch, a little above the first value after it, where the biases'
+    group (0.1 at the start) is still a little higher; from the next epoch on they are one rate.
+    Logged on steps of their own (odd and even), they are one rate too."""
+    n = 30
+    weights = np.r_[0.0033, 0.0066, 0.009588, 0.01 * (1 - 0.99 * np.arange(3, n) / n)]
+    biases = np.r_[0.07, 0.04, 0.0097547, weights[3:]]
+    path = tmp_path / "results.csv"
+    rows = "".join(f"{e + 1},{2.0 - 0.01 * e},{a},{b}\n" for e, (a, b) in enumerate(zip(biases, weights, strict=True)))
+    path.write_text("epoch,train/loss,lr/pg0,lr/pg1\n" + rows)
+    run = load(path)
+    assert run.lr_name == "lr/pg1" and not any("other parameter groups" in w for w in run.warnings)
+    odd = tmp_path / "odd.csv"  # a constant rate after the warmup, the groups on steps of their own
+    weights, biases = np.r_[weights[:3], np.full(n - 3, 0.01)], np.r_[biases[:3], np.full(n - 3, 0.01)]
+    rows = "".join(
+        f"{2 * e},{2.0 - 0.01 * e},,{a}\n{2 * e + 1},,{b},\n"
+        for e, (a, b) in enumerate(zip(weights, biases, strict=True))
+    )
+    odd.write_text("step,loss,lr-SGD/pg2,lr-SGD/pg1\n" + rows)
+    run = load(odd)
+    assert run.lr_name == "lr-SGD/pg1" and not any("other parameter groups" in w for w in run.warnings)

@@ -64,8 +64,7 @@ class _Table:
 
     header: _Header
     rows: int = 0
-    first: float = 0.0  # the axis at its first row, as written
-    stride: float = 1.0  # from its first row to its second
+    stride: float = 1.0  # the largest gap between its rows within an epoch
     previous: float = -math.inf  # its latest row's axis, as written
     placed: float = -math.inf  # ... and as placed
     epoch: float | None = None  # its latest row's epoch
@@ -74,18 +73,16 @@ class _Table:
 
     def place(self, at: float, epoch: float | None) -> float | None:
         """Where a row counted `at` (in `epoch`) goes, or None where it ends the table: a counter
-        that goes back, but for a step counted within each epoch (back to the first row's count
-        as the epoch goes up), which runs on across epochs."""
-        if self.rows == 1 and at > self.first:
-            self.stride = at - self.first
-        restart = epoch is not None and self.epoch is not None and epoch > self.epoch and at <= self.first
+        that goes back, but for a step counted within each epoch (lower as the epoch goes up),
+        which runs on across epochs, a stride after the last row."""
+        if self.rows and at > self.previous:
+            self.stride = max(self.stride, at - self.previous)
+        restart = epoch is not None and self.epoch is not None and epoch > self.epoch and at < self.previous
         if self.rows and restart:
             self.offset = self.placed + self.stride - at
         x = at + self.offset
         if x <= self.placed:
             return None
-        if not self.rows:
-            self.first = at
         self.rows += 1
         self.previous, self.placed, self.epoch = at, x, epoch
         return x

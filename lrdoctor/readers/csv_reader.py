@@ -179,8 +179,13 @@ def _loss_in_parts(
 ) -> dict[str, str]:
     """Ultralytics' total losses (the sum of their parts, on the rows that hold every part)
     added to `series`, and the series that play the training loss, validation loss and rate.
-    A row whose validation parts are all 0 was not validated (`val=False` writes zeros on every
-    epoch but the last)."""
+    A row whose validation losses and metrics are all 0 was not validated (`val=False` writes
+    zeros on every epoch but the last)."""
+    # Rows where every validation loss and metric is 0: not validated (val=False writes zeros).
+    unvalidated = np.ones(len(steps), dtype=bool)
+    for name, (column, present) in columns.items():
+        if name.startswith(("val/", "metrics/")):
+            unvalidated &= ~present | (column == 0)
     hints: dict[str, str] = {}
     rate = next((name for name in ("lr/pg1", "x/lr1") if name in series), None)
     if rate is not None:
@@ -194,21 +199,19 @@ def _loss_in_parts(
                 hints[role] = named
                 if split == "val":
                     s = series[named]
-                    series[named] = s.take(s.values != 0)
+                    series[named] = s.take(~unvalidated[s.seq.astype(np.intp)])
             continue
         if len(parts) < 2:
             continue
         mask = usable.copy()
         values = np.zeros(len(steps))
-        zeros = np.ones(len(steps), dtype=bool)
         with np.errstate(over="ignore", invalid="ignore"):
             for name in parts:
                 part, present = columns[name]
                 mask &= present
-                zeros &= part == 0
                 values = values + np.where(present, part, 0.0)
         if split == "val":
-            mask &= ~zeros
+            mask &= ~unvalidated
         if mask.any():
             series[total] = Series(total, steps[mask], values[mask], seq[mask])
             hints[role] = total

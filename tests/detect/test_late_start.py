@@ -116,6 +116,9 @@ def test_epoch_means_on_an_axis_of_steps_are_judged_as_on_an_axis_of_epochs(tmp_
         "epoch,step,train_loss_epoch\n" + "".join(f"{e + 1},{22 * (e + 1) + 21},{v}\n" for e, v in enumerate(values))
     )
     assert not load(resumed).epoch_means
+    # A short run whose last epoch max_steps cut short is epoch means still.
+    resumed.write_text("epoch,step,train_loss_epoch\n0,99,2.0\n1,199,1.9\n2,210,1.8\n")
+    assert load(resumed).epoch_means
     # Every 22 steps from step 21 without an epoch beside it: a log that begins late.
     b2 = tmp_path / "steps.csv"
     b2.write_text("step,loss\n" + "".join(f"{22 * e + 21},{v}\n" for e, v in enumerate(values)))

@@ -422,6 +422,10 @@ def test_ultralytics_classify_without_validation_writes_zeros_in_its_val_loss(tm
     rows = [[e, 2.0 - 0.1 * e, 0, 0, 0.01, 0.01, 0.01] for e in range(9)] + [[9, 1.1, 0.8, 1.2, 0.01, 0.01, 0.01]]
     run = load(write(tmp_path, "results.csv", _yolo(columns, rows)))
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [9]
+    # A validated epoch whose loss rounds to 0 beside its metrics is an evaluation.
+    rows = [[e, 2.0 - 0.1 * e, 0.9, 0.0 if e > 5 else 0.1, 0.01, 0.01, 0.01] for e in range(10)]
+    run = load(write(tmp_path, "results.csv", _yolo(columns, rows)))
+    assert run.val_loss is not None and len(run.val_loss) == 10
 
 
 def test_a_fifo_named_results_csv_blocks_nothing(tmp_path: Path) -> None:

@@ -422,6 +422,11 @@ def test_a_table_with_times_in_seconds_and_a_step_counted_within_each_epoch() ->
     lines = ["epoch  iter  loss"] + [f"{i // 3}      {100 * (i % 3)}   {2.3 - 0.1 * i:.2f}" for i in range(9)]
     log = read("\n".join(lines) + "\n")  # counted from 0 in each epoch
     assert [s for s, _ in points(log, "loss")] == [100 * i for i in range(9)]
+    # Logged every 30 of 100 steps an epoch, counted within it: each epoch's first row a stride on.
+    lines = ["epoch  iter  loss"] + [
+        f"{e}  {it}  2.0" for e, it in ((0, 0), (0, 30), (0, 60), (0, 90), (1, 20), (1, 50))
+    ]
+    assert [s for s, _ in points(read("\n".join(lines) + "\n"), "loss")] == [0, 30, 60, 90, 120, 150]
     # A global step whose every epoch repeats the last step of the one before: no count within
     # an epoch; the table ends there, as any counter that goes back ends one.
     lines = ["epoch  iter  loss", "0  0  2.3", "0  100  2.2", "1  100  2.1", "1  200  2.0"]
