@@ -15,8 +15,8 @@ Layouts, and how each is told apart (by the header, then by the file name):
   minimised; no column holds it; a `*total*` part is taken as the total instead), and the rate
   is `lr/pg1` (`x/lr1`), a group of weights in every version's order: the biases' group (the
   first, or in later versions the last) begins its warmup at `warmup_bias_lr` (0.1 by default)
-  and falls to the base rate. Rows of zeros in every
-  validation part were not validated (`val=False`).
+  and falls to the base rate. Rows whose validation losses and metrics are all 0 were not
+  validated (`val=False`). An `args.yaml` beside it is read into `Log.hparams`.
 
 Comma, tab, semicolon or pipe separated; quoted fields (within one line); BOM; UTF-16; CRLF;
 decimal commas where the separator is not a comma ('0,25', as spreadsheets in many locales
@@ -145,18 +145,7 @@ def read(source: Source) -> Log:
     if fmt == ULTRALYTICS:
         hints = _loss_in_parts(series, columns, steps, seq, usable, label, warnings)
         hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
-        planned, done = hparams.get("epochs"), steps[usable].max(initial=-math.inf)
-        if isinstance(planned, float) and math.isfinite(done) and done < planned - 1:
-            warnings.append(
-                f"{label}: the log ends at epoch {done:g} of the {planned:g} the run was set for (args.yaml): a run "
-                "still training, or stopped early; judged as it stands (a run still training reads as a slow one)"
-            )
-        if str(hparams.get("optimizer", "")).lower() == "auto":
-            warnings.append(
-                f"{label}: the run's args.yaml has optimizer=auto, with which Ultralytics chooses the optimizer "
-                "and its rate itself and ignores lr0: name an optimizer (optimizer=SGD, AdamW, ...) for a rate "
-                "to take effect"
-            )
+        warnings += _settings_notes(hparams, steps[usable].max(initial=-math.inf), label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
     return Log(
         label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
@@ -218,6 +207,25 @@ def _loss_in_parts(
             if role == "loss":
                 warnings.append(f"{label}: {total!r} is the sum of {', '.join(repr(p) for p in parts)}")
     return hints
+
+
+def _settings_notes(hparams: dict[str, object], last_epoch: float, label: str) -> list[str]:
+    """What an Ultralytics run's args.yaml says of its log: a run that has not reached its
+    epochs, an optimizer (and rate) that Ultralytics chose itself."""
+    notes = []
+    planned = hparams.get("epochs")
+    if isinstance(planned, float) and math.isfinite(last_epoch) and last_epoch < planned - 1:
+        notes.append(
+            f"{label}: the log ends at epoch {last_epoch:g} of the {planned:g} the run was set for (args.yaml): a "
+            "run still training, or stopped early; judged as it stands (a run still training reads as a slow one)"
+        )
+    if str(hparams.get("optimizer", "")).lower() == "auto":
+        notes.append(
+            f"{label}: the run's args.yaml has optimizer=auto, with which Ultralytics chooses the optimizer "
+            "and its rate itself and ignores lr0: name an optimizer (optimizer=SGD, AdamW, ...) for a rate "
+            "to take effect"
+        )
+    return notes
 
 
 Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (float values, where a value is present)
