@@ -31,8 +31,8 @@ most metric lines are of that style:
   iterations); elsewhere a step beside an iteration stays the step.
 - build-nanogpt's ``log.txt``: ``250 train 4.051331`` and ``250 val 4.1016``.
 - ``text-table``: fastai's console table, ``epoch     train_loss  valid_loss  accuracy  time``
-  over one row of numbers per epoch (read where no line carried a training loss;
-  :mod:`lrdoctor.readers._texttable`).
+  over one row of numbers per epoch (read where the lines carried fewer than ``TABLE_BELOW``
+  points of a training loss; :mod:`lrdoctor.readers._texttable`).
 - ``text-torchtune``: ``Step 10 | loss:1.2345 lr:2e-05`` and the ``1|10|Loss: 1.23`` bar.
 - ``text-keras``: the final ``N/N [====] - loss: 0.30 - val_loss: ...`` bar of each epoch (Keras 3:
   ``N/N ━━━━ - loss: ...``).
