@@ -205,10 +205,10 @@ def _other_groups(series: dict[str, Series], lr_name: str | None) -> str:
 
 
 def _same_rate_late(group: Series, judged: Series) -> bool:
-    """Whether `group` runs at the judged group's rate once a warmup of its own is over: from the
-    first step where the two agree to the end (at least 2 steps, `group` read at the judged
-    group's steps), at or near the judged group's peak (a shared floor of 0 or a min_lr at the end
-    of a schedule is no same rate)."""
+    """Whether `group` runs at the judged group's rate once a warmup of its own is over: over the
+    last stretch of steps where the two agree, to the end (at least 2 steps, at or near the judged
+    group's peak: a shared floor of 0 or a min_lr at the end of a schedule is no same rate).
+    Between two steps of `group`, agreeing is lying between its two values there."""
     ok = np.isfinite(group.values)
     mine = np.isfinite(judged.values)
     if ok.sum() < 2 or not mine.any():
@@ -218,16 +218,15 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
     steps, values = judged.steps[mine], judged.values[mine]
     inside = (steps >= g_steps[0]) & (steps <= g_steps[-1])
     steps, values = steps[inside], values[inside]
-    theirs = np.interp(steps, g_steps, g_values)
-    agree = np.isclose(values, theirs, rtol=1e-6, atol=0.0)
-    if not agree.any():
+    if len(steps) < 2:
         return False
-    since = int(np.argmax(agree))
-    return (
-        len(values) - since >= 2
-        and bool(agree[since:].all())
-        and float(values[since:].max()) >= 0.9 * float(judged.values[mine].max())
-    )
+    right = np.minimum(np.searchsorted(g_steps, steps), len(g_steps) - 1)
+    left = np.where(g_steps[right] == steps, right, np.maximum(right - 1, 0))
+    low = np.minimum(g_values[left], g_values[right]) * (1 - 1e-6)
+    high = np.maximum(g_values[left], g_values[right]) * (1 + 1e-6)
+    agree = (values >= low) & (values <= high)
+    since = len(agree) - int(np.argmin(agree[::-1])) if not agree.all() else 0
+    return len(values) - since >= 2 and float(values[since:].max()) >= 0.9 * float(judged.values[mine].max())
 
 
 # A series whose rows the loss shared up to its last point, and which goes on for this many more,

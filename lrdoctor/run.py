@@ -198,6 +198,7 @@ def once_per_epoch(loss: Series, epochs: Series | None) -> bool:
     at = np.minimum(np.searchsorted(steps, loss.steps), len(steps) - 1)
     if not np.array_equal(steps[at], loss.steps) or not values[at[0]] <= 1.05:
         return False
-    if loss.steps[0] > 1.5 * float(np.max(np.diff(loss.steps))):
+    # (the last epoch can be cut short by a step limit: its gap is left out)
+    if loss.steps[0] > 1.5 * float(np.median(np.diff(loss.steps)[:-1])):
         return False  # the first epoch's steps come before it: a 0-based log resumed at epoch 1
     return bool(np.all(np.abs(np.diff(values[at]) - 1) < 0.05))

@@ -523,3 +523,21 @@ def test_yolo_sgd_biases_end_their_warmup_at_the_weights_rate(tmp_path: Path) ->
     odd.write_text("step,loss,lr-SGD/pg2,lr-SGD/pg1\n" + rows)
     run = load(odd)
     assert run.lr_name == "lr-SGD/pg1" and not any("other parameter groups" in w for w in run.warnings)
+
+
+def test_a_group_with_a_warmup_of_its_own_is_one_rate_even_when_both_start_at_0(tmp_path: Path) -> None:
+    """Both groups start at 0 (agreeing there), the other overshoots in its own warmup, and from
+    the judged group's peak on they are one rate; logged on steps of their own, one cosine is one
+    rate too, between the other's neighbouring values."""
+    judged = [0.0, 0.005, 0.01, 0.009, 0.008, 0.007]
+    other = [0.0, 0.02, 0.01, 0.009, 0.008, 0.007]
+    path = tmp_path / "metrics.csv"
+    rows = "".join(
+        f"{e},{22 * e + 21},{2.0 - 0.1 * e},{a},{b}\n" for e, (a, b) in enumerate(zip(judged, other, strict=True))
+    )
+    path.write_text("epoch,step,train_loss_epoch,lr-AdamW/pg1,lr-AdamW/pg2\n" + rows)
+    assert not any("other parameter groups" in w for w in load(path).warnings)
+    cosine = 0.01 * 0.5 * (1 + np.cos(np.pi * np.arange(80) / 79))
+    rows = "".join(f"{s},{2.0 - 0.01 * s},{v},\n" if s % 2 == 0 else f"{s},,,{v}\n" for s, v in enumerate(cosine))
+    path.write_text("step,loss,lr-SGD/pg1,lr-SGD/pg2\n" + rows)
+    assert not any("other parameter groups" in w for w in load(path).warnings)

@@ -70,16 +70,22 @@ class _Table:
     epoch: float | None = None  # its latest row's epoch
     offset: float = 0.0  # added to a step counted within each epoch
     clock: bool | None = None  # whether its time cells are clock times (fastai's 'mm:ss')
+    in_epoch: int = 0  # rows of its latest epoch
 
     def place(self, at: float, epoch: float | None) -> float | None:
         """Where a row counted `at` (in `epoch`) goes, or None where it ends the table: a counter
         that goes back, but for a step counted within each epoch (lower as the epoch goes up),
         which runs on across epochs, a stride after the last row."""
+        new_epoch = epoch is not None and self.epoch is not None and epoch > self.epoch
         if self.rows and at > self.previous:
             self.stride = max(self.stride, at - self.previous)
-        restart = epoch is not None and self.epoch is not None and epoch > self.epoch and at < self.previous
-        if self.rows and restart:
+        # One row an epoch, counted within it (its count at the epoch's end): an epoch a count long.
+        alone = self.in_epoch == 1 and at == self.previous
+        if self.rows and new_epoch and (at < self.previous or alone):
+            if alone:
+                self.stride = max(self.stride, at)
             self.offset = self.placed + self.stride - at
+        self.in_epoch = 1 if new_epoch or not self.rows else self.in_epoch + 1
         x = at + self.offset
         if x <= self.placed:
             return None

@@ -116,6 +116,10 @@ def test_epoch_means_on_an_axis_of_steps_are_judged_as_on_an_axis_of_epochs(tmp_
         "epoch,step,train_loss_epoch\n" + "".join(f"{e + 1},{22 * (e + 1) + 21},{v}\n" for e, v in enumerate(values))
     )
     assert not load(resumed).epoch_means
+    # ... whose last epoch is longer (a resume at another batch size): still late.
+    rows = [(e + 1, 22 * (e + 1) + 21) for e in range(11)] + [(12, 22 * 12 + 21 + 44)]
+    resumed.write_text("epoch,step,train_loss_epoch\n" + "".join(f"{e},{s},{2.0 - 0.01 * e}\n" for e, s in rows))
+    assert not load(resumed).epoch_means
     # A short run whose last epoch max_steps cut short is epoch means still.
     resumed.write_text("epoch,step,train_loss_epoch\n0,99,2.0\n1,199,1.9\n2,210,1.8\n")
     assert load(resumed).epoch_means

@@ -427,6 +427,9 @@ def test_a_table_with_times_in_seconds_and_a_step_counted_within_each_epoch() ->
         f"{e}  {it}  2.0" for e, it in ((0, 0), (0, 30), (0, 60), (0, 90), (1, 20), (1, 50))
     ]
     assert [s for s, _ in points(read("\n".join(lines) + "\n"), "loss")] == [0, 30, 60, 90, 120, 150]
+    # One row an epoch with the count at its end (391 iterations an epoch): an epoch a count long.
+    lines = ["epoch  iter  loss"] + [f"{e}  391  {2.2 - 0.1 * e:.1f}" for e in range(4)]
+    assert [s for s, _ in points(read("\n".join(lines) + "\n"), "loss")] == [391, 782, 1173, 1564]
     # A global step whose every epoch repeats the last step of the one before: no count within
     # an epoch; the table ends there, as any counter that goes back ends one.
     lines = ["epoch  iter  loss", "0  0  2.3", "0  100  2.2", "1  100  2.1", "1  200  2.0"]
