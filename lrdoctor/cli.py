@@ -223,7 +223,8 @@ def diagnose(
     """Read each log and report what its learning rate did.
 
     PATH is a log file (any supported format, gzip too), a run directory (TensorBoard,
-    Lightning version dir, MLflow run, HF output dir) or - for standard input. A directory
+    Lightning version dir, MLflow run, HF output dir, Ultralytics run) or - for standard
+    input. A directory
     holding several runs, or a glob, diagnoses every run in it in parallel and prints one
     table sorted by verdict (--format json: the array; csv: a summary sheet), with the rate
     a learning-rate sweep points to.
