@@ -28,11 +28,11 @@ import re
 from dataclasses import dataclass
 
 from lrdoctor import naming
-from lrdoctor.readers._textstyles import EPOCH_NAMES, STEP_NAMES, TABLE, Parsed
+from lrdoctor.readers._textstyles import _ONE_NUM, EPOCH_NAMES, STEP_NAMES, TABLE, Parsed
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|<[A-Za-z_][A-Za-z0-9_]*>")  # fastai names a lambda metric <lambda>
 _COUNTER = re.compile(r"\d+")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
+_NUMBER = re.compile(_ONE_NUM)  # the text reader's own number, linear on any cell
 _LAUNCHER = re.compile(r"\[[^\]\s]{1,40}\]:")  # torchrun --tee's '[default0]:', glued to the line
 MAX_COLUMNS = 64  # a longer line of words is prose, not a header
 MAX_PREFIX = 4  # words a logger may put before the header on every line
@@ -131,9 +131,9 @@ def parse_tables(lines: list[str]) -> list[Parsed]:
             table = None  # counting again under no header of its own: a table of something else
             continue
         points = [
-            (name, float(cell))
+            (name, value)
             for k, (name, cell) in enumerate(zip(header.names, row, strict=True))
-            if k != header.axis and k != header.epoch and len(cell) <= MAX_CELL and _NUMBER.fullmatch(cell)
+            if k != header.axis and k != header.epoch and (value := _number(cell)) is not None
         ]
         if not points:
             continue
