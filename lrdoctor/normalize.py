@@ -82,9 +82,8 @@ def normalize(
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
-    late = (
-        None if once_per_epoch(kept[name], epoch_series(kept)) else _late_start(kept[name], log.step_kind, log.format)
-    )
+    epoch_means = log.step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
+    late = None if epoch_means else _late_start(kept[name], log.step_kind, log.format)
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
@@ -114,6 +113,7 @@ def normalize(
         segments=segments,
         segment=chosen,
         lr_given=lr,
+        epoch_means=epoch_means,
     )
 
 

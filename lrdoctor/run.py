@@ -139,6 +139,10 @@ class Run:
     segments: tuple[Segment, ...] = ()
     segment: int = 1
     lr_given: float | None = None
+    # The loss, on an axis of steps, is logged once per epoch (Lightning's `train_loss_epoch`, the
+    # Trainer logging each epoch): epoch means, whose first point holds the first epoch's updates,
+    # as on an axis of epochs (:func:`once_per_epoch`, decided once by lrdoctor.normalize).
+    epoch_means: bool = False
 
     @property
     def loss(self) -> Series:
@@ -151,13 +155,6 @@ class Run:
     @property
     def val_loss(self) -> Series | None:
         return None if self.val_metric is None else self.series[self.val_metric]
-
-    @property
-    def epoch_means(self) -> bool:
-        """Whether the loss, on an axis of steps, is logged once per epoch (Lightning's
-        `train_loss_epoch`, the Trainer logging each epoch): epoch means, whose first point holds
-        the first epoch's updates, as on an axis of epochs."""
-        return self.step_kind == "step" and once_per_epoch(self.loss, epoch_series(self.series))
 
     @property
     def observed_lr(self) -> float | None:
