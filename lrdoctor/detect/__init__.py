@@ -112,9 +112,15 @@ DETECTORS: dict[str, Detector] = {
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
     "overfitting": lambda s, c: detect_overfitting(
-        s.curve, s.val, c.overfitting, unit=s.unit, evaluated_after_start=s.unit == "epoch" or s.epoch_means
+        s.curve, s.val, c.overfitting, unit=s.unit, evaluated_after_start=_means_of_epochs(s)
     ),
 }
+
+
+def _means_of_epochs(sig: Signals) -> bool:
+    """Whether each training point is an epoch's mean (on an axis of epochs, or of steps): the first
+    comes after an epoch of updates."""
+    return sig.unit == "epoch" or sig.epoch_means
 
 
 def _val_reads_progress(sig: Signals) -> bool:
@@ -131,7 +137,7 @@ def _divergence(sig: Signals, cfg: DetectConfig) -> list[Finding]:
         sig.values,
         cfg.divergence,
         val=sig.val,
-        late_start=sig.late_start,
+        starts_after_updates=sig.late_start or _means_of_epochs(sig),
         unit=sig.unit,
     )
     if sig.val_raw is not None and not any("nonfinite" in f.evidence and f.severity == "error" for f in found):

@@ -119,9 +119,12 @@ def detect_divergence(
     cfg: DivergenceConfig,
     *,
     val: Curve | None = None,
-    late_start: bool = False,
+    starts_after_updates: bool = False,
     unit: str = "step",
 ) -> list[Finding]:
+    """`starts_after_updates`: the first training point comes after the first updates (a log that
+    begins late, or one of epoch means), so a validation loss measured before it is the only start
+    level the log has."""
     findings = detect_nonfinite(steps, values, unit=unit)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
@@ -130,8 +133,8 @@ def detect_divergence(
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
-    if not found and late_start and val is not None:
-        found = _from_validation_start(float(steps[0]), curve, val, cfg)
+    if not found and starts_after_updates and val is not None:
+        found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit)
     return findings + found
 
 
@@ -155,7 +158,9 @@ def _start_lies_low(curve: Curve, share: float) -> bool:
     return len(later) >= math.ceil(1 / share) - 1 and float(np.mean(later <= y[0])) <= share
 
 
-def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig) -> list[Finding]:
+def _from_validation_start(
+    first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig, *, unit: str = "step"
+) -> list[Finding]:
     """The validation loss ended far above where it was before the first logged training loss,
     and never came well below it (a run that improved and then overfit is not a divergence)."""
     if not val.steps[0] < first_step or val.start <= 0:
@@ -169,8 +174,8 @@ def _from_validation_start(first_step: float, curve: Curve, val: Curve, cfg: Div
             "error",
             float(val.steps[0]),
             float(curve.steps[-1]),
-            f"validation loss ended above where it started ({val.start:.4g} at step {fmt_step(val.steps[0])} -> "
-            f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from step "
+            f"validation loss ended above where it started ({val.start:.4g} at {unit} {fmt_step(val.steps[0])} -> "
+            f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from {unit} "
             f"{fmt_step(first_step)}, after the first updates",
             {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": first_step},
             suggests="too_high",

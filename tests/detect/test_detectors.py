@@ -11,6 +11,7 @@ import pytest
 from lrdoctor import load
 from lrdoctor.detect import DETECTORS, DetectConfig, detect_all, signals
 from lrdoctor.diagnosis import PATHOLOGIES, diagnose
+from lrdoctor.run import fmt_step
 from tests.conftest import SAMPLE_LOGS
 from tests.detect import curves
 
@@ -928,3 +929,21 @@ def test_an_evaluation_before_training_is_still_no_best_to_overfit_from() -> Non
     steps = epochs * 22
     sig = signals(steps, train, val=(np.r_[0.0, steps], np.r_[0.4, val]), epoch_means=True)
     assert not [f for f in detect_all(sig, CFG) if f.pathology == "overfitting"]
+
+
+def test_epoch_means_whose_validation_ended_far_above_its_evaluation_before_training_diverged() -> None:
+    """The first epoch mean comes after an epoch of updates, so the training loss has no start to
+    end above: an evaluation before training is the start, as in a log that begins late."""
+    epochs = np.arange(1.0, 11.0)
+    train = 40.0 * 0.9**epochs  # the mean of a blown-up first epoch, falling slowly after it
+    val = 30.0 - epochs
+    for sig in (
+        signals(epochs * 22, train, val=(np.r_[0.0, epochs * 22], np.r_[2.0, val]), epoch_means=True),
+        signals(epochs, train, val=(np.r_[0.0, epochs], np.r_[2.0, val]), step_kind="epoch"),
+    ):
+        (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+        assert div.severity == "error" and "validation loss ended above where it started" in div.message
+        assert f"(2 at {sig.unit} 0 -> 20," in div.message and f"from {sig.unit} {fmt_step(sig.steps[0])}," in div.message
+    # The same means with no evaluation before training show no start level to judge them by.
+    sig = signals(epochs * 22, train, val=(epochs * 22, val), epoch_means=True)
+    assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
