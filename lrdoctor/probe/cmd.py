@@ -40,6 +40,10 @@ class CmdConfig:
     # Scores this close (relative) count as the same: a command that ignores {lr} logs the same
     # losses at every rate, equal but for the rounding of the float text it writes.
     same_score_rel: float = 1e-9
+    # Logged rates this close (relative) count as one rate: a command that ignores {lr} and logs the
+    # rate it trains at (the optimizer's, a schedule's peak, a saved hyperparameter) logs the same
+    # one at every {lr}, however its unseeded runs' losses differ.
+    same_lr_rel: float = 1e-6
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Measured:
     score: float  # +inf: diverged or no loss logged
     steps: int
     note: str = ""  # set when the command failed or left no log: why
+    logged_lr: float | None = None  # the rate its log says it trained at (Run.observed_lr), if any
 
 
 def probe_cmd(
@@ -137,7 +142,17 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
 
 
 def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfig) -> None:
-    """Refuse a command whose every run scored the same: it does not train at the {lr} it is given."""
+    """Refuse a command whose every run logged the same rate, or scored the same: it does not
+    train at the {lr} it is given."""
+    logged = {lr: m.logged_lr for lr, m in measured.items() if m.logged_lr is not None}
+    if len(logged) >= 2 and max(logged) >= 100 * min(logged):
+        first = next(iter(logged.values()))
+        if all(math.isclose(v, first, rel_tol=cfg.same_lr_rel, abs_tol=0.0) for v in logged.values()):
+            raise ProbeError(
+                f"--cmd {template!r}: every run logged lr {first:.6g}, given {{lr}} from {min(logged):.3g} to "
+                f"{max(logged):.3g}: the command does not train at the {{lr}} it is given; pass {{lr}} on to the "
+                "optimizer's learning rate"
+            )
     scores = [m.score for m in measured.values()]
     # Over two decades and more: rates close together may well end alike (a loss logged to two digits).
     if len(scores) < 2 or not all(math.isfinite(v) for v in scores) or max(measured) < 100 * min(measured):
@@ -171,33 +186,32 @@ def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
         except OSError as exc:
             raise ProbeError(f"--cmd: cannot run {args[0]!r} ({exc.strerror or exc})") from exc
         try:
-            score, steps = _score(Path(out), cfg)
+            measured = _score(Path(out), cfg)
         except LrdoctorError as exc:
-            score, steps, unread = math.inf, 0, f"no log read from {{out}}: {str(exc).replace(out, '{out}')}"
-        else:
-            unread = ""
+            measured = Measured(math.inf, 0, f"no log read from {{out}}: {str(exc).replace(out, '{out}')}")
         if done.returncode != 0:  # a run that failed counts as diverged, whatever it logged first
             failed = f"exit {done.returncode}: {_last_line(done.stderr).replace(out, '{out}')}"
-            return Measured(math.inf, steps, failed)
-        return Measured(score, steps, unread)
+            return Measured(math.inf, measured.steps, failed, measured.logged_lr)
+        return measured
 
 
-def _score(out: Path, cfg: CmdConfig) -> tuple[float, int]:
-    """The run's last validation loss, else the mean of its training loss's last tenth; +inf if any is not finite."""
+def _score(out: Path, cfg: CmdConfig) -> Measured:
+    """The run's last validation loss, else the mean of its training loss's last tenth; +inf if any
+    is not finite; with the steps it took and the rate it logged."""
     from lrdoctor import load
 
     run = load(_log_in(out))
-    loss = run.loss
+    loss, logged_lr = run.loss, run.observed_lr
     # Optimizer steps taken: the last step logged, plus one where the log counts from step 0.
     steps = int(loss.steps[-1]) + int(loss.steps[0] == 0) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
     if not np.isfinite(loss.values).all():
-        return math.inf, steps
+        return Measured(math.inf, steps, logged_lr=logged_lr)
     val = run.val_loss
     if val is not None and len(val):
         last = float(val.values[-1])
-        return (last if math.isfinite(last) else math.inf), steps
+        return Measured(last if math.isfinite(last) else math.inf, steps, logged_lr=logged_lr)
     tail = max(1, math.ceil(len(loss) * cfg.tail_frac))
-    return float(np.mean(loss.values[-tail:])), steps
+    return Measured(float(np.mean(loss.values[-tail:])), steps, logged_lr=logged_lr)
 
 
 def _log_in(out: Path) -> Path:

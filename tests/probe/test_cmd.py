@@ -195,6 +195,35 @@ def test_cmd_mode_refuses_a_command_whose_result_does_not_depend_on_lr(tmp_path:
     assert "the command's result does not depend on {lr}" in result.stderr
 
 
+# Unseeded, and trains at its own rate whatever {lr} says, which it logs beside the loss (as a
+# scheduler's rate is logged): every run's loss differs by its own noise, the rate does not.
+UNSEEDED_OWN_RATE = """
+import argparse, pathlib, random
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+w, rows = 5.0, ["step,loss,lr"]
+for s in range(20):
+    rows.append(f"{s},{w * w + random.random()!r},LOGGED")
+    w -= 0.01 * 2 * w
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+def test_cmd_mode_refuses_a_command_that_logs_the_same_rate_whatever_lr_says(tmp_path: Path) -> None:
+    script = _script(tmp_path, UNSEEDED_OWN_RATE.replace("LOGGED", "0.01"))
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script)])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+    assert "every run logged lr 0.01, given {lr} from 1e-05 to" in result.stderr
+    assert "does not train at the {lr} it is given" in result.stderr
+    # The same script logging the rate it was given is a sweep like any other.
+    script = _script(tmp_path, UNSEEDED_OWN_RATE.replace("LOGGED", "{a.lr!r}"))
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script)])
+    assert result.exit_code == 0, result.output
+
+
 # Trains at {lr} but logs its loss to two digits: close rates end alike ('0.00').
 ROUNDED = _descent("1.0", 100, 'f"{s},{w * w:.2f}"', "min(a.lr, 0.9) * 2 * w")
 
