@@ -247,6 +247,9 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
     skipped = sum(not isinstance(e, dict) for e in history)
     warnings = [f"{label}: skipped {skipped} log_history entries that are not objects"] if skipped else []
     warnings += _unplaced_warning(label, unplaced)
+    unfinished = _unfinished(doc, label)
+    if unfinished is not None:
+        warnings.append(unfinished)
     hints = {
         role: name for role, name in (("loss", "loss"), ("lr", "learning_rate"), ("val", "eval_loss")) if name in series
     }
@@ -258,6 +261,30 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
         warnings=warnings,
         hparams=hparams,
         hints=hints,
+    )
+
+
+# A state that ends before this share of its planned steps is said to (a checkpoint saved a few
+# steps before the end, or a last partial epoch, is not).
+UNFINISHED = 0.9
+
+
+def _unfinished(doc: Mapping[str, Any], label: str) -> str | None:
+    """A note where the state ends well before the steps the run was set for (max_steps): a
+    checkpoint of a run still training, or a run stopped early, whose shape is not a whole run's."""
+    step, planned = doc.get("global_step"), doc.get("max_steps")
+    if not (isinstance(step, int) and isinstance(planned, int)) or not 0 < step < UNFINISHED * planned:
+        return None
+    control = doc.get("stateful_callbacks")
+    control = control.get("TrainerControl") if isinstance(control, dict) else None
+    args = control.get("args") if isinstance(control, dict) else None
+    if isinstance(args, dict) and args.get("should_training_stop") is True:
+        why = "a callback (early stopping, most often) ended it there"
+    else:
+        why = "a checkpoint of a run still training, or one stopped early"
+    return (
+        f"{label}: the state ends at step {step} of the {planned} the run was set for (max_steps): {why}; judged "
+        "as it stands (a run still training reads as a slow one)"
     )
 
 

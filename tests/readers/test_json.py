@@ -403,3 +403,32 @@ def test_a_batch_size_in_step_keyed_records_leaves_the_key_as_the_step(tmp_path:
     path = tmp_path / "history.json"
     path.write_text(json.dumps({str(s): {"loss": 2.0 / (s + 1), "batch": 32} for s in range(0, 200, 10)}))
     assert load(path).loss.steps.tolist() == list(range(0, 200, 10))
+
+
+@pytest.mark.parametrize(
+    ("top", "said"),
+    [
+        ({"global_step": 300, "max_steps": 1000}, "a checkpoint of a run still training, or one stopped early"),
+        (
+            {
+                "global_step": 300,
+                "max_steps": 1000,
+                "stateful_callbacks": {"TrainerControl": {"args": {"should_training_stop": True}}},
+            },
+            "a callback (early stopping, most often) ended it there",
+        ),
+        ({"global_step": 950, "max_steps": 1000}, None),  # saved a few steps before the end
+        ({"global_step": 1000, "max_steps": 1000}, None),
+        ({"global_step": 300, "max_steps": -1}, None),
+        ({"global_step": 300}, None),
+    ],
+)
+def test_a_state_that_ends_before_its_planned_steps_says_so(tmp_path: Path, top: dict, said: str | None) -> None:
+    history = [{"loss": 2.0 - 0.001 * s, "learning_rate": 1e-4, "epoch": s / 100, "step": s} for s in range(10, 301, 10)]
+    log = load(tmp_path, trainer_state(history, **top), "trainer_state.json")
+    notes = [w for w in log.warnings if "the run was set for (max_steps)" in w]
+    if said is None:
+        assert not notes
+    else:
+        (note,) = notes
+        assert f"ends at step 300 of the {top['max_steps']} the run was set for" in note and said in note
