@@ -149,16 +149,16 @@ def _expand_one(path: str, *, named: bool) -> list[Target]:
     if not runs or runs == [p]:
         return [Target(path, True)]  # read as today (or the reader says what it looked for)
     if len(runs) == 1:  # one run deeper down: as today where a reader takes the folder, else that run
-        return [Target(path if _readers_take(p) and not _ultralytics(runs[0]) else str(runs[0]), True)]
+        return [Target(path if _readers_take(p) and not _claimed(runs[0]) else str(runs[0]), True)]
     return [Target(str(r), False) for r in runs]
 
 
-def _ultralytics(run: Path) -> bool:
-    """An Ultralytics run folder: its results.csv is the log, not the TensorBoard events beside it
-    that a folder above would be read by."""
-    from lrdoctor.readers import csv_reader
+def _claimed(run: Path) -> bool:
+    """A run folder whose own layout names its log (an Ultralytics run's results.csv), not the
+    TensorBoard events inside it that a folder above would be read by."""
+    from lrdoctor.readers import claimed
 
-    return _is(run, stat.S_ISDIR) and csv_reader.ultralytics_results(run) is not None
+    return _is(run, stat.S_ISDIR) and claimed(run) is not None
 
 
 def _readers_take(folder: Path) -> bool:
@@ -208,8 +208,8 @@ def is_one_run(folder: Path) -> bool:
     if any(_is(folder / name, stat.S_ISREG) for name in (*jsonl.DIR_NAMES, jsonl.MMENGINE_SCALARS)):
         return True
     with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
-    # (Ultralytics names its first run folder 'train': a run of its own, not a split's events)
-    return bool(with_events) and all(c.name.lower() in SPLIT_DIRS and not _ultralytics(c) for c in with_events)
+    # (a run folder named like a split, such as Ultralytics' first run 'train', is a run of its own)
+    return bool(with_events) and all(c.name.lower() in SPLIT_DIRS and not _claimed(c) for c in with_events)
 
 
 def _children(folder: Path) -> list[Path]:

@@ -7,6 +7,11 @@ Every reader is a module with three functions:
 - ``read(source: Source) -> Log``: every series as written.
 - ``in_dir(path: Path) -> Path | None``: inside a directory, the file or directory I would
   read (a TensorBoard run directory, a Lightning version directory, ...), or None.
+
+A reader may also define ``claims_dir(path: Path) -> Path | None``: the log that a directory's
+own layout names as its run's (an Ultralytics run folder's results.csv, beside TensorBoard events
+that hold the same run less well). A claim outranks the registry's order there, and marks the
+directory as one run however its subfolders are named (:func:`claimed`).
 """
 
 from __future__ import annotations
@@ -188,13 +193,23 @@ def _blank(path: Path, most: int = 1 << 20) -> bool:
         return False  # reading it says what is wrong with it
 
 
+def claimed(path: Path) -> str | None:
+    """The reader whose format the directory's own layout names as its run's log, or None."""
+    for name, reader in READERS.items():
+        claims = getattr(reader, "claims_dir", None)
+        if claims is not None and claims(path) is not None:
+            return name
+    return None
+
+
 def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
     assert source.path is not None
     if not os.access(source.path, os.R_OK | os.X_OK):  # its files cannot even be looked at
         raise InputError(f"{source.label}: permission denied")
     names = [_reader_name(format)] if format else list(READERS)
-    if format is None and csv_reader.ultralytics_results(source.path) is not None:
-        names = ["csv", *(n for n in names if n != "csv")]
+    owner = None if format else claimed(source.path)
+    if owner is not None:
+        names = [owner, *(n for n in names if n != owner)]
     for name in names:
         found = READERS[name].in_dir(source.path)
         if found is not None:

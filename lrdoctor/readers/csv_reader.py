@@ -100,6 +100,11 @@ def in_dir(path: Path) -> Path | None:
     return ultralytics_results(path)
 
 
+def claims_dir(path: Path) -> Path | None:
+    """An Ultralytics run folder's results.csv (lrdoctor.readers.claimed)."""
+    return ultralytics_results(path)
+
+
 def ultralytics_results(path: Path) -> Path | None:
     """The `results.csv` of an Ultralytics run folder, which it writes beside its TensorBoard
     events: the run's log to read there (the events hold the loss in parts too, without the rate
