@@ -244,7 +244,10 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
     if lines[-1]:  # the text does not end with a line break: the writer had not finished the row
         if len(lines) == 1:
             raise UnreadableLog(f"{label}: a single line with no newline: not a complete CSV")
-        warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
+        if _exported(lines):
+            lines.append("")  # an export is written whole, and W&B's ends its last row without one
+        else:
+            warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
     numbered = [(n, line) for n, line in enumerate(lines[:-1], start=1) if line.strip()]
     head = [line for _, line in numbered[:SNIFF_LINES]]
     delim = _delimiter(head) or _delimiter(head, agree=DAMAGED_AGREE)
@@ -266,6 +269,14 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
             f"(line {_shown(table.line_numbers[cells.junk_rows])})"
         )
     return table.header, delim, columns, table.line_numbers, warnings
+
+
+def _exported(lines: list[str]) -> bool:
+    """Whether the header is a W&B export's: a file written once, whole, by the exporter, not one
+    a running job appends to."""
+    first = next((line for line in lines if line.strip()), "")
+    header = [h.strip() for h in _split(first, ",") or ()]
+    return _flavour(header, "", ",") == "wandb-csv"
 
 
 def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] | None:

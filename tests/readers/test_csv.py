@@ -87,6 +87,21 @@ def test_wandb_export(tmp_path: Path) -> None:
     assert run.lr_name == "cool-run-1 - lr" and run.observed_lr == 0.0003
 
 
+@pytest.mark.parametrize("rows", [3, 4000])  # (pandas' one pass wants the last line ended: both are read line by line)
+def test_a_wandb_export_ends_its_last_row_without_a_newline_and_keeps_it(tmp_path: Path, rows: int) -> None:
+    """W&B writes its export whole and ends the last row without a line break; a log a running
+    job appends to may be cut there, so it is only for an export that the row is kept."""
+    lines = ['"Step","cool-run-1 - loss","cool-run-1 - loss__MIN","cool-run-1 - loss__MAX"']
+    lines += [f'"{s}","{2.5 - s / 10000}","","' for s in range(rows)]
+    lines = [line + '"' if k else line for k, line in enumerate(lines)]
+    run = load(write(tmp_path, "wandb_export.csv", "\n".join(lines)))
+    assert len(run.loss) == rows and run.loss.steps[-1] == rows - 1
+    assert not any("no newline" in w for w in run.warnings)
+    plain = ["step,loss"] + [f"{s},{2.5 - s / 10000}" for s in range(rows)]
+    run = load(write(tmp_path, "log.csv", "\n".join(plain)))
+    assert len(run.loss) == rows - 1 and any("the last line has no newline" in w for w in run.warnings)
+
+
 def test_timm_summary(tmp_path: Path) -> None:
     text = "epoch,train_loss,eval_loss,eval_top1,eval_top5,lr\n0,6.9,6.8,0.1,0.5,0.001\n1,6.5,6.4,0.3,1.2,0.002\n"
     run = load(write(tmp_path, "summary.csv", text))
