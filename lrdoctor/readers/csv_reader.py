@@ -45,7 +45,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
 
-from lrdoctor.errors import EmptyLog, UnreadableLog
+from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
@@ -129,6 +129,11 @@ def read(source: Source) -> Log:
         warnings: list[str] = _named_twice(label, header)
     else:
         header, delim, columns, line_numbers, warnings = _read_careful(source.read_bytes(), label)
+    if set(header) >= WANDB_RUNS_TABLE:
+        raise NoSeries(
+            f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
+            "export a run's history instead (a chart's '...' menu > Export CSV, or run.history() in the API)"
+        )
     steps, kind, bad_steps = _step_axis(columns, len(line_numbers))
     if bad_steps.any():
         warnings.append(
@@ -158,6 +163,8 @@ def read(source: Source) -> Log:
 
 
 ULTRALYTICS = "ultralytics-csv"
+# The columns W&B's runs table opens with: a row per run, not a run's history.
+WANDB_RUNS_TABLE = {"Name", "State", "Created", "Runtime"}
 _LOSS_PART = re.compile(r"(train|val)/(\w+)_loss")
 _YOLO_LOSS = re.compile(r"train/(?:\w+_)?loss")
 

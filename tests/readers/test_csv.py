@@ -5,9 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from lrdoctor import load
-from lrdoctor.errors import UnreadableLog
+from lrdoctor.cli import cli
+from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import csv_reader, read_log
 from lrdoctor.source import open_source
 
@@ -100,6 +102,27 @@ def test_a_wandb_export_ends_its_last_row_without_a_newline_and_keeps_it(tmp_pat
     plain = ["step,loss"] + [f"{s},{2.5 - s / 10000}" for s in range(rows)]
     run = load(write(tmp_path, "log.csv", "\n".join(plain)))
     assert len(run.loss) == rows - 1 and any("the last line has no newline" in w for w in run.warnings)
+
+
+def test_a_wandb_runs_table_is_no_run_history(tmp_path: Path) -> None:
+    """W&B's runs table (the project page's export) has a row per run with its settings and last
+    values; read as a curve, its rows would be points of one run."""
+    header = (
+        '"Name","State","Notes","User","Tags","Created","Runtime","Sweep",'
+        + '"learning_rate","iter","train/loss","val/loss"'
+    )
+    rows = [
+        f'"run-{k}","finished","-","","","2026-05-25T14:08:33.000Z","732","",'
+        + f'"{10.0**-k}","5000","{1 + k / 10}","{2 + k / 10}"'
+        for k in range(5)
+    ]
+    path = write(tmp_path, "wandb_export.csv", "\n".join([header, *rows]) + "\n")
+    with pytest.raises(
+        NoSeries, match=r"a W&B runs table \(one row per run: its settings and last values\), not a run's history"
+    ):
+        load(path)
+    result = CliRunner().invoke(cli, ["diagnose", str(path)])
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_timm_summary(tmp_path: Path) -> None:
