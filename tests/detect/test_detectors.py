@@ -943,7 +943,9 @@ def test_epoch_means_whose_validation_ended_far_above_its_evaluation_before_trai
     ):
         (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
         assert div.severity == "error" and "validation loss ended above where it started" in div.message
-        assert f"(2 at {sig.unit} 0 -> 20," in div.message and f"from {sig.unit} {fmt_step(sig.steps[0])}," in div.message
+        assert (
+            f"(2 at {sig.unit} 0 -> 20," in div.message and f"from {sig.unit} {fmt_step(sig.steps[0])}," in div.message
+        )
     # The same means with no evaluation before training show no start level to judge them by.
     sig = signals(epochs * 22, train, val=(epochs * 22, val), epoch_means=True)
     assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]

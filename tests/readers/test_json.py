@@ -424,7 +424,9 @@ def test_a_batch_size_in_step_keyed_records_leaves_the_key_as_the_step(tmp_path:
     ],
 )
 def test_a_state_that_ends_before_its_planned_steps_says_so(tmp_path: Path, top: dict, said: str | None) -> None:
-    history = [{"loss": 2.0 - 0.001 * s, "learning_rate": 1e-4, "epoch": s / 100, "step": s} for s in range(10, 301, 10)]
+    history = [
+        {"loss": 2.0 - 0.001 * s, "learning_rate": 1e-4, "epoch": s / 100, "step": s} for s in range(10, 301, 10)
+    ]
     log = load(tmp_path, trainer_state(history, **top), "trainer_state.json")
     notes = [w for w in log.warnings if "the run was set for (max_steps)" in w]
     if said is None:
