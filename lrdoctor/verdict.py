@@ -305,8 +305,18 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
         push[[i for i, name in enumerate(FEATURES) if name.startswith("val_")]] = 0.0
     # A yes/no statistic is said only when it holds ("it has few points" of a 1000-point log is false).
     push[[i for i, name in enumerate(FEATURES) if name in ("sparse", "has_val") and x[i] == 0]] = 0.0
+    # A sign of one side is no reason for another verdict, and its absence none for its own: the
+    # model's weights can credit "ok" with a detector's strength where "too low" weighs it less.
+    push[
+        [i for i, name in enumerate(FEATURES) if name in SIDED and (x[i] > SIDED_ABSENT) != (verdict == SIDED[name])]
+    ] = 0.0
     order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
     return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
+
+
+# Statistics that, where present (above SIDED_ABSENT), point to one side only.
+SIDED: dict[str, Verdict] = {"high": "too_high", "low": "too_low", "jumps": "too_high", "log_peak": "too_high"}
+SIDED_ABSENT = 0.005
 
 
 def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> str:

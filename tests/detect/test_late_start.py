@@ -159,6 +159,30 @@ def test_the_explanation_names_no_validation_statistic_when_there_is_none() -> N
     assert "validation" in explain(with_val, findings, "ok", VerdictConfig(models=dict.fromkeys(LOG_KINDS, leaning)))
 
 
+# Per case: the strength of a sign of a rate too high, each class's weight on it, the verdict it
+# must not be given as a reason for, and the one it is.
+SIDED_CASES = [
+    (1.0, {"ok": 3.0, "too_high": 1.0, "too_low": -3.0}, "ok", "too_high"),  # present: no reason for ok
+    (0.0, {"ok": -3.0, "too_high": -3.0, "too_low": 3.0}, "too_high", "ok"),  # absent: none for too high
+]
+
+
+@pytest.mark.parametrize(("strength", "weights", "not_for", "for_"), SIDED_CASES)
+def test_a_sign_of_one_side_is_no_reason_for_another_verdict(
+    strength: float, weights: dict[str, float], not_for: str, for_: str
+) -> None:
+    """A model can credit "ok" with a detector's sign of a rate too high (where "too low" weighs
+    it far less); the explanation does not give that sign as a reason for ok, nor its absence as
+    one for too high."""
+    sig = _sig(False, False)
+    found = [Finding("oscillation", "warning", 0.0, 1.0, "swings", {}, suggests="too_high", strength=strength)]
+    n, at = len(FEATURES), FEATURES.index("high")
+    rows = tuple(tuple([0.0] + [weights[c] if i == at else 0.0 for i in range(n)]) for c in CLASSES)
+    cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, VerdictModel(mean=(0.5,) * n, scale=(1.0,) * n, weights=rows)))
+    assert "a rate too high" not in explain(sig, found, not_for, cfg)
+    assert "a rate too high" in explain(sig, found, for_, cfg)
+
+
 def _blown_up_then_down() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """A run that blew up in its first steps: logged from step 10, coming down from 40 to 8,
     while its validation loss went from 2.3 at step 0 (before any update) to 7.5."""
