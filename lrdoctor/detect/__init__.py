@@ -110,7 +110,7 @@ DETECTORS: dict[str, Detector] = {
         s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
     ),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
-    "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes),
+    "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes, unit=s.unit),
     "overfitting": lambda s, c: detect_overfitting(
         s.curve, s.val, c.overfitting, unit=s.unit, evaluated_after_start=_means_of_epochs(s)
     ),

@@ -15,6 +15,7 @@ sample of at most SAMPLE points), and a spike found both ways is reported once, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from lrdoctor import stats
 from lrdoctor.detect.curve import Curve
 from lrdoctor.detect.shape import Shape
 from lrdoctor.diagnosis import Finding
+from lrdoctor.run import axis_unit, fmt_step, fmt_steps
 
 # Upper percentiles of a standard normal, which a log's own z-scores are compared with; each is
 # used where the log has points enough to expect TAIL_POINTS or more beyond it.
@@ -43,12 +45,18 @@ class SpikeConfig:
     # Spikes that recover say little about the rate on their own: each adds this much strength, up to `cap`.
     per_spike: float = 0.1
     cap: float = 0.4
+    # A spike's recovery: the loss back within this many noise sigmas of its median over a trend's
+    # window before the spike. One that took longer than `slow_share` of the run, or never came
+    # back where the run went on that long, is a jump the run paid for (a warning), not minibatch
+    # luck: a ViT whose loss jumped 4.5 -> 5.3 and took 40 of its 300 epochs to come back.
+    recovered_sigmas: float = 3.0
+    slow_share: float = 0.05
 
 
 Spike = tuple[float, float, float]  # first step, last step, highest z-score
 
 
-def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) -> list[Finding]:
+def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig, *, unit: str = "step") -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20 or curve.noise <= 0:
         return []
     first = int(np.searchsorted(curve.t, cfg.skip))
@@ -60,18 +68,60 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig) ->
     if not spikes or len(spikes) < cfg.min_count:
         return []
     peak = max(height for _, _, height in spikes)
+    took = [_recovery(curve, noise, spike, _window(len(curve.y)), cfg.recovered_sigmas) for spike in spikes]
+    slow = cfg.slow_share * float(curve.steps[-1] - curve.steps[0])
+    end = float(curve.steps[-1])
+    # (a spike too near the end to have come back yet is not counted as slow)
+    paid = [(s, t) for s, t in zip(spikes, took, strict=True) if t > slow and end - s[1] > slow]
     return [
         Finding(
             "loss_spike",
-            "warning" if len(spikes) >= 3 else "info",
+            "warning" if len(spikes) >= 3 or paid else "info",
             spikes[0][0],
             spikes[-1][1],
-            f"{len(spikes)} isolated spike(s), up to {_sigmas(peak)} noise sigmas above the trend, each recovering",
-            {"count": len(spikes), "max_z": peak, "steps": [a for a, _, _ in spikes[:20]]},
+            f"{len(spikes)} isolated spike(s), up to {_sigmas(peak)} noise sigmas above the trend"
+            + _recovered(took, paid, unit),
+            {
+                "count": len(spikes),
+                "max_z": peak,
+                "steps": [a for a, _, _ in spikes[:20]],
+                "recovery": [t for t in took[:20]],
+            },
             suggests="too_high",
             strength=min(cfg.cap, cfg.per_spike * len(spikes)),
         )
     ]
+
+
+def _recovery(curve: Curve, noise: np.ndarray, spike: Spike, window: int, sigmas: float) -> float:
+    """How long after its last point the loss came back within `sigmas` of the noise around it
+    of its median over the `window` points before the spike (in the units of the x axis); inf
+    where it never did."""
+    i0 = int(np.searchsorted(curve.steps, spike[0]))
+    i1 = int(np.searchsorted(curve.steps, spike[1], side="right"))
+    before = curve.y[max(0, i0 - window) : i0]
+    if not len(before) or i0 >= len(curve.y):
+        return 0.0
+    level = float(np.median(before)) + sigmas * float(noise[i0])
+    back = np.flatnonzero(curve.y[i1:] <= level)
+    return float(curve.steps[i1 + back[0]]) - spike[1] if len(back) else math.inf
+
+
+def _recovered(took: list[float], paid: list[tuple[Spike, float]], unit: str) -> str:
+    """How the run came back from its spikes, as the end of a sentence."""
+    if not paid:
+        back = [t for t in took if math.isfinite(t)]
+        if len(back) < len(took):  # one too near the end to have come back yet
+            return ", each recovering but one at the end of the run"
+        return f", each recovering within {fmt_step(max(back))} {axis_unit(unit, plural=max(back) != 1)}"
+    (first, t), more = paid[0], len(paid) - 1
+    at = f"the one at {unit} {fmt_steps(first[0], first[1])}"
+    said = (
+        f"; after {at} the loss never came back to its level from before it"
+        if not math.isfinite(t)
+        else f"; the loss took {fmt_step(t)} {axis_unit(unit, plural=True)} to come back to its level from before {at}"
+    )
+    return said + (f" ({more} more as slow)" if more else "")
 
 
 def local_noise(y: np.ndarray, window: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,35 @@ def test_isolated_spikes_are_counted() -> None:
         values[at] += 1.0
     (spike,) = found(steps, values)["loss_spike"]
     assert spike.evidence["count"] == 3 and spike.evidence["steps"] == [150.0, 250.0, 350.0]
+
+
+def test_spikes_that_recover_at_once_are_minibatch_luck() -> None:
+    steps, values = curves.converging(400, noise=0.01)
+    values[200] += 1.0
+    (spike,) = found(steps, values)["loss_spike"]
+    assert spike.severity == "info" and spike.evidence["recovery"] == [1.0]
+    assert spike.message.endswith("each recovering within 1 step")
+
+
+@pytest.mark.parametrize("back_by", [60, None])
+def test_a_spike_the_loss_took_long_to_come_back_from_is_a_warning(back_by: int | None) -> None:
+    """A ViT's loss jumped 4.5 -> 5.3 at epoch 201 and took some 30 of its 300 epochs to come back
+    to its level: one point beyond 8 sigmas (the trend follows the jump), but no minibatch luck."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(300.0)
+    values = 4.5 + 2.0 * np.exp(-steps / 30) + 0.002 * rng.standard_normal(300)
+    jump = np.zeros(300)
+    after = steps >= 202
+    jump[201] = 0.8  # then at once half of it, which fades
+    jump[after] = 0.45 * (np.exp(-(steps[after] - 202) / (back_by / 4)) if back_by else 1.0)
+    (spike,) = found(steps, values + jump)["loss_spike"]
+    assert spike.severity == "warning" and spike.start_step == 201
+    if back_by:
+        assert 15 <= spike.evidence["recovery"][0] <= back_by
+        assert "to come back to its level from before the one at step 201" in spike.message
+    else:
+        assert spike.evidence["recovery"] == [math.inf]
+        assert "after the one at step 201 the loss never came back to its level from before it" in spike.message
 
 
 def long_noisy(n: int, seed: int, *, noise_df: float | None = None) -> tuple[np.ndarray, np.ndarray]:
