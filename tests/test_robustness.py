@@ -451,4 +451,4 @@ def test_steps_of_a_million_or_more_print_exactly(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     path.write_text(csv_text(steps, values))
     out = CliRunner().invoke(cli, ["diagnose", str(path)]).output
-    assert "steps 1234567 to 1235066" in out and "(steps 1234867)" in out and "e+06" not in out
+    assert "steps 1234567 to 1235066" in out and "(step 1234867)" in out and "e+06" not in out

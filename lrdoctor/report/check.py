@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.text import safe
-from lrdoctor.run import axis_unit, fmt_step
+from lrdoctor.run import axis_unit, fmt_steps
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -20,22 +20,9 @@ def top_finding(dx: Diagnosis) -> Finding | None:
     )
 
 
-def units(step_kind: str) -> str:
-    """How to call the x axis in a sentence: steps, epochs, or points (a log without steps)."""
-    return axis_unit(step_kind, plural=True)
-
-
-def span(f: Finding) -> str:
-    return (
-        f"{fmt_step(f.start_step)}"
-        if f.start_step == f.end_step
-        else f"{fmt_step(f.start_step)}-{fmt_step(f.end_step)}"
-    )
-
-
-def _at(step_kind: str, f: Finding) -> str:
-    """'step 100', 'steps 100-120'."""
-    return f"{axis_unit(step_kind, plural=f.start_step != f.end_step)} {span(f)}"
+def at(step_kind: str, f: Finding) -> str:
+    """Where a finding is: 'step 100', 'steps 100-120'."""
+    return f"{axis_unit(step_kind, plural=f.start_step != f.end_step)} {fmt_steps(f.start_step, f.end_step)}"
 
 
 def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:
@@ -45,7 +32,7 @@ def line(label: str, dx: Diagnosis, reasons: list[str]) -> str:
     what = (
         "no findings"
         if top is None
-        else f"{top.pathology} {top.severity} at {_at(dx.run.step_kind, top)}: {' '.join(top.message.split())}"
+        else f"{top.pathology} {top.severity} at {at(dx.run.step_kind, top)}: {' '.join(top.message.split())}"
     )
     tail = f"  [FAIL: {', '.join(reasons)}]" if reasons else ""
     return safe(f"{label}: {verdict}, {what}{tail}")

@@ -20,7 +20,7 @@ import numpy as np
 from lrdoctor.diagnosis import Diagnosis
 from lrdoctor.errors import LrdoctorError
 from lrdoctor.report import html as html_report
-from lrdoctor.report.check import span, units
+from lrdoctor.report.check import at
 from lrdoctor.report.markdown import md
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS
@@ -181,7 +181,7 @@ def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
         "",
     ]
     for f in dx.findings:
-        lines += [f"### {f.pathology} · {f.severity} · {units(run.step_kind)} {span(f)}", "", md(f.message), ""]
+        lines += [f"### {f.pathology} · {f.severity} · {at(run.step_kind, f)}", "", md(f.message), ""]
         if f.evidence:
             lines += ["| statistic | value |", "|---|---|"]
             lines += [f"| {md(key)} | {md(html_report.value_text(v))} |" for key, v in f.evidence.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.check import span, units
+from lrdoctor.report.check import at
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -46,7 +46,7 @@ def annotate(label: str, dx: Diagnosis, reasons: list[str], *, run: str | None =
     out = []
     for f in dx.findings:
         level = "error" if f.pathology in failing else LEVELS.get(f.severity, "notice")
-        message = f"{f.message} ({units(dx.run.step_kind)} {span(f)}; verdict {dx.verdict})"
+        message = f"{f.message} ({at(dx.run.step_kind, f)}; verdict {dx.verdict})"
         out.append(command(level, message, **_where(label, f"lrdoctor {f.pathology}{of}")))
     if any(r.startswith("verdict ") for r in reasons):
         rate = "" if dx.recommended_lr is None else f"; try lr {dx.recommended_lr:.3g}"

@@ -15,7 +15,7 @@ from typing import Any
 
 from lrdoctor import __version__
 from lrdoctor.diagnosis import Diagnosis, Finding
-from lrdoctor.report.check import span, units
+from lrdoctor.report.check import at
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
 from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr
@@ -180,7 +180,7 @@ def _read_table(dx: Diagnosis) -> str:
 
 
 def _finding(dx: Diagnosis, f: Finding) -> str:
-    head = f"{f.pathology} · {f.severity} · {units(dx.run.step_kind)} {span(f)}"
+    head = f"{f.pathology} · {f.severity} · {at(dx.run.step_kind, f)}"
     stats = "".join(
         f'<tr><th>{esc(k)}</th><td class="num">{esc(value_text(v))}</td></tr>' for k, v in f.evidence.items()
     )

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.check import span, top_finding, units
+from lrdoctor.report.check import at, top_finding
 from lrdoctor.report.json_report import to_dict
 from lrdoctor.report.markdown import md
 from lrdoctor.report.text import fmt_lr, safe
@@ -44,7 +44,7 @@ def rate_change(dx: Diagnosis) -> str:
 
 def top_text(dx: Diagnosis) -> str:
     f = top_finding(dx)
-    return "-" if f is None else f"{f.pathology} ({f.severity}, {units(dx.run.step_kind)} {span(f)})"
+    return "-" if f is None else f"{f.pathology} ({f.severity}, {at(dx.run.step_kind, f)})"
 
 
 def table(diagnoses: Sequence[Diagnosis]) -> str:

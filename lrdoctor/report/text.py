@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.run import Run, axis_unit, fmt_factor, fmt_step, points, span_of
+from lrdoctor.run import Run, axis_unit, fmt_factor, fmt_steps, points, span_of
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 VERDICT_WORDS = {
@@ -67,13 +67,10 @@ def render_one(dx: Diagnosis) -> str:
     if dx.findings:
         lines.append("  findings")
         for f in dx.findings:
-            span = (
-                f"{fmt_step(f.start_step)}"
-                if f.start_step == f.end_step
-                else f"{fmt_step(f.start_step)}-{fmt_step(f.end_step)}"
+            where = (
+                f"{axis_unit(run.step_kind, plural=f.start_step != f.end_step)} {fmt_steps(f.start_step, f.end_step)}"
             )
-            unit = axis_unit(run.step_kind, plural=True)
-            lines.append(f"    {f.severity.upper():7} {f.pathology} ({unit} {span}): {safe(f.message)}")
+            lines.append(f"    {f.severity.upper():7} {f.pathology} ({where}): {safe(f.message)}")
     else:
         lines.append("  findings  none")
     for a in dx.advice:
