@@ -33,6 +33,7 @@ STEP_KEYS = (
     "iter",
     "it",
     "steps",
+    "current_steps",  # LLaMA-Factory's trainer_log.jsonl
     "trainer/global_step",
     "Step",
     "batch",

@@ -116,6 +116,17 @@ def test_step_keys(tmp_path: Path, key: str, kind: str) -> None:
     assert log.step_kind == kind and log.series["loss"].steps.tolist() == [5, 7]
 
 
+def test_llama_factory_trainer_log_is_on_its_steps_not_its_epochs(tmp_path: Path) -> None:
+    """LLaMA-Factory's trainer_log.jsonl: current_steps beside a fractional epoch."""
+    rows = [
+        f'{{"current_steps": {s}, "total_steps": 23800, "loss": {3.5 - s / 100}, "learning_rate": 1e-4, '
+        f'"epoch": {s / 476:.2f}, "percentage": {s / 238:.2f}, "elapsed_time": "0:01:13"}}'
+        for s in range(10, 110, 10)
+    ]
+    log = load(tmp_path, "\n".join(rows) + "\n", "trainer_log.jsonl")
+    assert log.step_kind == "step" and log.series["loss"].steps.tolist() == list(range(10, 110, 10))
+
+
 def test_record_index_when_no_step(tmp_path: Path) -> None:
     log = load(tmp_path, '{"loss": 2.0}\n\n{"loss": 1.0}\n{"loss": 0.5}\n')
     assert log.step_kind == "index" and log.series["loss"].steps.tolist() == [0, 1, 2]
