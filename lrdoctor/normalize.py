@@ -21,7 +21,7 @@ from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS
-from lrdoctor.run import Log, Run, Segment, Series, epoch_series, fmt_step, once_per_epoch
+from lrdoctor.run import Log, Run, Segment, Series, StepKind, axis_unit, epoch_series, fmt_step, once_per_epoch
 
 
 def normalize(
@@ -39,12 +39,12 @@ def normalize(
         name = _denser_epoch_series(series, name, warnings)
     series = _newest_first(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings)
-    series = _spread_coarse_steps(series, name, log.step_kind, warnings)
+    series, step_kind = _spread_coarse_steps(series, name, log.step_kind, warnings)
 
     metric_seq = series[name].seq
     # Points written together (one event holding a tag twice) cannot start a new run.
     starts = [i for i in restart_positions(series[name].steps) if metric_seq[i] > metric_seq[i - 1]]
-    if starts and log.step_kind == "step":
+    if starts and step_kind == "step":
         counted = _per_epoch_counter(series, name, starts)
         if counted is not None:
             series, note = counted
@@ -82,8 +82,8 @@ def normalize(
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
 
-    epoch_means = log.step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
-    late = None if epoch_means else _late_start(kept[name], log.step_kind, log.format)
+    epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
+    late = None if epoch_means else _late_start(kept[name], step_kind, log.format)
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
@@ -107,7 +107,7 @@ def normalize(
         metric=name,
         lr_name=lr_name,
         val_metric=val_name,
-        step_kind=log.step_kind,
+        step_kind=step_kind,
         warnings=tuple(warnings),
         hparams=dict(log.hparams),
         segments=segments,
@@ -503,7 +503,9 @@ def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
     )
 
 
-def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnings: list[str]) -> dict[str, Series]:
+def _spread_coarse_steps(
+    series: dict[str, Series], name: str, kind: StepKind, warnings: list[str]
+) -> tuple[dict[str, Series], StepKind]:
     """An axis coarser than the writes: most points of the metric share their epoch with the
     point written before them, with other values (an epoch printed to two decimals), or every
     point has one step (TensorBoard's add_scalar or MLflow's log_metric without a step: step
@@ -513,19 +515,20 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
     the rate and the validation loss stay where they were written. On an axis of steps with
     several values, a few points sharing a step (under 16 as a rule) are other writers' (DDP
     ranks, a logger called per micro-batch): the latest write of each step is kept, as for a
-    resume; many (an epoch number given as the step of every batch) are spread as above."""
+    resume; many (an epoch number given as the step of every batch) are spread as above. With
+    the axis: points in write order (an index) where every point had one value of it."""
     s = series[name]
     if len(s) < 8:
-        return series
+        return series, kind
     same = s.steps[1:] == s.steps[:-1]  # the usual log (steps rising) leaves here, at one pass
     if np.count_nonzero(same) < 0.5 * len(s) or not (s.seq[1:] > s.seq[:-1]).all():
-        return series
+        return series, kind
     if (s.values[1:][same] == s.values[:-1][same]).mean() > 0.5:
-        return series
+        return series, kind
     first = np.flatnonzero(np.concatenate([[True], ~same]))  # where each run of one step begins
     sizes = np.diff(np.append(first, len(s)))
     if kind == "step" and len(first) > 1 and np.median(sizes) < 16:
-        return series  # a few writes per step: ranks or micro-batches, each step's latest kept
+        return series, kind  # a few writes per step: ranks or micro-batches, each step's latest kept
     at = s.steps[first]
     rises = np.diff(at)
     stride = float(np.median(rises[rises > 0])) if (rises > 0).any() else float(sizes.max())
@@ -540,16 +543,18 @@ def _spread_coarse_steps(series: dict[str, Series], name: str, kind: str, warnin
         moved[key] = Series(other.name, steps, other.values, other.seq)
     if len(first) == 1:
         warnings.append(
-            f"every point of {name!r} is at step {fmt_step(at[0])}: no step was given (TensorBoard's add_scalar "
-            "without global_step?); read in write order, one step per point"
+            f"every point of {name!r} is at {axis_unit(kind)} {fmt_step(at[0])}: no step was given"
+            + (" (TensorBoard's add_scalar without global_step?)" if kind == "step" else "")
+            + "; read in write order, one point after another"
         )
+        return moved, "index"
     else:
         warnings.append(
             f"{int(same.sum())} of {len(s)} points of {name!r} share their step with the point before (the step "
             f"is written coarser than the points: {len(first)} distinct values; an epoch given as the step?); each "
             "step's points are spread evenly in write order up to the next"
         )
-    return moved
+    return moved, kind
 
 
 def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:

@@ -176,7 +176,8 @@ def test_add_scalar_without_global_step_is_read_in_write_order(tmp_path: Path) -
     run = load(tmp_path)
     assert run.loss.steps.tolist() == list(range(60)) and len(run.lr) == 60
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [19, 39, 59]
-    assert any("no step was given" in w for w in run.warnings)
+    assert any("is at step 0: no step was given (TensorBoard's add_scalar" in w for w in run.warnings)
+    assert run.step_kind == "index"  # points in write order, not steps
 
 
 def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:

@@ -100,6 +100,15 @@ def test_ignite_results_are_evaluations_and_its_bar_description_holds_the_loss()
     assert parse_line("Epoch[1] Iteration[10/938] Loss: 2.25").points == [("loss", 2.25)]  # type: ignore[union-attr]
 
 
+def test_a_log_whose_every_line_is_in_one_epoch_is_read_in_write_order() -> None:
+    """A pretraining log's first epoch ('ep: 0, batch: 20, ..., loss: 10.98'): every point at
+    epoch 0 is no span of epochs but points one after another."""
+    lines = [f"ep: 0, batch: {b * 20}, time: 9.17, ntokens: 485.20/513, loss: {11 - b / 5:.6f}" for b in range(1, 14)]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(13))
+    assert any("every point of 'loss' is at epoch 0: no step was given; read in write order" in w for w in run.warnings)
+
+
 def test_the_pytorch_quickstart_test_error_block_is_the_test_loss() -> None:
     """The PyTorch Quickstart tutorial prints 'Test Error: ' on a line of its own and the test
     set's ' Accuracy: 56.5%, Avg loss: 1.305452' on the next."""
