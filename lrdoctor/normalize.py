@@ -58,7 +58,8 @@ def normalize(
         seg = segments[chosen - 1]
         warnings.append(
             f"{len(segments)} runs are appended in this log (the step restarts); judging run "
-            f"{chosen} (steps {fmt_step(seg.first_step)}-{fmt_step(seg.last_step)}); choose another with --segment N"
+            f"{chosen} ({axis_unit(step_kind, plural=True)} {fmt_step(seg.first_step)}-{fmt_step(seg.last_step)}); "
+            "choose another with --segment N"
         )
     lo, hi = bounds[chosen - 1]
     if len(segments) > 1:

@@ -53,6 +53,9 @@ def test_segments_cut_every_series_at_the_same_write() -> None:
     assert normalize(log, segment=-2).segment == 1
     with pytest.raises(NoSeries, match="holds 2 run"):
         normalize(log, segment=3)
+    assert any("judging run 2 (steps 0-1)" in w for w in last.warnings)
+    epochs = normalize(Log("x", "csv", {"loss": log.series["loss"]}, step_kind="epoch"))
+    assert any("judging run 2 (epochs 0-1)" in w for w in epochs.warnings)
 
 
 def test_duplicate_step_latest_write_wins() -> None:
