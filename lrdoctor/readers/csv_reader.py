@@ -46,6 +46,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
+from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
@@ -153,7 +154,7 @@ def read(source: Source) -> Log:
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
     hints: dict[str, str] = {}
     if fmt == ULTRALYTICS:
-        hints = _loss_in_parts(series, columns, steps, seq, usable, label, warnings)
+        hints = _ultralytics.totals(series, label, warnings)
         hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
         warnings += _settings_notes(hparams, steps[usable].max(initial=-math.inf), label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
@@ -165,60 +166,6 @@ def read(source: Source) -> Log:
 ULTRALYTICS = "ultralytics-csv"
 # The columns W&B's runs table opens with: a row per run, not a run's history.
 WANDB_RUNS_TABLE = {"Name", "State", "Created", "Runtime"}
-_LOSS_PART = re.compile(r"(train|val)/(\w+)_loss")
-_YOLO_LOSS = re.compile(r"train/(?:\w+_)?loss")
-
-
-def _loss_in_parts(
-    series: dict[str, Series],
-    columns: Columns,
-    steps: np.ndarray,
-    seq: np.ndarray,
-    usable: np.ndarray,
-    label: str,
-    warnings: list[str],
-) -> dict[str, str]:
-    """Ultralytics' total losses (the sum of their parts, on the rows that hold every part)
-    added to `series`, and the series that play the training loss, validation loss and rate.
-    A row whose validation losses and metrics are all 0 was not validated (`val=False` writes
-    zeros on every epoch but the last)."""
-    # Rows where every validation loss and metric is 0: not validated (val=False writes zeros).
-    unvalidated = np.ones(len(steps), dtype=bool)
-    for name, (column, present) in columns.items():
-        if name.startswith(("val/", "metrics/")):
-            unvalidated &= ~present | (column == 0)
-    hints: dict[str, str] = {}
-    rate = next((name for name in ("lr/pg1", "x/lr1") if name in series), None)
-    if rate is not None:
-        hints["lr"] = rate
-    for split, role in (("train", "loss"), ("val", "val")):
-        parts = [n for n in columns if (m := _LOSS_PART.fullmatch(n)) and m.group(1) == split]
-        total = f"{split}/loss"
-        named = total if total in columns else next((n for n in parts if "total" in n), None)
-        if named is not None:  # the writer logged the total itself
-            if named in series:
-                hints[role] = named
-                if split == "val":
-                    s = series[named]
-                    series[named] = s.take(~unvalidated[s.seq.astype(np.intp)])
-            continue
-        if len(parts) < 2:
-            continue
-        mask = usable.copy()
-        values = np.zeros(len(steps))
-        with np.errstate(over="ignore", invalid="ignore"):
-            for name in parts:
-                part, present = columns[name]
-                mask &= present
-                values = values + np.where(present, part, 0.0)
-        if split == "val":
-            mask &= ~unvalidated
-        if mask.any():
-            series[total] = Series(total, steps[mask], values[mask], seq[mask])
-            hints[role] = total
-            if role == "loss":
-                warnings.append(f"{label}: {total!r} is the sum of {', '.join(repr(p) for p in parts)}")
-    return hints
 
 
 def _settings_notes(hparams: dict[str, object], last_epoch: float, label: str) -> list[str]:
@@ -768,7 +715,7 @@ def _flavour(header: list[str], name: str, delim: str) -> str:
     # CSVLogger always writes both `epoch` and `step`; few other writers do.
     if {"epoch", "step"} <= cols:
         return "lightning-csv"
-    if header and header[0] == "epoch" and cols & {"lr/pg0", "x/lr0"} and any(_YOLO_LOSS.fullmatch(h) for h in header):
+    if header and header[0] == "epoch" and _ultralytics.looks_like(header):
         return ULTRALYTICS
     if header and header[0] == "epoch" and {"train_loss", "eval_loss"} <= cols:
         return "timm-csv"

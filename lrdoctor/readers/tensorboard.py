@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from lrdoctor.errors import LrdoctorError, UnreadableLog
+from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._protobuf import SIMPLE, DecodeError, decode_event, session_hparams
 from lrdoctor.readers._scalar_batch import decode_scalar_batch
 from lrdoctor.readers._tfrecord import HEADER_BYTES, Framing, find_record, frame, header_ok
@@ -308,6 +309,9 @@ class _Accumulator:
         if not series:
             kinds = ", ".join(sorted({p.decode("utf-8", "replace") for p in self.plugins.values()}))
             warnings.append(f"{label}: no scalar summaries in {self.records} record(s) ({kinds or 'no'} plugin data)")
+        if _ultralytics.looks_like(series):  # (Ultralytics writes a point per epoch, at the epoch)
+            hints = _ultralytics.totals(series, label, warnings)
+            return Log(label, "tensorboard", series, "epoch", warnings, hparams=dict(self.hparams), hints=hints)
         return Log(label, "tensorboard", series, step_kind="step", warnings=warnings, hparams=dict(self.hparams))
 
 
