@@ -154,6 +154,21 @@ def lower_if_close(margin: float) -> Pick:
     return pick
 
 
+def midpoint_if_close(margin: float) -> Pick:
+    """The best grid rate, or the geometric mean of it and the neighbour that scored within
+    `margin` of it (the better of two such): rates that tie after a trial leave the best full-run
+    rate anywhere between them, and their midpoint is at most a quarter decade from either."""
+
+    def pick(scores: Mapping[int, float], horizon: int) -> float:
+        finite = _finite(scores)
+        best = curve.best_index(finite)
+        close = [k for k in (best - 1, best + 1) if k in finite and finite[k] <= finite[best] * (1 + margin)]
+        k = best + (close[0] - best) / 2 if len(close) == 1 else best
+        return curve.grid_rate(k, step=GRID)
+
+    return pick
+
+
 def _finite(scores: Mapping[int, float]) -> Mapping[int, float]:
     return {k: v for k, v in scores.items() if math.isfinite(v)} or scores
 
@@ -199,6 +214,10 @@ RULES: dict[str, tuple[Score, Pick, int, int]] = {
     **{
         f"the rate below the best when within {m:.0%} of it": (shipped, lower_if_close(m), STEPS, BUDGET)
         for m in (0.02, 0.03, 0.04, 0.05, 0.1)
+    },
+    **{
+        f"the midpoint with a neighbour within {m:.0%} of the best": (shipped, midpoint_if_close(m), STEPS, BUDGET)
+        for m in (0.01, 0.02, 0.03, 0.05, 0.1)
     },
     "parabola vertex, off the grid": (shipped, shifted(0.0, 1.0, False), STEPS, BUDGET),
     "parabola vertex x (horizon/50)^-0.2, off the grid": (shipped, shifted(0.2, 1.0, False), STEPS, BUDGET),
