@@ -108,7 +108,7 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
         if f.pathology == "overfitting":
             out.append(
                 f"the validation loss was lowest at {sig.unit} {fmt_step(f.start_step)}: keep the weights from there "
-                "(early stopping) or regularise (weight decay, dropout, more data), whatever the rate"
+                "(early stopping) or regularise (weight decay, dropout, more data), besides any change of rate"
             )
     return out
 

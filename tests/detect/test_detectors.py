@@ -726,6 +726,7 @@ def test_overfitting_leaves_the_verdict_alone_and_advises_early_stopping() -> No
     advice = diagnose(Run("x", "csv", series, metric="loss", val_metric="val_loss")).advice
     (f,) = [f for f in findings if f.pathology == "overfitting"]
     assert any("early stopping" in a and f"at step {f.start_step:g}:" in a for a in advice), advice
+    assert any(a.endswith("besides any change of rate") for a in advice), advice  # not "whatever the rate"
 
 
 def test_overfitting_counts_from_the_lowest_logged_evaluation() -> None:
