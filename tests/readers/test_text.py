@@ -726,6 +726,18 @@ def test_mmengine_iterations_are_steps() -> None:
     assert points(log, "loss") == [(10, 1.9), (20, 1.8), (30, 1.7)]
 
 
+def test_the_format_label_is_the_style_of_most_metric_lines() -> None:
+    """mmengine prints its environment with a dict or two ("dist_cfg: {'backend': 'nccl'}") before
+    its training lines: those are no HF Trainer log."""
+    head = ["    mp_cfg: {'mp_start_method': 'fork', 'opencv_num_threads': 0}", "    dist_cfg: {'backend': 'nccl'}"]
+    line = "2023/01/01 10:00:00 - mmengine - INFO - Epoch(train)  [1][{}/3505]  lr: 1.9820e-03  loss: {}"
+    log = read("\n".join(head + [line.format(i, 2.0 - i / 1000) for i in range(50, 700, 50)]) + "\n")
+    assert log.format == "text"
+    hf = "{{'loss': {}, 'learning_rate': 5e-05, 'epoch': {}}}"
+    log = read("\n".join([head[1]] + [hf.format(2.0 - e / 10, e / 10) for e in range(1, 9)]) + "\n")
+    assert log.format == "text-hf"
+
+
 def test_pytorch_examples_mnist_lines_are_read_as_fractions_of_an_epoch() -> None:
     text = (
         "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305\n"
