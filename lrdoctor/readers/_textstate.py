@@ -87,7 +87,8 @@ class State:
             entry = table.get(name) or self.entry(name)
             entry[0].append(value)
             entry[1].append(rec)
-        self.styles[style] += 1
+        if style != TEXT:
+            self.styles[style] += 1
 
     def entry(self, name: str) -> tuple[list[Any], list[Any]]:
         """The values and record numbers of a name, created empty at its first point."""

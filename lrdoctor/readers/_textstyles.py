@@ -569,6 +569,8 @@ def _parse_dict(s: str) -> Parsed | None:
     if "train_runtime" in numeric:  # HF's end-of-training summary
         return Parsed([], hparams=numeric, style=HF)
     step_keys = [k for k in numeric if k in STEP_NAMES or k.endswith("num_updates")]
+    if not (step_keys or "epoch" in numeric or any("loss" in k.lower() for k in numeric)):
+        return None  # a setting printed as a dict ("mp_cfg: {'opencv_num_threads': 0}"), no training record
     step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
     epoch = numeric.get("epoch")
     epoch = epoch if epoch is not None and math.isfinite(epoch) else None
