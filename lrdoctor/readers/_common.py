@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from lrdoctor.run import Series
+from lrdoctor.run import Series, fmt_step
 
 # orjson is a dependency, several times faster than json on large files; large JSON Lines and
 # text logs parse their numbers with it. It rejects NaN tokens (json takes those); without it,
@@ -246,3 +246,25 @@ def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -
     stride = float(np.diff(taken).min()) if len(taken) > 1 else 1.0
     start = float(taken[0]) - stride
     return np.round(start * (1 - share) + end * share)
+
+
+# A log that ends before this share of the steps (or epochs) its run was set for says so (a
+# checkpoint saved a few steps before the end, or a last partial epoch, does not).
+UNFINISHED = 0.9
+
+
+def unfinished_note(
+    label: str, unit: str, last: float, planned: float, setting: str, why: str = "", *, done: float | None = None
+) -> str | None:
+    """A note where the log ends well before the `planned` steps (or epochs) of the run's own
+    `setting` (max_steps, total_steps, epochs): a run still training, or one stopped early, whose
+    shape is not a whole run's. `last`: its last step as logged; `done`: how many that makes, where
+    the log counts from 0; `why`, where the log says which."""
+    done = last if done is None else done
+    if not (math.isfinite(done) and math.isfinite(planned)) or not 0 < done < UNFINISHED * planned:
+        return None
+    why = why or "a run still training, or one stopped early"
+    return (
+        f"{label}: the log ends at {unit} {fmt_step(last)} of the {fmt_step(planned)} the run was set for ({setting}): "
+        f"{why}; judged as it stands (a run still training reads as a slow one)"
+    )

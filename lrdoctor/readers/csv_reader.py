@@ -47,7 +47,7 @@ import numpy as np
 
 from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
 from lrdoctor.readers import _ultralytics
-from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, usable_step_keys
+from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, unfinished_note, usable_step_keys
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
 
@@ -173,11 +173,13 @@ def _settings_notes(hparams: dict[str, object], last_epoch: float, label: str) -
     epochs, an optimizer (and rate) that Ultralytics chose itself."""
     notes = []
     planned = hparams.get("epochs")
-    if isinstance(planned, float) and math.isfinite(last_epoch) and last_epoch < planned - 1:
-        notes.append(
-            f"{label}: the log ends at epoch {last_epoch:g} of the {planned:g} the run was set for (args.yaml): a "
-            "run still training, or stopped early; judged as it stands (a run still training reads as a slow one)"
-        )
+    # (YOLOv5 counts its epochs from 0, later versions from 1)
+    note = (
+        unfinished_note(label, "epoch", last_epoch, planned, "epochs, args.yaml", done=last_epoch + 1)
+        if isinstance(planned, float)
+        else None
+    )
+    notes += [note] if note is not None else []
     if str(hparams.get("optimizer", "")).lower() == "auto":
         notes.append(
             f"{label}: the run's args.yaml has optimizer=auto, with which Ultralytics chooses the optimizer "

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from lrdoctor.errors import DamagedLog, NoSeries, UnreadableLog
 from lrdoctor.readers import jsonl
-from lrdoctor.readers._common import BATCH_KEYS, EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float
+from lrdoctor.readers._common import BATCH_KEYS, EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float, unfinished_note
 from lrdoctor.run import Log, Series, StepKind, fmt_step
 from lrdoctor.source import Source, decode_text
 
@@ -264,28 +264,21 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
     )
 
 
-# A state that ends before this share of its planned steps is said to (a checkpoint saved a few
-# steps before the end, or a last partial epoch, is not).
-UNFINISHED = 0.9
-
-
 def _unfinished(doc: Mapping[str, Any], label: str) -> str | None:
-    """A note where the state ends well before the steps the run was set for (max_steps): a
-    checkpoint of a run still training, or a run stopped early, whose shape is not a whole run's."""
+    """A note where the state ends well before the steps the run was set for (max_steps)."""
     step, planned = doc.get("global_step"), doc.get("max_steps")
-    if not (isinstance(step, int) and isinstance(planned, int)) or not 0 < step < UNFINISHED * planned:
+    if not (isinstance(step, int) and isinstance(planned, int)) or isinstance(step, bool):
         return None
     control = doc.get("stateful_callbacks")
     control = control.get("TrainerControl") if isinstance(control, dict) else None
     args = control.get("args") if isinstance(control, dict) else None
-    if isinstance(args, dict) and args.get("should_training_stop") is True:
-        why = "a callback (early stopping, most often) ended it there"
-    else:
-        why = "a checkpoint of a run still training, or one stopped early"
-    return (
-        f"{label}: the state ends at step {step} of the {planned} the run was set for (max_steps): {why}; judged "
-        "as it stands (a run still training reads as a slow one)"
+    stopped = isinstance(args, dict) and args.get("should_training_stop") is True
+    why = (
+        "a callback (early stopping, most often) ended it there"
+        if stopped
+        else "a checkpoint of a run still training, or one stopped early"
     )
+    return unfinished_note(label, "step", step, planned, "max_steps", why)
 
 
 def _empty_history_message(doc: Mapping[str, Any], label: str) -> str:

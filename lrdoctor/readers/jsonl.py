@@ -19,7 +19,7 @@ import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import _jsonlfast
-from lrdoctor.readers._common import FAST_LOADS, columns_to_series, rows_to_series
+from lrdoctor.readers._common import FAST_LOADS, columns_to_series, rows_to_series, unfinished_note
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_copy
 
@@ -138,6 +138,12 @@ def _log(label: str, series: dict[str, Series], kind: str, lines: _Lines, unplac
             f"{label}: left out {len(unplaced)} record(s) whose step is not a finite number "
             f"(line {_shown([lines.numbers[i] for i in unplaced])})"
         )
+    planned = series.get("total_steps")  # LLaMA-Factory's trainer_log.jsonl
+    if planned is not None and "current_steps" in series and kind == "step" and len(planned):
+        last = float(np.nanmax(series["current_steps"].values))
+        note = unfinished_note(label, "step", last, float(planned.values[-1]), "total_steps")
+        if note is not None:
+            warnings.append(note)
     return Log(source=label, format="jsonl", series=series, step_kind=cast(StepKind, kind), warnings=warnings)
 
 

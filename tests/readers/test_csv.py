@@ -452,7 +452,7 @@ def test_ultralytics_optimizer_auto_ignores_lr0(tmp_path: Path, optimizer: str, 
     assert any("optimizer=auto" in w for w in run.warnings) is noted
     assert not any("the run was set for" in w for w in run.warnings)  # epochs 0-7 of 8: finished
     (tmp_path / "args.yaml").write_text("task: detect\nepochs: 100\n")
-    assert any("ends at epoch 7 of the 100 the run was set for" in w for w in load(path).warnings)
+    assert any("ends at epoch 7 of the 100 the run was set for (epochs, args.yaml)" in w for w in load(path).warnings)
 
 
 def test_ultralytics_classify_without_validation_writes_zeros_in_its_val_loss(tmp_path: Path) -> None:

@@ -125,6 +125,10 @@ def test_llama_factory_trainer_log_is_on_its_steps_not_its_epochs(tmp_path: Path
     ]
     log = load(tmp_path, "\n".join(rows) + "\n", "trainer_log.jsonl")
     assert log.step_kind == "step" and log.series["loss"].steps.tolist() == list(range(10, 110, 10))
+    # ... read while it trains: 100 of its 23800 steps
+    assert any("the log ends at step 100 of the 23800 the run was set for (total_steps)" in w for w in log.warnings)
+    done = [r.replace('"total_steps": 23800', '"total_steps": 100') for r in rows]
+    assert not any("set for" in w for w in load(tmp_path, "\n".join(done) + "\n", "trainer_log.jsonl").warnings)
 
 
 def test_record_index_when_no_step(tmp_path: Path) -> None:
