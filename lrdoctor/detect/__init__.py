@@ -137,7 +137,8 @@ def _divergence(sig: Signals, cfg: DetectConfig) -> list[Finding]:
         sig.values,
         cfg.divergence,
         val=sig.val,
-        starts_after_updates=sig.late_start or _means_of_epochs(sig),
+        late_start=sig.late_start,
+        epoch_means=_means_of_epochs(sig),
         unit=sig.unit,
     )
     if sig.val_raw is not None and not any("nonfinite" in f.evidence and f.severity == "error" for f in found):

@@ -119,12 +119,13 @@ def detect_divergence(
     cfg: DivergenceConfig,
     *,
     val: Curve | None = None,
-    starts_after_updates: bool = False,
+    late_start: bool = False,
+    epoch_means: bool = False,
     unit: str = "step",
 ) -> list[Finding]:
-    """`starts_after_updates`: the first training point comes after the first updates (a log that
-    begins late, or one of epoch means), so a validation loss measured before it is the only start
-    level the log has."""
+    """`late_start`, `epoch_means`: the first training point comes after the first updates (a log
+    that begins late, or one of epoch means), so a validation loss measured before it is the only
+    start level the log has."""
     findings = detect_nonfinite(steps, values, unit=unit)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
@@ -133,8 +134,8 @@ def detect_divergence(
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
-    if not found and starts_after_updates and val is not None:
-        found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit)
+    if not found and (late_start or epoch_means) and val is not None:
+        found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit, epoch_means=epoch_means)
     return findings + found
 
 
@@ -159,14 +160,18 @@ def _start_lies_low(curve: Curve, share: float) -> bool:
 
 
 def _from_validation_start(
-    first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig, *, unit: str = "step"
+    first_step: float, curve: Curve, val: Curve, cfg: DivergenceConfig, *, unit: str = "step", epoch_means: bool = False
 ) -> list[Finding]:
     """The validation loss ended far above where it was before the first logged training loss,
-    and never came well below it (a run that improved and then overfit is not a divergence)."""
+    and never came well below it (a run that improved and then overfit is not a divergence). Beside
+    epoch means, never below it at all: a run that overfits from its first epoch on (its training
+    loss falling far, its validation loss lowest after the first epoch) dips below its evaluation
+    before training by a little only, and its first epoch's mean hides how far the loss fell."""
     if not val.steps[0] < first_step or val.start <= 0:
         return []
     rise = (val.end - val.start) / val.start
-    if rise <= cfg.val_end_above_start or val.best < (1 - cfg.val_improved) * val.start:
+    improved = 0.0 if epoch_means else cfg.val_improved
+    if rise <= cfg.val_end_above_start or val.best < (1 - improved) * val.start:
         return []
     return [
         Finding(
@@ -175,8 +180,13 @@ def _from_validation_start(
             float(val.steps[0]),
             float(curve.steps[-1]),
             f"validation loss ended above where it started ({val.start:.4g} at {unit} {fmt_step(val.steps[0])} -> "
-            f"{val.end:.4g}, +{100 * rise:.0f}%); the training loss is logged only from {unit} "
-            f"{fmt_step(first_step)}, after the first updates",
+            f"{val.end:.4g}, +{100 * rise:.0f}%)"
+            + (", never below it; " if epoch_means else "; ")
+            + (
+                f"the training loss's first point, at {unit} {fmt_step(first_step)}, is the mean of the first epoch's updates"
+                if epoch_means
+                else f"the training loss is logged only from {unit} {fmt_step(first_step)}, after the first updates"
+            ),
             {"val_start": val.start, "val_end": val.end, "val_rise": rise, "first_logged_step": first_step},
             suggests="too_high",
             strength=1.0,

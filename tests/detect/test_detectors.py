@@ -988,9 +988,23 @@ def test_epoch_means_whose_validation_ended_far_above_its_evaluation_before_trai
     ):
         (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
         assert div.severity == "error" and "validation loss ended above where it started" in div.message
-        assert (
-            f"(2 at {sig.unit} 0 -> 20," in div.message and f"from {sig.unit} {fmt_step(sig.steps[0])}," in div.message
-        )
+        assert f"(2 at {sig.unit} 0 -> 20, +900%), never below it;" in div.message
+        assert f"first point, at {sig.unit} {fmt_step(sig.steps[0])}, is the mean of the first epoch" in div.message
     # The same means with no evaluation before training show no start level to judge them by.
     sig = signals(epochs * 22, train, val=(epochs * 22, val), epoch_means=True)
     assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+
+
+def test_epoch_means_overfitting_from_the_first_epoch_did_not_diverge() -> None:
+    """The training loss falls 0.51 -> 0.02 while the validation loss, 0.70 before training, dips
+    to 0.66 after the third epoch and climbs to 1.18: overfitting, not a divergence, though it
+    never came 10% below its evaluation before training."""
+    epochs = np.arange(1.0, 31.0)
+    train = 0.02 + 0.49 * np.exp(-(epochs - 1) / 6)
+    val = 0.66 + 0.52 * np.clip(epochs - 3, 0, None) / 27 + 0.03 * (epochs < 3)
+    for sig in (
+        signals(epochs, train, val=(np.r_[0.0, epochs], np.r_[0.70, val]), step_kind="epoch"),
+        signals(epochs * 22, train, val=(np.r_[0.0, epochs * 22], np.r_[0.70, val]), epoch_means=True),
+    ):
+        found = {f.pathology: f for f in detect_all(sig, CFG)}
+        assert "divergence" not in found and "overfitting" in found
