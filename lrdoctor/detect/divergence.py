@@ -183,7 +183,8 @@ def _from_validation_start(
             f"{val.end:.4g}, +{100 * rise:.0f}%)"
             + (", never below it; " if epoch_means else "; ")
             + (
-                f"the training loss's first point, at {unit} {fmt_step(first_step)}, is the mean of the first epoch's updates"
+                f"the training loss's first point, at {unit} {fmt_step(first_step)}, is the mean of the first "
+                "epoch's updates"
                 if epoch_means
                 else f"the training loss is logged only from {unit} {fmt_step(first_step)}, after the first updates"
             ),

@@ -18,6 +18,7 @@ import numpy as np
 
 from lrdoctor.errors import LrdoctorError, ProbeError
 from lrdoctor.probe.result import ProbeResult, Trial
+from lrdoctor.run import Run
 
 CMD_METHOD = (
     "command sweep: one run per decade from min-lr upwards, stopped two decades past the best or at the "
@@ -51,7 +52,10 @@ class Measured:
     score: float  # +inf: diverged or no loss logged
     steps: int
     note: str = ""  # set when the command failed or left no log: why
-    logged_lr: float | None = None  # the rate its log says it trained at (Run.observed_lr), if any
+    # The peak of every learning-rate series its log holds (one per parameter group), if any: the
+    # rate it trained at, as logged while it trained (not a setting saved beside the log, which a
+    # script may leave at its default).
+    logged_lr: tuple[float, ...] | None = None
 
 
 def probe_cmd(
@@ -95,7 +99,9 @@ def probe_cmd(
         source=template,
         trials=trials,
         scored_on="each run's own log",
-        notes=tuple(sorted({f"lr {lr:.3g}: {m.note}" for lr, m in measured.items() if m.note})) + _edge(pick, measured),
+        notes=tuple(sorted({f"lr {lr:.3g}: {m.note}" for lr, m in measured.items() if m.note}))
+        + _same_rate_logged(measured, cfg)
+        + _edge(pick, measured),
         seconds=time.monotonic() - started,
     )
 
@@ -142,17 +148,7 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
 
 
 def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfig) -> None:
-    """Refuse a command whose every run logged the same rate, or scored the same: it does not
-    train at the {lr} it is given."""
-    logged = {lr: m.logged_lr for lr, m in measured.items() if m.logged_lr is not None}
-    if len(logged) >= 2 and max(logged) >= 100 * min(logged):
-        first = next(iter(logged.values()))
-        if all(math.isclose(v, first, rel_tol=cfg.same_lr_rel, abs_tol=0.0) for v in logged.values()):
-            raise ProbeError(
-                f"--cmd {template!r}: every run logged lr {first:.6g}, given {{lr}} from {min(logged):.3g} to "
-                f"{max(logged):.3g}: the command does not train at the {{lr}} it is given; pass {{lr}} on to the "
-                "optimizer's learning rate"
-            )
+    """Refuse a command whose every run scored the same: it does not train at the {lr} it is given."""
     scores = [m.score for m in measured.values()]
     # Over two decades and more: rates close together may well end alike (a loss logged to two digits).
     if len(scores) < 2 or not all(math.isfinite(v) for v in scores) or max(measured) < 100 * min(measured):
@@ -163,6 +159,26 @@ def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfi
             f"to {max(measured):.3g}: the command's result does not depend on {{lr}}; pass {{lr}} on to the "
             "optimizer's learning rate"
         )
+
+
+def _same_rate_logged(measured: dict[float, Measured], cfg: CmdConfig) -> tuple[str, ...]:
+    """A note where every run logged the same rates, over two decades of {lr}: an unseeded command
+    that ignores {lr} scores differently at every rate, and only its logged rate gives it away. A
+    note, not a refusal: a log may hold only a group kept at a rate of its own on purpose."""
+    logged = {lr: m.logged_lr for lr, m in measured.items() if m.logged_lr}
+    if len(logged) < 2 or max(logged) < 100 * min(logged):
+        return ()
+    first = next(iter(logged.values()))
+    for peaks in logged.values():
+        if len(peaks) != len(first) or not all(
+            math.isclose(a, b, rel_tol=cfg.same_lr_rel, abs_tol=0.0) for a, b in zip(peaks, first, strict=True)
+        ):
+            return ()
+    return (
+        f"every run logged lr {first[0]:.6g}, given {{lr}} from {min(logged):.3g} to {max(logged):.3g}: unless "
+        "that is a parameter group kept at a rate of its own, the command does not train at the {lr} it is "
+        "given, and the pick is noise; pass {lr} on to the optimizer's learning rate",
+    )
 
 
 def _parse(template: str) -> list[str]:
@@ -201,7 +217,7 @@ def _score(out: Path, cfg: CmdConfig) -> Measured:
     from lrdoctor import load
 
     run = load(_log_in(out))
-    loss, logged_lr = run.loss, run.observed_lr
+    loss, logged_lr = run.loss, _logged_rates(run)
     # Optimizer steps taken: the last step logged, plus one where the log counts from step 0.
     steps = int(loss.steps[-1]) + int(loss.steps[0] == 0) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
     if not np.isfinite(loss.values).all():
@@ -212,6 +228,19 @@ def _score(out: Path, cfg: CmdConfig) -> Measured:
         return Measured(last if math.isfinite(last) else math.inf, steps, logged_lr=logged_lr)
     tail = max(1, math.ceil(len(loss) * cfg.tail_frac))
     return Measured(float(np.mean(loss.values[-tail:])), steps, logged_lr=logged_lr)
+
+
+def _logged_rates(run: Run) -> tuple[float, ...] | None:
+    """The peak of each learning-rate series in the log, in group order; None where there is none."""
+    from lrdoctor import naming
+
+    peaks = []
+    for name in naming.lr_series(run.series):
+        values = run.series[name].values
+        values = values[np.isfinite(values)]
+        if len(values):
+            peaks.append(float(values.max()))
+    return tuple(peaks) or None
 
 
 def _log_in(out: Path) -> Path:

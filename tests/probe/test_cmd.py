@@ -211,17 +211,43 @@ pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
 """
 
 
-def test_cmd_mode_refuses_a_command_that_logs_the_same_rate_whatever_lr_says(tmp_path: Path) -> None:
+def test_cmd_mode_notes_a_command_that_logs_the_same_rate_whatever_lr_says(tmp_path: Path) -> None:
+    """A note, not a refusal: the rate logged may be a parameter group's held at its own rate."""
     script = _script(tmp_path, UNSEEDED_OWN_RATE.replace("LOGGED", "0.01"))
-    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script)])
-    assert result.exit_code == 2, result.output
-    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
-    assert "every run logged lr 0.01, given {lr} from 1e-05 to" in result.stderr
-    assert "does not train at the {lr} it is given" in result.stderr
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (note,) = [n for n in json.loads(result.stdout)["notes"] if "every run logged lr" in n]
+    assert "every run logged lr 0.01, given {lr} from 1e-05 to" in note and "the pick is noise" in note
     # The same script logging the rate it was given is a sweep like any other.
     script = _script(tmp_path, UNSEEDED_OWN_RATE.replace("LOGGED", "{a.lr!r}"))
-    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script)])
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--format", "json"])
     assert result.exit_code == 0, result.output
+    assert not any("every run logged lr" in n for n in json.loads(result.stdout)["notes"])
+
+
+# Trains at {lr}; its log holds one rate column, the rate it was given, and a settings file beside
+# it that keeps the script's default (a saved config that never took --lr).
+STALE_SETTING = """
+import argparse, math, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+d = pathlib.Path(a.log_dir, "lightning_logs", "version_0")
+d.mkdir(parents=True)
+(d / "hparams.yaml").write_text("lr: 0.001\\n")
+rows = ["epoch,step,train_loss"] + [f"0,{s},{1 + 0.3 * abs(math.log10(a.lr / 1e-3)) + 2 * 0.97**s}" for s in range(60)]
+(d / "metrics.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+def test_cmd_mode_takes_no_saved_setting_for_the_rate_a_run_logged(tmp_path: Path) -> None:
+    script = _script(tmp_path, STALE_SETTING)
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--max-lr", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["recommended_lr"] == pytest.approx(1e-3)
+    assert not any("every run logged lr" in n for n in doc["notes"])
 
 
 # Trains at {lr} but logs its loss to two digits: close rates end alike ('0.00').
