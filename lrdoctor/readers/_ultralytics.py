@@ -13,7 +13,8 @@ TensorBoard events it writes beside it): the loss logged in parts, and the rate 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import numpy as np
 
@@ -26,21 +27,43 @@ YOLO_LOSS = re.compile(r"train/(?:\w+_)?loss")
 
 
 def looks_like(names: Iterable[str]) -> bool:
-    """Series names as Ultralytics writes them: rate groups and a training loss in its namespace."""
+    """Series names as Ultralytics writes them: rate groups, a training loss and metrics in its
+    namespace."""
     names = set(names)
-    return bool(names & FIRST_GROUPS) and any(YOLO_LOSS.fullmatch(n) for n in names)
+    return (
+        bool(names & FIRST_GROUPS)
+        and any(YOLO_LOSS.fullmatch(n) for n in names)
+        and any(n.startswith("metrics/") for n in names)
+    )
 
 
-def totals(series: dict[str, Series], label: str, warnings: list[str]) -> dict[str, str]:
+# Ultralytics writes a point per epoch, and runs of more epochs than this are rare: a log of more
+# points at every step is another writer's that named its rate groups alike.
+MAX_EPOCHS = 2000
+
+
+def once_per_epoch(series: dict[str, Series]) -> bool:
+    """Whether the training loss's parts (or total) were written once per whole number, as
+    Ultralytics writes its epochs (TensorBoard events hold no column saying so)."""
+    loss = next((s for name, s in series.items() if YOLO_LOSS.fullmatch(name)), None)
+    if loss is None or not 0 < len(loss) <= MAX_EPOCHS:
+        return False
+    steps = loss.steps
+    return bool(np.all(steps == np.round(steps)) and np.all(np.diff(steps) == 1))
+
+
+def totals(series: dict[str, Series], label: str, warnings: list[str], *, by_row: bool = False) -> dict[str, str]:
     """The totals of the loss parts added to `series` (on the points that hold every part), the
     validation total without unvalidated points, and the series that play the training loss,
-    validation loss and rate. Points of different series are matched by their step and how
-    often that step came before in the series (a resumed run writes a step again)."""
+    validation loss and rate. Points of different series are matched by their row (`by_row`: a
+    table's, whose `seq` is the row) or else by their step and how often that step came before
+    in the series (a resumed run writes a step again)."""
     hints: dict[str, str] = {}
     rate = next((name for name in RATE_GROUPS if name in series), None)
     if rate is not None:
         hints["lr"] = rate
-    validated = _validated(series)
+    keys = partial(_keys, by_row=by_row)
+    validated = _validated(series, keys)
     for split, role in (("train", "loss"), ("val", "val")):
         parts = [n for n in series if (m := LOSS_PART.fullmatch(n)) and m.group(1) == split]
         total = f"{split}/loss"
@@ -49,11 +72,11 @@ def totals(series: dict[str, Series], label: str, warnings: list[str]) -> dict[s
             hints[role] = named
             if split == "val":
                 s = series[named]
-                series[named] = s.take(np.asarray([k in validated for k in _keys(s)], dtype=bool))
+                series[named] = s.take(np.asarray([k in validated for k in keys(s)], dtype=bool))
             continue
         if len(parts) < 2:
             continue
-        found = _summed([series[n] for n in parts], total, validated if split == "val" else None)
+        found = _summed([series[n] for n in parts], total, validated if split == "val" else None, keys)
         if found is not None:
             series[total] = found
             hints[role] = total
@@ -62,10 +85,12 @@ def totals(series: dict[str, Series], label: str, warnings: list[str]) -> dict[s
     return hints
 
 
-Key = tuple[float, int]  # a step, and how many points of the series had that step before
+Key = tuple[float, int]  # a step, and how many points of the series had that step before; or a row
 
 
-def _keys(s: Series) -> list[Key]:
+def _keys(s: Series, *, by_row: bool) -> list[Key]:
+    if by_row:
+        return [(row, 0) for row in s.seq.tolist()]
     seen: dict[float, int] = {}
     out = []
     for step in s.steps.tolist():
@@ -75,20 +100,22 @@ def _keys(s: Series) -> list[Key]:
     return out
 
 
-def _validated(series: dict[str, Series]) -> set[Key]:
+def _validated(series: dict[str, Series], keys: Callable[[Series], list[Key]]) -> set[Key]:
     """The points at which some validation loss or metric is not 0."""
     out: set[Key] = set()
     for name, s in series.items():
         if name.startswith(("val/", "metrics/")):
-            out.update(k for k, v in zip(_keys(s), s.values.tolist(), strict=True) if v != 0)
+            out.update(k for k, v in zip(keys(s), s.values.tolist(), strict=True) if v != 0)
     return out
 
 
-def _summed(parts: list[Series], name: str, keep: set[Key] | None) -> Series | None:
+def _summed(
+    parts: list[Series], name: str, keep: set[Key] | None, keys_of: Callable[[Series], list[Key]]
+) -> Series | None:
     """The sum of `parts` at the points all of them hold (and, given `keep`, only there)."""
     first = parts[0]
-    keys = _keys(first)
-    common = set(keys).intersection(*(_keys(p) for p in parts[1:]))
+    keys = keys_of(first)
+    common = set(keys).intersection(*(keys_of(p) for p in parts[1:]))
     if keep is not None:
         common &= keep
     at = np.asarray([k in common for k in keys], dtype=bool)
@@ -97,6 +124,6 @@ def _summed(parts: list[Series], name: str, keep: set[Key] | None) -> Series | N
     total = np.zeros(int(at.sum()))
     with np.errstate(over="ignore", invalid="ignore"):
         for part in parts:
-            index = {k: i for i, k in enumerate(_keys(part))}
+            index = {k: i for i, k in enumerate(keys_of(part))}
             total = total + part.values[[index[k] for k, a in zip(keys, at, strict=True) if a]]
     return Series(name, first.steps[at], total, first.seq[at])

@@ -154,7 +154,7 @@ def read(source: Source) -> Log:
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
     hints: dict[str, str] = {}
     if fmt == ULTRALYTICS:
-        hints = _ultralytics.totals(series, label, warnings)
+        hints = _ultralytics.totals(series, label, warnings, by_row=True)
         hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
         warnings += _settings_notes(hparams, steps[usable].max(initial=-math.inf), label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)

@@ -386,6 +386,27 @@ def test_ultralytics_total_covers_the_rows_that_hold_every_part(tmp_path: Path) 
     assert run.loss.steps.tolist() == [0, 2, 3] and run.loss.values.tolist() == [6.0, 6.0, 6.0]
 
 
+def test_ultralytics_total_sums_each_row_of_a_resumed_results_file(tmp_path: Path) -> None:
+    """Resumed at epoch 3, the file holds epochs 0-5 and then 3-9 again; the first epoch 3 lacks
+    its cls_loss. Its box and dfl losses are not added to the second epoch 3's cls loss."""
+    rows = [[e, 1.0, 2.0, 3.0, 0, 0, 0, 0, 1, 1, 1, 0.01, 0.01, 0.01] for e in range(6)]
+    rows += [[e, 10.0, 20.0, 30.0, 0, 0, 0, 0, 1, 1, 1, 0.01, 0.01, 0.01] for e in range(3, 10)]
+    lines = _yolo(YOLO_DETECT, rows).splitlines()
+    cells = lines[4].split(",")  # epoch 3, first written
+    cells[2] = ""
+    lines[4] = ",".join(cells)
+    log = read_log(write(tmp_path, "results.csv", "\n".join(lines) + "\n"))
+    total = log.series["train/loss"]
+    assert list(zip(total.steps.tolist(), total.values.tolist(), strict=True)) == [
+        (0, 6.0),
+        (1, 6.0),
+        (2, 6.0),
+        (4, 6.0),
+        (5, 6.0),
+        *((e, 60.0) for e in range(3, 10)),
+    ]
+
+
 def test_ultralytics_classify_has_its_total_already(tmp_path: Path) -> None:
     columns = ["epoch", "train/loss", "metrics/accuracy_top1", "metrics/accuracy_top5", "val/loss"]
     columns += ["lr/pg0", "lr/pg1", "lr/pg2"]

@@ -207,6 +207,23 @@ def test_ultralytics_events_read_as_its_results_csv_does(tmp_path: Path) -> None
     )
 
 
+def test_rate_groups_named_as_ultralytics_names_them_are_not_enough_to_read_a_log_as_its(tmp_path: Path) -> None:
+    """'lr/pg0' is a common name for a rate group: a log of every step that uses it is read on its
+    steps, its loss as logged."""
+    from lrdoctor import load
+
+    writer = torch_writer(tmp_path)
+    for step in range(2500):
+        writer.add_scalar("train/loss", 2.0 * 0.999**step, step)
+        writer.add_scalar("lr/pg0", 1e-3, step)
+        writer.add_scalar("lr/pg1", 1e-3, step)
+        if step % 500 == 0:
+            writer.add_scalar("metrics/accuracy", 0.5, step)
+    writer.close()
+    run = load(event_file(tmp_path))
+    assert run.step_kind == "step" and run.metric == "train/loss" and len(run.loss) == 2500
+
+
 def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:
     writer = torch_writer(tmp_path / "run")
     for step in range(3):
