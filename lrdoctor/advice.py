@@ -19,6 +19,7 @@ import numpy as np
 
 from lrdoctor import stats
 from lrdoctor.detect import Signals
+from lrdoctor.detect.curve import Curve
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_step
 
@@ -36,10 +37,13 @@ class AdviceConfig:
     # heading for 0 (0.11 -> 0.0075) is within 5% of the progress from 2.3, and not flat at all; one
     # settling on a floor (0.30 -> 0.19) is.
     flat_rel_fall: float = 2 / 3
-    # ... or fell steadily over it (Kendall tau at most -steady_tau, p below p_value): a loss that
-    # most of its points take lower is not flat, however small its slope is beside a large first
-    # drop (DETR's loss, 8.0 -> 7.0 over the 240 epochs before its cut, tau -0.98). Over the stretch
-    # it was said of in the corpus, the loss drifts down at tau -0.30 to -0.56.
+    # ... or fell steadily over it, by `steady_fall` of its level or more (Kendall tau at most
+    # -steady_tau, p below p_value): a loss that most of its points take lower is not flat, however
+    # small its slope is beside a large first drop (DETR's loss, 8.0 -> 7.0 over the 240 epochs
+    # before its cut, tau -0.98). Over the stretch it was said of in the corpus, the loss drifts
+    # down at tau -0.30 to -0.56. Read off the points as logged (an even sample of a long log's, not
+    # its bin medians, which hold no noise: a drift of 3% in a log of 100,000 steps would read as
+    # steady there, and flat in the same run logged every 100 steps).
     steady_tau: float = 0.6
     # ... after the loss had come down by this share of its start level (a run stuck near its start
     # is flat too, but a decay would not have helped it).
@@ -142,7 +146,7 @@ def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
     level = abs(float(trend[j]))
     still_falling = level > 0 and (float(trend[j]) - float(trend[-1])) / level >= cfg.flat_rel_fall
     if not still_falling and len(steps) - j >= cfg.min_points:
-        tau, p = stats.kendall_tau(steps[j:], y[j:])
+        tau, p = _steadiness(curve, float(steps[j]), old)
         still_falling = tau <= -cfg.steady_tau and p < cfg.p_value
     if came_down and not still_falling and j < len(steps) - cfg.min_points // 2 and flat >= cfg.flat_share:
         return [
@@ -163,6 +167,20 @@ def decay_timing(sig: Signals, cfg: AdviceConfig) -> list[str]:
             "or raise the rate"
         ]
     return []
+
+
+def _steadiness(curve: Curve, first: float, last: float) -> tuple[float, float]:
+    """Kendall's tau (and its p) of the loss as logged between two steps: an even sample of the raw
+    points of a long log, whose curve holds bin medians."""
+    steps, y = (
+        (curve.raw_steps, curve.raw_y)
+        if curve.raw_steps is not None and curve.raw_y is not None
+        else (curve.steps, curve.y)
+    )
+    keep = (steps >= first) & (steps <= last)
+    steps, y = steps[keep], y[keep]
+    every = max(1, -(-len(y) // stats.PAIRWISE_MAX))
+    return stats.kendall_tau(steps[::every], y[::every])
 
 
 def _step(x: float) -> str:

@@ -832,6 +832,23 @@ def test_a_loss_falling_steadily_but_slowly_beside_a_large_first_drop_is_not_fla
     assert "came late" in late
 
 
+def test_a_late_decay_reads_alike_logged_at_every_step_or_every_hundredth() -> None:
+    """A loss that comes down to within 5% of its progress by step 3600 and then drifts 3% lower,
+    in noise, until the cut at step 80,000: flat either way (the bin medians of the long log hold
+    no noise, and its drift had read there as a steady fall)."""
+    from lrdoctor.advice import AdviceConfig, decay_timing
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(100_000, dtype=float)
+    lr = np.where(steps < 80_000, 0.1, 0.01)
+    values = 1.0 + 2.0 * np.exp(-steps / 1000) - 0.03 * steps / 80_000 + 0.05 * rng.standard_normal(len(steps))
+    values[80_000:] -= 0.27
+    for every in (1, 100):
+        sig = signals(steps[::every], values[::every], steps[::every], lr[::every])
+        (advice,) = decay_timing(sig, AdviceConfig())
+        assert "came late" in advice, every
+
+
 def test_a_step_decay_while_the_loss_still_fell_steadily_came_early() -> None:
     _, values = curves.creeping(400)
     (advice,) = _with_decay(values, 200)
