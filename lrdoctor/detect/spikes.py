@@ -45,11 +45,13 @@ class SpikeConfig:
     # Spikes that recover say little about the rate on their own: each adds this much strength, up to `cap`.
     per_spike: float = 0.1
     cap: float = 0.4
-    # A spike's recovery: the loss back within this many noise sigmas of its median over a trend's
-    # window before the spike. One that took longer than `slow_share` of the run, or never came
-    # back where the run went on that long, is a jump the run paid for (a warning), not minibatch
-    # luck: a ViT whose loss jumped 4.5 -> 5.3 and took 40 of its 300 epochs to come back.
+    # A spike's recovery: the loss back within this many noise sigmas of its median over the
+    # `level_points` points before the spike (a few: a schedule's restart just before it moves the
+    # level). One that took longer than `slow_share` of the run, or never came back where the run
+    # went on that long, is a jump the run paid for (a warning), not minibatch luck: a ViT whose
+    # loss jumped 4.5 -> 5.3 and took 40 of its 300 epochs to come back.
     recovered_sigmas: float = 3.0
+    level_points: int = 5
     slow_share: float = 0.05
 
 
@@ -68,7 +70,7 @@ def detect_spikes(curve: Curve | None, shape: Shape | None, cfg: SpikeConfig, *,
     if not spikes or len(spikes) < cfg.min_count:
         return []
     peak = max(height for _, _, height in spikes)
-    took = [_recovery(curve, noise, spike, _window(len(curve.y)), cfg.recovered_sigmas) for spike in spikes]
+    took = [_recovery(curve, noise, spike, cfg.level_points, cfg.recovered_sigmas) for spike in spikes]
     slow = cfg.slow_share * float(curve.steps[-1] - curve.steps[0])
     end = float(curve.steps[-1])
     # (a spike too near the end to have come back yet is not counted as slow)
@@ -111,13 +113,16 @@ def _recovered(took: list[float], paid: list[tuple[Spike, float]], unit: str) ->
     """How the run came back from its spikes, as the end of a sentence."""
     if not paid:
         back = [t for t in took if math.isfinite(t)]
-        if len(back) < len(took):  # one too near the end to have come back yet
-            return ", each recovering but one at the end of the run"
-        return f", each recovering within {fmt_step(max(back))} {axis_unit(unit, plural=max(back) != 1)}"
+        late = len(took) - len(back)  # too near the end to have come back yet
+        within = f"within {fmt_step(max(back))} {axis_unit(unit, plural=max(back) != 1)}" if back else ""
+        if not late:
+            return f", {'each ' if len(took) > 1 else ''}recovering {within}"
+        at_end = "not back by the end of the run" if late == len(took) else f"{late} not back by the end of the run"
+        return f", {at_end}" + (f", the others recovering {within}" if back else "")
     (first, t), more = paid[0], len(paid) - 1
-    at = f"the one at {unit} {fmt_steps(first[0], first[1])}"
+    at = "it" if len(took) == 1 else f"the one at {unit} {fmt_steps(first[0], first[1])}"
     said = (
-        f"; after {at} the loss never came back to its level from before it"
+        "; the loss never came back to its level from before " + at
         if not math.isfinite(t)
         else f"; the loss took {fmt_step(t)} {axis_unit(unit, plural=True)} to come back to its level from before {at}"
     )
