@@ -130,7 +130,7 @@ def read(source: Source) -> Log:
         warnings: list[str] = _named_twice(label, header)
     else:
         header, delim, columns, line_numbers, warnings = _read_careful(source.read_bytes(), label)
-    if set(header) >= WANDB_RUNS_TABLE:
+    if "Name" in header and len(WANDB_RUNS_TABLE & set(header)) >= 2:
         raise NoSeries(
             f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
             "export a run's history instead (a chart's '...' menu > Export CSV, or run.history() in the API)"
@@ -164,8 +164,9 @@ def read(source: Source) -> Log:
 
 
 ULTRALYTICS = "ultralytics-csv"
-# The columns W&B's runs table opens with: a row per run, not a run's history.
-WANDB_RUNS_TABLE = {"Name", "State", "Created", "Runtime"}
+# The columns W&B's runs table opens with, beside its "Name" (any may be hidden before export): a
+# row per run, not a run's history.
+WANDB_RUNS_TABLE = {"State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep"}
 
 
 def _settings_notes(hparams: dict[str, object], last_epoch: float, label: str) -> list[str]:
@@ -200,8 +201,14 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
     if lines[-1]:  # the text does not end with a line break: the writer had not finished the row
         if len(lines) == 1:
             raise UnreadableLog(f"{label}: a single line with no newline: not a complete CSV")
-        if _exported(lines):
+        width = _export_width(lines)
+        if width and _whole_row(lines[-1], width):
             lines.append("")  # an export is written whole, and W&B's ends its last row without one
+        elif width:
+            warnings.append(
+                f"{label}:{len(lines)}: the last row has no line break and does not end as an export's rows do "
+                "(a download cut short?); skipped"
+            )
         else:
             warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
     numbered = [(n, line) for n, line in enumerate(lines[:-1], start=1) if line.strip()]
@@ -227,12 +234,18 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
     return table.header, delim, columns, table.line_numbers, warnings
 
 
-def _exported(lines: list[str]) -> bool:
-    """Whether the header is a W&B export's: a file written once, whole, by the exporter, not one
-    a running job appends to."""
+def _export_width(lines: list[str]) -> int:
+    """The number of columns where the header is a W&B export's (a file written once, whole, by the
+    exporter, not one a running job appends to), else 0."""
     first = next((line for line in lines if line.strip()), "")
     header = [h.strip() for h in _split(first, ",") or ()]
-    return _flavour(header, "", ",") == "wandb-csv"
+    return len(header) if _flavour(header, "", ",") == "wandb-csv" else 0
+
+
+def _whole_row(line: str, width: int) -> bool:
+    """Every cell of the row, each quoted as W&B quotes them (a download cut short ends inside one)."""
+    line = line.rstrip()
+    return line.endswith('"') and len(_split(line, ",") or ()) == width
 
 
 def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] | None:

@@ -99,6 +99,10 @@ def test_a_wandb_export_ends_its_last_row_without_a_newline_and_keeps_it(tmp_pat
     run = load(write(tmp_path, "wandb_export.csv", "\n".join(lines)))
     assert len(run.loss) == rows and run.loss.steps[-1] == rows - 1
     assert not any("no newline" in w for w in run.warnings)
+    # ... but not one cut short inside its last row.
+    torn = [*lines[:-1], lines[-1][: lines[-1].index(",") + 4]]
+    run = load(write(tmp_path, "wandb_export.csv", "\n".join(torn)))
+    assert len(run.loss) == rows - 1 and any("does not end as an export's rows do" in w for w in run.warnings)
     plain = ["step,loss"] + [f"{s},{2.5 - s / 10000}" for s in range(rows)]
     run = load(write(tmp_path, "log.csv", "\n".join(plain)))
     assert len(run.loss) == rows - 1 and any("the last line has no newline" in w for w in run.warnings)
@@ -123,6 +127,10 @@ def test_a_wandb_runs_table_is_no_run_history(tmp_path: Path) -> None:
         load(path)
     result = CliRunner().invoke(cli, ["diagnose", str(path)])
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    # ... with columns hidden before the export, too
+    hidden = [",".join(c for k, c in enumerate(line.split(",")) if k not in (1, 6)) for line in [header, *rows]]
+    with pytest.raises(NoSeries, match="a W&B runs table"):
+        load(write(tmp_path, "wandb_export.csv", "\n".join(hidden) + "\n"))
 
 
 def test_timm_summary(tmp_path: Path) -> None:
