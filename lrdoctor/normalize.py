@@ -57,7 +57,7 @@ def normalize(
     if len(segments) > 1:
         seg = segments[chosen - 1]
         warnings.append(
-            f"{len(segments)} runs are appended in this log (the step restarts); judging run "
+            f"{len(segments)} runs are appended in this log (the {axis_unit(step_kind)} restarts); judging run "
             f"{chosen} ({axis_unit(step_kind, plural=True)} {fmt_step(seg.first_step)}-{fmt_step(seg.last_step)}); "
             "choose another with --segment N"
         )
@@ -536,7 +536,8 @@ def _spread_coarse_steps(
     span = np.where(np.append(rises, stride) > 0, np.append(rises, stride), stride)
     group = np.repeat(np.arange(len(first)), sizes)
     within = np.arange(len(s)) - first[group]
-    x = at[group] + span[group] * within / sizes[group]
+    # (points in write order where all had one value: numbered from 0, as a log without steps is)
+    x = at[group] + span[group] * within / sizes[group] if len(first) > 1 else within.astype(np.float64)
     moved = {}
     for key, other in series.items():
         # Each point at the step of the metric's point written last before it (or with it).
@@ -544,8 +545,12 @@ def _spread_coarse_steps(
         moved[key] = Series(other.name, steps, other.values, other.seq)
     if len(first) == 1:
         warnings.append(
-            f"every point of {name!r} is at {axis_unit(kind)} {fmt_step(at[0])}: no step was given"
-            + (" (TensorBoard's add_scalar without global_step?)" if kind == "step" else "")
+            f"every point of {name!r} is at {axis_unit(kind)} {fmt_step(at[0])}: "
+            + (
+                "no step was given (TensorBoard's add_scalar without global_step?)"
+                if kind == "step"
+                else "nothing finer places them"
+            )
             + "; read in write order, one point after another"
         )
         return moved, "index"

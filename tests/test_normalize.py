@@ -544,3 +544,12 @@ def test_a_group_with_a_warmup_of_its_own_is_one_rate_even_when_both_start_at_0(
     rows = "".join(f"{s},{2.0 - 0.01 * s},{v},\n" if s % 2 == 0 else f"{s},,,{v}\n" for s, v in enumerate(cosine))
     path.write_text("step,loss,lr-SGD/pg1,lr-SGD/pg2\n" + rows)
     assert not any("other parameter groups" in w for w in load(path).warnings)
+
+
+def test_points_all_at_one_step_are_numbered_from_0() -> None:
+    """Forty points all at step 100 are points in write order: 0 to 39, as a log without steps."""
+    log = Log("x", "csv", {"loss": series("loss", [100.0] * 40, [2.0 - k / 40 for k in range(40)])})
+    run = normalize(log)
+    assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(40))
+    assert any("every point of 'loss' is at step 100: no step was given" in w for w in run.warnings)
+

@@ -27,14 +27,19 @@ YOLO_LOSS = re.compile(r"train/(?:\w+_)?loss")
 
 
 def looks_like(names: Iterable[str]) -> bool:
-    """Series names as Ultralytics writes them: rate groups, a training loss and metrics in its
-    namespace."""
+    """Series names as Ultralytics writes them: rate groups and a training loss in its namespace."""
     names = set(names)
-    return (
-        bool(names & FIRST_GROUPS)
-        and any(YOLO_LOSS.fullmatch(n) for n in names)
-        and any(n.startswith("metrics/") for n in names)
-    )
+    return bool(names & FIRST_GROUPS) and any(YOLO_LOSS.fullmatch(n) for n in names)
+
+
+def in_events(series: dict[str, Series]) -> bool:
+    """Ultralytics' series in TensorBoard events, which hold no column that says so (a results.csv
+    opens with its epoch): its names, a point per epoch, and its metrics at every one of them (as
+    zeros where it did not validate)."""
+    if not (looks_like(series) and once_per_epoch(series)):
+        return False
+    loss = next(s for name, s in series.items() if YOLO_LOSS.fullmatch(name))
+    return any(n.startswith("metrics/") and np.array_equal(s.steps, loss.steps) for n, s in series.items())
 
 
 # Ultralytics writes a point per epoch, and runs of more epochs than this are rare: a log of more

@@ -309,9 +309,7 @@ class _Accumulator:
         if not series:
             kinds = ", ".join(sorted({p.decode("utf-8", "replace") for p in self.plugins.values()}))
             warnings.append(f"{label}: no scalar summaries in {self.records} record(s) ({kinds or 'no'} plugin data)")
-        if _ultralytics.looks_like(series) and _ultralytics.once_per_epoch(
-            series
-        ):  # (Ultralytics writes a point per epoch, at the epoch)
+        if _ultralytics.in_events(series):  # (a point per epoch, at the epoch)
             hints = _ultralytics.totals(series, label, warnings)
             return Log(label, "tensorboard", series, "epoch", warnings, hparams=dict(self.hparams), hints=hints)
         return Log(label, "tensorboard", series, step_kind="step", warnings=warnings, hparams=dict(self.hparams))

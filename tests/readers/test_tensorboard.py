@@ -222,6 +222,15 @@ def test_rate_groups_named_as_ultralytics_names_them_are_not_enough_to_read_a_lo
     writer.close()
     run = load(event_file(tmp_path))
     assert run.step_kind == "step" and run.metric == "train/loss" and len(run.loss) == 2500
+    short = tmp_path / "short"  # as few points as a run has epochs
+    writer = torch_writer(short)
+    for step in range(300):
+        writer.add_scalar("train/loss", 2.0 * 0.99**step, step)
+        writer.add_scalar("lr/pg0", 1e-3, step)
+        if step % 100 == 0:
+            writer.add_scalar("metrics/accuracy", 0.5, step)
+    writer.close()
+    assert load(event_file(short)).step_kind == "step"
 
 
 def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def test_a_log_whose_every_line_is_in_one_epoch_is_read_in_write_order() -> None
     lines = [f"ep: 0, batch: {b * 20}, time: 9.17, ntokens: 485.20/513, loss: {11 - b / 5:.6f}" for b in range(1, 14)]
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(13))
-    assert any("every point of 'loss' is at epoch 0: no step was given; read in write order" in w for w in run.warnings)
+    assert any(
+        "every point of 'loss' is at epoch 0: nothing finer places them; read in write order" in w for w in run.warnings
+    )
 
 
 def test_the_pytorch_quickstart_test_error_block_is_the_test_loss() -> None:
