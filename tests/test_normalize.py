@@ -552,4 +552,3 @@ def test_points_all_at_one_step_are_numbered_from_0() -> None:
     run = normalize(log)
     assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(40))
     assert any("every point of 'loss' is at step 100: no step was given" in w for w in run.warnings)
-

@@ -267,7 +267,7 @@ def _trainer_state(doc: dict[str, Any], label: str) -> Log:
 def _unfinished(doc: Mapping[str, Any], label: str) -> str | None:
     """A note where the state ends well before the steps the run was set for (max_steps)."""
     step, planned = doc.get("global_step"), doc.get("max_steps")
-    if not (isinstance(step, int) and isinstance(planned, int)) or isinstance(step, bool):
+    if not (isinstance(step, int) and isinstance(planned, int)) or isinstance(step, bool) or isinstance(planned, bool):
         return None
     control = doc.get("stateful_callbacks")
     control = control.get("TrainerControl") if isinstance(control, dict) else None

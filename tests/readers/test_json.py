@@ -421,6 +421,8 @@ def test_a_batch_size_in_step_keyed_records_leaves_the_key_as_the_step(tmp_path:
         ({"global_step": 1000, "max_steps": 1000}, None),
         ({"global_step": 300, "max_steps": -1}, None),
         ({"global_step": 300}, None),
+        ({"global_step": True, "max_steps": 1000}, None),
+        ({"global_step": 300, "max_steps": True}, None),
     ],
 )
 def test_a_state_that_ends_before_its_planned_steps_says_so(tmp_path: Path, top: dict, said: str | None) -> None:
