@@ -361,6 +361,22 @@ def test_keras_console_keeps_the_epoch_end_bar() -> None:
     assert "progress/loss" not in log.series  # the unfinished refresh was superseded
 
 
+def test_keras_callback_messages_place_nothing() -> None:
+    """Keras 1 printed its callbacks' messages numbered from 0 ('Epoch 00008: early stopping'),
+    wherever stdout put them: here after epoch 9's header. They had moved the last epoch's values
+    back onto epoch 8, and ModelCheckpoint's 'improved from inf to 0.40000' became a series 'to'."""
+    lines = []
+    for e in range(1, 10):
+        lines.append(f"Epoch {e}/10")
+        if e == 1:
+            lines.append("Epoch 00000: val_loss improved from inf to 0.40000, saving model to m.h5")
+        if e == 9:
+            lines.append("Epoch 00008: early stopping")
+        lines.append(f"3099s - loss: {0.5 / e:.4f} - acc: 0.98 - val_loss: {0.6 / e:.4f} - val_acc: 0.98")
+    log = read("\n".join(lines) + "\n")
+    assert [s for s, _ in points(log, "loss")] == list(range(1, 10)) and "to" not in log.series
+
+
 @pytest.mark.parametrize("tty", [True, False])
 def test_keras_3_bar_keeps_the_epoch_end_refresh(tty: bool) -> None:
     """Keras 3 draws '16/32 ━━━━━━━━━━ 0s 3ms/step - loss: 2.49' in colour, redrawn with
