@@ -111,6 +111,8 @@ _BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)
 _SOURCE_AT = re.compile(
     r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)"
     rf"|\((?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\)"
+    # ... and in square brackets, as a logging format puts it ('[INFO][trainer:837]')
+    rf"|\[(?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\]"
 )
 _STEP_KIND_VALUE = re.compile(r"(\d+) (train|val) (\d+\.\d+)\s*")
 _LETTER = re.compile(r"[A-Za-z]")
@@ -159,7 +161,7 @@ _KERAS_CALLBACK = re.compile(r"\s*Epoch \d{5}: [A-Za-z]")
 def _parse_raw(line: str) -> Parsed | None:
     if line[:7].lstrip().startswith("Epoch 0") and _KERAS_CALLBACK.match(line):
         return None
-    if ".py:" in line or ("(" in line and ":" in line):
+    if ".py:" in line or (("(" in line or "[" in line) and ":" in line):
         line = _SOURCE_AT.sub(" | ", line)  # a separator: what is left is no 'key: value =' of code
     if "epoch" in line and ("batch:" in line or "epoch results:" in line):
         found = _espnet(line)

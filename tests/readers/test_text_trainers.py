@@ -132,6 +132,8 @@ def test_the_pytorch_quickstart_test_error_block_is_the_test_loss() -> None:
         "2024-05-01 10:00:00,000 - trainer.py:120 - INFO - ",
         "I0501 10:00:00.000 1234 trainer.py:120] ",
         "[gpu01] 2024-03-01 10:04:15,618 (trainer:732) INFO: ",
+        "[2024-04-02 01:59:26][INFO][trainer:837] - ",
+        "[2024-04-02 01:59:26][INFO][__main__:113] - ",
     ],
 )
 def test_a_loggers_source_location_is_no_metric(prefix: str) -> None:
