@@ -82,6 +82,8 @@ def normalize(
     val_name = _val_metric(log, own, name)
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
+        if log.format.startswith("text"):
+            kept[val_name] = _evaluations_once(kept[val_name], warnings)
 
     epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
     late = None if epoch_means else _late_start(kept[name], step_kind, log.format)
@@ -260,6 +262,23 @@ def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str
         np.concatenate([loss.values, np.full(len(after), np.nan)]),
         np.concatenate([loss.seq, lr.seq[until:]]),
     )
+
+
+def _evaluations_once(s: Series, warnings: list[str]) -> Series:
+    """A validation loss printed on every training line, the last evaluation's carried on
+    ('step=10 loss=3.66 val_loss=4.2905' from step 0 to the end): most of its points repeat the one
+    before exactly. Each evaluation is kept once, where it was first printed."""
+    if len(s) < 3:
+        return s
+    again = np.r_[False, s.values[1:] == s.values[:-1]]
+    if again.sum() < 0.5 * len(s):
+        return s
+    repeats = int(again.sum())
+    warnings.append(
+        f"{repeats} of the {len(s)} points of {s.name!r} repeat the one before exactly: the last evaluation "
+        f"printed again on each line; each is kept once, where first printed ({len(s) - repeats} left)"
+    )
+    return s.take(~again)
 
 
 def _drop_placeholders(s: Series, warnings: list[str]) -> Series:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -552,3 +553,23 @@ def test_points_all_at_one_step_are_numbered_from_0() -> None:
     run = normalize(log)
     assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(40))
     assert any("every point of 'loss' is at step 100: no step was given" in w for w in run.warnings)
+
+
+def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once() -> None:
+    """A console log carrying the last evaluation on every training line: 'step=10 loss=3.66
+    val_loss=4.2905' from the evaluation at step 0 until the next."""
+    steps = [float(s) for s in range(5, 105, 5)]
+    val = [4.2905] * 10 + [3.1] * 10
+    log = Log(
+        "x",
+        "text",
+        {
+            "loss": series("loss", steps, [3.7 - s / 100 for s in steps]),
+            "val_loss": series("val_loss", steps, val),
+        },
+    )
+    run = normalize(log)
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [5.0, 55.0]
+    assert any("18 of the 20 points of 'val_loss' repeat the one before exactly" in w for w in run.warnings)
+    # A table's validation column is not a console's: its values stand as written.
+    assert len(normalize(replace(log, format="csv")).val_loss) == 20
