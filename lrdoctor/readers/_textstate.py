@@ -11,7 +11,19 @@ import numpy as np
 
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.naming import is_eval
-from lrdoctor.readers._textstyles import BAR_COUNT, BAR_FULL, DETECTRON2, FAIRSEQ, HF, LLMC, PROGRESS, TEXT, Parsed
+from lrdoctor.readers._common import unfinished_note
+from lrdoctor.readers._textstyles import (
+    BAR_COUNT,
+    BAR_FULL,
+    DETECTRON2,
+    EPOCHS_PLANNED,
+    FAIRSEQ,
+    HF,
+    LLMC,
+    PROGRESS,
+    TEXT,
+    Parsed,
+)
 from lrdoctor.run import Log, Series, StepKind
 
 # Series the writer itself marks as the training loss, learning rate and validation loss.
@@ -217,6 +229,15 @@ class State:
                     f"{label}: only progress-bar values found (running values of unfinished epochs); "
                     "log the loss per step or per epoch for a sharper diagnosis"
                 )
+        planned = self.config.get(EPOCHS_PLANNED)
+        if kind == "epoch" and planned is not None and self.first_epoch is not None:
+            last = max((float(np.nanmax(s.steps)) for s in series.values() if len(s)), default=math.nan)
+            # (counted from 0 where the first epoch printed is 0)
+            note = unfinished_note(
+                label, "epoch", last, planned, "the total its lines print", done=last + (self.first_epoch == 0)
+            )
+            if note is not None:
+                warnings.append(note)
         return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
 
 

@@ -35,6 +35,8 @@ BAR_COUNT = PROGRESS + "__n"  # a bar's counter N of "N/total": the step of a lo
 BAR_FULL = PROGRESS + "__full"  # 1 where N is the total: the bar is done
 MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 
+# The epochs a run was set for, as its lines print them ('Epoch 11/50'), kept with its settings.
+EPOCHS_PLANNED = "epochs"
 STEP_NAMES = frozenset({"step", "global_step", "iter", "iteration", "it", "_step", "num_updates"})
 EPOCH_NAMES = frozenset({"epoch", "ep"})
 # Words that make a multi-word key a piece of a sentence ("... with validation loss: 5.32").
@@ -462,6 +464,8 @@ def _parse_headed(
         value = float(h.group(2).replace(",", ""))
         if h.group(1)[0] in "Ee":
             epoch = value
+            if h.group(3):  # 'Epoch [11/50]': the epochs the run was set for
+                config = {**(config or {}), EPOCHS_PLANNED: float(h.group(3).replace(",", ""))}
         elif not (litgpt and h.group(1)[0] in "Ss"):
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
@@ -514,6 +518,8 @@ def _collect(
             if math.isfinite(value) and (not tail or _TOTAL.fullmatch(tail)):
                 if kind == EPOCH:
                     epoch = value
+                    if tail:  # 'epoch: 11/50'
+                        config = {**(config or {}), EPOCHS_PLANNED: float(tail[1:])}
                 else:
                     step = value
                     if kind == S:

@@ -402,6 +402,20 @@ def test_keras_3_bar_keeps_the_epoch_end_refresh(tty: bool) -> None:
 # --- blocks, bars, noise ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("last", "noted"), [(10, False), (9, False), (4, True)])
+def test_a_console_log_that_stops_short_of_the_epochs_it_prints_says_so(last: int, noted: bool) -> None:
+    """'Epoch 4/10' as the last header: a run still training, or stopped early."""
+    lines = []
+    for e in range(1, last + 1):
+        lines += [f"Epoch {e}/10", f"100/100 [==============================] - 2s - loss: {1 / e:.4f}"]
+    log = read("\n".join(lines) + "\n")
+    assert log.hparams["epochs"] == 10.0
+    said = [w for w in log.warnings if "the run was set for" in w]
+    assert bool(said) is noted
+    if noted:
+        assert f"the log ends at epoch {last} of the 10 the run was set for (the total its lines print)" in said[0]
+
+
 def test_epoch_blocks_set_the_context_and_config_goes_to_hparams() -> None:
     log = read(
         "lr: 0.0001\n"
@@ -417,7 +431,8 @@ def test_epoch_blocks_set_the_context_and_config_goes_to_hparams() -> None:
     assert points(log, "train_loss") == [(1.0, 7.3251), (2.0, 6.2979)]
     assert points(log, "valid_loss") == [(1.0, 6.5378)]
     assert points(log, "lr") == [(1.0, 9.94e-05)]
-    assert log.hparams == {"lr": 0.0001, "batch_size": 32.0}
+    assert log.hparams == {"lr": 0.0001, "batch_size": 32.0, "epochs": 20.0}  # 'Epoch: 1/20'
+    assert any("the log ends at epoch 2 of the 20 the run was set for" in w for w in log.warnings)
     assert "time" not in log.series
 
 
