@@ -266,7 +266,7 @@ PHRASES = {
     "val_t90": "90% of the validation progress took {:.0%} of the run",
     "val_given_back": "the validation loss ended {:.0%} of its progress above its best",
     "val_tail_tau": "the validation trend at the end has Kendall tau {:.2f}",
-    "val_gap": "the validation loss ends {:+.0%} of the start above the training loss",
+    "val_gap": "the validation loss ends above the training loss by {:.0%} of the training loss's start",
     "late_ratio": "the second half made {:.0%} as much progress as the first",
     "tail_snr": "the last 30% fell by {:.1f} noise sigmas",
 }
@@ -377,6 +377,10 @@ SPECIAL = {
     "jumps": (lambda v: v < 0.005, "no point jumped 8 sigmas of the run's noise above its trend"),
     "drop": (lambda v: v < 0, "the loss ended {:.0%} above its start"),
     "tail_slope": (lambda v: v < 0, "the trend over the last 30% rises, at {:.2f}x its whole progress per run length"),
+    "val_gap": (
+        lambda v: v < 0,
+        "the validation loss ends below the training loss by {:.0%} of the training loss's start",
+    ),
 }
 
 

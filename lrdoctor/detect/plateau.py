@@ -44,7 +44,8 @@ def detect_plateau(
                 float(curve.steps[0]),
                 float(curve.steps[-1]),
                 f"loss stayed near its initial level ({curve.start:.4g} -> {curve.end:.4g}, "
-                f"{100 * drop:.1f}% lower)" + (", creeping down" if moving else ", with no significant trend"),
+                f"{100 * abs(drop):.1f}% {'lower' if drop >= 0 else 'higher'})"
+                + (", creeping down" if moving else ", with no significant trend"),
                 {
                     "start": curve.start,
                     "end": curve.end,

@@ -1049,3 +1049,24 @@ def test_epoch_means_overfitting_from_the_first_epoch_did_not_diverge() -> None:
     ):
         found = {f.pathology: f for f in detect_all(sig, CFG)}
         assert "divergence" not in found and "overfitting" in found
+
+
+def test_sentences_say_which_way_a_small_change_went() -> None:
+    """'1.387 -> 1.388, -0.1% lower' read as nonsense: a rise is said as one, and so is a validation
+    loss that ends below the training loss."""
+    from lrdoctor.verdict import _phrase
+
+    rng = np.random.default_rng(0)
+    values = 1.387 + 0.01 * rng.standard_normal(300)
+    values[-20:] = 1.388
+    values[0] = 1.387
+    (plateau,) = found(np.arange(300.0), values)["plateau"]
+    assert "(1.387 -> 1.388, 0.1% higher)" in plateau.message
+    assert (
+        _phrase("val_gap", -0.15)
+        == "the validation loss ends below the training loss by 15% of the training loss's start"
+    )
+    assert (
+        _phrase("val_gap", 0.19)
+        == "the validation loss ends above the training loss by 19% of the training loss's start"
+    )
