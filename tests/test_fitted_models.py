@@ -108,8 +108,8 @@ def test_a_statistic_held_at_its_cap_reads_as_a_bound() -> None:
     for name, (lo, hi) in CAPS.items():
         assert _phrase(name, hi).endswith("(or more)"), name
         assert not _phrase(name, (lo + hi) / 2).endswith(("(or more)", "(or less)")), name
-        # A negative drop or slope is said by its size ("ended 100% above its start (or more)").
-        at_lo = "(or more)" if name in ("drop", "tail_slope") else "(or less)"
+        # A negative drop, slope or gap is said by its size ("ended 100% above its start (or more)").
+        at_lo = "(or more)" if name in ("drop", "tail_slope", "val_gap") else "(or less)"
         assert _phrase(name, lo).endswith(at_lo) == (lo != 0), name
     assert _phrase("val_given_back", 2.0).endswith("above its best (or more)")
     assert _phrase("drop", -1.0) == "the loss ended 100% above its start (or more)"
