@@ -573,3 +573,14 @@ def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once()
     assert any("18 of the 20 points of 'val_loss' repeat the one before exactly" in w for w in run.warnings)
     # A table's validation column is not a console's: its values stand as written.
     assert len(normalize(replace(log, format="csv")).val_loss) == 20
+
+
+@pytest.mark.parametrize(
+    ("x", "said"),
+    [(1234567.0, "1234567"), (2.5, "2.5"), (12.92857143, "12.93"), (0.07142857143, "0.0714"), (3.0, "3")],
+)
+def test_a_step_reads_no_finer_than_a_reader_needs(x: float, said: str) -> None:
+    """Points spread within their epoch had printed as 'epochs 1 to 12.92857143'."""
+    from lrdoctor.run import fmt_step
+
+    assert fmt_step(x) == said
