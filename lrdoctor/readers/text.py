@@ -77,6 +77,7 @@ from pathlib import Path
 
 from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
+from lrdoctor.readers import _yolotxt
 from lrdoctor.readers._textcache import read_cached
 from lrdoctor.readers._textstate import State
 from lrdoctor.readers._textstyles import Parsed, parse_as_training, parse_line
@@ -115,6 +116,11 @@ def in_dir(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     text, warnings = _finished_lines(source.text(), source.label)
+    if _yolotxt.looks_like(text):
+        results = _yolotxt.read(text, source.label)
+        if results is not None:
+            results.warnings[:0] = warnings
+            return results
     try:
         log = _read(text, source.label, parse_line)
     except UnreadableLog:

@@ -478,3 +478,32 @@ def test_fastai_v1_table_counts_from_one_and_has_no_time_column() -> None:
 def test_no_table_without_a_header_and_rows_of_numbers(content: str) -> None:
     with pytest.raises(UnreadableLog, match="no training metrics"):
         text.read(Source("train.log", data=content.encode()))
+
+
+def _yolov5_results(epochs: int, of: int, *, notest: bool = False) -> str:
+    """results.txt as YOLOv5 (up to v5.0) wrote it: no header, a line per epoch."""
+    rows = []
+    for e in range(epochs):
+        box, obj, cls = 0.1 - 0.002 * e, 0.05 - 0.001 * e, 0.03 - 0.0005 * e
+        val = [0.0] * 7 if notest and e < of - 1 else [0.5, 0.6, 0.4, 0.2, 0.09, 0.05, 0.03]
+        cells = [f"{e}/{of - 1}", "4.54G", box, obj, cls, box + obj + cls, 78, 640, *val]
+        rows.append("".join(f"{c:>10.4g}" if isinstance(c, float) else f"{c:>10}" for c in cells))
+    return "\n".join(rows) + "\n"
+
+
+def test_yolov5_results_txt_is_read_by_its_columns() -> None:
+    """A headerless table of numbers had given 'no training metrics found'."""
+    log = read(_yolov5_results(30, 30))
+    assert log.format == "text-yolov5" and log.step_kind == "epoch"
+    run = normalize(log)
+    assert run.metric == "train/loss" and run.loss.steps.tolist() == list(range(30))
+    assert run.loss.values[0] == pytest.approx(0.18) and run.val_metric == "val/loss"
+    assert run.val_loss is not None and run.val_loss.values[0] == pytest.approx(0.17)
+    assert not any("the run was set for" in w for w in run.warnings)
+    short = normalize(read(_yolov5_results(10, 300)))  # 10 of 300 epochs
+    assert any("the log ends at epoch 9 of the 300 the run was set for" in w for w in short.warnings)
+
+
+def test_yolov5_results_txt_of_a_run_without_validation_keeps_its_one_evaluation() -> None:
+    run = normalize(read(_yolov5_results(12, 12, notest=True)))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [11]
