@@ -83,7 +83,7 @@ def normalize(
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
         if log.format.startswith("text"):
-            kept[val_name] = _evaluations_once(kept[val_name], warnings)
+            kept[val_name] = _evaluations_once(kept[val_name], kept[name], warnings)
 
     epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
     late = None if epoch_means else _late_start(kept[name], step_kind, log.format)
@@ -264,14 +264,17 @@ def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str
     )
 
 
-def _evaluations_once(s: Series, warnings: list[str]) -> Series:
+def _evaluations_once(s: Series, loss: Series, warnings: list[str]) -> Series:
     """A validation loss printed on every training line, the last evaluation's carried on
     ('step=10 loss=3.66 val_loss=4.2905' from step 0 to the end): most of its points repeat the one
-    before exactly. Each evaluation is kept once, where it was first printed."""
+    before exactly, on the lines of the training loss. Each evaluation is kept once, where it was
+    first printed. Evaluations on lines of their own that repeat a value are each an evaluation (a
+    model whose outputs no longer change scores the same every time)."""
     if len(s) < 3:
         return s
     again = np.r_[False, s.values[1:] == s.values[:-1]]
-    if again.sum() < 0.5 * len(s):
+    on_training_lines = np.isin(s.seq, loss.seq).mean() >= 0.5
+    if again.sum() < 0.5 * len(s) or not on_training_lines:
         return s
     repeats = int(again.sum())
     warnings.append(
