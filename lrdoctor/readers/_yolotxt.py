@@ -17,8 +17,9 @@ import numpy as np
 from lrdoctor.readers._common import unfinished_note
 from lrdoctor.run import Log, Series
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-LINE = re.compile(rf"\s*(\d+)/(\d+)\s+({_NUMBER})[GMK]?\s+((?:{_NUMBER}\s+){{12}}{_NUMBER})\s*")
+# (a diverged run's losses print as nan or inf: '%10.4g' % nan)
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+LINE = re.compile(rf"\s*(\d+)/(\d+)\s+(?:{_NUMBER})[GMK]?\s+((?:(?:{_NUMBER})\s+){{12}}(?:{_NUMBER}))\s*")
 COLUMNS = (
     *("train/box_loss", "train/obj_loss", "train/cls_loss", "train/loss", "labels", "img_size"),
     *("metrics/precision", "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95"),
@@ -42,7 +43,7 @@ def read(text: str, label: str) -> Log | None:
         return None
     epochs = np.asarray([float(m.group(1)) for m in rows])
     planned = float(rows[-1].group(2)) + 1
-    table = np.asarray([[float(v) for v in m.group(4).split()] for m in rows])
+    table = np.asarray([[float(v) for v in m.group(3).split()] for m in rows])
     seq = np.arange(len(rows), dtype=np.float64)
     series = {name: Series(name, epochs, table[:, k], seq) for k, name in enumerate(COLUMNS)}
     # Validated epochs: any validation value not 0 (--notest writes zeros on all but the last).
@@ -51,7 +52,9 @@ def read(text: str, label: str) -> Log | None:
     for name in ("val/box_loss", "val/obj_loss", "val/cls_loss", *VALIDATION):
         series[name] = series[name].take(validated)
     series["val/loss"] = Series("val/loss", epochs[validated], parts[validated].sum(axis=1), seq[validated])
-    warnings = [f"{label}: 'val/loss' is the sum of 'val/box_loss', 'val/obj_loss', 'val/cls_loss'"]
+    warnings = (
+        [f"{label}: 'val/loss' is the sum of 'val/box_loss', 'val/obj_loss', 'val/cls_loss'"] if validated.any() else []
+    )
     left = len(lines) - len(rows)
     if left:
         warnings.append(f"{label}: skipped {left} line(s) not in the layout of the others")

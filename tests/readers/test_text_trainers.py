@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lrdoctor import naming
@@ -507,3 +508,16 @@ def test_yolov5_results_txt_is_read_by_its_columns() -> None:
 def test_yolov5_results_txt_of_a_run_without_validation_keeps_its_one_evaluation() -> None:
     run = normalize(read(_yolov5_results(12, 12, notest=True)))
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [11]
+
+
+def test_yolov5_results_txt_of_a_diverged_run_keeps_its_nan_rows() -> None:
+    """YOLOv5 prints a NaN loss as 'nan' ('%10.4g'): those rows are the divergence, not lines to skip."""
+    text = _yolov5_results(20, 20)
+    lines = text.splitlines()
+    for k in range(15, 20):
+        cells = lines[k].split()
+        cells[2:6] = ["nan"] * 4
+        lines[k] = "  ".join(cells)
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert len(run.loss) == 20 and np.isnan(run.loss.values[15:]).all()
+    assert not any("skipped" in w for w in run.warnings)
