@@ -34,12 +34,14 @@ def looks_like(names: Iterable[str]) -> bool:
 
 def in_events(series: dict[str, Series]) -> bool:
     """Ultralytics' series in TensorBoard events, which hold no column that says so (a results.csv
-    opens with its epoch): its names, a point per epoch, and its metrics at every one of them (as
-    zeros where it did not validate)."""
-    if not (looks_like(series) and once_per_epoch(series)):
+    opens with its epoch): its names, a point per epoch, and its metrics at every epoch but the
+    last (written after validation: a run read while it validates, or killed there, lacks them)."""
+    if not looks_like(series):
         return False
-    loss = next(s for name, s in series.items() if YOLO_LOSS.fullmatch(name))
-    return any(n.startswith("metrics/") and np.array_equal(s.steps, loss.steps) for n, s in series.items())
+    epochs = _epochs(next(s for name, s in series.items() if YOLO_LOSS.fullmatch(name)))
+    if epochs is None:
+        return False
+    return any(n.startswith("metrics/") and len(epochs - set(s.steps.tolist())) <= 1 for n, s in series.items())
 
 
 # Ultralytics writes a point per epoch, and runs of more epochs than this are rare: a log of more
@@ -47,14 +49,16 @@ def in_events(series: dict[str, Series]) -> bool:
 MAX_EPOCHS = 2000
 
 
-def once_per_epoch(series: dict[str, Series]) -> bool:
-    """Whether the training loss's parts (or total) were written once per whole number, as
-    Ultralytics writes its epochs (TensorBoard events hold no column saying so)."""
-    loss = next((s for name, s in series.items() if YOLO_LOSS.fullmatch(name)), None)
-    if loss is None or not 0 < len(loss) <= MAX_EPOCHS:
-        return False
+def _epochs(loss: Series) -> set[float] | None:
+    """The epochs of a loss written at whole numbers, every one from the first to the last (a
+    resumed run writes some again); None where it is not."""
     steps = loss.steps
-    return bool(np.all(steps == np.round(steps)) and np.all(np.diff(steps) == 1))
+    if not 0 < len(steps) <= 2 * MAX_EPOCHS or not np.all(steps == np.round(steps)):
+        return None
+    epochs = set(steps.tolist())
+    if max(epochs) - min(epochs) + 1 != len(epochs):
+        return None
+    return epochs
 
 
 def totals(series: dict[str, Series], label: str, warnings: list[str], *, by_row: bool = False) -> dict[str, str]:

@@ -180,28 +180,35 @@ def test_add_scalar_without_global_step_is_read_in_write_order(tmp_path: Path) -
     assert run.step_kind == "index"  # points in write order, not steps
 
 
-def test_ultralytics_events_read_as_its_results_csv_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["whole", "validating", "resumed"])
+def test_ultralytics_events_read_as_its_results_csv_does(tmp_path: Path, how: str) -> None:
     """YOLOv5 writes its results.csv's values to TensorBoard too, at each epoch: the loss in parts
     and the biases' group (x/lr0, warming up from 0.1) first. Named directly, the event file had
     been judged by its box loss alone at the biases' rate, where its results.csv is judged by the
-    sum of the parts at the weights' rate (x/lr1)."""
+    sum of the parts at the weights' rate (x/lr1). So are a run read while it validates its last
+    epoch (its losses written, its metrics not yet) and a resumed one (epochs 9 and 10 again)."""
     from lrdoctor import load
 
     writer = torch_writer(tmp_path)
     parts = {"box": 0.07, "obj": 0.02, "cls": 0.03}
-    for e in range(12):
+    epochs = [*range(12), 9, 10, 11] if how == "resumed" else range(12)
+    for e in epochs:
         for name, level in parts.items():
             writer.add_scalar(f"train/{name}_loss", level * (1 - 0.02 * e), e)
-            writer.add_scalar(f"val/{name}_loss", level * (1.1 - 0.02 * e) if e % 4 == 3 else 0.0, e)
-        writer.add_scalar("metrics/mAP_0.5", 0.1 + 0.02 * e if e % 4 == 3 else 0.0, e)
         for group, rate in (("x/lr0", 0.1 - 0.03 * e if e < 3 else 0.01), ("x/lr1", min(0.01 * e / 3, 0.01))):
             writer.add_scalar(group, rate, e)
+        if how == "validating" and e == 11:
+            continue
+        for name, level in parts.items():
+            writer.add_scalar(f"val/{name}_loss", level * (1.1 - 0.02 * e) if e % 4 == 3 else 0.0, e)
+        writer.add_scalar("metrics/mAP_0.5", 0.1 + 0.02 * e if e % 4 == 3 else 0.0, e)
     writer.close()
     run = load(event_file(tmp_path))
     assert run.format == "tensorboard" and run.step_kind == "epoch"
     assert run.metric == "train/loss" and run.lr_name == "x/lr1" and run.observed_lr == pytest.approx(0.01)
     assert run.loss.values.tolist() == pytest.approx([0.12 * (1 - 0.02 * e) for e in range(12)])
-    assert run.val_loss is not None and run.val_loss.steps.tolist() == [3, 7, 11]  # validated epochs only
+    validated = [3, 7] if how == "validating" else [3, 7, 11]  # validated epochs only
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == validated
     assert any(
         "'train/loss' is the sum of 'train/box_loss', 'train/obj_loss', 'train/cls_loss'" in w for w in run.warnings
     )
