@@ -82,7 +82,7 @@ def normalize(
     val_name = _val_metric(log, own, name)
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
-        if log.format.startswith("text"):
+        if log.format.startswith("text") and step_kind == "step":  # (a line an epoch evaluates at each)
             kept[val_name] = _evaluations_once(kept[val_name], kept[name], warnings)
 
     epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))

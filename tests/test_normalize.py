@@ -573,6 +573,8 @@ def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once()
     assert any("18 of the 20 points of 'val_loss' repeat the one before exactly" in w for w in run.warnings)
     # A table's validation column is not a console's: its values stand as written.
     assert len(normalize(replace(log, format="csv")).val_loss) == 20
+    # A line an epoch evaluates at each: a value printed to one decimal repeats, each an evaluation.
+    assert len(normalize(replace(log, step_kind="epoch")).val_loss) == 20
     # Evaluations on lines of their own that score alike are each an evaluation.
     apart = series("val_loss", steps, val, seq=[k + 0.5 for k in range(20)])
     run = normalize(replace(log, series={"loss": log.series["loss"], "val_loss": apart}))
