@@ -254,7 +254,15 @@ UNFINISHED = 0.9
 
 
 def unfinished_note(
-    label: str, unit: str, last: float, planned: float, setting: str, why: str = "", *, done: float | None = None
+    label: str,
+    unit: str,
+    last: float,
+    planned: float,
+    setting: str,
+    why: str = "",
+    *,
+    done: float | None = None,
+    what: str = "the log",
 ) -> str | None:
     """A note where the log ends well before the `planned` steps (or epochs) of the run's own
     `setting` (max_steps, total_steps, epochs): a run still training, or one stopped early, whose
@@ -265,6 +273,6 @@ def unfinished_note(
         return None
     why = why or "a run still training, or one stopped early"
     return (
-        f"{label}: the log ends at {unit} {fmt_step(last)} of the {fmt_step(planned)} the run was set for ({setting}): "
+        f"{label}: {what} ends at {unit} {fmt_step(last)} of the {fmt_step(planned)} the run was set for ({setting}): "
         f"{why}; judged as it stands (a run still training reads as a slow one)"
     )

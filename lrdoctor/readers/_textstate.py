@@ -47,6 +47,8 @@ class State:
         # Per metric line (record): its step context, NaN if none. These lists, and those of
         # `points`, hold floats, or arrays of them where a window of lines was read at once.
         self.records = 0
+        # (records before it, epochs) of each 'Epoch 11/50' the lines printed
+        self.planned: list[tuple[int, float]] = []
         self.rec_step: list[Any] = []
         self.rec_epoch: list[Any] = []
         self.points: dict[str, tuple[list[Any], list[Any]]] = {}  # name -> (values, records)
@@ -80,7 +82,11 @@ class State:
         points, step, epoch, total, style, _bar, hparams = parsed
         if hparams:
             for key, value in hparams.items():
-                self.config.setdefault(key, value)
+                if key == EPOCHS_PLANNED:  # each run its own: kept with where it was printed
+                    self.planned.append((self.records, value))
+                    self.config[key] = value
+                else:
+                    self.config.setdefault(key, value)
         if epoch is not None:
             self.epoch = epoch
             if self.first_epoch is None:
@@ -101,6 +107,24 @@ class State:
             entry[1].append(rec)
         if style != TEXT:
             self.styles[style] += 1
+
+    def _unfinished(self, epochs: np.ndarray, label: str) -> str | None:
+        """A note where the (last) run stops short of the epochs its lines print for it."""
+        start = _last_run(epochs)
+        totals = [total for at, total in self.planned if at >= start]
+        mine = epochs[start:][np.isfinite(epochs[start:])]
+        if not totals or not len(mine):
+            return None
+        last, counted_from_0 = float(mine.max()), float(mine[0]) == 0
+        return unfinished_note(
+            label,
+            "epoch",
+            last,
+            totals[-1],
+            "the total its lines print",
+            done=last + counted_from_0,
+            what="the last run in this log" if start else "the log",
+        )
 
     def entry(self, name: str) -> tuple[list[Any], list[Any]]:
         """The values and record numbers of a name, created empty at its first point."""
@@ -229,13 +253,8 @@ class State:
                     f"{label}: only progress-bar values found (running values of unfinished epochs); "
                     "log the loss per step or per epoch for a sharper diagnosis"
                 )
-        planned = self.config.get(EPOCHS_PLANNED)
-        if kind == "epoch" and planned is not None and self.first_epoch is not None:
-            last = max((float(np.nanmax(s.steps)) for s in series.values() if len(s)), default=math.nan)
-            # (counted from 0 where the first epoch printed is 0)
-            note = unfinished_note(
-                label, "epoch", last, planned, "the total its lines print", done=last + (self.first_epoch == 0)
-            )
+        if kind == "epoch" and self.planned:
+            note = self._unfinished(rec_epoch, label)
             if note is not None:
                 warnings.append(note)
         return Log(label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, hints=hints)
@@ -364,6 +383,13 @@ def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np
             if within[-1] > hi:
                 break
     return out
+
+
+def _last_run(epochs: np.ndarray) -> int:
+    """The first record of the last run: where the epoch last went back (appended runs)."""
+    at = np.flatnonzero(np.isfinite(epochs))
+    back = at[1:][epochs[at[1:]] < epochs[at[:-1]]]
+    return int(back[-1]) if len(back) else 0
 
 
 def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:

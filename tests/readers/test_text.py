@@ -416,6 +416,24 @@ def test_a_console_log_that_stops_short_of_the_epochs_it_prints_says_so(last: in
         assert f"the log ends at epoch {last} of the 10 the run was set for (the total its lines print)" in said[0]
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "stop", "said"),
+    [
+        (50, 100, 10, "the last run in this log ends at epoch 10 of the 100"),
+        (100, 50, 10, "the last run in this log ends at epoch 10 of the 50"),
+        (10, 50, 50, None),  # the first run stopped short; the last, judged by default, did not
+    ],
+)
+def test_the_unfinished_note_is_of_the_last_run(first: int, second: int, stop: int, said: str | None) -> None:
+    """Two runs appended, the first run in full (or not), the second to `stop` of its `second`:
+    the note speaks of the last run, by its own total, not the first total printed or the
+    highest epoch in the file."""
+    lines = [f"Epoch [{e}/{first}], Train Loss: {1 / e:.4f}" for e in range(1, first + 1)]
+    lines += [f"Epoch [{e}/{second}], Train Loss: {1 / e:.4f}" for e in range(1, stop + 1)]
+    notes = [w for w in read("\n".join(lines) + "\n").warnings if "the run was set for" in w]
+    assert [said in n for n in notes] == ([True] if said else [])
+
+
 def test_epoch_blocks_set_the_context_and_config_goes_to_hparams() -> None:
     log = read(
         "lr: 0.0001\n"
