@@ -153,15 +153,18 @@ def _parse_line(line: str) -> Parsed | None:
     return found
 
 
-# A Keras callback's message, numbered 'Epoch %05d' ("Epoch 00008: early stopping", "Epoch 00001:
-# val_loss improved from inf to 0.40000, saving model to m.h5"): printed where stdout falls, often
-# after the next epoch's header (Keras 1 numbered them from 0), it places nothing and its numbers
-# are no metrics.
-_KERAS_CALLBACK = re.compile(r"\s*Epoch \d{5}: [A-Za-z]")
+# A Keras callback's message ("Epoch 00008: early stopping", "Epoch 1: val_loss improved from inf
+# to 0.40000, saving model to m.h5", "Epoch 5: ReduceLROnPlateau reducing learning rate to ..."):
+# printed where stdout falls, often after the next epoch's header (Keras 1 numbered them from 0),
+# it places nothing and its numbers are no metrics.
+_KERAS_CALLBACK = re.compile(
+    r"\s*Epoch \d+: (?:early stopping|[\w/]+ (?:improved from|did not improve)|saving model to|"
+    r"ReduceLROnPlateau|LearningRateScheduler)"
+)
 
 
 def _parse_raw(line: str) -> Parsed | None:
-    if line[:7].lstrip().startswith("Epoch 0") and _KERAS_CALLBACK.match(line):
+    if line[:9].lstrip().startswith("Epoch ") and _KERAS_CALLBACK.match(line):
         return None
     if ".py:" in line or (("(" in line or "[" in line) and ":" in line):
         line = _SOURCE_AT.sub(" | ", line)  # a separator: what is left is no 'key: value =' of code

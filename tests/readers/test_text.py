@@ -12,6 +12,7 @@ from lrdoctor import load, naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.normalize import normalize
 from lrdoctor.readers import _textstate, read_log, text
+from lrdoctor.readers._textstyles import parse_line
 from lrdoctor.run import Log
 from lrdoctor.source import Source
 from tests.conftest import realworld_manifest
@@ -375,6 +376,10 @@ def test_keras_callback_messages_place_nothing() -> None:
         lines.append(f"3099s - loss: {0.5 / e:.4f} - acc: 0.98 - val_loss: {0.6 / e:.4f} - val_acc: 0.98")
     log = read("\n".join(lines) + "\n")
     assert [s for s, _ in points(log, "loss")] == list(range(1, 10)) and "to" not in log.series
+    # Keras 2 and later number them from 1, unpadded; a line of metrics numbered so is read.
+    assert parse_line("Epoch 1: val_loss improved from inf to 0.40000, saving model to m.h5") is None
+    assert parse_line("Epoch 5: ReduceLROnPlateau reducing learning rate to 0.0001.") is None
+    assert parse_line("Epoch 00003: loss=0.5 val_loss=0.6").points == [("loss", 0.5), ("val_loss", 0.6)]
 
 
 @pytest.mark.parametrize("tty", [True, False])
