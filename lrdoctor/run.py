@@ -23,15 +23,13 @@ def axis_unit(step_kind: str, *, plural: bool = False) -> str:
 
 
 def fmt_step(x: float) -> str:
-    """A step as a person reads it: a whole step exactly (1234567, not 1.23457e+06), else with two
-    decimals at most (epoch 2.5, 12.93: a point spread within its epoch, 12.92857143, is placed no
-    finer than a reader needs), or three significant digits below 1 (epoch 0.0714)."""
+    """A step as a person reads it: a whole step exactly (1234567, not 1.23457e+06), else to six
+    significant digits (epoch 2.5, 3.5025; a point spread within its epoch, 12.92857143, as
+    12.9286), enough to tell the ends of a range apart without printing its float noise."""
     x = float(x)
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
-    if math.isfinite(x) and abs(x) >= 1:
-        return f"{x:.2f}".rstrip("0").rstrip(".") if abs(x) < 1e15 else f"{x:.10g}"
-    return f"{x:.3g}"
+    return f"{x:.6g}"
 
 
 def fmt_share(x: float, of: str = "") -> str:

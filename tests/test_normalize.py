@@ -583,7 +583,10 @@ def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once()
 
 @pytest.mark.parametrize(
     ("x", "said"),
-    [(1234567.0, "1234567"), (2.5, "2.5"), (12.92857143, "12.93"), (0.07142857143, "0.0714"), (3.0, "3")],
+    [
+        *((1234567.0, "1234567"), (2.5, "2.5"), (12.92857143, "12.9286"), (0.07142857143, "0.0714286")),
+        *((3.0, "3"), (3.5025, "3.5025"), (5.9975, "5.9975")),  # the ends of a range kept apart
+    ],
 )
 def test_a_step_reads_no_finer_than_a_reader_needs(x: float, said: str) -> None:
     """Points spread within their epoch had printed as 'epochs 1 to 12.92857143'."""
