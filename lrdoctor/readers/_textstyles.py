@@ -589,8 +589,10 @@ def _parse_dict(s: str) -> Parsed | None:
     if "train_runtime" in numeric:  # HF's end-of-training summary
         return Parsed([], hparams=numeric, style=HF)
     step_keys = [k for k in numeric if k in STEP_NAMES or k.endswith("num_updates")]
-    if not (step_keys or "epoch" in numeric or any("loss" in k.lower() for k in numeric)):
-        return None  # a setting printed as a dict ("mp_cfg: {'opencv_num_threads': 0}"), no training record
+    if not (step_keys or "epoch" in numeric or any(_a_loss(k) for k in numeric)):
+        # A setting printed as a dict ("mp_cfg: {'opencv_num_threads': 0}"), no training record: the
+        # line says nothing (not even through the plain parser, which would take its numbers).
+        return Parsed([])
     step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
     epoch = numeric.get("epoch")
     epoch = epoch if epoch is not None and math.isfinite(epoch) else None
@@ -598,6 +600,15 @@ def _parse_dict(s: str) -> Parsed | None:
     points = [(k, v) for k, v in numeric.items() if k not in skip]
     style = FAIRSEQ if step_keys and any(k.endswith("num_updates") for k in step_keys) else HF
     return Parsed(points, step, epoch, style=style)
+
+
+# Words that make a key with 'loss' in it a setting of the loss ('loss_weight', 'loss_type').
+_SETTING_WORDS = frozenset({"weight", "weights", "coef", "coeff", "scale", "factor", "type", "fn", "name", "cfg"})
+
+
+def _a_loss(key: str) -> bool:
+    words = key.lower().replace("-", "_").split("_")
+    return any("loss" in w for w in words) and not _SETTING_WORDS & set(words)
 
 
 def _load_dict(body: str) -> object:

@@ -786,7 +786,10 @@ def test_the_format_label_is_the_style_of_most_metric_lines() -> None:
     head = ["    mp_cfg: {'mp_start_method': 'fork', 'opencv_num_threads': 0}", "    dist_cfg: {'backend': 'nccl'}"]
     line = "2023/01/01 10:00:00 - mmengine - INFO - Epoch(train)  [1][{}/3505]  lr: 1.9820e-03  loss: {}"
     log = read("\n".join(head + [line.format(i, 2.0 - i / 1000) for i in range(50, 700, 50)]) + "\n")
-    assert log.format == "text"
+    assert log.format == "text" and "opencv_num_threads" not in log.series
+    settings = "{'seed': 42, 'loss_weight': 1.0, 'lr': 0.02}"  # a setting of the loss is no loss
+    log = read("\n".join([settings] + [f"step {k} loss {2 - k / 100}" for k in range(1, 30)]) + "\n")
+    assert log.format != "text-hf" and "seed" not in log.series
     hf = "{{'loss': {}, 'learning_rate': 5e-05, 'epoch': {}}}"
     log = read("\n".join([head[1]] + [hf.format(2.0 - e / 10, e / 10) for e in range(1, 9)]) + "\n")
     assert log.format == "text-hf"
