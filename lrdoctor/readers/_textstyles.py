@@ -589,10 +589,15 @@ def _parse_dict(s: str) -> Parsed | None:
     if "train_runtime" in numeric:  # HF's end-of-training summary
         return Parsed([], hparams=numeric, style=HF)
     step_keys = [k for k in numeric if k in STEP_NAMES or k.endswith("num_updates")]
-    if not (step_keys or "epoch" in numeric or any(_a_loss(k) for k in numeric)):
-        # A setting printed as a dict ("mp_cfg: {'opencv_num_threads': 0}"), no training record: the
-        # line says nothing (not even through the plain parser, which would take its numbers).
-        return Parsed([])
+    if not step_keys and "epoch" not in numeric:
+        if _SETTING.search(s[: s.find("{")]):
+            # A setting printed as a dict, named so ("mp_cfg: {'opencv_num_threads': 0}"): no training
+            # record; the line says nothing (not even through the plain parser, which would take its numbers).
+            return Parsed([])
+        if not any(_a_loss(k) for k in numeric):
+            # No HF Trainer record either ('val_metrics={...}' after the loss, "{'lr': 0.001}"): the
+            # plain parser reads the whole line, the text before the dict included.
+            return None
     step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
     epoch = numeric.get("epoch")
     epoch = epoch if epoch is not None and math.isfinite(epoch) else None
@@ -609,6 +614,10 @@ _SETTING_WORDS = frozenset({"weight", "weights", "coef", "coeff", "scale", "fact
 def _a_loss(key: str) -> bool:
     words = key.lower().replace("-", "_").split("_")
     return any("loss" in w for w in words) and not _SETTING_WORDS & set(words)
+
+
+# A dict printed after a name of settings ('mp_cfg:', 'config =', 'train_args:').
+_SETTING = re.compile(r"(?i)(?:cfg|config|conf|settings|args|params|options)\s*[:=]\s*$")
 
 
 def _load_dict(body: str) -> object:

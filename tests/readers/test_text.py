@@ -789,7 +789,15 @@ def test_the_format_label_is_the_style_of_most_metric_lines() -> None:
     assert log.format == "text" and "opencv_num_threads" not in log.series
     settings = "{'seed': 42, 'loss_weight': 1.0, 'lr': 0.02}"  # a setting of the loss is no loss
     log = read("\n".join([settings] + [f"step {k} loss {2 - k / 100}" for k in range(1, 30)]) + "\n")
-    assert log.format != "text-hf" and "seed" not in log.series
+    assert log.format != "text-hf"
+    # A dict that is no HF record leaves the line to the plain parser: the loss before it, the rate
+    # in it.
+    lines = [
+        f"Epoch {e}: train_loss={2 - e / 10:.4f}, val_metrics={{'accuracy': 0.51, 'f1': 0.41}}" for e in range(1, 9)
+    ]
+    lines += [f"{{'lr': {0.001 / e}, 'val_acc': 0.51}}" for e in range(1, 9)]
+    log = read("\n".join(lines) + "\n")
+    assert len(points(log, "train_loss")) == 8 and len(points(log, "lr")) == 8
     hf = "{{'loss': {}, 'learning_rate': 5e-05, 'epoch': {}}}"
     log = read("\n".join([head[1]] + [hf.format(2.0 - e / 10, e / 10) for e in range(1, 9)]) + "\n")
     assert log.format == "text-hf"
