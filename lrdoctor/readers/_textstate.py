@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.naming import is_eval
 from lrdoctor.readers._common import unfinished_note
@@ -109,13 +110,28 @@ class State:
             self.styles[style] += 1
 
     def _unfinished(self, epochs: np.ndarray, label: str) -> str | None:
-        """A note where the (last) run stops short of the epochs its lines print for it."""
-        start = _last_run(epochs)
-        totals = [total for at, total in self.planned if at >= start]
-        mine = epochs[start:][np.isfinite(epochs[start:])]
-        if not totals or not len(mine):
+        """A note where the (last) run stops short of the epochs its lines print for it. Runs and
+        their epochs are read off the lines that carry the training loss (a closing 'Best model at
+        epoch 4' starts no run), a run starting where the epoch goes back to the first epoch of
+        the one before or below (a resume goes back less); its total is the last printed within it,
+        before its last such line (a next run's header, printed after, is not its)."""
+        loss = naming.find_loss(self.points)
+        if loss is None:
             return None
-        last, counted_from_0 = float(mine.max()), float(mine[0]) == 0
+        recs = np.asarray(self._array(self.points[loss][1], np.float64), dtype=np.intp)
+        recs = recs[np.isfinite(epochs[recs])]
+        if not len(recs):
+            return None
+        mine = epochs[recs]
+        start = 0
+        for i in range(1, len(mine)):
+            if mine[i] < mine[i - 1] and mine[i] <= mine[start]:
+                start = i
+        first_rec, last_rec = int(recs[start]), int(recs[-1])
+        totals = [total for at, total in self.planned if first_rec <= at <= last_rec]
+        if not totals:
+            return None
+        last, counted_from_0 = float(mine[start:].max()), float(mine[start]) == 0
         return unfinished_note(
             label,
             "epoch",
@@ -123,7 +139,7 @@ class State:
             totals[-1],
             "the total its lines print",
             done=last + counted_from_0,
-            what="the last run in this log" if start else "the log",
+            what="the last run in this log" if first_rec > int(recs[0]) else "the log",
         )
 
     def entry(self, name: str) -> tuple[list[Any], list[Any]]:
@@ -383,13 +399,6 @@ def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np
             if within[-1] > hi:
                 break
     return out
-
-
-def _last_run(epochs: np.ndarray) -> int:
-    """The first record of the last run: where the epoch last went back (appended runs)."""
-    at = np.flatnonzero(np.isfinite(epochs))
-    back = at[1:][epochs[at[1:]] < epochs[at[:-1]]]
-    return int(back[-1]) if len(back) else 0
 
 
 def _config_to_hparams(series: dict[str, Series], hparams: dict[str, Any]) -> None:

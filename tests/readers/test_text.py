@@ -407,6 +407,20 @@ def test_keras_3_bar_keeps_the_epoch_end_refresh(tty: bool) -> None:
 # --- blocks, bars, noise ----------------------------------------------------------------------
 
 
+def test_the_unfinished_note_reads_runs_off_the_training_lines() -> None:
+    """A closing 'Best model at epoch 4, val_loss: 0.45' starts no run of its own; a next fit()
+    that printed only its header ('Epoch 1/50') before the log was read lends no total to the
+    finished run before it."""
+    lines = [f"Epoch [{e}/100], loss: {1 / e:.4f}, val_loss: {1.1 / e:.4f}" for e in range(1, 11)]
+    log = read("\n".join([*lines, "Best model at epoch 4, val_loss: 0.4512"]) + "\n")
+    assert any("the log ends at epoch 10 of the 100" in w for w in log.warnings)
+    lines = []
+    for e in range(1, 21):
+        lines += [f"Epoch {e}/20", f"100/100 [==============================] - 1s 5ms/step - loss: {1 / e:.4f}"]
+    log = read("\n".join([*lines, "Epoch 1/50", " 12/100 [==>...........................] - ETA: 4s"]) + "\n")
+    assert not any("the run was set for" in w for w in log.warnings)
+
+
 @pytest.mark.parametrize(("last", "noted"), [(10, False), (9, False), (4, True)])
 def test_a_console_log_that_stops_short_of_the_epochs_it_prints_says_so(last: int, noted: bool) -> None:
     """'Epoch 4/10' as the last header: a run still training, or stopped early."""
