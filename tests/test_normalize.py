@@ -586,6 +586,7 @@ def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once()
     [
         *((1234567.0, "1234567"), (2.5, "2.5"), (12.92857143, "12.9286"), (0.07142857143, "0.0714286")),
         *((3.0, "3"), (3.5025, "3.5025"), (5.9975, "5.9975")),  # the ends of a range kept apart
+        *((123456.75, "123456.75"), (1234567.5, "1234567.5"), (99999.95, "99999.95")),  # no whole part lost
     ],
 )
 def test_a_step_reads_no_finer_than_a_reader_needs(x: float, said: str) -> None:

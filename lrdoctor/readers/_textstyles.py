@@ -158,7 +158,7 @@ def _parse_line(line: str) -> Parsed | None:
 # printed where stdout falls, often after the next epoch's header (Keras 1 numbered them from 0),
 # it places nothing and its numbers are no metrics.
 _KERAS_CALLBACK = re.compile(
-    r"\s*Epoch \d+: (?:early stopping|[\w/]+ (?:improved from|did not improve)|saving model to|"
+    r"\s*Epoch \d+: (?:early stopping|[\w./-]+ (?:improved from|did not improve)|saving model to|"
     r"ReduceLROnPlateau|LearningRateScheduler)"
 )
 

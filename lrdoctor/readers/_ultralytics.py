@@ -41,7 +41,8 @@ def in_events(series: dict[str, Series]) -> bool:
     epochs = _epochs(next(s for name, s in series.items() if YOLO_LOSS.fullmatch(name)))
     if epochs is None:
         return False
-    return any(n.startswith("metrics/") and len(epochs - set(s.steps.tolist())) <= 1 for n, s in series.items())
+    last = {max(epochs)}
+    return any(n.startswith("metrics/") and epochs - set(s.steps.tolist()) <= last for n, s in series.items())
 
 
 # Ultralytics writes a point per epoch, and runs of more epochs than this are rare: a log of more
@@ -54,9 +55,9 @@ def _epochs(loss: Series) -> set[float] | None:
     resumed run writes some again); None where it is not."""
     steps = loss.steps
     if not 0 < len(steps) <= 2 * MAX_EPOCHS or not np.all(steps == np.round(steps)):
-        return None
+        return None  # (twice: a resumed run writes some epochs again)
     epochs = set(steps.tolist())
-    if max(epochs) - min(epochs) + 1 != len(epochs):
+    if len(epochs) > MAX_EPOCHS or max(epochs) - min(epochs) + 1 != len(epochs):
         return None
     return epochs
 

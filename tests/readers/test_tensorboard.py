@@ -238,6 +238,13 @@ def test_rate_groups_named_as_ultralytics_names_them_are_not_enough_to_read_a_lo
             writer.add_scalar("metrics/accuracy", 0.5, step)
     writer.close()
     assert load(event_file(short)).step_kind == "step"
+    every = tmp_path / "every"  # metrics at every step, beyond the epochs a run has
+    writer = torch_writer(every)
+    for step in range(2100):
+        for tag, value in (("train/loss", 2.0 * 0.999**step), ("lr/pg0", 1e-3), ("metrics/acc", 0.5)):
+            writer.add_scalar(tag, value, step)
+    writer.close()
+    assert load(event_file(every)).step_kind == "step"
 
 
 def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:

@@ -380,6 +380,8 @@ def test_keras_callback_messages_place_nothing() -> None:
     assert parse_line("Epoch 1: val_loss improved from inf to 0.40000, saving model to m.h5") is None
     assert parse_line("Epoch 5: ReduceLROnPlateau reducing learning rate to 0.0001.") is None
     assert parse_line("Epoch 00003: loss=0.5 val_loss=0.6").points == [("loss", 0.5), ("val_loss", 0.6)]
+    assert parse_line("Epoch 00003: val_f1-score improved from 0.50000 to 0.60000, saving model to m.h5") is None
+    assert parse_line("Epoch 4: val_dense_1.loss did not improve from 0.40000") is None
 
 
 @pytest.mark.parametrize("tty", [True, False])
