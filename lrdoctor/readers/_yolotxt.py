@@ -30,9 +30,10 @@ FORMAT = "text-yolov5"
 
 
 def looks_like(text: str) -> bool:
-    """Whether the first line with anything on it is a results.txt line."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return LINE.fullmatch(first) is not None
+    """Whether one of the first lines with anything on them is a results.txt line (the first may
+    be damaged)."""
+    head = [line for line in text[:4096].splitlines() if line.strip()][:5]
+    return any(LINE.fullmatch(line) is not None for line in head)
 
 
 def read(text: str, label: str) -> Log | None:

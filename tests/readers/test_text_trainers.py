@@ -501,6 +501,9 @@ def test_yolov5_results_txt_is_read_by_its_columns() -> None:
     assert run.loss.values[0] == pytest.approx(0.18) and run.val_metric == "val/loss"
     assert run.val_loss is not None and run.val_loss.values[0] == pytest.approx(0.17)
     assert not any("the run was set for" in w for w in run.warnings)
+    damaged = normalize(read("\x00\x00garbled\n" + _yolov5_results(30, 30)))  # a first line damaged
+    assert damaged.format == "text-yolov5" and len(damaged.loss) == 30
+    assert any("skipped 1 line(s) not in the layout of the others" in w for w in damaged.warnings)
     short = normalize(read(_yolov5_results(10, 300)))  # 10 of 300 epochs
     assert any("the log ends at epoch 9 of the 300 the run was set for" in w for w in short.warnings)
 
