@@ -77,7 +77,7 @@ from pathlib import Path
 
 from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers import _yolotxt
+from lrdoctor.readers import _yoloconsole, _yolotxt
 from lrdoctor.readers._textcache import read_cached
 from lrdoctor.readers._textstate import State
 from lrdoctor.readers._textstyles import Parsed, parse_as_training, parse_line
@@ -131,9 +131,9 @@ def read(source: Source) -> Log:
     else:
         found = _loss_points(log)
         if found < TABLE_BELOW:  # no loss, or one printed once ('Final loss: 0.2') beside a table of them
-            table = _read_tables(text, source.label)
-            if table is not None and _loss_points(table) > found:
-                log = table
+            for table in (_read_tables(text, source.label), _yoloconsole.read(text, source.label)):
+                if table is not None and _loss_points(table) > found:
+                    log, found = table, _loss_points(table)
     if naming.find_loss(log.series) is None and _evaluations_only(log):
         # Every metric line is marked as an evaluation: a validation-only loop, or a script that
         # prints 'mode: eval' on its training lines. Its loss is the only one there is.

@@ -524,3 +524,36 @@ def test_yolov5_results_txt_of_a_diverged_run_keeps_its_nan_rows() -> None:
     run = normalize(read("\n".join(lines) + "\n"))
     assert len(run.loss) == 20 and np.isnan(run.loss.values[15:]).all()
     assert not any("skipped" in w for w in run.warnings)
+
+
+def _yolo_console(v8: bool, epochs: int, of: int) -> str:
+    """YOLOv5's (v6 and later) or Ultralytics' console output: a header before each epoch's bar,
+    the bar refreshed in place (carriage returns), its last refresh the epoch's running mean."""
+    if v8:
+        header = "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size"
+    else:
+        header = "     Epoch   gpu_mem       box       obj       cls    labels  img_size"
+    out = ["Model Summary: 280 layers, 7276605 parameters", "AutoAnchor: 4.95 anchors/target"]
+    for e in range(epochs):
+        shown = e + 1 if v8 else e
+        refreshes = []
+        for done in (10, 100):
+            parts = [1.5 - 0.02 * e + (100 - done) / 1000, 1.0 - 0.01 * e, 1.2 - 0.005 * e]
+            row = f"{shown:>10}/{of - (0 if v8 else 1)}     5.05G" + "".join(f"{p:>11.4g}" for p in parts)
+            refreshes.append(f"{row}         25        640: {done:>3}%|##########| {done}/100 [00:02<00:00]")
+        out += [header, "\r".join(refreshes)]
+        out.append("                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95)")
+        out.append("                   all        128        929      0.651      0.554      0.612      0.451")
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("v8", [False, True])
+def test_yolo_console_output_is_read_by_its_header(v8: bool) -> None:
+    """It had given 'no series looks like a training loss; found autoanchor, model_summary ...'."""
+    run = normalize(read(_yolo_console(v8, 20, 20)))
+    assert run.metric == "train/loss" and run.step_kind == "epoch" and len(run.loss) == 20
+    assert run.loss.steps[0] == (1 if v8 else 0)
+    assert run.loss.values[0] == pytest.approx(3.7)  # the sum of the parts at the epoch's last refresh
+    assert not any("the run was set for" in w for w in run.warnings)
+    short = normalize(read(_yolo_console(v8, 5, 100)))
+    assert any("ends at epoch" in w and "of the 100 the run was set for" in w for w in short.warnings)
