@@ -568,12 +568,8 @@ def _spread_coarse_steps(
     if len(first) == 1:
         warnings.append(
             f"every point of {name!r} is at {axis_unit(kind)} {fmt_step(at[0])}: "
-            + (
-                "no step was given (TensorBoard's add_scalar without global_step?)"
-                if kind == "step"
-                else "nothing finer places them"
-            )
-            + "; read in write order, one point after another"
+            + ("no step was given (TensorBoard's add_scalar without global_step?); " if kind == "step" else "")
+            + "read in write order, one point after another"
         )
         return moved, "index"
     else:

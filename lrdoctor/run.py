@@ -25,13 +25,13 @@ def axis_unit(step_kind: str, *, plural: bool = False) -> str:
 def fmt_step(x: float) -> str:
     """A step as a person reads it: a whole step exactly (1234567, not 1.23457e+06), else with four
     significant digits after its whole part (epoch 2.5, 3.5025, 123456.75; a point spread within
-    its epoch, 12.92857143, as 12.9286): enough to tell the ends of a range apart without printing
-    its float noise."""
+    its epoch, 12.92857143, as 12.9286; below 1, four significant digits, 0.07143): enough to tell
+    the ends of a range apart without printing its float noise."""
     x = float(x)
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     whole = len(str(int(abs(x)))) if math.isfinite(x) and 1 <= abs(x) < 1e15 else 0
-    return f"{x:.{whole + 4}g}" if whole else f"{x:.6g}"
+    return f"{x:.{whole + 4}g}" if whole else f"{x:.4g}"
 
 
 def fmt_share(x: float, of: str = "") -> str:

@@ -388,7 +388,8 @@ def _phrase(name: str, value: float) -> str:
     """The feature's sentence; a value held at a bound of CAPS reads as "or more" ("or less")."""
     special = SPECIAL.get(name)
     flipped = special is not None and special[0](value)  # said of its size: "above", "rises"
-    text = special[1].format(abs(value)) if special is not None and flipped else PHRASES[name].format(value)
+    shown = 0.0 if abs(value) < 0.005 else value  # (no "-0%")
+    text = special[1].format(abs(shown)) if special is not None and flipped else PHRASES[name].format(shown)
     lo, hi = CAPS.get(name, (-math.inf, math.inf))
     if value >= hi:
         text += " (or more)"

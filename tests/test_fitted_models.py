@@ -123,6 +123,7 @@ def test_a_statistic_that_is_zero_or_negative_reads_as_plain_words() -> None:
     assert _phrase("jumps", 0.0) == "no point jumped 8 sigmas of the run's noise above its trend"
     assert _phrase("drop", -0.04) == "the loss ended 4% above its start"
     assert _phrase("tail_slope", -0.5).startswith("the trend over the last 30% rises")
+    assert _phrase("late_ratio", -0.001) == "the second half made 0% as much progress as the first"  # not -0%
 
 
 def test_a_yes_no_statistic_is_said_only_when_it_holds() -> None:
