@@ -42,8 +42,8 @@ class CmdConfig:
     # losses at every rate, equal but for the rounding of the float text it writes.
     same_score_rel: float = 1e-9
     # Logged rates this close (relative) count as one rate: a command that ignores {lr} and logs the
-    # rate it trains at (the optimizer's, a schedule's peak, a saved hyperparameter) logs the same
-    # one at every {lr}, however its unseeded runs' losses differ.
+    # rate it trains at (its rate series: the optimizer's, a schedule's) logs the same one at every
+    # {lr}, however its unseeded runs' losses differ.
     same_lr_rel: float = 1e-6
 
 
