@@ -124,9 +124,9 @@ class State:
             return None
         mine = epochs[recs]
         start = 0
-        for i in range(1, len(mine)):
-            if mine[i] < mine[i - 1] and mine[i] <= mine[start]:
-                start = i
+        for i in np.flatnonzero(mine[1:] < mine[:-1]) + 1:  # (few: where the epoch went back)
+            if mine[i] <= mine[start]:
+                start = int(i)
         first_rec, last_rec = int(recs[start]), int(recs[-1])
         totals = [total for at, total in self.planned if first_rec <= at <= last_rec]
         if not totals:
