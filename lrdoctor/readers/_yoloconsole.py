@@ -17,10 +17,11 @@ import re
 import numpy as np
 
 from lrdoctor.readers._common import unfinished_note
+from lrdoctor.readers._textstyles import _ONE_NUM
 from lrdoctor.run import Log, Series
 
 HEADER = re.compile(r"^\s*Epoch\s+(?:gpu_mem|GPU_mem)\s+((?:[A-Za-z_]+\s+)+[A-Za-z_]+)\s*$", re.MULTILINE)
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf"
+_NUMBER = _ONE_NUM  # the text reader's own number (nan and inf too: a diverged run's)
 ROW = re.compile(rf"^\s*(\d+)/(\d+)\s+(?:{_NUMBER})[GMK]?\s+((?:(?:{_NUMBER})\s+)*(?:{_NUMBER}))\s*:")
 FORMAT = "text-yolo-console"
 

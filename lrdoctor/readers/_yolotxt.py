@@ -15,10 +15,10 @@ import re
 import numpy as np
 
 from lrdoctor.readers._common import unfinished_note
+from lrdoctor.readers._textstyles import _ONE_NUM
 from lrdoctor.run import Log, Series
 
-# (a diverged run's losses print as nan or inf: '%10.4g' % nan)
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+_NUMBER = _ONE_NUM  # the text reader's own number (nan and inf too: a diverged run's)
 LINE = re.compile(rf"\s*(\d+)/(\d+)\s+(?:{_NUMBER})[GMK]?\s+((?:(?:{_NUMBER})\s+){{12}}(?:{_NUMBER}))\s*")
 COLUMNS = (
     *("train/box_loss", "train/obj_loss", "train/cls_loss", "train/loss", "labels", "img_size"),
