@@ -37,13 +37,13 @@ class AdviceConfig:
     # heading for 0 (0.11 -> 0.0075) is within 5% of the progress from 2.3, and not flat at all; one
     # settling on a floor (0.30 -> 0.19) is.
     flat_rel_fall: float = 2 / 3
-    # ... or fell steadily over it, by `steady_fall` of its level or more (Kendall tau at most
-    # -steady_tau, p below p_value): a loss that most of its points take lower is not flat, however
-    # small its slope is beside a large first drop (DETR's loss, 8.0 -> 7.0 over the 240 epochs
-    # before its cut, tau -0.98). Over the stretch it was said of in the corpus, the loss drifts
-    # down at tau -0.30 to -0.56. Read off the points as logged (an even sample of a long log's, not
-    # its bin medians, which hold no noise: a drift of 3% in a log of 100,000 steps would read as
-    # steady there, and flat in the same run logged every 100 steps).
+    # ... or fell steadily over it (Kendall tau at most -steady_tau, p below p_value): a loss that
+    # most of its points take lower is not flat, however small its slope is beside a large first
+    # drop (DETR's loss, 8.0 -> 7.0 over the 240 epochs before its cut, tau -0.98). Over the
+    # stretch it was said of in the corpus, the loss drifts down at tau -0.30 to -0.56. Read off the
+    # points as logged (an even sample of a long log's, not its bin medians, which hold no noise: a
+    # drift of 3% in a log of 100,000 steps would read as steady there, and flat in the same run
+    # logged every 100 steps).
     steady_tau: float = 0.6
     # ... after the loss had come down by this share of its start level (a run stuck near its start
     # is flat too, but a decay would not have helped it).
