@@ -12,7 +12,7 @@ import numpy as np
 from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.naming import is_eval
-from lrdoctor.readers._common import unfinished_note
+from lrdoctor.readers._common import BATCH_KEYS, unfinished_note
 from lrdoctor.readers._textstyles import (
     BAR_COUNT,
     BAR_FULL,
@@ -195,6 +195,31 @@ class State:
             return False
         return _changes(rec_step[at]) * 2 < _changes(epochs)
 
+    def _batch_counter(self, rec_epoch: np.ndarray, has_epoch: bool) -> np.ndarray | None:
+        """The step of each record from a batch counter ('ep: 0, batch: 20, loss: 10.98'), where
+        no step counter is written: the lines' steps within their epoch (normalize places each
+        epoch after the last), or a running count of batches. None for a batch that is no counter:
+        one held constant (a batch size), or one that goes back with no epoch beside it; and where
+        the training loss is written on lines without it."""
+        name = next((k for k in BATCH_KEYS if k in self.points), None)
+        loss = naming.find_loss(self.points)
+        if name is None or loss is None or loss == name:
+            return None
+        vals, recs = self.points[name]
+        values, at = self._array(vals, np.float64), self._array(recs, np.intp)
+        finite = np.isfinite(values)
+        if finite.sum() < 2 or (values[finite] == values[finite][0]).all():
+            return None
+        if not has_epoch and (np.diff(values[finite]) < 0).any():
+            return None
+        rec_step = np.full(len(rec_epoch), np.nan)
+        rec_step[at[finite]] = values[finite]
+        loss_at = self._array(self.points[loss][1], np.intp)
+        if not np.isfinite(rec_step[loss_at]).all():
+            return None
+        del self.points[name]
+        return rec_step
+
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
         assert self.first_epoch is not None
@@ -208,6 +233,10 @@ class State:
         rec_epoch = self._array(self.rec_epoch, np.float64)
         has_step = bool(np.isfinite(rec_step).any())
         has_epoch = bool(np.isfinite(rec_epoch).any())
+        if not has_step:
+            counted = self._batch_counter(rec_epoch, has_epoch)
+            if counted is not None:
+                rec_step, has_step = counted, True
         kind: StepKind = "step" if has_step else "epoch" if has_epoch else "index"
         if has_step and has_epoch and self._steps_too_coarse(rec_step, rec_epoch):
             kind, has_step = "epoch", False

@@ -16,7 +16,7 @@ import re
 from typing import NamedTuple
 
 from lrdoctor import naming
-from lrdoctor.readers._common import to_float
+from lrdoctor.readers._common import BATCH_KEYS, to_float
 
 # Format labels; the reader reports the one most metric lines matched (see text.py).
 TEXT = "text"
@@ -94,7 +94,7 @@ _LOOSE = re.compile(rf"({_KEY_UNQUOTED})(?:\s*[:=]\s*|[ \t]+)(?:tensor\()?({_NUM
 # A count written with thousands separators ('Step 1,000/50,000').
 _GROUPED = r"\d{1,3}(?:,\d{3})+(?!\d)"
 _HEADER = re.compile(
-    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step)(?:\s+|\s*\[\s*)"
+    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step|[Bb]atch|BATCH)(?:\s+|\s*\[\s*)"
     rf"({_GROUPED}|\d+)(?:\s*/\s*({_GROUPED}|\d+))?\s*\]?(?![\w.%/]|:\d)"
 )
 _TOTAL = re.compile(r"/(\d+)")
@@ -463,16 +463,19 @@ def _parse_headed(
     """Lines led by counters ("iter 120: loss 2.34", "Epoch [1/10], Step [100/600], Loss: 2.3")."""
     step = epoch = total = None
     litgpt = "| iter " in s and _LITGPT.search(s) is not None
+    batches = []
     for h in headers:
         value = float(h.group(2).replace(",", ""))
-        if h.group(1)[0] in "Ee":
+        if h.group(1)[0] in "Bb":  # 'Batch [100/600]': a point the state may read as the step (_batch_counter)
+            batches.append(("batch", h.group(2).replace(",", ""), "", ""))
+        elif h.group(1)[0] in "Ee":
             epoch = value
             if h.group(3):  # 'Epoch [11/50]': the epochs the run was set for
                 config = {**(config or {}), EPOCHS_PLANNED: float(h.group(3).replace(",", ""))}
         elif not (litgpt and h.group(1)[0] in "Ss"):
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
-    found = _STRICT.findall(s, 0, headers[0].start())
+    found = _STRICT.findall(s, 0, headers[0].start()) + batches
     for h, after in zip(headers, [*headers[1:], None], strict=False):
         found += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
     lead = headers[0]
@@ -501,13 +504,13 @@ def _collect(
             continue
         name = metric_name(raw)
         if name is not None:  # the hot path: a known metric key
-            if not tail or tail[0] != "/":
+            if not tail or tail[0] != "/" or name in BATCH_KEYS:  # ('batch: 100/600' is a count)
                 append((name, float(num)))
             first = False
             continue
         key, kind = _info_cache.get(raw) or _key_info(raw)
         if kind == METRIC or (kind == S and not first):
-            if not tail or tail[0] != "/":
+            if not tail or tail[0] != "/" or key in BATCH_KEYS:
                 append((key, float(num)))
         elif kind in (CONFIG, CAPS):
             if kind == CONFIG or indented:
@@ -669,7 +672,7 @@ def _parse_bar(s: str) -> Parsed | None:
         if head is not None:
             if head.group(1)[0] in "Ee":
                 epoch = float(head.group(2).replace(",", ""))
-            else:
+            elif head.group(1)[0] not in "Bb":  # (a bar's 'Batch 3' is its own count)
                 step = float(head.group(2).replace(",", ""))
         points = _points(found, PROGRESS)
         counted = _BAR_COUNTER.search(rest, 0, open_at + 1) if points else None

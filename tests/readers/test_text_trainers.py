@@ -104,12 +104,51 @@ def test_ignite_results_are_evaluations_and_its_bar_description_holds_the_loss()
 def test_a_log_whose_every_line_is_in_one_epoch_is_read_in_write_order() -> None:
     """A pretraining log's first epoch ('ep: 0, batch: 20, ..., loss: 10.98'): every point at
     epoch 0 is no span of epochs but points one after another."""
-    lines = [f"ep: 0, batch: {b * 20}, time: 9.17, ntokens: 485.20/513, loss: {11 - b / 5:.6f}" for b in range(1, 14)]
+    lines = [f"ep: 0, time: 9.17, ntokens: 485.20/513, loss: {11 - b / 5:.6f}" for b in range(1, 14)]
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.step_kind == "index" and run.loss.steps.tolist() == list(range(13))
     assert any(
         "every point of 'loss' is at epoch 0: read in write order, one point after another" in w for w in run.warnings
     )
+
+
+def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
+    """A hand-written loop that counts batches, not steps ('ep: 0, batch: 20, ..., loss: 10.98'):
+    the batch is the step; where it restarts each epoch, each epoch's batches follow the last's."""
+    lines = [f"ep: 0, batch: {b * 20}, time: 9.17, ntokens: 485.20/513, loss: {11 - b / 5:.6f}" for b in range(1, 14)]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [b * 20 for b in range(1, 14)]
+    assert "batch" not in run.series
+    # Each epoch restarting its count, in three ways of writing it.
+    for line in (
+        "epoch: {e}, batch: {b}, loss: {v:.4f}",
+        "Epoch [{e}/3], Batch [{b}/100], Loss: {v:.4f}",
+        "Epoch {e} | Batch: {b}/100 | Loss: {v:.4f}",
+    ):
+        text = "".join(line.format(e=e, b=b, v=3 - e - b / 100) + "\n" for e in range(3) for b in (20, 40, 60, 80, 100))
+        run = normalize(read(text))
+        assert run.step_kind == "step", line
+        assert run.loss.steps.tolist() == [20.0 * k for k in range(1, 16)], line
+        assert any("the step restarts at each epoch (2 time(s))" in w for w in run.warnings), line
+    # A running count of batches with no epoch: 'batch 40 loss 2.5'.
+    run = normalize(read("".join(f"batch {b} loss {3 - b / 100}\n" for b in range(0, 120, 20))))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [0, 20, 40, 60, 80, 100]
+
+
+def test_a_batch_that_is_no_counter_is_not_the_step() -> None:
+    """A batch size printed on every line, a count that goes back with no epoch beside it, and
+    a loss also written on lines without the count (an epoch's summary) place nothing."""
+    size = "".join(f"epoch: {e}, batch: 32, loss: {3 - e - k / 10:.2f}\n" for e in range(3) for k in range(5))
+    run = normalize(read(size))
+    assert run.step_kind != "step" and "batch" in run.series
+    back = "".join(f"batch: {b}, loss: {3 - r - b / 100:.2f}\n" for r in range(2) for b in (20, 40, 60))
+    assert read(back).step_kind == "index"
+    summary = "".join(
+        "".join(f"Epoch {e} Batch {b} Loss {3 - e - b / 1000:.4f}\n" for b in (0, 100, 200)) + f"Epoch {e} Loss {2.9 - e}\n"
+        for e in range(1, 4)
+    )
+    log = read(summary)
+    assert log.step_kind == "epoch" and len(log.series["loss"]) == 12
 
 
 def test_the_pytorch_quickstart_test_error_block_is_the_test_loss() -> None:
