@@ -156,7 +156,8 @@ def read(source: Source) -> Log:
     if fmt == ULTRALYTICS:
         hints = _ultralytics.totals(series, label, warnings, by_row=True)
         hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
-        warnings += _settings_notes(hparams, steps[usable].max(initial=-math.inf), label)
+        epochs = steps[usable]
+        warnings += _settings_notes(hparams, epochs.max(initial=-math.inf), epochs.min(initial=math.inf) == 0, label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
     return Log(
         label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
@@ -169,14 +170,14 @@ ULTRALYTICS = "ultralytics-csv"
 WANDB_RUNS_TABLE = {"State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep"}
 
 
-def _settings_notes(hparams: dict[str, object], last_epoch: float, label: str) -> list[str]:
+def _settings_notes(hparams: dict[str, object], last_epoch: float, from_0: bool, label: str) -> list[str]:
     """What an Ultralytics run's args.yaml says of its log: a run that has not reached its
-    epochs, an optimizer (and rate) that Ultralytics chose itself."""
+    epochs, an optimizer (and rate) that Ultralytics chose itself. `from_0`: whether the log
+    counts its epochs from 0 (YOLOv5 does, later versions from 1)."""
     notes = []
     planned = hparams.get("epochs")
-    # (YOLOv5 counts its epochs from 0, later versions from 1)
     note = (
-        unfinished_note(label, "epoch", last_epoch, planned, "epochs, args.yaml", done=last_epoch + 1)
+        unfinished_note(label, "epoch", last_epoch, planned, "epochs, args.yaml", done=last_epoch + from_0)
         if isinstance(planned, float)
         else None
     )

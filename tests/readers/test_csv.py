@@ -482,6 +482,11 @@ def test_ultralytics_optimizer_auto_ignores_lr0(tmp_path: Path, optimizer: str, 
     assert not any("the run was set for" in w for w in run.warnings)  # epochs 0-7 of 8: finished
     (tmp_path / "args.yaml").write_text("task: detect\nepochs: 100\n")
     assert any("ends at epoch 7 of the 100 the run was set for (epochs, args.yaml)" in w for w in load(path).warnings)
+    # Ultralytics 8 counts from 1: epochs 1-8 of 10 are 8 done, short of the run's 10.
+    v8 = [[e, 1.5 - 0.1 * e, 3.0, 1.2, 0.5, 0.4, 0.3, 0.2, 1.6, 2.9, 1.3, 0.01, 0.01, 0.01] for e in range(1, 9)]
+    path = write(tmp_path, "results.csv", _yolo(YOLO_DETECT, v8))
+    (tmp_path / "args.yaml").write_text("task: detect\nepochs: 10\n")
+    assert any("ends at epoch 8 of the 10 the run was set for" in w for w in load(path).warnings)
 
 
 def test_ultralytics_classify_without_validation_writes_zeros_in_its_val_loss(tmp_path: Path) -> None:
