@@ -20,7 +20,7 @@ import numpy as np
 from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoSeries
-from lrdoctor.readers._common import EPOCH_KEYS, STEP_KEYS
+from lrdoctor.readers._common import EPOCH_KEYS, LAST_RUN, STEP_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, StepKind, axis_unit, epoch_series, fmt_step, once_per_epoch
 
 
@@ -54,6 +54,8 @@ def normalize(
     bounds = list(zip([-np.inf, *cuts], [*cuts, np.inf], strict=True))
     segments = tuple(_describe(series[name], lo, hi, k + 1) for k, (lo, hi) in enumerate(bounds))
     chosen = _pick_segment(log.source, len(segments), segment)
+    if chosen < len(segments):  # a note the reader wrote of the last run is not of this one
+        warnings = [w for w in warnings if LAST_RUN not in w]
     if len(segments) > 1:
         seg = segments[chosen - 1]
         warnings.append(

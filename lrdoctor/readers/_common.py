@@ -251,6 +251,9 @@ def steps_of_epochs(steps: np.ndarray, epochs: np.ndarray, wanted: np.ndarray) -
 # A log that ends before this share of the steps (or epochs) its run was set for says so (a
 # checkpoint saved a few steps before the end, or a last partial epoch, does not).
 UNFINISHED = 0.9
+# How a note names the last of several runs appended in one log (normalize drops it where another
+# run is judged).
+LAST_RUN = "the last run in this log"
 
 
 def unfinished_note(

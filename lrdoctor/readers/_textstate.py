@@ -12,7 +12,7 @@ import numpy as np
 from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.naming import is_eval
-from lrdoctor.readers._common import BATCH_KEYS, unfinished_note
+from lrdoctor.readers._common import BATCH_KEYS, LAST_RUN, unfinished_note
 from lrdoctor.readers._textstyles import (
     BAR_COUNT,
     BAR_FULL,
@@ -139,7 +139,7 @@ class State:
             totals[-1],
             "the total its lines print",
             done=last + counted_from_0,
-            what="the last run in this log" if first_rec > int(recs[0]) else "the log",
+            what=LAST_RUN if first_rec > int(recs[0]) else "the log",
         )
 
     def entry(self, name: str) -> tuple[list[Any], list[Any]]:

@@ -453,6 +453,9 @@ def test_the_unfinished_note_is_of_the_last_run(first: int, second: int, stop: i
     lines += [f"Epoch [{e}/{second}], Train Loss: {1 / e:.4f}" for e in range(1, stop + 1)]
     notes = [w for w in read("\n".join(lines) + "\n").warnings if "the run was set for" in w]
     assert [said in n for n in notes] == ([True] if said else [])
+    # Judging the first run, the note of the last is not shown.
+    first_run = normalize(read("\n".join(lines) + "\n"), segment=1)
+    assert not any("the run was set for" in w for w in first_run.warnings)
 
 
 def test_epoch_blocks_set_the_context_and_config_goes_to_hparams() -> None:
