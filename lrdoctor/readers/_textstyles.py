@@ -181,6 +181,10 @@ def _parse_raw(line: str) -> Parsed | None:
         return _fairseq_simple(line, found)
     if found is not None and "validation loss at " in line:
         return _megatron_eval(line, found)
+    if found is not None and found.epoch is not None and " batches |" in line:
+        m = _LM_BATCHES.search(line)
+        if m is not None:  # the batch of the epoch, and the epoch's batches
+            return found._replace(step=float(m.group(1)), step_total=float(m.group(2)))
     if found is None and "loss" in line:
         bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
         if bare is not None:
@@ -199,6 +203,11 @@ def _parse_raw(line: str) -> Parsed | None:
         if row is not None:
             return Parsed([(f"{row.group(2)}_loss", float(row.group(3)))], float(row.group(1)))
     return found
+
+
+# pytorch/examples' word_language_model (and the many scripts built on it): '| epoch   1 |   200/ 2983
+# batches | lr 20.00 | ms/batch 11.43 | loss  7.71 | ppl  2230.12'.
+_LM_BATCHES = re.compile(r"\|\s*(\d+)\s*/\s*(\d+) batches \|")
 
 
 # fairseq's simple log format: '| train_inner | epoch 001:  100 / 1000 loss=8.49, ...' per update

@@ -596,3 +596,22 @@ def test_yolo_console_output_is_read_by_its_header(v8: bool) -> None:
     assert not any("the run was set for" in w for w in run.warnings)
     short = normalize(read(_yolo_console(v8, 5, 100)))
     assert any("ends at epoch" in w and "of the 100 the run was set for" in w for w in short.warnings)
+
+
+def test_word_language_model_batches_are_the_step() -> None:
+    """pytorch/examples' word_language_model: '| epoch 1 | 200/ 2983 batches | lr 20.00 | ... |
+    loss 7.71 |', the batch of the epoch counted on over the epochs, the end-of-epoch validation at
+    the last batch before it."""
+    lines = []
+    for e in (1, 2):
+        for b in (200, 400, 600):
+            lines.append(
+                f"| epoch {e:3d} | {b:5d}/  700 batches | lr 20.0000 | ms/batch 11.43 | loss {8 - e - b / 1000:5.2f} |"
+                f" ppl {3000 - e * 100 - b:8.2f}"
+            )
+        lines.append("-" * 89)
+        lines.append(f"| end of epoch {e:3d} | time: 35.24s | valid loss {7.5 - e:5.2f} | valid ppl   241.84")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [200, 400, 600, 900, 1100, 1300]
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [600, 1300]
+    assert not any("share their step" in w for w in run.warnings)
