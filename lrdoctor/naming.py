@@ -21,8 +21,12 @@ _TOTAL_WORDS = {"total", "tot", "mean", "overall", "avg", "ave", "average", "mai
 _STAT_WORDS = {"min", "max", "std", "var", "stddev", "count"}
 # Compact names that some trainers print instead of "loss".
 _LOSS_ALIASES = {"trl": "train", "tel": "val", "vl": "val", "tl": "train"}
-# Words that name a loss without the word itself (OpenNMT's 'xent', a negative log-likelihood).
+# Words that name a loss without the word itself, as the last word of a name (OpenNMT's 'xent', a
+# negative log-likelihood); a name with 'loss' in it comes first.
 _LOSS_NAMES = {"xent", "nll"}
+# ... and those that do only beside the split they were measured on ('train_mse', 'val_bce'; a lone
+# 'ce' or 'mse' may be a metric's or a weight's).
+_SPLIT_LOSS_NAMES = {"mse", "rmse", "mae", "bce", "ce", "crossentropy"}
 _LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
 _NUMBERED_LR = re.compile(r"(?<![A-Za-z0-9.])lr\d+$")
 
@@ -84,6 +88,9 @@ _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "va
 
 def _is_loss(toks: list[str]) -> bool:
     named = bool(toks) and toks[-1] in _LOSS_NAMES  # 'val_nll', not 'nll_weight'
+    named = named or (
+        len(toks) > 1 and toks[-1] in _SPLIT_LOSS_NAMES and any(t in _TRAIN_WORDS or t in _EVAL_WORDS for t in toks)
+    )
     return any("loss" in t for t in toks) or named or any(t in _LOSS_ALIASES for t in toks[:1])
 
 
@@ -180,7 +187,9 @@ def find_val_loss(
             "eval_loss_step",
         }
         is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
-        cands.append((1 if is_test else 0, 0 if plain else 1, -counts.get(name, 0), len(toks), name))
+        # Of the training loss's quantity ('val_mse' for 'train_mse', not 'val_mae')
+        same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
+        cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
 
 

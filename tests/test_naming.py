@@ -23,6 +23,11 @@ from lrdoctor import naming
         (["train_loss_nats_per_byte", "validation_loss_nats_per_byte"], "train_loss_nats_per_byte"),
         (["accuracy", "val_accuracy"], None),
         (["val_loss", "eval_loss"], None),
+        (["epoch", "train_mse", "val_mse", "lr"], "train_mse"),
+        (["step", "train/ce", "val/ce"], "train/ce"),
+        (["loss", "mse", "val_loss", "val_mse"], "loss"),  # Keras: the loss before a metric
+        (["mse_weight", "accuracy"], None),
+        (["mse", "mae"], None),  # metrics, or the loss by another name: not said
     ],
 )
 def test_find_loss(names: list[str], loss: str | None) -> None:
@@ -123,3 +128,9 @@ def test_a_wandb_run_named_like_a_role_is_still_a_run(run: str) -> None:
 def test_a_denser_loss_of_another_quantity_is_not_taken() -> None:
     counts = {"train_loss": 10, "kl_loss_step": 100, "kl_loss_epoch": 10}
     assert naming.find_loss(["train_loss", "kl_loss_step", "kl_loss_epoch"], counts) == "train_loss"
+
+
+def test_a_validation_loss_of_the_training_loss_quantity_pairs_with_it() -> None:
+    assert naming.find_val_loss(["train_mse", "val_mae", "val_mse"], "train_mse") == "val_mse"
+    assert naming.find_val_loss(["train_mae", "val_mae", "val_mse"], "train_mae") == "val_mae"
+    assert naming.find_val_loss(["loss", "val_total_loss", "val_loss"], "loss") == "val_loss"
