@@ -9,7 +9,7 @@ Writers spell the same quantity many ways: `loss`, `train_loss`, `train/loss`, `
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -86,7 +86,19 @@ def export_runs(columns: Iterable[str]) -> list[str]:
 _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "valid", "validation", "eval", "test"}
 
 
+# Words after 'loss' that make the name a setting or a statistic of the loss, not the loss:
+# mixed precision's 'attempted_loss_scale' and 'loss_scale_window', a YAML's 'loss_weight', a GAN's
+# discriminator scores ('Loss/scores/fake/mean').
+_NOT_THE_LOSS = frozenset(
+    {"scale", "scaler", "scaling", "window", "weight", "weights", "coef", "coeff", "coefficient", "factor"}
+    | {"lambda", "ratio", "mult", "multiplier", "score", "scores", "type", "fn", "func", "function", "name"}
+)
+
+
 def _is_loss(toks: list[str]) -> bool:
+    at = next((i for i, t in enumerate(toks) if "loss" in t), None)
+    if at is not None and not _NOT_THE_LOSS.isdisjoint(toks[at + 1 :]):
+        return False
     named = bool(toks) and toks[-1] in _LOSS_NAMES  # 'val_nll', not 'nll_weight'
     named = named or (
         len(toks) > 1 and toks[-1] in _SPLIT_LOSS_NAMES and any(t in _TRAIN_WORDS or t in _EVAL_WORDS for t in toks)
@@ -124,8 +136,16 @@ def _loss_rank(name: str, toks: list[str]) -> tuple[int, ...]:
         1 if "progress" in toks else 0,
         # A loss named so before one named otherwise ('mlm_loss' before 'nll').
         0 if exact or any("loss" in t for t in toks) else 1,
+        # A name that ends in its loss before one that files it under 'Loss' (StyleGAN's 'Loss/G/loss'
+        # before 'Loss/signs/fake', each with its '/mean').
+        0 if "loss" in next(_kept(reversed(toks)), "") else 1,
         len(toks),
     )
+
+
+def _kept(toks: Iterable[str]) -> Iterator[str]:
+    """The tokens that name a quantity, not how or when it was summarised."""
+    return (t for t in toks if t not in _TOTAL_WORDS and t not in _PER_BATCH and t != "epoch")
 
 
 def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> str | None:

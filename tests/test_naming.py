@@ -28,6 +28,11 @@ from lrdoctor import naming
         (["loss", "mse", "val_loss", "val_mse"], "loss"),  # Keras: the loss before a metric
         (["mse_weight", "accuracy"], None),
         (["mse", "mae"], None),  # metrics, or the loss by another name: not said
+        # mixed precision's loss scale, a weight, a GAN's discriminator scores: no loss
+        (["step", "attempted_loss_scale", "loss_scale_window", "ppl"], None),
+        (["iter", "loss_weight", "l_mos"], None),
+        (["Loss/scores/fake/mean", "Loss/G/loss/mean", "Loss/D/loss/mean"], "Loss/G/loss/mean"),
+        (["loss", "loss_scale"], "loss"),
     ],
 )
 def test_find_loss(names: list[str], loss: str | None) -> None:
