@@ -59,16 +59,23 @@ def detect_plateau(
         ]
     early = _early(curve, shape, cfg)
     regret = (curve.end - curve.best) / curve.span
-    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise:
+    # The end level is the median of the last tenth: a best inside it is a loss still falling there.
+    end_from = float(curve.t[-max(1, len(curve.t) // 10)])
+    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise and curve.best_t < end_from:
         at = curve.best_step
+        given = (
+            f"above where it started ({curve.start:.4g})"
+            if curve.end >= curve.start
+            else f"giving back {fmt_share(regret, 'its progress')}"
+        )
         return [
             Finding(
                 "plateau",
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss stopped improving at {unit} {fmt_step(at)} (best {curve.best:.4g}) and ended at "
-                f"{curve.end:.4g}, giving back {fmt_share(regret, 'its progress')}",
+                f"loss stopped improving at {unit} {fmt_step(at)} (its trend's lowest: {curve.best:.4g}) and ended "
+                f"at {curve.end:.4g} (median of the last tenth), {given}",
                 {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
                 suggests="too_high",
                 strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),

@@ -53,6 +53,27 @@ def test_creeping_curve_is_slow(seed: int) -> None:
 def test_rebounding_curve_is_a_plateau_above_its_best() -> None:
     (plateau,) = found(*curves.rebounding())["plateau"]
     assert plateau.suggests == "too_high" and 0.3 < plateau.evidence["given_back"] < 0.6
+    assert "its trend's lowest" in plateau.message and "giving back" in plateau.message
+
+
+def test_a_loss_still_falling_at_its_end_did_not_stop_improving() -> None:
+    """A Keras log of 100 epochs whose loss fell at every one of its last 30 (3.75 to 2.94): the
+    median of its last tenth (3.12) sits above the trend's lowest (its last points), which is no
+    level it gave back."""
+    t = np.arange(1.0, 101.0)
+    values = np.concatenate([4.2 - 0.005 * t[:70], np.linspace(3.75, 2.94, 30)])
+    assert not [f for f in found(t, values).get("plateau", []) if "stopped improving" in f.message]
+
+
+def test_a_plateau_that_ended_above_its_start_says_so() -> None:
+    """A loss that rose from its best to above where it began: no share of a progress it never
+    kept ('giving back 598%'), but where it ended against its start."""
+    rng = np.random.default_rng(0)
+    t = np.arange(300.0)
+    values = np.where(t < 60, 1.13 - 0.002 * t, 1.01 + 0.0008 * (t - 60)) + rng.normal(0, 0.003, 300)
+    plateaus = [f for f in found(t, values).get("plateau", []) if "stopped improving" in f.message]
+    assert plateaus and "above where it started (1.1" in plateaus[0].message
+    assert "giving back" not in plateaus[0].message
 
 
 def test_explosion_is_divergence() -> None:
