@@ -196,14 +196,19 @@ class State:
         return _changes(rec_step[at]) * 2 < _changes(epochs)
 
     def _batch_counter(self, rec_epoch: np.ndarray, has_epoch: bool) -> np.ndarray | None:
-        """The step of each record from a batch counter ('ep: 0, batch: 20, loss: 10.98'), where
+        """The step of each record from a batch counter ('ep: 0, batch: 20, loss: 10.98'; pix2pix's
+        '(epoch: 1, iters: 100, ...)', the images of the epoch so far), where
         no step counter is written: the lines' steps within their epoch (normalize places each
         epoch after the last), or a running count of batches. None for a batch that is no counter:
         one held constant (a batch size), or one that goes back with no epoch beside it; and where
         the training loss is written on lines without it."""
-        name = next((k for k in BATCH_KEYS if k in self.points), None)
-        loss = naming.find_loss(self.points)
-        if name is None or loss is None or loss == name:
+        name = next((k for k in (*sorted(BATCH_KEYS), "iters") if k in self.points), None)
+        if name is None:
+            return None
+        # The training loss's lines (a GAN's log names none: its longest series's)
+        others = [k for k in self.points if k != name]
+        loss = naming.find_loss(others) or max(others, key=lambda k: len(self.points[k][1]), default=None)
+        if loss is None:
             return None
         vals, recs = self.points[name]
         values, at = self._array(vals, np.float64), self._array(recs, np.intp)

@@ -508,6 +508,7 @@ def _collect(
     append = points.append
     metric_name = _metric_names.get
     first = True
+    held: list[tuple[int, str, float]] = []  # (where, key, value) of SETTING_LIKE keys
     for raw, num, tail, unit in found:
         if unit or (tail and tail not in _OK_TAILS and tail[0] != "/"):
             continue
@@ -522,10 +523,12 @@ def _collect(
             if not tail or tail[0] != "/" or key in BATCH_KEYS:
                 append((key, float(num)))
         elif kind in (CONFIG, CAPS):
-            if kind == CONFIG or indented:
+            if indented:
                 if config is None:
                     config = {}
                 config.setdefault(key, float(num))
+            elif kind == CONFIG:
+                held.append((len(points), key, float(num)))
             elif not tail or tail[0] != "/":
                 append((key, float(num)))
         elif kind != SKIP:
@@ -543,6 +546,12 @@ def _collect(
                         total = float(tail[1:])
                         style = NANOGPT if style == TEXT else style
         first = False
+    if held:
+        if step is not None or epoch is not None:  # pix2pix/CycleGAN's '(epoch: 1, iters: 100) G_GAN: 0.66 D_A: 0.11'
+            for moved, (at, key, value) in enumerate(held):
+                points.insert(at + moved, (key, value))
+        else:  # 'BATCH_SIZE: 32' in a settings dump
+            config = {**{key: value for _, key, value in held}, **(config or {})}
     if not points and step is None and epoch is None:
         return Parsed([], hparams=config) if config else None
     return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)

@@ -144,7 +144,8 @@ def test_a_batch_that_is_no_counter_is_not_the_step() -> None:
     back = "".join(f"batch: {b}, loss: {3 - r - b / 100:.2f}\n" for r in range(2) for b in (20, 40, 60))
     assert read(back).step_kind == "index"
     summary = "".join(
-        "".join(f"Epoch {e} Batch {b} Loss {3 - e - b / 1000:.4f}\n" for b in (0, 100, 200)) + f"Epoch {e} Loss {2.9 - e}\n"
+        "".join(f"Epoch {e} Batch {b} Loss {3 - e - b / 1000:.4f}\n" for b in (0, 100, 200))
+        + f"Epoch {e} Loss {2.9 - e}\n"
         for e in range(1, 4)
     )
     log = read(summary)
@@ -615,3 +616,19 @@ def test_word_language_model_batches_are_the_step() -> None:
     assert run.step_kind == "step" and run.loss.steps.tolist() == [200, 400, 600, 900, 1100, 1300]
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [600, 1300]
     assert not any("share their step" in w for w in run.warnings)
+
+
+def test_pix2pix_cyclegan_loss_log_reads_its_capitalised_losses() -> None:
+    """pytorch-CycleGAN-and-pix2pix's loss_log.txt: '(epoch: 1, iters: 100, time: 0.857, data:
+    2.929) D_A: 0.111 G_A: 0.660 cycle_A: 1.700': every loss a series (a settings dump's
+    'BATCH_SIZE: 32' is none), the images of the epoch so far as the step."""
+    lines = ["================ Training Loss (Thu Jun 10 10:26:25 2021) ================", "BATCH_SIZE: 4"]
+    for e in (1, 2):
+        for i in (100, 200, 300, 400):
+            g = 1.5 - e / 4 - i / 2000
+            lines.append(f"(epoch: {e}, iters: {i}, time: 0.857, data: 0.001) D_A: 0.111 G_A: {g:.3f} cycle_A: 1.700 ")
+    log = read("\n".join(lines) + "\n")
+    assert [k for k in log.series if k != "epoch"][-3:] == ["d_a", "g_a", "cycle_a"] and "iters" not in log.series
+    assert log.hparams["batch_size"] == 4.0 and "batch_size" not in log.series
+    run = normalize(log, metric="G_A")
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800]
