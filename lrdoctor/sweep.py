@@ -101,7 +101,21 @@ def expand(paths: Sequence[str]) -> Expansion:
         found = _expand_one(raw, named=True)
         several = several or len(found) != 1
         targets += found
-    return Expansion(targets, several)
+    return Expansion(_each_split_run_once(targets), several)
+
+
+def _each_split_run_once(targets: list[Target]) -> list[Target]:
+    """A run folder once: a run split by phase, named through several of its event files (a
+    pre-commit hook passes each file committed), is judged once."""
+    seen: set[str] = set()
+    out = []
+    for t in targets:
+        key = os.path.realpath(t.path) if t.path != "-" and _is(Path(t.path), stat.S_ISDIR) else None
+        if key is None or key not in seen:
+            out.append(t)
+        if key is not None:
+            seen.add(key)
+    return out
 
 
 def _each_run_once(found: list[Target]) -> list[Target]:
@@ -143,6 +157,10 @@ def _once_each(paths: list[str]) -> list[str]:
 
 def _expand_one(path: str, *, named: bool) -> list[Target]:
     p = Path(path)
+    if path != "-" and "tfevents" in p.name and p.parent.name.lower() in SPLIT_DIRS and is_one_run(p.parent.parent):
+        # One phase's events of a run split by phase (Keras: run/train/, run/validation/): the run.
+        # Alone, a validation file would be judged as if it held the training loss.
+        return [Target(str(p.parent.parent), named)]
     if path == "-" or not _is(p, stat.S_ISDIR):
         return [Target(path, named)]
     runs = find_runs(p)

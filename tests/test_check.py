@@ -603,3 +603,22 @@ def test_skip_unreadable_passes_over_no_log_but_fails_a_damaged_one(tmp_path: Pa
     for path in (tmp_path / "tfevents_to_csv.py", tmp_path / "other" / "trainer_state.json"):
         result = invoke("check", "--skip-unreadable", str(path))
         assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output
+
+
+def test_a_phase_file_of_a_split_run_is_judged_as_its_run(tmp_path: Path) -> None:
+    """A Keras TensorBoard run (run/train/, run/validation/): a pre-commit hook passes each event
+    file; the validation file alone would be judged as if it held the training loss (an
+    overfitting validation loss as a divergence error). Each file stands for the run, once."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    train, val = SummaryWriter(str(tmp_path / "run" / "train")), SummaryWriter(str(tmp_path / "run" / "validation"))
+    for s in range(30):
+        train.add_scalar("epoch_loss", 2.3 * np.exp(-s / 5) + 0.01, s)
+        val.add_scalar("epoch_loss", 0.9 + 0.004 * (s - 8) ** 2, s)
+    train.close()
+    val.close()
+    files = sorted(str(p) for p in (tmp_path / "run").rglob("*tfevents*"))
+    result = invoke("check", "--skip-unreadable", *files)
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(str(tmp_path / "run") + ":") and "overfitting" in line and "divergence" not in line
