@@ -43,6 +43,12 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("README.md", False),
         ("train.py", False),
         ("config.json", False),
+        ("output/metrics.json", True),  # detectron2
+        ("work_dirs/20240101_000000/vis_data/scalars.json", True),  # mmengine
+        ("history.json", True),
+        ("logs/train_log.json.gz", True),
+        ("package.json", False),
+        ("tsconfig.json", False),
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
