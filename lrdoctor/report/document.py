@@ -177,6 +177,7 @@ def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
         "",
         md(html_report.recommendation(dx)),
         "",
+        *([f"Schedule advice: {md(a)}" for a in dx.advice] + [""] if dx.advice else []),
         f"Read {md(run.source)} ({md(run.format)}): {md(read)}.",
         "",
     ]

@@ -153,7 +153,11 @@ def _section(k: int, dx: Diagnosis, name: str, png: bytes | None) -> str:
         parts.append(f'<p class="why">Why: {esc(dx.why)}</p>')
     if png is not None:
         parts.append(image(png, f"loss curve of {run.source}"))
-    parts += ["<h3>Recommendation</h3>", f"<p>{esc(recommendation(dx))}</p>", "<h3>What was read</h3>", _read_table(dx)]
+    parts += ["<h3>Recommendation</h3>", f"<p>{esc(recommendation(dx))}</p>"]
+    if dx.advice:
+        items = "".join(f"<li>{esc(a)}</li>" for a in dx.advice)
+        parts.append(f'<h3>Schedule advice</h3><ul class="advice">{items}</ul>')
+    parts += ["<h3>What was read</h3>", _read_table(dx)]
     parts.append("<h3>Findings</h3>")
     parts += [_finding(dx, f) for f in dx.findings] or ["<p>None.</p>"]
     if run.warnings:

@@ -40,6 +40,7 @@ def render_one(dx: Diagnosis) -> str:
     ]
     if dx.because and (dx.verdict in ("too_high", "too_low") or dx.basis == "probe"):
         out.append(f"| because | {md(dx.because)} |")
+    out += [f"| advice | {md(a)} |" for a in dx.advice]
     if dx.findings:
         out += [
             "",

@@ -98,3 +98,17 @@ def test_an_unknown_verdict_says_once_that_the_evidence_is_short(tmp_path: Path)
     dx = diagnosis_of(path)
     assert dx.verdict == "unknown"
     assert html.recommendation(dx) == "Not enough evidence to recommend a rate."
+
+
+def test_the_schedule_advice_is_in_every_page_as_in_the_terminal() -> None:
+    """The advice the terminal prints ('add a linear warmup over ~4 steps to 0.153') is on the HTML
+    page, in the Markdown report and in `diagnose --format markdown`."""
+    from lrdoctor.report import document, markdown
+    from tests.conftest import SAMPLE_LOGS
+
+    dx = diagnosis_of(SAMPLE_LOGS / "csv" / "diabetes_mlp_sgd_nan.csv")
+    (advice,) = dx.advice
+    assert "linear warmup" in advice
+    assert f"<li>{html.esc(advice)}</li>" in page_of(dx).split("<h3>Schedule advice</h3>", 1)[1]
+    assert f"Schedule advice: {markdown.md(advice)}" in document.render_markdown([dx], ["run.png"])
+    assert f"| advice | {markdown.md(advice)} |" in markdown.render([dx])
