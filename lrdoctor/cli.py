@@ -732,6 +732,11 @@ def report(
                 raise r.error
             bad_input = True
     diagnoses = [r.diagnosis for r in results if r.diagnosis is not None]
+    passed_over = [r.target.path for r in results if r.skipped]
+    _note_passed_over(passed_over)
+    if passed_over and len(passed_over) == len(results):
+        click.echo(f"lrdoctor: error: no training log among the files found in {_listed(paths)}", err=True)
+        sys.exit(2)
     if bad_input and not diagnoses:  # each input's error is said already: nothing to write
         sys.exit(2)
     with errors_reported(debug) as outcome:

@@ -57,7 +57,8 @@ def check_writable(files: Sequence[Path], *, force: bool, inputs: Sequence[str] 
     not there, on a directory, or on an existing file without --force."""
     folder = files[0].parent
     if not folder.is_dir():
-        raise OutputError(f"{files[0]}: the folder {folder} does not exist; create it or write elsewhere")
+        missing = "is a file, not a folder" if folder.exists() else "does not exist; create it or write elsewhere"
+        raise OutputError(f"{files[0]}: the folder {folder} {missing}")
     for path in files:
         if len(os.fsencode(path.name)) > NAME_MAX:  # a picture's name grows the page's by '-run1.png'
             raise OutputError(f"{path}: a file name longer than {NAME_MAX} bytes; name the report shorter")

@@ -303,3 +303,32 @@ def test_a_loss_near_the_floats_limit_is_drawn_without_numpy_warnings(tmp_path: 
         warnings.simplefilter("error", RuntimeWarning)  # a warning shown to the user fails the report here
         result = invoke("report", str(log), "-o", str(tmp_path / "r.html"))
     assert result.exit_code in (0, 1) and "RuntimeWarning" not in result.stderr, result.stderr
+
+
+def test_files_passed_over_in_a_folder_are_named(tmp_path: Path, healthy_log: Path) -> None:
+    """As diagnose and check do: a note naming the files that hold no training log, and an error
+    (exit 2, nothing written) where every file was passed over."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "a.csv").write_text(healthy_log.read_text())
+    (runs / "b.csv").write_text(healthy_log.read_text())
+    (runs / "config2.json").write_text('{"lr": 0.1, "batch_size": 32}')
+    result = invoke("report", str(runs), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.output
+    assert f"lrdoctor: note: passed over 1 file(s) that hold no training log: {runs / 'config2.json'}" in result.stderr
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.log").write_text("starting\nnothing to see\n")
+    (notes / "b.log").write_text("done\n")
+    result = invoke("report", str(notes), "-o", str(tmp_path / "n.html"))
+    assert result.exit_code == 2 and "no training log among the files found in" in result.stderr
+    assert not (tmp_path / "n.html").exists()
+
+
+def test_a_report_under_a_file_says_that_it_is_a_file(tmp_path: Path, healthy_log: Path) -> None:
+    result = invoke("report", str(healthy_log), "-o", str(healthy_log / "x.html"))
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"lrdoctor: error: {healthy_log / 'x.html'}: the folder {healthy_log} is a file, not a folder"
+    )
