@@ -708,7 +708,7 @@ def _parse_bar(s: str) -> Parsed | None:
 
 # mmcv / mmengine: 'Epoch [3][50/1000]', 'Epoch(train)  [3][ 50/1000]', 'Iter(train) [  10/3000]'.
 # torchvision's MetricLogger (DeiT, MAE, DETR, ...): 'Epoch: [3]  [100/500]  eta: ...  loss: 2.72 (2.85)'.
-_MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\)|:)?\s*\[\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+_MM = re.compile(r"(?<!\w)Epoch(?:\((?:train|training)\)|:)?\s*\[\s*(\d+)\s*\]\s*\[\s*(\d+)\s*(?:/\s*(\d+)\s*)?\]")
 # Its end-of-epoch lines: the epoch's means ('Averaged stats: lr: 0.0005  loss: 2.37 (2.37)') and,
 # in DeiT and the models built on it, the evaluation's ('* Acc@1 81.2 Acc@5 95.1 loss 0.85').
 _AVERAGED = "Averaged stats:"
@@ -777,11 +777,14 @@ def _parse_bracketed(s: str) -> Parsed | None:
     if m is None:
         return None
     points = _points(_STRICT.findall(s, m.end()))
-    if not points and "\t" in s:
-        points = _meters(s, m.end(), mean=False)
+    if "\t" in s:  # ProgressMeter's meters, beside any 'Lr: 0.0019' pair (SwAV)
+        named = {k for k, _ in points}
+        points = [p for p in _meters(s, m.end(), mean=False) if p[0] not in named] + points
     if not points:
         return None
-    return Parsed(points, float(m.group(2)), float(m.group(1)), step_total=float(m.group(3)))
+    # Without its total ('Epoch: [0][50]'), a count that restarts each epoch: normalize runs it on.
+    total = float(m.group(3)) if m.group(3) is not None else None
+    return Parsed(points, float(m.group(2)), float(m.group(1)), step_total=total)
 
 
 def _parse_timm(s: str) -> Parsed | None:

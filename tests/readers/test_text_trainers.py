@@ -632,3 +632,18 @@ def test_pix2pix_cyclegan_loss_log_reads_its_capitalised_losses() -> None:
     assert log.hparams["batch_size"] == 4.0 and "batch_size" not in log.series
     run = normalize(log, metric="G_A")
     assert run.step_kind == "step" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800]
+
+
+def test_progress_meter_without_the_epochs_total_and_with_a_rate_pair() -> None:
+    """SwAV: 'Epoch: [0][50]\\tTime 2.376 (1.927)\\t...\\tLoss 4.2079 (4.2377)\\tLr: 0.0019': the
+    batch of the epoch with no total (each epoch's after the last), the meters beside the pair."""
+    lines = [
+        f"INFO - 09/02/20 14:18:08 - 0:00:30 - Epoch: [{e}][{b}]\tTime 5.399 (5.399)\tData 0.725 (0.725)\t"
+        f"Loss {4.3 - e / 2 - b / 1000:.4f} (4.2811)\tLr: {0.0019 * (e + 1):.4f}"
+        for e in range(3)
+        for b in (0, 50, 100)
+    ]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and run.loss.values[:3].tolist() == [4.3, 4.25, 4.2]
+    assert run.loss.steps.tolist() == [0, 50, 100, 150, 200, 250, 300, 350, 400]
+    assert run.lr is not None and run.lr.values[-1] == 0.0057
