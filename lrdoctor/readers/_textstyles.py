@@ -573,6 +573,8 @@ def _key_info(raw: str) -> tuple[str, int]:
             (i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".") and w.lower() not in _ABBREVIATED), default=0
         )
         words = [w.rstrip(".") for w in words[cut:]]
+        if len(words) > 1 and words[-1].lower() in ("is", "was"):  # 'loss is: 0.5759' (Paddle's tutorials)
+            words = words[:-1]
         if len(words) > 1 and any(w.lower() in _STOP for w in words):
             words = []
     key = "_".join(words).lower()

@@ -647,3 +647,12 @@ def test_progress_meter_without_the_epochs_total_and_with_a_rate_pair() -> None:
     assert run.loss.name == "loss" and run.loss.values[:3].tolist() == [4.3, 4.25, 4.2]
     assert run.loss.steps.tolist() == [0, 50, 100, 150, 200, 250, 300, 350, 400]
     assert run.lr is not None and run.lr.values[-1] == 0.0057
+
+
+def test_a_value_said_with_is() -> None:
+    """Paddle's tutorials: 'epoch: 0,  loss is: 2.5047, acc is: 0.0708' ('best loss was' stays no series)."""
+    assert parse_line("epoch: 0,  loss is: 2.504774796962738, acc is: 0.0708582267165184").points == [  # type: ignore[union-attr]
+        ("loss", 2.504774796962738),
+        ("acc", 0.0708582267165184),
+    ]
+    assert parse_line("best loss was: 0.25") is None or not parse_line("best loss was: 0.25").points  # type: ignore[union-attr]
