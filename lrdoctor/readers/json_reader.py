@@ -5,7 +5,8 @@
   the closing summary ``{train_runtime, train_loss, ...}`` goes to the hyper-parameters, never
   into the ``loss`` series;
 - ``[{"step": 1, "loss": 2.3}, ...]``, also under a key such as ``history`` or ``records``;
-- ``{"step": [...], "loss": [...]}`` (Keras' ``history.history`` and similar).
+- ``{"step": [...], "loss": [...]}`` (Keras' ``history.history`` and similar);
+- ``{"training.loss": {"steps": [...], "values": [...]}, ...}`` (Sacred's ``metrics.json``).
 """
 
 from __future__ import annotations
@@ -71,12 +72,14 @@ def read(source: Source) -> Log:
 
 
 def in_dir(path: Path) -> Path | None:
-    """trainer_state.json in `path`, unless it was cut off while written or its latest
+    """trainer_state.json in `path` (or a Sacred run's metrics.json), unless it was cut off while written or its latest
     checkpoint-N directory holds one of the same training that went further (resumed in the same
     output folder without ``save_state()``); else the latest checkpoint's."""
     direct = path / TRAINER_STATE
     latest = _latest_checkpoint(path)
     if not direct.is_file():
+        if latest is None and (path / "run.json").is_file() and (path / "metrics.json").is_file():
+            return path / "metrics.json"  # a Sacred run folder (FileStorageObserver)
         return latest
     if latest is None:
         return direct
@@ -313,6 +316,8 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     if columns:
         return _from_columns(columns, label, hparams=_scalars(doc))
     if all(isinstance(v, dict) for v in doc.values()):
+        if all(isinstance(v.get("values"), list) for v in doc.values()):
+            return _from_rows(_metric_blocks(doc), label)
         if all(to_float(k) is not None for k in doc):
             return _from_rows(_step_keyed(doc), label)
         if len(doc) == 1 and depth < MAX_UNWRAP:
@@ -390,6 +395,16 @@ def _prefixed(record_lists: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
         for row in items:
             if isinstance(row, dict):
                 yield {(k if k in axis else f"{key}/{k}"): v for k, v in row.items()}
+
+
+def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """{"training.loss": {"steps": [...], "values": [...], "timestamps": [...]}, ...} (Sacred's
+    metrics.json): a record per point, at its step (its position where no steps are listed)."""
+    for name, block in doc.items():
+        steps = block.get("steps")
+        steps = steps if isinstance(steps, list) and len(steps) == len(block["values"]) else None
+        for i, value in enumerate(block["values"]):
+            yield {"step": steps[i] if steps is not None else i, name: value}
 
 
 def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

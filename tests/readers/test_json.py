@@ -436,3 +436,23 @@ def test_a_state_that_ends_before_its_planned_steps_says_so(tmp_path: Path, top:
     else:
         (note,) = notes
         assert f"ends at step 300 of the {top['max_steps']} the run was set for" in note and said in note
+
+
+def test_sacred_metrics_json_and_its_run_folder(tmp_path: Path) -> None:
+    """Sacred's FileStorageObserver: runs/<id>/metrics.json holds each metric's steps, values and
+    timestamps, beside run.json and config.json; the folder is that run."""
+    from lrdoctor import load
+
+    steps = list(range(1, 61))
+    doc = {
+        "training.loss": {"steps": steps, "values": [2.0 / s for s in steps], "timestamps": ["t"] * 60},
+        "validation.loss": {"steps": steps[9::10], "values": [2.2 / s for s in steps[9::10]], "timestamps": ["t"] * 6},
+    }
+    run_dir = tmp_path / "runs" / "79"
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.json").write_text(json.dumps(doc, indent=2))
+    (run_dir / "run.json").write_text('{"status": "COMPLETED"}')
+    (run_dir / "config.json").write_text('{"lr": 0.01}')
+    run = load(run_dir)
+    assert run.metric == "training.loss" and run.loss.steps.tolist() == steps
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [10, 20, 30, 40, 50, 60]
