@@ -8,6 +8,7 @@ restarts included); :func:`lrdoctor.normalize.normalize` turns it into a :class:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -169,11 +170,23 @@ class Run:
             vals = lr.values[np.isfinite(lr.values)]
             if len(vals) and vals.max() > 0:
                 return float(vals.max())
-        for key in ("lr", "learning_rate", "base_lr", "max_lr", "peak_lr"):
+        keys = ("lr", "learning_rate", "base_lr", "max_lr", "peak_lr")
+        # ... then a setting named so under a prefix: MLflow's Keras autolog 'opt_learning_rate', 'optim.lr'
+        for key in (*keys, *sorted(k for k in self.hparams if k not in keys and _names_the_rate(k))):
             value = self.hparams.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
                 return float(value)
         return None
+
+
+# Words beside a rate's name that make it another setting than the rate trained at.
+_OTHER_RATES = frozenset({"min", "end", "final", "warmup", "decay", "scheduler", "factor", "scale", "ratio", "mult"})
+
+
+def _names_the_rate(key: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
+    named = words[-1:] in (["lr"], ["lr0"]) or words[-2:] == ["learning", "rate"]
+    return named and _OTHER_RATES.isdisjoint(words)
 
 
 def epoch_series(series: dict[str, Series]) -> Series | None:

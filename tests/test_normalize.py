@@ -292,6 +292,10 @@ def test_observed_lr_sources() -> None:
     assert normalize(Log("x", "csv", s, hparams={"learning_rate": 3e-4})).observed_lr == 3e-4
     assert normalize(Log("x", "csv", s), lr=0.1).observed_lr == 0.1
     assert normalize(Log("x", "csv", s)).observed_lr is None
+    # a rate setting under a prefix (MLflow's Keras autolog), not a floor or a warmup's start
+    hparams = {"opt_learning_rate": 0.002, "min_lr": 1e-6, "warmup_lr": 1e-5, "opt_name": "Adam"}
+    assert normalize(Log("x", "mlflow", s, hparams=hparams)).observed_lr == 0.002
+    assert normalize(Log("x", "mlflow", s, hparams={"min_lr": 1e-6, "lr_decay": 0.1})).observed_lr is None
 
 
 @pytest.mark.parametrize(
