@@ -70,10 +70,16 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if values[0] < WARMUP_START * peak:
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
+    # A rate printed with few digits ('lr: 0.000005') holds and halves as it rounds a smooth decay,
+    # from 2 units of its last printed digit to 1: a fall of one such unit is no cut.
+    unit = _printed_unit(values)
     held = [
         int(i)
         for i in cuts
-        if i >= 2 and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1] and values[i - 1] >= CUT_FROM * peak
+        if i >= 2
+        and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]
+        and values[i - 1] >= CUT_FROM * peak
+        and values[i - 1] - values[i] > 1.5 * unit
     ]
     last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
@@ -85,3 +91,16 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
                 settled = float(max(0.0, position + SETTLE))
                 break
     return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)
+
+
+def _printed_unit(values: np.ndarray) -> float:
+    """The unit of the last decimal digit every value is printed to (1e-6 for 0.000005, 0.000004,
+    ...), 0 where they carry more than 6 significant digits (a value written in full)."""
+    for digits in range(13):
+        unit = 10.0**-digits
+        scaled = values / unit
+        if scaled.max() > 1e6:
+            return 0.0
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
+            return unit
+    return 0.0

@@ -949,6 +949,15 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     rounded = np.round(1e-3 * 0.5 * (1 + np.cos(np.pi * steps / 400)), 6)
     sig = signals(*curves.converging(400), steps, rounded)
     assert sig.lr.step_decay is None and sig.lr.last_decay is None
+    # A linear decay from 5e-6 printed with six decimals (Flair): 0.000005, ..., 0.000002, 0.000001,
+    # its last fall from 2 units to 1 well above 1% of the peak: rounding, no cut.
+    coarse = np.round(5e-6 * (1 - 0.85 * steps / 400), 6)
+    assert set(coarse) == {5e-6, 4e-6, 3e-6, 2e-6, 1e-6}
+    sig = signals(*curves.converging(400), steps, coarse)
+    assert sig.lr.step_decay is None and sig.lr.last_decay is None
+    # ... while a step schedule written as exactly (0.004, then 0.002) is still cut.
+    sig = signals(*curves.converging(400), steps, np.where(steps < 200, 0.004, 0.002))
+    assert sig.lr.step_decay == (199.0, 200.0)
 
 
 def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
