@@ -17,6 +17,7 @@ from lrdoctor.readers._textstyles import (
     BAR_COUNT,
     BAR_FULL,
     DETECTRON2,
+    EPOCH_LR,
     EPOCHS_PLANNED,
     FAIRSEQ,
     HF,
@@ -269,6 +270,9 @@ class State:
             if len(recs):
                 steps = np.nan_to_num(axis[recs], nan=0.0)
                 series[name] = Series(name, steps, values, recs.astype(np.float64))
+        epoch_lr = series.pop(EPOCH_LR, None)
+        if epoch_lr is not None and "lr" not in series:
+            series["lr"] = Series("lr", epoch_lr.steps, epoch_lr.values, epoch_lr.seq)
         series.pop(BAR_COUNT, None)  # the bars' counters: read by _every_refresh, no series of their own
         series.pop(BAR_FULL, None)
         if not series:

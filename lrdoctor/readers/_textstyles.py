@@ -33,6 +33,9 @@ TABLE = "text-table"
 PROGRESS = "progress/"  # prefix of running values shown on progress bars
 BAR_COUNT = PROGRESS + "__n"  # a bar's counter N of "N/total": the step of a log of bars alone
 BAR_FULL = PROGRESS + "__full"  # 1 where N is the total: the bar is done
+# The rate on Flair's end-of-epoch lines: the series 'lr' where the iterations print none (with
+# more digits than theirs, it would make steps of their rounding where they do).
+EPOCH_LR = "__epoch_lr"
 MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 
 # The epochs a run was set for, as its lines print them ('Epoch 11/50'), kept with its settings.
@@ -163,9 +166,31 @@ _KERAS_CALLBACK = re.compile(
 )
 
 
+# Flair's ModelTrainer: after each epoch's 'epoch 1 - iter 504/5049 - loss 0.85 - lr: 0.000005' lines,
+# 'EPOCH 1 done: loss 0.3592 - lr 0.0000050' (the epoch's mean, not a point of the running loss) and
+# its evaluations, 'DEV : loss 0.6743 - score 0.7667' and 'TEST : loss ...'.
+_FLAIR_DONE = re.compile(rf"\bEPOCH \d+ done: loss ({_ONE_NUM}) - lr ({_ONE_NUM})\s*$")
+_FLAIR_EVAL = re.compile(rf"\b(DEV|TEST) : loss ({_ONE_NUM}) - score ({_ONE_NUM})\s*$")
+
+
+def _flair(line: str) -> Parsed | None:
+    m = _FLAIR_DONE.search(line)
+    if m is not None:
+        return Parsed([("train_epoch_loss", float(m.group(1))), (EPOCH_LR, float(m.group(2)))])
+    m = _FLAIR_EVAL.search(line)
+    if m is not None:
+        split = m.group(1).lower()
+        return Parsed([(f"{split}_loss", float(m.group(2))), (f"{split}_score", float(m.group(3)))])
+    return None
+
+
 def _parse_raw(line: str) -> Parsed | None:
     if line[:9].lstrip().startswith("Epoch ") and _KERAS_CALLBACK.match(line):
         return None
+    if " done: loss " in line or " : loss " in line:
+        found = _flair(line)
+        if found is not None:
+            return found
     if ".py:" in line or (("(" in line or "[" in line) and ":" in line):
         line = _SOURCE_AT.sub(" | ", line)  # a separator: what is left is no 'key: value =' of code
     if "epoch" in line and ("batch:" in line or "epoch results:" in line):

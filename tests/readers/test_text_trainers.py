@@ -656,3 +656,28 @@ def test_a_value_said_with_is() -> None:
         ("acc", 0.0708582267165184),
     ]
     assert parse_line("best loss was: 0.25") is None or not parse_line("best loss was: 0.25").points  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("iteration_lr", [True, False])
+def test_flair_training_log(iteration_lr: bool) -> None:
+    """Flair's ModelTrainer: 'epoch 1 - iter 504/5049 - loss 0.85 - samples/sec: 9.54 - lr:
+    0.000005' (older versions print no rate there), then 'EPOCH 1 done: loss 0.3592 - lr
+    0.0000050' (the epoch's mean) and 'DEV : loss 0.6743 - score 0.7667': the iterations are the
+    loss, the evaluations the validation loss, the epoch's line no second point of either."""
+    lines = []
+    for e in (1, 2, 3):
+        for i in (100, 200, 300):
+            rate = " - lr: 0.100000" if iteration_lr else ""
+            lines.append(
+                f"2020-06-23 12:11:11,945 epoch {e} - iter {i}/300 - loss {2 - e / 2 - i / 1000:.8f} - "
+                f"samples/sec: 129.35{rate}"
+            )
+        lines.append(f"2020-06-23 12:11:12,547 EPOCH {e} done: loss {1.9 - e / 2:.4f} - lr 0.1000")
+        lines.append(f"2020-06-23 12:11:31,969 DEV : loss {1.2 - e / 10} - score 0.7667")
+        lines.append("2020-06-23 12:11:32,118 BAD EPOCHS (no improvement): 0")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800, 900]
+    assert run.loss.values[2] == 2 - 0.5 - 0.3
+    assert run.val_loss is not None and run.val_loss.name == "dev_loss" and len(run.val_loss) == 3
+    assert run.lr is not None and run.lr.values.max() == 0.1
+    assert not any("written twice" in w for w in run.warnings)
