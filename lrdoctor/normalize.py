@@ -100,6 +100,13 @@ def normalize(
             f"--lr {lr:g} is taken as the observed rate in place of the logged {lr_name!r}, and the recommendation "
             "scales it; leave --lr out to judge by the logged rate"
         )
+    elif lr_name is not None and not (kept[lr_name].values[np.isfinite(kept[lr_name].values)] > 0).any():
+        said = (
+            "is 0 at every point (written with too few decimals, as '0.0000'?)"
+            if (kept[lr_name].values == 0).all()
+            else "holds no positive value"
+        )
+        warnings.append(f"the rate {lr_name!r} {said}: pass the rate with --lr VALUE")
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
     export = export_note(log, name)

@@ -39,7 +39,7 @@ STEP_KEYS = (
     "batch",
     "batch_idx",
 )
-EPOCH_KEYS = ("epoch", "Epoch", "epochs")
+EPOCH_KEYS = ("epoch", "Epoch", "EPOCH", "epochs")
 # A batch counter (within the epoch, as hand-written loops log it; the epoch beside it places it),
 # or, held constant, a batch size: no step then.
 BATCH_KEYS = frozenset({"batch", "batch_idx"})

@@ -210,6 +210,8 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
                 f"{label}:{len(lines)}: the last row has no line break and does not end as an export's rows do "
                 "(a download cut short?); skipped"
             )
+        elif _written_whole(lines):
+            lines.append("")  # a writer that puts the line break before each row (Flair's loss.tsv)
         else:
             warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
     numbered = [(n, line) for n, line in enumerate(lines[:-1], start=1) if line.strip()]
@@ -241,6 +243,27 @@ def _export_width(lines: list[str]) -> int:
     first = next((line for line in lines if line.strip()), "")
     header = [h.strip() for h in _split(first, ",") or ()]
     return len(header) if _flavour(header, "", ",") == "wandb-csv" else 0
+
+
+def _written_whole(lines: list[str], rows: int = 20) -> bool:
+    """Whether the last line, with no line break after it, is a row as whole as those before it:
+    every column, and a last cell as long as theirs where they are all printed to one width (a
+    row cut while written lacks cells, or ends in a shorter cell; values written in full vary in
+    width, and then the row is not kept)."""
+    body = [line for line in lines[:-1] if line.strip()]
+    delim = _delimiter(body[:SNIFF_LINES])
+    if delim is None or len(body) < 11:  # ten rows of one width at least: no width by chance
+        return False
+    width = len(_split(body[0], delim) or ())
+    before = [_split(line, delim) or [] for line in body[-rows:][1:]]
+    last = _split(lines[-1].rstrip("\r"), delim) or []
+    if len(last) != width or any(len(cells) != width for cells in before):
+        return False
+    ends = [cells[-1].strip() for cells in before]
+    if to_float(last[-1]) is None or any(to_float(cell) is None for cell in ends):
+        return False
+    widths = {len(cell) for cell in ends}
+    return len(widths) == 1 and len(last[-1].strip()) in widths
 
 
 def _whole_row(line: str, width: int) -> bool:

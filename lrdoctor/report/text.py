@@ -83,6 +83,8 @@ def render_one(dx: Diagnosis) -> str:
 def _lr_line(run: Run) -> str:
     observed = run.observed_lr
     if observed is None:
+        if run.lr_name is not None:  # logged, with no positive value (0 printed with too few decimals)
+            return f"no positive value in series {safe(run.lr_name)} (pass --lr VALUE)"
         return "not recorded in the log (pass --lr VALUE)"
     if run.lr_given is not None:
         return f"{fmt_lr(observed)} (given with --lr)"

@@ -513,3 +513,22 @@ def test_a_fifo_named_results_csv_blocks_nothing(tmp_path: Path) -> None:
     code += "print(csv_reader.ultralytics_results(pathlib.Path(sys.argv[1])))"
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "None", done.stderr
+
+
+def test_flair_loss_tsv(tmp_path: Path) -> None:
+    """Flair's loss.tsv: an EPOCH column, the rate printed as 0.0000 (too few decimals for 5e-6),
+    and the line break written before each row, so that a finished file ends its last row without
+    one: that row, printed to the width of the rows before it, is kept."""
+    header = "EPOCH\tTIMESTAMP\tBAD_EPOCHS\tLEARNING_RATE\tTRAIN_LOSS\tTEST_LOSS\tTEST_F1"
+    rows = [
+        f"{e}\t12:33:21\t4\t0.0000\t{0.36 / e:.16f}\t{0.17 + e / 100:.16f}\t{0.9 + e / 1000:.4f}" for e in range(1, 21)
+    ]
+    path = write(tmp_path, "loss.tsv", "\n".join([header, *rows]))
+    run = load(path)
+    assert run.step_kind == "epoch" and run.loss.steps.tolist() == list(range(1, 21))
+    assert not any("no newline" in w for w in run.warnings)
+    assert run.observed_lr is None and any("'LEARNING_RATE' is 0 at every point" in w for w in run.warnings)
+    # A last row cut while written (its last cell shorter than the rest) is still skipped.
+    path = write(tmp_path, "loss.tsv", "\n".join([header, *rows])[:-2])
+    run = load(path)
+    assert len(run.loss) == 19 and any("no newline" in w for w in run.warnings)
