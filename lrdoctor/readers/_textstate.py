@@ -191,9 +191,12 @@ class State:
         _vals, recs = max(self.points.values(), key=lambda entry: sum(np.size(r) for r in entry[1]))
         at = self._array(recs, np.intp)
         at = at[np.isfinite(rec_step[at])]  # those before the first step are placed either way
-        epochs = rec_epoch[at]
-        if len(at) < 4 or not np.isfinite(epochs).all():
+        # (a setting printed among the script's numbered stages, 'learning_rate: 0.0002', names no epoch)
+        dated = np.isfinite(rec_epoch[at])
+        if dated.sum() < 4 or dated.mean() < 0.9:
             return False
+        at = at[dated]
+        epochs = rec_epoch[at]
         return _changes(rec_step[at]) * 2 < _changes(epochs)
 
     def _batch_counter(self, rec_epoch: np.ndarray, has_epoch: bool) -> np.ndarray | None:

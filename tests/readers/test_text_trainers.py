@@ -681,3 +681,17 @@ def test_flair_training_log(iteration_lr: bool) -> None:
     assert run.val_loss is not None and run.val_loss.name == "dev_loss" and len(run.val_loss) == 3
     assert run.lr is not None and run.lr.values.max() == 0.1
     assert not any("written twice" in w for w in run.warnings)
+
+
+def test_hf_dicts_after_a_scripts_numbered_stages_are_read_on_their_epochs() -> None:
+    """A fine-tuning script printing its stages ('Step 3: Configuring ... learning_rate: 0.0002',
+    'Step 4: Creating trainer...') before the Trainer's dicts, which name an epoch and no step:
+    the stage's number is no step of theirs."""
+    lines = ["Step 3: Configuring training arguments...", "   learning_rate: 0.0002", "Step 4: Creating trainer..."]
+    for k in range(1, 41):
+        lines.append(
+            f"{{'loss': {2.1 - k / 50:.4f}, 'learning_rate': {2e-4 * (1 - k / 41):.6g}, 'epoch': {k * 0.075:.3f}}}"
+        )
+    lines += ["Step 7: Saving final model..."]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "epoch" and run.loss.steps[0] == 0.075 and len(run.loss) == 40
