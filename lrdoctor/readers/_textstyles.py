@@ -338,7 +338,9 @@ _EVAL_WORDS = frozenset(
 _EVAL_NAMES = rf"({'|'.join(sorted(_EVAL_WORDS, key=len, reverse=True))})"
 _EVALUATION = re.compile(
     rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
-    rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]",
+    rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]"
+    # ... or a field of its own, first on a line of '|' fields (Demucs: '- Valid | Epoch 1 | 1/3 | ...')
+    rf"|^[\s\-*>]*{_EVAL_NAMES}(?: summary)?\s*\|",
     re.I,
 )
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
@@ -350,7 +352,7 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
     m = _EVALUATION.search(line)
     if m is None or "loss" in line[: m.start()].lower() or found.bar is not None:
         return found
-    word = (m.group(1) or m.group(2)).lower()
+    word = (m.group(1) or m.group(2) or m.group(3)).lower()
     prefix = "test_" if word.startswith("test") else "val_"
     epoch, step = found.epoch, None
     points = []

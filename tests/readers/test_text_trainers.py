@@ -695,3 +695,19 @@ def test_hf_dicts_after_a_scripts_numbered_stages_are_read_on_their_epochs() -> 
     lines += ["Step 7: Saving final model..."]
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.step_kind == "epoch" and run.loss.steps[0] == 0.075 and len(run.loss) == 40
+
+
+def test_a_phase_field_first_on_a_line_of_fields_marks_an_evaluation() -> None:
+    """Demucs: '- Train | Epoch 1 | 143/573 | 1.45 it/sec | Loss 0.2343 | ...' and '- Valid | Epoch 1
+    | 1/3 | 0.31 it/sec | Loss 0.2213 | ...': the Valid lines are the validation loss, not points
+    of the training loss."""
+    lines = []
+    for e in range(1, 6):
+        lines += [
+            f"- Train | Epoch {e} | {b}/573 | 1.45 it/sec | Loss {0.3 - e / 50 - b / 10000:.4f}" for b in (143, 286)
+        ]
+        lines += [f"- Valid | Epoch {e} | {b}/3 | 0.31 it/sec | Loss {0.5 + b / 100:.4f} | Nsdr 3.922" for b in (1, 2)]
+        lines.append(f"- Valid Summary | Epoch {e} | Loss={0.5:.4f} | Nsdr=2.727")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and len(run.loss) == 10 and run.loss.values.max() < 0.3
+    assert run.val_loss is not None and run.val_loss.name == "val_loss" and len(run.val_loss) == 5
