@@ -825,8 +825,9 @@ def watch(
                     if summary != last:
                         click.echo(check_report.line(path, dx, []))
                     last = summary
-                elif event.kind in ("waiting", "replaced"):
+                elif event.kind in ("waiting", "replaced", "found"):
                     click.echo(f"lrdoctor: {check_report.safe(event.message)}", err=True)
+                    path = str(event.path) if event.path is not None else path  # the run found in the folder
                 elif event.kind == "confirmed":
                     click.echo(f"lrdoctor: {check_report.safe(event.message)}; stopping")
                     sys.exit(1)
@@ -843,26 +844,20 @@ def _json_default(value: object) -> object:
 
 
 def _one_run_to_watch(path: str) -> str:
-    """The run PATH stands for: itself, or the one run in a folder; several runs or a pattern are
-    refused (a watch follows one run as it grows)."""
+    """The run PATH stands for (lrdoctor.watch.one_run): itself, or the one run in a folder; several
+    runs or a pattern are refused (a watch follows one run as it grows)."""
     import os
 
     from lrdoctor.errors import InputError
-    from lrdoctor.sweep import GLOB_CHARS, expand
+    from lrdoctor.sweep import GLOB_CHARS
+    from lrdoctor.watch import one_run
 
     if path == "":
         raise InputError("'': an empty path (an unset variable?)")
-    if not os.path.lexists(path):
-        if GLOB_CHARS.search(path):
-            raise InputError(f"{path}: watch follows one log, not a pattern: give the path of one run")
-        return path  # waited for
-    targets = [t.path for t in expand([path]).targets]
-    if len(targets) > 1:  # a folder: its runs, less the files beside them that are no log (a summary.txt)
-        targets = [t for t in targets if _reads(t)] or [path]
-    if len(targets) > 1:
-        shown = ", ".join(targets[:4]) + (", ..." if len(targets) > 4 else "")
-        raise InputError(f"{path}: holds {len(targets)} runs ({shown}): watch one of them")
-    return targets[0]
+    if not os.path.lexists(path) and GLOB_CHARS.search(path):
+        raise InputError(f"{path}: watch follows one log, not a pattern: give the path of one run")
+    run = one_run(Path(path))
+    return path if run == Path(path) else str(run)  # (as the user wrote it, where it is the run)
 
 
 def _note_passed_over(paths: Sequence[str]) -> None:

@@ -4,11 +4,13 @@ The log is read again whenever it changes (size, modification time, inode; for a
 any file in it) and diagnosed from the start, so appended rows, a file that is replaced or
 rotated (a new inode) or cut short and rewritten (a smaller size) are all handled the same way:
 the diagnosis is always of what the file holds now. A torn last line is left to the readers,
-which skip it until it is complete.
+which skip it until it is complete. A folder with no run in it yet is watched until one
+appears, and that run is followed from then on.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import time
@@ -17,11 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
+from lrdoctor.detect.curve import SKIPPED_AFTER, skipped_nonfinite
 from lrdoctor.diagnosis import Diagnosis, Finding
-from lrdoctor.errors import MissingMetric, NoSeries, NotALog, UnreadableLog
+from lrdoctor.errors import (
+    DamagedLog,
+    EmptyLog,
+    InputError,
+    LrdoctorError,
+    MissingMetric,
+    NoSeries,
+    NotALog,
+    UnreadableLog,
+)
 from lrdoctor.sweep import LoadOptions
 
-EventKind = Literal["waiting", "update", "replaced", "confirmed", "timeout"]
+EventKind = Literal["waiting", "update", "replaced", "found", "confirmed", "timeout"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,7 @@ class WatchConfig:
     # worth watching, and reading a log of a few MB every 2 s costs little.
     poll: float = 2.0
     exit_on: tuple[str, ...] = ("divergence",)
-    timeout: float | None = None  # stop (without a finding) after this many seconds; None: never
+    timeout: float | None = None  # stop after this many seconds (see follow); None: never
 
 
 @dataclass(frozen=True)
@@ -39,13 +53,16 @@ class Event:
     message: str
     diagnosis: Diagnosis | None = None
     finding: Finding | None = None
+    path: Path | None = None  # `found`: the run followed from now on
 
 
 Fingerprint = tuple[tuple[str, int, int, int], ...]
 
 
 def fingerprint(path: Path) -> Fingerprint | None:
-    """(name, inode, size, mtime) of the file, or of every file under the directory; None if absent."""
+    """(name, inode, size, mtime) of the file, or of every file under the directory; None if absent.
+    A path that cannot be looked at (a loop of symbolic links, a file taken for a folder) is an
+    InputError worded as check words it: waiting does not make it readable."""
     try:
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
@@ -53,6 +70,8 @@ def fingerprint(path: Path) -> Fingerprint | None:
         return ((str(path), *_stat(path)),)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
 
 
 def _stat(path: Path) -> tuple[int, int, int]:
@@ -64,6 +83,58 @@ def replaced(before: Fingerprint, now: Fingerprint) -> bool:
     """A file got a new inode or shrank: it was replaced, rotated, or truncated and rewritten."""
     old = {name: (ino, size) for name, ino, size, _ in before}
     return any(name in old and (ino != old[name][0] or size < old[name][1]) for name, ino, size, _ in now)
+
+
+def one_run(path: Path) -> Path:
+    """The run a watch of `path` follows: itself (a file, a run folder, a path not there yet), or
+    the one run in a folder of runs; the folder itself while no run in it reads yet. A folder of
+    several runs is refused: a watch follows one run as it grows."""
+    from lrdoctor.sweep import expand
+
+    if not os.path.lexists(path):
+        return path
+    targets = [Path(t.path) for t in expand([str(path)]).targets]
+    if len(targets) == 1 and (targets == [path] or not path.is_dir()):  # (one phase's events: the run)
+        return targets[0]
+    # A file beside the runs that holds no log (a summary.txt) is no run; a run whose log has no
+    # row yet is one.
+    runs = [t for t in targets if _holds_run(t)]
+    if len(runs) > 1:
+        shown = ", ".join(map(str, runs[:4])) + (", ..." if len(runs) > 4 else "")
+        raise InputError(f"{path}: holds {len(runs)} runs ({shown}): watch one of them")
+    return runs[0] if runs else path
+
+
+def _holds_run(path: Path) -> bool:
+    from lrdoctor import load
+
+    try:
+        load(path)
+    except EmptyLog:
+        return True
+    except LrdoctorError:
+        return False
+    return True
+
+
+def lasting(path: Path, reader: str | None = None) -> bool:
+    """The bytes already written make the log unreadable whatever is appended: a Git LFS pointer
+    (its text stays at the start), or gzip data broken part-way (appends come after the break).
+    check refuses both at once; a watch would wait for them forever."""
+    from lrdoctor.readers import LFS_POINTER, _from_dir  # (the file read_log reads in a folder)
+    from lrdoctor.source import open_source
+
+    try:
+        source = open_source(path)
+        if source.is_dir:
+            source = _from_dir(source, reader)[1]
+        if source.gzipped:
+            source.read_bytes()  # raises DamagedLog where the data is broken
+        return source.head(1024).lstrip(codecs.BOM_UTF8).startswith(LFS_POINTER)
+    except DamagedLog:
+        return True
+    except LrdoctorError:  # empty, no log in the folder yet, cut short: growth may mend it
+        return False
 
 
 def _misspelt(metric: str | None, exc: MissingMetric) -> bool:
@@ -92,6 +163,26 @@ def stops(finding: Finding, exit_on: tuple[str, ...]) -> bool:
     return finding.pathology != "divergence" or finding.severity == "error"
 
 
+def undecided(finding: Finding, values: np.ndarray) -> bool:
+    """A NaN/Inf error that the points still to come may show was a skipped update (a warning, as
+    the finished log will judge it): its last non-finite value follows a finite one, fewer than
+    SKIPPED_AFTER points follow it, and were the next ones back at the level before it the
+    detector would call the non-finite values skipped. One right after another is confirmed at
+    once: a skipped update is one step (loss scaling halves its scale and goes on), and waiting on
+    a run of NaNs would leave a diverged run training for up to SKIPPED_SHARE of its length."""
+    if finding.pathology != "divergence" or finding.severity != "error" or "nonfinite" not in finding.evidence:
+        return False
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return False
+    last = int(np.flatnonzero(bad)[-1])
+    if len(values) - 1 - last >= SKIPPED_AFTER or (last > 0 and bad[last - 1]):
+        return False
+    before = values[:last][~bad[:last]]
+    level = float(before[-1]) if len(before) else 0.0
+    return skipped_nonfinite(np.concatenate([values, np.full(SKIPPED_AFTER, level)]))
+
+
 def follow(
     path: str | Path,
     *,
@@ -100,14 +191,17 @@ def follow(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Event]:
-    """Events as the log grows; the last is `confirmed` (a finding in exit_on) or `timeout`."""
-    from lrdoctor import load
-    from lrdoctor.diagnosis import diagnose
+    """Events as the log grows; the last is `confirmed` (a finding in exit_on) or `timeout`.
 
+    A NaN at the end that the next points may show to be a skipped update is not confirmed until
+    they are written (:func:`undecided`); when the timeout comes first, it is confirmed then, as
+    check would judge the log as it stands."""
     path = Path(path)
     began = clock()
     seen: Fingerprint | None = None
     said = ""
+    known = False  # the run is known: it was diagnosed, or found in the folder named
+    pending: Event | None = None  # a confirmation the points still to come may undo
     while True:
         now = fingerprint(path)
         if now is None:
@@ -115,25 +209,21 @@ def follow(
         elif now != seen:
             if seen is not None and replaced(seen, now):
                 yield Event("replaced", f"{path}: the file was replaced or cut short; reading it again from the start")
-            seen = now
-            try:
-                run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
-                dx = diagnose(run, config=options.config)
-            except MissingMetric as exc:  # not logged yet (a validation loss, an epoch mean), or a wrong name
-                if _misspelt(options.metric, exc):
-                    raise
-                message = f"{exc}; waiting for it to be logged (is the name right?)"
-            except NotALog:  # binary data no log becomes by growing: bad input, not a wait
-                raise
-            except (UnreadableLog, NoSeries) as exc:  # empty, a header only, no loss yet: wait for more
-                message = str(exc)
-            else:
-                message = ""
+            seen, pending = now, None
+            run = path if known else one_run(path)
+            if run != path:
+                yield Event("found", f"{path}: a run appeared in it; following {run}", path=run)
+                path, seen, known = run, None, True
+                continue
+            dx, message = _look(path, options)
+            if dx is not None:
+                known = True
                 yield Event("update", "", dx)
-                hit = next((f for f in dx.findings if stops(f, config.exit_on)), None)
-                if hit is not None:
-                    yield Event("confirmed", f"{path}: {hit.pathology} confirmed: {hit.message}", dx, hit)
+                confirmed, pending = _judged(path, dx, config.exit_on)
+                if confirmed is not None:
+                    yield confirmed
                     return
+                message = pending.message if pending is not None else ""
         else:
             message = said
         if message and message != said:
@@ -141,7 +231,59 @@ def follow(
         said = message
         left = math.inf if config.timeout is None else config.timeout - (clock() - began)
         if left <= 0:
-            asked = ", ".join(config.exit_on) or "(no pathology asked for)"
-            yield Event("timeout", f"{path}: nothing in {asked} within {config.timeout:g} s")
+            yield _at_timeout(path, pending, config)
             return
         sleep(min(config.poll, left))  # the timeout is kept to, whatever the poll
+
+
+def _look(path: Path, options: LoadOptions) -> tuple[Diagnosis | None, str]:
+    """The diagnosis of what the log holds now, or why there is none yet (what is waited for).
+    Input that no growth makes a log raises."""
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+    from lrdoctor.sweep import find_runs
+
+    try:
+        run = load(path, format=options.reader, metric=options.metric, segment=options.segment, lr=options.lr)
+        return diagnose(run, config=options.config), ""
+    except MissingMetric as exc:  # not logged yet (a validation loss, an epoch mean), or a wrong name
+        if _misspelt(options.metric, exc):
+            raise
+        return None, f"{exc}; waiting for it to be logged (is the name right?)"
+    except NotALog:  # binary data no log becomes by growing: bad input, not a wait
+        raise
+    except UnreadableLog as exc:  # empty, a header only, no loss yet: wait for more
+        if not isinstance(exc, EmptyLog) and lasting(path, options.reader):
+            raise
+        if path.is_dir() and not find_runs(path):
+            return None, f"{path}: no run in this folder yet; waiting for one"
+        return None, str(exc)
+    except NoSeries as exc:
+        return None, str(exc)
+
+
+def _judged(path: Path, dx: Diagnosis, exit_on: tuple[str, ...]) -> tuple[Event | None, Event | None]:
+    """The confirmation to stop on, if any; else one that the points still to come may undo."""
+    hits = [f for f in dx.findings if stops(f, exit_on)]
+    sure = [f for f in hits if not undecided(f, dx.run.loss.values)]
+    if sure:
+        return Event("confirmed", f"{path}: {sure[0].pathology} confirmed: {sure[0].message}", dx, sure[0]), None
+    if not hits:
+        return None, None
+    hit = hits[0]
+    message = f"{path}: {hit.message}; waiting for the points after it, to tell a skipped update from a divergence"
+    return None, Event("waiting", message, dx, hit)
+
+
+def _at_timeout(path: Path, pending: Event | None, config: WatchConfig) -> Event:
+    """The last event: a NaN still undecided is confirmed (the log as it stands fails check), else
+    the timeout passed with nothing in exit_on."""
+    if pending is not None and pending.finding is not None:
+        hit = pending.finding
+        message = (
+            f"{path}: {hit.pathology} confirmed: {hit.message} (the points after it did not come within "
+            f"{config.timeout:g} s)"
+        )
+        return Event("confirmed", message, pending.diagnosis, hit)
+    asked = ", ".join(config.exit_on) or "(no pathology asked for)"
+    return Event("timeout", f"{path}: nothing in {asked} within {config.timeout:g} s")

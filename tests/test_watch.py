@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -10,11 +11,16 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+import pytest
 from click.testing import CliRunner
 
+from lrdoctor import watch
 from lrdoctor.cli import cli
+from lrdoctor.detect.divergence import detect_nonfinite
+from lrdoctor.errors import InputError
 from lrdoctor.sweep import LoadOptions
-from lrdoctor.watch import WatchConfig, fingerprint, follow, replaced
+from lrdoctor.watch import Event, WatchConfig, fingerprint, follow, replaced, undecided
 
 HEADER = "step,loss,lr\n"
 LIMIT = "30"  # seconds: a generous bound on every watch below, which ends far sooner
@@ -97,13 +103,13 @@ def test_a_replaced_file_is_read_again_from_the_start(tmp_path: Path) -> None:
 def test_a_truncated_and_rewritten_file_is_read_again(tmp_path: Path) -> None:
     log = tmp_path / "train.csv"
     log.write_text(HEADER + healthy_rows(0, 60))
-    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 10) + nan_rows(10, 11)))
+    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 10) + nan_rows(10, 12)))
     assert [e.kind for e in events] == ["update", "replaced", "update", "confirmed"]
 
 
 def test_a_file_that_appears_later_is_waited_for(tmp_path: Path) -> None:
     log = tmp_path / "later.csv"
-    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 21)))
+    events = _follow_with(log, lambda: log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 22)))
     assert [e.kind for e in events] == ["waiting", "update", "confirmed"]
     assert events[0].message == f"{log}: does not exist (yet); waiting for it"
 
@@ -145,7 +151,7 @@ def test_follow_yields_events_without_sleeping(tmp_path: Path) -> None:
     def sleep(seconds: float) -> None:
         polls.append(seconds)
         if len(polls) == 2:
-            log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 21))
+            log.write_text(HEADER + healthy_rows(0, 20) + nan_rows(20, 22))
 
     events = list(follow(log, options=LoadOptions(), config=WatchConfig(poll=7.0), sleep=sleep))
     assert [e.kind for e in events] == ["waiting", "update", "confirmed"]  # rewritten larger: not "replaced"
@@ -256,3 +262,207 @@ def test_a_metric_named_like_another_roles_series_is_waited_for(tmp_path: Path) 
     log.write_text("step,train_loss_epoch\n" + "".join(f"{s},{2.0 / (s + 1):.4f}\n" for s in range(20)))
     result = invoke("watch", str(log), "--metric", "val_loss_epoch", "--timeout", "0.2")
     assert result.exit_code == 0 and "waiting for it to be logged" in result.stderr
+
+
+def _watch(path: Path, *changes, timeout: float = 10.0) -> list[Event]:
+    """Events of a watch that polls each second of a clock it keeps itself, making the next of
+    `changes` at each pause (no real sleeping, no timing: the order is fixed)."""
+    now = [0.0]
+    todo = list(changes)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        if todo:
+            todo.pop(0)()
+
+    config = WatchConfig(poll=1.0, timeout=timeout)
+    return list(follow(path, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def text_rows(first: int, last: int, *, nan_from: int) -> str:
+    """The rows of healthy_rows, then NaN, as a text log prints them."""
+
+    def loss(step: int) -> str:
+        return "nan" if step >= nan_from else f"{0.1 + 2.2 * 0.9**step:.5f}"
+
+    return "".join(f"step {s}: loss {loss(s)}\n" for s in range(first, last))
+
+
+@pytest.mark.parametrize(
+    ("made", "log", "text"),
+    [
+        (True, "version_0/metrics.csv", HEADER + healthy_rows(0, 30) + nan_rows(30, 32)),  # Lightning, mkdir'd first
+        (False, "train.log", text_rows(0, 32, nan_from=30)),  # a folder not there yet
+    ],
+)
+def test_a_folder_with_no_run_yet_is_watched_until_one_appears_then_that_run(
+    tmp_path: Path, made: bool, log: str, text: str
+) -> None:
+    folder = tmp_path / "lightning_logs"
+    if made:
+        folder.mkdir()
+    events = _watch(folder, lambda: _write(folder / log, text))
+    assert [e.kind for e in events] == ["waiting", "found", "update", "confirmed"]
+    assert events[0].message == (
+        f"{folder}: no run in this folder yet; waiting for one"
+        if made
+        else f"{folder}: does not exist (yet); waiting for it"
+    )
+    run = folder / log if log == "train.log" else folder / "version_0"
+    assert events[1].message == f"{folder}: a run appeared in it; following {run}" and events[1].path == run
+    assert events[-1].message == f"{run}: divergence confirmed: loss is NaN from step 30 (and every value after it)"
+
+
+def test_a_folder_where_several_runs_appear_is_refused(tmp_path: Path) -> None:
+    def two_runs() -> None:
+        for name in ("version_0", "version_1"):
+            _write(tmp_path / "logs" / name / "metrics.csv", HEADER + healthy_rows(0, 20))
+
+    (tmp_path / "logs").mkdir()
+    with pytest.raises(InputError, match=r"logs: holds 2 runs \(.*version_0, .*version_1\): watch one of them"):
+        _watch(tmp_path / "logs", two_runs)
+
+
+def test_the_cli_follows_and_names_the_run_that_appears_in_the_folder(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "logs"
+    (folder / "version_0").mkdir(parents=True)  # a run not begun: its hparams.yaml only
+    (folder / "version_0" / "hparams.yaml").write_text("lr: 0.001\n")
+    metrics = folder / "version_0" / "metrics.csv"
+    real = watch.follow
+
+    def follow_with_a_run_written(path, **kwargs):  # (no sleeping: the run is written at the first pause)
+        return real(path, **kwargs, sleep=lambda s: metrics.write_text(HEADER + healthy_rows(0, 30) + nan_rows(30, 32)))
+
+    monkeypatch.setattr(watch, "follow", follow_with_a_run_written)
+    result = invoke("watch", str(folder), "--timeout", LIMIT)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"lrdoctor: {folder}: no run in this folder yet; waiting for one",
+        f"lrdoctor: {folder}: a run appeared in it; following {metrics.parent}",
+    ]
+    assert all(line.startswith(f"{metrics.parent}: ") for line in result.stdout.splitlines()[:-1])
+    assert result.stdout.splitlines()[-1].startswith(f"lrdoctor: {metrics.parent}: divergence confirmed: ")
+
+
+def _loss(*parts: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.asarray(p, dtype=float) for p in parts])
+
+
+HEALTHY = 0.1 + 2.2 * 0.9 ** np.arange(30)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (_loss(HEALTHY, [np.nan]), True),  # the last point: the next ones decide
+        (_loss(HEALTHY, [np.nan], HEALTHY[-1:]), True),  # one point after it: not yet enough
+        (_loss(HEALTHY, [np.nan], [50.0, 60.0]), False),  # the points after it already rose far
+        (_loss(HEALTHY, [np.nan, np.nan]), False),  # NaN after NaN: a divergence, stopped at once
+        (_loss(HEALTHY[:10], [np.nan], HEALTHY[10:20], [np.nan], HEALTHY[20:], [np.nan]), False),  # too many, ever
+    ],
+)
+def test_a_nan_is_undecided_while_the_points_that_judge_it_may_still_come(values: np.ndarray, expected: bool) -> None:
+    [finding] = detect_nonfinite(np.arange(len(values), dtype=float), values)
+    assert finding.severity == "error" and undecided(finding, values) is expected
+
+
+def test_a_nan_the_run_goes_on_from_does_not_stop_the_watch_while_it_grows(tmp_path: Path) -> None:
+    log = tmp_path / "skipped.csv"
+    log.write_text(HEADER + healthy_rows(0, 30) + nan_rows(30, 31))
+    grow = [
+        lambda first=first: log.write_text(log.read_text() + healthy_rows(first, first + 1)) for first in range(31, 40)
+    ]
+    events = _watch(log, *grow, timeout=20)
+    assert [e.kind for e in events if e.kind != "update"] == ["waiting", "timeout"]
+    assert events[1].message == (
+        f"{log}: loss is NaN from step 30 (1 non-finite value(s) in all); waiting for the points after it, "
+        "to tell a skipped update from a divergence"
+    )
+    last = events[-2].diagnosis
+    assert last is not None and [f.severity for f in last.findings if f.pathology == "divergence"] == ["warning"]
+
+
+def test_a_nan_followed_by_nan_stops_the_watch_at_the_second(tmp_path: Path) -> None:
+    log = tmp_path / "diverged.csv"
+    log.write_text(HEADER + healthy_rows(0, 30) + nan_rows(30, 31))
+    events = _watch(log, lambda: log.write_text(log.read_text() + nan_rows(31, 32)))
+    assert [e.kind for e in events] == ["update", "waiting", "update", "confirmed"]
+    assert events[-1].message == f"{log}: divergence confirmed: loss is NaN from step 30 (and every value after it)"
+
+
+def test_a_nan_still_undecided_at_the_timeout_is_confirmed(tmp_path: Path) -> None:
+    log = tmp_path / "last.csv"
+    log.write_text(HEADER + healthy_rows(0, 30) + nan_rows(30, 31))  # check fails this log as it stands
+    events = _watch(log, timeout=3)
+    assert [e.kind for e in events] == ["update", "waiting", "confirmed"]
+    assert events[-1].message == (
+        f"{log}: divergence confirmed: loss is NaN from step 30 (1 non-finite value(s) in all) "
+        "(the points after it did not come within 3 s)"
+    )
+    result = invoke("watch", str(log), "--timeout", "0")
+    assert result.exit_code == 1 and result.stdout.endswith("within 0 s); stopping\n")
+
+
+LFS = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 2048\n"
+
+
+def _broken_gzip(path: Path) -> None:
+    data = bytearray(gzip.compress((HEADER + healthy_rows(0, 400)).encode(), mtime=0))
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8  # inside the DEFLATE data, not its end
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        ("lfs.csv", lambda p: p.write_text(LFS), "a Git LFS pointer (to a file of 2048 bytes), not the log itself"),
+        (
+            "run/metrics.csv",
+            lambda p: p.write_text(LFS),
+            "a Git LFS pointer (to a file of 2048 bytes), not the log itself",
+        ),
+        ("broken.csv.gz", _broken_gzip, "broken gzip data"),
+    ],
+)
+def test_input_no_growth_mends_is_refused_at_once_as_check_refuses_it(
+    tmp_path: Path, name: str, make, said: str
+) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    make(path)
+    named = str(path.parent if name.startswith("run/") else path)  # a run folder whose log is a pointer
+    result = invoke("watch", named, "--poll", "0.05", "--timeout", LIMIT)  # it ends at once, not at the limit
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert result.stderr.startswith(f"lrdoctor: error: {path}: ") and said in result.stderr
+    assert invoke("check", named).stderr == result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "does not exist (yet); waiting for it"),
+        ("", "the file is empty"),
+        (HEADER, "only a header (step, loss, lr), no data rows yet"),
+    ],
+)
+def test_a_file_growth_may_mend_is_still_waited_for(tmp_path: Path, content: str | None, said: str) -> None:
+    path = tmp_path / "train.csv"
+    if content is not None:
+        path.write_text(content)
+    result = invoke("watch", str(path), "--timeout", "0")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == f"lrdoctor: {path}: {said}"
+
+
+def test_a_symbolic_link_loop_is_refused_as_check_refuses_it(tmp_path: Path) -> None:
+    os.symlink(tmp_path / "b", tmp_path / "a")
+    os.symlink(tmp_path / "a", tmp_path / "b")
+    result = invoke("watch", str(tmp_path / "a"), "--timeout", LIMIT)
+    assert result.exit_code == 2
+    assert result.stderr == f"lrdoctor: error: {tmp_path / 'a'}: cannot open: Too many levels of symbolic links\n"
+    assert invoke("check", str(tmp_path / "a")).stderr == result.stderr
