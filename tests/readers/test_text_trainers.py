@@ -711,3 +711,20 @@ def test_a_phase_field_first_on_a_line_of_fields_marks_an_evaluation() -> None:
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.loss.name == "loss" and len(run.loss) == 10 and run.loss.values.max() < 0.3
     assert run.val_loss is not None and run.val_loss.name == "val_loss" and len(run.val_loss) == 5
+
+
+def test_lerobot_lines_are_read_on_their_epochs() -> None:
+    """LeRobot: 'step:1K smpl:32K ep:101 epch:2.53 loss:1.226 ... lr:1.0e-05': the step and the
+    episodes ('ep') print rounded to thousands past 1000; 'epch' is the epoch."""
+    lines = []
+    for k in range(2, 60):
+        step = k * 200
+        shown = f"{step}" if step < 1000 else f"{step // 1000}K"
+        episodes = f"{k * 20}" if k * 20 < 1000 else "1K"
+        lines.append(
+            f"INFO 2026-06-12 10:53:24 ot_train.py:357 step:{shown} smpl:13K ep:{episodes} epch:{k * 0.2525:.2f} "
+            f"loss:{2.3 / k:.3f} grdn:49.836 lr:1.0e-05 updt_s:0.504 data_s:0.083"
+        )
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "epoch" and len(run.loss) == 58 and run.loss.steps[0] == 0.51
+    assert not any("written twice" in w or "share their step" in w for w in run.warnings)
