@@ -204,8 +204,10 @@ class State:
         '(epoch: 1, iters: 100, ...)', the images of the epoch so far), where
         no step counter is written: the lines' steps within their epoch (normalize places each
         epoch after the last), or a running count of batches. None for a batch that is no counter:
-        one held constant (a batch size), or one that goes back with no epoch beside it; and where
-        the training loss is written on lines without it."""
+        one that mostly holds (a batch size, its epoch's last batch smaller), or one that goes back
+        with no epoch beside it; and where the training loss is written on lines without it. A line
+        without the count (an epoch's validation) takes the count of the last line that had it, as
+        a line without a step takes the last step."""
         name = next((k for k in (*sorted(BATCH_KEYS), "iters") if k in self.points), None)
         if name is None:
             return None
@@ -217,9 +219,10 @@ class State:
         vals, recs = self.points[name]
         values, at = self._array(vals, np.float64), self._array(recs, np.intp)
         finite = np.isfinite(values)
-        if finite.sum() < 2 or (values[finite] == values[finite][0]).all():
+        changes = np.diff(values[finite])
+        if not len(changes) or (changes > 0).mean() < 0.5:  # a counter rises from most lines to the next
             return None
-        if not has_epoch and (np.diff(values[finite]) < 0).any():
+        if not has_epoch and (changes < 0).any():
             return None
         rec_step = np.full(len(rec_epoch), np.nan)
         rec_step[at[finite]] = values[finite]
@@ -227,7 +230,8 @@ class State:
         if not np.isfinite(rec_step[loss_at]).all():
             return None
         del self.points[name]
-        return rec_step
+        last = np.maximum.accumulate(np.where(np.isfinite(rec_step), np.arange(len(rec_step)), -1))
+        return np.where(last >= 0, rec_step[np.maximum(last, 0)], np.nan)
 
     def _global_step(self, step: float, total: float) -> float:
         """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
@@ -252,7 +256,11 @@ class State:
         index = np.arange(len(rec_step), dtype=np.float64)
         axis = {"step": rec_step, "epoch": rec_epoch, "index": index}[kind]
         # Records written before any counter: a config dump, when the log has counters at all.
-        loose = np.isnan(rec_step) & np.isnan(rec_epoch) if kind != "index" else np.zeros(len(rec_step), bool)
+        # (on an axis of epochs, a record with a step but no epoch yet is one: a setting printed under a
+        # script's 'Step 3: Configuring...' banner, before the Trainer's dicts named their epochs)
+        loose = np.isnan(axis) if kind == "epoch" else np.isnan(rec_step) & np.isnan(rec_epoch)
+        if kind == "index":
+            loose = np.zeros(len(rec_step), bool)
         first_step = float(rec_step[np.isfinite(rec_step)][0]) if has_step else 0.0
         evaluated = self._evaluated_first(loose) if has_step else np.zeros(0, np.intp)
         hparams: dict[str, Any] = {}

@@ -130,6 +130,14 @@ def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
         assert run.step_kind == "step", line
         assert run.loss.steps.tolist() == [20.0 * k for k in range(1, 16)], line
         assert any("the step restarts at each epoch (2 time(s))" in w for w in run.warnings), line
+    # An epoch's validation line, without the count: at the last count before it, as for a step.
+    text = "".join(
+        "".join(f"Epoch [{e}/3], Batch [{b}/300], Loss: {3 - e - b / 1000:.4f}\n" for b in (100, 200, 300))
+        + f"Epoch [{e}/3], Val Loss: {2 - e / 10:.4f}\n"
+        for e in (1, 2, 3)
+    )
+    run = normalize(read(text))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [300, 600, 900]
     # A running count of batches with no epoch: 'batch 40 loss 2.5'.
     run = normalize(read("".join(f"batch {b} loss {3 - b / 100}\n" for b in range(0, 120, 20))))
     assert run.step_kind == "step" and run.loss.steps.tolist() == [0, 20, 40, 60, 80, 100]
@@ -141,6 +149,13 @@ def test_a_batch_that_is_no_counter_is_not_the_step() -> None:
     size = "".join(f"epoch: {e}, batch: 32, loss: {3 - e - k / 10:.2f}\n" for e in range(3) for k in range(5))
     run = normalize(read(size))
     assert run.step_kind != "step" and "batch" in run.series
+    # ... a batch size whose epoch ends on a smaller batch, or that grows in stages
+    last = "".join(
+        f"epoch: {e}, batch: {17 if k == 4 else 32}, loss: {3 - e - k / 10:.2f}\n" for e in range(3) for k in range(5)
+    )
+    assert read(last).step_kind == "epoch"
+    ramp = "".join(f"batch: {32 * 2 ** (k // 10)}, loss: {3 - k / 100:.2f}\n" for k in range(30))
+    assert read(ramp).step_kind == "index"
     back = "".join(f"batch: {b}, loss: {3 - r - b / 100:.2f}\n" for r in range(2) for b in (20, 40, 60))
     assert read(back).step_kind == "index"
     summary = "".join(
@@ -693,8 +708,11 @@ def test_hf_dicts_after_a_scripts_numbered_stages_are_read_on_their_epochs() -> 
             f"{{'loss': {2.1 - k / 50:.4f}, 'learning_rate': {2e-4 * (1 - k / 41):.6g}, 'epoch': {k * 0.075:.3f}}}"
         )
     lines += ["Step 7: Saving final model..."]
-    run = normalize(read("\n".join(lines) + "\n"))
+    log = read("\n".join(lines) + "\n")
+    run = normalize(log)
     assert run.step_kind == "epoch" and run.loss.steps[0] == 0.075 and len(run.loss) == 40
+    # the stage's setting is a setting, not a point of the rate at epoch 0
+    assert run.lr is not None and run.lr.steps[0] == 0.075 and log.hparams["learning_rate"] == 0.0002
 
 
 def test_a_phase_field_first_on_a_line_of_fields_marks_an_evaluation() -> None:
