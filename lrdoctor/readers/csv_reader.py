@@ -263,7 +263,17 @@ def _written_whole(lines: list[str], rows: int = 20) -> bool:
     if to_float(last[-1]) is None or any(to_float(cell) is None for cell in ends):
         return False
     widths = {len(cell) for cell in ends}
-    return len(widths) == 1 and len(last[-1].strip()) in widths
+    if len(widths) != 1 or len(last[-1].strip()) not in widths:
+        return False
+    # A column that counts up (a step, an epoch) must count on: '10000' cut to '1000' is as wide as
+    # the '9900' before it.
+    for col in range(width):
+        seen = np.array([to_float(cells[col]) for cells in before], dtype=float)  # (None: NaN)
+        now = to_float(last[col])
+        counts = bool((np.diff(seen) > 0).all())  # (NaN compares false: a column with a gap counts nothing)
+        if counts and (now is None or now <= seen[-1]):
+            return False
+    return True
 
 
 def _whole_row(line: str, width: int) -> bool:

@@ -532,3 +532,9 @@ def test_flair_loss_tsv(tmp_path: Path) -> None:
     path = write(tmp_path, "loss.tsv", "\n".join([header, *rows])[:-2])
     run = load(path)
     assert len(run.loss) == 19 and any("no newline" in w for w in run.warnings)
+    # ... and so is one cut at a digit that leaves its cell as wide ('10000' as '1000' after '9900'),
+    # where the cell is a count that goes back.
+    steps = ["loss,lr,step", *(f"{1 - s / 20000:.4f},0.0100,{s}" for s in range(100, 10001, 100))]
+    path = write(tmp_path, "cut.csv", "\n".join(steps)[:-1])
+    run = load(path)
+    assert run.loss.steps[-1] == 9900 and any("no newline" in w for w in run.warnings)
