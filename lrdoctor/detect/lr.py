@@ -70,16 +70,13 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if values[0] < WARMUP_START * peak:
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
-    # A rate printed with few digits ('lr: 0.000005') holds and halves as it rounds a smooth decay,
-    # from 2 units of its last printed digit to 1: a fall of one such unit is no cut.
-    unit = _printed_unit(values)
     held = [
         int(i)
         for i in cuts
         if i >= 2
         and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]
         and values[i - 1] >= CUT_FROM * peak
-        and values[i - 1] - values[i] > 1.5 * unit
+        and not _rounding(values, int(i))
     ]
     last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
@@ -91,6 +88,18 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
                 settled = float(max(0.0, position + SETTLE))
                 break
     return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)
+
+
+def _rounding(values: np.ndarray, i: int) -> bool:
+    """Whether the cut at i is a smooth decay printed with few digits ('lr: 0.000005'), which holds
+    and halves as it rounds, from 2 units of its last printed digit to 1: a fall of one unit, after
+    the rate came down one unit at a time (5, 4, 3, 2, 1). A rate held from the start, or that came
+    down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a schedule."""
+    unit = _printed_unit(values)
+    if unit == 0.0 or values[i - 1] - values[i] > 1.5 * unit:
+        return False
+    before = values[:i][values[:i] != values[i - 1]]
+    return bool(len(before)) and 0 < before[-1] - values[i - 1] <= 1.5 * unit
 
 
 def _printed_unit(values: np.ndarray) -> float:

@@ -955,9 +955,15 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     assert set(coarse) == {5e-6, 4e-6, 3e-6, 2e-6, 1e-6}
     sig = signals(*curves.converging(400), steps, coarse)
     assert sig.lr.step_decay is None and sig.lr.last_decay is None
-    # ... while a step schedule written as exactly (0.004, then 0.002) is still cut.
+    # ... while a step schedule is still cut: held from the start and halved (0.02, then 0.01), or
+    # cut by more than one unit before its last halving (0.0010, 0.0005, 0.0002, 0.0001).
     sig = signals(*curves.converging(400), steps, np.where(steps < 200, 0.004, 0.002))
     assert sig.lr.step_decay == (199.0, 200.0)
+    sig = signals(*curves.converging(400), steps, np.where(steps < 200, 0.02, 0.01))
+    assert sig.lr.step_decay == (199.0, 200.0)
+    staged = np.select([steps < 100, steps < 200, steps < 300], [0.0010, 0.0005, 0.0002], 0.0001)
+    sig = signals(*curves.converging(400), steps, staged)
+    assert sig.lr.step_decay == (99.0, 100.0) and sig.lr.last_decay == 300.0
 
 
 def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
