@@ -209,6 +209,8 @@ def find_val_loss(
         is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
         # Of the training loss's quantity ('val_mse' for 'train_mse', not 'val_mae')
         same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
+        if train is not None and not same and not any("loss" in t for t in toks):
+            continue  # a metric named by its measure ('val_mse') beside a 'train_loss': not its loss
         cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
 
