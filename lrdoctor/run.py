@@ -172,7 +172,9 @@ class Run:
                 return float(vals.max())
         keys = ("lr", "learning_rate", "base_lr", "max_lr", "peak_lr")
         # ... then a setting named so under a prefix: MLflow's Keras autolog 'opt_learning_rate', 'optim.lr'
-        for key in (*keys, *sorted(k for k in self.hparams if k not in keys and _names_the_rate(k))):
+        named = (k for k in self.hparams if k not in keys and _names_the_rate(k))
+        # (of several, the highest: the peak a group of the model trains at, as of a logged rate)
+        for key in (*keys, *sorted(named, key=lambda k: -_number(self.hparams[k]))):
             value = self.hparams.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
                 return float(value)
@@ -180,7 +182,14 @@ class Run:
 
 
 # Words beside a rate's name that make it another setting than the rate trained at.
-_OTHER_RATES = frozenset({"min", "end", "final", "warmup", "decay", "scheduler", "factor", "scale", "ratio", "mult"})
+_OTHER_RATES = frozenset(
+    {"min", "minimum", "floor", "lower", "start", "end", "final", "warmup", "decay", "scheduler", "factor"}
+    | {"scale", "ratio", "mult"}
+)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else -math.inf
 
 
 def _names_the_rate(key: str) -> bool:

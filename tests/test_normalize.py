@@ -296,6 +296,10 @@ def test_observed_lr_sources() -> None:
     hparams = {"opt_learning_rate": 0.002, "min_lr": 1e-6, "warmup_lr": 1e-5, "opt_name": "Adam"}
     assert normalize(Log("x", "mlflow", s, hparams=hparams)).observed_lr == 0.002
     assert normalize(Log("x", "mlflow", s, hparams={"min_lr": 1e-6, "lr_decay": 0.1})).observed_lr is None
+    others = {"minimum_learning_rate": 1e-6, "start_lr": 1e-7, "end_lr": 10.0, "lower_lr": 1e-5}
+    assert normalize(Log("x", "mlflow", s, hparams=others)).observed_lr is None
+    groups = {"backbone_lr": 1e-5, "head_lr": 1e-3}
+    assert normalize(Log("x", "mlflow", s, hparams=groups)).observed_lr == 1e-3
 
 
 @pytest.mark.parametrize(
