@@ -59,9 +59,11 @@ def detect_plateau(
         ]
     early = _early(curve, shape, cfg)
     regret = (curve.end - curve.best) / curve.span
-    # The end level is the median of the last tenth: a best inside it is a loss still falling there.
+    # The end level is the median of the last tenth: a best inside it, where the trend did not climb
+    # back after it, is a loss still falling there.
     end_from = float(curve.t[-max(1, len(curve.t) // 10)])
-    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise and curve.best_t < end_from:
+    climbed = float(curve.trend[-1]) - curve.best > 2 * curve.noise
+    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise and (curve.best_t < end_from or climbed):
         at = curve.best_step
         given = (
             f"above where it started ({curve.start:.4g})"

@@ -63,6 +63,11 @@ def test_a_loss_still_falling_at_its_end_did_not_stop_improving() -> None:
     t = np.arange(1.0, 101.0)
     values = np.concatenate([4.2 - 0.005 * t[:70], np.linspace(3.75, 2.94, 30)])
     assert not [f for f in found(t, values).get("plateau", []) if "stopped improving" in f.message]
+    # ... but one that bottomed out inside its last tenth and climbed back did.
+    t = np.arange(0.0, 4000.0, 10.0)
+    values = np.where(t < 3700, 3.0 * np.exp(-t / 600) + 0.85, 0.857 + (t - 3700) / 200)
+    plateaus = [f for f in found(t, values).get("plateau", []) if "stopped improving" in f.message]
+    assert plateaus and plateaus[0].start_step > 3600
 
 
 def test_a_plateau_that_ended_above_its_start_says_so() -> None:
