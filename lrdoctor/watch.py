@@ -45,6 +45,10 @@ class WatchConfig:
     poll: float = 2.0
     exit_on: tuple[str, ...] = ("divergence",)
     timeout: float | None = None  # stop after this many seconds (see follow); None: never
+    # A NaN at the end that the points after it may show to be a skipped update is confirmed once
+    # the log has not grown for this long: a trainer that stops at its first NaN (Keras'
+    # TerminateOnNaN, a script's own check) writes no point after it.
+    settle: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def follow(
     said = ""
     known = False  # the run is known: it was diagnosed, or found in the folder named
     pending: Event | None = None  # a confirmation the points still to come may undo
+    grew = began  # when the log last changed
     while True:
         now = fingerprint(path)
         if now is None:
@@ -209,7 +214,7 @@ def follow(
         elif now != seen:
             if seen is not None and replaced(seen, now):
                 yield Event("replaced", f"{path}: the file was replaced or cut short; reading it again from the start")
-            seen, pending = now, None
+            seen, pending, grew = now, None, clock()
             run = path if known else one_run(path)
             if run != path:
                 yield Event("found", f"{path}: a run appeared in it; following {run}", path=run)
@@ -229,11 +234,18 @@ def follow(
         if message and message != said:
             yield Event("waiting", message)
         said = message
+        quiet = clock() - grew
+        if pending is not None and pending.finding is not None and quiet >= config.settle:
+            hit, why = pending.finding, f"nothing was written after it for {config.settle:g} s"
+            message = f"{path}: {hit.pathology} confirmed: {hit.message} ({why})"
+            yield Event("confirmed", message, pending.diagnosis, hit)
+            return
         left = math.inf if config.timeout is None else config.timeout - (clock() - began)
         if left <= 0:
             yield _at_timeout(path, pending, config)
             return
-        sleep(min(config.poll, left))  # the timeout is kept to, whatever the poll
+        settling = config.settle - quiet if pending is not None else math.inf
+        sleep(max(0.0, min(config.poll, left, settling)))  # the timeout is kept to, whatever the poll
 
 
 def _look(path: Path, options: LoadOptions) -> tuple[Diagnosis | None, str]:

@@ -264,7 +264,7 @@ def test_a_metric_named_like_another_roles_series_is_waited_for(tmp_path: Path) 
     assert result.exit_code == 0 and "waiting for it to be logged" in result.stderr
 
 
-def _watch(path: Path, *changes, timeout: float = 10.0) -> list[Event]:
+def _watch(path: Path, *changes, timeout: float | None = 10.0, settle: float = 120.0) -> list[Event]:
     """Events of a watch that polls each second of a clock it keeps itself, making the next of
     `changes` at each pause (no real sleeping, no timing: the order is fixed)."""
     now = [0.0]
@@ -275,7 +275,7 @@ def _watch(path: Path, *changes, timeout: float = 10.0) -> list[Event]:
         if todo:
             todo.pop(0)()
 
-    config = WatchConfig(poll=1.0, timeout=timeout)
+    config = WatchConfig(poll=1.0, timeout=timeout, settle=settle)
     return list(follow(path, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
 
 
@@ -406,6 +406,21 @@ def test_a_nan_still_undecided_at_the_timeout_is_confirmed(tmp_path: Path) -> No
     )
     result = invoke("watch", str(log), "--timeout", "0")
     assert result.exit_code == 1 and result.stdout.endswith("within 0 s); stopping\n")
+
+
+def test_a_nan_at_the_end_of_a_log_that_stopped_growing_is_confirmed_without_a_timeout(tmp_path: Path) -> None:
+    """A trainer that stops at its first NaN (Keras' TerminateOnNaN) writes nothing after it: with
+    no timeout, the watch confirms it once the log has been quiet for `settle` seconds."""
+    log = tmp_path / "last.csv"
+    log.write_text(HEADER + healthy_rows(0, 30) + nan_rows(30, 31))
+    events = _watch(log, timeout=None, settle=5)
+    assert [e.kind for e in events] == ["update", "waiting", "confirmed"]
+    assert events[-1].message.endswith("(nothing was written after it for 5 s)")
+    # ... while a log that goes on growing within that time is judged by what comes next: the NaN
+    # was a skipped update, and the watch runs on to its timeout.
+    grown = HEADER + healthy_rows(0, 30) + nan_rows(30, 31) + healthy_rows(31, 35)
+    events = _watch(log, lambda: _write(log, grown), timeout=20, settle=5)
+    assert events[-1].kind == "timeout" and not any(e.kind == "confirmed" for e in events)
 
 
 LFS = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 2048\n"
