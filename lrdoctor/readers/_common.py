@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -34,12 +35,14 @@ STEP_KEYS = (
     "it",
     "steps",
     "current_steps",  # LLaMA-Factory's trainer_log.jsonl
+    "global_step/max_steps",  # ms-swift's logging.jsonl ("1/2353")
     "trainer/global_step",
     "Step",
     "batch",
     "batch_idx",
 )
 EPOCH_KEYS = ("epoch", "Epoch", "EPOCH", "epochs")
+COUNTERS = frozenset((*STEP_KEYS, *EPOCH_KEYS))
 # A batch counter (within the epoch, as hand-written loops log it; the epoch beside it places it),
 # or, held constant, a batch size: no step then.
 BATCH_KEYS = frozenset({"batch", "batch_idx"})
@@ -100,7 +103,9 @@ def rows_to_series(
     not a value at a time: a million records take a fraction of a second.
     """
     records = rows if isinstance(rows, list) else list(rows)
-    columns = {key: _column(raw) for key, raw in _raw_columns(records).items()}
+    columns = {
+        key: _counter_column(raw) if key in COUNTERS else _column(raw) for key, raw in _raw_columns(records).items()
+    }
     return columns_to_series(
         columns,
         len(records),
@@ -164,6 +169,16 @@ def _column(raw: list[object]) -> tuple[np.ndarray, np.ndarray]:
 
 
 _PLAIN_NUMBERS = frozenset({float, int, type(None)})
+# A count written with its total, "3/300" (SlowFast's json_stats epochs, ms-swift's
+# global_step/max_steps): the count.
+OF_TOTAL = re.compile(r"\s*(\d+)\s*/\s*\d+\s*")
+
+
+def _counter_column(raw: list[object]) -> tuple[np.ndarray, np.ndarray]:
+    """A step or epoch column, its "3/300" cells read as their count."""
+    if any(isinstance(v, str) and "/" in v for v in raw):
+        raw = [m.group(1) if isinstance(v, str) and (m := OF_TOTAL.fullmatch(v)) else v for v in raw]
+    return _column(raw)
 
 
 def _steps(

@@ -16,7 +16,7 @@ import re
 from typing import NamedTuple
 
 from lrdoctor import naming
-from lrdoctor.readers._common import BATCH_KEYS, to_float
+from lrdoctor.readers._common import BATCH_KEYS, OF_TOTAL, to_float
 
 # Format labels; the reader reports the one most metric lines matched (see text.py).
 TEXT = "text"
@@ -634,6 +634,11 @@ def _parse_dict(s: str) -> Parsed | None:
     if not isinstance(obj, dict):
         return None
     numeric = {str(k): f for k, f in ((k, to_float(v)) for k, v in obj.items()) if f is not None}
+    counted = obj.get("epoch")  # SlowFast's json_stats: "epoch": "3/300", of the 300 the run was set for
+    planned = None
+    if "epoch" not in numeric and isinstance(counted, str) and (m := OF_TOTAL.fullmatch(counted)):
+        numeric["epoch"] = float(m.group(1))
+        planned = {EPOCHS_PLANNED: float(counted.rpartition("/")[2])}
     if not numeric:
         return None
     if "train_runtime" in numeric:  # HF's end-of-training summary
@@ -654,7 +659,7 @@ def _parse_dict(s: str) -> Parsed | None:
     skip = {*step_keys, "epoch"}
     points = [(k, v) for k, v in numeric.items() if k not in skip]
     style = FAIRSEQ if step_keys and any(k.endswith("num_updates") for k in step_keys) else HF
-    return Parsed(points, step, epoch, style=style)
+    return Parsed(points, step, epoch, style=style, hparams=planned)
 
 
 # Words that make a key with 'loss' in it a setting of the loss ('loss_weight', 'loss_type').

@@ -205,3 +205,19 @@ def test_many_records_in_order(tmp_path: Path) -> None:
     text = "".join(json.dumps({"step": i, "loss": 1.0 / (i + 1)}) + "\n" for i in range(20_000))
     loss = load(tmp_path, text).series["loss"]
     assert len(loss) == 20_000 and loss.steps[-1] == 19_999 and loss.values[9] == 0.1
+
+
+def test_ms_swift_logging_jsonl_counts_its_steps_of_their_total(tmp_path: Path) -> None:
+    """ms-swift's logging.jsonl: '"global_step/max_steps": "1/2353"' on every record, and only its
+    closing summary holds a 'global_step' (the last): each record is at its own step."""
+    from lrdoctor import load
+
+    rows = [
+        {"loss": 2.0 - s / 100, "learning_rate": 1e-5, "global_step/max_steps": f"{s}/60", "epoch": s / 30}
+        for s in range(1, 61)
+    ]
+    rows.append({"train_runtime": 100.0, "global_step": 60, "log_history": []})
+    path = tmp_path / "logging.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = load(path)
+    assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(1, 61))

@@ -746,3 +746,17 @@ def test_lerobot_lines_are_read_on_their_epochs() -> None:
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.step_kind == "epoch" and len(run.loss) == 58 and run.loss.steps[0] == 0.51
     assert not any("written twice" in w or "share their step" in w for w in run.warnings)
+
+
+def test_slowfast_json_stats_lines_count_their_epochs() -> None:
+    """SlowFast (PySlowFast) prints 'json_stats: {"_type": "train_epoch", "epoch": "3/300",
+    "loss": 2.75, "lr": 0.0002, ...}': the epoch is the count of "3/300", 300 the epochs planned."""
+    lines = [
+        f'json_stats: {{"RAM": "13.62/31.07G", "_type": "train_epoch", "epoch": "{e}/300", "eta": "3:35:56", '
+        f'"loss": {2.8 - e / 100:.5f}, "lr": {1e-4 * e:.7f}}}'
+        for e in range(1, 41)
+    ]
+    log = read("\n".join(lines) + "\n")
+    run = normalize(log)
+    assert run.step_kind == "epoch" and run.loss.steps.tolist() == list(range(1, 41))
+    assert any("ends at epoch 40 of the 300 the run was set for" in w for w in log.warnings)
