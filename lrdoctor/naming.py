@@ -160,13 +160,16 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     if not cands:
         return None
     chosen = min(cands)[3]
-    # The per-batch (per-step) loss beside a sparser one of a likelier name ('batch_loss' logged
-    # every batch, 'loss' every epoch): the denser curve is the one to judge.
+    # The per-batch (per-step) or training loss beside a sparser one of a likelier name
+    # ('batch_loss' logged every batch, 'loss' every epoch; 'loss_train' at every epoch, 'loss' in
+    # a closing summary): the denser curve is the one to judge.
     same = _quantity(chosen)
     denser = [
         (c[1], c[2], c[3])
         for c in cands
-        if _PER_BATCH & set(role_tokens(c[3])) and _quantity(c[3]) == same and -c[1] >= 4 * counts.get(chosen, 0) > 0
+        if (_PER_BATCH | _TRAIN_WORDS) & set(role_tokens(c[3]))
+        and _quantity(c[3]) == same
+        and -c[1] >= 4 * counts.get(chosen, 0) > 0
     ]
     return min(denser)[2] if denser else chosen
 

@@ -141,3 +141,10 @@ def test_a_validation_loss_of_the_training_loss_quantity_pairs_with_it() -> None
     assert naming.find_val_loss(["loss", "val_total_loss", "val_loss"], "loss") == "val_loss"
     assert naming.find_val_loss(["train_loss", "val_mse", "val_acc"], "train_loss") is None  # a metric
     assert naming.find_val_loss(["train_loss", "val_mse", "val_loss"], "train_loss") == "val_loss"
+
+
+def test_a_denser_training_loss_beside_a_sparse_plain_one_is_judged() -> None:
+    """'loss_train' at every epoch of nine runs beside a closing 'loss' of nine points."""
+    names = ["loss_train", "loss_val", "loss"]
+    assert naming.find_loss(names, {"loss_train": 900, "loss_val": 900, "loss": 9}) == "loss_train"
+    assert naming.find_loss(names, {"loss_train": 900, "loss_val": 900, "loss": 900}) == "loss"

@@ -151,7 +151,7 @@ def parse_as_training(line: str) -> Parsed | None:
 
 def _parse_line(line: str) -> Parsed | None:
     found = _parse_raw(line)
-    if found is not None and found.points and (" Results" in line or "Test Error:" in line):
+    if found is not None and found.points and (" Results" in line or " results" in line or "Test Error:" in line):
         return _results(line, found)
     return found
 
@@ -258,7 +258,8 @@ def _fairseq_simple(line: str, found: Parsed) -> Parsed:
 # not points of the training loss. The PyTorch tutorials' 'Test Error: \n Accuracy: 56.5%, Avg loss:
 # 1.305452' (its two lines joined by the reader): the test set's.
 _RESULTS = re.compile(
-    r"(?<![\w.])(Training|Train|Validation|Valid|Val|Evaluation|Eval|Test|Testing) (?:Results\b|Error:)"
+    r"(?<![\w.])(Training|Train|Validation|Valid|Val|Evaluation|Eval|Test|Testing) "
+    r"(?:set )?(?:Results(?:\b|_\w*)|Error:)"  # ('Test set results_1hop: loss= 1.75', a GCN script's)
     r"(?![ \t:-]*[-+.]?\d)",  # 'Test Error: 28.95' is a value of its own, not a heading of values
     re.I,
 )

@@ -760,3 +760,21 @@ def test_slowfast_json_stats_lines_count_their_epochs() -> None:
     run = normalize(log)
     assert run.step_kind == "epoch" and run.loss.steps.tolist() == list(range(1, 41))
     assert any("ends at epoch 40 of the 300 the run was set for" in w for w in log.warnings)
+
+
+def test_a_sweeps_closing_test_results_are_no_training_loss() -> None:
+    """A GCN script's runs, each 'Epoch: 0001 loss_train: 1.81 loss_val: 1.79 val_acc: 0.23' per
+    epoch and 'Test set results_1hop: loss= 1.7505 accuracy= 0.2310' at its end: the test loss is
+    the test set's, and the per-epoch training loss, not the closing one, is judged."""
+    lines = []
+    for run in range(3):
+        lines += [
+            f"Epoch: {e:04d} loss_train: {1.8 - e / 100:.4f} loss_val: {1.79 - e / 200:.4f} val_acc: 0.2"
+            for e in range(1, 41)
+        ]
+        lines.append(f"Test set results_1hop: loss= {1.75 - run / 10:.4f} accuracy= 0.2310")
+    log = read("\n".join(lines) + "\n")
+    assert "test_loss" in log.series and "loss" not in log.series
+    run = normalize(log)
+    assert run.loss.name == "loss_train" and len(run.loss) == 40
+    assert run.val_loss is not None and run.val_loss.name == "loss_val"
