@@ -778,3 +778,12 @@ def test_a_sweeps_closing_test_results_are_no_training_loss() -> None:
     run = normalize(log)
     assert run.loss.name == "loss_train" and len(run.loss) == 40
     assert run.val_loss is not None and run.val_loss.name == "loss_val"
+
+
+def test_deepspeed_steps_lines() -> None:
+    """DeepSpeed's 'steps: 2 loss: 12.6592 iter time (s): 15.221 samples/sec: 1.051': 'steps' is
+    the step (it had placed each loss at the step before)."""
+    lines = [f"steps: {s} loss: {12.7 - s / 100:.4f} iter time (s): 15.221 samples/sec: 1.051" for s in range(1, 31)]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(1, 31))
+    assert run.loss.values[1] == 12.68
