@@ -79,7 +79,7 @@ _MORE = rf"(?:[ ](?!(?i:nan|inf|infinity)\b){_WORD})"
 # No key starts right after '=': 'optimizer=adam lr=0.001' is lr, not 'adam lr'.
 _KEY = rf"(?<!=)[A-Za-z_](?<![\w./@\-][A-Za-z_])[\w.@/\-]*{_MORE}{{0,2}}"
 # Characters glued to a number ("ms" of 12.34ms, ":30:43" of a time, ",3.39" of a list).
-_TAIL = r"([^\s,;|)\]}'\"]*(?:,(?=\d)[^\s,;|)\]}'\"]*)*)"
+_TAIL = r"([^\s,;|)\]}>'\"]*(?:,(?=\d)[^\s,;|)\]}>'\"]*)*)"
 # A unit one space after the number: "0.0015 s/iter", "1.5 s".
 _UNIT = (
     r"((?:[ ](?=[smhKMGti])(?:s/iter|s/it|it/s|tok/s|tokens/s|samples/s|img/s|ms|secs?|seconds|s|mins?"
@@ -184,8 +184,16 @@ def _flair(line: str) -> Parsed | None:
     return None
 
 
+# PyTorch's ReduceLROnPlateau(verbose=True): 'Epoch 00043: reducing learning rate of group 0 to
+# 5.0000e-04.', printed at each cut only: no series of the rate (its rate before the first cut is
+# not in it), and its numbers are no metrics.
+_PLATEAU_CUT = "reducing learning rate of group"
+
+
 def _parse_raw(line: str) -> Parsed | None:
     if line[:9].lstrip().startswith("Epoch ") and _KERAS_CALLBACK.match(line):
+        return None
+    if _PLATEAU_CUT in line:
         return None
     if " done: loss " in line or " : loss " in line:
         found = _flair(line)

@@ -787,3 +787,14 @@ def test_deepspeed_steps_lines() -> None:
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(1, 31))
     assert run.loss.values[1] == 12.68
+
+
+def test_a_rate_glued_to_a_closing_angle_bracket_and_a_schedulers_cut_message() -> None:
+    """KAIR's '<epoch:  1, lr:1.000e-04> loss: 3.731e-01' holds the rate; PyTorch's
+    ReduceLROnPlateau 'Epoch 00043: reducing learning rate of group 0 to 5.0000e-04.' no series."""
+    lines = [f"<epoch: {e:2d}, lr:{1e-4 if e < 20 else 5e-5:.3e}> loss: {0.4 - e / 100:.3e}" for e in range(1, 31)]
+    lines.insert(20, "Epoch 00020: reducing learning rate of group 0 to 5.0000e-05.")
+    log = read("\n".join(lines) + "\n")
+    assert set(log.series) == {"lr", "loss"}
+    run = normalize(log)
+    assert run.lr is not None and run.lr.values.max() == 1e-4 and run.lr.values.min() == 5e-5
