@@ -347,7 +347,11 @@ def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[floa
     for key, s in series.items():
         if key == name or len(s) != len(metric) or not np.array_equal(s.seq, metric.seq):
             continue
-        equal = [k for k in others if len(part(s, k)) and np.array_equal(part(s, k), part(metric, k), equal_nan=True)]
+        equal = [  # (columns of NaN alone, a run that logged neither, are not one column twice)
+            k
+            for k in others
+            if np.isfinite(part(s, k)).any() and np.array_equal(part(s, k), part(metric, k), equal_nan=True)
+        ]
         if equal and not np.array_equal(part(s, chosen - 1), part(metric, chosen - 1), equal_nan=True):
             runs = ", ".join(str(k + 1) for k in equal[:6]) + (", ..." if len(equal) > 6 else "")
             return (

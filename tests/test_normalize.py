@@ -426,6 +426,11 @@ def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Pat
     run = load(path)
     assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
     assert not any("point for point" in w for w in load(path, segment=1).warnings)
+    # A first run that logged both as NaN alone: no column equals another there.
+    nan_first = [f"{e};nan;nan" for e in range(20)]
+    later = [f"{e};{1 / (e + 2):.4f};{2 / (e + 2):.4f}" for e in range(20)]
+    path.write_text("epoch;loss;perplexity\n" + "\n".join(nan_first + later) + "\n")
+    assert not any("point for point" in w for w in load(path).warnings)
 
 
 def test_a_first_step_written_twice_is_no_resume() -> None:
