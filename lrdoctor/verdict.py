@@ -28,6 +28,7 @@ from lrdoctor.detect.shape import Shape
 from lrdoctor.detect.slow import is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, excursions
 from lrdoctor.diagnosis import Finding, Verdict
+from lrdoctor.run import fmt_step
 
 CLASSES: tuple[Verdict, ...] = ("too_high", "ok", "too_low")
 FEATURES = (
@@ -109,6 +110,9 @@ class VerdictConfig:
     # A rate too high or too low that no finding points to stands only at this probability or
     # more; below it the verdict is "unknown" (a noisy healthy run's shape leans either way).
     unsupported_confidence: float = 0.9
+    # A recorded rate that reached its peak only after this share of the log: the log is (nearly)
+    # all warmup, and its loss has not yet been trained at the rate to judge ("unknown").
+    warmup_share: float = 0.8
 
 
 def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
@@ -232,6 +236,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
+    if _in_warmup(sig, cfg) is not None:
+        return "unknown", 0.0
     if _unresolved(sig, findings, cfg):
         return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
@@ -239,6 +245,16 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
     return CLASSES[k], float(p[k])
+
+
+def _in_warmup(sig: Signals, cfg: VerdictConfig) -> tuple[float, float] | None:
+    """(where the recorded rate reached its peak, that share of the log), when the log is (nearly)
+    all its warmup (a log of a run's first steps): its loss answers a rate still rising."""
+    lr, curve = sig.lr, sig.curve
+    if lr.warmup_end is None or curve is None or curve.steps[-1] <= curve.steps[0]:
+        return None
+    share = (lr.warmup_end - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
+    return (lr.warmup_end, share) if share >= cfg.warmup_share else None
 
 
 def _unsupported(verdict: Verdict, findings: Sequence[Finding]) -> bool:
@@ -328,6 +344,13 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
         return (
             "the loss is a flat line from its start: a rate far too low, a network that cannot learn "
             "and a loop that never updates the weights look alike"
+        )
+    warm = _in_warmup(sig, cfg)
+    if warm is not None:
+        return (
+            f"the rate was still warming up: it reached its peak only at {sig.unit} {fmt_step(warm[0])}, "
+            f"{min(warm[1], 1.0):.0%} of the way through the log, so the loss has not yet been trained at the rate "
+            "to judge; diagnose a log that goes on past the warmup"
         )
     if _unresolved(sig, findings, cfg):
         sigmas = sig.shape.came_down

@@ -422,6 +422,25 @@ def test_a_healthy_run_noisier_than_its_progress_is_not_too_slow(seed: int) -> N
     assert "sigmas of its own noise" in explain(sig, findings, "unknown", VerdictConfig())
 
 
+def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
+    """A run's first 20 steps, its rate ramping from 5e-7 to 1e-5 the whole time: its loss answers a
+    rate still rising (it had been told to raise the rate 134x). A warmup that ends earlier is judged."""
+    from lrdoctor.verdict import VerdictConfig, decide, explain
+
+    steps = np.arange(1.0, 21.0)
+    loss = 12.64 - 0.01 * steps + 0.003 * np.sin(steps)
+    ramp = 1e-5 * steps / 19
+    sig = signals(steps, loss, steps, np.minimum(ramp, 1e-5))
+    findings = detect_all(sig, CFG)
+    assert decide(sig, findings, VerdictConfig()) == ("unknown", 0.0)
+    assert explain(sig, findings, "unknown", VerdictConfig()).startswith(
+        "the rate was still warming up: it reached its peak only at step 19, 95% of the way through the log"
+    )
+    steps = np.arange(300.0)
+    sig = signals(steps, 2.3 * np.exp(-steps / 60) + 0.1, steps, np.minimum(1e-3 * (steps + 1) / 30, 1e-3))
+    assert decide(sig, detect_all(sig, CFG), VerdictConfig())[0] != "unknown"
+
+
 def test_step_decay_drop_is_not_slow_convergence() -> None:
     # Levelled, then the rate is cut 10x at 80% and the loss drops again: expected, not a pathology.
     steps, values = curves.converging(400, seed=1)
