@@ -49,6 +49,8 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("logs/train_log.json.gz", True),
         ("package.json", False),
         ("tsconfig.json", False),
+        ("assets/catalog.json", False),  # 'log' inside a word
+        ("constraints.json", False),  # 'train' inside a word
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
