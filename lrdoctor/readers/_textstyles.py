@@ -583,7 +583,9 @@ def _collect(
                         style = NANOGPT if style == TEXT else style
         first = False
     if held:
-        if step is not None or epoch is not None:  # pix2pix/CycleGAN's '(epoch: 1, iters: 100) G_GAN: 0.66 D_A: 0.11'
+        # pix2pix/CycleGAN's '(epoch: 1, iters: 100, time: 0.86) G_GAN: 0.66 D_A: 0.11': beside a
+        # counter and other values; 'step 0: MAX_STEPS: 3000, LEARNING_RATE: 0.001' is settings
+        if (step is not None or epoch is not None) and points:
             for moved, (at, key, value) in enumerate(held):
                 points.insert(at + moved, (key, value))
         else:  # 'BATCH_SIZE: 32' in a settings dump
