@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -317,7 +318,17 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         return _from_columns(columns, label, hparams=_scalars(doc))
     if all(isinstance(v, dict) for v in doc.values()):
         if all(isinstance(v.get("values"), list) for v in doc.values()):
-            return _from_rows(_metric_blocks(doc), label)
+            log = _from_rows(_metric_blocks(doc), label)
+            uneven = [
+                k for k, v in doc.items() if isinstance(v.get("steps"), list) and len(v["steps"]) != len(v["values"])
+            ]
+            if uneven:
+                note = (
+                    f"{label}: {', '.join(map(repr, uneven[:4]))}: not as many steps as values; each value is "
+                    "placed at its step, those past the shorter list left out"
+                )
+                log = dataclasses.replace(log, warnings=[*log.warnings, note])
+            return log
         if all(to_float(k) is not None for k in doc):
             return _from_rows(_step_keyed(doc), label)
         if len(doc) == 1 and depth < MAX_UNWRAP:
@@ -401,10 +412,11 @@ def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """{"training.loss": {"steps": [...], "values": [...], "timestamps": [...]}, ...} (Sacred's
     metrics.json): a record per point, at its step (its position where no steps are listed)."""
     for name, block in doc.items():
-        steps = block.get("steps")
-        steps = steps if isinstance(steps, list) and len(steps) == len(block["values"]) else None
-        for i, value in enumerate(block["values"]):
-            yield {"step": steps[i] if steps is not None else i, name: value}
+        steps, values = block.get("steps"), block["values"]
+        if isinstance(steps, list):  # (of lists of two lengths, the pairs they share)
+            yield from ({"step": step, name: value} for step, value in zip(steps, values, strict=False))
+        else:
+            yield from ({"step": i, name: value} for i, value in enumerate(values))
 
 
 def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -456,3 +456,9 @@ def test_sacred_metrics_json_and_its_run_folder(tmp_path: Path) -> None:
     run = load(run_dir)
     assert run.metric == "training.loss" and run.loss.steps.tolist() == steps
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [10, 20, 30, 40, 50, 60]
+    # Lists of two lengths: each value at its step, as far as both go, and said.
+    doc["training.loss"]["steps"] = steps[:50]
+    (run_dir / "metrics.json").write_text(json.dumps(doc))
+    run = load(run_dir)
+    assert run.loss.steps.tolist() == steps[:50]
+    assert any("'training.loss': not as many steps as values" in w for w in run.warnings)
