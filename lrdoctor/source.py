@@ -316,7 +316,33 @@ def decode_text(data: bytes) -> str:
         odd_nuls = sample[1::2].count(0)
         if max(even_nuls, odd_nuls) * 2 > len(sample) // 2:
             return data.decode("utf-16-be" if even_nuls > odd_nuls else "utf-16-le", errors="replace")
-    return data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8", errors="replace")
+    if "\ufffd" in text[:4096] and _legacy(sample):
+        return data.decode(LEGACY, errors="replace")
+    return text
+
+
+_ASCII = bytes(range(128))
+
+
+# The one legacy encoding tried where UTF-8 fails: GB18030 (a superset of GBK), in which many
+# logs from Chinese systems are written (a YOLOX config table drawn in box characters). Bytes
+# that are no text seldom decode in it without an error, so a strict decode of a sample tells it.
+LEGACY = "gb18030"
+
+
+def _legacy(sample: bytes) -> bool:
+    """Whether `sample` is GB18030 text and no UTF-8: most of its non-ASCII bytes are no UTF-8 (a
+    UTF-8 log with a stray byte of another encoding stays UTF-8), and it decodes as GB18030 (a
+    multi-byte character cut at its end aside)."""
+    foreign = len(sample.translate(None, _ASCII))
+    if not foreign or sample.decode("utf-8", errors="replace").count("\ufffd") * 2 < foreign:
+        return False
+    try:
+        sample.decode(LEGACY)
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(sample) - 3
+    return True
 
 
 def padded_copy(data: bytes, before: int, after: int) -> bytearray:
@@ -333,6 +359,8 @@ def as_utf8(data: bytes) -> bytes:
     sample = data[:4096]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or sample.count(b"\x00") * 3 > len(sample):
         return decode_text(data).encode("utf-8")
+    if not sample.isascii() and _legacy(sample):
+        return data.decode(LEGACY, errors="replace").encode("utf-8")
     return data
 
 

@@ -1163,3 +1163,26 @@ def test_a_word_value_does_not_glue_onto_the_next_key(tmp_path: Path) -> None:
     assert {"loss", "lr"} <= set(log.series) and not any(k.startswith(("exp", "adam")) for k in log.series)
     run = load(path)
     assert len(run.segments) == 2 and len(run.loss) == 80
+
+
+def test_a_log_in_gbk_is_text(tmp_path: Path) -> None:
+    """A YOLOX log written on a Chinese system: its config table in GBK box characters and Chinese
+    (no UTF-8 at all), then its training lines. It had been refused as binary data."""
+    from lrdoctor.source import looks_binary
+
+    table = "\n".join(f"│ {'参数' * 3} │ 值{k} │ ─────── │" for k in range(60))
+    lines = [f"epoch: 1/300, iter: {i}/1000, total_loss: {9 - i / 100:.1f}, lr: 1.5e-04" for i in range(10, 400, 10)]
+    data = (table + "\n" + "\n".join(lines) + "\n").encode("gbk")
+    assert not looks_binary(data[:4096])
+    (tmp_path / "train_log.txt").write_bytes(data)
+    run = normalize(read_log(tmp_path / "train_log.txt"))
+    assert run.loss.name == "total_loss" and len(run.loss) == 39
+
+
+def test_a_utf8_log_with_a_stray_byte_stays_utf8(tmp_path: Path) -> None:
+    """A Keras 3 log (its bars drawn in '━', UTF-8) with one byte of another encoding is no GBK."""
+    lines = [f"Epoch {e}/20\n32/32 ━━━━━━━━━━━━━━━━━━━━ 1s 3ms/step - loss: {2 / e:.4f}" for e in range(1, 21)]
+    data = "caf\xe9 ".encode("latin-1") + "\n".join(lines).encode("utf-8") + b"\n"
+    (tmp_path / "console.txt").write_bytes(data)
+    log = read_log(tmp_path / "console.txt")
+    assert len(log.series["loss"]) == 20
