@@ -214,6 +214,9 @@ def _parse_raw(line: str) -> Parsed | None:
         return _fairseq_simple(line, found)
     if found is not None and "validation loss at " in line:
         return _megatron_eval(line, found)
+    if found is not None and found.points and "ummary |" in line and _TRAIN_SUMMARY.match(line):
+        # Demucs' '- Train Summary | Epoch 1 | Loss=0.2019 | ...': the epoch's means, no second point
+        return found._replace(points=[(f"train_epoch_{k}", v) for k, v in found.points])
     if found is not None and found.epoch is not None and " batches |" in line:
         m = _LM_BATCHES.search(line)
         if m is not None:  # the batch of the epoch, and the epoch's batches
@@ -238,6 +241,7 @@ def _parse_raw(line: str) -> Parsed | None:
     return found
 
 
+_TRAIN_SUMMARY = re.compile(r"[\s\-*>]*train(?:ing)? summary\s*\|", re.I)
 # pytorch/examples' word_language_model (and the many scripts built on it): '| epoch   1 |   200/ 2983
 # batches | lr 20.00 | ms/batch 11.43 | loss  7.71 | ppl  2230.12'.
 _LM_BATCHES = re.compile(r"\|\s*(\d+)\s*/\s*(\d+) batches \|")

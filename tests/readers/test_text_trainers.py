@@ -725,9 +725,11 @@ def test_a_phase_field_first_on_a_line_of_fields_marks_an_evaluation() -> None:
             f"- Train | Epoch {e} | {b}/573 | 1.45 it/sec | Loss {0.3 - e / 50 - b / 10000:.4f}" for b in (143, 286)
         ]
         lines += [f"- Valid | Epoch {e} | {b}/3 | 0.31 it/sec | Loss {0.5 + b / 100:.4f} | Nsdr 3.922" for b in (1, 2)]
+        lines.append(f"- Train Summary | Epoch {e} | Loss={0.3 - e / 50 - 0.03:.4f} | Reco=0.19")
         lines.append(f"- Valid Summary | Epoch {e} | Loss={0.5:.4f} | Nsdr=2.727")
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.loss.name == "loss" and len(run.loss) == 10 and run.loss.values.max() < 0.3
+    assert not any("written twice" in w for w in run.warnings)  # (the summary is the epoch's mean)
     assert run.val_loss is not None and run.val_loss.name == "val_loss" and len(run.val_loss) == 5
 
 
