@@ -244,7 +244,22 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     k = int(np.argmax(p))
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
+    if _against_the_training_loss(sig, findings, CLASSES[k], cfg):
+        return "unknown", float(p[k])
     return CLASSES[k], float(p[k])
+
+
+def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig) -> bool:
+    """A rate too high that rests first on the validation loss (it ends far above the training loss,
+    or climbs) where no finding points to it and a warning points the other way (the training loss
+    still falling slowly): overfitting, which a run shows at any rate, against the training loss's
+    own sign. The corpus's too-high runs that read so rest on their training loss."""
+    if verdict != "too_high" or any(f.suggests == "too_high" and f.severity != "info" for f in findings):
+        return False
+    if not any(f.suggests == "too_low" and f.severity != "info" for f in findings):
+        return False
+    first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
+    return first is not None and FEATURES[first].startswith("val_")
 
 
 def _in_warmup(sig: Signals, cfg: VerdictConfig) -> tuple[float, float] | None:
@@ -311,6 +326,12 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
         return f"the run diverged, which settles it: {' '.join(diverged[0].message.split())}"
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
+    x = features(sig, findings)
+    return "; ".join(_phrase(FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
+
+
+def _reasons(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig) -> list[int]:
+    """The features that pushed the model towards `verdict`, most first (indices into FEATURES)."""
     model = model_for(sig, cfg)
     x = features(sig, findings)
     z = standardised(x, model)
@@ -326,8 +347,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     push[
         [i for i, name in enumerate(FEATURES) if name in SIDED and (x[i] > SIDED_ABSENT) != (verdict == SIDED[name])]
     ] = 0.0
-    order = [int(i) for i in np.argsort(push)[::-1][:top] if push[i] > 0]
-    return "; ".join(_phrase(FEATURES[i], x[i]) for i in order)
+    return [int(i) for i in np.argsort(push)[::-1] if push[i] > 0]
 
 
 # Statistics that, where present (above SIDED_ABSENT), point to one side only.
@@ -372,6 +392,14 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
         return (
             f"the statistics lean to {lean.replace('_', ' ')} ({_below(float(p.max()), bar, shown)}: {because}), "
             f"but no detector found a sign of it; without one a verdict needs {bar:.{shown}f}"
+        )
+    if p.max() >= cfg.min_confidence and _against_the_training_loss(sig, findings, lean, cfg):
+        against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
+        because = explain(sig, findings, lean, cfg)
+        return (
+            f"the statistics lean to too high ({p.max():.2f}) on the validation loss ({because}), "
+            f"while the training loss shows {against.pathology.replace('_', ' ')}, a sign of a rate too low: a model "
+            "that overfits does so at any rate, so the validation loss alone does not settle it"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.

@@ -1130,3 +1130,63 @@ def test_sentences_say_which_way_a_small_change_went() -> None:
         _phrase("val_gap", 0.19)
         == "the validation loss ends above the training loss by 19% of the training loss's start"
     )
+
+
+def test_a_validation_gap_against_the_training_losss_own_sign_settles_nothing() -> None:
+    """A fine-tune whose training loss still falls steadily (2.17 to 1.60 over 20 epochs: slow
+    convergence, a sign of a rate too low) while its validation loss stays far above (2.7 to 3.7):
+    the model leans too high on the validation statistics alone, against the training loss's
+    sign. It had been told to cut its rate 30x; the verdict is unknown, saying why."""
+    from lrdoctor.verdict import VerdictConfig, decide, explain
+
+    train = [
+        2.175,
+        2.143,
+        2.090,
+        2.054,
+        2.043,
+        1.975,
+        1.948,
+        1.925,
+        1.879,
+        1.869,
+        1.826,
+        1.779,
+        1.762,
+        1.741,
+        1.729,
+        1.709,
+        1.650,
+        1.634,
+        1.630,
+        1.596,
+    ]
+    val = [
+        2.867,
+        2.889,
+        3.031,
+        2.878,
+        3.069,
+        3.185,
+        3.089,
+        2.852,
+        2.853,
+        2.729,
+        2.860,
+        3.351,
+        2.917,
+        3.228,
+        2.882,
+        2.905,
+        2.911,
+        3.660,
+        2.888,
+        2.992,
+    ]
+    epochs = np.arange(20.0)
+    sig = signals(epochs, np.array(train), val=(epochs, np.array(val)), step_kind="epoch")
+    findings = detect_all(sig, CFG)
+    assert any(f.pathology == "slow_convergence" and f.severity == "warning" for f in findings)
+    verdict, _ = decide(sig, findings, VerdictConfig())
+    assert verdict == "unknown"
+    assert "while the training loss shows slow convergence" in explain(sig, findings, "unknown", VerdictConfig())
