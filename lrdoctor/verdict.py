@@ -236,7 +236,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
-    if _in_warmup(sig, cfg) is not None:
+    if _in_warmup(sig, findings, cfg) is not None:
         return "unknown", 0.0
     if _unresolved(sig, findings, cfg):
         return "unknown", 0.0
@@ -262,11 +262,15 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
     return first is not None and FEATURES[first].startswith("val_")
 
 
-def _in_warmup(sig: Signals, cfg: VerdictConfig) -> tuple[float, float] | None:
+def _in_warmup(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[float, float] | None:
     """(where the recorded rate reached its peak, that share of the log), when the log is (nearly)
-    all its warmup (a log of a run's first steps): its loss answers a rate still rising."""
+    all its warmup (a log of a run's first steps): its loss answers a rate still rising. Not where
+    a finding of warning or more already shows the rate too high: a loss that broke during the
+    warmup has told its limit."""
     lr, curve = sig.lr, sig.curve
     if lr.warmup_end is None or curve is None or curve.steps[-1] <= curve.steps[0]:
+        return None
+    if any(f.suggests == "too_high" and f.severity != "info" for f in findings):
         return None
     share = (lr.warmup_end - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
     return (lr.warmup_end, share) if share >= cfg.warmup_share else None
@@ -365,7 +369,7 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             "the loss is a flat line from its start: a rate far too low, a network that cannot learn "
             "and a loop that never updates the weights look alike"
         )
-    warm = _in_warmup(sig, cfg)
+    warm = _in_warmup(sig, findings, cfg)
     if warm is not None:
         return (
             f"the rate was still warming up: it reached its peak only at {sig.unit} {fmt_step(warm[0])}, "

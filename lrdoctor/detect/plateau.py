@@ -16,6 +16,8 @@ class PlateauConfig:
     # runs end within 2% of their best (95th percentile); runs above the best rate lose 5-80%.
     above_best: float = 0.05
     above_best_full: float = 0.3
+    # ... and with its best in the last tenth, only where the trend climbed back this share of it.
+    climb_back: float = 0.2
     # "Stuck": the end within this share of |start| of the start level.
     stuck_drop: float = 0.02
     # A decrease is significant below this Kendall p-value.
@@ -60,9 +62,10 @@ def detect_plateau(
     early = _early(curve, shape, cfg)
     regret = (curve.end - curve.best) / curve.span
     # The end level is the median of the last tenth: a best inside it, where the trend did not climb
-    # back after it, is a loss still falling there.
+    # back after it by a good share of its progress, is a loss still falling there (a log of each
+    # epoch's running mean saws up within every epoch by a few percent).
     end_from = float(curve.t[-max(1, len(curve.t) // 10)])
-    climbed = float(curve.trend[-1]) - curve.best > 2 * curve.noise
+    climbed = float(curve.trend[-1]) - curve.best > max(2 * curve.noise, cfg.climb_back * curve.span)
     if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise and (curve.best_t < end_from or climbed):
         at = curve.best_step
         given = (

@@ -56,6 +56,17 @@ def test_rebounding_curve_is_a_plateau_above_its_best() -> None:
     assert "its trend's lowest" in plateau.message and "giving back" in plateau.message
 
 
+def test_a_running_mean_that_saws_within_its_last_epoch_did_not_stop_improving() -> None:
+    """Each epoch's running mean, printed through the epoch: it starts low and rises a little
+    within every epoch (a few percent of the run's progress). Its best at the last epoch's start
+    and the saw after it are no climb back."""
+    rng = np.random.default_rng(3)
+    steps = np.arange(90.0, 15 * 130 + 1)
+    batch = (steps - 1) % 130 + 1
+    values = 4.5 - 0.25 * steps / (15 * 130) + 0.1 * (batch / 130) ** 0.7 + rng.normal(0, 0.0003, len(steps))
+    assert not [f for f in found(steps, values).get("plateau", []) if "stopped improving" in f.message]
+
+
 def test_a_loss_still_falling_at_its_end_did_not_stop_improving() -> None:
     """A Keras log of 100 epochs whose loss fell at every one of its last 30 (3.75 to 2.94): the
     median of its last tenth (3.12) sits above the trend's lowest (its last points), which is no
@@ -439,6 +450,12 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     steps = np.arange(300.0)
     sig = signals(steps, 2.3 * np.exp(-steps / 60) + 0.1, steps, np.minimum(1e-3 * (steps + 1) / 30, 1e-3))
     assert decide(sig, detect_all(sig, CFG), VerdictConfig())[0] != "unknown"
+    # ... and so is one whose loss broke while the rate still rose: it has told its limit.
+    steps = np.arange(1000.0)
+    loss = np.where(steps < 500, 5.0 - 4.0 * steps / 500, 1.0 + 2.0 * (steps - 500) / 500)
+    sig = signals(steps, loss, steps, 1e-2 * (steps + 1) / 1000)
+    findings = detect_all(sig, CFG)
+    assert any(f.suggests == "too_high" for f in findings) and decide(sig, findings, VerdictConfig())[0] != "unknown"
 
 
 def test_step_decay_drop_is_not_slow_convergence() -> None:
