@@ -27,6 +27,9 @@ _LOSS_NAMES = {"xent", "nll"}
 # ... and those that do only beside the split they were measured on ('train_mse', 'val_bce'; a lone
 # 'ce' or 'mse' may be a metric's or a weight's).
 _SPLIT_LOSS_NAMES = {"mse", "rmse", "mae", "bce", "ce", "crossentropy"}
+# ... of which these are as often a metric logged beside a loss of another name (a regression's
+# 'val_mae' beside its 'train_loss') as the loss itself: they pair only with a training loss of theirs.
+_MEASURES = {"mse", "rmse", "mae"}
 _LR_WORDS = {"lr", "learning_rate", "learningrate", "learning_rates"}
 _NUMBERED_LR = re.compile(r"(?<![A-Za-z0-9.])lr\d+$")
 
@@ -212,7 +215,7 @@ def find_val_loss(
         is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
         # Of the training loss's quantity ('val_mse' for 'train_mse', not 'val_mae')
         same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
-        if train is not None and not same and not any("loss" in t for t in toks):
+        if train is not None and not same and toks[-1] in _MEASURES:
             continue  # a metric named by its measure ('val_mse') beside a 'train_loss': not its loss
         cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
