@@ -809,3 +809,7 @@ def test_settings_on_a_counter_line_alone_stay_settings() -> None:
     lines += [f"step {s}: loss {2.5 - s / 1000:.4f} lr 0.001" for s in range(10, 400, 10)]
     log = read("\n".join(lines) + "\n")
     assert set(log.series) == {"loss", "lr"} and log.hparams["max_steps"] == 3000.0
+    # ... while upper-case losses at every step are points
+    caps = [f"step {s}: TRAIN_LOSS: {2.5 - s / 1000:.4f}, VAL_LOSS: {2.6 - s / 1000:.4f}" for s in range(10, 400, 10)]
+    run = normalize(read("\n".join(caps) + "\n"))
+    assert run.loss.name == "train_loss" and len(run.loss) == 39 and run.val_loss is not None
