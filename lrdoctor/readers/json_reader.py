@@ -320,7 +320,9 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         if all(isinstance(v.get("values"), list) for v in doc.values()):
             log = _from_rows(_metric_blocks(doc), label)
             uneven = [
-                k for k, v in doc.items() if isinstance(v.get("steps"), list) and len(v["steps"]) != len(v["values"])
+                k
+                for k, v in doc.items()
+                if isinstance(v.get("steps"), list) and v["steps"] and len(v["steps"]) != len(v["values"])
             ]
             if uneven:
                 note = (
@@ -413,7 +415,7 @@ def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     metrics.json): a record per point, at its step (its position where no steps are listed)."""
     for name, block in doc.items():
         steps, values = block.get("steps"), block["values"]
-        if isinstance(steps, list):  # (of lists of two lengths, the pairs they share)
+        if isinstance(steps, list) and steps:  # (of lists of two lengths, the pairs they share)
             yield from ({"step": step, name: value} for step, value in zip(steps, values, strict=False))
         else:
             yield from ({"step": i, name: value} for i, value in enumerate(values))

@@ -538,3 +538,8 @@ def test_flair_loss_tsv(tmp_path: Path) -> None:
     path = write(tmp_path, "cut.csv", "\n".join(steps)[:-1])
     run = load(path)
     assert run.loss.steps[-1] == 9900 and any("no newline" in w for w in run.warnings)
+    # ... but a last column that rose and then holds (a rate's warmup) may repeat its value, and a
+    # column before it, which no cut reaches, counts as it likes.
+    warm = ["epoch,loss,lr", *(f"{s},{1 - s / 200:.4f},{min(s, 24) / 10000:.4f}" for s in range(1, 26))]
+    run = load(write(tmp_path, "warm.csv", "\n".join(warm)))
+    assert len(run.loss) == 25 and not any("no newline" in w for w in run.warnings)
