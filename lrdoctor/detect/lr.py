@@ -61,6 +61,8 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if steps is None or values is None:
         return LrEvents()
     ok = np.isfinite(values) & (values > 0)
+    # A rate printed as 0 after its positive values: a decay rounded away at the digits printed.
+    to_zero = bool((values[int(np.argmax(ok)) :] == 0).any()) if ok.any() else False
     if not ok.all():  # the usual recorded rate needs no copy
         steps, values = steps[ok], values[ok]
     if len(values) < 2:
@@ -76,7 +78,7 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
         if i >= 2
         and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]
         and values[i - 1] >= CUT_FROM * peak
-        and not _rounding(values, int(i))
+        and not _rounding(values, int(i), to_zero=to_zero)
     ]
     last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
@@ -90,14 +92,17 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)
 
 
-def _rounding(values: np.ndarray, i: int) -> bool:
+def _rounding(values: np.ndarray, i: int, *, to_zero: bool = False) -> bool:
     """Whether the cut at i is a smooth decay printed with few digits ('lr: 0.000005'), which holds
     and halves as it rounds, from 2 units of its last printed digit to 1: a fall of one unit, after
-    the rate came down one unit at a time (5, 4, 3, 2, 1). A rate held from the start, or that came
-    down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a schedule."""
+    the rate came down one unit at a time (5, 4, 3, 2, 1), or before it is printed as 0 (a cosine
+    printed to 4 decimals: 0.0002, 0.0001, 0.0000). A rate held from the start and halved, or that
+    came down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a schedule."""
     unit = _printed_unit(values)
     if unit == 0.0 or values[i - 1] - values[i] > 1.5 * unit:
         return False
+    if to_zero:
+        return True
     before = values[:i][values[:i] != values[i - 1]]
     return bool(len(before)) and 0 < before[-1] - values[i - 1] <= 1.5 * unit
 

@@ -1002,6 +1002,10 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     assert sig.lr.step_decay == (199.0, 200.0)
     sig = signals(*curves.converging(400), steps, np.where(steps < 200, 0.02, 0.01))
     assert sig.lr.step_decay == (199.0, 200.0)
+    # A cosine from 2e-4 printed to four decimals: 0.0002, 0.0001, then 0.0000: rounding.
+    cosine = np.round(2e-4 * 0.5 * (1 + np.cos(np.pi * steps / 400)), 4)
+    assert set(cosine) == {0.0002, 0.0001, 0.0}
+    assert signals(*curves.converging(400), steps, cosine).lr.step_decay is None
     staged = np.select([steps < 100, steps < 200, steps < 300], [0.0010, 0.0005, 0.0002], 0.0001)
     sig = signals(*curves.converging(400), steps, staged)
     assert sig.lr.step_decay == (99.0, 100.0) and sig.lr.last_decay == 300.0
