@@ -204,8 +204,9 @@ class State:
         '(epoch: 1, iters: 100, ...)', the images of the epoch so far), where
         no step counter is written: the lines' steps within their epoch (normalize places each
         epoch after the last), or a running count of batches. None for a batch that is no counter:
-        one that mostly holds (a batch size, its epoch's last batch smaller), or one that goes back
-        with no epoch beside it; and where the training loss is written on lines without it. A line
+        one that holds or takes few values (a batch size, its epoch's last batch smaller, one grown
+        in stages), or one that goes back with no epoch beside it; and where the training loss is
+        written on lines without it. A line
         without the count (an epoch's validation) takes the count of the last line that had it, as
         a line without a step takes the last step."""
         name = next((k for k in (*sorted(BATCH_KEYS), "iters") if k in self.points), None)
@@ -220,9 +221,13 @@ class State:
         values, at = self._array(vals, np.float64), self._array(recs, np.intp)
         finite = np.isfinite(values)
         changes = np.diff(values[finite])
-        if not len(changes) or (changes > 0).mean() < 0.5:  # a counter rises from most lines to the next
+        rises, falls = int((changes > 0).sum()), int((changes < 0).sum())
+        # A counter rises often (on every line, or every few where a GAN prints each loss on a line
+        # of its own) and falls only where an epoch starts again; a batch size holds, grows in a
+        # few stages, or falls as often as it rises (its epoch's last batch smaller).
+        if rises < 2 or falls * 2 > rises or rises * 10 < len(changes):
             return None
-        if not has_epoch and (changes < 0).any():
+        if not has_epoch and falls:
             return None
         rec_step = np.full(len(rec_epoch), np.nan)
         rec_step[at[finite]] = values[finite]

@@ -647,6 +647,15 @@ def test_pix2pix_cyclegan_loss_log_reads_its_capitalised_losses() -> None:
     assert log.hparams["batch_size"] == 4.0 and "batch_size" not in log.series
     run = normalize(log, metric="G_A")
     assert run.step_kind == "step" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800]
+    # Each loss on a line of its own, the count repeated on each: still the step.
+    repeated = [
+        f"(epoch: {e}, iters: {i}) {name}: {v:.4f}"
+        for e in (1, 2)
+        for i in (100, 200, 300, 400)
+        for name, v in (("G_loss", 2 - i / 1000), ("D_loss", 1.0), ("loss", 3 - i / 1000))
+    ]
+    run = normalize(read("\n".join(repeated) + "\n"))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800]
 
 
 def test_progress_meter_without_the_epochs_total_and_with_a_rate_pair() -> None:
