@@ -51,6 +51,10 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("tsconfig.json", False),
         ("assets/catalog.json", False),  # 'log' inside a word
         ("constraints.json", False),  # 'train' inside a word
+        ("login.json", False),
+        ("trainingLog.json", True),
+        ("lossHistory.json", True),
+        ("histories.json", True),
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
