@@ -46,8 +46,9 @@ class WatchConfig:
     exit_on: tuple[str, ...] = ("divergence",)
     timeout: float | None = None  # stop after this many seconds (see follow); None: never
     # A NaN at the end that the points after it may show to be a skipped update is confirmed once
-    # the log has not grown for this long: a trainer that stops at its first NaN (Keras'
-    # TerminateOnNaN, a script's own check) writes no point after it.
+    # the log has not grown for this long, or for 3 times the longest wait between its writes so
+    # far where that is longer (a large model's steps): a trainer that stops at its first NaN
+    # (Keras' TerminateOnNaN, a script's own check) writes no point after it.
     settle: float = 120.0
 
 
@@ -207,6 +208,7 @@ def follow(
     known = False  # the run is known: it was diagnosed, or found in the folder named
     pending: Event | None = None  # a confirmation the points still to come may undo
     grew = began  # when the log last changed
+    gaps: list[float] = []  # the waits between its last writes
     while True:
         now = fingerprint(path)
         if now is None:
@@ -214,6 +216,8 @@ def follow(
         elif now != seen:
             if seen is not None and replaced(seen, now):
                 yield Event("replaced", f"{path}: the file was replaced or cut short; reading it again from the start")
+            if seen is not None:
+                gaps = [*gaps[-9:], clock() - grew]
             seen, pending, grew = now, None, clock()
             run = path if known else one_run(path)
             if run != path:
@@ -235,8 +239,9 @@ def follow(
             yield Event("waiting", message)
         said = message
         quiet = clock() - grew
-        if pending is not None and pending.finding is not None and quiet >= config.settle:
-            hit, why = pending.finding, f"nothing was written after it for {config.settle:g} s"
+        settle = max(config.settle, 3 * max(gaps, default=0.0))
+        if pending is not None and pending.finding is not None and quiet >= settle:
+            hit, why = pending.finding, f"nothing was written after it for {settle:.0f} s"
             message = f"{path}: {hit.pathology} confirmed: {hit.message} ({why})"
             yield Event("confirmed", message, pending.diagnosis, hit)
             return
@@ -244,7 +249,7 @@ def follow(
         if left <= 0:
             yield _at_timeout(path, pending, config)
             return
-        settling = config.settle - quiet if pending is not None else math.inf
+        settling = settle - quiet if pending is not None else math.inf
         sleep(max(0.0, min(config.poll, left, settling)))  # the timeout is kept to, whatever the poll
 
 

@@ -423,6 +423,25 @@ def test_a_nan_at_the_end_of_a_log_that_stopped_growing_is_confirmed_without_a_t
     assert events[-1].kind == "timeout" and not any(e.kind == "confirmed" for e in events)
 
 
+def test_the_wait_for_a_nan_stretches_with_a_slow_logs_writes(tmp_path: Path) -> None:
+    """A log written every 100 s (a large model's steps): a NaN at its end is confirmed only after
+    3 times that with nothing written, not after the 5 s that suit a fast one."""
+    log = tmp_path / "slow.csv"
+    now = [0.0]
+    writes = {100.0: healthy_rows(0, 10), 200.0: healthy_rows(0, 20), 300.0: healthy_rows(0, 20) + nan_rows(20, 21)}
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        for at, rows in writes.items():
+            if now[0] - seconds < at <= now[0]:
+                _write(log, HEADER + rows)
+
+    config = WatchConfig(poll=10.0, timeout=None, settle=5)
+    events = list(follow(log, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
+    assert events[-1].kind == "confirmed" and events[-1].message.endswith("(nothing was written after it for 300 s)")
+    assert now[0] >= 600
+
+
 LFS = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 2048\n"
 
 
