@@ -201,14 +201,14 @@ class State:
 
     def _batch_counter(self, rec_epoch: np.ndarray, has_epoch: bool) -> np.ndarray | None:
         """The step of each record from a batch counter ('ep: 0, batch: 20, loss: 10.98'; pix2pix's
-        '(epoch: 1, iters: 100, ...)', the images of the epoch so far), where
-        no step counter is written: the lines' steps within their epoch (normalize places each
-        epoch after the last), or a running count of batches. None for a batch that is no counter:
-        one that holds or takes few values (a batch size, its epoch's last batch smaller, one grown
-        in stages), or one that goes back with no epoch beside it; and where the training loss is
-        written on lines without it. A line
-        without the count (an epoch's validation) takes the count of the last line that had it, as
-        a line without a step takes the last step."""
+        '(epoch: 1, iters: 100, ...)', the images of the epoch so far), where no step counter is
+        written: the lines' steps within their epoch (normalize places each epoch after the last),
+        or a running count of batches. A line without the count (an epoch's validation) takes the
+        count of the last line that had it, as a line without a step takes the last step.
+
+        None for a batch that is no counter (a batch size that holds, grows in stages or ends each
+        epoch smaller; one that goes back with no epoch beside it), and where the training loss is
+        written on lines without it."""
         name = next((k for k in (*sorted(BATCH_KEYS), "iters") if k in self.points), None)
         if name is None:
             return None
@@ -263,9 +263,10 @@ class State:
         # Records written before any counter: a config dump, when the log has counters at all.
         # (on an axis of epochs, a record with a step but no epoch yet is one: a setting printed under a
         # script's 'Step 3: Configuring...' banner, before the Trainer's dicts named their epochs)
-        loose = np.isnan(axis) if kind == "epoch" else np.isnan(rec_step) & np.isnan(rec_epoch)
         if kind == "index":
             loose = np.zeros(len(rec_step), bool)
+        else:
+            loose = np.isnan(axis) if kind == "epoch" else np.isnan(rec_step) & np.isnan(rec_epoch)
         first_step = float(rec_step[np.isfinite(rec_step)][0]) if has_step else 0.0
         evaluated = self._evaluated_first(loose) if has_step else np.zeros(0, np.intp)
         hparams: dict[str, Any] = {}
