@@ -555,7 +555,7 @@ def _collect(
     append = points.append
     metric_name = _metric_names.get
     first = True
-    held: list[tuple[int, str, float]] = []  # (where, key, value) of SETTING_LIKE keys
+    held: list[tuple[int, str, float]] = []  # (where, key, value) of upper-case keys with a "_" (CONFIG)
     for raw, num, tail, unit in found:
         if unit or (tail and tail not in _OK_TAILS and tail[0] != "/"):
             continue
