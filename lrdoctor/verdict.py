@@ -236,7 +236,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     if any(f.pathology == "plateau" and f.suggests is None for f in findings):
         return "unknown", 0.0  # a flat line with no direction: too low, or dead, or a bug
-    if _in_warmup(sig, findings, cfg) is not None:
+    warm = _in_warmup(sig, cfg) is not None
+    if warm and not _shows_too_high(findings):
         return "unknown", 0.0
     if _unresolved(sig, findings, cfg):
         return "unknown", 0.0
@@ -245,6 +246,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
     if _against_the_training_loss(sig, findings, CLASSES[k], cfg):
+        return "unknown", float(p[k])
+    if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", float(p[k])
     return CLASSES[k], float(p[k])
 
@@ -262,15 +265,16 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
     return first is not None and FEATURES[first].startswith("val_")
 
 
-def _in_warmup(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[float, float] | None:
+def _shows_too_high(findings: Sequence[Finding]) -> bool:
+    return any(f.suggests == "too_high" and f.severity != "info" for f in findings)
+
+
+def _in_warmup(sig: Signals, cfg: VerdictConfig) -> tuple[float, float] | None:
     """(where the recorded rate reached its peak, that share of the log), when the log is (nearly)
-    all its warmup (a log of a run's first steps): its loss answers a rate still rising. Not where
-    a finding of warning or more already shows the rate too high: a loss that broke during the
-    warmup has told its limit."""
+    all its warmup (a log of a run's first steps): its loss answers a rate still rising, and only
+    a rate too high can be told, where a finding shows the loss broke before the peak."""
     lr, curve = sig.lr, sig.curve
     if lr.warmup_end is None or curve is None or curve.steps[-1] <= curve.steps[0]:
-        return None
-    if any(f.suggests == "too_high" and f.severity != "info" for f in findings):
         return None
     share = (lr.warmup_end - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
     return (lr.warmup_end, share) if share >= cfg.warmup_share else None
@@ -369,12 +373,14 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             "the loss is a flat line from its start: a rate far too low, a network that cannot learn "
             "and a loop that never updates the weights look alike"
         )
-    warm = _in_warmup(sig, findings, cfg)
+    warm = _in_warmup(sig, cfg)
     if warm is not None:
         return (
             f"the rate was still warming up: it reached its peak only at {sig.unit} {fmt_step(warm[0])}, "
             f"{min(warm[1], 1.0):.0%} of the way through the log, so the loss has not yet been trained at the rate "
-            "to judge; diagnose a log that goes on past the warmup"
+            "to judge"
+            + ("; its signs of a rate too high did not settle it" if _shows_too_high(findings) else "")
+            + "; diagnose a log that goes on past the warmup"
         )
     if _unresolved(sig, findings, cfg):
         sigmas = sig.shape.came_down

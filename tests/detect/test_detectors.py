@@ -450,12 +450,19 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     steps = np.arange(300.0)
     sig = signals(steps, 2.3 * np.exp(-steps / 60) + 0.1, steps, np.minimum(1e-3 * (steps + 1) / 30, 1e-3))
     assert decide(sig, detect_all(sig, CFG), VerdictConfig())[0] != "unknown"
-    # ... and so is one whose loss broke while the rate still rose: it has told its limit.
+    # A loss that broke while the rate still rose has told its limit: too high where the model says
+    # so; where it says another thing (ok), no verdict, and the signs are said.
     steps = np.arange(1000.0)
+    rng = np.random.default_rng(0)
+    broke = np.where(steps < 500, 1 + 4 * np.exp(-steps / 80), 1 + 2 * (np.maximum(steps - 500, 0) / 500) ** 1.5)
+    sig = signals(steps, broke + rng.normal(0, 0.03, 1000), steps, 1e-2 * steps / 1000)
+    findings = detect_all(sig, CFG)
+    assert any(f.suggests == "too_high" for f in findings) and decide(sig, findings, VerdictConfig())[0] == "too_high"
     loss = np.where(steps < 500, 5.0 - 4.0 * steps / 500, 1.0 + 2.0 * (steps - 500) / 500)
     sig = signals(steps, loss, steps, 1e-2 * (steps + 1) / 1000)
     findings = detect_all(sig, CFG)
-    assert any(f.suggests == "too_high" for f in findings) and decide(sig, findings, VerdictConfig())[0] != "unknown"
+    assert decide(sig, findings, VerdictConfig())[0] == "unknown"
+    assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", VerdictConfig())
 
 
 def test_step_decay_drop_is_not_slow_convergence() -> None:
