@@ -109,6 +109,12 @@ def _is_loss(toks: list[str]) -> bool:
     return any("loss" in t for t in toks) or named or any(t in _LOSS_ALIASES for t in toks[:1])
 
 
+def names_a_loss(name: str) -> bool:
+    """Whether a name says it is a loss (training or held-out), not a setting of one ('loss_scale')."""
+    toks = role_tokens(name)
+    return _is_loss(toks) and not _is_stat(toks)
+
+
 def _is_eval(toks: list[str]) -> bool:
     if toks and toks[0] in _LOSS_ALIASES:
         return _LOSS_ALIASES[toks[0]] == "val"
@@ -215,7 +221,7 @@ def find_val_loss(
         is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
         # Of the training loss's quantity ('val_mse' for 'train_mse', not 'val_mae')
         same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
-        if train is not None and not same and toks[-1] in _MEASURES:
+        if train is not None and not same and toks[-1] in _MEASURES and not any("loss" in t for t in toks):
             continue  # a metric named by its measure ('val_mse') beside a 'train_loss': not its loss
         cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
