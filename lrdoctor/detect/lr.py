@@ -96,13 +96,15 @@ def _rounding(values: np.ndarray, i: int, *, to_zero: bool = False) -> bool:
     """Whether the cut at i is a smooth decay printed with few digits ('lr: 0.000005'), which holds
     and halves as it rounds, from 2 units of its last printed digit to 1: a fall of one unit, after
     the rate came down one unit at a time (5, 4, 3, 2, 1), or before it is printed as 0 (a cosine
-    printed to 4 decimals: 0.0002, 0.0001, 0.0000). A rate held from the start and halved, or that
-    came down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a schedule."""
+    printed to 4 decimals: 0.0002, 0.0001, 0.0000, each level held about as long). A rate held
+    long and halved, or that came down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a
+    schedule."""
     unit = _printed_unit(values)
     if unit == 0.0 or values[i - 1] - values[i] > 1.5 * unit:
         return False
-    if to_zero:
-        return True
+    if to_zero:  # ... where the rate held the old value about as long as the new (a smooth decay's steps)
+        held_old = int((values[:i] == values[i - 1]).sum())
+        return held_old <= 2 * int((values[i:] == values[i]).sum())
     before = values[:i][values[:i] != values[i - 1]]
     return bool(len(before)) and 0 < before[-1] - values[i - 1] <= 1.5 * unit
 

@@ -1013,6 +1013,9 @@ def test_no_decay_timing_for_a_timely_decay_or_a_smooth_schedule() -> None:
     cosine = np.round(2e-4 * 0.5 * (1 + np.cos(np.pi * steps / 400)), 4)
     assert set(cosine) == {0.0002, 0.0001, 0.0}
     assert signals(*curves.converging(400), steps, cosine).lr.step_decay is None
+    # ... but a rate held 0.0002 for most of the run, halved, then printed as 0: a cut.
+    halved = np.select([steps < 300, steps < 350], [0.0002, 0.0001], 0.0)
+    assert signals(*curves.converging(400), steps, halved).lr.step_decay == (299.0, 300.0)
     staged = np.select([steps < 100, steps < 200, steps < 300], [0.0010, 0.0005, 0.0002], 0.0001)
     sig = signals(*curves.converging(400), steps, staged)
     assert sig.lr.step_decay == (99.0, 100.0) and sig.lr.last_decay == 300.0
