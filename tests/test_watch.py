@@ -440,6 +440,16 @@ def test_the_wait_for_a_nan_stretches_with_a_slow_logs_writes(tmp_path: Path) ->
     events = list(follow(log, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
     assert events[-1].kind == "confirmed" and events[-1].message.endswith("(nothing was written after it for 300 s)")
     assert now[0] >= 600
+    # One long pause among quick writes does not stretch the wait: its usual pace sets it.
+    now[0] = 0.0
+    log.unlink()
+    rows = [HEADER + healthy_rows(0, k) for k in range(2, 12)]
+    writes = {float(k + 1): text for k, text in enumerate(rows)}
+    writes[7200.0] = rows[-1] + healthy_rows(11, 14)
+    writes[7201.0] = rows[-1] + healthy_rows(11, 14) + nan_rows(14, 15)
+    config = WatchConfig(poll=1.0, timeout=None, settle=5)
+    events = list(follow(log, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
+    assert events[-1].kind == "confirmed" and now[0] < 7201 + 60
 
 
 LFS = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 2048\n"
