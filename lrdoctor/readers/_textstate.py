@@ -221,13 +221,13 @@ class State:
         values, at = self._array(vals, np.float64), self._array(recs, np.intp)
         finite = np.isfinite(values)
         changes = np.diff(values[finite])
-        rises, falls = int((changes > 0).sum()), int((changes < 0).sum())
+        moved = np.diff(rec_epoch[at[finite]])
+        new_epoch = np.isfinite(moved) & (moved != 0)  # (with no epoch beside it, never a new one)
         # A counter rises often (on every line, or every few where a GAN prints each loss on a line
         # of its own) and falls only where an epoch starts again; a batch size holds, grows in a
-        # few stages, or falls as often as it rises (its epoch's last batch smaller).
-        if rises < 2 or falls * 2 > rises or rises * 10 < len(changes):
-            return None
-        if not has_epoch and falls:
+        # few stages, or falls within an epoch (its last batch smaller).
+        rises = int((changes > 0).sum())
+        if rises < 2 or rises * 10 < len(changes) or ((changes < 0) & ~new_epoch).any():
             return None
         rec_step = np.full(len(rec_epoch), np.nan)
         rec_step[at[finite]] = values[finite]

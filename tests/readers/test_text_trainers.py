@@ -130,6 +130,12 @@ def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
         assert run.step_kind == "step", line
         assert run.loss.steps.tolist() == [20.0 * k for k in range(1, 16)], line
         assert any("the step restarts at each epoch (2 time(s))" in w for w in run.warnings), line
+    # A count logged twice an epoch ('batch: 200/400', 'batch: 400/400'): each fall is an epoch's start.
+    twice = "".join(
+        f"epoch: {e}, batch: {b}/400, loss: {3 - e / 10 - b / 1000:.4f}\n" for e in range(1, 6) for b in (200, 400)
+    )
+    run = normalize(read(twice))
+    assert run.step_kind == "step" and run.loss.steps.tolist() == [200.0 * k for k in range(1, 11)]
     # An epoch's validation line, without the count: at the last count before it, as for a step.
     text = "".join(
         "".join(f"Epoch [{e}/3], Batch [{b}/300], Loss: {3 - e - b / 1000:.4f}\n" for b in (100, 200, 300))
