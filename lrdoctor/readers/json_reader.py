@@ -324,13 +324,19 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
                 for k, v in doc.items()
                 if isinstance(v.get("steps"), list) and v["steps"] and len(v["steps"]) != len(v["values"])
             ]
+            notes = []
             if uneven:
-                note = (
+                notes.append(
                     f"{label}: {', '.join(map(repr, uneven[:4]))}: not as many steps as values; each value is "
                     "placed at its step, those past the shorter list left out"
                 )
-                log = dataclasses.replace(log, warnings=[*log.warnings, note])
-            return log
+            unstepped = [k for k, v in doc.items() if not v.get("steps")]
+            if unstepped and len(unstepped) < len(doc):
+                notes.append(
+                    f"{label}: {', '.join(map(repr, unstepped[:4]))} list(s) no steps, unlike the other metrics: "
+                    "placed at their positions (0, 1, 2, ...), which need not be the others' steps"
+                )
+            return dataclasses.replace(log, warnings=[*log.warnings, *notes]) if notes else log
         if all(to_float(k) is not None for k in doc):
             return _from_rows(_step_keyed(doc), label)
         if len(doc) == 1 and depth < MAX_UNWRAP:

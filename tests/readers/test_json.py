@@ -462,7 +462,8 @@ def test_sacred_metrics_json_and_its_run_folder(tmp_path: Path) -> None:
     run = load(run_dir)
     assert run.loss.steps.tolist() == steps[:50]
     assert any("'training.loss': not as many steps as values" in w for w in run.warnings)
-    # An empty list of steps: the values at their positions.
+    # An empty list of steps: the values at their positions, said where other metrics list steps.
     doc["training.loss"]["steps"] = []
     (run_dir / "metrics.json").write_text(json.dumps(doc))
-    assert len(load(run_dir).loss) == 60
+    run = load(run_dir)
+    assert len(run.loss) == 60 and any("'training.loss' list(s) no steps, unlike the other" in w for w in run.warnings)
