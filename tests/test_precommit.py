@@ -55,6 +55,8 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("trainingLog.json", True),
         ("lossHistory.json", True),
         ("histories.json", True),
+        ("annotations/instances_train2017.json", False),  # a dataset's, not a log
+        ("trainval.json", False),
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
