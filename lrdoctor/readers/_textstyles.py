@@ -452,12 +452,12 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     # unless an epoch heads it ('epoch 1 step: 10 loss: 1.26': a count within the epoch, which the
     # header places). An epoch with its total ('Epoch 3/10 step=5') is left as it was read: a step
     # that runs on.
-    first = (_info_cache.get(found[0][0]) or _key_info(found[0][0]))[1] if found else None
-    if first == STEP and "poch" in s[: s.find(found[0][0])]:
+    kind = (_info_cache.get(found[0][0]) or _key_info(found[0][0]))[1] if found else None
+    if kind == STEP and "poch" in s[: s.find(found[0][0])]:
         lead = _HEADER.search(s, 0, s.find(found[0][0]))
         if lead is not None and lead.group(1)[0] in "Ee" and lead.group(3) is None:
             return _parse_headed(s, [lead], style, config, indented)
-    if not found or first not in (STEP, EPOCH, S):
+    if not found or kind not in (STEP, EPOCH, S):
         first = _HEADER.search(s)
         if first is not None:
             headers = [
