@@ -102,9 +102,12 @@ def _is_loss(toks: list[str]) -> bool:
     at = next((i for i, t in enumerate(toks) if "loss" in t), None)
     if at is not None and not _NOT_THE_LOSS.isdisjoint(toks[at + 1 :]):
         return False
-    named = bool(toks) and toks[-1] in _LOSS_NAMES  # 'val_nll', not 'nll_weight'
-    named = named or (
-        len(toks) > 1 and toks[-1] in _SPLIT_LOSS_NAMES and any(t in _TRAIN_WORDS or t in _EVAL_WORDS for t in toks)
+    last = toks[-1] if toks else ""
+    named = (
+        last in _LOSS_NAMES
+        or (  # 'val_nll', not 'nll_weight'; 'train_mse', not a lone 'mse'
+            last in _SPLIT_LOSS_NAMES and any(t in _TRAIN_WORDS or t in _EVAL_WORDS for t in toks[:-1])
+        )
     )
     return any("loss" in t for t in toks) or named or any(t in _LOSS_ALIASES for t in toks[:1])
 

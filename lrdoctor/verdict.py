@@ -257,7 +257,7 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
     or climbs) where no finding points to it and a warning points the other way (the training loss
     still falling slowly): overfitting, which a run shows at any rate, against the training loss's
     own sign. The corpus's too-high runs that read so rest on their training loss."""
-    if verdict != "too_high" or any(f.suggests == "too_high" and f.severity != "info" for f in findings):
+    if verdict != "too_high" or _shows_too_high(findings):
         return False
     if not any(f.suggests == "too_low" and f.severity != "info" for f in findings):
         return False
