@@ -449,14 +449,18 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     if "'" in s or '"' in s:
         found += [m[1:] for m in _QUOTED.findall(s)]
     # A line that opens with a counter pair (step=5, iter: 19) has no counter header to look for,
-    # unless an epoch heads it ('epoch 1 step: 10 loss: 1.26': a count within the epoch, which the
-    # header places). An epoch with its total ('Epoch 3/10 step=5') is left as it was read: a step
-    # that runs on.
+    # unless an epoch heads it ('epoch 1 step: 10 loss: 1.26'): the epoch places a count that
+    # restarts each epoch (normalize runs it on). Its total ('Epoch 3/10') is not kept there, so
+    # that a long log of such lines is still read a window at a time.
     kind = (_info_cache.get(found[0][0]) or _key_info(found[0][0]))[1] if found else None
     if kind == STEP and "poch" in s[: s.find(found[0][0])]:
         lead = _HEADER.search(s, 0, s.find(found[0][0]))
-        if lead is not None and lead.group(1)[0] in "Ee" and lead.group(3) is None:
-            return _parse_headed(s, [lead], style, config, indented)
+        if lead is not None and lead.group(1)[0] in "Ee":
+            headed = _parse_headed(s, [lead], style, config, indented)
+            if headed is not None and headed.hparams is not None and EPOCHS_PLANNED in headed.hparams:
+                rest = {k: v for k, v in headed.hparams.items() if k != EPOCHS_PLANNED}
+                headed = headed._replace(hparams=rest or None)
+            return headed
     if not found or kind not in (STEP, EPOCH, S):
         first = _HEADER.search(s)
         if first is not None:

@@ -805,14 +805,20 @@ def test_deepspeed_steps_lines() -> None:
     assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(1, 31))
     assert run.loss.values[1] == 12.68
     # ... and steps that count within an epoch heading the line run on over the epochs
-    for word in ("steps", "step", "iter", "Step"):
+    for head in (
+        "epoch {e} steps: ",
+        "epoch {e} step: ",
+        "epoch {e} iter: ",
+        "Epoch {e}/5 steps: ",
+        "Epoch {e}/5 step=",
+    ):
         lines = [
-            f"epoch {e} {word}: {s} loss: {1.3 - e / 10 - s / 1000:.4f}"
+            head.format(e=e) + f"{s} loss: {1.3 - e / 10 - s / 1000:.4f}"
             for e in range(1, 6)
             for s in range(10, 101, 10)
         ]
         run = normalize(read("\n".join(lines) + "\n"))
-        assert len(run.loss) == 50 and run.loss.steps[-1] == 500, word
+        assert len(run.loss) == 50 and run.loss.steps[-1] == 500, head
 
 
 def test_a_rate_glued_to_a_closing_angle_bracket_and_a_schedulers_cut_message() -> None:
