@@ -224,10 +224,13 @@ class State:
         moved = np.diff(rec_epoch[at[finite]])
         new_epoch = np.isfinite(moved) & (moved != 0)  # (with no epoch beside it, never a new one)
         # A counter rises often (on every line, or every few where a GAN prints each loss on a line
-        # of its own) and falls only where an epoch starts again; a batch size holds, grows in a
-        # few stages, or falls within an epoch (its last batch smaller).
+        # of its own) and falls where an epoch starts again, or, beside an epoch, back to its first
+        # count where a new run is appended; a batch size holds, grows in a few stages, or falls
+        # within each epoch (its last batch smaller).
         rises = int((changes > 0).sum())
-        if rises < 2 or rises * 10 < len(changes) or ((changes < 0) & ~new_epoch).any():
+        kept = values[finite]
+        restarts = (kept[1:] == kept[0]) & np.isfinite(rec_epoch[at[finite]][1:])
+        if rises < 2 or rises * 10 < len(changes) or ((changes < 0) & ~new_epoch & ~restarts).any():
             return None
         rec_step = np.full(len(rec_epoch), np.nan)
         rec_step[at[finite]] = values[finite]

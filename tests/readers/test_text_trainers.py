@@ -662,6 +662,16 @@ def test_pix2pix_cyclegan_loss_log_reads_its_capitalised_losses() -> None:
     ]
     run = normalize(read("\n".join(repeated) + "\n"))
     assert run.step_kind == "step" and run.loss.steps.tolist() == [100, 200, 300, 400, 500, 600, 700, 800]
+    # A run started again within its first epoch (a new 'Training Loss' header): a new run, the count
+    # still the step.
+    again = [f"(epoch: 1, iters: {i}, time: 0.8) G_A: {1.5 - i / 2000:.3f}" for i in (100, 200)]
+    again += [
+        f"(epoch: {e}, iters: {i}, time: 0.8) G_A: {1.5 - e / 4 - i / 2000:.3f}"
+        for e in (1, 2)
+        for i in (100, 200, 300)
+    ]
+    run = normalize(read("\n".join(again) + "\n"), metric="G_A")
+    assert run.step_kind == "step" and len(run.loss) == 6 and any("2 runs are appended" in w for w in run.warnings)
 
 
 def test_progress_meter_without_the_epochs_total_and_with_a_rate_pair() -> None:
