@@ -46,10 +46,10 @@ class WatchConfig:
     exit_on: tuple[str, ...] = ("divergence",)
     timeout: float | None = None  # stop after this many seconds (see follow); None: never
     # A NaN at the end that the points after it may show to be a skipped update is confirmed once
-    # the log has not grown for this long, or for 3 times its usual wait between writes (the upper
-    # quartile of its last ten: one pause does not set it) where that is longer (a large model's
-    # steps): a trainer that stops at its first NaN (Keras' TerminateOnNaN, a script's own check)
-    # writes no point after it.
+    # the log has not grown for this long, or for 3 times the second-longest of its last 20 waits
+    # between writes where that is longer (a large model's steps, an evaluation every few epochs:
+    # a pause that recurs counts, a single one does not): a trainer that stops at its first NaN
+    # (Keras' TerminateOnNaN, a script's own check) writes no point after it.
     settle: float = 120.0
 
 
@@ -218,7 +218,7 @@ def follow(
             if seen is not None and replaced(seen, now):
                 yield Event("replaced", f"{path}: the file was replaced or cut short; reading it again from the start")
             if seen is not None:
-                gaps = [*gaps[-9:], clock() - grew]
+                gaps = [*gaps[-19:], clock() - grew]
             seen, pending, grew = now, None, clock()
             run = path if known else one_run(path)
             if run != path:
@@ -240,7 +240,7 @@ def follow(
             yield Event("waiting", message)
         said = message
         quiet = clock() - grew
-        settle = max(config.settle, 3 * float(np.percentile(gaps, 75)) if gaps else 0.0)
+        settle = max(config.settle, 3 * sorted(gaps)[-2] if len(gaps) > 1 else 0.0)
         if pending is not None and pending.finding is not None and quiet >= settle:
             hit, why = pending.finding, f"nothing was written after it for {settle:.0f} s"
             message = f"{path}: {hit.pathology} confirmed: {hit.message} ({why})"

@@ -450,6 +450,21 @@ def test_the_wait_for_a_nan_stretches_with_a_slow_logs_writes(tmp_path: Path) ->
     config = WatchConfig(poll=1.0, timeout=None, settle=5)
     events = list(follow(log, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
     assert events[-1].kind == "confirmed" and now[0] < 7201 + 60
+    # A long pause that recurs (an evaluation every fifth point) is waited for: a NaN written just
+    # before one is followed, after it, by points back at their level, and nothing is confirmed.
+    now[0] = 0.0
+    log.unlink()
+
+    def upto(k: int) -> str:  # the log with its first k points, the 29th a NaN (just before an evaluation)
+        return HEADER + healthy_rows(0, min(k, 28)) + (nan_rows(28, 29) + healthy_rows(29, k) if k > 28 else "")
+
+    writes, t = {}, 0.0
+    for k in range(2, 35):
+        t += 600.0 if k % 5 == 0 else 60.0
+        writes[t] = upto(k)
+    config = WatchConfig(poll=10.0, timeout=t + 100.0, settle=120)
+    events = list(follow(log, options=LoadOptions(), config=config, sleep=sleep, clock=lambda: now[0]))
+    assert events[-1].kind == "timeout" and not any(e.kind == "confirmed" for e in events)
 
 
 LFS = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 2048\n"
