@@ -246,9 +246,9 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
     if _against_the_training_loss(sig, findings, CLASSES[k], cfg):
-        return "unknown", float(p[k])
+        return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
-        return "unknown", float(p[k])
+        return "unknown", 0.0
     return CLASSES[k], float(p[k])
 
 

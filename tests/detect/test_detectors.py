@@ -461,7 +461,7 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     loss = np.where(steps < 500, 5.0 - 4.0 * steps / 500, 1.0 + 2.0 * (steps - 500) / 500)
     sig = signals(steps, loss, steps, 1e-2 * (steps + 1) / 1000)
     findings = detect_all(sig, CFG)
-    assert decide(sig, findings, VerdictConfig())[0] == "unknown"
+    assert decide(sig, findings, VerdictConfig()) == ("unknown", 0.0)
     assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", VerdictConfig())
 
 
@@ -1218,6 +1218,5 @@ def test_a_validation_gap_against_the_training_losss_own_sign_settles_nothing() 
     sig = signals(epochs, np.array(train), val=(epochs, np.array(val)), step_kind="epoch")
     findings = detect_all(sig, CFG)
     assert any(f.pathology == "slow_convergence" and f.severity == "warning" for f in findings)
-    verdict, _ = decide(sig, findings, VerdictConfig())
-    assert verdict == "unknown"
+    assert decide(sig, findings, VerdictConfig()) == ("unknown", 0.0)  # (no verdict, no confidence in one)
     assert "while the training loss shows slow convergence" in explain(sig, findings, "unknown", VerdictConfig())
