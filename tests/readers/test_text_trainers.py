@@ -845,7 +845,7 @@ def test_a_rate_glued_to_a_closing_angle_bracket_and_a_schedulers_cut_message() 
 def test_settings_on_a_counter_line_alone_stay_settings() -> None:
     """'step 0: MAX_STEPS: 3000, WARMUP_STEPS: 300, LEARNING_RATE: 0.001': settings printed at the
     first step, not points of series (unlike pix2pix's losses beside other values)."""
-    lines = ["step 0: MAX_STEPS: 3000, WARMUP_STEPS: 300, LEARNING_RATE: 0.001, LOSS_SCALE: 65536"]
+    lines = ["step 0: MAX_STEPS: 3000, WARMUP_STEPS: 300, LEARNING_RATE: 0.001, LOSS_SCALE: 65536, LOSS_GAMMA: 2.0"]
     lines += [f"step {s}: loss {2.5 - s / 1000:.4f} lr 0.001" for s in range(10, 400, 10)]
     log = read("\n".join(lines) + "\n")
     assert set(log.series) == {"loss", "lr"} and log.hparams["max_steps"] == 3000.0
