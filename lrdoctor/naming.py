@@ -226,6 +226,9 @@ def find_val_loss(
         same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
         if train is not None and not same and toks[-1] in _MEASURES and not any("loss" in t for t in toks):
             continue  # a metric named by its measure ('val_mse') beside a 'train_loss': not its loss
+        theirs = _MEASURES & set(role_tokens(train)) if train is not None else set()
+        if theirs and _MEASURES & set(toks) and not theirs & set(toks):
+            continue  # another measure ('val_loss_mae' for a 'train_mse')
         cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
 

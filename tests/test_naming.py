@@ -140,6 +140,8 @@ def test_a_validation_loss_of_the_training_loss_quantity_pairs_with_it() -> None
     assert naming.find_val_loss(["train_mae", "val_mae", "val_mse"], "train_mae") == "val_mae"
     assert naming.find_val_loss(["loss", "val_total_loss", "val_loss"], "loss") == "val_loss"
     assert naming.find_val_loss(["train_loss", "val_mse", "val_acc"], "train_loss") is None  # a metric
+    assert naming.find_val_loss(["train_mse", "val_loss_mae"], "train_mse") is None  # another measure
+    assert naming.find_val_loss(["train_loss_mse", "val_loss_mae", "val_loss_mse"], "train_loss_mse") == "val_loss_mse"
     for loss in ("val_nll", "val_ce", "val_bce", "val_xent", "val_loss_mse"):  # losses by their names: they pair
         assert naming.find_val_loss(["train_loss", loss], "train_loss") == loss
     assert naming.find_val_loss(["train_loss", "val_mse", "val_loss"], "train_loss") == "val_loss"
