@@ -330,11 +330,11 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
                     f"{label}: {', '.join(map(repr, uneven[:4]))}: not as many steps as values; each value is "
                     "placed at its step, those past the shorter list left out"
                 )
-            unstepped = [k for k, v in doc.items() if not v.get("steps")]
-            if unstepped and len(unstepped) < len(doc):
+            unstepped = [k for k, v in doc.items() if not v.get("steps") and v["values"]]
+            if unstepped and any(v.get("steps") for v in doc.values()):
                 notes.append(
-                    f"{label}: {', '.join(map(repr, unstepped[:4]))} list(s) no steps, unlike the other metrics: "
-                    "placed at their positions (0, 1, 2, ...), which need not be the others' steps"
+                    f"{label}: no steps listed for {', '.join(map(repr, unstepped[:4]))}, unlike the other metrics: "
+                    "placed at positions 0, 1, 2, ..., which need not be the others' steps"
                 )
             return dataclasses.replace(log, warnings=[*log.warnings, *notes]) if notes else log
         if all(to_float(k) is not None for k in doc):

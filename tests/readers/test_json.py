@@ -466,4 +466,11 @@ def test_sacred_metrics_json_and_its_run_folder(tmp_path: Path) -> None:
     doc["training.loss"]["steps"] = []
     (run_dir / "metrics.json").write_text(json.dumps(doc))
     run = load(run_dir)
-    assert len(run.loss) == 60 and any("'training.loss' list(s) no steps, unlike the other" in w for w in run.warnings)
+    assert len(run.loss) == 60 and any(
+        "no steps listed for 'training.loss', unlike the other" in w for w in run.warnings
+    )
+    # A metric with no values at all is no metric placed anywhere: no note of it.
+    doc["training.loss"]["steps"] = steps
+    doc["test.accuracy"] = {"steps": [], "values": [], "timestamps": []}
+    (run_dir / "metrics.json").write_text(json.dumps(doc))
+    assert not any("no steps listed" in w for w in load(run_dir).warnings)
