@@ -57,6 +57,8 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("histories.json", True),
         ("annotations/instances_train2017.json", False),  # a dataset's, not a log
         ("trainval.json", False),
+        ("data/train.json", False),  # a dataset's split
+        ("train_logits.json", False),
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
