@@ -95,6 +95,7 @@ _ROLE_WORDS = {"loss", "lr", "learning", "rate", "train", "training", "val", "va
 _NOT_THE_LOSS = frozenset(
     {"scale", "scaler", "scaling", "window", "weight", "weights", "coef", "coeff", "coefficient", "factor"}
     | {"lambda", "ratio", "mult", "multiplier", "score", "scores", "type", "fn", "func", "function", "name"}
+    | {"alpha", "beta", "gamma", "margin", "temperature", "eps", "epsilon", "smoothing"}  # a loss's parameters
 )
 
 

@@ -31,6 +31,7 @@ from lrdoctor import naming
         # mixed precision's loss scale, a weight, a GAN's discriminator scores: no loss
         (["step", "attempted_loss_scale", "loss_scale_window", "ppl"], None),
         (["iter", "loss_weight", "l_mos"], None),
+        (["step", "loss_gamma", "focal_loss_alpha", "lr"], None),  # a loss's parameters
         (["Loss/scores/fake/mean", "Loss/G/loss/mean", "Loss/D/loss/mean"], "Loss/G/loss/mean"),
         (["loss", "loss_scale"], "loss"),
     ],

@@ -600,10 +600,9 @@ def _collect(
         first = False
     if held:
         # pix2pix/CycleGAN's '(epoch: 1, iters: 100, time: 0.86) G_GAN: 0.66 D_A: 0.11': beside a
-        # counter and other values, or half of them naming a loss ('step 10: TRAIN_LOSS: 2.2');
-        # 'step 0: MAX_STEPS: 3000, LEARNING_RATE: 0.001, LOSS_GAMMA: 2.0' is settings
-        losses = sum(naming.names_a_loss(k) for _, k, _ in held)
-        if (step is not None or epoch is not None) and (points or (losses > 0 and losses * 2 >= len(held))):
+        # counter and other values, or one naming a loss ('step 10: TRAIN_LOSS: 2.2, LEARNING_RATE:
+        # 0.001'); 'step 0: MAX_STEPS: 3000, LOSS_SCALE: 65536, LOSS_GAMMA: 2.0' is settings
+        if (step is not None or epoch is not None) and (points or any(naming.names_a_loss(k) for _, k, _ in held)):
             for moved, (at, key, value) in enumerate(held):
                 points.insert(at + moved, (key, value))
         else:  # 'BATCH_SIZE: 32' in a settings dump
