@@ -229,8 +229,10 @@ class State:
         # within each epoch (its last batch smaller).
         rises = int((changes > 0).sum())
         kept = values[finite]
-        restarts = (kept[1:] == kept[0]) & np.isfinite(rec_epoch[at[finite]][1:])
-        if rises < 2 or rises * 10 < len(changes) or ((changes < 0) & ~new_epoch & ~restarts).any():
+        restarts = (changes < 0) & ~new_epoch & (kept[1:] == kept[0]) & np.isfinite(rec_epoch[at[finite]][1:])
+        others = (changes < 0) & ~new_epoch & ~restarts
+        # (a run or two started again; a batch size that opens small falls back to it every epoch)
+        if rises < 2 or rises * 10 < len(changes) or others.any() or restarts.sum() > 2:
             return None
         rec_step = np.full(len(rec_epoch), np.nan)
         rec_step[at[finite]] = values[finite]

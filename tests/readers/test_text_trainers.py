@@ -162,6 +162,13 @@ def test_a_batch_that_is_no_counter_is_not_the_step() -> None:
     assert read(last).step_kind == "epoch"
     ramp = "".join(f"batch: {32 * 2 ** (k // 10)}, loss: {3 - k / 100:.2f}\n" for k in range(30))
     assert read(ramp).step_kind == "index"
+    # ... and one that opens with its small last batch, then falls back to it at each epoch's end
+    first = "epoch: 0, batch: 8, loss: 3.0\n" + "".join(
+        f"epoch: {e}, batch: {8 if k == 3 else 32}, loss: {3 - e / 10 - k / 100:.2f}\n"
+        for e in range(1, 11)
+        for k in range(4)
+    )
+    assert read(first).step_kind == "epoch"
     back = "".join(f"batch: {b}, loss: {3 - r - b / 100:.2f}\n" for r in range(2) for b in (20, 40, 60))
     assert read(back).step_kind == "index"
     summary = "".join(
@@ -849,7 +856,17 @@ def test_settings_on_a_counter_line_alone_stay_settings() -> None:
     lines += [f"step {s}: loss {2.5 - s / 1000:.4f} lr 0.001" for s in range(10, 400, 10)]
     log = read("\n".join(lines) + "\n")
     assert set(log.series) == {"loss", "lr"} and log.hparams["max_steps"] == 3000.0
-    # ... while upper-case losses at every step are points
-    caps = [f"step {s}: TRAIN_LOSS: {2.5 - s / 1000:.4f}, VAL_LOSS: {2.6 - s / 1000:.4f}" for s in range(10, 400, 10)]
+    # ... while upper-case losses at every step are points, with the settings printed beside them
+    caps = [
+        f"step {s}: TRAIN_LOSS: {2.5 - s / 1000:.4f}, VAL_LOSS: {2.6 - s / 1000:.4f}, LEARNING_RATE: 0.001, "
+        "LOSS_SCALE: 65536"
+        for s in range(10, 400, 10)
+    ]
     run = normalize(read("\n".join(caps) + "\n"))
     assert run.loss.name == "train_loss" and len(run.loss) == 39 and run.val_loss is not None
+    one = [
+        f"step {s}: TRAIN_LOSS: {2.5 - s / 1000:.4f}, LEARNING_RATE: 0.001, LOSS_SCALE: 65536, GRAD_NORM: 0.5"
+        for s in range(10, 400, 10)
+    ]
+    run = normalize(read("\n".join(one) + "\n"))
+    assert run.loss.name == "train_loss" and len(run.loss) == 39
