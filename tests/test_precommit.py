@@ -59,6 +59,8 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
         ("trainval.json", False),
         ("data/train.json", False),  # a dataset's split
         ("train_logits.json", False),
+        ("train_log1.json", True),
+        ("train_statistics.json", True),
     ],
 )
 def test_files_pattern_picks_training_logs(name: str, matched: bool) -> None:
