@@ -242,9 +242,7 @@ def follow(
         quiet = clock() - grew
         settle = max(config.settle, 3 * sorted(gaps)[-2] if len(gaps) > 1 else 0.0)
         if pending is not None and pending.finding is not None and quiet >= settle:
-            hit, why = pending.finding, f"nothing was written after it for {settle:.0f} s"
-            message = f"{path}: {hit.pathology} confirmed: {hit.message} ({why})"
-            yield Event("confirmed", message, pending.diagnosis, hit)
+            yield _confirmed(path, pending, f"nothing was written after it for {settle:.0f} s")
             return
         left = math.inf if config.timeout is None else config.timeout - (clock() - began)
         if left <= 0:
@@ -285,7 +283,7 @@ def _judged(path: Path, dx: Diagnosis, exit_on: tuple[str, ...]) -> tuple[Event 
     hits = [f for f in dx.findings if stops(f, exit_on)]
     sure = [f for f in hits if not undecided(f, dx.run.loss.values)]
     if sure:
-        return Event("confirmed", f"{path}: {sure[0].pathology} confirmed: {sure[0].message}", dx, sure[0]), None
+        return _confirmed(path, Event("waiting", "", dx, sure[0])), None
     if not hits:
         return None, None
     hit = hits[0]
@@ -293,15 +291,18 @@ def _judged(path: Path, dx: Diagnosis, exit_on: tuple[str, ...]) -> tuple[Event 
     return None, Event("waiting", message, dx, hit)
 
 
+def _confirmed(path: Path, judged: Event, why: str = "") -> Event:
+    """The event that stops the watch on the finding of `judged`, and why it is sure now."""
+    hit = judged.finding
+    assert hit is not None
+    said = f"{path}: {hit.pathology} confirmed: {hit.message}" + (f" ({why})" if why else "")
+    return Event("confirmed", said, judged.diagnosis, hit)
+
+
 def _at_timeout(path: Path, pending: Event | None, config: WatchConfig) -> Event:
     """The last event: a NaN still undecided is confirmed (the log as it stands fails check), else
     the timeout passed with nothing in exit_on."""
     if pending is not None and pending.finding is not None:
-        hit = pending.finding
-        message = (
-            f"{path}: {hit.pathology} confirmed: {hit.message} (the points after it did not come within "
-            f"{config.timeout:g} s)"
-        )
-        return Event("confirmed", message, pending.diagnosis, hit)
+        return _confirmed(path, pending, f"the points after it did not come within {config.timeout:g} s")
     asked = ", ".join(config.exit_on) or "(no pathology asked for)"
     return Event("timeout", f"{path}: nothing in {asked} within {config.timeout:g} s")
