@@ -72,13 +72,14 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     if values[0] < WARMUP_START * peak:
         warm = float(steps[int(np.argmax(values >= 0.95 * peak))])
     cuts = np.flatnonzero(values[1:] * DECAY_FACTOR <= values[:-1]) + 1
+    unit = _printed_unit(values) if len(cuts) else 0.0  # (once: a long log's rate may halve often)
     held = [
         int(i)
         for i in cuts
         if i >= 2
         and abs(values[i - 1] - values[i - 2]) <= HELD * values[i - 1]
         and values[i - 1] >= CUT_FROM * peak
-        and not _rounding(values, int(i), to_zero=to_zero)
+        and not _rounding(values, int(i), unit, to_zero=to_zero)
     ]
     last_decay = float(steps[held[-1]]) if held else None
     step_decay = (float(steps[held[0] - 1]), float(steps[held[0]])) if held else None
@@ -92,14 +93,13 @@ def lr_events(steps: np.ndarray | None, values: np.ndarray | None, curve: Curve 
     return LrEvents(steps, values, peak, warm, last_decay, settled, step_decay)
 
 
-def _rounding(values: np.ndarray, i: int, *, to_zero: bool = False) -> bool:
+def _rounding(values: np.ndarray, i: int, unit: float, *, to_zero: bool = False) -> bool:
     """Whether the cut at i is a smooth decay printed with few digits ('lr: 0.000005'), which holds
     and halves as it rounds, from 2 units of its last printed digit to 1: a fall of one unit, after
     the rate came down one unit at a time (5, 4, 3, 2, 1), or before it is printed as 0 (a cosine
     printed to 4 decimals: 0.0002, 0.0001, 0.0000, each level held about as long). A rate held
     long and halved, or that came down by more (0.0010, 0.0005, 0.0002, 0.0001), was cut by a
-    schedule."""
-    unit = _printed_unit(values)
+    schedule. `unit`: that of the last digit the rate is printed to (_printed_unit)."""
     if unit == 0.0 or values[i - 1] - values[i] > 1.5 * unit:
         return False
     if to_zero:  # ... where the rate held the old value about as long as the new (a smooth decay's steps)
