@@ -73,9 +73,10 @@ def read(source: Source) -> Log:
 
 
 def in_dir(path: Path) -> Path | None:
-    """trainer_state.json in `path` (or a Sacred run's metrics.json), unless it was cut off while written or its latest
+    """trainer_state.json in `path`, unless it was cut off while written or its latest
     checkpoint-N directory holds one of the same training that went further (resumed in the same
-    output folder without ``save_state()``); else the latest checkpoint's."""
+    output folder without ``save_state()``); else the latest checkpoint's. Without either, a
+    Sacred run's metrics.json."""
     direct = path / TRAINER_STATE
     latest = _latest_checkpoint(path)
     if not direct.is_file():
