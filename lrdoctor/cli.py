@@ -243,7 +243,7 @@ def diagnose(
     from lrdoctor.diagnosis import diagnose as run_diagnosis
     from lrdoctor.errors import InputError
     from lrdoctor.report import RENDERERS
-    from lrdoctor.sweep import LoadOptions, expand
+    from lrdoctor.sweep import LoadOptions, expand, holds_run
 
     with errors_reported(debug) as outcome:
         if probe_spec is not None:  # a SPEC that cannot work is refused before the logs are judged
@@ -254,7 +254,7 @@ def diagnose(
     if outcome.failed:
         sys.exit(2)
     if found.several and probe_spec is not None:  # the probe judges one run: the one that reads, if one does
-        readable = [t for t in found.targets if t.problem is None and _reads(t.path)]
+        readable = [t for t in found.targets if t.problem is None and holds_run(t.path)]
         if len(readable) == 1:  # and a pattern that matched nothing stays the error it is
             kept = readable + [t for t in found.targets if t.problem is not None]
             found = dataclasses.replace(found, targets=kept, several=False)
@@ -872,19 +872,6 @@ def _listed(paths: Sequence[str]) -> str:
     from lrdoctor.report.text import safe
 
     return ", ".join(safe(p) for p in paths)
-
-
-def _reads(path: str) -> bool:
-    from lrdoctor import load
-    from lrdoctor.errors import EmptyLog
-
-    try:
-        load(path)
-    except EmptyLog:
-        return True  # a run that has not logged yet
-    except LrdoctorError:  # no log, or no file at all
-        return False
-    return True
 
 
 def _table(rows: list[Any]) -> str:

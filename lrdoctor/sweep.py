@@ -171,6 +171,20 @@ def _expand_one(path: str, *, named: bool) -> list[Target]:
     return [Target(str(r), False) for r in runs]
 
 
+def holds_run(path: str | Path) -> bool:
+    """Whether `path` reads as a run: a log, or a run that has logged nothing yet (no stray file
+    beside the runs, such as a summary.txt)."""
+    from lrdoctor import load
+
+    try:
+        load(path)
+    except EmptyLog:
+        return True
+    except LrdoctorError:
+        return False
+    return True
+
+
 def _claimed(run: Path) -> bool:
     """A run folder whose own layout names its log (an Ultralytics run's results.csv), not the
     TensorBoard events inside it that a folder above would be read by."""

@@ -95,7 +95,7 @@ def one_run(path: Path) -> Path:
     """The run a watch of `path` follows: itself (a file, a run folder, a path not there yet), or
     the one run in a folder of runs; the folder itself while no run in it reads yet. A folder of
     several runs is refused: a watch follows one run as it grows."""
-    from lrdoctor.sweep import expand
+    from lrdoctor.sweep import expand, holds_run
 
     if not os.path.lexists(path):
         return path
@@ -104,23 +104,11 @@ def one_run(path: Path) -> Path:
         return targets[0]
     # A file beside the runs that holds no log (a summary.txt) is no run; a run whose log has no
     # row yet is one.
-    runs = [t for t in targets if _holds_run(t)]
+    runs = [t for t in targets if holds_run(t)]
     if len(runs) > 1:
         shown = ", ".join(map(str, runs[:4])) + (", ..." if len(runs) > 4 else "")
         raise InputError(f"{path}: holds {len(runs)} runs ({shown}): watch one of them")
     return runs[0] if runs else path
-
-
-def _holds_run(path: Path) -> bool:
-    from lrdoctor import load
-
-    try:
-        load(path)
-    except EmptyLog:
-        return True
-    except LrdoctorError:
-        return False
-    return True
 
 
 def lasting(path: Path, reader: str | None = None) -> bool:
