@@ -6,7 +6,10 @@
   into the ``loss`` series;
 - ``[{"step": 1, "loss": 2.3}, ...]``, also under a key such as ``history`` or ``records``;
 - ``{"step": [...], "loss": [...]}`` (Keras' ``history.history`` and similar);
-- ``{"training.loss": {"steps": [...], "values": [...]}, ...}`` (Sacred's ``metrics.json``).
+- ``{"training.loss": {"steps": [...], "values": [...]}, ...}`` (Sacred's ``metrics.json``);
+- pandas' ``DataFrame.to_json()``, by column (``{"loss": {"0": 2.3, ...}}``, the default) or split
+  (``{"columns": [...], "index": [...], "data": [...]}``); its other layouts are lists of records;
+- ``{"lm loss": {"start_step": 1, "values": {"1": 10.4, ...}}}`` (Megatron-LM's golden values).
 """
 
 from __future__ import annotations
@@ -307,6 +310,9 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     if not doc:
         raise NoSeries(f"{label}: an empty JSON object; no points to read")
     hparams = _hparams_beside(doc)
+    split = _split_rows(doc)
+    if split is not None:
+        return _from_rows(split, label)
     lists = {k: v for k, v in doc.items() if isinstance(v, list)}
     record_lists = {k: v for k, v in lists.items() if any(isinstance(x, dict) for x in v)}
     if len(record_lists) == 1:
@@ -318,6 +324,10 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     if columns:
         return _from_columns(columns, label, hparams=_scalars(doc))
     if all(isinstance(v, dict) for v in doc.values()):
+        if all(_indexed(v) for v in doc.values()):
+            return _from_rows(_indexed_columns(doc), label)
+        if all(_indexed(v.get("values")) for v in doc.values()):
+            return _from_rows(_indexed_columns({k: v["values"] for k, v in doc.items()}), label)
         if all(isinstance(v.get("values"), list) for v in doc.values()):
             log = _from_rows(_metric_blocks(doc), label)
             uneven = [
@@ -426,6 +436,48 @@ def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield from ({"step": step, name: value} for step, value in zip(steps, values, strict=False))
         else:
             yield from ({"step": i, name: value} for i, value in enumerate(values))
+
+
+def _split_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]] | None:
+    """pandas' ``to_json(orient="split")``: {"columns": [...], "index": [...], "data": [[...], ...]};
+    the index is the step where no column is one."""
+    columns, data, index = doc.get("columns"), doc.get("data"), doc.get("index")
+    if not (
+        set(doc) <= {"columns", "index", "data"}
+        and isinstance(columns, list)
+        and all(isinstance(c, str) for c in columns)
+        and isinstance(data, list)
+        and all(isinstance(row, list) and len(row) == len(columns) for row in data)
+    ):
+        return None
+    rows = (dict(zip(columns, row, strict=True)) for row in data)
+    if isinstance(index, list) and len(index) == len(data) and _no_axis(columns):
+        return ({**row, "step": step} for row, step in zip(rows, index, strict=False))
+    return rows
+
+
+def _indexed(block: Any) -> bool:
+    """A column as pandas' ``to_json()`` writes it: {"0": 2.3, "1": 2.1, ...}, scalars under numeric keys."""
+    return (
+        isinstance(block, dict)
+        and bool(block)
+        and all(to_float(k) is not None and not isinstance(v, dict | list) for k, v in block.items())
+    )
+
+
+def _indexed_columns(columns: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """{"loss": {"0": 2.3, ...}, "lr": {"0": 0.1, ...}} (pandas' default ``to_json()``; Megatron's
+    golden values, under "values"): a record per index key, the key as the step where no column
+    is one."""
+    keys = list(dict.fromkeys(k for block in columns.values() for k in block))
+    stepped = _no_axis(list(columns))
+    for key in keys:
+        row = {name: block[key] for name, block in columns.items() if key in block}
+        yield {**row, "step": key} if stepped else row
+
+
+def _no_axis(names: list[str]) -> bool:
+    return not any(k in names for k in (*STEP_KEYS, *EPOCH_KEYS) if k not in BATCH_KEYS)
 
 
 def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

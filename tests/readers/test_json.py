@@ -474,3 +474,55 @@ def test_sacred_metrics_json_and_its_run_folder(tmp_path: Path) -> None:
     doc["test.accuracy"] = {"steps": [], "values": [], "timestamps": []}
     (run_dir / "metrics.json").write_text(json.dumps(doc))
     assert not any("no steps listed" in w for w in load(run_dir).warnings)
+
+
+@pytest.mark.parametrize("orient", ["columns", "index", "records", "split", "table"])
+@pytest.mark.parametrize("step_index", [False, True])
+def test_pandas_to_json_layouts(tmp_path: Path, orient: str, step_index: bool) -> None:
+    """Every layout of pandas' DataFrame.to_json that names its columns reads as the frame:
+    by column (the default), by index, records, split and table, with the step as a column or
+    as the index."""
+    pd = pytest.importorskip("pandas")
+    steps = np.arange(0, 600, 10)
+    frame = pd.DataFrame({"step": steps, "loss": 2.3 * np.exp(-steps / 200) + 0.1, "lr": 1e-3})
+    if step_index:
+        frame = frame.set_index("step")
+    log = load(tmp_path, frame.to_json(orient=orient))
+    # (records leave the index out: its rows are at their positions)
+    expected_steps = np.arange(60) if step_index and orient == "records" else steps
+    assert log.series["loss"].steps.tolist() == expected_steps.tolist()
+    assert np.allclose(log.series["loss"].values, 2.3 * np.exp(-steps / 200) + 0.1)
+    assert np.allclose(log.series["lr"].values, 1e-3)
+
+
+def test_pandas_column_layout_index_is_the_step_only_without_an_axis_column(tmp_path: Path) -> None:
+    """{"loss": {"0": ..}, "epoch": {"0": ..}}: the epoch column is the axis, not the row index."""
+    doc = {"loss": {str(i): 2.0 / (i + 1) for i in range(12)}, "epoch": {str(i): i + 1 for i in range(12)}}
+    log = load(tmp_path, json.dumps(doc))
+    assert log.step_kind == "epoch" and log.series["loss"].steps.tolist() == list(range(1, 13))
+    split = {
+        "columns": ["epoch", "loss"],
+        "index": list(range(12)),
+        "data": [[i + 1, 2.0 / (i + 1)] for i in range(12)],
+    }
+    log = load(tmp_path, json.dumps(split))
+    assert log.step_kind == "epoch" and log.series["loss"].steps.tolist() == list(range(1, 13))
+
+
+def test_megatron_golden_values(tmp_path: Path) -> None:
+    """Megatron-LM's golden values: each metric's points under "values", keyed by iteration."""
+    doc = {
+        "lm loss": {
+            "start_step": 1,
+            "end_step": 100,
+            "step_interval": 5,
+            "values": {str(s): 10.4 - 0.05 * s for s in range(1, 101, 5)},
+        },
+        "num-zeros": {"start_step": 1, "end_step": 100, "step_interval": 5, "values": {"1": "nan", "6": 41.0}},
+    }
+    log = load(tmp_path, json.dumps(doc, indent=4), "golden_values_dev_dgx_h100.json")
+    assert log.series["lm loss"].steps.tolist() == list(range(1, 101, 5))
+    assert log.series["lm loss"].values[0] == pytest.approx(10.35)
+    # A value array (pandas' orient="values") names nothing: refused, saying why.
+    with pytest.raises(UnreadableLog, match="holds no records"):
+        load(tmp_path, json.dumps([[0, 2.3], [10, 2.1]]))
