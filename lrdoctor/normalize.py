@@ -463,6 +463,11 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         textual = naming.find_loss(log.text_columns)
         if textual is not None:
             raise NoSeries(f"{log.source}: the column {textual!r} holds no number (text or empty cells only)")
+        if log.format in ("tensorboard-csv", "tensorboard-json") and "Value" in series:
+            raise NoSeries(
+                f"{log.source}: one scalar downloaded from TensorBoard, and its file name does not say which "
+                "(TensorBoard names it run-<run>-tag-<tag>); if it is the training loss, pass --metric Value"
+            )
         raise NoSeries(
             f"{log.source}: no series looks like a training loss; found {_listing(series)}; pass --metric NAME"
         )

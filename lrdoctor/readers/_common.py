@@ -294,3 +294,24 @@ def unfinished_note(
         f"{label}: {what} ends at {unit} {fmt_step(last)} of the {fmt_step(planned)} the run was set for ({setting}): "
         f"{why}; judged as it stands (a run still training reads as a slow one)"
     )
+
+
+# TensorBoard's "download data" links: one scalar as CSV (Wall time,Step,Value) or as JSON
+# ([[wall time, step, value], ...]), in a file named run-<run>-tag-<tag>.csv (or .json), each
+# '/' of the run and tag written '_'.
+TENSORBOARD_DOWNLOAD_HEADER = ["Wall time", "Step", "Value"]
+_DOWNLOAD_NAME = re.compile(r"^run-(.*)-tag-(.+)\.(?:csv|json)$", re.IGNORECASE)
+
+
+def download_tag(file_name: str) -> str:
+    """The scalar's name in a TensorBoard download's file name: its tag, under its run where the run
+    is an evaluation's (Keras writes `validation/epoch_loss` beside `train/epoch_loss`); "Value"
+    where the name says neither."""
+    from lrdoctor import naming
+
+    found = _DOWNLOAD_NAME.match(file_name)
+    if found is None:
+        return "Value"
+    run, tag = found.groups()
+    last = run.rsplit("_", 1)[-1] if run else ""
+    return f"{last}/{tag}" if naming.is_eval(last) and not naming.is_eval(tag) else tag

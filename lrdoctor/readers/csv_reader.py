@@ -47,7 +47,16 @@ import numpy as np
 
 from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
 from lrdoctor.readers import _ultralytics
-from lrdoctor.readers._common import ABSENT, EPOCH_KEYS, steps_of_epochs, to_float, unfinished_note, usable_step_keys
+from lrdoctor.readers._common import (
+    ABSENT,
+    EPOCH_KEYS,
+    TENSORBOARD_DOWNLOAD_HEADER,
+    download_tag,
+    steps_of_epochs,
+    to_float,
+    unfinished_note,
+    usable_step_keys,
+)
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, decode_text, read_regular
 
@@ -135,6 +144,11 @@ def read(source: Source) -> Log:
             f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
             "export a run's history instead (a chart's '...' menu > Export CSV, or run.history() in the API)"
         )
+    fmt = _flavour(header, source.name, delim)
+    if fmt == TENSORBOARD_DOWNLOAD:  # the scalar under its tag; the wall time is no metric
+        tag = download_tag(source.name)
+        columns = {tag if name == "Value" else name: column for name, column in columns.items() if name != "Wall time"}
+        header = [tag if name == "Value" else name for name in header if name != "Wall time"]
     steps, kind, bad_steps = _step_axis(columns, len(line_numbers))
     if bad_steps.any():
         warnings.append(
@@ -150,7 +164,6 @@ def read(source: Source) -> Log:
             series[name] = Series(name, steps, values, seq)
         elif mask.any():
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
-    fmt = _flavour(header, source.name, delim)
     hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
     hints: dict[str, str] = {}
     if fmt == ULTRALYTICS:
@@ -165,6 +178,7 @@ def read(source: Source) -> Log:
 
 
 ULTRALYTICS = "ultralytics-csv"
+TENSORBOARD_DOWNLOAD = "tensorboard-csv"
 # The columns W&B's runs table opens with, beside its "Name" (any may be hidden before export): a
 # row per run, not a run's history.
 WANDB_RUNS_TABLE = {"State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep"}
@@ -755,6 +769,8 @@ def _ffill(steps: np.ndarray) -> np.ndarray:
 
 def _flavour(header: list[str], name: str, delim: str) -> str:
     cols = set(header)
+    if header == TENSORBOARD_DOWNLOAD_HEADER:
+        return TENSORBOARD_DOWNLOAD
     if any(" - " in h for h in header) and (
         {"Step", "_step"} & cols or any(h.endswith(("__MIN", "__MAX")) for h in header)
     ):

@@ -9,7 +9,9 @@
 - ``{"training.loss": {"steps": [...], "values": [...]}, ...}`` (Sacred's ``metrics.json``);
 - pandas' ``DataFrame.to_json()``, by column (``{"loss": {"0": 2.3, ...}}``, the default) or split
   (``{"columns": [...], "index": [...], "data": [...]}``); its other layouts are lists of records;
-- ``{"lm loss": {"start_step": 1, "values": {"1": 10.4, ...}}}`` (Megatron-LM's golden values).
+- ``{"lm loss": {"start_step": 1, "values": {"1": 10.4, ...}}}`` (Megatron-LM's golden values);
+- ``[[wall time, step, value], ...]``: a scalar downloaded from TensorBoard's page, named by the tag
+  in its file name (``run-<run>-tag-<tag>.json``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from typing import Any, cast
 
 from lrdoctor.errors import DamagedLog, NoSeries, UnreadableLog
 from lrdoctor.readers import jsonl
-from lrdoctor.readers._common import BATCH_KEYS, EPOCH_KEYS, STEP_KEYS, rows_to_series, to_float, unfinished_note
+from lrdoctor.readers._common import (
+    BATCH_KEYS,
+    EPOCH_KEYS,
+    STEP_KEYS,
+    download_tag,
+    rows_to_series,
+    to_float,
+    unfinished_note,
+)
 from lrdoctor.run import Log, Series, StepKind, fmt_step
 from lrdoctor.source import Source, decode_text
 
@@ -72,7 +82,7 @@ def read(source: Source) -> Log:
         raise UnreadableLog(f"{source.label}: JSON nested too deeply to be a training log") from None
     except ValueError:  # an integer of thousands of digits
         raise UnreadableLog(f"{source.label}: holds a number too long to read; not a training log") from None
-    return from_document(doc, source.label)
+    return from_document(doc, source.label, name=source.name)
 
 
 def in_dir(path: Path) -> Path | None:
@@ -217,11 +227,15 @@ def _complete(path: Path) -> bool:
         return True  # reading it says what is wrong with it
 
 
-def from_document(doc: Any, label: str) -> Log:
-    """A parsed JSON document as a Log."""
+def from_document(doc: Any, label: str, *, name: str = "") -> Log:
+    """A parsed JSON document as a Log (`name`: its file's, for layouts named by it)."""
     if isinstance(doc, dict) and "log_history" in doc:
         return _trainer_state(doc, label)
     if isinstance(doc, list):
+        if _tensorboard_download(doc):
+            tag = download_tag(name)
+            log = _from_rows(({"step": step, tag: value} for _wall, step, value in doc), label)
+            return dataclasses.replace(log, format="tensorboard-json")
         return _from_rows(_record_list(doc, label, where="the top-level list"), label)
     if isinstance(doc, dict):
         return _from_dict(doc, label, depth=0)
@@ -436,6 +450,18 @@ def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield from ({"step": step, name: value} for step, value in zip(steps, values, strict=False))
         else:
             yield from ({"step": i, name: value} for i, value in enumerate(values))
+
+
+def _tensorboard_download(doc: list[Any]) -> bool:
+    """[[wall time, step, value], ...]: a scalar downloaded from TensorBoard's page as JSON."""
+    return bool(doc) and all(
+        isinstance(row, list)
+        and len(row) == 3
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in row[:2])
+        and row[0] > 1e8  # seconds since 1970: after 1973
+        and float(row[1]).is_integer()
+        for row in doc
+    )
 
 
 def _split_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]] | None:

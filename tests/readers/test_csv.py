@@ -543,3 +543,33 @@ def test_flair_loss_tsv(tmp_path: Path) -> None:
     warm = ["epoch,loss,lr", *(f"{s},{1 - s / 200:.4f},{min(s, 24) / 10000:.4f}" for s in range(1, 26))]
     run = load(write(tmp_path, "warm.csv", "\n".join(warm)))
     assert len(run.loss) == 25 and not any("no newline" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize("points", [80, 40_000])  # the line-by-line reader and pandas' for large files
+@pytest.mark.parametrize("compress", [False, True])
+def test_tensorboard_download_csv(tmp_path: Path, points: int, compress: bool) -> None:
+    """TensorBoard's page downloads a scalar as `Wall time,Step,Value` in run-<run>-tag-<tag>.csv:
+    the value is the tag's, the wall time no metric; a download of the validation run (Keras'
+    `validation/epoch_loss`) is not taken for the training loss; with no tag in the name, the
+    error says how to judge it."""
+    steps = np.arange(points) * 10
+    loss = 2.3 * np.exp(-steps / (steps[-1] / 3)) + 0.1
+    text = "Wall time,Step,Value\n" + "".join(
+        f"{1.6e9 + 1.5 * s:.6f},{s},{v:.6f}\n" for s, v in zip(steps, loss, strict=True)
+    )
+    suffix = ".csv.gz" if compress else ".csv"
+
+    def put(name: str) -> Path:
+        path = tmp_path / (name + suffix)
+        path.write_bytes(gzip.compress(text.encode()) if compress else text.encode())
+        return path
+
+    run = load(put("run-lightning_logs_version_0-tag-train_loss"))
+    assert run.format == "tensorboard-csv" and run.metric == "train_loss"
+    assert run.loss.steps.tolist() == steps.tolist() and np.allclose(run.loss.values, loss, atol=1e-6)
+    assert "Wall time" not in read_log(put("run-train-tag-epoch_loss")).series
+    with pytest.raises(NoSeries, match="found Step, validation/epoch_loss"):
+        load(put("run-logs_validation-tag-epoch_loss"))
+    with pytest.raises(NoSeries, match=r"downloaded from TensorBoard.*pass --metric Value"):
+        load(put("export"))
+    assert load(put("export"), metric="Value").loss.steps.tolist() == steps.tolist()

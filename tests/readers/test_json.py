@@ -526,3 +526,20 @@ def test_megatron_golden_values(tmp_path: Path) -> None:
     # A value array (pandas' orient="values") names nothing: refused, saying why.
     with pytest.raises(UnreadableLog, match="holds no records"):
         load(tmp_path, json.dumps([[0, 2.3], [10, 2.1]]))
+
+
+def test_tensorboard_download_json(tmp_path: Path) -> None:
+    """TensorBoard's page downloads a scalar as JSON too: [[wall time, step, value], ...], named
+    by the tag in run-<run>-tag-<tag>.json; other arrays of numbers stay refused."""
+    from lrdoctor import load as load_run
+
+    points = [[1.6e9 + 2.0 * s, s, 2.0 / (1 + s / 100)] for s in range(0, 800, 10)]
+    run = load_run(write(tmp_path, json.dumps(points), "run-version_0-tag-Loss_train.json"))
+    assert run.format == "tensorboard-json" and run.metric == "Loss_train"
+    assert run.loss.steps.tolist() == list(range(0, 800, 10))
+    with pytest.raises(NoSeries, match="pass --metric Value"):
+        load_run(write(tmp_path, json.dumps(points), "scalars.json"))
+    # Not a download: a step that is no whole number, or a first column too small to be a time.
+    for rows in ([[1.6e9, 0.5, 2.0]] * 3, [[3.0, 1, 2.0]] * 3):
+        with pytest.raises(UnreadableLog, match="holds no records"):
+            load(tmp_path, json.dumps(rows))
