@@ -144,6 +144,11 @@ def read(source: Source) -> Log:
             f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
             "export a run's history instead (a chart's '...' menu > Export CSV, or run.history() in the API)"
         )
+    if header and header[0].startswith("#") and header[0].lstrip("# ") and header[0].lstrip("# ") not in columns:
+        # numpy's savetxt(header=...) writes the header as a comment: "# step,loss"
+        first = header[0].lstrip("# ")
+        columns = {first if name == header[0] else name: column for name, column in columns.items()}
+        header = [first, *header[1:]]
     fmt = _flavour(header, source.name, delim)
     if fmt == TENSORBOARD_DOWNLOAD:  # the scalar under its tag; the wall time is no metric
         tag = download_tag(source.name)

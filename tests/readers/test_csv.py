@@ -573,3 +573,14 @@ def test_tensorboard_download_csv(tmp_path: Path, points: int, compress: bool) -
     with pytest.raises(NoSeries, match=r"downloaded from TensorBoard.*pass --metric Value"):
         load(put("export"))
     assert load(put("export"), metric="Value").loss.steps.tolist() == steps.tolist()
+
+
+def test_numpy_savetxt_header(tmp_path: Path) -> None:
+    """numpy's savetxt(header="step,loss") writes the header as a comment line, "# step,loss":
+    the first column is still the step."""
+    path = tmp_path / "loss.csv"
+    steps = np.arange(0, 400, 10)
+    np.savetxt(path, np.c_[steps, 2.0 / (1 + steps / 50)], delimiter=",", header="step,loss")
+    assert path.read_text().startswith("# step,loss\n")
+    run = load(path)
+    assert run.step_kind == "step" and run.loss.steps.tolist() == steps.tolist()
