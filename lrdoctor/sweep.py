@@ -155,12 +155,19 @@ def _once_each(paths: list[str]) -> list[str]:
     return out
 
 
+# How deep a DVCLive metric's file may lie under its metrics folder ('a/b/c/loss.tsv').
+MAX_METRIC_DEPTH = 6
+
+
 def _expand_one(path: str, *, named: bool) -> list[Target]:
     p = Path(path)
     if path != "-" and "tfevents" in p.name and p.parent.name.lower() in SPLIT_DIRS and is_one_run(p.parent.parent):
         # One phase's events of a run split by phase (Keras: run/train/, run/validation/): the run.
         # Alone, a validation file would be judged as if it held the training loss.
         return [Target(str(p.parent.parent), named)]
+    metrics = _dvclive_folder(p) if path != "-" and p.suffix == ".tsv" else None
+    if metrics is not None:  # one metric's file of a DVCLive run (a hook passes each): the run
+        return [Target(str(metrics), named)]
     if path == "-" or not _is(p, stat.S_ISDIR):
         return [Target(path, named)]
     runs = find_runs(p)
@@ -169,6 +176,16 @@ def _expand_one(path: str, *, named: bool) -> list[Target]:
     if len(runs) == 1:  # one run deeper down: as today where a reader takes the folder, else that run
         return [Target(path if _readers_take(p) and not _claimed(runs[0]) else str(runs[0]), True)]
     return [Target(str(r), False) for r in runs]
+
+
+def _dvclive_folder(file: Path) -> Path | None:
+    """The DVCLive metrics folder that `file` lies in (`plots/metrics/train/loss.tsv`), if any."""
+    from lrdoctor.readers import csv_reader
+
+    for parent in list(file.parents)[:MAX_METRIC_DEPTH]:
+        if csv_reader.dvclive_metrics(parent) == parent:
+            return parent
+    return None
 
 
 def holds_run(path: str | Path) -> bool:
@@ -238,6 +255,8 @@ def is_one_run(folder: Path) -> bool:
     if csv_reader.in_dir(folder) is not None or json_reader.in_dir(folder) is not None:
         return True
     if any(_is(folder / name, stat.S_ISREG) for name in (*jsonl.DIR_NAMES, jsonl.MMENGINE_SCALARS)):
+        return True
+    if jsonl.claims_dir(folder) is not None or csv_reader.dvclive_metrics(folder) is not None:  # Ray Tune, DVCLive
         return True
     with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
     # (a run folder named like a split, such as Ultralytics' first run 'train', is a run of its own)

@@ -622,3 +622,83 @@ def test_a_phase_file_of_a_split_run_is_judged_as_its_run(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith(str(tmp_path / "run") + ":") and "overfitting" in line and "divergence" not in line
+
+
+def _dvclive_run(root: Path, *, timestamps: bool, folder: str = "plots/metrics") -> Path:
+    """A DVCLive run as DVCLive writes it: a .tsv per metric, the header naming the metric by its
+    full name ('train/loss')."""
+    metrics = root / "dvclive" / folder
+    curves = {
+        "train/loss": lambda s: 2.3 * np.exp(-s / 8) + 0.1,
+        "eval/loss": lambda s: 0.9 + 0.004 * (s - 8) ** 2,  # overfitting, not diverging
+        "lr": lambda s: 0.01,
+    }
+    for name, curve in curves.items():
+        path = metrics / f"{name}.tsv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = [("timestamp\t" if timestamps else "") + f"step\t{name}"]
+        rows += [(f"{1_700_000_000_000 + s}\t" if timestamps else "") + f"{s}\t{curve(s)}" for s in range(40)]
+        path.write_text("\n".join(rows) + "\n")
+    (root / "dvclive" / "metrics.json").write_text('{"train": {"loss": 0.1}, "step": 39}')
+    return metrics
+
+
+@pytest.mark.parametrize("timestamps", [False, True])
+def test_dvclive_run_is_read_whole_wherever_it_is_named(tmp_path: Path, timestamps: bool) -> None:
+    """DVCLive writes each metric to a file of its own: the run is read whole from its folder, the
+    folder above it or the project, its evaluation loss as the validation loss; each metric's file
+    that a hook passes stands for the run, once (the evaluation loss alone would be judged as a
+    training loss)."""
+    from lrdoctor import load
+
+    metrics = _dvclive_run(tmp_path, timestamps=timestamps)
+    for path in (metrics, tmp_path / "dvclive"):
+        run = load(path)
+        assert run.format == "dvclive" and run.metric == "train/loss" and len(run.loss) == 40
+        assert run.val_loss is not None and run.val_metric == "eval/loss"
+        assert run.observed_lr == pytest.approx(0.01)
+    result = invoke("diagnose", str(tmp_path))
+    assert result.exit_code == 0 and "(dvclive)" in result.output and "eval/loss: 40 points" in result.output
+    files = sorted(str(p) for p in metrics.rglob("*.tsv"))
+    result = invoke("check", *files)
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(str(metrics) + ":") and "divergence" not in line
+
+
+def test_dvclive_before_2_wrote_scalars(tmp_path: Path) -> None:
+    from lrdoctor import load
+
+    _dvclive_run(tmp_path, timestamps=True, folder="scalars")
+    run = load(tmp_path / "dvclive")
+    assert run.format == "dvclive" and run.metric == "train/loss" and run.val_metric == "eval/loss"
+
+
+def test_ray_tune_trial_folder_is_one_run(tmp_path: Path) -> None:
+    """A Ray Tune trial folder holds result.json (a record per report) and progress.csv (the same,
+    flattened) beside params.json: one run, placed on `training_iteration`; an experiment folder
+    is a run per trial."""
+    from lrdoctor import load
+
+    for trial in ("train_fn_a_00000", "train_fn_b_00001"):
+        folder = tmp_path / "exp" / trial
+        folder.mkdir(parents=True)
+        (folder / "params.json").write_text('{"lr": 0.01}')
+        records = [
+            {"loss": 2.3 * np.exp(-i / 10) + 0.1, "timestamp": 1_700_000_000 + i, "training_iteration": i}
+            | {"time_total_s": 0.5 * i, "iterations_since_restore": i, "config": {"lr": 0.01}}
+            for i in range(1, 41)
+        ]
+        (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in records))
+        header = "loss,timestamp,training_iteration,time_total_s,iterations_since_restore,config/lr"
+        rows = [",".join(str(v) for v in [*list(r.values())[:-1], 0.01]) for r in records]
+        (folder / "progress.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    trial = tmp_path / "exp" / "train_fn_a_00000"
+    for path in (trial, trial / "result.json", trial / "progress.csv"):
+        run = load(path)
+        assert run.loss.steps.tolist() == list(range(1, 41)), path
+        assert run.observed_lr == pytest.approx(0.01)
+    result = invoke("diagnose", str(tmp_path / "exp"))
+    assert result.exit_code == 0, result.output
+    lines = [ln for ln in result.output.splitlines() if "train_fn_" in ln]
+    assert len(lines) == 2 and all("result.json" in ln for ln in lines), result.output

@@ -40,6 +40,7 @@ STEP_KEYS = (
     "Step",
     "batch",
     "batch_idx",
+    "training_iteration",  # Ray Tune's count of reports
 )
 EPOCH_KEYS = ("epoch", "Epoch", "EPOCH", "epochs")
 COUNTERS = frozenset((*STEP_KEYS, *EPOCH_KEYS))

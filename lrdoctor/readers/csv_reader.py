@@ -58,12 +58,13 @@ from lrdoctor.readers._common import (
     usable_step_keys,
 )
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import Source, decode_text, read_regular
+from lrdoctor.source import Source, decode_text, head_regular, open_source, read_regular
 
 DELIMITERS = (",", "\t", ";", "|")
 STEP_COLUMNS = (
     *("step", "Step", "_step", "global_step", "trainer/global_step", "iteration", "iter", "it"),
     *("batch", "batch_idx"),  # a counter within the epoch: the epoch column beside it places it
+    "training_iteration",  # Ray Tune's progress.csv: its count of reports
 )
 SNIFF_LINES = 30
 # Far above the widest real export (W&B: a few thousand columns); a header this wide is no log,
@@ -107,12 +108,50 @@ def in_dir(path: Path) -> Path | None:
     for name in ("metrics.csv", "summary.csv"):
         if (path / name).is_file():
             return path / name
-    return ultralytics_results(path)
+    return claims_dir(path)
 
 
 def claims_dir(path: Path) -> Path | None:
-    """An Ultralytics run folder's results.csv (lrdoctor.readers.claimed)."""
-    return ultralytics_results(path)
+    """An Ultralytics run folder's results.csv, or a DVCLive folder's metrics (a .tsv file per
+    metric): the run's log (lrdoctor.readers.claimed)."""
+    return ultralytics_results(path) or dvclive_metrics(path)
+
+
+def dvclive_metrics(path: Path) -> Path | None:
+    """DVCLive's folder of metric files, given it or the DVCLive folder above it (`dvclive/`):
+    `plots/metrics/train/loss.tsv` holds `step, train/loss` (a `timestamp` first where asked
+    for), one file per metric; DVCLive before 2.0 wrote them under `scalars/`."""
+    for found in (path / "plots" / "metrics", path / "scalars", path):
+        named = found.name == "scalars" or (found.name == "metrics" and found.parent.name == "plots")
+        if named and _dvclive_files(found):
+            return found
+    return None
+
+
+def _dvclive_files(folder: Path) -> list[Path]:
+    try:
+        files = sorted(p for p in folder.rglob("*.tsv") if p.is_file())
+    except OSError:
+        return []
+    heads = [head_regular(p, 64) or b"" for p in files[:3]]
+    return files if heads and all(h.startswith((b"step\t", b"timestamp\tstep\t")) for h in heads) else []
+
+
+def _read_dvclive(folder: Path, label: str) -> Log:
+    """Every metric file's values under the name DVCLive wrote in its header ('train/loss')."""
+    series: dict[str, Series] = {}
+    warnings: list[str] = []
+    for path in _dvclive_files(folder):
+        try:
+            log = read(open_source(path))
+        except NoSeries as exc:  # (a metric logged nothing yet)
+            warnings.append(str(exc))
+            continue
+        series.update((k, v) for k, v in log.series.items() if k not in ("step", "timestamp"))
+        warnings += log.warnings
+    if not series:
+        raise NoSeries(f"{label}: DVCLive's metric files hold no points")
+    return Log(label, "dvclive", series, step_kind="step", warnings=warnings)
 
 
 def ultralytics_results(path: Path) -> Path | None:
@@ -133,6 +172,9 @@ def ultralytics_results(path: Path) -> Path | None:
 
 def read(source: Source) -> Log:
     label = source.label
+    if source.is_dir:
+        assert source.path is not None
+        return _read_dvclive(source.path, label)
     fast = _read_regular(source)
     if fast is not None:
         header, delim, columns, line_numbers = fast

@@ -30,6 +30,7 @@ DIR_NAMES = ("metrics.jsonl", "metrics.json", "log.jsonl", "history.jsonl", "tra
 # mmengine's run folder (<work_dir>/<timestamp>/) keeps its scalars in vis_data/scalars.json, and
 # a copy of them in vis_data/<timestamp>.json beside it, with the text log <timestamp>.log.
 MMENGINE_SCALARS = Path("vis_data") / "scalars.json"
+RAY_RESULT = "result.json"
 # Nested objects in a record ({"train": {"loss": 1.2}}) become "train/loss"; deeper than this
 # is not a metric record.
 MAX_NESTING = 8
@@ -73,13 +74,25 @@ def read(source: Source) -> Log:
 
 def in_dir(path: Path) -> Path | None:
     """A known JSON Lines file name in `path` (detectron2's metrics.json, mmengine's
-    vis_data/scalars.json), else its one *.jsonl."""
+    vis_data/scalars.json, a Ray Tune trial's result.json), else its one *.jsonl."""
     for name in (*DIR_NAMES, MMENGINE_SCALARS):
         candidate = path / name
         if candidate.is_file() and _file_sniffs(candidate):
             return candidate
+    ray = claims_dir(path)
+    if ray is not None:
+        return ray
     found = sorted(p for p in path.glob("*") if p.suffix in SUFFIXES and p.is_file())
     return found[0] if len(found) == 1 else None
+
+
+def claims_dir(path: Path) -> Path | None:
+    """A Ray Tune trial folder's result.json (a record per report), beside its params.json: the
+    trial's log, of which the progress.csv there is a flattened copy (lrdoctor.readers.claimed)."""
+    found = path / RAY_RESULT
+    if (path / "params.json").is_file() and found.is_file() and _file_sniffs(found):
+        return found
+    return None
 
 
 def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
