@@ -84,7 +84,7 @@ def input_options(func: F) -> F:
             "--reader",
             "reader",
             metavar="NAME",
-            help="Force a reader instead of detecting it: tensorboard, mlflow, json, jsonl, csv, text.",
+            help="Force a reader instead of detecting it: tensorboard, mlflow, wandb, json, jsonl, csv, text.",
         ),
         click.option(
             "--metric",
@@ -307,7 +307,7 @@ def diagnose(
     "--reader",
     "reader",
     metavar="NAME",
-    help="Force a reader instead of detecting it: tensorboard, mlflow, json, jsonl, csv, text.",
+    help="Force a reader instead of detecting it: tensorboard, mlflow, wandb, json, jsonl, csv, text.",
 )
 @click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")

@@ -226,7 +226,8 @@ def find_runs(root: Path, *, _seen: set[Path] | None = None) -> list[Path]:
     if not os.access(root, os.R_OK | os.X_OK) or is_one_run(root):
         return [root]  # a folder that cannot be listed stands as a run of its own: reading it says why
     runs: list[Path] = []
-    for child in _children(root):
+    # Links last: a run is named by its own folder, not by a link to it (W&B's wandb/latest-run).
+    for child in sorted(_children(root), key=Path.is_symlink):
         if _is(child, stat.S_ISDIR):
             runs += find_runs(child, _seen=seen)
         elif _is(child, stat.S_ISREG) and LOG_FILE.search(child.name) and not NOT_A_LOG.match(child.name):
@@ -248,7 +249,7 @@ def is_one_run(folder: Path) -> bool:
     from lrdoctor.readers import csv_reader, json_reader, jsonl
 
     children = _children(folder)
-    if any("tfevents" in c.name and _is(c, stat.S_ISREG) for c in children):
+    if any(("tfevents" in c.name or c.name.endswith(".wandb")) and _is(c, stat.S_ISREG) for c in children):
         return True
     if _is(folder / "metrics", stat.S_ISDIR) or _is(folder / "mlflow.db", stat.S_ISREG):
         return True

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 import lrdoctor
+import lrdoctor.readers
 from tests.conftest import SAMPLE_LOGS
 
 MANIFEST = SAMPLE_LOGS / "MANIFEST.json"
 ENTRIES: list[dict[str, Any]] = json.loads(MANIFEST.read_text())["files"] if MANIFEST.is_file() else []
-READERS = {"tensorboard", "csv", "json", "jsonl", "text", "mlflow"}
+READERS = set(lrdoctor.readers.READERS)
 # The whole sample set stays small enough to ship in the repository.
 MAX_TOTAL_BYTES = 2 * 1024 * 1024
 

@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, NotALog, UnknownFormat, UnreadableLog
-from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text
+from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text, wandb
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
 
@@ -41,6 +41,7 @@ class Reader(Protocol):
 READERS: dict[str, Reader] = {
     "tensorboard": tensorboard,
     "mlflow": mlflow,
+    "wandb": wandb,
     "json": json_reader,
     "jsonl": jsonl,
     "csv": csv_reader,
@@ -226,5 +227,6 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
             return name, opened
     raise UnreadableLog(
         f"{source.label}: no training log found in this directory (looked for TensorBoard event "
-        "files, metrics.csv, trainer_state.json, MLflow metrics/ and mlflow.db); name the file instead"
+        "files, metrics.csv, trainer_state.json, MLflow metrics/ and mlflow.db, a W&B run-*.wandb); "
+        "name the file instead"
     )

@@ -1,5 +1,6 @@
 """Writers that are training frameworks: Lightning's CSVLogger, HF Trainer (trainer_state.json
-and its console prints), Keras' CSVLogger (torch backend) and MLflow's file store."""
+and its console prints), Keras' CSVLogger (torch backend), MLflow's file store and the W&B
+client's run file (offline)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from generator.readback import (
     read_columns,
     read_hf_state,
     read_mlflow,
+    read_wandb,
     rel,
 )
 from generator.training import SEED, Plan, Task, make_optimizer, train
@@ -333,3 +335,67 @@ def write_mlflow(tasks: dict[str, Task], plans: list[tuple[Plan, str]]) -> list[
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     return samples
+
+
+def write_wandb_run(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
+    """The W&B client's own run file, written offline (no server, no account): the run folder
+    wandb/offline-run-<time>-<id>/ with run-<id>.wandb, under sample_logs/wandb/<name>/."""
+    import os
+
+    import wandb
+
+    root = OUT / "wandb" / name
+    root.mkdir(parents=True, exist_ok=True)
+    settings = wandb.Settings(
+        mode="offline",
+        silent=True,
+        console="off",
+        x_disable_stats=True,  # no system-metrics records
+        x_disable_meta=True,  # no host, user or program path in the file
+        disable_git=True,
+        save_code=False,
+    )
+    os.environ["WANDB_DIR"] = str(root)
+    run = wandb.init(
+        project="lrdoctor-samples",
+        id=name.replace("_", "-")[:32],
+        dir=str(root),
+        config={
+            "task": plan.task,
+            "optimizer": plan.optimizer,
+            "lr": plan.lr,
+            "batch_size": plan.batch,
+        },
+        settings=settings,
+    )
+
+    def log(kind: str, step: int, values: dict[str, float]) -> None:
+        if kind == "train":
+            run.log({"train/loss": values["loss"], "train/lr": values["lr"]}, step=step)
+        else:
+            run.log({"val/loss": values["loss"]}, step=step)
+
+    with quiet():
+        train(tasks[plan.task], plan, log)
+        run.finish()
+    (run_dir,) = (p for p in (root / "wandb").iterdir() if p.is_dir() and not p.is_symlink())
+    # Only the run file is kept: the debug logs name this machine's paths, the rest is bookkeeping.
+    for child in [*(root / "wandb").iterdir(), *run_dir.iterdir()]:
+        if child == run_dir or child.suffix == ".wandb":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    (path,) = run_dir.glob("*.wandb")
+    return Sample(
+        rel(run_dir),
+        "wandb",
+        f"wandb {wandb.__version__} offline (wandb.init(mode='offline'), run.log)",
+        plan,
+        "train/loss",
+        read_wandb(path, "train/loss", "train/lr"),
+        True,
+        "the client's own run file (run-<id>.wandb, LevelDB-style log of protobuf records); train/loss and "
+        f"train/lr every step, val/loss every {plan.eval_every}; the run folder keeps only that file",
+    )

@@ -150,7 +150,7 @@ def write_wandb(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
         col,
         rb,
         False,
-        "wandb needs a server, so the export layout is reproduced: every field quoted, "
+        "an export comes from W&B's server, so its layout is reproduced: every field quoted, "
         "one row per logged step, __MIN/__MAX equal to the value (no down-sampling); no lr column",
     )
 

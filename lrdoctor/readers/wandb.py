@@ -1,0 +1,235 @@
+"""W&B's own record of a run, ``run-<id>.wandb``, which the wandb client writes into the run's
+local folder (``wandb/run-<time>-<id>/``, ``wandb/offline-run-<time>-<id>/``), online or not.
+
+The file is a log of records in 32 KiB blocks, as LevelDB writes its logs: a 7-byte file header
+(``:W&B``, 0xBEE1, version 0), then record chunks, each behind a 7-byte header: the CRC-32 of
+its type byte and data, the data's length (2 bytes), and its type (the whole record, or its
+first, a middle or its last part). A chunk header never straddles a block: a block's last 6
+bytes or fewer are padding. Each record is a protobuf ``Record``, of which only this is decoded:
+
+    Record:        history=2 HistoryRecord, config=5 ConfigRecord, run=17 RunRecord, exit=18
+    HistoryRecord: item=1 repeated HistoryItem, step=2 HistoryStep {num=1}
+    HistoryItem:   key=1 string, nested_key=2 repeated string, value_json=16 string
+    ConfigRecord:  update=1 repeated ConfigItem {key=1, nested_key=2, value_json=16}
+    RunRecord:     config=4 ConfigRecord
+    RunExitRecord: exit_code=1 int32
+
+A history row's values are its series (a nested key is joined with '.', as W&B shows it), on
+W&B's ``_step``; the run's config is its hyper-parameters. A chunk that fails its checksum costs
+its record, and a file cut while written (the run killed or still running) keeps every whole
+record, each said in a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lrdoctor.errors import DamagedLog, NoSeries
+from lrdoctor.readers._common import rows_to_series
+from lrdoctor.readers._protobuf import DecodeError, fields
+from lrdoctor.run import Log
+from lrdoctor.source import Source
+
+MAGIC = b":W&B\xe1\xbe"  # the identifier and the 0xBEE1 magic, little-endian; a version byte follows
+FILE_HEADER = 7
+BLOCK = 32 * 1024
+CHUNK_HEADER = 7
+FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+_CHUNK = struct.Struct("<IHB")
+# Record fields.
+HISTORY, CONFIG, RUN, EXIT = 2, 5, 17, 18
+RUN_CONFIG = 4
+# How many damaged offsets a warning spells out.
+SHOWN = 5
+# Config values nested deeper than this are left as they are.
+MAX_NESTING = 4
+
+
+def sniff(head: bytes, name: str) -> bool:
+    return head.startswith(MAGIC)
+
+
+def in_dir(path: Path) -> Path | None:
+    """A W&B run folder's run-<id>.wandb."""
+    try:
+        found = sorted(p for p in path.glob("run-*.wandb") if p.is_file())
+    except OSError:
+        return None
+    return found[0] if found else None
+
+
+def read(source: Source) -> Log:
+    data = source.read_bytes()
+    label = source.label
+    records, damage = _records(data, label)
+    rows: list[dict[str, float]] = []
+    hparams: dict[str, Any] = {}
+    exit_code: int | None = None
+    undecodable = 0
+    for record in records:
+        try:
+            for number, wire, a, b in fields(record, 0, len(record)):
+                if wire != 2:
+                    continue
+                if number == HISTORY:
+                    rows.append(_history_row(record, a, b))
+                elif number == CONFIG:
+                    hparams.update(_config(record, a, b))
+                elif number == RUN:
+                    for n, w, c, d in fields(record, a, b):
+                        if n == RUN_CONFIG and w == 2:
+                            hparams.update(_config(record, c, d))
+                elif number == EXIT and wire == 2:
+                    exit_code = next((v for n, w, v, _ in fields(record, a, b) if n == 1 and w == 0), 0)
+        except (DecodeError, IndexError, UnicodeDecodeError):
+            undecodable += 1
+    warnings = [f"{label}: {message}" for message in damage]
+    if undecodable:
+        warnings.append(f"{label}: {undecodable} record(s) could not be decoded; skipped")
+    if exit_code is None:
+        warnings.append(f"{label}: no exit record: the run is still running, or was killed")
+    elif exit_code:
+        exit_code = exit_code - (1 << 32) if exit_code >= 1 << 31 else exit_code  # an int32 sent as 64 bits
+        warnings.append(f"{label}: the run exited with code {exit_code} (it failed or was stopped)")
+    if not rows:
+        raise NoSeries(f"{label}: a W&B run file with no logged metrics (no history rows)")
+    series, kind = rows_to_series(rows, step_keys=("_step",))
+    series = {k: v for k, v in series.items() if not k.startswith("_")}
+    if not series:
+        raise NoSeries(f"{label}: a W&B run file whose history rows hold no numbers")
+    return Log(
+        label, "wandb", series, step_kind="step" if kind == "step" else "index", warnings=warnings, hparams=hparams
+    )
+
+
+def _records(data: bytes, label: str) -> tuple[list[bytes], list[str]]:
+    """Every whole record, and what was damaged or missing."""
+    if not data.startswith(MAGIC) or len(data) < FILE_HEADER:
+        raise DamagedLog(f"{label}: not a W&B run file (its header is missing)")
+    records: list[bytes] = []
+    bad: list[int] = []
+    cut: int | None = None
+    parts: list[bytes] | None = None
+    pos = FILE_HEADER
+    while pos < len(data):
+        left = BLOCK - pos % BLOCK
+        if left < CHUNK_HEADER:  # the block's padding
+            pos += left
+            continue
+        if pos + CHUNK_HEADER > len(data):
+            cut = pos
+            break
+        crc, size, kind = _CHUNK.unpack_from(data, pos)
+        if crc == 0 and size == 0 and kind == 0:  # zeros: the rest of the block unused
+            pos += left
+            continue
+        start = pos + CHUNK_HEADER
+        if start + size > len(data) or size > left - CHUNK_HEADER:
+            if start + size > len(data):
+                cut = pos
+                break
+            bad.append(pos)  # a length that leaves its block: the header is damaged
+            pos += left
+            parts = None
+            continue
+        chunk = data[start : start + size]
+        pos = start + size
+        if zlib.crc32(chunk, zlib.crc32(bytes((kind,)))) != crc:
+            bad.append(start - CHUNK_HEADER)
+            parts = None
+            continue
+        if kind == FULL:
+            records.append(chunk)
+            parts = None
+        elif kind == FIRST:
+            parts = [chunk]
+        elif kind in (MIDDLE, LAST) and parts is not None:
+            parts.append(chunk)
+            if kind == LAST:
+                records.append(b"".join(parts))
+                parts = None
+    damage = []
+    if bad:
+        shown = ", ".join(str(o) for o in bad[:SHOWN]) + (", ..." if len(bad) > SHOWN else "")
+        damage.append(f"{len(bad)} damaged record(s) skipped (at byte {shown})")
+    if cut is not None or parts is not None:
+        damage.append(
+            "the file ends inside a record (still being written, or the run was killed); every whole record is read"
+        )
+    return records, damage
+
+
+def _history_row(buf: bytes, pos: int, end: int) -> dict[str, float]:
+    row: dict[str, float] = {}
+    step: float | None = None
+    for number, wire, a, b in fields(buf, pos, end):
+        if number == 1 and wire == 2:
+            name, raw = _item(buf, a, b)
+            value = _number(raw)
+            if name and value is not None:
+                row[name] = value
+        elif number == 2 and wire == 2:
+            step = float(next((v for n, w, v, _ in fields(buf, a, b) if n == 1 and w == 0), 0))
+    if "_step" not in row and step is not None:
+        row["_step"] = step
+    return row
+
+
+def _item(buf: bytes, pos: int, end: int) -> tuple[str, str]:
+    """(name, value_json) of a HistoryItem or ConfigItem."""
+    key, nested, raw = "", [], ""
+    for number, wire, a, b in fields(buf, pos, end):
+        if wire != 2:
+            continue
+        if number == 1:
+            key = buf[a:b].decode()
+        elif number == 2:
+            nested.append(buf[a:b].decode())
+        elif number == 16:
+            raw = buf[a:b].decode()
+    return key or ".".join(nested), raw
+
+
+def _number(raw: str) -> float | None:
+    """A history value's JSON as a number (W&B writes NaN and Infinity bare); None for anything
+    else (text, flags, histograms, media)."""
+    if not raw or raw[0] not in "-0123456789NI":
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _config(buf: bytes, pos: int, end: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for number, wire, a, b in fields(buf, pos, end):
+        if number == 1 and wire == 2:
+            name, raw = _item(buf, a, b)
+            if name.startswith("_") or not raw:
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            out.update(_flat(name, value, 0))
+    return out
+
+
+def _flat(name: str, value: Any, depth: int) -> Iterator[tuple[str, Any]]:
+    """A config value as W&B shows it: a {"value": ..., "desc": ...} wrapper unwrapped, nested
+    settings as 'optimizer.lr'."""
+    if isinstance(value, dict) and "value" in value and set(value) <= {"value", "desc"}:
+        value = value["value"]
+    if isinstance(value, dict) and depth < MAX_NESTING:
+        for key, inner in value.items():
+            yield from _flat(f"{name}.{key}", inner, depth + 1)
+    elif isinstance(value, int | float | str | bool) and not (isinstance(value, float) and math.isnan(value)):
+        yield name, value
