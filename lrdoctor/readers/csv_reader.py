@@ -40,7 +40,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
@@ -52,6 +52,9 @@ from lrdoctor.readers._common import (
     EPOCH_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
     download_tag,
+    long_layout,
+    pivot_long,
+    rows_to_series,
     steps_of_epochs,
     to_float,
     unfinished_note,
@@ -175,6 +178,9 @@ def read(source: Source) -> Log:
     if source.is_dir:
         assert source.path is not None
         return _read_dvclive(source.path, label)
+    long = _long_table(source)
+    if long is not None:
+        return long
     fast = _read_regular(source)
     if fast is not None:
         header, delim, columns, line_numbers = fast
@@ -222,6 +228,40 @@ def read(source: Source) -> Log:
     return Log(
         label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
     )
+
+
+def _long_table(source: Source) -> Log | None:
+    """A long table (a row per point: step, tag, value), pivoted to a series per tag; None for
+    any other table."""
+    lines = _complete_lines(decode_text(source.head()))[:SNIFF_LINES]
+    delim = _delimiter(lines) if len(lines) >= 2 else None
+    header = _split(lines[0], delim) if delim else None
+    layout = long_layout([h.strip() for h in header]) if header else None
+    if layout is None or delim is None:
+        return None
+    text = decode_text(source.read_bytes()).lstrip("\ufeff")
+    ended = text.endswith(("\n", "\r"))
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    names = [h.strip() for h in next(reader)]
+    rows = [
+        {k: c.strip() if k in (layout[0], layout[2]) else _number_cell(c) for k, c in zip(names, cells, strict=False)}
+        for cells in reader
+        if cells
+    ]
+    warnings = []
+    if rows and not ended:
+        rows.pop()
+        warnings.append(f"{source.label}: the last line has no newline (still being written?); skipped")
+    pivoted, notes = pivot_long(rows, *layout, source.label)
+    series, kind = rows_to_series(pivoted)
+    if not series:
+        raise NoSeries(f"{source.label}: a table of {layout[0]!r} and {layout[1]!r} columns with no numeric values")
+    return Log(source.label, "csv", series, step_kind=cast(StepKind, kind), warnings=warnings + notes)
+
+
+def _number_cell(text: str) -> float | None:
+    value = _cell(text)
+    return value if isinstance(value, float) else None
 
 
 ULTRALYTICS = "ultralytics-csv"

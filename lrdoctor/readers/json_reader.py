@@ -30,6 +30,8 @@ from lrdoctor.readers._common import (
     EPOCH_KEYS,
     STEP_KEYS,
     download_tag,
+    long_layout,
+    pivot_long,
     rows_to_series,
     to_float,
     unfinished_note,
@@ -392,7 +394,12 @@ def _from_rows(
     *,
     hparams: dict[str, Any] | None = None,
 ) -> Log:
-    flat = (jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows)
+    flat = [jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows]
+    layout = long_layout(list(flat[0])) if flat else None
+    if layout is not None:  # a row per point, the metric named in a column
+        pivoted, notes = pivot_long(flat, *layout, label)
+        series, kind = rows_to_series(pivoted)
+        return _log(series, kind, label, hparams or {}, notes)
     unplaced: list[int] = []
     series, kind = rows_to_series(flat, unplaced=unplaced)
     return _log(series, kind, label, hparams or {}, _unplaced_warning(label, unplaced))

@@ -10,6 +10,7 @@ epoch's end), takes the step written before it.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,14 @@ import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
 from lrdoctor.readers import _jsonlfast
-from lrdoctor.readers._common import FAST_LOADS, columns_to_series, rows_to_series, unfinished_note
+from lrdoctor.readers._common import (
+    FAST_LOADS,
+    columns_to_series,
+    long_layout,
+    pivot_long,
+    rows_to_series,
+    unfinished_note,
+)
 from lrdoctor.run import Log, Series, StepKind
 from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_copy
 
@@ -109,6 +117,12 @@ def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
     if records is None:
         records = list(lines.records(data.split(b"\n")))
     unplaced: list[int] = []
+    layout = long_layout(list(records[0])) if records else None
+    if layout is not None:  # a row per point, the metric named in a column
+        pivoted, notes = pivot_long(records, *layout, label)
+        series, kind = rows_to_series(pivoted)
+        log = _log(label, series, kind, lines, unplaced)
+        return dataclasses.replace(log, warnings=[*log.warnings, *notes])
     series, kind = rows_to_series(records, unplaced=unplaced)
     return _log(label, series, kind, lines, unplaced)
 

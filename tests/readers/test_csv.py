@@ -584,3 +584,33 @@ def test_numpy_savetxt_header(tmp_path: Path) -> None:
     assert path.read_text().startswith("# step,loss\n")
     run = load(path)
     assert run.step_kind == "step" and run.loss.steps.tolist() == steps.tolist()
+
+
+@pytest.mark.parametrize("index", [False, True])
+def test_long_tables_of_tbparse_and_mlflow(tmp_path: Path, index: bool) -> None:
+    """A row per point with the metric named in a column: tbparse's SummaryReader(...).scalars
+    (step, tag, value; wall_time and dir_name where asked for) and MLflow's metric history (key,
+    value, step, timestamp), saved with to_csv. Each tag is a series; of several runs in one table,
+    the first is judged, said in a note."""
+    pd = pytest.importorskip("pandas")
+    rows = []
+    for run in ("version_0", "version_1"):
+        for s in range(0, 300, 10):
+            rows.append(
+                (s, "train/loss", 2.3 * np.exp(-s / 100) + (0.1 if run == "version_0" else 0.5), 1.7e9 + s, run)
+            )
+            rows.append((s, "lr", 1e-3, 1.7e9 + s, run))
+            if s % 50 == 0:
+                rows.append((s, "val/loss", 2.4 * np.exp(-s / 100) + 0.2, 1.7e9 + s, run))
+    frame = pd.DataFrame(rows, columns=["step", "tag", "value", "wall_time", "dir_name"])
+    path = tmp_path / "scalars.csv"
+    frame.to_csv(path, index=index)
+    run = load(path)
+    assert run.metric == "train/loss" and run.loss.steps.tolist() == list(range(0, 300, 10))
+    assert run.loss.values[-1] == pytest.approx(2.3 * np.exp(-2.9) + 0.1)  # version_0's
+    assert run.val_metric == "val/loss" and len(run.val_loss) == 6 and run.observed_lr == pytest.approx(1e-3)
+    assert any("a table of 2 runs ('dir_name'); judged the first, 'version_0'" in w for w in run.warnings)
+    one = frame[frame.dir_name == "version_0"].rename(columns={"tag": "key", "wall_time": "timestamp"})
+    one[["key", "value", "step", "timestamp"]].to_csv(path, index=index)
+    run = load(path)
+    assert run.metric == "train/loss" and len(run.loss) == 30 and not run.warnings

@@ -543,3 +543,20 @@ def test_tensorboard_download_json(tmp_path: Path) -> None:
     for rows in ([[1.6e9, 0.5, 2.0]] * 3, [[3.0, 1, 2.0]] * 3):
         with pytest.raises(UnreadableLog, match="holds no records"):
             load(tmp_path, json.dumps(rows))
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_long_records(tmp_path: Path, lines: bool) -> None:
+    """Records of a long table ({"step": 10, "tag": "train/loss", "value": 2.3}), as JSON or
+    JSON Lines: a series per tag."""
+    from lrdoctor import load as load_run
+
+    records = [
+        {"step": s, "tag": tag, "value": v}
+        for s in range(0, 300, 10)
+        for tag, v in (("train/loss", 2.0 / (1 + s / 50)), ("lr", 0.01))
+    ]
+    text = "".join(json.dumps(r) + "\n" for r in records) if lines else json.dumps(records)
+    run = load_run(write(tmp_path, text, "scalars.jsonl" if lines else "scalars.json"))
+    assert run.metric == "train/loss" and run.loss.steps.tolist() == list(range(0, 300, 10))
+    assert run.observed_lr == pytest.approx(0.01)
