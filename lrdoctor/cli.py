@@ -781,8 +781,8 @@ def watch(
 ) -> None:
     """Follow a log still being written; stop as soon as a pathology is confirmed.
 
-    The log (a text, CSV or JSON Lines file being appended to, or a TensorBoard directory
-    whose event files grow) is diagnosed again whenever it changes. A line is printed when the
+    The log (a text, CSV or JSON Lines file being appended to, a W&B run folder, or a
+    TensorBoard directory whose event files grow) is diagnosed again whenever it changes. A line is printed when the
     verdict or the findings change. A file that is replaced, rotated or truncated is read again
     from its start.
 
