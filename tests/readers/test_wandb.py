@@ -184,3 +184,41 @@ def test_a_wandb_folder_is_a_run_per_run_folder(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output  # (the sample diverged)
     rows = [line.split()[0] for line in result.output.splitlines() if path.name in line]
     assert rows == [str(root / n / path.name) for n in ("offline-run-20260101_000000-aaaa", "run-20260102_000000-bbbb")]
+
+
+def test_watch_follows_a_run_file_as_the_client_appends_to_it(tmp_path: Path) -> None:
+    """The client appends records as the run logs: a watch reads each state of the file, a record
+    cut mid-write included, and stops once the loss has turned NaN for good."""
+    import threading
+    import time
+
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    rows = [_history(s, {"train/loss": 2.3 * math.exp(-s / 15) + 0.1}) for s in range(40)]
+    rows += [_history(s, {"train/loss": float("nan")}) for s in range(40, 46)]
+    data = _framed(rows)
+    run_dir = tmp_path / "wandb" / "run-20260101_000000-abcd"
+    run_dir.mkdir(parents=True)
+    path = run_dir / "run-abcd.wandb"
+    healthy = len(_framed(rows[:40]))
+    path.write_bytes(data[: healthy - 5])  # the last healthy record not yet whole
+
+    def append() -> None:
+        time.sleep(0.3)
+        for end in (healthy, healthy + 40, len(data)):
+            with open(path, "ab") as fh:
+                fh.write(data[path.stat().st_size : end])
+            time.sleep(0.2)
+
+    writer = threading.Thread(target=append, daemon=True)
+    writer.start()
+    result = CliRunner().invoke(cli, ["watch", str(run_dir), "--poll", "0.05", "--timeout", "30"])
+    writer.join()
+    assert result.exit_code == 1, result.output
+    assert (
+        result.stdout.strip()
+        .splitlines()[-1]
+        .endswith("divergence confirmed: loss is NaN from step 40 (and every value after it); stopping")
+    )
