@@ -156,7 +156,7 @@ def _once_each(paths: list[str]) -> list[str]:
 
 
 # How deep a DVCLive metric's file may lie under its metrics folder ('a/b/c/loss.tsv').
-MAX_METRIC_DEPTH = 6
+MAX_METRIC_DEPTH = 12
 
 
 def _expand_one(path: str, *, named: bool) -> list[Target]:

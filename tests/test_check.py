@@ -625,8 +625,9 @@ def test_a_phase_file_of_a_split_run_is_judged_as_its_run(tmp_path: Path) -> Non
 
 
 def _dvclive_run(root: Path, *, timestamps: bool, folder: str = "plots/metrics") -> Path:
-    """A DVCLive run as DVCLive writes it: a .tsv per metric, the header naming the metric by its
-    full name ('train/loss')."""
+    """A DVCLive run as DVCLive 3 writes it: a .tsv per metric, its header naming the metric by
+    the file's name ('loss' in train/loss.tsv and in eval/loss.tsv), an empty file for a metric
+    with no value yet."""
     metrics = root / "dvclive" / folder
     curves = {
         "train/loss": lambda s: 2.3 * np.exp(-s / 8) + 0.1,
@@ -636,9 +637,10 @@ def _dvclive_run(root: Path, *, timestamps: bool, folder: str = "plots/metrics")
     for name, curve in curves.items():
         path = metrics / f"{name}.tsv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = [("timestamp\t" if timestamps else "") + f"step\t{name}"]
+        rows = [("timestamp\t" if timestamps else "") + f"step\t{path.stem}"]
         rows += [(f"{1_700_000_000_000 + s}\t" if timestamps else "") + f"{s}\t{curve(s)}" for s in range(40)]
         path.write_text("\n".join(rows) + "\n")
+    (metrics / "eval" / "accuracy.tsv").write_text("")
     (root / "dvclive" / "metrics.json").write_text('{"train": {"loss": 0.1}, "step": 39}')
     return metrics
 
@@ -657,6 +659,7 @@ def test_dvclive_run_is_read_whole_wherever_it_is_named(tmp_path: Path, timestam
         assert run.format == "dvclive" and run.metric == "train/loss" and len(run.loss) == 40
         assert run.val_loss is not None and run.val_metric == "eval/loss"
         assert run.observed_lr == pytest.approx(0.01)
+        assert any("eval/accuracy: left out" in w and "empty" in w for w in run.warnings)
     result = invoke("diagnose", str(tmp_path))
     assert result.exit_code == 0 and "(dvclive)" in result.output and "eval/loss: 40 points" in result.output
     files = sorted(str(p) for p in metrics.rglob("*.tsv"))
@@ -664,6 +667,18 @@ def test_dvclive_run_is_read_whole_wherever_it_is_named(tmp_path: Path, timestam
     assert result.exit_code == 0, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith(str(metrics) + ":") and "divergence" not in line
+
+
+def test_tables_in_a_folder_named_like_dvclives_are_each_their_own(tmp_path: Path) -> None:
+    """A `scalars/` folder of whole tables (step, loss) is no DVCLive run: each file is judged alone."""
+    folder = tmp_path / "scalars"
+    folder.mkdir()
+    for name, floor in (("run_a", 0.1), ("run_b", 1.5)):
+        rows = "".join(f"{s}\t{2.3 * np.exp(-s / 8) + floor}\n" for s in range(40))
+        (folder / f"{name}.tsv").write_text("step\tloss\n" + rows)
+    result = invoke("check", str(folder / "run_a.tsv"), str(folder / "run_b.tsv"))
+    lines = result.output.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == [str(folder / "run_a.tsv"), str(folder / "run_b.tsv")]
 
 
 def test_dvclive_before_2_wrote_scalars(tmp_path: Path) -> None:
@@ -686,11 +701,11 @@ def test_ray_tune_trial_folder_is_one_run(tmp_path: Path) -> None:
         (folder / "params.json").write_text('{"lr": 0.01}')
         records = [
             {"loss": 2.3 * np.exp(-i / 10) + 0.1, "timestamp": 1_700_000_000 + i, "training_iteration": i}
-            | {"time_total_s": 0.5 * i, "iterations_since_restore": i, "config": {"lr": 0.01}}
+            | {"trial_id": "a1b2c_00000", "time_total_s": 0.5 * i, "config": {"lr": 0.01}}
             for i in range(1, 41)
         ]
         (folder / "result.json").write_text("".join(json.dumps(r) + "\n" for r in records))
-        header = "loss,timestamp,training_iteration,time_total_s,iterations_since_restore,config/lr"
+        header = "loss,timestamp,training_iteration,trial_id,time_total_s,config/lr"
         rows = [",".join(str(v) for v in [*list(r.values())[:-1], 0.01]) for r in records]
         (folder / "progress.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
     trial = tmp_path / "exp" / "train_fn_a_00000"
@@ -702,3 +717,13 @@ def test_ray_tune_trial_folder_is_one_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [ln for ln in result.output.splitlines() if "train_fn_" in ln]
     assert len(lines) == 2 and all("result.json" in ln for ln in lines), result.output
+    # A trial that reported once is still the trial, its result.json a single line.
+    (trial / "result.json").write_text(json.dumps(records[0]) + "\n")
+    assert load(trial).loss.steps.tolist() == [1]
+    # A params.json and a result.json that Ray did not write are no trial: the folder's log is read.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "params.json").write_text('{"lr": 0.01}')
+    (other / "result.json").write_text("".join(json.dumps({"epoch": e, "test_loss": 0.5}) + "\n" for e in range(5)))
+    (other / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{2.0 / (1 + s)}\n" for s in range(40)))
+    assert load(other).metric == "train_loss"

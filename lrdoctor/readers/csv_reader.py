@@ -45,7 +45,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
 
-from lrdoctor.errors import EmptyLog, NoSeries, UnreadableLog
+from lrdoctor.errors import EmptyLog, LrdoctorError, NoSeries, UnreadableLog
 from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._common import (
     ABSENT,
@@ -122,8 +122,9 @@ def claims_dir(path: Path) -> Path | None:
 
 def dvclive_metrics(path: Path) -> Path | None:
     """DVCLive's folder of metric files, given it or the DVCLive folder above it (`dvclive/`):
-    `plots/metrics/train/loss.tsv` holds `step, train/loss` (a `timestamp` first where asked
-    for), one file per metric; DVCLive before 2.0 wrote them under `scalars/`."""
+    `plots/metrics/train/loss.tsv` holds `step, loss` (a `timestamp` first where asked for),
+    one file per metric, each named after its file; DVCLive before 2.0 wrote them under
+    `scalars/`. A folder so named holding other tables is none."""
     for found in (path / "plots" / "metrics", path / "scalars", path):
         named = found.name == "scalars" or (found.name == "metrics" and found.parent.name == "plots")
         if named and _dvclive_files(found):
@@ -136,21 +137,43 @@ def _dvclive_files(folder: Path) -> list[Path]:
         files = sorted(p for p in folder.rglob("*.tsv") if p.is_file())
     except OSError:
         return []
-    heads = [head_regular(p, 64) or b"" for p in files[:3]]
-    return files if heads and all(h.startswith((b"step\t", b"timestamp\tstep\t")) for h in heads) else []
+    # (a metric's file is empty until its first value: no header to look at)
+    headed = [h for h in (_header_line(p) for p in files[:DVCLIVE_CHECKED]) if h is not None]
+    return files if headed and all(_dvclive_header(h, p, folder) for h, p in headed) else []
+
+
+def _header_line(path: Path) -> tuple[str, Path] | None:
+    head = head_regular(path, 256) or b""
+    return (head.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r"), path) if head else None
+
+
+def _dvclive_header(head: str, path: Path, folder: Path) -> bool:
+    """A metric file's header as DVCLive writes it: step (after a timestamp), then the metric,
+    under its file's name (or, in some releases, its path under the folder)."""
+    cells = head.split("\t")
+    if cells[:1] == ["timestamp"]:
+        cells = cells[1:]
+    names = (path.stem, path.relative_to(folder).with_suffix("").as_posix())
+    return len(cells) == 2 and cells[0] == "step" and cells[1] in names
 
 
 def _read_dvclive(folder: Path, label: str) -> Log:
-    """Every metric file's values under the name DVCLive wrote in its header ('train/loss')."""
+    """Every metric file's values, named by the file's path under the folder ('train/loss')."""
     series: dict[str, Series] = {}
     warnings: list[str] = []
     for path in _dvclive_files(folder):
+        name = path.relative_to(folder).with_suffix("").as_posix()
         try:
             log = read(open_source(path))
-        except NoSeries as exc:  # (a metric logged nothing yet)
-            warnings.append(str(exc))
+        except LrdoctorError as exc:  # (a metric that logged nothing yet, a damaged file)
+            warnings.append(f"{label}: {name}: left out: {exc}")
             continue
-        series.update((k, v) for k, v in log.series.items() if k not in ("step", "timestamp"))
+        column = next((k for k in log.series if k not in ("step", "timestamp")), None)
+        if column is None:
+            warnings.append(f"{label}: {name}: left out: no value written yet")
+            continue
+        s = log.series[column]
+        series[name] = Series(name, s.steps, s.values, s.seq)
         warnings += log.warnings
     if not series:
         raise NoSeries(f"{label}: DVCLive's metric files hold no points")
@@ -266,6 +289,8 @@ def _number_cell(text: str) -> float | None:
 
 ULTRALYTICS = "ultralytics-csv"
 TENSORBOARD_DOWNLOAD = "tensorboard-csv"
+# DVCLive's metric files whose header is checked before a folder is taken for its run.
+DVCLIVE_CHECKED = 8
 # The columns W&B's runs table opens with, beside its "Name" (any may be hidden before export): a
 # row per run, not a run's history.
 WANDB_RUNS_TABLE = {"State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep"}

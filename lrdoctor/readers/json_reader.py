@@ -368,6 +368,8 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
             return _from_rows(_step_keyed(doc), label)
         if len(doc) == 1 and depth < MAX_UNWRAP:
             return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
+    if any(k in doc for k in (*STEP_KEYS, *EPOCH_KEYS)) and not lists:  # one record (a first report, alone)
+        return _from_rows([doc], label, hparams=hparams)
     if lists and not any(lists.values()):
         raise NoSeries(f"{label}: the lists under {', '.join(map(repr, lists))} are empty; no points to read")
     raise UnreadableLog(

@@ -29,7 +29,7 @@ from lrdoctor.readers._common import (
     unfinished_note,
 )
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_copy
+from lrdoctor.source import HEAD_BYTES, Source, as_utf8, decode_text, head_regular, padded_copy
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -39,6 +39,8 @@ DIR_NAMES = ("metrics.jsonl", "metrics.json", "log.jsonl", "history.jsonl", "tra
 # a copy of them in vis_data/<timestamp>.json beside it, with the text log <timestamp>.log.
 MMENGINE_SCALARS = Path("vis_data") / "scalars.json"
 RAY_RESULT = "result.json"
+# Keys Ray Tune writes into every result record.
+RAY_KEYS = frozenset({"training_iteration", "trial_id"})
 # Nested objects in a record ({"train": {"loss": 1.2}}) become "train/loss"; deeper than this
 # is not a metric record.
 MAX_NESTING = 8
@@ -98,9 +100,14 @@ def claims_dir(path: Path) -> Path | None:
     """A Ray Tune trial folder's result.json (a record per report), beside its params.json: the
     trial's log, of which the progress.csv there is a flattened copy (lrdoctor.readers.claimed)."""
     found = path / RAY_RESULT
-    if (path / "params.json").is_file() and found.is_file() and _file_sniffs(found):
-        return found
-    return None
+    if not (path / "params.json").is_file() or not found.is_file():
+        return None
+    first = (head_regular(found, HEAD_BYTES) or b"").split(b"\n", 1)[0]
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return None
+    return found if isinstance(record, dict) and set(record) >= RAY_KEYS else None
 
 
 def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
