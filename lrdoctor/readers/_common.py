@@ -301,21 +301,21 @@ def unfinished_note(
 # ([[wall time, step, value], ...]), in a file named run-<run>-tag-<tag>.csv (or .json), each
 # '/' of the run and tag written '_'.
 TENSORBOARD_DOWNLOAD_HEADER = ["Wall time", "Step", "Value"]
-_DOWNLOAD_NAME = re.compile(r"^run-(.*)-tag-(.+)\.(?:csv|json)$", re.IGNORECASE)
+_DOWNLOAD_NAME = re.compile(r"^run-(.*)-tag-(.+?)(?: \(\d+\))?\.(?:csv|json)$", re.IGNORECASE)
+# Run folders that hold a run's evaluation, beside its training folder (Keras: train/, validation/).
+EVAL_RUNS = frozenset({"validation", "valid", "eval", "evaluation"})
 
 
 def download_tag(file_name: str) -> str:
-    """The scalar's name in a TensorBoard download's file name: its tag, under its run where the run
-    is an evaluation's (Keras writes `validation/epoch_loss` beside `train/epoch_loss`); "Value"
-    where the name says neither."""
-    from lrdoctor import naming
-
+    """The scalar's name in a TensorBoard download's file name: its tag, under its run where the
+    run's folder is an evaluation's (Keras writes `validation/epoch_loss` beside
+    `train/epoch_loss`); "Value" where the name says neither. A browser's " (1)" is no part of it."""
     found = _DOWNLOAD_NAME.match(file_name)
     if found is None:
         return "Value"
     run, tag = found.groups()
-    last = run.rsplit("_", 1)[-1] if run else ""
-    return f"{last}/{tag}" if naming.is_eval(last) and not naming.is_eval(tag) else tag
+    last = run.rsplit("_", 1)[-1]
+    return f"{last}/{tag}" if last.lower() in EVAL_RUNS else tag
 
 
 # A long ("tidy") table: a row per point, the metric named in a column of its own, as tbparse's

@@ -49,6 +49,7 @@ from lrdoctor.errors import EmptyLog, LrdoctorError, NoSeries, UnreadableLog
 from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._common import (
     ABSENT,
+    COUNTERS,
     EPOCH_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
     download_tag,
@@ -215,9 +216,9 @@ def read(source: Source) -> Log:
             f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
             "export a run's history instead (a chart's '...' menu > Export CSV, or run.history() in the API)"
         )
-    if header and header[0].startswith("#") and header[0].lstrip("# ") and header[0].lstrip("# ") not in columns:
-        # numpy's savetxt(header=...) writes the header as a comment: "# step,loss"
-        first = header[0].lstrip("# ")
+    first = header[0].lstrip("# ") if header and header[0].startswith("#") else ""
+    if first in COUNTERS and first not in columns:
+        # numpy's savetxt(header=...) writes the header as a comment: "# step,loss" ("# of samples" stays)
         columns = {first if name == header[0] else name: column for name, column in columns.items()}
         header = [first, *header[1:]]
     fmt = _flavour(header, source.name, delim)

@@ -339,35 +339,16 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v)}
     if columns:
         return _from_columns(columns, label, hparams=_scalars(doc))
-    if all(isinstance(v, dict) for v in doc.values()):
-        if all(_indexed(v) for v in doc.values()):
-            return _from_rows(_indexed_columns(doc), label)
-        if all(_indexed(v.get("values")) for v in doc.values()):
-            return _from_rows(_indexed_columns({k: v["values"] for k, v in doc.items()}), label)
-        if all(isinstance(v.get("values"), list) for v in doc.values()):
-            log = _from_rows(_metric_blocks(doc), label)
-            uneven = [
-                k
-                for k, v in doc.items()
-                if isinstance(v.get("steps"), list) and v["steps"] and len(v["steps"]) != len(v["values"])
-            ]
-            notes = []
-            if uneven:
-                notes.append(
-                    f"{label}: {', '.join(map(repr, uneven[:4]))}: not as many steps as values; each value is "
-                    "placed at its step, those past the shorter list left out"
-                )
-            unstepped = [k for k, v in doc.items() if not v.get("steps") and v["values"]]
-            if unstepped and any(v.get("steps") for v in doc.values()):
-                notes.append(
-                    f"{label}: no steps listed for {', '.join(map(repr, unstepped[:4]))}, unlike the other metrics: "
-                    "placed at positions 0, 1, 2, ..., which need not be the others' steps"
-                )
-            return dataclasses.replace(log, warnings=[*log.warnings, *notes]) if notes else log
-        if all(to_float(k) is not None for k in doc):
-            return _from_rows(_step_keyed(doc), label)
-        if len(doc) == 1 and depth < MAX_UNWRAP:
-            return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
+    blocks = {k: v for k, v in doc.items() if isinstance(v, dict)}
+    beside = {k: v for k, v in doc.items() if k not in blocks and isinstance(v, int | float | str | bool)}
+    if blocks and len(blocks) == len(doc) and all(to_float(k) is not None for k in doc):
+        return _from_rows(_step_keyed(doc), label)
+    if blocks and len(blocks) + len(beside) == len(doc):  # (Megatron's timing sits beside its metrics)
+        found = _from_blocks(blocks, label)
+        if found is not None:
+            return dataclasses.replace(found, hparams={**beside, **found.hparams})
+    if len(blocks) == len(doc) == 1 and depth < MAX_UNWRAP:
+        return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
     if any(k in doc for k in (*STEP_KEYS, *EPOCH_KEYS)) and not lists:  # one record (a first report, alone)
         return _from_rows([doc], label, hparams=hparams)
     if lists and not any(lists.values()):
@@ -450,15 +431,59 @@ def _prefixed(record_lists: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
                 yield {(k if k in axis else f"{key}/{k}"): v for k, v in row.items()}
 
 
+def _from_blocks(blocks: dict[str, dict[str, Any]], label: str) -> Log | None:
+    """A dict of a dict per metric: pandas' columns ({"loss": {"0": 2.3, ...}}), or blocks holding
+    "values" (Sacred's metrics.json, Megatron's golden values); None for other dicts."""
+    if all(_indexed(v) for v in blocks.values()):
+        return _from_rows(_indexed_columns(blocks), label)
+    if not all("values" in v for v in blocks.values()):
+        return None
+    kept = {k: v for k, v in blocks.items() if v["values"]}  # (a metric with no value yet)
+    if kept and all(_indexed(v["values"]) for v in kept.values()):
+        return _from_rows(_indexed_columns({k: v["values"] for k, v in kept.items()}), label)
+    if not kept or not all(isinstance(v["values"], list) for v in kept.values()):
+        return None
+    log = _from_rows(_metric_blocks(kept), label)
+    uneven = [
+        k
+        for k, v in kept.items()
+        if isinstance(v.get("steps"), list) and v["steps"] and len(v["steps"]) != len(v["values"])
+    ]
+    notes = []
+    if uneven:
+        notes.append(
+            f"{label}: {', '.join(map(repr, uneven[:4]))}: not as many steps as values; each value is "
+            "placed at its step, those past the shorter list left out"
+        )
+    unstepped = [k for k, v in kept.items() if _block_steps(v) is None]
+    if unstepped and any(_block_steps(v) is not None for v in kept.values()):
+        notes.append(
+            f"{label}: no steps listed for {', '.join(map(repr, unstepped[:4]))}, unlike the other metrics: "
+            "placed at positions 0, 1, 2, ..., which need not be the others' steps"
+        )
+    return dataclasses.replace(log, warnings=[*log.warnings, *notes]) if notes else log
+
+
 def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """{"training.loss": {"steps": [...], "values": [...], "timestamps": [...]}, ...} (Sacred's
-    metrics.json): a record per point, at its step (its position where no steps are listed)."""
+    metrics.json; Megatron's golden values give a start_step and a step_interval instead): a
+    record per point, at its step (its position where no steps are listed)."""
     for name, block in doc.items():
-        steps, values = block.get("steps"), block["values"]
-        if isinstance(steps, list) and steps:  # (of lists of two lengths, the pairs they share)
+        steps, values = _block_steps(block), block["values"]
+        if steps is not None:  # (of lists of two lengths, the pairs they share)
             yield from ({"step": step, name: value} for step, value in zip(steps, values, strict=False))
         else:
             yield from ({"step": i, name: value} for i, value in enumerate(values))
+
+
+def _block_steps(block: dict[str, Any]) -> list[Any] | range | None:
+    steps = block.get("steps")
+    if isinstance(steps, list) and steps:
+        return steps
+    start, every = block.get("start_step"), block.get("step_interval")
+    if isinstance(start, int) and isinstance(every, int) and not isinstance(start | every, bool) and every > 0:
+        return range(start, start + every * len(block["values"]), every)
+    return None
 
 
 def _tensorboard_download(doc: list[Any]) -> bool:
@@ -468,6 +493,7 @@ def _tensorboard_download(doc: list[Any]) -> bool:
         and len(row) == 3
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in row[:2])
         and row[0] > 1e8  # seconds since 1970: after 1973
+        and abs(row[1]) < 2**63
         and float(row[1]).is_integer()
         for row in doc
     )
@@ -492,20 +518,30 @@ def _split_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]] | None:
 
 
 def _indexed(block: Any) -> bool:
-    """A column as pandas' ``to_json()`` writes it: {"0": 2.3, "1": 2.1, ...}, scalars under numeric keys."""
+    """A column as pandas' ``to_json()`` writes it: {"0": 2.3, "1": 2.1, ...}, scalars under
+    numeric keys (or, for a time index, ISO dates)."""
     return (
         isinstance(block, dict)
         and bool(block)
-        and all(to_float(k) is not None and not isinstance(v, dict | list) for k, v in block.items())
+        and all(
+            (to_float(k) is not None or _ISO_TIME.match(k)) and not isinstance(v, dict | list) for k, v in block.items()
+        )
     )
+
+
+# pandas writes a DatetimeIndex as epoch milliseconds (after 1973: above 1e11), or as ISO dates.
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
+EPOCH_MS = 1e11
 
 
 def _indexed_columns(columns: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """{"loss": {"0": 2.3, ...}, "lr": {"0": 0.1, ...}} (pandas' default ``to_json()``; Megatron's
     golden values, under "values"): a record per index key, the key as the step where no column
-    is one."""
+    is one and the index is no time (a time index leaves the rows in their order)."""
     keys = list(dict.fromkeys(k for block in columns.values() for k in block))
-    stepped = _no_axis(list(columns))
+    numbers = [to_float(k) for k in keys]
+    timed = any(n is None or n >= EPOCH_MS for n in numbers)
+    stepped = _no_axis(list(columns)) and not timed
     for key in keys:
         row = {name: block[key] for name, block in columns.items() if key in block}
         yield {**row, "step": key} if stepped else row

@@ -570,6 +570,9 @@ def test_tensorboard_download_csv(tmp_path: Path, points: int, compress: bool) -
     assert "Wall time" not in read_log(put("run-train-tag-epoch_loss")).series
     with pytest.raises(NoSeries, match="found Step, validation/epoch_loss"):
         load(put("run-logs_validation-tag-epoch_loss"))
+    # A run named for what it tests is no evaluation run; a browser's " (1)" is no part of the tag.
+    assert load(put("run-lr_test-tag-train_loss")).metric == "train_loss"
+    assert load(put("run-x-tag-train_loss (1)")).metric == "train_loss"
     with pytest.raises(NoSeries, match=r"downloaded from TensorBoard.*pass --metric Value"):
         load(put("export"))
     assert load(put("export"), metric="Value").loss.steps.tolist() == steps.tolist()
@@ -584,6 +587,9 @@ def test_numpy_savetxt_header(tmp_path: Path) -> None:
     assert path.read_text().startswith("# step,loss\n")
     run = load(path)
     assert run.step_kind == "step" and run.loss.steps.tolist() == steps.tolist()
+    # A first column named "# of samples" keeps its name.
+    path.write_text("# of samples,loss\n" + "".join(f"{s},{2.0 / (1 + s / 50)}\n" for s in steps))
+    assert "# of samples" in read_log(path).series
 
 
 @pytest.mark.parametrize("index", [False, True])

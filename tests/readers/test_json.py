@@ -560,3 +560,46 @@ def test_long_records(tmp_path: Path, lines: bool) -> None:
     run = load_run(write(tmp_path, text, "scalars.jsonl" if lines else "scalars.json"))
     assert run.metric == "train/loss" and run.loss.steps.tolist() == list(range(0, 300, 10))
     assert run.observed_lr == pytest.approx(0.01)
+
+
+def test_step_keyed_rows_of_numbered_columns_stay_step_keyed(tmp_path: Path) -> None:
+    """{"0": {"0": 2.3, "1": 2.4}, "10": {...}}: per-rank losses under each step, not pandas
+    columns (the top-level keys are steps too)."""
+    doc = {str(s): {"0": 2.0 / (1 + s / 50), "1": 2.1 / (1 + s / 50)} for s in range(0, 1500, 10)}
+    log = load(tmp_path, json.dumps(doc))
+    assert log.series["0"].steps.tolist() == list(range(0, 1500, 10))
+
+
+@pytest.mark.filterwarnings("ignore:'epoch' date format is deprecated")
+@pytest.mark.parametrize("date_format", ["epoch", "iso"])
+def test_pandas_time_index_is_no_step(tmp_path: Path, date_format: str) -> None:
+    """A DatetimeIndex, written as epoch milliseconds or ISO dates, orders the rows; it is no step."""
+    pd = pytest.importorskip("pandas")
+    index = pd.date_range("2024-01-01", periods=50, freq="min")
+    frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
+    log = load(tmp_path, frame.to_json(date_format=date_format))
+    assert log.step_kind == "index" and len(log.series["loss"]) == 50
+    assert log.series["loss"].values[0] == pytest.approx(2.0)
+
+
+def test_megatron_golden_values_in_their_list_form(tmp_path: Path) -> None:
+    """Older golden values list the points with a start_step and a step_interval; a timing figure
+    may sit beside the metrics, and a metric may have no value."""
+    doc = {
+        "lm loss": {
+            "start_step": 0,
+            "end_step": 745,
+            "step_interval": 5,
+            "values": [10.4 - 0.01 * i for i in range(150)],
+        },
+        "num-zeros": {"start_step": 0, "end_step": 745, "step_interval": 5, "values": []},
+        "iteration_timing_avg": 0.12,
+    }
+    log = load(tmp_path, json.dumps(doc))
+    assert log.series["lm loss"].steps.tolist() == list(range(0, 750, 5))
+    assert log.hparams["iteration_timing_avg"] == 0.12
+
+
+def test_a_step_too_large_for_a_float_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableLog, match="holds no records"):
+        load(tmp_path, json.dumps([[1.7e9, 10**400, 2.0], [1.7e9, 1, 2.0]]))
