@@ -37,6 +37,8 @@ NOT_A_LOG = re.compile(
 SPLIT_DIRS = frozenset({"train", "training", "val", "valid", "validation", "eval", "evaluation", "test"})
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "wandb-summary"})
 GLOB_CHARS = re.compile(r"[*?\[]")
+# The W&B client's own logs, linked from its wandb/ folder.
+WANDB_DEBUG = frozenset({"debug.log", "debug-internal.log"})
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,8 @@ def find_runs(root: Path, *, _seen: set[Path] | None = None) -> list[Path]:
         if _is(child, stat.S_ISDIR):
             runs += find_runs(child, _seen=seen)
         elif _is(child, stat.S_ISREG) and LOG_FILE.search(child.name) and not NOT_A_LOG.match(child.name):
+            if root.name == "wandb" and child.name in WANDB_DEBUG:
+                continue  # links to the latest run's debug logs
             runs.append(child)
     return runs
 

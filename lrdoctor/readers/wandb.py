@@ -7,15 +7,19 @@ its type byte and data, the data's length (2 bytes), and its type (the whole rec
 first, a middle or its last part). A chunk header never straddles a block: a block's last 6
 bytes or fewer are padding. Each record is a protobuf ``Record``, of which only this is decoded:
 
-    Record:        history=2 HistoryRecord, config=5 ConfigRecord, run=17 RunRecord, exit=18
+    Record:        history=2 HistoryRecord, config=5 ConfigRecord, metric=12 MetricRecord,
+                   run=17 RunRecord, exit=18
     HistoryRecord: item=1 repeated HistoryItem, step=2 HistoryStep {num=1}
+    MetricRecord:  name=1, glob_name=2, step_metric=4 (wandb.define_metric)
     HistoryItem:   key=1 string, nested_key=2 repeated string, value_json=16 string
     ConfigRecord:  update=1 repeated ConfigItem {key=1, nested_key=2, value_json=16}
     RunRecord:     config=4 ConfigRecord
     RunExitRecord: exit_code=1 int32
 
-A history row's values are its series (a nested key is joined with '.', as W&B shows it), on
-W&B's ``_step``; the run's config is its hyper-parameters. A chunk that fails its checksum costs
+A history row's numbers are its series (a nested key is joined with '.', as W&B shows it; the
+size fields of an image or table are no metrics), on the step metric the run declared with
+``define_metric`` (Lightning's ``trainer/global_step``), else on W&B's ``_step``; the run's config
+is its hyper-parameters. A chunk that fails its checksum costs
 its record, and a file cut while written (the run killed or still running) keeps every whole
 record, each said in a warning.
 """
@@ -31,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from lrdoctor.errors import DamagedLog, NoSeries
-from lrdoctor.readers._common import rows_to_series
+from lrdoctor.readers._common import EPOCH_KEYS, rows_to_series
 from lrdoctor.readers._protobuf import DecodeError, fields
-from lrdoctor.run import Log
+from lrdoctor.run import Log, StepKind
 from lrdoctor.source import Source
 
 MAGIC = b":W&B\xe1\xbe"  # the identifier and the 0xBEE1 magic, little-endian; a version byte follows
@@ -43,7 +47,7 @@ CHUNK_HEADER = 7
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 _CHUNK = struct.Struct("<IHB")
 # Record fields.
-HISTORY, CONFIG, RUN, EXIT = 2, 5, 17, 18
+HISTORY, CONFIG, METRIC, RUN, EXIT = 2, 5, 12, 17, 18
 RUN_CONFIG = 4
 # How many damaged offsets a warning spells out.
 SHOWN = 5
@@ -71,6 +75,7 @@ def read(source: Source) -> Log:
     rows: list[dict[str, float]] = []
     hparams: dict[str, Any] = {}
     exit_code: int | None = None
+    step_metrics: dict[str, str] = {}  # metric name (or glob) -> its declared step metric
     undecodable = 0
     for record in records:
         try:
@@ -85,6 +90,8 @@ def read(source: Source) -> Log:
                     for n, w, c, d in fields(record, a, b):
                         if n == RUN_CONFIG and w == 2:
                             hparams.update(_config(record, c, d))
+                elif number == METRIC:
+                    step_metrics.update(_step_metric(record, a, b))
                 elif number == EXIT and wire == 2:
                     exit_code = next((v for n, w, v, _ in fields(record, a, b) if n == 1 and w == 0), 0)
         except (DecodeError, IndexError, UnicodeDecodeError):
@@ -99,13 +106,38 @@ def read(source: Source) -> Log:
         warnings.append(f"{label}: the run exited with code {exit_code} (it failed or was stopped)")
     if not rows:
         raise NoSeries(f"{label}: a W&B run file with no logged metrics (no history rows)")
-    series, kind = rows_to_series(rows, step_keys=("_step",))
+    axis = _axis(step_metrics)
+    series, kind = rows_to_series(rows, step_keys=(axis,))
     series = {k: v for k, v in series.items() if not k.startswith("_")}
     if not series:
         raise NoSeries(f"{label}: a W&B run file whose history rows hold no numbers")
-    return Log(
-        label, "wandb", series, step_kind="step" if kind == "step" else "index", warnings=warnings, hparams=hparams
-    )
+    step_kind: StepKind = "index" if kind == "index" else "epoch" if axis in EPOCH_KEYS else "step"
+    return Log(label, "wandb", series, step_kind=step_kind, warnings=warnings, hparams=hparams)
+
+
+def _step_metric(buf: bytes, pos: int, end: int) -> dict[str, str]:
+    """{name or glob: step metric} of a MetricRecord that declares one."""
+    name = step = ""
+    for number, wire, a, b in fields(buf, pos, end):
+        if wire == 2 and number in (1, 2) and not name:
+            name = buf[a:b].decode()
+        elif wire == 2 and number == 4:
+            step = buf[a:b].decode()
+    return {name: step} if name and step else {}
+
+
+def _axis(step_metrics: dict[str, str]) -> str:
+    """The step the run declared for every metric ('*'), else for its loss, else for most of its
+    metrics; W&B's own _step where it declared none."""
+    if "*" in step_metrics:
+        return step_metrics["*"]
+    from lrdoctor.naming import names_a_loss
+
+    losses = [step for name, step in step_metrics.items() if names_a_loss(name)]
+    if losses:
+        return losses[0]
+    steps = list(step_metrics.values())
+    return max(steps, key=steps.count) if steps else "_step"
 
 
 def _records(data: bytes, label: str) -> tuple[list[bytes], list[str]]:
@@ -167,10 +199,14 @@ def _records(data: bytes, label: str) -> tuple[list[bytes], list[str]]:
 
 def _history_row(buf: bytes, pos: int, end: int) -> dict[str, float]:
     row: dict[str, float] = {}
+    media: list[str] = []  # an image's or a table's fields ('img._type', 'img.width'): no metrics
     step: float | None = None
     for number, wire, a, b in fields(buf, pos, end):
         if number == 1 and wire == 2:
             name, raw = _item(buf, a, b)
+            if name.endswith("._type"):
+                media.append(name[: -len("_type")])
+                continue
             value = _number(raw)
             if name and value is not None:
                 row[name] = value
@@ -178,6 +214,8 @@ def _history_row(buf: bytes, pos: int, end: int) -> dict[str, float]:
             step = float(next((v for n, w, v, _ in fields(buf, a, b) if n == 1 and w == 0), 0))
     if "_step" not in row and step is not None:
         row["_step"] = step
+    if media:
+        row = {k: v for k, v in row.items() if not k.startswith(tuple(media))}
     return row
 
 

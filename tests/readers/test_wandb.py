@@ -105,6 +105,22 @@ def _history(step: int, values: dict[str, object]) -> bytes:
     return _field(2, body)
 
 
+def _step_metric(name: str, step: str, *, glob: bool = False) -> bytes:
+    """Record{metric: MetricRecord{name or glob_name, step_metric}} (wandb.define_metric)."""
+    return _field(12, _field(2 if glob else 1, name.encode()) + _field(4, step.encode()))
+
+
+def _media(step: int, name: str) -> bytes:
+    """A history row with an image's fields beside the loss: 'img._type', 'img.width', ..."""
+    items = [("_step", step), ("loss", 1.0 / (1 + step))]
+    items += [(f"{name}/_type", "image-file"), (f"{name}/width", 8), (f"{name}/height", 8)]
+    body = b"".join(
+        _field(1, b"".join(_field(2, part.encode()) for part in key.split("/")) + _field(16, json.dumps(v).encode()))
+        for key, v in items
+    )
+    return _field(2, body)
+
+
 def _config(values: dict[str, object]) -> bytes:
     """Record{config: ConfigRecord{update: [{key, value_json}]}}."""
     body = b"".join(_field(1, _field(1, k.encode()) + _field(16, json.dumps(v).encode())) for k, v in values.items())
@@ -180,7 +196,11 @@ def test_a_wandb_folder_is_a_run_per_run_folder(tmp_path: Path) -> None:
         (root / name).mkdir(parents=True)
         (root / name / path.name).write_bytes(path.read_bytes())
     (root / "latest-run").symlink_to(root / "run-20260102_000000-bbbb", target_is_directory=True)
+    (root / "run-20260102_000000-bbbb" / "logs").mkdir()
+    (root / "run-20260102_000000-bbbb" / "logs" / "debug.log").write_text("INFO wandb setup\n")
+    (root / "debug.log").symlink_to(root / "run-20260102_000000-bbbb" / "logs" / "debug.log")
     result = CliRunner().invoke(cli, ["diagnose", str(root)])
+    assert "passed over" not in result.output  # (W&B's own debug log, linked from wandb/)
     assert result.exit_code == 1, result.output  # (the sample diverged)
     rows = [line.split()[0] for line in result.output.splitlines() if path.name in line]
     assert rows == [str(root / n / path.name) for n in ("offline-run-20260101_000000-aaaa", "run-20260102_000000-bbbb")]
@@ -222,3 +242,24 @@ def test_watch_follows_a_run_file_as_the_client_appends_to_it(tmp_path: Path) ->
         .splitlines()[-1]
         .endswith("divergence confirmed: loss is NaN from step 40 (and every value after it); stopping")
     )
+
+
+def test_the_step_metric_the_run_declared(tmp_path: Path) -> None:
+    """define_metric's step metric is the axis: Lightning's WandbLogger declares every metric on
+    trainer/global_step ('*'); a run may declare its loss on the epoch. Rows without it are W&B's
+    own _step count, which is no step of training."""
+    rows = [_history(s, {"train_loss_step": 2.0 / (1 + s), "trainer/global_step": 4 * (s + 1)}) for s in range(30)]
+    path = tmp_path / "run-a.wandb"
+    path.write_bytes(_framed([_step_metric("*", "trainer/global_step", glob=True), *rows]))
+    log = read_log(path)
+    assert log.series["train_loss_step"].steps.tolist() == [4 * (s + 1) for s in range(30)]
+    rows = [_history(s, {"train_loss": 2.0 / (1 + s), "epoch": s + 1}) for s in range(30)]
+    path.write_bytes(_framed([_step_metric("train_loss", "epoch"), *rows]))
+    log = read_log(path)
+    assert log.step_kind == "epoch" and log.series["train_loss"].steps.tolist() == list(range(1, 31))
+
+
+def test_an_images_fields_are_no_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "run-a.wandb"
+    path.write_bytes(_framed([_media(s, "samples") for s in range(20)]))
+    assert set(read_log(path).series) == {"loss"}
