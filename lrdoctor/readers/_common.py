@@ -6,11 +6,13 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrdoctor.run import Series, fmt_step
+from lrdoctor.source import decode_text, read_regular
 
 # orjson is a dependency, several times faster than json on large files; large JSON Lines and
 # text logs parse their numbers with it. It rejects NaN tokens (json takes those); without it,
@@ -366,3 +368,30 @@ def pivot_long(
             "save one run per file to judge each"
         )
     return out, notes
+
+
+def settings_beside(path: Path | None, names: tuple[str, ...] = ("hparams.yaml",)) -> dict[str, object]:
+    """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics (or of
+    another settings file of `names`)."""
+    if path is None:
+        return {}
+    candidates = [
+        *(path.with_name(name) for name in names),
+        path.with_name(path.name.replace("metrics.csv", "hparams.yaml")),
+    ]
+    yaml_path = next((p for p in candidates if p != path and p.is_file()), None)
+    try:
+        data = None if yaml_path is None else read_regular(yaml_path)
+    except OSError:
+        return {}
+    if data is None:  # none, a FIFO or device, or over a MiB
+        return {}
+    text = decode_text(data)
+    params: dict[str, object] = {}
+    for line in text.splitlines():
+        if line[:1].isspace() or ":" not in line or line.lstrip().startswith("#"):
+            continue
+        key, _, value = line.partition(":")
+        number = to_float(value)
+        params[key.strip()] = number if number is not None else value.strip()
+    return params

@@ -56,13 +56,14 @@ from lrdoctor.readers._common import (
     long_layout,
     pivot_long,
     rows_to_series,
+    settings_beside,
     steps_of_epochs,
     to_float,
     unfinished_note,
     usable_step_keys,
 )
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import Source, decode_text, head_regular, open_source, read_regular
+from lrdoctor.source import Source, decode_text, head_regular, open_source
 
 DELIMITERS = (",", "\t", ";", "|")
 STEP_COLUMNS = (
@@ -241,11 +242,11 @@ def read(source: Source) -> Log:
             series[name] = Series(name, steps, values, seq)
         elif mask.any():
             series[name] = Series(name, steps[mask], values[mask], seq[mask])
-    hparams = _hparams_beside(source.path) if fmt == "lightning-csv" else {}
+    hparams = settings_beside(source.path) if fmt == "lightning-csv" else {}
     hints: dict[str, str] = {}
     if fmt == ULTRALYTICS:
         hints = _ultralytics.totals(series, label, warnings, by_row=True)
-        hparams = _hparams_beside(source.path, ("args.yaml", "opt.yaml"))
+        hparams = settings_beside(source.path, ("args.yaml", "opt.yaml"))
         epochs = steps[usable]
         warnings += _settings_notes(hparams, epochs.max(initial=-math.inf), epochs.min(initial=math.inf) == 0, label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
@@ -898,30 +899,3 @@ def _flavour(header: list[str], name: str, delim: str) -> str:
     if "epoch" in cols and ("loss" in cols or delim == ";") and "step" not in cols:
         return "keras-csv"
     return "csv"
-
-
-def _hparams_beside(path: Path | None, names: tuple[str, ...] = ("hparams.yaml",)) -> dict[str, object]:
-    """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics (or of
-    another settings file of `names`)."""
-    if path is None:
-        return {}
-    candidates = [
-        *(path.with_name(name) for name in names),
-        path.with_name(path.name.replace("metrics.csv", "hparams.yaml")),
-    ]
-    yaml_path = next((p for p in candidates if p != path and p.is_file()), None)
-    try:
-        data = None if yaml_path is None else read_regular(yaml_path)
-    except OSError:
-        return {}
-    if data is None:  # none, a FIFO or device, or over a MiB
-        return {}
-    text = decode_text(data)
-    params: dict[str, object] = {}
-    for line in text.splitlines():
-        if line[:1].isspace() or ":" not in line or line.lstrip().startswith("#"):
-            continue
-        key, _, value = line.partition(":")
-        number = to_float(value)
-        params[key.strip()] = number if number is not None else value.strip()
-    return params

@@ -32,6 +32,7 @@ file order (the creation time in the name, then the path) and then record order.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import struct
@@ -43,6 +44,7 @@ import numpy as np
 
 from lrdoctor.errors import LrdoctorError, UnreadableLog
 from lrdoctor.readers import _ultralytics
+from lrdoctor.readers._common import settings_beside
 from lrdoctor.readers._protobuf import SIMPLE, DecodeError, decode_event, session_hparams
 from lrdoctor.readers._scalar_batch import decode_scalar_batch
 from lrdoctor.readers._tfrecord import HEADER_BYTES, Framing, find_record, frame, header_ok
@@ -91,7 +93,14 @@ def read(source: Source) -> Log:
             f"{source.label}: no valid TensorBoard record (length, checksums, event) in "
             f"{len(data)} bytes; is this an event file?"
         )
-    return acc.log(source.label)
+    return _with_settings(acc.log(source.label), source.path)
+
+
+def _with_settings(log: Log, beside: Path | None) -> Log:
+    """The settings of a Lightning TensorBoardLogger's hparams.yaml beside the events (those the
+    events carry themselves, add_hparams', prevail)."""
+    found = settings_beside(beside)
+    return dataclasses.replace(log, hparams={**found, **log.hparams}) if found else log
 
 
 def _read_dir(source: Source) -> Log:
@@ -114,7 +123,7 @@ def _read_dir(source: Source) -> Log:
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
     if not acc.records:
         raise UnreadableLog(f"{source.label}: none of the {len(files)} event file(s) holds a valid record")
-    return acc.log(source.label)
+    return _with_settings(acc.log(source.label), source.path / "events")
 
 
 def _file_order(path: Path) -> tuple[int, str]:

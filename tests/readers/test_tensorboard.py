@@ -692,3 +692,27 @@ def test_an_epoch_given_as_the_step_of_every_batch_is_spread(tmp_path: Path) -> 
     writer.close()
     run = load(tmp_path)
     assert len(run.loss) == 300 and run.loss.steps[30] == 1.0 and run.loss.steps[45] == 1.5
+
+
+def test_lightning_tensorboard_logger_settings_beside_the_events(tmp_path: Path) -> None:
+    """Lightning's TensorBoardLogger saves the module's hparams to hparams.yaml in the version
+    folder: the rate is read from it, for the folder and for an event file named alone; a rate the
+    events carry themselves (add_hparams) prevails."""
+    from lrdoctor import load
+
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    folder = tmp_path / "lightning_logs" / "version_0"
+    writer = SummaryWriter(str(folder))
+    for s in range(60):
+        writer.add_scalar("train_loss", 2.3 * math.exp(-s / 20) + 0.1, s)
+    writer.close()
+    (folder / "hparams.yaml").write_text("lr: 0.003\nbatch_size: 32\nnet:\n  width: 64\n")
+    assert load(folder).observed_lr == pytest.approx(0.003)
+    (event,) = folder.glob("*tfevents*")
+    assert load(event).observed_lr == pytest.approx(0.003)
+    writer = SummaryWriter(str(folder))
+    writer.add_hparams({"lr": 0.01}, {"hparam/loss": 0.1}, run_name=".")
+    writer.close()
+    assert load(folder).observed_lr == pytest.approx(0.01)
