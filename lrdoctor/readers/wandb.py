@@ -240,10 +240,9 @@ def _number(raw: str) -> float | None:
     if not raw or raw[0] not in "-0123456789NI":
         return None
     try:
-        value = json.loads(raw)
-    except ValueError:
+        return float(raw)  # (JSON's numbers, and NaN, Infinity, -Infinity, are all float()'s)
+    except ValueError:  # a list, a dict, text
         return None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _config(buf: bytes, pos: int, end: int) -> dict[str, Any]:
