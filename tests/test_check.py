@@ -720,6 +720,10 @@ def test_ray_tune_trial_folder_is_one_run(tmp_path: Path) -> None:
     # A trial that reported once is still the trial, its result.json a single line.
     (trial / "result.json").write_text(json.dumps(records[0]) + "\n")
     assert load(trial).loss.steps.tolist() == [1]
+    # A large config in every record (its first line beyond a sniff's few kilobytes) still marks it.
+    big = {f"layer_{i}": "x" * 40 for i in range(3000)}
+    (trial / "result.json").write_text("".join(json.dumps(r | {"config": {"lr": 0.01, **big}}) + "\n" for r in records))
+    assert load(trial).format == "jsonl"
     # A params.json and a result.json that Ray did not write are no trial: the folder's log is read.
     other = tmp_path / "other"
     other.mkdir()

@@ -53,8 +53,11 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     """Read a log file, a run directory or '-' (standard input) into a :class:`Log`."""
     source = open_source(path)
     own_log = False
+    chosen = None  # the reader a folder's own layout names for the file it found there
     if source.is_dir:
+        owner = None if format else claimed(source.path) if source.path is not None else None
         name, source = _from_dir(source, format)
+        chosen = name if name == owner else None
         # A JSON state cut off while written is a damaged run; a metrics.csv that reads as no
         # log may be a stray table of that name (a torn CSV row is skipped, not an error).
         own_log = source.path is not None and source.path.name == json_reader.TRAINER_STATE
@@ -64,7 +67,7 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
         _refuse_placeholders(source)
     try:
         if not source.is_dir:  # an event file with no record, a cut state: sniffed as nothing
-            name = _reader_name(format) if format is not None else sniff(source)
+            name = _reader_name(format) if format is not None else chosen or sniff(source)
         log = READERS[name].read(source)
     except UnreadableLog as exc:
         if own_log and not isinstance(exc, EmptyLog):  # the run's own log, damaged: no stray file

@@ -320,56 +320,6 @@ def download_tag(file_name: str) -> str:
     return f"{last}/{tag}" if last.lower() in EVAL_RUNS else tag
 
 
-# A long ("tidy") table: a row per point, the metric named in a column of its own, as tbparse's
-# SummaryReader(...).scalars (step, tag, value) and MLflow's metric history (key, value, step,
-# timestamp) are saved with to_csv.
-LONG_NAME = ("tag", "key", "metric", "metric_name", "name")
-LONG_VALUE = ("value", "Value")
-LONG_RUN = ("dir_name", "run", "run_id", "run_name")
-LONG_OTHER = frozenset({"wall_time", "timestamp", "time", *LONG_RUN})
-
-
-def long_layout(columns: Sequence[str]) -> tuple[str, str, str | None] | None:
-    """(name column, value column, run column) where `columns` are a long table's, else None:
-    one name column, one value column, and nothing else but counters, times and a run."""
-    names = [c for c in columns if c in LONG_NAME]
-    values = [c for c in columns if c in LONG_VALUE]
-    if len(names) != 1 or len(values) != 1:
-        return None
-    rest = set(columns) - {names[0], values[0], "", "Unnamed: 0"}  # (pandas' unnamed index)
-    if not rest <= LONG_OTHER | COUNTERS:
-        return None
-    run = next((c for c in columns if c in LONG_RUN), None)
-    return names[0], values[0], run
-
-
-def pivot_long(
-    rows: Iterable[Mapping[str, object]], name: str, value: str, run: str | None, label: str
-) -> tuple[list[dict[str, object]], list[str]]:
-    """A long table's rows as records ({"step": 10, "train/loss": 2.3}); of several runs (tbparse's
-    dir_name), the first, said in a note."""
-    out: list[dict[str, object]] = []
-    runs: list[object] = []
-    for row in rows:
-        key = row.get(name)
-        if run is not None:
-            which = row.get(run)
-            if which not in runs:
-                runs.append(which)
-            if which != runs[0]:
-                continue
-        if isinstance(key, str) and key:
-            out.append({k: v for k, v in row.items() if k in COUNTERS} | {key: row.get(value)})
-    notes = []
-    if len(runs) > 1:
-        others = ", ".join(repr(r) for r in runs[1:4]) + (", ..." if len(runs) > 4 else "")
-        notes.append(
-            f"{label}: a table of {len(runs)} runs ({run!r}); judged the first, {runs[0]!r} (the others: {others}); "
-            "save one run per file to judge each"
-        )
-    return out, notes
-
-
 def settings_beside(path: Path | None, names: tuple[str, ...] = ("hparams.yaml",)) -> dict[str, object]:
     """Top-level scalar `key: value` pairs of a Lightning hparams.yaml next to the metrics (or of
     another settings file of `names`)."""

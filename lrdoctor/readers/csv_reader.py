@@ -38,6 +38,7 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -46,16 +47,13 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 import numpy as np
 
 from lrdoctor.errors import EmptyLog, LrdoctorError, NoSeries, UnreadableLog
-from lrdoctor.readers import _ultralytics
+from lrdoctor.readers import _long, _ultralytics
 from lrdoctor.readers._common import (
     ABSENT,
     COUNTERS,
     EPOCH_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
     download_tag,
-    long_layout,
-    pivot_long,
-    rows_to_series,
     settings_beside,
     steps_of_epochs,
     to_float,
@@ -256,37 +254,43 @@ def read(source: Source) -> Log:
 
 
 def _long_table(source: Source) -> Log | None:
-    """A long table (a row per point: step, tag, value), pivoted to a series per tag; None for
-    any other table."""
-    lines = _complete_lines(decode_text(source.head()))[:SNIFF_LINES]
+    """A long table (a row per point: step, tag, value), pivoted to a series per tag
+    (lrdoctor.readers._long); None for any other table. Line by line, as the careful reader
+    goes: a damaged line costs only itself."""
+    lines = _complete_lines(decode_text(source.head()).lstrip("\ufeff"))[:SNIFF_LINES]
     delim = _delimiter(lines) if len(lines) >= 2 else None
     header = _split(lines[0], delim) if delim else None
-    layout = long_layout([h.strip() for h in header]) if header else None
+    layout = _long.long_layout([h.strip() for h in header]) if header else None
     if layout is None or delim is None:
         return None
-    text = decode_text(source.read_bytes()).lstrip("\ufeff")
-    ended = text.endswith(("\n", "\r"))
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    names = [h.strip() for h in next(reader)]
-    rows = [
-        {k: c.strip() if k in (layout[0], layout[2]) else _number_cell(c) for k, c in zip(names, cells, strict=False)}
-        for cells in reader
-        if cells
-    ]
+    label = source.label
+    rows = _LINE_BREAK.split(decode_text(source.read_bytes()).lstrip("\ufeff"))
     warnings = []
-    if rows and not ended:
-        rows.pop()
-        warnings.append(f"{source.label}: the last line has no newline (still being written?); skipped")
-    pivoted, notes = pivot_long(rows, *layout, source.label)
-    series, kind = rows_to_series(pivoted)
+    if rows[-1]:
+        warnings.append(f"{label}:{len(rows)}: the last line has no newline (still being written?); skipped")
+    names = [h.strip() for h in _split(rows[0], delim) or []]
+    comma = _decimal_comma(rows[1:SNIFF_LINES], delim)
+    bad: list[int] = []
+
+    def cells() -> Iterator[list[str]]:
+        for number, line in enumerate(rows[1:-1], start=2):
+            if line.strip():
+                found = _split(line, delim)
+                if found is not None and len(found) == len(names):
+                    yield found
+                else:
+                    bad.append(number)
+
+    def number(cell: object) -> float | None:
+        value = _cell(cell, comma) if isinstance(cell, str) else None
+        return math.nan if value is _ABSENT_CELL else value if isinstance(value, float) else None
+
+    series, kind, notes = _long.pivot(cells(), names, layout, label, number)
+    if bad:
+        warnings.append(f"{label}: skipped {len(bad)} damaged line(s) (line {_shown(bad)})")
     if not series:
-        raise NoSeries(f"{source.label}: a table of {layout[0]!r} and {layout[1]!r} columns with no numeric values")
-    return Log(source.label, "csv", series, step_kind=cast(StepKind, kind), warnings=warnings + notes)
-
-
-def _number_cell(text: str) -> float | None:
-    value = _cell(text)
-    return value if isinstance(value, float) else None
+        raise NoSeries(f"{label}: a table of {layout.name!r} and {layout.value!r} columns with no numeric values")
+    return Log(label, "csv", series, step_kind=cast(StepKind, kind), warnings=warnings + notes)
 
 
 ULTRALYTICS = "ultralytics-csv"

@@ -24,14 +24,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from lrdoctor.errors import DamagedLog, NoSeries, UnreadableLog
-from lrdoctor.readers import jsonl
+from lrdoctor.readers import _long, jsonl
 from lrdoctor.readers._common import (
     BATCH_KEYS,
     EPOCH_KEYS,
     STEP_KEYS,
     download_tag,
-    long_layout,
-    pivot_long,
     rows_to_series,
     to_float,
     unfinished_note,
@@ -342,15 +340,13 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     blocks = {k: v for k, v in doc.items() if isinstance(v, dict)}
     beside = {k: v for k, v in doc.items() if k not in blocks and isinstance(v, int | float | str | bool)}
     if blocks and len(blocks) == len(doc) and all(to_float(k) is not None for k in doc):
-        return _from_rows(_step_keyed(doc), label)
+        return _from_rows(_step_keyed(doc, timed=_timed(list(doc))), label)
     if blocks and len(blocks) + len(beside) == len(doc):  # (Megatron's timing sits beside its metrics)
         found = _from_blocks(blocks, label)
         if found is not None:
             return dataclasses.replace(found, hparams={**beside, **found.hparams})
     if len(blocks) == len(doc) == 1 and depth < MAX_UNWRAP:
         return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
-    if any(k in doc for k in (*STEP_KEYS, *EPOCH_KEYS)) and not lists:  # one record (a first report, alone)
-        return _from_rows([doc], label, hparams=hparams)
     if lists and not any(lists.values()):
         raise NoSeries(f"{label}: the lists under {', '.join(map(repr, lists))} are empty; no points to read")
     raise UnreadableLog(
@@ -378,10 +374,9 @@ def _from_rows(
     hparams: dict[str, Any] | None = None,
 ) -> Log:
     flat = [jsonl.flatten(r) if any(isinstance(v, dict | list) for v in r.values()) else r for r in rows]
-    layout = long_layout(list(flat[0])) if flat else None
+    layout = _long.records_layout(flat)
     if layout is not None:  # a row per point, the metric named in a column
-        pivoted, notes = pivot_long(flat, *layout, label)
-        series, kind = rows_to_series(pivoted)
+        series, kind, notes = _long.pivot_records(flat, layout, label)
         return _log(series, kind, label, hparams or {}, notes)
     unplaced: list[int] = []
     series, kind = rows_to_series(flat, unplaced=unplaced)
@@ -512,7 +507,7 @@ def _split_rows(doc: Mapping[str, Any]) -> Iterator[dict[str, Any]] | None:
     ):
         return None
     rows = (dict(zip(columns, row, strict=True)) for row in data)
-    if isinstance(index, list) and len(index) == len(data) and _no_axis(columns):
+    if isinstance(index, list) and len(index) == len(data) and _no_axis(columns) and not _timed(index):
         return ({**row, "step": step} for row, step in zip(rows, index, strict=False))
     return rows
 
@@ -539,22 +534,27 @@ def _indexed_columns(columns: dict[str, dict[str, Any]]) -> Iterator[dict[str, A
     golden values, under "values"): a record per index key, the key as the step where no column
     is one and the index is no time (a time index leaves the rows in their order)."""
     keys = list(dict.fromkeys(k for block in columns.values() for k in block))
-    numbers = [to_float(k) for k in keys]
-    timed = any(n is None or n >= EPOCH_MS for n in numbers)
-    stepped = _no_axis(list(columns)) and not timed
+    stepped = _no_axis(list(columns)) and not _timed(keys)
     for key in keys:
         row = {name: block[key] for name, block in columns.items() if key in block}
         yield {**row, "step": key} if stepped else row
+
+
+def _timed(index: list[Any]) -> bool:
+    """An index of times (epoch milliseconds, ISO dates), which orders rows but is no step."""
+    numbers = [to_float(k) for k in index]
+    return any(n is None or n >= EPOCH_MS for n in numbers)
 
 
 def _no_axis(names: list[str]) -> bool:
     return not any(k in names for k in (*STEP_KEYS, *EPOCH_KEYS) if k not in BATCH_KEYS)
 
 
-def _step_keyed(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """{"100": {"loss": 2.3}, "200": {...}}: the key is the step."""
+def _step_keyed(doc: dict[str, Any], *, timed: bool = False) -> Iterator[dict[str, Any]]:
+    """{"100": {"loss": 2.3}, "200": {...}}: the key is the step (where it is no time: pandas'
+    orient="index" of a time index)."""
     for key, row in doc.items():
-        yield row if any(k in row for k in STEP_KEYS if k not in BATCH_KEYS) else {**row, "step": key}
+        yield row if timed or any(k in row for k in STEP_KEYS if k not in BATCH_KEYS) else {**row, "step": key}
 
 
 def _hparams_beside(doc: Mapping[str, Any]) -> dict[str, Any]:

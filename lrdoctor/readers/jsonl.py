@@ -19,17 +19,15 @@ from typing import Any, cast
 import numpy as np
 
 from lrdoctor.errors import NoSeries, UnreadableLog
-from lrdoctor.readers import _jsonlfast
+from lrdoctor.readers import _jsonlfast, _long
 from lrdoctor.readers._common import (
     FAST_LOADS,
     columns_to_series,
-    long_layout,
-    pivot_long,
     rows_to_series,
     unfinished_note,
 )
 from lrdoctor.run import Log, Series, StepKind
-from lrdoctor.source import HEAD_BYTES, Source, as_utf8, decode_text, head_regular, padded_copy
+from lrdoctor.source import Source, as_utf8, decode_text, head_regular, padded_copy
 
 LFS_MAGIC = b"version https://git-lfs.github.com/spec/"
 SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
@@ -41,6 +39,7 @@ MMENGINE_SCALARS = Path("vis_data") / "scalars.json"
 RAY_RESULT = "result.json"
 # Keys Ray Tune writes into every result record.
 RAY_KEYS = frozenset({"training_iteration", "trial_id"})
+RAY_FIRST_BYTES = 1 << 22
 # Nested objects in a record ({"train": {"loss": 1.2}}) become "train/loss"; deeper than this
 # is not a metric record.
 MAX_NESTING = 8
@@ -102,7 +101,7 @@ def claims_dir(path: Path) -> Path | None:
     found = path / RAY_RESULT
     if not (path / "params.json").is_file() or not found.is_file():
         return None
-    first = (head_regular(found, HEAD_BYTES) or b"").split(b"\n", 1)[0]
+    first = (head_regular(found, RAY_FIRST_BYTES) or b"").split(b"\n", 1)[0]  # (a config may be large)
     try:
         record = json.loads(first)
     except ValueError:
@@ -124,10 +123,9 @@ def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
     if records is None:
         records = list(lines.records(data.split(b"\n")))
     unplaced: list[int] = []
-    layout = long_layout(list(records[0])) if records else None
+    layout = _long.records_layout(records)
     if layout is not None:  # a row per point, the metric named in a column
-        pivoted, notes = pivot_long(records, *layout, label)
-        series, kind = rows_to_series(pivoted)
+        series, kind, notes = _long.pivot_records(records, layout, label)
         log = _log(label, series, kind, lines, unplaced)
         return dataclasses.replace(log, warnings=[*log.warnings, *notes])
     series, kind = rows_to_series(records, unplaced=unplaced)

@@ -51,6 +51,8 @@ HISTORY, CONFIG, METRIC, RUN, EXIT = 2, 5, 12, 17, 18
 RUN_CONFIG = 4
 # How many damaged offsets a warning spells out.
 SHOWN = 5
+# History rows looked at for the names of the run's metrics.
+SAMPLED_ROWS = 1000
 # Config values nested deeper than this are left as they are.
 MAX_NESTING = 4
 
@@ -106,8 +108,8 @@ def read(source: Source) -> Log:
         warnings.append(f"{label}: the run exited with code {exit_code} (it failed or was stopped)")
     if not rows:
         raise NoSeries(f"{label}: a W&B run file with no logged metrics (no history rows)")
-    axis = _axis(step_metrics)
-    series, kind = rows_to_series(rows, step_keys=(axis,))
+    axis = _axis(step_metrics, rows)
+    series, kind = rows_to_series(_placed(rows, axis) if axis != "_step" else rows, step_keys=(axis,))
     series = {k: v for k, v in series.items() if not k.startswith("_")}
     if not series:
         raise NoSeries(f"{label}: a W&B run file whose history rows hold no numbers")
@@ -126,18 +128,39 @@ def _step_metric(buf: bytes, pos: int, end: int) -> dict[str, str]:
     return {name: step} if name and step else {}
 
 
-def _axis(step_metrics: dict[str, str]) -> str:
-    """The step the run declared for every metric ('*'), else for its loss, else for most of its
-    metrics; W&B's own _step where it declared none."""
-    if "*" in step_metrics:
-        return step_metrics["*"]
-    from lrdoctor.naming import names_a_loss
+def _axis(step_metrics: dict[str, str], rows: list[dict[str, float]]) -> str:
+    """The step the run declared for its training loss (by name or by a glob such as '*' or
+    'train/*'), else W&B's own _step: a step declared for the validation loss alone (the epoch)
+    is no axis for the training loss."""
+    from fnmatch import fnmatchcase
 
-    losses = [step for name, step in step_metrics.items() if names_a_loss(name)]
-    if losses:
-        return losses[0]
-    steps = list(step_metrics.values())
-    return max(steps, key=steps.count) if steps else "_step"
+    from lrdoctor.naming import is_eval, names_a_loss
+
+    names = dict.fromkeys(k for row in rows[:SAMPLED_ROWS] for k in row)
+    losses = [k for k in names if names_a_loss(k) and not is_eval(k)]
+    for loss in losses:
+        if loss in step_metrics:
+            return step_metrics[loss]
+        for pattern, step in step_metrics.items():
+            if fnmatchcase(loss, pattern):
+                return step
+    return "_step"
+
+
+def _placed(rows: list[dict[str, float]], axis: str) -> list[dict[str, float]]:
+    """Rows without the axis (a validation row of a run on trainer/global_step) at the axis's
+    last value before them (its first, where none is), not at their row number."""
+    last = next((row[axis] for row in rows if axis in row), None)
+    if last is None:
+        return rows
+    out = []
+    for row in rows:
+        if axis in row:
+            last = row[axis]
+            out.append(row)
+        else:
+            out.append({**row, axis: last})
+    return out
 
 
 def _records(data: bytes, label: str) -> tuple[list[bytes], list[str]]:

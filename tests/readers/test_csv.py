@@ -620,3 +620,68 @@ def test_long_tables_of_tbparse_and_mlflow(tmp_path: Path, index: bool) -> None:
     one[["key", "value", "step", "timestamp"]].to_csv(path, index=index)
     run = load(path)
     assert run.metric == "train/loss" and len(run.loss) == 30 and not run.warnings
+
+
+def test_long_tables_as_pandas_and_tbparse_write_them(tmp_path: Path) -> None:
+    """In a long table every row is a logged point: an empty value (pandas' NaN) is a NaN. A run
+    column of phases (tbparse's dir_name of a Keras run: train, validation) names the phases of
+    one run. A damaged line, a bare carriage return or a row with no step costs only itself."""
+    pd = pytest.importorskip("pandas")
+    rows = []
+    for s in range(60):
+        rows.append((s, "epoch_loss", np.nan if s >= 48 else 2.3 * np.exp(-s / 15) + 0.1, "train"))
+        rows.append((s, "epoch_loss", 0.9 + 0.004 * (s - 8) ** 2, "validation"))
+    frame = pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"])
+    path = tmp_path / "scalars.csv"
+    frame.to_csv(path, index=False)
+    run = load(path)
+    assert run.metric == "train/epoch_loss" and run.val_metric == "validation/epoch_loss"
+    assert np.isnan(run.loss.values[48:]).all() and not run.warnings
+    text = path.read_text().splitlines()
+    text[41] = text[41].replace("train", '"train')  # a torn quote
+    text[43] = text[43] + "\r" + text[44]  # a bare carriage return between two rows
+    del text[44]
+    text[45] = "," + text[45].split(",", 1)[1]  # no step
+    path.write_text("\n".join(text) + "\n")
+    run = load(path)
+    # (the torn line is the training point of step 20; the row with no step, validation's of step 22)
+    assert 20 not in run.loss.steps and len(run.loss) == 59 and 21 in run.loss.steps
+    assert run.val_loss is not None and 22 not in run.val_loss.steps and len(run.val_loss) == 59
+    assert any("skipped 1 damaged line(s) (line 42)" in w for w in run.warnings)
+    assert any("left out 1 row(s) with no step" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "run_id,key,value,timestamp,step,model_id,dataset_name,dataset_digest",  # MLflow 3
+        "index,step,tag,value",  # pandas orient="table" flattened
+        "Step,Tag,Value",
+    ],
+)
+def test_long_table_headers(tmp_path: Path, header: str) -> None:
+    columns = header.split(",")
+    lines = [header]
+    for s in range(40):
+        cells = {
+            "run_id": "abc",
+            "key": "loss",
+            "tag": "loss",
+            "Tag": "loss",
+            "value": 2.0 / (1 + s),
+            "Value": 2.0 / (1 + s),
+        }
+        cells |= {"timestamp": 1_700_000_000_000 + s, "step": s, "Step": s, "index": s}
+        lines.append(",".join(str(cells.get(c, "")) for c in columns))
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    assert run.metric == "loss" and run.loss.steps.tolist() == list(range(40))
+
+
+def test_long_table_with_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "step;tag;value\n" + "".join(f"{s};loss;{2.0 / (1 + s):.4f}".replace(".", ",") + "\n" for s in range(40))
+    )
+    assert load(path).loss.values[1] == pytest.approx(1.0)

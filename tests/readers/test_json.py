@@ -603,3 +603,38 @@ def test_megatron_golden_values_in_their_list_form(tmp_path: Path) -> None:
 def test_a_step_too_large_for_a_float_is_refused_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(UnreadableLog, match="holds no records"):
         load(tmp_path, json.dumps([[1.7e9, 10**400, 2.0], [1.7e9, 1, 2.0]]))
+
+
+def test_a_first_record_does_not_make_a_log_a_long_table(tmp_path: Path) -> None:
+    """A JSON Lines log that opens with a settings record ({"key": "lr", "value": 0.001}) is no
+    long table: most of its records name no metric."""
+    from lrdoctor import load as load_run
+
+    lines = [json.dumps({"key": "lr", "value": 0.001})]
+    lines += [json.dumps({"step": s, "loss": 2.0 / (1 + s / 20)}) for s in range(200)]
+    run = load_run(write(tmp_path, "\n".join(lines) + "\n", "log.jsonl"))
+    assert run.metric == "loss" and len(run.loss) == 200
+
+
+@pytest.mark.filterwarnings("ignore:The default formatting of datetime")
+@pytest.mark.parametrize("orient", ["split", "index"])
+def test_pandas_time_index_in_other_layouts_is_no_step(tmp_path: Path, orient: str) -> None:
+    pd = pytest.importorskip("pandas")
+    index = pd.date_range("2024-01-01", periods=50, freq="min")
+    frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
+    log = load(tmp_path, frame.to_json(orient=orient))
+    assert log.step_kind == "index" and len(log.series["loss"]) == 50
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"epoch": 3.0, "eval_loss": 0.41, "train_loss": 0.52, "train_runtime": 120.5},  # HF all_results.json
+        {"_step": 299, "_runtime": 31.2, "loss": 0.11, "lr": 0.001},  # wandb-summary.json
+        {"lr": 0.01, "batch_size": 32, "epochs": 10},  # a config
+    ],
+)
+def test_a_summary_or_a_config_is_no_log(tmp_path: Path, doc: dict) -> None:
+    """One object of final values or settings holds no curve: refused, saying what it expected."""
+    with pytest.raises(UnreadableLog, match="none a list of records"):
+        load(tmp_path, json.dumps(doc))

@@ -263,3 +263,18 @@ def test_an_images_fields_are_no_metrics(tmp_path: Path) -> None:
     path = tmp_path / "run-a.wandb"
     path.write_bytes(_framed([_media(s, "samples") for s in range(20)]))
     assert set(read_log(path).series) == {"loss"}
+
+
+def test_a_step_declared_for_the_validation_loss_alone_is_no_axis(tmp_path: Path) -> None:
+    """define_metric("val/loss", step_metric="epoch") (W&B's own example): the training loss stays
+    on _step, and the validation rows, which have no _step of their own axis, sit at theirs."""
+    rows = []
+    for s in range(60):
+        rows.append(_history(len(rows), {"train/loss": 2.0 / (1 + s)}))
+        if s % 10 == 9:
+            rows.append(_history(len(rows), {"val/loss": 2.1 / (1 + s), "epoch": s // 10}))
+    path = tmp_path / "run-a.wandb"
+    path.write_bytes(_framed([_step_metric("val/loss", "epoch"), *rows]))
+    log = read_log(path)
+    assert log.step_kind == "step" and log.series["train/loss"].steps[-1] == len(rows) - 2
+    assert log.series["val/loss"].steps.tolist() == [11 * k + 10 for k in range(6)]
