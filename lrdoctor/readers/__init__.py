@@ -201,8 +201,11 @@ def claimed(path: Path) -> str | None:
     """The reader whose format the directory's own layout names as its run's log, or None."""
     for name, reader in READERS.items():
         claims = getattr(reader, "claims_dir", None)
-        if claims is not None and claims(path) is not None:
-            return name
+        try:
+            if claims is not None and claims(path) is not None:
+                return name
+        except OSError:  # a folder that cannot be looked into: reading it says so
+            return None
     return None
 
 
