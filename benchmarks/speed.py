@@ -3,9 +3,10 @@
     python benchmarks/speed.py [--repeat 5] [--only csv tensorboard ...] [--write-docs]
 
 Inputs are generated once into benchmarks/.cache/speed (not committed), each by the writer that
-writes such logs in practice: pandas' `to_csv` (1,000,000 rows of step, loss, lr), torch's
-`SummaryWriter` (1,000,000 scalar events), Python's `logging` (1,000,000 `key=value` lines) and
-`json.dumps` per line (1,000,000 JSON Lines records). Generating them takes a few minutes.
+writes such logs in practice: pandas' `to_csv` (1,000,000 rows of step, loss, lr, and a long
+table of as many rows), torch's `SummaryWriter` (1,000,000 scalar events), Python's `logging`
+(1,000,000 `key=value` lines), `json.dumps` per line (1,000,000 JSON Lines records) and wandb
+offline (1,000,000 logged steps). Generating them takes a few minutes.
 
 Whole-process pairs (the command `lrdoctor diagnose FILE` against a baseline command doing only
 the named work), run alternately `--repeat` times; the table gives each side's median wall time
@@ -15,6 +16,11 @@ and the median of the per-pair ratios:
 - csv: on the 1,000,000-row CSV / `pandas.read_csv(path, engine="pyarrow")`;
 - tensorboard: on the 1,000,000-event run / tbparse's `SummaryReader(dir).scalars`, and
   tensorboard's `EventAccumulator(dir, size_guidance={"scalars": 0}).Reload()`;
+- long: on a 1,000,000-row long table (step, tag, value: tbparse's scalars saved with to_csv) /
+  `pandas.read_csv(path, engine="pyarrow").pivot_table(index="step", columns="tag", values="value")`;
+- wandb: on a W&B run file of 1,000,000 logged steps (written offline by wandb) / wandb's own
+  protobuf classes decoding every record (`Record.FromString`, the history rows kept as dicts of
+  JSON text), after the same block walk;
 - text: on the 1,000,000-line log / a loop of one compiled regex extracting only the loss;
 - jsonl: on the 1,000,000-line file / `orjson.loads` of every line, and the standard library's
   `json.loads` of every line.
@@ -125,6 +131,43 @@ def make_jsonl() -> Path:
     return path
 
 
+def make_long() -> Path:
+    """The CSV tbparse's SummaryReader(dir).scalars gives with pandas' to_csv: a row per point
+    (step, tag, value), the loss and the rate of 500,000 steps."""
+    path = CACHE / "long.csv"
+    if not _ready(path):
+        import pandas as pd
+
+        steps, loss, lr = _curve(ROWS // 2)
+        tags = np.repeat(np.array(["train/loss", "lr"])[None, :], len(steps), axis=0).ravel()
+        frame = pd.DataFrame({"step": np.repeat(steps, 2), "tag": tags, "value": np.column_stack([loss, lr]).ravel()})
+        frame.to_csv(path, index=False)
+    return path
+
+
+WANDB_WRITE = """
+import math, sys, wandb
+n = int(sys.argv[2])
+settings = wandb.Settings(silent=True, console="off", x_disable_stats=True, x_disable_meta=True, disable_git=True)
+run = wandb.init(project="speed", mode="offline", dir=sys.argv[1], settings=settings)
+for s in range(n):
+    run.log({"train/loss": 0.2 + 2.1 * math.exp(-s / (n / 6)), "train/lr": 1e-3}, step=s)
+run.finish()
+"""
+
+
+def make_wandb() -> Path:
+    """The W&B client's own run file of 1,000,000 logged steps, written offline by wandb itself
+    (two and a half minutes here)."""
+    root = CACHE / "wandb"
+    found = sorted(root.glob("wandb/offline-run-*/run-*.wandb"))
+    if not found:
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run([PY, "-c", WANDB_WRITE, str(root), str(ROWS)], check=True, cwd=root)
+        found = sorted(root.glob("wandb/offline-run-*/run-*.wandb"))
+    return found[0]
+
+
 def lrdoctor_cmd(path: Path) -> list[str]:
     return [PY, "-m", "lrdoctor", "diagnose", str(path)]
 
@@ -156,6 +199,33 @@ ORJSON_LINES = """
 import sys, orjson
 with open(sys.argv[1], "rb") as fh:
     records = [orjson.loads(line) for line in fh]
+"""
+WANDB_PROTOBUF = """
+import struct, sys
+from wandb.proto import wandb_internal_pb2
+data = open(sys.argv[1], "rb").read()
+records, parts, pos = [], b"", 7
+while pos + 7 <= len(data):
+    left = 32768 - pos % 32768
+    if left < 7:
+        pos += left
+        continue
+    _crc, size, kind = struct.unpack_from("<IHB", data, pos)
+    chunk, pos = data[pos + 7 : pos + 7 + size], pos + 7 + size
+    if kind in (1, 4):
+        records.append(parts + chunk)
+        parts = b""
+    elif kind in (2, 3):
+        parts += chunk
+rows = []
+for raw in records:
+    record = wandb_internal_pb2.Record.FromString(raw)
+    if record.WhichOneof("record_type") == "history":
+        rows.append({item.key or ".".join(item.nested_key): item.value_json for item in record.history.item})
+"""
+PIVOT = """
+import sys, pandas
+pandas.read_csv(sys.argv[1], engine="pyarrow").pivot_table(index="step", columns="tag", values="value")
 """
 JSON_LINES = """
 import sys, json
@@ -191,6 +261,14 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
             ("tbparse SummaryReader(dir).scalars", lambda p: py(TBPARSE, p), "<= 0.1x"),
             ("EventAccumulator(scalars: 0)", lambda p: py(ACCUMULATOR, p), "<= 0.33x"),
         ],
+    ),
+    "long": (
+        make_long,
+        [('pandas.read_csv(engine="pyarrow").pivot_table(...)', lambda p: py(PIVOT, p), "<= 1.5x")],
+    ),
+    "wandb": (
+        make_wandb,
+        [("wandb's protobuf classes, Record.FromString per record", lambda p: py(WANDB_PROTOBUF, p), "<= 1.5x")],
     ),
     "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
     "jsonl": (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -150,8 +151,58 @@ def pivot(
     return series, kind, _notes(label, layout, list(runs), unnamed, text, no_step + int((~placed).sum()))
 
 
+def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Series], str, list[str]] | None:
+    """:func:`pivot` of a table pandas has parsed (its name and run columns as text), done on whole
+    columns; None where a value or counter column holds text (the row-wise pivot says which)."""
+    import pandas as pd
+
+    numeric = [layout.value, *layout.counters]
+    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in numeric):
+        return None
+    names = frame[layout.name].str.strip()
+    named = (names.notna() & (names != "")).fillna(False).to_numpy(dtype=bool)
+    unnamed = int((~named).sum())
+    tags = names.to_numpy(dtype=object)
+    keep = named.copy()
+    runs: list[object] = []
+    if layout.run is not None:
+        cells = frame[layout.run].to_numpy(dtype=object)
+        codes, uniques = pd.factorize(cells[named], use_na_sentinel=False)
+        split = [_phase(None if isinstance(u, float) and math.isnan(u) else u) for u in uniques]
+        runs = list(dict.fromkeys(run for run, _ in split))
+        first = np.array([run == runs[0] for run, _ in split], dtype=bool)
+        phases = np.array([phase for _, phase in split], dtype=object)
+        where = np.flatnonzero(named)
+        keep[where] = first[codes]
+        with_phase = where[phases[codes] != ""]
+        tags[with_phase] = phases[codes[phases[codes] != ""]] + "/" + tags[with_phase]
+    counters = {c: frame[c].to_numpy(dtype=np.float64) for c in layout.counters}
+    if counters:
+        stepped = np.logical_or.reduce([~np.isnan(v) for v in counters.values()])
+        no_step = int((keep & ~stepped).sum())
+        keep &= stepped
+    else:
+        no_step = 0
+    values = frame[layout.value].to_numpy(dtype=np.float64)[keep]
+    columns = {c: (v[keep], ~np.isnan(v[keep])) for c, v in counters.items()}
+    steps, kind, placed = _steps(columns, len(values), usable_step_keys(columns, STEP_KEYS))
+    seq = (np.cumsum(placed) - 1).astype(np.float64)
+    codes, uniques = pd.factorize(tags[keep])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))
+    series: dict[str, Series] = {}
+    for k, tag in enumerate(uniques):
+        index = order[bounds[k - 1] if k else 0 : bounds[k]]
+        index = index[placed[index]]
+        if len(index):
+            series[str(tag)] = Series(str(tag), steps[index], values[index], seq[index])
+    return series, kind, _notes(label, layout, runs, unnamed, 0, no_step + int((~placed).sum()))
+
+
 def _phase(cell: object) -> tuple[object, str]:
     """(the run, the phase) of a run cell: 'version_0/validation' is run 'version_0', phase 'validation'."""
+    if cell is None:  # (an empty cell: no run named)
+        return "", ""
     if not isinstance(cell, str):
         return cell, ""
     head, _, last = cell.strip().replace("\\", "/").rstrip("/").rpartition("/")

@@ -264,7 +264,11 @@ def _long_table(source: Source) -> Log | None:
     if layout is None or delim is None:
         return None
     label = source.label
-    rows = _LINE_BREAK.split(decode_text(source.read_bytes()).lstrip("\ufeff"))
+    data = source.read_bytes()
+    fast = _long_fast(data, delim, layout, label) if len(data) >= REGULAR_MIN_BYTES else None
+    if fast is not None:
+        return fast
+    rows = _LINE_BREAK.split(decode_text(data).lstrip("\ufeff"))
     warnings = []
     if rows[-1]:
         warnings.append(f"{label}:{len(rows)}: the last line has no newline (still being written?); skipped")
@@ -291,6 +295,27 @@ def _long_table(source: Source) -> Log | None:
     if not series:
         raise NoSeries(f"{label}: a table of {layout.name!r} and {layout.value!r} columns with no numeric values")
     return Log(label, "csv", series, step_kind=cast(StepKind, kind), warnings=warnings + notes)
+
+
+def _long_fast(data: bytes, delim: str, layout: _long.Layout, label: str) -> Log | None:
+    """A large, undamaged long table parsed by pandas and pivoted on whole columns; None for
+    anything the line-by-line reading must see (damage, text among the numbers, an unended
+    last line, another encoding)."""
+    if not data.endswith(b"\n") or data.startswith(codecs.BOM_UTF8) or b'"' in data:
+        return None
+    import pandas as pd
+
+    text = {layout.name: "string", **({layout.run: "string"} if layout.run else {})}
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=delim, dtype=text, skipinitialspace=True, engine="c")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    found = _long.pivot_frame(frame, layout, label)
+    if found is None or not found[0]:
+        return None
+    series, kind, notes = found
+    return Log(label, "csv", series, step_kind=cast(StepKind, kind), warnings=notes)
 
 
 ULTRALYTICS = "ultralytics-csv"

@@ -36,7 +36,7 @@ from typing import Any
 
 from lrdoctor.errors import DamagedLog, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, rows_to_series
-from lrdoctor.readers._protobuf import DecodeError, fields
+from lrdoctor.readers._protobuf import DecodeError, fields, varint
 from lrdoctor.run import Log, StepKind
 from lrdoctor.source import Source
 
@@ -47,10 +47,13 @@ CHUNK_HEADER = 7
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
 _CHUNK = struct.Struct("<IHB")
 # Record fields.
-HISTORY, CONFIG, METRIC, RUN, EXIT = 2, 5, 12, 17, 18
+HISTORY, SUMMARY, CONFIG, METRIC, RUN, EXIT = 2, 3, 5, 12, 17, 18
 RUN_CONFIG = 4
 # How many damaged offsets a warning spells out.
 SHOWN = 5
+# HistoryItem.value_json's key: field 16, wire type 2, as a two-byte varint.
+VALUE_KEY = bytes((0x82, 0x01))
+NUMBER_START = frozenset(b"-0123456789NI")
 # History rows looked at for the names of the run's metrics.
 SAMPLED_ROWS = 1000
 # Config values nested deeper than this are left as they are.
@@ -79,13 +82,23 @@ def read(source: Source) -> Log:
     exit_code: int | None = None
     step_metrics: dict[str, str] = {}  # metric name (or glob) -> its declared step metric
     undecodable = 0
+    names: dict[bytes, str] = {}
     for record in records:
         try:
+            rtype, start = _record_kind(record)
+            if rtype == SUMMARY:  # (as many as the history rows, and of no use here)
+                continue
+            if rtype == HISTORY:
+                size, a = record[start], start + 1
+                if size >= 0x80:
+                    size, a = varint(record, start)
+                rows.append(_history_row(record, a, a + size, names))
+                continue
             for number, wire, a, b in fields(record, 0, len(record)):
                 if wire != 2:
                     continue
                 if number == HISTORY:
-                    rows.append(_history_row(record, a, b))
+                    rows.append(_history_row(record, a, b, names))
                 elif number == CONFIG:
                     hparams.update(_config(record, a, b))
                 elif number == RUN:
@@ -115,6 +128,16 @@ def read(source: Source) -> Log:
         raise NoSeries(f"{label}: a W&B run file whose history rows hold no numbers")
     step_kind: StepKind = "index" if kind == "index" else "epoch" if axis in EPOCH_KEYS else "step"
     return Log(label, "wandb", series, step_kind=step_kind, warnings=warnings, hparams=hparams)
+
+
+def _record_kind(record: bytes) -> tuple[int, int]:
+    """(the record type's field number, where its length starts) of a record that opens, as the
+    client writes them, with its number (field 1) and then its type; (0, 0) for any other."""
+    if record[:1] != b"\x08":
+        return 0, 0
+    pos = varint(record, 1)[1]
+    key = record[pos] if pos < len(record) else 0
+    return (key >> 3, pos + 1) if key & 7 == 2 and key < 0x80 else (0, 0)
 
 
 def _step_metric(buf: bytes, pos: int, end: int) -> dict[str, str]:
@@ -220,26 +243,73 @@ def _records(data: bytes, label: str) -> tuple[list[bytes], list[str]]:
     return records, damage
 
 
-def _history_row(buf: bytes, pos: int, end: int) -> dict[str, float]:
+def _history_row(buf: bytes, pos: int, end: int, names: dict[bytes, str]) -> dict[str, float]:
+    """A HistoryRecord's numbers by name. Walked inline (a run file holds a row per logged step);
+    `names` caches each item's name by its encoded bytes, which repeat on every row."""
     row: dict[str, float] = {}
     media: list[str] = []  # an image's or a table's fields ('img._type', 'img.width'): no metrics
     step: float | None = None
-    for number, wire, a, b in fields(buf, pos, end):
-        if number == 1 and wire == 2:
-            name, raw = _item(buf, a, b)
+    while pos < end:
+        key = buf[pos]
+        pos += 1
+        if key >= 0x80:
+            key, pos = varint(buf, pos - 1)
+        wire = key & 7
+        if wire != 2:
+            pos = _skip(buf, pos, wire)
+            continue
+        size = buf[pos]
+        pos += 1
+        if size >= 0x80:
+            size, pos = varint(buf, pos - 1)
+        start, pos = pos, pos + size
+        if pos > end:
+            raise DecodeError("field runs past the end of its message")
+        if key == 0x0A:  # item
+            name, raw = _named_value(buf, start, pos, names)
             if name.endswith("._type"):
                 media.append(name[: -len("_type")])
                 continue
             value = _number(raw)
             if name and value is not None:
                 row[name] = value
-        elif number == 2 and wire == 2:
-            step = float(next((v for n, w, v, _ in fields(buf, a, b) if n == 1 and w == 0), 0))
+        elif key == 0x12:  # step
+            step = float(next((v for n, w, v, _ in fields(buf, start, pos) if n == 1 and w == 0), 0))
     if "_step" not in row and step is not None:
         row["_step"] = step
     if media:
         row = {k: v for k, v in row.items() if not k.startswith(tuple(media))}
     return row
+
+
+def _named_value(buf: bytes, pos: int, end: int, names: dict[bytes, str]) -> tuple[str, bytes]:
+    """(name, value_json) of a HistoryItem whose name fields come before its value, as the
+    client writes them; any other order through :func:`_item`."""
+    at = buf.find(VALUE_KEY, pos, end)
+    if at < 0 or at + 3 > end:
+        name, raw = _item(buf, pos, end)
+        return name, raw.encode()
+    size, start = buf[at + 2], at + 3
+    if size >= 0x80:
+        size, start = varint(buf, at + 2)
+    if start + size != end:  # not the last field: the general walk
+        name, raw = _item(buf, pos, end)
+        return name, raw.encode()
+    head = buf[pos:at]
+    cached = names.get(head)
+    if cached is None:
+        cached = names[head] = _item(buf, pos, at)[0]
+    return cached, buf[start:end]
+
+
+def _skip(buf: bytes, pos: int, wire: int) -> int:
+    if wire == 0:
+        return varint(buf, pos)[1]
+    if wire == 1:
+        return pos + 8
+    if wire == 5:
+        return pos + 4
+    raise DecodeError(f"unsupported wire type {wire}")
 
 
 def _item(buf: bytes, pos: int, end: int) -> tuple[str, str]:
@@ -257,10 +327,10 @@ def _item(buf: bytes, pos: int, end: int) -> tuple[str, str]:
     return key or ".".join(nested), raw
 
 
-def _number(raw: str) -> float | None:
+def _number(raw: bytes) -> float | None:
     """A history value's JSON as a number (W&B writes NaN and Infinity bare); None for anything
     else (text, flags, histograms, media)."""
-    if not raw or raw[0] not in "-0123456789NI":
+    if not raw or raw[0] not in NUMBER_START:
         return None
     try:
         return float(raw)  # (JSON's numbers, and NaN, Infinity, -Infinity, are all float()'s)
