@@ -70,15 +70,23 @@ def long_layout(columns: Sequence[str]) -> Layout | None:
 
 
 def records_layout(records: Sequence[Mapping[str, object]]) -> Layout | None:
-    """The layout of JSON records that are a long table's: most of them hold its name and value."""
-    if not records:
-        return None
-    layout = long_layout(list(records[0]))
-    if layout is None:
-        return None
+    """The layout of JSON records that are a long table's: the commonest among the first records,
+    where most of them hold its name and value."""
     sample = records[:SAMPLE]
+    layouts: dict[frozenset[str], Layout | None] = {}
+    for record in sample:
+        keys = frozenset(record)
+        if keys not in layouts:
+            layouts[keys] = long_layout(list(record))
+    found = [layout for layout in layouts.values() if layout is not None]
+    if not found:
+        return None
+    layout = max(found, key=lambda f: sum(f.name in r and f.value in r for r in sample))
     fitting = sum(layout.name in r and layout.value in r for r in sample)
     return layout if fitting >= FIT * len(sample) else None
+
+
+MISSING = object()  # a record without the value key (a null is a NaN; no key, no point)
 
 
 def pivot_records(
@@ -86,11 +94,13 @@ def pivot_records(
 ) -> tuple[dict[str, Series], str, list[str]]:
     """:func:`pivot` of JSON records."""
     header = [layout.name, layout.value, *([layout.run] if layout.run else []), *layout.counters]
-    return pivot(([r.get(h) for h in header] for r in records), header, layout, label)
+    return pivot(([r.get(h, MISSING) for h in header] for r in records), header, layout, label)
 
 
 def json_number(value: object) -> float | None:
-    """A JSON value as a point: null or an absent mark is a NaN; text is no number (None)."""
+    """A JSON value as a point: null or an absent mark is a NaN; text (or no value) is no number."""
+    if value is MISSING:
+        return None
     if value is None or (isinstance(value, str) and value.strip().lower() in ABSENT):
         return math.nan
     return to_float(value)
@@ -120,11 +130,11 @@ def pivot(
             continue
         tag = tag.strip()
         if run_at is not None:
-            run, phase = _phase(cells[run_at])
+            run, prefix = _run_of(cells[run_at], tag)
             runs.setdefault(run)
             if run != next(iter(runs)):
                 continue
-            tag = f"{phase}/{tag}" if phase else tag
+            tag = f"{prefix}/{tag}" if prefix else tag
         value = number(cells[value_at])
         if value is None:
             text += 1
@@ -137,18 +147,10 @@ def pivot(
         values.append(value)
         for column, cell in zip(counters, raw, strict=True):
             column.append(None if _blank(cell) else cell)
-    n = len(values)
     columns = {c: _counter_column(raw) for c, raw in zip(layout.counters, counters, strict=True)}
-    steps, kind, placed = _steps(columns, n, usable_step_keys(columns, STEP_KEYS))
-    seq = (np.cumsum(placed) - 1).astype(np.float64)
-    array = np.array(values, dtype=np.float64)
-    series: dict[str, Series] = {}
-    for tag, found in by_tag.items():
-        index = np.array(found, dtype=np.int64)
-        index = index[placed[index]]
-        if len(index):
-            series[tag] = Series(tag, steps[index], array[index], seq[index])
-    return series, kind, _notes(label, layout, list(runs), unnamed, text, no_step + int((~placed).sum()))
+    found = {tag: np.array(rows_of, dtype=np.int64) for tag, rows_of in by_tag.items()}
+    series, kind, unplaced = _series(found, np.array(values, dtype=np.float64), columns)
+    return series, kind, _notes(label, layout, list(runs), unnamed, text, no_step + unplaced)
 
 
 def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Series], str, list[str]] | None:
@@ -162,51 +164,77 @@ def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Serie
     names = frame[layout.name].str.strip()
     named = (names.notna() & (names != "")).fillna(False).to_numpy(dtype=bool)
     unnamed = int((~named).sum())
-    tags = names.to_numpy(dtype=object)
+    tags = names.to_numpy(dtype=object, na_value=None)
     keep = named.copy()
     runs: list[object] = []
     if layout.run is not None:
-        cells = frame[layout.run].to_numpy(dtype=object)
-        codes, uniques = pd.factorize(cells[named], use_na_sentinel=False)
-        split = [_phase(None if isinstance(u, float) and math.isnan(u) else u) for u in uniques]
-        runs = list(dict.fromkeys(run for run, _ in split))
-        first = np.array([run == runs[0] for run, _ in split], dtype=bool)
-        phases = np.array([phase for _, phase in split], dtype=object)
         where = np.flatnonzero(named)
+        cells = frame[layout.run].to_numpy(dtype=object, na_value=None)[where]
+        pairs = [f"{c}\x00{t}" for c, t in zip(cells, tags[where], strict=True)]
+        codes, uniques = pd.factorize(np.array(pairs, dtype=object))
+        firsts = _first_rows(codes, len(uniques))
+        resolved = [_run_of(cells[row], tags[where][row]) for row in firsts]
+        runs = list(dict.fromkeys(resolved[k][0] for k in np.argsort(firsts)))  # in the order rows name them
+        first = np.array([run == runs[0] for run, _ in resolved], dtype=bool)
+        prefixes = np.array([prefix for _, prefix in resolved], dtype=object)
         keep[where] = first[codes]
-        with_phase = where[phases[codes] != ""]
-        tags[with_phase] = phases[codes[phases[codes] != ""]] + "/" + tags[with_phase]
+        with_prefix = prefixes[codes] != ""
+        tags[where[with_prefix]] = prefixes[codes[with_prefix]] + "/" + tags[where[with_prefix]]
     counters = {c: frame[c].to_numpy(dtype=np.float64) for c in layout.counters}
+    no_step = 0
     if counters:
         stepped = np.logical_or.reduce([~np.isnan(v) for v in counters.values()])
         no_step = int((keep & ~stepped).sum())
         keep &= stepped
-    else:
-        no_step = 0
     values = frame[layout.value].to_numpy(dtype=np.float64)[keep]
     columns = {c: (v[keep], ~np.isnan(v[keep])) for c, v in counters.items()}
-    steps, kind, placed = _steps(columns, len(values), usable_step_keys(columns, STEP_KEYS))
-    seq = (np.cumsum(placed) - 1).astype(np.float64)
     codes, uniques = pd.factorize(tags[keep])
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))
+    found = {str(tag): order[bounds[k - 1] if k else 0 : bounds[k]] for k, tag in enumerate(uniques)}
+    series, kind, unplaced = _series(found, values, columns)
+    return series, kind, _notes(label, layout, runs, unnamed, 0, no_step + unplaced)
+
+
+def _first_rows(codes: np.ndarray, count: int) -> np.ndarray:
+    """The first row of each code."""
+    first = np.full(count, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return first
+
+
+def _series(
+    found: dict[str, np.ndarray], values: np.ndarray, columns: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> tuple[dict[str, Series], str, int]:
+    """Each tag's points on the table's step (a counter column's, whatever its case), the step
+    kind, and the points that cannot be placed. With no counter, each tag on its own count."""
+    if not columns:
+        seq = np.arange(len(values), dtype=np.float64)
+        own = {t: Series(t, np.arange(len(i), dtype=np.float64), values[i], seq[i]) for t, i in found.items() if len(i)}
+        return own, "index", 0
+    columns = {(c if c in COUNTERS else c.lower()): col for c, col in columns.items()}
+    steps, kind, placed = _steps(columns, len(values), usable_step_keys(columns, STEP_KEYS))
+    seq = (np.cumsum(placed) - 1).astype(np.float64)
     series: dict[str, Series] = {}
-    for k, tag in enumerate(uniques):
-        index = order[bounds[k - 1] if k else 0 : bounds[k]]
+    for tag, index in found.items():
         index = index[placed[index]]
         if len(index):
-            series[str(tag)] = Series(str(tag), steps[index], values[index], seq[index])
-    return series, kind, _notes(label, layout, runs, unnamed, 0, no_step + int((~placed).sum()))
+            series[tag] = Series(tag, steps[index], values[index], seq[index])
+    return series, kind, int((~placed).sum())
 
 
-def _phase(cell: object) -> tuple[object, str]:
-    """(the run, the phase) of a run cell: 'version_0/validation' is run 'version_0', phase 'validation'."""
+def _run_of(cell: object, tag: str) -> tuple[object, str]:
+    """(the run, the prefix of its series) of a run cell: 'version_0/validation' is run
+    'version_0', phase 'validation'; 'loss_train' beside a 'loss' tag is what add_scalars writes
+    (a folder per key, '<tag>_<key>', in the run's folder), so the run is its parent."""
     if cell is None:  # (an empty cell: no run named)
         return "", ""
     if not isinstance(cell, str):
         return cell, ""
     head, _, last = cell.strip().replace("\\", "/").rstrip("/").rpartition("/")
-    return (head, last) if last.lower() in PHASES else (cell.strip(), "")
+    if last.lower() in PHASES or last.startswith(f"{tag}_"):
+        return head, last
+    return cell.strip(), ""
 
 
 def _blank(cell: object) -> bool:

@@ -190,6 +190,8 @@ def ultralytics_results(path: Path) -> Path | None:
             return None
         with found.open("rb") as fh:
             head = fh.readline(1 << 16).decode("utf-8", "replace")
+    except PermissionError:  # the run's own log, which reading will say it cannot open
+        return found
     except OSError:
         return None
     header = [cell.strip() for cell in head.split(",")]
@@ -272,12 +274,13 @@ def _long_table(source: Source) -> Log | None:
     warnings = []
     if rows[-1]:
         warnings.append(f"{label}:{len(rows)}: the last line has no newline (still being written?); skipped")
-    names = [h.strip() for h in _split(rows[0], delim) or []]
-    comma = _decimal_comma(rows[1:SNIFF_LINES], delim)
+    top = next(i for i, line in enumerate(rows) if line.strip())  # (blank lines above the header)
+    names = [h.strip() for h in _split(rows[top], delim) or []]
+    comma = _decimal_comma(rows[top + 1 : top + SNIFF_LINES], delim)
     bad: list[int] = []
 
     def cells() -> Iterator[list[str]]:
-        for number, line in enumerate(rows[1:-1], start=2):
+        for number, line in enumerate(rows[top + 1 : -1], start=top + 2):
             if line.strip():
                 found = _split(line, delim)
                 if found is not None and len(found) == len(names):

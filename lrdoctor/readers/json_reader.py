@@ -524,9 +524,10 @@ def _indexed(block: Any) -> bool:
     )
 
 
-# pandas writes a DatetimeIndex as epoch milliseconds (after 1973: above 1e11), or as ISO dates.
+# pandas writes a DatetimeIndex as epoch seconds, milliseconds or finer (after 2001, all above
+# 1e9: no count of steps), or as ISO dates.
 _ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
-EPOCH_MS = 1e11
+EPOCH = 1e9
 
 
 def _indexed_columns(columns: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -543,7 +544,7 @@ def _indexed_columns(columns: dict[str, dict[str, Any]]) -> Iterator[dict[str, A
 def _timed(index: list[Any]) -> bool:
     """An index of times (epoch milliseconds, ISO dates), which orders rows but is no step."""
     numbers = [to_float(k) for k in index]
-    return any(n is None or n >= EPOCH_MS for n in numbers)
+    return any(n is None or n >= EPOCH for n in numbers)
 
 
 def _no_axis(names: list[str]) -> bool:

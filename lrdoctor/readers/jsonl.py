@@ -101,7 +101,13 @@ def claims_dir(path: Path) -> Path | None:
     found = path / RAY_RESULT
     if not (path / "params.json").is_file() or not found.is_file():
         return None
-    first = (head_regular(found, RAY_FIRST_BYTES) or b"").split(b"\n", 1)[0]  # (a config may be large)
+    try:
+        with found.open("rb") as fh:
+            first = fh.readline(RAY_FIRST_BYTES)  # (a config may be large)
+    except PermissionError:  # the trial's own log, which reading will say it cannot open
+        return found
+    except OSError:
+        return None
     try:
         record = json.loads(first)
     except ValueError:

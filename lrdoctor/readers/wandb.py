@@ -30,7 +30,7 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,8 @@ SHOWN = 5
 # HistoryItem.value_json's key: field 16, wire type 2, as a two-byte varint.
 VALUE_KEY = bytes((0x82, 0x01))
 NUMBER_START = frozenset(b"-0123456789NI")
-# History rows looked at for the names of the run's metrics.
-SAMPLED_ROWS = 1000
+# The key each row's place on a declared step metric is kept under (no series: it opens with '_').
+AXIS = "_axis"
 # Config values nested deeper than this are left as they are.
 MAX_NESTING = 4
 
@@ -121,8 +121,9 @@ def read(source: Source) -> Log:
         warnings.append(f"{label}: the run exited with code {exit_code} (it failed or was stopped)")
     if not rows:
         raise NoSeries(f"{label}: a W&B run file with no logged metrics (no history rows)")
-    axis = _axis(step_metrics, rows)
-    series, kind = rows_to_series(_placed(rows, axis) if axis != "_step" else rows, step_keys=(axis,))
+    axis = _axis(step_metrics, names.values())
+    placed = _placed(rows, axis) if axis != "_step" else rows
+    series, kind = rows_to_series(placed, step_keys=(AXIS if placed is not rows else axis,))
     series = {k: v for k, v in series.items() if not k.startswith("_")}
     if not series:
         raise NoSeries(f"{label}: a W&B run file whose history rows hold no numbers")
@@ -151,28 +152,28 @@ def _step_metric(buf: bytes, pos: int, end: int) -> dict[str, str]:
     return {name: step} if name and step else {}
 
 
-def _axis(step_metrics: dict[str, str], rows: list[dict[str, float]]) -> str:
-    """The step the run declared for its training loss (by name or by a glob such as '*' or
-    'train/*'), else W&B's own _step: a step declared for the validation loss alone (the epoch)
-    is no axis for the training loss."""
+def _axis(step_metrics: dict[str, str], names: Iterable[str]) -> str:
+    """The step the run declared for its training loss (by name, or by a glob such as 'train/*'),
+    else for every metric ('*'), else W&B's own _step: a step declared for the validation loss
+    alone (the epoch) is no axis for the training loss. `names`: every metric the rows hold."""
     from fnmatch import fnmatchcase
 
     from lrdoctor.naming import is_eval, names_a_loss
 
-    names = dict.fromkeys(k for row in rows[:SAMPLED_ROWS] for k in row)
     losses = [k for k in names if names_a_loss(k) and not is_eval(k)]
     for loss in losses:
         if loss in step_metrics:
             return step_metrics[loss]
         for pattern, step in step_metrics.items():
-            if fnmatchcase(loss, pattern):
+            if pattern != "*" and fnmatchcase(loss, pattern):
                 return step
-    return "_step"
+    return step_metrics.get("*", "_step")
 
 
 def _placed(rows: list[dict[str, float]], axis: str) -> list[dict[str, float]]:
-    """Rows without the axis (a validation row of a run on trainer/global_step) at the axis's
-    last value before them (its first, where none is), not at their row number."""
+    """Each row with its place on the axis under AXIS: its own value, or for a row without one (a
+    validation row of a run on trainer/global_step) the axis's last value before it (its first,
+    where none is), not its row number. The axis's own series keeps only what was logged."""
     last = next((row[axis] for row in rows if axis in row), None)
     if last is None:
         return rows
@@ -180,9 +181,7 @@ def _placed(rows: list[dict[str, float]], axis: str) -> list[dict[str, float]]:
     for row in rows:
         if axis in row:
             last = row[axis]
-            out.append(row)
-        else:
-            out.append({**row, axis: last})
+        out.append({**row, AXIS: last})
     return out
 
 

@@ -638,3 +638,12 @@ def test_a_summary_or_a_config_is_no_log(tmp_path: Path, doc: dict) -> None:
     """One object of final values or settings holds no curve: refused, saying what it expected."""
     with pytest.raises(UnreadableLog, match="none a list of records"):
         load(tmp_path, json.dumps(doc))
+
+
+@pytest.mark.filterwarnings("ignore:'epoch' date format is deprecated")
+def test_pandas_time_index_in_seconds_is_no_step(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    index = pd.date_range("2024-01-01", periods=50, freq="min")
+    frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
+    log = load(tmp_path, frame.to_json(date_format="epoch", date_unit="s"))
+    assert log.step_kind == "index"

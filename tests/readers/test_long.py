@@ -62,3 +62,46 @@ def test_a_large_csv_reads_as_a_small_one(tmp_path) -> None:
     for name in fast.series:
         assert np.array_equal(fast.series[name].values, slow.series[name].values, equal_nan=True)
         assert np.array_equal(fast.series[name].steps, slow.series[name].steps)
+
+
+def test_add_scalars_folders_are_series_of_one_run(tmp_path) -> None:
+    """tbparse of a run that used add_scalars: its keys sit in folders '<tag>_<key>' beside the
+    run's own events (dir_name ''), read as one run, as the TensorBoard reader reads the folder."""
+    rows = []
+    for s in range(40):
+        rows.append((s, "lr", 0.01, ""))
+        rows.append((s, "loss", 2.0 / (1 + s), "loss_train"))
+        rows.append((s, "loss", 2.2 / (1 + s) + 0.1, "loss_val"))
+    path = tmp_path / "scalars.csv"
+    pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"]).to_csv(path, index=False)
+    log = read_log(path)
+    assert set(log.series) == {"lr", "loss_train/loss", "loss_val/loss"} and not log.warnings
+
+
+@pytest.mark.parametrize("step", ["STEP", "Global_Step", "Iteration"])
+def test_a_counter_in_any_case_is_the_step(tmp_path, step: str) -> None:
+    path = tmp_path / "history.csv"
+    rows = "".join(f"{s * 10},loss,{2.0 / (1 + s)}\n{s * 10},lr,0.01\n" for s in range(40))
+    path.write_text(f"\n  \n{step},tag,value\n" + rows)  # (blank lines above the header too)
+    assert read_log(path).series["loss"].steps.tolist() == list(range(0, 400, 10))
+
+
+def test_without_a_counter_each_tag_counts_its_own_points(tmp_path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "wall_time,tag,value\n" + "".join(f"{1.7e9 + s},loss,{2.0 / (1 + s)}\n{1.7e9 + s},lr,0.01\n" for s in range(40))
+    )
+    log = read_log(path)
+    assert log.step_kind == "index" and log.series["loss"].steps.tolist() == list(range(40))
+
+
+def test_a_record_without_a_value_is_no_point(tmp_path) -> None:
+    """In JSON a null value is a logged NaN; a record with no value key at all logged nothing."""
+    import json
+
+    records = [{"step": s, "tag": "loss", "value": 2.0 / (1 + s)} for s in range(40)]
+    records[24] = {"step": 24, "tag": "loss"}
+    path = tmp_path / "scalars.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    log = read_log(path)
+    assert len(log.series["loss"]) == 39 and not np.isnan(log.series["loss"].values).any()

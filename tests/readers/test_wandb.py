@@ -278,3 +278,18 @@ def test_a_step_declared_for_the_validation_loss_alone_is_no_axis(tmp_path: Path
     log = read_log(path)
     assert log.step_kind == "step" and log.series["train/loss"].steps[-1] == len(rows) - 2
     assert log.series["val/loss"].steps.tolist() == [11 * k + 10 for k in range(6)]
+
+
+def test_a_step_declared_for_every_metric_whatever_is_judged(tmp_path: Path) -> None:
+    """define_metric("*", step_metric="trainer/global_step") places a perplexity, or a loss first
+    logged after a thousand other rows, on that step; the step metric's own series holds only
+    what was logged."""
+    rows = [_history(s, {"train/grad_norm": 1.0, "trainer/global_step": 4 * s}) for s in range(1200)]
+    rows += [_history(1200 + s, {"train_ppl": 9.0 / (1 + s), "trainer/global_step": 4 * (1200 + s)}) for s in range(60)]
+    rows += [_history(1260 + s, {"val_ppl": 10.0 / (1 + s)}) for s in range(5)]
+    path = tmp_path / "run-a.wandb"
+    path.write_bytes(_framed([_step_metric("*", "trainer/global_step", glob=True), *rows]))
+    log = read_log(path)
+    assert log.series["train_ppl"].steps[0] == 4800
+    assert log.series["val_ppl"].steps.tolist() == [4 * 1259] * 5
+    assert len(log.series["trainer/global_step"]) == 1260
