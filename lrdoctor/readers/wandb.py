@@ -19,9 +19,8 @@ bytes or fewer are padding. Each record is a protobuf ``Record``, of which only 
 A history row's numbers are its series (a nested key is joined with '.', as W&B shows it; the
 size fields of an image or table are no metrics), on the step metric the run declared with
 ``define_metric`` (Lightning's ``trainer/global_step``), else on W&B's ``_step``; the run's config
-is its hyper-parameters. A chunk that fails its checksum costs
-its record, and a file cut while written (the run killed or still running) keeps every whole
-record, each said in a warning.
+is its hyper-parameters. A chunk that fails its checksum costs its record, and a file cut while
+written (the run killed or still running) keeps every whole record, each said in a warning.
 """
 
 from __future__ import annotations
@@ -117,7 +116,7 @@ def read(source: Source) -> Log:
     if exit_code is None:
         warnings.append(f"{label}: no exit record: the run is still running, or was killed")
     elif exit_code:
-        exit_code = exit_code - (1 << 32) if exit_code >= 1 << 31 else exit_code  # an int32 sent as 64 bits
+        exit_code = exit_code - (1 << 64) if exit_code >= 1 << 63 else exit_code  # a negative int32, sign-extended
         warnings.append(f"{label}: the run exited with code {exit_code} (it failed or was stopped)")
     if not rows:
         raise NoSeries(f"{label}: a W&B run file with no logged metrics (no history rows)")

@@ -293,3 +293,12 @@ def test_a_step_declared_for_every_metric_whatever_is_judged(tmp_path: Path) -> 
     assert log.series["train_ppl"].steps[0] == 4800
     assert log.series["val_ppl"].steps.tolist() == [4 * 1259] * 5
     assert len(log.series["trainer/global_step"]) == 1260
+
+
+@pytest.mark.parametrize("code", [3, -9])
+def test_a_failed_run_says_its_exit_code(tmp_path: Path, code: int) -> None:
+    """RunExitRecord.exit_code is an int32: a negative one (killed by a signal) is sent sign-extended."""
+    exit_record = _field(18, bytes([0x08]) + _varint(code % (1 << 64)))
+    path = tmp_path / "run-a.wandb"
+    path.write_bytes(_framed([*(_history(s, {"loss": 1.0 / (1 + s)}) for s in range(20)), exit_record]))
+    assert any(f"the run exited with code {code} " in w for w in read_log(path).warnings)
