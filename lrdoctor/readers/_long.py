@@ -8,7 +8,13 @@ row is a logged point: an empty value (pandas writes NaN so) is a NaN, not a gap
 
 A run column (tbparse's ``dir_name``) whose last folder is a phase (``train``, ``validation``)
 names the phase of one run, as the TensorBoard reader names a Keras run's ``train/`` and
-``validation/`` folders; of several runs, the first is read, with a note.
+``validation/`` folders, and so does one that add_scalars wrote (``loss_train`` beside a ``loss``
+tag); of several runs, the first is read, with a note. A table without a counter column places
+each tag's points at their own count.
+
+Two pivots give the same result (``tests/readers/test_long.py``): :func:`pivot`, row by row, for
+small or damaged files and JSON, and :func:`pivot_frame`, on whole columns, for a large CSV file
+pandas parses.
 """
 
 from __future__ import annotations
@@ -251,7 +257,7 @@ def _notes(label: str, layout: Layout, runs: list[object], unnamed: int, text: i
         )
     for count, what in (
         (unnamed, f"no {layout.name!r}"),
-        (text, f"text for a {layout.value!r}"),
+        (text, f"no number under {layout.value!r}"),
         (unplaced, "no step that is a finite number"),
     ):
         if count:
