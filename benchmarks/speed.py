@@ -201,27 +201,10 @@ with open(sys.argv[1], "rb") as fh:
     records = [orjson.loads(line) for line in fh]
 """
 WANDB_PROTOBUF = """
-import struct, sys
-from wandb.proto import wandb_internal_pb2
-data = open(sys.argv[1], "rb").read()
-records, parts, pos = [], b"", 7
-while pos + 7 <= len(data):
-    left = 32768 - pos % 32768
-    if left < 7:
-        pos += left
-        continue
-    _crc, size, kind = struct.unpack_from("<IHB", data, pos)
-    chunk, pos = data[pos + 7 : pos + 7 + size], pos + 7 + size
-    if kind in (1, 4):
-        records.append(parts + chunk)
-        parts = b""
-    elif kind in (2, 3):
-        parts += chunk
-rows = []
-for raw in records:
-    record = wandb_internal_pb2.Record.FromString(raw)
-    if record.WhichOneof("record_type") == "history":
-        rows.append({item.key or ".".join(item.nested_key): item.value_json for item in record.history.item})
+import sys
+sys.path.insert(0, sys.argv[2])
+from generator.wandb_file import history_rows
+history_rows(sys.argv[1])
 """
 PIVOT = """
 import sys, pandas
@@ -268,7 +251,13 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
     ),
     "wandb": (
         make_wandb,
-        [("wandb's protobuf classes, Record.FromString per record", lambda p: py(WANDB_PROTOBUF, p), "<= 1.5x")],
+        [
+            (
+                "wandb's protobuf classes, Record.FromString per record",
+                lambda p: py(WANDB_PROTOBUF, p, ROOT / "sample_logs"),
+                "<= 1.5x",
+            )
+        ],
     ),
     "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
     "jsonl": (

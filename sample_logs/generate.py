@@ -127,15 +127,11 @@ def samples(tasks: dict[str, Task]) -> list[tuple[str, Callable[[], Sample | lis
         ),
         (
             "keras",
-            lambda: lib.write_keras(
-                tasks, p("digits", "sgd", 1e-4, 0), "digits_mlp_sgd_too_low.csv", epochs=30
-            ),
+            lambda: lib.write_keras(tasks, p("digits", "sgd", 1e-4, 0), "digits_mlp_sgd_too_low.csv", epochs=30),
         ),
         (
             "wandb",
-            lambda: plain.write_wandb(
-                tasks, p("diabetes", "adam", 1e-5, 400), "diabetes_mlp_adam_too_low.csv"
-            ),
+            lambda: plain.write_wandb(tasks, p("diabetes", "adam", 1e-5, 400), "diabetes_mlp_adam_too_low.csv"),
         ),
         (
             "csv",
@@ -255,9 +251,7 @@ def check(entry: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Regenerate lrdoctor's sample logs (see sample_logs/README.md)."
-    )
+    parser = argparse.ArgumentParser(description="Regenerate lrdoctor's sample logs (see sample_logs/README.md).")
     parser.add_argument("--sweep-only", action="store_true", help="run the sweep and print it; write nothing")
     parser.add_argument(
         "--only",
@@ -294,9 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             label = labels[(plan.task, plan.optimizer, plan.lr)]
             entry = manifest_entry(sample, label=label, model=tasks[plan.task].model_desc)
             check(entry)
-            print(
-                f"{entry['label']:9s} {entry['loss_points']:4d}  {entry['path']}\n          {entry['curve']}"
-            )
+            print(f"{entry['label']:9s} {entry['loss_points']:4d}  {entry['path']}\n          {entry['curve']}")
             entries.append(entry)
     manifest = {
         "about": "Sample logs from real tiny training runs; see README.md. Regenerate with generate.py.",

@@ -99,7 +99,11 @@ def _skip_one(buf: bytes, pos: int, end: int) -> int:
         pos += 1
     else:
         key, pos = varint(buf, pos)
-    wire = key & 7
+    return skip_value(buf, pos, key & 7)
+
+
+def skip_value(buf: bytes, pos: int, wire: int) -> int:
+    """The position after a field's value of wire type `wire` that starts at `pos`."""
     if wire == 0:
         return varint(buf, pos)[1]
     if wire == 1:

@@ -339,8 +339,8 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         return _from_columns(columns, label, hparams=_scalars(doc))
     blocks = {k: v for k, v in doc.items() if isinstance(v, dict)}
     beside = {k: v for k, v in doc.items() if k not in blocks and isinstance(v, int | float | str | bool)}
-    if blocks and len(blocks) == len(doc) and all(to_float(k) is not None for k in doc):
-        return _from_rows(_step_keyed(doc, timed=_timed(list(doc))), label)
+    if blocks and len(blocks) == len(doc) and all(to_float(k) is not None or _ISO_TIME.match(k) for k in doc):
+        return _from_rows(_step_keyed(doc, timed=_timed(list(doc))), label)  # (rows under steps, or times)
     if blocks and len(blocks) + len(beside) == len(doc):  # (Megatron's timing sits beside its metrics)
         found = _from_blocks(blocks, label)
         if found is not None:

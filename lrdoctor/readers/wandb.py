@@ -35,7 +35,7 @@ from typing import Any
 
 from lrdoctor.errors import DamagedLog, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, rows_to_series
-from lrdoctor.readers._protobuf import DecodeError, fields, varint
+from lrdoctor.readers._protobuf import DecodeError, fields, skip_value, varint
 from lrdoctor.run import Log, StepKind
 from lrdoctor.source import Source
 
@@ -254,7 +254,7 @@ def _history_row(buf: bytes, pos: int, end: int, names: dict[bytes, str]) -> dic
             key, pos = varint(buf, pos - 1)
         wire = key & 7
         if wire != 2:
-            pos = _skip(buf, pos, wire)
+            pos = skip_value(buf, pos, wire)
             continue
         size = buf[pos]
         pos += 1
@@ -298,16 +298,6 @@ def _named_value(buf: bytes, pos: int, end: int, names: dict[bytes, str]) -> tup
     if cached is None:
         cached = names[head] = _item(buf, pos, at)[0]
     return cached, buf[start:end]
-
-
-def _skip(buf: bytes, pos: int, wire: int) -> int:
-    if wire == 0:
-        return varint(buf, pos)[1]
-    if wire == 1:
-        return pos + 8
-    if wire == 5:
-        return pos + 4
-    raise DecodeError(f"unsupported wire type {wire}")
 
 
 def _item(buf: bytes, pos: int, end: int) -> tuple[str, str]:

@@ -181,33 +181,10 @@ def read_mlflow(run_dir: Path, loss: str, lr: str) -> Readback:
 
 
 def read_wandb(path: Path, loss: str, lr: str) -> Readback:
-    """The history rows of a W&B run file, decoded with wandb's own protobuf classes: the file is
-    32 KiB blocks of chunks (CRC-32, length, type: whole, first, middle, last) after a 7-byte
-    header."""
-    import struct
+    """The history rows of a W&B run file that hold `loss`, decoded with wandb's own classes."""
+    from generator.wandb_file import history_rows
 
-    from wandb.proto import wandb_internal_pb2
-
-    data = path.read_bytes()
-    records, parts, pos = [], b"", 7
-    while pos + 7 <= len(data):
-        if 32768 - pos % 32768 < 7:
-            pos += 32768 - pos % 32768
-            continue
-        _crc, size, kind = struct.unpack_from("<IHB", data, pos)
-        chunk, pos = data[pos + 7 : pos + 7 + size], pos + 7 + size
-        if kind in (1, 4):
-            records.append(parts + chunk)
-            parts = b""
-        elif kind in (2, 3):
-            parts += chunk
-    rows = []
-    for raw in records:
-        record = wandb_internal_pb2.Record.FromString(raw)
-        if record.WhichOneof("record_type") == "history":
-            rows.append(
-                {"/".join(i.nested_key) or i.key: json.loads(i.value_json) for i in record.history.item}
-            )
+    rows = [{k: json.loads(v) for k, v in row.items()} for row in history_rows(path)]
     points = [r for r in rows if loss in r]
     return Readback([r["_step"] for r in points], [float(r[loss]) for r in points], [r[lr] for r in points])
 

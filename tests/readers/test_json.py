@@ -570,18 +570,6 @@ def test_step_keyed_rows_of_numbered_columns_stay_step_keyed(tmp_path: Path) -> 
     assert log.series["0"].steps.tolist() == list(range(0, 1500, 10))
 
 
-@pytest.mark.filterwarnings("ignore:'epoch' date format is deprecated")
-@pytest.mark.parametrize("date_format", ["epoch", "iso"])
-def test_pandas_time_index_is_no_step(tmp_path: Path, date_format: str) -> None:
-    """A DatetimeIndex, written as epoch milliseconds or ISO dates, orders the rows; it is no step."""
-    pd = pytest.importorskip("pandas")
-    index = pd.date_range("2024-01-01", periods=50, freq="min")
-    frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
-    log = load(tmp_path, frame.to_json(date_format=date_format))
-    assert log.step_kind == "index" and len(log.series["loss"]) == 50
-    assert log.series["loss"].values[0] == pytest.approx(2.0)
-
-
 def test_megatron_golden_values_in_their_list_form(tmp_path: Path) -> None:
     """Older golden values list the points with a start_step and a step_interval; a timing figure
     may sit beside the metrics, and a metric may have no value."""
@@ -616,16 +604,6 @@ def test_a_first_record_does_not_make_a_log_a_long_table(tmp_path: Path) -> None
     assert run.metric == "loss" and len(run.loss) == 200
 
 
-@pytest.mark.filterwarnings("ignore:The default formatting of datetime")
-@pytest.mark.parametrize("orient", ["split", "index"])
-def test_pandas_time_index_in_other_layouts_is_no_step(tmp_path: Path, orient: str) -> None:
-    pd = pytest.importorskip("pandas")
-    index = pd.date_range("2024-01-01", periods=50, freq="min")
-    frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
-    log = load(tmp_path, frame.to_json(orient=orient))
-    assert log.step_kind == "index" and len(log.series["loss"]) == 50
-
-
 @pytest.mark.parametrize(
     "doc",
     [
@@ -640,10 +618,15 @@ def test_a_summary_or_a_config_is_no_log(tmp_path: Path, doc: dict) -> None:
         load(tmp_path, json.dumps(doc))
 
 
-@pytest.mark.filterwarnings("ignore:'epoch' date format is deprecated")
-def test_pandas_time_index_in_seconds_is_no_step(tmp_path: Path) -> None:
+@pytest.mark.filterwarnings("ignore:'epoch' date format is deprecated", "ignore:The default formatting of datetime")
+@pytest.mark.parametrize("orient", ["columns", "split", "index"])
+@pytest.mark.parametrize(("date_format", "date_unit"), [("epoch", "ms"), ("epoch", "s"), ("iso", "ms")])
+def test_pandas_time_index_is_no_step(tmp_path: Path, orient: str, date_format: str, date_unit: str) -> None:
+    """A DatetimeIndex, written as epoch seconds or milliseconds or as ISO dates, in any layout
+    that keeps the index, orders the rows; it is no step."""
     pd = pytest.importorskip("pandas")
     index = pd.date_range("2024-01-01", periods=50, freq="min")
     frame = pd.DataFrame({"loss": 2.0 / (1 + np.arange(50) / 10)}, index=index)
-    log = load(tmp_path, frame.to_json(date_format="epoch", date_unit="s"))
-    assert log.step_kind == "index"
+    log = load(tmp_path, frame.to_json(orient=orient, date_format=date_format, date_unit=date_unit))
+    assert log.step_kind == "index" and len(log.series["loss"]) == 50
+    assert log.series["loss"].values[0] == pytest.approx(2.0)
