@@ -76,8 +76,9 @@ def long_layout(columns: Sequence[str]) -> Layout | None:
 
 
 def records_layout(records: Sequence[Mapping[str, object]]) -> Layout | None:
-    """The layout of JSON records that are a long table's: the commonest among the first records,
-    where most of them hold its name and value."""
+    """The layout of JSON records that are a long table's: its name, value and run columns the
+    commonest among the first records, where most of them hold the name and value; its counters
+    every counter those records hold (a first record may have none)."""
     sample = records[:SAMPLE]
     layouts: dict[frozenset[str], Layout | None] = {}
     for record in sample:
@@ -88,8 +89,12 @@ def records_layout(records: Sequence[Mapping[str, object]]) -> Layout | None:
     if not found:
         return None
     layout = max(found, key=lambda f: sum(f.name in r and f.value in r for r in sample))
-    fitting = sum(layout.name in r and layout.value in r for r in sample)
-    return layout if fitting >= FIT * len(sample) else None
+    if sum(layout.name in r and layout.value in r for r in sample) < FIT * len(sample):
+        return None
+    same = [f for f in found if (f.name, f.value) == (layout.name, layout.value)]
+    counters = tuple(dict.fromkeys(c for f in same for c in f.counters))
+    run = next((f.run for f in same if f.run is not None), None)
+    return Layout(layout.name, layout.value, run, counters)
 
 
 MISSING = object()  # a record without the value key (a null is a NaN; no key, no point)
@@ -129,6 +134,10 @@ def pivot(
     by_tag: dict[str, list[int]] = {}
     runs: dict[object, None] = {}
     unnamed = text = no_step = 0
+    present: set[object] = set()
+    if run_at is not None:  # (the runs the table holds decide what an add_scalars folder is)
+        rows = list(rows)
+        present = {_folder(cells[run_at]) for cells in rows}
     for cells in rows:
         tag = cells[name_at]
         if not isinstance(tag, str) or not tag.strip():
@@ -136,7 +145,7 @@ def pivot(
             continue
         tag = tag.strip()
         if run_at is not None:
-            run, prefix = _run_of(cells[run_at], tag)
+            run, prefix = _run_of(cells[run_at], tag, present)
             runs.setdefault(run)
             if run != next(iter(runs)):
                 continue
@@ -176,10 +185,12 @@ def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Serie
     if layout.run is not None:
         where = np.flatnonzero(named)
         cells = frame[layout.run].to_numpy(dtype=object, na_value=None)[where]
-        pairs = [f"{c}\x00{t}" for c, t in zip(cells, tags[where], strict=True)]
-        codes, uniques = pd.factorize(np.array(pairs, dtype=object))
-        firsts = _first_rows(codes, len(uniques))
-        resolved = [_run_of(cells[row], tags[where][row]) for row in firsts]
+        run_codes, run_cells = pd.factorize(cells, use_na_sentinel=False)
+        tag_codes, _ = pd.factorize(tags[where])
+        codes, _ = pd.factorize(run_codes.astype(np.int64) * (int(tag_codes.max(initial=0)) + 1) + tag_codes)
+        firsts = _first_rows(codes, int(codes.max(initial=-1)) + 1)
+        present = {_folder(c) for c in run_cells}
+        resolved = [_run_of(cells[row], tags[where][row], present) for row in firsts]
         runs = list(dict.fromkeys(resolved[k][0] for k in np.argsort(firsts)))  # in the order rows name them
         first = np.array([run == runs[0] for run, _ in resolved], dtype=bool)
         prefixes = np.array([prefix for _, prefix in resolved], dtype=object)
@@ -229,22 +240,30 @@ def _series(
     return series, kind, int((~placed).sum())
 
 
-def _run_of(cell: object, tag: str) -> tuple[object, str]:
+def _run_of(cell: object, tag: str, present: set[object]) -> tuple[object, str]:
     """(the run, the prefix of its series) of a run cell: 'version_0/validation' is run
     'version_0', phase 'validation'; 'loss_train' beside a 'loss' tag is what add_scalars writes
-    (a folder per key, '<tag>_<key>', in the run's folder), so the run is its parent."""
-    if cell is None:  # (an empty cell: no run named)
-        return "", ""
-    if not isinstance(cell, str):
-        return cell, ""
-    head, _, last = cell.strip().replace("\\", "/").rstrip("/").rpartition("/")
-    if last.lower() in PHASES or last.startswith(f"{tag}_"):
+    (a folder per key, '<tag>_<key>', a tag's '/' written '_', in the run's folder), so the run
+    is its parent, where the table holds that run too (`present`: every run folder it names);
+    else it is a run of its own (a sweep's 'loss_lr0.1')."""
+    folder = _folder(cell)
+    if not isinstance(folder, str):
+        return folder, ""
+    head, _, last = folder.rpartition("/")
+    if last.lower() in PHASES or (last.startswith(tag.replace("/", "_") + "_") and head in present):
         return head, last
-    return cell.strip(), ""
+    return folder, ""
+
+
+def _folder(cell: object) -> object:
+    """A run cell as a folder: '' for an empty cell, '/' for Windows' '\\', no trailing '/'."""
+    if cell is None:
+        return ""
+    return cell.strip().replace("\\", "/").rstrip("/") if isinstance(cell, str) else cell
 
 
 def _blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and cell.strip().lower() in ABSENT)
+    return cell is None or cell is MISSING or (isinstance(cell, str) and cell.strip().lower() in ABSENT)
 
 
 def _notes(label: str, layout: Layout, runs: list[object], unnamed: int, text: int, unplaced: int) -> list[str]:

@@ -306,14 +306,33 @@ def _long_fast(data: bytes, delim: str, layout: _long.Layout, label: str) -> Log
     last line, another encoding)."""
     if not data.endswith(b"\n") or data.startswith(codecs.BOM_UTF8) or b'"' in data:
         return None
+    # Every line whole: as many separators on each as on the header (pandas pads a short row with
+    # NaN and skips a blank line, where the line-by-line reading skips them with a note).
+    first = data[: data.index(b"\n")]
+    lines, blank = data.count(b"\n"), data.count(b"\n\n") + data.count(b"\n\r\n")
+    sep = delim.encode()
+    if blank or not first.strip() or data.count(sep) != first.count(sep) * lines:
+        return None
     import pandas as pd
 
     text = {layout.name: "string", **({layout.run: "string"} if layout.run else {})}
+    absent = [*ABSENT, *(a.upper() for a in ABSENT), *(a.title() for a in ABSENT)]  # as _cell reads them
+    na = {c: absent for c in (layout.value, *layout.counters)} | {c: [""] for c in text}
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=delim, dtype=text, skipinitialspace=True, engine="c")
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            sep=delim,
+            dtype=text,
+            skipinitialspace=True,
+            engine="c",
+            keep_default_na=False,
+            na_values=na,
+        )
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if not {layout.name, layout.value, *layout.counters, *([layout.run] if layout.run else [])} <= set(frame.columns):
+        return None
     found = _long.pivot_frame(frame, layout, label)
     if found is None or not found[0]:
         return None

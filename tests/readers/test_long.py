@@ -105,3 +105,61 @@ def test_a_record_without_a_value_is_no_point(tmp_path) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     log = read_log(path)
     assert len(log.series["loss"]) == 39 and not np.isnan(log.series["loss"].values).any()
+
+
+def test_runs_named_like_add_scalars_folders_stay_runs(tmp_path) -> None:
+    """A sweep's runs 'loss_lr0.1' and 'loss_lr0.01' (tag 'loss') are two runs, not one run's
+    add_scalars folders: no run '' holds rows beside them. A tag's '/' is '_' in the folder
+    add_scalars writes ('Loss/epoch' -> 'Loss_epoch_train')."""
+    rows = [
+        (s, "loss", 2.0 / (1 + s) + k, run) for k, run in enumerate(["loss_lr0.01", "loss_lr0.1"]) for s in range(40)
+    ]
+    path = tmp_path / "sweep.csv"
+    pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"]).to_csv(path, index=False)
+    log = read_log(path)
+    assert set(log.series) == {"loss"} and any("a table of 2 runs" in w for w in log.warnings)
+    rows = [(s, "lr", 0.1, "") for s in range(40)]
+    rows += [(s, "Loss/epoch", 2.0 / (1 + s), "Loss_epoch_train") for s in range(40)]
+    pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"]).to_csv(path, index=False)
+    assert set(read_log(path).series) == {"lr", "Loss_epoch_train/Loss/epoch"}
+
+
+@pytest.mark.parametrize("damage", ["short row", "tab line above the header", "#N/A value", "blank line"])
+def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> None:
+    """pandas pads a short row with NaN, takes a first line of blanks for the header, reads '#N/A'
+    as missing and skips a blank line; the large-file reading must see what the line-by-line
+    reading sees (the damaged line skipped with a note, '#N/A' no number)."""
+    sep = "\t" if damage == "tab line above the header" else ","
+    rows = [(s, tag, v) for s in range(40_000) for tag, v in (("loss", 2.0 / (1 + s)), ("lr", 0.01))]
+    lines = [sep.join(("step", "tag", "value"))] + [sep.join(map(str, row)) for row in rows]
+    if damage == "short row":
+        lines[30_001] = sep.join(("15000", "loss"))
+    elif damage == "tab line above the header":
+        lines.insert(0, "\t")
+    elif damage == "#N/A value":
+        lines[30_001] = sep.join(("15000", "loss", "#N/A"))
+    else:
+        lines.insert(30_001, "")
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(lines) + "\n")
+    assert big.stat().st_size > 1 << 20
+    small = tmp_path / "small.csv"
+    small.write_text(big.read_text().replace("step", '"step"', 1))  # (a quote: read line by line)
+    fast, slow = read_log(big), read_log(small)
+    assert fast.warnings == [w.replace("small", "big") for w in slow.warnings]
+    for name in slow.series:
+        assert np.array_equal(fast.series[name].values, slow.series[name].values, equal_nan=True)
+        assert not np.isnan(fast.series[name].values).any()
+
+
+def test_long_records_whose_first_has_no_step(tmp_path) -> None:
+    import json
+
+    records = [{"tag": "lr", "value": 0.001}] + [
+        {"step": 10 * s, "tag": "loss", "value": 2.0 / (1 + s)} for s in range(200)
+    ]
+    path = tmp_path / "scalars.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    log = read_log(path)
+    assert log.series["loss"].steps[-1] == 1990 and "lr" not in log.series
+    assert any("left out 1 row(s) with no step" in w for w in log.warnings)
