@@ -137,7 +137,7 @@ def pivot(
     present: set[object] = set()
     if run_at is not None:  # (the runs the table holds decide what an add_scalars folder is)
         rows = list(rows)
-        present = {_folder(cells[run_at]) for cells in rows}
+        present = {_folder(cells[run_at]) for cells in rows if not _unnamed(cells[name_at])}
     for cells in rows:
         tag = cells[name_at]
         if not isinstance(tag, str) or not tag.strip():
@@ -189,7 +189,7 @@ def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Serie
         tag_codes, _ = pd.factorize(tags[where])
         codes, _ = pd.factorize(run_codes.astype(np.int64) * (int(tag_codes.max(initial=0)) + 1) + tag_codes)
         firsts = _first_rows(codes, int(codes.max(initial=-1)) + 1)
-        present = {_folder(c) for c in run_cells}
+        present = {_folder(c) for c in run_cells}  # (of the rows with a tag, as row by row)
         resolved = [_run_of(cells[row], tags[where][row], present) for row in firsts]
         runs = list(dict.fromkeys(resolved[k][0] for k in np.argsort(firsts)))  # in the order rows name them
         first = np.array([run == runs[0] for run, _ in resolved], dtype=bool)
@@ -257,9 +257,13 @@ def _run_of(cell: object, tag: str, present: set[object]) -> tuple[object, str]:
 
 def _folder(cell: object) -> object:
     """A run cell as a folder: '' for an empty cell, '/' for Windows' '\\', no trailing '/'."""
-    if cell is None:
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):  # (pandas' empty cell: NaN)
         return ""
     return cell.strip().replace("\\", "/").rstrip("/") if isinstance(cell, str) else cell
+
+
+def _unnamed(tag: object) -> bool:
+    return not isinstance(tag, str) or not tag.strip()
 
 
 def _blank(cell: object) -> bool:

@@ -309,9 +309,10 @@ def _long_fast(data: bytes, delim: str, layout: _long.Layout, label: str) -> Log
     # Every line whole: as many separators on each as on the header (pandas pads a short row with
     # NaN and skips a blank line, where the line-by-line reading skips them with a note).
     first = data[: data.index(b"\n")]
-    lines, blank = data.count(b"\n"), data.count(b"\n\n") + data.count(b"\n\r\n")
     sep = delim.encode()
-    if blank or not first.strip() or data.count(sep) != first.count(sep) * lines:
+    empty = re.compile(rb"(?:^|\n)[ \t" + re.escape(sep) + rb"]*\r?\n")  # (blank, or separators alone)
+    stray = data.count(b"\r") != data.count(b"\r\n")  # (pandas breaks a line at a lone carriage return)
+    if stray or empty.search(data) or data.count(sep) != first.count(sep) * data.count(b"\n"):
         return None
     import pandas as pd
 

@@ -124,12 +124,15 @@ def test_runs_named_like_add_scalars_folders_stay_runs(tmp_path) -> None:
     assert set(read_log(path).series) == {"lr", "Loss_epoch_train/Loss/epoch"}
 
 
-@pytest.mark.parametrize("damage", ["short row", "tab line above the header", "#N/A value", "blank line"])
+@pytest.mark.parametrize(
+    "damage",
+    ["short row", "tab line above the header", "#N/A value", "blank line", "stray carriage return", "tabs alone"],
+)
 def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> None:
     """pandas pads a short row with NaN, takes a first line of blanks for the header, reads '#N/A'
     as missing and skips a blank line; the large-file reading must see what the line-by-line
     reading sees (the damaged line skipped with a note, '#N/A' no number)."""
-    sep = "\t" if damage == "tab line above the header" else ","
+    sep = "\t" if damage in ("tab line above the header", "tabs alone") else ","
     rows = [(s, tag, v) for s in range(40_000) for tag, v in (("loss", 2.0 / (1 + s)), ("lr", 0.01))]
     lines = [sep.join(("step", "tag", "value"))] + [sep.join(map(str, row)) for row in rows]
     if damage == "short row":
@@ -138,6 +141,10 @@ def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> No
         lines.insert(0, "\t")
     elif damage == "#N/A value":
         lines[30_001] = sep.join(("15000", "loss", "#N/A"))
+    elif damage == "stray carriage return":
+        lines[30_001] = sep.join(("15000", "loss\r", "1.0"))
+    elif damage == "tabs alone":
+        lines.insert(30_001, "\t\t")
     else:
         lines.insert(30_001, "")
     big = tmp_path / "big.csv"
@@ -150,6 +157,31 @@ def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> No
     for name in slow.series:
         assert np.array_equal(fast.series[name].values, slow.series[name].values, equal_nan=True)
         assert not np.isnan(fast.series[name].values).any()
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_add_scalars_beside_the_logging_folder_itself(tmp_path, size: str) -> None:
+    """tbparse names the logging folder's own events '' (an empty cell, which pandas reads as
+    missing): the add_scalars folders beside it are its series, in a large file as in a small one."""
+    steps = 14_000 if size == "large" else 400
+    rows = [(s, "lr", 0.1, "") for s in range(steps)]
+    rows += [(s, "loss", 2.0 / (1 + s), "loss_train") for s in range(steps)]
+    rows += [(s, "loss", 2.2 / (1 + s), "loss_val") for s in range(steps)]
+    path = tmp_path / "scalars.csv"
+    pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"]).to_csv(path, index=False)
+    assert (path.stat().st_size > 1 << 20) == (size == "large")
+    log = read_log(path)
+    assert set(log.series) == {"lr", "loss_train/loss", "loss_val/loss"} and not log.warnings
+
+
+def test_a_row_without_a_tag_names_no_run(tmp_path) -> None:
+    """Only rows with a tag count among the table's runs, in both readings."""
+    rows = [(0, "", np.nan, "runA")]
+    rows += [(s, "loss", 2.0 / (1 + s), f"runA/loss_{k}") for k in ("train", "val") for s in range(40)]
+    path = tmp_path / "scalars.csv"
+    pd.DataFrame(rows, columns=["step", "tag", "value", "dir_name"]).to_csv(path, index=False)
+    log = read_log(path)
+    assert set(log.series) == {"loss"} and any("a table of 2 runs" in w for w in log.warnings)
 
 
 def test_long_records_whose_first_has_no_step(tmp_path) -> None:
