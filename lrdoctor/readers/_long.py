@@ -170,33 +170,43 @@ def pivot(
 
 def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Series], str, list[str]] | None:
     """:func:`pivot` of a table pandas has parsed (its name and run columns as text), done on whole
-    columns; None where a value or counter column holds text (the row-wise pivot says which)."""
+    columns; None where a value or counter column holds text (the row-wise pivot says which). Text
+    is handled once per distinct tag and run, never per row."""
     import pandas as pd
 
     numeric = [layout.value, *layout.counters]
     if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in numeric):
         return None
-    names = frame[layout.name].str.strip()
-    named = (names.notna() & (names != "")).fillna(False).to_numpy(dtype=bool)
+    tag_codes, raw_tags = pd.factorize(frame[layout.name].to_numpy(dtype=object, na_value=None))
+    clean = np.array([t.strip() if isinstance(t, str) else "" for t in raw_tags], dtype=object)
+    named = (tag_codes >= 0) & np.append(clean != "", False)[tag_codes]  # (code -1: no cell)
     unnamed = int((~named).sum())
-    tags = names.to_numpy(dtype=object, na_value=None)
-    keep = named.copy()
-    runs: list[object] = []
     if layout.run is not None:
-        where = np.flatnonzero(named)
-        cells = frame[layout.run].to_numpy(dtype=object, na_value=None)[where]
-        run_codes, run_cells = pd.factorize(cells, use_na_sentinel=False)
-        tag_codes, _ = pd.factorize(tags[where])
-        codes, _ = pd.factorize(run_codes.astype(np.int64) * (int(tag_codes.max(initial=0)) + 1) + tag_codes)
-        firsts = _first_rows(codes, int(codes.max(initial=-1)) + 1)
-        present = {_folder(c) for c in run_cells}  # (of the rows with a tag, as row by row)
-        resolved = [_run_of(cells[row], tags[where][row], present) for row in firsts]
-        runs = list(dict.fromkeys(resolved[k][0] for k in np.argsort(firsts)))  # in the order rows name them
-        first = np.array([run == runs[0] for run, _ in resolved], dtype=bool)
-        prefixes = np.array([prefix for _, prefix in resolved], dtype=object)
-        keep[where] = first[codes]
-        with_prefix = prefixes[codes] != ""
-        tags[where[with_prefix]] = prefixes[codes[with_prefix]] + "/" + tags[where[with_prefix]]
+        run_codes, run_cells = pd.factorize(frame[layout.run].to_numpy(dtype=object, na_value=None))
+        run_codes = np.where(run_codes < 0, len(run_cells), run_codes)  # (an empty cell: its own code)
+        cells = [*run_cells, None]
+    else:
+        run_codes, cells = np.zeros(len(tag_codes), dtype=np.int64), [None]
+    # Each (run cell, tag) pair once: its run and the series it feeds.
+    pair_codes, _ = pd.factorize(run_codes[named].astype(np.int64) * (len(clean) + 1) + tag_codes[named])
+    firsts = _first_rows(pair_codes, int(pair_codes.max(initial=-1)) + 1)
+    where = np.flatnonzero(named)
+    present = {_folder(cells[c]) for c in np.unique(run_codes[named])}
+    runs: list[object] = []
+    pair_names: list[str] = []
+    pair_runs: list[object] = []
+    for row in firsts:
+        tag = str(clean[tag_codes[where[row]]])
+        run, prefix = _run_of(cells[run_codes[where[row]]], tag, present) if layout.run is not None else ("", "")
+        pair_runs.append(run)
+        pair_names.append(f"{prefix}/{tag}" if prefix else tag)
+    runs = list(dict.fromkeys(pair_runs[k] for k in np.argsort(firsts)))  # in the order rows name them
+    keep = np.zeros(len(tag_codes), dtype=bool)
+    keep[where] = np.array([run == runs[0] for run in pair_runs], dtype=bool)[pair_codes] if len(pair_runs) else False
+    name_codes = np.zeros(len(tag_codes), dtype=np.int64)
+    series_names = list(dict.fromkeys(pair_names[k] for k in np.argsort(firsts)))
+    index = {name: k for k, name in enumerate(series_names)}
+    name_codes[where] = np.array([index[name] for name in pair_names], dtype=np.int64)[pair_codes]
     counters = {c: frame[c].to_numpy(dtype=np.float64) for c in layout.counters}
     no_step = 0
     if counters:
@@ -205,10 +215,13 @@ def pivot_frame(frame: Any, layout: Layout, label: str) -> tuple[dict[str, Serie
         keep &= stepped
     values = frame[layout.value].to_numpy(dtype=np.float64)[keep]
     columns = {c: (v[keep], ~np.isnan(v[keep])) for c, v in counters.items()}
-    codes, uniques = pd.factorize(tags[keep])
-    order = np.argsort(codes, kind="stable")
-    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))
-    found = {str(tag): order[bounds[k - 1] if k else 0 : bounds[k]] for k, tag in enumerate(uniques)}
+    kept = name_codes[keep]
+    order = np.argsort(kept, kind="stable")
+    bounds = np.cumsum(np.bincount(kept, minlength=len(series_names)))
+    found = {name: order[bounds[k - 1] if k else 0 : bounds[k]] for k, name in enumerate(series_names)}
+    found = {name: rows for name, rows in found.items() if len(rows)}
+    # (the series in the order their first point comes, as row by row)
+    found = dict(sorted(found.items(), key=lambda item: int(item[1][0])))
     series, kind, unplaced = _series(found, values, columns)
     return series, kind, _notes(label, layout, runs, unnamed, 0, no_step + unplaced)
 

@@ -310,9 +310,14 @@ def _long_fast(data: bytes, delim: str, layout: _long.Layout, label: str) -> Log
     # NaN and skips a blank line, where the line-by-line reading skips them with a note).
     first = data[: data.index(b"\n")]
     sep = delim.encode()
-    empty = re.compile(rb"(?:^|\n)[ \t" + re.escape(sep) + rb"]*\r?\n")  # (blank, or separators alone)
-    stray = data.count(b"\r") != data.count(b"\r\n")  # (pandas breaks a line at a lone carriage return)
-    if stray or empty.search(data) or data.count(sep) != first.count(sep) * data.count(b"\n"):
+    empty = re.compile(rb"\n[ \t" + re.escape(sep) + rb"]*\r?\n")  # (blank, or separators alone; the header is checked)
+    stray = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")  # (pandas breaks a line at a lone CR)
+    if (
+        stray
+        or not first.strip(b" \t\r" + sep)
+        or empty.search(data)
+        or data.count(sep) != first.count(sep) * data.count(b"\n")
+    ):
         return None
     import pandas as pd
 
