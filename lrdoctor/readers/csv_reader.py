@@ -325,16 +325,20 @@ def _long_fast(data: bytes, delim: str, layout: _long.Layout, label: str) -> Log
     absent = [*ABSENT, *(a.upper() for a in ABSENT), *(a.title() for a in ABSENT)]  # as _cell reads them
     na = {c: absent for c in (layout.value, *layout.counters)} | {c: [""] for c in text}
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=delim,
-            dtype=text,
-            skipinitialspace=True,
-            engine="c",
-            keep_default_na=False,
-            na_values=na,
-        )
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        with catch_warnings():
+            # A row wider than the header (pandas would make its first cell an index): no frame.
+            filterwarnings("error", category=pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                sep=delim,
+                dtype=text,
+                skipinitialspace=True,
+                engine="c",
+                keep_default_na=False,
+                na_values=na,
+                index_col=False,
+            )
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError):
         return None
     frame.columns = [str(c).strip() for c in frame.columns]
     if not {layout.name, layout.value, *layout.counters, *([layout.run] if layout.run else [])} <= set(frame.columns):

@@ -126,7 +126,15 @@ def test_runs_named_like_add_scalars_folders_stay_runs(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["short row", "tab line above the header", "#N/A value", "blank line", "stray carriage return", "tabs alone"],
+    [
+        "short row",
+        "tab line above the header",
+        "#N/A value",
+        "blank line",
+        "stray carriage return",
+        "tabs alone",
+        "a wide first row balanced by a short one",
+    ],
 )
 def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> None:
     """pandas pads a short row with NaN, takes a first line of blanks for the header, reads '#N/A'
@@ -145,13 +153,17 @@ def test_a_large_damaged_table_reads_as_a_small_one(tmp_path, damage: str) -> No
         lines[30_001] = sep.join(("15000", "loss\r", "1.0"))
     elif damage == "tabs alone":
         lines.insert(30_001, "\t\t")
+    elif damage.startswith("a wide first row"):  # (pandas would take the first cell for an index)
+        lines = ["tag,value,wall_time"] + [f"loss,{2.0 / (1 + s)},{1e9 + s}" for s in range(60_000)]
+        lines[1] = "a,loss,0.5,1000000000.0"
+        lines[30_001] = "x,"
     else:
         lines.insert(30_001, "")
     big = tmp_path / "big.csv"
     big.write_text("\n".join(lines) + "\n")
     assert big.stat().st_size > 1 << 20
     small = tmp_path / "small.csv"
-    small.write_text(big.read_text().replace("step", '"step"', 1))  # (a quote: read line by line)
+    small.write_text(big.read_text().replace("value", '"value"', 1))  # (a quote: read line by line)
     fast, slow = read_log(big), read_log(small)
     assert fast.warnings == [w.replace("small", "big") for w in slow.warnings]
     for name in slow.series:
