@@ -55,8 +55,7 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     own_log = False
     chosen = None  # the reader a folder's own layout names for the file it found there
     if source.is_dir:
-        owner = None if format else claimed(source.path) if source.path is not None else None
-        name, source = _from_dir(source, format)
+        name, source, owner = _from_dir(source, format)
         chosen = name if name == owner else None
         # A JSON state cut off while written is a damaged run; a metrics.csv that reads as no
         # log may be a stray table of that name (a torn CSV row is skipped, not an error).
@@ -209,7 +208,8 @@ def claimed(path: Path) -> str | None:
     return None
 
 
-def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
+def _from_dir(source: Source, format: str | None) -> tuple[str, Source, str | None]:
+    """(the reader, the log it reads in the folder, the reader the folder's own layout names)."""
     assert source.path is not None
     if not os.access(source.path, os.R_OK | os.X_OK):  # its files cannot even be looked at
         raise InputError(f"{source.label}: permission denied")
@@ -225,12 +225,12 @@ def _from_dir(source: Source, format: str | None) -> tuple[str, Source]:
             if nothing:  # a run that logged nothing yet, not a stray folder
                 raise EmptyLog(f"{label}: {nothing} (nothing written yet)")
             if found.is_dir():
-                return name, Source(label, path=found)
+                return name, Source(label, path=found), owner
             opened = open_source(found)
             note = json_reader.state_note(source.path, found) if name == "json" else None
             if note is not None:
                 opened.notes.append(note)
-            return name, opened
+            return name, opened, owner
     raise UnreadableLog(
         f"{source.label}: no training log found in this directory (looked for TensorBoard event "
         "files, metrics.csv, trainer_state.json, MLflow metrics/ and mlflow.db, a W&B run-*.wandb); "
