@@ -731,3 +731,29 @@ def test_ray_tune_trial_folder_is_one_run(tmp_path: Path) -> None:
     (other / "result.json").write_text("".join(json.dumps({"epoch": e, "test_loss": 0.5}) + "\n" for e in range(5)))
     (other / "metrics.csv").write_text("step,train_loss\n" + "".join(f"{s},{2.0 / (1 + s)}\n" for s in range(40)))
     assert load(other).metric == "train_loss"
+
+
+def test_a_dvclive_folder_that_cannot_be_listed_is_said(tmp_path: Path, monkeypatch) -> None:
+    """A metrics sub-folder without permission is part of the run: reading stops, in one line,
+    rather than judging the run without it (its training loss, say). (Root reads every folder,
+    so the refusal is simulated where the walk reports it.)"""
+    import os
+
+    from lrdoctor import load
+    from lrdoctor.errors import InputError
+    from lrdoctor.readers import csv_reader
+
+    metrics = _dvclive_run(tmp_path, timestamps=False)
+    walk = os.walk
+
+    def refusing(top, onerror=None, **kwargs):
+        for root, dirs, files in walk(top, onerror=onerror, **kwargs):
+            if Path(root).name == "train" and onerror is not None:
+                onerror(PermissionError(13, "Permission denied", root))
+                dirs[:] = []
+                continue
+            yield root, dirs, files
+
+    monkeypatch.setattr(csv_reader.os, "walk", refusing)
+    with pytest.raises(InputError, match=r"train: permission denied \(a folder of the run's metrics\)"):
+        load(metrics)

@@ -36,6 +36,7 @@ import codecs
 import csv
 import io
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ from warnings import catch_warnings, filterwarnings, simplefilter
 
 import numpy as np
 
-from lrdoctor.errors import EmptyLog, LrdoctorError, NoSeries, UnreadableLog
+from lrdoctor.errors import EmptyLog, InputError, LrdoctorError, NoSeries, UnreadableLog
 from lrdoctor.readers import _long, _ultralytics
 from lrdoctor.readers._common import (
     ABSENT,
@@ -132,11 +133,15 @@ def dvclive_metrics(path: Path) -> Path | None:
     return None
 
 
-def _dvclive_files(folder: Path) -> list[Path]:
-    try:
-        files = sorted(p for p in folder.rglob("*.tsv") if p.is_file())
-    except OSError:
-        return []
+def _dvclive_files(folder: Path, unlisted: list[str] | None = None) -> list[Path]:
+    """The folder's metric files where they are DVCLive's; `unlisted` gets the sub-folders that
+    could not be listed (no permission)."""
+    found: list[Path] = []
+    for root, _dirs, names in os.walk(
+        folder, onerror=lambda e: unlisted.append(str(e.filename)) if unlisted is not None else None
+    ):
+        found += (Path(root) / n for n in names if n.endswith(".tsv"))
+    files = sorted(p for p in found if p.is_file())
     # (a metric's file is empty until its first value: no header to look at)
     headed = [h for h in (_header_line(p) for p in files[:DVCLIVE_CHECKED]) if h is not None]
     return files if headed and all(_dvclive_header(h, p, folder) for h, p in headed) else []
@@ -161,7 +166,8 @@ def _read_dvclive(folder: Path, label: str) -> Log:
     """Every metric file's values, named by the file's path under the folder ('train/loss')."""
     series: dict[str, Series] = {}
     warnings: list[str] = []
-    for path in _dvclive_files(folder):
+    unlisted: list[str] = []
+    for path in _dvclive_files(folder, unlisted):
         name = path.relative_to(folder).with_suffix("").as_posix()
         try:
             log = read(open_source(path))
@@ -175,6 +181,8 @@ def _read_dvclive(folder: Path, label: str) -> Log:
         s = log.series[column]
         series[name] = Series(name, s.steps, s.values, s.seq)
         warnings += log.warnings
+    if unlisted:  # (part of the run: judged without it, its loss might be missing or another's)
+        raise InputError(f"{label}: {unlisted[0]}: permission denied (a folder of the run's metrics)")
     if not series:
         raise NoSeries(f"{label}: DVCLive's metric files hold no points")
     return Log(label, "dvclive", series, step_kind="step", warnings=warnings)
