@@ -261,7 +261,7 @@ def is_one_run(folder: Path) -> bool:
         return True
     if any(_is(folder / name, stat.S_ISREG) for name in (*jsonl.DIR_NAMES, jsonl.MMENGINE_SCALARS)):
         return True
-    if jsonl.claims_dir(folder) is not None or csv_reader.dvclive_metrics(folder) is not None:  # Ray Tune, DVCLive
+    if jsonl.claims_dir(folder) is not None:  # a Ray Tune trial (a DVCLive folder: csv_reader.in_dir above)
         return True
     with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
     # (a run folder named like a split, such as Ultralytics' first run 'train', is a run of its own)
