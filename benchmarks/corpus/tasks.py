@@ -147,6 +147,36 @@ def friedman_data() -> Arrays:
     return _regression_table(x, y, scale_features=False)
 
 
+@functools.cache
+def moons_data() -> Arrays:
+    """scikit-learn's two interleaving half-moons (1500 points, noise 0.3), 2 classes; 80/20 split."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=1500, noise=0.3, random_state=DATA_SEED)
+    return _tensors(x, y, _split(len(y), 0.2), torch.long)
+
+
+@functools.cache
+def blobs_data() -> Arrays:
+    """scikit-learn's make_classification: 2000 points, 40 features (15 informative, 10 redundant),
+    6 classes, 2% of labels flipped; features standardised with the training split's statistics."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=2000,
+        n_features=40,
+        n_informative=15,
+        n_redundant=10,
+        n_classes=6,
+        n_clusters_per_class=1,
+        flip_y=0.02,
+        random_state=DATA_SEED,
+    )
+    tr, va = _split(len(y), 0.2)
+    x = (x - x[tr].mean(axis=0)) / x[tr].std(axis=0)
+    return _tensors(x, y, (tr, va), torch.long)
+
+
 # Condition number of the least-squares Hessian (the feature covariance).
 LINREG_COND = 1e3
 LINREG_DIM = 20
@@ -235,6 +265,19 @@ class CharGRU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, _ = self.rnn(self.emb(x))
         return self.out(h).transpose(1, 2)
+
+
+class DigitsLSTM(nn.Module):
+    """The 8x8 digits read row by row: one LSTM layer over 8 steps of 8 pixels, a linear read-out."""
+
+    def __init__(self, hidden: int = 64) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(8, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.rnn(x.view(-1, 8, 8))
+        return self.out(h[-1])
 
 
 def _mlp(*sizes: int) -> nn.Module:
@@ -357,6 +400,33 @@ TASKS: dict[str, Task] = {
             nn.CrossEntropyLoss,
             batch_size=32,
             epochs=30,
+        ),
+        Task(
+            "moons_mlp",
+            "MLP 2-32-32-2 on scikit-learn's two moons, noise 0.3",
+            moons_data,
+            lambda: _mlp(2, 32, 32, 2),
+            nn.CrossEntropyLoss,
+            batch_size=32,
+            epochs=10,
+        ),
+        Task(
+            "digits_lstm",
+            "LSTM 64 reading the digits row by row",
+            digits_data,
+            DigitsLSTM,
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=14,
+        ),
+        Task(
+            "blobs_softmax",
+            "softmax regression 40-6 on make_classification, 6 classes",
+            blobs_data,
+            lambda: nn.Linear(40, 6),
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=12,
         ),
     ]
 }
