@@ -109,7 +109,7 @@ DETECTORS: dict[str, Detector] = {
     "slow_convergence": lambda s, c: detect_slow(
         s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
     ),
-    "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr),
+    "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr, s.val, s.val_shape),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes, unit=s.unit),
     "overfitting": lambda s, c: detect_overfitting(
         s.curve, s.val, c.overfitting, unit=s.unit, evaluated_after_start=_means_of_epochs(s)

@@ -32,10 +32,25 @@ class OscillationConfig:
     # is large: corpus runs 4 to 5 decades too low start 1.2 to 2.0 sigmas up, runs too high that
     # came down and swing 4.5 to 10^5.
     came_down_min: float = 3.0
+    # A minibatch loss swings by its sampling noise at any rate: on noisy labels (two overlapping
+    # classes, flipped labels) a healthy run's swings reach 10-20% of its progress. A validation
+    # loss, measured on the same held-out data each time, moves only with the weights. Where the
+    # log has one of at least `val_points_min` points, its swings around its own trend (second
+    # half, in loss units) must be at least this share of the training loss's: the weights' part
+    # of them. The corpus's healthy runs whose minibatch noise read as oscillation show 0.003 to
+    # 0.012 of it, its too-high runs 0.115 and more (BENCHMARKS.md, "Minibatch noise is not
+    # oscillation").
+    val_share_min: float = 0.1
+    val_points_min: int = 8
 
 
 def detect_oscillation(
-    curve: Curve | None, shape: Shape | None, cfg: OscillationConfig, lr: LrEvents | None = None
+    curve: Curve | None,
+    shape: Shape | None,
+    cfg: OscillationConfig,
+    lr: LrEvents | None = None,
+    val: Curve | None = None,
+    val_shape: Shape | None = None,
 ) -> list[Finding]:
     if curve is None or shape is None or len(curve.y) < 20:
         return []
@@ -48,16 +63,39 @@ def detect_oscillation(
         during = lr.values[lr.steps >= start]
         if len(during) and float(np.median(during)) < cfg.lr_share_min * lr.peak:
             return []
+    evidence = {"roughness": shape.roughness, "lag1_autocorr": shape.lag1, "t90": shape.t90}
+    message = (
+        f"loss swings around its trend by {fmt_share(shape.roughness, 'its progress')} in the second half "
+        f"(lag-1 autocorrelation of residuals {shape.lag1:.2f})"
+    )
+    share = val_swing_share(curve, shape, val, val_shape, cfg)
+    if share is not None:
+        if share < cfg.val_share_min:
+            return []  # minibatch noise: the weights hardly move the held-out loss
+        evidence["val_swing_share"] = share
+        message += f"; the validation loss swings {share:.2f} as much"
     return [
         Finding(
             "oscillation",
             "warning",
             start,
             float(curve.steps[-1]),
-            f"loss swings around its trend by {fmt_share(shape.roughness, 'its progress')} in the second half "
-            f"(lag-1 autocorrelation of residuals {shape.lag1:.2f})",
-            {"roughness": shape.roughness, "lag1_autocorr": shape.lag1, "t90": shape.t90},
+            message,
+            evidence,
             suggests="too_high",
             strength=ramp(shape.roughness, cfg.rough_lo, cfg.rough_hi),
         )
     ]
+
+
+def val_swing_share(
+    curve: Curve, shape: Shape, val: Curve | None, val_shape: Shape | None, cfg: OscillationConfig
+) -> float | None:
+    """The validation loss's swings around its trend over the training loss's, both in loss units
+    over their second halves; None where the log has no validation loss of `val_points_min` points."""
+    if val is None or val_shape is None or len(val.y) < cfg.val_points_min:
+        return None
+    swing = shape.roughness * curve.span
+    if not swing > 0 or not np.isfinite(val_shape.roughness):
+        return None
+    return float(val_shape.roughness * val.span / swing)

@@ -17,6 +17,7 @@ from tests.conftest import SAMPLE_LOGS
 from tests.detect import curves
 
 CFG = DetectConfig()
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def found(steps: np.ndarray, values: np.ndarray, lr: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, list]:
@@ -352,6 +353,46 @@ def test_minibatch_noise_of_a_run_that_barely_moved_is_not_oscillation(seed: int
     # The same noise once the loss has come down by six sigmas is the rate's doing.
     values[:20] += np.linspace(1.5, 0.0, 20)
     assert "oscillation" in found(steps, values)
+
+
+def _noisy_descent(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A healthy run on noisy labels: the minibatch loss swings around its fallen trend by a
+    fifth of its progress; the validation loss, on the same held-out data each time, follows the
+    trend (its evaluations 1% of the swing apart)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1.0, 401.0)
+    trend = 0.3 + 0.4 * np.exp(-steps / 30)
+    vs = np.arange(0.0, 401.0, 20)
+    val = 0.3 + 0.4 * np.exp(-vs / 30) + 0.001 * rng.standard_normal(len(vs))
+    return steps, trend + 0.08 * rng.standard_normal(400), vs, val
+
+
+def _oscillation(steps: np.ndarray, train: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None) -> list:
+    return [f for f in detect_all(signals(steps, train, val=val), CFG) if f.pathology == "oscillation"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_minibatch_noise_that_the_validation_loss_does_not_share_is_not_oscillation(seed: int) -> None:
+    steps, train, vs, val = _noisy_descent(seed)
+    assert _oscillation(steps, train, (vs, val)) == []
+    # Without a validation loss the swings cannot be told from the rate's: the finding stands.
+    assert len(_oscillation(steps, train, None)) == 1
+    # Where the validation loss swings too (the weights move it), the swings are the rate's.
+    rng = np.random.default_rng(seed)
+    (osc,) = _oscillation(steps, train, (vs, val + 0.04 * rng.standard_normal(len(vs))))
+    assert osc.evidence["val_swing_share"] >= 0.1 and "the validation loss swings" in osc.message
+    # A validation loss of too few points to measure its swings leaves the finding as it was.
+    assert len(_oscillation(steps, train, (vs[::4], val[::4]))) == 1
+
+
+def test_a_healthy_run_on_flipped_labels_is_not_told_it_oscillates() -> None:
+    # A real run (benchmarks/corpus, the softmax regression on make_classification with 2% of
+    # labels flipped; Adam at 0.01, its sweep's best rate): the minibatch loss swings by 9% of
+    # its progress, the validation loss by 0.3% as much as that.
+    run = load(DATA / "noisy" / "blobs_softmax__adam_constant__lr1.00e-02_s0__metrics.csv.gz")
+    dx = diagnose(run)
+    assert "oscillation" not in {f.pathology for f in dx.findings}
+    assert dx.verdict != "too_high"
 
 
 @pytest.mark.parametrize("seed", range(3))
