@@ -40,6 +40,10 @@ TASK_GRIDS: dict[tuple[str, str], tuple[int, int]] = {
     ("friedman_mlp", "adam"): (-10, 2),
     # Adam on the two moons at 1 still kept 63% of the improvement over chance.
     ("moons_mlp", "adam"): (-10, 2),
+    # SGD on the Friedman #3 MLP at 1e-4 still kept 69% of the best improvement.
+    ("friedman3_mlp", "sgd"): (-12, 2),
+    # Adam on the Friedman #3 MLP at 1 still kept 85% of the improvement over chance.
+    ("friedman3_mlp", "adam"): (-10, 2),
 }
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
@@ -61,6 +65,9 @@ EXTRA_TASKS = (
     "moons_mlp",
     "digits_lstm",
     "blobs_softmax",
+    "circles_mlp",
+    "digits_tanh",
+    "friedman3_mlp",
 )
 TASKS_ALL = ("digits_mlp", "digits_cnn", "cancer_mlp", "linreg_illcond", "char_gru", "digits_ae")
 # Each decaying schedule on three tasks, with SGD and Adam (one-cycle needs momentum or betas).

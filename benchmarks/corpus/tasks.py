@@ -177,6 +177,25 @@ def blobs_data() -> Arrays:
     return _tensors(x, y, (tr, va), torch.long)
 
 
+@functools.cache
+def circles_data() -> Arrays:
+    """scikit-learn's two concentric circles (1500 points, noise 0.1, inner radius 0.5), 2 classes."""
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(n_samples=1500, noise=0.1, factor=0.5, random_state=DATA_SEED)
+    return _tensors(x, y, _split(len(y), 0.2), torch.long)
+
+
+@functools.cache
+def friedman3_data() -> Arrays:
+    """scikit-learn's Friedman #3 regression (2000 draws, 4 features on their own scales, noise
+    0.1), features and target standardised with the training split's statistics."""
+    from sklearn.datasets import make_friedman3
+
+    x, y = make_friedman3(n_samples=2000, noise=0.1, random_state=DATA_SEED)
+    return _regression_table(x, y, scale_features=True)
+
+
 # Condition number of the least-squares Hessian (the feature covariance).
 LINREG_COND = 1e3
 LINREG_DIM = 20
@@ -278,6 +297,13 @@ class DigitsLSTM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, (h, _) = self.rnn(x.view(-1, 8, 8))
         return self.out(h[-1])
+
+
+def _tanh_mlp(*sizes: int) -> nn.Module:
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.Tanh()]
+    return nn.Sequential(*layers[:-1])
 
 
 def _mlp(*sizes: int) -> nn.Module:
@@ -427,6 +453,33 @@ TASKS: dict[str, Task] = {
             nn.CrossEntropyLoss,
             batch_size=64,
             epochs=12,
+        ),
+        Task(
+            "circles_mlp",
+            "MLP 2-32-32-2 on scikit-learn's two circles, noise 0.1",
+            circles_data,
+            lambda: _mlp(2, 32, 32, 2),
+            nn.CrossEntropyLoss,
+            batch_size=32,
+            epochs=10,
+        ),
+        Task(
+            "digits_tanh",
+            "tanh MLP 64-128-64-10 on sklearn digits",
+            digits_data,
+            lambda: _tanh_mlp(64, 128, 64, 10),
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=18,
+        ),
+        Task(
+            "friedman3_mlp",
+            "MLP 4-64-1 regression on scikit-learn's Friedman #3 problem",
+            friedman3_data,
+            lambda: _mlp(4, 64, 1),
+            nn.MSELoss,
+            batch_size=64,
+            epochs=16,
         ),
     ]
 }
