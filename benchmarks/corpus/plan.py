@@ -77,6 +77,13 @@ SCHEDULE_TASKS: dict[str, tuple[str, ...]] = {
     "onecycle": ("digits_mlp", "digits_cnn", "digits_ae"),
 }
 SCHEDULE_OPTIMIZERS = ("sgd", "adam")
+# Decaying schedules on the last extra tasks too (SGD and Adam), so that the check of tasks never
+# fitted on covers schedules; their sweeps come after every other, keeping earlier formats.
+EXTRA_SCHEDULE_TASKS: dict[str, tuple[str, ...]] = {
+    "step": ("digits_tanh", "friedman3_mlp"),
+    "cosine": ("circles_mlp", "digits_tanh"),
+    "onecycle": ("circles_mlp", "friedman3_mlp"),
+}
 SEEDS = (0, 1)
 
 
@@ -101,7 +108,8 @@ def lr_of(k: int) -> float:
 
 def all_sweeps(*, extra: bool | Sequence[str] = False) -> list[Sweep]:
     """The corpus's sweeps in their fixed order; with `extra`, the constant sweeps of the
-    EXTRA_TASKS (True: all of them; else those named) after them, in EXTRA_TASKS' order."""
+    EXTRA_TASKS (True: all of them; else those named) after them, in EXTRA_TASKS' order, then
+    the decaying schedules of those among them in EXTRA_SCHEDULE_TASKS."""
     sweeps = [Sweep(t, o, "constant") for t in TASKS_ALL for o in OPTIMIZERS]
     for sched, task_names in SCHEDULE_TASKS.items():
         sweeps += [Sweep(t, o, sched) for t in task_names for o in SCHEDULE_OPTIMIZERS]
@@ -111,6 +119,8 @@ def all_sweeps(*, extra: bool | Sequence[str] = False) -> list[Sweep]:
     if unknown:
         raise ValueError(f"not an extra task: {', '.join(unknown)}; choose among {', '.join(EXTRA_TASKS)}")
     sweeps += [Sweep(t, o, "constant") for t in EXTRA_TASKS if t in chosen for o in (*OPTIMIZERS, *LATER_OPTIMIZERS)]
+    for sched, task_names in EXTRA_SCHEDULE_TASKS.items():
+        sweeps += [Sweep(t, o, sched) for t in task_names if t in chosen for o in SCHEDULE_OPTIMIZERS]
     return sweeps
 
 
