@@ -46,8 +46,11 @@ class DivergenceConfig:
     # a loss that jumped at its first update into swings at a higher level lies there in some
     # (BENCHMARKS.md, "A loss that ended above its start").
     start_below_share: float = 0.02
-    # A "dead" run: its trend over the last half is flat (|Kendall tau| below this) while it sits
-    # within `dead_level` of its start after an early excursion of `dead_spike` x start.
+    # A "dead" run: its trend over the last half, or over its tail (the last 30%, after the last
+    # step decay where there is one), is flat (|Kendall tau| below this) while it sits within
+    # `dead_level` of its start after an excursion of `dead_spike` x start. The tail alone is
+    # enough where a decay brought a blown-up loss back down to its initial level and it stayed
+    # there: the second half then holds that fall.
     dead_tau: float = 0.15
     dead_level: float = 0.1
     dead_spike: float = 1.3
@@ -55,6 +58,12 @@ class DivergenceConfig:
     # spike detector's z): a flat, noisy line that never learnt (a rate far too low on a noisy
     # regression) swings 1.5x its start by minibatch noise alone.
     dead_spike_z: float = 8.0
+    # ... or, flat or not at the end, a sustained excursion: its trend (a running median, which one
+    # spiking minibatch does not move) rose to this many times the start before the loss came back
+    # to it. Of the 1509 runs of the corpus and its extra tasks, 29 ended within `dead_level` of
+    # their start after such an excursion, every one too high; healthy ones that rose so far ended
+    # at 0.3x their start or below (BENCHMARKS.md, "Back where it started").
+    dead_blowup: float = 2.0
     # A late-start log's validation loss ending above its own start (measured before the first
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
@@ -259,7 +268,7 @@ def _from_training_loss(
                 strength=ramp(rise, 0.0, cfg.end_above_start * 2) * 0.5 + 0.5,
             )
         ]
-    tau = shape.half_tau
+    tau = min(shape.half_tau, shape.tail_tau, key=lambda x: abs(x) if np.isfinite(x) else math.inf)
     near_start = abs(curve.end - curve.start) <= cfg.dead_level * scale
     spiked = np.isfinite(ratio) and ratio >= cfg.dead_spike
     if near_start and spiked:
@@ -268,16 +277,31 @@ def _from_training_loss(
         raw = curve.raw_y if curve.raw_y is not None else values[: curve.n_finite_prefix]
         noise = stats.mad_sigma(np.diff(raw)) / np.sqrt(2.0) if len(raw) > 1 else 0.0
         spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
-    if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
+    flat = bool(np.isfinite(tau) and abs(tau) < cfg.dead_tau)
+    rose = float(curve.trend.max()) / scale if curve.start > 0 else float("nan")
+    blown = np.isfinite(rose) and rose >= cfg.dead_blowup
+    if near_start and spiked and (flat or blown):
+        top = int(np.argmax(curve.y))
+        how = (
+            f"loss spiked to {ratio:.2g}x its start, then flat-lined at its initial level {curve.end:.4g}"
+            if flat
+            else f"loss rose to {rose:.2g}x its start (its trend; {ratio:.2g}x at its peak) and came back only to its "
+            f"initial level ({curve.start:.4g} -> {curve.end:.4g})"
+        )
         return [
             Finding(
                 "divergence",
                 "error",
-                float(curve.steps[int(np.argmax(curve.y))]),
+                _lowest_before(curve, top),
                 float(curve.steps[-1]),
-                f"loss spiked to {ratio:.2g}x its start, then flat-lined at its initial level {curve.end:.4g}: "
-                "the network stopped learning (dead units)",
-                {"peak_ratio": ratio, "start": curve.start, "end": curve.end, "tail_kendall_tau": tau},
+                f"{how}: the network stopped learning (dead units)",
+                {
+                    "peak_ratio": ratio,
+                    "trend_peak_ratio": rose,
+                    "start": curve.start,
+                    "end": curve.end,
+                    "tail_kendall_tau": tau,
+                },
                 suggests="too_high",
                 strength=0.9,
             )

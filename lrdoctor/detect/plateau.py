@@ -18,8 +18,11 @@ class PlateauConfig:
     above_best_full: float = 0.3
     # ... and with its best in the last tenth, only where the trend climbed back this share of it.
     climb_back: float = 0.2
-    # "Stuck": the end within this share of |start| of the start level.
+    # "Stuck": the end within this share of |start| of the start level ...
     stuck_drop: float = 0.02
+    # ... where the trend never rose this share of |start| above the start (and beyond the noise):
+    # a loss that blew up and came back to where it began did not stay there.
+    stuck_excursion: float = 0.3
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
     # "Early": 90% of the progress within this share of the run, then no significant decrease:
@@ -37,7 +40,7 @@ def detect_plateau(
         return []
     scale = max(abs(curve.start), 1e-12)
     drop = (curve.start - curve.end) / scale
-    if abs(drop) < cfg.stuck_drop:
+    if abs(drop) < cfg.stuck_drop and not _left_its_start(curve, cfg):
         moving = shape.all_tau < 0 and shape.all_p < cfg.p_value
         return [
             Finding(
@@ -102,6 +105,13 @@ def detect_plateau(
             )
         ]
     return []
+
+
+def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
+    """The trend rose far above the start at some point (and beyond the noise): the loss went
+    somewhere and came back, whatever its end."""
+    excursion = float(curve.trend.max()) - curve.start
+    return excursion > cfg.stuck_excursion * abs(curve.start) and excursion > 2 * curve.noise
 
 
 def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:

@@ -44,6 +44,17 @@ def test_schedule_advice_on_corpus_runs(entry: dict) -> None:
         assert any(words in a for a in dx.advice), (words, dx.advice)
 
 
+def test_a_run_that_blew_up_and_came_back_to_its_start_is_too_high_not_too_low() -> None:
+    # A tanh MLP at 10x its sweep's best rate under a step schedule: its loss rose from 2.29 to
+    # 80x that, and the cuts brought it back to 2.31, still creeping down. It was told it had
+    # stayed near its initial level and to raise its rate 3160x.
+    dx = diagnose(load(DATA / "digits_tanh__sgd_step__lr1.00e+00_s0__log.csv.gz"))
+    assert dx.verdict == "too_high" and dx.recommended_lr < 1.0
+    assert not any("stayed near its initial level" in f.message for f in dx.findings)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert "came back only to its initial level" in div.message and div.severity == "error"
+
+
 NOISY = Path(__file__).resolve().parents[1] / "data" / "noisy"
 
 

@@ -208,6 +208,52 @@ def test_flat_line_after_a_spike_is_a_dead_network() -> None:
     assert "stopped learning" in div.message
 
 
+def _blown_up_and_back(seed: int = 0, *, creeping: bool = True):  # type: ignore[no-untyped-def]
+    """A rate too high under a step schedule: the loss jumps from chance (2.3) to ~40 and swings
+    there; the cuts at half and three quarters of the run bring it back down to chance, which it
+    approaches to the end (`creeping`: still falling there, from 3.0 to 2.3) or sits at (2.45)."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400.0)
+    back = np.linspace(3.0, 2.3, 100) if creeping else np.full(100, 2.45)
+    level = np.concatenate([np.full(200, 40.0), 40.0 * np.exp(-np.arange(100) / 20) + 3.4, back])
+    values = level * np.exp(0.05 * rng.standard_normal(400))
+    values[:3] = [2.30, 2.35, 8.0]
+    lr = np.where(steps < 200, 1.0, np.where(steps < 300, 0.1, 0.01))
+    return steps, values, (steps, lr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_loss_that_blew_up_and_came_back_to_its_start_is_a_dead_network(seed: int) -> None:
+    steps, values, lr = _blown_up_and_back(seed)
+    f = found(steps, values, lr)
+    (div,) = f["divergence"]
+    assert div.severity == "error" and div.suggests == "too_high"
+    assert "came back only to its initial level" in div.message
+    assert div.evidence["trend_peak_ratio"] > 10 and div.start_step < 3
+    # It did not stay near its initial level: no plateau says so (nor that the rate is too low).
+    assert not any("stayed near its initial level" in p.message for p in f.get("plateau", []))
+    assert diagnose_arrays(steps, values).verdict == "too_high"
+    # Flat at its start after the last cut: flat over the tail is enough, though not over the half.
+    steps, values, lr = _blown_up_and_back(seed, creeping=False)
+    (div,) = found(steps, values, lr)["divergence"]
+    assert "flat-lined at its initial level" in div.message and abs(div.evidence["tail_kendall_tau"]) < 0.15
+
+
+def test_a_blow_up_that_the_run_recovered_from_far_below_its_start_is_no_dead_network() -> None:
+    steps, values, lr = _blown_up_and_back()
+    values[300:] = np.linspace(1.0, 0.5, 100)  # the cuts took it far below where it began
+    assert all("dead units" not in d.message for d in found(steps, values, lr).get("divergence", []))
+
+
+def test_a_flat_start_with_one_spiking_minibatch_is_still_stuck_at_its_start() -> None:
+    # One minibatch 3x the level does not lift the trend: the loss did stay at its initial level.
+    rng = np.random.default_rng(0)
+    values = 2.3 - 0.01 * np.arange(300) / 300 + 0.002 * rng.standard_normal(300)
+    values[150] = 7.0
+    (plateau,) = found(np.arange(300.0), values)["plateau"]
+    assert "stayed near its initial level" in plateau.message
+
+
 def test_isolated_spikes_are_counted() -> None:
     steps, values = curves.converging(400, noise=0.01)
     for at in (150, 250, 350):
@@ -477,7 +523,8 @@ def test_a_healthy_run_noisier_than_its_progress_is_not_too_slow(seed: int) -> N
 def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     """A run's first 20 steps, its rate ramping from 5e-7 to 1e-5 the whole time: its loss answers a
     rate still rising (it had been told to raise the rate 134x). A warmup that ends earlier is judged."""
-    from lrdoctor.verdict import VerdictConfig, decide, explain
+    from lrdoctor.detect import LOG_KINDS
+    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
 
     steps = np.arange(1.0, 21.0)
     loss = 12.64 - 0.01 * steps + 0.003 * np.sin(steps)
@@ -502,8 +549,15 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     loss = np.where(steps < 500, 5.0 - 4.0 * steps / 500, 1.0 + 2.0 * (steps - 500) / 500)
     sig = signals(steps, loss, steps, 1e-2 * (steps + 1) / 1000)
     findings = detect_all(sig, CFG)
-    assert decide(sig, findings, VerdictConfig()) == ("unknown", 0.0)
-    assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", VerdictConfig())
+    assert any(f.suggests == "too_high" and f.severity != "info" for f in findings)
+    # (A model that says ok whatever the statistics, so that the rule is tested, not a fit.)
+    n = len(FEATURES)
+    says_ok = VerdictModel(
+        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "ok"), *[0.0] * n) for c in CLASSES)
+    )
+    ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
+    assert decide(sig, findings, ok_cfg) == ("unknown", 0.0)
+    assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", ok_cfg)
 
 
 def test_step_decay_drop_is_not_slow_convergence() -> None:
