@@ -146,10 +146,7 @@ def lower_if_close(margin: float) -> Pick:
 
     def pick(scores: Mapping[int, float], horizon: int) -> float:
         finite = _finite(scores)
-        best = curve.best_index(finite)
-        if best - 1 in finite and finite[best - 1] <= finite[best] * (1 + margin):
-            best -= 1
-        return curve.grid_rate(best, step=GRID)
+        return curve.grid_rate(curve.lower_if_close(finite, curve.best_index(finite), within=margin), step=GRID)
 
     return pick
 
@@ -199,7 +196,13 @@ def longer(steps: int) -> Score:
 
 # rule -> (score, pick, trial steps, budget)
 RULES: dict[str, tuple[Score, Pick, int, int]] = {
-    "shipped: score after 50 steps, best grid rate": (shipped, grid_pick, STEPS, BUDGET),
+    f"shipped: score after 50 steps, the rate below the best when within {CONFIG.lower_within:.0%} of it": (
+        shipped,
+        lower_if_close(CONFIG.lower_within),
+        STEPS,
+        BUDGET,
+    ),
+    "score after 50 steps, best grid rate (shipped before)": (shipped, grid_pick, STEPS, BUDGET),
     "power law through steps 12, 25, 50, to the run's length": (power_law((12, 25, 50)), grid_pick, STEPS, BUDGET),
     "power law through steps 25, 37, 50": (power_law((25, 37, 50)), grid_pick, STEPS, BUDGET),
     "damped log-linear since step 25, x0.1": (damped(25, 0.1), grid_pick, STEPS, BUDGET),

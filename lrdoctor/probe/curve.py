@@ -73,6 +73,15 @@ def best_index(scores: Mapping[int, float]) -> int:
     return min(scores, key=lambda k: (scores[k], k))
 
 
+def lower_if_close(scores: Mapping[int, float], best: int, *, within: float) -> int:
+    """`best`, or the grid index below it where that scored within `within` of the best score
+    (relative to its size, so that a loss below zero compares the same way)."""
+    below = scores.get(best - 1, math.inf)
+    if math.isfinite(below) and math.isfinite(scores[best]) and below - scores[best] <= within * abs(scores[best]):
+        return best - 1
+    return best
+
+
 def unbracketed(scores: Mapping[int, float]) -> list[int]:
     """The sides (+1 above, -1 below) where the best grid index has no worse rate tried: it is
     the highest (or lowest) index tried, and the best rate may lie beyond it."""

@@ -27,7 +27,7 @@ METHOD = (
     "lower scores until the best has a worse rate on each side ({trials} trials); score: loss on {scored} "
     "after the trial; pick: {pick}"
 )
-PICK_GRID = "the best-scoring rate"
+PICK_GRID = "the best-scoring rate, or the rate below it where that scored within {within:.0%} of it"
 # A loss_fn closing over the user's model (not a module, nor a method of one: those are copied
 # with the model) computes on the original's weights, which the probe never trains.
 LOSS_ON_ORIGINAL = (
@@ -106,7 +106,11 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         trial_steps=trial_steps,
         trials=len(trials),
         scored=s.scored,
-        pick=PICK_VERTEX.format(fraction=config.interpolate) if config.interpolate else PICK_GRID,
+        pick=(
+            PICK_VERTEX.format(fraction=config.interpolate)
+            if config.interpolate
+            else PICK_GRID.format(within=config.lower_within)
+        ),
     )
     progress.advance(progress.total)
     losses = np.array(s.ramp.losses)
@@ -261,13 +265,14 @@ def _blame_the_data(trainer: Trainer, lr: float, run: str, step: int, micro: lis
 
 
 def _pick(trials: list[Trial], config: ProbeConfig) -> float:
-    """The best trial's rate, moved part of the way toward the vertex through its neighbours."""
+    """The best trial's rate (or the one below it, where it scored within `lower_within` of it),
+    moved part of the way toward the vertex through its neighbours."""
     if not any(math.isfinite(t.loss) for t in trials):
         lowest = min(t.lr for t in trials)
         raise ProbeError(f"every rate tried diverged, down to {lowest:.3g}; pass a lower --min-lr")
     step = config.grid_step
     scores = {round(math.log10(t.lr) / step): t.loss for t in trials}
-    best = curve.best_index(scores)
+    best = curve.lower_if_close(scores, curve.best_index(scores), within=config.lower_within)
     shift = curve.vertex_shift(scores, best, fraction=config.interpolate)
     return curve.grid_rate(best + shift, step=step)
 

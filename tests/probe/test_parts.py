@@ -108,6 +108,27 @@ def test_vertex_shift_moves_toward_the_better_neighbour() -> None:
     assert curve.vertex_shift({-1: 2.0, 0: 1.0, 1: math.inf}, 0, fraction=1.0) == 0.0
 
 
+def test_the_rate_below_the_best_is_taken_when_it_scored_nearly_as_well() -> None:
+    scores = {-3: 0.52, -2: 0.50, -1: 0.60}
+    assert curve.lower_if_close(scores, -2, within=0.05) == -3  # 4% worse: the lower rate
+    assert curve.lower_if_close(scores, -2, within=0.03) == -2
+    assert curve.lower_if_close({-2: 0.50, -1: 0.60}, -2, within=0.05) == -2  # nothing tried below
+    assert curve.lower_if_close({-3: math.inf, -2: 0.50}, -2, within=0.05) == -2  # below diverged
+    # A score below zero (a negative log-likelihood) compares by its size, not its sign.
+    assert curve.lower_if_close({-3: -0.98, -2: -1.00}, -2, within=0.05) == -3
+    assert curve.lower_if_close({-3: -0.90, -2: -1.00}, -2, within=0.05) == -2
+
+
+def test_the_pick_goes_below_a_near_tie_with_the_configured_margin() -> None:
+    from lrdoctor.probe.config import ProbeConfig
+    from lrdoctor.probe.result import Trial
+    from lrdoctor.probe.search import _pick
+
+    trials = [Trial(lr=10 ** (k / 2), loss=v, steps=50) for k, v in ((-5, 0.52), (-4, 0.50), (-3, 0.70))]
+    assert _pick(trials, ProbeConfig()) == pytest.approx(10**-2.5)
+    assert _pick(trials, ProbeConfig(lower_within=0.0)) == pytest.approx(10**-2.0)
+
+
 def test_divergence_stop() -> None:
     assert curve.diverged(math.inf, 1.0, factor=4.0)
     assert curve.diverged(4.1, 1.0, factor=4.0) and not curve.diverged(3.9, 1.0, factor=4.0)
