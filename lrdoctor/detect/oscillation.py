@@ -41,7 +41,18 @@ class OscillationConfig:
     # 0.012 of it, its too-high runs 0.115 and more (BENCHMARKS.md, "Minibatch noise is not
     # oscillation").
     val_share_min: float = 0.1
-    val_points_min: int = 8
+    # (With fewer evaluations the second half's few residuals around a short running median
+    # understate the validation loss's swings.)
+    val_points_min: int = 10
+    # A training loss that ends this many times above the validation loss is on another scale
+    # (summed over a batch, or over accumulation steps, where the validation loss is a mean): the
+    # swings are then compared as shares of each curve's own progress.
+    scale_mismatch: float = 3.0
+
+
+# A validation curve whose second half repeats its previous value at this share of its
+# evaluations or more holds a running best, not the loss at each evaluation.
+REPEATS_MAX = 0.3
 
 
 def detect_oscillation(
@@ -91,11 +102,17 @@ def detect_oscillation(
 def val_swing_share(
     curve: Curve, shape: Shape, val: Curve | None, val_shape: Shape | None, cfg: OscillationConfig
 ) -> float | None:
-    """The validation loss's swings around its trend over the training loss's, both in loss units
-    over their second halves; None where the log has no validation loss of `val_points_min` points."""
+    """How much of the training loss's swings around its trend (second half) the validation loss
+    shows around its own, in loss units (as shares of each curve's progress where the training
+    loss is on another scale). None where the log has no validation loss of `val_points_min` points, or
+    one that does not vary around its trend or repeats its values (a constant, or the best value
+    so far, which a checkpointing callback logs): nothing to compare."""
     if val is None or val_shape is None or len(val.y) < cfg.val_points_min:
         return None
-    swing = shape.roughness * curve.span
-    if not swing > 0 or not np.isfinite(val_shape.roughness):
+    if not (shape.roughness > 0 and val_shape.roughness > 0) or not np.isfinite(val_shape.roughness):
         return None
-    return float(val_shape.roughness * val.span / swing)
+    if np.mean(np.diff(val.y[val.t >= HALF]) == 0) >= REPEATS_MAX:
+        return None
+    if val.end > 0 and curve.end > cfg.scale_mismatch * val.end:
+        return float(val_shape.roughness / shape.roughness)
+    return float(val_shape.roughness * val.span / (shape.roughness * curve.span))
