@@ -296,6 +296,12 @@ def _beyond(
         said = f"the lowest rate tried, still the best: the best rate may lie below it; give {fix}"
     else:
         return ()
+    best = curve.grid_rate(curve.best_index(scores), step=step)
+    if not math.isclose(best, pick, rel_tol=1e-9):  # the rate below the best, which scored within the margin
+        return (
+            f"the best-scoring rate {best:.3g} (the pick, {pick:.3g}, is the rate below it, which scored within "
+            f"{config.lower_within:.0%} of it) is {said}",
+        )
     return (f"the pick {pick:.3g} is {said}",)
 
 

@@ -129,6 +129,20 @@ def test_the_pick_goes_below_a_near_tie_with_the_configured_margin() -> None:
     assert _pick(trials, ProbeConfig(lower_within=0.0)) == pytest.approx(10**-2.0)
 
 
+def test_the_note_of_an_unbracketed_best_names_it_when_the_pick_is_below_it() -> None:
+    from lrdoctor.probe.config import ProbeConfig
+    from lrdoctor.probe.result import Trial
+    from lrdoctor.probe.search import _beyond, _pick
+
+    # The walk stopped with its highest rate the best; the one below scored within 5% of it.
+    trials = [Trial(lr=10 ** (k / 2), loss=v, steps=50) for k, v in ((-6, 0.9), (-5, 0.52), (-4, 0.50))]
+    pick = _pick(trials, ProbeConfig())
+    assert pick == pytest.approx(10**-2.5)
+    (note,) = _beyond(trials, pick, 1.0, (1e-6, 10.0), ProbeConfig())
+    assert note.startswith("the best-scoring rate 0.01 (the pick, 0.00316, is the rate below it")
+    assert "is the highest rate tried, still the best" in note
+
+
 def test_divergence_stop() -> None:
     assert curve.diverged(math.inf, 1.0, factor=4.0)
     assert curve.diverged(4.1, 1.0, factor=4.0) and not curve.diverged(3.9, 1.0, factor=4.0)
