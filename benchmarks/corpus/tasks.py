@@ -299,17 +299,10 @@ class DigitsLSTM(nn.Module):
         return self.out(h[-1])
 
 
-def _tanh_mlp(*sizes: int) -> nn.Module:
+def _mlp(*sizes: int, activation: type[nn.Module] = nn.ReLU) -> nn.Module:
     layers: list[nn.Module] = []
     for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.Tanh()]
-    return nn.Sequential(*layers[:-1])
-
-
-def _mlp(*sizes: int) -> nn.Module:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.ReLU()]
+        layers += [nn.Linear(a, b), activation()]
     return nn.Sequential(*layers[:-1])
 
 
@@ -467,7 +460,7 @@ TASKS: dict[str, Task] = {
             "digits_tanh",
             "tanh MLP 64-128-64-10 on sklearn digits",
             digits_data,
-            lambda: _tanh_mlp(64, 128, 64, 10),
+            lambda: _mlp(64, 128, 64, 10, activation=nn.Tanh),
             nn.CrossEntropyLoss,
             batch_size=64,
             epochs=18,
