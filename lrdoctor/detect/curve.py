@@ -81,6 +81,37 @@ class Curve:
         return self.t[mask], self.y[mask]
 
 
+def start_level(curve: Curve) -> float:
+    """Where the run began: the median of its first three logged points (one low or high first
+    draw is not the level; a long log's curve holds bin medians, so its raw points are read)."""
+    first = curve.raw_y if curve.raw_y is not None else curve.y
+    return float(np.median(first[:3]))
+
+
+# A stretch of loss standing high must rise this many point-to-point noise sigmas above the
+# higher of the start and end levels: the noise of a loss that never moved (heavy-tailed minibatch
+# losses) lifts a running median 0.5 sigmas; the corpus's blow-ups rose 3.8 to 10^13.
+RISE_NOISE_SIGMAS = 3.0
+
+
+def sustained_rise(curve: Curve, factor: float, *, points: int, share: float) -> np.ndarray | None:
+    """The points of a stretch where the loss stood `factor` times or more above the higher of its
+    start level and its end level (positive levels only), both in its trend and in the points
+    themselves, at `points` points and `share` of the run or more, its trend rising beyond the
+    noise (RISE_NOISE_SIGMAS); None where there is none. Both must be high: the trend alone is
+    lifted near the log's ends by a single high first or last point; the points alone by the noise
+    of a loss that never moved."""
+    level = start_level(curve)
+    if not (level > 0 and curve.end > 0):
+        return None
+    base = max(level, curve.end)
+    if not float(curve.trend.max()) - base > RISE_NOISE_SIGMAS * curve.noise:
+        return None
+    high = (curve.trend >= factor * base) & (curve.y >= factor * base)
+    n = int(high.sum())
+    return high if n >= max(points, share * len(curve.y)) else None
+
+
 def starts_late(steps: np.ndarray) -> bool:
     """True when the first logged point comes after the first updates: Lightning's
     log_every_n_steps and the HuggingFace Trainer's logging_steps write the loss every k steps from

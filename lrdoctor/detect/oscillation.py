@@ -48,6 +48,10 @@ class OscillationConfig:
     # (summed over a batch, or over accumulation steps, where the validation loss is a mean): the
     # swings are then compared as shares of each curve's own progress.
     scale_mismatch: float = 3.0
+    # Residuals that alternate this strongly (lag-1 autocorrelation at or below it) are the rate's
+    # period-2 swing, not minibatch noise (whose lag-1 is near 0): a validation loss evaluated
+    # every even number of steps sees one phase of it only, so it is not asked.
+    alternating: float = -0.5
 
 
 # A validation curve whose second half repeats its previous value at this share of its
@@ -79,7 +83,7 @@ def detect_oscillation(
         f"loss swings around its trend by {fmt_share(shape.roughness, 'its progress')} in the second half "
         f"(lag-1 autocorrelation of residuals {shape.lag1:.2f})"
     )
-    share = val_swing_share(curve, shape, val, val_shape, cfg)
+    share = None if shape.lag1 <= cfg.alternating else val_swing_share(curve, shape, val, val_shape, cfg)
     if share is not None:
         if share < cfg.val_share_min:
             return []  # minibatch noise: the weights hardly move the held-out loss

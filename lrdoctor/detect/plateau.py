@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lrdoctor.detect.curve import Curve
+from lrdoctor.detect.curve import Curve, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_share, fmt_step
@@ -20,9 +20,12 @@ class PlateauConfig:
     climb_back: float = 0.2
     # "Stuck": the end within this share of |start| of the start level ...
     stuck_drop: float = 0.02
-    # ... where the trend never rose this share of |start| above the start (and beyond the noise):
-    # a loss that blew up and came back to where it began did not stay there.
-    stuck_excursion: float = 0.3
+    # ... where the loss never stood this many times above its start (and its end) for a while
+    # (curve.sustained_rise, the divergence detector's test of a blow-up left unrecovered): a
+    # loss that blew up and came back to where it began did not stay there.
+    stuck_excursion: float = 1.5
+    excursion_points: int = 4
+    excursion_share: float = 0.02
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
     # "Early": 90% of the progress within this share of the run, then no significant decrease:
@@ -108,10 +111,10 @@ def detect_plateau(
 
 
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
-    """The trend rose far above the start at some point (and beyond the noise): the loss went
-    somewhere and came back, whatever its end."""
-    excursion = float(curve.trend.max()) - curve.start
-    return excursion > cfg.stuck_excursion * abs(curve.start) and excursion > 2 * curve.noise
+    """The loss stood far above its start for a while: it went somewhere and came back, whatever
+    its end."""
+    rise = sustained_rise(curve, cfg.stuck_excursion, points=cfg.excursion_points, share=cfg.excursion_share)
+    return rise is not None
 
 
 def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:

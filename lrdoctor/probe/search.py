@@ -27,7 +27,8 @@ METHOD = (
     "lower scores until the best has a worse rate on each side ({trials} trials); score: loss on {scored} "
     "after the trial; pick: {pick}"
 )
-PICK_GRID = "the best-scoring rate, or the rate below it where that scored within {within:.0%} of it"
+PICK_GRID = "the best-scoring rate"
+PICK_LOWER = ", or the rate below it where that scored within {within:g}% of it"
 # A loss_fn closing over the user's model (not a module, nor a method of one: those are copied
 # with the model) computes on the original's weights, which the probe never trains.
 LOSS_ON_ORIGINAL = (
@@ -35,7 +36,7 @@ LOSS_ON_ORIGINAL = (
     "computed on the original, untrained weights and not measured; give it as a method of the model "
     "(model.compute_loss) or compute them in forward"
 )
-PICK_VERTEX = "the best rate, moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
+PICK_VERTEX = "moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
 
 
 @dataclass
@@ -106,11 +107,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         trial_steps=trial_steps,
         trials=len(trials),
         scored=s.scored,
-        pick=(
-            PICK_VERTEX.format(fraction=config.interpolate)
-            if config.interpolate
-            else PICK_GRID.format(within=config.lower_within)
-        ),
+        pick=_pick_text(config),
     )
     progress.advance(progress.total)
     losses = np.array(s.ramp.losses)
@@ -264,6 +261,16 @@ def _blame_the_data(trainer: Trainer, lr: float, run: str, step: int, micro: lis
         )
 
 
+def _pick_text(config: ProbeConfig) -> str:
+    """How the pick is read off the trials' scores, as the method says it."""
+    text = PICK_GRID
+    if config.lower_within > 0:
+        text += PICK_LOWER.format(within=round(100 * config.lower_within, 6))
+    if config.interpolate:
+        text += ", " + PICK_VERTEX.format(fraction=config.interpolate)
+    return text
+
+
 def _pick(trials: list[Trial], config: ProbeConfig) -> float:
     """The best trial's rate (or the one below it, where it scored within `lower_within` of it),
     moved part of the way toward the vertex through its neighbours."""
@@ -300,7 +307,7 @@ def _beyond(
     if not math.isclose(best, pick, rel_tol=1e-9):  # the rate below the best, which scored within the margin
         return (
             f"the best-scoring rate {best:.3g} (the pick, {pick:.3g}, is the rate below it, which scored within "
-            f"{config.lower_within:.0%} of it) is {said}",
+            f"{round(100 * config.lower_within, 6):g}% of it) is {said}",
         )
     return (f"the pick {pick:.3g} is {said}",)
 

@@ -129,6 +129,15 @@ def test_the_pick_goes_below_a_near_tie_with_the_configured_margin() -> None:
     assert _pick(trials, ProbeConfig(lower_within=0.0)) == pytest.approx(10**-2.0)
 
 
+def test_the_method_says_how_the_pick_was_read() -> None:
+    from lrdoctor.probe.config import ProbeConfig
+    from lrdoctor.probe.search import _pick_text
+
+    assert _pick_text(ProbeConfig()) == "the best-scoring rate, or the rate below it where that scored within 5% of it"
+    assert _pick_text(ProbeConfig(lower_within=0.0)) == "the best-scoring rate"
+    assert "within 2.5% of it, moved 0.5 of the way" in _pick_text(ProbeConfig(lower_within=0.025, interpolate=0.5))
+
+
 def test_the_note_of_an_unbracketed_best_names_it_when_the_pick_is_below_it() -> None:
     from lrdoctor.probe.config import ProbeConfig
     from lrdoctor.probe.result import Trial
