@@ -62,6 +62,9 @@ class DivergenceConfig:
     dead_spike_by: float = 0.3
     dead_spike_points: int = 3
     dead_spike_at_once: float = 0.05
+    # ... wherever the spike came, if the trend had come this share of the start below it first: a
+    # run that learnt, spiked, and sits at its initial level again lost what it had learnt.
+    learnt_before: float = 0.3
     # A blow-up the run did not recover from (curve.sustained_rise): the loss stood this many
     # times above the higher of its start level and its end level, in its trend and in its points,
     # for `blowup_points` points and `blowup_share` of the run or more, and it ended within
@@ -321,16 +324,27 @@ def _val_fell(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:
 
 def _spiked_early(curve: Curve, cfg: DivergenceConfig) -> bool:
     """The highest raw point came early: in the first `dead_spike_by` of the run, or, for a spike
-    of fewer than `dead_spike_points` points above `dead_spike` x the start, in the first
-    `dead_spike_at_once` (read on the raw points: a long log's curve holds bin medians)."""
+    of fewer than `dead_spike_points` points in a row above `dead_spike` x the start, in the first
+    `dead_spike_at_once` (read on the raw points: a long log's curve holds bin medians). A run
+    that had come far below its start before the spike, and is back at it, learnt and lost it:
+    its spike counts wherever it came."""
     y = curve.raw_y if curve.raw_y is not None else curve.y
     steps = curve.raw_steps if curve.raw_steps is not None else curve.steps
     span = float(steps[-1] - steps[0])
     if not span > 0:
         return False
-    at = float(steps[int(np.argmax(y))] - steps[0]) / span
-    wide = int((y >= cfg.dead_spike * curve.start).sum()) >= cfg.dead_spike_points
-    return at <= (cfg.dead_spike_by if wide else cfg.dead_spike_at_once)
+    top = int(np.argmax(y))
+    high = y >= cfg.dead_spike * curve.start
+    lo, hi = top, top
+    while lo > 0 and high[lo - 1]:
+        lo -= 1
+    while hi < len(y) - 1 and high[hi + 1]:
+        hi += 1
+    at = float(steps[top] - steps[0]) / span
+    if at <= (cfg.dead_spike_by if hi - lo + 1 >= cfg.dead_spike_points else cfg.dead_spike_at_once):
+        return True
+    before = curve.trend[curve.t < at]
+    return len(before) > 0 and float(before.min()) < (1 - cfg.learnt_before) * curve.start
 
 
 def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:

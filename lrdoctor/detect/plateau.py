@@ -26,6 +26,9 @@ class PlateauConfig:
     stuck_excursion: float = 1.5
     excursion_points: int = 4
     excursion_share: float = 0.02
+    # ... or where its trend never came this share of |start| below it: a loss that fell far and
+    # climbed back gave its progress back (the plateau above its best says so), it did not stay.
+    stuck_fall: float = 0.3
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
     # "Early": 90% of the progress within this share of the run, then no significant decrease:
@@ -111,10 +114,11 @@ def detect_plateau(
 
 
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
-    """The loss stood far above its start for a while: it went somewhere and came back, whatever
-    its end."""
+    """The loss stood far above its start for a while, or its trend came far below it (and beyond
+    the noise): it went somewhere and came back, whatever its end."""
     rise = sustained_rise(curve, cfg.stuck_excursion, points=cfg.excursion_points, share=cfg.excursion_share)
-    return rise is not None
+    fell = curve.start - float(curve.trend.min())
+    return rise is not None or (fell > cfg.stuck_fall * abs(curve.start) and fell > 3 * curve.noise)
 
 
 def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:

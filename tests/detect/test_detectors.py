@@ -211,10 +211,11 @@ def test_flat_line_after_a_spike_is_a_dead_network() -> None:
 def _blown_up_and_back(seed: int = 0, *, creeping: bool = True):  # type: ignore[no-untyped-def]
     """A rate too high under a step schedule: the loss jumps from chance (2.3) to ~40 and swings
     there; the cuts at half and three quarters of the run bring it back down to chance, which it
-    approaches to the end (`creeping`: still falling there, from 3.0 to 2.3) or sits at (2.45)."""
+    approaches to the end (`creeping`: still falling there, from 2.5 to 2.25, ending within 2% of
+    its start as the real run did) or sits at (2.45)."""
     rng = np.random.default_rng(seed)
     steps = np.arange(400.0)
-    back = np.linspace(3.0, 2.3, 100) if creeping else np.full(100, 2.45)
+    back = np.linspace(2.5, 2.25, 100) if creeping else np.full(100, 2.45)
     level = np.concatenate([np.full(200, 40.0), 40.0 * np.exp(-np.arange(100) / 20) + 3.4, back])
     values = level * np.exp(0.05 * rng.standard_normal(400))
     values[:3] = [2.30, 2.35, 8.0]
@@ -326,6 +327,30 @@ def test_a_flat_line_after_one_minibatch_spike_is_a_dead_network_only_at_the_sta
     long = 0.5 + 0.001 * rng.standard_normal(100_000)
     long[70_000] = 0.75
     assert "divergence" not in found(np.arange(100_000.0), long)
+
+
+def test_a_run_that_learnt_then_spiked_back_to_its_start_is_a_dead_network_wherever_the_spike() -> None:
+    # It came down from 2.3 to 0.5, one bad update (two points) at 40% of the run, then flat at
+    # chance: it lost what it had learnt. A spike that late in a run that never left its start
+    # would be one minibatch.
+    rng = np.random.default_rng(0)
+    steps = np.arange(500.0)
+    values = np.where(steps < 200, 0.5 + 1.8 * np.exp(-steps / 40), np.log(10)) + 0.01 * rng.standard_normal(500)
+    values[200:202] = [30.0, 12.0]
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and "flat-lined" in div.message
+    # Nor is a loss that fell far and climbed back said to have stayed near its initial level.
+    climbed = np.interp(steps, [0, 150, 499], [2.30, 0.6, 2.30]) + 0.01 * rng.standard_normal(500)
+    assert not any("stayed near its initial level" in p.message for p in found(steps, climbed).get("plateau", []))
+
+
+def test_one_minibatch_spike_on_a_noisy_flat_run_is_no_dead_network() -> None:
+    # The spike's width is counted around its peak, not over every noisy point above 1.3x.
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        values = 1.0 + 0.1 * rng.standard_normal(400)
+        values[int(rng.integers(30, 120))] = 3.0
+        assert "dead units" not in str(found(np.arange(400.0), values).get("divergence", []))
 
 
 def test_a_validation_loss_that_blew_up_too_does_not_clear_a_blow_up() -> None:
