@@ -344,7 +344,10 @@ def _spiked_early(curve: Curve, cfg: DivergenceConfig) -> bool:
     if at <= (cfg.dead_spike_by if hi - lo + 1 >= cfg.dead_spike_points else cfg.dead_spike_at_once):
         return True
     before = curve.trend[curve.t < at]
-    return len(before) > 0 and float(before.min()) < (1 - cfg.learnt_before) * curve.start
+    if not len(before):
+        return False
+    fell = curve.start - float(before.min())  # beyond the noise too: a short noisy log's trend dips by it
+    return fell > cfg.learnt_before * curve.start and fell > 3 * curve.noise
 
 
 def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:

@@ -114,11 +114,12 @@ def detect_plateau(
 
 
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
-    """The loss stood far above its start for a while, or its trend came far below it (and beyond
-    the noise): it went somewhere and came back, whatever its end."""
+    """The loss stood far above its start for a while, or its trend stayed far below it (and beyond
+    the noise) for as long: it went somewhere and came back, whatever its end."""
     rise = sustained_rise(curve, cfg.stuck_excursion, points=cfg.excursion_points, share=cfg.excursion_share)
-    fell = curve.start - float(curve.trend.min())
-    return rise is not None or (fell > cfg.stuck_fall * abs(curve.start) and fell > 3 * curve.noise)
+    bar = curve.start - max(cfg.stuck_fall * abs(curve.start), 3 * curve.noise)
+    low = int((curve.trend < bar).sum())  # for a while, as a rise must: a short dip is not where it went
+    return rise is not None or low >= max(cfg.excursion_points, cfg.excursion_share * len(curve.y))
 
 
 def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:
