@@ -165,13 +165,18 @@ def detect_divergence(
     return findings + found
 
 
-def _val_from_start(curve: Curve, val: Curve | None) -> float:
-    """+1 where a validation loss measured before training (at or before the first logged training
-    loss, 3 evaluations or more) ended above where it started, -1 where below, 0 where none is."""
+def _val_before_training(curve: Curve, val: Curve | None) -> Curve | None:
+    """The validation loss where it was measured before training (at or before the first logged
+    training loss) at 3 evaluations or more, else None."""
     first = curve.raw_steps[0] if curve.raw_steps is not None else curve.steps[0]
-    if val is None or len(val.y) < 3 or val.steps[0] > first:
-        return 0.0
-    return float(np.sign(val.end - val.start))
+    return None if val is None or len(val.y) < 3 or val.steps[0] > first else val
+
+
+def _val_from_start(curve: Curve, val: Curve | None) -> float:
+    """+1 where a validation loss measured before training ended above where it started, -1 where
+    below, 0 where none is."""
+    val = _val_before_training(curve, val)
+    return 0.0 if val is None else float(np.sign(val.end - val.start))
 
 
 def _start_lies_low(curve: Curve, share: float) -> bool:
@@ -316,8 +321,8 @@ def _val_fell(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:
     """A validation loss measured before training (3 evaluations or more) ended `val_improved` of
     its start or more below it, and never blew up itself: the run learnt, whatever its training
     loss shows."""
-    first = curve.raw_steps[0] if curve.raw_steps is not None else curve.steps[0]
-    if val is None or len(val.y) < 3 or val.steps[0] > first or not val.start > 0:
+    val = _val_before_training(curve, val)
+    if val is None or not val.start > 0:
         return False
     return val.end < (1 - cfg.val_improved) * val.start and float(val.y.max()) < cfg.blowup * val.start
 
