@@ -81,6 +81,16 @@ class DivergenceConfig:
     # recovered.
     blowup_by: float = 0.3
     above_before: float = 0.1
+    # A short log (at most `first_fall_points` points: one per epoch, say) whose first point is
+    # `first_fall` times its second or more, while everything after it fell by no more than the
+    # square root of that (`first_fall_rest`, in decades, as a share of the first fall's): the first
+    # point is the mean of a first epoch in which the loss blew up, and the run spent the rest
+    # crawling back. Of the 1509 corpus runs, the 5 sparse ones this fits are too high (4 of them
+    # diverged); the healthy ones fell at most 115x in their first interval; none of the 153 real
+    # logs collected fell 20x (BENCHMARKS.md, "A first epoch that blew up").
+    first_fall: float = 1000.0
+    first_fall_rest: float = 0.5
+    first_fall_points: int = 50
     # A late-start log's validation loss ending above its own start (measured before the first
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
@@ -156,13 +166,48 @@ def detect_divergence(
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
     if curve is None or shape is None:
-        return findings + _short_explosion(steps, values, cfg, unit)
+        return findings + (_short_explosion(steps, values, cfg, unit) or _first_fall(steps, values, None, cfg, unit))
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
     if not found and (late_start or epoch_means) and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit, epoch_means=epoch_means)
+    if not found:
+        found = _first_fall(steps, values, _val_before_training(curve, val), cfg, unit)
     return findings + found
+
+
+def _first_fall(
+    steps: np.ndarray, values: np.ndarray, val: Curve | None, cfg: DivergenceConfig, unit: str
+) -> list[Finding]:
+    """A short log whose first point stands `first_fall` times above its second, with the rest of
+    the run falling far less (in decades): a first epoch that blew up, its mean logged first. Not
+    where a validation loss measured before training started that high too (a high initial loss)."""
+    finite = np.isfinite(values)
+    y, s = values[finite], steps[finite]
+    if not 3 <= len(y) <= cfg.first_fall_points or not float(y.min()) > 0:
+        return []
+    first = math.log10(y[0] / y[1])
+    rest = math.log10(y[1] / float(y[1:].min()))
+    if first < math.log10(cfg.first_fall) or rest > cfg.first_fall_rest * first:
+        return []
+    if val is not None and val.start > 0 and math.log10(val.start / y[1]) > cfg.first_fall_rest * first:
+        return []
+    return [
+        Finding(
+            "divergence",
+            "error",
+            float(s[0]),
+            float(s[-1]),
+            f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {y[0] / y[1]:.2g}x the next ({y[1]:.3g}), "
+            f"and the rest of the run fell only {y[1] / float(y[1:].min()):.2g}x more: the loss blew up before the "
+            "second point (a first epoch's mean, logged first, holds the blow-up) and the run spent the rest "
+            "crawling back",
+            {"first": float(y[0]), "second": float(y[1]), "first_fall": float(y[0] / y[1]), "rest_fall": 10**rest},
+            suggests="too_high",
+            strength=0.9,
+        )
+    ]
 
 
 def _val_before_training(curve: Curve, val: Curve | None) -> Curve | None:

@@ -88,3 +88,21 @@ def test_a_run_that_overfits_is_not_also_called_slow() -> None:
     assert "overfitting" in found
     assert "slow_convergence" not in found
     assert dx.verdict != "too_low"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Lightning's epoch means: 4.3e11 over the first epoch, 3.8e5 over the second, 1.6e4 at the end.
+        "friedman_mlp__rmsprop_constant__lr1.00e+00_s0__metrics.csv.gz",
+        # A SummaryWriter's per-epoch point: 7.3e6, then 11 and swings between 2.6 and 8 (chance is 0.69).
+        "moons_mlp__sgd_constant__lr1.00e+01_s0__events.out.tfevents.corpus",
+    ],
+)
+def test_a_first_epoch_that_blew_up_is_found_in_its_mean(name: str) -> None:
+    """Runs that blew up inside their first epoch, logged once per epoch: the log starts with that
+    epoch's mean, so no point shows the loss rising. They had no finding and were called ok."""
+    dx = diagnose(load(DATA / name))
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert "blew up before the second point" in div.message
+    assert dx.verdict == "too_high"

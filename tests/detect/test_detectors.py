@@ -1468,3 +1468,41 @@ def test_a_validation_gap_against_the_training_losss_own_sign_settles_nothing() 
     assert any(f.pathology == "slow_convergence" and f.severity == "warning" for f in findings)
     assert decide(sig, findings, VerdictConfig()) == ("unknown", 0.0)  # (no verdict, no confidence in one)
     assert "while the training loss shows slow convergence" in explain(sig, findings, "unknown", VerdictConfig())
+
+
+def _epochs(first: float, rest: float, n: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """One point per epoch: a first epoch's mean `first` times the second's, then a steady fall of
+    `rest` times over the remaining epochs."""
+    later = 2.0 * np.geomspace(1.0, 1.0 / rest, n - 1) * np.exp(0.02 * np.random.default_rng(4).standard_normal(n - 1))
+    return np.arange(1.0, n + 1), np.concatenate([[first * later[0]], later])
+
+
+def test_a_first_epoch_that_blew_up_is_a_divergence() -> None:
+    steps, values = _epochs(1e5, 4.0)
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and div.suggests == "too_high" and "blew up before the second point" in div.message
+    assert div.evidence["first_fall"] > 9e4 and 3 < div.evidence["rest_fall"] < 5
+    assert diagnose_arrays(steps, values).verdict == "too_high"
+    # As few points as a curve needs no shape for (the short-log path) say it too.
+    (div,) = found(steps[:5], values[:5])["divergence"]
+    assert "blew up before the second point" in div.message
+
+
+@pytest.mark.parametrize(
+    ("first", "rest", "n"),
+    [
+        (115.0, 1.5, 20),  # a fast first epoch (the corpus's healthy runs fell at most 115x in theirs)
+        (1e4, 1e3, 20),  # a run that went on falling about as far: a high initial loss, learnt away
+        (1e5, 4.0, 200),  # a long log: its first point is one minibatch, and the curve's rules read it
+    ],
+)
+def test_what_is_not_a_first_epoch_that_blew_up(first: float, rest: float, n: int) -> None:
+    steps, values = _epochs(first, rest, n)
+    assert "blew up before the second point" not in str(found(steps, values).get("divergence", []))
+
+
+def test_a_high_first_point_under_a_high_validation_loss_before_training_is_a_high_initial_loss() -> None:
+    steps, values = _epochs(1e5, 4.0)
+    before = (np.arange(0.0, 21.0), np.concatenate([[values[0] * 2], values[1:] * 1.1, [values[-1]]]))
+    sig = signals(steps, values, val=before)
+    assert not [f for f in detect_all(sig, CFG) if "blew up before" in f.message]
