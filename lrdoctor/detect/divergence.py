@@ -16,7 +16,7 @@ from lrdoctor import stats
 from lrdoctor.detect.curve import Curve, skipped_nonfinite, start_level, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
-from lrdoctor.run import fmt_step
+from lrdoctor.run import fmt_factor, fmt_step
 
 # A loss that went NaN/Inf had been climbing first when its last finite tenth ended this far above
 # its lowest level: more than this many noise sigmas, and this share of its progress.
@@ -165,16 +165,26 @@ def detect_divergence(
     findings = detect_nonfinite(steps, values, unit=unit)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
+    mean_first = late_start or epoch_means or _epochs_or_steps(steps)
     if curve is None or shape is None:
-        return findings + (_short_explosion(steps, values, cfg, unit) or _first_fall(steps, values, None, cfg, unit))
+        short = _short_explosion(steps, values, cfg, unit)
+        return findings + (short or (_first_fall(steps, values, val, cfg, unit) if mean_first else []))
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
     if not found and (late_start or epoch_means) and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit, epoch_means=epoch_means)
-    if not found:
-        found = _first_fall(steps, values, _val_before_training(curve, val), cfg, unit)
+    if not found and mean_first:
+        found = _first_fall(steps, values, val, cfg, unit)
     return findings + found
+
+
+def _epochs_or_steps(steps: np.ndarray) -> bool:
+    """Points one step apart: each optimizer step, or an epoch index on the step axis (a
+    SummaryWriter's `add_scalar(tag, loss, epoch)`), whose first point may be an epoch's mean. A
+    log of every k > 1 steps that begins at its start (step 0, or the first step an HF Trainer
+    logs with logging_first_step) holds the initial loss first, before any update."""
+    return len(steps) < 2 or float(np.median(np.diff(steps))) < 2
 
 
 def _first_fall(
@@ -182,7 +192,9 @@ def _first_fall(
 ) -> list[Finding]:
     """A short log whose first point stands `first_fall` times above its second, with the rest of
     the run falling far less (in decades): a first epoch that blew up, its mean logged first. Not
-    where a validation loss measured before training started that high too (a high initial loss)."""
+    where a validation loss measured before the first training point (3 evaluations or more)
+    started that high too: a high initial loss. (One at the first point's step is not before it:
+    Keras and Lightning evaluate at the end of the epoch whose mean that point is.)"""
     finite = np.isfinite(values)
     y, s = values[finite], steps[finite]
     if not 3 <= len(y) <= cfg.first_fall_points or not float(y.min()) > 0:
@@ -191,18 +203,28 @@ def _first_fall(
     rest = math.log10(y[1] / float(y[1:].min()))
     if first < math.log10(cfg.first_fall) or rest > cfg.first_fall_rest * first:
         return []
-    if val is not None and val.start > 0 and math.log10(val.start / y[1]) > cfg.first_fall_rest * first:
+    if (
+        val is not None
+        and len(val.y) >= 3
+        and val.steps[0] < s[0]
+        and val.start > 0
+        and math.log10(val.start / y[1]) > cfg.first_fall_rest * first
+    ):
         return []
+    after = (
+        f"and the rest of the run fell only {fmt_factor(10**rest)}x more"
+        if rest > 0
+        else "and the loss never went below that again"
+    )
     return [
         Finding(
             "divergence",
             "error",
             float(s[0]),
             float(s[-1]),
-            f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {y[0] / y[1]:.2g}x the next ({y[1]:.3g}), "
-            f"and the rest of the run fell only {y[1] / float(y[1:].min()):.2g}x more: the loss blew up before the "
-            "second point (a first epoch's mean, logged first, holds the blow-up) and the run spent the rest "
-            "crawling back",
+            f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {fmt_factor(y[0] / y[1])}x the next "
+            f"({y[1]:.3g}), {after}: the loss blew up before the second point (the mean of a first epoch that "
+            "blew up, logged first)",
             {"first": float(y[0]), "second": float(y[1]), "first_fall": float(y[0] / y[1]), "rest_fall": 10**rest},
             suggests="too_high",
             strength=0.9,

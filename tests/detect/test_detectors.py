@@ -1501,8 +1501,32 @@ def test_what_is_not_a_first_epoch_that_blew_up(first: float, rest: float, n: in
     assert "blew up before the second point" not in str(found(steps, values).get("divergence", []))
 
 
-def test_a_high_first_point_under_a_high_validation_loss_before_training_is_a_high_initial_loss() -> None:
+def _first_falls(steps: np.ndarray, values: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None = None) -> list:
+    return [f for f in detect_all(signals(steps, values, val=val), CFG) if "blew up before" in f.message]
+
+
+@pytest.mark.parametrize("n", [20, 5])  # with a curve, and too short for one
+def test_a_high_first_point_under_a_high_validation_loss_before_training_is_a_high_initial_loss(n: int) -> None:
+    steps, values = _epochs(1e5, 4.0, n)
+    before = (np.arange(0.0, n + 1), np.concatenate([[values[0] * 2], values[1:] * 1.1, [values[-1]]]))
+    assert not _first_falls(steps, values, before)
+    # Evaluated at the end of each epoch (Keras, Lightning), from the first point's own step: the
+    # first evaluation came after the epoch that blew up, not before training.
+    after = (steps, np.concatenate([[values[0] * 2], values[1:] * 1.1]))
+    assert _first_falls(steps, values, after)
+
+
+def test_a_log_of_every_kth_step_from_step_0_holds_the_initial_loss_first() -> None:
+    # A regression on raw targets, evaluated at step 0 and every 200 steps: learning the offset
+    # takes the loss down 1000x by step 200. Its first point is one loss before any update.
     steps, values = _epochs(1e5, 4.0)
-    before = (np.arange(0.0, 21.0), np.concatenate([[values[0] * 2], values[1:] * 1.1, [values[-1]]]))
-    sig = signals(steps, values, val=before)
-    assert not [f for f in detect_all(sig, CFG) if "blew up before" in f.message]
+    assert not _first_falls(200.0 * np.arange(20.0), values)
+    # The same points 200 steps apart from step 200 (a mean of the first 200 steps, as the HF
+    # Trainer logs) are a blow-up's mean.
+    assert _first_falls(200.0 * np.arange(1.0, 21.0), values)
+
+
+def test_a_first_epoch_that_blew_up_into_a_flat_line_says_so() -> None:
+    values = np.r_[1e6, np.full(19, 2.0)]
+    (f,) = _first_falls(np.arange(1.0, 21.0), values)
+    assert "500000x the next" in f.message and "never went below that again" in f.message
