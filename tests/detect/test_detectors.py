@@ -1519,7 +1519,7 @@ def test_a_high_first_point_under_a_high_validation_loss_before_training_is_a_hi
 def test_a_log_of_every_kth_step_from_step_0_holds_the_initial_loss_first() -> None:
     # A regression on raw targets, evaluated at step 0 and every 200 steps: learning the offset
     # takes the loss down 1000x by step 200. Its first point is one loss before any update.
-    steps, values = _epochs(1e5, 4.0)
+    _, values = _epochs(1e5, 4.0)
     assert not _first_falls(200.0 * np.arange(20.0), values)
     # The same points 200 steps apart from step 200 (a mean of the first 200 steps, as the HF
     # Trainer logs) are a blow-up's mean.
