@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from lrdoctor.detect.curve import Curve, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding
@@ -18,6 +20,10 @@ class PlateauConfig:
     above_best_full: float = 0.3
     # ... and with its best in the last tenth, only where the trend climbed back this share of it.
     climb_back: float = 0.2
+    # The end level is the median of the last tenth of the points, and of at least this many: in a
+    # short log of single minibatch losses (every 25th step of a run, 16 points) the last tenth is
+    # one or two of them, and one heavy-tailed draw stood 5x above the trend's best.
+    end_points: int = 5
     # "Stuck": the end within this share of |start| of the start level ...
     stuck_drop: float = 0.02
     # ... where the loss never stood this many times above its start (and its end) for a while
@@ -69,17 +75,19 @@ def detect_plateau(
             )
         ]
     early = _early(curve, shape, cfg)
-    regret = (curve.end - curve.best) / curve.span
-    # The end level is the median of the last tenth: a best inside it, where the trend did not climb
+    tail = min(max(len(curve.y) // 10, cfg.end_points), len(curve.y))
+    end = float(np.median(curve.y[-tail:]))
+    regret = (end - curve.best) / curve.span
+    # A best inside the points the end level is read from, where the trend did not climb
     # back after it by a good share of its progress, is a loss still falling there (a log of each
     # epoch's running mean saws up within every epoch by a few percent).
-    end_from = float(curve.t[-max(1, len(curve.t) // 10)])
+    end_from = float(curve.t[-tail])
     climbed = float(curve.trend[-1]) - curve.best > max(2 * curve.noise, cfg.climb_back * curve.span)
-    if regret > cfg.above_best and curve.end - curve.best > 2 * curve.noise and (curve.best_t < end_from or climbed):
+    if regret > cfg.above_best and end - curve.best > 2 * curve.noise and (curve.best_t < end_from or climbed):
         at = curve.best_step
         given = (
             f"above where it started ({curve.start:.4g})"
-            if curve.end >= curve.start
+            if end >= curve.start
             else f"giving back {fmt_share(regret, 'its progress')}"
         )
         return [
@@ -89,8 +97,8 @@ def detect_plateau(
                 at,
                 float(curve.steps[-1]),
                 f"loss stopped improving at {unit} {fmt_step(at)} (its trend's lowest: {curve.best:.4g}) and ended "
-                f"at {curve.end:.4g} (median of the last tenth), {given}",
-                {"best": curve.best, "best_step": at, "end": curve.end, "given_back": regret},
+                f"at {end:.4g} (median of the last {tail} points), {given}",
+                {"best": curve.best, "best_step": at, "end": end, "given_back": regret},
                 suggests="too_high",
                 strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),
             )

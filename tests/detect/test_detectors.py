@@ -1530,3 +1530,17 @@ def test_a_first_epoch_that_blew_up_into_a_flat_line_says_so() -> None:
     values = np.r_[1e6, np.full(19, 2.0)]
     (f,) = _first_falls(np.arange(1.0, 21.0), values)
     assert "500000x the next" in f.message and "never went below that again" in f.message
+
+
+def test_a_plateau_above_the_best_is_not_read_off_one_minibatch_at_the_end() -> None:
+    # Every 25th minibatch loss of a healthy corpus run (cancer_mlp, SGD at 0.01, within its sweep's
+    # tolerance): 16 points, whose last tenth is the last point alone, a heavy-tailed draw 5x the
+    # trend's best. It read as a loss that stopped improving and gave back 23% of its progress.
+    values = np.array(
+        [0.662, 0.197, 0.184, 0.059, 0.059, 0.033, 0.082, 0.041, 0.044, 0.179, 0.035, 0.046, 0.077, 0.029, 0.032, 0.181]
+    )
+    steps = 25.0 * np.arange(16)
+    assert "plateau" not in found(steps, values)
+    # The same run ending on five points back at 0.18: it gave its progress back.
+    (plateau,) = found(steps, np.r_[values[:-5], [0.18, 0.2, 0.17, 0.19, 0.181]])["plateau"]
+    assert plateau.suggests == "too_high" and "median of the last 5 points" in plateau.message
