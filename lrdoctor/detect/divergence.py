@@ -81,12 +81,13 @@ class DivergenceConfig:
     # recovered.
     blowup_by: float = 0.3
     above_before: float = 0.1
-    # A short log (at most `first_fall_points` points: one per epoch, say) whose first point is
-    # `first_fall` times its second or more, while everything after it fell by no more than the
-    # square root of that (`first_fall_rest`, in decades, as a share of the first fall's): the first
-    # point is the mean of a first epoch in which the loss blew up, and the run spent the rest
-    # crawling back. Read only where the first point can be a mean (_epochs_or_steps: not a log of
-    # every k > 1 steps from the start, whose first point is the initial loss). Of the 1509 corpus
+    # A short log (at most `first_fall_points` points, one per epoch, say; any number where its axis
+    # is epochs or its points are epoch means) whose first point is `first_fall` times its second
+    # or more, while everything after it fell by no more than the square root of that
+    # (`first_fall_rest`, in decades, as a share of the first fall's): the first point is the mean
+    # of a first epoch in which the loss blew up, and the run spent the rest crawling back. Read
+    # only where the first point can be a mean (_epochs_or_steps: not a log of every k > 1 steps
+    # from the start, whose first point is the initial loss). Of the 1509 corpus
     # runs, the 5 sparse ones this fits are too high (4 of them diverged); the healthy ones fell at
     # most 115x in their first interval; none of the 153 real logs collected fell 20x
     # (BENCHMARKS.md, "A first epoch that blew up").
@@ -167,17 +168,18 @@ def detect_divergence(
     findings = detect_nonfinite(steps, values, unit=unit)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
-    mean_first = late_start or epoch_means or _epochs_or_steps(steps)
+    epochs = epoch_means or unit == "epoch"  # a point per epoch, or an epoch's mean: any number of them
+    mean_first = late_start or epochs or _epochs_or_steps(steps)
     if curve is None or shape is None:
         short = _short_explosion(steps, values, cfg, unit)
-        return findings + (short or (_first_fall(steps, values, val, cfg, unit) if mean_first else []))
+        return findings + (short or (_first_fall(steps, values, val, cfg, unit, epochs) if mean_first else []))
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
     if not found and (late_start or epoch_means) and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit, epoch_means=epoch_means)
     if not found and mean_first:
-        found = _first_fall(steps, values, val, cfg, unit)
+        found = _first_fall(steps, values, val, cfg, unit, epochs)
     return findings + found
 
 
@@ -190,16 +192,17 @@ def _epochs_or_steps(steps: np.ndarray) -> bool:
 
 
 def _first_fall(
-    steps: np.ndarray, values: np.ndarray, val: Curve | None, cfg: DivergenceConfig, unit: str
+    steps: np.ndarray, values: np.ndarray, val: Curve | None, cfg: DivergenceConfig, unit: str, epochs: bool
 ) -> list[Finding]:
-    """A short log whose first point stands `first_fall` times above its second, with the rest of
-    the run falling far less (in decades): a first epoch that blew up, its mean logged first. Not
-    where a validation loss measured before the first training point (3 evaluations or more)
-    started that high too: a high initial loss. (One at the first point's step is not before it:
-    Keras and Lightning evaluate at the end of the epoch whose mean that point is.)"""
+    """A short log (or, `epochs`, a log of epochs, however long) whose first point stands
+    `first_fall` times above its second, with the rest of the run falling far less (in decades):
+    a first epoch that blew up, its mean logged first. Not where a validation loss measured before
+    the first training point (3 evaluations or more) started that high too: a high initial loss.
+    (One at the first point's step is not before it: Keras and Lightning evaluate at the end of the
+    epoch whose mean that point is.)"""
     finite = np.isfinite(values)
     y, s = values[finite], steps[finite]
-    if not 3 <= len(y) <= cfg.first_fall_points or not float(y.min()) > 0:
+    if len(y) < 3 or (len(y) > cfg.first_fall_points and not epochs) or not float(y.min()) > 0:
         return []
     first = math.log10(y[0] / y[1])
     rest = math.log10(y[1] / float(y[1:].min()))

@@ -1493,7 +1493,7 @@ def test_a_first_epoch_that_blew_up_is_a_divergence() -> None:
     [
         (115.0, 1.5, 20),  # a fast first epoch (the corpus's healthy runs fell at most 115x in theirs)
         (1e4, 1e3, 20),  # a run that went on falling about as far: a high initial loss, learnt away
-        (1e5, 4.0, 200),  # a long log: its first point is one minibatch, and the curve's rules read it
+        (1e5, 4.0, 200),  # a long log of steps: its first point is one minibatch, the curve's rules read it
     ],
 )
 def test_what_is_not_a_first_epoch_that_blew_up(first: float, rest: float, n: int) -> None:
@@ -1544,3 +1544,11 @@ def test_a_plateau_above_the_best_is_not_read_off_one_minibatch_at_the_end() -> 
     # The same run ending on five points back at 0.18: it gave its progress back.
     (plateau,) = found(steps, np.r_[values[:-5], [0.18, 0.2, 0.17, 0.19, 0.181]])["plateau"]
     assert plateau.suggests == "too_high" and "median of the last 5 points" in plateau.message
+
+
+def test_a_first_epoch_that_blew_up_is_found_in_a_long_log_of_epochs() -> None:
+    # 120 epochs (a Keras CSVLogger's rows): more points than a log of steps is read for.
+    steps, values = _epochs(1e5, 4.0, 120)
+    sig = signals(steps - 1, values, step_kind="epoch")
+    (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+    assert "blew up before the second point" in div.message and "at epoch 0" in div.message
