@@ -86,7 +86,7 @@ class DivergenceConfig:
     # or more, while everything after it fell by no more than the square root of that
     # (`first_fall_rest`, in decades, as a share of the first fall's): the first point is the mean
     # of a first epoch in which the loss blew up, and the run spent the rest crawling back. Read
-    # only where the first point can be a mean (_epochs_or_steps: not a log of every k > 1 steps
+    # only where the first point can be a mean (_first_is_a_mean: not a log of every k > 1 steps
     # from the start, whose first point is the initial loss). Of the 1509 corpus
     # runs, the 5 sparse ones this fits are too high (4 of them diverged); the healthy ones fell at
     # most 115x in their first interval; none of the 153 real logs collected fell 20x
@@ -168,8 +168,7 @@ def detect_divergence(
     findings = detect_nonfinite(steps, values, unit=unit)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
-    epochs = epoch_means or unit == "epoch"  # a point per epoch, or an epoch's mean: any number of them
-    mean_first = late_start or epochs or _epochs_or_steps(steps)
+    mean_first, epochs = _first_is_a_mean(steps, unit=unit, late_start=late_start, epoch_means=epoch_means)
     if curve is None or shape is None:
         short = _short_explosion(steps, values, cfg, unit)
         return findings + (short or (_first_fall(steps, values, val, cfg, unit, epochs) if mean_first else []))
@@ -183,12 +182,22 @@ def detect_divergence(
     return findings + found
 
 
-def _epochs_or_steps(steps: np.ndarray) -> bool:
-    """Points one step apart: each optimizer step, or an epoch index on the step axis (a
-    SummaryWriter's `add_scalar(tag, loss, epoch)`), whose first point may be an epoch's mean. A
-    log of every k > 1 steps that begins at its start (step 0, or the first step an HF Trainer
-    logs with logging_first_step) holds the initial loss first, before any update."""
-    return len(steps) < 2 or float(np.median(np.diff(steps))) < 2
+def _first_is_a_mean(steps: np.ndarray, *, unit: str, late_start: bool, epoch_means: bool) -> tuple[bool, bool]:
+    """(whether the first point can be a mean over updates, whether each point is an epoch's).
+
+    Each is an epoch's on an axis of whole epochs, or where the log holds epoch means; the first
+    can be a mean where the log begins late, or its points are one step apart (each optimizer
+    step, or an epoch index on the step axis: a SummaryWriter's `add_scalar(tag, loss, epoch)`).
+    Not in a log of every k > 1 steps that begins at its start (step 0, or the first step an HF
+    Trainer logs with logging_first_step), nor on an axis of fractional epochs (its console
+    lines, every k steps): the first point there may be the initial loss, before any update."""
+    stride = float(np.median(np.diff(steps))) if len(steps) > 1 else 1.0
+    if unit == "epoch":
+        whole = stride >= 0.5
+        return whole, whole
+    if epoch_means:
+        return True, True
+    return late_start or stride < 2, False
 
 
 def _first_fall(

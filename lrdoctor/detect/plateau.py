@@ -22,7 +22,8 @@ class PlateauConfig:
     climb_back: float = 0.2
     # The end level is the median of the last tenth of the points, and of at least this many: in a
     # short log of single minibatch losses (every 25th step of a run, 16 points) the last tenth is
-    # one or two of them, and one heavy-tailed draw stood 5x above the trend's best.
+    # one or two of them, and one heavy-tailed draw stood 5x above the trend's best. (Where the
+    # lower of the last two points is higher, it is the end level: a climb at the very end.)
     end_points: int = 5
     # "Stuck": the end within this share of |start| of the start level ...
     stuck_drop: float = 0.02
@@ -75,8 +76,7 @@ def detect_plateau(
             )
         ]
     early = _early(curve, shape, cfg)
-    tail = min(max(len(curve.y) // 10, cfg.end_points), len(curve.y))
-    end = float(np.median(curve.y[-tail:]))
+    tail, end, said = _end_level(curve, cfg)
     regret = (end - curve.best) / curve.span
     # A best inside the points the end level is read from, where the trend did not climb
     # back after it by a good share of its progress, is a loss still falling there (a log of each
@@ -97,7 +97,7 @@ def detect_plateau(
                 at,
                 float(curve.steps[-1]),
                 f"loss stopped improving at {unit} {fmt_step(at)} (its trend's lowest: {curve.best:.4g}) and ended "
-                f"at {end:.4g} (median of the last {tail} points), {given}",
+                f"at {end:.4g} ({said}), {given}",
                 {"best": curve.best, "best_step": at, "end": end, "given_back": regret},
                 suggests="too_high",
                 strength=max(ramp(regret, cfg.above_best, cfg.above_best_full), early),
@@ -119,6 +119,22 @@ def detect_plateau(
             )
         ]
     return []
+
+
+def _end_level(curve: Curve, cfg: PlateauConfig) -> tuple[int, float, str]:
+    """(how many of the last points it is read from, the end level, how to say it): the median of
+    the last tenth, and of `end_points` at least; or, where the last tenth is fewer points, the
+    lower of the last two where that is higher: one heavy-tailed draw cannot lift it, a climb over
+    the last epochs (a run stopped early as it blew up) does."""
+    n = len(curve.y)
+    if n // 10 >= cfg.end_points:
+        words = "median of the last tenth" + (" of the run" if curve.binned else "")
+        return n // 10, float(np.median(curve.y[-(n // 10) :])), words
+    tail = min(cfg.end_points, n)
+    end, last = float(np.median(curve.y[-tail:])), float(curve.y[-2:].min())
+    if last > end:
+        return 2, last, "the lower of its last 2 points"
+    return tail, end, f"median of the last {tail} points"
 
 
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:

@@ -1552,3 +1552,35 @@ def test_a_first_epoch_that_blew_up_is_found_in_a_long_log_of_epochs() -> None:
     sig = signals(steps - 1, values, step_kind="epoch")
     (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
     assert "blew up before the second point" in div.message and "at epoch 0" in div.message
+
+
+def test_a_climb_over_the_last_two_epochs_is_still_a_plateau_above_the_best() -> None:
+    # A Keras run stopped by EarlyStopping as its loss blew up: 17 epochs down to 0.19, then 1.2
+    # and 1.8. The median of the last five points is still low; the lower of the last two is not.
+    values = np.r_[2.0 * np.geomspace(1.0, 0.093, 17), [1.2, 1.8]]
+    sig = signals(np.arange(19.0), values, step_kind="epoch")
+    (plateau,) = [f for f in detect_all(sig, CFG) if f.pathology == "plateau"]
+    assert plateau.suggests == "too_high" and "the lower of its last 2 points" in plateau.message
+    assert plateau.evidence["end"] == 1.2
+
+
+def test_a_long_logs_plateau_says_its_end_level_is_the_last_tenth_of_the_run() -> None:
+    rng = np.random.default_rng(0)
+    steps = np.arange(100_000.0)
+    level = 3 * np.exp(-steps / 8000) + 0.5 + np.where(steps > 70_000, (steps - 70_000) / 30_000 * 1.2, 0.0)
+    (plateau,) = found(steps, level * np.exp(0.1 * rng.standard_normal(len(steps))))["plateau"]
+    assert "(median of the last tenth of the run)" in plateau.message
+
+
+def test_a_first_point_on_an_axis_of_fractional_epochs_is_not_read_as_an_epochs_mean() -> None:
+    # HF Trainer console lines with logging_first_step: epoch 0.0004 is step 1, the initial loss
+    # (a regression on raw targets, 90000), then every 10 steps; 120 of them.
+    values = np.r_[9e4, 60.0 * np.geomspace(1.0, 0.5, 119)]
+    epochs = np.r_[0.0004, 0.004 * np.arange(1.0, 120.0)]
+    assert not _first_falls_on(epochs, values, "epoch")
+    # Whole epochs (a Keras log of 120): the first is the first epoch's mean.
+    assert _first_falls_on(np.arange(120.0), values, "epoch")
+
+
+def _first_falls_on(steps: np.ndarray, values: np.ndarray, step_kind: str) -> list:
+    return [f for f in detect_all(signals(steps, values, step_kind=step_kind), CFG) if "blew up before" in f.message]
