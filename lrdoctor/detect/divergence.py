@@ -81,16 +81,15 @@ class DivergenceConfig:
     # recovered.
     blowup_by: float = 0.3
     above_before: float = 0.1
-    # A short log (at most `first_fall_points` points, one per epoch, say; any number where its axis
-    # is epochs or its points are epoch means) whose first point is `first_fall` times its second
-    # or more, while everything after it fell by no more than the square root of that
-    # (`first_fall_rest`, in decades, as a share of the first fall's): the first point is the mean
-    # of a first epoch in which the loss blew up, and the run spent the rest crawling back. Read
-    # only where the first point can be a mean (_first_is_a_mean: not a log of every k > 1 steps
-    # from the start, whose first point is the initial loss). Of the 1509 corpus
-    # runs, the 5 sparse ones this fits are too high (4 of them diverged); the healthy ones fell at
-    # most 115x in their first interval; none of the 153 real logs collected fell 20x
-    # (BENCHMARKS.md, "A first epoch that blew up").
+    # A short log (at most `first_fall_points` points, one per epoch, say; any number on an axis of
+    # whole epochs or of epoch means) whose first point is `first_fall` times its second or more,
+    # while everything after it fell by no more than the square root of that (`first_fall_rest`,
+    # in decades, as a share of the first fall's): the first point is the mean of a first epoch in
+    # which the loss blew up, and the run spent the rest crawling back. Read only where the first
+    # point can be a mean (_first_is_a_mean: not a log of every k > 1 steps from the start, whose
+    # first point is the initial loss). Of the 1509 corpus runs, the 5 sparse ones this fits are
+    # too high (4 of them diverged); the healthy ones fell at most 115x in their first interval;
+    # none of the 153 real logs collected fell 20x (BENCHMARKS.md, "A first epoch that blew up").
     first_fall: float = 1000.0
     first_fall_rest: float = 0.5
     first_fall_points: int = 50

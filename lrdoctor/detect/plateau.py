@@ -129,7 +129,7 @@ def _end_level(curve: Curve, cfg: PlateauConfig) -> tuple[int, float, str]:
     n = len(curve.y)
     if n // 10 >= cfg.end_points:
         words = "median of the last tenth" + (" of the run" if curve.binned else "")
-        return n // 10, float(np.median(curve.y[-(n // 10) :])), words
+        return n // 10, curve.end, words
     tail = min(cfg.end_points, n)
     end, last = float(np.median(curve.y[-tail:])), float(curve.y[-2:].min())
     if last > end:
