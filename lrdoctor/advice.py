@@ -79,7 +79,8 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     peak = f" to {recommended:.3g}" if recommended else ""
     if early and sig.lr.warmup_end is None and sig.lr.steps is not None:
         steps = max(int(cfg.warmup_share * length), 1)
-        out.append(f"the trouble starts in the first {sig.unit}s: add a linear warmup over ~{steps} {sig.unit}s{peak}")
+        unit = sig.unit if steps == 1 else f"{sig.unit}s"
+        out.append(f"the trouble starts in the first {sig.unit}s: add a linear warmup over ~{steps} {unit}{peak}")
     elif early and sig.lr.warmup_end is not None and early[0].start_step <= sig.lr.warmup_end:
         rate = sig.lr.at(early[0].start_step)
         if rate is not None:

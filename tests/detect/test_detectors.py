@@ -1283,6 +1283,10 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     assert advise(constant, [spread], None, AdviceConfig()) == []  # spikes all through the run: not a warmup's job
     (add,) = advise(constant, [blowup], 0.05, AdviceConfig())
     assert add.startswith("the trouble starts in the first steps: add a linear warmup") and add.endswith("to 0.05")
+    short = signals(steps[:10], values[:10], steps[:10], np.full(10, 0.1))  # 5% of 9 steps: one
+    assert advise(short, [dataclasses.replace(blowup, start_step=0, end_step=9)], 0.05, AdviceConfig()) == [
+        "the trouble starts in the first steps: add a linear warmup over ~1 step to 0.05"
+    ]
     stall = Finding("plateau", "warning", 2, 299, "", suggests="too_high")
     assert advise(constant, [stall], None, AdviceConfig()) == []  # stuck from the start: a lower rate, not a decay
     late_stall = dataclasses.replace(stall, start_step=150)
