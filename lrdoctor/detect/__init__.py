@@ -105,7 +105,7 @@ Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: _divergence(s, c),
-    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit),
+    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit, val=s.val, val_shape=s.val_shape),
     "slow_convergence": lambda s, c: detect_slow(
         s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
     ),

@@ -8,7 +8,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import Curve, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp, step_at
-from lrdoctor.diagnosis import Finding
+from lrdoctor.diagnosis import Finding, Verdict
 from lrdoctor.run import fmt_share, fmt_step
 
 
@@ -36,6 +36,13 @@ class PlateauConfig:
     # ... or where its trend never came this share of |start| below it: a loss that fell far and
     # climbed back gave its progress back (the plateau above its best says so), it did not stay.
     stuck_fall: float = 0.3
+    # Which way a stuck loss points is read off the validation loss where it has more than this
+    # many evaluations after its first: on the corpus's runs and their re-logs (1509 runs, eight
+    # cadences), a stuck loss whose later evaluations stood above the first (median) was too high
+    # in 157 of 157, one whose evaluations fell steadily too low in 728 of 756; the training
+    # loss's own creep read 55 of those too-high runs as too low (BENCHMARKS.md, "A loss that
+    # never left its start").
+    stuck_val_points: int = 4
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
     # "Early": 90% of the progress within this share of the run, then no significant decrease:
@@ -47,34 +54,20 @@ class PlateauConfig:
 
 
 def detect_plateau(
-    curve: Curve | None, shape: Shape | None, cfg: PlateauConfig, *, unit: str = "step"
+    curve: Curve | None,
+    shape: Shape | None,
+    cfg: PlateauConfig,
+    *,
+    unit: str = "step",
+    val: Curve | None = None,
+    val_shape: Shape | None = None,
 ) -> list[Finding]:
     if curve is None or shape is None:
         return []
     scale = max(abs(curve.start), 1e-12)
     drop = (curve.start - curve.end) / scale
     if abs(drop) < cfg.stuck_drop and not _left_its_start(curve, cfg):
-        moving = shape.all_tau < 0 and shape.all_p < cfg.p_value
-        return [
-            Finding(
-                "plateau",
-                "warning",
-                float(curve.steps[0]),
-                float(curve.steps[-1]),
-                f"loss stayed near its initial level ({curve.start:.4g} -> {curve.end:.4g}, "
-                f"{100 * abs(drop):.1f}% {'lower' if drop >= 0 else 'higher'})"
-                + (", creeping down" if moving else ", with no significant trend"),
-                {
-                    "start": curve.start,
-                    "end": curve.end,
-                    "drop": drop,
-                    "kendall_tau": shape.all_tau,
-                    "p_value": shape.all_p,
-                },
-                suggests="too_low" if moving else None,
-                strength=0.9 if moving else 0.0,
-            )
-        ]
+        return [_stuck(curve, shape, drop, cfg, val, val_shape)]
     early = _early(curve, shape, cfg)
     tail, end, said = _end_level(curve, cfg)
     regret = (end - curve.best) / curve.span
@@ -119,6 +112,60 @@ def detect_plateau(
             )
         ]
     return []
+
+
+def _stuck(
+    curve: Curve, shape: Shape, drop: float, cfg: PlateauConfig, val: Curve | None, val_shape: Shape | None
+) -> Finding:
+    """A loss that stayed at its initial level, and which way that points. Minibatch noise can hide
+    the creep of a rate too low from the training loss; the validation loss, measured on the same
+    data each time, shows it (it falls at every evaluation), and it shows a network that a rate too
+    high knocked to chance at its first updates (a loss that never moved from its initial level,
+    which for a classifier is chance already): its evaluations stand above the first one."""
+    evidence: dict[str, float] = {
+        "start": curve.start,
+        "end": curve.end,
+        "drop": drop,
+        "kendall_tau": shape.all_tau,
+        "p_value": shape.all_p,
+    }
+    said = f"loss stayed near its initial level ({curve.start:.4g} -> {curve.end:.4g}, " + (
+        f"{100 * abs(drop):.1f}% {'lower' if drop >= 0 else 'higher'})"
+    )
+    side: Verdict | None = None
+    moving = shape.all_tau < 0 and shape.all_p < cfg.p_value
+    if val is not None and val_shape is not None and len(val.y) > cfg.stuck_val_points:
+        later = float(np.median(val.y[1:]))
+        evidence |= {"val_start": val.start, "val_later_median": later, "val_kendall_tau": val_shape.all_tau}
+        if later > val.start:
+            above, n = int((val.y[1:] > val.start).sum()), len(val.y) - 1
+            evidence["val_share_above_start"] = above / n
+            side = "too_high"
+            said += (
+                f", while the validation loss stood above its first evaluation ({val.start:.4g}) at "
+                f"{'all' if above == n else f'{above} of'} {n} later ones (median {later:.4g}): a rate too high "
+                "can knock a network to chance at its first updates"
+            )
+        elif val_shape.all_tau < 0 and val_shape.all_p < cfg.p_value and val.end < val.start:
+            side = "too_low"
+            said += (
+                f", creeping down: the validation loss fell steadily ({val.start:.4g} -> {val.end:.4g}, "
+                f"Kendall tau {val_shape.all_tau:.2f})"
+            )
+    if side is None and moving:
+        side, said = "too_low", said + ", creeping down"
+    elif side is None:
+        said += ", with no significant trend"
+    return Finding(
+        "plateau",
+        "warning",
+        float(curve.steps[0]),
+        float(curve.steps[-1]),
+        said,
+        evidence,
+        suggests=side,
+        strength=0.0 if side is None else 0.9,
+    )
 
 
 def _end_level(curve: Curve, cfg: PlateauConfig) -> tuple[int, float, str]:

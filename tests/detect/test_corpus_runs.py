@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lrdoctor import load
@@ -53,6 +55,29 @@ def test_a_run_that_blew_up_and_came_back_to_its_start_is_too_high_not_too_low()
     assert not any("stayed near its initial level" in f.message for f in dx.findings)
     (div,) = [f for f in dx.findings if f.pathology == "divergence"]
     assert "came back only to its initial level" in div.message and div.severity == "error"
+
+
+def _every(run, k: int):  # type: ignore[no-untyped-def]
+    """The run as a logger writing the training loss every k-th step would have kept it."""
+    loss = run.loss
+    return dataclasses.replace(run, series={**run.series, run.metric: loss.take(np.arange(0, len(loss), k))})
+
+
+@pytest.mark.parametrize("k", [10, 25])
+def test_a_stuck_loss_logged_sparsely_takes_its_direction_from_the_validation_loss(k: int) -> None:
+    # Logged every step, the digits CNN at 10x its best rate shows the spike of its first updates
+    # (a divergence); every 10th or 25th step, only a loss that stayed at its initial level, as a
+    # rate 3000x too low does. Both were "unknown"; their validation losses tell them apart: the
+    # first stood above its first evaluation ever after, the second fell at every one.
+    cnn = DATA / "digits_cnn__sgd_constant__lr1.00e+00_s0__events.out.tfevents.corpus"
+    high = diagnose(_every(load(cnn, lr=1.0), k))
+    (plateau,) = [f for f in high.findings if f.pathology == "plateau"]
+    assert plateau.suggests == "too_high", plateau.message
+    assert high.verdict == "too_high" and high.recommended_lr < 1.0
+    low = diagnose(_every(load(DATA / "digits_mlp__sgd_constant__lr1.00e-04_s0__metrics.jsonl.gz", lr=1e-4), k))
+    (plateau,) = [f for f in low.findings if f.pathology == "plateau"]
+    assert plateau.suggests == "too_low", plateau.message
+    assert low.verdict == "too_low" and low.recommended_lr > 1e-4
 
 
 NOISY = Path(__file__).resolve().parents[1] / "data" / "noisy"

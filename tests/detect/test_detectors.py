@@ -377,6 +377,42 @@ def test_a_flat_start_with_one_spiking_minibatch_is_still_stuck_at_its_start() -
     assert "stayed near its initial level" in plateau.message
 
 
+def _stuck_with_val(val: np.ndarray) -> list:
+    """The plateau findings of a training loss that stayed at its initial level in minibatch noise
+    (no trend), beside the given validation loss (evaluated at step 0 and every 25 steps)."""
+    rng = np.random.default_rng(0)
+    values = 2.3 + 0.03 * rng.standard_normal(300)
+    sig = signals(np.arange(1.0, 301.0), values, val=(25.0 * np.arange(len(val)), val))
+    return [f for f in detect_all(sig, CFG) if f.pathology == "plateau"]
+
+
+def test_a_stuck_loss_reads_its_direction_off_the_validation_loss() -> None:
+    # Knocked to chance at its first updates: every later evaluation above the first.
+    (dead,) = _stuck_with_val(np.array([2.303, 2.36, 2.33, 2.35, 2.32, 2.34, 2.33, 2.37, 2.33, 2.34]))
+    assert dead.suggests == "too_high" and "at all 9 later ones" in dead.message
+    # A rate too low: minibatch noise hides the creep, the validation loss falls at every evaluation.
+    (slow,) = _stuck_with_val(2.303 - 0.002 * np.arange(10))
+    assert slow.suggests == "too_low" and "the validation loss fell steadily" in slow.message
+    # An evaluation that never changed (a frozen model, a bug) points nowhere.
+    (frozen,) = _stuck_with_val(np.full(10, 2.303))
+    assert frozen.suggests is None and "no significant trend" in frozen.message
+    # Too few evaluations to read: the training loss alone decides, as without a validation loss.
+    (few,) = _stuck_with_val(np.array([2.303, 2.36, 2.33, 2.35]))
+    assert few.suggests is None
+
+
+def test_a_training_loss_creeping_down_beside_a_validation_loss_that_rose_is_too_high() -> None:
+    # A classifier knocked to chance whose bias still learns the class prior: its training loss
+    # creeps down (significantly) while its evaluations stay above the first one.
+    rng = np.random.default_rng(1)
+    values = 2.3 - 0.02 * np.arange(300) / 300 + 0.003 * rng.standard_normal(300)
+    val = np.array([2.303, 2.35, 2.33, 2.34, 2.32, 2.33, 2.31, 2.32, 2.31, 2.31])
+    sig = signals(np.arange(1.0, 301.0), values, val=(25.0 * np.arange(10), val))
+    (plateau,) = [f for f in detect_all(sig, CFG) if f.pathology == "plateau"]
+    assert "stayed near its initial level" in plateau.message and plateau.suggests == "too_high"
+    assert "creeping down" not in plateau.message
+
+
 def test_isolated_spikes_are_counted() -> None:
     steps, values = curves.converging(400, noise=0.01)
     for at in (150, 250, 350):
