@@ -37,11 +37,12 @@ class PlateauConfig:
     # climbed back gave its progress back (the plateau above its best says so), it did not stay.
     stuck_fall: float = 0.3
     # Which way a stuck loss points is read off the validation loss where it has more than this
-    # many evaluations after its first: on the corpus's runs and their re-logs (1509 runs, eight
-    # cadences), a stuck loss whose later evaluations stood above the first (median) was too high
-    # in 157 of 157, one whose evaluations fell steadily too low in 728 of 756; the training
-    # loss's own creep read 55 of those too-high runs as too low (BENCHMARKS.md, "A loss that
-    # never left its start").
+    # many evaluations: over the 1509 runs of the corpus and its extra tasks, as logged and
+    # re-logged at seven other cadences, a stuck loss whose later evaluations stood above the
+    # first (their median) was too high in 118 of 119 cases, one whose evaluations fell steadily
+    # too low in 516 of 525; the training loss's own creep had read 43 of those too-high cases as
+    # too low (`python benchmarks/stuck_direction.py`; BENCHMARKS.md, "A loss that never left its
+    # start").
     stuck_val_points: int = 4
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
