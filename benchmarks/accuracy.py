@@ -64,6 +64,13 @@ class Case:
     steps_per_epoch: int = 0  # 0: not known
 
 
+# Cached cases are pickled under this module's importable name, so that the scripts that import it
+# (benchmarks/stuck_direction.py) read the cache that running it as a script wrote, and back.
+Case.__module__ = "benchmarks.accuracy"
+if __name__ == "__main__":
+    sys.modules.setdefault("benchmarks.accuracy", sys.modules[__name__])
+
+
 def cache_key(labels: Path) -> str:
     """What the cached cases depend on: the labels, this file (the Case they are stored as) and
     lrdoctor's source (readers, curve preparation, shape statistics), so that a change to any of
@@ -83,7 +90,10 @@ def load_cases(corpus: Path) -> list[Case]:
     key = cache_key(labels)
     if cache.is_file():
         with cache.open("rb") as fh:
-            stored = pickle.load(fh)
+            try:
+                stored = pickle.load(fh)
+            except (AttributeError, ModuleNotFoundError):  # written by an older layout: a miss
+                stored = None
         if isinstance(stored, dict) and stored.get("key") == key:
             return stored["cases"]
     cases = []

@@ -105,7 +105,9 @@ Detector = Callable[[Signals, DetectConfig], list[Finding]]
 
 DETECTORS: dict[str, Detector] = {
     "divergence": lambda s, c: _divergence(s, c),
-    "plateau": lambda s, c: detect_plateau(s.curve, s.shape, c.plateau, unit=s.unit, val=s.val, val_shape=s.val_shape),
+    "plateau": lambda s, c: detect_plateau(
+        s.curve, s.shape, c.plateau, unit=s.unit, val=s.val, val_shape=s.val_shape, val_before_training=_val_from_0(s)
+    ),
     "slow_convergence": lambda s, c: detect_slow(
         s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
     ),
@@ -121,6 +123,12 @@ def _means_of_epochs(sig: Signals) -> bool:
     """Whether each training point is an epoch's mean (on an axis of epochs, or of steps): the first
     comes after an epoch of updates."""
     return sig.unit == "epoch" or sig.epoch_means
+
+
+def _val_from_0(sig: Signals) -> bool:
+    """Whether the validation loss was first evaluated on the untrained model: at step 0 of an axis
+    of steps (on an axis of epochs, an epoch 0 can be the first epoch's end, as Keras numbers them)."""
+    return sig.val is not None and not _means_of_epochs(sig) and float(sig.val.steps[0]) <= 0
 
 
 def _val_reads_progress(sig: Signals) -> bool:
