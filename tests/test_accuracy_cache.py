@@ -47,3 +47,13 @@ def test_load_cases_replaces_a_cache_of_another_key_or_format(tmp_path: Path) ->
     assert stored == {"key": accuracy.cache_key(tmp_path / "labels.json"), "cases": []}
     cache.write_bytes(pickle.dumps({"key": "another", "cases": ["stale"]}))
     assert accuracy.load_cases(tmp_path) == []
+
+
+def test_a_cache_written_under_another_module_layout_is_a_miss(tmp_path: Path) -> None:
+    # A cache pickled by the script run as __main__ names a class the importer does not have; it
+    # is recomputed, not a crash. Cases are pickled under the importable name from now on.
+    (tmp_path / "labels.json").write_text('{"runs": []}')
+    (tmp_path / ".accuracy-cache.pkl").write_bytes(b"c__main__\nNoSuchCase\n.")
+    assert accuracy.load_cases(tmp_path) == []
+    assert pickle.loads((tmp_path / ".accuracy-cache.pkl").read_bytes())["cases"] == []
+    assert accuracy.Case.__module__ == "benchmarks.accuracy"

@@ -104,3 +104,26 @@ def test_spikes_on_long_real_logs(realworld: Path) -> None:
         assert len(run.loss.values) > 2000
         spikes = [f for f in diagnose(run).findings if f.pathology == "loss_spike"]
         assert sum(f.evidence["count"] for f in spikes) == count, name
+
+
+def test_a_keras_network_that_jumped_to_chance_and_flat_lined_is_a_divergence(realworld: Path) -> None:
+    # An MNIST network logged by a Keras callback: its first epoch's mean 2.40, then 99 epochs at
+    # 2.3019 to a thousandth of a percent, beside a validation loss as flat at ln 10. It was
+    # "unknown" (its loss came down 0.7 sigmas of its noise).
+    from lrdoctor.diagnosis import diagnose
+
+    (entry,) = [e for e in ENTRIES if e["file"] == "dd_mnist_normal_chance_plateau.csv"]
+    dx = diagnose(load(realworld / entry["local_path"]))
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "error" and div.evidence["classes"] == 10
+    assert "jumped to chance and flat-lined" in div.message
+    assert dx.verdict == "too_high"
+    # None of the other real logs stands still at chance.
+    for other in ENTRIES:
+        if other is entry or other["loss_points"] == 0 or other.get("refused"):
+            continue
+        try:
+            run = load(realworld / other["local_path"])
+        except LrdoctorError:
+            continue
+        assert not any("jumped to chance" in f.message for f in diagnose(run).findings), other["file"]

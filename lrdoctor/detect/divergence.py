@@ -93,6 +93,21 @@ class DivergenceConfig:
     first_fall: float = 1000.0
     first_fall_rest: float = 0.5
     first_fall_points: int = 50
+    # A jump to chance: after its first point, the loss stood still for `chance_points` points or
+    # more (robust spread under `chance_spread` of its level, |Kendall tau| under `dead_tau`) at
+    # the cross-entropy of an even guess among k classes (ln k, k from 2 to `chance_classes`,
+    # within `chance_tol` nats), `chance_jump` of that level or more below its first point: the
+    # first epoch's mean held a blow-up, and the network came out of it emitting a constant (its
+    # units dead). A network that learns, however slowly, does not stand still to a thousandth; one
+    # a rate far too low leaves at its start creeps down from there. A validation loss beside it
+    # must stand at the same line and not fall. None of the corpus's runs, at any cadence, does
+    # this (their dead networks jitter by a percent or more); a Keras log of an MNIST network does
+    # (BENCHMARKS.md, "A flat line at chance").
+    chance_points: int = 20
+    chance_spread: float = 0.002
+    chance_classes: int = 100
+    chance_tol: float = 0.001
+    chance_jump: float = 0.01
     # A late-start log's validation loss ending above its own start (measured before the first
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
@@ -397,7 +412,48 @@ def _from_training_loss(
                 strength=0.9,
             )
         ]
-    return [] if _val_fell(curve, val, cfg) else _unrecovered(curve, cfg)
+    return [] if _val_fell(curve, val, cfg) else (_unrecovered(curve, cfg) or _at_chance(curve, val, cfg, unit))
+
+
+def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str) -> list[Finding]:
+    """A loss that jumped to chance and flat-lined (DivergenceConfig.chance_points)."""
+    y = curve.y
+    if len(y) <= cfg.chance_points:
+        return []
+    rest = y[1:]
+    level = float(np.median(rest))
+    if not 0 < level < math.log(cfg.chance_classes + 0.5):
+        return []
+    k = max(2, round(math.exp(level)))
+    chance = math.log(k)
+    spread = stats.mad_sigma(rest)
+    if abs(level - chance) > cfg.chance_tol or not spread <= cfg.chance_spread * level:
+        return []
+    if not y[0] - level > max(cfg.chance_jump * level, 10 * spread):
+        return []
+    tau, _ = stats.kendall_tau(curve.t[1:], rest)
+    if not abs(tau) < cfg.dead_tau:  # (NaN: a line that does not vary at all is left alone)
+        return []
+    if val is not None and len(val.y) >= 3:
+        v_tau, v_p = stats.kendall_tau(val.t, val.y)
+        if abs(float(np.median(val.y)) - chance) > 10 * cfg.chance_tol or (v_tau < 0 and v_p < 0.01):
+            return []
+    return [
+        Finding(
+            "divergence",
+            "error",
+            float(curve.steps[1]),
+            float(curve.steps[-1]),
+            f"after its first point ({y[0]:.4g}) the loss stood still at {level:.5g} (robust spread "
+            f"{100 * spread / level:.2g}%, Kendall tau {tau:.2f}) for {len(rest)} {unit}s: the cross-entropy of "
+            f"an even guess among {k} classes (ln {k} = {chance:.4f}). It jumped to chance and flat-lined: the "
+            "network stopped learning (dead units)",
+            {"first": float(y[0]), "level": level, "chance": chance, "classes": k, "spread": spread}
+            | {"kendall_tau": tau},
+            suggests="too_high",
+            strength=0.9,
+        )
+    ]
 
 
 def _val_fell(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:

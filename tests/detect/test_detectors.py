@@ -440,6 +440,49 @@ def test_a_training_loss_creeping_down_beside_a_validation_loss_that_did_not_is_
     assert alone.suggests == "too_low" and alone.message.endswith("creeping down")
 
 
+def _epoch_means_at_chance(
+    level: float = math.log(10) - 0.0007, *, spread: float = 5e-5, creep: float = 0.0, first: float = 2.40
+) -> tuple[np.ndarray, np.ndarray]:
+    """100 epoch means: a first one of `first`, then a line at `level` with noise `spread` (and a
+    creep down by that share of it over the run)."""
+    rng = np.random.default_rng(0)
+    values = level * (1 - creep * np.arange(99) / 99) + spread * rng.standard_normal(99)
+    return np.arange(1.0, 101.0), np.r_[first, values]
+
+
+def test_a_loss_that_jumped_to_chance_and_flat_lined_is_a_divergence() -> None:
+    (div,) = found(*_epoch_means_at_chance())["divergence"]
+    assert div.severity == "error" and div.suggests == "too_high" and div.evidence["classes"] == 10
+    assert "jumped to chance and flat-lined" in div.message
+    # Binary cross-entropy at chance, too.
+    (div,) = found(*_epoch_means_at_chance(math.log(2) + 0.0002, spread=2e-5, first=0.75))["divergence"]
+    assert div.evidence["classes"] == 2
+
+
+@pytest.mark.parametrize(
+    "why, kwargs",
+    [
+        ("a rate far too low creeps down from there", {"creep": 0.005}),
+        ("a line off chance is a level the run reached", {"level": 2.25}),
+        ("a line that jitters by a percent is a network still moving", {"spread": 0.02}),
+        ("a first point at the line is no jump", {"first": math.log(10) + 0.001}),
+    ],
+)
+def test_lines_that_are_not_a_jump_to_chance(why: str, kwargs: dict) -> None:
+    found_ = found(*_epoch_means_at_chance(**kwargs)).get("divergence", [])
+    assert not any("jumped to chance" in f.message for f in found_), why
+
+
+def test_a_validation_loss_that_fell_clears_a_line_at_chance() -> None:
+    steps, values = _epoch_means_at_chance()
+    falling = (steps, 2.3 - 0.004 * np.arange(100))
+    sig = signals(steps, values, val=falling)
+    assert not any("jumped to chance" in f.message for f in detect_all(sig, CFG))
+    flat = (steps, np.full(100, math.log(10) - 0.0009) + 1e-4 * np.random.default_rng(1).standard_normal(100))
+    sig = signals(steps, values, val=flat)
+    assert any("jumped to chance" in f.message for f in detect_all(sig, CFG))
+
+
 def test_isolated_spikes_are_counted() -> None:
     steps, values = curves.converging(400, noise=0.01)
     for at in (150, 250, 350):
