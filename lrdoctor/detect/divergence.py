@@ -93,21 +93,35 @@ class DivergenceConfig:
     first_fall: float = 1000.0
     first_fall_rest: float = 0.5
     first_fall_points: int = 50
+    # ... or whose first point is `first_fall_flat` times its second or more while the rest of the
+    # run never went `first_fall_flat_rest` below that second point: a first epoch that blew up and
+    # a network that learnt nothing after it (a classifier left at chance). Of the 1509 corpus
+    # runs, as logged and re-logged so that their first point is a mean or comes late, 20 runs fit
+    # (28 cases), all too high, 19 of the cases not a divergence before; the healthy runs whose first
+    # point was 10x their second or more fell at least 1.44x further (BENCHMARKS.md, "A first epoch
+    # that blew up, and nothing after").
+    first_fall_flat: float = 20.0
+    first_fall_flat_rest: float = 1.1
     # A jump to chance: after its first point, the loss stood still for `chance_points` points or
     # more (robust spread under `chance_spread` of its level, |Kendall tau| under `dead_tau`) at
-    # the cross-entropy of an even guess among k classes (ln k, k from 2 to `chance_classes`,
-    # within `chance_tol` nats), `chance_jump` of that level or more below its first point: the
-    # first epoch's mean held a blow-up, and the network came out of it emitting a constant (its
-    # units dead). A network that learns, however slowly, does not stand still to a thousandth; one
-    # a rate far too low leaves at its start creeps down from there. A validation loss beside it
-    # must stand at the same line and not fall. None of the corpus's runs, at any cadence, does
-    # this (their dead networks jitter by a percent or more); a Keras log of an MNIST network does
-    # (BENCHMARKS.md, "A flat line at chance").
+    # the cross-entropy of an even guess among k classes (ln k, k from `chance_min_classes` to
+    # `chance_classes`, within `chance_tol` nats), `chance_jump` of that level or more below its
+    # first point: the first epoch's mean held a blow-up, and the network came out of it emitting
+    # a constant (its units dead). A network that learns, however slowly, does not stand still to a
+    # thousandth; one a rate far too low leaves at its start creeps down from there. A validation
+    # loss beside it must stand at the same line (within `chance_val_tol`) and not fall. Two
+    # classes are left out: a binary classifier stuck at ln 2 is as often inputs that carry no
+    # signal; above 20 classes the lines ln k lie so close that a loss a decayed rate froze would
+    # sit on one by chance. None of the corpus's runs, at any cadence, does this (their dead
+    # networks jitter by a percent or more); a Keras log of an MNIST network does (BENCHMARKS.md,
+    # "A flat line at chance").
     chance_points: int = 20
     chance_spread: float = 0.002
-    chance_classes: int = 100
+    chance_min_classes: int = 3
+    chance_classes: int = 20
     chance_tol: float = 0.001
-    chance_jump: float = 0.01
+    chance_val_tol: float = 0.003
+    chance_jump: float = 0.03
     # A late-start log's validation loss ending above its own start (measured before the first
     # logged training loss) by this share: the corpus labels a run diverged when its final loss
     # is 1.5x the initial one.
@@ -219,8 +233,9 @@ def _first_fall(
     steps: np.ndarray, values: np.ndarray, val: Curve | None, cfg: DivergenceConfig, unit: str, epochs: bool
 ) -> list[Finding]:
     """A short log (or, `epochs`, a log of epochs, however long) whose first point stands
-    `first_fall` times above its second, with the rest of the run falling far less (in decades):
-    a first epoch that blew up, its mean logged first. Not where a validation loss measured before
+    `first_fall` times above its second, with the rest of the run falling far less (in decades),
+    or `first_fall_flat` times with the rest hardly falling at all: a first epoch that blew up,
+    its mean logged first. Not where a validation loss measured before
     the first training point (3 evaluations or more) started that high too: a high initial loss.
     (One at the first point's step is not before it: Keras and Lightning evaluate at the end of the
     epoch whose mean that point is.)"""
@@ -232,7 +247,8 @@ def _first_fall(
         return []
     first = math.log10(y[0] / y[1])
     rest = math.log10(y[1] / float(y[1:].min()))
-    if first < math.log10(cfg.first_fall) or rest > cfg.first_fall_rest * first:
+    flat = first >= math.log10(cfg.first_fall_flat) and rest <= math.log10(cfg.first_fall_flat_rest)
+    if not flat and (first < math.log10(cfg.first_fall) or rest > cfg.first_fall_rest * first):
         return []
     if (
         val is not None
@@ -255,7 +271,7 @@ def _first_fall(
             float(s[-1]),
             f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {fmt_factor(y[0] / y[1])}x the next "
             f"({y[1]:.3g}), {after}: the loss blew up before the second point (the mean of a first epoch that "
-            "blew up, logged first)",
+            "blew up, logged first)" + (", and the network learnt nothing after it" if flat else ""),
             {"first": float(y[0]), "second": float(y[1]), "first_fall": float(y[0] / y[1]), "rest_fall": 10**rest},
             suggests="too_high",
             strength=0.9,
@@ -416,38 +432,44 @@ def _from_training_loss(
 
 
 def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str) -> list[Finding]:
-    """A loss that jumped to chance and flat-lined (DivergenceConfig.chance_points)."""
-    y = curve.y
+    """A loss that jumped to chance and flat-lined (DivergenceConfig.chance_points), read on the
+    raw points (a long log's curve holds bin medians, whose spread is the points' shrunk)."""
+    lo, hi = math.log(cfg.chance_min_classes - 0.5), math.log(cfg.chance_classes + 0.5)
+    near = float(np.median(curve.y[1:])) if len(curve.y) > 1 else math.nan
+    if not lo < near < hi or abs(near - math.log(round(math.exp(near)))) > 10 * cfg.chance_tol:
+        return []  # (cheap, on the curve: most logs stop here, before the raw points are read)
+    y = curve.raw_y if curve.raw_y is not None else curve.y
+    steps = curve.raw_steps if curve.raw_steps is not None else curve.steps
     if len(y) <= cfg.chance_points:
         return []
     rest = y[1:]
     level = float(np.median(rest))
-    if not 0 < level < math.log(cfg.chance_classes + 0.5):
-        return []
-    k = max(2, round(math.exp(level)))
+    k = round(math.exp(level))
     chance = math.log(k)
     spread = stats.mad_sigma(rest)
-    if abs(level - chance) > cfg.chance_tol or not spread <= cfg.chance_spread * level:
+    if not lo < level < hi or abs(level - chance) > cfg.chance_tol or not spread <= cfg.chance_spread * level:
         return []
     if not y[0] - level > max(cfg.chance_jump * level, 10 * spread):
         return []
-    tau, _ = stats.kendall_tau(curve.t[1:], rest)
-    if not abs(tau) < cfg.dead_tau:  # (NaN: a line that does not vary at all is left alone)
+    # (a line printed with few digits can stand exactly still: no trend, not an undefined one)
+    tau = 0.0 if np.ptp(rest) == 0 else stats.kendall_tau(steps[1:], rest)[0]
+    if not abs(tau) < cfg.dead_tau:
         return []
     if val is not None and len(val.y) >= 3:
         v_tau, v_p = stats.kendall_tau(val.t, val.y)
-        if abs(float(np.median(val.y)) - chance) > 10 * cfg.chance_tol or (v_tau < 0 and v_p < 0.01):
+        if abs(float(np.median(val.y)) - chance) > cfg.chance_val_tol or (v_tau < 0 and v_p < 0.01):
             return []
     return [
         Finding(
             "divergence",
             "error",
-            float(curve.steps[1]),
-            float(curve.steps[-1]),
+            float(steps[1]),
+            float(steps[-1]),
             f"after its first point ({y[0]:.4g}) the loss stood still at {level:.5g} (robust spread "
-            f"{100 * spread / level:.2g}%, Kendall tau {tau:.2f}) for {len(rest)} {unit}s: the cross-entropy of "
+            f"{100 * spread / level:.2g}%, Kendall tau {tau:.3f}) for {len(rest)} {unit}s: the cross-entropy of "
             f"an even guess among {k} classes (ln {k} = {chance:.4f}). It jumped to chance and flat-lined: the "
-            "network stopped learning (dead units)",
+            "network stopped learning (dead units, which a rate too high leaves behind; or inputs that carry no "
+            "signal)",
             {"first": float(y[0]), "level": level, "chance": chance, "classes": k, "spread": spread}
             | {"kendall_tau": tau},
             suggests="too_high",

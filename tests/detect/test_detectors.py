@@ -454,9 +454,17 @@ def test_a_loss_that_jumped_to_chance_and_flat_lined_is_a_divergence() -> None:
     (div,) = found(*_epoch_means_at_chance())["divergence"]
     assert div.severity == "error" and div.suggests == "too_high" and div.evidence["classes"] == 10
     assert "jumped to chance and flat-lined" in div.message
-    # Binary cross-entropy at chance, too.
-    (div,) = found(*_epoch_means_at_chance(math.log(2) + 0.0002, spread=2e-5, first=0.75))["divergence"]
-    assert div.evidence["classes"] == 2
+    # A console log printing four decimals stands exactly still: no trend, not an undefined one.
+    printed = np.r_[2.4013, np.full(99, 2.3026)]
+    (div,) = found(np.arange(1.0, 101.0), printed)["divergence"]
+    assert div.evidence["kendall_tau"] == 0.0 and "stood still at 2.3026" in div.message
+    # A long log is read on its points, not on the bin medians of its curve.
+    rng = np.random.default_rng(2)
+    dead = np.r_[2.45, math.log(7) + 2e-4 * rng.standard_normal(99_999)]
+    (div,) = found(np.arange(100_000.0), dead)["divergence"]
+    assert div.evidence["classes"] == 7 and "for 99999 steps" in div.message and div.start_step == 1.0
+    healthy = np.r_[2.45, math.log(7) * (1 + 0.01 * rng.standard_normal(99_999))]  # a 1% minibatch jitter
+    assert not any("jumped to chance" in f.message for f in found(np.arange(100_000.0), healthy).get("divergence", []))
 
 
 @pytest.mark.parametrize(
@@ -466,6 +474,9 @@ def test_a_loss_that_jumped_to_chance_and_flat_lined_is_a_divergence() -> None:
         ("a line off chance is a level the run reached", {"level": 2.25}),
         ("a line that jitters by a percent is a network still moving", {"spread": 0.02}),
         ("a first point at the line is no jump", {"first": math.log(10) + 0.001}),
+        ("a first epoch's mean a percent above it is an initial loss's excess", {"first": 2.33}),
+        ("a binary classifier at ln 2 is as often inputs without signal", {"level": math.log(2), "first": 0.75}),
+        ("above 20 classes a frozen loss sits on some ln k by chance", {"level": math.log(55), "first": 4.6}),
     ],
 )
 def test_lines_that_are_not_a_jump_to_chance(why: str, kwargs: dict) -> None:
@@ -1640,6 +1651,19 @@ def test_a_first_epoch_that_blew_up_into_a_flat_line_says_so() -> None:
     values = np.r_[1e6, np.full(19, 2.0)]
     (f,) = _first_falls(np.arange(1.0, 21.0), values)
     assert "500000x the next" in f.message and "never went below that again" in f.message
+
+
+def test_a_first_epoch_that_blew_up_and_a_network_that_learnt_nothing_after_it() -> None:
+    # 75x, then flat within 5%: the digits MLP with Adam at 1, logged as Lightning's epoch means
+    # (184, then 2.45 to 2.34, at chance), was "ok": its loss came down 99% from its start.
+    steps, values = _epochs(75.0, 1.05)
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and "learnt nothing after it" in div.message
+    assert diagnose_arrays(steps, values).verdict == "too_high"
+    # A first fall under 20x, or a run that went on to fall 1.44x more (the least that the corpus's
+    # healthy runs whose first point was 10x their second fell), is not one.
+    assert not _first_falls(*_epochs(15.0, 1.05))
+    assert not _first_falls(*_epochs(75.0, 1.44))
 
 
 def test_a_plateau_above_the_best_is_not_read_off_one_minibatch_at_the_end() -> None:
