@@ -235,10 +235,10 @@ def _first_fall(
     """A short log (or, `epochs`, a log of epochs, however long) whose first point stands
     `first_fall` times above its second, with the rest of the run falling far less (in decades),
     or `first_fall_flat` times with the rest hardly falling at all: a first epoch that blew up,
-    its mean logged first. Not where a validation loss measured before
-    the first training point (3 evaluations or more) started that high too: a high initial loss.
-    (One at the first point's step is not before it: Keras and Lightning evaluate at the end of the
-    epoch whose mean that point is.)"""
+    its mean logged first. Not where a validation loss measured before the first training point
+    (3 evaluations or more) started that high too: a high initial loss. (One at the first point's
+    step is not before it: Keras and Lightning evaluate at the end of the epoch whose mean that
+    point is.)"""
     if len(values) > cfg.first_fall_points and not epochs:  # (before the copies: a long log of steps)
         return []
     finite = np.isfinite(values)
@@ -435,9 +435,13 @@ def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str
     """A loss that jumped to chance and flat-lined (DivergenceConfig.chance_points), read on the
     raw points (a long log's curve holds bin medians, whose spread is the points' shrunk)."""
     lo, hi = math.log(cfg.chance_min_classes - 0.5), math.log(cfg.chance_classes + 0.5)
+    # (first on the curve, cheaply: a long log's raw points are read only where its bin medians
+    # stand still near a line; theirs spread less than the points do)
     near = float(np.median(curve.y[1:])) if len(curve.y) > 1 else math.nan
     if not lo < near < hi or abs(near - math.log(round(math.exp(near)))) > 10 * cfg.chance_tol:
-        return []  # (cheap, on the curve: most logs stop here, before the raw points are read)
+        return []
+    if not stats.mad_sigma(curve.y[1:]) <= cfg.chance_spread * near:
+        return []
     y = curve.raw_y if curve.raw_y is not None else curve.y
     steps = curve.raw_steps if curve.raw_steps is not None else curve.steps
     if len(y) <= cfg.chance_points:

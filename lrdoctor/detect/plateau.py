@@ -42,12 +42,11 @@ class PlateauConfig:
     # whose mean stands more than `stuck_val_sds` standard deviations of theirs above an evaluation
     # before training, a network knocked at its first updates (too high; flat evaluations with
     # normal noise pass that in 1 of 45 runs with 6 of them, 1 of 250 with 20); a median above the
-    # first, no
-    # direction: the training loss's creep is not learning. Over the 1509 runs of the corpus and
-    # its extra tasks, as logged and re-logged at seven other cadences, the steady fall was too
-    # low in 516 of 536 cases; the training loss's creep had read 49 too-high cases as too low, 22
-    # now (`python benchmarks/stuck_direction.py`; BENCHMARKS.md, "A loss that never left its
-    # start").
+    # first, no direction: the training loss's creep is not learning. Over the 1509 runs of the
+    # corpus and its extra tasks, as logged and re-logged at seven other cadences, the steady fall
+    # was too low in 516 of 536 cases; the training loss's creep had read 49 too-high cases as too
+    # low, 22 now (`python benchmarks/stuck_direction.py`; BENCHMARKS.md, "A loss that never left
+    # its start").
     stuck_val_points: int = 4
     stuck_val_sds: float = 3.0
     # A decrease is significant below this Kendall p-value.
