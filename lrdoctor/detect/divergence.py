@@ -271,7 +271,13 @@ def _first_fall(
             float(s[-1]),
             f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {fmt_factor(y[0] / y[1])}x the next "
             f"({y[1]:.3g}), {after}: the loss blew up before the second point (the mean of a first epoch that "
-            "blew up, logged first)" + (", and the network learnt nothing after it" if flat else ""),
+            "blew up, logged first)"
+            + (
+                ", and the network learnt nothing after it (or, on unscaled regression targets, it converged within "
+                "that epoch: an evaluation logged before training tells the two apart)"
+                if flat
+                else ""
+            ),
             {"first": float(y[0]), "second": float(y[1]), "first_fall": float(y[0] / y[1]), "rest_fall": 10**rest},
             suggests="too_high",
             strength=0.9,
