@@ -113,6 +113,14 @@ class VerdictConfig:
     # A recorded rate that reached its peak only after this share of the log: the log is (nearly)
     # all warmup, and its loss has not yet been trained at the rate to judge ("unknown").
     warmup_share: float = 0.8
+    # A rate too low that the validation loss confirms: slow convergence of this strength or more,
+    # beside a validation loss that fell at nearly every evaluation (Kendall tau at most
+    # `confirmed_val_tau`) and made 90% of its progress after `confirmed_val_t90` of the run (it
+    # was still falling at the end), with no sign of a rate too high, is too low whatever the
+    # model's lean.
+    confirmed_slow: float = 0.8
+    confirmed_val_tau: float = -0.9
+    confirmed_val_t90: float = 0.8
 
 
 def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
@@ -243,6 +251,9 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
+    confirmed = _confirmed_too_low(sig, findings, cfg)
+    if confirmed > 0 and CLASSES[k] != "too_low" and not warm:
+        return "too_low", max(float(p[CLASSES.index("too_low")]), confirmed)
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
     if _against_the_training_loss(sig, findings, CLASSES[k], cfg):
@@ -250,6 +261,21 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0
     return CLASSES[k], float(p[k])
+
+
+def _confirmed_too_low(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> float:
+    """The strength of a slow convergence the validation loss confirms (VerdictConfig.confirmed_slow),
+    or 0."""
+    val, shape = sig.val, sig.val_shape
+    if val is None or shape is None or _shows_too_high(findings):
+        return 0.0
+    slow = max(
+        (f.strength for f in findings if f.pathology == "slow_convergence" and f.severity == "warning"), default=0.0
+    )
+    tau = shape.all_tau if len(val.y) < 12 else shape.tail_tau
+    if slow < cfg.confirmed_slow or not tau <= cfg.confirmed_val_tau or shape.t90 < cfg.confirmed_val_t90:
+        return 0.0
+    return slow
 
 
 def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig) -> bool:

@@ -830,6 +830,33 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", ok_cfg)
 
 
+def test_a_slow_run_its_validation_loss_confirms_is_too_low_whatever_the_model_leans() -> None:
+    # A rate too low logged as epoch means (the corpus's breast-cancer MLP with SGD at 1e-4: 0.75
+    # to 0.56 in a near straight line), its validation loss falling at every evaluation to the
+    # end. The models fitted on late-starting logs weigh such runs against the ill-conditioned
+    # regression's slow healthy ones, and the fold that held the task out called 21 of them ok.
+    from lrdoctor.detect import LOG_KINDS
+    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide
+
+    epochs = np.arange(1.0, 29.0)
+    loss = 0.75 - 0.0072 * (epochs - 1) + 0.002 * np.random.default_rng(0).standard_normal(28)
+    val = (np.arange(0.0, 29.0, 2.0), 0.7506 - 0.0121 * np.arange(15.0))
+    sig = signals(epochs, loss, val=val, step_kind="epoch")
+    findings = detect_all(sig, CFG)
+    assert any(f.pathology == "slow_convergence" and f.severity == "warning" and f.strength >= 0.8 for f in findings)
+    n = len(FEATURES)
+    says_ok = VerdictModel(
+        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "ok"), *[0.0] * n) for c in CLASSES)
+    )
+    ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
+    verdict, confidence = decide(sig, findings, ok_cfg)
+    assert verdict == "too_low" and confidence >= 0.8
+    # A validation loss that levelled off (most of its progress early) does not confirm it.
+    levelled = (val[0], 0.45 + 0.3 * np.exp(-val[0] / 3))
+    sig = signals(epochs, loss, val=levelled, step_kind="epoch")
+    assert decide(sig, detect_all(sig, CFG), ok_cfg)[0] == "ok"
+
+
 def test_step_decay_drop_is_not_slow_convergence() -> None:
     # Levelled, then the rate is cut 10x at 80% and the loss drops again: expected, not a pathology.
     steps, values = curves.converging(400, seed=1)
