@@ -7,7 +7,7 @@ For every run of the corpus, as logged and re-logged as seven other loggers woul
 epoch, an EMA over 10 steps: the re-logs of `benchmarks/accuracy.py`), the plateau finding "loss
 stayed near its initial level" is counted by the side it suggests and the run's label, twice: by
 the rule before (the training loss's own Kendall trend: creeping down, too low, else nowhere) and
-as lrdoctor reads it now (the validation loss first, where it has five evaluations or more). The
+as lrdoctor reads it now (the validation loss first, where it has six evaluations or more). The
 rows count cases, a run once per cadence that leaves it stuck. Seconds once the corpus's cases are
 cached (`benchmarks/accuracy.py` caches them).
 """

@@ -114,11 +114,13 @@ class VerdictConfig:
     # all warmup, and its loss has not yet been trained at the rate to judge ("unknown").
     warmup_share: float = 0.8
     # A rate too low that the validation loss confirms: slow convergence of this strength or more,
-    # beside a validation loss that fell at nearly every evaluation (Kendall tau at most
-    # `confirmed_val_tau`) and made 90% of its progress after `confirmed_val_t90` of the run (it
-    # was still falling at the end), with no sign of a rate too high, is too low whatever the
-    # model's lean.
+    # beside a validation loss of `confirmed_val_points` evaluations or more that fell at nearly
+    # every one (Kendall tau at most `confirmed_val_tau`; over its last 30% from 12 evaluations
+    # on, as the val_tail_tau statistic reads it) and took `confirmed_val_t90` of the run or more
+    # to make 90% of its progress (it was still falling at the end), with no sign of a rate too
+    # high, is too low whatever the model's lean.
     confirmed_slow: float = 0.8
+    confirmed_val_points: int = 6
     confirmed_val_tau: float = -0.9
     confirmed_val_t90: float = 0.8
 
@@ -251,8 +253,10 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
+    # (never in a warm log: that showed a rate too high; where the model says too low itself, its
+    # probability stands)
     confirmed = _confirmed_too_low(sig, findings, cfg)
-    if confirmed > 0 and CLASSES[k] != "too_low" and not warm:
+    if confirmed > 0 and not (CLASSES[k] == "too_low" and p[k] >= cfg.min_confidence):
         return "too_low", max(float(p[CLASSES.index("too_low")]), confirmed)
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
@@ -267,7 +271,7 @@ def _confirmed_too_low(sig: Signals, findings: Sequence[Finding], cfg: VerdictCo
     """The strength of a slow convergence the validation loss confirms (VerdictConfig.confirmed_slow),
     or 0."""
     val, shape = sig.val, sig.val_shape
-    if val is None or shape is None or _shows_too_high(findings):
+    if val is None or shape is None or len(val.y) < cfg.confirmed_val_points or _shows_too_high(findings):
         return 0.0
     slow = max(
         (f.strength for f in findings if f.pathology == "slow_convergence" and f.severity == "warning"), default=0.0

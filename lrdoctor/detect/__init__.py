@@ -127,7 +127,10 @@ def _means_of_epochs(sig: Signals) -> bool:
 
 def _val_from_0(sig: Signals) -> bool:
     """Whether the validation loss was first evaluated on the untrained model: at step 0 of an axis
-    of steps (on an axis of epochs, an epoch 0 can be the first epoch's end, as Keras numbers them)."""
+    of steps (on an axis of epochs, an epoch 0 can be the first epoch's end, as Keras numbers them).
+    Stricter than the divergence detector's evaluation "before training" (at or before the first
+    logged training point), which a log that begins late has after its first updates: a stuck
+    loss's direction needs the model before any update."""
     return sig.val is not None and not _means_of_epochs(sig) and float(sig.val.steps[0]) <= 0
 
 

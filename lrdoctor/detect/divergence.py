@@ -465,7 +465,7 @@ def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str
     tau = 0.0 if np.ptp(rest) == 0 else stats.kendall_tau(steps[1:], rest)[0]
     if not abs(tau) < cfg.dead_tau:
         return []
-    if val is not None and len(val.y) >= 3:
+    if val is not None:
         v_tau, v_p = stats.kendall_tau(val.t, val.y)
         if abs(float(np.median(val.y)) - chance) > cfg.chance_val_tol or (v_tau < 0 and v_p < 0.01):
             return []
@@ -476,7 +476,8 @@ def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str
             float(steps[1]),
             float(steps[-1]),
             f"after its first point ({y[0]:.4g}) the loss stood still at {level:.5g} (robust spread "
-            f"{100 * spread / level:.2g}%, Kendall tau {tau:.3f}) for {len(rest)} {unit}s: the cross-entropy of "
+            f"{100 * spread / level:.2g}%, Kendall tau {tau:.3f}) for {len(rest)} points ({unit}s "
+            f"{fmt_step(steps[1])} to {fmt_step(steps[-1])}): the cross-entropy of "
             f"an even guess among {k} classes (ln {k} = {chance:.4f}). It jumped to chance and flat-lined: the "
             "network stopped learning (dead units, which a rate too high leaves behind; or inputs that carry no "
             "signal)",

@@ -71,12 +71,10 @@ def test_a_stuck_loss_logged_sparsely_takes_its_direction_from_the_validation_lo
     low = diagnose(_every(load(DATA / "digits_mlp__sgd_constant__lr1.00e-04_s0__metrics.jsonl.gz", lr=1e-4), k))
     (plateau,) = [f for f in low.findings if f.pathology == "plateau"]
     assert plateau.suggests == "too_low" and "the validation loss fell steadily" in plateau.message
-    # (every 25th step leaves 16 points, whose noisy shape the verdict model reads as leaning too
-    # high: unknown, not too high, there)
-    if k == 10:
-        assert low.verdict == "too_low" and low.recommended_lr > 1e-4
-    else:
-        assert low.verdict == "unknown"
+    # (every 25th step leaves 16 points, whose noisy shape the verdict models may read as leaning
+    # too high: unknown there, but never too high)
+    assert low.verdict in (("too_low",) if k == 10 else ("too_low", "unknown"))
+    assert low.verdict == "unknown" or low.recommended_lr > 1e-4
     # The digits CNN at 10x its best rate, knocked to chance at its first updates (logged every
     # step, the spike shows: a divergence), looks as stuck; its evaluations all stood above the one
     # before training, but by 1.3 standard deviations of their own jitter, which a flat noisy

@@ -409,8 +409,13 @@ def test_a_stuck_loss_reads_its_direction_off_the_validation_loss() -> None:
     (frozen,) = _stuck_with_val(np.full(10, 2.303))
     assert frozen.suggests is None and "no significant trend" in frozen.message
     # Too few evaluations to read: the training loss alone decides, as without a validation loss.
+    # Five falling at every one are too few for a significant Kendall trend; six are enough.
     (few,) = _stuck_with_val(KNOCKED[:4])
     assert few.suggests is None and "no significant trend" in few.message
+    (five,) = _stuck_with_val(2.303 - 0.002 * np.arange(5))
+    assert five.suggests is None and "no significant trend" in five.message
+    (six,) = _stuck_with_val(2.303 - 0.002 * np.arange(6))
+    assert six.suggests == "too_low"
 
 
 def test_a_flat_noisy_validation_loss_does_not_say_which_way() -> None:
@@ -462,7 +467,8 @@ def test_a_loss_that_jumped_to_chance_and_flat_lined_is_a_divergence() -> None:
     rng = np.random.default_rng(2)
     dead = np.r_[2.45, math.log(7) + 2e-4 * rng.standard_normal(99_999)]
     (div,) = found(np.arange(100_000.0), dead)["divergence"]
-    assert div.evidence["classes"] == 7 and "for 99999 steps" in div.message and div.start_step == 1.0
+    assert div.evidence["classes"] == 7 and "for 99999 points (steps 1 to 99999)" in div.message
+    assert div.start_step == 1.0
     healthy = np.r_[2.45, math.log(7) * (1 + 0.01 * rng.standard_normal(99_999))]  # a 1% minibatch jitter
     assert not any("jumped to chance" in f.message for f in found(np.arange(100_000.0), healthy).get("divergence", []))
 
@@ -851,6 +857,15 @@ def test_a_slow_run_its_validation_loss_confirms_is_too_low_whatever_the_model_l
     ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
     verdict, confidence = decide(sig, findings, ok_cfg)
     assert verdict == "too_low" and confidence >= 0.8
+    # A model that leans too low, but under the bar for any verdict, is overruled as well.
+    leans_low = VerdictModel(
+        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((0.15 * (c == "too_low"), *[0.0] * n) for c in CLASSES)
+    )
+    low_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, leans_low))
+    assert decide(sig, findings, low_cfg)[0] == "too_low"
+    # Five evaluations are too few to confirm it.
+    sig5 = signals(epochs, loss, val=(val[0][:5], val[1][:5]), step_kind="epoch")
+    assert decide(sig5, detect_all(sig5, CFG), ok_cfg)[0] != "too_low"
     # A validation loss that levelled off (most of its progress early) does not confirm it.
     levelled = (val[0], 0.45 + 0.3 * np.exp(-val[0] / 3))
     sig = signals(epochs, loss, val=levelled, step_kind="epoch")
@@ -1691,6 +1706,10 @@ def test_a_first_epoch_that_blew_up_and_a_network_that_learnt_nothing_after_it()
     # healthy runs whose first point was 10x their second fell), is not one.
     assert not _first_falls(*_epochs(15.0, 1.05))
     assert not _first_falls(*_epochs(75.0, 1.44))
+    # At the edge: the rest falling 1.08x further is flat, 1.12x is not.
+    flat = np.r_[150.0, 2.0 / np.linspace(1.0, 1.08, 19)]
+    assert "learnt nothing after it" in str(_first_falls(np.arange(1.0, 21.0), flat))
+    assert not _first_falls(np.arange(1.0, 21.0), np.r_[150.0, 2.0 / np.linspace(1.0, 1.12, 19)])
 
 
 def test_a_plateau_above_the_best_is_not_read_off_one_minibatch_at_the_end() -> None:
