@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -129,6 +130,11 @@ class DivergenceConfig:
     # ... unless its trend had come this share below its start: it improved, then got worse
     # (overfitting), which is not a blow-up.
     val_improved: float = 0.1
+
+
+def _blew_up(start: float, end: float, message: str, evidence: dict[str, Any]) -> Finding:
+    """A divergence that settles the verdict: an error pointing to a rate too high."""
+    return Finding("divergence", "error", start, end, message, evidence, suggests="too_high", strength=0.9)
 
 
 def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step") -> list[Finding]:
@@ -264,9 +270,7 @@ def _first_fall(
         else "and the loss never went below that again"
     )
     return [
-        Finding(
-            "divergence",
-            "error",
+        _blew_up(
             float(s[0]),
             float(s[-1]),
             f"the first point ({y[0]:.3g} at {unit} {fmt_step(s[0])}) is {fmt_factor(y[0] / y[1])}x the next "
@@ -279,8 +283,6 @@ def _first_fall(
                 else ""
             ),
             {"first": float(y[0]), "second": float(y[1]), "first_fall": float(y[0] / y[1]), "rest_fall": 10**rest},
-            suggests="too_high",
-            strength=0.9,
         )
     ]
 
@@ -422,16 +424,12 @@ def _from_training_loss(
         spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
         return [
-            Finding(
-                "divergence",
-                "error",
+            _blew_up(
                 float(curve.steps[top]),
                 float(curve.steps[-1]),
                 f"loss spiked to {ratio:.2g}x its start, then flat-lined at its initial level {curve.end:.4g}: "
                 "the network stopped learning (dead units)",
                 {"peak_ratio": ratio, "start": curve.start, "end": curve.end, "tail_kendall_tau": tau},
-                suggests="too_high",
-                strength=0.9,
             )
         ]
     return [] if _val_fell(curve, val, cfg) else (_unrecovered(curve, cfg) or _at_chance(curve, val, cfg, unit))
@@ -470,9 +468,7 @@ def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str
         if abs(float(np.median(val.y)) - chance) > cfg.chance_val_tol or (v_tau < 0 and v_p < 0.01):
             return []
     return [
-        Finding(
-            "divergence",
-            "error",
+        _blew_up(
             float(steps[1]),
             float(steps[-1]),
             f"after its first point ({y[0]:.4g}) the loss stood still at {level:.5g} (robust spread "
@@ -483,8 +479,6 @@ def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str
             "signal)",
             {"first": float(y[0]), "level": level, "chance": chance, "classes": k, "spread": spread}
             | {"kendall_tau": tau},
-            suggests="too_high",
-            strength=0.9,
         )
     ]
 
@@ -541,17 +535,13 @@ def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:
     rose = float(curve.trend.max()) / level
     share = float(high.mean())
     return [
-        Finding(
-            "divergence",
-            "error",
+        _blew_up(
             _lowest_before(curve, first),
             float(curve.steps[-1]),
             f"loss blew up to {rose:.2g}x its start ({level:.4g}, the median of its first 3 points; its trend, "
             f"over {share:.0%} of the run; {curve.peak / level:.2g}x at its peak) and came back only to its "
             f"initial level ({curve.end:.4g}): the run did not recover from it",
             {"trend_peak_ratio": rose, "share_above": share, "start": level, "end": curve.end},
-            suggests="too_high",
-            strength=0.9,
         )
     ]
 
