@@ -33,6 +33,10 @@ NOT_A_LOG = re.compile(
     r"settings|index|requirements.*|license.*|notes?|readme.*)\.(json|txt)$",
     re.IGNORECASE,
 )
+# Tables (not console text or JSON settings, which a run's folder holds beside its log): this many
+# beside a file named like a run's log make its folder one of runs (_tables_beside).
+TABLE_FILE = re.compile(r"\.(csv|tsv|jsonl|ndjson)(\.gz)?$", re.IGNORECASE)
+TABLES_BESIDE = 2
 # Sub-directories that split one run by phase (Keras, HF): their parent is the run.
 SPLIT_DIRS = frozenset({"train", "training", "val", "valid", "validation", "eval", "evaluation", "test"})
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "wandb-summary"})
@@ -257,15 +261,27 @@ def is_one_run(folder: Path) -> bool:
         return True
     if _is(folder / "metrics", stat.S_ISDIR) or _is(folder / "mlflow.db", stat.S_ISREG):
         return True
-    if csv_reader.in_dir(folder) is not None or json_reader.in_dir(folder) is not None:
+    if json_reader.in_dir(folder) is not None or _is(folder / jsonl.MMENGINE_SCALARS, stat.S_ISREG):
         return True
-    if any(_is(folder / name, stat.S_ISREG) for name in (*jsonl.DIR_NAMES, jsonl.MMENGINE_SCALARS)):
+    if csv_reader.claims_dir(folder) is not None:  # an Ultralytics or DVCLive run: its own layout
+        return True
+    named = [folder / name for name in (*csv_reader.DIR_NAMES, *jsonl.DIR_NAMES) if _is(folder / name, stat.S_ISREG)]
+    if named and not _tables_beside(children, named):
         return True
     if jsonl.claims_dir(folder) is not None:  # a Ray Tune trial (a DVCLive folder: csv_reader.in_dir above)
         return True
     with_events = [c for c in children if _is(c, stat.S_ISDIR) and any("tfevents" in g.name for g in _children(c))]
     # (a run folder named like a split, such as Ultralytics' first run 'train', is a run of its own)
     return bool(with_events) and all(c.name.lower() in SPLIT_DIRS and not _claimed(c) for c in with_events)
+
+
+def _tables_beside(children: list[Path], named: list[Path]) -> bool:
+    """Whether a folder that holds a file named like a run's log (metrics.csv, summary.csv,
+    history.jsonl...) also holds TABLES_BESIDE or more other tables: a folder of runs (a sweep's
+    run_lr0.1.csv, run_lr0.01.csv... beside its summary.csv), each searched, not one run read
+    by the name alone."""
+    tables = [c for c in children if c not in named and TABLE_FILE.search(c.name) and _is(c, stat.S_ISREG)]
+    return len(tables) >= TABLES_BESIDE
 
 
 def _children(folder: Path) -> list[Path]:

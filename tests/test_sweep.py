@@ -379,3 +379,30 @@ def test_a_run_folder_with_a_file_beside_its_log_is_one_run(tmp_path: Path) -> N
     # Two logs in it stay a folder of runs: an array.
     _touch(tmp_path / "exp" / "other.log", "".join(f"step {i}: loss {1 / (i + 1):.4f}\n" for i in range(100)))
     assert isinstance(json.loads(invoke("diagnose", str(tmp_path / "exp"), "--format", "json").stdout), list)
+
+
+@pytest.mark.parametrize(
+    "named, text",
+    [
+        ("summary.csv", "lr,final_loss\n0.001,0.31\n0.01,0.22\n0.1,0.45\n"),
+        ("history.jsonl", '{"step": 1, "loss": 2.0}\n{"step": 2, "loss": 1.9}\n'),
+        ("metrics.json", '{"best_accuracy": 0.91}\n'),
+    ],
+)
+def test_a_sweep_folder_with_a_summary_beside_its_runs_is_searched_not_one_run(
+    tmp_path: Path, named: str, text: str
+) -> None:
+    """A file named like a run's log (summary.csv, history.jsonl, metrics.json) beside the sweep's
+    own tables does not make the folder one run: each table is judged, and the gate fails on the
+    run that diverged (it judged the summary alone and passed)."""
+    for lr, end in ((1e-3, 1.0), (1e-2, 0.2), (1.0, math.nan)):
+        _rate_run(tmp_path / "sweep" / f"run_lr{lr}.csv", lr, end)
+    _touch(tmp_path / "sweep" / named, text)
+    assert len(find_runs(tmp_path / "sweep")) >= 3
+    result = invoke("check", str(tmp_path / "sweep"))
+    assert result.exit_code == 1 and "run_lr1.0.csv: too_high" in result.stdout
+    # One table beside it (a run's own log and its summary) leaves the folder one run, as before.
+    lone = tmp_path / "one"
+    _rate_run(lone / "metrics.csv", 1e-2, 0.2)
+    _touch(lone / "extra.csv", "a,b\n1,2\n")
+    assert find_runs(lone) == [lone]

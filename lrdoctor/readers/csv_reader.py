@@ -108,8 +108,12 @@ def _before_wider_rows(lines: list[str]) -> list[str]:
     return lines
 
 
+# The names a run's folder gives its table (Lightning's CSVLogger, and a common choice).
+DIR_NAMES = ("metrics.csv", "summary.csv")
+
+
 def in_dir(path: Path) -> Path | None:
-    for name in ("metrics.csv", "summary.csv"):
+    for name in DIR_NAMES:
         if (path / name).is_file():
             return path / name
     return claims_dir(path)
