@@ -106,16 +106,19 @@ def rows_to_series(
     not a value at a time: a million records take a fraction of a second.
     """
     records = rows if isinstance(rows, list) else list(rows)
-    columns = {
-        key: _counter_column(raw) if key in COUNTERS else _column(raw) for key, raw in _raw_columns(records).items()
-    }
-    return columns_to_series(
-        columns,
-        len(records),
-        step_keys=step_keys,
-        unplaced=unplaced,
-        position=lambda key, first: list(records[first]).index(key),
-    )
+    raw = _raw_columns(records)
+    columns = {key: _counter_column(cells) if key in COUNTERS else _column(cells) for key, cells in raw.items()}
+    phases = phase_cells(raw)
+    if phases is not None:
+        columns = split_phases(columns, phases)
+
+    def position(key: str, first: int) -> int:
+        names = list(records[first])
+        if key not in names:  # an evaluation's value moved under val_<name>: where <name> stands
+            key = key.split("_", 1)[-1]
+        return names.index(key) if key in names else len(names)
+
+    return columns_to_series(columns, len(records), step_keys=step_keys, unplaced=unplaced, position=position)
 
 
 def columns_to_series(
@@ -147,6 +150,70 @@ def columns_to_series(
             continue
         order.append((first, rank if position is None else position(key, first), key))
     return {key: series[key] for _, _, key in sorted(order)}, kind
+
+
+# A key or column that names each record's phase (mmcv's log.json "mode": "train" / "val"), and
+# the phases it names: a record of an evaluation holds the evaluation's values under the
+# training's names ('loss'), which are its validation (or test) values.
+PHASE_KEYS = ("mode", "phase", "split", "stage")
+TRAIN_PHASES = frozenset({"train", "training", "fit"})
+EVAL_PHASES = frozenset({"val", "valid", "validate", "validation", "eval", "evaluate", "evaluation", "dev"})
+TEST_PHASES = frozenset({"test", "testing"})
+_EVAL_NAMED = re.compile(r"^(val|valid|validation|eval|evaluation|test|dev)[_/]", re.IGNORECASE)
+
+
+def phase_cells(raw: Mapping[str, Sequence[object]]) -> Sequence[object] | None:
+    """The cells of the first phase key (PHASE_KEYS) that names both training and evaluation
+    records, or None where no key does."""
+    for key in PHASE_KEYS:
+        cells = next((c for name, c in raw.items() if name.strip().lower() == key), None)
+        if cells is None:
+            continue
+        names = {c.strip().lower() for c in cells if isinstance(c, str)}
+        if names & TRAIN_PHASES and names & (EVAL_PHASES | TEST_PHASES):
+            return cells
+    return None
+
+
+def split_phases(
+    columns: Mapping[str, tuple[np.ndarray, np.ndarray]], cells: Sequence[object]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The columns with each evaluation record's values moved under `val_<name>` (`test_<name>` for
+    a test phase), as the text reader names an evaluation line's. Its learning rate is the
+    training's, already logged, and left out; its step, where it also holds an epoch, counts the
+    evaluation's own batches (mmcv writes the validation loader's length), and is left out too, so
+    that the record takes the step written before it (:func:`_steps`)."""
+    phase = [c.strip().lower() if isinstance(c, str) else "" for c in cells]
+    test = np.fromiter((p in TEST_PHASES for p in phase), dtype=bool, count=len(phase))
+    evaluation = test | np.fromiter((p in EVAL_PHASES for p in phase), dtype=bool, count=len(phase))
+    with_epoch = np.zeros(len(phase), dtype=bool)
+    for key in EPOCH_KEYS:
+        if key in columns:
+            with_epoch |= columns[key][1]
+    from lrdoctor.naming import lr_series
+
+    rates = set(lr_series(columns))
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    moved: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, (values, present) in columns.items():
+        if key in EPOCH_KEYS or _EVAL_NAMED.match(key):
+            out[key] = (values, present)
+        elif key in STEP_KEYS:
+            out[key] = (values, present & ~(evaluation & with_epoch))
+        else:
+            out[key] = (values, present & ~evaluation)
+            if key in rates:
+                continue
+            for prefix, rows in (("val_", evaluation & ~test), ("test_", test)):
+                if (present & rows).any():
+                    moved[prefix + key] = (values, present & rows)
+    for key, (values, present) in moved.items():
+        if key in out:  # the name is taken already: the two merged, each record's own value
+            old_values, old_present = out[key]
+            out[key] = (np.where(present, values, old_values), old_present | present)
+        else:
+            out[key] = (values, present)
+    return out
 
 
 def _raw_columns(records: list[Mapping[str, object]]) -> dict[str, list[object]]:

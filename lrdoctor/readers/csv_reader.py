@@ -55,7 +55,9 @@ from lrdoctor.readers._common import (
     EPOCH_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
     download_tag,
+    phase_cells,
     settings_beside,
+    split_phases,
     steps_of_epochs,
     to_float,
     unfinished_note,
@@ -425,6 +427,11 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
     columns, cells = _numeric_columns(table, _decimal_comma(head[1:], delim))
     if not columns:
         raise UnreadableLog(f"{label}: no numeric column under the header {table.header[:8]}")
+    phases = phase_cells(
+        {name: [row[i] for row in table.rows] for i, name in enumerate(_unique(table.header)) if name not in columns}
+    )
+    if phases is not None:  # a row per phase's values ('phase' train / val): the evaluations' as val_*
+        columns = split_phases(columns, phases)
     if cells.bad_rows.any():
         warnings.append(
             f"{label}: {cells.bad_cells} cell(s) hold text where numbers are expected "

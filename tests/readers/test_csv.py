@@ -685,3 +685,19 @@ def test_long_table_with_decimal_commas(tmp_path: Path) -> None:
         "step;tag;value\n" + "".join(f"{s};loss;{2.0 / (1 + s):.4f}".replace(".", ",") + "\n" for s in range(40))
     )
     assert load(path).loss.values[1] == pytest.approx(1.0)
+
+
+def test_rows_named_by_a_phase_column_split_into_training_and_validation(tmp_path: Path) -> None:
+    """`step,phase,loss,lr` with a row per phase: the validation rows' loss is val_loss, not a
+    second write of the training loss at the same step (which replaced it)."""
+    from lrdoctor import load
+
+    lines = ["step,phase,loss,lr"]
+    for s in range(60):
+        lines.append(f"{s},train,{1.0 / (s + 1):.6f},0.01")
+        if s % 20 == 19:
+            lines.append(f"{s},val,3.5,")
+    (tmp_path / "log.csv").write_text("\n".join(lines) + "\n")
+    run = load(tmp_path / "log.csv")
+    assert len(run.loss.values) == 60 and run.loss.values.max() == 1.0
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [19.0, 39.0, 59.0]

@@ -221,3 +221,42 @@ def test_ms_swift_logging_jsonl_counts_its_steps_of_their_total(tmp_path: Path) 
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     run = load(path)
     assert run.step_kind == "step" and run.loss.steps.tolist() == list(range(1, 61))
+
+
+def _mmcv_log_json(path: Path) -> Path:
+    """mmcv's TextLoggerHook log.json, workflow [('train', 1), ('val', 1)]: an env-info line, the
+    training records of each epoch ('iter' within the epoch), then the epoch's validation record,
+    whose 'iter' is the validation loader's length and whose values are under the same names."""
+    lines = [json.dumps({"env_info": "sys.platform: linux", "seed": 0})]
+    for epoch in range(1, 4):
+        for it in range(10, 101, 10):
+            loss = 2.0 * math.exp(-(100 * (epoch - 1) + it) / 150)
+            lines.append(json.dumps({"mode": "train", "epoch": epoch, "iter": it, "lr": 0.01, "loss": loss, "time": 0.2}))
+        lines.append(json.dumps({"mode": "val", "epoch": epoch, "iter": 25, "lr": 0.01, "loss": 5.0 + epoch}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluation_records_named_by_their_mode_are_the_validation_loss(tmp_path: Path) -> None:
+    """A record whose 'mode' (or 'phase', 'split', 'stage') names an evaluation holds validation
+    values under the training's names: they are val_* series at the end of their epoch, not
+    training points (which took the loss to 5+ at each epoch's end and its step from 'iter')."""
+    from lrdoctor import load
+
+    run = load(_mmcv_log_json(tmp_path / "20240101_000000.log.json"))
+    assert len(run.loss.values) == 30 and run.loss.values.max() < 2.0
+    assert run.val_loss is not None and run.val_loss.values.tolist() == [6.0, 7.0, 8.0]
+    assert run.val_loss.steps.tolist() == [100.0, 200.0, 300.0]
+    assert run.lr is not None and len(run.lr.values) == 30
+    # A step written with the record, and no epoch: kept.
+    rows = [{"step": s, "split": "train", "loss": 1.0 / (s + 1)} for s in range(40)]
+    rows += [{"step": s, "split": "validation", "loss": 9.0} for s in (19, 39)]
+    rows.sort(key=lambda r: r["step"])
+    (tmp_path / "split.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = load(tmp_path / "split.jsonl")
+    assert len(run.loss.values) == 40 and run.loss.values.max() == 1.0
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [19.0, 39.0]
+    # Records all of one phase: nothing to split.
+    only = [{"step": s, "mode": "train", "loss": 1.0 / (s + 1)} for s in range(40)]
+    (tmp_path / "only.jsonl").write_text("".join(json.dumps(r) + "\n" for r in only))
+    assert load(tmp_path / "only.jsonl").val_loss is None
