@@ -34,6 +34,7 @@ def normalize(
     """Pick the metric, split appended runs, keep the latest write of each step."""
     series = {name: s for name, s in log.series.items() if len(s)}
     warnings = list(log.warnings)
+    _empty_loss_as_nan(log, series, metric, warnings)
     name = _choose_metric(log, series, metric)
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
@@ -245,6 +246,27 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
 # tells a loss that stopped (NaN written as an empty cell) from one logged less often.
 GOES_ON_MIN = 3
 SHARED_MIN = 10
+
+
+def _empty_loss_as_nan(log: Log, series: dict[str, Series], metric: str | None, warnings: list[str]) -> None:
+    """A loss column whose every cell is empty, in a table whose learning rate is logged on
+    GOES_ON_MIN rows or more, as NaN on each of them (into `series`): a run whose loss was NaN from
+    its first step, as pandas writes it. The rule of :func:`_empty_cells_as_nan`, from the first row."""
+    if not log.empty_columns:
+        return
+    if metric is not None:
+        name = metric if metric in log.empty_columns and metric not in series else None
+    else:
+        name = None if naming.find_loss(series) is not None else naming.find_loss(log.empty_columns)
+    lr_name = naming.find_lr(series)
+    if name is None or lr_name is None or len(series[lr_name]) < GOES_ON_MIN:
+        return
+    lr = series[lr_name]
+    series[name] = Series(name, lr.steps, np.full(len(lr), np.nan), lr.seq)
+    warnings.append(
+        f"{name!r} is empty on every row while the learning rate {lr_name!r} is logged on {len(lr)}: read as NaN "
+        "there (pandas writes NaN as an empty cell)"
+    )
 
 
 def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None) -> Series:

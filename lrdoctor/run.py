@@ -115,6 +115,8 @@ class Log:
     hints: dict[str, str] = field(default_factory=dict)
     # Columns of a table that hold no number at all (text, or nothing): named, not read.
     text_columns: tuple[str, ...] = ()
+    # ... of them, those whose every cell is empty (pandas writes NaN so).
+    empty_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

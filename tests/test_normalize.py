@@ -165,6 +165,26 @@ def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> Non
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
 
+@pytest.mark.parametrize("rows", [40, 2_000_000 // 16])  # the line-by-line reader, and pandas' (over 1 MiB)
+def test_a_loss_empty_on_every_row_beside_a_logged_rate_is_nan_from_the_start(tmp_path: Path, rows: int) -> None:
+    """A run whose loss was NaN from its first step, as DataFrame.to_csv writes it (every cell
+    empty): a divergence error, not a log refused as holding no number (which the pre-commit
+    hook then skipped, and passed)."""
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,lr\n" + "".join(f"{s},,0.001\n" for s in range(rows)))
+    run = load(path)
+    assert len(run.loss) == rows and np.isnan(run.loss.values).all()
+    assert any("'loss' is empty on every row while the learning rate 'lr'" in w for w in run.warnings)
+    assert diagnose(run).failed
+    # Text in the cells is no NaN: still refused; and without a rate logged beside it, too.
+    path.write_text("step,loss,lr\n" + "".join(f"{s},tensor(2.3),0.001\n" for s in range(40)))
+    with pytest.raises(NoSeries, match="holds no number"):
+        load(path)
+    path.write_text("step,loss,acc\n" + "".join(f"{s},,0.5\n" for s in range(40)))
+    with pytest.raises(NoSeries, match="holds no number"):
+        load(path)
+
+
 def test_a_loss_logged_less_often_than_another_series_is_not_nan(tmp_path: Path) -> None:
     """Lightning-like: the loss every row until step 99, a validation loss on rows of its own after.
     The step sets differ before the loss's end, so no NaN is made up."""

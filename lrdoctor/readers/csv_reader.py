@@ -224,8 +224,9 @@ def read(source: Source) -> Log:
     if fast is not None:
         header, delim, columns, line_numbers = fast
         warnings: list[str] = _named_twice(label, header)
+        empty = tuple(name for name in _unique(header) if name not in columns)  # (text is not read so)
     else:
-        header, delim, columns, line_numbers, warnings = _read_careful(source.read_bytes(), label)
+        header, delim, columns, line_numbers, warnings, empty = _read_careful(source.read_bytes(), label)
     if "Name" in header and len(WANDB_RUNS_TABLE & set(header)) >= 2:
         raise NoSeries(
             f"{label}: a W&B runs table (one row per run: its settings and last values), not a run's history; "
@@ -265,7 +266,15 @@ def read(source: Source) -> Log:
         warnings += _settings_notes(hparams, epochs.max(initial=-math.inf), epochs.min(initial=math.inf) == 0, label)
     text_columns = tuple(name for name in _unique(header) if name not in columns)
     return Log(
-        label, fmt, series, step_kind=kind, warnings=warnings, hparams=hparams, text_columns=text_columns, hints=hints
+        label,
+        fmt,
+        series,
+        step_kind=kind,
+        warnings=warnings,
+        hparams=hparams,
+        text_columns=text_columns,
+        empty_columns=tuple(name for name in empty if name in text_columns),
+        hints=hints,
     )
 
 
@@ -397,8 +406,9 @@ def _settings_notes(hparams: dict[str, object], last_epoch: float, from_0: bool,
 Columns = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (float values, where a value is present)
 
 
-def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.ndarray, list[str]]:
-    """Line by line: every kind of damage costs only its own rows, each named in a warning."""
+def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.ndarray, list[str], tuple[str, ...]]:
+    """Line by line: every kind of damage costs only its own rows, each named in a warning. The
+    last item names the columns whose every cell is empty."""
     text = decode_text(data)
     warnings: list[str] = []
     lines = _LINE_BREAK.split(text)
@@ -442,7 +452,7 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
             f"{label}: skipped {int(cells.junk_rows.sum())} line(s) with no number in any cell "
             f"(line {_shown(table.line_numbers[cells.junk_rows])})"
         )
-    return table.header, delim, columns, table.line_numbers, warnings
+    return table.header, delim, columns, table.line_numbers, warnings, cells.empty
 
 
 def _export_width(lines: list[str]) -> int:
@@ -839,6 +849,7 @@ class _Cells:
     bad_cells: int  # cells of numeric columns that hold text
     bad_rows: np.ndarray  # rows with such a cell
     junk_rows: np.ndarray  # rows where no cell holds a number: no data row at all
+    empty: tuple[str, ...] = ()  # columns whose every cell is empty (or NA)
 
 
 def _numeric_columns(table: _Table, decimal_comma: bool = False) -> tuple[Columns, _Cells]:
@@ -854,15 +865,18 @@ def _numeric_columns(table: _Table, decimal_comma: bool = False) -> tuple[Column
     columns: Columns = {}
     bad_rows = np.zeros(len(table.rows), dtype=bool)
     bad_cells = 0
+    empty = []
     for name, values, absent, unparsed in parsed:
         present = ~absent & ~unparsed & ~junk
         if not present.any():
+            if len(absent) and absent[~junk].all():
+                empty.append(name)
             continue
         bad = unparsed & ~junk
         bad_cells += int(bad.sum())
         bad_rows |= bad
         columns[name] = (values, present)
-    return columns, _Cells(bad_cells, bad_rows, junk)
+    return columns, _Cells(bad_cells, bad_rows, junk, tuple(empty))
 
 
 _ABSENT_CELL = object()  # a cell that says "not logged on this row"

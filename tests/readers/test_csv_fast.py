@@ -21,7 +21,7 @@ def _any_size(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def careful(data: bytes) -> tuple[list[str], str, dict, np.ndarray]:
-    header, delim, columns, lines, warnings = csv_reader._read_careful(data, "t.csv")
+    header, delim, columns, lines, warnings, _empty = csv_reader._read_careful(data, "t.csv")
     assert warnings == []
     return header, delim, columns, lines
 
