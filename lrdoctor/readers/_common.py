@@ -39,7 +39,11 @@ STEP_KEYS = (
     "current_steps",  # LLaMA-Factory's trainer_log.jsonl
     "global_step/max_steps",  # ms-swift's logging.jsonl ("1/2353")
     "trainer/global_step",
+    "train/global_step",  # HF Trainer's step as W&B records it
+    "train/step",
+    "train_step",  # 'train_step=5 train_loss=2.3', 'Train Step: 5 Loss: 2.3'
     "Step",
+    "Iteration",
     "batch",
     "batch_idx",
     "training_iteration",  # Ray Tune's count of reports

@@ -40,7 +40,9 @@ MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 
 # The epochs a run was set for, as its lines print them ('Epoch 11/50'), kept with its settings.
 EPOCHS_PLANNED = "epochs"
-STEP_NAMES = frozenset({"step", "steps", "global_step", "iter", "iteration", "it", "_step", "num_updates"})
+STEP_NAMES = frozenset(
+    {"step", "steps", "global_step", "iter", "iteration", "it", "_step", "num_updates", "train_step"}
+)
 EPOCH_NAMES = frozenset({"epoch", "ep", "epch"})  # (LeRobot: "ep:40 epch:1.01", its episodes then its epoch)
 # Words that make a multi-word key a piece of a sentence ("... with validation loss: 5.32").
 _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to", "from", "by", "is"}) | frozenset(

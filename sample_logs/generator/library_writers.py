@@ -308,9 +308,7 @@ def write_mlflow(tasks: dict[str, Task], plans: list[tuple[Plan, str]]) -> list[
             def log(kind: str, step: int, values: dict[str, float]) -> None:
                 ts = int((T0 + 0.01 * step) * 1000)
                 if kind == "train":
-                    mlflow.log_metrics(
-                        {"train_loss": values["loss"], "lr": values["lr"]}, step=step, timestamp=ts
-                    )
+                    mlflow.log_metrics({"train_loss": values["loss"], "lr": values["lr"]}, step=step, timestamp=ts)
                 else:
                     mlflow.log_metric("val_loss", values["loss"], step=step, timestamp=ts)
 

@@ -93,9 +93,7 @@ def write_csv(tasks: dict[str, Task], plan: Plan, name: str, *, sep: str = ",", 
     raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
     rb = read_columns(raw.decode(), sep, "loss", "lr", "step")
     kind = "gzip-compressed CSV" if gz else "tab-separated" if sep == "\t" else "CSV"
-    return Sample(
-        rel(path), "csv", f"pandas {pd.__version__} DataFrame.to_csv ({kind})", plan, "loss", rb, True
-    )
+    return Sample(rel(path), "csv", f"pandas {pd.__version__} DataFrame.to_csv ({kind})", plan, "loss", rb, True)
 
 
 def write_jsonl(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
@@ -106,9 +104,7 @@ def write_jsonl(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
             f.write(json.dumps({"step": s, "loss": loss, "lr": lr}) + "\n")
     recs = [json.loads(line) for line in path.read_text().splitlines()]
     rb = Readback([r["step"] for r in recs], [r["loss"] for r in recs], [r["lr"] for r in recs])
-    return Sample(
-        rel(path), "jsonl", f"Python {py_version()} json.dumps, one object per line", plan, "loss", rb, True
-    )
+    return Sample(rel(path), "jsonl", f"Python {py_version()} json.dumps, one object per line", plan, "loss", rb, True)
 
 
 def write_json(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
@@ -136,9 +132,7 @@ def write_wandb(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
     path = _target("wandb", name)
     trace = run_trace(tasks, plan)
     col = f"{WANDB_RUN} - loss"
-    frame = pd.DataFrame(
-        {"Step": trace.steps, col: trace.loss, f"{col}__MIN": trace.loss, f"{col}__MAX": trace.loss}
-    )
+    frame = pd.DataFrame({"Step": trace.steps, col: trace.loss, f"{col}__MIN": trace.loss, f"{col}__MAX": trace.loss})
     frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL)
     rb = read_columns(path.read_text(), ",", col, None, "Step")
     writer = f"layout reproduced from the W&B web UI's chart CSV export, written with pandas {pd.__version__}"
@@ -211,9 +205,7 @@ def write_logging(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
     handler.addFilter(fixed_clock)
     logger.addHandler(handler)
     task = tasks[plan.task]
-    logger.info(
-        "start task=%s optimizer=%s base_lr=%g max_steps=%d", plan.task, plan.optimizer, plan.lr, plan.steps
-    )
+    logger.info("start task=%s optimizer=%s base_lr=%g max_steps=%d", plan.task, plan.optimizer, plan.lr, plan.steps)
 
     def log(kind: str, step: int, values: dict[str, float]) -> None:
         clock["t"] = T0 + 0.25 * (step + 1)
@@ -261,9 +253,7 @@ def write_hf_print(tasks: dict[str, Task], plan: Plan, name: str) -> Sample:
         if s in trace.val_steps:
             val = trace.val_loss[trace.val_steps.index(s)]
             lines.append(str({"eval_loss": round(val, 4), "epoch": round((s + 1) / per_epoch, 2)}))
-    lines.append(
-        str({"train_loss": round(float(np.mean(trace.loss)), 4), "epoch": round(plan.steps / per_epoch, 2)})
-    )
+    lines.append(str({"train_loss": round(float(np.mean(trace.loss)), 4), "epoch": round(plan.steps / per_epoch, 2)}))
     path.write_text("\n".join(lines) + "\n")
     rb = read_regex(path.read_text(), r"'loss': ([^,]+), 'learning_rate': [^,]+, 'epoch': ([^}]+)\}")
     # The pattern's groups are (loss, epoch): swap them into (step axis, loss).

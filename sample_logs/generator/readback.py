@@ -61,10 +61,7 @@ def describe(rb: Readback, task: str) -> tuple[str, bool]:
     k = max(len(loss) // 10, 1)
     start, recent, before = loss[:k].mean(), loss[-k:].mean(), loss[-2 * k : -k].mean()
     half = loss[len(loss) // 2 :]
-    means = (
-        f"mean of first/last 10% {start:.3g}/{recent:.3g}, "
-        f"second half spans {half.min():.3g}-{half.max():.3g}"
-    )
+    means = f"mean of first/last 10% {start:.3g}/{recent:.3g}, second half spans {half.min():.3g}-{half.max():.3g}"
     if loss[imax] > 10 * first:
         return f"{head}; {means}; explodes ({stats}){note}", True
     if recent > 0.9 * start:
@@ -175,9 +172,7 @@ def read_mlflow(run_dir: Path, loss: str, lr: str) -> Readback:
         return [line.split() for line in (run_dir / "metrics" / key).read_text().splitlines()]
 
     points = rows(loss)
-    return Readback(
-        [float(r[2]) for r in points], [float(r[1]) for r in points], [float(r[1]) for r in rows(lr)]
-    )
+    return Readback([float(r[2]) for r in points], [float(r[1]) for r in points], [float(r[1]) for r in rows(lr)])
 
 
 def read_wandb(path: Path, loss: str, lr: str) -> Readback:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -701,3 +702,33 @@ def test_rows_named_by_a_phase_column_split_into_training_and_validation(tmp_pat
     run = load(tmp_path / "log.csv")
     assert len(run.loss.values) == 60 and run.loss.values.max() == 1.0
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [19.0, 39.0, 59.0]
+
+
+@pytest.mark.parametrize("name", ["train/global_step", "train/step", "train_step", "Iteration"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_common_step_names_are_the_step_axis(tmp_path: Path, name: str, suffix: str) -> None:
+    """HF's step as W&B records it (train/global_step) and other common names carry the steps: a
+    run resumed at step 1500 is read as resumed, not as 350 points in the order written."""
+    from lrdoctor import load
+
+    steps = [*range(0, 2000, 10), *range(1500, 3000, 10)]
+    points = [(s, 2.0 / (1 + s / 300)) for s in steps]
+    path = tmp_path / f"run{suffix}"
+    if suffix == ".csv":
+        path.write_text(f"{name},train/loss\n" + "".join(f"{s},{v}\n" for s, v in points))
+    else:
+        path.write_text("".join(json.dumps({name: s, "train/loss": v}) + "\n" for s, v in points))
+    run = load(path)
+    assert run.step_kind == "step" and run.loss.steps[-1] == 2990 and len(run.loss) == 300
+
+
+@pytest.mark.parametrize(
+    "line", ["INFO train step={s} loss={v:.4f}", "Train Step: {s} Loss: {v:.4f}", "train_step={s} train_loss={v:.4f}"]
+)
+def test_a_training_step_named_so_in_console_lines_is_the_step(tmp_path: Path, line: str) -> None:
+    from lrdoctor import load
+
+    path = tmp_path / "train.log"
+    path.write_text("".join(line.format(s=s, v=2.0 / (1 + s / 300)) + "\n" for s in range(0, 3000, 10)))
+    run = load(path)
+    assert run.step_kind == "step" and run.loss.steps[-1] == 2990

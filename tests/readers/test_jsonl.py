@@ -231,7 +231,9 @@ def _mmcv_log_json(path: Path) -> Path:
     for epoch in range(1, 4):
         for it in range(10, 101, 10):
             loss = 2.0 * math.exp(-(100 * (epoch - 1) + it) / 150)
-            lines.append(json.dumps({"mode": "train", "epoch": epoch, "iter": it, "lr": 0.01, "loss": loss, "time": 0.2}))
+            lines.append(
+                json.dumps({"mode": "train", "epoch": epoch, "iter": it, "lr": 0.01, "loss": loss, "time": 0.2})
+            )
         lines.append(json.dumps({"mode": "val", "epoch": epoch, "iter": 25, "lr": 0.01, "loss": 5.0 + epoch}))
     path.write_text("\n".join(lines) + "\n")
     return path
