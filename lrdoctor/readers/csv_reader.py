@@ -87,7 +87,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def sniff(head: bytes, name: str) -> bool:
-    lines = _complete_lines(decode_text(head))[:SNIFF_LINES]
+    lines = _complete_lines(decode_text(head))
+    lines = lines[_leading_comments(lines) :][:SNIFF_LINES]
     if len(lines) < 2:
         return len(lines) == 1 and name.lower().endswith((".csv", ".tsv")) and _delimiter(lines) is not None
     delim = _delimiter(lines)
@@ -95,6 +96,19 @@ def sniff(head: bytes, name: str) -> bool:
         before = _before_wider_rows(lines)
         delim = _delimiter(before) if len(before) >= 3 else None
     return delim is not None and _numeric_share(lines[1:], delim) >= 0.5
+
+
+def _leading_comments(lines: list[str]) -> int:
+    """How many '#' lines a script wrote above its table's header ('# experiment 3, seed 0'); 0
+    where data follow them (numpy's savetxt writes its header as a comment: '# step,loss')."""
+    k = 0
+    while k < len(lines) and lines[k].lstrip().startswith("#"):
+        k += 1
+    if k == 0 or k >= len(lines) - 1:
+        return 0
+    rest = lines[k : k + SNIFF_LINES]
+    delim = _delimiter(rest)
+    return k if delim is not None and _all_text(rest[0], delim) else 0
 
 
 def _before_wider_rows(lines: list[str]) -> list[str]:
@@ -429,6 +443,7 @@ def _read_careful(data: bytes, label: str) -> tuple[list[str], str, Columns, np.
         else:
             warnings.append(f"{label}:{len(lines)}: the last line has no newline (still being written?); skipped")
     numbered = [(n, line) for n, line in enumerate(lines[:-1], start=1) if line.strip()]
+    numbered = numbered[_leading_comments([line for _, line in numbered[: 2 * SNIFF_LINES]]) :]
     head = [line for _, line in numbered[:SNIFF_LINES]]
     delim = _delimiter(head) or _delimiter(head, agree=DAMAGED_AGREE)
     if delim is None:
@@ -516,7 +531,7 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
         return None
     lines = _complete_lines(decode_text(head))[:SNIFF_LINES]
     delim = _delimiter(lines)
-    if delim is None or len(lines) < 2:
+    if delim is None or len(lines) < 2 or _leading_comments(lines):
         return None
     cells = _split(lines[0], delim)  # the csv module: W&B exports quote their header
     if cells is None or len(cells) > MAX_COLUMNS:

@@ -732,3 +732,20 @@ def test_a_training_step_named_so_in_console_lines_is_the_step(tmp_path: Path, l
     path.write_text("".join(line.format(s=s, v=2.0 / (1 + s / 300)) + "\n" for s in range(0, 3000, 10)))
     run = load(path)
     assert run.step_kind == "step" and run.loss.steps[-1] == 2990
+
+
+@pytest.mark.parametrize(
+    "comment", ["# experiment exp1, seed 0", "# lr=0.05 batch_size=32", "# run 3\n# notes: baseline"]
+)
+def test_comment_lines_above_the_header_are_passed_over(tmp_path: Path, comment: str) -> None:
+    """A script's '#' lines above its table: the header below them is the header (the file was
+    refused as 'only a header', or read as a key=value console log of its comment)."""
+    from lrdoctor import load
+
+    path = tmp_path / "run.csv"
+    path.write_text(comment + "\nstep,loss,lr\n" + "".join(f"{s},{2.0 / (1 + s / 20):.5f},0.05\n" for s in range(100)))
+    run = load(path)
+    assert run.format == "csv" and len(run.loss) == 100 and run.observed_lr == 0.05
+    # numpy's savetxt(header=...) writes the header itself as a comment: still the header.
+    path.write_text("# step,loss\n" + "".join(f"{s},{2.0 / (1 + s / 20):.5f}\n" for s in range(100)))
+    assert len(load(path).loss) == 100
