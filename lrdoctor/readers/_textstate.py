@@ -220,6 +220,8 @@ class State:
         vals, recs = self.points[name]
         values, at = self._array(vals, np.float64), self._array(recs, np.intp)
         finite = np.isfinite(values)
+        if finite.sum() < 2:  # ('batch: nan' on every line): no counter to place anything by
+            return None
         changes = np.diff(values[finite])
         moved = np.diff(rec_epoch[at[finite]])
         new_epoch = np.isfinite(moved) & (moved != 0)  # (with no epoch beside it, never a new one)

@@ -1186,3 +1186,13 @@ def test_a_utf8_log_with_a_stray_byte_stays_utf8(tmp_path: Path) -> None:
     (tmp_path / "console.txt").write_bytes(data)
     log = read_log(tmp_path / "console.txt")
     assert len(log.series["loss"]) == 20
+
+
+def test_a_batch_counter_that_is_never_a_number_places_nothing(tmp_path: Path) -> None:
+    """'batch: nan' on every line: no counter, the lines in write order (it raised IndexError)."""
+    from lrdoctor import load
+
+    path = tmp_path / "train.log"
+    path.write_text("".join(f"batch: nan, loss: {2.0 / (1 + i / 20):.4f}\n" for i in range(60)))
+    run = load(path)
+    assert len(run.loss) == 60 and run.step_kind == "index"
