@@ -124,9 +124,10 @@ def _edge(pick: float, measured: dict[float, Measured]) -> tuple[str, ...]:
 
 
 def decade_rates(min_lr: float, max_lr: float) -> list[float]:
-    """The powers of ten from `min_lr` to `max_lr` (within the range: a decade or more holds one)."""
-    lo, hi = math.ceil(math.log10(min_lr) - 1e-9), math.floor(math.log10(max_lr) + 1e-9)
-    return [10.0**k for k in range(lo, hi + 1)]
+    """One rate per decade from `min_lr` up to `max_lr` (`min_lr` itself first: the powers of ten
+    inside a range such as 0.5 to 5 left both its ends unrun)."""
+    steps = math.floor(math.log10(max_lr / min_lr) + 1e-9)
+    return [min_lr * 10.0**k for k in range(max(steps, 0) + 1)]
 
 
 def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConfig) -> float | None:

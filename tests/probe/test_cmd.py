@@ -89,7 +89,9 @@ def test_cmd_mode_errors(tmp_path: Path) -> None:
 
 def test_decade_rates() -> None:
     assert decade_rates(1e-5, 10.0) == [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
-    assert decade_rates(3e-4, 0.05) == [1e-3, 1e-2]  # within the range only
+    # From --min-lr itself: the powers of ten inside 0.5 to 5 left both ends of it unrun.
+    assert decade_rates(3e-4, 0.05) == pytest.approx([3e-4, 3e-3, 3e-2])
+    assert decade_rates(0.5, 5.0) == pytest.approx([0.5, 5.0])
     assert decade_rates(1e-3, 1e-2) == [1e-3, 1e-2]
 
 
