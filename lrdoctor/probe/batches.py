@@ -24,6 +24,7 @@ class BatchSource:
         self._cache_bytes = cache_bytes
         self._used_bytes = 0
         self.held: list[Any] = []
+        self.held_apart = True  # False: too few minibatches to hold any back; `held` are trained on too
         self.cache_full = False
         self.notes: list[str] = []
         self._live = self._cycle(hold)
@@ -56,6 +57,7 @@ class BatchSource:
             raise ProbeError("'batches' is empty: iterating it gave no minibatch")
         if len(first) <= hold:  # too few to hold any back: score on the training batches
             self.held = first
+            self.held_apart = False
             self.notes.append(f"'batches' has only {len(first)} minibatch(es); candidates are scored on them")
             yield from first
         else:

@@ -137,6 +137,11 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
 def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[list[Any], str]:
     """The minibatches that score a trial, and how to name them: validation, else held-back training ones."""
     if parts.val_batches is None:
+        if not source.held_apart:
+            return (
+                source.held,
+                f"the {len(source.held)} training batches trained on ('batches' holds too few to hold any back)",
+            )
         return source.held, f"{len(source.held)} held-back training batches (kept out of the first pass only)"
     scoring = list(itertools.islice(guarded(parts.val_batches, "'val_batches'"), config.max_score_batches))
     if not scoring:

@@ -277,3 +277,13 @@ def test_an_adapter_with_arguments_of_its_own_is_called_with_them() -> None:
             return self.module(**inputs, labels=targets)
 
     assert not _takes_labels(Adapter())
+
+
+def test_one_minibatch_is_scored_on_and_says_it_trained_on_it() -> None:
+    """With one minibatch there is none to hold back: the trials are scored on the batch they train
+    on, and scored_on says so (it said 'held-back training batches')."""
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, 10, (16, 6), generator=g)
+    torch.manual_seed(0)
+    result = probe_parts({"model": TinyLM(), "batches": [{"input_ids": ids, "labels": (ids + 1) % 10}]}, options=FAST)
+    assert "held-back" not in result.scored_on and "trained on" in result.scored_on
