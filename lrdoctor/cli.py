@@ -289,6 +289,8 @@ def diagnose(
             with contextlib.redirect_stdout(sys.stderr):  # the user's prints stay off the report
                 probed = measure(spec=probe_spec)
             results = [fold_into(dx, probed) for dx in results]
+        if outcome.failed:  # no diagnosis a script could take for the probe's: the error alone
+            results = []
         bad_input = bad_input or outcome.failed
     if output == "json" and len(paths) > 1:  # several paths: an array, even of one run or none
         from lrdoctor.report import json_report

@@ -101,3 +101,19 @@ def test_a_probe_spec_that_cannot_work_is_refused_before_the_logs_are_judged(tmp
         result = CliRunner().invoke(cli, ["diagnose", str(log), "--probe", spec, "--format", "json"])
         assert result.exit_code == 2 and result.stdout == ""
         assert len(result.stderr.strip().splitlines()) == 1 and spec in result.stderr
+
+
+def test_a_probe_that_fails_prints_no_diagnosis(tmp_path: Path) -> None:
+    """The log's diagnosis (basis "log") had been printed before the probe's error and exit 2: a
+    script reading standard output would take the log's rate for the probe's."""
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    log = tmp_path / "run.csv"
+    log.write_text("step,loss\n" + "".join(f"{s},{2.0 / (s + 1):.4f}\n" for s in range(30)))
+    factory = tmp_path / "factory.py"
+    factory.write_text("def make():\n    raise RuntimeError('no data here')\n")
+    result = CliRunner().invoke(cli, ["diagnose", str(log), "--probe", f"{factory}:make", "--format", "json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
