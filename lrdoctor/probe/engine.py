@@ -210,7 +210,18 @@ class Trainer:
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
         else:
-            out = self.model(batch)
+            try:
+                out = self.model(batch)
+            except TypeError as exc:
+                if isinstance(batch, torch.Tensor):
+                    raise
+                what = (
+                    f"a {type(batch).__name__} of {len(batch)}" if isinstance(batch, list | tuple) else _what(batch, "")
+                )
+                raise ProbeError(
+                    f"a minibatch of 'batches' is {what}, which the model does not take ({_brief(exc)}): give "
+                    "(input, target) pairs, dicts of the model's keyword arguments, or tensors"
+                ) from exc
             loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
         return _scalar(loss, "loss_fn" if loss_fn else "the model")
 

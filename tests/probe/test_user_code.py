@@ -693,3 +693,13 @@ def test_a_module_a_loss_closes_over_keeps_its_gradients() -> None:
     result = probe_parts(parts, label="f.py:make", options=FAST)
     assert crit.bias.grad is None and torch.equal(crit.weight.grad, torch.full_like(crit.weight, 7.0))
     assert not any("original model" in note for note in result.notes)  # it is no model
+
+
+@pytest.mark.parametrize(
+    ("batches", "what"),
+    [([(x, y, x[:, :1]) for x, y in _batches()], "a tuple of 3"), ([1, 2, 3, 4], "an int")],
+)
+def test_a_minibatch_of_the_wrong_shape_is_named_as_such(batches: list, what: str) -> None:
+    """Not the model's own TypeError alone ('linear(): argument input must be Tensor, not tuple')."""
+    message = _error({"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": batches})
+    assert f"a minibatch of 'batches' is {what}" in message and "(input, target) pairs" in message
