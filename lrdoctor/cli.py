@@ -173,7 +173,7 @@ def cli() -> None:
     """Diagnose the learning rate of a training run from its loss log.
 
     lrdoctor reads the log a training run left behind (CSV, TensorBoard, JSON, JSON Lines,
-    console text, MLflow), finds the training loss and the learning rate, and says what the
+    console text, MLflow, W&B), finds the training loss and the learning rate, and says what the
     curve shows: divergence, oscillation, plateaus, slow convergence, loss spikes, and
     overfitting where a validation loss is logged.
 
@@ -611,7 +611,13 @@ def check(
 @click.option("--steps", type=int, default=300, show_default=True, help="Budget in optimizer steps (at least 30).")
 @click.option("--min-lr", type=RATE, metavar="LR", help="Lowest rate tried. Default 1e-6 (--cmd: 1e-5).")
 @click.option("--max-lr", type=RATE, metavar="LR", help="Highest rate tried. Default 10.")
-@click.option("--device", type=click.Choice(("cpu", "cuda", "mps")), default="cpu", show_default=True)
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda", "mps")),
+    default="cpu",
+    show_default=True,
+    help="Where the probe trains its copies of the model.",
+)
 @click.option(
     "--plot",
     "plot_path",
@@ -645,7 +651,8 @@ def probe(
     SPEC is path/to/file.py:function; the function returns a dict with model, batches and
     optionally loss_fn, optimizer (a callable (params, lr)) and val_batches. The probe trains
     copies (your model is left as it was): a range test finds where the loss stops falling,
-    then short trials at the half-decade rates below it pick the rate by measured loss.
+    then short trials at half-decade rates around that limit, from the same initial weights,
+    pick the rate by measured loss.
     The last line of text output is `recommended_lr VALUE`.
 
     \b
@@ -767,7 +774,12 @@ def report(
     help="Pathologies that stop the watch with exit 1, found at severity warning or above (a divergence: "
     "error). Default: divergence.",
 )
-@click.option("--timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="Stop after this long (exit 0).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop after this long: exit 0, or 1 where a NaN at the end of the log is still undecided.",
+)
 def watch(
     path: str,
     reader: str | None,
@@ -788,8 +800,9 @@ def watch(
     verdict or the findings change. A file that is replaced, rotated or truncated is read again
     from its start.
 
-    Exit codes: 1 a pathology in --exit-on was confirmed, 0 --timeout passed without one,
-    2 bad input or usage, 130 stopped with Ctrl-C.
+    Exit codes: 1 a pathology in --exit-on was confirmed (or a NaN at the end of the log still
+    stood when --timeout came), 0 --timeout passed without one, 2 bad input or usage, 130
+    stopped with Ctrl-C.
 
     \b
     Example:
