@@ -30,6 +30,11 @@ class DamagedLog(UnreadableLog):
     over as "no training log"."""
 
 
+class CutShort(DamagedLog):
+    """Gzip data that ends before any content: damaged, as a file to judge (check fails on it),
+    or not yet written, as a file to watch (a gzip writer puts its header out first)."""
+
+
 class NoSeries(LrdoctorError):
     """The log was read but holds no series that can be judged (no loss, no points)."""
 

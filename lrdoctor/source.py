@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from lrdoctor.errors import DamagedLog, InputError, UnreadableLog
+from lrdoctor.errors import CutShort, DamagedLog, InputError, UnreadableLog
 
 HEAD_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -250,7 +250,7 @@ def inflate(raw: BinaryIO, label: str, *, notes: list[str] | None) -> Iterator[b
             _check_growth(label, out, taken)
             yield tail
         if not out:
-            raise UnreadableLog(f"{label}: the gzip data is cut short before any content")
+            raise CutShort(f"{label}: the gzip data is cut short before any content")
         _note(
             notes,
             f"{label}: the gzip data is cut short (not completely written or copied); read the {out} bytes it holds",

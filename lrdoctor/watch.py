@@ -24,6 +24,7 @@ import numpy as np
 from lrdoctor.detect.curve import SKIPPED_AFTER, skipped_nonfinite
 from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.errors import (
+    CutShort,
     DamagedLog,
     EmptyLog,
     InputError,
@@ -125,6 +126,8 @@ def lasting(path: Path, reader: str | None = None) -> bool:
         if source.gzipped:
             source.read_bytes()  # raises DamagedLog where the data is broken
         return source.head(1024).lstrip(codecs.BOM_UTF8).startswith(LFS_POINTER)
+    except CutShort:  # a gzip writer's header, its data still to come
+        return False
     except DamagedLog:
         return True
     except LrdoctorError:  # empty, no log in the folder yet, cut short: growth may mend it

@@ -525,3 +525,15 @@ def test_a_symbolic_link_loop_is_refused_as_check_refuses_it(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert result.stderr == f"lrdoctor: error: {tmp_path / 'a'}: cannot open: Too many levels of symbolic links\n"
     assert invoke("check", str(tmp_path / "a")).stderr == result.stderr
+
+
+def test_gzip_cut_before_any_content_fails_check_and_is_waited_for_by_watch(tmp_path: Path) -> None:
+    """A gzip writer puts its header out before any data: check (which the pre-commit hook runs
+    with --skip-unreadable) fails on it as on other broken gzip data (it passed it over as no
+    training log), and watch waits for the data to come."""
+    path = tmp_path / "train.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + healthy_rows(0, 400)).encode(), mtime=0)[:15])
+    checked = invoke("check", "--skip-unreadable", str(path))
+    assert checked.exit_code == 2 and "cut short before any content" in checked.stderr
+    watched = invoke("watch", str(path), "--timeout", "0")
+    assert watched.exit_code == 0 and "cut short before any content" in watched.stderr
