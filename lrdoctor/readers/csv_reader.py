@@ -98,10 +98,15 @@ def sniff(head: bytes, name: str) -> bool:
     return delim is not None and _numeric_share(lines[1:], delim) >= 0.5
 
 
+# Excel's first line naming the separator of the rows below ('sep=;').
+_EXCEL_SEP = re.compile(r'"?sep=.?"?', re.IGNORECASE)
+
+
 def _leading_comments(lines: list[str]) -> int:
-    """How many '#' lines a script wrote above its table's header ('# experiment 3, seed 0'); 0
-    where data follow them (numpy's savetxt writes its header as a comment: '# step,loss')."""
-    k = 0
+    """How many '#' lines a script wrote above its table's header ('# experiment 3, seed 0'), or
+    Excel's 'sep=;' line; 0 where data follow them (numpy's savetxt writes its header as a
+    comment: '# step,loss')."""
+    k = 1 if lines and _EXCEL_SEP.fullmatch(lines[0].strip()) else 0
     while k < len(lines) and lines[k].lstrip().startswith("#"):
         k += 1
     if k == 0 or k >= len(lines) - 1:

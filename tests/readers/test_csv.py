@@ -746,6 +746,9 @@ def test_comment_lines_above_the_header_are_passed_over(tmp_path: Path, comment:
     path.write_text(comment + "\nstep,loss,lr\n" + "".join(f"{s},{2.0 / (1 + s / 20):.5f},0.05\n" for s in range(100)))
     run = load(path)
     assert run.format == "csv" and len(run.loss) == 100 and run.observed_lr == 0.05
+    # Excel's line naming the separator.
+    path.write_text("sep=;\nstep;loss;lr\n" + "".join(f"{s};{2.0 / (1 + s / 20):.5f};0.05\n" for s in range(100)))
+    assert len(load(path).loss) == 100
     # numpy's savetxt(header=...) writes the header itself as a comment: still the header.
     path.write_text("# step,loss\n" + "".join(f"{s},{2.0 / (1 + s / 20):.5f}\n" for s in range(100)))
     assert len(load(path).loss) == 100
