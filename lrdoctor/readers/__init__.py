@@ -125,6 +125,9 @@ def _two_lines(head: bytes) -> bool:
     return next(ends, None) is not None and next(ends, None) is not None
 
 
+ZIP_MAGIC = b"PK\x03\x04"
+
+
 def sniff(source: Source) -> str:
     """The registry name of the reader whose format `source` holds."""
     head = source.head()
@@ -136,6 +139,8 @@ def sniff(source: Source) -> str:
     while size < SNIFF_MAX_BYTES and len(head) == size and not _two_lines(head):
         size *= 4
         head = source.head(size)
+    if head.startswith(ZIP_MAGIC):  # (stored uncompressed, its members' text would pass for a CSV's)
+        raise NotALog(f"{source.label}: a zip archive; extract the log from it and pass that file")
     for name, reader in READERS.items():
         if name != "text" and reader.sniff(head, source.name):
             return name

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sqlite3
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 import lrdoctor.source as source_module
 from lrdoctor import load
-from lrdoctor.errors import LrdoctorError, UnreadableLog
+from lrdoctor.errors import LrdoctorError, NotALog, UnreadableLog
 from lrdoctor.normalize import normalize
 from lrdoctor.readers import READERS, read_log
 from lrdoctor.run import Log, Series
@@ -697,3 +698,14 @@ def test_keras_append_with_other_metrics_reads_the_first_run_and_says_why(tmp_pa
     (note,) = [w for w in run.warnings if "appended without a header" in w]
     assert note.startswith(f"{path}:11: from this line on, 9 rows have 4 cells under a header of 3")
     assert "put that run's header line above line 11" in note
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_zip_archive_is_refused_as_one_not_read_as_its_members_text(tmp_path: Path, compression: int) -> None:
+    """Stored uncompressed, a zipped metrics.csv passed for a CSV whose header began with the zip's
+    own bytes (its step column lost)."""
+    path = tmp_path / "run.zip"
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        z.writestr("metrics.csv", "step,loss\n" + "".join(f"{s},{2 / (1 + s / 10):.5f}\n" for s in range(100)))
+    with pytest.raises(NotALog, match="a zip archive; extract the log"):
+        read_log(path)
