@@ -185,6 +185,18 @@ def test_a_loss_empty_on_every_row_beside_a_logged_rate_is_nan_from_the_start(tm
         load(path)
 
 
+@pytest.mark.parametrize("finite", [1, 2, 8])
+def test_a_loss_that_went_nan_within_its_first_points_is_nan_too(tmp_path: Path, finite: int) -> None:
+    """A log of epochs, NaN after the first few (pandas' empty cells): it had read as a log of one
+    to nine points, judged unknown, and passed the gate."""
+    rows = [f"{e},{2.0 / (1 + e) if e < finite else ''},5.0" for e in range(80)]
+    path = tmp_path / "run.csv"
+    path.write_text("epoch,loss,lr\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 80 and np.isnan(run.loss.values[finite:]).all()
+    assert diagnose(run).failed
+
+
 def test_a_loss_logged_less_often_than_another_series_is_not_nan(tmp_path: Path) -> None:
     """Lightning-like: the loss every row until step 99, a validation loss on rows of its own after.
     The step sets differ before the loss's end, so no NaN is made up."""
