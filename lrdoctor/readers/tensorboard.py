@@ -110,6 +110,7 @@ def _read_dir(source: Source) -> Log:
         raise UnreadableLog(f"{source.label}: no TensorBoard event file (*tfevents*) in this directory")
     root = Path(os.path.commonpath([str(f.parent) for f in files]))
     acc = _Accumulator()
+    refused: list[str] = []
     for path in files:
         rel = path.parent.relative_to(root).as_posix()
         try:
@@ -117,12 +118,14 @@ def _read_dir(source: Source) -> Log:
             data = file_source.read_bytes()
         except LrdoctorError as exc:
             acc.warnings.append(f"{exc}; file skipped")
+            refused.append(str(exc))
             continue
         acc.warnings.extend(file_source.notes)
         if not acc.add(data, str(path), prefix="" if rel == "." else rel + "/"):
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
     if not acc.records:
-        raise UnreadableLog(f"{source.label}: none of the {len(files)} event file(s) holds a valid record")
+        why = f" ({refused[0]}{'; and others' if len(refused) > 1 else ''})" if refused else ""
+        raise UnreadableLog(f"{source.label}: none of the {len(files)} event file(s) holds a valid record{why}")
     return _with_settings(acc.log(source.label), source.path / "events")
 
 

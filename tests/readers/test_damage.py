@@ -369,6 +369,14 @@ def test_content_cap_for_plain_files_gzip_and_stdin(tmp_path: Path, monkeypatch:
         monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": fh})())
         with pytest.raises(UnreadableLog, match="<stdin>: more than 1000 bytes"):
             read_log("-")
+    # An event file too large, in the run folder named: the folder's error says why.
+    run = tmp_path / "run"
+    run.mkdir()
+    write(run, "events.out.tfevents.1.host", bytes(2000))
+    with pytest.raises(
+        UnreadableLog, match=r"holds a valid record \(.*events\.out\.tfevents\.1\.host: larger than 1000"
+    ):
+        read_log(run)
 
 
 # --- steps that are not finite, or too large to be told apart ----------------------------------
