@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,11 +100,15 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     stalled = [f for f in findings if f.pathology in ("plateau", "oscillation") and f.suggests == "too_high"]
     # the rate held at its peak from the stall on (a constant rate, or the constant part after a warmup)
     constant = bool(stalled) and sig.lr.held_from(stalled[0].start_step)
-    if constant and stalled and curve is not None and not early and stalled[0].start_step > horizon:
+    # (a run that broke, a network dead or blown up, is not revived by a decay: the lower rate is the fix)
+    broke = any(f.pathology == "divergence" and f.severity == "error" for f in findings)
+    if constant and stalled and curve is not None and not early and not broke and stalled[0].start_step > horizon:
         # (a stall from the first steps is a rate too high from the start: the recommendation says so)
         at = stalled[0].start_step
         lr_now = sig.lr.at(at)
-        to = f" to {lr_now / cfg.decay_factor:.3g}" if lr_now else ""
+        # ... to a tenth, and no higher than the rate recommended for the whole run
+        target = None if not lr_now else min(lr_now / cfg.decay_factor, recommended or math.inf)
+        to = f" to {target:.3g}" if target else ""
         out.append(
             f"progress stalls from {sig.unit} {fmt_step(at)} at a constant rate: "
             f"decay the rate there{to} (step decay or cosine)"

@@ -36,6 +36,14 @@ class DivergenceConfig:
     # too-high ones that spiked and never came back end at 11-100%+, or with the validation
     # loss far above its start. A recovered blow-up is a warning the verdict model weighs.
     recovered_below: float = 0.1
+    # ... and it went on learning once back: from its first point after the peak within this many
+    # times its end level, it fell by this share or more. A classifier at 2x its best rate, logged
+    # as epoch means, came back from a blown-up first epoch (4.5e10, then 2e27) to 0.91 and sat
+    # there (0.84 at the end, worse than chance): "recovered" by the ratio alone. Of the corpus's
+    # 129 recovered blow-ups (1509 runs at every cadence), this leaves the 102 healthy ones
+    # recovered and takes 5 of the 27 too-high ones (BENCHMARKS.md, "Learnt, then lost it").
+    recovered_near: float = 10.0
+    recovered_fell: float = 0.5
     # End level above the start level by this share of |start|, and beyond the noise of one draw
     # (Curve.draw_noise) or 4x this share above it ...
     end_above_start: float = 0.05
@@ -66,6 +74,17 @@ class DivergenceConfig:
     # ... wherever the spike came, if the trend had come this share of the start below it first: a
     # run that learnt, spiked, and sits at its initial level again lost what it had learnt.
     learnt_before: float = 0.3
+    # A run that learnt and lost it: its trend came `learnt_fall` of |start| below its start (and 3
+    # point-to-point noise sigmas) for a while (`blowup_points` points and `blowup_share` of the
+    # run), then over the last `lost_share` of the run it never stood more than `lost_kept` of that
+    # fall below its start level, and ended within `dead_level` of it: back at its initial level
+    # (a classifier at chance), where no healthy run goes once it has learnt. Real digits MLPs at
+    # 3x-10x their best SGD rate did so after falling 18-34% (a spike, or a warmup that went too
+    # high, killed them), and were called unknown, or given a plateau "creeping down" that pointed
+    # to a rate too low (BENCHMARKS.md, "Learnt, then lost it").
+    learnt_fall: float = 0.15
+    lost_share: float = 0.2
+    lost_kept: float = 0.25
     # A blow-up the run did not recover from (curve.sustained_rise): the loss stood this many
     # times above the higher of its start level and its end level, in its trend and in its points,
     # for `blowup_points` points and `blowup_share` of the run or more, and it ended within
@@ -432,7 +451,43 @@ def _from_training_loss(
                 {"peak_ratio": ratio, "start": curve.start, "end": curve.end, "tail_kendall_tau": tau},
             )
         ]
-    return [] if _val_fell(curve, val, cfg) else (_unrecovered(curve, cfg) or _at_chance(curve, val, cfg, unit))
+    if _val_fell(curve, val, cfg):
+        return []
+    return _unrecovered(curve, cfg) or _lost_what_it_learnt(curve, cfg, unit) or _at_chance(curve, val, cfg, unit)
+
+
+def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> float | None:
+    """The level its trend stayed below for `points` points and `share` of the run or more: `fall`
+    of |start| (and 3 noise sigmas) under its start; None where it never did."""
+    bar = curve.start - max(fall * abs(curve.start), 3 * curve.noise)
+    low = int((curve.trend < bar).sum())  # for a while: a short dip of a noisy trend is no learning
+    return bar if low >= max(points, share * len(curve.y)) else None
+
+
+def _lost_what_it_learnt(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Finding]:
+    """The loss came far below its start, then went back to its initial level and stayed there
+    (DivergenceConfig.learnt_fall)."""
+    scale = abs(curve.start)
+    fell = curve.start - curve.best
+    if learnt_for_a_while(curve, cfg.learnt_fall, cfg.blowup_points, cfg.blowup_share) is None:
+        return []
+    tail = curve.t >= 1.0 - cfg.lost_share
+    if not tail.any() or float(curve.trend[tail].min()) < curve.start - cfg.lost_kept * fell:
+        return []
+    if abs(curve.end - curve.start) > cfg.dead_level * scale:
+        return []
+    below = np.flatnonzero(curve.trend <= curve.start - cfg.lost_kept * fell)  # (the best among them)
+    since = float(curve.steps[min(int(below[-1]) + 1, len(curve.steps) - 1)])  # back for good from here
+    return [
+        _blew_up(
+            curve.best_step,
+            float(curve.steps[-1]),
+            f"loss came down to {curve.best:.4g} ({unit} {fmt_step(curve.best_step)}), then went back to its "
+            f"initial level ({curve.start:.4g} -> {curve.end:.4g}, from {unit} {fmt_step(since)}) and stayed there: "
+            "the run lost what it had learnt (a rate too high kills units, or knocks a classifier to chance)",
+            {"start": curve.start, "best": curve.best, "end": curve.end, "lost_share": (curve.end - curve.best) / fell},
+        )
+    ]
 
 
 def _at_chance(curve: Curve, val: Curve | None, cfg: DivergenceConfig, unit: str) -> list[Finding]:
@@ -622,7 +677,14 @@ def _dated_by_rise(f: Finding, curve: Curve | None, unit: str) -> Finding:
 
 
 def _recovered(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:
-    """The loss (and the validation loss, where logged) came back far below where it started."""
+    """The loss (and the validation loss, where logged) came back far below where it started, and
+    it went on learning once back: from its first point after the peak within `recovered_near`
+    times its end level, it fell `recovered_fell` of the way or more (a first point that is the
+    mean of a blown-up epoch makes any end look far below the start)."""
     if not 0 < curve.end <= cfg.recovered_below * curve.start:
+        return False
+    after = curve.y[int(np.argmax(curve.y)) + 1 :]
+    near = after[after <= cfg.recovered_near * curve.end]
+    if not len(near) or near[0] - curve.end < cfg.recovered_fell * near[0]:
         return False
     return val is None or val.end < val.start

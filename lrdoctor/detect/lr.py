@@ -112,11 +112,21 @@ def _rounding(values: np.ndarray, i: int, unit: float, *, to_zero: bool = False)
 def _printed_unit(values: np.ndarray) -> float:
     """The unit of the last decimal digit every value is printed to (1e-6 for 0.000005, 0.000004,
     ...), 0 where they carry more than 6 significant digits (a value written in full)."""
+    top = float(values.max())
+    head = values[:PRINTED_HEAD]  # most units fail on the first values: the whole log only for the rest
     for digits in range(13):
         unit = 10.0**-digits
-        scaled = values / unit
-        if scaled.max() > 1e6:
+        if top / unit > 1e6:
             return 0.0
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
+        if _on_grid(head, unit) and (len(values) == len(head) or _on_grid(values, unit)):
             return unit
     return 0.0
+
+
+# Values of a recorded rate that tell most printed units from the digits they lack.
+PRINTED_HEAD = 1000
+
+
+def _on_grid(values: np.ndarray, unit: float) -> bool:
+    scaled = values / unit
+    return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6))

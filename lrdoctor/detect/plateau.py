@@ -34,9 +34,10 @@ class PlateauConfig:
     stuck_excursion: float = 1.5
     excursion_points: int = 4
     excursion_share: float = 0.02
-    # ... or where its trend never came this share of |start| below it: a loss that fell far and
-    # climbed back gave its progress back (the plateau above its best says so), it did not stay.
-    stuck_fall: float = 0.3
+    # ... or where its trend never came this share of |start| below it for a while: a loss that
+    # fell far and climbed back gave its progress back (the divergence detector's "learnt, then
+    # lost it", or the plateau above its best, says so), it did not stay.
+    stuck_fall: float = 0.15
     # Which way a stuck loss points is read off the validation loss where it has more than this
     # many evaluations: a steady fall (Kendall, p_value) is a rate too low; later evaluations
     # whose mean stands more than `stuck_val_sds` standard deviations of theirs above an evaluation
@@ -230,10 +231,11 @@ def _end_level(curve: Curve, cfg: PlateauConfig) -> tuple[int, float, str]:
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
     """The loss stood far above its start for a while, or its trend stayed far below it (and beyond
     the noise) for as long: it went somewhere and came back, whatever its end."""
+    from lrdoctor.detect.divergence import learnt_for_a_while
+
     rise = sustained_rise(curve, cfg.stuck_excursion, points=cfg.excursion_points, share=cfg.excursion_share)
-    bar = curve.start - max(cfg.stuck_fall * abs(curve.start), 3 * curve.noise)
-    low = int((curve.trend < bar).sum())  # for a while, as a rise must: a short dip is not where it went
-    return rise is not None or low >= max(cfg.excursion_points, cfg.excursion_share * len(curve.y))
+    low = learnt_for_a_while(curve, cfg.stuck_fall, cfg.excursion_points, cfg.excursion_share)
+    return rise is not None or low is not None
 
 
 def _early(curve: Curve, shape: Shape, cfg: PlateauConfig) -> float:

@@ -1450,6 +1450,12 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     assert advise(constant, [stall], None, AdviceConfig()) == []  # stuck from the start: a lower rate, not a decay
     late_stall = dataclasses.replace(stall, start_step=150)
     assert advise(constant, [late_stall], None, AdviceConfig())[0].startswith("progress stalls from step 150")
+    # The decay is to a tenth of the rate, but no higher than the rate recommended for the whole run
+    # (0.005 here, not 0.1 / 10); and a run that broke (a divergence error: a dead network) is not
+    # told to decay.
+    assert "decay the rate there to 0.005 " in advise(constant, [late_stall], 0.005, AdviceConfig())[0]
+    dead = Finding("divergence", "error", 150, 299, "", suggests="too_high")
+    assert advise(constant, [late_stall, dead], 0.005, AdviceConfig()) == []
     warm = signals(steps, values, steps, np.minimum(0.1, 0.1 * (steps + 1) / 20))  # at 95% of its peak from step 18
     short = signals(steps, values, steps, np.minimum(0.1, 0.1 * (steps + 1) / 10))  # 95% of its peak from step 9
     assert advise(short, [dataclasses.replace(blowup, start_step=18)], None, AdviceConfig()) != []
@@ -1764,3 +1770,66 @@ def test_a_first_point_on_an_axis_of_fractional_epochs_is_not_read_as_an_epochs_
 
 def _first_falls_on(steps: np.ndarray, values: np.ndarray, step_kind: str) -> list:
     return [f for f in detect_all(signals(steps, values, step_kind=step_kind), CFG) if "blew up before" in f.message]
+
+
+@pytest.mark.parametrize("fell_to", [1.9, 1.7, 1.5])
+def test_a_run_that_learnt_and_went_back_to_its_start_lost_it(fell_to: float) -> None:
+    """Real digits MLPs at 3x-10x their best SGD rate came down 18-34% and went back to chance,
+    where they stayed, after a spike that came after the learning or none that stood out: called
+    unknown ("a flat line from its start"), or given a plateau 'creeping down' that pointed to a
+    rate too low. No spike here; a dead classifier's output bias creeps to the class prior."""
+    rng = np.random.default_rng(1)
+    steps = np.arange(300.0)
+    learnt = np.interp(steps, [0, 60, 100, 130, 299], [2.30, fell_to, fell_to, 2.45, 2.31])
+    values = learnt + 0.04 * rng.standard_normal(300)
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and div.suggests == "too_high" and "lost what it had learnt" in div.message
+    assert not any("stayed near its initial level" in p.message for p in found(steps, values).get("plateau", []))
+    # A run that learnt and stayed learnt, or came back only part of the way, lost nothing.
+    kept = np.interp(steps, [0, 60, 299], [2.30, fell_to, fell_to - 0.1]) + 0.04 * rng.standard_normal(300)
+    assert "divergence" not in found(steps, kept)
+    half = np.interp(steps, [0, 60, 130, 299], [2.30, fell_to, (2.30 + fell_to) / 2, (2.30 + fell_to) / 2])
+    assert "divergence" not in found(steps, half + 0.04 * rng.standard_normal(300))
+
+
+def test_a_blow_up_that_came_back_to_a_plateau_and_learnt_nothing_more_did_not_recover() -> None:
+    """Epoch means of a classifier at 2x its best rate: a blown-up first epoch (4.5e10, then 2e27),
+    then 0.91 and flat at 0.8, worse than chance. The end is far below that start, but the run
+    learnt nothing once back: an error, not a recovered blow-up."""
+    steps = np.arange(40.0)
+    rng = np.random.default_rng(0)
+    values = np.r_[[4.5e10, 2e27, 4.3e21], 0.8 + 0.05 * rng.standard_normal(37)]
+    values[3] = 0.91
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and div.evidence["recovered"] is False
+    # One that went on learning once back recovered (a regression that blew up at its first updates).
+    learning = np.r_[[4.5e10, 2e27, 4.3e21], 0.9 * np.exp(-np.arange(37) / 8) + 0.01]
+    (div,) = found(steps, learning)["divergence"]
+    assert div.severity == "warning" and div.evidence["recovered"] is True
+
+
+def _printed_unit_reference(values: np.ndarray) -> float:
+    for digits in range(13):
+        unit = 10.0**-digits
+        scaled = values / unit
+        if scaled.max() > 1e6:
+            return 0.0
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
+            return unit
+    return 0.0
+
+
+@pytest.mark.parametrize("n", [3, 999, 1000, 1001, 50_000])
+@pytest.mark.parametrize("decimals", [None, 1, 4, 6, 8])
+def test_the_printed_unit_read_off_the_head_first_is_the_whole_logs(n: int, decimals: int | None) -> None:
+    """The unit a recorded rate is printed to is read off its first values before the whole log
+    (a 10^7-step cosine took 13 passes): the same answer, including where only a late value breaks it."""
+    from lrdoctor.detect.lr import _printed_unit
+
+    values = np.cos(np.linspace(0, np.pi / 2, n)) * 1e-3 + 1e-9
+    if decimals is not None:
+        values = np.round(values, decimals)
+    assert _printed_unit(values) == _printed_unit_reference(values)
+    late = values.copy()
+    late[-1] += 1.234567891e-9  # one value, past the head, off every grid
+    assert _printed_unit(late) == _printed_unit_reference(late)
