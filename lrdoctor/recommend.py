@@ -55,6 +55,10 @@ class RecommendConfig:
     # sit 0.5 to 5.5 decades from the best rate, most within 3.
     min_decades: float = 0.5
     max_decades: float = 3.5
+    # A rise by this factor or more is said to be uncertain: the corpus's too-low runs called so
+    # are put within 3x of their best rate only about half the time, and a rate overshot by a
+    # decade can kill the network (BENCHMARKS.md, "Learnt, then lost it").
+    step_up_above: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,8 @@ def recommend(
     else:
         factor = 10 ** decades(x, low, cfg)
         basis = f"{fmt_factor(factor)}x higher: how little of its loss the run shed, and how late"
+        if factor >= cfg.step_up_above:  # the log tells the side far better than the distance
+            basis += "; a step this large is uncertain: go up a decade at a time"
     return Recommendation(observed * factor if observed else None, factor, basis)
 
 

@@ -66,3 +66,18 @@ def test_an_ok_verdict_beside_a_warning_does_not_call_the_run_healthy() -> None:
     assert warned.lr == 0.01 and warned.basis == "on balance the rate is ok, despite a warning"
     overfit = Finding("overfitting", "warning", 20, 49, "validation loss rose", {})
     assert recommend("ok", 0.01, sig, [slow, overfit], cfg).basis.endswith("despite 2 warnings")
+
+
+def test_a_large_rise_says_it_is_uncertain() -> None:
+    """A too-low run is put within 3x of its best rate about half the time, and overshooting by a
+    decade can kill the network: a rise of 100x or more says to go up a decade at a time."""
+    import dataclasses
+
+    from lrdoctor.recommend import RecommendConfig, recommend
+
+    sig = signals(np.arange(50.0), np.linspace(2.0, 1.9, 50))
+    cfg = RecommendConfig()
+    far = recommend("too_low", 0.001, sig, [], dataclasses.replace(cfg, min_decades=2.5))
+    assert far.factor is not None and far.factor >= 100 and "go up a decade at a time" in far.basis
+    near = recommend("too_low", 0.001, sig, [], dataclasses.replace(cfg, max_decades=1.0))
+    assert near.factor is not None and near.factor <= 10 and "decade at a time" not in near.basis

@@ -37,11 +37,13 @@ class DivergenceConfig:
     # loss far above its start. A recovered blow-up is a warning the verdict model weighs.
     recovered_below: float = 0.1
     # ... and it went on learning once back: from its first point after the peak within this many
-    # times its end level, it fell by this share or more. A classifier at 2x its best rate, logged
-    # as epoch means, came back from a blown-up first epoch (4.5e10, then 2e27) to 0.91 and sat
-    # there (0.84 at the end, worse than chance): "recovered" by the ratio alone. Of the corpus's
-    # 129 recovered blow-ups (1509 runs at every cadence), this leaves the 102 healthy ones
-    # recovered and takes 5 of the 27 too-high ones (BENCHMARKS.md, "Learnt, then lost it").
+    # times its end level, it fell by this share or more; or, blown up after `blowup_points` points
+    # or more, it came back to the level its trend had reached before (within `above_before`). A
+    # classifier at 20x its best rate, logged as epoch means, came back from a blown-up first epoch
+    # (4.5e10, then 2e27) to 0.91 and sat there (0.84 at the end, worse than chance): "recovered"
+    # by the ratio alone. Of the corpus's 129 recovered blow-ups (1509 runs at every cadence), this
+    # leaves the 102 healthy ones recovered and takes 4 of the 27 too-high ones (BENCHMARKS.md,
+    # "Learnt, then lost it").
     recovered_near: float = 10.0
     recovered_fell: float = 0.5
     # End level above the start level by this share of |start|, and beyond the noise of one draw
@@ -683,8 +685,12 @@ def _recovered(curve: Curve, val: Curve | None, cfg: DivergenceConfig) -> bool:
     mean of a blown-up epoch makes any end look far below the start)."""
     if not 0 < curve.end <= cfg.recovered_below * curve.start:
         return False
-    after = curve.y[int(np.argmax(curve.y)) + 1 :]
+    top = int(np.argmax(curve.y))
+    after = curve.y[top + 1 :]
     near = after[after <= cfg.recovered_near * curve.end]
-    if not len(near) or near[0] - curve.end < cfg.recovered_fell * near[0]:
+    learning = len(near) > 0 and near[0] - curve.end >= cfg.recovered_fell * near[0]
+    # ... or, blown up after it had learnt for a while, it came back to where it had got to
+    back = top >= cfg.blowup_points and curve.end <= float(curve.trend[:top].min()) * (1 + cfg.above_before)
+    if not (learning or back):
         return False
     return val is None or val.end < val.start
