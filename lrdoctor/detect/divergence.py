@@ -87,6 +87,20 @@ class DivergenceConfig:
     learnt_fall: float = 0.15
     lost_share: float = 0.2
     lost_kept: float = 0.25
+    # A spike of this many times the start level (the median of the first 3 points) or more, after
+    # which the trend never came back below that level and the run ended above it: a rate that
+    # broke the run at its first updates, short of an explosion (a digits MLP at 10x its best SGD
+    # rate jumped 47x at step 5 and sat 10-30% above its start: "unknown"). Read on logs of steps
+    # from the start (not one that begins late, nor epochs or epoch means, whose first point can
+    # hold the blow-up), and not where a validation loss measured before training fell. Over the
+    # corpus and its extra tasks at every cadence, it finds 4 too-high cases no other rule did,
+    # and no healthy one (BENCHMARKS.md, "Learnt, then lost it").
+    never_back_spike: float = 10.0
+    # ... where at most this share of the points after the spike lie below the start level, and
+    # the spike stands this many of the points' noise sigmas above it (a loss that never moved,
+    # its minibatch losses exponential, has its largest of 500 draws some 7 sigmas up).
+    never_back_below: float = 0.05
+    never_back_z: float = 20.0
     # A blow-up the run did not recover from (curve.sustained_rise): the loss stood this many
     # times above the higher of its start level and its end level, in its trend and in its points,
     # for `blowup_points` points and `blowup_share` of the run or more, and it ended within
@@ -230,6 +244,8 @@ def detect_divergence(
     # Past here, any finding on non-finite values is a warning of skipped points (the curve holds
     # the finite ones), and the curve is judged as if they had not been logged.
     found = _from_training_loss(curve, shape, val, cfg, values, unit=unit)
+    if not found and not (late_start or epoch_means or epochs) and not _val_fell(curve, val, cfg):
+        found = _never_back_below(curve, cfg, unit)
     if not found and (late_start or epoch_means) and val is not None:
         found = _from_validation_start(float(steps[0]), curve, val, cfg, unit=unit, epoch_means=epoch_means)
     if not found and mean_first:
@@ -464,6 +480,36 @@ def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> 
     bar = curve.start - max(fall * abs(curve.start), 3 * curve.noise)
     low = int((curve.trend < bar).sum())  # for a while: a short dip of a noisy trend is no learning
     return bar if low >= max(points, share * len(curve.y)) else None
+
+
+def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Finding]:
+    """A spike of `never_back_spike` x the start level or more, after which the loss's trend never
+    came back below that level, and ended above it (DivergenceConfig.never_back_spike)."""
+    level = start_level(curve)
+    y = curve.raw_y if curve.raw_y is not None else curve.y
+    steps = curve.raw_steps if curve.raw_steps is not None else curve.steps
+    top = int(np.argmax(y))
+    if not (level > 0 and y[top] >= cfg.never_back_spike * level) or len(y) - 1 - top < cfg.blowup_points:
+        return []
+    after = curve.trend[curve.steps > steps[top]]
+    if not len(after) or float(after.min()) <= level or curve.end <= level:
+        return []
+    # The start level is where the run began, not a low draw of a loss that never moved (heavy-
+    # tailed minibatch losses, whose largest draw stands 10x above a low median of three): the
+    # points after the spike lie below it rarely, and the spike stands far out of their noise.
+    noise = stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 2 else 0.0
+    if float(np.mean(y[top + 1 :] < level)) > cfg.never_back_below or not y[top] - level > cfg.never_back_z * noise:
+        return []
+    return [
+        _blew_up(
+            _lowest_before(curve, int(np.searchsorted(curve.steps, steps[top]))),
+            float(curve.steps[-1]),
+            f"loss spiked to {y[top] / level:.3g}x its start ({level:.4g}, the median of its first 3 points) at "
+            f"{unit} {fmt_step(float(steps[top]))} and never came back below it (its trend's lowest after: "
+            f"{float(after.min()):.4g}; {curve.end:.4g} at the end): the run did not recover",
+            {"peak_ratio": float(y[top] / level), "start": level, "lowest_after": float(after.min()), "end": curve.end},
+        )
+    ]
 
 
 def _lost_what_it_learnt(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Finding]:

@@ -1833,3 +1833,17 @@ def test_the_printed_unit_read_off_the_head_first_is_the_whole_logs(n: int, deci
     late = values.copy()
     late[-1] += 1.234567891e-9  # one value, past the head, off every grid
     assert _printed_unit(late) == _printed_unit_reference(late)
+
+
+def test_a_spike_at_the_first_updates_the_loss_never_came_back_below_is_a_divergence() -> None:
+    """A digits MLP at 10x its best SGD rate: 2.3, a jump to 108 at step 5, then 10-30% above its
+    start to the end; no explosion (under 100x), no stretch 1.5x above the start: it was unknown."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(300.0)
+    swings = 2.6 + 0.3 * (-1.0) ** np.arange(294) + 0.02 * rng.standard_normal(294)  # wide minibatch swings
+    values = np.r_[[2.30, 2.27, 2.23, 2.06, 4.6, 108.0], swings]
+    (div,) = found(steps, values)["divergence"]
+    assert div.severity == "error" and "never came back below it" in div.message
+    # A spike the loss came back below its start from is no divergence (a warning at most).
+    learnt = np.r_[[2.30, 2.27, 2.23, 2.06, 4.6, 108.0], 0.3 + 1.5 * np.exp(-np.arange(294) / 40)]
+    assert not any(f.severity == "error" for f in found(steps, learnt).get("divergence", []))
