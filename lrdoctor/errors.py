@@ -20,6 +20,13 @@ class EmptyLog(UnreadableLog):
     run that crashed before its first log). Never passed over as "no training log"."""
 
 
+class NoLossYet(EmptyLog):
+    """A table whose rows go on with no number in its loss column, every cell empty: a run whose
+    loss was NaN from its first step (pandas writes NaN as an empty cell), or one whose loss is
+    logged less often than the other columns and has not come yet. A run's log: check fails on it
+    even where it passes over files that hold no training log."""
+
+
 class NotALog(UnreadableLog):
     """Data no reader takes and no log becomes by growing: binary data of no known log format."""
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from lrdoctor import naming
 from lrdoctor.detect.curve import MIN_POINTS, starts_late
-from lrdoctor.errors import MissingMetric, NoSeries
+from lrdoctor.errors import MissingMetric, NoLossYet, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, LAST_RUN, STEP_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, StepKind, axis_unit, epoch_series, fmt_step, once_per_epoch
 
@@ -34,7 +34,6 @@ def normalize(
     """Pick the metric, split appended runs, keep the latest write of each step."""
     series = {name: s for name, s in log.series.items() if len(s)}
     warnings = list(log.warnings)
-    _empty_loss_as_nan(log, series, metric, warnings)
     name = _choose_metric(log, series, metric)
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
@@ -246,27 +245,6 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
 # tells a loss that stopped (NaN written as an empty cell) from one logged less often.
 GOES_ON_MIN = 3
 SHARED_MIN = 10
-
-
-def _empty_loss_as_nan(log: Log, series: dict[str, Series], metric: str | None, warnings: list[str]) -> None:
-    """A loss column whose every cell is empty, in a table whose learning rate is logged on
-    GOES_ON_MIN rows or more, as NaN on each of them (into `series`): a run whose loss was NaN from
-    its first step, as pandas writes it. The rule of :func:`_empty_cells_as_nan`, from the first row."""
-    if not log.empty_columns:
-        return
-    if metric is not None:
-        name = metric if metric in log.empty_columns and metric not in series else None
-    else:
-        name = None if naming.find_loss(series) is not None else naming.find_loss(log.empty_columns)
-    lr_name = naming.find_lr(series)
-    if name is None or lr_name is None or len(series[lr_name]) < GOES_ON_MIN:
-        return
-    lr = series[lr_name]
-    series[name] = Series(name, lr.steps, np.full(len(lr), np.nan), lr.seq)
-    warnings.append(
-        f"{name!r} is empty on every row while the learning rate {lr_name!r} is logged on {len(lr)}: read as NaN "
-        "there (pandas writes NaN as an empty cell)"
-    )
 
 
 def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None) -> Series:
@@ -485,6 +463,14 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         if not series:
             raise NoSeries(f"{log.source}: the log holds no data points")
         textual = naming.find_loss(log.text_columns)
+        if textual is not None and textual in log.empty_columns:
+            # A run whose loss was NaN from its first step (pandas writes NaN as an empty cell), or
+            # one whose loss is logged less often than its rate and has not come yet: a training
+            # log either way, which check does not pass over (and watch waits for).
+            raise NoLossYet(
+                f"{log.source}: the column {textual!r} holds no number yet, every cell empty (NaN as pandas writes "
+                "it, or a loss logged less often than the other columns)"
+            )
         if textual is not None:
             raise NoSeries(f"{log.source}: the column {textual!r} holds no number (text or empty cells only)")
         if log.format in ("tensorboard-csv", "tensorboard-json") and "Value" in series:
