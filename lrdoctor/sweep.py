@@ -279,8 +279,15 @@ def _tables_beside(children: list[Path], named: list[Path]) -> bool:
     """Whether a folder that holds a file named like a run's log (metrics.csv, summary.csv,
     history.jsonl...) also holds TABLES_BESIDE or more other tables: a folder of runs (a sweep's
     run_lr0.1.csv, run_lr0.01.csv... beside its summary.csv), each searched, not one run read
-    by the name alone."""
-    tables = [c for c in children if c not in named and TABLE_FILE.search(c.name) and _is(c, stat.S_ISREG)]
+    by the name alone. Tables named for a phase (train.csv, val.csv) are the run's own."""
+    tables = [
+        c
+        for c in children
+        if c not in named
+        and TABLE_FILE.search(c.name)
+        and TABLE_FILE.sub("", c.name).lower() not in SPLIT_DIRS  # (a run's own train.csv and val.csv)
+        and _is(c, stat.S_ISREG)
+    ]
     return len(tables) >= TABLES_BESIDE
 
 

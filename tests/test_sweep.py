@@ -401,8 +401,14 @@ def test_a_sweep_folder_with_a_summary_beside_its_runs_is_searched_not_one_run(
     assert len(find_runs(tmp_path / "sweep")) >= 3
     result = invoke("check", str(tmp_path / "sweep"))
     assert result.exit_code == 1 and "run_lr1.0.csv: too_high" in result.stdout
-    # One table beside it (a run's own log and its summary) leaves the folder one run, as before.
+    # One table beside it (a run's own log and its summary) leaves the folder one run, as before,
+    # and so do tables named for the run's phases.
     lone = tmp_path / "one"
     _rate_run(lone / "metrics.csv", 1e-2, 0.2)
     _touch(lone / "extra.csv", "a,b\n1,2\n")
     assert find_runs(lone) == [lone]
+    phases = tmp_path / "phases"
+    _rate_run(phases / "metrics.csv", 1e-2, 0.2)
+    _touch(phases / "train.csv", "a,b\n1,2\n")
+    _touch(phases / "val.csv.gz", "a,b\n1,2\n")
+    assert find_runs(phases) == [phases]

@@ -80,7 +80,9 @@ class DivergenceConfig:
     # point-to-point noise sigmas) for a while (`blowup_points` points and `blowup_share` of the
     # run), then over the last `lost_share` of the run it never stood more than `lost_kept` of that
     # fall below its start level, and ended within `dead_level` of it: back at its initial level
-    # (a classifier at chance), where no healthy run goes once it has learnt. Real digits MLPs at
+    # (a classifier at chance), where no healthy run goes once it has learnt; with a blow-up on
+    # the way (a peak `dead_spike` x the start and `dead_spike_z` noise sigmas above it: a GAN's
+    # discriminator loss comes back to its even odds without one). Real digits MLPs at
     # 3x-10x their best SGD rate did so after falling 18-34% (a spike, or a warmup that went too
     # high, killed them), and were called unknown, or given a plateau "creeping down" that pointed
     # to a rate too low (BENCHMARKS.md, "Learnt, then lost it").
@@ -90,11 +92,12 @@ class DivergenceConfig:
     # A spike of this many times the start level (the median of the first 3 points) or more, after
     # which the trend never came back below that level and the run ended above it: a rate that
     # broke the run at its first updates, short of an explosion (a digits MLP at 10x its best SGD
-    # rate jumped 47x at step 5 and sat 10-30% above its start: "unknown"). Read on logs of steps
+    # rate jumped 47x at step 5 and sat 10-30% above its start: "unknown"). The spike must come in
+    # the first `dead_spike_at_once` of the run (a TD loss grows as a value network learns, and
+    # peaks anywhere). Read on logs of steps
     # from the start (not one that begins late, nor epochs or epoch means, whose first point can
-    # hold the blow-up), and not where a validation loss measured before training fell. Over the
-    # corpus and its extra tasks at every cadence, it finds 4 too-high cases no other rule did,
-    # and no healthy one (BENCHMARKS.md, "Learnt, then lost it").
+    # hold the blow-up), and not where a validation loss measured before training fell. It fires on
+    # none of the corpus's runs at any cadence (BENCHMARKS.md, "Learnt, then lost it").
     never_back_spike: float = 10.0
     # ... where at most this share of the points after the spike lie below the start level, and
     # the spike stands this many of the points' noise sigmas above it (a loss that never moved,
@@ -491,6 +494,9 @@ def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Fi
     top = int(np.argmax(y))
     if not (level > 0 and y[top] >= cfg.never_back_spike * level) or len(y) - 1 - top < cfg.blowup_points:
         return []
+    span = float(steps[-1] - steps[0])
+    if not span > 0 or float(steps[top] - steps[0]) / span > cfg.dead_spike_at_once:
+        return []  # (a loss that grows as it learns, a TD loss's, peaks anywhere: this is the first updates')
     after = curve.trend[curve.steps > steps[top]]
     if not len(after) or float(after.min()) <= level or curve.end <= level:
         return []
@@ -523,6 +529,12 @@ def _lost_what_it_learnt(curve: Curve, cfg: DivergenceConfig, unit: str) -> list
     if not tail.any() or float(curve.trend[tail].min()) < curve.start - cfg.lost_kept * fell:
         return []
     if abs(curve.end - curve.start) > cfg.dead_level * scale:
+        return []
+    # ... with a blow-up on the way, as a rate too high leaves (a GAN's discriminator loss falls
+    # and comes back to its even odds without one)
+    y = curve.raw_y if curve.raw_y is not None else curve.y
+    noise = stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 2 else 0.0
+    if not (curve.peak >= cfg.dead_spike * curve.start and curve.peak - curve.start > cfg.dead_spike_z * noise):
         return []
     below = np.flatnonzero(curve.trend <= curve.start - cfg.lost_kept * fell)  # (the best among them)
     since = float(curve.steps[min(int(below[-1]) + 1, len(curve.steps) - 1)])  # back for good from here

@@ -168,7 +168,11 @@ _EVAL_NAMED = re.compile(r"^(val|valid|validation|eval|evaluation|test|dev)[_/]"
 
 def phase_cells(raw: Mapping[str, Sequence[object]]) -> Sequence[object] | None:
     """The cells of the first phase key (PHASE_KEYS) that names both training and evaluation
-    records, or None where no key does."""
+    records, or None where no key does, or where the log names its evaluations' values itself
+    (val_loss beside the phase: then the phase is something else, such as model.training stamped
+    on each record)."""
+    if any(_EVAL_NAMED.match(name) for name in raw):
+        return None
     for key in PHASE_KEYS:
         cells = next((c for name, c in raw.items() if name.strip().lower() == key), None)
         if cells is None:
@@ -184,9 +188,9 @@ def split_phases(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The columns with each evaluation record's values moved under `val_<name>` (`test_<name>` for
     a test phase), as the text reader names an evaluation line's. Its learning rate is the
-    training's, already logged, and left out; its step, where it also holds an epoch, counts the
-    evaluation's own batches (mmcv writes the validation loader's length), and is left out too, so
-    that the record takes the step written before it (:func:`_steps`)."""
+    training's, already logged, and left out; a step that does not advance from one evaluation to
+    the next, where the record also holds an epoch, counts the evaluation's own batches, and is left
+    out too, so that the record takes the step written before it (:func:`_steps`)."""
     phase = [c.strip().lower() if isinstance(c, str) else "" for c in cells]
     test = np.fromiter((p in TEST_PHASES for p in phase), dtype=bool, count=len(phase))
     evaluation = test | np.fromiter((p in EVAL_PHASES for p in phase), dtype=bool, count=len(phase))
@@ -194,6 +198,18 @@ def split_phases(
     for key in EPOCH_KEYS:
         if key in columns:
             with_epoch |= columns[key][1]
+    # An evaluation's step that does not advance from one evaluation to the next counts its own
+    # batches (mmcv writes the validation loader's length, 25 each time): left out, where the
+    # record has an epoch to be placed by. One that advances is the training's step, and kept.
+    own_count = np.zeros(len(phase), dtype=bool)
+    for key in STEP_KEYS:
+        if key in columns:
+            values, present = columns[key]
+            at = present & evaluation
+            steps = values[at]
+            if len(steps) >= 2 and bool(np.all(np.diff(steps) <= 0)):
+                own_count |= at & with_epoch
+            break
     from lrdoctor.naming import lr_series
 
     rates = set(lr_series(columns))
@@ -203,7 +219,7 @@ def split_phases(
         if key in EPOCH_KEYS or _EVAL_NAMED.match(key):
             out[key] = (values, present)
         elif key in STEP_KEYS:
-            out[key] = (values, present & ~(evaluation & with_epoch))
+            out[key] = (values, present & ~own_count)
         else:
             out[key] = (values, present & ~evaluation)
             if key in rates:
@@ -211,12 +227,7 @@ def split_phases(
             for prefix, rows in (("val_", evaluation & ~test), ("test_", test)):
                 if (present & rows).any():
                     moved[prefix + key] = (values, present & rows)
-    for key, (values, present) in moved.items():
-        if key in out:  # the name is taken already: the two merged, each record's own value
-            old_values, old_present = out[key]
-            out[key] = (np.where(present, values, old_values), old_present | present)
-        else:
-            out[key] = (values, present)
+    out.update(moved)  # (no name is taken: a log that names its evaluations' values is not split)
     return out
 
 

@@ -258,6 +258,26 @@ def test_evaluation_records_named_by_their_mode_are_the_validation_loss(tmp_path
     run = load(tmp_path / "split.jsonl")
     assert len(run.loss.values) == 40 and run.loss.values.max() == 1.0
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [19.0, 39.0]
+    # An evaluation's step that advances, beside an epoch, is the training's: kept (the evaluation
+    # before training stays at step 0, not after the first training record).
+    rows = [{"step": s, "epoch": s // 20, "split": "train", "loss": 1.0 / (s + 1)} for s in range(1, 41)]
+    rows = [
+        {"step": 0, "epoch": 0, "split": "val", "loss": 9.0},
+        *rows,
+        {"step": 40, "epoch": 2, "split": "val", "loss": 8.0},
+    ]
+    (tmp_path / "tidy.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = load(tmp_path / "tidy.jsonl")
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [0.0, 40.0]
+    # A log that names its evaluations' values itself: its 'mode' is something else (model.training
+    # stamped on each record), and nothing is split.
+    rows = [
+        {"step": s, "mode": "eval" if s % 10 == 9 else "train", "loss": 1.0 / (s + 1), "val_loss": 2.0}
+        for s in range(40)
+    ]
+    (tmp_path / "stamped.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = load(tmp_path / "stamped.jsonl")
+    assert len(run.loss) == 40 and run.val_loss is not None and run.val_loss.values.min() == 2.0
     # Records all of one phase: nothing to split.
     only = [{"step": s, "mode": "train", "loss": 1.0 / (s + 1)} for s in range(40)]
     (tmp_path / "only.jsonl").write_text("".join(json.dumps(r) + "\n" for r in only))
