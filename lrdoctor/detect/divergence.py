@@ -94,10 +94,10 @@ class DivergenceConfig:
     # broke the run at its first updates, short of an explosion (a digits MLP at 10x its best SGD
     # rate jumped 47x at step 5 and sat 10-30% above its start: "unknown"). The spike must come in
     # the first `dead_spike_at_once` of the run (a TD loss grows as a value network learns, and
-    # peaks anywhere). Read on logs of steps
-    # from the start (not one that begins late, nor epochs or epoch means, whose first point can
-    # hold the blow-up), and not where a validation loss measured before training fell. It fires on
-    # none of the corpus's runs at any cadence (BENCHMARKS.md, "Learnt, then lost it").
+    # peaks anywhere). Read on logs of steps from the start (not one that begins late, nor epochs or
+    # epoch means, whose first point can hold the blow-up), and not where a validation loss measured
+    # before training fell. It fires on none of the corpus's runs at any cadence (BENCHMARKS.md,
+    # "Learnt, then lost it").
     never_back_spike: float = 10.0
     # ... where at most this share of the points after the spike lie below the start level, and
     # the spike stands this many of the points' noise sigmas above it (a loss that never moved,
@@ -460,8 +460,7 @@ def _from_training_loss(
         # The peak is a raw value: measure it against the raw points' noise (a long log's curve
         # holds bin medians, far less noisy than the points its peak came from).
         raw = curve.raw_y if curve.raw_y is not None else values[: curve.n_finite_prefix]
-        noise = stats.mad_sigma(np.diff(raw)) / np.sqrt(2.0) if len(raw) > 1 else 0.0
-        spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
+        spiked = curve.peak - curve.start > cfg.dead_spike_z * _point_noise(raw)
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
         return [
             _blew_up(
@@ -475,6 +474,12 @@ def _from_training_loss(
     if _val_fell(curve, val, cfg):
         return []
     return _unrecovered(curve, cfg) or _lost_what_it_learnt(curve, cfg, unit) or _at_chance(curve, val, cfg, unit)
+
+
+def _point_noise(y: np.ndarray) -> float:
+    """The robust sigma of one point about its neighbours (from point-to-point changes), 0 for
+    fewer than 2 points."""
+    return stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 1 else 0.0
 
 
 def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> float | None:
@@ -503,7 +508,7 @@ def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Fi
     # The start level is where the run began, not a low draw of a loss that never moved (heavy-
     # tailed minibatch losses, whose largest draw stands 10x above a low median of three): the
     # points after the spike lie below it rarely, and the spike stands far out of their noise.
-    noise = stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 2 else 0.0
+    noise = _point_noise(y)
     if float(np.mean(y[top + 1 :] < level)) > cfg.never_back_below or not y[top] - level > cfg.never_back_z * noise:
         return []
     return [
@@ -532,8 +537,7 @@ def _lost_what_it_learnt(curve: Curve, cfg: DivergenceConfig, unit: str) -> list
         return []
     # ... with a blow-up on the way, as a rate too high leaves (a GAN's discriminator loss falls
     # and comes back to its even odds without one)
-    y = curve.raw_y if curve.raw_y is not None else curve.y
-    noise = stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 2 else 0.0
+    noise = _point_noise(curve.raw_y if curve.raw_y is not None else curve.y)
     if not (curve.peak >= cfg.dead_spike * curve.start and curve.peak - curve.start > cfg.dead_spike_z * noise):
         return []
     below = np.flatnonzero(curve.trend <= curve.start - cfg.lost_kept * fell)  # (the best among them)
