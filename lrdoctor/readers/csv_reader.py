@@ -53,6 +53,7 @@ from lrdoctor.readers._common import (
     ABSENT,
     COUNTERS,
     EPOCH_KEYS,
+    PHASE_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
     download_tag,
     phase_cells,
@@ -242,9 +243,8 @@ def read(source: Source) -> Log:
         return long
     fast = _read_regular(source)
     if fast is not None:
-        header, delim, columns, line_numbers = fast
+        header, delim, columns, line_numbers, empty = fast
         warnings: list[str] = _named_twice(label, header)
-        empty = tuple(name for name in _unique(header) if name not in columns)  # (text is not read so)
     else:
         header, delim, columns, line_numbers, warnings, empty = _read_careful(source.read_bytes(), label)
     if "Name" in header and len(WANDB_RUNS_TABLE & set(header)) >= 2:
@@ -519,14 +519,16 @@ def _whole_row(line: str, width: int) -> bool:
     return line.endswith('"') and len(_split(line, ",") or ()) == width
 
 
-def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] | None:
+def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray, tuple[str, ...]] | None:
     """The usual, undamaged file read by pandas' C parser in one pass; None for anything the
     careful reader must see line by line.
 
     Regular means: UTF-8 without a BOM, the header on the first line, no blank line, no quote
     below the header, the last line ended, no row wider than the header, and every cell a number,
-    an absent mark or NaN. The result equals the careful reader's (tests/readers/test_csv_fast.py). A file on
-    disk is streamed, never held whole in memory.
+    an absent mark or NaN, but in columns of text alone (a timestamp), which are dropped; no column
+    naming each row's phase (read line by line, to split the phases). The result equals the
+    careful reader's (tests/readers/test_csv_fast.py). A file on disk is streamed, never held whole
+    in memory. The last item names the columns whose every cell is empty.
     """
     size = _size(source)
     if size < REGULAR_MIN_BYTES:  # importing pandas would cost more than it saves
@@ -544,6 +546,8 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     header = [h.strip() for h in cells]
     if len(_split(lines[1], delim) or ()) != len(header):  # pandas would take a wider first row's cell as an index
         return None
+    if any(h.lower() in PHASE_KEYS for h in header):
+        return None
     on_disk = source.path is not None and source.data is None and not source.gzipped
     if on_disk and size > _max_bytes():
         return None  # the careful reader says so
@@ -555,13 +559,15 @@ def _read_regular(source: Source) -> tuple[list[str], str, Columns, np.ndarray] 
     names = _unique(header)
     values = {name: np.empty(rows) for name in names}
     present = {name: np.empty(rows, dtype=bool) for name in names}
-    if not _fill_regular(target, delim, values, present):
+    text: set[str] = set()
+    if not _fill_regular(target, delim, values, present, text):
         return None
     no_number = np.logical_and.reduce([~p for p in present.values()])
     columns: Columns = {name: (values[name], present[name]) for name in names if present[name].any()}
     if not columns or no_number.any():  # the careful reader names such rows
         return None
-    return header, delim, columns, np.arange(2, rows + 2, dtype=np.int64)
+    empty = tuple(name for name in names if name not in columns and name not in text)
+    return header, delim, columns, np.arange(2, rows + 2, dtype=np.int64), empty
 
 
 def _size(source: Source) -> int:
@@ -598,14 +604,20 @@ def _regular_rows(path: Path | None, data: bytes | None) -> int | None:
 
 
 def _fill_regular(
-    target: Path | BinaryIO, delim: str, values: dict[str, np.ndarray], present: dict[str, np.ndarray]
+    target: Path | BinaryIO,
+    delim: str,
+    values: dict[str, np.ndarray],
+    present: dict[str, np.ndarray],
+    text: set[str],
 ) -> bool:
-    """Parse the rows in chunks into the preallocated arrays; False if pandas objects to any
-    row or a cell holds text. Chunks keep the peak memory near the arrays themselves."""
+    """Parse the rows in chunks into the preallocated arrays, and the names of the columns of text
+    alone into `text`; False if pandas objects to any row or a column mixes numbers and text.
+    Chunks keep the peak memory near the arrays themselves."""
     import pandas as pd
 
     rows = len(next(iter(values.values())))
     done = 0
+    numbers: set[str] = set()
     try:
         with catch_warnings():
             # A row wider than the header raises; any warning pandas gives is taken as an objection,
@@ -633,11 +645,15 @@ def _fill_regular(
                         parsed = _regular_column(frame[name])
                         if parsed is None:
                             return False
-                        values[name][done:end], present[name][done:end] = parsed
+                        values[name][done:end], present[name][done:end], is_text = parsed
+                        if is_text:
+                            text.add(name)
+                        elif present[name][done:end].any():
+                            numbers.add(name)
                     done = end
     except (ValueError, OverflowError, Warning):
         return False
-    return done == rows
+    return done == rows and not text & numbers  # (text in one chunk, numbers in another: mixed)
 
 
 # The absent marks as they are written (the careful reader compares them case-blind).
@@ -652,13 +668,14 @@ STREAM_CHUNK = 1 << 22
 CHUNK_ROWS = 1 << 20
 
 
-def _regular_column(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """A parsed column as (values, present); None when a cell holds text that is not NaN."""
+def _regular_column(column: Any) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """A parsed column as (values, present, whether it holds text only); None where numbers and
+    text that is not NaN share it (the careful reader names such cells)."""
     import pandas as pd
 
     absent = column.isna().to_numpy()
     if column.dtype.kind in "iuf":
-        return column.to_numpy(dtype=np.float64, na_value=np.nan), ~absent
+        return column.to_numpy(dtype=np.float64, na_value=np.nan), ~absent, False
     if column.dtype.kind == "b":
         return None
     # Text among the numbers: acceptable only if it spells NaN ('nan' makes the parser keep text).
@@ -666,9 +683,16 @@ def _regular_column(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     odd = np.flatnonzero(np.isnan(values) & ~absent)
     cells = column.iloc[odd].astype(str).str.strip().str.lower().str.lstrip("+-")
-    if not cells.eq("nan").all():
+    nan = cells.eq("nan")
+    if nan.all():
+        return values, ~absent, False
+    # A column of text alone (a timestamp, a phase), dropped as the careful reader drops it, where
+    # none of its cells is a number by the careful reader's rules ('50%' is 50 there).
+    if nan.any() or (~np.isnan(values) & ~absent).any():
         return None
-    return values, ~absent
+    if any('"' in str(u) or isinstance(_cell(str(u)), float) for u in column.iloc[odd].unique()):
+        return None  # (a quoted cell is unquoted by the careful reader's parser: '"0.5"' is a number)
+    return values, np.zeros(len(values), dtype=bool), True
 
 
 def _complete_lines(text: str) -> list[str]:
