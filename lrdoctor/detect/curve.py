@@ -94,6 +94,14 @@ def start_level(curve: Curve) -> float:
 RISE_NOISE_SIGMAS = 3.0
 
 
+def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> float | None:
+    """The level its trend stayed below for `points` points and `share` of the run or more: `fall`
+    of |start| (and 3 noise sigmas) under its start; None where it never did."""
+    bar = curve.start - max(fall * abs(curve.start), 3 * curve.noise)
+    low = int((curve.trend < bar).sum())  # for a while: a short dip of a noisy trend is no learning
+    return bar if low >= max(points, share * len(curve.y)) else None
+
+
 def sustained_rise(curve: Curve, factor: float, *, points: int, share: float) -> np.ndarray | None:
     """The points of a stretch where the loss stood `factor` times or more above the higher of its
     start level and its end level (positive levels only), both in its trend and in the points

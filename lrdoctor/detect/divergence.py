@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from lrdoctor import stats
-from lrdoctor.detect.curve import Curve, skipped_nonfinite, start_level, sustained_rise
+from lrdoctor.detect.curve import Curve, learnt_for_a_while, skipped_nonfinite, start_level, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_factor, fmt_step
@@ -460,7 +460,8 @@ def _from_training_loss(
         # The peak is a raw value: measure it against the raw points' noise (a long log's curve
         # holds bin medians, far less noisy than the points its peak came from).
         raw = curve.raw_y if curve.raw_y is not None else values[: curve.n_finite_prefix]
-        spiked = curve.peak - curve.start > cfg.dead_spike_z * _point_noise(raw)
+        noise = stats.mad_sigma(np.diff(raw)) / np.sqrt(2.0) if len(raw) > 1 else 0.0
+        spiked = curve.peak - curve.start > cfg.dead_spike_z * noise
     if near_start and spiked and np.isfinite(tau) and abs(tau) < cfg.dead_tau:
         return [
             _blew_up(
@@ -474,20 +475,6 @@ def _from_training_loss(
     if _val_fell(curve, val, cfg):
         return []
     return _unrecovered(curve, cfg) or _lost_what_it_learnt(curve, cfg, unit) or _at_chance(curve, val, cfg, unit)
-
-
-def _point_noise(y: np.ndarray) -> float:
-    """The robust sigma of one point about its neighbours (from point-to-point changes), 0 for
-    fewer than 2 points."""
-    return stats.mad_sigma(np.diff(y)) / np.sqrt(2.0) if len(y) > 1 else 0.0
-
-
-def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> float | None:
-    """The level its trend stayed below for `points` points and `share` of the run or more: `fall`
-    of |start| (and 3 noise sigmas) under its start; None where it never did."""
-    bar = curve.start - max(fall * abs(curve.start), 3 * curve.noise)
-    low = int((curve.trend < bar).sum())  # for a while: a short dip of a noisy trend is no learning
-    return bar if low >= max(points, share * len(curve.y)) else None
 
 
 def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Finding]:
@@ -508,8 +495,8 @@ def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Fi
     # The start level is where the run began, not a low draw of a loss that never moved (heavy-
     # tailed minibatch losses, whose largest draw stands 10x above a low median of three): the
     # points after the spike lie below it rarely, and the spike stands far out of their noise.
-    noise = _point_noise(y)
-    if float(np.mean(y[top + 1 :] < level)) > cfg.never_back_below or not y[top] - level > cfg.never_back_z * noise:
+    below = float(np.mean(y[top + 1 :] < level))
+    if below > cfg.never_back_below or not y[top] - level > cfg.never_back_z * curve.draw_noise:
         return []
     return [
         _blew_up(
@@ -537,8 +524,9 @@ def _lost_what_it_learnt(curve: Curve, cfg: DivergenceConfig, unit: str) -> list
         return []
     # ... with a blow-up on the way, as a rate too high leaves (a GAN's discriminator loss falls
     # and comes back to its even odds without one)
-    noise = _point_noise(curve.raw_y if curve.raw_y is not None else curve.y)
-    if not (curve.peak >= cfg.dead_spike * curve.start and curve.peak - curve.start > cfg.dead_spike_z * noise):
+    if not (
+        curve.peak >= cfg.dead_spike * curve.start and curve.peak - curve.start > cfg.dead_spike_z * curve.draw_noise
+    ):
         return []
     below = np.flatnonzero(curve.trend <= curve.start - cfg.lost_kept * fell)  # (the best among them)
     since = float(curve.steps[min(int(below[-1]) + 1, len(curve.steps) - 1)])  # back for good from here

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrdoctor.detect.curve import Curve, sustained_rise
+from lrdoctor.detect.curve import Curve, learnt_for_a_while, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding, Verdict
 from lrdoctor.run import fmt_share, fmt_step
@@ -231,8 +231,6 @@ def _end_level(curve: Curve, cfg: PlateauConfig) -> tuple[int, float, str]:
 def _left_its_start(curve: Curve, cfg: PlateauConfig) -> bool:
     """The loss stood far above its start for a while, or its trend stayed far below it (and beyond
     the noise) for as long: it went somewhere and came back, whatever its end."""
-    from lrdoctor.detect.divergence import learnt_for_a_while
-
     rise = sustained_rise(curve, cfg.stuck_excursion, points=cfg.excursion_points, share=cfg.excursion_share)
     low = learnt_for_a_while(curve, cfg.stuck_fall, cfg.excursion_points, cfg.excursion_share)
     return rise is not None or low is not None

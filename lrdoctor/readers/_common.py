@@ -27,6 +27,9 @@ except ImportError:  # pragma: no cover
 # Cells that mean "no value here" rather than a value (Keras writes NA, pandas writes empty).
 ABSENT = frozenset({"", "na", "n/a", "none", "null", "-"})
 
+# Step names of trainers' loggers besides the usual ones: HF Trainer's step as W&B records it,
+# and console lines 'train_step=5 train_loss=2.3', 'Train Step: 5 Loss: 2.3'.
+TRAIN_STEP_KEYS = ("train/global_step", "train/step", "train_step", "Iteration")
 # Names that carry the step axis, in order of preference.
 STEP_KEYS = (
     "global_step",
@@ -39,11 +42,8 @@ STEP_KEYS = (
     "current_steps",  # LLaMA-Factory's trainer_log.jsonl
     "global_step/max_steps",  # ms-swift's logging.jsonl ("1/2353")
     "trainer/global_step",
-    "train/global_step",  # HF Trainer's step as W&B records it
-    "train/step",
-    "train_step",  # 'train_step=5 train_loss=2.3', 'Train Step: 5 Loss: 2.3'
+    *TRAIN_STEP_KEYS,
     "Step",
-    "Iteration",
     "batch",
     "batch_idx",
     "training_iteration",  # Ray Tune's count of reports

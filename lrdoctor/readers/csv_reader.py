@@ -55,6 +55,7 @@ from lrdoctor.readers._common import (
     EPOCH_KEYS,
     PHASE_KEYS,
     TENSORBOARD_DOWNLOAD_HEADER,
+    TRAIN_STEP_KEYS,
     download_tag,
     phase_cells,
     settings_beside,
@@ -70,7 +71,7 @@ from lrdoctor.source import Source, decode_text, head_regular, open_source
 DELIMITERS = (",", "\t", ";", "|")
 STEP_COLUMNS = (
     *("step", "Step", "_step", "global_step", "trainer/global_step", "iteration", "iter", "it"),
-    *("train/global_step", "train/step", "train_step", "Iteration"),  # HF's step as W&B exports it, ...
+    *TRAIN_STEP_KEYS,
     *("batch", "batch_idx"),  # a counter within the epoch: the epoch column beside it places it
     "training_iteration",  # Ray Tune's progress.csv: its count of reports
 )
