@@ -22,6 +22,9 @@ and the median of the per-pair ratios:
   protobuf classes decoding every record (`Record.FromString`, the history rows kept as dicts of
   JSON text), after the same block walk;
 - text: on the 1,000,000-line log / a loop of one compiled regex extracting only the loss;
+- nanogpt, hf-text, logging-source: the same on 1,000,000 lines of nanoGPT's console
+  (`iter 5: loss 2.3456, time 12.34ms, mfu 30.00%`), of the HF Trainer's printed dicts, and of
+  `logging` with the source location in brackets (`[train.py:120]`);
 - jsonl: on the 1,000,000-line file / `orjson.loads` of every line, and the standard library's
   `json.loads` of every line.
 
@@ -121,6 +124,49 @@ def make_text() -> Path:
     return path
 
 
+def make_nanogpt() -> Path:
+    """nanoGPT's train.py console: its print of each iteration, the model flops utilisation last."""
+    path = CACHE / "nanogpt.log"
+    if not _ready(path):
+        steps, loss, _ = _curve(ROWS)
+        rng = np.random.default_rng(1)
+        ms, mfu = 12 + rng.random(ROWS), 30 + rng.random(ROWS)
+        with path.open("w") as fh:
+            for step, value, t, m in zip(steps.tolist(), loss.tolist(), ms.tolist(), mfu.tolist(), strict=True):
+                print(f"iter {step}: loss {value:.4f}, time {t:.2f}ms, mfu {m:.2f}%", file=fh)
+    return path
+
+
+def make_hf_text() -> Path:
+    """The HF Trainer's console: the dict of each logging step, printed."""
+    path = CACHE / "hf_console.log"
+    if not _ready(path):
+        steps, loss, lr = _curve(ROWS)
+        with path.open("w") as fh:
+            for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
+                record = {"loss": round(value, 4), "grad_norm": round(value * 3, 4), "learning_rate": rate}
+                print({**record, "epoch": round(step / ROWS * 3, 2)}, file=fh)
+    return path
+
+
+def make_logging_source() -> Path:
+    """Python logging with the source location in brackets, as many training scripts configure it."""
+    path = CACHE / "train_source.log"
+    if not _ready(path):
+        steps, loss, lr = _curve(ROWS)
+        logger = logging.getLogger("train_source")
+        logger.propagate = False
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(filename)s:%(lineno)d] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
+            logger.info("step=%d loss=%.6f lr=%.6g", step, value, rate)
+        handler.close()
+        logger.removeHandler(handler)
+    return path
+
+
 def make_jsonl() -> Path:
     path = CACHE / "metrics.jsonl"
     if not _ready(path):
@@ -187,7 +233,7 @@ acc.Scalars("train/loss")
 """
 REGEX_LOOP = r"""
 import re, sys
-pattern = re.compile(r"loss=([-+0-9.eE]+|nan|inf)")
+pattern = re.compile(sys.argv[2] if len(sys.argv) > 2 else r"loss=([-+0-9.eE]+|nan|inf)")
 losses = []
 with open(sys.argv[1]) as fh:
     for line in fh:
@@ -195,6 +241,7 @@ with open(sys.argv[1]) as fh:
         if m:
             losses.append(float(m.group(1)))
 """
+HF_LOSS = "'loss': ([-+0-9.eE]+|nan)"
 ORJSON_LINES = """
 import sys, orjson
 with open(sys.argv[1], "rb") as fh:
@@ -260,6 +307,24 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
         ],
     ),
     "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
+    "nanogpt": (
+        make_nanogpt,
+        [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p, "loss ([-+0-9.eE]+|nan)"), "<= 1.5x")],
+    ),
+    "hf-text": (
+        make_hf_text,
+        [
+            (
+                "one compiled regex per line, loss only",
+                lambda p: py(REGEX_LOOP, p, "'loss': ([-+0-9.eE]+|nan)"),
+                "<= 1.5x",
+            )
+        ],
+    ),
+    "logging-source": (
+        make_logging_source,
+        [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")],
+    ),
     "jsonl": (
         make_jsonl,
         [

@@ -163,8 +163,6 @@ LIMITS = LayoutLimits()
 # A number standing alone (not glued after a name character): the numbers a layout may vary.
 _NUMBER = re.compile(r"(?<![\w.@/\-])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
 _SPLIT_RUNS = re.compile(r"(\d+)")  # text and digit runs, alternating
-# Lines the short path of parse_line does not read (dicts, bars, groups): never cached.
-_SPECIAL = re.compile(r"[{%\[(]")
 _Token = tuple[int, int, str, str]  # a number: parts[a:b] between a prefix and a suffix of the layout
 
 
@@ -194,6 +192,9 @@ class _Program:
         self.unique: list[tuple[str, int]] = []
         self.direct = True  # no config values, step totals or bars: put_rows reads it
         self.batched = True  # put_rows takes its lines (direct, or read as nothing)
+        # A printed dict's integers are read as Python ints, and one beyond float64 is no value to
+        # parse_line (to_float): lines of such a layout with a number that is not finite are refused.
+        self.finite = "{" in layout.masked
         self.targets: list[tuple[list[Any], list[Any], int]] | None = None
         self.checks = LIMITS.checks
         self._layout, self._parts, self._read = layout, parts, read
@@ -231,6 +232,8 @@ class _Program:
         if self.empty:
             return None
         vals = [*map(float, numbers), *self.consts]
+        if self.finite and not all(map(math.isfinite, vals[: self.read])):
+            raise _Refused
         step = None if self.step is None else vals[self.step]
         epoch = None if self.epoch is None else vals[self.epoch]
         if (step is not None and not math.isfinite(step)) or (epoch is not None and not math.isfinite(epoch)):
@@ -241,7 +244,7 @@ class _Program:
         return Parsed(points, step, epoch, total, self.style, self.bar, hparams)
 
     def put(self, state: State, numbers: tuple[str, ...]) -> bool:
-        """state.feed(build(numbers)); False (nothing done) for a non-finite counter."""
+        """state.feed(build(numbers)); False (nothing done) for a line build refuses."""
         if self.empty:
             return True
         if not self.direct:
@@ -253,6 +256,8 @@ class _Program:
             state.feed(parsed)
             return True
         vals = [*map(float, numbers), *self.consts]
+        if self.finite and not all(map(math.isfinite, vals[: self.read])):
+            return False
         step = epoch = math.nan
         if self.step is not None:
             step = vals[self.step]
@@ -306,7 +311,8 @@ class _Program:
             return 0
         steps = None if self.step is None else column(self.step)
         epochs = None if self.epoch is None else column(self.epoch)
-        for values in (steps, epochs):
+        checked = [steps, epochs] + ([column(i) for i in range(self.read)] if self.finite else [])
+        for values in checked:
             if values is not None:
                 bad = ~np.isfinite(values)
                 if bad.any():
@@ -350,7 +356,7 @@ class _Program:
 
 
 class _Refused(Exception):
-    """A program declines a line (a non-finite counter): the full parse reads it."""
+    """A program declines a line (a non-finite counter, a dict's number beyond float64): the full parse reads it."""
 
 
 class _Layout:
@@ -404,10 +410,15 @@ class _Layouts:
     A layout is the line with every digit run masked. Its program maps the numbers standing
     alone to the values parse_line gives, learnt from the line and two copies of it with other
     numbers (see :func:`_derive`) and then checked against parse_line on the next lines of the
-    layout. Digit runs inside names and dates are part of the layout as written. The short
-    path of parse_line reads a line the same whatever its digits (every pattern it uses sees a
-    digit run as a class; none counts digits or compares numbers), except that a non-finite
-    counter is dropped: programs refuse such lines and parse_line reads them.
+    layout. Digit runs inside names and dates are part of the layout as written. parse_line
+    reads a line the same whatever its digits (its patterns see a digit run as a class), except:
+
+    - a non-finite counter is dropped, and so is an integer beyond float64 in a printed dict:
+      programs refuse such lines and parse_line reads them;
+    - a progress bar compares its count with its total (is it full?): bars get no program;
+    - a tqdm percent has at most three digits, a thousands group exactly three: the copies'
+      three-digit numbers cross those bounds from any line (a four-digit percent becomes a bar,
+      '12,5' becomes '110,111', a group), so such layouts fail the check of :func:`_derive`.
     """
 
     def __init__(self, parse_line: Callable[[str], Parsed | None]) -> None:
@@ -441,7 +452,7 @@ class _Layouts:
             self.once.discard(masked)
             if len(self.layouts) >= self.limits.layouts:
                 return parsed
-            self.layouts[masked] = None if _SPECIAL.search(masked) else _Layout(masked)
+            self.layouts[masked] = _Layout(masked)
         layout = self.layouts[masked]
         if layout is None:
             return parsed
@@ -495,6 +506,8 @@ def _derive(
             return _Program(layout, parts, [], None)
         return None
     assert parsed is not None
+    if any(f is not None and f.bar is not None for f in found):
+        return None  # a bar's line tells a full bar from the others by comparing two of its numbers
     outs = [_values(f) for f in found if f is not None]
     if outs[1][0] != outs[0][0] or outs[2][0] != outs[0][0]:
         return None

@@ -148,8 +148,24 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         + ["step=2 loss=1"] * REPEATS,
         # Digits of other scripts are digits to parse_line and to the cache.
         ["step=\u0661\u0662 loss=\u0663.\u0665"] * REPEATS + ["step=12 loss=3.5"] * 3,
+        # A bar is full where its count reaches its total: two numbers compared, never a program.
+        [f"Training: {k}0%|###| {k}/10 [00:01<00:01, loss=2.{k}]" for k in range(1, 10)]
+        + ["Training: 10%|###| 10/10 [00:01<00:01, loss=2.0]", "Validating: 10%|###| 10/10 [00:01<00:01, loss=2.0]"]
+        * 3,
+        [f"{k}/9 [==============================] - 1s 10ms/step - loss: 0.{k}" for k in range(1, 10)] * 2,
+        # A percent of four digits is no tqdm bar; of three or fewer, it is.
+        ["Epoch 1: 1000%|###| 5/10 [00:01<00:01, loss=2.3]"] * REPEATS
+        + ["Epoch 1: 100%|###| 5/10 [00:01<00:01, loss=2.3]"] * 3,
+        # An integer beyond float64 in a printed dict is no value to parse_line.
+        ["{'loss': 1, 'step': 5}"] * REPEATS
+        + ["{'loss': " + "9" * 400 + ", 'step': 6}"] * 3
+        + ["{'loss': 2, 'step': 7}"],
+        # nanoGPT's model flops utilisation, and the examples seen of an epoch.
+        ["iter 1: loss 2.3456, time 12.34ms, mfu 30.00%"] * REPEATS
+        + ["iter 2: loss 2.3, time 1.5ms, mfu -100.00%"] * 3,
+        ["Train Epoch: 3 [0/60000 (0%)]\tLoss: 0.2345"] * REPEATS + ["Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2"] * 3,
     ],
-    ids=range(22),
+    ids=range(28),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -224,6 +240,17 @@ TEMPLATES = [
     "{}: loss={}{}",
     "7{} loss={} lr={}",
     "2023-11-14T{}:13 loss={}",  # fixed digits next to a number read
+    # Lines with { % [ ( read by parse_line's longer paths.
+    "iter {}: loss {}, time {}ms, mfu {}%",
+    "{}/10 [==============================] - 1s 10ms/step - loss: {} - val_loss: {}",
+    "2024-01-01 12:00:00,123 INFO [train.py:{}] step={} loss={} lr={}",
+    "{{'loss': {}, 'grad_norm': {}, 'learning_rate': {}, 'epoch': {}}}",
+    '{{"num_updates": {}, "loss": {}, "lr": {}}}',
+    "Epoch [{}][{}/1000]\tlr: {} loss: {}",
+    "Epoch: [{}]  [{}/500]  eta: 0:01:00  lr: {}  loss: {} (2.85)",
+    "Train Epoch: {} [{}/60000 ({}%)]\tLoss: {}",
+    "Training: {}%|###| {}/{} [00:01<00:01, loss={}]",
+    "optimizer Adam (lr={}) step={} loss={}",
 ]
 
 
@@ -264,11 +291,20 @@ def test_values_are_floats_of_the_numbers_written(monkeypatch: pytest.MonkeyPatc
     assert math.isclose(fast.series["lr"].values[-1], 2 / 3, rel_tol=1e-3)
 
 
-def test_the_cache_reads_most_lines_without_parse_line(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2023-11-14 22:13:{:02d},250 INFO train: step={} loss={:.6f}\n",
+        # Lines parse_line reads by its longer paths: a percent, a source location, a dict.
+        "iter {1}: loss {2:.6f}, time {0}.12ms, mfu 3{0}.00%\n",
+        "2023-11-14 22:13:{:02d},250 INFO [train.py:120] step={} loss={:.6f}\n",
+        "{{'loss': {2:.6f}, 'grad_norm': 1.{0}, 'learning_rate': 2e-05, 'step': {1}}}\n",
+    ],
+)
+def test_the_cache_reads_most_lines_without_parse_line(line: str, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = text.parse_line
     monkeypatch.setattr(text, "parse_line", lambda line: calls.append(line) or real(line))
-    line = "2023-11-14 22:13:{:02d},250 INFO train: step={} loss={:.6f}\n"
     body = "".join(line.format(i % 60, i, 1 / (i + 1)) for i in range(1000))
     log = text.read(Source("x.log", data=body.encode()))
     assert log.series["loss"].steps.tolist() == list(range(1000))
