@@ -72,6 +72,8 @@ def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | No
         found: _Program | Parsed | None = None
         match = None
         for program in recent:
+            if program.strict and len(segment) > LIMITS.line_chars:
+                continue
             match = program.line.fullmatch(segment)
             if match is not None:
                 found = program
@@ -111,14 +113,18 @@ def _put_window(program: _Program, state: State, text: str, pos: int, window: in
     chunk = text[pos : pos + window]
     cut = chunk.rfind("\n") + 1  # whole lines only: the rest may be cut short
     count = chunk.count("\n", 0, cut)
-    table = program.window.table(chunk[:cut], count) if window > LIMITS.window and program.direct else None
+    fits = LIMITS.line_chars
+    whole = window > LIMITS.window and not (program.strict and cut > fits and _longest_line(chunk[:cut]) > fits)
+    table = program.window.table(chunk[:cut], count) if whole and program.direct else None
     if table is not None:
         taken = program.put_table(state, table)
     else:
-        rows = program.rows.findall(chunk, 0, cut) if window > LIMITS.window else []
+        rows = program.rows.findall(chunk, 0, cut) if whole else []
         if len(rows) != count:
             lines = chunk[:cut].split("\n")
             lines.pop()  # the empty rest after the last line break
+            if program.strict:  # (a long line ends the lines taken)
+                lines = list(takewhile(lambda line: len(line) <= fits, lines))
             matched = takewhile(bool, map(program.line.fullmatch, lines))
             rows = list(map(re.Match.groups, cast(Iterator[re.Match[str]], matched)))
         taken = program.put_rows(state, rows)
@@ -192,9 +198,12 @@ class _Program:
         self.unique: list[tuple[str, int]] = []
         self.direct = True  # no config values, step totals or bars: put_rows reads it
         self.batched = True  # put_rows takes its lines (direct, or read as nothing)
-        # A printed dict's integers are read as Python ints, and one beyond float64 is no value to
-        # parse_line (to_float): lines of such a layout with a number that is not finite are refused.
-        self.finite = "{" in layout.masked
+        # A printed dict's numbers are read by json or ast (integers as Python ints): there '-0' is 0,
+        # '07' or a digit of another script makes the dict none, and an integer beyond float64 is
+        # dropped, so lines of such a layout holding one (:func:`_plain`) are refused; and a line
+        # longer than `line_chars` is read as parse_line reads it (Python's limit on the digits of
+        # an int, the size of a dict print): a window holding one is read line by line.
+        self.strict = "{" in layout.masked
         self.targets: list[tuple[list[Any], list[Any], int]] | None = None
         self.checks = LIMITS.checks
         self._layout, self._parts, self._read = layout, parts, read
@@ -228,11 +237,14 @@ class _Program:
         self.batched = self.direct
 
     def build(self, numbers: tuple[str, ...]) -> Parsed | None:
-        """What parse_line returns on a line of this layout; _Refused for a non-finite counter."""
+        """What parse_line returns on a line of this layout; _Refused for a line it declines
+        (a number that is not finite; in a dict, one that is not :func:`_plain`)."""
         if self.empty:
             return None
+        if self.strict and not all(map(_plain, numbers)):
+            raise _Refused
         vals = [*map(float, numbers), *self.consts]
-        if self.finite and not all(map(math.isfinite, vals[: self.read])):
+        if not all(map(math.isfinite, vals[: self.read])):
             raise _Refused
         step = None if self.step is None else vals[self.step]
         epoch = None if self.epoch is None else vals[self.epoch]
@@ -255,8 +267,10 @@ class _Program:
             assert parsed is not None
             state.feed(parsed)
             return True
+        if self.strict and not all(map(_plain, numbers)):
+            return False
         vals = [*map(float, numbers), *self.consts]
-        if self.finite and not all(map(math.isfinite, vals[: self.read])):
+        if not all(map(math.isfinite, vals[: self.read])):
             return False
         step = epoch = math.nan
         if self.step is not None:
@@ -293,9 +307,12 @@ class _Program:
     def put_rows(self, state: State, rows: list[Any]) -> int:
         """Feed lines of this layout (the numbers each matched, as tuples) as put does one at a time.
 
-        Returns how many it took: all, or those before the first it refuses (a non-finite
-        counter), or none for a program that takes one line at a time.
+        Returns how many it took: all, or those before the first it refuses (see build), or
+        none for a program that takes one line at a time.
         """
+        if self.strict:
+            read = self.read
+            rows = list(takewhile(lambda row: all(map(_plain, row[:read])), rows))
         return self._put_columns(state, len(rows), lambda i: self._column(rows, i))
 
     def put_table(self, state: State, table: np.ndarray) -> int:
@@ -309,16 +326,16 @@ class _Program:
             return count
         if not self.direct:
             return 0
-        steps = None if self.step is None else column(self.step)
-        epochs = None if self.epoch is None else column(self.epoch)
-        checked = [steps, epochs] + ([column(i) for i in range(self.read)] if self.finite else [])
-        for values in checked:
-            if values is not None:
-                bad = ~np.isfinite(values)
-                if bad.any():
-                    count = min(count, int(np.argmax(bad)))
+        read = [column(i) for i in range(self.read)]
+        column = _read_first(read, column)
+        for values in read:
+            bad = ~np.isfinite(values)
+            if bad.any():
+                count = min(count, int(np.argmax(bad)))
         if not count:
             return 0
+        steps = None if self.step is None else column(self.step)
+        epochs = None if self.epoch is None else column(self.epoch)
         if state.pending is not None:
             state.flush()
         if epochs is not None:
@@ -355,8 +372,28 @@ class _Program:
         return np.ascontiguousarray(table[:, i])
 
 
+def _longest_line(chunk: str) -> int:
+    """The length of the longest line of `chunk` (whole lines, each ending '\n'), in characters."""
+    ends = np.flatnonzero(np.frombuffer(chunk.encode("utf-32-le"), dtype=np.uint32) == ord("\n"))
+    return int(max(ends[0], np.diff(ends).max(initial=0) - 1)) if len(ends) else len(chunk)
+
+
+def _read_first(read: list[np.ndarray], column: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
+    """`column`, with the columns of the numbers read taken from `read`."""
+    return lambda i: read[i] if i < len(read) else column(i)
+
+
+_LEADING_ZERO = re.compile(r"[-+]?0\d")
+
+
+def _plain(number: str) -> bool:
+    """A number a printed dict holds as the value float() gives: ASCII digits, no leading zero,
+    and not a negative zero (json and ast read the integer '-0' as 0)."""
+    return number.isascii() and _LEADING_ZERO.match(number) is None and not (number[:1] == "-" and float(number) == 0)
+
+
 class _Refused(Exception):
-    """A program declines a line (a non-finite counter, a dict's number beyond float64): the full parse reads it."""
+    """A program declines a line (a number that is not finite, a dict's that is not _plain): the full parse reads it."""
 
 
 class _Layout:
@@ -413,12 +450,19 @@ class _Layouts:
     layout. Digit runs inside names and dates are part of the layout as written. parse_line
     reads a line the same whatever its digits (its patterns see a digit run as a class), except:
 
-    - a non-finite counter is dropped, and so is an integer beyond float64 in a printed dict:
-      programs refuse such lines and parse_line reads them;
+    - a number that is not finite changes what parse_line makes of a line (a counter is
+      dropped, and with it, on some lines, what follows): programs refuse such lines;
+    - a printed dict is read by json or ast, where '-0' is the integer 0, '07' or a digit of
+      another script is no number, an integer beyond float64 is dropped, and a line too long is
+      no dict: programs refuse such lines (see _Program.strict);
     - a progress bar compares its count with its total (is it full?): bars get no program;
     - a tqdm percent has at most three digits, a thousands group exactly three: the copies'
       three-digit numbers cross those bounds from any line (a four-digit percent becomes a bar,
       '12,5' becomes '110,111', a group), so such layouts fail the check of :func:`_derive`.
+
+    Known to remain: a pattern that bounds a count of characters a number stands among (timm's
+    `[^]]{0,40}` before its bracket closes) reads a line whose numbers grew past the bound
+    otherwise; the copies do not cross it. Real lines stay far inside it.
     """
 
     def __init__(self, parse_line: Callable[[str], Parsed | None]) -> None:
@@ -492,8 +536,10 @@ def _derive(
     lines = [parts]
     for k in (1, 2):
         alt = parts.copy()
-        for i, (a, _b, _pre, _suf) in enumerate(tokens):
+        for i, (a, b, _pre, _suf) in enumerate(tokens):
             alt[a] = f"{k}{i + 10}"
+            for r in range(a + 2, b, 2):  # a fraction's or an exponent's digits vary too
+                alt[r] = str(k)
         lines.append(alt)
     numbers = [[float(pre + "".join(p[a:b]) + suf) for a, b, pre, suf in tokens] for p in lines]
     if not all(math.isfinite(f) for row in numbers for f in row):

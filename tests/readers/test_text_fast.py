@@ -164,13 +164,34 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         ["iter 1: loss 2.3456, time 12.34ms, mfu 30.00%"] * REPEATS
         + ["iter 2: loss 2.3, time 1.5ms, mfu -100.00%"] * 3,
         ["Train Epoch: 3 [0/60000 (0%)]\tLoss: 0.2345"] * REPEATS + ["Train Epoch: 3 [640/60000 (1%)]\tLoss: 0.2"] * 3,
+        # A printed dict's numbers are read by json or ast: '-0' is the integer 0, '07' or a digit of
+        # another script is no number there (the dict is none), a 5000-digit integer beyond the
+        # digits Python converts.
+        ["{'loss': -5, 'step': 1}"] * REPEATS + ["{'loss': -0, 'step': 2}"],
+        ['{"loss": -3, "num_updates": 1}'] * REPEATS + ['{"loss": -0, "num_updates": 2}'],
+        [f"{{'Loss': 0.5, 'step': {i}}}" for i in range(1, 7)] + ["{'Loss': 0.5, 'step': 07}"],
+        [f"{{'Loss': 0.5, 'step': {i}}}" for i in range(1, 7)] + ["{'Loss': 0.5, 'step': \u0667}"],
+        [f"{{'Loss': 0.5, 'step': {i}, 'ids': [12]}}" for i in range(1, 7)]
+        + ["{'Loss': 0.5, 'step': 7, 'ids': [" + "7" * 5000 + "]}"],
+        # A number that is not finite changes how parse_line reads the rest of some lines.
+        ["loss=1 Test Results: s=5 VAL_LOSS=0.5"] * REPEATS + ["loss=1 Test Results: s=" + "9" * 400 + " VAL_LOSS=0.5"],
+        # A number's exponent read as a counter (ESPnet's '1epoch:', glued to it).
+        [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
+        + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(28),
+    ids=range(35),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
         check(end.join(lines) + end, monkeypatch)
         check(end.join(lines), monkeypatch)
+
+
+def test_negative_zero_in_printed_dicts_read_through_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A reward printed with '.0f' writes '-0' for a small negative value: the integer 0 to json.
+    rewards = ["-0" if i % 97 == 50 else str(i % 4 - 1) for i in range(4000)]
+    lines = [f"{{'step': {i}, 'loss': {1 / (i + 1):.4f}, 'reward': {r}}}" for i, r in enumerate(rewards)]
+    check("\n".join(lines) + "\n", monkeypatch)
 
 
 def test_the_style_of_most_lines_names_the_format(monkeypatch: pytest.MonkeyPatch) -> None:
