@@ -14,7 +14,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import Curve, prepare, starts_late
 from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence, detect_val_nonfinite
-from lrdoctor.detect.lr import LrEvents, lr_events
+from lrdoctor.detect.lr import LrEvents, faster_once_decayed, lr_events
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
 from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
 from lrdoctor.detect.plateau import PlateauConfig, detect_plateau
@@ -109,7 +109,11 @@ DETECTORS: dict[str, Detector] = {
         s.curve, s.shape, c.plateau, unit=s.unit, val=s.val, val_shape=s.val_shape, val_before_training=_val_from_0(s)
     ),
     "slow_convergence": lambda s, c: detect_slow(
-        s.curve, s.shape, c.slow, *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None))
+        s.curve,
+        s.shape,
+        c.slow,
+        *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None)),
+        annealed=faster_once_decayed(s.curve, s.lr),
     ),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr, s.val, s.val_shape),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes, unit=s.unit),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrdoctor import stats
 from lrdoctor.detect.curve import Curve
 
 # A warmup starts below this share of the peak rate; a step decay cuts the rate by this factor.
@@ -21,6 +22,12 @@ MIN_AFTER = 0.1
 # A cut counts as a step decay only from a rate at least this share of the peak: a cosine rate
 # printed with fixed decimals holds and halves near zero, as a step schedule would.
 CUT_FROM = 0.01
+# The loss's progress at the peak rate (from where the rate first reaches 95% of its peak, while
+# it stays at HIGH_PHASE of it or more) and once decayed (at LOW_PHASE of it or less, after the
+# peak), each over this many points or more.
+HIGH_PHASE = 0.7
+LOW_PHASE = 0.3
+PHASE_POINTS = 6
 
 
 @dataclass(frozen=True)
@@ -130,3 +137,31 @@ PRINTED_HEAD = 1000
 def _on_grid(values: np.ndarray, unit: float) -> bool:
     scaled = values / unit
     return bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-6))
+
+
+def faster_once_decayed(curve: Curve | None, lr: LrEvents) -> dict[str, float] | None:
+    """The loss fell faster once the recorded rate had decayed (to LOW_PHASE of its peak or less)
+    than while the rate was at its peak: the Theil-Sen slopes of the loss over the two phases, in
+    its span per run, where the later one is the steeper fall; else None (no decay recorded, or a
+    phase too short to read).
+
+    A rate too low moves the loss in proportion to it, so as the rate decays the loss slows down:
+    its late fall is the rate's doing only where the peak rate was above what the loss could use,
+    and the decay let it settle (the annealing a cosine or step schedule is for). Of the corpus's
+    decaying-schedule runs, 1 of 161 too low ones fell faster once decayed, 9 of 216 healthy ones
+    and 17 of 80 too high ones (BENCHMARKS.md, "Faster once the rate decayed")."""
+    if curve is None or lr.steps is None or lr.values is None or lr.peak is None or lr.constant:
+        return None
+    rate = np.interp(curve.steps, lr.steps, lr.values)
+    reached = rate >= 0.95 * lr.peak
+    if not reached.any():
+        return None
+    after = np.arange(len(rate)) >= int(np.argmax(reached))
+    high, low = after & (rate >= HIGH_PHASE * lr.peak), after & (rate <= LOW_PHASE * lr.peak)
+    if high.sum() < PHASE_POINTS or low.sum() < PHASE_POINTS:
+        return None
+    at_peak = -stats.theil_sen(curve.t[high], curve.y[high])[0] / curve.span
+    decayed = -stats.theil_sen(curve.t[low], curve.y[low])[0] / curve.span
+    if not (decayed > 0 and decayed > at_peak):
+        return None
+    return {"slope_at_peak": float(at_peak), "slope_decayed": float(decayed)}

@@ -50,11 +50,15 @@ def detect_slow(
     cfg: SlowConfig,
     val: Curve | None = None,
     val_shape: Shape | None = None,
+    *,
+    annealed: dict[str, float] | None = None,
 ) -> list[Finding]:
     """`val`, `val_shape`: the validation loss, for progress beneath the training loss's noise;
     left out where the log begins late (its first value is not the start) or its loss went
-    non-finite (a blow-up, not a slow run)."""
-    if curve is None or shape is None:
+    non-finite (a blow-up, not a slow run). `annealed`: the loss fell faster once the recorded
+    rate had decayed than at its peak (lrdoctor.detect.lr.faster_once_decayed); its late progress
+    is then the decay's doing, no sign of a rate too low."""
+    if curve is None or shape is None or annealed is not None:
         return []
     still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)

@@ -263,8 +263,14 @@ def test_a_blow_up_that_left_the_loss_back_at_its_start_is_a_divergence(height: 
     steps, values = _bump(height, end=1.0)
     (div,) = found(steps, values)["divergence"]
     assert div.severity == "error" and "came back only to its initial level" in div.message
-    # One that went on to shed 40% of its start recovered: what it says of the rate is the model's.
+    # One that went on to shed 40% of its start came back part of the way: from a bump under 3x its
+    # start (a fine-tune's warmup can do that), a warning the verdict model weighs; from a blow-up, an error.
     steps, values = _bump(height, end=0.6)
+    (div,) = found(steps, values)["divergence"]
+    assert div.suggests == "too_high" and "came back only to 0.6" in div.message
+    assert div.severity == ("error" if height >= 3 else "warning")
+    # One that went on to shed 98% of it early in its second half recovered.
+    values[200:] = 2.3 * (0.02 + 1.06 * np.exp(-np.arange(200.0) / 20))
     assert "divergence" not in found(steps, values)
 
 
@@ -1853,3 +1859,37 @@ def test_a_spike_at_the_first_updates_the_loss_never_came_back_below_is_a_diverg
     # A spike the loss came back below its start from is no divergence (a warning at most).
     learnt = np.r_[[2.30, 2.27, 2.23, 2.06, 4.6, 108.0], 0.3 + 1.5 * np.exp(-np.arange(294) / 40)]
     assert not any(f.severity == "error" for f in found(steps, learnt).get("divergence", []))
+
+
+def _cosine(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """A 400-step run under a linear warmup (20 steps) and a cosine decay to 0. `high`: the loss
+    sits on a floor the rate holds it on, and falls only as the rate decays (the annealing a rate
+    above what the loss can use shows); `low`: it falls in proportion to the rate, by the area
+    under it, so it slows as the rate decays."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(400.0)
+    lr = np.where(steps < 20, (steps + 1) / 20, 0.5 * (1 + np.cos(np.pi * (steps - 20) / 380)))
+    if kind == "high":  # (a floor that the rate holds the loss on while it is above 60% of its peak)
+        level = 0.5 + 1.2 * np.minimum(lr, 0.6) / 0.6 + 1.0 * np.exp(-steps / 10)
+    else:
+        level = 0.5 + 1.8 * np.exp(-np.cumsum(lr) / 2000)
+    return steps, level * np.exp(0.03 * rng.standard_normal(400)), (steps, 0.1 * lr)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_loss_that_fell_faster_once_the_rate_decayed_is_no_slow_run(seed: int) -> None:
+    from lrdoctor.detect.lr import faster_once_decayed
+
+    steps, values, lr = _cosine("high", seed)
+    sig = signals(steps, values, *lr)
+    gain = faster_once_decayed(sig.curve, sig.lr)
+    assert gain is not None and gain["slope_decayed"] > gain["slope_at_peak"]
+    assert "slow_convergence" not in found(steps, values, lr)
+    # Without the recorded rate the same loss reads as still falling at the end: a slow run.
+    assert "slow_convergence" in found(steps, values)
+    # A rate too low slows down as it decays: its slow run stands, read as without the rate.
+    steps, values, lr = _cosine("low", seed)
+    sig = signals(steps, values, *lr)
+    assert faster_once_decayed(sig.curve, sig.lr) is None
+    (slow,) = found(steps, values, lr)["slow_convergence"]
+    assert slow.suggests == "too_low"
