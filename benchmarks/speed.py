@@ -108,73 +108,70 @@ def make_tensorboard() -> Path:
 
 
 def make_text() -> Path:
-    path = CACHE / "train.log"
+    return _logging_file(CACHE / "train.log", "%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _logging_file(path: Path, layout: str) -> Path:
+    """ROWS lines of `step=.. loss=.. lr=..` written by Python's logging with the format `layout`."""
     if not _ready(path):
         steps, loss, lr = _curve(ROWS)
-        logger = logging.getLogger("train")
+        logger = logging.getLogger(path.stem)
         logger.propagate = False
         handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(layout))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
             logger.info("step=%d loss=%.6f lr=%.6g", step, value, rate)
         handler.close()
         logger.removeHandler(handler)
+    return path
+
+
+def _lines_file(path: Path, line: Callable[[int, int, float, float], str]) -> Path:
+    """ROWS lines, `line(i, step, loss, lr)` each."""
+    if not _ready(path):
+        steps, loss, lr = _curve(ROWS)
+        with path.open("w") as fh:
+            for i, (step, value, rate) in enumerate(zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True)):
+                fh.write(line(i, step, value, rate) + "\n")
     return path
 
 
 def make_nanogpt() -> Path:
     """nanoGPT's train.py console: its print of each iteration, the model flops utilisation last."""
-    path = CACHE / "nanogpt.log"
-    if not _ready(path):
-        steps, loss, _ = _curve(ROWS)
-        rng = np.random.default_rng(1)
-        ms, mfu = 12 + rng.random(ROWS), 30 + rng.random(ROWS)
-        with path.open("w") as fh:
-            for step, value, t, m in zip(steps.tolist(), loss.tolist(), ms.tolist(), mfu.tolist(), strict=True):
-                print(f"iter {step}: loss {value:.4f}, time {t:.2f}ms, mfu {m:.2f}%", file=fh)
-    return path
+    rng = np.random.default_rng(1)
+    ms, mfu = (12 + rng.random(ROWS)).tolist(), (30 + rng.random(ROWS)).tolist()
+    return _lines_file(
+        CACHE / "nanogpt.log",
+        lambda i, step, loss, lr: f"iter {step}: loss {loss:.4f}, time {ms[i]:.2f}ms, mfu {mfu[i]:.2f}%",
+    )
 
 
 def make_hf_text() -> Path:
     """The HF Trainer's console: the dict of each logging step, printed."""
-    path = CACHE / "hf_console.log"
-    if not _ready(path):
-        steps, loss, lr = _curve(ROWS)
-        with path.open("w") as fh:
-            for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
-                record = {"loss": round(value, 4), "grad_norm": round(value * 3, 4), "learning_rate": rate}
-                print({**record, "epoch": round(step / ROWS * 3, 2)}, file=fh)
-    return path
+    return _lines_file(
+        CACHE / "hf_console.log",
+        lambda i, step, loss, lr: str(
+            {
+                "loss": round(loss, 4),
+                "grad_norm": round(loss * 3, 4),
+                "learning_rate": lr,
+                "epoch": round(step / ROWS * 3, 2),
+            }
+        ),
+    )
 
 
 def make_logging_source() -> Path:
     """Python logging with the source location in brackets, as many training scripts configure it."""
-    path = CACHE / "train_source.log"
-    if not _ready(path):
-        steps, loss, lr = _curve(ROWS)
-        logger = logging.getLogger("train_source")
-        logger.propagate = False
-        handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(filename)s:%(lineno)d] %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
-            logger.info("step=%d loss=%.6f lr=%.6g", step, value, rate)
-        handler.close()
-        logger.removeHandler(handler)
-    return path
+    return _logging_file(CACHE / "train_source.log", "%(asctime)s %(levelname)s [%(filename)s:%(lineno)d] %(message)s")
 
 
 def make_jsonl() -> Path:
-    path = CACHE / "metrics.jsonl"
-    if not _ready(path):
-        steps, loss, lr = _curve(ROWS)
-        with path.open("w") as fh:
-            for step, value, rate in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True):
-                fh.write(json.dumps({"step": step, "loss": value, "lr": rate}) + "\n")
-    return path
+    return _lines_file(
+        CACHE / "metrics.jsonl", lambda i, step, loss, lr: json.dumps({"step": step, "loss": loss, "lr": lr})
+    )
 
 
 def make_long() -> Path:
@@ -218,7 +215,7 @@ def lrdoctor_cmd(path: Path) -> list[str]:
     return [PY, "-m", "lrdoctor", "diagnose", str(path)]
 
 
-def py(code: str, *args: Path) -> list[str]:
+def py(code: str, *args: Path | str) -> list[str]:
     return [PY, "-c", textwrap.dedent(code), *map(str, args)]
 
 
@@ -241,7 +238,6 @@ with open(sys.argv[1]) as fh:
         if m:
             losses.append(float(m.group(1)))
 """
-HF_LOSS = "'loss': ([-+0-9.eE]+|nan)"
 ORJSON_LINES = """
 import sys, orjson
 with open(sys.argv[1], "rb") as fh:
@@ -281,6 +277,12 @@ def pair(ours: list[str], base: list[str], repeat: int) -> tuple[float, float, f
     return statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), statistics.median(ratios)
 
 
+def _regex_baseline(pattern: str | None = None) -> list[tuple[str, Callable[[Path], list[str]], str]]:
+    """The text baseline: one compiled regex per line reading the loss (`pattern`, else `loss=...`)."""
+    extra = [] if pattern is None else [pattern]
+    return [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p, *extra), "<= 1.5x")]
+
+
 # name -> (input maker, [(baseline label, baseline command maker, target text)])
 PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list[str]], str]]]] = {
     "start": (make_small_csv, [('python -c "import pandas"', lambda p: py("import pandas"), "<= 1.3x")]),
@@ -306,25 +308,10 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
             )
         ],
     ),
-    "text": (make_text, [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")]),
-    "nanogpt": (
-        make_nanogpt,
-        [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p, "loss ([-+0-9.eE]+|nan)"), "<= 1.5x")],
-    ),
-    "hf-text": (
-        make_hf_text,
-        [
-            (
-                "one compiled regex per line, loss only",
-                lambda p: py(REGEX_LOOP, p, "'loss': ([-+0-9.eE]+|nan)"),
-                "<= 1.5x",
-            )
-        ],
-    ),
-    "logging-source": (
-        make_logging_source,
-        [("one compiled regex per line, loss only", lambda p: py(REGEX_LOOP, p), "<= 1.5x")],
-    ),
+    "text": (make_text, _regex_baseline()),
+    "nanogpt": (make_nanogpt, _regex_baseline("loss ([-+0-9.eE]+|nan)")),
+    "hf-text": (make_hf_text, _regex_baseline("'loss': ([-+0-9.eE]+|nan)")),
+    "logging-source": (make_logging_source, _regex_baseline()),
     "jsonl": (
         make_jsonl,
         [
