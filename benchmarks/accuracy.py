@@ -161,11 +161,18 @@ def scores(preds: list[dict[str, Any]]) -> dict[str, Any]:
         "divergence_recall": sum(
             any(f.pathology == "divergence" and f.severity == "error" for f in p["findings"]) for p in div
         )
-        / max(len(div), 1),
+        / len(div)
+        if div
+        else math.nan,  # (no run diverged: printed "-")
         "within_3x": sum(e <= math.log10(3) for e in errs) / max(len(non_ok), 1),
         "median_log10_err": statistics.median(errs) if errs else float("nan"),
         "confusion": confusion,
     }
+
+
+def _recall(s: dict) -> str:
+    """The divergence recall of a score, '-' where no run diverged."""
+    return "-" if math.isnan(s["divergence_recall"]) else f"{s['divergence_recall']:.3f}"
 
 
 def design(cases: list[Case], cfg: Config) -> tuple[np.ndarray, np.ndarray]:
@@ -448,7 +455,7 @@ def relog_table(cases: list[Case], fitted: dict[str, Config], pooled: list[dict[
     ]
     for name, s in rows:
         out.append(
-            f"| {name} | {s['macro_f1']:.3f} | {100 * s['false_alarm']:.1f}% | {s['divergence_recall']:.3f} "
+            f"| {name} | {s['macro_f1']:.3f} | {100 * s['false_alarm']:.1f}% | {_recall(s)} "
             f"| {100 * s['within_3x']:.1f}% | {s['median_log10_err']:.2f} |"
         )
     return "\n".join(out)
@@ -463,7 +470,7 @@ def table(s: dict[str, Any]) -> str:
             f"{s['macro_f1']:.3f} ({' / '.join(f'{v:.2f}' for v in s['f1'].values())})",
         ),
         ("false alarms (non-ok verdict on ok runs)", f"{100 * s['false_alarm']:.1f}%"),
-        ("divergence recall", f"{s['divergence_recall']:.3f}"),
+        ("divergence recall", f"{_recall(s)}"),
         ("recommended rate within 3x of best (non-ok runs)", f"{100 * s['within_3x']:.1f}%"),
         ("median abs log10(recommended / best)", f"{s['median_log10_err']:.2f}"),
     ]
@@ -548,7 +555,7 @@ def shipped_table(preds: list[dict[str, Any]]) -> str:
         alarms = sum(p["verdict"] in ("too_high", "too_low") for p in ok)
         out.append(
             f"| {name} | {len(ps)} | {s['macro_f1']:.3f} | {100 * s['false_alarm']:.1f}% ({alarms} of {len(ok)}) "
-            f"| {s['divergence_recall']:.3f} | {100 * s['within_3x']:.1f}% | {s['median_log10_err']:.2f} |"
+            f"| {_recall(s)} | {100 * s['within_3x']:.1f}% | {s['median_log10_err']:.2f} |"
         )
     return "\n".join(out)
 

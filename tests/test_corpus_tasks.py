@@ -90,6 +90,18 @@ def test_cosine_warms_up_linearly_then_decays_to_zero() -> None:
     assert seen[52] == pytest.approx(1.0, abs=0.04) and seen[100] == pytest.approx(0.0)
 
 
+def test_linear_warms_up_then_decays_linearly_to_zero() -> None:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = train.make_scheduler("linear", opt, lr=1.0, total=100)  # 10 warmup steps
+    seen = []
+    for _ in range(101):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()  # type: ignore[union-attr]
+    assert seen[0] == pytest.approx(0.1) and seen[9] == pytest.approx(1.0)
+    assert seen[55] == pytest.approx(0.5) and seen[100] == pytest.approx(0.0)
+
+
 # A synthetic sweep: rate -> final validation losses of its seeds; all runs start at 2.0.
 SWEEP = {
     1e-4: [1.9],
@@ -194,7 +206,10 @@ def test_a_runs_log_format_does_not_depend_on_the_extra_tasks_generated_with_it(
 
 def test_plan_grids_are_half_decades_and_cover_every_task() -> None:
     sweeps = plan.all_sweeps()
-    assert {s.task for s in sweeps if s.schedule == "constant"} == set(tasks.TASKS) - set(plan.EXTRA_TASKS)
+    outside = {t for t, _, _ in plan.OUTSIDE_SWEEPS}
+    assert {s.task for s in sweeps if s.schedule == "constant"} == set(tasks.TASKS) - set(plan.EXTRA_TASKS) - outside
+    # The outside tasks come after every other sweep.
+    assert plan.sweep_index(plan.outside_sweeps()[0]) == len(plan.all_sweeps(extra=True))
     # --extra appends the kept-out tasks' sweeps and leaves the corpus's own in place.
     extra = plan.all_sweeps(extra=True)
     assert extra[: len(sweeps)] == sweeps and {s.task for s in extra[len(sweeps) :]} == set(plan.EXTRA_TASKS)

@@ -46,7 +46,13 @@ def first_jobs(sweeps: list[plan.Sweep], *, smoke: bool) -> tuple[list[int], lis
 
 
 def generate(
-    out: Path, *, workers: int, smoke: bool, fresh: bool = False, extra: bool | Sequence[str] = False
+    out: Path,
+    *,
+    workers: int,
+    smoke: bool,
+    fresh: bool = False,
+    extra: bool | Sequence[str] = False,
+    outside: bool = False,
 ) -> dict[str, Any]:
     """Train every planned run, label them, write OUT/labels.json; return its content.
 
@@ -55,7 +61,7 @@ def generate(
     if fresh:
         for sub in ("runs", STATE_DIR):
             shutil.rmtree(out / sub, ignore_errors=True)
-    sweeps = plan.smoke_sweeps() if smoke else plan.all_sweeps(extra=extra)
+    sweeps = plan.smoke_sweeps() if smoke else plan.outside_sweeps() if outside else plan.all_sweeps(extra=extra)
     indices, jobs = first_jobs(sweeps, smoke=smoke)
     done = run_jobs(jobs, out, workers=workers)
     for _ in range(MAX_ROUNDS):
@@ -122,6 +128,7 @@ def _settings(smoke: bool, *, used: set[str]) -> dict[str, Any]:
         "schedules": {
             "step": {"milestones": train.STEP_MILESTONES, "gamma": train.STEP_GAMMA},
             "cosine": {"warmup_frac": train.WARMUP_FRAC},
+            "linear": {"warmup_frac": train.LINEAR_WARMUP_FRAC},
             "onecycle": "OneCycleLR defaults",
         },
         "text_sha256": tasks.text_sha256(),
@@ -170,12 +177,18 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also the tasks kept out of the corpus, all of them or those named ({', '.join(plan.EXTRA_TASKS)}); "
         "use another --out",
     )
+    parser.add_argument(
+        "--outside",
+        action="store_true",
+        help="only the outside tasks (a transformer, BatchNorm, dropout, LayerNorm, iris), each with its own "
+        "optimizer and schedule; use another --out",
+    )
     args = parser.parse_args(argv)
-    if args.smoke and args.extra is not None:
-        parser.error("--smoke and --extra do not go together: the smoke corpus has one sweep")
+    if sum([args.smoke, args.extra is not None, args.outside]) > 1:
+        parser.error("--smoke, --extra and --outside choose different corpora: give one")
     start = time.monotonic()
     extra = False if args.extra is None else (args.extra or True)
-    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=extra)
+    doc = generate(args.out, workers=args.jobs, smoke=args.smoke, fresh=args.fresh, extra=extra, outside=args.outside)
     print(counts_table(doc["runs"]))
     for s in [] if args.smoke else doc["sweeps"]:
         if not (s["bottom_reached"] and s["top_reached"]):

@@ -36,6 +36,9 @@ OPTIMIZERS: dict[str, OptimizerFactory] = {
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
     "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
     "adagrad": lambda params, lr: torch.optim.Adagrad(params, lr=lr),
+    # The outside tasks' (plan.OUTSIDE_SWEEPS): as transformers and vision recipes set them.
+    "adamw": lambda params, lr: torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.05),
+    "nesterov": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4),
 }
 
 Arrays = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
@@ -197,6 +200,52 @@ def friedman3_data() -> Arrays:
 
 
 # Condition number of the least-squares Hessian (the feature covariance).
+@functools.cache
+def waves_data() -> Arrays:
+    """3000 noisy waveforms of 64 samples, 4 classes (sine, square, sawtooth, triangle) at random
+    frequency, phase and amplitude, Gaussian noise of 0.8 added; shaped (n, 1, 64)."""
+    rng = np.random.default_rng(DATA_SEED)
+    n, length = 3000, 64
+    kind = rng.integers(0, 4, n)
+    freq, phase, amp = rng.uniform(1.5, 5, n), rng.uniform(0, 2 * np.pi, n), rng.uniform(0.5, 1.5, n)
+    arg = 2 * np.pi * freq[:, None] * np.linspace(0, 1, length)[None] + phase[:, None]
+    cycle = (arg / (2 * np.pi)) % 1
+    shapes = np.stack([np.sin(arg), np.sign(np.sin(arg)), 2 * cycle - 1, 2 * np.abs(2 * cycle - 1) - 1])
+    x = amp[:, None] * shapes[kind, np.arange(n)] + rng.normal(0, 0.8, (n, length))
+    return _tensors(x[:, None, :], kind, _split(n, 0.2), torch.long)
+
+
+@functools.cache
+def noisy_classes_data() -> Arrays:
+    """scikit-learn's make_classification: 3000 points, 20 features (10 informative), 4 classes,
+    15% of labels flipped; features standardised with the training split's statistics."""
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(
+        n_samples=3000, n_features=20, n_informative=10, n_classes=4, flip_y=0.15, random_state=DATA_SEED
+    )
+    tr, va = _split(len(y), 0.2)
+    x = (x - x[tr].mean(axis=0)) / x[tr].std(axis=0)
+    return _tensors(x, y, (tr, va), torch.long)
+
+
+@functools.cache
+def swissroll_data() -> Arrays:
+    """scikit-learn's swiss roll (3000 points, noise 0.5): its 3-D points to the roll's parameter."""
+    from sklearn.datasets import make_swiss_roll
+
+    x, t = make_swiss_roll(n_samples=3000, noise=0.5, random_state=DATA_SEED)
+    return _regression_table(x, t, scale_features=True)
+
+
+@functools.cache
+def iris_data() -> Arrays:
+    """sklearn's iris table (150 flowers, 4 features, 3 classes)."""
+    from sklearn.datasets import load_iris
+
+    return _classes_table(load_iris())
+
+
 LINREG_COND = 1e3
 LINREG_DIM = 20
 
@@ -297,6 +346,57 @@ class DigitsLSTM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, (h, _) = self.rnn(x.view(-1, 8, 8))
         return self.out(h[-1])
+
+
+class CharTransformer(nn.Module):
+    """Two pre-norm causal transformer layers (width 64, 4 heads, dropout 0.1) over character
+    embeddings with learnt positions; logits shaped (batch, vocab, time)."""
+
+    def __init__(self, vocab: int, width: int = 64) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(vocab, width)
+        self.pos = nn.Parameter(torch.zeros(TEXT_SEQ, width))
+        layer = nn.TransformerEncoderLayer(width, 4, 2 * width, dropout=0.1, batch_first=True, norm_first=True)
+        self.body = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.out = nn.Linear(width, vocab)
+        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(TEXT_SEQ))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(self.emb(x) + self.pos[: x.shape[1]], mask=self.mask, is_causal=True)
+        return self.out(self.norm(h)).transpose(1, 2)
+
+
+class WavesCNN(nn.Module):
+    """Three 1-D convolutions with BatchNorm, global average pooling, a linear read-out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def block(a: int, b: int, k: int) -> list[nn.Module]:
+            return [nn.Conv1d(a, b, k, padding=k // 2), nn.BatchNorm1d(b), nn.ReLU()]
+
+        self.body = nn.Sequential(
+            *block(1, 16, 5), *block(16, 32, 5), nn.MaxPool1d(2), *block(32, 32, 3), nn.AdaptiveAvgPool1d(1)
+        )
+        self.out = nn.Linear(32, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.body(x).flatten(1))
+
+
+def _dropout_mlp(*sizes: int, p: float = 0.3) -> nn.Module:
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(p)]
+    return nn.Sequential(*layers[:-2])
+
+
+def _layernorm_mlp(*sizes: int) -> nn.Module:
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes):
+        layers += [nn.Linear(a, b), nn.LayerNorm(b), nn.SiLU()]
+    return nn.Sequential(*layers[:-2])
 
 
 def _mlp(*sizes: int, activation: type[nn.Module] = nn.ReLU) -> nn.Module:
@@ -473,6 +573,54 @@ TASKS: dict[str, Task] = {
             nn.MSELoss,
             batch_size=64,
             epochs=16,
+        ),
+        # The outside tasks (plan.OUTSIDE_SWEEPS): other model families, each with the optimizer
+        # and schedule it is usually trained with.
+        Task(
+            "char_transformer",
+            "two-layer causal transformer, character language model on the dataset descriptions",
+            text_data,
+            lambda: CharTransformer(len(text_vocab())),
+            nn.CrossEntropyLoss,
+            batch_size=32,
+            epochs=10,
+        ),
+        Task(
+            "waves_cnn_bn",
+            "1-D CNN with BatchNorm on noisy synthetic waveforms, 4 classes",
+            waves_data,
+            WavesCNN,
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=11,
+        ),
+        Task(
+            "noisy_dropout_mlp",
+            "MLP 20-128-128-4 with dropout 0.3 on make_classification, 15% of labels flipped",
+            noisy_classes_data,
+            lambda: _dropout_mlp(20, 128, 128, 4),
+            nn.CrossEntropyLoss,
+            batch_size=64,
+            epochs=11,
+        ),
+        Task(
+            "swissroll_mlp",
+            "MLP 3-64-64-1 with LayerNorm and SiLU regressing the swiss roll's parameter",
+            swissroll_data,
+            lambda: _layernorm_mlp(3, 64, 64, 1),
+            nn.MSELoss,
+            batch_size=64,
+            epochs=11,
+        ),
+        Task(
+            "iris_tanh",
+            "tanh MLP 4-32-3 on standardised iris table",
+            iris_data,
+            lambda: _mlp(4, 32, 3, activation=nn.Tanh),
+            nn.CrossEntropyLoss,
+            batch_size=16,
+            epochs=43,
+            eval_every=2,
         ),
     ]
 }

@@ -15,12 +15,14 @@ import torch
 
 from benchmarks.corpus import tasks
 
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
+SCHEDULES = ("constant", "step", "cosine", "onecycle", "linear")
 # Step decay: x0.1 at half and at three quarters of the budget (the classic ImageNet recipe).
 STEP_MILESTONES = (0.5, 0.75)
 STEP_GAMMA = 0.1
 # Linear warmup over the first 5% of steps, then cosine to zero (as transformers' helper does).
 WARMUP_FRAC = 0.05
+# "linear": warmup over the first 10%, then linearly to zero (transformers' linear schedule).
+LINEAR_WARMUP_FRAC = 0.1
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,14 @@ def make_scheduler(name: str, opt: torch.optim.Optimizer, *, lr: float, total: i
         return None
     if name == "step":
         return sched.MultiStepLR(opt, milestones=[int(total * f) for f in STEP_MILESTONES], gamma=STEP_GAMMA)
-    if name == "cosine":
-        warm = max(1, int(total * WARMUP_FRAC))
+    if name in ("cosine", "linear"):
+        warm = max(1, int(total * (WARMUP_FRAC if name == "cosine" else LINEAR_WARMUP_FRAC)))
 
         def factor(s: int) -> float:
             if s < warm:
                 return (s + 1) / warm
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (s - warm) / max(1, total - warm))))
+            done = min(1.0, (s - warm) / max(1, total - warm))
+            return 0.5 * (1.0 + math.cos(math.pi * done)) if name == "cosine" else 1.0 - done
 
         return sched.LambdaLR(opt, factor)
     if name == "onecycle":

@@ -25,7 +25,14 @@ from benchmarks.corpus.train import RunResult
 
 FORMATS = ("csv", "lightning", "jsonl", "tensorboard", "text")
 # Lightning's LearningRateMonitor names the series after the optimizer class: lr-SGD, lr-Adam.
-TORCH_NAMES = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+TORCH_NAMES = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adamw": "AdamW",
+    "nesterov": "SGD",
+}
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,9 @@ class DivergenceConfig:
     # corpus and its extra tasks, 53 had such an excursion: the 48 too high ones ended at 0.0009x
     # their start and above (43 of them above 0.1x), the 5 healthy ones at 0.012x or below
     # (BENCHMARKS.md, "Back where it started", "Came back only part of the way"). One that came
-    # back part of the way from a trend under `partial_error` x its start is a warning (a
-    # fine-tune's loss can rise 1.6x during its warmup and then fall 40%); from one higher, an error.
+    # back part of the way is a warning the verdict model weighs, not an error: a fine-tune's loss,
+    # or a metric-learning loss that starts low, can rise a few times over and then train well.
     blowup: float = 1.5
-    partial_error: float = 3.0
     blowup_points: int = 4
     blowup_share: float = 0.02
     # ... where the excursion began in this first share of the run (a rate too high breaks a run
@@ -649,21 +648,19 @@ def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:
     rose = float(curve.trend.max()) / level
     share = float(high.mean())
     came_back = (
-        f"came back only to its initial level ({curve.end:.4g})"
+        f"came back only to its initial level ({curve.end:.4g}): the run did not recover from it"
         if back
-        else f"came back only to {curve.end / level:.2g}x its start ({curve.end:.4g})"
+        else f"came back only to {curve.end / level:.2g}x its start ({curve.end:.4g}), where a run that "
+        f"recovered goes below {cfg.recovered_below:g}x: it may not have recovered from it"
     )
     found = _blew_up(
         _lowest_before(curve, first),
         float(curve.steps[-1]),
         f"loss blew up to {rose:.2g}x its start ({level:.4g}, the median of its first 3 points; its trend, "
-        f"over {share:.0%} of the run; {curve.peak / level:.2g}x at its peak) and {came_back}: "
-        "the run did not recover from it",
+        f"over {share:.0%} of the run; {curve.peak / level:.2g}x at its peak) and {came_back}",
         {"trend_peak_ratio": rose, "share_above": share, "start": level, "end": curve.end},
     )
-    if not back and rose < cfg.partial_error:
-        found = replace(found, severity="warning", strength=0.5)
-    return [found]
+    return [found if back else replace(found, severity="warning", strength=0.5)]
 
 
 def detect_val_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step") -> list[Finding]:

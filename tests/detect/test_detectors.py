@@ -263,12 +263,12 @@ def test_a_blow_up_that_left_the_loss_back_at_its_start_is_a_divergence(height: 
     steps, values = _bump(height, end=1.0)
     (div,) = found(steps, values)["divergence"]
     assert div.severity == "error" and "came back only to its initial level" in div.message
-    # One that went on to shed 40% of its start came back part of the way: from a bump under 3x its
-    # start (a fine-tune's warmup can do that), a warning the verdict model weighs; from a blow-up, an error.
+    # One that went on to shed 40% of its start came back part of the way: a warning the verdict
+    # model weighs (a fine-tune's warmup, a loss that starts low, can rise so and train well).
     steps, values = _bump(height, end=0.6)
     (div,) = found(steps, values)["divergence"]
-    assert div.suggests == "too_high" and "came back only to 0.6" in div.message
-    assert div.severity == ("error" if height >= 3 else "warning")
+    assert div.suggests == "too_high" and div.severity == "warning"
+    assert "came back only to 0.6" in div.message and "may not have recovered" in div.message
     # One that went on to shed 98% of it early in its second half recovered.
     values[200:] = 2.3 * (0.02 + 1.06 * np.exp(-np.arange(200.0) / 20))
     assert "divergence" not in found(steps, values)
@@ -313,7 +313,7 @@ def test_what_is_not_a_blow_up_left_unrecovered() -> None:
     # 1.5x above both where it began and where it ended.
     for seed in range(20):
         flat = 0.05 * np.random.default_rng(seed).exponential(size=500)
-        assert "did not recover" not in str(found(np.arange(500.0), flat).get("divergence", []))
+        assert "recover" not in str(found(np.arange(500.0), flat).get("divergence", []))
     # A late excursion that left the loss above its best before it, at its start: not recovered.
     late = 2.3 - 0.3 * np.minimum(np.arange(400.0), 100) / 100 + 0.01 * rng.standard_normal(400)
     late[200:260] += 3.0
