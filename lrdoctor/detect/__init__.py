@@ -114,6 +114,9 @@ DETECTORS: dict[str, Detector] = {
         c.slow,
         *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None)),
         annealed=faster_once_decayed(s.curve, s.lr),
+        levelled=(s.val, s.val_shape)
+        if s.val is not None and s.val_shape is not None and len(s.val.y) >= c.slow.levelled_evals
+        else None,
     ),
     "oscillation": lambda s, c: detect_oscillation(s.curve, s.shape, c.oscillation, s.lr, s.val, s.val_shape),
     "loss_spike": lambda s, c: detect_spikes(s.curve, s.shape, c.spikes, unit=s.unit),

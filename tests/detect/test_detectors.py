@@ -1893,3 +1893,30 @@ def test_a_loss_that_fell_faster_once_the_rate_decayed_is_no_slow_run(seed: int)
     assert faster_once_decayed(sig.curve, sig.lr) is None
     (slow,) = found(steps, values, lr)["slow_convergence"]
     assert slow.suggests == "too_low"
+
+
+def test_a_validation_loss_that_came_down_and_levelled_off_rules_out_a_slow_run() -> None:
+    # A training loss still falling steadily at the end (as a rate too low leaves it), beside a
+    # validation loss that came down 30% and has been flat for the last half of the run: more
+    # steps at a higher rate would not bring the held-out loss down (a loss floor, a noisy task).
+    rng = np.random.default_rng(0)
+    epochs = np.arange(24.0)
+    train = 2.29 - 0.021 * epochs
+    val = 1.6 + 0.7 * np.exp(-epochs / 3) + 0.005 * rng.standard_normal(24)
+    found = {f.pathology for f in detect_all(signals(epochs, train, val=(epochs, val), step_kind="epoch"), CFG)}
+    assert "slow_convergence" not in found
+    # Still falling at the end, it confirms the slow run.
+    val = 2.3 - 0.02 * epochs + 0.005 * rng.standard_normal(24)
+    (slow,) = [
+        f
+        for f in detect_all(signals(epochs, train, val=(epochs, val), step_kind="epoch"), CFG)
+        if f.pathology == "slow_convergence"
+    ]
+    assert slow.suggests == "too_low"
+    # Too few evaluations to read an end from: the training loss's shape stands.
+    few = np.arange(0.0, 24.0, 5.0)
+    found = {
+        f.pathology
+        for f in detect_all(signals(epochs, train, val=(few, 1.6 + 0.7 * np.exp(-few / 3)), step_kind="epoch"), CFG)
+    }
+    assert "slow_convergence" in found
