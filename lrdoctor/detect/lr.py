@@ -149,7 +149,7 @@ def faster_once_decayed(curve: Curve | None, lr: LrEvents) -> dict[str, float] |
     its late fall is the rate's doing only where the peak rate was above what the loss could use,
     and the decay let it settle (the annealing a cosine or step schedule is for). Of the corpus's
     decaying-schedule runs, 1 of 161 too low ones fell faster once decayed, 9 of 216 healthy ones
-    and 17 of 80 too high ones (BENCHMARKS.md, "Faster once the rate decayed")."""
+    and 17 of 80 too high ones (BENCHMARKS.md, "Came back only part of the way")."""
     if curve is None or lr.steps is None or lr.values is None or lr.peak is None or lr.constant:
         return None
     rate = np.interp(curve.steps, lr.steps, lr.values)
