@@ -55,6 +55,19 @@ def test_linreg_hessian_condition_number() -> None:
     assert 3e2 < float(eig.max() / eig.min()) < 3e3  # LINREG_COND = 1e3, up to sampling
 
 
+def _rates(schedule: str, *, lr: float, total: int, steps: int) -> list[float]:
+    """The rate of each of `steps` optimizer steps under the corpus's scheduler."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
+    sched = train.make_scheduler(schedule, opt, lr=lr, total=total)
+    seen = []
+    for _ in range(steps):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if sched is not None:
+            sched.step()  # type: ignore[attr-defined]
+    return seen
+
+
 @pytest.mark.parametrize(
     ("schedule", "expected"),
     [
@@ -64,14 +77,7 @@ def test_linreg_hessian_condition_number() -> None:
     ],
 )
 def test_schedules_factor_per_step(schedule: str, expected: list[float] | None) -> None:
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
-    sched = train.make_scheduler(schedule, opt, lr=1.0, total=10)
-    seen = []
-    for _ in range(10):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()
-        if sched is not None:
-            sched.step()
+    seen = _rates(schedule, lr=1.0, total=10, steps=10)
     if expected is None:  # one-cycle: starts at max/25, peaks at the max after 30%, ends far below
         assert seen[0] == pytest.approx(1.0 / 25) and seen[2] == pytest.approx(1.0) and seen[-1] < seen[0] / 10
     else:
@@ -79,25 +85,13 @@ def test_schedules_factor_per_step(schedule: str, expected: list[float] | None) 
 
 
 def test_cosine_warms_up_linearly_then_decays_to_zero() -> None:
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2.0)
-    sched = train.make_scheduler("cosine", opt, lr=2.0, total=100)  # 5 warmup steps
-    seen = []
-    for _ in range(101):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()  # type: ignore[union-attr]
+    seen = _rates("cosine", lr=2.0, total=100, steps=101)  # 5 warmup steps
     assert seen[:6] == pytest.approx([0.4, 0.8, 1.2, 1.6, 2.0, 2.0])
     assert seen[52] == pytest.approx(1.0, abs=0.04) and seen[100] == pytest.approx(0.0)
 
 
 def test_linear_warms_up_then_decays_linearly_to_zero() -> None:
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    sched = train.make_scheduler("linear", opt, lr=1.0, total=100)  # 10 warmup steps
-    seen = []
-    for _ in range(101):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()  # type: ignore[union-attr]
+    seen = _rates("linear", lr=1.0, total=100, steps=101)  # 10 warmup steps
     assert seen[0] == pytest.approx(0.1) and seen[9] == pytest.approx(1.0)
     assert seen[55] == pytest.approx(0.5) and seen[100] == pytest.approx(0.0)
 
