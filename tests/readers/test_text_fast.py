@@ -173,13 +173,20 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         [f"{{'Loss': 0.5, 'step': {i}}}" for i in range(1, 7)] + ["{'Loss': 0.5, 'step': \u0667}"],
         [f"{{'Loss': 0.5, 'step': {i}, 'ids': [12]}}" for i in range(1, 7)]
         + ["{'Loss': 0.5, 'step': 7, 'ids': [" + "7" * 5000 + "]}"],
+        # ... wherever such a number stands, read or not: a setting, a nested dict.
+        ["config: {'lr': -0.181, 'batch_size': 7, 'loss_weight': 114}"] * REPEATS
+        + ["config: {'lr': -0.731, 'batch_size': 5116, 'loss_weight': \u0661\u0662}"],
+        ["config: {'lr': 400, 'batch_size': 455339, 'loss_weight': 8}"] * REPEATS
+        + ["config: {'lr': 07, 'batch_size': 29251, 'loss_weight': 205}"],
+        [f"{{'loss': 0.5, 'step': {i}, 'extra': {{'a': 1}}}}" for i in range(1, 7)]
+        + ["{'loss': 0.5, 'step': 7, 'extra': {'a': 07}}"],
         # A number that is not finite changes how parse_line reads the rest of some lines.
         ["loss=1 Test Results: s=5 VAL_LOSS=0.5"] * REPEATS + ["loss=1 Test Results: s=" + "9" * 400 + " VAL_LOSS=0.5"],
         # A number's exponent read as a counter (ESPnet's '1epoch:', glued to it).
         [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
         + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(35),
+    ids=range(38),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -191,6 +198,10 @@ def test_negative_zero_in_printed_dicts_read_through_windows(monkeypatch: pytest
     # A reward printed with '.0f' writes '-0' for a small negative value: the integer 0 to json.
     rewards = ["-0" if i % 97 == 50 else str(i % 4 - 1) for i in range(4000)]
     lines = [f"{{'step': {i}, 'loss': {1 / (i + 1):.4f}, 'reward': {r}}}" for i, r in enumerate(rewards)]
+    check("\n".join(lines) + "\n", monkeypatch)
+    # A leading zero in a number no program reads, deep in a run of lines: the dict is none there.
+    lines = [f"{{'loss': {i / 1000}, 'step': {i}, 'extra': {{'a': {i % 5 + 1}}}}}" for i in range(5000)]
+    lines[3001] = lines[3001].replace("'a': 2}", "'a': 02}")
     check("\n".join(lines) + "\n", monkeypatch)
 
 
@@ -415,3 +426,14 @@ def test_losses_before_the_first_step_read_alike_through_windows(monkeypatch: py
     # Lines of one layout before the first step are read a window at a time by the layout cache.
     content = "loss: 0\nloss: 0\nloss: 0\nloss: 0\n\n\n" + "2023-11-14 22:13:0 INFO train: step=0 loss=0 lr=0\n" * 2
     check(content, monkeypatch)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from(list("0123456789 .+-eE_a{}:,'[]\"x\n")), max_size=40))
+def test_leading_zeros_over_bytes_match_the_regex(text: str) -> None:
+    # The whole-window check of a printed dict's lines finds what the line-by-line regex finds.
+    view = np.frombuffer(b"\n\n" + text.encode(), dtype=np.uint8)
+    assert _textcache._leading_zero(view) == (_textcache._LEADING_ZERO.search(text) is not None)
+    whole = text if text.endswith("\n") else text + "\n"
+    lines = whole.split("\n")[:-1]
+    assert _textcache._dict_safe_lines(whole) == all(map(_textcache._dict_safe, lines))
