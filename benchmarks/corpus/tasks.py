@@ -385,25 +385,18 @@ class WavesCNN(nn.Module):
         return self.out(self.body(x).flatten(1))
 
 
-def _dropout_mlp(*sizes: int, p: float = 0.3) -> nn.Module:
+def _mlp(
+    *sizes: int, activation: type[nn.Module] = nn.ReLU, layer_norm: bool = False, dropout: float = 0.0
+) -> nn.Module:
+    """Linear layers of these sizes, each but the last followed by (LayerNorm,) the activation
+    (and Dropout)."""
     layers: list[nn.Module] = []
     for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.ReLU(), nn.Dropout(p)]
-    return nn.Sequential(*layers[:-2])
-
-
-def _layernorm_mlp(*sizes: int) -> nn.Module:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.LayerNorm(b), nn.SiLU()]
-    return nn.Sequential(*layers[:-2])
-
-
-def _mlp(*sizes: int, activation: type[nn.Module] = nn.ReLU) -> nn.Module:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), activation()]
-    return nn.Sequential(*layers[:-1])
+        layers += [nn.Linear(a, b), *([nn.LayerNorm(b)] if layer_norm else []), activation()]
+        layers += [nn.Dropout(dropout)] if dropout else []
+    while not isinstance(layers[-1], nn.Linear):
+        layers.pop()
+    return nn.Sequential(*layers)
 
 
 TASKS: dict[str, Task] = {
@@ -598,7 +591,7 @@ TASKS: dict[str, Task] = {
             "noisy_dropout_mlp",
             "MLP 20-128-128-4 with dropout 0.3 on make_classification, 15% of labels flipped",
             noisy_classes_data,
-            lambda: _dropout_mlp(20, 128, 128, 4),
+            lambda: _mlp(20, 128, 128, 4, dropout=0.3),
             nn.CrossEntropyLoss,
             batch_size=64,
             epochs=11,
@@ -607,7 +600,7 @@ TASKS: dict[str, Task] = {
             "swissroll_mlp",
             "MLP 3-64-64-1 with LayerNorm and SiLU regressing the swiss roll's parameter",
             swissroll_data,
-            lambda: _layernorm_mlp(3, 64, 64, 1),
+            lambda: _mlp(3, 64, 64, 1, activation=nn.SiLU, layer_norm=True),
             nn.MSELoss,
             batch_size=64,
             epochs=11,
