@@ -1,6 +1,6 @@
 """Score `lrdoctor probe` against the learning-rate range test on the corpus tasks.
 
-    python benchmarks/probe.py [--seeds 0 1 2] [--tasks ...] [--write-docs]
+    python benchmarks/probe.py [--seeds 0 1 2] [--tasks ...] [--device cuda] [--amp] [--write-docs]
 
 For each task, optimizer and seed, the task's factory (benchmarks/corpus/tasks.py) is probed by
 
@@ -17,7 +17,9 @@ in log-rate on the sweep's loss-versus-rate curve (mean over the sweep's seeds),
 final loss, minus 1 (a pick in an interval that touches a diverged rate counts as diverged: +inf).
 
 The probe's numbers were chosen on TRAINING_TASKS only; the targets are judged on HELD_OUT.
-Single-threaded CPU, fixed seeds.
+Single-threaded CPU by default, fixed seeds. `--device cuda` runs both on the GPU (the timers
+wait for it); `--amp` runs lrdoctor's probe under autocast (float16 with loss scaling on CUDA),
+the anchors' range test as it is.
 """
 
 from __future__ import annotations
@@ -151,27 +153,42 @@ def minimum_tenth(lrs: list[float], losses: list[float]) -> float:
 # ---------------------------------------------------------------- the runs
 
 
-def run_lrdoctor(task: str, optimizer: str, seed: int) -> Pick:
+@dataclass(frozen=True)
+class Where:
+    """Where both run: the device, and whether lrdoctor's probe runs under autocast."""
+
+    device: str = "cpu"
+    amp: bool = False
+
+    def clock(self) -> float:
+        """Seconds, once the device has finished the work queued on it."""
+        if self.device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+
+def run_lrdoctor(task: str, optimizer: str, seed: int, where: Where) -> Pick:
     parts = tasks.make(task, optimizer=optimizer, seed=seed)
-    start = time.perf_counter()
-    result = probe_parts(parts, label=f"{task}/{optimizer}", options=ProbeOptions(seed=seed))
-    seconds = time.perf_counter() - start
+    start = where.clock()
+    options = ProbeOptions(seed=seed, device=where.device, amp=where.amp)
+    result = probe_parts(parts, label=f"{task}/{optimizer}", options=options)
+    seconds = where.clock() - start
     trials = [(t.lr, t.loss, list(t.batch_losses)) for t in result.trials]
     return Pick("lrdoctor", result.recommended_lr, result.steps_used, seconds, trials)
 
 
-def run_finder(task: str, optimizer: str, seed: int) -> list[Pick]:
+def run_finder(task: str, optimizer: str, seed: int, where: Where) -> list[Pick]:
     from torch_lr_finder import LRFinder
 
     parts = tasks.make(task, optimizer=optimizer, seed=seed)
-    start = time.perf_counter()
+    start = where.clock()
     model = parts["model"]
     opt = parts["optimizer"](model.parameters(), FINDER_START)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        finder = LRFinder(model, opt, parts["loss_fn"], device="cpu")
+        finder = LRFinder(model, opt, parts["loss_fn"], device=where.device)
         finder.range_test(parts["batches"], end_lr=FINDER_END, num_iter=FINDER_ITERS, step_mode="exp")
         finder.reset()
-    seconds = time.perf_counter() - start
+    seconds = where.clock() - start
     lrs, losses = list(finder.history["lr"]), [float(v) for v in finder.history["loss"]]
     steps = len(lrs)
     trimmed = fastai_trim(lrs, losses)
@@ -182,20 +199,20 @@ def run_finder(task: str, optimizer: str, seed: int) -> list[Pick]:
     ]
 
 
-def warm_up() -> None:
+def warm_up(where: Where) -> None:
     """One untimed run of each, so that neither pays torch's first-call costs inside the timings."""
-    run_lrdoctor("linreg_illcond", "sgd", 0)
-    run_finder("linreg_illcond", "sgd", 0)
+    run_lrdoctor("linreg_illcond", "sgd", 0, where)
+    run_finder("linreg_illcond", "sgd", 0, where)
 
 
-def score_all(task_names: tuple[str, ...], seeds: list[int], labels: dict) -> list[Scored]:
-    warm_up()
+def score_all(task_names: tuple[str, ...], seeds: list[int], labels: dict, where: Where) -> list[Scored]:
+    warm_up(where)
     out = []
     for task in task_names:
         for optimizer in OPTIMIZERS:
             best, lrs, vals = sweep_truth(labels, task, optimizer)
             for seed in seeds:
-                picks = [run_lrdoctor(task, optimizer, seed), *run_finder(task, optimizer, seed)]
+                picks = [run_lrdoctor(task, optimizer, seed, where), *run_finder(task, optimizer, seed, where)]
                 for p in picks:
                     out.append(
                         Scored(task, optimizer, seed, best, p, abs(math.log10(p.lr / best)), regret(p.lr, lrs, vals))
@@ -283,15 +300,19 @@ def main() -> None:
         default=LABELS,
         help="the corpus labels that hold the tasks' sweeps (for the extra tasks: a corpus generated with --extra)",
     )
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both run (default: cpu)")
+    ap.add_argument("--amp", action="store_true", help="lrdoctor's probe under autocast (its --amp)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = json.loads(args.labels.read_text())
+    where = Where(args.device, args.amp)
     started = time.perf_counter()
-    rows = score_all(tuple(args.tasks), args.seeds, labels)
+    rows = score_all(tuple(args.tasks), args.seeds, labels, where)
     held = [r for r in rows if r.task in HELD_OUT]
     train = [r for r in rows if r.task in TRAINING_TASKS]
     others = [r for r in rows if r.task not in HELD_OUT and r.task not in TRAINING_TASKS]
     command = f"python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}"
+    command += f" --device {args.device}" * (args.device != "cpu") + " --amp" * args.amp
     if others:
         command += f" --tasks {' '.join(args.tasks)} --labels {args.labels}"
     parts = [f"Command: `{command}`"]
