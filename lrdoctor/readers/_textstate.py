@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -422,15 +423,21 @@ def _training_bar(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> str:
 
     kinds: Counter[str] = Counter()
     lossy: Counter[str] = Counter()
+    has_loss: dict[tuple[str, ...], bool] = {}  # a bar shows the same names at every refresh: ask once
     for name, points in refreshes:
         kind = _bar_kind(name)
         kinds[kind] += 1
-        if find_loss(k[len(PROGRESS) :] for k, _ in points[:-2]) is not None:
+        names = tuple(k[len(PROGRESS) :] for k, _ in points[:-2])
+        found = has_loss.get(names)
+        if found is None:
+            found = has_loss[names] = find_loss(names) is not None
+        if found:
             lossy[kind] += 1
     chosen = (lossy or kinds).most_common(1)
     return chosen[0][0] if chosen else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def _bar_kind(name: str) -> str:
     """A bar's name with its numbers aside ('Epoch 3 lr 1.0e-03' and 'Epoch 4 lr 0.0e+00' alike)."""
     return _NUMBER.sub("#", name)
