@@ -25,6 +25,8 @@ and the median of the per-pair ratios:
 - nanogpt, hf-text, logging-source: the same on 1,000,000 lines of nanoGPT's console
   (`iter 5: loss 2.3456, time 12.34ms, mfu 30.00%`), of the HF Trainer's printed dicts, and of
   `logging` with the source location in brackets (`[train.py:120]`);
+- bars: the same on 1,000,000 refreshes of Lightning's progress bar, each after a carriage
+  return (a console saved to a file), read by the baseline as lines (Python's universal newlines);
 - jsonl: on the 1,000,000-line file / `orjson.loads` of every line, and the standard library's
   `json.loads` of every line.
 
@@ -166,6 +168,27 @@ def make_hf_text() -> Path:
 def make_logging_source() -> Path:
     """Python logging with the source location in brackets, as many training scripts configure it."""
     return _logging_file(CACHE / "train_source.log", "%(asctime)s %(levelname)s [%(filename)s:%(lineno)d] %(message)s")
+
+
+def make_bars() -> Path:
+    """A console saved to a file (`python train.py > train.log 2>&1`) where Lightning's progress
+    bar drew every step: ROWS refreshes, each after a carriage return, epochs of 5,000 steps."""
+    path = CACHE / "bars.log"
+    if not _ready(path):
+        _, loss, _ = _curve(ROWS)
+        per_epoch, width = 5000, 10
+        with path.open("w", encoding="utf-8") as fh:
+            for i, value in enumerate(loss.tolist()):
+                epoch, k = divmod(i, per_epoch)
+                done = (k + 1) * width // per_epoch
+                bar = "\u2588" * done + " " * (width - done)
+                fh.write(
+                    f"\rEpoch {epoch}: {100 * (k + 1) // per_epoch:3d}%|{bar}| {k + 1}/{per_epoch} "
+                    f"[00:{k // 100 % 60:02d}<00:10, 98.31it/s, v_num=0, train_loss={value:.3f}]"
+                )
+                if k + 1 == per_epoch:
+                    fh.write("\n")
+    return path
 
 
 def make_jsonl() -> Path:
@@ -312,6 +335,7 @@ PAIRS: dict[str, tuple[Callable[[], Path], list[tuple[str, Callable[[Path], list
     "nanogpt": (make_nanogpt, _regex_baseline("loss ([-+0-9.eE]+|nan)")),
     "hf-text": (make_hf_text, _regex_baseline("'loss': ([-+0-9.eE]+|nan)")),
     "logging-source": (make_logging_source, _regex_baseline()),
+    "bars": (make_bars, _regex_baseline("train_loss=([-+0-9.eE]+|nan)")),
     "jsonl": (
         make_jsonl,
         [

@@ -24,7 +24,7 @@ from typing import Any, cast
 import numpy as np
 
 from lrdoctor.readers._textstate import State
-from lrdoctor.readers._textstyles import TEXT, Parsed, parse_line
+from lrdoctor.readers._textstyles import BAR_FULL, TEXT, Parsed, parse_line, tqdm_bar
 from lrdoctor.readers._textwindow import WindowReader
 
 
@@ -43,6 +43,7 @@ def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | No
     window = LIMITS.window
     probe_after, probe_every = LIMITS.probe_after, LIMITS.probe_every
     pos = 0
+    nl = cr = -2  # where the next '\n' and '\r' are, at or after pos (-1: none left; -2: not looked up)
     parsed_lines = 0  # lines read by parse_line, through layouts.lookup or not
     while True:
         if streak >= LIMITS.streak and recent[0].batched:
@@ -53,12 +54,15 @@ def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | No
                 streak = streak if whole else 0
                 continue
             streak = 0
-        stop = text.find("\n", pos)
+        # The next line break and carriage return, each looked up again once passed: between the
+        # carriage returns of a progress bar, the line break is a whole epoch of refreshes away.
+        if nl == -2 or 0 <= nl < pos:
+            nl = text.find("\n", pos)
+        if cr == -2 or 0 <= cr < pos:
+            cr = text.find("\r", pos)
+        stop = cr if nl < 0 or 0 <= cr < nl else nl
         last = stop < 0
         segment = text[pos:] if last else text[pos:stop]
-        if "\r" in segment:
-            stop = pos + segment.index("\r")
-            segment, last = text[pos:stop], False
         if parsed_lines > probe_after and layouts.served < parsed_lines and parsed_lines % probe_every:
             parsed_lines += 1  # few lines repeat a layout: look one up now and then only
             streak = 0
@@ -92,7 +96,7 @@ def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | No
                 recent = [found, *(p for p in recent if p is not found)][: LIMITS.recent]
                 streak = 1
             layouts.served += 1
-            if not found.put(state, match.groups()):
+            if not found.put(state, match):
                 found = parse_line(segment)
         else:
             streak = 0
@@ -195,6 +199,10 @@ class _Program:
         self.total: int | None = None
         self.hparams: list[tuple[str, int]] | None = None
         self.unique: list[tuple[str, int]] = []
+        # A tqdm bar's line: its name and whether it is full are read off the line by
+        # tqdm_bar (they are not numbers read), the latter put at this index of the points.
+        self.tqdm = False
+        self.full_at: int | None = None
         self.direct = True  # no config values, step totals or bars: put_rows reads it
         self.batched = True  # put_rows takes its lines (direct, or read as nothing)
         # A printed dict is read by json or ast (integers as Python ints): a number read there as
@@ -239,11 +247,17 @@ class _Program:
         self.direct = self.hparams is None and self.total is None and self.bar is None
         self.batched = self.direct
 
-    def build(self, numbers: tuple[str, ...]) -> Parsed | None:
-        """What parse_line returns on a line of this layout; _Refused for a line it declines
-        (a number that is not finite; in a dict, one that is not :func:`_plain`)."""
+    def set_bar(self, full_at: int | None) -> None:
+        """Read as a tqdm bar's line: its name and fullness by tqdm_bar, one line at a time."""
+        self.tqdm, self.full_at = True, full_at
+        self.direct = self.batched = False
+
+    def build(self, match: re.Match[str]) -> Parsed | None:
+        """What parse_line returns on a line of this layout (`line` matched it); _Refused for a
+        line it declines (a number that is not finite; in a dict, one that is not :func:`_plain`)."""
         if self.empty:
             return None
+        numbers = match.groups()
         if self.strict and not all(map(_plain, numbers)):
             raise _Refused
         vals = [*map(float, numbers), *self.consts]
@@ -256,15 +270,23 @@ class _Program:
         total = None if self.total is None else vals[self.total]
         hparams = None if self.hparams is None else {key: vals[i] for key, i in self.hparams}
         points = [(name, vals[i]) for name, i in self.points]
-        return Parsed(points, step, epoch, total, self.style, self.bar, hparams)
+        if not self.tqdm:
+            return Parsed(points, step, epoch, total, self.style, self.bar, hparams)
+        bar = tqdm_bar(match.string)
+        if bar is None:
+            raise _Refused
+        if self.full_at is not None:
+            points.insert(self.full_at, (BAR_FULL, 1.0 if bar[1] else 0.0))
+        return Parsed(points, step, epoch, total, self.style, bar[0], hparams)
 
-    def put(self, state: State, numbers: tuple[str, ...]) -> bool:
-        """state.feed(build(numbers)); False (nothing done) for a line build refuses."""
+    def put(self, state: State, match: re.Match[str]) -> bool:
+        """state.feed(build(match)); False (nothing done) for a line build refuses."""
         if self.empty:
             return True
+        numbers = match.groups()
         if not self.direct:
             try:
-                parsed = self.build(numbers)
+                parsed = self.build(match)
             except _Refused:
                 return False
             assert parsed is not None
@@ -493,7 +515,10 @@ class _Layouts:
     - a printed dict is read by json or ast, where '-0' is the integer 0, '07' or a digit of
       another script is no number, an integer beyond float64 is dropped, and a line too long is
       no dict: programs refuse such lines (see _Program.strict);
-    - a progress bar compares its count with its total (is it full?): bars get no program;
+    - a progress bar compares its count with its total (is it full?), which copies with other
+      numbers never show: a tqdm bar's program reads that, and the bar's name, off each line
+      with :func:`tqdm_bar` (the code parse_line runs); a Keras bar, whose count and total
+      decide its values' names, and torchtune's get no program;
     - a tqdm percent has at most three digits, a thousands group exactly three: the copies'
       three-digit numbers cross those bounds from any line (a four-digit percent becomes a bar,
       '12,5' becomes '110,111', a group), so such layouts fail the check of :func:`_derive`.
@@ -554,7 +579,7 @@ class _Layouts:
         if program is not None:
             match = program.line.fullmatch(line)
             try:
-                same = match is not None and repr(program.build(match.groups())) == repr(parsed)
+                same = match is not None and repr(program.build(match)) == repr(parsed)
             except _Refused:
                 return parsed
             if same:
@@ -592,9 +617,10 @@ def _derive(
             return _Program(layout, parts, [], None)
         return None
     assert parsed is not None
-    if any(f is not None and f.bar is not None for f in found):
-        return None  # a bar's line tells a full bar from the others by comparing two of its numbers
-    outs = [_values(f) for f in found if f is not None]
+    bars = [_unbarred("".join(p), f) for p, f in zip(lines, found, strict=True)]
+    if any(b is None for b in bars):
+        return None
+    outs = [_values(b[0]) for b in bars if b is not None]
     if outs[1][0] != outs[0][0] or outs[2][0] != outs[0][0]:
         return None
     # The numbers by their values in the three lines (repr: the sign of zero counts).
@@ -616,15 +642,35 @@ def _derive(
     place = {j: i for i, j in enumerate(read)}
     slots = [place[j] if j >= 0 else len(read) - 1 - j for j in sources]
     program = _Program(layout, parts, read, parsed)
-    program.set_slots(parsed, slots, consts)
+    program.set_slots(bars[0][0], slots, consts)
+    if parsed.bar is not None:
+        program.set_bar(bars[0][1])
     try:
         for p, f in zip(lines, found, strict=True):
             match = program.line.fullmatch("".join(p))
-            if match is None or repr(program.build(match.groups())) != repr(f):
+            if match is None or repr(program.build(match)) != repr(f):
                 return None
     except _Refused:
         return None
     return program
+
+
+def _unbarred(line: str, parsed: Parsed) -> tuple[Parsed, int | None] | None:
+    """A parse with what a program does not learn from the numbers taken out: a tqdm bar's name
+    and whether it is full (where that stood among the points), which tqdm_bar reads off the
+    line; None where tqdm_bar does not read them as parse_line did (a Keras bar, whose count
+    and total change its values' names; torchtune's)."""
+    if parsed.bar is None:
+        return parsed, None
+    bar = tqdm_bar(line)
+    names = [name for name, _ in parsed.points]
+    full_at = names.index(BAR_FULL) if BAR_FULL in names else None
+    if bar is None or bar[0] != parsed.bar or parsed.style != TEXT:
+        return None
+    if full_at is not None and parsed.points[full_at][1] != (1.0 if bar[1] else 0.0):
+        return None
+    points = [p for i, p in enumerate(parsed.points) if i != full_at]
+    return parsed._replace(points=points, bar=None), full_at
 
 
 def _values(parsed: Parsed) -> tuple[tuple[object, ...], list[float]]:

@@ -121,6 +121,8 @@ _SOURCE_AT = re.compile(
     # ... and in square brackets, as a logging format puts it ('[INFO][trainer:837]')
     rf"|\[(?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\]"
 )
+# What every match of _SOURCE_AT holds: a quick test before its slower search.
+_MAY_BE_SOURCE = re.compile(r"\.py:\d|:\d+[)\]]")
 _STEP_KIND_VALUE = re.compile(r"(\d+) (train|val) (\d+\.\d+)\s*")
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
@@ -201,8 +203,7 @@ def _parse_raw(line: str) -> Parsed | None:
         found = _flair(line)
         if found is not None:
             return found
-    if ".py:" in line or (("(" in line or "[" in line) and ":" in line):
-        line = _SOURCE_AT.sub(" | ", line)  # a separator: what is left is no 'key: value =' of code
+    line = _unsourced(line)
     if "epoch" in line and ("batch:" in line or "epoch results:" in line):
         found = _espnet(line)
         if found is not None:
@@ -718,11 +719,41 @@ def _load_dict(body: str) -> object:
     return None
 
 
+def _unsourced(line: str) -> str:
+    """The line with a source location ('train.py:120', '[main.py:45]') made a separator: what is
+    left is no 'key: value =' of code."""
+    if (".py:" in line or (("(" in line or "[" in line) and ":" in line)) and _MAY_BE_SOURCE.search(line):
+        return _SOURCE_AT.sub(" | ", line)
+    return line
+
+
+def tqdm_bar(line: str) -> tuple[str, bool] | None:
+    """The name parse_line gives a tqdm bar's line, and whether the bar is full (its count is its
+    total), or None where the line holds no tqdm bar: what the text reader's layout cache does not
+    learn from a line's numbers, as they are compared, not read."""
+    s = _unsourced(line).strip()
+    m = _TQDM.search(s)
+    if m is None:
+        return None
+    rest = s[m.end() :]
+    return _bar_name(s, m) or "tqdm", _bar_full(_BAR_COUNTER.search(rest, 0, rest.find("[") + 1))
+
+
+def _bar_name(s: str, m: re.Match[str]) -> str:
+    """A tqdm bar's description: the text before its percent."""
+    return s[: m.start()].strip().rstrip(":").strip()
+
+
+def _bar_full(counted: re.Match[str] | None) -> bool:
+    """Whether a tqdm bar's 'N/total' reads the same on both sides."""
+    return counted is not None and counted.group(2) != "?" and counted.group(1) == counted.group(2)
+
+
 def _parse_bar(s: str) -> Parsed | None:
     """tqdm/Lightning bars (postfix values are running values) and Keras bars."""
     m = _TQDM.search(s)
     if m is not None:
-        desc = s[: m.start()].strip().rstrip(":").strip()
+        desc = _bar_name(s, m)
         tune = _TORCHTUNE.search(desc)
         if tune is not None:
             return Parsed(
@@ -759,8 +790,7 @@ def _parse_bar(s: str) -> Parsed | None:
         points = _points(found, PROGRESS)
         counted = _BAR_COUNTER.search(rest, 0, open_at + 1) if points else None
         if counted is not None:  # the count, then whether the bar is full
-            full = counted.group(2) != "?" and counted.group(1) == counted.group(2)
-            points += [(BAR_FULL, 1.0 if full else 0.0), (BAR_COUNT, float(counted.group(1)))]
+            points += [(BAR_FULL, 1.0 if _bar_full(counted) else 0.0), (BAR_COUNT, float(counted.group(1)))]
         return Parsed(points, step, epoch, bar=desc or "tqdm")
     k = _KERAS.match(s)
     if k is None:

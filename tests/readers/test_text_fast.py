@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrdoctor.errors import UnreadableLog
-from lrdoctor.readers import _textcache, _textwindow, text
+from lrdoctor.readers import _textcache, _textstyles, _textwindow, text
 from lrdoctor.run import Log
 from lrdoctor.source import Source
 from tests.conftest import SAMPLE_LOGS, realworld_manifest
@@ -148,7 +148,14 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         + ["step=2 loss=1"] * REPEATS,
         # Digits of other scripts are digits to parse_line and to the cache.
         ["step=\u0661\u0662 loss=\u0663.\u0665"] * REPEATS + ["step=12 loss=3.5"] * 3,
-        # A bar is full where its count reaches its total: two numbers compared, never a program.
+        # A bar is full where its count reaches its total: two numbers compared, read off each line
+        # by a bar's program (the copies it learns from are never full). A bar whose first refresh
+        # shown is already full is a new bar, where a bar that is not full would be the last one.
+        [
+            f"Epoch {e}: {100 * k // 3}%|###| {k}/3 [00:01<00:01, loss=2.{e}{k}]"
+            for e, counts in enumerate([(1, 2, 3), (3,), (1, 2, 3), (3,), (3,), (1, 2, 3)])
+            for k in counts
+        ],
         [f"Training: {k}0%|###| {k}/10 [00:01<00:01, loss=2.{k}]" for k in range(1, 10)]
         + ["Training: 10%|###| 10/10 [00:01<00:01, loss=2.0]", "Validating: 10%|###| 10/10 [00:01<00:01, loss=2.0]"]
         * 3,
@@ -186,7 +193,7 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
         + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(38),
+    ids=range(39),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -283,6 +290,11 @@ TEMPLATES = [
     "Train Epoch: {} [{}/60000 ({}%)]\tLoss: {}",
     "Training: {}%|###| {}/{} [00:01<00:01, loss={}]",
     "optimizer Adam (lr={}) step={} loss={}",
+    # Progress bars: full ones (the count is the total), without a total, after a source location.
+    "Epoch {0}: {1}%|###| {2}/{2} [00:01<00:00, {3}it/s, loss={3}, v_num=0]",
+    "Training: {}%|###| {}/? [00:01<?, loss={}, lr={}]",
+    "[train.py:{}] Epoch {}: {}%|###| {}/20 [00:01<00:01, loss=2.5]",
+    "{}%|###| {}/{} [00:01<00:01, loss={}]",
 ]
 
 
@@ -321,6 +333,35 @@ def test_values_are_floats_of_the_numbers_written(monkeypatch: pytest.MonkeyPatc
     assert fast.series["loss"].values.tolist() == values
     assert fast.series["loss"].steps.tolist() == list(range(50))
     assert math.isclose(fast.series["lr"].values[-1], 2 / 3, rel_tol=1e-3)
+
+
+def test_progress_bar_refreshes_are_read_without_parse_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = text.parse_line
+    monkeypatch.setattr(text, "parse_line", lambda line: calls.append(line) or real(line))
+    refreshes = [
+        f"\rEpoch {e}: {100 * k // 250}%|###| {k}/250 [00:01<00:01, 25.0it/s, loss={1 / (e * 250 + k):.4f}, v_num=0]"
+        for e in range(4)
+        for k in range(1, 251)
+    ]
+    data = ("".join(refreshes) + "\n").encode()
+    log = text.read(Source("x.log", data=data))
+    assert log.series["progress/loss"].steps.tolist() == list(range(1, 1001))  # each epoch counts on
+    assert log.series["progress/loss"].values[-1] == 0.001
+    # Each epoch's bar is named apart ('Epoch 0', 'Epoch 1'): one bar layout, learnt once.
+    assert len(calls) <= 10
+    monkeypatch.setattr(text, "parse_line", real)
+    assert_same(*read_both(data, monkeypatch))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("ab_.-/:()[]0123456789 py")), max_size=40))
+def test_the_quick_test_before_a_source_location_misses_none(line: str) -> None:
+    if _textstyles._SOURCE_AT.search(line):
+        assert _textstyles._MAY_BE_SOURCE.search(line)
+    assert _textstyles._unsourced(line) == _textstyles._SOURCE_AT.sub(" | ", line) or not (
+        ".py:" in line or (("(" in line or "[" in line) and ":" in line)
+    )
 
 
 @pytest.mark.parametrize(
