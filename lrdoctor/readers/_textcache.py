@@ -24,8 +24,8 @@ from typing import Any, cast
 import numpy as np
 
 from lrdoctor.readers._textstate import State
-from lrdoctor.readers._textstyles import BAR_FULL, TEXT, Parsed, parse_line, tqdm_bar
-from lrdoctor.readers._textwindow import WindowReader
+from lrdoctor.readers._textstyles import BAR_COUNT, BAR_FULL, PROGRESS, TEXT, Parsed, parse_line, tqdm_bar
+from lrdoctor.readers._textwindow import MAX_RUN, WindowReader, in_exponent
 
 
 def read_cached(text: str, state: State, parse_line: Callable[[str], Parsed | None] = parse_line) -> None:
@@ -406,6 +406,21 @@ def _strict(masked: str) -> bool:
     return "{" in masked
 
 
+# Digits whose value decides how parse_line reads a line, wherever they stand, read by a program
+# or not: a number that overflows to inf (a run of hundreds of digits, an exponent of three),
+# which parse_line drops (a step, and with it how the rest is read; an integer in a dict); a
+# digit of another script, which some of its patterns take for a digit and others for no name
+# character ('\u0663Step 5'). Such lines are not learnt from, and no program's regex matches them
+# (:func:`_run_pattern`); the whole-array reader of windows refuses them too.
+_OVERFLOWS = re.compile(rf"\d{{{MAX_RUN + 1}}}|[eE][-+]?\d{{3}}")
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def _digits_safe(text: str) -> bool:
+    """Whether no digits in `text` (a line, or lines) are of those kinds."""
+    return _OVERFLOWS.search(text) is None and (text.isascii() or _OTHER_DIGIT.search(text) is None)
+
+
 def _dict_safe(line: str) -> bool:
     """A line of a printed dict that json or ast reads whatever its digits: ASCII, no number with
     a leading zero, at most `line_chars` long."""
@@ -489,12 +504,18 @@ class _Layout:
             out.append(")" if pos in closes else "")
             out.append("(" if pos in opens else "")
             if ch == "0":
-                out.append(re.escape(parts[run]) if run in fixed else r"\d+")
+                out.append(re.escape(parts[run]) if run in fixed else _run_pattern(self.masked, pos))
                 run += 2
             else:
                 out.append(re.escape(ch))
         out.append(")" if len(self.masked) in closes else "")
         return "".join(out)
+
+
+def _run_pattern(masked: str, at: int) -> str:
+    """The digit run at masked[at] in a program's regex: ASCII digits, fewer than can overflow a
+    float, and two at most in an exponent (see :func:`_digits_safe`)."""
+    return "[0-9]{1,2}" if in_exponent(masked, at) else f"[0-9]{{1,{MAX_RUN}}}"
 
 
 def _no_key(parts: list[str]) -> None:
@@ -538,8 +559,8 @@ class _Layouts:
 
     def lookup(self, line: str) -> _Program | Parsed | None:
         """The line's program when it has a checked one, else what parse_line returns."""
-        if len(line) > self.limits.line_chars:
-            return self.parse_line(line)
+        if len(line) > self.limits.line_chars or not _digits_safe(line):
+            return self.parse_line(line)  # (not learnt from either)
         parts = _SPLIT_RUNS.split(line)
         masked = "0".join(parts[::2])
         if _strict(masked) and not _dict_safe(line):
@@ -660,10 +681,13 @@ def _unbarred(line: str, parsed: Parsed) -> tuple[Parsed, int | None] | None:
     and whether it is full (where that stood among the points), which tqdm_bar reads off the
     line; None where tqdm_bar does not read them as parse_line did (a Keras bar, whose count
     and total change its values' names; torchtune's)."""
-    if parsed.bar is None:
-        return parsed, None
-    bar = tqdm_bar(line)
     names = [name for name, _ in parsed.points]
+    # A bar's counter under another name (an evaluation's prefix): its fullness is not read.
+    if any(name.endswith(_BAR_KEYS) and name not in _BAR_NAMES for name in names):
+        return None
+    if parsed.bar is None:
+        return None if BAR_FULL in names else (parsed, None)
+    bar = tqdm_bar(line)
     full_at = names.index(BAR_FULL) if BAR_FULL in names else None
     if bar is None or bar[0] != parsed.bar or parsed.style != TEXT:
         return None
@@ -671,6 +695,10 @@ def _unbarred(line: str, parsed: Parsed) -> tuple[Parsed, int | None] | None:
         return None
     points = [p for i, p in enumerate(parsed.points) if i != full_at]
     return parsed._replace(points=points, bar=None), full_at
+
+
+_BAR_NAMES = (BAR_FULL, BAR_COUNT)
+_BAR_KEYS = tuple(name[len(PROGRESS) :] for name in _BAR_NAMES)
 
 
 def _values(parsed: Parsed) -> tuple[tuple[object, ...], list[float]]:

@@ -733,10 +733,16 @@ def tqdm_bar(line: str) -> tuple[str, bool] | None:
     learn from a line's numbers, as they are compared, not read."""
     s = _unsourced(line).strip()
     m = _TQDM.search(s)
-    if m is None:
+    # Not where the percent has more digits than a bar's ('1000%': its first one joins the
+    # description), nor where text follows the bar (parse_line reads that text instead).
+    if m is None or s[m.start() - 1 : m.start()].isdecimal():
         return None
     rest = s[m.end() :]
-    return _bar_name(s, m) or "tqdm", _bar_full(_BAR_COUNTER.search(rest, 0, rest.find("[") + 1))
+    open_at = rest.find("[")
+    close_at = rest.find("]", open_at) if open_at >= 0 else -1
+    if close_at >= 0 and rest[close_at + 1 :].strip():
+        return None
+    return _bar_name(s, m) or "tqdm", _bar_full(_BAR_COUNTER.search(rest, 0, open_at + 1))
 
 
 def _bar_name(s: str, m: re.Match[str]) -> str:

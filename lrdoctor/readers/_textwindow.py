@@ -27,6 +27,17 @@ from lrdoctor.readers._common import FAST_LOADS
 _DIGITS = b"0123456789"
 
 
+# Longer digit runs are left to the full parse: they may overflow a float (see in_exponent too).
+MAX_RUN = 299
+
+
+def in_exponent(masked: str, at: int) -> bool:
+    """Whether the digit run at masked[at] (a layout, each run written '0') is an exponent's,
+    after 'e' or 'E' and a sign: two digits at most, as three may overflow a float."""
+    before = masked[max(at - 2, 0) : at]
+    return before[-1:] in ("e", "E") or (before[-1:] in ("+", "-") and before[:1] in ("e", "E"))
+
+
 class WindowReader:
     """Reads whole lines of one layout from a window of text, as a (lines x numbers) table.
 
@@ -53,6 +64,10 @@ class WindowReader:
                 return index[a], 0, index[b]
             return (index[a - 1] if a else -1), 1, index[b]
 
+        # The characters of text just after an exponent's digit run (see in_exponent).
+        self.after_exponent = np.array(
+            [index[at + 1] for at, ch in enumerate(masked) if ch == "0" and in_exponent(masked, at)], dtype=np.intp
+        )
         numbers = [bounds(a, b) for a, b in spans]
         fixed_runs = [(bounds(at, at + 1), digits) for at, digits in fixed.items()]
         # The characters of text these need, gathered for every line at once (row by row:
@@ -77,9 +92,11 @@ class WindowReader:
         view = np.frombuffer(data, dtype=np.uint8)
         text = np.flatnonzero((view - np.uint8(ord("0"))) >= 10)  # where each character of text is
         # A digit run before a character of text: a gap between it and the one before.
-        after_digit = (text[1:] - text[:-1]) > 1
-        if not (after_digit.reshape(count, len(self.line)) == self.after_run).all():
+        runs = (text[1:] - text[:-1] - 1).reshape(count, len(self.line))  # the length of each
+        if not ((runs > 0) == self.after_run).all():
             return None
+        if runs.max() > MAX_RUN or (runs[:, self.after_exponent] > 2).any():
+            return None  # digits that may overflow a float: the full parse reads them
         # Per line, the positions of the characters of text needed: (needed x lines).
         at = (np.arange(count) * len(self.line))[:, None] + self.needed
         picked = np.ascontiguousarray(text[at].T)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,11 +190,36 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         + ["{'loss': 0.5, 'step': 7, 'extra': {'a': 07}}"],
         # A number that is not finite changes how parse_line reads the rest of some lines.
         ["loss=1 Test Results: s=5 VAL_LOSS=0.5"] * REPEATS + ["loss=1 Test Results: s=" + "9" * 400 + " VAL_LOSS=0.5"],
+        # A bar under an evaluation's marker: its fullness is renamed with its values, and read
+        # off each line all the same.
+        [f"Test Results x: {10 * k}%|#| {k}/10 [00:01<00:01, loss=1.{k}]" for k in (7, 8, 9, 10)],
+        # A bar followed by another: parse_line reads the second, name and fullness too.
+        [
+            f"ep_1: {10 * k}%|#| {k}/10 [00:00<?]ep_1: {10 * k + 10}%|#| {k + 1}/10 [00:01<00:01, loss=1.{k}]"
+            for k in (6, 7, 8, 9)
+        ]
+        + ["ep_2: 100%|#| 10/10 [00:01<00:01, loss=0.4]"],
+        [f"keras: {10 * k}%|#| {k}/10 [00:00<?]  {k + 1}/32 [====] - loss: 0.{k}" for k in (2, 3, 4)]
+        + ["keras: 50%|#| 5/10 [00:00<?]  32/32 [====] - loss: 0.3"],
+        # A percent of four digits puts its first digit in the bar's description.
+        ["Epoch 30%|#| 3/10 [00:01<00:01, loss=1.5]", "Epoch 40%|#| 4/10 [00:01<00:01, loss=1.5]"] * 2
+        + ["Epoch 1000%|#| 5/10 [00:01<00:01, loss=1.5]"],
+        ["lr: 30%|#| 3/10 [00:01<00:01, loss=1.5]", "lr: 40%|#| 4/10 [00:01<00:01, loss=1.5]"] * 2
+        + ["lr: 1000%|#| 5/10 [00:01<00:01, loss=1.5]"],
+        # A number that overflows to inf where the program reads none, in a bar and elsewhere.
+        [f"Epoch 1: {k}0%|#| {k}/10 [00:01<00:01, step={k}e5, LR_X=0.1, loss=2.5]" for k in range(1, 6)]
+        + ["Epoch 1: 60%|#| 6/10 [00:01<00:01, step=1e999, LR_X=0.1, loss=2.5]"],
+        [f"Iter(train) [  10/3000] step: {k}e5, LR_X: 0.1, loss: 2.5" for k in range(1, 6)]
+        + ["Iter(train) [  10/3000] step: 1e999, LR_X: 0.1, loss: 2.5", "loss: 1"],
+        [f"{{'loss': 0.5, 'step': {k}, 'num_updates': {k}}}" for k in range(1, 3)]
+        + [f"{{'loss': 0.5, 'step': {k}, 'num_updates': " + "9" * 400 + "}" for k in range(3, 6)],
+        # A digit of another script before a header: no name character to parse_line's header rule.
+        [f"{k}Step 5: loss=1.{k}" for k in range(1, 7)] + ["\u0663Step 5: loss=1.4"],
         # A number's exponent read as a counter (ESPnet's '1epoch:', glued to it).
         [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
         + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(39),
+    ids=range(48),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -478,3 +504,30 @@ def test_leading_zeros_over_bytes_match_the_regex(text: str) -> None:
     whole = text if text.endswith("\n") else text + "\n"
     lines = whole.split("\n")[:-1]
     assert _textcache._dict_safe_lines(whole) == all(map(_textcache._dict_safe, lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(*[st.sampled_from([1, 2, 3, 299, 300]) for _ in range(4)]), min_size=1, max_size=5))
+def test_windows_refuse_digits_that_may_overflow_as_the_regex_does(lengths: list[tuple[int, ...]]) -> None:
+    # A window of lines of one layout is read whole only where no line has digits that may
+    # overflow a float: what _digits_safe finds in the lines' text.
+    reader = _textwindow.WindowReader("it: 0.0e-0, loss: 0", {}, [(4, 10), (18, 19)])
+    lines = [f"it: {'1' * a}.{'2' * b}e-{'3' * c}, loss: {'4' * d}" for a, b, c, d in lengths]
+    chunk = "".join(line + "\n" for line in lines)
+    table = reader.table(chunk, len(lines))
+    assert (table is not None) == _textcache._digits_safe(chunk)
+
+
+def test_a_program_reads_no_line_whose_digits_may_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lines of a learnt layout, one with 300 digits and one with an exponent of three, in windows.
+    lines = [f"epoch: 1.5, it: {k}e{k % 90 + 10}, loss: 0.{k}" for k in range(1, 3000)]
+    lines[2000] = "epoch: 1.5, it: 5e308, loss: 0.5"
+    lines[2500] = "epoch: 1.5, it: " + "9" * 300 + ", loss: 0.5"
+    check("\n".join(lines) + "\n", monkeypatch)
+    layout = _textcache._Layout("epoch: 0.0, it: 0e0, loss: 0.0")
+    pattern = re.compile(
+        layout.regex(["epoch: ", "1", ".", "5", ", it: ", "2", "e", "10", ", loss: ", "0", ".", "5", ""], [])
+    )
+    assert pattern.fullmatch("epoch: 1.5, it: 2e10, loss: 0.5")
+    assert not pattern.fullmatch("epoch: 1.5, it: 2e100, loss: 0.5")
+    assert not pattern.fullmatch("epoch: 1.5, it: 2e10, loss: 0.\u0665")
