@@ -532,17 +532,23 @@ class _Layouts:
     reads a line the same whatever its digits (its patterns see a digit run as a class), except:
 
     - a number that is not finite changes what parse_line makes of a line (a counter is
-      dropped, and with it, on some lines, what follows): programs refuse such lines;
+      dropped, and with it, on some lines, what follows), read by the program or not: lines
+      with digits that may overflow a float (hundreds in a run, three in an exponent) are
+      never learnt from, and no program's regex matches them (see :func:`_digits_safe`);
+    - a digit of another script is a digit to some of parse_line's patterns and no name
+      character to others: such lines are left to parse_line likewise;
     - a printed dict is read by json or ast, where '-0' is the integer 0, '07' or a digit of
       another script is no number, an integer beyond float64 is dropped, and a line too long is
       no dict: programs refuse such lines (see _Program.strict);
     - a progress bar compares its count with its total (is it full?), which copies with other
       numbers never show: a tqdm bar's program reads that, and the bar's name, off each line
-      with :func:`tqdm_bar` (the code parse_line runs); a Keras bar, whose count and total
-      decide its values' names, and torchtune's get no program;
+      with :func:`tqdm_bar` (the code parse_line runs); not where text follows the bar (parse_line
+      reads that instead), nor where the bar's counter is renamed (an evaluation's prefix); a
+      Keras bar, whose count and total decide its values' names, and torchtune's get no program;
     - a tqdm percent has at most three digits, a thousands group exactly three: the copies'
       three-digit numbers cross those bounds from any line (a four-digit percent becomes a bar,
-      '12,5' becomes '110,111', a group), so such layouts fail the check of :func:`_derive`.
+      '12,5' becomes '110,111', a group), so such layouts fail the check of :func:`_derive`;
+      a bar's program refuses a percent of four digits (its first joins the bar's name).
 
     Known to remain: a pattern that bounds a count of characters a number stands among (timm's
     `[^]]{0,40}` before its bracket closes) reads a line whose numbers grew past the bound
