@@ -398,7 +398,9 @@ class _Program:
 
 
 # A number with a leading zero, not a fraction's or an exponent's digits: no number to json or ast.
-_LEADING_ZERO = re.compile(r"(?<![\w.+\-])[-+]?0\d")
+# A number 0 followed by a digit, '_' or a base letter ('07', '0_5', '0x1', '0b1'): what ast reads
+# or refuses in a dict depends on that 0, while its copies' other first digits read otherwise.
+_LEADING_ZERO = re.compile(r"(?<![\w.+\-])[-+]?0[\d_bBoOxX]")
 
 
 def _strict(masked: str) -> bool:
@@ -412,7 +414,8 @@ def _strict(masked: str) -> bool:
 # digit of another script, which some of its patterns take for a digit and others for no name
 # character ('\u0663Step 5'). Such lines are not learnt from, and no program's regex matches them
 # (:func:`_run_pattern`); the whole-array reader of windows refuses them too.
-_OVERFLOWS = re.compile(rf"\d{{{MAX_RUN + 1}}}|[eE][-+]?\d{{3}}")
+# (An exponent is a number's, after a digit or its point: 'node-001' holds none.)
+_OVERFLOWS = re.compile(rf"\d{{{MAX_RUN + 1}}}|(?<=[0-9.])[eE][-+]?\d{{3}}")
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
 
@@ -442,14 +445,14 @@ def _dict_safe_lines(chunk: str) -> bool:
 # Bytes after which a digit run continues a number (its fraction, its exponent) or a name.
 _CONTINUES = np.zeros(256, dtype=bool)
 _CONTINUES[[ord(c) for c in "0123456789.+-_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"]] = True
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[[ord(c) for c in "0123456789"]] = True
+_AFTER_ZERO = np.zeros(256, dtype=bool)  # what makes a leading zero (_LEADING_ZERO)
+_AFTER_ZERO[[ord(c) for c in "0123456789_bBoOxX"]] = True
 
 
 def _leading_zero(view: np.ndarray) -> bool:
     """_LEADING_ZERO.search over ASCII bytes that begin with two that are not part of it."""
     zeros = np.flatnonzero(view[2:-1] == ord("0")) + 2
-    zeros = zeros[_DIGIT[view[zeros + 1]]]  # '0' then a digit
+    zeros = zeros[_AFTER_ZERO[view[zeros + 1]]]  # '0' then a digit, '_' or a base letter
     before = view[zeros - 1]
     signed = (before == ord("-")) | (before == ord("+"))
     starts = np.where(signed, zeros - 1, zeros)  # a sign is the number's own unless it follows more
@@ -537,9 +540,13 @@ class _Layouts:
       never learnt from, and no program's regex matches them (see :func:`_digits_safe`);
     - a digit of another script is a digit to some of parse_line's patterns and no name
       character to others: such lines are left to parse_line likewise;
-    - a printed dict is read by json or ast, where '-0' is the integer 0, '07' or a digit of
-      another script is no number, an integer beyond float64 is dropped, and a line too long is
-      no dict: programs refuse such lines (see _Program.strict);
+    - a printed dict is read by json or ast, where '-0' is the integer 0, '07', '0_5' or a digit
+      of another script is no number, '0x1' and '0b1' are and '1x1' is not, an integer beyond
+      float64 is dropped, and a line too long is no dict: programs refuse such lines (see
+      _Program.strict);
+    - a value parse_line computes from a number and a fixed run of more digits than float's
+      exact integers (an epoch, e + seen / total) may not change with the copies' numbers:
+      such layouts get no program;
     - a progress bar compares its count with its total (is it full?), which copies with other
       numbers never show: a tqdm bar's program reads that, and the bar's name, off each line
       with :func:`tqdm_bar` (the code parse_line runs); not where text follows the bar (parse_line
@@ -616,6 +623,12 @@ class _Layouts:
         return parsed
 
 
+# The longest fixed run (a total after '/', a date) a program is learnt with: beyond float's exact
+# integers, a value parse_line computes from it and a number (an epoch, e + seen / total) may
+# not change with that number's copies, and would be learnt as following another.
+_FIXED_DIGITS = 15
+
+
 def _derive(
     layout: _Layout, parts: list[str], parsed: Parsed | None, parse_line: Callable[[str], Parsed | None]
 ) -> _Program | None:
@@ -624,6 +637,8 @@ def _derive(
     Each value parse_line returns must follow one number through the three lines, or stay the
     same in all three (a value written in letters, as 'nan'); the program must rebuild all three.
     """
+    if any(len(parts[2 * i + 1]) > _FIXED_DIGITS for i in layout.fixed):
+        return None  # a value summed from it and a number read would not show that number in the copies
     tokens = layout.tokens
     lines = [parts]
     for k in (1, 2):

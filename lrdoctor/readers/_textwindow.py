@@ -65,9 +65,9 @@ class WindowReader:
             return (index[a - 1] if a else -1), 1, index[b]
 
         # The characters of text just after an exponent's digit run (see in_exponent).
-        self.after_exponent = np.array(
-            [index[at + 1] for at, ch in enumerate(masked) if ch == "0" and in_exponent(masked, at)], dtype=np.intp
-        )
+        # (a fixed run, 'node-001' in a name, is checked digit by digit below)
+        exponents = [at for at, ch in enumerate(masked) if ch == "0" and at not in fixed and in_exponent(masked, at)]
+        self.after_exponent = np.array([index[at + 1] for at in exponents], dtype=np.intp)
         numbers = [bounds(a, b) for a, b in spans]
         fixed_runs = [(bounds(at, at + 1), digits) for at, digits in fixed.items()]
         # The characters of text these need, gathered for every line at once (row by row:

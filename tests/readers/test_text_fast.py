@@ -215,11 +215,20 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         + [f"{{'loss': 0.5, 'step': {k}, 'num_updates': " + "9" * 400 + "}" for k in range(3, 6)],
         # A digit of another script before a header: no name character to parse_line's header rule.
         [f"{k}Step 5: loss=1.{k}" for k in range(1, 7)] + ["\u0663Step 5: loss=1.4"],
+        # An epoch computed from a count and a total beyond float's exact integers: the copies'
+        # counts are lost in the sum, where a large count is not.
+        ["Train Epoch: 1 [0/20000000000000000 (0%)] Loss: 1"] * 4
+        + ["Train Epoch: 1 [10000000000000000/20000000000000000 (0%)] Loss: 1"],
+        ["Train: 1 [0/20000000000000000]  Loss: 1"] * 4 + ["Train: 1 [10000000000000000/20000000000000000]  Loss: 1"],
+        # A dict number 0 before a base letter or '_' reads as a literal or none, as other digits do not.
+        ["{'loss': 1.5, 'x': 1b1}"] * 4 + ["{'loss': 1.5, 'x': 0b1}"],
+        ["{'loss': 1.5, 'x': 1x1}"] * 4 + ["{'loss': 1.5, 'x': 0x1}"],
+        ["{'global_step': 5, 'step': 1_5, 'Loss': 1.5}"] * 4 + ["{'global_step': 5, 'step': 0_5, 'Loss': 1.5}"],
         # A number's exponent read as a counter (ESPnet's '1epoch:', glued to it).
         [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
         + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(48),
+    ids=range(53),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -398,6 +407,9 @@ def test_the_quick_test_before_a_source_location_misses_none(line: str) -> None:
         "iter {1}: loss {2:.6f}, time {0}.12ms, mfu 3{0}.00%\n",
         "2023-11-14 22:13:{:02d},250 INFO [train.py:120] step={} loss={:.6f}\n",
         "{{'loss': {2:.6f}, 'grad_norm': 1.{0}, 'learning_rate': 2e-05, 'step': {1}}}\n",
+        # Digits in a name after an 'e' are no exponent that may overflow.
+        "[gpu-node-001] step={1} loss={2:.6f}\n",
+        "sample1000 step={1} loss={2:.6f}\n",
     ],
 )
 def test_the_cache_reads_most_lines_without_parse_line(line: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -496,7 +508,7 @@ def test_losses_before_the_first_step_read_alike_through_windows(monkeypatch: py
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(st.sampled_from(list("0123456789 .+-eE_a{}:,'[]\"x\n")), max_size=40))
+@given(st.text(st.sampled_from(list("0123456789 .+-eE_a{}:,'[]\"xXbBoO\n")), max_size=40))
 def test_leading_zeros_over_bytes_match_the_regex(text: str) -> None:
     # The whole-window check of a printed dict's lines finds what the line-by-line regex finds.
     view = np.frombuffer(b"\n\n" + text.encode(), dtype=np.uint8)
