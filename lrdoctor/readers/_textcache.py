@@ -536,7 +536,7 @@ class _Layouts:
 
     - a number that is not finite changes what parse_line makes of a line (a counter is
       dropped, and with it, on some lines, what follows), read by the program or not: lines
-      with digits that may overflow a float (hundreds in a run, three in an exponent) are
+      with digits that may overflow a float (over 200 in a run, three in an exponent) are
       never learnt from, and no program's regex matches them (see :func:`_digits_safe`);
     - a digit of another script is a digit to some of parse_line's patterns and no name
       character to others: such lines are left to parse_line likewise;

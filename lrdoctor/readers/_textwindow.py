@@ -27,8 +27,9 @@ from lrdoctor.readers._common import FAST_LOADS
 _DIGITS = b"0123456789"
 
 
-# Longer digit runs are left to the full parse: they may overflow a float (see in_exponent too).
-MAX_RUN = 299
+# Longer digit runs are left to the full parse: they may overflow a float, alone or with an
+# exponent of two digits (see in_exponent): 10**200 * 10**99 stays below float's 1.8e308.
+MAX_RUN = 200
 
 
 def in_exponent(masked: str, at: int) -> bool:

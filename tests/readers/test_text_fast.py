@@ -211,6 +211,9 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         + ["Epoch 1: 60%|#| 6/10 [00:01<00:01, step=1e999, LR_X=0.1, loss=2.5]"],
         [f"Iter(train) [  10/3000] step: {k}e5, LR_X: 0.1, loss: 2.5" for k in range(1, 6)]
         + ["Iter(train) [  10/3000] step: 1e999, LR_X: 0.1, loss: 2.5", "loss: 1"],
+        # ... and where a run that is not over the bound overflows with its exponent (1e309).
+        [f"Iter(train) [10/30] step: {k}e5, LR_X: 0.1, loss: 2.5" for k in range(1, 5)]
+        + ["Iter(train) [10/30] step: 1" + "0" * 210 + "e99, LR_X: 0.1, loss: 2.5"],
         [f"{{'loss': 0.5, 'step': {k}, 'num_updates': {k}}}" for k in range(1, 3)]
         + [f"{{'loss': 0.5, 'step': {k}, 'num_updates': " + "9" * 400 + "}" for k in range(3, 6)],
         # A digit of another script before a header: no name character to parse_line's header rule.
@@ -228,7 +231,7 @@ REPEATS = 6  # lines of one layout: the first is parsed, the second teaches, the
         [f"1.5e-05epoch:train:1-100batch: loss={i}.5" for i in range(1, 8)]
         + ["1.5e-07epoch:train:1-100batch: loss=9.5"],
     ],
-    ids=range(53),
+    ids=range(54),
 )
 def test_layouts_that_must_not_be_generalised(lines: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     for end in ("\n", "\r\n"):
@@ -519,7 +522,7 @@ def test_leading_zeros_over_bytes_match_the_regex(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(*[st.sampled_from([1, 2, 3, 299, 300]) for _ in range(4)]), min_size=1, max_size=5))
+@given(st.lists(st.tuples(*[st.sampled_from([1, 2, 3, 99, 200, 201]) for _ in range(4)]), min_size=1, max_size=5))
 def test_windows_refuse_digits_that_may_overflow_as_the_regex_does(lengths: list[tuple[int, ...]]) -> None:
     # A window of lines of one layout is read whole only where no line has digits that may
     # overflow a float: what _digits_safe finds in the lines' text.
