@@ -12,8 +12,9 @@ captured strings into floats as much again; here both are done over the window's
   text and ends before another, so the positions of the text give where it lies; the numbers
   are gathered with a ',' after each, and orjson reads them as one JSON array.
 
-Only ASCII windows without carriage returns are taken, and only numbers that are valid JSON
-numbers other than -0 (whose sign an integer token loses); any other window gives None, and
+Only ASCII windows without carriage returns are taken, without a digit run that may overflow
+a float (MAX_RUN, in_exponent), and only numbers that are valid JSON numbers other than -0
+(whose sign an integer token loses); any other window gives None, and
 the caller reads it with the regex as before. float() and orjson both round correctly, so the
 values are the same.
 """
@@ -34,7 +35,7 @@ MAX_RUN = 200
 
 def in_exponent(masked: str, at: int) -> bool:
     """Whether the digit run at masked[at] (a layout, each run written '0') is an exponent's,
-    after 'e' or 'E' and a sign: two digits at most, as three may overflow a float."""
+    after 'e' or 'E' (and a sign, if any): two digits at most, as three may overflow a float."""
     before = masked[max(at - 2, 0) : at]
     return before[-1:] in ("e", "E") or (before[-1:] in ("+", "-") and before[:1] in ("e", "E"))
 
