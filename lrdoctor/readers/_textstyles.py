@@ -738,11 +738,18 @@ def tqdm_bar(line: str) -> tuple[str, bool] | None:
     if m is None or s[m.start() - 1 : m.start()].isdecimal():
         return None
     rest = s[m.end() :]
-    open_at = rest.find("[")
-    close_at = rest.find("]", open_at) if open_at >= 0 else -1
-    if close_at >= 0 and rest[close_at + 1 :].strip():
+    open_at, after = _bar_brackets(rest)
+    if after.strip():
         return None
     return _bar_name(s, m) or "tqdm", _bar_full(_BAR_COUNTER.search(rest, 0, open_at + 1))
+
+
+def _bar_brackets(rest: str) -> tuple[int, str]:
+    """Where a tqdm bar's '[times, postfix]' opens in the text after its percent (-1: nowhere),
+    and the text after it closes (a line printed straight after the refresh)."""
+    open_at = rest.find("[")
+    close_at = rest.find("]", open_at) if open_at >= 0 else -1
+    return open_at, rest[close_at + 1 :] if close_at >= 0 else ""
 
 
 def _bar_name(s: str, m: re.Match[str]) -> str:
@@ -770,12 +777,11 @@ def _parse_bar(s: str) -> Parsed | None:
                 bar=desc,
             )
         rest = s[m.end() :]
-        open_at = rest.find("[")
-        close_at = rest.find("]", open_at) if open_at >= 0 else -1
-        if close_at >= 0 and rest[close_at + 1 :].strip():
+        open_at, after = _bar_brackets(rest)
+        if after.strip():
             # A line printed right after a bar refresh, with no line break between (a script's
             # print while tqdm draws to the same stream): that line is the log's, not the bar's.
-            glued = parse_line(rest[close_at + 1 :])
+            glued = parse_line(after)
             if glued is not None and glued.points:
                 return glued
         found = _STRICT.findall(rest, open_at) if open_at >= 0 else []
