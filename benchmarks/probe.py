@@ -1,6 +1,6 @@
 """Score `lrdoctor probe` against the learning-rate range test on the corpus tasks.
 
-    python benchmarks/probe.py [--seeds 0 1 2] [--tasks ...] [--device cuda] [--amp] [--write-docs]
+    python benchmarks/probe.py [--seeds 0 1 2] [--tasks ...] [--device cuda] [--amp] [--amp-dtype T] [--write-docs]
 
 For each task, optimizer and seed, the task's factory (benchmarks/corpus/tasks.py) is probed by
 
@@ -19,7 +19,7 @@ final loss, minus 1 (a pick in an interval that touches a diverged rate counts a
 The probe's numbers were chosen on TRAINING_TASKS only; the targets are judged on HELD_OUT.
 Single-threaded CPU by default, fixed seeds. `--device cuda` runs both on the GPU (the timers
 wait for it); `--amp` runs lrdoctor's probe under autocast (float16 with loss scaling on CUDA),
-the anchors' range test as it is.
+`--amp-dtype bfloat16` in bfloat16, the anchors' range test as it is.
 """
 
 from __future__ import annotations
@@ -159,6 +159,7 @@ class Where:
 
     device: str = "cpu"
     amp: bool = False
+    amp_dtype: str | None = None
 
     def clock(self) -> float:
         """Seconds, once the device has finished the work queued on it."""
@@ -170,7 +171,7 @@ class Where:
 def run_lrdoctor(task: str, optimizer: str, seed: int, where: Where) -> Pick:
     parts = tasks.make(task, optimizer=optimizer, seed=seed)
     start = where.clock()
-    options = ProbeOptions(seed=seed, device=where.device, amp=where.amp)
+    options = ProbeOptions(seed=seed, device=where.device, amp=where.amp, amp_dtype=where.amp_dtype)
     result = probe_parts(parts, label=f"{task}/{optimizer}", options=options)
     seconds = where.clock() - start
     trials = [(t.lr, t.loss, list(t.batch_losses)) for t in result.trials]
@@ -302,10 +303,11 @@ def main() -> None:
     )
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both run (default: cpu)")
     ap.add_argument("--amp", action="store_true", help="lrdoctor's probe under autocast (its --amp)")
+    ap.add_argument("--amp-dtype", choices=("float16", "bfloat16"), help="lrdoctor's probe in this autocast type")
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = json.loads(args.labels.read_text())
-    where = Where(args.device, args.amp)
+    where = Where(args.device, args.amp, args.amp_dtype)
     started = time.perf_counter()
     rows = score_all(tuple(args.tasks), args.seeds, labels, where)
     held = [r for r in rows if r.task in HELD_OUT]
@@ -313,6 +315,7 @@ def main() -> None:
     others = [r for r in rows if r.task not in HELD_OUT and r.task not in TRAINING_TASKS]
     command = f"python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}"
     command += f" --device {args.device}" * (args.device != "cpu") + " --amp" * args.amp
+    command += f" --amp-dtype {args.amp_dtype}" if args.amp_dtype else ""
     if others:
         command += f" --tasks {' '.join(args.tasks)} --labels {args.labels}"
     parts = [f"Command: `{command}`"]

@@ -1,7 +1,8 @@
 """Time per optimizer step of `lrdoctor probe` against torch-lr-finder's range test, on a model
 large enough that the device, not the Python around it, sets the pace.
 
-    python benchmarks/probe_step_time.py [--device cuda] [--amp] [--width 64] [--batch 128] [--repeat 3]
+    python benchmarks/probe_step_time.py [--device cuda] [--amp] [--amp-dtype bfloat16] [--width 64] [--batch 128]
+        [--repeat 3]
 
 The model is a small residual CNN (four stages of two residual blocks, BatchNorm, `--width`
 channels at the first stage, doubling), trained on random 3x64x64 images of 100 classes with SGD
@@ -12,7 +13,8 @@ torch-lr-finder's range test (100 iterations to end_lr 10, as it is used), each 
 first. The time per step is the wall time of the whole call over the optimizer steps it took,
 waiting for the device at both ends; the table gives the median over the repeats and the median
 of the per-repeat ratios. `--amp`: both in float16 under autocast with loss scaling (lrdoctor's
-`--amp`; torch-lr-finder's `amp_backend="torch"` with a GradScaler).
+`--amp`; torch-lr-finder's `amp_backend="torch"` with a GradScaler); `--amp-dtype bfloat16`: both
+in bfloat16 under autocast, without loss scaling.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def clock(device: str) -> float:
 
 
 def run_lrdoctor(args: argparse.Namespace, made: dict) -> tuple[float, int]:
-    options = ProbeOptions(device=args.device, amp=args.amp)
+    options = ProbeOptions(device=args.device, amp=args.amp, amp_dtype=args.amp_dtype)
     start = clock(args.device)
     result = probe_parts(made, label="resnet", options=options)
     return clock(args.device) - start, result.steps_used
@@ -105,11 +107,12 @@ def run_finder(args: argparse.Namespace, made: dict) -> tuple[float, int]:
     net = made["model"]
     opt = made["optimizer"](net.parameters(), 1e-7)
     amp = {}
-    if args.amp:
+    if args.amp or args.amp_dtype:
+        dtype = getattr(torch, args.amp_dtype or "float16")
         amp = {
             "amp_backend": "torch",
-            "amp_config": {"device_type": args.device, "dtype": torch.float16},
-            "grad_scaler": torch.amp.GradScaler(args.device),
+            "amp_config": {"device_type": args.device, "dtype": dtype},
+            "grad_scaler": torch.amp.GradScaler(args.device, enabled=dtype is torch.float16),
         }
     start = clock(args.device)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -123,6 +126,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--amp", action="store_true")
+    ap.add_argument("--amp-dtype", choices=("float16", "bfloat16"), help="autocast in this type (implies --amp)")
     ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--repeat", type=int, default=3)
@@ -138,7 +142,8 @@ def main() -> None:
         print(f"lrdoctor {ours[-1]:.2f} ms/step, lr-finder {theirs[-1]:.2f} ms/step", file=sys.stderr, flush=True)
     ratio = statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
     print(
-        f"Command: `python benchmarks/probe_step_time.py --device {args.device}{' --amp' * args.amp} "
+        f"Command: `python benchmarks/probe_step_time.py --device {args.device}{' --amp' * args.amp}"
+        f"{f' --amp-dtype {args.amp_dtype}' if args.amp_dtype else ''} "
         f"--width {args.width} --batch {args.batch} --repeat {args.repeat}`\n"
     )
     print("| method | ms per step (median) |\n|---|---|")

@@ -627,6 +627,11 @@ def check(
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the factory's and probe's randomness.")
 @click.option("--amp", is_flag=True, help="Mixed precision (float16 on CUDA, bfloat16 on CPU).")
+@click.option(
+    "--amp-dtype",
+    type=click.Choice(("float16", "bfloat16")),
+    help="Mixed precision in this type (implies --amp); float16 adds loss scaling.",
+)
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
 @click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")
 @click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
@@ -641,6 +646,7 @@ def probe(
     plot_path: str | None,
     seed: int,
     amp: bool,
+    amp_dtype: str | None,
     accum: int,
     val: bool,
     output: str,
@@ -665,7 +671,15 @@ def probe(
     from lrdoctor.probe.render import render_json, render_text
 
     options = ProbeOptions(
-        steps=steps, min_lr=min_lr, max_lr=max_lr, device=device, seed=seed, amp=amp, accum=accum, val=val
+        steps=steps,
+        min_lr=min_lr,
+        max_lr=max_lr,
+        device=device,
+        seed=seed,
+        amp=amp,
+        amp_dtype=amp_dtype,
+        accum=accum,
+        val=val,
     )
     with errors_reported(debug) as outcome:
         if plot_path is not None:

@@ -31,7 +31,9 @@ CMD_RANGE = (1e-5, 10.0)
 # The seeds torch.manual_seed accepts (a negative one is mapped onto the unsigned 64-bit range).
 SEED_RANGE = (-(2**63), 2**64 - 1)
 # Options of a SPEC probe that --cmd has no use for, at their defaults.
-CMD_UNUSED = {name: getattr(ProbeOptions(), name) for name in ("steps", "device", "seed", "amp", "accum", "val")}
+CMD_UNUSED = {
+    name: getattr(ProbeOptions(), name) for name in ("steps", "device", "seed", "amp", "amp_dtype", "accum", "val")
+}
 
 
 def measure(
@@ -50,7 +52,7 @@ def measure(
         from lrdoctor.probe.cmd import probe_cmd
 
         _check_range(opts)
-        unused = [f"--{name}" for name, value in CMD_UNUSED.items() if getattr(opts, name) != value]
+        unused = [f"--{name.replace('_', '-')}" for name, value in CMD_UNUSED.items() if getattr(opts, name) != value]
         if unused:
             raise ProbeError(
                 f"--cmd runs your command as it is: {', '.join(unused)} apply to a SPEC probe only "

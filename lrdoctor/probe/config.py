@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEVICES = ("cpu", "cuda", "mps")
+AMP_DTYPES = ("float16", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class ProbeOptions:
     device: str = "cpu"
     seed: int = 0
     amp: bool = False  # autocast (bfloat16 on CPU, float16 with loss scaling on CUDA)
+    # The autocast type, one of AMP_DTYPES; None: the device's default above. float16 always
+    # comes with loss scaling, bfloat16 (float32's exponent range) never needs it.
+    amp_dtype: str | None = None
     accum: int = 1  # minibatches whose gradients make one optimizer step
     val: bool = False  # the range-test curve is the validation loss (needs val_batches)
 

@@ -26,7 +26,7 @@ class Trainer:
     its own); an Optimizer instance's groups keep their ratios to its first group's rate.
     """
 
-    def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int) -> None:
+    def __init__(self, parts: Parts, *, device: str, amp: bool, accum: int, amp_dtype: str | None = None) -> None:
         self.parts = parts
         self.device = torch.device(device)
         if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in parts.model.parameters()):
@@ -66,7 +66,7 @@ class Trainer:
             self._originals.update((id(p), q) for p, q in pairs)
         self._copies = {id(q) for q in self._originals.values()}
         self.accum = accum
-        self.amp_dtype = _amp_dtype(self.device) if amp else None
+        self.amp_dtype = _amp_dtype(self.device, amp_dtype) if amp else None
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype is torch.float16)
         self.opt: torch.optim.Optimizer | None = None
         # Whether the model (or the loss) changes its input tensors in place (`x.mul_(2)` in
@@ -419,7 +419,10 @@ def _takes_labels(model: torch.nn.Module) -> bool:
     return not required and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
-def _amp_dtype(device: torch.device) -> torch.dtype:
+def _amp_dtype(device: torch.device, name: str | None) -> torch.dtype:
+    """The autocast type: `name` (float16 or bfloat16), else float16 on CUDA and bfloat16 elsewhere."""
+    if name is not None:
+        return getattr(torch, name)
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 

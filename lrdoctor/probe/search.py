@@ -62,7 +62,13 @@ class Start:
 
 def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> Start:
     """Set up and run the range test; call it inside the probe's seeded random-number scope."""
-    trainer = Trainer(parts, device=options.device, amp=options.amp, accum=options.accum)
+    trainer = Trainer(
+        parts,
+        device=options.device,
+        amp=options.amp or options.amp_dtype is not None,
+        accum=options.accum,
+        amp_dtype=options.amp_dtype,
+    )
     hold = 0 if parts.val_batches is not None else hold_count(parts.batches, most=config.hold_back_max)
     source = BatchSource(parts.batches, hold=hold, cache_bytes=config.cache_bytes)
     source.prime()

@@ -167,6 +167,25 @@ def test_bad_options_are_usage_errors(linear: Path) -> None:
     assert "at least a decade" in invoke("probe", f"{linear}:make", "--min-lr", "0.002", "--max-lr", "0.003").stderr
     assert "--val needs 'val_batches'" in invoke("probe", f"{linear}:make_no_val", "--val").stderr
     assert "not both or neither" in invoke("probe").stderr
+    wrong = invoke("probe", f"{linear}:make", "--amp-dtype", "float8")
+    assert wrong.exit_code == 2 and "'float8' is not one of 'float16', 'bfloat16'" in wrong.stderr
+
+
+def test_amp_dtype_runs_the_probe_in_that_type(linear: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lrdoctor.probe import engine
+
+    seen = []
+    real = engine.Trainer.__init__
+
+    def spy(self, *args, **kwargs) -> None:
+        real(self, *args, **kwargs)
+        seen.append(self.amp_dtype)
+
+    monkeypatch.setattr(engine.Trainer, "__init__", spy)
+    result = invoke("probe", f"{linear}:make", "--steps", "90", "--amp-dtype", "float16", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert 0.1 <= json.loads(result.stdout)["recommended_lr"] <= 1.0
+    assert [str(t) for t in seen] == ["torch.float16"]  # without --amp: the type implies it
 
 
 def test_the_probe_package_does_not_import_torch_until_a_probe_runs() -> None:

@@ -140,9 +140,11 @@ def test_cmd_mode_reports_one_repeated_failure_once(tmp_path: Path) -> None:
 
 def test_cmd_mode_refuses_options_it_has_no_use_for(tmp_path: Path) -> None:
     script = _script(tmp_path)
-    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(script), "--steps", "50", "--amp", "--seed", "3"])
+    result = CliRunner().invoke(
+        cli, ["probe", "--cmd", _cmd(script), "--steps", "50", "--amp-dtype", "bfloat16", "--seed", "3"]
+    )
     assert result.exit_code == 2
-    assert "--steps, --seed, --amp apply to a SPEC probe only" in result.stderr
+    assert "--steps, --seed, --amp-dtype apply to a SPEC probe only" in result.stderr
     assert not (tmp_path / "calls.txt").exists()
 
 

@@ -82,6 +82,19 @@ def test_amp_on_cuda_is_float16_with_loss_scaling_and_picks_as_float32_does(line
     assert 1 / HALF_DECADE <= ratio <= HALF_DECADE
 
 
+def test_amp_dtype_bfloat16_on_cuda_needs_no_loss_scaling_and_picks_as_float32_does(linear: Path) -> None:
+    parts = _linear_parts(linear)
+    trainer = Trainer(
+        check_parts("linear_probe.py:make", parts), device="cuda", amp=True, accum=1, amp_dtype="bfloat16"
+    )
+    assert trainer.amp_dtype is torch.bfloat16 and not trainer.scaler.is_enabled()
+    half = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=120, device="cuda", amp_dtype="bfloat16"))
+    full = probe_parts(_linear_parts(linear), options=FAST)
+    assert all(math.isfinite(v) for v in half.losses[:10])
+    ratio = half.recommended_lr / full.recommended_lr
+    assert 1 / HALF_DECADE <= ratio <= HALF_DECADE
+
+
 def _dropout_parts() -> dict:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(256, 10, generator=g)
@@ -116,8 +129,9 @@ def test_dict_batches_and_a_model_returning_its_loss_under_amp_on_cuda() -> None
     assert math.isfinite(best) and best < math.log(10)  # learned something below chance
 
 
-def test_the_command_line_probes_on_cuda(linear: Path) -> None:
-    args = ["probe", f"{linear}:make", "--steps", "90", "--device", "cuda", "--amp", "--format", "json"]
+@pytest.mark.parametrize("amp", [["--amp"], ["--amp-dtype", "bfloat16"]])
+def test_the_command_line_probes_on_cuda(linear: Path, amp: list[str]) -> None:
+    args = ["probe", f"{linear}:make", "--steps", "90", "--device", "cuda", *amp, "--format", "json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)

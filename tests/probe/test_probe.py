@@ -11,7 +11,8 @@ from torch import nn
 
 from lrdoctor.errors import ProbeError
 from lrdoctor.probe import ProbeOptions, probe_parts
-from lrdoctor.probe.spec import load_parts
+from lrdoctor.probe.engine import Trainer
+from lrdoctor.probe.spec import check_parts, load_parts
 
 FAST = ProbeOptions(steps=120)
 
@@ -201,8 +202,6 @@ def test_a_group_at_a_rate_of_its_own_keeps_it_in_the_range_test_and_the_trials(
 
 
 def test_a_group_whose_rate_is_no_multiple_of_lr_is_set_by_the_factory_at_each_rate() -> None:
-    from lrdoctor.probe.engine import Trainer
-    from lrdoctor.probe.spec import check_parts
 
     model, batches = _two_layers()
 
@@ -234,6 +233,23 @@ def test_accumulation_and_amp_run_and_count_optimizer_steps(linear) -> None:
     result = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=60, accum=2, amp=True))
     assert result.steps_used <= 60
     assert 0.01 <= result.recommended_lr <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype", "scaled"), [("float16", torch.float16, True), ("bfloat16", torch.bfloat16, False)]
+)
+def test_amp_dtype_chooses_the_autocast_type_and_float16_scales_the_loss(linear, name, dtype, scaled) -> None:
+    parts = check_parts("linear_probe.py:make", _linear_parts(linear))
+    trainer = Trainer(parts, device="cpu", amp=True, accum=1, amp_dtype=name)
+    assert trainer.amp_dtype is dtype and trainer.scaler.is_enabled() is scaled
+    assert Trainer(parts, device="cpu", amp=True, accum=1).amp_dtype is torch.bfloat16  # the CPU's default
+    # The type alone turns autocast on; the pick is float32's within a grid step.
+    half = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=120, amp_dtype=name))
+    full = probe_parts(_linear_parts(linear), options=ProbeOptions(steps=120))
+    assert all(math.isfinite(v) for v in half.losses[:10])
+    assert half.losses[0] != full.losses[0]  # the first loss computed in the lower precision
+    assert half.losses[0] == pytest.approx(full.losses[0], rel=0.02)
+    assert 10**-0.5 <= half.recommended_lr / full.recommended_lr <= 10**0.5 * (1 + 1e-9)
 
 
 def test_validation_mode_records_the_validation_loss_on_the_ramp(linear) -> None:
