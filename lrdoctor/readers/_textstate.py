@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+from array import array
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,7 +62,7 @@ class State:
         self.config: dict[str, float] = {}
         self.pending: Parsed | None = None
         # Every refresh of a progress bar that shows its counter: (bar, points), the counter last.
-        self.refreshes: list[tuple[str, list[tuple[str, float]]]] = []
+        self.refreshes = Refreshes()
 
     def feed(self, parsed: Parsed) -> None:
         if parsed.bar is not None:
@@ -342,34 +344,89 @@ class State:
 MAX_REFRESHES = 2_000_000
 
 
-def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict[str, Series] | None:
+Refresh = tuple[str, list[tuple[str, float]]]  # a bar's name, and its values as shown (name, value)
+
+
+class Refreshes:
+    """Refreshes of progress bars in the order they were drawn, each as (bar, points): a list
+    that keeps them by column. A bar's name and the names of its values are kept once per
+    distinct pair, the values in one array of floats: a log of bars alone is read at every
+    refresh, and a million of them held as tuples and lists took half a gigabyte."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._layouts: list[tuple[str, tuple[str, ...]]] = []  # (bar, names of its values)
+        self._layout = array("l")  # each refresh's layout
+        self._end = array("q", [0])  # where each refresh's values end in `_values` (after a leading 0)
+        self._values = array("d")
+
+    def append(self, refresh: Refresh) -> None:
+        bar, points = refresh
+        names, values = zip(*points, strict=True) if points else ((), ())
+        key = (bar, names)
+        layout = self._ids.get(key)
+        if layout is None:
+            layout = self._ids[key] = len(self._layouts)
+            self._layouts.append(key)
+        self._layout.append(layout)
+        self._values.extend(values)
+        self._end.append(len(self._values))
+
+    def __len__(self) -> int:
+        return len(self._layout)
+
+    def __getitem__(self, i: int) -> Refresh:
+        if i < 0:
+            i += len(self._layout)
+        bar, names = self._layouts[self._layout[i]]
+        return bar, list(zip(names, self._values[self._end[i] : self._end[i + 1]], strict=True))
+
+    def layouts(self) -> list[tuple[str, tuple[str, ...], int]]:
+        """Each distinct (bar, names of its values) with how many refreshes drew it, in the order
+        they first came."""
+        counts = np.bincount(np.array(self._layout, dtype=np.int64), minlength=len(self._layouts))
+        return [(bar, names, int(n)) for (bar, names), n in zip(self._layouts, counts, strict=True)]
+
+    def bar(self, i: int) -> str:
+        """The i-th refresh's bar."""
+        return self._layouts[self._layout[i]][0]
+
+    def columns(self) -> Iterator[tuple[str, tuple[str, ...], Sequence[float]]]:
+        """Each refresh as (bar, the names of its values, the values), without building its points."""
+        layouts, values, end = self._layouts, self._values, self._end
+        for i, layout in enumerate(self._layout):
+            bar, names = layouts[layout]
+            yield bar, names, values[end[i] : end[i + 1]]
+
+
+def _every_refresh(refreshes: Refreshes) -> dict[str, Series] | None:
     """The bars' values at every refresh, on one step axis: the count of the training bars (the
     kind that shows a training loss, its name with numbers aside: 'Epoch 3'), each after the
     last (one that starts again counts on from the last one's end; its count 0 is the last
     one's end, not a step). Another kind of bar (a validation bar) advances nothing: its values
     stand at the training step it follows, its last refresh kept. None when each bar shows one
     refresh only."""
-    rows: dict[float, dict[str, float]] = {}
+    rows = _Rows()
     offset = last = 0.0
     bar = None
     train = _training_bar(refreshes)
     # A validation value on the training bar (Lightning shows the last one in every refresh
     # after it) is a point where it changed or after a validation bar ran, not at each refresh.
     shown: dict[str, float] = {}
-    keys = {k for _, points in refreshes for k, _ in points[:-2]}
+    keys = {k for _, names, _ in refreshes.layouts() for k in names[:-2]}
     evals = {k for k in keys if is_eval(k[len(PROGRESS) :])}
     validated = False  # a validation bar ran since the training bar last showed its values
     bars = refreshed = 0
     full = False
-    for i, (name, points) in enumerate(refreshes):
+    for i, (name, names, shown_values) in enumerate(refreshes.columns()):
         kind = _bar_kind(name)
-        if not points:  # a bar that shows no values: only that it ran
+        if not names:  # a bar that shows no values: only that it ran
             validated = validated or _validating(name, train)
             continue
-        count = points[-1][1]
-        values = dict(points[:-2])
+        count = shown_values[-1]
+        values = dict(zip(names[:-2], shown_values[:-2], strict=True))
         if kind != train:  # an evaluation bar: at the step it follows
-            rows.setdefault(offset + last, {}).update(values)
+            rows.update(offset + last, values)
             shown.update((k, values[k]) for k in evals.intersection(values))
             continue
         # A new bar starts where the count goes back (a description that changes each refresh,
@@ -378,7 +435,7 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
         if starts:
             bars += 1
             offset += last if bar is not None else 0.0
-        bar, last, full = name, count, points[-2][1] == 1.0
+        bar, last, full = name, count, shown_values[-2] == 1.0
         if starts and bars > 1 and count == 0:
             continue  # a new bar's count 0: the last one's end, already read
         refreshed += 1
@@ -391,24 +448,58 @@ def _every_refresh(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> dict
             else:
                 shown[key] = values[key]
         validated = validated and not after
-        rows.setdefault(offset + count, {}).update(values)
+        rows.update(offset + count, values)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None
-    steps = np.fromiter(rows, dtype=np.float64, count=len(rows))
-    order = np.argsort(steps, kind="stable")
-    names = list(dict.fromkeys(k for row in rows.values() for k in row))
-    out = {}
-    for key in names:
-        column = np.array([row.get(key, np.nan) for row in rows.values()], dtype=np.float64)[order]
-        present = np.array([key in row for row in rows.values()])[order]
-        where = np.flatnonzero(present)
-        out[key] = Series(key, steps[order][where], column[where], where.astype(np.float64))
-    return out
+    return rows.series()
 
 
-def _validation_next(refreshes: list[tuple[str, list[tuple[str, float]]]], i: int, train: str) -> bool:
+class _Rows:
+    """Values by step, as `rows.setdefault(step, {}).update(values)` on a dict of dicts would
+    hold them, kept as arrays of the updates: a row of Python objects per step took most of the
+    memory of reading a log of bars alone."""
+
+    def __init__(self) -> None:
+        self.steps = array("d")  # each update's step
+        self.writes = 0  # values written so far, over every name
+        self.columns: dict[str, tuple[array[int], array[int], array[float]]] = {}  # name -> (update, write, value)
+
+    def update(self, step: float, values: dict[str, float]) -> None:
+        update = len(self.steps)
+        self.steps.append(step)
+        columns = self.columns
+        for name, value in values.items():
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = (array("q"), array("q"), array("d"))
+            column[0].append(update)
+            column[1].append(self.writes)
+            column[2].append(value)
+            self.writes += 1
+
+    def series(self) -> dict[str, Series]:
+        """One series per name over the steps in order, each point the last value written at its
+        step, `seq` the step's place among every step updated; the names in the order a dict of
+        rows would list them (rows by their first update, names within a row by first write)."""
+        steps, first, row_of = np.unique(np.array(self.steps), return_index=True, return_inverse=True)
+        firsts = []
+        out = {}
+        for name, (updates, writes, values) in self.columns.items():
+            rows = row_of[np.array(updates, dtype=np.intp)]
+            # The last write to each row: the first in reverse order.
+            where, back = np.unique(rows[::-1], return_index=True)
+            last = len(rows) - 1 - back
+            out[name] = Series(name, steps[where], np.array(values)[last], where.astype(np.float64))
+            # Where the name first stands in the rows' order: its earliest row, then its first write there.
+            earliest = first[rows]
+            at = np.flatnonzero(earliest == earliest.min())[0]
+            firsts.append((int(earliest[at]), int(writes[at]), name))
+        return {name: out[name] for _, _, name in sorted(firsts)}
+
+
+def _validation_next(refreshes: Refreshes, i: int, train: str) -> bool:
     """Whether the refresh after the i-th training one is a validation bar's (still validating)."""
-    return i < len(refreshes) and _validating(refreshes[i][0], train)
+    return i < len(refreshes) and _validating(refreshes.bar(i), train)
 
 
 def _validating(name: str, train: str) -> bool:
@@ -416,7 +507,7 @@ def _validating(name: str, train: str) -> bool:
     return _bar_kind(name) != train and is_eval(name)
 
 
-def _training_bar(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> str:
+def _training_bar(refreshes: Refreshes) -> str:
     """The kind of the training bars: the one whose values hold a training loss (a validation
     bar's hold a validation loss, a data-loading bar's none), refreshed most among those."""
     from lrdoctor.naming import find_loss
@@ -424,15 +515,15 @@ def _training_bar(refreshes: list[tuple[str, list[tuple[str, float]]]]) -> str:
     kinds: Counter[str] = Counter()
     lossy: Counter[str] = Counter()
     has_loss: dict[tuple[str, ...], bool] = {}  # a bar shows the same names at every refresh: ask once
-    for name, points in refreshes:
+    for name, keys, n in refreshes.layouts():
         kind = _bar_kind(name)
-        kinds[kind] += 1
-        names = tuple(k[len(PROGRESS) :] for k, _ in points[:-2])
+        kinds[kind] += n
+        names = tuple(k[len(PROGRESS) :] for k in keys[:-2])
         found = has_loss.get(names)
         if found is None:
             found = has_loss[names] = find_loss(names) is not None
         if found:
-            lossy[kind] += 1
+            lossy[kind] += n
     chosen = (lossy or kinds).most_common(1)
     return chosen[0][0] if chosen else ""
 
