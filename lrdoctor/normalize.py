@@ -77,8 +77,10 @@ def normalize(
     if name not in kept:
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
     mine = _own_run(log, kept, name)
-    if log.format.endswith("csv"):
-        kept[name] = _empty_cells_as_nan(kept, name, warnings, naming.find_lr({k: kept[k] for k in mine}))
+    missing = _MISSING_NAN.get("csv" if log.format.endswith("csv") else log.format)
+    if missing is not None:
+        lr_name = naming.find_lr({k: kept[k] for k in mine})
+        kept[name] = _empty_cells_as_nan(kept, name, warnings, lr_name, written_as=missing)
     kept[name] = _drop_placeholders(kept[name], warnings)
     own = {k: kept[k] for k in mine}
     val_name = _val_metric(log, own, name)
@@ -245,11 +247,17 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
 # tells a loss that stopped (NaN written as an empty cell) from one logged less often.
 GOES_ON_MIN = 3
 SHARED_MIN = 10
+# How formats whose writers cannot write NaN write it instead (the readers leave such values out):
+# pandas' to_csv as an empty cell, its to_json (and orjson, and JavaScript) as null.
+_MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "jsonl": ("null", "null")}
 
 
-def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None) -> Series:
+def _empty_cells_as_nan(
+    series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None, *, written_as: tuple[str, str]
+) -> Series:
     """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
-    an empty cell, so a run whose loss went NaN at step 22 of 1500 read as a run of 22 steps. Only
+    an empty cell (and as null in JSON, `written_as`), so a run whose loss went NaN at step 22 of
+    1500 read as a run of 22 steps. Only
     where the learning rate was logged on exactly the loss's steps up to its last point and goes
     on after it (the loss was written on every training row until it was not), from one such row
     on: a loss NaN after its first epoch, in a log of epochs, had read as a log of one point,
@@ -264,8 +272,8 @@ def _empty_cells_as_nan(series: dict[str, Series], name: str, warnings: list[str
     if until != len(loss) or len(after) < GOES_ON_MIN or not np.array_equal(lr.steps[:until], loss.steps):
         return loss
     warnings.append(
-        f"{name!r} is empty from step {fmt_step(float(after[0]))} on while the learning rate {lr_name!r} goes on "
-        f"for {len(after)} more rows: read as NaN there (pandas writes NaN as an empty cell)"
+        f"{name!r} is {written_as[0]} from step {fmt_step(float(after[0]))} on while the learning rate "
+        f"{lr_name!r} goes on for {len(after)} more rows: read as NaN there (pandas writes NaN as {written_as[1]})"
     )
     return Series(
         name,

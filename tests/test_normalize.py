@@ -165,6 +165,33 @@ def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> Non
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
 
+@pytest.mark.parametrize(
+    ("name", "write"),
+    [
+        ("run.json", lambda df, path: df.to_json(path, orient="records")),
+        ("run.jsonl", lambda df, path: df.to_json(path, orient="records", lines=True)),
+        ("columns.json", lambda df, path: df.to_json(path)),  # pandas' default: a dict of columns
+    ],
+)
+def test_pandas_nulls_after_a_loss_went_nan_are_nan(tmp_path: Path, name, write) -> None:
+    """DataFrame.to_json writes NaN as null: a run whose loss went NaN at step 200 of 330 (an
+    evaluation every 22 steps, null between) had read as a healthy run of 200 steps, exit 0."""
+    pd = pytest.importorskip("pandas")
+    steps = np.arange(330)
+    loss = np.where(steps < 200, 2.3 * np.exp(-steps / 60) + 0.05, np.nan)
+    val = np.where(steps % 22 == 21, 0.4, np.nan)
+    frame = pd.DataFrame({"step": steps, "loss": loss, "val_loss": val, "lr": 0.1})
+    path = tmp_path / name
+    write(frame, path)
+    assert b"null" in path.read_bytes()
+    run = load(path)
+    assert len(run.loss) == 330 and np.isnan(run.loss.values[200:]).all() and np.isfinite(run.loss.values[:200]).all()
+    assert any("'loss' is null from step 200 on while the learning rate 'lr' goes on" in w for w in run.warnings)
+    assert run.val_loss is not None and len(run.val_loss) == 15  # the validation loss's nulls: not logged there
+    dx = diagnose(run)
+    assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
+
+
 @pytest.mark.parametrize("rows", [40, 2_000_000 // 16])  # the line-by-line reader, and pandas' (over 1 MiB)
 def test_a_loss_empty_on_every_row_is_a_training_log_with_no_loss_yet(tmp_path: Path, rows: int) -> None:
     """Every cell of the loss empty beside a logged rate: NaN from the first step as pandas writes
