@@ -88,6 +88,8 @@ def normalize(
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
         if log.format.startswith("text") and step_kind == "step":  # (a line an epoch evaluates at each)
             kept[val_name] = _evaluations_once(kept[val_name], kept[name], warnings)
+        if step_kind == "step" or (step_kind == "index" and log.format == "json"):  # (lists of two lengths)
+            kept[val_name] = _val_on_epochs(kept[val_name], kept[name], warnings, unit=axis_unit(step_kind))
 
     epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
     late = None if epoch_means else _late_start(kept[name], step_kind, log.format)
@@ -281,6 +283,36 @@ def _empty_cells_as_nan(
         np.concatenate([loss.values, np.full(len(after), np.nan)]),
         np.concatenate([loss.seq, lr.seq[until:]]),
     )
+
+
+# A validation loss at steps 0..N-1 (or 1..N) beside a training loss of this many times as many
+# steps is logged against the epoch: `add_scalar("Loss/val", v, epoch)` beside the training loss's
+# `add_scalar("Loss/train", loss, global_step)`, as the PyTorch tutorials write them.
+EPOCH_AXIS_RATIO = 4
+EPOCH_AXIS_MIN = 3
+
+
+def _val_on_epochs(val: Series, loss: Series, warnings: list[str], *, unit: str) -> Series:
+    """A validation loss logged against the epoch beside a training loss logged against the step,
+    placed at the end of each epoch: N evaluations at consecutive whole steps from 0 or 1, where
+    the training loss runs over N epochs' worth of steps (EPOCH_AXIS_RATIO or more per
+    evaluation) from its first step. Its steps had read as the run's first N steps."""
+    n = len(val)
+    first = float(val.steps[0]) if n else math.nan
+    if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(val.steps, first + np.arange(n)):
+        return val
+    start, end = float(loss.steps[0]), float(loss.steps[-1])
+    span = end - start + 1
+    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
+        return val
+    per_epoch = span / n
+    steps = np.round(start + per_epoch * np.arange(1, n + 1) - 1)
+    warnings.append(
+        f"{val.name!r} is logged at {unit}s {fmt_step(first)}-{fmt_step(float(val.steps[-1]))} while the training "
+        f"loss runs to {unit} {fmt_step(end)}: read as logged against the epoch, one evaluation at the end of each of "
+        f"{n} epochs of {per_epoch:.4g} {unit}s (log it against the step to place it exactly)"
+    )
+    return Series(val.name, steps, val.values, val.seq)
 
 
 def _evaluations_once(s: Series, loss: Series, warnings: list[str]) -> Series:

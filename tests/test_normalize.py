@@ -669,3 +669,59 @@ def test_a_step_reads_no_finer_than_a_reader_needs(x: float, said: str) -> None:
     from lrdoctor.run import fmt_step
 
     assert fmt_step(x) == said
+
+
+def _epoch_axis_run(writer_dir: Path) -> None:
+    """The PyTorch tutorials' pattern: the training loss against the global step, the
+    validation loss against the epoch; the validation loss is lowest after epoch 25, rising after."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(writer_dir)) as w:
+        for step in range(1320):
+            w.add_scalar("Loss/train", 2.3 * np.exp(-step / 100) + 0.01, step)
+            w.add_scalar("lr", 0.03, step)
+        for epoch in range(60):
+            w.add_scalar("Loss/val", 0.1 + 0.002 * abs(epoch - 25) + 0.3 * np.exp(-epoch), epoch)
+
+
+def test_a_validation_loss_logged_against_the_epoch_is_placed_at_the_epochs_ends(tmp_path: Path) -> None:
+    """Its steps 0-59 had read as the run's first 60 steps of 1320: overfitting was dated at step 25."""
+    pytest.importorskip("tensorboard")
+    _epoch_axis_run(tmp_path)
+    run = load(tmp_path)
+    assert run.val_loss is not None
+    assert run.val_loss.steps[:3].tolist() == [21.0, 43.0, 65.0] and run.val_loss.steps[-1] == 1319.0
+    assert any(
+        "'Loss/val' is logged at steps 0-59 while the training loss runs to step 1319" in w for w in run.warnings
+    )
+    overfit = [f for f in diagnose(run).findings if f.pathology == "overfitting"]
+    assert overfit and overfit[0].start_step == 571.0  # the end of epoch 25 (26 epochs of 22 steps)
+
+
+@pytest.mark.parametrize(
+    ("val_steps", "remapped"),
+    [
+        (list(range(1, 11)), True),  # epochs counted from 1
+        (list(range(0, 100, 10)), False),  # every 10 steps: logged against the step already
+        (list(range(5, 15)), False),  # not from the start
+        ([0, 1], False),  # too few to tell
+        (list(range(30)), False),  # 30 evaluations over 100 steps: no epochs of 4 steps or more
+    ],
+)
+def test_only_evaluations_at_consecutive_whole_steps_from_the_start_are_remapped(val_steps, remapped) -> None:
+    loss = series("loss", list(range(100)), [2.0 / (1 + s) for s in range(100)])
+    val = series("val_loss", val_steps, [1.0] * len(val_steps))
+    run = normalize(Log("x", "tensorboard", {"loss": loss, "val_loss": val}))
+    assert run.val_loss is not None
+    moved = run.val_loss.steps.tolist() != [float(s) for s in val_steps]
+    assert moved is remapped
+    if remapped:
+        assert run.val_loss.steps.tolist() == [9.0 + 10 * k for k in range(10)]  # each epoch's last step
+
+
+def test_json_lists_of_two_lengths_place_the_shorter_at_the_epochs_ends(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"loss": [2.0 / (1 + s) for s in range(200)], "val_loss": [1.0, 0.8, 0.7, 0.65, 0.6]}))
+    run = load(path)
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [39.0, 79.0, 119.0, 159.0, 199.0]
+    assert any("at points 0-4 while the training loss runs to point 199" in w for w in run.warnings)
