@@ -356,7 +356,12 @@ _EVALUATION = re.compile(
     rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
     rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]"
     # ... or a field of its own, first on a line of '|' fields (Demucs: '- Valid | Epoch 1 | 1/3 | ...')
-    rf"|^[\s\-*>]*{_EVAL_NAMES}(?: summary)?\s*\|",
+    rf"|^[\s\-*>]*{_EVAL_NAMES}(?: summary)?\s*\|"
+    # ... or the word that opens the line, as a title ('Validation - Loss: 0.12', '[Val] loss: 0.3',
+    # '==> Validation: loss=0.3', 'Evaluating on dev set... loss=0.3'), or a title before a colon
+    # ('Epoch 3 validation: loss 0.3'); not a value of its own ('val: 0.3', 'eval=1').
+    rf"|^[\s\-*>=#\[(]*{_EVAL_NAMES}\b(?![_.\-/])(?!\s*[:=]?\s*[-+]?\.?\d)"
+    rf"|(?<![\w.]){_EVAL_NAMES}\s*:(?!\s*[-+]?\.?\d)",
     re.I,
 )
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
@@ -368,7 +373,7 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
     m = _EVALUATION.search(line)
     if m is None or "loss" in line[: m.start()].lower() or found.bar is not None:
         return found
-    word = (m.group(1) or m.group(2) or m.group(3)).lower()
+    word = next(g for g in m.groups() if g).lower()
     prefix = "test_" if word.startswith("test") else "val_"
     epoch, step = found.epoch, None
     points = []

@@ -51,7 +51,8 @@ counter (a config dump) go to ``hparams`` when the log has counters at all, and 
 ``key=value`` pairs inside parentheses (``Namespace(lr=0.1)``, module reprs) and UPPER_CASE
 config keys (``BASE_LR: 0.004``). A logger's source location (``trainer.py:120``, ``(trainer:732)``)
 is no value. A line marked as an evaluation's (``mode: val step: 2 loss: 1.1``,
-``phase=eval``, ``val step: 2``) holds ``val_*`` (or ``test_*``) values at the training step it
+``phase=eval``, ``val step: 2``, or a title: ``Validation - Loss: 0.12``, ``[Val] loss: 0.3``)
+holds ``val_*`` (or ``test_*``) values at the training step it
 follows; in a log where every metric line is so marked, they are the run's own loss, with a
 note. Lines of Python source dumped into a log are skipped. The step kind is 'step' when any
 line carries a step or iteration, else 'epoch', else 'index' (the number of the metric line).

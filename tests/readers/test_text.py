@@ -1059,6 +1059,41 @@ def test_a_line_of_an_evaluation_holds_its_values_at_the_training_step(epochs: i
     assert run.val_loss.steps.tolist() == [100.0 * (e + 1) for e in range(epochs)]
 
 
+TITLED_EVALS = {
+    "dash": ("Validation - Loss: {v}, Acc: 0.91", "val_loss"),
+    "bracket": ("[Val] loss: {v}", "val_loss"),
+    "arrow": ("==> Validation: loss={v} acc=0.9", "val_loss"),
+    "bracket-epoch": ("[VAL] Epoch 3: loss={v}", "val_loss"),
+    "epoch-title": ("Epoch 3 validation: loss {v}", "val_loss"),
+    "eval-colon": ("eval: loss: {v}, acc: 0.9", "val_loss"),
+    "evaluating": ("Evaluating on dev set... loss={v}", "val_loss"),
+    "test-colon": ("Test: loss: {v}", "test_loss"),
+    "caffe": ("    Test net output #0: loss = {v} (* 1 = {v} loss)", "test_loss"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(TITLED_EVALS))
+@pytest.mark.parametrize("epochs", [3, 300])  # the second takes the cached-layout path
+def test_a_line_titled_as_an_evaluation_holds_no_training_loss(form: str, epochs: int) -> None:
+    """An evaluation line that names its phase only as its title ('Validation - Loss: 0.12')
+    had its loss read as a point of the training loss: at a training line's step it replaced it."""
+    line, name = TITLED_EVALS[form]
+    lines = []
+    for e in range(epochs):
+        lines += [f"step={10 * (e * 10 + k)} loss={3 * 0.99 ** (e * 10 + k):.4f} lr=0.001\n" for k in range(1, 11)]
+        lines.append(line.format(v=f"{9 + 0.5 * 0.99**e:.4f}") + "\n")
+    run = normalize(read("".join(lines)))
+    assert run.loss.values.tolist() == [round(3 * 0.99**k, 4) for k in range(1, 10 * epochs + 1)]
+    assert len(points(read("".join(lines)), name)) == epochs
+    assert run.val_loss is not None and run.val_loss.name == name and run.val_loss.values.min() > 9
+
+
+def test_a_value_named_as_an_evaluation_is_no_title() -> None:
+    """'val: 0.5' and 'eval=1' are values, not the title of an evaluation line."""
+    log = read("".join(f"step={k} loss={2 - k / 100:.3f} val: {1 - k / 100:.3f}\n" for k in range(1, 31)))
+    assert len(points(log, "loss")) == 30 and len(points(log, "val")) == 30
+
+
 def test_training_lines_that_mention_an_evaluation_stay_training_lines() -> None:
     """A setting after the training values ('eval_step=500'), a validation's values after the
     training's on one line, and a counter named after something else ('checkpoint step') do not
