@@ -711,12 +711,22 @@ def _a_loss(key: str) -> bool:
 _SETTING = re.compile(r"(?i)(?:cfg|config|conf|settings|args|params|options)\s*[:=]\s*$")
 
 
+# A number printed inside its type: numpy 2's repr of a scalar ('np.float64(2.08)') and a torch
+# scalar tensor's ('tensor(1.67)', 'tensor(1.67, device='cuda:0', grad_fn=<MeanBackward0>)'),
+# as a dict of them prints.
+_WRAPPED_NUMBER = re.compile(
+    r"\b(?:(?:np|numpy)\.(?:float|int|uint)(?:16|32|64|128)?|tensor)"
+    r"\(\s*([-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf))\s*(?:,[^()]*)?\)"
+)
+
+
 def _load_dict(body: str) -> object:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
         pass
-    for text in (body, _BARE_NONFINITE.sub(r"'\1'", body)):
+    unwrapped = _WRAPPED_NUMBER.sub(r"\1", body) if "(" in body else body
+    for text in (unwrapped, _BARE_NONFINITE.sub(r"'\1'", unwrapped)):
         try:
             return ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

@@ -546,3 +546,27 @@ def test_a_program_reads_no_line_whose_digits_may_overflow(monkeypatch: pytest.M
     assert pattern.fullmatch("epoch: 1.5, it: 2e10, loss: 0.5")
     assert not pattern.fullmatch("epoch: 1.5, it: 2e100, loss: 0.5")
     assert not pattern.fullmatch("epoch: 1.5, it: 2e10, loss: 0.\u0665")
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "np.float64({v})",
+        "np.float32({v})",
+        "numpy.float64({v})",
+        "tensor({v})",
+        "tensor({v}, device='cuda:0', grad_fn=<MeanBackward0>)",
+    ],
+)
+def test_numbers_printed_inside_their_type_in_a_dict(wrapped: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy 2 prints a scalar as 'np.float64(2.08)', torch a scalar tensor as 'tensor(2.08)': a dict
+    of them, printed as the HF Trainer's are, had lost its loss ("no series looks like a training
+    loss", exit 2). Read alike through the cache and the full parse."""
+    lines = [
+        "{'loss': " + wrapped.format(v=f"{2.3 * 0.99**k:.4f}") + f", 'learning_rate': 0.001, 'epoch': {k / 50:.2f}}}"
+        for k in range(1, 401)
+    ]
+    check("\n".join(lines) + "\n", monkeypatch)
+    log = read_both(("\n".join(lines) + "\n").encode(), monkeypatch)[1]
+    assert isinstance(log, Log) and set(log.series) == {"loss", "learning_rate"}
+    assert log.series["loss"].values.tolist() == [round(2.3 * 0.99**k, 4) for k in range(1, 401)]
