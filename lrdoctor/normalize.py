@@ -323,16 +323,26 @@ def _evaluations_once(s: Series, loss: Series, warnings: list[str]) -> Series:
     model whose outputs no longer change scores the same every time)."""
     if len(s) < 3:
         return s
-    again = np.r_[False, s.values[1:] == s.values[:-1]]
+    v = s.values
+    again = np.r_[False, (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))]
     on_training_lines = np.isin(s.seq, loss.seq).mean() >= 0.5
     if again.sum() < 0.5 * len(s) or not on_training_lines:
         return s
     repeats = int(again.sum())
+    # A non-finite value carried from the first line to the first evaluation ('val_loss nan' until
+    # one has run): a placeholder, no evaluation that overflowed.
+    finite = np.isfinite(v)
+    lead = int(np.argmax(finite)) if finite.any() else 0
+    placeholder = lead >= 2 and not finite[0] and bool(again[1:lead].all())
+    keep = ~again
+    if placeholder:
+        keep[:lead] = False
     warnings.append(
         f"{repeats} of the {len(s)} points of {s.name!r} repeat the one before exactly: the last evaluation "
-        f"printed again on each line; each is kept once, where first printed ({len(s) - repeats} left)"
+        f"printed again on each line; each is kept once, where first printed ({int(keep.sum())} left"
+        + (f"; the {v[0]} printed before the first evaluation is left out as a placeholder)" if placeholder else ")")
     )
-    return s.take(~again)
+    return s.take(keep)
 
 
 def _drop_placeholders(s: Series, warnings: list[str]) -> Series:

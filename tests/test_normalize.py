@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -654,6 +655,33 @@ def test_a_validation_loss_printed_again_on_every_line_is_each_evaluation_once()
     apart = series("val_loss", steps, val, seq=[k + 0.5 for k in range(20)])
     run = normalize(replace(log, series={"loss": log.series["loss"], "val_loss": apart}))
     assert run.val_loss is not None and len(run.val_loss) == 20
+
+
+@pytest.mark.parametrize("placeholder", [math.nan, math.inf])
+def test_a_non_finite_value_carried_until_the_first_evaluation_is_a_placeholder(placeholder: float) -> None:
+    """'val_loss nan' printed on every training line until the first evaluation has run: 10 of 14
+    evaluations read as NaN, and a divergence warning on a healthy run."""
+    steps = [float(s) for s in range(10, 410, 10)]
+    val = [placeholder] * 9 + [0.1224] * 11 + [0.09] * 10 + [0.085] * 10
+    log = Log(
+        "x",
+        "text",
+        {
+            "loss": series("loss", steps, [2.0 / (1 + s / 20) for s in steps]),
+            "val_loss": series("val_loss", steps, val),
+        },
+    )
+    run = normalize(log)
+    assert run.val_loss is not None and run.val_loss.values.tolist() == [0.1224, 0.09, 0.085]
+    assert run.val_loss.steps.tolist() == [100.0, 210.0, 310.0]
+    assert any(
+        f"the {placeholder} printed before the first evaluation is left out as a placeholder" in w for w in run.warnings
+    )
+    assert not [f for f in diagnose(run).findings if f.pathology == "divergence"]
+    # One non-finite evaluation, not carried: an evaluation, kept.
+    once = [placeholder] + [0.1224] * 19 + [0.09] * 20
+    run = normalize(replace(log, series={"loss": log.series["loss"], "val_loss": series("val_loss", steps, once)}))
+    assert run.val_loss is not None and len(run.val_loss) == 3 and not np.isfinite(run.val_loss.values[0])
 
 
 @pytest.mark.parametrize(
