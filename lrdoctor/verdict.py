@@ -260,7 +260,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "too_low", max(float(p[CLASSES.index("too_low")]), confirmed)
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
-    if _against_the_training_loss(sig, findings, CLASSES[k], cfg):
+    if _against_the_training_loss(sig, findings, CLASSES[k], cfg) or _against_the_findings(findings, CLASSES[k]):
         return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0
@@ -293,6 +293,17 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
         return False
     first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
     return first is not None and FEATURES[first].startswith("val_")
+
+
+def _against_the_findings(findings: Sequence[Finding], verdict: Verdict) -> bool:
+    """A rate too high read off the statistics alone where the only warnings point to a rate too
+    low (a loss standing at its start, read off a log printed to two decimals: its rounding looks
+    like progress undone). No run of the corpora reads so; a review's far-too-low run did."""
+    return (
+        verdict == "too_high"
+        and not _shows_too_high(findings)
+        and any(f.suggests == "too_low" and f.severity != "info" for f in findings)
+    )
 
 
 def _shows_too_high(findings: Sequence[Finding]) -> bool:
@@ -440,6 +451,13 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             f"the statistics lean to too high ({p.max():.2f}) on the validation loss ({because}), "
             f"while the training loss shows {against.pathology.replace('_', ' ')}, a sign of a rate too low: a model "
             "that overfits does so at any rate, so the validation loss alone does not settle it"
+        )
+    if p.max() >= cfg.min_confidence and _against_the_findings(findings, lean):
+        against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
+        return (
+            f"the statistics lean to too high ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), while the "
+            f"{against.pathology.replace('_', ' ')} found is a sign of a rate too low and no finding shows one too "
+            "high: the evidence disagrees"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.

@@ -1586,6 +1586,31 @@ def test_sentences_say_which_way_a_small_change_went() -> None:
     )
 
 
+def test_a_lean_to_too_high_against_the_only_findings_settles_nothing(tmp_path) -> None:
+    """A run at 1e-5, far too low, printed to two decimals: its loss stands at 2.33 +- 0.04, the
+    validation loss creeps down (2.33 to 2.31). The statistics of that rounded noise lean to too
+    high (0.95) while the only finding, a plateau creeping down, points to a rate too low: it had
+    been told to cut its rate 19x; the verdict is unknown, saying why."""
+    from lrdoctor import load
+
+    train = [
+        [2.33, 2.35, 2.33, 2.35], [2.34, 2.37, 2.27, 2.31], [2.37, 2.34, 2.33, 2.27], [2.25, 2.34, 2.31, 2.31],
+        [2.36, 2.32, 2.31, 2.36], [2.39, 2.32, 2.37, 2.36], [2.33, 2.35, 2.36, 2.28], [2.32, 2.33, 2.27, 2.31],
+        [2.34, 2.31, 2.32, 2.35], [2.34, 2.32],
+    ]  # fmt: skip
+    val = [2.33, 2.32, 2.32, 2.32, 2.32, 2.32, 2.32, 2.32, 2.31, 2.31]
+    lines = []
+    for epoch, (losses, v) in enumerate(zip(train, val, strict=True), start=1):
+        lines += [f"epoch: {epoch}, batch: {10 * (k + 1)}/42, loss = {x:.2f}" for k, x in enumerate(losses)]
+        lines.append(f"epoch: {epoch}, val loss = {v:.2f}, val acc = 0.08")
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(lines) + "\n")
+    dx = diagnose(load(path))
+    assert [f.suggests for f in dx.findings if f.severity != "info"] == ["too_low"]
+    assert dx.verdict == "unknown"
+    assert "lean to too high" in dx.why and "the evidence disagrees" in dx.why
+
+
 def test_a_validation_gap_against_the_training_losss_own_sign_settles_nothing() -> None:
     """A fine-tune whose training loss still falls steadily (2.17 to 1.60 over 20 epochs: slow
     convergence, a sign of a rate too low) while its validation loss stays far above (2.7 to 3.7):
