@@ -528,10 +528,24 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
                 f"{log.source}: one scalar downloaded from TensorBoard, and its file name does not say which "
                 "(TensorBoard names it run-<run>-tag-<tag>); if it is the training loss, pass --metric Value"
             )
+        if log.format == "hf-trainer-state":
+            raise NoSeries(f"{log.source}: {_no_training_logs(log)}; found {_listing(series)}; pass --metric NAME")
         raise NoSeries(
             f"{log.source}: no series looks like a training loss; found {_listing(series)}; pass --metric NAME"
         )
     return found
+
+
+def _no_training_logs(log: Log) -> str:
+    """Why a trainer_state.json holds evaluations but no training loss: the Trainer logs the loss
+    every logging_steps steps (500 by default), and a run shorter than that logs none."""
+    step, every = log.hparams.get("global_step"), log.hparams.get("logging_steps")
+    if isinstance(step, int | float) and isinstance(every, int | float) and step < every:
+        return (
+            f"log_history holds no training loss: global_step {fmt_step(step)} < logging_steps {fmt_step(every)}, "
+            "so the Trainer logged none (lower logging_steps)"
+        )
+    return "log_history holds no training loss (only evaluations and the run's summary)"
 
 
 def _denser_epoch_series(series: dict[str, Series], name: str, warnings: list[str]) -> str:

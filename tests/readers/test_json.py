@@ -141,6 +141,21 @@ def test_trainer_state_history_removed(tmp_path: Path) -> None:
         load(tmp_path, trainer_state([{"loss": "high", "step": "ten"}]))
 
 
+def test_trainer_state_with_evaluations_but_no_training_loss_says_why(tmp_path: Path) -> None:
+    """The Trainer's defaults on a short run (logging_steps 500, 330 steps, an evaluation per
+    epoch): evaluations and the summary, no training loss. The error names logging_steps."""
+    from lrdoctor.normalize import normalize
+
+    evals = [{"eval_loss": 1.2 - e / 10, "epoch": float(e), "step": 110 * e} for e in (1, 2, 3)]
+    summary = {"train_runtime": 12.3, "train_loss": 1.1, "total_flos": 1.0, "epoch": 3.0, "step": 330}
+    log = load(tmp_path, trainer_state([*evals, summary], global_step=330, logging_steps=500))
+    with pytest.raises(NoSeries, match=r"no training loss: global_step 330 < logging_steps 500, so the Trainer"):
+        normalize(log)
+    log = load(tmp_path, trainer_state([*evals, summary], global_step=330, logging_steps=50))
+    with pytest.raises(NoSeries, match=r"log_history holds no training loss \(only evaluations"):
+        normalize(log)
+
+
 def test_trainer_state_only_summary(tmp_path: Path) -> None:
     """A run shorter than logging_steps leaves only the summary: still no points."""
     with pytest.raises(NoSeries, match="log_history holds no points"):
