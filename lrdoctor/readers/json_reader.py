@@ -345,6 +345,9 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         found = _from_blocks(blocks, label)
         if found is not None:
             return dataclasses.replace(found, hparams={**beside, **found.hparams})
+        nested = _nested_columns(blocks)
+        if nested:
+            return _from_columns(nested, label, hparams=dict(beside))
     if len(blocks) == len(doc) == 1 and depth < MAX_UNWRAP:
         return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
     if lists and not any(lists.values()):
@@ -457,6 +460,18 @@ def _from_blocks(blocks: dict[str, dict[str, Any]], label: str) -> Log | None:
             "placed at positions 0, 1, 2, ..., which need not be the others' steps"
         )
     return dataclasses.replace(log, warnings=[*log.warnings, *notes]) if notes else log
+
+
+def _nested_columns(blocks: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
+    """A history by phase, {"train": {"loss": [...], "lr": [...]}, "val": {"loss": [...]}}: its
+    lists of numbers as columns named 'train/loss', 'val/loss'; empty unless every block holds one."""
+    columns = {}
+    for name, block in blocks.items():
+        lists = {k: v for k, v in block.items() if isinstance(v, list) and any(to_float(x) is not None for x in v)}
+        if not lists:
+            return {}
+        columns.update((f"{name}/{k}", v) for k, v in lists.items())
+    return columns
 
 
 def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

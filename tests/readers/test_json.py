@@ -645,3 +645,19 @@ def test_pandas_time_index_is_no_step(tmp_path: Path, orient: str, date_format: 
     log = load(tmp_path, frame.to_json(orient=orient, date_format=date_format, date_unit=date_unit))
     assert log.step_kind == "index" and len(log.series["loss"]) == 50
     assert log.series["loss"].values[0] == pytest.approx(2.0)
+
+
+def test_a_history_by_phase_reads_as_prefixed_columns(tmp_path: Path) -> None:
+    """{"train": {"loss": [...], "lr": [...]}, "val": {"loss": [...]}}: a history dict kept by
+    phase had been refused ("none a list of records or of numbers")."""
+    doc = {
+        "train": {"loss": [2.0 / (1 + k) for k in range(40)], "lr": [0.01] * 40},
+        "val": {"loss": [1.0, 0.7, 0.6, 0.55]},
+        "seed": 3,
+    }
+    log = load(tmp_path, json.dumps(doc))
+    assert set(log.series) == {"train/loss", "train/lr", "val/loss"}
+    assert len(log.series["train/loss"]) == 40 and log.series["val/loss"].values.tolist() == [1.0, 0.7, 0.6, 0.55]
+    assert log.hparams == {"seed": 3}
+    with pytest.raises(UnreadableLog, match="none a list of records or of numbers"):
+        load(tmp_path, json.dumps({"train": {"loss": [2.0, 1.0]}, "meta": {"name": "run"}}))
