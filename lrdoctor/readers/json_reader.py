@@ -345,7 +345,7 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         found = _from_blocks(blocks, label)
         if found is not None:
             return dataclasses.replace(found, hparams={**beside, **found.hparams})
-        nested = _nested_columns(blocks)
+        nested = _nested_columns(blocks) if len(blocks) > 1 else {}  # (one block is unwrapped below)
         if nested:
             return _from_columns(nested, label, hparams=dict(beside))
     if len(blocks) == len(doc) == 1 and depth < MAX_UNWRAP:
