@@ -70,9 +70,9 @@ class State:
                 self.apply(self.pending)
             self.pending = parsed
             if len(self.refreshes) < MAX_REFRESHES and parsed.points and parsed.points[-1][0] == BAR_COUNT:
-                self.refreshes.append((parsed.bar, parsed.points))
+                self.refreshes.append((parsed.bar, parsed.points), self.records)
             elif not parsed.points and self.refreshes and self.refreshes[-1] != (parsed.bar, []):
-                self.refreshes.append((parsed.bar, []))  # a bar that shows no values (a validation run)
+                self.refreshes.append((parsed.bar, []), self.records)  # a bar that shows no values (a validation run)
             return
         if self.pending is not None:
             self.flush()
@@ -321,6 +321,16 @@ class State:
         fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
         hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
         warnings = []
+        others = {name: s for name, s in series.items() if not name.startswith(PROGRESS)}
+        if others and _loss_in_bars_alone(series):
+            refreshed = _every_refresh(self.refreshes, others)
+            if refreshed is not None:
+                series, kind = refreshed, "step"
+                warnings.append(
+                    f"{label}: the training loss is shown by the progress bar alone: read at every refresh, the bar's "
+                    "count as the step (running values, often averages), the other lines' values at the refresh "
+                    "before them; log the loss per step for a sharper diagnosis"
+                )
         if all(name.startswith(PROGRESS) for name in series):
             refreshed = _every_refresh(self.refreshes)
             if refreshed is not None:
@@ -359,9 +369,11 @@ class Refreshes:
         self._layout = array("l")  # each refresh's layout
         self._end = array("q", [0])  # where each refresh's values end in `_values` (after a leading 0)
         self._values = array("d")
+        self.records_before = array("q")  # the metric lines (records) read before each refresh
 
-    def append(self, refresh: Refresh) -> None:
+    def append(self, refresh: Refresh, records: int = 0) -> None:
         bar, points = refresh
+        self.records_before.append(records)
         names, values = zip(*points, strict=True) if points else ((), ())
         key = (bar, names)
         layout = self._ids.get(key)
@@ -399,14 +411,25 @@ class Refreshes:
             yield bar, names, values[end[i] : end[i + 1]]
 
 
-def _every_refresh(refreshes: Refreshes) -> dict[str, Series] | None:
+def _loss_in_bars_alone(series: dict[str, Series]) -> bool:
+    """Whether the training loss is a progress bar's value, no line of its own showing one (a tqdm
+    bar with the loss in its postfix, and `tqdm.write` lines of validation values)."""
+    from lrdoctor.naming import find_loss
+
+    found = find_loss(series)
+    return found is not None and found.startswith(PROGRESS)
+
+
+def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None) -> dict[str, Series] | None:
     """The bars' values at every refresh, on one step axis: the count of the training bars (the
     kind that shows a training loss, its name with numbers aside: 'Epoch 3'), each after the
     last (one that starts again counts on from the last one's end; its count 0 is the last
     one's end, not a step). Another kind of bar (a validation bar) advances nothing: its values
     stand at the training step it follows, its last refresh kept. None when each bar shows one
-    refresh only."""
+    refresh only. `others`: the values of the other lines, by record (`Series.seq`), each placed
+    at the step of the refresh drawn before it (the start, before any)."""
     rows = _Rows()
+    placed = np.zeros(len(refreshes))  # the step each refresh stands at
     offset = last = 0.0
     bar = None
     train = _training_bar(refreshes)
@@ -420,6 +443,7 @@ def _every_refresh(refreshes: Refreshes) -> dict[str, Series] | None:
     full = False
     for i, (name, names, shown_values) in enumerate(refreshes.columns()):
         kind = _bar_kind(name)
+        placed[i] = offset + last
         if not names:  # a bar that shows no values: only that it ran
             validated = validated or _validating(name, train)
             continue
@@ -448,9 +472,18 @@ def _every_refresh(refreshes: Refreshes) -> dict[str, Series] | None:
             else:
                 shown[key] = values[key]
         validated = validated and not after
+        placed[i] = offset + count
         rows.update(offset + count, values)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None
+    if others:
+        before = np.frombuffer(refreshes.records_before, dtype=np.int64) if len(refreshes) else np.zeros(0, np.int64)
+        points = sorted(
+            (rec, name, value) for name, s in others.items() for rec, value in zip(s.seq, s.values, strict=True)
+        )
+        for rec, name, value in points:
+            i = int(np.searchsorted(before, rec, side="right")) - 1
+            rows.update(float(placed[i]) if i >= 0 else 0.0, {name: value})
     return rows.series()
 
 

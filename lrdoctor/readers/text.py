@@ -45,8 +45,9 @@ Rules: keys from text lines become lower-case words joined by ``_`` (``Train Los
 ``train_loss``); keys of dict prints stay as written. A number with a unit glued on
 (``12.34ms``, ``11810M``, ``nanms``) or a following time unit (``0.4 s``) is no value, except
 ``%``; ``nan``/``inf`` are values. tqdm/Lightning postfix values are running values and are
-kept under ``progress/`` (the last refresh of each bar only; in a log of bars alone, every
-refresh, the bar's count ``N/total`` as the step, each bar after the last). Values before any step or epoch
+kept under ``progress/`` (the last refresh of each bar only; in a log of bars alone, or where a
+bar alone shows the training loss, every refresh, the bar's count ``N/total`` as the step, each
+bar after the last, the other lines' values at the refresh before them). Values before any step or epoch
 counter (a config dump) go to ``hparams`` when the log has counters at all, and so do
 ``key=value`` pairs inside parentheses (``Namespace(lr=0.1)``, module reprs) and UPPER_CASE
 config keys (``BASE_LR: 0.004``). A logger's source location (``trainer.py:120``, ``(trainer:732)``)

@@ -859,9 +859,10 @@ def test_settings_printed_before_the_bars_leave_them_read_at_every_refresh() -> 
     assert set(log.series) == {"progress/step_loss", "progress/lr"}
     assert points(log, "progress/step_loss") == [(float(n), round(1 / n, 4)) for n in range(1, 61)]
     assert log.hparams["num_examples"] == 833 and log.hparams["total_optimization_steps"] == 60
-    # A value printed after the bars began is no setting: the bars keep their last refresh only.
+    # A value printed after the bars began is no setting: it stands at the refresh drawn before it,
+    # and the bar, which alone shows the loss, is still read at every refresh.
     later = read(head + "\r".join(bars[:30]) + "\nINFO - eval score = 0.5\n" + "\r".join(bars[30:]) + "\n")
-    assert "eval_score" in later.series and len(points(later, "progress/step_loss")) == 2
+    assert points(later, "eval_score") == [(30.0, 0.5)] and len(points(later, "progress/step_loss")) == 60
 
 
 def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -> None:
@@ -876,6 +877,38 @@ def test_mmcv_evaluation_lines_are_validation_values_at_the_step_they_follow() -
     log = read("\n".join(lines) + "\n")
     assert points(log, "loss") == [(250, 1.5), (500, 1.1358), (750, 0.8), (1000, 0.6707)]
     assert points(log, "val_loss") == [(500, 1.0)]
+
+
+@pytest.mark.parametrize("written", ["step {k}: val_loss {v:.4f}", "val_loss={v:.4f}"])
+def test_a_bar_that_alone_shows_the_loss_is_read_at_every_refresh_beside_other_lines(written: str) -> None:
+    """One tqdm bar over the run, the loss in its postfix, and `tqdm.write` lines of validation
+    values every 100 steps: the training loss had kept the bar's refresh before each line only
+    (4 points of 400), its start lost; the other lines' values stand at the refresh before them."""
+    text = ""
+    for k in range(1, 401):
+        text += f"\r{k // 4:3d}%|#   | {k}/400 [00:01<00:00, 99.00it/s, loss={2.3 * 0.99**k:.4f}, lr=0.05]"
+        if k % 100 == 0:
+            text += "\r" + " " * 60 + "\r" + written.format(k=k, v=0.2 + 10 / k) + "\n"
+    log = read(text + "\n")
+    assert points(log, "progress/loss") == [(float(k), round(2.3 * 0.99**k, 4)) for k in range(1, 401)]
+    assert points(log, "val_loss") == [(float(k), round(0.2 + 10 / k, 4)) for k in (100, 200, 300, 400)]
+    assert any("the training loss is shown by the progress bar alone" in w for w in log.warnings)
+
+
+def test_epoch_bars_and_a_validation_line_per_epoch_read_every_refresh() -> None:
+    """A bar per epoch and one 'Epoch N: val_loss=...' line after it: a run that blew up in its first
+    epoch (2.35 to 1e20) had kept each epoch's last refresh, starting at 1e20, and read as unknown."""
+    text = ""
+    for e in range(1, 11):
+        for n in range(1, 43):
+            step = (e - 1) * 42 + n
+            loss = 2.35 * 10 ** min(step / 2, 20)
+            text += f"\rEpoch {e}: {100 * n // 42:3d}%|#   | {n}/42 [00:01<00:00, loss={loss:.4g}, lr=10]"
+        text += f"\nEpoch {e}: val_loss={3e20 * e:.4g}\n"
+    log = read(text)
+    assert [s for s, _ in points(log, "progress/loss")] == [float(k) for k in range(1, 421)]
+    assert points(log, "progress/loss")[0] == (1.0, round(2.35 * 10**0.5, 3))
+    assert [s for s, _ in points(log, "val_loss")] == [42.0 * e for e in range(1, 11)]
 
 
 def test_a_validation_bar_advances_no_step_and_keeps_its_last_value() -> None:

@@ -570,3 +570,15 @@ def test_numbers_printed_inside_their_type_in_a_dict(wrapped: str, monkeypatch: 
     log = read_both(("\n".join(lines) + "\n").encode(), monkeypatch)[1]
     assert isinstance(log, Log) and set(log.series) == {"loss", "learning_rate"}
     assert log.series["loss"].values.tolist() == [round(2.3 * 0.99**k, 4) for k in range(1, 401)]
+
+
+def test_a_bar_beside_other_lines_reads_alike_through_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bars that alone show the loss, read at every refresh, with `tqdm.write` lines between."""
+    text = ""
+    for k in range(1, 1201):
+        text += f"\r{k // 12:3d}%|#   | {k}/1200 [00:01<00:00, 99.00it/s, loss={2.3 * 0.999**k:.4f}, lr=0.05]"
+        if k % 100 == 0:
+            text += "\r" + " " * 60 + f"\rstep {k}: val_loss {0.2 + 10 / k:.4f}\n"
+    check(text + "\n", monkeypatch)
+    fast = read_both((text + "\n").encode(), monkeypatch)[1]
+    assert isinstance(fast, Log) and len(fast.series["progress/loss"]) == 1200 and len(fast.series["val_loss"]) == 12
