@@ -78,7 +78,8 @@ def normalize(
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
     mine = _own_run(log, kept, name)
     missing = _MISSING_NAN.get("csv" if log.format.endswith("csv") else log.format)
-    if missing is not None:
+    if missing is not None and (log.format.endswith("csv") or step_kind != "index"):
+        # (lists of two lengths, on an axis of positions, hold no null: a loss logged less often)
         lr_name = naming.find_lr({k: kept[k] for k in mine})
         kept[name] = _empty_cells_as_nan(kept, name, warnings, lr_name, written_as=missing)
     kept[name] = _drop_placeholders(kept[name], warnings)

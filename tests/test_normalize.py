@@ -193,6 +193,16 @@ def test_pandas_nulls_after_a_loss_went_nan_are_nan(tmp_path: Path, name, write)
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
 
+def test_json_lists_of_two_lengths_hold_no_null(tmp_path: Path) -> None:
+    """A loss logged every 10 steps beside a rate logged every step, as a dict of lists: the loss's
+    list is shorter, with no null in it; it had read as NaN from its 100th point on (divergence)."""
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"loss": [2.0 / (1 + k) for k in range(100)], "lr": [1e-3] * 1000}))
+    run = load(path)
+    assert len(run.loss) == 100 and np.isfinite(run.loss.values).all()
+    assert not any("read as NaN there" in w for w in run.warnings)
+
+
 @pytest.mark.parametrize("rows", [40, 2_000_000 // 16])  # the line-by-line reader, and pandas' (over 1 MiB)
 def test_a_loss_empty_on_every_row_is_a_training_log_with_no_loss_yet(tmp_path: Path, rows: int) -> None:
     """Every cell of the loss empty beside a logged rate: NaN from the first step as pandas writes
