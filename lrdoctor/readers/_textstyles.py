@@ -352,6 +352,9 @@ _EVAL_WORDS = frozenset(
     | {"dev", "test", "testing", "sanity_check"}
 )
 _EVAL_NAMES = rf"({'|'.join(sorted(_EVAL_WORDS, key=len, reverse=True))})"
+# What follows an evaluation's name where it is a value, or its placeholder until the first
+# evaluation ('val: 0.89', 'val: nan', 'val: n/a', 'val: -'): no title.
+_NOT_YET = r"(?:[-+]?\.?\d|[-+]?(?:nan|inf)|none\b|null\b|n/?a\b|-|\?|$)"
 _EVALUATION = re.compile(
     rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
     rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]"
@@ -360,8 +363,8 @@ _EVALUATION = re.compile(
     # ... or the word that opens the line, as a title ('Validation - Loss: 0.12', '[Val] loss: 0.3',
     # '==> Validation: loss=0.3', 'Evaluating on dev set... loss=0.3'), or a title before a colon
     # ('Epoch 3 validation: loss 0.3'); not a value of its own ('val: 0.3', 'eval=1').
-    rf"|^[\s\-*>=#\[(]*{_EVAL_NAMES}\b(?![_.\-/])(?!\s*[:=]?\s*[-+]?\.?\d)"
-    rf"|(?<![\w.]){_EVAL_NAMES}\s*:(?!\s*[-+]?\.?\d)",
+    rf"|^[\s\-*>=#\[(]*{_EVAL_NAMES}\b(?![_.\-/])(?!\s*[:=]?\s*{_NOT_YET})"
+    rf"|(?<![\w.]){_EVAL_NAMES}\s*:(?!\s*{_NOT_YET})",
     re.I,
 )
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")

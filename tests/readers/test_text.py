@@ -1121,10 +1121,17 @@ def test_a_line_titled_as_an_evaluation_holds_no_training_loss(form: str, epochs
     assert run.val_loss is not None and run.val_loss.name == name and run.val_loss.values.min() > 9
 
 
-def test_a_value_named_as_an_evaluation_is_no_title() -> None:
-    """'val: 0.5' and 'eval=1' are values, not the title of an evaluation line."""
+@pytest.mark.parametrize("placeholder", ["nan", "n/a", "-", "None", "inf"])
+def test_a_value_named_as_an_evaluation_is_no_title(placeholder: str) -> None:
+    """'val: 0.5' is a value, not the title of an evaluation line; so is its placeholder until the
+    first evaluation ('val: n/a', 'val: nan'), before the training loss on the same line."""
     log = read("".join(f"step={k} loss={2 - k / 100:.3f} val: {1 - k / 100:.3f}\n" for k in range(1, 31)))
     assert len(points(log, "loss")) == 30 and len(points(log, "val")) == 30
+    lines = [
+        f"step {k} | lr 1.0e-03 | val: {placeholder if k < 10 else 0.9} | loss {2 - k / 100:.4f}" for k in range(30)
+    ]
+    log = read("\n".join(lines) + "\n")
+    assert [s for s, _ in points(log, "loss")] == [float(k) for k in range(30)]
 
 
 def test_training_lines_that_mention_an_evaluation_stay_training_lines() -> None:
