@@ -346,8 +346,11 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         if found is not None:
             return dataclasses.replace(found, hparams={**beside, **found.hparams})
         nested = _nested_columns(blocks) if len(blocks) > 1 else {}  # (one block is unwrapped below)
-        if nested:
+        if nested and not any(_axis_of(b) for b in blocks.values()):
             return _from_columns(nested, label, hparams=dict(beside))
+        if nested and all(_axis_of(b) for b in blocks.values()):  # each phase on its own steps
+            log = _from_rows(_nested_rows(blocks), label)
+            return dataclasses.replace(log, hparams={**beside, **log.hparams})
     if len(blocks) == len(doc) == 1 and depth < MAX_UNWRAP:
         return _from_dict(next(iter(doc.values())), label, depth=depth + 1)
     if lists and not any(lists.values()):
@@ -472,6 +475,22 @@ def _nested_columns(blocks: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
             return {}
         columns.update((f"{name}/{k}", v) for k, v in lists.items())
     return columns
+
+
+def _axis_of(block: dict[str, Any]) -> str | None:
+    """The key of a block's list of steps (or epochs), if it has one."""
+    return next((k for k in (*STEP_KEYS, *EPOCH_KEYS) if isinstance(block.get(k), list)), None)
+
+
+def _nested_rows(blocks: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """{"train": {"step": [...], "loss": [...]}, "val": {"step": [...], "loss": [...]}}: a record
+    per position of each phase, at its own step, its values named 'train/loss', 'val/loss'."""
+    for name, block in blocks.items():
+        axis = _axis_of(block)
+        assert axis is not None
+        lists = {k: v for k, v in block.items() if k != axis and isinstance(v, list)}
+        for i, step in enumerate(block[axis]):
+            yield {axis: step, **{f"{name}/{k}": v[i] for k, v in lists.items() if i < len(v)}}
 
 
 def _metric_blocks(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:

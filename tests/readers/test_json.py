@@ -661,3 +661,13 @@ def test_a_history_by_phase_reads_as_prefixed_columns(tmp_path: Path) -> None:
     assert log.hparams == {"seed": 3}
     with pytest.raises(UnreadableLog, match="none a list of records or of numbers"):
         load(tmp_path, json.dumps({"train": {"loss": [2.0, 1.0]}, "meta": {"name": "run"}}))
+
+
+def test_a_history_by_phase_with_its_own_steps_places_each_phase_at_them(tmp_path: Path) -> None:
+    doc = {
+        "train": {"step": list(range(0, 200, 10)), "loss": [2.0 / (1 + k) for k in range(20)], "lr": [0.01] * 20},
+        "val": {"step": [0, 100, 200], "loss": [2.1, 0.9, 0.7]},
+    }
+    log = load(tmp_path, json.dumps(doc))
+    assert log.series["val/loss"].steps.tolist() == [0.0, 100.0, 200.0]
+    assert log.series["train/loss"].steps.tolist() == [float(s) for s in range(0, 200, 10)]
