@@ -353,8 +353,8 @@ _EVAL_WORDS = frozenset(
 )
 _EVAL_NAMES = rf"({'|'.join(sorted(_EVAL_WORDS, key=len, reverse=True))})"
 # What follows an evaluation's name where it is a value, or its placeholder until the first
-# evaluation ('val: 0.89', 'val: nan', 'val: n/a', 'val: -'): no title.
-_NOT_YET = r"(?:[-+]?\.?\d|[-+]?(?:nan|inf)|none\b|null\b|n/?a\b|-|\?|$)"
+# evaluation ('val: 0.89', 'val: nan', 'val: n/a', 'val: -', but not 'Validation - Loss'): no title.
+_NOT_YET = r"(?:[-+]?\.?\d|[-+]?(?:nan|inf)|none\b|null\b|n/?a\b|-(?![\s-]*[A-Za-z])|\?|$)"
 _EVALUATION = re.compile(
     rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
     rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]"
