@@ -261,10 +261,10 @@ def _empty_cells_as_nan(
     """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
     an empty cell (and as null in JSON, `written_as`), so a run whose loss went NaN at step 22 of
     1500 read as a run of 22 steps. Only where the learning rate was logged on exactly the loss's
-    steps up to its last point and goes on after it (the loss was written on every training row until it was not), from one such row
-    on: a loss NaN after its first epoch, in a log of epochs, had read as a log of one point,
-    judged "unknown" and passed. Other columns go on after training for other reasons (a wall
-    clock, evaluation and test rows)."""
+    steps up to its last point and goes on after it (the loss was written on every training row
+    until it was not), from one such row on: a loss NaN after its first epoch, in a log of
+    epochs, had read as a log of one point, judged "unknown" and passed. Other columns go on
+    after training for other reasons (a wall clock, evaluation and test rows)."""
     loss = series[name]
     if lr_name is None or lr_name == name:
         return loss
