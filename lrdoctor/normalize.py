@@ -44,8 +44,10 @@ def normalize(
     metric_seq = series[name].seq
     # Points written together (one event holding a tag twice) cannot start a new run.
     starts = [i for i in restart_positions(series[name].steps) if metric_seq[i] > metric_seq[i - 1]]
-    if starts and step_kind == "step":
-        counted = _per_epoch_counter(series, name, starts)
+    steps = series[name].steps
+    falls = [i for i in (np.flatnonzero(steps[1:] < steps[:-1]) + 1).tolist() if metric_seq[i] > metric_seq[i - 1]]
+    if (starts or falls) and step_kind == "step":
+        counted = _per_epoch_counter(series, name, starts, falls)
         if counted is not None:
             series, note = counted
             warnings.append(f"{log.source}: {note}")
@@ -441,12 +443,17 @@ def restart_positions(steps: np.ndarray) -> list[int]:
     return starts
 
 
-def _per_epoch_counter(series: dict[str, Series], name: str, starts: list[int]) -> tuple[dict[str, Series], str] | None:
+def _per_epoch_counter(
+    series: dict[str, Series], name: str, starts: list[int], falls: list[int]
+) -> tuple[dict[str, Series], str] | None:
     """A step that restarts at each epoch (an iteration within the epoch, as mmcv and many
     hand-written loops log it), told by an epoch series that rises where it restarts: the series
     on one step axis, each epoch's steps after the last one's, and a note saying so. A restart
-    where the epoch does not rise is a new run and stays one (its steps start again). None when
-    no restart is an epoch change."""
+    where the epoch does not rise is a new run and stays one (its steps start again). `falls`:
+    every point where the step goes back, which restarts the count too where the epoch rises,
+    though not to the run's first step (a batch counter printed every 10 global steps: 'epoch 1
+    batch 40', 'epoch 2 batch 8', ..., 'epoch 5 batch 42', 'epoch 6 batch 10'). None when no
+    restart is an epoch change."""
     epoch_name = next((k for k in EPOCH_KEYS if k in series and k != name), None)
     if epoch_name is None:
         return None
@@ -456,9 +463,10 @@ def _per_epoch_counter(series: dict[str, Series], name: str, starts: list[int]) 
     if (at < 0).any():
         return None
     epochs = epoch.values[order][at]
-    rises = {i for i in starts if epochs[i] > epochs[i - 1]}
+    rises = {i for i in (*starts, *falls) if epochs[i] > epochs[i - 1]}
     if not rises:
         return None
+    starts = sorted(rises.union(starts))
     bounds = [0, *starts, len(metric)]
     offsets = [0.0]
     for lo, nxt in itertools.pairwise(bounds[:-1]):

@@ -396,6 +396,23 @@ def test_a_loss_first_logged_after_the_first_updates_gets_a_note(steps: list[int
         assert f"first logged at step {steps[0]}" in notes[0]
 
 
+@pytest.mark.parametrize("first", [1, 10])
+def test_a_batch_counter_printed_on_a_global_cadence_restarts_at_each_epoch(tmp_path: Path, first: int) -> None:
+    """'epoch {e} batch {i}' printed every 10 global steps, 42 batches an epoch: the batch of an
+    epoch's first line moves (10, 8, 6, 4, 2, 10, ...), so the count does not always fall back to
+    the run's first batch; those epochs had read as the run written again (16 of 40 points kept)."""
+    lines = []
+    for step in range(first, 421, 10):
+        epoch, batch = divmod(step - 1, 42)
+        lines.append(f"epoch {epoch + 1} batch {batch + 1}: loss {2.0 / (1 + step / 50):.4f}")
+    path = tmp_path / "train.log"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    assert len(run.segments) == 1 and len(run.loss) == len(lines)
+    assert not any("written again" in w for w in run.warnings)
+    assert np.all(np.diff(run.loss.steps) > 0) and run.loss.steps[-1] >= 400
+
+
 def test_a_step_that_restarts_at_each_epoch_is_put_on_one_axis(tmp_path: Path) -> None:
     rows = ["epoch,iteration,loss,lr"]
     rows += [f"{e},{i},{3.0 / (1 + e + i / 100)},0.01" for e in range(5) for i in range(0, 100, 10)]
