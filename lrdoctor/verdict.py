@@ -260,7 +260,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "too_low", max(float(p[CLASSES.index("too_low")]), confirmed)
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
         return "unknown", float(p[k])
-    if _against_the_training_loss(sig, findings, CLASSES[k], cfg) or _against_the_findings(findings, CLASSES[k]):
+    if _against_the_findings(findings, CLASSES[k]):  # (which _against_the_training_loss, explained apart, implies)
         return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0

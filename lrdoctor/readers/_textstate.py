@@ -414,9 +414,7 @@ class Refreshes:
 def _loss_in_bars_alone(series: dict[str, Series]) -> bool:
     """Whether the training loss is a progress bar's value, no line of its own showing one (a tqdm
     bar with the loss in its postfix, and `tqdm.write` lines of validation values)."""
-    from lrdoctor.naming import find_loss
-
-    found = find_loss(series)
+    found = naming.find_loss(series)
     return found is not None and found.startswith(PROGRESS)
 
 
