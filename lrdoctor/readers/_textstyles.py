@@ -229,6 +229,13 @@ def _parse_raw(line: str) -> Parsed | None:
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
+        # An evaluation's values after its title, each name a space before its value ('Val: loss 1.9
+        # acc 0.62', 'valid | loss 2.1 | ppl 8.2'): parse_line names them as the evaluation's.
+        titled = _TITLED.match(line)
+        if titled is not None:
+            points = _points(_LOOSE.findall(line, titled.end()))
+            if any("loss" in k.lower() for k, _ in points):
+                return Parsed(points)
         # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a
         # timestamp (a prefix of words, 'Validation: loss 3.5' or 'Best so far: val_loss 0.3', is no such line).
         head, _, rest = line.rpartition(": ")
@@ -367,6 +374,7 @@ _EVALUATION = re.compile(
     rf"|(?<![\w.]){_EVAL_NAMES}\s*:(?!\s*{_NOT_YET})",
     re.I,
 )
+_TITLED = re.compile(rf"[\s\-*>=#]*{_EVAL_NAMES}\s*[:|]\s*(?=[A-Za-z])", re.I)
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
 _GLOBAL_STEP = re.compile(r"(?i:global[ _]step\b)")
 
@@ -411,6 +419,7 @@ def _parse_special(line: str) -> Parsed | None:
             return found
     if (
         "][" in s
+        or s[:1] == "["
         or "Iter(" in s
         or "Epoch: " in s
         or "(val)" in s
@@ -672,7 +681,7 @@ def _parse_dict(s: str) -> Parsed | None:
     obj = _load_dict(body)
     if not isinstance(obj, dict):
         return None
-    numeric = {str(k): f for k, f in ((k, to_float(v)) for k, v in obj.items()) if f is not None}
+    numeric = {str(k): f for k, f in ((k, _dict_value(k, v)) for k, v in obj.items()) if f is not None}
     counted = obj.get("epoch")  # SlowFast's json_stats: "epoch": "3/300", of the 300 the run was set for
     planned = None
     if "epoch" not in numeric and isinstance(counted, str) and (m := OF_TOTAL.fullmatch(counted)):
@@ -695,10 +704,23 @@ def _parse_dict(s: str) -> Parsed | None:
     step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
     epoch = numeric.get("epoch")
     epoch = epoch if epoch is not None and math.isfinite(epoch) else None
+    if step is None and epoch is None:  # the counter before the dict ('Step 10: {...}', 'epoch 3 {...}')
+        lead = _HEADER.search(s, 0, s.find("{"))
+        if lead is not None and lead.group(1)[0] not in "Bb":
+            value = float(lead.group(2).replace(",", ""))
+            step, epoch = (None, value) if lead.group(1)[0] in "Ee" else (value, None)
     skip = {*step_keys, "epoch"}
     points = [(k, v) for k, v in numeric.items() if k not in skip]
     style = FAIRSEQ if step_keys and any(k.endswith("num_updates") for k in step_keys) else HF
     return Parsed(points, step, epoch, style=style, hparams=planned)
+
+
+def _dict_value(key: object, value: object) -> float | None:
+    """A printed dict's value as a number; a rate listed per parameter group ("'lr': [0.05, 0.01]")
+    is the first group's, as the logged rate of a run is."""
+    if isinstance(value, list) and value and key in ("lr", "learning_rate"):
+        return to_float(value[0])
+    return to_float(value)
 
 
 # Words that make a key with 'loss' in it a setting of the loss ('loss_weight', 'loss_type').
@@ -864,6 +886,9 @@ def _loss_or_rate(key: str) -> bool:
 # Composer's console logger heads each block of values with its epoch and its batch of the whole
 # run: '[epoch=1][batch=100/2000]:'.
 _COMPOSER = re.compile(r"\[epoch=(\d+)\]\[batch=(\d+)/(\d+)\]:?$")
+# PyTorch's CIFAR-10 tutorial and the scripts written from it: '[1,  2000] loss: 2.198', the epoch
+# and the minibatch of the epoch (a count that restarts each epoch), then the running loss.
+_TUTORIAL = re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]\s*(?=[A-Za-z])")
 
 
 def _parse_bracketed(s: str) -> Parsed | None:
@@ -873,6 +898,10 @@ def _parse_bracketed(s: str) -> Parsed | None:
     m = _COMPOSER.match(s)
     if m is not None:
         return Parsed([], float(m.group(2)), float(m.group(1)))
+    m = _TUTORIAL.match(s)
+    if m is not None:
+        points = _points(_STRICT.findall(s, m.end()))
+        return Parsed(points, float(m.group(2)), float(m.group(1))) if points else None
     if s.startswith(_AVERAGED):  # the epoch's means, not a point of the running values
         points = _points(_STRICT.findall(s, len(_AVERAGED)), "averaged_")
         return Parsed(points) if points else None

@@ -303,6 +303,18 @@ def test_dict_printed_over_several_lines() -> None:
     assert points(log, "loss") == [(1.0, 2.3), (2.0, 2.1)]
 
 
+@pytest.mark.parametrize("lines", [3, 300])  # the second takes the cached-layout path
+def test_a_dict_after_its_counter(lines: int) -> None:
+    """'Step 10: {'loss': 2.3, 'lr': [0.05]}': the counter before the dict is its step (or epoch),
+    and a rate listed per parameter group is the first group's."""
+    log = read("".join(f"Step {10 * k}: {{'loss': {2 - k / 1000:.4f}, 'lr': [0.05, 0.01]}}\n" for k in range(lines)))
+    assert log.step_kind == "step"
+    assert points(log, "loss")[:2] == [(0.0, 2.0), (10.0, 1.999)] and len(points(log, "loss")) == lines
+    assert points(log, "lr")[-1] == (10.0 * (lines - 1), 0.05)
+    log = read("".join(f"epoch {k} {{'loss': {2 - k / 1000:.4f}}}\n" for k in range(1, lines + 1)))
+    assert log.step_kind == "epoch" and points(log, "loss")[-1] == (float(lines), 2 - lines / 1000)
+
+
 # --- framework consoles -----------------------------------------------------------------------
 
 
@@ -1102,6 +1114,10 @@ TITLED_EVALS = {
     "evaluating": ("Evaluating on dev set... loss={v}", "val_loss"),
     "test-colon": ("Test: loss: {v}", "test_loss"),
     "caffe": ("    Test net output #0: loss = {v} (* 1 = {v} loss)", "test_loss"),
+    # ... and their values written without a colon, each name a space before its value
+    "colon-spaced": ("Val: loss {v} acc 0.62", "val_loss"),
+    "pipe-spaced": ("valid | loss {v} | ppl 8.2", "val_loss"),
+    "test-spaced": ("Test: loss {v}", "test_loss"),
 }
 
 

@@ -328,6 +328,10 @@ TEMPLATES = [
     "Train Epoch: {} [{}/60000 ({}%)]\tLoss: {}",
     "Training: {}%|###| {}/{} [00:01<00:01, loss={}]",
     "optimizer Adam (lr={}) step={} loss={}",
+    "[{}, {:>5}] loss: {}",
+    "Val: loss {} acc {}",
+    "valid | loss {} | ppl {}",
+    "Step {}: {{'loss': {}, 'lr': [{}, {}]}}",
     # Progress bars: full ones (the count is the total), without a total, after a source location.
     "Epoch {0}: {1}%|###| {2}/{2} [00:01<00:00, {3}it/s, loss={3}, v_num=0]",
     "Training: {}%|###| {}/? [00:01<?, loss={}, lr={}]",

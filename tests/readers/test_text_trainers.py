@@ -149,6 +149,22 @@ def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
     assert run.step_kind == "step" and run.loss.steps.tolist() == [0, 20, 40, 60, 80, 100]
 
 
+def test_the_pytorch_tutorial_epoch_and_minibatch() -> None:
+    """PyTorch's CIFAR-10 tutorial prints '[1,  2000] loss: 2.190': the epoch, then the minibatch
+    of that epoch (a count that restarts each epoch), then the loss; each epoch's minibatches
+    follow the last's."""
+    lines = [
+        f"[{e + 1}, {b:5d}] loss: {2.3 - e / 2 - b / 20000:.3f}" for e in range(2) for b in range(2000, 12001, 2000)
+    ]
+    lines.append("Finished Training")
+    lines.append("Accuracy of the network on the 10000 test images: 54 %")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "step"
+    assert run.loss.steps.tolist() == [2000.0 * k for k in range(1, 13)]
+    assert run.loss.values[0] == 2.2 and run.loss.values[-1] == 1.2
+    assert run.loss.name == "loss" and run.val_loss is None
+
+
 def test_a_batch_that_is_no_counter_is_not_the_step() -> None:
     """A batch size printed on every line, a count that goes back with no epoch beside it, and
     a loss also written on lines without the count (an epoch's summary) place nothing."""
@@ -320,11 +336,16 @@ def test_a_results_or_error_word_marks_only_the_values_after_it() -> None:
 )
 def test_a_worded_prefix_before_a_loss_is_no_timestamp(line: str) -> None:
     """Only a prefix of no words (nnU-Net's timestamp) heads a bare 'name value' loss line: an
-    evaluation's 'Validation: loss 3.5' had joined the training loss."""
+    evaluation's 'Validation: loss 3.5' had joined the training loss. A title that names an
+    evaluation makes its values the evaluation's, at the step before; other words, nothing."""
     lines = [f"step {s}: loss={3 - s / 500:.4f} lr=0.001" for s in range(10, 1001, 10)]
     lines += [line.format(v=0.5)]
     log = read("\n".join(lines) + "\n")
-    assert len(points(log, "loss")) == 100 and "val_loss" not in log.series
+    assert len(points(log, "loss")) == 100
+    if line.startswith(("Validation:", "Eval:")):
+        assert points(log, "val_loss") == [(1000.0, 0.5)]
+    else:
+        assert "val_loss" not in log.series
 
 
 def test_a_numbered_line_of_words_is_no_step() -> None:
