@@ -545,10 +545,13 @@ def _parse_headed(
     step = epoch = total = None
     litgpt = "| iter " in s and _LITGPT.search(s) is not None
     batches = []
+    counted = None  # 'Batch [100/600]' after an epoch: the batch of the epoch, and the epoch's batches
     for h in headers:
         value = float(h.group(2).replace(",", ""))
         if h.group(1)[0] in "Bb":  # 'Batch [100/600]': a point the state may read as the step (_batch_counter)
             batches.append(("batch", h.group(2).replace(",", ""), "", ""))
+            if h.group(3) and epoch is not None:
+                counted = (value, float(h.group(3).replace(",", "")))
         elif h.group(1)[0] in "Ee":
             epoch = value
             if h.group(3):  # 'Epoch [11/50]': the epochs the run was set for
@@ -556,6 +559,10 @@ def _parse_headed(
         elif not (litgpt and h.group(1)[0] in "Ss"):
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
+    if step is None and counted is not None:
+        # The step, where no other counter gives it: a count that restarts each epoch runs on by
+        # the total (the evaluation lines of the same log may count the global step: 'step 42: val_loss').
+        (step, total), batches = counted, []
     found = _STRICT.findall(s, 0, headers[0].start()) + batches
     for h, after in zip(headers, [*headers[1:], None], strict=False):
         found += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
@@ -581,18 +588,23 @@ def _collect(
     metric_name = _metric_names.get
     first = True
     held: list[tuple[int, str, float]] = []  # (where, key, value) of upper-case keys with a "_" (CONFIG)
+    counted = None  # (where, count, total) of 'batch: 100/600'
     for raw, num, tail, unit in found:
         if unit or (tail and tail not in _OK_TAILS and tail[0] != "/"):
             continue
         name = metric_name(raw)
         if name is not None:  # the hot path: a known metric key
             if not tail or tail[0] != "/" or name in BATCH_KEYS:  # ('batch: 100/600' is a count)
+                if tail and counted is None and name in BATCH_KEYS and _TOTAL.fullmatch(tail):
+                    counted = (len(points), float(num), float(tail[1:]))
                 append((name, float(num)))
             first = False
             continue
         key, kind = _info_cache.get(raw) or _key_info(raw)
         if kind == METRIC or (kind == S and not first):
             if not tail or tail[0] != "/" or key in BATCH_KEYS:
+                if tail and counted is None and key in BATCH_KEYS and _TOTAL.fullmatch(tail):
+                    counted = (len(points), float(num), float(tail[1:]))
                 append((key, float(num)))
         elif kind in (CONFIG, CAPS):
             if indented:
@@ -627,6 +639,10 @@ def _collect(
                 points.insert(at + moved, (key, value))
         else:  # 'BATCH_SIZE: 32' in a settings dump
             config = {**{key: value for _, key, value in held}, **(config or {})}
+    if step is None and epoch is not None and counted is not None and math.isfinite(counted[1]):
+        # 'epoch: 3, batch: 10/42': the batch of the epoch is the step, run on by the epoch's batches
+        at, step, total = counted
+        del points[at]
     if not points and step is None and epoch is None:
         return Parsed([], hparams=config) if config else None
     return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)

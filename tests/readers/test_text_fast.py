@@ -332,6 +332,8 @@ TEMPLATES = [
     "Val: loss {} acc {}",
     "valid | loss {} | ppl {}",
     "Step {}: {{'loss': {}, 'lr': [{}, {}]}}",
+    "epoch: {}, batch: {}/42, loss: {}",
+    "[Epoch {}][Batch {}/{}] loss: {}",
     # Progress bars: full ones (the count is the total), without a total, after a source location.
     "Epoch {0}: {1}%|###| {2}/{2} [00:01<00:00, {3}it/s, loss={3}, v_num=0]",
     "Training: {}%|###| {}/? [00:01<?, loss={}, lr={}]",

@@ -129,7 +129,9 @@ def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
         run = normalize(read(text))
         assert run.step_kind == "step", line
         assert run.loss.steps.tolist() == [20.0 * k for k in range(1, 16)], line
-        assert any("the step restarts at each epoch (2 time(s))" in w for w in run.warnings), line
+        # (where the line writes the epoch's batches, they place the restart: nothing is guessed)
+        guessed = any("the step restarts at each epoch (2 time(s))" in w for w in run.warnings)
+        assert guessed == ("/100" not in line), line
     # A count logged twice an epoch ('batch: 200/400', 'batch: 400/400'): each fall is an epoch's start.
     twice = "".join(
         f"epoch: {e}, batch: {b}/400, loss: {3 - e / 10 - b / 1000:.4f}\n" for e in range(1, 6) for b in (200, 400)
@@ -147,6 +149,26 @@ def test_a_batch_counter_beside_the_epoch_is_the_step() -> None:
     # A running count of batches with no epoch: 'batch 40 loss 2.5'.
     run = normalize(read("".join(f"batch {b} loss {3 - b / 100}\n" for b in range(0, 120, 20))))
     assert run.step_kind == "step" and run.loss.steps.tolist() == [0, 20, 40, 60, 80, 100]
+
+
+@pytest.mark.parametrize(
+    "line", ["[Epoch {e}][Batch {b}/42] loss: {v:.4f}", "epoch: {e}, batch: {b}/42, loss: {v:.4f}"]
+)
+def test_the_batch_of_the_epoch_out_of_its_total_beside_a_global_step(line: str) -> None:
+    """Training lines that count the batch of the epoch out of its total ('batch: 10/42'), beside
+    evaluation lines that count the global step ('step 42: val_loss=0.21'): each training line is
+    at its epoch's start plus its batch. The batches after the first epoch had taken the step of
+    the evaluation before them (one point an epoch kept), and the first epoch's had been dropped."""
+    lines = []
+    for e in range(1, 5):
+        lines += [line.format(e=e, b=b, v=3 - e / 2 - b / 100) for b in (10, 20, 30, 40)]
+        lines.append(f"step {42 * e}: val_loss={3 - e / 2:.4f}")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.step_kind == "step"
+    assert run.loss.steps.tolist() == [42.0 * e + b for e in range(4) for b in (10, 20, 30, 40)]
+    assert run.loss.values[:2].tolist() == [2.4, 2.3]
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [42.0, 84.0, 126.0, 168.0]
+    assert "batch" not in run.series
 
 
 def test_the_pytorch_tutorial_epoch_and_minibatch() -> None:
