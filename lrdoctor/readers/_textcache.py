@@ -310,8 +310,6 @@ class _Program:
             state.flush()
         if self.epoch is not None:
             state.epoch = epoch
-            if state.first_epoch is None:
-                state.first_epoch = epoch
         if self.step is not None:
             state.step = step
         if not self.unique:
@@ -364,8 +362,6 @@ class _Program:
         if state.pending is not None:
             state.flush()
         if epochs is not None:
-            if state.first_epoch is None:
-                state.first_epoch = float(epochs[0])
             state.epoch = float(epochs[count - 1])
         if steps is not None:
             state.step = float(steps[count - 1])

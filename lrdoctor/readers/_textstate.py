@@ -48,6 +48,7 @@ class State:
         self.epoch = math.nan
         self.first_epoch: float | None = None
         self.raw_step: float | None = None
+        self.raw_epoch = math.nan  # the epoch of the last step N/M
         self.inner_steps = False  # steps N/M restart each epoch
         # Per metric line (record): its step context, NaN if none. These lists, and those of
         # `points`, hold floats, or arrays of them where a window of lines was read at once.
@@ -94,8 +95,6 @@ class State:
                     self.config.setdefault(key, value)
         if epoch is not None:
             self.epoch = epoch
-            if self.first_epoch is None:
-                self.first_epoch = epoch
         if step is not None:
             self.step = step if total is None else self._global_step(step, total)
         if not points:
@@ -249,11 +248,16 @@ class State:
         return np.where(last >= 0, rec_step[np.maximum(last, 0)], np.nan)
 
     def _global_step(self, step: float, total: float) -> float:
-        """Steps N/M on lines that also name an epoch: a running count once they restart each epoch."""
-        assert self.first_epoch is not None
-        if self.raw_step is not None and step < self.raw_step and self.epoch > self.first_epoch:
+        """Steps N/M on lines that also name an epoch: a running count once they restart each
+        epoch, counted from the epoch of the first such line (an epoch named by another line, a
+        checkpoint's '(epoch 5)' or an evaluation before training, is not where the count began).
+        The count restarts where it falls as the epoch rises; a fall with the epoch back too is a
+        resumed run's, of a count that runs on over the epochs."""
+        if self.first_epoch is None:
+            self.first_epoch = self.epoch
+        if self.raw_step is not None and step < self.raw_step and self.epoch > self.raw_epoch:
             self.inner_steps = True
-        self.raw_step = step
+        self.raw_step, self.raw_epoch = step, self.epoch
         return (self.epoch - self.first_epoch) * total + step if self.inner_steps else step
 
     def log(self, label: str) -> Log:

@@ -229,11 +229,12 @@ def _parse_raw(line: str) -> Parsed | None:
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
-        # An evaluation's values after its title, each name a space before its value ('Val: loss 1.9
-        # acc 0.62', 'valid | loss 2.1 | ppl 8.2'): parse_line names them as the evaluation's.
+        # Values after a title, each name a space before its value: an evaluation's ('Val: loss 1.9
+        # acc 0.62', 'valid | loss 2.1 | ppl 8.2'), which parse_line names so, or the training's
+        # ('train: loss 2.1 acc 0.3').
         titled = _TITLED.match(line)
         if titled is not None:
-            points = _points(_LOOSE.findall(line, titled.end()))
+            points = _titled_points(line, titled.end())
             if any("loss" in k.lower() for k, _ in points):
                 return Parsed(points)
         # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a
@@ -374,7 +375,20 @@ _EVALUATION = re.compile(
     rf"|(?<![\w.]){_EVAL_NAMES}\s*:(?!\s*{_NOT_YET})",
     re.I,
 )
-_TITLED = re.compile(rf"[\s\-*>=#]*{_EVAL_NAMES}\s*[:|]\s*(?=[A-Za-z])", re.I)
+_TITLED = re.compile(rf"[\s\-*>=#]*(?:{_EVAL_NAMES}|train|training)\s*[:|]\s*(?=[A-Za-z])", re.I)
+_BETWEEN_PAIRS = re.compile(r"[\s,;|]*")
+
+
+def _titled_points(line: str, pos: int) -> list[tuple[str, float]]:
+    """The 'name value' pairs after a title, where they are all the line holds ('Val: loss 0.3
+    over 500 samples' is a sentence, not values)."""
+    found = []
+    for m in _LOOSE.finditer(line, pos):
+        if not _BETWEEN_PAIRS.fullmatch(line, pos, m.start()):
+            return []
+        found.append(m.groups())
+        pos = m.end()
+    return _points(found) if _BETWEEN_PAIRS.fullmatch(line, pos) else []
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
 _GLOBAL_STEP = re.compile(r"(?i:global[ _]step\b)")
 
@@ -419,7 +433,7 @@ def _parse_special(line: str) -> Parsed | None:
             return found
     if (
         "][" in s
-        or s[:1] == "["
+        or (s[:1] == "[" and _TUTORIAL.match(s) is not None)
         or "Iter(" in s
         or "Epoch: " in s
         or "(val)" in s
@@ -559,18 +573,22 @@ def _parse_headed(
         elif not (litgpt and h.group(1)[0] in "Ss"):
             step = value
             total = float(h.group(3).replace(",", "")) if h.group(3) else None
-    if step is None and counted is not None:
-        # The step, where no other counter gives it: a count that restarts each epoch runs on by
-        # the total (the evaluation lines of the same log may count the global step: 'step 42: val_loss').
-        (step, total), batches = counted, []
-    found = _STRICT.findall(s, 0, headers[0].start()) + batches
+    before = _STRICT.findall(s, 0, headers[0].start())
+    loose = []
     for h, after in zip(headers, [*headers[1:], None], strict=False):
-        found += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
+        loose += _LOOSE.findall(s, h.end(), after.start() if after else len(s))
     lead = headers[0]
     if step is not None and lead.group(1)[0] in "SsIi":
         rest = s[lead.end() : lead.end() + 3].lstrip()
         style = TORCHTUNE if rest.startswith("|") else NANOGPT if rest.startswith(":") else style
-    return _collect(_unglued(found, s), step, epoch, total, style, config, indented)
+    if step is None and counted is not None:
+        # The step, where no other counter gives it: a count that restarts each epoch runs on by
+        # the total (the evaluation lines of the same log may count the global step: 'step 42:
+        # val_loss'); not a validation loop's own count ('Epoch 1 | Batch 5/10 | Val Loss: 1.95').
+        parsed = _collect(_unglued(before + loose, s), counted[0], epoch, counted[1], style, config, indented)
+        if parsed is not None and any(not naming.is_eval(name) for name, _ in parsed.points):
+            return parsed
+    return _collect(_unglued(before + batches + loose, s), step, epoch, total, style, config, indented)
 
 
 def _collect(
@@ -630,22 +648,39 @@ def _collect(
                         total = float(tail[1:])
                         style = NANOGPT if style == TEXT else style
         first = False
+    counted_away = False  # the line's batch count became its step: the count was a value of the line
+    if (
+        step is None
+        and epoch is not None
+        and counted is not None
+        and _counts_training([*points, *((key, value) for _, key, value in held)], counted[0])
+    ):
+        # 'epoch: 3, batch: 10/42': the batch of the epoch is the step, run on by the epoch's batches
+        at, step, total = counted
+        del points[at]
+        held = [(where - (where > at), key, value) for where, key, value in held]
+        counted_away = True
     if held:
         # pix2pix/CycleGAN's '(epoch: 1, iters: 100, time: 0.86) G_GAN: 0.66 D_A: 0.11': beside a
         # counter and other values, or one naming a loss ('step 10: TRAIN_LOSS: 2.2, LEARNING_RATE:
         # 0.001'); 'step 0: MAX_STEPS: 3000, LOSS_SCALE: 65536, LOSS_GAMMA: 2.0' is settings
-        if (step is not None or epoch is not None) and (points or any(naming.names_a_loss(k) for _, k, _ in held)):
+        valued = points or counted_away or any(naming.names_a_loss(k) for _, k, _ in held)
+        if (step is not None or epoch is not None) and valued:
             for moved, (at, key, value) in enumerate(held):
                 points.insert(at + moved, (key, value))
         else:  # 'BATCH_SIZE: 32' in a settings dump
             config = {**{key: value for _, key, value in held}, **(config or {})}
-    if step is None and epoch is not None and counted is not None and math.isfinite(counted[1]):
-        # 'epoch: 3, batch: 10/42': the batch of the epoch is the step, run on by the epoch's batches
-        at, step, total = counted
-        del points[at]
     if not points and step is None and epoch is None:
         return Parsed([], hparams=config) if config else None
     return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)
+
+
+def _counts_training(points: list[tuple[str, float]], at: int) -> bool:
+    """Whether a batch counted out of its total, the point at `at`, counts training batches: a
+    line of a validation loop ('Epoch 1 | Batch 5/10 | Val Loss: 1.95') counts its own."""
+    return math.isfinite(points[at][1]) and any(
+        not naming.is_eval(name) for i, (name, _) in enumerate(points) if i != at
+    )
 
 
 def _points(found: list[tuple[str, str, str, str]], prefix: str = "") -> list[tuple[str, float]]:
@@ -720,15 +755,44 @@ def _parse_dict(s: str) -> Parsed | None:
     step = next((numeric[k] for k in step_keys if math.isfinite(numeric[k])), None)
     epoch = numeric.get("epoch")
     epoch = epoch if epoch is not None and math.isfinite(epoch) else None
-    if step is None and epoch is None:  # the counter before the dict ('Step 10: {...}', 'epoch 3 {...}')
-        lead = _HEADER.search(s, 0, s.find("{"))
-        if lead is not None and lead.group(1)[0] not in "Bb":
-            value = float(lead.group(2).replace(",", ""))
-            step, epoch = (None, value) if lead.group(1)[0] in "Ee" else (value, None)
+    if step is None and epoch is None:  # the counters before the dict ('Step 10: {...}', 'epoch 3 {...}')
+        counters = _counters_before(s[: s.find("{")])
+        if counters is None:  # a summary of a point written before ('Best epoch 3: {...}'): no new one
+            return Parsed([])
+        step, epoch = counters
     skip = {*step_keys, "epoch"}
     points = [(k, v) for k, v in numeric.items() if k not in skip]
     style = FAIRSEQ if step_keys and any(k.endswith("num_updates") for k in step_keys) else HF
     return Parsed(points, step, epoch, style=style, hparams=planned)
+
+
+# Words before a counter that make it no place of the line's values: a summary or a checkpoint's
+# ('Best epoch 4: {...}', 'Resumed from checkpoint at step 120 {...}') names a point written before.
+_SUMMARY_WORDS = frozenset(
+    {"best", "final", "total", "average", "avg", "mean", "summary", "result", "results", "checkpoint"}
+    | {"resume", "resumed", "resuming", "load", "loaded", "loading", "restore", "restored", "save", "saved", "saving"}
+)
+_WORDS = re.compile(r"[A-Za-z]+")
+
+
+def _counters_before(head: str) -> tuple[float | None, float | None] | None:
+    """(step, epoch) of the counters that head a printed dict, each a word of its own ('Step 10:',
+    'Epoch 3, Step 120:'), with nothing but punctuation after the last one ('Step 3/3: final
+    evaluation {...}' is a stage of a script). None where a word of a summary comes before them:
+    the dict repeats the values of that step ('Best epoch 3: {...}')."""
+    headers = [h for h in _HEADER.finditer(head) if h.start() == 0 or head[h.start() - 1] not in _NAME_CHARS]
+    if not headers or _LETTER.search(head, headers[-1].end()) is not None:
+        return None, None
+    if any(w.lower() in _SUMMARY_WORDS for w in _WORDS.findall(head, 0, headers[0].start())):
+        return None
+    step = epoch = None
+    for h in headers:
+        value = float(h.group(2).replace(",", ""))
+        if h.group(1)[0] in "Ee":
+            epoch = value
+        elif h.group(1)[0] not in "Bb":
+            step = value
+    return step, epoch
 
 
 def _dict_value(key: object, value: object) -> float | None:
@@ -904,7 +968,7 @@ def _loss_or_rate(key: str) -> bool:
 _COMPOSER = re.compile(r"\[epoch=(\d+)\]\[batch=(\d+)/(\d+)\]:?$")
 # PyTorch's CIFAR-10 tutorial and the scripts written from it: '[1,  2000] loss: 2.198', the epoch
 # and the minibatch of the epoch (a count that restarts each epoch), then the running loss.
-_TUTORIAL = re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]\s*(?=[A-Za-z])")
+_TUTORIAL = re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]\s*(?=(?i:(?:train(?:ing)?[ _])?loss)\b)")
 
 
 def _parse_bracketed(s: str) -> Parsed | None:

@@ -8,7 +8,7 @@ import pytest
 from lrdoctor import naming
 from lrdoctor.errors import UnreadableLog
 from lrdoctor.normalize import normalize
-from lrdoctor.readers import text
+from lrdoctor.readers import _textstyles, text
 from lrdoctor.readers._textstyles import parse_line
 from lrdoctor.run import Log
 from lrdoctor.source import Source
@@ -913,3 +913,83 @@ def test_settings_on_a_counter_line_alone_stay_settings() -> None:
     ]
     run = normalize(read("\n".join(one) + "\n"))
     assert run.loss.name == "train_loss" and len(run.loss) == 39
+
+
+# --- counters read where a review found them misplaced --------------------------------------------
+
+
+def test_titled_training_and_validation_lines() -> None:
+    """'train: loss 2.1 acc 0.3' beside 'val: loss 1.9 acc 0.4': each title names its values. With
+    the validation lines read alone, they had been taken for the run's own loss."""
+    lines = []
+    for e in range(1, 31):
+        lines += [f"Epoch {e}/30", f"train: loss {2 / e:.4f} acc 0.5", f"val: loss {2 / e + 0.1:.4f} acc 0.4"]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.name == "loss" and run.loss.values.tolist()[:2] == [2.0, 1.0]
+    assert run.val_loss is not None and run.val_loss.values.tolist()[:2] == [2.1, 1.1]
+    # A sentence after the title holds no values ('over 500 samples' is no metric).
+    assert read("step=1 loss=2.0\nVal: loss 0.3 over 500 samples\n").series.keys() == {"loss"}
+
+
+def test_a_logging_prefix_in_brackets_keeps_the_epoch_and_its_total() -> None:
+    lines = [
+        f"[2024-01-01 10:00:{k:02d}] Epoch [{e}/2], Iter [{b}/42], Loss: {2.1 - k / 10:.2f}"
+        for k, (e, b) in enumerate((e, b) for e in (1, 2) for b in (20, 40))
+    ]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps.tolist() == [20.0, 40.0, 62.0, 82.0] and len(run.segments) == 1
+
+
+def test_the_counters_before_a_dict() -> None:
+    """'Epoch 1, Step 20: {...}' holds both counters; a closing 'Best epoch 3: {...}' names a point
+    written before and moves no axis back; a counter inside a name ('warmup_step 100') is none."""
+    lines = [f"Epoch {1 + s // 42}, Step {s}: {{'loss': {2 - s / 100:.2f}}}" for s in (20, 40, 62, 82)]
+    lines.insert(2, "Step 42: {'eval_loss': 1.95}")
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps.tolist() == [20.0, 40.0, 62.0, 82.0]
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [42.0]
+    best = [f"Epoch {e}: {{'loss': {2 / e:.3f}, 'val_loss': {abs(e - 6) / 5 + 1:.2f}}}" for e in range(1, 21)]
+    run = normalize(read("\n".join([*best, "Best epoch 6: {'loss': 0.333, 'val_loss': 1.0}"]) + "\n"))
+    assert len(run.loss) >= 20 and run.loss.steps.tolist()[:3] == [1.0, 2.0, 3.0]
+    assert not any("written again" in w for w in run.warnings)
+    assert _textstyles._counters_before("warmup_step 100 ") == (None, None)
+    assert _textstyles._counters_before("Step 3/3: final evaluation ") == (None, None)
+    assert _textstyles._counters_before("2024-01-01 12:00:00 - trainer - INFO - step 10 ") == (10.0, None)
+
+
+def test_a_batch_count_that_is_no_training_step() -> None:
+    """Upper-case keys beside the count keep their places; a validation loop's own count
+    ('Epoch 1 | Batch 5/10 | Val Loss: 1.95') places nothing; a rank pair is no tutorial counter."""
+    caps = normalize(
+        read(
+            "".join(
+                f"epoch: {e}, TRAIN_LOSS: {3 - e / 10 - b / 100:.3f}, batch: {b}/42\n"
+                for e in range(1, 4)
+                for b in (20, 40)
+            )
+        )
+    )
+    assert caps.loss.name == "train_loss" and caps.loss.steps.tolist() == [20.0, 40.0, 62.0, 82.0, 104.0, 124.0]
+    lines = []
+    for e in (1, 2):
+        lines += [f"Epoch {e} | Batch {b}/100 | Train Loss: {2.1 - e / 5 - b / 1000:.3f}" for b in (50, 100)]
+        lines += [f"Epoch {e} | Batch {b}/10 | Val Loss: {2 - e / 5 - b / 1000:.3f}" for b in (5, 10)]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps.tolist() == [50.0, 100.0, 150.0, 200.0]
+    assert run.val_loss is not None and max(run.val_loss.steps) <= 200
+    ranked = read("".join(f"[0, 0] step {s} loss: {2 - s / 100:.2f}\n" for s in range(5, 45, 5)))
+    assert points(ranked, "loss")[:2] == [(5.0, 1.95), (10.0, 1.9)]
+
+
+def test_where_a_count_that_restarts_each_epoch_begins() -> None:
+    """The count runs on from the epoch of its first line: a checkpoint's '(epoch 5)' or an
+    evaluation before training names no epoch of it. And a count that runs on over the epochs
+    ('Epoch 6 Batch 250/420') falls back on a resume with its epoch: no restart."""
+    banner = "=> loaded checkpoint 'ckpt.pth' (epoch 5)\n" + "".join(
+        f"epoch: {e}, batch: {b}/42, loss: {2 - e / 10 - b / 1000:.3f}\n" for e in (6, 7) for b in (20, 40)
+    )
+    assert normalize(read(banner)).loss.steps.tolist() == [20.0, 40.0, 62.0, 82.0]
+    lines = [f"Epoch {1 + b // 84} Batch {b}/420 loss: {2 - b / 1000:.3f}" for b in range(10, 260, 10)]
+    lines += [f"Epoch {1 + b // 84} Batch {b}/420 loss: {1.9 - b / 1000:.3f}" for b in range(170, 420, 10)]
+    run = normalize(read("\n".join(lines) + "\n"))
+    assert run.loss.steps.max() == 410.0
