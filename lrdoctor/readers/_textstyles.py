@@ -389,6 +389,8 @@ def _titled_points(line: str, pos: int) -> list[tuple[str, float]]:
         found.append(m.groups())
         pos = m.end()
     return _points(found) if _BETWEEN_PAIRS.fullmatch(line, pos) else []
+
+
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
 _GLOBAL_STEP = re.compile(r"(?i:global[ _]step\b)")
 
