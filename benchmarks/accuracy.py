@@ -35,7 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lrdoctor import load
-from lrdoctor.detect import LOG_KINDS, Signals, detect_all, log_kind, signals
+from lrdoctor.detect import LOG_KINDS, Signals, log_kind, signals
+from lrdoctor.detect import detect_all as _detect_all
 from lrdoctor.diagnosis import Config, Finding
 from lrdoctor.recommend import RateModel, rate_features, recommend
 from lrdoctor.verdict import CLASSES, VerdictConfig, VerdictModel, decide, features
@@ -126,6 +127,20 @@ def load_cases(corpus: Path) -> list[Case]:
     with cache.open("wb") as fh:
         pickle.dump({"key": key, "cases": cases}, fh)
     return cases
+
+
+# The findings of each case's signals under a detector config: detection does not depend on the
+# fitted models, and the folds and their inner calibration ask for the same cases' findings many
+# times over. Keyed on the signals' identity (each entry keeps its signals alive, so no id is reused).
+_FINDINGS: dict[tuple[int, Any], tuple[Signals, list[Finding]]] = {}
+
+
+def detect_all(sig: Signals, cfg: Any) -> list[Finding]:
+    key = (id(sig), cfg)
+    hit = _FINDINGS.get(key)
+    if hit is None:
+        hit = _FINDINGS[key] = (sig, _detect_all(sig, cfg))
+    return hit[1]
 
 
 def predict(cases: list[Case], cfg: Config) -> list[dict[str, Any]]:
