@@ -54,6 +54,9 @@ _ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "approx."})
 # Placeholders written where a value was missing ("loss=N/A lr=0.001").
 _MISSING = frozenset({"none", "null", "nil", "n/a", "na", "n.a", "nat", "undefined", "missing", "unknown", "tbd"})
 _OK_TAILS = frozenset({"%", "."})
+# ... and after NaN or Inf, the padding Lightning's progress bar gives a number without a decimal
+# point ('nan.0', 'inf.0'; '-inf.' ends in a full stop): '2.0.1' is a version, no number.
+_PADDED = frozenset({".0", ".00", ".000"})
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./@-")
 
 # Kinds of keys.
@@ -99,7 +102,8 @@ _LOOSE = re.compile(rf"({_KEY_UNQUOTED})(?:\s*[:=]\s*|[ \t]+)(?:tensor\()?({_NUM
 # A count written with thousands separators ('Step 1,000/50,000').
 _GROUPED = r"\d{1,3}(?:,\d{3})+(?!\d)"
 _HEADER = re.compile(
-    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step|[Bb]atch|BATCH)(?:\s+|\s*\[\s*)"
+    r"([Ss]tep|STEP|[Ii]ter(?:ation)?|ITER(?:ATION)?|[Ee]poch|EPOCH|[Gg]lobal[_ ]step|[Bb]atch|BATCH|[Ii]t|IT|[Ee]p|EP)"
+    r"(?:\s+|\s*\[\s*)"
     rf"({_GROUPED}|\d+)(?:\s*/\s*({_GROUPED}|\d+))?\s*\]?(?![\w.%/]|:\d)"
 )
 _TOTAL = re.compile(r"/(\d+)")
@@ -610,7 +614,7 @@ def _collect(
     held: list[tuple[int, str, float]] = []  # (where, key, value) of upper-case keys with a "_" (CONFIG)
     counted = None  # (where, count, total) of 'batch: 100/600'
     for raw, num, tail, unit in found:
-        if unit or (tail and tail not in _OK_TAILS and tail[0] != "/"):
+        if unit or (tail and tail not in _OK_TAILS and tail[0] != "/" and not _padded(num, tail)):
             continue
         name = metric_name(raw)
         if name is not None:  # the hot path: a known metric key
@@ -675,6 +679,10 @@ def _collect(
     if not points and step is None and epoch is None:
         return Parsed([], hparams=config) if config else None
     return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)
+
+
+def _padded(num: str, tail: str) -> bool:
+    return tail in _PADDED and num.lstrip("+-")[:1] in ("n", "N", "i", "I")
 
 
 def _counts_training(points: list[tuple[str, float]], at: int) -> bool:

@@ -1287,3 +1287,32 @@ def test_a_batch_counter_that_is_never_a_number_places_nothing(tmp_path: Path) -
     path.write_text("".join(f"batch: nan, loss: {2.0 / (1 + i / 20):.4f}\n" for i in range(60)))
     run = load(path)
     assert len(run.loss) == 60 and run.step_kind == "index"
+
+
+def test_lightning_bar_padding_of_nan_and_inf() -> None:
+    """Lightning's progress bar pads a number printed without a decimal point: NaN as 'nan.0', Inf
+    as 'inf.0', -Inf as '-inf.'. A run whose loss went NaN had read as no loss at all, and passed
+    the check that skips what is not a training log; '2.0.1' (a version) is still no number."""
+    refreshes = [f"{2.3 * 1.8**k:.3g}" if k < 8 else "nan.0" for k in range(12)]
+    bar = "".join(
+        f"\rEpoch 0: {100 * (k + 1) // 12:3d}%|###| {k + 1}/12 [00:00<00:00, 150.0it/s, v_num=0, "
+        f"train_loss_step={value}]"
+        for k, value in enumerate(refreshes)
+    )
+    log = read("TPU available: False, using: 0 TPU cores\n" + bar + "\n")
+    loss = points(log, "progress/train_loss_step")
+    assert len(loss) == 12 and math.isnan(loss[-1][1]) and loss[0][1] == 2.3
+    assert parse_line("step 3 loss=inf.0 lr=0.1").points == [("loss", math.inf), ("lr", 0.1)]
+    assert parse_line("step 3 loss=-inf. lr=0.1").points == [("loss", -math.inf), ("lr", 0.1)]
+    assert parse_line("step 3 torch: 2.0.1").points == []
+
+
+def test_it_and_ep_counters() -> None:
+    """print(f"it {i} loss {l:.4f}") and 'ep 0 it 5 loss ...': short counters head the line as
+    'iter' and 'epoch' do. Such logs had been refused whole ("no training metrics found")."""
+    log = read("".join(f"it {i} loss {2 - i / 100:.4f}\n" for i in range(30)))
+    assert points(log, "loss")[:2] == [(0.0, 2.0), (1.0, 1.99)] and log.step_kind == "step"
+    log = read("".join(f"ep {i // 10} it {i} loss {2 - i / 100:.4f}\n" for i in range(30)))
+    assert points(log, "loss")[-1] == (29.0, 1.71)
+    log = read("".join(f"Ep {e} | trn_loss {2 - e / 10:.3f} | val_loss {2.1 - e / 10:.3f}\n" for e in range(10)))
+    assert log.step_kind == "epoch" and points(log, "val_loss")[-1] == (9.0, 1.2)

@@ -287,7 +287,7 @@ def _number() -> st.SearchStrategy[str]:
     ints = st.integers(-5, 10**7).map(str)
     decimals = st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: f"{f:.{abs(hash(f)) % 7}f}")
     exps = st.floats(allow_nan=False, allow_infinity=False).map(lambda f: f"{f:.3e}")
-    odd = st.sampled_from(["nan", "inf", "-inf", "NaN", "+5", ".5", "5.", "-0", "0.0", "1.5e+01"])
+    odd = st.sampled_from(["nan", "inf", "-inf", "NaN", "+5", ".5", "5.", "-0", "0.0", "1.5e+01", "nan.0", "-inf."])
     # Numbers of the usual forms that overflow to inf: the same layouts as finite ones.
     huge = st.sampled_from(["9" * 400, "-" + "9" * 400, "9" * 400 + ".5", "1.500e+999", "1e999"])
     return st.one_of(ints, ints, decimals, exps, odd, huge)
