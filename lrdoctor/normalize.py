@@ -80,7 +80,7 @@ def normalize(
         raise NoSeries(f"{log.source}: the metric {name!r} has no points in run {chosen}")
     mine = _own_run(log, kept, name)
     missing = _MISSING_NAN.get("csv" if log.format.endswith("csv") else log.format)
-    if missing is not None and (log.format.endswith("csv") or step_kind != "index"):
+    if missing is not None and not log.ragged:
         # (lists of two lengths, on an axis of positions, hold no null: a loss logged less often)
         lr_name = naming.find_lr({k: kept[k] for k in mine})
         kept[name] = _empty_cells_as_nan(kept, name, warnings, lr_name, written_as=missing)
@@ -507,6 +507,11 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         key = "_".join(naming.tokens(metric))
         if key in folded:
             return folded[key]
+        # Lightning's self.log(name, on_step=True, on_epoch=True) writes name_step and name_epoch:
+        # the name it was logged under (its ModelCheckpoint monitors it so) means the per-step one.
+        for suffix in ("_step", "_epoch"):
+            if metric + suffix in series:
+                return metric + suffix
         if metric in log.text_columns:
             raise NoSeries(f"{log.source}: the column {metric!r} holds no number (text or empty cells only)")
         message = f"{log.source}: no series named {metric!r}; found {_listing(series)}"

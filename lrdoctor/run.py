@@ -117,6 +117,9 @@ class Log:
     text_columns: tuple[str, ...] = ()
     # ... of them, those whose every cell is empty (pandas writes NaN so).
     empty_columns: tuple[str, ...] = ()
+    # Lists of different lengths, each value at its position in its own list (a JSON dict of
+    # lists): a shorter list is a metric logged less often, not one whose values turned to null.
+    ragged: bool = False
 
 
 @dataclass(frozen=True)

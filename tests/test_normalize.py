@@ -174,14 +174,18 @@ def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> Non
         ("columns.json", lambda df, path: df.to_json(path)),  # pandas' default: a dict of columns
     ],
 )
-def test_pandas_nulls_after_a_loss_went_nan_are_nan(tmp_path: Path, name, write) -> None:
+@pytest.mark.parametrize("step_column", [True, False])
+def test_pandas_nulls_after_a_loss_went_nan_are_nan(tmp_path: Path, name, write, step_column: bool) -> None:
     """DataFrame.to_json writes NaN as null: a run whose loss went NaN at step 200 of 330 (an
-    evaluation every 22 steps, null between) had read as a healthy run of 200 steps, exit 0."""
+    evaluation every 22 steps, null between) had read as a healthy run of 200 steps, exit 0; and
+    so had one whose frame holds no step column (records read on an axis of positions)."""
     pd = pytest.importorskip("pandas")
     steps = np.arange(330)
     loss = np.where(steps < 200, 2.3 * np.exp(-steps / 60) + 0.05, np.nan)
     val = np.where(steps % 22 == 21, 0.4, np.nan)
     frame = pd.DataFrame({"step": steps, "loss": loss, "val_loss": val, "lr": 0.1})
+    if not step_column:
+        frame = frame.drop(columns="step")
     path = tmp_path / name
     write(frame, path)
     assert b"null" in path.read_bytes()
@@ -349,6 +353,24 @@ def test_metric_override_and_errors() -> None:
         normalize(log, metric="x")
     with pytest.raises(NoSeries, match="pass --metric NAME"):
         normalize(Log("x", "csv", {"acc": series("acc", [0], [0.1])}))
+
+
+def test_a_metric_logged_on_step_and_on_epoch_by_lightning() -> None:
+    """self.log("train_loss", on_step=True, on_epoch=True) writes train_loss_step and
+    train_loss_epoch: --metric train_loss (and [tool.lrdoctor] metric = "train_loss") means the
+    per-step series; it had been refused on every Lightning run, exit 2."""
+    steps, epochs = [0, 1, 2, 3], [1, 3]
+    log = Log(
+        "metrics.csv",
+        "lightning-csv",
+        {
+            "train_loss_epoch": series("train_loss_epoch", epochs, [2.0, 1.0]),
+            "train_loss_step": series("train_loss_step", steps, [2.2, 1.8, 1.2, 0.8]),
+        },
+    )
+    assert normalize(log, metric="train_loss").metric == "train_loss_step"
+    del log.series["train_loss_step"]
+    assert normalize(log, metric="train_loss").metric == "train_loss_epoch"
 
 
 def test_a_text_column_is_named_as_such(tmp_path: Path) -> None:

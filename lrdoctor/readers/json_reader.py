@@ -400,7 +400,8 @@ def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[st
     rows = ({k: v[i] for k, v in columns.items() if i < len(v)} for i in range(max(lengths)))
     unplaced: list[int] = []
     series, kind = rows_to_series(rows, unplaced=unplaced)
-    return _log(series, kind, label, hparams, warnings + _unplaced_warning(label, unplaced))
+    log = _log(series, kind, label, hparams, warnings + _unplaced_warning(label, unplaced))
+    return dataclasses.replace(log, ragged=True) if len(lengths) > 1 else log
 
 
 def _unplaced_warning(label: str, unplaced: list[int]) -> list[str]:
