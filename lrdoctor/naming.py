@@ -45,6 +45,12 @@ def role_tokens(name: str) -> list[str]:
     alone is read, unless the part before ' - ' is a role word and the metric does not name
     both its quantity and its split ('Loss - Train', 'Val - Loss', 'Learning Rate - Group 0',
     as some trainers write their headers; 'test - train/loss' is a run named 'test')."""
+    scalars = add_scalars_parts(name)
+    if scalars is not None:
+        # The key names the series' role; the tag, shared by every key, only its quantity
+        # ('Training vs. Validation Loss', as the PyTorch tutorial names it).
+        tag, key = scalars
+        return [t for t in tokens(tag) if t not in _TRAIN_WORDS and t not in _EVAL_WORDS] + tokens(key)
     head, sep, tail = name.rpartition(" - ")
     if not sep:
         return tokens(name)
@@ -55,6 +61,20 @@ def role_tokens(name: str) -> list[str]:
     if set(tokens(head)) <= _ROLE_WORDS and not names_itself:
         return tokens(name)
     return said
+
+
+def add_scalars_parts(name: str) -> tuple[str, str] | None:
+    """(tag, key) of a series that torch's `add_scalars(tag, {key: ...})` wrote: its events lie in
+    a folder named '<tag>_<key>' (a '/' of the tag written '_'), under the tag, so the reader
+    names it '<tag>_<key>/<tag>' ('loss_train/loss', 'Loss_epoch_val/Loss/epoch')."""
+    at = name.find("/")
+    while at > 0:
+        folder, tag = name[:at], name[at + 1 :]
+        head = tag.replace("/", "_") + "_"
+        if tag and folder.startswith(head) and len(folder) > len(head):
+            return tag, folder[len(head) :]
+        at = name.find("/", at + 1)
+    return None
 
 
 def names_a_run(name: str) -> bool:

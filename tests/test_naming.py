@@ -153,3 +153,12 @@ def test_a_denser_training_loss_beside_a_sparse_plain_one_is_judged() -> None:
     names = ["loss_train", "loss_val", "loss"]
     assert naming.find_loss(names, {"loss_train": 900, "loss_val": 900, "loss": 9}) == "loss_train"
     assert naming.find_loss(names, {"loss_train": 900, "loss_val": 900, "loss": 900}) == "loss"
+
+
+def test_add_scalars_series_take_their_role_from_the_key() -> None:
+    assert naming.add_scalars_parts("loss_train/loss") == ("loss", "train")
+    assert naming.add_scalars_parts("Loss_epoch_val/Loss/epoch") == ("Loss/epoch", "val")
+    assert naming.add_scalars_parts("train/loss") is None and naming.add_scalars_parts("loss") is None
+    both = "Training vs. Validation Loss"
+    names = [f"{both}_Training/{both}", f"{both}_Validation/{both}"]
+    assert naming.find_loss(names) == names[0] and not naming.is_eval(names[0]) and naming.is_eval(names[1])

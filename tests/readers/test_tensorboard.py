@@ -263,6 +263,29 @@ def test_add_scalars_directory_prefixes_sub_directories(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("scalar_too", [False, True])
+def test_the_tutorials_add_scalars_keys_name_the_roles(tmp_path: Path, scalar_too: bool) -> None:
+    """The PyTorch TensorBoard tutorial's add_scalars('Training vs. Validation Loss', {'Training':
+    ..., 'Validation': ...}): the key names each series' role, not the tag, which names both. The
+    training series had been taken for the validation loss (and, beside the tutorial's 'training
+    loss' scalar, the run's validation loss was that scalar's copy)."""
+    from lrdoctor import load
+
+    writer = torch_writer(tmp_path / "runs" / "exp")
+    for step in range(0, 200, 10):
+        train, val = 2.0 / (1 + step / 20), 3.0 + step / 100
+        writer.add_scalars("Training vs. Validation Loss", {"Training": train, "Validation": val}, step)
+        if scalar_too:
+            writer.add_scalar("training loss", train, step)
+    writer.close()
+    run = load(tmp_path / "runs" / "exp")
+    assert run.val_loss is not None and run.val_loss.values[-1] == pytest.approx(4.9)
+    assert run.loss.values[-1] == pytest.approx(2.0 / (1 + 190 / 20))
+    assert run.loss.name == (
+        "training loss" if scalar_too else "Training vs. Validation Loss_Training/Training vs. Validation Loss"
+    )
+
+
 def test_non_scalar_summaries_are_skipped_and_hparams_kept(tmp_path: Path) -> None:
     writer = torch_writer(tmp_path)
     writer.add_scalar("loss", 1.0, 0)
