@@ -262,6 +262,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", float(p[k])
     if _against_the_findings(findings, CLASSES[k]):  # (which _against_the_training_loss, explained apart, implies)
         return "unknown", 0.0
+    if _ended_above_its_start(sig, findings, CLASSES[k]):
+        return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0
     return CLASSES[k], float(p[k])
@@ -304,6 +306,26 @@ def _against_the_findings(findings: Sequence[Finding], verdict: Verdict) -> bool
         and not _shows_too_high(findings)
         and any(f.suggests == "too_low" and f.severity != "info" for f in findings)
     )
+
+
+# A loss ending this share of its start above it, and two draws' noise (Curve.draw_noise), has not
+# been trained by a rate too low, which moves it down however little.
+ABOVE_START = 0.05
+
+
+def _ended_above_its_start(sig: Signals, findings: Sequence[Finding], verdict: Verdict) -> bool:
+    """A rate too low read off the statistics alone where the loss ended above its start: SGD at
+    50x its best rate jumped 5x at its first updates and swung above its start to the end, short
+    of every divergence rule, and was told to raise its rate 3160x."""
+    curve = sig.curve
+    if verdict != "too_low" or curve is None or _shows_too_low(findings) or not curve.start > 0:
+        return False
+    above = curve.end - curve.start
+    return above > ABOVE_START * curve.start and above > 2 * curve.draw_noise
+
+
+def _shows_too_low(findings: Sequence[Finding]) -> bool:
+    return any(f.suggests == "too_low" and f.severity != "info" for f in findings)
 
 
 def _shows_too_high(findings: Sequence[Finding]) -> bool:
@@ -458,6 +480,15 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             f"the statistics lean to too high ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), while the "
             f"{against.pathology.replace('_', ' ')} found is a sign of a rate too low and no finding shows one too "
             "high: the evidence disagrees"
+        )
+    if p.max() >= cfg.min_confidence and _ended_above_its_start(sig, findings, lean):
+        curve = sig.curve
+        assert curve is not None
+        return (
+            f"the statistics lean to too low ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), but the loss ended "
+            f"above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a rate too low does not do: the "
+            "evidence disagrees (a rate too high can leave a loss swinging above its start; no divergence rule "
+            "settled it)"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.

@@ -1945,3 +1945,35 @@ def test_a_validation_loss_that_came_down_and_levelled_off_rules_out_a_slow_run(
         for f in detect_all(signals(epochs, train, val=(few, 1.6 + 0.7 * np.exp(-few / 3)), step_kind="epoch"), CFG)
     }
     assert "slow_convergence" in found
+
+
+def test_a_rate_too_low_is_no_verdict_for_a_loss_that_ended_above_its_start() -> None:
+    """SGD at 50x its best rate on the digits jumped 5x at its first updates and swung above its
+    start to the end, short of every divergence rule; the statistics leaned to too low (0.97) and
+    the run was told to raise its rate 3160x. A rate too low moves a loss down, however little:
+    without a finding of a rate too low, such a lean is "unknown"."""
+    from lrdoctor.detect import LOG_KINDS
+    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide
+
+    n = len(FEATURES)
+    leans_low = VerdictModel(
+        mean=(0.0,) * n,
+        scale=(1.0,) * n,
+        weights=tuple((10.0 if c == "too_low" else 0.0,) + (0.0,) * n for c in CLASSES),
+    )
+    cfg = VerdictConfig(models={kind: leans_low for kind in LOG_KINDS})
+    rng = np.random.default_rng(3)
+    steps = np.arange(300.0)
+    # (wide swings from the jump on, and 8 of 299 later points below the start: no rule settles it)
+    noise = np.where(steps < 30, 0.9, 0.25)
+    swings = 3.0 + 3.0 * np.exp(-np.maximum(steps - 3, 0) / 12) * (steps >= 3) + noise * rng.standard_normal(300)
+    swings[:4] = [2.33, 3.2, 6.5, 12.0]
+    swings[[50, 90, 130, 170, 210, 250, 270, 290]] = 2.2
+    sig = signals(steps, swings)
+    findings = detect_all(sig, CFG)
+    assert findings == [] and sig.shape is not None and sig.shape.came_down > 3
+    assert decide(sig, findings, cfg)[0] == "unknown"
+    # ... while a loss that came down is read by the model as before.
+    falling = 2.3 * np.exp(-steps / 400) + 0.02 * rng.standard_normal(300)
+    sig = signals(steps, falling)
+    assert decide(sig, detect_all(sig, CFG), cfg)[0] == "too_low"
