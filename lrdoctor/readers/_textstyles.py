@@ -459,6 +459,10 @@ def _parse_special(line: str) -> Parsed | None:
     if "(" in s and "=" in s:
         text = _GROUP.sub(lambda m: _group_to_config(m, config), text)
     found = _parse_pairs(text, config, _STRICT)
+    if found is None and "loss" in s and (titled := _TITLED.match(s)) is not None:
+        # 'Val: loss 1.9, acc 62.0%': a title's values, each name a space before its value
+        points = _titled_points(s, titled.end())
+        found = Parsed(points) if any("loss" in k.lower() for k, _ in points) else None
     if config and (found is None or not found.hparams):
         return found._replace(hparams=config) if found is not None else Parsed([], hparams=config)
     return found

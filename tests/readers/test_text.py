@@ -1118,6 +1118,7 @@ TITLED_EVALS = {
     "colon-spaced": ("Val: loss {v} acc 0.62", "val_loss"),
     "pipe-spaced": ("valid | loss {v} | ppl 8.2", "val_loss"),
     "test-spaced": ("Test: loss {v}", "test_loss"),
+    "percent-spaced": ("Val: loss {v}, acc 62.0%", "val_loss"),
 }
 
 

@@ -332,6 +332,7 @@ TEMPLATES = [
     "[{}, {:>5}] loss: {}",
     "Val: loss {} acc {}",
     "valid | loss {} | ppl {}",
+    "Val: loss {}, acc {}%",
     "Step {}: {{'loss': {}, 'lr': [{}, {}]}}",
     "epoch: {}, batch: {}/42, loss: {}",
     "[Epoch {}][Batch {}/{}] loss: {}",
