@@ -233,14 +233,9 @@ def _parse_raw(line: str) -> Parsed | None:
         if bare is not None:
             name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
             return Parsed([(name, float(bare.group(2)))])
-        # Values after a title, each name a space before its value: an evaluation's ('Val: loss 1.9
-        # acc 0.62', 'valid | loss 2.1 | ppl 8.2'), which parse_line names so, or the training's
-        # ('train: loss 2.1 acc 0.3').
-        titled = _TITLED.match(line)
+        titled = _titled(line)
         if titled is not None:
-            points = _titled_points(line, titled.end())
-            if any("loss" in k.lower() for k, _ in points):
-                return Parsed(points)
+            return titled
         # nnU-Net's '2024-05-01 09:00:10.886255: train_loss -0.4322': one loss and its value after a
         # timestamp (a prefix of words, 'Validation: loss 3.5' or 'Best so far: val_loss 0.3', is no such line).
         head, _, rest = line.rpartition(": ")
@@ -383,16 +378,22 @@ _TITLED = re.compile(rf"[\s\-*>=#]*(?:{_EVAL_NAMES}|train|training)\s*[:|]\s*(?=
 _BETWEEN_PAIRS = re.compile(r"[\s,;|]*")
 
 
-def _titled_points(line: str, pos: int) -> list[tuple[str, float]]:
-    """The 'name value' pairs after a title, where they are all the line holds ('Val: loss 0.3
-    over 500 samples' is a sentence, not values)."""
-    found = []
+def _titled(line: str) -> Parsed | None:
+    """Values after a title, each name a space before its value: an evaluation's ('Val: loss 1.9
+    acc 0.62', 'valid | loss 2.1 | ppl 8.2'), which parse_line names so, or the training's
+    ('train: loss 2.1 acc 0.3'); where a loss is among them and they are all the line holds
+    ('Val: loss 0.3 over 500 samples' is a sentence, not values)."""
+    title = _TITLED.match(line)
+    if title is None:
+        return None
+    found, pos = [], title.end()
     for m in _LOOSE.finditer(line, pos):
         if not _BETWEEN_PAIRS.fullmatch(line, pos, m.start()):
-            return []
+            return None
         found.append(m.groups())
         pos = m.end()
-    return _points(found) if _BETWEEN_PAIRS.fullmatch(line, pos) else []
+    points = _points(found) if _BETWEEN_PAIRS.fullmatch(line, pos) else []
+    return Parsed(points) if any("loss" in k.lower() for k, _ in points) else None
 
 
 _MAY_EVALUATE = re.compile(r"(?i:mode|phase|split|stage|val|eval|test|dev|sanity)")
@@ -459,10 +460,8 @@ def _parse_special(line: str) -> Parsed | None:
     if "(" in s and "=" in s:
         text = _GROUP.sub(lambda m: _group_to_config(m, config), text)
     found = _parse_pairs(text, config, _STRICT)
-    if found is None and "loss" in s and (titled := _TITLED.match(s)) is not None:
-        # 'Val: loss 1.9, acc 62.0%': a title's values, each name a space before its value
-        points = _titled_points(s, titled.end())
-        found = Parsed(points) if any("loss" in k.lower() for k, _ in points) else None
+    if found is None and "loss" in s:  # 'Val: loss 1.9, acc 62.0%'
+        found = _titled(s)
     if config and (found is None or not found.hparams):
         return found._replace(hparams=config) if found is not None else Parsed([], hparams=config)
     return found
