@@ -622,16 +622,14 @@ def _collect(
         name = metric_name(raw)
         if name is not None:  # the hot path: a known metric key
             if not tail or tail[0] != "/" or name in BATCH_KEYS:  # ('batch: 100/600' is a count)
-                if tail and counted is None and name in BATCH_KEYS and _TOTAL.fullmatch(tail):
-                    counted = (len(points), float(num), float(tail[1:]))
+                counted = counted or _batch_of(name, num, tail, len(points))
                 append((name, float(num)))
             first = False
             continue
         key, kind = _info_cache.get(raw) or _key_info(raw)
         if kind == METRIC or (kind == S and not first):
             if not tail or tail[0] != "/" or key in BATCH_KEYS:
-                if tail and counted is None and key in BATCH_KEYS and _TOTAL.fullmatch(tail):
-                    counted = (len(points), float(num), float(tail[1:]))
+                counted = counted or _batch_of(key, num, tail, len(points))
                 append((key, float(num)))
         elif kind in (CONFIG, CAPS):
             if indented:
@@ -682,6 +680,13 @@ def _collect(
     if not points and step is None and epoch is None:
         return Parsed([], hparams=config) if config else None
     return Parsed(points, step, epoch, total if epoch is not None else None, style, None, config or None)
+
+
+def _batch_of(key: str, num: str, tail: str, at: int) -> tuple[int, float, float] | None:
+    """(where, count, total) of a batch counted out of its total ('batch: 100/600'), else None."""
+    if tail and key in BATCH_KEYS and _TOTAL.fullmatch(tail):
+        return at, float(num), float(tail[1:])
+    return None
 
 
 def _padded(num: str, tail: str) -> bool:
