@@ -507,14 +507,17 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     if not found or kind not in (STEP, EPOCH, S):
         first = _HEADER.search(s)
         if first is not None:
-            headers = [
-                h for h in _HEADER.finditer(s, first.start()) if h.start() == 0 or s[h.start() - 1] not in _NAME_CHARS
-            ]
+            headers = _own_headers(s, first.start())
             if headers:
                 return _parse_headed(s, headers, style, config, indented)
     if not found:
         return Parsed([], hparams=config) if config else None
     return _collect(_unglued(found, s), None, None, None, style, config, indented)
+
+
+def _own_headers(s: str, start: int = 0) -> list[re.Match[str]]:
+    """The counters heading a line from `start`, each a word of its own ('warmup_step 100' holds none)."""
+    return [h for h in _HEADER.finditer(s, start) if h.start() == 0 or s[h.start() - 1] not in _NAME_CHARS]
 
 
 def _unglued(found: list[tuple[str, str, str, str]], s: str) -> list[tuple[str, str, str, str]]:
@@ -798,7 +801,7 @@ def _counters_before(head: str) -> tuple[float | None, float | None] | None:
     'Epoch 3, Step 120:'), with nothing but punctuation after the last one ('Step 3/3: final
     evaluation {...}' is a stage of a script). None where a word of a summary comes before them:
     the dict repeats the values of that step ('Best epoch 3: {...}')."""
-    headers = [h for h in _HEADER.finditer(head) if h.start() == 0 or head[h.start() - 1] not in _NAME_CHARS]
+    headers = _own_headers(head)
     if not headers or _LETTER.search(head, headers[-1].end()) is not None:
         return None, None
     if any(w.lower() in _SUMMARY_WORDS for w in _WORDS.findall(head, 0, headers[0].start())):
