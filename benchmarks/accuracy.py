@@ -93,8 +93,8 @@ def load_cases(corpus: Path) -> list[Case]:
         with cache.open("rb") as fh:
             try:
                 stored = pickle.load(fh)
-            except (AttributeError, ModuleNotFoundError):  # written by an older layout: a miss
-                stored = None
+            except (AttributeError, ModuleNotFoundError, EOFError, pickle.UnpicklingError):
+                stored = None  # written by an older layout, or cut short: a miss
         if isinstance(stored, dict) and stored.get("key") == key:
             return stored["cases"]
     cases = []
@@ -124,8 +124,13 @@ def load_cases(corpus: Path) -> list[Case]:
                 r["steps_per_epoch"],
             )
         )
-    with cache.open("wb") as fh:
-        pickle.dump({"key": key, "cases": cases}, fh)
+    part = cache.with_suffix(".part")  # written whole, then renamed: a killed run leaves no torn cache
+    try:
+        with part.open("wb") as fh:
+            pickle.dump({"key": key, "cases": cases}, fh)
+        part.replace(cache)
+    finally:
+        part.unlink(missing_ok=True)
     return cases
 
 
@@ -222,19 +227,31 @@ def feature_range(x: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 def fit_model(x: np.ndarray, y: np.ndarray, *, l2: float = VERDICT_L2, ok_bias: float = 0.0) -> VerdictModel:
-    """Class-balanced multinomial logistic regression, L2-penalised, by gradient descent."""
+    """Class-balanced multinomial logistic regression, L2-penalised (not the intercepts).
+
+    The objective is convex, so L-BFGS finds the optimum that gradient descent approaches: the
+    same weights to 1e-6 in a thirtieth of the time (3000 steps of descent took 0.3-1 s a fit).
+    """
+    from scipy.optimize import minimize
+
     mean, scale = standardisation(x)
     z = np.c_[np.ones(len(x)), (x - mean) / scale]
-    onehot = np.eye(len(CLASSES))[y]
-    weight = (len(y) / (len(CLASSES) * np.maximum(onehot.sum(axis=0), 1)))[y]
-    w = np.zeros((len(CLASSES), z.shape[1]))
-    for _ in range(3000):
+    k = len(CLASSES)
+    onehot = np.eye(k)[y]
+    weight = (len(y) / (k * np.maximum(onehot.sum(axis=0), 1)))[y]
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(k, -1)
         logits = z @ w.T
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        grad = ((p - onehot) * weight[:, None]).T @ z / len(y)
+        top = logits.max(axis=1, keepdims=True)
+        lse = top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+        nll = float((weight * (lse[:, 0] - (logits * onehot).sum(axis=1))).sum()) / len(y)
+        grad = ((np.exp(logits - lse) - onehot) * weight[:, None]).T @ z / len(y)
         grad[:, 1:] += l2 * w[:, 1:] / len(y)
-        w -= 0.5 * grad
+        return nll + 0.5 * l2 * float((w[:, 1:] ** 2).sum()) / len(y), grad.ravel()
+
+    fit = minimize(loss, np.zeros(k * z.shape[1]), jac=True, method="L-BFGS-B", options={"gtol": 1e-10, "ftol": 1e-15})
+    w = fit.x.reshape(k, -1)
     model = VerdictModel(
         tuple(mean.tolist()), tuple(scale.tolist()), tuple(tuple(r) for r in w.tolist()), *feature_range(x)
     )
@@ -265,14 +282,26 @@ def choose_ok_bias(cases: list[Case], cfg: Config) -> float:
         train = [c for c in cases if c.task != task] if len(tasks) > 1 else cases
         model = fit_model(*design(train, cfg))
         held += [(c, detect_all(c.sig, cfg.detect), model) for c in cases if c.task == task and c.label == "ok"]
-    for bias in BIAS_GRID:
-        alarms = sum(
+
+    # False alarms fall as the ok bias rises, so the smallest bias that meets the target is found
+    # by bisection over the grid (six judgements of the held-out runs instead of up to 33).
+    def alarms(bias: float) -> int:
+        return sum(
             decide(c.sig, f, judged_by(cfg, with_ok_bias(m, bias)))[0] in ("too_high", "too_low") for c, f, m in held
         )
-        if alarms <= CALIBRATION_TARGET * len(held):
-            return bias
+
+    lo, hi = 0, len(BIAS_GRID) - 1
+    at_top = alarms(BIAS_GRID[hi])
+    if at_top <= CALIBRATION_TARGET * len(held):
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if alarms(BIAS_GRID[mid]) <= CALIBRATION_TARGET * len(held):
+                hi = mid
+            else:
+                lo = mid + 1
+        return BIAS_GRID[lo]
     print(
-        f"note: the ok bias stops at the top of its grid ({BIAS_GRID[-1]:g}) with {alarms} false alarms "
+        f"note: the ok bias stops at the top of its grid ({BIAS_GRID[-1]:g}) with {at_top} false alarms "
         f"of {len(held)} on the inner held-out tasks",
         file=sys.stderr,
     )
