@@ -56,3 +56,13 @@ def test_a_cache_written_under_another_module_layout_is_a_miss(tmp_path: Path) -
     (tmp_path / ".accuracy-cache.pkl").write_bytes(b"c__main__\nNoSuchCase\n.")
     assert accuracy.load_cases(tmp_path) == []
     assert pickle.loads((tmp_path / ".accuracy-cache.pkl").read_bytes())["cases"] == []
+
+
+@pytest.mark.parametrize("torn", [b"", b"\x80\x05\x95"])
+def test_a_cache_cut_short_is_a_miss(tmp_path: Path, torn: bytes) -> None:
+    # A run killed while writing the cache once left it empty, and every later run crashed on it.
+    (tmp_path / "labels.json").write_text('{"runs": []}')
+    (tmp_path / ".accuracy-cache.pkl").write_bytes(torn)
+    assert accuracy.load_cases(tmp_path) == []
+    assert pickle.loads((tmp_path / ".accuracy-cache.pkl").read_bytes())["cases"] == []
+    assert {p.name for p in tmp_path.iterdir()} == {"labels.json", ".accuracy-cache.pkl"}  # no part left
