@@ -214,3 +214,49 @@ def test_every_way_to_an_unknown_verdict_says_why() -> None:
     assert "0.500000" not in said and said.endswith("a verdict needs 0.50")
     said = why(falling, VerdictConfig(models={log_kind(falling): near}, min_confidence=0.403))  # a bar in 3 digits
     assert said == "the evidence is split (too high 0.398, ok 0.301, too low 0.301); a verdict needs 0.403"
+
+
+def test_the_verdict_fit_reaches_the_optimum_plain_gradient_descent_approaches() -> None:
+    """The benchmark fits by L-BFGS; plain gradient descent on the same class-balanced, L2-penalised
+    objective (intercepts unpenalised) must land on the same weights."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 4)) * [1.0, 3.0, 0.5, 2.0]
+    y = np.clip(np.round(x[:, 0] - 0.5 * x[:, 1] / 3 + rng.normal(0, 0.7, 120)), -1, 1).astype(int) + 1
+    model = accuracy.fit_model(x, y, l2=5.0)
+    z = np.c_[np.ones(len(x)), (x - np.array(model.mean)) / np.array(model.scale)]
+    onehot = np.eye(3)[y]
+    weight = (len(y) / (3 * onehot.sum(axis=0)))[y]
+    w = np.zeros((3, 5))
+    for _ in range(20000):
+        logits = z @ w.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        grad = ((p - onehot) * weight[:, None]).T @ z / len(y)
+        grad[:, 1:] += 5.0 * w[:, 1:] / len(y)
+        w -= 0.5 * grad
+    assert np.allclose(np.array(model.weights), w, atol=1e-5)
+
+
+def test_the_ok_bias_is_the_smallest_on_the_grid_that_meets_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bisection over the grid finds what a scan would: the first bias whose false alarms meet the
+    calibration target (here the held-out ok runs alarm fewer the higher the bias)."""
+    steps = np.arange(1, 201, dtype=float)
+    sigs = [signals(steps, 2.0 * np.exp(-steps / (40.0 + i)) + 0.1) for i in range(100)]
+    cases = [
+        accuracy.Case(f"t{i % 2}/r{i}", f"t{i % 2}", "sgd", "ok", False, 0.1, 0.1, 0.1, s) for i, s in enumerate(sigs)
+    ]
+    index = {id(s): i for i, s in enumerate(sigs)}
+    alarms_at = {b: max(0, 40 - round(b * 10)) for b in accuracy.BIAS_GRID}
+    zero = accuracy.VerdictModel((0.0,), (1.0,), ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0)))
+    ok = accuracy.CLASSES.index("ok")
+
+    def decide(sig, findings, cfg):  # type: ignore[no-untyped-def]
+        bias = cfg.models["val"].weights[ok][0]
+        return ("too_low" if index[id(sig)] < alarms_at[bias] else "ok"), 0.9
+
+    monkeypatch.setattr(accuracy, "fit_model", lambda x, y, **kw: zero)
+    monkeypatch.setattr(accuracy, "design", lambda cases, cfg: (None, None))
+    monkeypatch.setattr(accuracy, "decide", decide)
+    expected = next(b for b in accuracy.BIAS_GRID if alarms_at[b] <= accuracy.CALIBRATION_TARGET * len(cases))
+    assert 0 < expected < accuracy.BIAS_GRID[-1]
+    assert accuracy.choose_ok_bias(cases, accuracy.Config.default()) == expected
