@@ -523,9 +523,9 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
         return hinted
     found = naming.find_loss(series, {k: len(v) for k, v in series.items()})
     if found is None:
-        if not series:
-            raise NoSeries(f"{log.source}: the log holds no data points")
         textual = naming.find_loss(log.text_columns)
+        if not series and (textual is None or textual not in log.empty_columns):
+            raise NoSeries(f"{log.source}: the log holds no data points")
         if textual is not None and textual in log.empty_columns:
             # A run whose loss was NaN from its first step (pandas writes NaN as an empty cell), or
             # one whose loss is logged less often than its rate and has not come yet: a training

@@ -230,6 +230,36 @@ def test_a_loss_empty_on_every_row_is_a_training_log_with_no_loss_yet(tmp_path: 
     assert not isinstance(info.value, EmptyLog)
 
 
+@pytest.mark.parametrize(
+    "orient", ["records", "lines", "columns", "index", "split", "table", "dict of lists", "only the loss"]
+)
+def test_a_json_loss_null_on_every_record_is_a_training_log_with_no_loss_yet(tmp_path: Path, orient: str) -> None:
+    """pandas' to_json writes NaN as null: a run NaN from its first step had its loss dropped as a
+    key with no number, read as a file with no training loss, and passed the hook's gate."""
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+    from lrdoctor.errors import NoLossYet
+
+    frame = pd.DataFrame({"step": range(50), "loss": [np.nan] * 50, "lr": [0.01] * 50})
+    path = tmp_path / ("run.jsonl" if orient in ("lines", "only the loss") else "run.json")
+    if orient == "lines":
+        frame.to_json(path, orient="records", lines=True)
+    elif orient == "dict of lists":
+        path.write_text(json.dumps({"step": list(range(50)), "loss": [None] * 50, "lr": [0.01] * 50}))
+    elif orient == "only the loss":
+        path.write_text('{"loss": null}\n' * 5)
+    else:
+        frame.to_json(path, orient=orient)
+    with pytest.raises(NoLossYet, match="'loss' holds no number yet"):
+        load(path)
+    checked = CliRunner().invoke(cli, ["check", "--skip-unreadable", str(path)])
+    assert checked.exit_code == 2 and "skipped" not in checked.output
+
+
 @pytest.mark.parametrize("finite", [1, 2, 8])
 def test_a_loss_that_went_nan_within_its_first_points_is_nan_too(tmp_path: Path, finite: int) -> None:
     """A log of epochs, NaN after the first few (pandas' empty cells): it had read as a log of one

@@ -97,6 +97,7 @@ def rows_to_series(
     *,
     step_keys: tuple[str, ...] = STEP_KEYS,
     unplaced: list[int] | None = None,
+    empty: list[str] | None = None,
 ) -> tuple[dict[str, Series], str]:
     """Series from dict-like records (JSON, JSONL): every numeric key a series.
 
@@ -105,12 +106,16 @@ def rows_to_series(
     A record whose step (or, lacking one, epoch) is NaN or Inf cannot be placed: it is left
     out, and its index (0-based, in `rows`) is appended to `unplaced`. A record's `seq` is its
     number among the placed records; series come in the order their first value was written.
+    A key that is null wherever it is written (pandas writes NaN as null) has no series; its name
+    is appended to `empty`.
 
     The work is done a key at a time over all records (a list per key, converted by numpy),
     not a value at a time: a million records take a fraction of a second.
     """
     records = rows if isinstance(rows, list) else list(rows)
     raw = _raw_columns(records)
+    if empty is not None:
+        empty.extend(key for key, cells in raw.items() if all(cell is None for cell in cells))
     columns = {key: _counter_column(cells) if key in COUNTERS else _column(cells) for key, cells in raw.items()}
     phases = phase_cells(raw)
     if phases is not None:

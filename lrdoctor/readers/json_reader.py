@@ -334,7 +334,8 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         return _from_rows(_record_list(rows, label, where=f"{key!r}"), label, hparams=hparams)
     if record_lists:
         return _from_rows(_prefixed(record_lists), label, hparams=hparams)
-    columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v)}
+    # (a list of nulls too: pandas writes a loss NaN from the first step so)
+    columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v) or _nulls(v)}
     if columns:
         return _from_columns(columns, label, hparams=_scalars(doc))
     blocks = {k: v for k, v in doc.items() if isinstance(v, dict)}
@@ -361,6 +362,11 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
     )
 
 
+def _nulls(items: list[Any]) -> bool:
+    """A list of nulls and nothing else."""
+    return bool(items) and all(x is None for x in items)
+
+
 def _record_list(items: list[Any], label: str, *, where: str) -> list[dict[str, Any]]:
     rows = [x for x in items if isinstance(x, dict)]
     if not items:
@@ -385,8 +391,9 @@ def _from_rows(
         series, kind, notes = _long.pivot_records(flat, layout, label)
         return _log(series, kind, label, hparams or {}, notes)
     unplaced: list[int] = []
-    series, kind = rows_to_series(flat, unplaced=unplaced)
-    return _log(series, kind, label, hparams or {}, _unplaced_warning(label, unplaced))
+    empty: list[str] = []
+    series, kind = rows_to_series(flat, unplaced=unplaced, empty=empty)
+    return _log(series, kind, label, hparams or {}, _unplaced_warning(label, unplaced), empty)
 
 
 def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[str, Any]) -> Log:
@@ -399,8 +406,9 @@ def _from_columns(columns: dict[str, list[Any]], label: str, *, hparams: dict[st
         )
     rows = ({k: v[i] for k, v in columns.items() if i < len(v)} for i in range(max(lengths)))
     unplaced: list[int] = []
-    series, kind = rows_to_series(rows, unplaced=unplaced)
-    log = _log(series, kind, label, hparams, warnings + _unplaced_warning(label, unplaced))
+    empty: list[str] = []
+    series, kind = rows_to_series(rows, unplaced=unplaced, empty=empty)
+    log = _log(series, kind, label, hparams, warnings + _unplaced_warning(label, unplaced), empty)
     return dataclasses.replace(log, ragged=True) if len(lengths) > 1 else log
 
 
@@ -411,8 +419,17 @@ def _unplaced_warning(label: str, unplaced: list[int]) -> list[str]:
     return [f"{label}: left out {len(unplaced)} record(s) whose step is not a finite number (record {shown})"]
 
 
-def _log(series: dict[str, Series], kind: str, label: str, hparams: dict[str, Any], warnings: list[str]) -> Log:
-    if not series:
+def _log(
+    series: dict[str, Series],
+    kind: str,
+    label: str,
+    hparams: dict[str, Any],
+    warnings: list[str],
+    empty: list[str] | tuple[str, ...] = (),
+) -> Log:
+    """The log; `empty`: keys null wherever written (normalize tells a loss among them: a run's
+    loss NaN from its first record, as pandas writes it, is no file without a training log)."""
+    if not series and not empty:
         raise NoSeries(f"{label}: the records hold no numeric values (numbers or numeric strings)")
     return Log(
         source=label,
@@ -421,6 +438,8 @@ def _log(series: dict[str, Series], kind: str, label: str, hparams: dict[str, An
         step_kind=cast(StepKind, kind),
         warnings=warnings,
         hparams=hparams,
+        text_columns=tuple(empty),
+        empty_columns=tuple(empty),
     )
 
 

@@ -134,8 +134,9 @@ def parse(data: bytes, label: str, *, columnar: bool = True) -> Log:
         series, kind, notes = _long.pivot_records(records, layout, label)
         log = _log(label, series, kind, lines, unplaced)
         return dataclasses.replace(log, warnings=[*log.warnings, *notes])
-    series, kind = rows_to_series(records, unplaced=unplaced)
-    return _log(label, series, kind, lines, unplaced)
+    empty: list[str] = []
+    series, kind = rows_to_series(records, unplaced=unplaced, empty=empty)
+    return _log(label, series, kind, lines, unplaced, empty)
 
 
 def _columnar(padded: bytearray, label: str) -> Log | None:
@@ -155,15 +156,18 @@ def _columnar(padded: bytearray, label: str) -> Log | None:
     return _log(label, series, kind, lines, unplaced)
 
 
-def _log(label: str, series: dict[str, Series], kind: str, lines: _Lines, unplaced: list[int]) -> Log:
-    """The log, or the error that says why there is none, with warnings for the lines left out."""
+def _log(
+    label: str, series: dict[str, Series], kind: str, lines: _Lines, unplaced: list[int], empty: list[str] | None = None
+) -> Log:
+    """The log, or the error that says why there is none, with warnings for the lines left out;
+    `empty`: keys null on every line that holds them (see json_reader._log)."""
     if not lines.count:
         if lines.bad:
             raise UnreadableLog(
                 f"{label}:{lines.bad[0]}: not a JSON object; a JSON Lines log holds one object per line"
             )
         raise NoSeries(f"{label}: no records (the file holds only blank lines)")
-    if not series:
+    if not series and not empty:
         raise NoSeries(f"{label}: {lines.count} records, none with a numeric value")
     warnings = _bad_line_warnings(label, lines.bad, lines.last)
     if lines.salvaged:
@@ -182,7 +186,16 @@ def _log(label: str, series: dict[str, Series], kind: str, lines: _Lines, unplac
         note = unfinished_note(label, "step", last, float(planned.values[-1]), "total_steps")
         if note is not None:
             warnings.append(note)
-    return Log(source=label, format="jsonl", series=series, step_kind=cast(StepKind, kind), warnings=warnings)
+    empty_columns = tuple(empty or ())
+    return Log(
+        source=label,
+        format="jsonl",
+        series=series,
+        step_kind=cast(StepKind, kind),
+        warnings=warnings,
+        text_columns=empty_columns,
+        empty_columns=empty_columns,
+    )
 
 
 def _whole_file(data: bytes, lines: _Lines) -> list[dict[str, Any]] | None:
