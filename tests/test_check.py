@@ -605,6 +605,26 @@ def test_skip_unreadable_passes_over_no_log_but_fails_a_damaged_one(tmp_path: Pa
         assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output
 
 
+def test_a_run_folder_whose_event_files_hold_no_valid_record_is_damaged_not_passed_over(tmp_path: Path) -> None:
+    """The folder of a run whose event file is all damage, beside a healthy run: searched for, named
+    alone, or with --skip-unreadable, it fails (exit 2), as the event file named alone does; it had
+    been passed over as a folder with no training log, and the gate passed. A folder whose event
+    files are empty (nothing written yet) is still no damaged log."""
+    good = tmp_path / "runs" / "good"
+    good.mkdir(parents=True)
+    (good / "metrics.csv").write_text(HEALTHY)
+    bad = tmp_path / "runs" / "bad"
+    bad.mkdir()
+    (bad / "events.out.tfevents.1700000000.host").write_bytes(b"\x00\x01garbage, no record" * 10)
+    for args in (["check", str(tmp_path / "runs")], ["check", "--skip-unreadable", str(bad)]):
+        result = invoke(*args)
+        assert result.exit_code == 2 and "passed over" not in result.output, (args, result.output)
+        assert "none of the 1 event file(s) holds a valid record" in result.output
+    (bad / "events.out.tfevents.1700000000.host").write_bytes(b"")
+    result = invoke("check", "--skip-unreadable", str(bad))
+    assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output
+
+
 def test_a_phase_file_of_a_split_run_is_judged_as_its_run(tmp_path: Path) -> None:
     """A Keras TensorBoard run (run/train/, run/validation/): a pre-commit hook passes each event
     file; the validation file alone would be judged as if it held the training loss (an

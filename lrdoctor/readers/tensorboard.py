@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from lrdoctor.errors import LrdoctorError, UnreadableLog
+from lrdoctor.errors import DamagedLog, LrdoctorError, UnreadableLog
 from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._common import settings_beside
 from lrdoctor.readers._protobuf import SIMPLE, DecodeError, decode_event, session_hparams
@@ -111,6 +111,7 @@ def _read_dir(source: Source) -> Log:
     root = Path(os.path.commonpath([str(f.parent) for f in files]))
     acc = _Accumulator()
     refused: list[str] = []
+    torn = 0  # files with bytes in them and no valid record
     for path in files:
         rel = path.parent.relative_to(root).as_posix()
         try:
@@ -123,9 +124,13 @@ def _read_dir(source: Source) -> Log:
         acc.warnings.extend(file_source.notes)
         if not acc.add(data, str(path), prefix="" if rel == "." else rel + "/"):
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
+            torn += 1
     if not acc.records:
         why = f" ({refused[0]}{'; and others' if len(refused) > 1 else ''})" if refused else ""
-        raise UnreadableLog(f"{source.label}: none of the {len(files)} event file(s) holds a valid record{why}")
+        # Files the writer named and wrote into, none of it readable: the run's log, damaged (as one
+        # such file named alone is), not a folder that holds no training log.
+        error = DamagedLog if torn else UnreadableLog
+        raise error(f"{source.label}: none of the {len(files)} event file(s) holds a valid record{why}")
     return _with_settings(acc.log(source.label), source.path / "events")
 
 
