@@ -239,18 +239,19 @@ def _find_runs(root: Path) -> list[_RunDir]:
 
 
 def _is_run(path: Path) -> bool:
-    """A file-store run: metrics/ beside meta.yaml (MLflow writes both), or holding a metric file."""
+    """A file-store run: metrics/ beside meta.yaml (MLflow writes both), or holding a metric file.
+    A folder that cannot be looked into (no permission) is none."""
     metrics = path / "metrics"
-    if not metrics.is_dir():
-        return False
-    if (path / "meta.yaml").is_file():
-        return True
-    first = next((p for p in metrics.rglob("*") if p.is_file()), None)
-    if first is None:
-        return False
     try:
+        if not metrics.is_dir():
+            return False
+        if (path / "meta.yaml").is_file():
+            return True
+        first = next((p for p in metrics.rglob("*") if p.is_file()), None)
+        if first is None:
+            return False
         head = head_regular(first)
-    except OSError:
+    except OSError:  # (Path.is_dir raises PermissionError, where it returns False for a missing path)
         return False
     return head is not None and sniff(head, first.name)
 

@@ -295,3 +295,22 @@ def test_sqlite_not_mlflow_or_broken(tmp_path: Path) -> None:
     empty = make_db(tmp_path / "empty.db", runs=[("r1", "x", T0, None, "active")], metrics=[], params=[])
     with pytest.raises(NoSeries, match="holds no metric points"):
         read_log(empty)
+
+
+def test_a_folder_that_cannot_be_looked_into_is_no_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Path.is_dir raises PermissionError (it returns False only for a missing path): a run folder
+    without permission, met while searching a folder, had ended the command with an internal error
+    instead of the one-line 'permission denied' of the folder itself."""
+    run = tmp_path / "run"
+    (run / "metrics").mkdir(parents=True)
+    (run / "meta.yaml").write_text("name: run\n")
+    assert mlflow._is_run(run)
+    real = Path.is_dir
+
+    def is_dir(self: Path) -> bool:
+        if self.name == "metrics":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    assert not mlflow._is_run(run)
