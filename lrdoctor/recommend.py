@@ -157,7 +157,7 @@ def recommend(
                 f"steps late, so the stability limit is put at {limit:.3g}"
             )
             return Recommendation(
-                rate,
+                _a_rate(rate),
                 rate / observed if observed else None,
                 f"the loss blew up during warmup {where}; {cfg.warmup_margin:g}x below it",
             )
@@ -171,7 +171,13 @@ def recommend(
         basis = f"{fmt_factor(factor)}x higher: how little of its loss the run shed, and how late"
         if factor >= cfg.step_up_above:  # the log tells the side far better than the distance
             basis += "; a step this large is uncertain: go up a decade at a time"
-    return Recommendation(observed * factor if observed else None, factor, basis)
+    return Recommendation(_a_rate(observed * factor) if observed else None, factor, basis)
+
+
+def _a_rate(rate: float) -> float | None:
+    """The rate, or None where it is none to try: 0 or not finite (a rate logged at 5e-324, scaled
+    down, rounds to 0; one near the float's top, scaled up, overflows)."""
+    return rate if math.isfinite(rate) and rate > 0 else None
 
 
 def rate_models(sig: Signals, cfg: RecommendConfig) -> tuple[RateModel, RateModel]:

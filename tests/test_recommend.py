@@ -81,3 +81,16 @@ def test_a_large_rise_says_it_is_uncertain() -> None:
     assert far.factor is not None and far.factor >= 100 and "go up a decade at a time" in far.basis
     near = recommend("too_low", 0.001, sig, [], dataclasses.replace(cfg, max_decades=1.0))
     assert near.factor is not None and near.factor <= 10 and "decade at a time" not in near.basis
+
+
+@pytest.mark.parametrize(("verdict", "observed"), [("too_high", 5e-324), ("too_low", 1.5e308)])
+def test_a_rate_that_rounds_to_zero_or_overflows_is_no_rate_to_try(verdict: str, observed: float) -> None:
+    """A rate logged at the float's ends, scaled by the factor: 5e-324 had been recommended as 0."""
+    from lrdoctor.diagnosis import Config
+    from lrdoctor.recommend import recommend
+
+    cfg = Config.default()
+    sig = signals(STEPS, 2.0 * np.exp(-2.0 * T) + 0.1)
+    rec = recommend(verdict, observed, sig, detect_all(sig, cfg.detect), cfg.recommend)  # type: ignore[arg-type]
+    assert rec.lr is None and rec.factor is not None and math.isfinite(rec.factor) and rec.factor > 0
+    assert recommend(verdict, 0.01, sig, detect_all(sig, cfg.detect), cfg.recommend).lr > 0  # type: ignore[arg-type]
