@@ -526,7 +526,7 @@ def check(
     """
     from lrdoctor.config import diagnosis_config, gate, parse_list, parse_thresholds, resolve
     from lrdoctor.diagnosis import diagnose as run_diagnosis
-    from lrdoctor.errors import DamagedLog, EmptyLog, InputError, MissingMetric, NoSeries, UnreadableLog
+    from lrdoctor.errors import DamagedLog, InputError, MissingMetric, NoLossYet, NoSeries, UnreadableLog
     from lrdoctor.normalize import normalize, runs_to_judge
     from lrdoctor.readers import read_log
     from lrdoctor.report import check as check_report
@@ -562,8 +562,8 @@ def check(
                 run = normalize(log, metric=settings.metric, segment=segment, lr=lr)
             except (UnreadableLog, NoSeries) as exc:
                 # A wrong --metric is no skip, nor a damaged log (broken gzip data, a cut HF state),
-                # nor a run's table that holds no loss yet (a header naming one, its cells empty).
-                if skip_unreadable and not isinstance(exc, MissingMetric | DamagedLog | EmptyLog):
+                # nor a table whose loss column is empty on every row (a loss NaN from the start).
+                if skip_unreadable and not isinstance(exc, MissingMetric | DamagedLog | NoLossYet):
                     click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
                     continue
                 # A loose file or stray folder found by searching (a summary.txt beside the runs)

@@ -17,7 +17,9 @@ class UnreadableLog(LrdoctorError):
 
 class EmptyLog(UnreadableLog):
     """A training log with nothing in it yet: its header names a loss, and no row follows (a
-    run that crashed before its first log). Never passed over as "no training log"."""
+    run that crashed before its first log), or a run folder's own log is empty. A folder search
+    never passes it over as "no training log" (check fails on it); `check --skip-unreadable`
+    does, as no run to judge, except a NoLossYet."""
 
 
 class NoLossYet(EmptyLog):

@@ -777,14 +777,3 @@ def test_a_dvclive_folder_that_cannot_be_listed_is_said(tmp_path: Path, monkeypa
     monkeypatch.setattr(csv_reader.os, "walk", refusing)
     with pytest.raises(InputError, match=r"train: permission denied \(a folder of the run's metrics\)"):
         load(metrics)
-
-
-def test_skip_unreadable_fails_a_run_table_with_a_header_and_no_row(tmp_path: Path) -> None:
-    """A metrics.csv whose header names a loss and no row follows: a run that stopped before its
-    first log, which the folder search fails on; --skip-unreadable had passed it over."""
-    (tmp_path / "metrics.csv").write_text("step,loss,lr\n")
-    result = invoke("check", "--skip-unreadable", str(tmp_path / "metrics.csv"))
-    assert result.exit_code == 2 and "skipped" not in result.output, result.output
-    (tmp_path / "table.csv").write_text("name,size\n")  # a header of no training log: passed over
-    result = invoke("check", "--skip-unreadable", str(tmp_path / "table.csv"))
-    assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output
