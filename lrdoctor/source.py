@@ -382,7 +382,7 @@ def _clean(data: bytes) -> bool:
 
 
 def looks_binary(head: bytes) -> bool:
-    """True for data that is no text in any encoding decode_text handles.
+    """True for data that is no text in any encoding decode_text handles, nor in a single-byte one.
 
     Backspaces (a progress bar redrawn in a terminal, as Keras does) are a text log's own, and
     so are blocks of NUL bytes after its first lines (what a crash leaves where the file system
@@ -396,4 +396,10 @@ def looks_binary(head: bytes) -> bool:
     if block is not None and head.count(b"\n", 0, block.start()) >= 2 and _clean(head[: block.start()]):
         head = _NUL_BLOCK.sub(b"", head)
     text = decode_text(head)
-    return _unlike_text(text) > max(8, len(text) // 20)
+    if _unlike_text(text) <= max(8, len(text) // 20):
+        return False
+    # Letters of a single-byte encoding (cp1251, cp1252, Latin-1) fail UTF-8 one byte at a time,
+    # with no control character among them; data that is no text holds control bytes (an eighth of
+    # random bytes is one). Such text is read with its letters replaced: the numbers are ASCII.
+    controls = _unlike_text(text.replace("\ufffd", ""))
+    return controls > max(2, len(text) // 1000) or b"\x00" in head

@@ -717,3 +717,20 @@ def test_a_zip_archive_is_refused_as_one_not_read_as_its_members_text(tmp_path: 
         z.writestr("metrics.csv", "step,loss\n" + "".join(f"{s},{2 / (1 + s / 10):.5f}\n" for s in range(100)))
     with pytest.raises(NotALog, match="a zip archive; extract the log"):
         read_log(path)
+
+
+@pytest.mark.parametrize(("encoding", "word"), [("cp1251", "эпоха"), ("cp1252", "époque"), ("latin-1", "Größe")])
+def test_text_in_a_single_byte_encoding_is_read_not_refused_as_binary(tmp_path: Path, encoding: str, word: str) -> None:
+    """Every line with a word of a single-byte encoding: a UTF-8 decode fails on a byte in eight,
+    which had read as binary data, so the hook's gate passed over a run that went NaN."""
+    lines = "".join(
+        f"step {s}: loss {'nan' if s >= 80 else f'{2 * math.exp(-s / 30) + 0.1:.4f}'} lr 0.01 ({word} 1)\n"
+        for s in range(100)
+    )
+    path = write(tmp_path, "train.log", lines.encode(encoding))
+    run = load(path)
+    assert len(run.loss) == 100 and np.isnan(run.loss.values[80:]).all() and np.isfinite(run.loss.values[:80]).all()
+    # Bytes that are no text (an eighth of them control bytes) are still refused.
+    junk = np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    with pytest.raises(NotALog):
+        read_log(write(tmp_path, "junk.log", junk))
