@@ -777,3 +777,19 @@ def test_a_dvclive_folder_that_cannot_be_listed_is_said(tmp_path: Path, monkeypa
     monkeypatch.setattr(csv_reader.os, "walk", refusing)
     with pytest.raises(InputError, match=r"train: permission denied \(a folder of the run's metrics\)"):
         load(metrics)
+
+
+@pytest.mark.parametrize("name", ["run1_trainer_state.json", "trainer_state_backup.json"])
+def test_a_cut_trainer_state_under_another_name_is_damaged(tmp_path: Path, name: str) -> None:
+    """An HF state cut off while written fails the gate by what it holds, not only when named
+    trainer_state.json; JSON of another kind cut off the same way is still passed over."""
+    state = (
+        '{\n  "best_metric": null,\n  "epoch": 2.0,\n  "global_step": 20,\n  "log_history": [\n'
+        '    {\n      "epoch": 0.1,\n      "loss": 2.3,\n      "step": 1\n    },\n    {\n      "epoch": 0.2,\n      "lo'
+    )
+    (tmp_path / name).write_text(state)
+    result = invoke("check", "--skip-unreadable", str(tmp_path / name))
+    assert result.exit_code == 2 and "skipped" not in result.output, result.output
+    (tmp_path / "config.json").write_text('{\n  "model": "resnet",\n  "layers": [1, 2')
+    result = invoke("check", "--skip-unreadable", str(tmp_path / "config.json"))
+    assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output

@@ -72,8 +72,9 @@ def read(source: Source) -> Log:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and jsonl.sniff(data[: 1 << 20], ".jsonl"):
             return jsonl.parse(data, source.label)
-        # An HF state cut off while written is a damaged run, not a stray file.
-        damaged = DamagedLog if source.name == TRAINER_STATE else UnreadableLog
+        # An HF state cut off while written is a damaged run, not a stray file: named so, or
+        # opening as one does (a copy named run1_trainer_state.json, a backup).
+        damaged = DamagedLog if source.name == TRAINER_STATE or _state_head(data) else UnreadableLog
         raise damaged(
             f"{source.label}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
             "if the file is still being written, read it again once it is complete"
@@ -83,6 +84,15 @@ def read(source: Source) -> Log:
     except ValueError:  # an integer of thousands of digits
         raise UnreadableLog(f"{source.label}: holds a number too long to read; not a training log") from None
     return from_document(doc, source.label, name=source.name)
+
+
+# The HF Trainer writes its state with sorted keys: "log_history" follows a few scalars, near the top.
+_STATE_KEYS = re.compile(rb'^\s*\{\s*(?:"[a-z_]+"\s*:\s*[^{}\[\]]*,\s*)*"log_history"\s*:\s*\[')
+
+
+def _state_head(data: bytes) -> bool:
+    """Whether the data opens as a trainer_state.json does: top-level scalars, then log_history."""
+    return _STATE_KEYS.match(data[:4096].lstrip(b"\xef\xbb\xbf")) is not None
 
 
 def in_dir(path: Path) -> Path | None:
