@@ -38,7 +38,7 @@ def normalize(
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
     series = _newest_first(series, name, warnings)
-    series = _fix_hf_zero_loss(series, name, warnings)
+    series = _fix_hf_zero_loss(series, name, warnings, log.format)
     series, step_kind = _spread_coarse_steps(series, name, log.step_kind, warnings)
 
     metric_seq = series[name].seq
@@ -723,20 +723,54 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
     return s.take(keep) if dropped else s
 
 
-def _fix_hf_zero_loss(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:
-    """HF Trainer logs loss 0.0 and grad_norm NaN when every step in the window was NaN."""
+# The HuggingFace Trainer's own logs: its trainer_state.json and its console's dict prints.
+HF_FORMATS = ("hf-trainer-state", "text-hf")
+# A logged loss this far above 0 that the next log reports as exactly 0.0: no window's mean falls so.
+HF_ZERO_JUMP = 0.01
+
+
+def _fix_hf_zero_loss(series: dict[str, Series], name: str, warnings: list[str], fmt: str = "") -> dict[str, Series]:
+    """HF Trainer logs loss 0.0 when every step in the window was NaN (its NaN filter keeps none),
+    and since 4.38 a NaN grad_norm beside it. Without a grad_norm (earlier versions), in the
+    Trainer's own logs, the 0.0s from the first that came straight after a loss of 0.01 or more, or
+    that an evaluation found NaN at or after, are read as NaN too: a mean of its window's losses
+    printed to four decimals reaches 0.0 only after losses under 5e-5."""
     grad = next((s for k, s in series.items() if "_".join(naming.tokens(k)).endswith("grad_norm")), None)
     loss = series[name]
-    if grad is None or not (loss.values == 0.0).any():
+    zero = loss.values == 0.0
+    if not zero.any():
         return series
-    nan_steps = grad.steps[np.isnan(grad.values)]
-    bad = (loss.values == 0.0) & np.isin(loss.steps, nan_steps)
+    if grad is not None:
+        bad = zero & np.isin(loss.steps, grad.steps[np.isnan(grad.values)])
+        why = "with a NaN grad norm at the same step"
+    elif fmt in HF_FORMATS:
+        bad = _zeros_of_nan_windows(loss, series, name)
+        why = "straight after a loss above 0.01, or before an evaluation that was NaN"
+    else:
+        return series
     if not bad.any():
         return series
     values = loss.values.copy()
     values[bad] = np.nan
     warnings.append(
-        f"{int(bad.sum())} point(s) of {name!r} read 0.0 with a NaN grad norm at the same step: "
+        f"{int(bad.sum())} point(s) of {name!r} read 0.0 {why}: "
         "the trainer logs 0.0 when every step in the window was NaN; read as NaN"
     )
     return {**series, name: Series(name, loss.steps, values, loss.seq)}
+
+
+def _zeros_of_nan_windows(loss: Series, series: dict[str, Series], name: str) -> np.ndarray:
+    """The exact zeros of an HF loss logged without a grad norm that stand for NaN windows."""
+    zero = loss.values == 0.0
+    before = np.r_[np.nan, loss.values[:-1]]
+    evals = [
+        s.steps[np.isnan(s.values)]
+        for k, s in series.items()
+        if k != name and "_".join(naming.tokens(k)) in ("eval_loss", "val_loss", "validation_loss")
+    ]
+    nan_evals = np.concatenate(evals) if evals else np.zeros(0)
+    last_nan_eval = float(nan_evals.max()) if len(nan_evals) else -np.inf
+    first = np.flatnonzero(zero & ((before >= HF_ZERO_JUMP) | (loss.steps <= last_nan_eval)))
+    if not len(first):
+        return np.zeros(len(zero), dtype=bool)
+    return zero & (np.arange(len(zero)) >= first[0])

@@ -81,6 +81,30 @@ def test_hf_zero_loss_with_nan_grad_norm_is_nan() -> None:
     assert any("0.0 with a NaN grad norm" in w for w in run.warnings)
 
 
+@pytest.mark.parametrize("fmt", ["hf-trainer-state", "text-hf"])
+def test_hf_zero_loss_without_a_grad_norm_after_a_blowup_is_nan(fmt: str) -> None:
+    """transformers before 4.38 logged no grad_norm: a run whose every step went NaN logged loss
+    0.0 from then on, and read as a flat, healthy line (exit 0). A loss that came down to 0.0 by
+    way of 1e-4 stays 0.0; so does an exact 0.0 in a log of another writer."""
+    steps = [1, 5, 10, 15, 20]
+    blown = {"loss": series("loss", steps, [2.32, 0.0, 0.0, 0.0, 0.0])}
+    run = normalize(Log("x", fmt, blown))
+    assert run.loss.values[0] == 2.32 and np.isnan(run.loss.values[1:]).all()
+    assert any("read 0.0 straight after a loss above 0.01" in w for w in run.warnings)
+    # Only the evaluation says so: the loss came down by way of small values, then the run died.
+    evaluated = {
+        "loss": series("loss", steps, [2.3, 0.5, 0.004, 0.0, 0.0]),
+        "eval_loss": series("eval_loss", [10, 20], [0.6, np.nan]),
+    }
+    assert np.isnan(normalize(Log("x", fmt, evaluated)).loss.values[3:]).all()
+    fitted = {
+        "loss": series("loss", steps, [2.3, 0.5, 0.004, 0.0001, 0.0]),
+        "eval_loss": series("eval_loss", [20], [0.01]),
+    }
+    assert normalize(Log("x", fmt, fitted)).loss.values[-1] == 0.0
+    assert normalize(Log("x", "csv", blown)).loss.values[-1] == 0.0
+
+
 def test_parameter_groups_with_other_rates_are_noted(tmp_path: Path) -> None:
     """Lightning's LearningRateMonitor with two groups (a backbone at 1e-4, a head at 1e-3): the
     first group is read, and the note says so, since the other group's rate is ten times higher."""
