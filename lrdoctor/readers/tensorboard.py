@@ -323,6 +323,7 @@ class _Accumulator:
             plugins=self.plugins,
         )
         warnings = list(self.warnings)
+        series = _place_stepless(series, label, warnings)
         if not series:
             kinds = ", ".join(sorted({p.decode("utf-8", "replace") for p in self.plugins.values()}))
             warnings.append(f"{label}: no scalar summaries in {self.records} record(s) ({kinds or 'no'} plugin data)")
@@ -330,6 +331,30 @@ class _Accumulator:
             hints = _ultralytics.totals(series, label, warnings)
             return Log(label, "tensorboard", series, "epoch", warnings, hparams=dict(self.hparams), hints=hints)
         return Log(label, "tensorboard", series, step_kind="step", warnings=warnings, hparams=dict(self.hparams))
+
+
+def _place_stepless(series: dict[str, Series], label: str, warnings: list[str]) -> dict[str, Series]:
+    """Series written without a step (add_scalar(tag, value) writes step 0) beside series with
+    steps: each point at the step of the last point of the longest stepped series written before
+    it (an evaluation after the training steps it followed), not every one at step 0, where only
+    the latest of them would be kept."""
+    stepped = [s for s in series.values() if len(s) >= 2 and np.ptp(s.steps) > 0]
+    if not stepped:
+        return series
+    ref = max(stepped, key=len)
+    order = np.argsort(ref.seq, kind="stable")
+    ref_seq, ref_steps = ref.seq[order], ref.steps[order]
+    out = dict(series)
+    for name, s in series.items():
+        if len(s) < 2 or not (s.steps == 0).all():
+            continue
+        at = np.searchsorted(ref_seq, s.seq, side="right") - 1
+        out[name] = Series(name, np.where(at >= 0, ref_steps[np.maximum(at, 0)], ref_steps[0]), s.values, s.seq)
+        warnings.append(
+            f"{label}: {name!r} was written without a step (its {len(s)} points all at step 0); each is "
+            f"placed at the step of the {ref.name!r} point written before it"
+        )
+    return out
 
 
 def _series(

@@ -739,3 +739,24 @@ def test_lightning_tensorboard_logger_settings_beside_the_events(tmp_path: Path)
     writer.add_hparams({"lr": 0.01}, {"hparam/loss": 0.1}, run_name=".")
     writer.close()
     assert load(folder).observed_lr == pytest.approx(0.01)
+
+
+def test_a_validation_loss_written_without_a_step_follows_the_training_steps(tmp_path: Path) -> None:
+    """add_scalar('val/loss', v) without global_step writes step 0: six evaluations had collapsed
+    to the last of them, at step 0, as if measured before training. Each is placed at the step of
+    the training point written before it, with a note; a series with steps keeps them."""
+    pytest.importorskip("torch")
+    from lrdoctor import load
+
+    w = torch_writer(tmp_path)
+    for step in range(60):
+        w.add_scalar("train/loss", 2.0 / (1 + step), step)
+        if step % 10 == 9:
+            w.add_scalar("val/loss", 2.5 / (1 + step))
+    w.close()
+    log = read_file(event_file(tmp_path))
+    assert points(log)["val/loss"] == [(s, pytest.approx(2.5 / (1 + s))) for s in range(9, 60, 10)]
+    assert any("'val/loss' was written without a step" in w for w in log.warnings)
+    assert points(log)["train/loss"] == [(s, pytest.approx(2.0 / (1 + s))) for s in range(60)]
+    run = load(tmp_path)
+    assert run.val_loss is not None and len(run.val_loss) == 6
