@@ -132,6 +132,13 @@ def _same_start(checkpoint: Path, top: Path) -> bool:
     return shared > 0 and head[:shared] == other[:shared]
 
 
+def _begins_otherwise(state: Path, other: Path) -> bool:
+    """Whether two states' histories both hold entries and begin differently: two trainings."""
+    head, theirs = _history_head(state), _history_head(other)
+    shared = min(len(head), len(theirs))
+    return shared > 0 and head[:shared] != theirs[:shared]
+
+
 # How much of a log_history's start tells one training from another: its first entries, with
 # their losses to the last digit.
 HISTORY_ENTRIES = 5
@@ -177,6 +184,15 @@ def state_note(path: Path, found: Path) -> str | None:
             return (
                 f"{latest.parent.name} goes further (step {global_step(latest)}) than {direct} (step "
                 f"{global_step(direct)}); {other}: {direct} is read; name the checkpoint to judge it"
+            )
+        # A later run in the same output folder that saved a checkpoint and no state of its own
+        # (it crashed): its checkpoint is the newer file, of a training the top state does not hold.
+        newer = [c for c in _checkpoints(path) if _mtime(c) > _mtime(direct) and _begins_otherwise(c, direct)]
+        if newer:
+            return (
+                f"{newer[0]} was written after {direct} and holds another training (its log begins otherwise): "
+                f"a later run in this folder, perhaps one that stopped before saving its state; {direct} is read; "
+                "name the checkpoint to judge it"
             )
         return None
     why = []

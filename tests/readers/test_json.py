@@ -373,6 +373,27 @@ def test_a_checkpoint_of_another_training_is_not_read_though_it_went_further(tmp
     assert any("checkpoint-5000 goes further (step 5000)" in w and "another training's" in w for w in log.warnings)
 
 
+def test_a_newer_checkpoint_of_another_training_behind_the_top_state_is_named(tmp_path: Path) -> None:
+    """A second run in the same output folder saved checkpoint-100 over the first run's and
+    crashed before saving its state: the top-level state (the first run's, further on) is read, and
+    the note names the newer checkpoint; it had been left out without a word. Checkpoints of the
+    top state's own training, however new their files (a copy), are not named."""
+    for n in (100, 200):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        state = write(tmp_path / f"checkpoint-{n}", hf_state(range(5, n + 1, 5)), "trainer_state.json")
+        os.utime(state, (3_000, 3_000))
+    top = write(tmp_path, hf_state(range(5, 226, 5)), "trainer_state.json")
+    os.utime(top, (2_000, 2_000))
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 225 and not any("written after" in w for w in log.warnings)
+    state = write(tmp_path / "checkpoint-100", hf_state(range(5, 101, 5), start=1.4), "trainer_state.json")
+    os.utime(state, (4_000, 4_000))
+    log = read_log(tmp_path)
+    assert log.series["loss"].steps[-1] == 225
+    note = next(w for w in log.warnings if "checkpoint-100/trainer_state.json was written after" in w)
+    assert "holds another training" in note and "name the checkpoint" in note
+
+
 def test_a_top_level_state_that_logged_nothing_gives_way_to_a_checkpoint_further_on(tmp_path: Path) -> None:
     write(tmp_path, json.dumps({"global_step": 300, "log_history": []}, indent=2, sort_keys=True), "trainer_state.json")
     (tmp_path / "checkpoint-1500").mkdir()
