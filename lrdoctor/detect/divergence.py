@@ -186,7 +186,13 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
     n_nan = int(np.isnan(values).sum())
     kind = "NaN" if np.isnan(values[first]) else "Inf"
     to_end = bool(bad[first:].all())
-    tail = "and every value after it" if to_end and len(idx) > 1 else f"{len(idx)} non-finite value(s) in all"
+    if to_end and len(idx) > 1:
+        after = values[first + 1 :]
+        same = np.isnan(after).all() if kind == "NaN" else np.isinf(after).all()
+        # (an overflow to Inf first, then NaN, as inf - inf makes: say both)
+        tail = "and every value after it" if same else f"and non-finite to the end: {_kinds(n_nan, len(idx) - n_nan)}"
+    else:
+        tail = f"{len(idx)} non-finite value(s) in all"
     last_finite = float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None
     skipped = skipped_nonfinite(values)
     message = f"loss is {kind} from {unit} {fmt_step(steps[first])} ({tail})"

@@ -1977,3 +1977,15 @@ def test_a_rate_too_low_is_no_verdict_for_a_loss_that_ended_above_its_start() ->
     falling = 2.3 * np.exp(-steps / 400) + 0.02 * rng.standard_normal(300)
     sig = signals(steps, falling)
     assert decide(sig, detect_all(sig, CFG), cfg)[0] == "too_low"
+
+
+def test_a_loss_that_overflows_to_inf_then_nan_says_both() -> None:
+    """An overflow to Inf, then NaN after it (inf - inf): the finding had said the loss was Inf
+    'and every value after it'."""
+    from lrdoctor.detect.divergence import detect_nonfinite
+
+    loss = np.r_[np.linspace(2.0, 1.0, 8), np.inf, np.nan, np.nan]
+    (finding,) = detect_nonfinite(np.arange(11.0), loss)
+    assert finding.message == "loss is Inf from step 8 (and non-finite to the end: 2 NaN, 1 Inf)"
+    (finding,) = detect_nonfinite(np.arange(10.0), np.r_[np.linspace(2.0, 1.0, 8), np.nan, np.nan])
+    assert finding.message == "loss is NaN from step 8 (and every value after it)"
