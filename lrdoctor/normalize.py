@@ -73,7 +73,7 @@ def normalize(
     kept: dict[str, Series] = {}
     for key, s in series.items():
         part = s.take((s.seq >= lo) & (s.seq < hi))
-        part = _latest_writes(part, warnings if key == name else None)
+        part = _latest_writes(part, warnings if key == name else None, axis_unit(step_kind))
         if len(part):
             kept[key] = part
     if name not in kept:
@@ -691,8 +691,9 @@ def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:
     return Segment(index, len(steps), float(steps.min()), float(steps.max()))
 
 
-def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
-    """Drop every point that a later write supersedes (same or later step written after it)."""
+def _latest_writes(s: Series, warnings: list[str] | None, unit: str = "step") -> Series:
+    """Drop every point that a later write supersedes (same or later step written after it);
+    `unit`: what the axis counts, as the notes name it."""
     if len(s) < 2:
         return s
     if not (s.seq[1:] >= s.seq[:-1]).all():  # already in write order: no sort, no copies
@@ -707,18 +708,18 @@ def _latest_writes(s: Series, warnings: list[str] | None) -> Series:
         # likely a run resumed from its last step, unless it is the first step: nothing to resume):
         if (s.steps[back] == s.steps[back - 1]).all() and (len(back) > 1 or back[0] == 1):
             why = (
-                f"at step {fmt_step(s.steps[1])} (a run started again from its first log, or a logger called twice)"
+                f"at {unit} {fmt_step(s.steps[1])} (a run started again from its first log, or a logger called twice)"
                 if len(back) == 1
-                else "at the same step (two writers to one file, or a logger called twice per step)"
+                else f"at the same {unit} (two writers to one file, or a logger called twice per step)"
             )
             warnings.append(
                 f"{dropped} point(s) of {s.name!r} were written twice in a row {why}; keeping the latest write "
-                "of each step"
+                f"of each {unit}"
             )
         else:
             warnings.append(
-                f"{dropped} point(s) of {s.name!r} were written again later (resumed at step "
-                f"{fmt_step(s.steps[back[0]])}); keeping the latest write of each step"
+                f"{dropped} point(s) of {s.name!r} were written again later (resumed at {unit} "
+                f"{fmt_step(s.steps[back[0]])}); keeping the latest write of each {unit}"
             )
     return s.take(keep) if dropped else s
 

@@ -856,3 +856,16 @@ def test_json_lists_of_two_lengths_place_the_shorter_at_the_epochs_ends(tmp_path
     run = load(path)
     assert run.val_loss is not None and run.val_loss.steps.tolist() == [39.0, 79.0, 119.0, 159.0, 199.0]
     assert any("at points 0-4 while the training loss runs to point 199" in w for w in run.warnings)
+
+
+def test_a_resume_on_an_axis_of_epochs_is_named_in_epochs() -> None:
+    """An HF console log resumed from a checkpoint counts epochs: the note had said 'resumed at
+    step 2.333'."""
+    epochs = [0.667, 1.333, 2.0, 2.667, 3.333, 2.333, 3.0, 3.667, 4.333]
+    log = Log("x", "text-hf", {"loss": series("loss", epochs, np.linspace(2.0, 1.0, 9))}, step_kind="epoch")
+    run = normalize(log)
+    assert any(
+        "written again later (resumed at epoch 2.333); keeping the latest write of each epoch" in w
+        for w in run.warnings
+    )
+    assert not any("resumed at step" in w for w in run.warnings)
