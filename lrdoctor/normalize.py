@@ -530,9 +530,10 @@ def _choose_metric(log: Log, series: dict[str, Series], metric: str | None) -> s
             # A run whose loss was NaN from its first step (pandas writes NaN as an empty cell), or
             # one whose loss is logged less often than its rate and has not come yet: a training
             # log either way, which check does not pass over (and watch waits for).
+            found = f"; found {_listing(series)} (pass --metric NAME to judge another)" if series else ""
             raise NoLossYet(
                 f"{log.source}: the column {textual!r} holds no number yet, every cell empty (NaN as pandas writes "
-                "it, or a loss logged less often than the other columns)"
+                f"it, or a loss logged less often than the other columns){found}"
             )
         if textual is not None:
             raise NoSeries(f"{log.source}: the column {textual!r} holds no number (text or empty cells only)")
@@ -733,9 +734,8 @@ HF_ZERO_JUMP = 0.01
 def _fix_hf_zero_loss(series: dict[str, Series], name: str, warnings: list[str], fmt: str = "") -> dict[str, Series]:
     """HF Trainer logs loss 0.0 when every step in the window was NaN (its NaN filter keeps none),
     and since 4.38 a NaN grad_norm beside it. Without a grad_norm (earlier versions), in the
-    Trainer's own logs, the 0.0s from the first that came straight after a loss of 0.01 or more, or
-    that an evaluation found NaN at or after, are read as NaN too: a mean of its window's losses
-    printed to four decimals reaches 0.0 only after losses under 5e-5."""
+    Trainer's own logs, a loss 0.0 to the end of the log from a 0.0 that came straight after a loss
+    of 0.01 or more, or that an evaluation found NaN at or after, is read as NaN too."""
     grad = next((s for k, s in series.items() if "_".join(naming.tokens(k)).endswith("grad_norm")), None)
     loss = series[name]
     zero = loss.values == 0.0
@@ -772,6 +772,8 @@ def _zeros_of_nan_windows(loss: Series, series: dict[str, Series], name: str) ->
     nan_evals = np.concatenate(evals) if evals else np.zeros(0)
     last_nan_eval = float(nan_evals.max()) if len(nan_evals) else -np.inf
     first = np.flatnonzero(zero & ((before >= HF_ZERO_JUMP) | (loss.steps <= last_nan_eval)))
-    if not len(first):
+    # A dead run logs 0.0 to its end; a healthy one that fits its batches to 0.0 logs small
+    # losses between its zeros (logging_steps=1 logs each batch's own).
+    if not len(first) or not zero[first[0] :].all():
         return np.zeros(len(zero), dtype=bool)
     return zero & (np.arange(len(zero)) >= first[0])

@@ -103,6 +103,9 @@ def test_hf_zero_loss_without_a_grad_norm_after_a_blowup_is_nan(fmt: str) -> Non
     }
     assert normalize(Log("x", fmt, fitted)).loss.values[-1] == 0.0
     assert normalize(Log("x", "csv", blown)).loss.values[-1] == 0.0
+    # A run fitting its batches to 0.0 logs small losses between its zeros (logging_steps=1): healthy.
+    batches = {"loss": series("loss", list(range(1, 9)), [0.69, 0.02, 0.0, 0.0002, 0.0, 0.0, 0.0001, 0.0])}
+    assert np.isfinite(normalize(Log("x", fmt, batches)).loss.values).all()
 
 
 def test_parameter_groups_with_other_rates_are_noted(tmp_path: Path) -> None:
