@@ -48,6 +48,7 @@ from lrdoctor.readers._common import settings_beside
 from lrdoctor.readers._protobuf import SIMPLE, DecodeError, decode_event, session_hparams
 from lrdoctor.readers._scalar_batch import decode_scalar_batch
 from lrdoctor.readers._tfrecord import HEADER_BYTES, Framing, find_record, frame, header_ok
+from lrdoctor.readers.jsonl import LFS_MAGIC
 from lrdoctor.run import Log, Series
 from lrdoctor.source import Source, open_source
 
@@ -122,6 +123,10 @@ def _read_dir(source: Source) -> Log:
             refused.append(str(exc))
             continue
         acc.warnings.extend(file_source.notes)
+        if data.startswith(LFS_MAGIC):  # (a clone without Git LFS: no damage, nothing written here)
+            refused.append(f"{path}: a Git LFS pointer, not the event file; run `git lfs pull`")
+            acc.warnings.append(f"{refused[-1]}; file skipped")
+            continue
         if not acc.add(data, str(path), prefix="" if rel == "." else rel + "/"):
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
             torn += 1
@@ -346,7 +351,9 @@ def _place_stepless(series: dict[str, Series], label: str, warnings: list[str]) 
     ref_seq, ref_steps = ref.seq[order], ref.steps[order]
     out = dict(series)
     for name, s in series.items():
-        if len(s) < 2 or not (s.steps == 0).all():
+        # (sparse ones only, evaluations: a series as dense as the reference has no steps to borrow,
+        # and a couple of points at step 0 may be an epoch written again on a resume)
+        if len(s) < 3 or len(s) * 4 > len(ref) or not (s.steps == 0).all():
             continue
         at = np.searchsorted(ref_seq, s.seq, side="right") - 1
         out[name] = Series(name, np.where(at >= 0, ref_steps[np.maximum(at, 0)], ref_steps[0]), s.values, s.seq)

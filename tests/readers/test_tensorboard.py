@@ -760,3 +760,33 @@ def test_a_validation_loss_written_without_a_step_follows_the_training_steps(tmp
     assert points(log)["train/loss"] == [(s, pytest.approx(2.0 / (1 + s))) for s in range(60)]
     run = load(tmp_path)
     assert run.val_loss is not None and len(run.val_loss) == 6
+
+
+def test_a_dense_series_without_a_step_keeps_its_write_order(tmp_path: Path) -> None:
+    """Only sparse series (evaluations) borrow the steps of a denser one: a training loss written
+    without a step beside an epoch counter every 50 steps is read in write order, as before."""
+    pytest.importorskip("torch")
+    w = torch_writer(tmp_path)
+    for i in range(300):
+        w.add_scalar("train/loss", 2.0 / (1 + i))
+        if i % 50 == 49:
+            w.add_scalar("epoch", i // 50, i)
+    w.close()
+    log = read_file(event_file(tmp_path))
+    assert (log.series["train/loss"].steps == 0).all() and not any("without a step" in m for m in log.warnings)
+
+
+def test_a_run_folder_of_git_lfs_pointers_is_no_damaged_log(tmp_path: Path) -> None:
+    """A clone without Git LFS leaves pointer text where the event files were: not damage (nothing
+    was ever written there), so check --skip-unreadable passes the folder over, saying why."""
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    run = tmp_path / "runs" / "Jan01_x"
+    run.mkdir(parents=True)
+    (run / "events.out.tfevents.1700000000.host.1.0").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 4096\n"
+    )
+    result = CliRunner().invoke(cli, ["check", "--skip-unreadable", str(tmp_path / "runs")])
+    assert result.exit_code == 0 and "skipped" in result.output and "git lfs pull" in result.output, result.output
