@@ -360,8 +360,9 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
         return _from_rows(_record_list(rows, label, where=f"{key!r}"), label, hparams=hparams)
     if record_lists:
         return _from_rows(_prefixed(record_lists), label, hparams=hparams)
-    # (a list of nulls too: pandas writes a loss NaN from the first step so)
-    columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v) or _nulls(v)}
+    columns = {k: v for k, v in lists.items() if any(to_float(x) is not None for x in v)}
+    if columns:  # (a list of nulls beside them too: pandas writes a loss NaN from the first step so)
+        columns = {k: v for k, v in lists.items() if k in columns or _nulls(v)}
     if columns:
         return _from_columns(columns, label, hparams=_scalars(doc))
     blocks = {k: v for k, v in doc.items() if isinstance(v, dict)}
@@ -389,8 +390,8 @@ def _from_dict(doc: dict[str, Any], label: str, *, depth: int) -> Log:
 
 
 def _nulls(items: list[Any]) -> bool:
-    """A list of nulls and nothing else."""
-    return bool(items) and all(x is None for x in items)
+    """A list of nulls and nothing else, more than one."""
+    return len(items) > 1 and all(x is None for x in items)
 
 
 def _record_list(items: list[Any], label: str, *, where: str) -> list[dict[str, Any]]:
