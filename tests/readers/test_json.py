@@ -692,3 +692,15 @@ def test_a_history_by_phase_with_its_own_steps_places_each_phase_at_them(tmp_pat
     log = load(tmp_path, json.dumps(doc))
     assert log.series["val/loss"].steps.tolist() == [0.0, 100.0, 200.0]
     assert log.series["train/loss"].steps.tolist() == [float(s) for s in range(0, 200, 10)]
+
+
+def test_a_config_with_a_list_of_one_null_is_no_training_log(tmp_path: Path) -> None:
+    """Lists of nulls stand for a loss NaN from the start only beside a list of numbers: a config
+    whose settings hold [null] is still no training log, which the hook's gate passes over."""
+    from click.testing import CliRunner
+
+    from lrdoctor.cli import cli
+
+    path = write(tmp_path, json.dumps({"model": "resnet", "layers": [None], "loss": [None]}), "config.json")
+    result = CliRunner().invoke(cli, ["check", "--skip-unreadable", str(path)])
+    assert result.exit_code == 0 and "none a list of records or of numbers" in result.output, result.output
