@@ -374,11 +374,12 @@ def _unlike_text(text: str, controls: str = "\t\n\r\x1b\x0c\x08") -> int:
 
 
 def _clean(data: bytes) -> bool:
-    """Text with hardly a byte that text lacks (a character cut by the crash, a byte of another
-    encoding, a terminal's bell pass): a file header before zeros (a saved array's, with its
-    magic number and length bytes) does not."""
+    """Text with hardly a byte that text lacks (a character cut by the crash, a terminal's bell
+    pass; the letters of a single-byte encoding, which fail UTF-8 but are no control bytes): a file
+    header before zeros (a saved array's, with its magic number and length bytes) does not."""
     text = data.decode("utf-8", errors="replace")
-    return _unlike_text(text, "\t\n\r\x1b\x0c\x08\x07") <= max(2, len(text) // 1000)
+    controls = _unlike_text(text.replace("\ufffd", ""), "\t\n\r\x1b\x0c\x08\x07")
+    return controls <= max(2, len(text) // 1000)
 
 
 def looks_binary(head: bytes) -> bool:
