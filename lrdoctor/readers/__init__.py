@@ -98,7 +98,7 @@ def _precision_warnings(log: Log) -> list[str]:
     return []
 
 
-LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+LFS_POINTER = jsonl.LFS_MAGIC  # (one spelling: the JSON Lines and TensorBoard readers check it too)
 
 
 def _refuse_placeholders(source: Source) -> None:
