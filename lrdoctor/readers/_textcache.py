@@ -317,6 +317,7 @@ class _Program:
         rec = state.records
         state.records += 1
         state.rec_step.append(state.step)
+        state.rec_own.append(self.step is not None)
         state.rec_epoch.append(state.epoch)
         if self.targets is None:
             self.targets = [(*state.entry(name), i) for name, i in self.unique]  # in apply's order
@@ -371,6 +372,7 @@ class _Program:
         state.records += count
         state.chunked = True
         state.rec_step.append(np.full(count, state.step) if steps is None else steps[:count])
+        state.rec_own.append(np.full(count, steps is not None))
         state.rec_epoch.append(np.full(count, state.epoch) if epochs is None else epochs[:count])
         if self.targets is None:
             self.targets = [(*state.entry(name), i) for name, i in self.unique]  # in apply's order

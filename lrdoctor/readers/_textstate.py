@@ -56,6 +56,7 @@ class State:
         # (records before it, epochs) of each 'Epoch 11/50' the lines printed
         self.planned: list[tuple[int, float]] = []
         self.rec_step: list[Any] = []
+        self.rec_own: list[Any] = []  # whether the record's line wrote its step itself (else it carries the last)
         self.rec_epoch: list[Any] = []
         self.points: dict[str, tuple[list[Any], list[Any]]] = {}  # name -> (values, records)
         self.chunked = False  # whether any list holds an array
@@ -102,6 +103,7 @@ class State:
         rec = self.records
         self.records += 1
         self.rec_step.append(self.step)
+        self.rec_own.append(step is not None)
         self.rec_epoch.append(self.epoch)
         table = self.points
         # A name twice on one line is one record written twice: the later value stands.
@@ -285,6 +287,7 @@ class State:
         evaluated = self._evaluated_first(loose) if has_step else np.zeros(0, np.intp)
         hparams: dict[str, Any] = {}
         series: dict[str, Series] = {}
+        warnings: list[str] = []
         for name, (vals, rec_list) in self.points.items():
             recs = self._array(rec_list, np.intp)
             values = self._array(vals, np.float64)
@@ -301,6 +304,13 @@ class State:
             if len(recs):
                 steps = np.nan_to_num(axis[recs], nan=0.0)
                 series[name] = Series(name, steps, values, recs.astype(np.float64))
+        if kind == "step":
+            summaries = _summaries(series, self._array(self.rec_own, np.bool_))
+            if summaries:
+                warnings.append(
+                    f"{label}: {summaries} value(s) on lines without a step of their own repeat a series "
+                    "logged at the step before them (epoch summaries, most likely); the lines with a step stand"
+                )
         epoch_lr = series.pop(EPOCH_LR, None)
         if epoch_lr is not None and "lr" not in series:
             series["lr"] = Series("lr", epoch_lr.steps, epoch_lr.values, epoch_lr.seq)
@@ -324,7 +334,6 @@ class State:
             hparams.setdefault(key, value)
         fmt = self.styles.most_common(1)[0][0] if self.styles else TEXT
         hints = {role: name for role, name in _HINTS.get(fmt, ()) if name in series}
-        warnings = []
         others = {name: s for name, s in series.items() if not name.startswith(PROGRESS)}
         if others and _loss_in_bars_alone(series):
             refreshed = _every_refresh(self.refreshes, others)
@@ -576,6 +585,23 @@ def _changes(values: np.ndarray) -> int:
     """How many times a sequence takes a new value from one item to the next (its distinct values,
     where it does not go back to earlier ones), without sorting it."""
     return 1 + int(np.count_nonzero(values[1:] != values[:-1])) if len(values) else 0
+
+
+def _summaries(series: dict[str, Series], own: np.ndarray) -> int:
+    """Drop, in place, the points of lines that carry the last line's step rather than write their
+    own ('Epoch 1 done: loss=0.375' after 'Epoch 1 step 500/500 loss=0.300') where the same series
+    was written at that step by a line with a step: an epoch's mean in place of its last batch's
+    loss otherwise, the repeat read as a second writer. Returns how many were dropped."""
+    dropped = 0
+    for name, s in list(series.items()):
+        mine = own[s.seq.astype(np.intp)]
+        if mine.all() or not mine.any():
+            continue
+        repeat = ~mine & np.isin(s.steps, s.steps[mine])
+        if repeat.any():
+            series[name] = s.take(~repeat)
+            dropped += int(repeat.sum())
+    return dropped
 
 
 def _names_by_record(points: dict[str, tuple[list[Any], list[Any]]], records: np.ndarray) -> dict[int, set[str]]:

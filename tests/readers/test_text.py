@@ -117,6 +117,35 @@ def test_epoch_and_inner_step_become_a_running_step() -> None:
     assert points(log, "loss") == [(100.0, 2.3), (600.0, 2.0), (700.0, 1.9)]
 
 
+@pytest.mark.parametrize("epochs", [3, 60])  # the second takes the cached-layout path
+def test_an_epoch_summary_line_does_not_replace_the_last_batch(epochs: int) -> None:
+    """'Epoch 1 done: loss=...' carries the step of the batch line before it: its epoch mean had
+    replaced that batch's loss (read as a second writer). The batch lines' points stand; the
+    summary's validation loss, written nowhere else, is kept at that step."""
+    lines, want = [], []
+    for e in range(1, epochs + 1):
+        for s in range(1, 6):
+            loss = round(3.0 / (5 * e + s), 4)
+            lines.append(f"Epoch {e} step {s * 100}/500 loss={loss}\n")
+            want.append((500.0 * (e - 1) + 100 * s, loss))
+        lines.append(f"Epoch {e} done: loss={3.0 / (5 * e + 3):.4f} val_loss={3.2 / (5 * e + 3):.4f}\n")
+    log = read("".join(lines))
+    assert log.step_kind == "step"
+    assert points(log, "loss") == want
+    assert [s for s, _ in points(log, "val_loss")] == [500.0 * e for e in range(1, epochs + 1)]
+    assert any("epoch summaries" in w for w in log.warnings)
+    run = normalize(log)
+    assert len(run.loss) == 5 * epochs and not any("two writers" in w for w in run.warnings)
+
+
+def test_a_line_that_carries_the_step_is_kept_where_it_repeats_nothing() -> None:
+    """Values printed on the line after their step ('step 100' then 'loss=...') carry it and are
+    the only write of that step: nothing is dropped, and no note."""
+    log = read("".join(f"step {k * 10}\nloss={2.0 - k / 10:.1f} lr=0.1\n" for k in range(1, 8)))
+    assert points(log, "loss") == [(k * 10.0, round(2.0 - k / 10, 1)) for k in range(1, 8)]
+    assert not any("epoch summaries" in w for w in log.warnings)
+
+
 # --- dict prints ------------------------------------------------------------------------------
 
 
