@@ -171,12 +171,31 @@ def export_note(log: Log, metric: str) -> str:
         "or judge every run with lrdoctor check"
     )
     bad = [_run_of(loss) for loss in others if not np.isfinite(log.series[loss].values).all()]
-    if bad:
-        note += f"; not judged here: {', '.join(map(str, bad))} logged a non-finite loss"
+    risen = [
+        f"{_run_of(loss)} ({ratio:.3g}x)"
+        for loss in others
+        if _run_of(loss) not in bad and (ratio := _end_over_start(log.series[loss].values)) > ROSE_ABOVE
+    ]
+    said = [f"{', '.join(map(str, bad))} logged a non-finite loss"] if bad else []
+    if risen:
+        said.append(f"{', '.join(risen)} ended with a loss above {ROSE_ABOVE:g}x its first")
+    if said:
+        note += f"; not judged here: {'; '.join(said)}"
     return note
 
 
 SHOWN_RUNS = 5
+# An export's other run whose loss ended this many times above its first value is named in the note
+# beside those that went non-finite: it blew up without a NaN (diagnose judges one run of the export).
+ROSE_ABOVE = 3.0
+
+
+def _end_over_start(values: np.ndarray) -> float:
+    """The median of a loss's last tenth (3 points at least) over its first value; 0 where that
+    is not positive or there are fewer than 6 points."""
+    if len(values) < 6 or not values[0] > 0:
+        return 0.0
+    return float(np.median(values[-max(3, len(values) // 10) :]) / values[0])
 
 
 def _run_of(name: str) -> str | None:

@@ -269,6 +269,21 @@ def test_a_wandb_export_note_names_the_runs_metric_and_a_run_that_went_non_finit
     assert note.endswith("not judged here: c-run logged a non-finite loss")
 
 
+def test_a_wandb_export_note_names_a_run_that_blew_up_to_finite_values(tmp_path: Path) -> None:
+    """A run of the export that exploded without a NaN (its loss ends 40x above its first) is
+    named too, with how far; a run that merely came down less is not."""
+    rows = ['"Step","a-run - loss","b-run - loss","c-run - loss","d-run - loss"']
+    for s in range(30):
+        blown = 2.0 if s < 5 else 80.0 + s % 3
+        rows.append(f'"{s}","{1 / (s + 1)}","{blown}","{"NaN" if s > 20 else 3 / (s + 1)}","{2.0 - s / 100}"')
+    run = load(write(tmp_path, "wandb_export.csv", "\n".join(rows) + "\n"))
+    note = next(w for w in run.warnings if "this export holds 4 runs" in w)
+    assert note.endswith(
+        "not judged here: c-run logged a non-finite loss; b-run (40.5x) ended with a loss above 3x its first"
+    )
+    assert "d-run" not in note.rpartition("not judged here")[2]
+
+
 def test_a_single_named_column_is_a_csv(tmp_path: Path) -> None:
     # pandas' Series.to_csv(index=False): a header that is one name, then one number per line.
     import pandas as pd
