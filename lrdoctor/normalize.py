@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from lrdoctor import naming
-from lrdoctor.detect.curve import MIN_POINTS, starts_late
+from lrdoctor.detect.curve import LATE_AXES, MIN_POINTS, starts_late
 from lrdoctor.errors import MissingMetric, NoLossYet, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, LAST_RUN, STEP_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, StepKind, axis_unit, epoch_series, fmt_step, once_per_epoch
@@ -627,6 +627,7 @@ def _pick_segment(source: str, count: int, segment: int | None) -> int:
 # How each writer is told to log its first step too (where it has a setting for it).
 FIRST_STEP_SETTING = {
     "hf-trainer-state": " (HuggingFace Trainer: logging_first_step=True)",
+    "text-hf": " (HuggingFace Trainer: logging_first_step=True)",
     "lightning-csv": " (Lightning: Trainer(log_every_n_steps=1), or log the first batch's loss yourself)",
 }
 
@@ -640,11 +641,11 @@ def _writer(fmt: str, metric: str) -> str:
 def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
     """A note when the metric's first point comes after the first updates (the same test that
     chooses the late-start models, :func:`lrdoctor.detect.log_kind`)."""
-    if step_kind != "step" or not starts_late(s.steps):
+    if step_kind not in LATE_AXES or not starts_late(s.steps, epochs=step_kind == "epoch"):
         return None
     first = float(s.steps[0])
     return (
-        f"{s.name!r} is first logged at step {fmt_step(first)}: the updates before it are not in the log, so "
+        f"{s.name!r} is first logged at {step_kind} {fmt_step(first)}: the updates before it are not in the log, so "
         "the start level is not known (its first value stands in for it) and a blow-up in the first "
         f"steps can be missed; log the first step too{FIRST_STEP_SETTING.get(_writer(fmt, s.name), '')}, "
         "or, for a resumed run, diagnose the log from the start of training"

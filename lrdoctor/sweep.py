@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from lrdoctor.detect.curve import skipped_nonfinite, starts_late
+from lrdoctor.detect.curve import LATE_AXES, skipped_nonfinite, starts_late
 from lrdoctor.diagnosis import Config, Diagnosis
 from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, MissingMetric, NoSeries, UnreadableLog
 
@@ -521,7 +521,7 @@ def _start_spread(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> str:
     for dx in diagnoses:
         loss = dx.run.loss
         finite = np.isfinite(loss.values)
-        if dx.run.step_kind == "step" and starts_late(loss.steps):
+        if dx.run.step_kind in LATE_AXES and starts_late(loss.steps, epochs=dx.run.step_kind == "epoch"):
             continue  # a first point after the first updates differs by rate already
         if finite.any():
             starts.append(float(loss.values[finite][0]))

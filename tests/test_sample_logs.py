@@ -86,6 +86,7 @@ DIFFERS = {
     "wandb/diabetes_mlp_adam_too_low.csv": "unknown",
     "csv/breast_cancer_logreg_sgd_too_low.csv.gz": "unknown",
     "text/diabetes_mlp_adam_logging_ok.log": "unknown",
+    "text/breast_cancer_logreg_trainer_stdout_too_high.log": "ok",
 }
 
 

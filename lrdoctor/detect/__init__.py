@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrdoctor.detect.curve import Curve, prepare, starts_late
+from lrdoctor.detect.curve import LATE_AXES, Curve, prepare, starts_late
 from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence, detect_val_nonfinite
 from lrdoctor.detect.lr import LrEvents, faster_once_decayed, lr_events
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
@@ -61,8 +61,8 @@ def signals(
     step_kind: str = "step",
     epoch_means: bool = False,
 ) -> Signals:
-    """What every detector reads. `step_kind` is the log's x axis; only a log of optimizer steps
-    can tell that its first point came after the first updates."""
+    """What every detector reads. `step_kind` is the log's x axis; only a log of optimizer steps,
+    or of epochs written within them, can tell that its first point came after the first updates."""
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
     shape = (
@@ -70,7 +70,7 @@ def signals(
     )
     val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
-    late = step_kind == "step" and not epoch_means and starts_late(steps)
+    late = step_kind in LATE_AXES and not epoch_means and starts_late(steps, epochs=step_kind == "epoch")
     return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val, epoch_means)
 
 

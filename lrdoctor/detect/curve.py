@@ -29,6 +29,8 @@ SKIPPED_AFTER = 3
 LATE_START_STEP = 2
 LATE_START_STRIDE = 0.5
 LATE_START_DENSE = 10
+# The axes on which a log can be seen to begin after the first updates (starts_late).
+LATE_AXES = ("step", "epoch")
 STRIDE_GAPS = 1000
 # Point-to-point changes that measure the noise at the start (Curve.start_noise).
 START_NOISE_MIN = 8
@@ -120,11 +122,15 @@ def sustained_rise(curve: Curve, factor: float, *, points: int, share: float) ->
     return high if n >= max(points, share * len(curve.y)) else None
 
 
-def starts_late(steps: np.ndarray) -> bool:
+def starts_late(steps: np.ndarray, *, epochs: bool = False) -> bool:
     """True when the first logged point comes after the first updates: Lightning's
     log_every_n_steps and the HuggingFace Trainer's logging_steps write the loss every k steps from
     step k, and a log can begin at a resume. The first value then stands in for the start level,
-    after the updates where a too-high rate blows up and a good one makes its fastest progress."""
+    after the updates where a too-high rate blows up and a good one makes its fastest progress.
+
+    `epochs`: the axis counts epochs. Only a log written within them (the HF Trainer's dicts on
+    the console: 'epoch': 0.2273 every 10 steps) can tell; its first point at half its stride or
+    later comes after the first updates. Points one epoch apart are the epochs' means."""
     gaps = np.diff(steps)
     if not (gaps > 0).all():  # normalized runs are sorted and unique already: no copies then
         steps = np.unique(steps[np.isfinite(steps)])
@@ -133,6 +139,8 @@ def starts_late(steps: np.ndarray) -> bool:
         return False
     # The stride where the log begins (its first STRIDE_GAPS gaps: O(1) on a long log).
     first, stride = float(steps[0]), float(np.median(gaps[:STRIDE_GAPS]))
+    if epochs:
+        return 0 < stride < 1 and first >= LATE_START_STRIDE * stride
     if first < LATE_START_STEP or first < LATE_START_STRIDE * stride:
         return False
     return stride >= 2 or first >= LATE_START_DENSE

@@ -39,6 +39,52 @@ def test_starts_late(steps: np.ndarray, late: bool) -> None:
     assert starts_late(steps.astype(float)) is late
 
 
+@pytest.mark.parametrize(
+    ("epochs", "late"),
+    [
+        (np.arange(1, 14) * 10 / 44, True),  # the HF Trainer's dicts every 10 steps of 44 an epoch
+        (np.r_[1, np.arange(1, 14) * 10] / 44, False),  # ... with logging_first_step
+        (np.arange(0, 20) / 4 + 2.5, True),  # four a epoch, from a resume at epoch 2.5
+        (np.arange(1, 21, dtype=float), False),  # one point an epoch: the epochs' means
+        (np.arange(0, 20, dtype=float), False),
+        (np.array([0.25, 0.5]), False),  # too short to say
+    ],
+)
+def test_starts_late_on_an_axis_of_epochs(epochs: np.ndarray, late: bool) -> None:
+    assert starts_late(epochs, epochs=True) is late
+
+
+def test_an_hf_console_log_is_judged_as_its_trainer_state(tmp_path: Path) -> None:
+    """The Trainer's console dicts carry the epoch and no step: the same run's trainer_state.json
+    and its console capture had been judged by different models (the console's first point, ten
+    steps in, read as the start). Both begin late now, with the same note and verdict."""
+    losses = 2.3 * np.exp(-np.arange(1, 41) / 12) + 0.1 + 0.02 * np.sin(np.arange(40))
+    state = {
+        "log_history": [
+            {"loss": float(v), "learning_rate": 1e-3, "epoch": round(10 * k / 44, 4), "step": 10 * k}
+            for k, v in enumerate(losses, start=1)
+        ],
+        "global_step": 400,
+    }
+    import json
+
+    (tmp_path / "trainer_state.json").write_text(json.dumps(state))
+    (tmp_path / "console.log").write_text(
+        "".join(
+            f"{{'loss': {v:.4f}, 'learning_rate': 0.001, 'epoch': {10 * k / 44:.4f}}}\n"
+            for k, v in enumerate(losses, 1)
+        )
+    )
+    a, b = load(tmp_path / "trainer_state.json"), load(tmp_path / "console.log")
+    assert (a.step_kind, b.step_kind) == ("step", "epoch")
+    assert any("first logged at step 10:" in w and "logging_first_step=True" in w for w in a.warnings)
+    assert any("first logged at epoch 0.2273:" in w and "logging_first_step=True" in w for w in b.warnings)
+    sa, sb = (signals(r.loss.steps, r.loss.values, step_kind=r.step_kind) for r in (a, b))
+    assert sa.late_start and sb.late_start and log_kind(sa) == log_kind(sb) == "late-no-val"
+    da, db = diagnose(a), diagnose(b)
+    assert da.verdict == db.verdict and abs(da.confidence - db.confidence) < 0.05
+
+
 def _model(winner: str) -> VerdictModel:
     """A model that says `winner` whatever the features."""
     n = len(FEATURES)
