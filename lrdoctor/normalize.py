@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from lrdoctor import naming
-from lrdoctor.detect.curve import LATE_AXES, MIN_POINTS, starts_late
+from lrdoctor.detect.curve import LATE_AXES, MIN_POINTS, SKIPPED_SHARE, starts_late
 from lrdoctor.errors import MissingMetric, NoLossYet, NoSeries
 from lrdoctor.readers._common import EPOCH_KEYS, LAST_RUN, STEP_KEYS
 from lrdoctor.run import Log, Run, Segment, Series, StepKind, axis_unit, epoch_series, fmt_step, once_per_epoch
@@ -281,28 +281,48 @@ def _empty_cells_as_nan(
 ) -> Series:
     """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
     an empty cell (and as null in JSON, `written_as`), so a run whose loss went NaN at step 22 of
-    1500 read as a run of 22 steps. Only where the learning rate was logged on exactly the loss's
-    steps up to its last point and goes on after it (the loss was written on every training row
-    until it was not), from one such row on: a loss NaN after its first epoch, in a log of
-    epochs, had read as a log of one point, judged "unknown" and passed. Other columns go on
-    after training for other reasons (a wall clock, evaluation and test rows)."""
+    1500 read as a run of 22 steps. Only where the learning rate was logged on every step of the
+    loss: after the loss's last point, where the rate goes on for a few rows (a loss NaN after its
+    first epoch, in a log of epochs, had read as a log of one point, judged "unknown" and passed);
+    and at the loss's steps between, where the rate's rows hold no loss, up to the share of
+    isolated non-finite points a run can go on from (SKIPPED_SHARE; a stray NaN of a step skipped
+    by loss scaling: with it left out, a NaN tail after it was not seen either). Other columns go
+    on after training for other reasons (a wall clock, evaluation and test rows)."""
     loss = series[name]
     if lr_name is None or lr_name == name:
         return loss
     lr = series[lr_name]
+    first = int(np.searchsorted(lr.steps, loss.steps[0], side="left"))
     until = int(np.searchsorted(lr.steps, loss.steps[-1], side="right"))
-    after = lr.steps[until:]
-    if until != len(loss) or len(after) < GOES_ON_MIN or not np.array_equal(lr.steps[:until], loss.steps):
+    inside = lr.steps[first:until]
+    if not np.isin(loss.steps, inside).all():
         return loss
+    gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
+    if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))):
+        return loss
+    after = np.arange(until, len(lr)) if len(lr) - until >= GOES_ON_MIN else np.zeros(0, np.intp)
+    if not len(gaps) and not len(after):
+        return loss
+    said = []
+    if len(gaps):
+        more = f" (and {len(gaps) - 1} other step{'s' if len(gaps) > 2 else ''})" if len(gaps) > 1 else ""
+        said.append(f"at step {fmt_step(float(lr.steps[gaps[0]]))}{more} between its points")
+    if len(after):
+        said.append(f"from step {fmt_step(float(lr.steps[after[0]]))} on")
+    rate = f"the learning rate {lr_name!r}"
     warnings.append(
-        f"{name!r} is {written_as[0]} from step {fmt_step(float(after[0]))} on while the learning rate "
-        f"{lr_name!r} goes on for {len(after)} more rows: read as NaN there (pandas writes NaN as {written_as[1]})"
+        f"{name!r} is {written_as[0]} {' and '.join(said)}"
+        + (f" while {rate} goes on for {len(after)} more rows" if len(after) else f", where {rate} is logged")
+        + f": read as NaN there (pandas writes NaN as {written_as[1]})"
     )
+    added = np.concatenate([gaps, after])
+    steps = np.concatenate([loss.steps, lr.steps[added]])
+    order = np.argsort(steps, kind="stable")
     return Series(
         name,
-        np.concatenate([loss.steps, after]),
-        np.concatenate([loss.values, np.full(len(after), np.nan)]),
-        np.concatenate([loss.seq, lr.seq[until:]]),
+        steps[order],
+        np.concatenate([loss.values, np.full(len(added), np.nan)])[order],
+        np.concatenate([loss.seq, lr.seq[added]])[order],
     )
 
 

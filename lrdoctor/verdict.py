@@ -240,6 +240,8 @@ def model_for(sig: Signals, cfg: VerdictConfig) -> VerdictModel:
 def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tuple[Verdict, float]:
     """The verdict and its confidence in [0, 1]."""
     curve, shape = sig.curve, sig.shape
+    if any(_unmoved(f) for f in findings):
+        return "unknown", 0.0  # non-finite before any update: not the rate's doing
     if any(f.pathology == "divergence" and f.severity == "error" for f in findings):
         return "too_high", max(0.9, max((f.strength for f in findings), default=0.0))
     if curve is None or shape is None:
@@ -267,6 +269,11 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0
     return CLASSES[k], float(p[k])
+
+
+def _unmoved(f: Finding) -> bool:
+    """A divergence error that points to no rate: a loss non-finite before any update."""
+    return f.pathology == "divergence" and f.severity == "error" and f.suggests is None
 
 
 def _confirmed_too_low(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> float:
@@ -428,6 +435,9 @@ SIDED_ABSENT = 0.005
 
 def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> str:
     """Why no verdict was reached, for each way :func:`decide` gets to "unknown"."""
+    unmoved = next((f for f in findings if _unmoved(f)), None)
+    if unmoved is not None:
+        return " ".join(unmoved.message.split())
     if sig.curve is None or sig.shape is None:
         finite = int(np.isfinite(sig.values).sum())
         return f"{finite} finite point(s) are too few to read a shape from (at least {MIN_POINTS} are needed)"

@@ -193,6 +193,37 @@ def test_pandas_empty_cells_after_a_loss_went_nan_are_nan(tmp_path: Path) -> Non
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
 
+@pytest.mark.parametrize("tail", [True, False])
+def test_pandas_empty_cells_between_a_losss_points_are_nan_too(tmp_path: Path, tail: bool) -> None:
+    """A stray NaN at step 5 (a step skipped by loss scaling), written as an empty cell, had kept
+    the NaN tail after it from being read: the run that went NaN at step 100 passed the gate, ok."""
+    rows = [f"{s},{'' if s == 5 or (tail and s >= 100) else 2.0 / (1 + s / 5)},0.1" for s in range(200)]
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,lr\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 200 and np.isnan(run.loss.values[5])
+    assert np.isnan(run.loss.values[100:]).all() == tail and np.isfinite(run.loss.values[101:]).all() != tail
+    (note,) = [w for w in run.warnings if "read as NaN there" in w]
+    assert note.startswith("'loss' is empty at step 5 between its points" + (" and from step 100 on" if tail else ","))
+    dx = diagnose(run)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    if tail:
+        assert dx.failed and div.start_step == 100 and dx.verdict == "too_high"
+    else:
+        assert not dx.failed and div.severity == "warning" and div.evidence["skipped"]
+
+
+def test_a_loss_logged_every_tenth_row_beside_a_rate_on_every_row_gains_no_nan(tmp_path: Path) -> None:
+    """The rate on every row, the loss on every tenth: the rows between are not NaN (a loss logged
+    less often), nor are the rate's rows after the loss's last (no NaN tail either)."""
+    rows = [f"{s},{2.0 / (1 + s / 5) if s % 10 == 0 else ''},0.1" for s in range(300)]
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,lr\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 30 and np.isfinite(run.loss.values).all()
+    assert not any("read as NaN there" in w for w in run.warnings)
+
+
 @pytest.mark.parametrize(
     ("name", "write"),
     [

@@ -162,13 +162,31 @@ def skipped_nonfinite(values: np.ndarray) -> bool:
     return bool(np.median(after[: max(SKIPPED_AFTER, len(after) // 10)]) <= recent.max())
 
 
+def nonfinite_after_skips(values: np.ndarray) -> int | None:
+    """Where NaN/Inf values that run to the end begin, when the non-finite points before them are
+    a few isolated ones the run went on from (skipped updates, as :func:`skipped_nonfinite` reads
+    them, then a blow-up); None when there are none before them, or no such run to the end."""
+    bad = ~np.isfinite(values)
+    if not bad.any() or not bad[-1] or bad.all():
+        return None
+    tail = int(np.flatnonzero(~bad)[-1]) + 1
+    before = np.flatnonzero(bad[:tail])
+    if not len(before) or len(before) > max(1.0, SKIPPED_SHARE * tail) or tail - before[-1] - 1 < SKIPPED_AFTER:
+        return None
+    return tail
+
+
 def prepare(steps: np.ndarray, values: np.ndarray, *, min_points: int = MIN_POINTS) -> Curve | None:
     """The curve's shared statistics, or None when fewer than MIN_POINTS finite points precede any
     NaN/Inf. The curve ends at the first NaN/Inf, unless those are a few skipped points
-    (:func:`skipped_nonfinite`): then it holds every finite point."""
+    (:func:`skipped_nonfinite`): then it holds every finite point; or a few skipped points and
+    then NaN/Inf to the end (:func:`nonfinite_after_skips`): then every finite point before those."""
     finite = np.isfinite(values)
     stop = len(values) if finite.all() else int(np.argmin(finite))
-    if stop < len(values) and skipped_nonfinite(values):
+    blown = None if stop == len(values) else nonfinite_after_skips(values)
+    if blown is not None:
+        steps_f, y_raw = steps[:blown][finite[:blown]], values[:blown][finite[:blown]]
+    elif stop < len(values) and skipped_nonfinite(values):
         steps_f, y_raw = steps[finite], values[finite]
     else:
         steps_f, y_raw = steps[:stop], values[:stop]

@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from lrdoctor import stats
-from lrdoctor.detect.curve import Curve, learnt_for_a_while, skipped_nonfinite, start_level, sustained_rise
+from lrdoctor.detect.curve import (
+    Curve,
+    learnt_for_a_while,
+    nonfinite_after_skips,
+    skipped_nonfinite,
+    start_level,
+    sustained_rise,
+)
 from lrdoctor.detect.shape import Shape, ramp
 from lrdoctor.diagnosis import Finding
 from lrdoctor.run import fmt_factor, fmt_step
@@ -177,12 +184,20 @@ def _blew_up(start: float, end: float, message: str, evidence: dict[str, Any]) -
     return Finding("divergence", "error", start, end, message, evidence, suggests="too_high", strength=0.9)
 
 
-def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step") -> list[Finding]:
+def detect_nonfinite(
+    steps: np.ndarray, values: np.ndarray, *, unit: str = "step", late_start: bool = False
+) -> list[Finding]:
+    """NaN/Inf in the loss: an error that points to a rate too high, a warning where they are a few
+    skipped points, and an error that points nowhere where the loss was non-finite from its first
+    value on, logged before any update (at step 0 or 1, in a log that does not begin late): no
+    rate made that; the data, the initialisation or the loss did."""
     bad = ~np.isfinite(values)
     if not bad.any():
         return []
     idx = np.flatnonzero(bad)
-    first = int(idx[0])
+    blown = nonfinite_after_skips(values)
+    earlier = "" if blown is None else _isolated_before(steps, idx[idx < blown], unit)
+    first = int(idx[0]) if blown is None else blown
     n_nan = int(np.isnan(values).sum())
     kind = "NaN" if np.isnan(values[first]) else "Inf"
     to_end = bool(bad[first:].all())
@@ -195,7 +210,16 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
         tail = f"{len(idx)} non-finite value(s) in all"
     last_finite = float(values[first - 1]) if first > 0 and np.isfinite(values[first - 1]) else None
     skipped = skipped_nonfinite(values)
-    message = f"loss is {kind} from {unit} {fmt_step(steps[first])} ({tail})"
+    message = f"loss is {kind} from {unit} {fmt_step(steps[first])} ({tail}){earlier}"
+    # (not on an axis of epochs or of positions: a first point there can be the mean of a first
+    # epoch that blew up, as a pandas-saved Keras history is)
+    unmoved = first == 0 and to_end and not late_start and unit == "step" and steps[0] <= 1
+    if unmoved:
+        message = (
+            f"loss is {kind} from its first value, at {unit} {fmt_step(steps[0])} ({tail}), before an update could "
+            "move it: no learning rate does that; look for NaN/Inf in the inputs or targets, the initialisation, "
+            "or a loss that takes the log of 0 or divides by 0"
+        )
     if skipped:
         message = (
             f"{len(idx)} isolated non-finite value(s) ({_kinds(n_nan, len(idx) - n_nan)}) from {unit} "
@@ -214,16 +238,22 @@ def detect_nonfinite(steps: np.ndarray, values: np.ndarray, *, unit: str = "step
                 "nonfinite": int(bad.sum()),
                 "nan": n_nan,
                 "inf": int(bad.sum()) - n_nan,
-                "first_nonfinite_step": float(steps[first]),
-                "first_nonfinite_at": round(first / max(len(values) - 1, 1), 4),
+                "first_nonfinite_step": float(steps[idx[0]]),
+                "first_nonfinite_at": round(int(idx[0]) / max(len(values) - 1, 1), 4),
                 "last_finite_value": last_finite,
                 "nonfinite_to_end": to_end,
                 "skipped": skipped,
             },
-            suggests=None if skipped else "too_high",
+            suggests=None if skipped or unmoved else "too_high",
             strength=0.0 if skipped else 1.0,
         )
     ]
+
+
+def _isolated_before(steps: np.ndarray, idx: np.ndarray, unit: str) -> str:
+    """The few isolated non-finite points before a run of them to the end, as the message says them."""
+    at = ", ".join(fmt_step(steps[i]) for i in idx[:3]) + (", ..." if len(idx) > 3 else "")
+    return f"; before it, {len(idx)} isolated non-finite value(s) the run went on from, at {unit} {at}"
 
 
 def _kinds(nan: int, inf: int) -> str:
@@ -245,7 +275,7 @@ def detect_divergence(
     """`late_start`, `epoch_means`: the first training point comes after the first updates (a log
     that begins late, or one of epoch means), so a validation loss measured before it is the only
     start level the log has."""
-    findings = detect_nonfinite(steps, values, unit=unit)
+    findings = detect_nonfinite(steps, values, unit=unit, late_start=late_start)
     if any(f.severity == "error" for f in findings):
         return [_dated_by_rise(f, curve, unit) for f in findings]
     mean_first, epochs = _first_is_a_mean(steps, unit=unit, late_start=late_start, epoch_means=epoch_means)

@@ -56,6 +56,11 @@ class SlowConfig:
     levelled_fall: float = 0.05
 
 
+# A trend that moves less than this share of its level moves by floating-point rounding alone (a
+# constant loss of 0.6931 smoothed: 1e-13): its progress has no timing to read.
+FLAT = 1e-9
+
+
 def detect_slow(
     curve: Curve | None,
     shape: Shape | None,
@@ -79,6 +84,8 @@ def detect_slow(
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)
     if drop < 0:
         return []  # it ended above where it started: worse than slow, and the divergence detector's
+    if float(curve.trend.max() - curve.trend.min()) <= FLAT * max(abs(curve.start), 1e-12):
+        return []  # flat to the rounding of its values: no progress to time (the plateau detector's)
     beneath = _beneath_noise(curve, shape, val, val_shape, cfg)
     if beneath is None and levelled is not None and _levelled_off(*levelled, cfg):
         return []

@@ -51,8 +51,10 @@ def render_one(dx: Diagnosis) -> str:
     if run.val_metric:
         lines.append(f"  val       {safe(run.val_metric)}: {points(len(run.series[run.val_metric]))}")
     lines.append(f"  lr        {_lr_line(run)}")
+    # (unknown with an error that points to no rate: the log shows a fault, not a lack of evidence)
+    faulted = dx.verdict == "unknown" and any(f.severity == "error" and f.suggests is None for f in dx.findings)
     lines.append(
-        f"  verdict   {VERDICT_WORDS[dx.verdict]}"
+        f"  verdict   {'unknown (not the rate: see below)' if faulted else VERDICT_WORDS[dx.verdict]}"
         + (f" (confidence {dx.confidence:.2f})" if dx.verdict != "unknown" else "")
     )
     if dx.why:

@@ -941,7 +941,7 @@ def test_a_loss_that_rose_late_is_dated_where_it_rose() -> None:
     ("values", "verdict"),
     [
         (np.full(50, 1.5), "unknown"),  # constant: no direction
-        (np.full(50, np.nan), "too_high"),  # all NaN: divergence from the first point
+        (np.full(50, np.nan), "unknown"),  # all NaN from step 0: before any update, no rate's doing
         (np.array([2.3, 2.2, 2.1]), "unknown"),  # 3 points
         (np.array([]), None),
     ],
@@ -953,6 +953,14 @@ def test_edge_cases(values: np.ndarray, verdict: str | None) -> None:
         return
     run = Run("x", "csv", {"loss": Series("loss", np.arange(len(values), dtype=float), values)}, metric="loss")
     assert diagnose(run).verdict == verdict
+
+
+@pytest.mark.parametrize("level", [0.6931, 2.302585, 1e-4])
+def test_a_constant_loss_has_no_progress_to_time(level: float) -> None:
+    """A constant 0.6931 smoothed moves by 1e-13: that had been timed as progress (a slow-convergence
+    warning, 93% of the run for 90% of it) beside the plateau finding."""
+    dx = diagnose_arrays(np.arange(200, dtype=float), np.full(200, level))
+    assert dx.verdict == "unknown" and [f.pathology for f in dx.findings] == ["plateau"]
 
 
 def test_isolated_nonfinite_points_the_run_went_on_from_are_skipped_updates() -> None:
@@ -999,6 +1007,62 @@ def test_nonfinite_points_that_are_not_skipped_updates_stay_a_divergence(case: s
     dx = diagnose_arrays(steps, values)
     (div,) = [f for f in dx.findings if f.pathology == "divergence" and "nonfinite" in f.evidence]
     assert div.severity == "error" and not div.evidence["skipped"] and dx.verdict == "too_high"
+
+
+@pytest.mark.parametrize("skipped", [[120], [120, 300, 450]])
+def test_skipped_updates_then_nan_to_the_end_is_dated_where_the_nan_to_the_end_began(skipped: list[int]) -> None:
+    """A stray NaN or three the run went on from, then NaN from step 700 on: the divergence had been
+    dated at the first stray NaN (step 120), and the curve cut there."""
+    steps, values = curves.converging(1000)
+    values[skipped] = np.nan
+    values[700:] = np.nan
+    dx = diagnose_arrays(steps, values)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence" and "nonfinite" in f.evidence]
+    assert div.severity == "error" and div.start_step == 700 and dx.verdict == "too_high"
+    assert div.message.startswith("loss is NaN from step 700 (and every value after it); before it,")
+    assert f"{len(skipped)} isolated non-finite value(s) the run went on from, at step 120" in div.message
+    assert div.evidence["first_nonfinite_step"] == 120
+    sig = signals(steps, values)
+    assert sig.curve is not None and sig.curve.steps[-1] == 699 and len(sig.curve.y) == 700 - len(skipped)
+
+
+def test_many_nans_then_nan_to_the_end_are_dated_at_the_first() -> None:
+    steps, values = curves.converging(1000)
+    values[np.arange(100, 700, 20)] = np.nan  # 30 of 700 before it: over 2%, no skipped updates
+    values[700:] = np.nan
+    (div,) = [f for f in diagnose_arrays(steps, values).findings if "nonfinite" in f.evidence]
+    assert div.start_step == 100 and "isolated" not in div.message
+
+
+@pytest.mark.parametrize(
+    ("first", "stride", "step_kind", "verdict"),
+    [
+        (0, 1, "step", "unknown"),  # the first forward pass, before any update
+        (1, 1, "step", "unknown"),
+        (10, 10, "step", "too_high"),  # the log begins late: the first updates may have blown it up
+        (1, 1, "epoch", "too_high"),  # the mean of a first epoch that blew up
+    ],
+)
+def test_a_loss_non_finite_from_before_any_update_points_to_no_rate(
+    first: int, stride: int, step_kind: str, verdict: str
+) -> None:
+    from lrdoctor.report.text import render_one
+    from lrdoctor.run import Run, Series
+
+    steps = np.arange(first, first + 50 * stride, stride, dtype=float)
+    values = np.full(50, np.nan)
+    values[0] = np.inf
+    lr = Series("lr", steps, np.full(50, 0.1))
+    run = Run("x", "csv", {"loss": Series("loss", steps, values), "lr": lr}, "loss", "lr", step_kind=step_kind)
+    dx = diagnose(run)
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "error" and dx.failed and dx.verdict == verdict
+    if verdict == "unknown":
+        assert div.suggests is None and dx.recommended_lr is None and not dx.advice
+        assert "from its first value" in div.message and "no learning rate does that" in dx.why
+        assert "unknown (not the rate: see below)" in render_one(dx)
+    else:
+        assert div.suggests == "too_high" and dx.recommended_lr is not None and dx.recommended_lr < 0.1
 
 
 @pytest.mark.parametrize("at", [0, 5])
