@@ -99,6 +99,8 @@ def normalize(
     if late:
         warnings.append(late)
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
+    if lr_name is not None and lr_name != name and step_kind == "step":
+        kept[lr_name] = own[lr_name] = _lr_on_epochs(kept[lr_name], kept[name], warnings)
     groups = _other_groups(own, lr_name)
     if groups:
         warnings.append(groups)
@@ -354,6 +356,28 @@ def _val_on_epochs(val: Series, loss: Series, warnings: list[str], *, unit: str)
         f"{n} epochs of {per_epoch:.4g} {unit}s (log it against the step to place it exactly)"
     )
     return Series(val.name, steps, val.values, val.seq)
+
+
+def _lr_on_epochs(lr: Series, loss: Series, warnings: list[str]) -> Series:
+    """A learning rate logged against the epoch beside a training loss logged against the step
+    (`add_scalar("lr", scheduler.get_last_lr()[0], epoch)`), read as :func:`_val_on_epochs` reads
+    a validation loss, but placed at the start of each epoch, where the rate took effect: its
+    steps had read as the run's first N steps, a schedule over the run squeezed into them."""
+    n = len(lr)
+    first = float(lr.steps[0]) if n else math.nan
+    if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(lr.steps, first + np.arange(n)):
+        return lr
+    start, end = float(loss.steps[0]), float(loss.steps[-1])
+    span = end - start + 1
+    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
+        return lr
+    per_epoch = span / n
+    warnings.append(
+        f"{lr.name!r} is logged at steps {fmt_step(first)}-{fmt_step(float(lr.steps[-1]))} while the training loss "
+        f"runs to step {fmt_step(end)}: read as logged against the epoch, the rate of each of {n} epochs of "
+        f"{per_epoch:.4g} steps from the epoch's start (log it against the step to place it exactly)"
+    )
+    return Series(lr.name, np.round(start + per_epoch * np.arange(n)), lr.values, lr.seq)
 
 
 def _evaluations_once(s: Series, loss: Series, warnings: list[str]) -> Series:

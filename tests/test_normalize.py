@@ -903,3 +903,21 @@ def test_a_resume_on_an_axis_of_epochs_is_named_in_epochs() -> None:
         for w in run.warnings
     )
     assert not any("resumed at step" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_a_rate_logged_against_the_epoch_is_placed_at_each_epochs_start(first: int) -> None:
+    """`add_scalar("lr", scheduler.get_last_lr()[0], epoch)` beside a loss logged per step: a
+    StepLR schedule over 12 epochs of 30 steps had read as one over the run's first 12 steps."""
+    rates = [0.1] * 4 + [0.03] * 4 + [0.009] * 4
+    loss = series("train/loss", list(range(360)), list(2.0 / (1 + np.arange(360) / 30)))
+    lr = series("lr", [first + e for e in range(12)], rates)
+    run = normalize(Log("x", "tensorboard", {"train/loss": loss, "lr": lr}))
+    assert run.lr is not None and run.lr.steps.tolist() == [30.0 * e for e in range(12)]
+    assert run.lr.values.tolist() == rates
+    assert any("'lr' is logged at steps" in w and "12 epochs of 30 steps" in w for w in run.warnings)
+    # A rate logged on every step is left where it is.
+    every = series("lr", list(range(360)), [0.1] * 360)
+    run = normalize(Log("x", "tensorboard", {"train/loss": loss, "lr": every}))
+    assert run.lr is not None and run.lr.steps.tolist() == list(range(360))
+    assert not any("read as logged against the epoch" in w for w in run.warnings)
