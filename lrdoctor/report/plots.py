@@ -94,13 +94,18 @@ def overlay_figure(diagnoses: Sequence[Diagnosis], names: Sequence[str]) -> byte
     """The trends of several runs on one axis (raw curves where a run is too short for a trend)."""
     fig, ax = _figure()
     ys = []
+    many = len(names) > 6
     for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True)):
         trend = _trend(dx.run.loss)
         s, v = trend if trend is not None else downsample(dx.run.loss.steps, dx.run.loss.values)
+        label = _label(name)
+        if many and len(label) > OVERLAY_LABEL:  # (below the plot, two to a row: the end of a path tells them apart)
+            label = "..." + label[-(OVERLAY_LABEL - 3) :]
         # The colour cycle repeats after ten runs: each round of it gets its own line style.
-        ax.plot(s, v, lw=1.4, label=_label(name), color=f"C{k % 10}", ls=LINE_STYLES[k // 10 % len(LINE_STYLES)])
+        ax.plot(s, v, lw=1.4, label=label, color=f"C{k % 10}", ls=LINE_STYLES[k // 10 % len(LINE_STYLES)])
         ys.append(v)
     _log_if_wide(ax, np.concatenate(ys) if ys else np.empty(0))
+    _above_the_others(ax, ys)
     kinds = {dx.run.step_kind for dx in diagnoses}
     ax.set_xlabel(axis_unit(kinds.pop()) if len(kinds) == 1 else "step (epoch for logs of epochs)")
     ax.set_ylabel("loss (trend)")
@@ -111,6 +116,23 @@ def overlay_figure(diagnoses: Sequence[Diagnosis], names: Sequence[str]) -> byte
         fig.set_figheight(STYLE.height + 0.17 * -(-len(names) // cols) + 0.3)
         fig.legend(loc="outside lower center", fontsize=7, ncol=cols, frameon=False)
     return _png(fig)
+
+
+# The longest run name the overlay's legend shows whole, where it lists many runs below the plot.
+OVERLAY_LABEL = 48
+# A run whose curve climbs this far above the others' starts leaves the overlay's top edge, rather
+# than squash every other curve into a line at the bottom.
+OVERLAY_HEADROOM = 100.0
+
+
+def _above_the_others(ax: Any, ys: Sequence[np.ndarray]) -> None:
+    starts = [float(v[np.isfinite(v)][0]) for v in ys if np.isfinite(v).any()]
+    highs = [float(np.nanmax(np.where(np.isfinite(v), v, np.nan))) for v in ys if np.isfinite(v).any()]
+    if len(starts) < 2 or min(starts) <= 0:
+        return
+    top = OVERLAY_HEADROOM * float(np.median(starts))
+    if max(highs) > top:
+        ax.set_ylim(top=top)
 
 
 def sweep_figure(points: Sequence[SweepPoint], best: float | None, ranked_by: str = "loss") -> bytes:
@@ -157,6 +179,7 @@ def _png(fig: Any) -> bytes:
 def _label(text: str | None) -> str:
     """Log text as a plain matplotlib label: no mathtext ($), not hidden (a leading _)."""
     text = " ".join(str(text or "").split()).replace("$", r"\$")
+    text = "".join(c if c.isprintable() else "?" for c in text)  # (control characters have no glyph)
     text = text.encode("utf-8", "replace").decode("utf-8")  # a name in bytes that are not UTF-8: '?' for them
     return f" {text}" if text.startswith("_") else text
 
@@ -179,10 +202,20 @@ def _drawable(values: np.ndarray) -> np.ndarray:
     return np.clip(values, -DRAWABLE, DRAWABLE)
 
 
+def _held_between_changes(values: np.ndarray) -> bool:
+    """Whether a logged rate holds its value over most of its points (a step schedule, a constant,
+    one logged densely), so that stairs draw it as it was, rather than a rate that changes from
+    nearly every logged point to the next (a linear decay logged every 500 steps, drawn as stairs,
+    looked like a step schedule)."""
+    return len(values) < 3 or float(np.mean(np.diff(values) == 0)) >= 0.5
+
+
 def _log_if_wide(ax: Any, values: np.ndarray) -> None:
     v = values[np.isfinite(values)]
     if len(v) and v.min() > 0 and v.max() / v.min() > STYLE.log_ratio:
         ax.set_yscale("log")
+    else:  # (a constant loss of 0.6931 had its ticks read as offsets from 1e-12+6.931e-1)
+        ax.ticklabel_format(axis="y", useOffset=False)
 
 
 def _mark_nonfinite(ax: Any, series: Series) -> None:
@@ -209,7 +242,11 @@ def _shade_findings(ax: Any, dx: Diagnosis) -> None:
     for k, f in enumerate(dx.findings):
         color = colors.get(f.severity, "#7f7f7f")
         lo, hi = f.start_step, f.end_step
-        if hi > lo:
+        marks = f.evidence.get("steps") if f.pathology == "loss_spike" else None
+        if marks:  # isolated spikes: a line at each, not a band over the run between the first and last
+            for at in marks:
+                ax.axvline(at, color=color, alpha=0.6, lw=1.2)
+        elif hi > lo:
             ax.axvspan(lo, hi, color=color, alpha=0.12, lw=0)
         else:
             ax.axvline(lo, color=color, alpha=0.6, lw=1.2)
@@ -220,7 +257,10 @@ def _shade_findings(ax: Any, dx: Diagnosis) -> None:
 def _lr_axis(ax: Any, lr: Series, name: str, handles: list[Any], labels: list[str]) -> tuple[list[Any], list[str]]:
     twin = ax.twinx()
     s, v = downsample(lr.steps, lr.values)
-    (line,) = twin.step(s, v, where="post", color=LR, lw=1.0, ls="--")
+    if _held_between_changes(v):  # a schedule of steps (or a constant): stairs, each rate held until the next
+        (line,) = twin.step(s, v, where="post", color=LR, lw=1.0, ls="--")
+    else:  # a rate that moves at most of its points (a warmup, a decay logged sparsely): a line through them
+        (line,) = twin.plot(s, v, color=LR, lw=1.0, ls="--", marker="." if len(v) <= 60 else None, ms=3)
     twin.set_ylabel(_label(f"learning rate ({name})"), color=LR)
     twin.tick_params(axis="y", colors=LR)
     # Linear from 0: warmup, cosine and step schedules keep the shapes people know them by.

@@ -99,3 +99,53 @@ def test_the_sweep_legend_leaves_every_point_in_view(monkeypatch) -> None:  # ty
     box = ax.get_legend().get_window_extent()
     xy = ax.transData.transform(np.column_stack([rates, finals]))
     assert not any(box.contains(x, y) for x, y in xy)
+
+
+def _figure_of(monkeypatch, draw):  # type: ignore[no-untyped-def]
+    figures = []
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or b"")
+    draw()
+    return figures[0]
+
+
+def test_isolated_spikes_are_marked_each_not_shaded_between(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Spikes at steps 200 and 1800 of 2000 had been one band over 80% of the run."""
+    steps, values = noisy_decay(2000)
+    values[[200, 1800]] *= 30
+    path = tmp_path / "spikes.csv"
+    path.write_text("step,loss\n" + "".join(f"{s:g},{v:.6g}\n" for s, v in zip(steps, values, strict=True)))
+    dx = diagnosis_of(path)
+    (spike,) = [f for f in dx.findings if f.pathology == "loss_spike"]
+    fig = _figure_of(monkeypatch, lambda: plots.run_figure(dx))
+    ax = fig.axes[0]
+    marked = sorted(line.get_xdata()[0] for line in ax.get_lines() if len(line.get_xdata()) == 2)
+    assert marked == spike.evidence["steps"] and not ax.patches  # a line at each spike, no band
+
+
+def test_a_sparse_rate_that_moves_at_each_point_is_a_line_and_a_step_schedule_stairs() -> None:
+    assert not plots._held_between_changes(np.array([4.5e-5, 3.0e-5, 1.1e-5]))  # linear decay, every 500 steps
+    assert plots._held_between_changes(np.repeat([0.1, 0.03, 0.009], 4))  # StepLR, once an epoch
+    assert plots._held_between_changes(np.full(300, 0.1))
+
+
+def test_a_run_that_blew_up_leaves_the_overlay_rather_than_flatten_the_others(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    runs = []
+    for k, top in enumerate((1.0, 1.0, 1e35)):
+        path = tmp_path / f"r{k}.csv"
+        ys = [2.0 / (1 + s / 20) if top == 1.0 else 2.0 * 10 ** min(35, s) for s in range(100)]
+        path.write_text("step,loss\n" + "".join(f"{s},{y:.6g}\n" for s, y in enumerate(ys)))
+        runs.append(diagnosis_of(path))
+    fig = _figure_of(monkeypatch, lambda: plots.overlay_figure(runs, ["a", "b", "c"]))
+    # (the top at 100x the runs' starts, read off their trends: about 2)
+    assert 1.8 * plots.OVERLAY_HEADROOM < fig.axes[0].get_ylim()[1] <= 2.0 * plots.OVERLAY_HEADROOM
+
+
+def test_a_constant_loss_is_drawn_without_an_offset_and_control_characters_are_no_glyphs(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "const.csv"
+    path.write_text("step,loss\n" + "".join(f"{s},0.6931\n" for s in range(200)))
+    fig = _figure_of(monkeypatch, lambda: plots.run_figure(diagnosis_of(path)))
+    fig.canvas.draw()
+    assert fig.axes[0].yaxis.get_major_formatter().get_offset() == ""
+    assert plots._label("line\x1b[31m.csv") == "line?[31m.csv"
