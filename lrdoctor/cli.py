@@ -401,6 +401,8 @@ def _diagnose_many(
     training log (a results.json beside the log), that one run is reported as a run alone is.
     """
     from lrdoctor.report import summary
+    from lrdoctor.report.markdown import md
+    from lrdoctor.report.text import safe
     from lrdoctor.sweep import ProgressBar, by_verdict, describe, diagnose_all, no_advice_because, sweep_advice
 
     results = diagnose_all(targets, options, jobs=jobs, progress=ProgressBar())
@@ -428,10 +430,13 @@ def _diagnose_many(
         render = {"csv": summary.render_csv, "markdown": summary.render_markdown}.get(output, summary.table)
         click.echo(render(ordered))
         advice = sweep_advice(found)
+        line = None
         if advice is not None and output in ("text", "markdown"):
-            click.echo(f"\n{describe(advice)}")
+            line = describe(advice)
         elif output in ("text", "markdown") and len(found) > 1:
-            click.echo(f"\nno rate from the sweep: {no_advice_because(found)}")
+            line = f"no rate from the sweep: {no_advice_because(found)}"
+        if line is not None:  # (names from the log: escaped as the table's are, in Markdown)
+            click.echo(f"\n{md(line) if output == 'markdown' else safe(line)}")
     if bad_input:
         return 2
     return 1 if any(dx.failed for dx in found) else 0

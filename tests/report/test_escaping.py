@@ -54,3 +54,20 @@ def test_markdown_names_the_axis_and_the_factor_without_a_rate() -> None:
     out = CliRunner().invoke(cli, ["diagnose", str(log), "--format", "markdown"]).output
     assert "| severity | pathology | epochs | finding |" in out
     assert re.search(r"\| recommended \| [\d.]+x higher than the rate used \|", out), out
+
+
+def test_the_sweep_line_under_a_table_of_runs_is_escaped(tmp_path: Path) -> None:
+    """The line on the rate a sweep points to names the validation loss it ranked by: a name from
+    the logs, written raw under the Markdown table (and its control characters raw to a terminal)."""
+    name = "val_loss <img src=x onerror=alert(1)>|\x1b[31m"
+    for lr, scale in ((1e-3, 0.9), (1e-2, 0.5), (1e-1, 0.2), (1.0, 0.6)):
+        rows = [
+            {"step": s, "loss": 2.0 * (1 - scale * s / 60), "lr": lr, name: 2.1 * (1 - scale * s / 60)}
+            for s in range(60)
+        ]
+        (tmp_path / f"lr{lr:g}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = CliRunner().invoke(cli, ["diagnose", str(tmp_path), "--format", "markdown"]).stdout
+    (last,) = [line for line in out.splitlines() if line.startswith("the sweep points to")]
+    assert re.search(r"(?<!\\)<img", last) is None and "\\<img" in last and "\x1b" not in last
+    text = CliRunner().invoke(cli, ["diagnose", str(tmp_path)]).stdout
+    assert "\x1b" not in text and "\\x1b[31m" in text
