@@ -83,7 +83,9 @@ def normalize(
     if missing is not None and not log.ragged:
         # (lists of two lengths, on an axis of positions, hold no null: a loss logged less often)
         lr_name = naming.find_lr({k: kept[k] for k in mine})
-        kept[name] = _empty_cells_as_nan(kept, name, warnings, lr_name, written_as=missing)
+        kept[name] = _empty_cells_as_nan(
+            kept, name, warnings, lr_name, written_as=missing, between=log.format in PANDAS_FORMATS
+        )
     kept[name] = _drop_placeholders(kept[name], warnings)
     own = {k: kept[k] for k in mine}
     val_name = _val_metric(log, own, name)
@@ -278,8 +280,20 @@ SHARED_MIN = 10
 _MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "jsonl": ("null", "null")}
 
 
+# The formats pandas writes (to_csv, to_json), where a cell with nothing in it between a loss's
+# points is a NaN: a logger's own table (Lightning's, Ultralytics', W&B's) leaves a cell empty where
+# it logged nothing.
+PANDAS_FORMATS = ("csv", "json", "jsonl")
+
+
 def _empty_cells_as_nan(
-    series: dict[str, Series], name: str, warnings: list[str], lr_name: str | None, *, written_as: tuple[str, str]
+    series: dict[str, Series],
+    name: str,
+    warnings: list[str],
+    lr_name: str | None,
+    *,
+    written_as: tuple[str, str],
+    between: bool = True,
 ) -> Series:
     """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
     an empty cell (and as null in JSON, `written_as`), so a run whose loss went NaN at step 22 of
@@ -288,8 +302,9 @@ def _empty_cells_as_nan(
     first epoch, in a log of epochs, had read as a log of one point, judged "unknown" and passed);
     and at the loss's steps between, where the rate's rows hold no loss, up to the share of
     isolated non-finite points a run can go on from (SKIPPED_SHARE; a stray NaN of a step skipped
-    by loss scaling: with it left out, a NaN tail after it was not seen either). Other columns go
-    on after training for other reasons (a wall clock, evaluation and test rows)."""
+    by loss scaling: with it left out, a NaN tail after it was not seen either), where `between`
+    (PANDAS_FORMATS). Other columns go on after training for other reasons (a wall clock,
+    evaluation and test rows)."""
     loss = series[name]
     if lr_name is None or lr_name == name:
         return loss
@@ -300,7 +315,7 @@ def _empty_cells_as_nan(
     if not np.isin(loss.steps, inside).all():
         return loss
     gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
-    if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))):
+    if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))) or (len(gaps) and not between):
         return loss
     after = np.arange(until, len(lr)) if len(lr) - until >= GOES_ON_MIN else np.zeros(0, np.intp)
     if not len(gaps) and not len(after):
