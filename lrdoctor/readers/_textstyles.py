@@ -110,7 +110,11 @@ _TOTAL = re.compile(r"/(\d+)")
 _PYTHON = re.compile(
     r"\s*(?:(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|finally|assert|raise"
     r"|print|yield|global|lambda)\b|@\w|\"\"\"|''')"
-    r"|\s*[A-Za-z_]\w*\s*:\s*[A-Za-z_][\w.]*(?:\[[\w., ]*\])?\s*="  # annotated assignment
+    # An annotated assignment ('lr: float = 1e-3'): its annotation a type, a builtin one, a class
+    # (capitalised) or a dotted name; not a metric's name ('INFO: step=0 loss=2.3', as logging's
+    # '%(levelname)s: %(message)s' prints, and 'Validation: loss=0.7' are log lines).
+    r"|\s*[A-Za-z_]\w*\s*:\s*(?:(?:int|float|str|bool|bytes|complex|list|dict|tuple|set|frozenset|object|type)\b"
+    r"|[A-Z]\w*|[A-Za-z_]\w*\.[\w.]+)(?:\[[\w., ]*\])?\s*="
 )
 # Source code dumped into a log: `x = f(...)` assignments and `f(...)` call statements.
 _ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")

@@ -93,11 +93,17 @@ def sniff(head: bytes, name: str) -> bool:
     lines = lines[_leading_comments(lines) :][:SNIFF_LINES]
     if len(lines) < 2:
         return len(lines) == 1 and name.lower().endswith((".csv", ".tsv")) and _delimiter(lines) is not None
+    if sum(map(bool, map(_PROGRESS_BAR.search, lines))) * 2 >= len(lines):
+        return False  # tqdm's bars drawn in ASCII ('3%|3   | 10/300 [00:00<...]'), split at '|', are no table
     delim = _delimiter(lines)
     if delim is None:  # a later run appended with more columns and no header (Keras' CSVLogger)
         before = _before_wider_rows(lines)
         delim = _delimiter(before) if len(before) >= 3 else None
     return delim is not None and _numeric_share(lines[1:], delim) >= 0.5
+
+
+# A tqdm bar's refresh: its percent, the bar between pipes, then its count and times.
+_PROGRESS_BAR = re.compile(r"\d{1,3}%\|[^|]*\|\s*\d+/(?:\d+|\?)\s*\[")
 
 
 # Excel's first line naming the separator of the rows below ('sep=;').

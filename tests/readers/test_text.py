@@ -91,6 +91,30 @@ def test_python_logging_prefix_and_separators() -> None:
     assert set(log.series) == {"loss", "lr", "grad_norm"}  # no date or time read as a metric
 
 
+@pytest.mark.parametrize("title", ["INFO", "Train", "metrics"])
+def test_a_titled_key_value_line_is_no_annotated_assignment(title: str) -> None:
+    """logging's '%(levelname)s: %(message)s' prints 'INFO: step=0 loss=2.3 lr=0.001': read as a
+    Python annotated assignment ('x: int = 5'), every line had been left out (no training metrics
+    found); 'Validation: loss=0.7' lost the validation loss so."""
+    log = read(
+        "".join(
+            f"{title}: step={s} loss={2.3 - s / 100:.4f} lr=0.001\n"
+            + (f"Validation: loss={2.4 - s / 90:.4f}\n" if s % 50 == 40 else "")
+            for s in range(0, 200, 10)
+        )
+    )
+    assert log.step_kind == "step" and len(log.series["loss"]) == 20 and len(log.series["lr"]) == 20
+    assert [s for s, _ in points(log, naming.find_val_loss(log.series, "loss"))] == [40.0, 90.0, 140.0, 190.0]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["lr: float = 1e-3", "x: int=5", "model: nn.Module = None", "batch: Optional[int] = None", "sizes: list[int] = []"],
+)
+def test_annotated_assignments_of_a_code_dump_are_still_code(code: str) -> None:
+    assert parse_line(code) is None
+
+
 def test_lines_without_any_counter_are_indexed() -> None:
     log = read("loss=2.3\nloss=2.1 acc=0.5\nloss=inf\nloss=-inf\nloss=NaN\n")
     assert log.step_kind == "index"
@@ -1346,3 +1370,23 @@ def test_it_and_ep_counters() -> None:
     assert points(log, "loss")[-1] == (29.0, 1.71)
     log = read("".join(f"Ep {e} | trn_loss {2 - e / 10:.3f} | val_loss {2.1 - e / 10:.3f}\n" for e in range(10)))
     assert log.step_kind == "epoch" and points(log, "val_loss")[-1] == (9.0, 1.2)
+
+
+@pytest.mark.parametrize("every", [10, 50])
+def test_ascii_progress_bars_are_no_pipe_separated_table(tmp_path: Path, every: int) -> None:
+    """tqdm draws its bars in ASCII ('3%|3    | 10/300 [00:00<...]') under ascii=True or an output
+    that is not UTF-8: split at '|', the refreshes before the first dict print had read as a CSV
+    ('0%', 'column_2'), and the log as one with no training loss."""
+    out = []
+    for k in range(301):  # as tqdm writes them: each refresh after a carriage return, from 0/300
+        bar = f"\r{k * 100 // 300:3d}%|{'#' * (k * 10 // 300):<10}| {k}/300 [00:00<00:00, 99.00it/s]"
+        out.append(bar)
+        if k and k % every == 0:  # tqdm.write: the bar cleared, the line, the bar drawn again
+            out.append(
+                f"\r{' ' * 50}\r{{'loss': {2.3 * 0.99**k:.4f}, 'learning_rate': 5e-05, 'epoch': {k / 100:.2f}}}\n"
+            )
+            out.append(bar)
+    path = tmp_path / "train.log"
+    path.write_text("".join(out))
+    log = read_log(path)
+    assert log.format == "text-hf" and len(log.series["loss"]) == 300 // every
