@@ -71,8 +71,15 @@ def normalize(
         if reused:
             warnings.append(reused)
     kept: dict[str, Series] = {}
+    firsts = [float(series[name].steps[series[name].seq >= c][0]) for c in cuts]  # each later run's first step
     for key, s in series.items():
-        part = s.take((s.seq >= lo) & (s.seq < hi))
+        own_lo, own_hi = lo, hi
+        if key != name and len(bounds) > 1:
+            if chosen > 1:
+                own_lo = _own_cut(s, bounds[chosen - 2][0], lo, firsts[chosen - 2])
+            if chosen < len(bounds):
+                own_hi = _own_cut(s, lo, hi, firsts[chosen - 1])
+        part = s.take((s.seq >= own_lo) & (s.seq < own_hi))
         part = _latest_writes(part, warnings if key == name else None, axis_unit(step_kind))
         if len(part):
             kept[key] = part
@@ -138,6 +145,24 @@ def normalize(
         lr_given=lr,
         epoch_means=epoch_means,
     )
+
+
+def _own_cut(s: Series, before: float, cut: float, first: float) -> float:
+    """Where another series's points of the next run begin, near `cut` (the write that begins the
+    next run of the metric; `before`, the one that began the run before it; `first`, the step
+    the next run's metric begins at): at the last point where its steps go back among those written
+    between, if every point from there is at or before that first step (an evaluation before
+    training, nanoGPT's 'step 0: train loss 2.34, val loss 2.32', printed before the run's first
+    'iter 0'). Those had ended the run before, every evaluation of it superseded by the later one
+    at step 0, and left the next run's start level out."""
+    inside = np.flatnonzero((s.seq >= before) & (s.seq < cut))
+    if len(inside) < 2:
+        return cut
+    steps = s.steps[inside]
+    falls = np.flatnonzero(steps[1:] < steps[:-1]) + 1
+    if not len(falls) or not (steps[falls[-1] :] <= first).all():
+        return cut
+    return float(s.seq[inside[falls[-1]]])
 
 
 def runs_to_judge(log: Log, metric: str) -> list[tuple[str, str | None]]:

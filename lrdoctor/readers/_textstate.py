@@ -22,6 +22,7 @@ from lrdoctor.readers._textstyles import (
     DETECTRON2,
     EPOCH_LR,
     EPOCHS_PLANNED,
+    EVAL_STEP,
     FAIRSEQ,
     HF,
     LLMC,
@@ -172,6 +173,28 @@ class State:
             pieces.append(np.asarray(loose, dtype=dtype))
         return np.concatenate(pieces)
 
+    def _evaluations_at_their_steps(self, rec_step: np.ndarray, values: list[Any], records: list[Any]) -> None:
+        """Evaluation lines at the step they name ('eval step=25 val_loss=2.3' between 'step=0'
+        and 'step=100'), in place in `rec_step`, where every one names a step between the training
+        step before it and the next one (the next run's, where a run is appended): the training's
+        step. An evaluation's own count of its batches ('val step 5' at step 1000) is not; those
+        lines keep the step before them, as a line without a step does."""
+        steps, recs = self._array(values, np.float64), self._array(records, np.intp)
+        own = self._array(self.rec_own, np.bool_)
+        if not len(recs) or not own.any() or not np.isfinite(steps).all():
+            return
+        # the training step of the next line that wrote its own, after each record (+inf: none)
+        later = np.flatnonzero(own)
+        at = np.searchsorted(later, recs, side="right")
+        following = np.where(at < len(later), rec_step[later[np.minimum(at, len(later) - 1)]], np.inf)
+        before = rec_step[recs]
+        within = (np.isnan(before) | (steps >= before)) & (steps <= following)
+        # (where the next line's step goes back, a run appended: the last run's end, or the next one's start)
+        restart = (following < before) & ((steps >= before) | (steps <= following))
+        fits = within | restart
+        if fits.all():
+            rec_step[recs] = steps
+
     def _evaluated_first(self, loose: np.ndarray) -> np.ndarray:
         """The records right before the first step that hold losses only: an evaluation before
         training, not a config dump (which a code or settings dump earlier in the log is)."""
@@ -265,6 +288,9 @@ class State:
     def log(self, label: str) -> Log:
         rec_step = self._array(self.rec_step, np.float64)
         rec_epoch = self._array(self.rec_epoch, np.float64)
+        evaluated_at = self.points.pop(EVAL_STEP, None)
+        if evaluated_at is not None:
+            self._evaluations_at_their_steps(rec_step, *evaluated_at)
         has_step = bool(np.isfinite(rec_step).any())
         has_epoch = bool(np.isfinite(rec_epoch).any())
         if not has_step:
@@ -441,7 +467,9 @@ def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None
     at the step of the refresh drawn before it (the start, before any)."""
     rows = _Rows()
     placed = np.zeros(len(refreshes))  # the step each refresh stands at
+    run_of = np.zeros(len(refreshes), dtype=np.int64)  # ... in which run of those appended to the log
     offset = last = 0.0
+    run = 0
     bar = None
     train = _training_bar(refreshes)
     # A validation value on the training bar (Lightning shows the last one in every refresh
@@ -455,24 +483,31 @@ def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None
     for i, (name, names, shown_values) in enumerate(refreshes.columns()):
         kind = _bar_kind(name)
         placed[i] = offset + last
+        run_of[i] = run
         if not names:  # a bar that shows no values: only that it ran
             validated = validated or _validating(name, train)
             continue
         count = shown_values[-1]
         values = dict(zip(names[:-2], shown_values[:-2], strict=True))
         if kind != train:  # an evaluation bar: at the step it follows
-            rows.update(offset + last, values)
+            rows.update(offset + last, values, run)
             shown.update((k, values[k]) for k in evals.intersection(values))
             continue
         # A new bar starts where the count goes back (a description that changes each refresh,
         # 'Epoch 3 lr 1.0e-03', is still one bar).
         starts = bar is None or count < last or (count == last and full and name != bar)
+        again = False
         if starts:
             bars += 1
-            offset += last if bar is not None else 0.0
+            # (a bar whose epoch goes back, 'Epoch 0' after 'Epoch 4', is another run appended: its
+            # steps count from the start again, and normalize tells the runs apart where they go back)
+            again = bar is not None and _bar_number(name) < _bar_number(bar)
+            offset = 0.0 if again else offset + (last if bar is not None else 0.0)
+            run += again
+            run_of[i] = run
         bar, last, full = name, count, shown_values[-2] == 1.0
-        if starts and bars > 1 and count == 0:
-            continue  # a new bar's count 0: the last one's end, already read
+        if starts and bars > 1 and count == 0 and not again:
+            continue  # a new bar's count 0: the last one's end, already read (a new run's: its start)
         refreshed += 1
         # The first training refresh after a validation is over (the training bar can go on
         # refreshing while the validation bar draws between, as Lightning 1.x's does).
@@ -484,7 +519,7 @@ def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None
                 shown[key] = values[key]
         validated = validated and not after
         placed[i] = offset + count
-        rows.update(offset + count, values)
+        rows.update(offset + count, values, run)
     if refreshed <= bars:  # one refresh per bar (its last): nothing more than the bars' ends
         return None
     if others:
@@ -494,23 +529,26 @@ def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None
         )
         for rec, name, value in points:
             i = int(np.searchsorted(before, rec, side="right")) - 1
-            rows.update(float(placed[i]) if i >= 0 else 0.0, {name: value})
+            rows.update(float(placed[i]) if i >= 0 else 0.0, {name: value}, int(run_of[i]) if i >= 0 else 0)
     return rows.series()
 
 
 class _Rows:
-    """Values by step, as `rows.setdefault(step, {}).update(values)` on a dict of dicts would
-    hold them, kept as arrays of the updates: a row of Python objects per step took most of the
-    memory of reading a log of bars alone."""
+    """Values by step, as `rows.setdefault((run, step), {}).update(values)` on a dict of dicts
+    would hold them, kept as arrays of the updates: a row of Python objects per step took most of
+    the memory of reading a log of bars alone. `run`: which of the runs appended to one log (each
+    counts its steps from its start; a later run's rows come after every row of the one before)."""
 
     def __init__(self) -> None:
         self.steps = array("d")  # each update's step
+        self.runs = array("q")  # ... and run
         self.writes = 0  # values written so far, over every name
         self.columns: dict[str, tuple[array[int], array[int], array[float]]] = {}  # name -> (update, write, value)
 
-    def update(self, step: float, values: dict[str, float]) -> None:
+    def update(self, step: float, values: dict[str, float], run: int = 0) -> None:
         update = len(self.steps)
         self.steps.append(step)
+        self.runs.append(run)
         columns = self.columns
         for name, value in values.items():
             column = columns.get(name)
@@ -525,7 +563,16 @@ class _Rows:
         """One series per name over the steps in order, each point the last value written at its
         step, `seq` the step's place among every step updated; the names in the order a dict of
         rows would list them (rows by their first update, names within a row by first write)."""
-        steps, first, row_of = np.unique(np.array(self.steps), return_index=True, return_inverse=True)
+        if any(self.runs):
+            keys, first, row_of = np.unique(
+                np.column_stack([np.array(self.runs, dtype=np.float64), np.array(self.steps)]),
+                axis=0,
+                return_index=True,
+                return_inverse=True,
+            )
+            steps, row_of = keys[:, 1], row_of.reshape(-1)
+        else:
+            steps, first, row_of = np.unique(np.array(self.steps), return_index=True, return_inverse=True)
         firsts = []
         out = {}
         for name, (updates, writes, values) in self.columns.items():
@@ -570,6 +617,15 @@ def _training_bar(refreshes: Refreshes) -> str:
             lossy[kind] += n
     chosen = (lossy or kinds).most_common(1)
     return chosen[0][0] if chosen else ""
+
+
+def _bar_number(name: str) -> float:
+    """The first number in a bar's name (its epoch: 'Epoch 3'), or +inf where it has none."""
+    m = _NUMBER.search(name)
+    try:
+        return float(m.group().replace(",", "")) if m is not None else math.inf
+    except ValueError:
+        return math.inf
 
 
 @functools.lru_cache(maxsize=4096)

@@ -36,6 +36,10 @@ BAR_FULL = PROGRESS + "__full"  # 1 where N is the total: the bar is done
 # The rate on Flair's end-of-epoch lines: the series 'lr' where the iterations print none (with
 # more digits than theirs, it would make steps of their rounding where they do).
 EPOCH_LR = "__epoch_lr"
+# The step an evaluation line names as its own ('eval step=25 val_loss=2.3'): the training's step
+# where the lines' steps agree with the training lines' around them (State.log), else the
+# evaluation's own count of its batches.
+EVAL_STEP = "__eval_step"
 MAX_DICT_CHARS = 1 << 20  # a dict print longer than this is no metrics line
 
 # The epochs a run was set for, as its lines print them ('Epoch 11/50'), kept with its settings.
@@ -369,8 +373,11 @@ _NOT_YET = r"(?:[-+]?\.?\d|[-+]?(?:nan|inf)|none\b|null\b|n/?a\b|-(?![\s-]*[A-Za
 _EVALUATION = re.compile(
     rf"(?<![\w.])(?<![A-Za-z] )(?:mode|phase|split|stage)\s*[:=]\s*['\"]?{_EVAL_NAMES}\b"
     rf"|(?<![\w.]){_EVAL_NAMES} (?:step|iter|iteration|it|epoch)\s*[:=]"
-    # ... or a field of its own, first on a line of '|' fields (Demucs: '- Valid | Epoch 1 | 1/3 | ...')
+    # ... or a field of its own, first on a line of '|' fields (Demucs: '- Valid | Epoch 1 | 1/3 | ...'),
+    # or after the counter ('Epoch 1 | val | loss 1.8', 'Epoch 1 - val - loss: 1.8', 'Epoch 1 [val]
+    # loss: 1.8', 'epoch 1, val, loss=1.8')
     rf"|^[\s\-*>]*{_EVAL_NAMES}(?: summary)?\s*\|"
+    rf"|(?:\||\s-|\[|\(|,)\s*{_EVAL_NAMES}\s*(?:\||-\s|\]|\)|,)"
     # ... or the word that opens the line, as a title ('Validation - Loss: 0.12', '[Val] loss: 0.3',
     # '==> Validation: loss=0.3', 'Evaluating on dev set... loss=0.3'), or a title before a colon
     # ('Epoch 3 validation: loss 0.3'); not a value of its own ('val: 0.3', 'eval=1').
@@ -420,11 +427,15 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
                 epoch = value
             elif rest == "global_step":  # 'mode: val global_step: 1000': the training's step
                 step = value
+            elif rest in STEP_NAMES:
+                points.append((EVAL_STEP, value))
             continue
         named = naming.is_eval(key) or key in ("lr", "learning_rate")
         points.append((key if named else prefix + key, value))
     if step is None and _GLOBAL_STEP.search(line):  # 'phase=eval global_step=1000': the training's step
         step = found.step
+    elif step is None and found.step is not None and all(k != EVAL_STEP for k, _ in points):
+        points.append((EVAL_STEP, found.step))  # ('[eval] step=25 val_loss=2.3': the training's step, or its own)
     return found._replace(points=points, step=step, step_total=None, epoch=epoch)
 
 
@@ -729,11 +740,12 @@ def _key_info(raw: str) -> tuple[str, int]:
         if len(words) > 1 and any(w.lower() in _STOP for w in words):
             words = []
     key = "_".join(words).lower()
+    phase, _, counter = key.partition("_")  # the training's own counter: 'train epoch=1', 'training step=100'
     if not key:
         kind = SKIP
-    elif key in STEP_NAMES or key.endswith("_num_updates"):
+    elif key in STEP_NAMES or key.endswith("_num_updates") or (phase in _TRAIN_WORDS and counter in STEP_NAMES):
         kind = STEP
-    elif key in EPOCH_NAMES:
+    elif key in EPOCH_NAMES or (phase in _TRAIN_WORDS and counter in EPOCH_NAMES):
         kind = EPOCH
     elif key == "s":
         kind = S

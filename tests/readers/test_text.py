@@ -1390,3 +1390,101 @@ def test_ascii_progress_bars_are_no_pipe_separated_table(tmp_path: Path, every: 
     path.write_text("".join(out))
     log = read_log(path)
     assert log.format == "text-hf" and len(log.series["loss"]) == 300 // every
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "Epoch {e} | {phase} | loss {v}",
+        "Epoch {e} - {phase} - loss: {v}",
+        "Epoch {e} [{phase}] loss: {v}",
+        "Epoch {e} ({phase}) loss={v}",
+        "epoch {e}, {phase}, loss={v}",
+    ],
+)
+@pytest.mark.parametrize("epochs", [10, 80])  # the second takes the cached-layout path
+def test_a_phase_word_after_the_counter_names_the_validation_loss(layout: str, epochs: int) -> None:
+    """'Epoch 1 | val | loss 1.8' beside 'Epoch 1 | train | loss 1.7': both had been one 'loss',
+    zig-zagging at epochs 1, 1.5, 2, ..., and no validation loss."""
+    lines = []
+    for e in range(1, epochs + 1):
+        lines.append(layout.format(e=e, phase="train", v=round(2.0 / e, 4)) + "\n")
+        lines.append(layout.format(e=e, phase="val", v=round(2.1 / e, 4)) + "\n")
+    log = read("".join(lines))
+    assert log.step_kind == "epoch"
+    assert points(log, "loss") == [(float(e), round(2.0 / e, 4)) for e in range(1, epochs + 1)]
+    assert points(log, "val_loss") == [(float(e), round(2.1 / e, 4)) for e in range(1, epochs + 1)]
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("train epoch={k} loss={v}", "epoch"),
+        ("Train Epoch: {k} loss: {v}", "epoch"),
+        ("training step={k} loss={v}", "step"),
+        ("train iter={k} loss={v}", "step"),
+    ],
+)
+def test_the_trainings_counter_after_its_phase_word_is_the_counter(line: str, kind: str) -> None:
+    """'train epoch=1' had read as a metric 'train_epoch' and the log on an axis of positions."""
+    log = read("".join(line.format(k=k, v=round(2.0 / k, 4)) + "\n" for k in range(1, 11)))
+    assert log.step_kind == kind and "train_epoch" not in log.series
+    assert points(log, "loss") == [(float(k), round(2.0 / k, 4)) for k in range(1, 11)]
+
+
+@pytest.mark.parametrize("title", ["eval", "[eval]", "Validation |"])
+def test_an_evaluation_line_is_placed_at_the_training_step_it_names(title: str) -> None:
+    """'eval step=25 val_loss=2.3' every 25 steps between training lines every 100: the evaluations
+    had been stacked at the training step before them (4 of 12 kept, each up to 75 steps early)."""
+    lines = []
+    for s in range(301):
+        if s % 100 == 0:
+            lines.append(f"step={s} loss={2.3 - s / 200:.3f} lr=0.1\n")
+        if s % 25 == 0 and s:
+            lines.append(f"{title} step={s} val_loss={2.4 - s / 250:.3f}\n")
+    run = normalize(read("".join(lines)))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [25.0 * k for k in range(1, 13)]
+
+
+def test_an_evaluations_own_count_of_its_batches_is_not_the_step() -> None:
+    """'val step=1 ... val step=3' within each evaluation counts its batches: those lines stay at the
+    training step before them."""
+    lines = []
+    for s in range(0, 1001, 100):
+        lines.append(f"step={s} loss={2.3 - s / 1000:.3f}\n")
+        lines += [f"val step={b} val_loss={2.4 - s / 1000 + b / 100:.3f}\n" for b in (1, 2, 3)]
+    run = normalize(read("".join(lines)))
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [100.0 * k for k in range(11)]
+
+
+def test_runs_appended_keep_their_own_evaluations() -> None:
+    """nanoGPT's 'step 0: train loss ..., val loss ...' of the next run, printed before its first
+    'iter 0', had ended the run before it: every evaluation of that run superseded by step 0's."""
+    text = ""
+    for run in range(3):
+        for s in range(0, 301):
+            if s % 50 == 0:
+                text += f"step {s}: train loss {2.3 - run * s / 400:.4f}, val loss {2.3 - run * s / 380:.4f}\n"
+            if s < 300:
+                text += f"iter {s}: loss {2.3 - run * s / 400:.4f}, time 12.00ms, mfu 1.20%\n"
+    log = read(text)
+    for k in (1, 2, 3):
+        run = normalize(log, segment=k)
+        assert run.val_loss is not None and run.val_loss.steps.tolist() == [50.0 * j for j in range(7)], k
+        assert run.val_loss.values[-1] == pytest.approx(2.3 - (k - 1) * 300 / 380, abs=1e-4)
+
+
+def test_lightning_bars_of_runs_appended_are_runs_of_their_own() -> None:
+    """A second run's 'Epoch 0' bar after the first's 'Epoch 4': counted on from the first run's end,
+    the two had been read as one run of 470 steps."""
+    text = ""
+    for scale in (4.0, 1.0):
+        for e in range(5):
+            for n in range(0, 48):
+                loss = scale * 2.0 / (1 + e * 47 + n)
+                text += f"\rEpoch {e}: {n * 2}%|#    | {n}/47 [00:01<00:00, 30.00it/s, train_loss={loss:.4f}]"
+            text += "\n"
+    log = read(text)
+    runs = [normalize(log, segment=k) for k in (1, 2)]
+    assert [len(r.loss) for r in runs] == [236, 236] and len(normalize(log).segments) == 2
+    assert runs[0].loss.values[0] == pytest.approx(4.0 * 2.0, abs=1e-3)
