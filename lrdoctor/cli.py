@@ -746,20 +746,26 @@ def report(
         lrdoctor report runs/exp1/metrics.csv -o report.html
         lrdoctor report lightning_logs/ -o sweep.md --force
     """
-    from lrdoctor.report.document import write_report
+    from lrdoctor.report.document import check_page, write_report
     from lrdoctor.sweep import LoadOptions, ProgressBar, diagnose_all, expand
 
+    with errors_reported(debug) as outcome:
+        check_page(out, force=force, inputs=paths)
+    if outcome.failed:
+        sys.exit(2)
     results = []
     with errors_reported(debug) as outcome:
         found = expand(paths)
         options = LoadOptions(reader=reader, metric=metric, segment=segment, lr=lr)
         results = diagnose_all(found.targets, options, jobs=jobs, progress=ProgressBar())
     bad_input = outcome.failed
+    unread = []
     for r in results:
         if r.error is not None and not r.skipped:
             with errors_reported(debug) as outcome:
                 raise r.error
             bad_input = True
+            unread.append(str(r.error))
     diagnoses = [r.diagnosis for r in results if r.diagnosis is not None]
     passed_over = [r.target.path for r in results if r.skipped]
     _note_passed_over(passed_over)
@@ -769,7 +775,9 @@ def report(
     if bad_input and not diagnoses:  # each input's error is said already: nothing to write
         sys.exit(2)
     with errors_reported(debug) as outcome:
-        written = write_report(diagnoses, out, force=force, progress=ProgressBar(unit="pictures"), inputs=paths)
+        written = write_report(
+            diagnoses, out, force=force, progress=ProgressBar(unit="pictures"), inputs=paths, unread=unread
+        )
         click.echo(f"wrote {', '.join(str(p) for p in written)} ({len(diagnoses)} run(s))", err=True)
     if bad_input or outcome.failed:
         sys.exit(2)

@@ -90,10 +90,12 @@ def write_report(
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
     inputs: Sequence[str] = (),
+    unread: Sequence[str] = (),
 ) -> list[Path]:
     """Draw, render and write; returns the files written. `progress(done, total)` is called as
     each run's picture is drawn (a second or so each); `inputs` are the paths given (a report
-    never lands on one, nor on a log a diagnosis read)."""
+    never lands on one, nor on a log a diagnosis read); `unread`, why each input that could not be
+    read was not, listed on the page (a post-mortem of a run that left no readable log)."""
     from lrdoctor.report import plots
     from lrdoctor.sweep import sweep_advice
 
@@ -111,11 +113,11 @@ def write_report(
         )
     # A log named in bytes that are not UTF-8 (Linux allows them) is shown with '?' in their place.
     if _kind(out) == "html":
-        page = html_report.render(diagnoses, figures, sweep=advice)
+        page = html_report.render(diagnoses, figures, sweep=advice, unread=unread)
         contents: dict[Path, bytes] = {out: _utf8(page)}
     else:
         pictures = [p for p in (*figures.runs, figures.overlay, figures.sweep) if p is not None]
-        contents = {out: _utf8(render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice))}
+        contents = {out: _utf8(render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice, unread=unread))}
         contents.update(zip(files[1:], pictures, strict=True))
     written: list[Path] = []
     try:
@@ -142,9 +144,14 @@ def _drawn(picture: bytes, done: int, total: int, progress: Callable[[int, int],
     return picture
 
 
-def render_markdown(diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, sweep: Any = None) -> str:
+def render_markdown(
+    diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, sweep: Any = None, unread: Sequence[str] = ()
+) -> str:
     """The Markdown document; `pictures` are the PNG names beside it, in planned_files order."""
     out = ["# lrdoctor report", ""]
+    if unread:
+        out += ["## Not in this report", "", f"{len(unread)} input(s) could not be read:", ""]
+        out += [f"- {md(line)}" for line in unread] + [""]
     runs = len(diagnoses)
     names = html_report.short_names([dx.run.source for dx in diagnoses])
     if runs > 1:
@@ -190,6 +197,14 @@ def _md_section(k: int, dx: Diagnosis, name: str, picture: str) -> list[str]:
             lines.append("")
     lines += [f"- {md(w)}" for w in run.warnings]
     return [*lines, ""]
+
+
+def check_page(out: Path, *, force: bool, inputs: Sequence[str] = ()) -> None:
+    """What can be checked of the page before any log is read (its pictures' names depend on how
+    many runs there are): its suffix, its folder, and whether it is there already or a log given.
+    A wrong name had been found only after every log was read."""
+    _kind(out)
+    check_writable([out], force=force, inputs=inputs)
 
 
 def _kind(out: Path) -> str:
@@ -243,8 +258,10 @@ def _create_beside(path: Path) -> tuple[int, str]:
 
 def _target(name: object) -> str:
     """A Markdown link target: a relative URL, so `#`, `?` and `%` (a fragment, a query, an escape)
-    are percent-encoded; in angle brackets where it holds a space or a bracket (CommonMark)."""
-    text = re.sub(r"[%#?]", lambda m: f"%{ord(m.group(0)):02X}", str(name))
+    are percent-encoded, and so are what CommonMark reads in a target (`&amp;` as an entity, a
+    backslash as an escape, `<` and `>`, which angle brackets cannot hold); in angle brackets where
+    it holds a space or a parenthesis."""
+    text = re.sub(r"[%#?<>&\\]", lambda m: f"%{ord(m.group(0)):02X}", str(name))
     # A name in bytes that are not UTF-8 (held as lone surrogates): each byte percent-encoded.
     text = re.sub("[\udc80-\udcff]", lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
-    return f"<{text}>" if re.search(r"[\s()<>]", text) else text
+    return f"<{text}>" if re.search(r"[\s()]", text) else text

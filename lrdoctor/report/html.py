@@ -18,7 +18,7 @@ from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.check import at
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
-from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr
+from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, safe
 from lrdoctor.run import points, span_of
 
 
@@ -70,11 +70,20 @@ def short_names(sources: Sequence[str]) -> list[str]:
 
 
 def render(
-    diagnoses: Sequence[Diagnosis], figures: Figures, *, sweep: Any = None, title: str = "lrdoctor report"
+    diagnoses: Sequence[Diagnosis],
+    figures: Figures,
+    *,
+    sweep: Any = None,
+    title: str = "lrdoctor report",
+    unread: Sequence[str] = (),
 ) -> str:
-    """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None."""
+    """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None; `unread`, why each
+    input that could not be read was not (one line each, as the terminal said it)."""
     names = short_names([dx.run.source for dx in diagnoses])
     body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{len(diagnoses)} run(s) · lrdoctor {esc(__version__)}</p>']
+    if unread:
+        items = "".join(f"<li>{esc(safe(line))}</li>" for line in unread)
+        body.append(f"<h2>Not in this report</h2><p>{len(unread)} input(s) could not be read:</p><ul>{items}</ul>")
     if len(diagnoses) > 1:
         body.append(_overview(diagnoses, names, figures, sweep))
     for k, dx in enumerate(diagnoses, start=1):

@@ -7,6 +7,7 @@ import re
 import warnings
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from lrdoctor.cli import cli
@@ -112,6 +113,20 @@ def test_markdown_picture_links_encode_what_a_url_reads_as_a_fragment_or_query(
     assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0
     assert "![loss curve](<exp%233 50%25%3F-run1.png>)" in out.read_text()
     assert (tmp_path / "exp#3 50%?-run1.png").is_file()  # the file keeps its name; the link encodes it
+
+
+@pytest.mark.parametrize(
+    ("name", "link"),
+    [("a<b.md", "a%3Cb-run1.png"), ("x&amp;y.md", "x%26amp;y-run1.png"), ("c (1)>.md", "<c (1)%3E-run1.png>")],
+)
+def test_markdown_picture_links_encode_what_commonmark_reads_in_a_target(
+    tmp_path: Path, healthy_log: Path, name: str, link: str
+) -> None:
+    """'<' had been put inside '<...>', which CommonMark forbids (no picture shown), and '&amp;'
+    decoded as an entity (a link to another file's name)."""
+    out = tmp_path / name
+    assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0
+    assert f"![loss curve]({link})" in out.read_text()
 
 
 def test_a_report_of_nothing_readable_says_so_once(tmp_path: Path) -> None:
@@ -332,3 +347,35 @@ def test_a_report_under_a_file_says_that_it_is_a_file(tmp_path: Path, healthy_lo
         result.stderr.strip()
         == f"lrdoctor: error: {healthy_log / 'x.html'}: the folder {healthy_log} is a file, not a folder"
     )
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_inputs_that_could_not_be_read_are_listed_on_the_page(tmp_path: Path, healthy_log: Path, suffix: str) -> None:
+    """A post-mortem of a run whose log cannot be read had said so on the terminal only: the page
+    showed the other runs and never named it."""
+    bad = tmp_path / "crashed <run>.csv"
+    bad.write_text("step,loss,lr\n" + "".join(f"{s},,0.1\n" for s in range(20)))
+    out = tmp_path / f"report{suffix}"
+    result = invoke("report", str(healthy_log), str(bad), "-o", str(out))
+    assert result.exit_code == 2 and out.is_file()
+    page = out.read_text()
+    assert "Not in this report" in page and "1 input(s) could not be read" in page
+    assert "holds no number yet" in page and "<run>" not in page  # named, escaped
+
+
+def test_a_page_that_cannot_be_written_is_refused_before_any_log_is_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A wrong suffix, a missing folder or a page already there had been found after every log was
+    read (seconds on a large one)."""
+    import lrdoctor.sweep
+
+    monkeypatch.setattr(lrdoctor.sweep, "diagnose_all", lambda *a, **k: pytest.fail("a log was read"))
+    (tmp_path / "there.html").write_text("x")
+    log = tmp_path / "run.csv"
+    log.write_text("step,loss\n0,1\n")
+    for out, said in (
+        ("r.txt", "name the report .html"),
+        ("no/r.html", "does not exist"),
+        ("there.html", "already exists"),
+    ):
+        result = invoke("report", str(log), "-o", str(tmp_path / out))
+        assert result.exit_code == 2 and said in result.stderr
