@@ -311,6 +311,11 @@ class State:
             loose = np.isnan(axis) if kind == "epoch" else np.isnan(rec_step) & np.isnan(rec_epoch)
         first_step = float(rec_step[np.isfinite(rec_step)][0]) if has_step else 0.0
         evaluated = self._evaluated_first(loose) if has_step else np.zeros(0, np.intp)
+        if kind == "epoch" and loose.any() and not loose.all():
+            # An evaluation before 'Epoch 1: ...' (epochs counted from 1): epoch 0, before training.
+            first_epoch = float(rec_epoch[~loose][0])
+            if first_epoch >= 1:
+                evaluated, first_step = self._evaluated_first(loose), first_epoch - 1
         hparams: dict[str, Any] = {}
         series: dict[str, Series] = {}
         warnings: list[str] = []

@@ -1488,3 +1488,16 @@ def test_lightning_bars_of_runs_appended_are_runs_of_their_own() -> None:
     runs = [normalize(log, segment=k) for k in (1, 2)]
     assert [len(r.loss) for r in runs] == [236, 236] and len(normalize(log).segments) == 2
     assert runs[0].loss.values[0] == pytest.approx(4.0 * 2.0, abs=1e-3)
+
+
+def test_an_evaluation_before_the_first_epoch_is_at_epoch_0() -> None:
+    """'val_loss=2.3185' printed before 'Epoch 1: ...' had been taken for a setting: the validation
+    loss before training, the start level a blow-up in the first epoch is read against, was lost."""
+    log = read(
+        "lr: 0.1\nval_loss=2.3185\n"
+        + "".join(f"Epoch {e}: train_loss={2.0 / e:.4f}, val_loss={2.1 / e:.4f}\n" for e in range(1, 6))
+    )
+    assert log.step_kind == "epoch"
+    assert points(log, "val_loss")[0] == (0.0, 2.3185) and len(log.series["val_loss"]) == 6
+    assert [s for s, _ in points(log, "train_loss")] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert log.hparams.get("lr") == 0.1  # a setting further up is still one
