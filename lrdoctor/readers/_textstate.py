@@ -340,7 +340,7 @@ class State:
             if summaries:
                 warnings.append(
                     f"{label}: {summaries} value(s) on lines without a step of their own repeat a series "
-                    "logged at the step before them (epoch summaries, most likely); the lines with a step stand"
+                    "logged at the step before them (an epoch's summary, or a setting printed again); the lines with a step stand"
                 )
         epoch_lr = series.pop(EPOCH_LR, None)
         if epoch_lr is not None and "lr" not in series:
