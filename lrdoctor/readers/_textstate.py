@@ -339,8 +339,9 @@ class State:
             summaries = _summaries(series, self._array(self.rec_own, np.bool_))
             if summaries:
                 warnings.append(
-                    f"{label}: {summaries} value(s) on lines without a step of their own repeat a series "
-                    "logged at the step before them (an epoch's summary, or a setting printed again); the lines with a step stand"
+                    f"{label}: {summaries} value(s) on lines without a step of their own repeat a series logged "
+                    "at the step before them (an epoch's summary, or a setting printed again); the lines with a step "
+                    "stand"
                 )
         epoch_lr = series.pop(EPOCH_LR, None)
         if epoch_lr is not None and "lr" not in series:
