@@ -258,7 +258,7 @@ def diagnose(
         if len(readable) == 1:  # and a pattern that matched nothing stays the error it is
             kept = readable + [t for t in found.targets if t.problem is not None]
             found = dataclasses.replace(found, targets=kept, several=False)
-    if found.several:  # a directory of runs or a glob: a table of them all
+    if found.several or (probe_spec is not None and len(found.targets) > 1):  # a directory of runs or a glob
         if probe_spec is not None:
             click.echo(
                 f"lrdoctor: error: --probe measures one model for one run, and {', '.join(paths)} holds "
@@ -298,9 +298,21 @@ def diagnose(
         click.echo(json_report.render(results, array=True))
     elif results:
         click.echo(RENDERERS[output](results))
+    if probe_spec is not None:
+        _user_code_writes_to_stderr()
     if bad_input:
         sys.exit(2)
     sys.exit(1 if any(dx.failed for dx in results) else 0)
+
+
+def _user_code_writes_to_stderr() -> None:
+    """Once the result is out: what the probed code still writes to standard output (its hooks at
+    exit, its threads: wandb, mlflow, a logger's flush) goes to standard error, as its prints during
+    the probe did; it had come after the result and broken the JSON a script reads."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdout.flush()
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
 
 
 @cli.command()
@@ -696,8 +708,10 @@ def probe(
         with contextlib.redirect_stdout(sys.stderr):
             result = measure(spec=spec, command=command, options=options)
     if outcome.failed:
+        _user_code_writes_to_stderr()
         sys.exit(2)
     click.echo(render_json(result) if output == "json" else render_text(result))
+    _user_code_writes_to_stderr()
     if plot_path is not None:
         with errors_reported(debug) as outcome:
             from lrdoctor.probe.plot import plot

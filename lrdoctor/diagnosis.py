@@ -80,14 +80,11 @@ def diagnose(run: Run, *, config: Config | None = None) -> Diagnosis:
         return _diagnose(run, cfg)
 
 
-def _diagnose(run: Run, cfg: Config) -> Diagnosis:
-    from lrdoctor.advice import AdviceConfig, advise
-    from lrdoctor.detect import detect_all, signals
-    from lrdoctor.recommend import recommend
-    from lrdoctor.verdict import decide, explain
+def _signals(run: Run):  # type: ignore[no-untyped-def]  # (lrdoctor.detect.Signals: numpy on first use)
+    from lrdoctor.detect import signals
 
     loss, lr, val = run.loss, run.lr, run.val_loss
-    sig = signals(
+    return signals(
         loss.steps,
         loss.values,
         None if lr is None else lr.steps,
@@ -96,6 +93,26 @@ def _diagnose(run: Run, cfg: Config) -> Diagnosis:
         step_kind=run.step_kind,
         epoch_means=run.epoch_means,
     )
+
+
+def advice_at(dx: Diagnosis, recommended: float | None) -> tuple[str, ...]:
+    """The schedule advice of a diagnosis, for another recommended rate (a probe's): the advice
+    names the rate to warm up or decay to."""
+    import numpy as np
+
+    from lrdoctor.advice import AdviceConfig, advise
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return tuple(advise(_signals(dx.run), list(dx.findings), recommended, AdviceConfig()))
+
+
+def _diagnose(run: Run, cfg: Config) -> Diagnosis:
+    from lrdoctor.advice import AdviceConfig, advise
+    from lrdoctor.detect import detect_all
+    from lrdoctor.recommend import recommend
+    from lrdoctor.verdict import decide, explain
+
+    sig = _signals(run)
     findings = detect_all(sig, cfg.detect)
     verdict, confidence = decide(sig, findings, cfg.verdict)
     rec = recommend(verdict, run.observed_lr, sig, findings, cfg.recommend)

@@ -311,6 +311,20 @@ _MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "js
 PANDAS_FORMATS = ("csv", "json", "jsonl")
 
 
+def _a_training_row(series: dict[str, Series], name: str, loss: Series, step: float, row: float) -> bool:
+    """Whether a row without the loss is one of the training's rows, its loss NaN: at a step on
+    the loss's stride (an evaluation's row at step 1925 between training rows every 50 is not),
+    and holding no column that the loss's rows never hold (a val_loss written on rows of its own)."""
+    steps = loss.steps
+    stride = float(np.median(np.diff(steps))) if len(steps) > 1 else 0.0
+    if stride > 0 and not math.isclose((step - steps[0]) / stride, round((step - steps[0]) / stride), abs_tol=1e-6):
+        return False
+    for key, s in series.items():
+        if key != name and np.isin(row, s.seq) and not np.isin(s.seq, loss.seq).any():
+            return False
+    return True
+
+
 def _empty_cells_as_nan(
     series: dict[str, Series],
     name: str,
@@ -342,6 +356,7 @@ def _empty_cells_as_nan(
     gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
     if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))) or (len(gaps) and not between):
         return loss
+    gaps = gaps[[_a_training_row(series, name, loss, float(lr.steps[g]), lr.seq[g]) for g in gaps]]
     after = np.arange(until, len(lr)) if len(lr) - until >= GOES_ON_MIN else np.zeros(0, np.intp)
     if not len(gaps) and not len(after):
         return loss
@@ -402,10 +417,14 @@ def _lr_on_epochs(lr: Series, loss: Series, warnings: list[str]) -> Series:
     """A learning rate logged against the epoch beside a training loss logged against the step
     (`add_scalar("lr", scheduler.get_last_lr()[0], epoch)`), read as :func:`_val_on_epochs` reads
     a validation loss, but placed at the start of each epoch, where the rate took effect: its
-    steps had read as the run's first N steps, a schedule over the run squeezed into them."""
+    steps had read as the run's first N steps, a schedule over the run squeezed into them. Only
+    where its writes span the run (its last written after half the training loss's points): a
+    rate logged at each step of a warmup alone is written with the first steps' losses."""
     n = len(lr)
     first = float(lr.steps[0]) if n else math.nan
     if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(lr.steps, first + np.arange(n)):
+        return lr
+    if np.count_nonzero(loss.seq < lr.seq[-1]) < 0.5 * len(loss):
         return lr
     start, end = float(loss.steps[0]), float(loss.steps[-1])
     span = end - start + 1

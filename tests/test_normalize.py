@@ -910,8 +910,11 @@ def test_a_rate_logged_against_the_epoch_is_placed_at_each_epochs_start(first: i
     """`add_scalar("lr", scheduler.get_last_lr()[0], epoch)` beside a loss logged per step: a
     StepLR schedule over 12 epochs of 30 steps had read as one over the run's first 12 steps."""
     rates = [0.1] * 4 + [0.03] * 4 + [0.009] * 4
-    loss = series("train/loss", list(range(360)), list(2.0 / (1 + np.arange(360) / 30)))
-    lr = series("lr", [first + e for e in range(12)], rates)
+    # (written as the loop writes them: each epoch's rate, then its 30 losses)
+    loss = series(
+        "train/loss", list(range(360)), list(2.0 / (1 + np.arange(360) / 30)), [k + k // 30 + 1 for k in range(360)]
+    )
+    lr = series("lr", [first + e for e in range(12)], rates, [31.0 * e for e in range(12)])
     run = normalize(Log("x", "tensorboard", {"train/loss": loss, "lr": lr}))
     assert run.lr is not None and run.lr.steps.tolist() == [30.0 * e for e in range(12)]
     assert run.lr.values.tolist() == rates
@@ -920,4 +923,36 @@ def test_a_rate_logged_against_the_epoch_is_placed_at_each_epochs_start(first: i
     every = series("lr", list(range(360)), [0.1] * 360)
     run = normalize(Log("x", "tensorboard", {"train/loss": loss, "lr": every}))
     assert run.lr is not None and run.lr.steps.tolist() == list(range(360))
+    assert not any("read as logged against the epoch" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_an_evaluation_row_that_carries_the_rate_is_no_nan_training_loss(tmp_path: Path, suffix: str) -> None:
+    """An evaluation's row ('1925,,0.001,0.45': step, no loss, the rate, a validation loss) between
+    training rows every 50 steps had been read as a NaN training loss: a healthy run diverged."""
+    rows = [{"step": s, "loss": 2.6 * np.exp(-s / 600) + 0.3, "lr": 1e-3} for s in range(0, 3001, 50)]
+    rows.insert(40, {"step": 1925, "lr": 1e-3, "val_loss": 0.45})
+    rows.insert(20, {"step": 936, "lr": 1e-3, "val_loss": 0.83})  # an epoch's end, off the stride
+    path = tmp_path / f"run{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "step,loss,lr,val_loss\n"
+            + "".join(f"{r['step']},{r.get('loss', '')},{r['lr']},{r.get('val_loss', '')}\n" for r in rows)
+        )
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = load(path)
+    assert np.isfinite(run.loss.values).all() and len(run.loss) == 61
+    assert not any("read as NaN there" in w for w in run.warnings)
+    assert not diagnose(run).failed
+
+
+def test_a_rate_logged_during_a_warmup_alone_stays_at_its_steps() -> None:
+    """A rate written at each of a warmup's 100 steps (then no more) beside a loss over 1000: its
+    writes come with the first steps' losses, not one per epoch over the run."""
+    steps = list(range(1000))
+    loss = series("loss", steps, list(2.0 / (1 + np.arange(1000) / 50)), seq=[2.0 * k for k in steps])
+    lr = series("lr", steps[:100], [1e-3 * (k + 1) / 100 for k in range(100)], seq=[2.0 * k + 1 for k in range(100)])
+    run = normalize(Log("x", "tensorboard", {"loss": loss, "lr": lr}))
+    assert run.lr is not None and run.lr.steps.tolist() == list(range(100))
     assert not any("read as logged against the epoch" in w for w in run.warnings)

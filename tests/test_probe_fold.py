@@ -87,6 +87,10 @@ def test_probe_with_a_folder_of_runs_is_refused(tmp_path: Path) -> None:
     factory.write_text("def make():\n    raise SystemExit('never called')\n")
     result = CliRunner().invoke(cli, ["diagnose", str(tmp_path), "--probe", f"{factory}:make"])
     assert result.exit_code == 2 and "--probe measures one model for one run" in result.stderr
+    # ... and so are two runs named one by one (one model's rate had been folded into both)
+    runs = [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+    result = CliRunner().invoke(cli, ["diagnose", *runs, "--probe", f"{factory}:make"])
+    assert result.exit_code == 2 and "--probe measures one model for one run" in result.stderr
 
 
 def test_a_probe_spec_that_cannot_work_is_refused_before_the_logs_are_judged(tmp_path: Path) -> None:

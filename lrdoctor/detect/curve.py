@@ -7,6 +7,7 @@ noise and the levels the statistics refer to (start, best, end).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,8 +130,10 @@ def starts_late(steps: np.ndarray, *, epochs: bool = False) -> bool:
     after the updates where a too-high rate blows up and a good one makes its fastest progress.
 
     `epochs`: the axis counts epochs. Only a log written within them (the HF Trainer's dicts on
-    the console: 'epoch': 0.2273 every 10 steps) can tell; its first point at half its stride or
-    later comes after the first updates. Points one epoch apart are the epochs' means."""
+    the console: 'epoch': 0.2273 every 10 steps) can tell; its first point half its stride or more
+    into an epoch comes after the first updates. A first point at a whole epoch is an epoch's start
+    (PyTorch's MNIST example counts from 'Train Epoch: 1 [0/60000 (0%)]'), and points one epoch
+    apart are the epochs' means."""
     gaps = np.diff(steps)
     if not (gaps > 0).all():  # normalized runs are sorted and unique already: no copies then
         steps = np.unique(steps[np.isfinite(steps)])
@@ -140,7 +143,8 @@ def starts_late(steps: np.ndarray, *, epochs: bool = False) -> bool:
     # The stride where the log begins (its first STRIDE_GAPS gaps: O(1) on a long log).
     first, stride = float(steps[0]), float(np.median(gaps[:STRIDE_GAPS]))
     if epochs:
-        return 0 < stride < 1 and first >= LATE_START_STRIDE * stride
+        into = first - math.floor(first)
+        return 0 < stride < 1 and into >= LATE_START_STRIDE * stride
     if first < LATE_START_STEP or first < LATE_START_STRIDE * stride:
         return False
     return stride >= 2 or first >= LATE_START_DENSE

@@ -116,6 +116,8 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
     one further off is too high or too low by the measurement, and the probe's rate is
     recommended.
     """
+    from lrdoctor.diagnosis import advice_at
+
     observed = dx.run.observed_lr
     measured = result.recommended_lr
     if not (math.isfinite(measured) and measured > 0):
@@ -140,6 +142,7 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
             recommended_lr=measured,
             factor=None if not observed else measured / observed,
             because=f"measured by {source}",
+            advice=advice_at(dx, measured),  # (a warmup or a decay to the rate measured, not the log's)
         )
     if not observed:
         return dataclasses.replace(
@@ -158,6 +161,7 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
         factor=ratio,
         because=f"measured by {source}",
         why=f"the log looked healthy, but {source} measured {measured:.3g}, {_times(ratio)} the rate used",
+        advice=advice_at(dx, measured),
     )
 
 

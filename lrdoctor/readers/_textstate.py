@@ -626,12 +626,14 @@ def _training_bar(refreshes: Refreshes) -> str:
 
 
 def _bar_number(name: str) -> float:
-    """The first number in a bar's name (its epoch: 'Epoch 3'), or +inf where it has none."""
-    m = _NUMBER.search(name)
-    try:
-        return float(m.group().replace(",", "")) if m is not None else math.inf
-    except ValueError:
-        return math.inf
+    """The epoch a bar is named by ('Epoch 3', 'epoch 3/10: ...'), or +inf where its name does not
+    begin with one: a description that opens with a value ('loss: 0.41', set_description each
+    epoch) falls from one epoch to the next without a new run."""
+    m = _BAR_EPOCH.match(name)
+    return float(m.group(1)) if m is not None else math.inf
+
+
+_BAR_EPOCH = re.compile(r"\s*epoch\s*[:=]?\s*(\d+)\b", re.I)
 
 
 @functools.lru_cache(maxsize=4096)

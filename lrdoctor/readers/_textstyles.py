@@ -120,6 +120,9 @@ _PYTHON = re.compile(
     r"|\s*[A-Za-z_]\w*\s*:\s*(?:(?:int|float|str|bool|bytes|complex|list|dict|tuple|set|frozenset|object|type)\b"
     r"|[A-Z]\w*|[A-Za-z_]\w*\.[\w.]+)(?:\[[\w., ]*\])?\s*="
 )
+# A line that reports the best so far under a title ('Best: loss=0.31 (step 400)', 'INFO: Best
+# model: val_loss=0.28'): no new point of the series it names.
+_BEST_TITLE = re.compile(r"\s*(?:(?:info|debug|warning)\s*[:|\-]\s*)?(?:best|lowest)\b[^=:]{0,40}:", re.I)
 # Source code dumped into a log: `x = f(...)` assignments and `f(...)` call statements.
 _ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")
 _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
@@ -222,7 +225,7 @@ def _parse_raw(line: str) -> Parsed | None:
             return found
     if "{" in line or "%" in line or "[" in line or "(" in line or line[:2] == "* " or "━" in line:
         return _parse_special(line)
-    if _PYTHON.match(line):
+    if _PYTHON.match(line) or _BEST_TITLE.match(line):
         return None
     found = _parse_pairs(line, None, _STRICT if "'" in line or '"' in line else _PLAIN)
     if found is not None and "num_updates" in line and ("| epoch " in line or "train_inner |" in line):
@@ -466,7 +469,7 @@ def _parse_special(line: str) -> Parsed | None:
         found = _parse_bracketed(s)
         if found is not None:
             return found
-    if _PYTHON.match(s) or _is_code(s):
+    if _PYTHON.match(s) or _BEST_TITLE.match(s) or _is_code(s):
         return None
     config: dict[str, float] = {}
     text = line.rstrip()  # indentation kept: an indented UPPER-CASE key is a config dump
@@ -725,6 +728,10 @@ def _points(found: list[tuple[str, str, str, str]], prefix: str = "") -> list[tu
     return [] if parsed is None else [(prefix + k, v) for k, v in parsed.points]
 
 
+# The counters a phase word may head ('training step=100'): not a total of a config ('train_steps: 5000').
+_PHASE_STEPS = frozenset({"step", "iter", "iteration", "global_step"})
+
+
 def _key_info(raw: str) -> tuple[str, int]:
     """A raw key as a series name (lower-case words joined by '_') and its kind."""
     words = raw.split(" ")
@@ -743,9 +750,9 @@ def _key_info(raw: str) -> tuple[str, int]:
     phase, _, counter = key.partition("_")  # the training's own counter: 'train epoch=1', 'training step=100'
     if not key:
         kind = SKIP
-    elif key in STEP_NAMES or key.endswith("_num_updates") or (phase in _TRAIN_WORDS and counter in STEP_NAMES):
+    elif key in STEP_NAMES or key.endswith("_num_updates") or (phase in _TRAIN_WORDS and counter in _PHASE_STEPS):
         kind = STEP
-    elif key in EPOCH_NAMES or (phase in _TRAIN_WORDS and counter in EPOCH_NAMES):
+    elif key in EPOCH_NAMES or (phase in _TRAIN_WORDS and counter == "epoch"):
         kind = EPOCH
     elif key == "s":
         kind = S

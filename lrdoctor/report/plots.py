@@ -243,7 +243,9 @@ def _shade_findings(ax: Any, dx: Diagnosis) -> None:
         color = colors.get(f.severity, "#7f7f7f")
         lo, hi = f.start_step, f.end_step
         marks = f.evidence.get("steps") if f.pathology == "loss_spike" else None
-        if marks:  # isolated spikes: a line at each, not a band over the run between the first and last
+        if marks and len(marks) >= f.evidence.get("count", 0):
+            # isolated spikes: a line at each, not a band over the run between the first and last
+            # (the evidence lists 20 at most: more than that, the band)
             for at in marks:
                 ax.axvline(at, color=color, alpha=0.6, lw=1.2)
         elif hi > lo:

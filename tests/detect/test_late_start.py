@@ -45,6 +45,8 @@ def test_starts_late(steps: np.ndarray, late: bool) -> None:
         (np.arange(1, 14) * 10 / 44, True),  # the HF Trainer's dicts every 10 steps of 44 an epoch
         (np.r_[1, np.arange(1, 14) * 10] / 44, False),  # ... with logging_first_step
         (np.arange(0, 20) / 4 + 2.5, True),  # four a epoch, from a resume at epoch 2.5
+        (1 + np.arange(0, 200) / 94, False),  # PyTorch's MNIST example: 'Train Epoch: 1 [0/60000 (0%)]'
+        (2 + np.arange(0, 200) / 94, False),  # ... or a resume at the start of an epoch
         (np.arange(1, 21, dtype=float), False),  # one point an epoch: the epochs' means
         (np.arange(0, 20, dtype=float), False),
         (np.array([0.25, 0.5]), False),  # too short to say

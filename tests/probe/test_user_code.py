@@ -182,6 +182,33 @@ def test_json_output_stays_clean_when_the_factory_prints(tmp_path: Path) -> None
     assert "loaded 64 training examples" in result.stderr
 
 
+AT_EXIT = PRINTS.replace(
+    "def make():\n",
+    'import atexit, threading\ndef make():\n    atexit.register(lambda: print("run finished, cleaning up"))\n',
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_what_the_factory_prints_at_exit_stays_off_the_result(tmp_path: Path, fmt: str) -> None:
+    """A hook the user's code registers at exit (wandb's, mlflow's, a logger's flush) printed after
+    the result, once standard output was put back: a script's JSON or `tail -1` broke on it."""
+    import subprocess
+
+    path = write(tmp_path, AT_EXIT)
+    done = subprocess.run(
+        [sys.executable, "-m", "lrdoctor", "probe", f"{path}:make", "--steps", "30", "--format", fmt],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run finished, cleaning up" in done.stderr and "cleaning up" not in done.stdout
+    if fmt == "json":
+        assert json.loads(done.stdout)["recommended_lr"] > 0
+    else:
+        assert done.stdout.splitlines()[-1].startswith("recommended_lr ")
+
+
 def test_the_seed_makes_an_unseeded_factory_repeatable(tmp_path: Path) -> None:
     path = write(tmp_path, UNSEEDED)
     runs = [

@@ -1501,3 +1501,30 @@ def test_an_evaluation_before_the_first_epoch_is_at_epoch_0() -> None:
     assert points(log, "val_loss")[0] == (0.0, 2.3185) and len(log.series["val_loss"]) == 6
     assert [s for s, _ in points(log, "train_loss")] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert log.hparams.get("lr") == 0.1  # a setting further up is still one
+
+
+@pytest.mark.parametrize("desc", ["loss: {loss:.4f}", "train loss: {loss:.3f}", "lr {lr:.1e}"])
+def test_a_bar_description_that_opens_with_a_value_starts_no_run(desc: str) -> None:
+    """A bar per epoch described by its loss or rate ('loss: 0.4123'), falling from one epoch to the
+    next, had been read as a new run at each epoch (only the last judged)."""
+    text, k = "", 0
+    for e in range(4):
+        for n in range(51):
+            loss, lr = 2.5 * math.exp(-k / 60) + 0.2, 1e-3 * 0.5**e
+            name = desc.format(loss=loss, lr=lr)
+            text += f"\r{name}: {n * 2}%|#   | {n}/50 [00:01<00:00, 30.00it/s, loss={loss:.4f}]"
+            k += n > 0
+        text += "\n"
+    run = normalize(read(text))
+    assert len(run.segments) == 1 and len(run.loss) >= 200
+
+
+@pytest.mark.parametrize(("line", "kind"), [("train_steps: 5000", "setting"), ("Best: loss=0.31 (step 400)", "none")])
+def test_a_total_or_a_best_so_far_is_no_point(line: str, kind: str) -> None:
+    """'train_steps: 5000' is a setting, not the step; 'Best: loss=0.31 (step 400)' repeats a best
+    value, and had replaced the loss logged at step 400."""
+    text = "".join(f"step {s}: loss {2.0 - s / 1000:.4f}\n" for s in range(0, 500, 100))
+    log = read(line + "\n" + text if kind == "setting" else text + line + "\n")
+    assert points(log, "loss") == [(float(s), round(2.0 - s / 1000, 4)) for s in range(0, 500, 100)]
+    if kind == "setting":
+        assert log.hparams.get("train_steps") == 5000

@@ -149,3 +149,23 @@ def test_a_constant_loss_is_drawn_without_an_offset_and_control_characters_are_n
     fig.canvas.draw()
     assert fig.axes[0].yaxis.get_major_formatter().get_offset() == ""
     assert plots._label("line\x1b[31m.csv") == "line?[31m.csv"
+
+
+def test_more_spikes_than_the_evidence_lists_are_shaded_as_a_band(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The evidence lists 20 spikes at most: with more, a line at each listed would leave the rest
+    unmarked, so the band over them all stays."""
+    import dataclasses
+
+    from lrdoctor.diagnosis import Finding
+
+    steps, values = noisy_decay(3000)
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss\n" + "".join(f"{s:g},{v:.6g}\n" for s, v in zip(steps, values, strict=True)))
+    listed = [float(100 + 100 * k) for k in range(20)]
+    spike = Finding("loss_spike", "warning", 100.0, 2900.0, "25 isolated spike(s)", {"count": 25, "steps": listed})
+    dx = dataclasses.replace(diagnosis_of(path), findings=(spike,))
+    fig = _figure_of(monkeypatch, lambda: plots.run_figure(dx))
+    assert fig.axes[0].patches
+    few = dataclasses.replace(dx, findings=(dataclasses.replace(spike, evidence={"count": 20, "steps": listed}),))
+    fig = _figure_of(monkeypatch, lambda: plots.run_figure(few))
+    assert not fig.axes[0].patches
