@@ -121,3 +121,23 @@ def test_a_probe_that_fails_prints_no_diagnosis(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["diagnose", str(log), "--probe", f"{factory}:make", "--format", "json"])
     assert result.exit_code == 2 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_schedule_advice_names_the_probes_rate() -> None:
+    """A run that blew up in its first steps, told to add a warmup 'to 0.781' (the log's own
+    recommendation) beside 'try lr 0.0316' measured by the probe: the advice now names the latter."""
+    steps = np.arange(300, dtype=float)
+    values = np.where(steps < 5, 2.3, np.nan)
+    values[5:9] = [30.0, 300.0, 3e3, 3e4]
+    run = Run(
+        "run.csv",
+        "csv",
+        {"loss": Series("loss", steps, values), "lr": Series("lr", steps, np.full(300, 20.0))},
+        "loss",
+        "lr",
+    )
+    dx = diagnose(run)
+    assert dx.verdict == "too_high" and any("warmup" in a for a in dx.advice)
+    folded = fold_into(dx, _probed(0.0316))
+    (warm,) = [a for a in folded.advice if "warmup" in a]
+    assert warm.endswith("to 0.0316") and f"{dx.recommended_lr:.3g}" not in warm
