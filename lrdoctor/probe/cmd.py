@@ -5,12 +5,15 @@ No torch here: the command trains; lrdoctor only reads what it logged.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import shlex
+import signal
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,13 +82,14 @@ def probe_cmd(
             measured[lr] = _run_once(argv, lr, cfg)
         return measured[lr]
 
-    best = _scan(measure, decade_rates(min_lr, max_lr), cfg)
+    with _terminated_as_exit():
+        best = _scan(measure, decade_rates(min_lr, max_lr), cfg)
+        for lr in (best * 10**-0.5, best * 10**0.5) if best is not None else ():
+            if min_lr * (1 - 1e-9) <= lr <= max_lr * (1 + 1e-9):
+                measure(lr)
     if best is None:
         notes = "; ".join(sorted({m.note for m in measured.values() if m.note}))
         raise ProbeError(f"--cmd {template!r}: no run gave a finite loss ({notes or 'every rate diverged'})")
-    for lr in (best * 10**-0.5, best * 10**0.5):
-        if min_lr * (1 - 1e-9) <= lr <= max_lr * (1 + 1e-9):
-            measure(lr)
     _depends_on_lr(template, measured, cfg)
     pick = min(measured, key=lambda lr: (measured[lr].score, lr))
     trials = tuple(
@@ -104,6 +108,25 @@ def probe_cmd(
         + _edge(pick, measured),
         seconds=time.monotonic() - started,
     )
+
+
+@contextlib.contextmanager
+def _terminated_as_exit() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, systemd stopping a service) ends lrdoctor as an exception,
+    not at once: the command running is killed (subprocess.run does so on any exception) and its
+    {out} folder removed, where they had been left behind. Exit code 143, as for SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _edge(pick: float, measured: dict[float, Measured]) -> tuple[str, ...]:

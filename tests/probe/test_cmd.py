@@ -276,3 +276,52 @@ def test_cmd_mode_says_when_the_pick_is_the_end_of_the_rates_run(tmp_path: Path)
     doc = json.loads(result.stdout)
     assert doc["recommended_lr"] == pytest.approx(1e-5)
     assert any("lowest rate run, still the best" in note and "--min-lr" in note for note in doc["notes"])
+
+
+HANGS = """
+import argparse, os, pathlib, time
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+pathlib.Path(__file__).with_name("child.pid").write_text(str(os.getpid()))
+time.sleep(300)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
+def test_a_terminated_cmd_probe_stops_its_command_and_removes_its_folder(tmp_path: Path) -> None:
+    """SIGTERM (a CI job cancelled) had ended lrdoctor at once: the training command ran on,
+    orphaned, and its {out} folder stayed."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = _script(tmp_path, HANGS)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lrdoctor", "probe", "--cmd", _cmd(script)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    pid_file = tmp_path / "child.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.exists(), "the command never started"
+    child = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the command was left running")
+    assert not list(tmp_path.glob("lrdoctor-probe-*"))
