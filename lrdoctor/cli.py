@@ -258,7 +258,9 @@ def diagnose(
         if len(readable) == 1:  # and a pattern that matched nothing stays the error it is
             kept = readable + [t for t in found.targets if t.problem is not None]
             found = dataclasses.replace(found, targets=kept, several=False)
-    if found.several or (probe_spec is not None and len(found.targets) > 1):  # a directory of runs or a glob
+    # (a directory of runs or a glob; with --probe, two runs named one by one too)
+    named = [t for t in found.targets if t.problem is None]
+    if found.several or (probe_spec is not None and len(named) > 1):
         if probe_spec is not None:
             click.echo(
                 f"lrdoctor: error: --probe measures one model for one run, and {', '.join(paths)} holds "

@@ -59,6 +59,9 @@ class Trainer:
                 if self._loss_module is not None and not in_model
                 else None
             )
+            # Buffers kept out of the state dict (register_buffer(..., persistent=False): a step
+            # count, an annealed temperature): each trial starts from them as they were, too.
+            self._unsaved = {k: v.detach().clone() for k, v in self.model.named_buffers() if k not in self._initial}
         self._originals = {id(p): q for p, q in zip(parts.model.parameters(), self.model.parameters(), strict=True)}
         original_loss = loss_module(parts.loss_fn, parts.model)
         if original_loss is not None and self._loss_module is not None and not in_model:
@@ -83,6 +86,9 @@ class Trainer:
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
         self.model.load_state_dict(self._initial)
+        for name, value in self._unsaved.items():
+            owner, _, leaf = name.rpartition(".")
+            self.model.get_submodule(owner)._buffers[leaf] = value.clone()
         if self._loss_initial is not None and self._loss_module is not None:
             self._loss_module.load_state_dict(self._loss_initial)
         self.model.train()

@@ -303,3 +303,38 @@ def test_one_minibatch_is_scored_on_and_says_it_trained_on_it() -> None:
     torch.manual_seed(0)
     result = probe_parts({"model": TinyLM(), "batches": [{"input_ids": ids, "labels": (ids + 1) % 10}]}, options=FAST)
     assert "held-back" not in result.scored_on and "trained on" in result.scored_on
+
+
+def test_each_trial_starts_from_the_buffers_kept_out_of_the_state_dict(linear) -> None:
+    """A buffer registered with persistent=False (an annealing step count) is not in the state dict:
+    trials had started with the count the trial before left (29, 44, 59), not from 0."""
+
+    class Counted(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+            self.register_buffer("t", torch.zeros(()), persistent=False)
+            self.seen: list[int] = []
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.training:
+                self.seen.append(int(self.t))
+                self.t += 1
+            return self.inner(x)
+
+    parts = _linear_parts(linear)
+    parts["model"] = Counted(parts["model"])
+    seen: list[list[int]] = []
+    original = Trainer.restart
+
+    def restart(self: Trainer, lr: float) -> None:
+        original(self, lr)
+        seen.append(self.model.seen)
+        self.model.seen = []
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Trainer, "restart", restart)
+        probe_parts(parts, options=FAST)
+    trials = [s for s in seen[1:] if s]  # each restart's forwards (the first restart opens the range test)
+    assert len(trials) >= 2 and all(s[0] == 0 for s in trials)
+    assert int(parts["model"].t) == 0  # the user's model untouched
