@@ -206,13 +206,18 @@ class Trainer:
         elif isinstance(batch, list | tuple) and len(batch) == 2:
             x, y = batch
             if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
-                if isinstance(x, Mapping) and self._labels_by_keyword is None:
+                if self._labels_by_keyword is None:
                     self._labels_by_keyword = _takes_labels(self.model)
-                keywords = isinstance(x, Mapping) and bool(self._labels_by_keyword)
+                # (a tensor of inputs and its labels: by keyword where forward's second argument is
+                # something else, a HuggingFace model's attention_mask)
+                keywords = bool(self._labels_by_keyword) and (isinstance(x, Mapping) or _labels_not_second(self.model))
                 if not keywords and not self._pair_checked:
                     _check_takes_pair(self.model)
                     self._pair_checked = True
-                loss = _loss_in(self.model(**x, labels=y) if keywords else self.model(x, y))
+                if keywords:
+                    loss = _loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, labels=y))
+                else:
+                    loss = _loss_in(self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
         else:
@@ -407,6 +412,17 @@ def _check_takes_pair(model: torch.nn.Module) -> None:
             f"{name}.forward({', '.join(sig.parameters)}) takes no target; return 'loss_fn' from the factory "
             "(e.g. torch.nn.MSELoss() or torch.nn.CrossEntropyLoss()), or make forward(input, target) return the loss"
         ) from None
+
+
+def _labels_not_second(model: torch.nn.Module) -> bool:
+    """Whether forward takes `labels` by name but not as its second argument (a HuggingFace model:
+    forward(input_ids, attention_mask, ..., labels)): a (tensor, labels) pair is then passed as
+    model(x, labels=y), where model(x, y) had put the labels in the attention mask."""
+    sig = _forward_signature(model)
+    if sig is None:
+        return False
+    names = [p.name for p in sig.parameters.values()]
+    return "labels" in names and len(names) > 1 and names[1] != "labels"
 
 
 def _takes_labels(model: torch.nn.Module) -> bool:

@@ -730,3 +730,34 @@ def test_a_minibatch_of_the_wrong_shape_is_named_as_such(batches: list, what: st
     """Not the model's own TypeError alone ('linear(): argument input must be Tensor, not tuple')."""
     message = _error({"model": nn.Linear(3, 1), "loss_fn": nn.MSELoss(), "batches": batches})
     assert f"a minibatch of 'batches' is {what}" in message and "(input, target) pairs" in message
+
+
+class _HFLike(nn.Module):
+    """forward(input_ids, attention_mask=None, labels=None) -> an object with .loss, as HuggingFace's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(10, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, input_ids, attention_mask=None, labels=None):  # type: ignore[no-untyped-def]
+        assert attention_mask is None or attention_mask.dim() == 2, "labels landed in the attention mask"
+        logits = self.head(self.emb(input_ids).mean(1))
+        loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
+        return SimpleOutput(loss, logits)
+
+
+class SimpleOutput:
+    def __init__(self, loss: torch.Tensor | None, logits: torch.Tensor) -> None:
+        self.loss, self.logits = loss, logits
+
+
+def test_a_tensor_and_labels_pair_goes_to_a_huggingface_style_model_by_keyword() -> None:
+    """(input_ids, labels) pairs without a loss_fn: the labels had been passed second, into the
+    attention mask ('too many indices for tensor of dimension 1')."""
+    torch.manual_seed(0)
+    ids = torch.randint(0, 10, (64, 5))
+    labels = (ids.sum(1) % 2).long()
+    batches = [(ids[i : i + 16], labels[i : i + 16]) for i in range(0, 64, 16)]
+    result = probe_parts({"model": _HFLike(), "batches": batches}, options=ProbeOptions(steps=40))
+    assert result.recommended_lr > 0
