@@ -156,11 +156,20 @@ def decade_rates(min_lr: float, max_lr: float) -> list[float]:
 def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConfig) -> float | None:
     best: float | None = None
     worse = 0
+    failed: list[tuple[float, str]] = []
     for lr in rates:
-        score = measure(lr).score
+        done = measure(lr)
+        score = done.score
         if not math.isfinite(score):
             if best is not None:
                 break
+            failed.append((lr, done.note))
+            if len(failed) == 2 and failed[0][1] and failed[0][1] == failed[1][1] and "exit " in failed[0][1]:
+                # (the two lowest rates' runs failed alike: the command's fault, not a rate's)
+                raise ProbeError(
+                    f"--cmd: the command failed the same way at lr {failed[0][0]:.3g} and {failed[1][0]:.3g} "
+                    f"({failed[0][1]}); run it by hand with one rate to see why"
+                )
             continue
         if best is None or score < measure(best).score:
             best, worse = lr, 0
