@@ -390,20 +390,30 @@ EPOCH_AXIS_RATIO = 4
 EPOCH_AXIS_MIN = 3
 
 
+def _epochs_beside(s: Series, loss: Series) -> float | None:
+    """The steps of an epoch where `s` is logged against the epoch beside a training loss logged
+    against the step: at consecutive whole steps from 0 or 1 (EPOCH_AXIS_MIN of them at least),
+    the loss running over EPOCH_AXIS_RATIO times as many steps or more from its first; else None."""
+    n = len(s)
+    first = float(s.steps[0]) if n else math.nan
+    if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(s.steps, first + np.arange(n)):
+        return None
+    start, end = float(loss.steps[0]), float(loss.steps[-1])
+    span = end - start + 1
+    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
+        return None
+    return span / n
+
+
 def _val_on_epochs(val: Series, loss: Series, warnings: list[str], *, unit: str) -> Series:
     """A validation loss logged against the epoch beside a training loss logged against the step,
     placed at the end of each epoch: N evaluations at consecutive whole steps from 0 or 1, where
     the training loss runs over N epochs' worth of steps (EPOCH_AXIS_RATIO or more per
     evaluation) from its first step. Its steps had read as the run's first N steps."""
-    n = len(val)
-    first = float(val.steps[0]) if n else math.nan
-    if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(val.steps, first + np.arange(n)):
+    per_epoch = _epochs_beside(val, loss)
+    if per_epoch is None:
         return val
-    start, end = float(loss.steps[0]), float(loss.steps[-1])
-    span = end - start + 1
-    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
-        return val
-    per_epoch = span / n
+    n, first, start, end = len(val), float(val.steps[0]), float(loss.steps[0]), float(loss.steps[-1])
     steps = np.round(start + per_epoch * np.arange(1, n + 1) - 1)
     warnings.append(
         f"{val.name!r} is logged at {unit}s {fmt_step(first)}-{fmt_step(float(val.steps[-1]))} while the training "
@@ -420,17 +430,10 @@ def _lr_on_epochs(lr: Series, loss: Series, warnings: list[str]) -> Series:
     steps had read as the run's first N steps, a schedule over the run squeezed into them. Only
     where its writes span the run (its last written after half the training loss's points): a
     rate logged at each step of a warmup alone is written with the first steps' losses."""
-    n = len(lr)
-    first = float(lr.steps[0]) if n else math.nan
-    if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(lr.steps, first + np.arange(n)):
+    per_epoch = _epochs_beside(lr, loss)
+    if per_epoch is None or np.count_nonzero(loss.seq < lr.seq[-1]) < 0.5 * len(loss):
         return lr
-    if np.count_nonzero(loss.seq < lr.seq[-1]) < 0.5 * len(loss):
-        return lr
-    start, end = float(loss.steps[0]), float(loss.steps[-1])
-    span = end - start + 1
-    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
-        return lr
-    per_epoch = span / n
+    n, first, start, end = len(lr), float(lr.steps[0]), float(loss.steps[0]), float(loss.steps[-1])
     warnings.append(
         f"{lr.name!r} is logged at steps {fmt_step(first)}-{fmt_step(float(lr.steps[-1]))} while the training loss "
         f"runs to step {fmt_step(end)}: read as logged against the epoch, the rate of each of {n} epochs of "
