@@ -125,6 +125,7 @@ class OneLineErrors(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        _writable_whatever_the_encoding()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as e:  # `lrdoctor` alone: the help, as --help gives it
@@ -152,6 +153,15 @@ class OneLineErrors(click.Group):
                 raise
             _output_lost(e)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _writable_whatever_the_encoding() -> None:
+    """Text the output's encoding cannot hold (a file named in bytes that are not UTF-8, read as
+    lone surrogates; CJK names on a cp1252 console) is written escaped ('\\udcff', '\\u8bad'):
+    it had raised UnicodeEncodeError, a traceback and exit 1, and lost the whole table."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
 # Errors only a write raises: the output went to a full disk (`> /dev/full`), or past a quota or size limit.

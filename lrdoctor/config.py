@@ -58,8 +58,11 @@ def find_pyproject(start: Path) -> Path | None:
         candidate = folder / PYPROJECT
         if not candidate.is_file() or not _mentions_lrdoctor(candidate):
             continue  # another project's file, whatever state it is in, is none of our business
-        if "lrdoctor" in _read_toml(candidate).get("tool", {}):
+        tool = _read_toml(candidate).get("tool", {})
+        if isinstance(tool, dict) and "lrdoctor" in tool:
             return candidate
+        if not isinstance(tool, dict):  # ('tool = 3' beside a comment naming lrdoctor)
+            raise BadConfig(f"{candidate}: 'tool' must be a table ([tool.lrdoctor])")
     return None
 
 
@@ -183,8 +186,22 @@ def _checked(key: str, value: Any, origin: str) -> Any:
     if key == "thresholds":
         if not isinstance(value, Mapping):
             raise BadConfig(f'{origin}: thresholds must be a table of "detector.field" = number')
-        return {str(k): _number(v, f"thresholds.{k}", origin) for k, v in value.items()}
+        return {k: _number(v, f"thresholds.{k}", origin) for k, v in _flattened(value).items()}
     raise BadConfig(f"{origin}: unknown setting {key!r}")
+
+
+def _flattened(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The "detector.field" keys of a table, however TOML spells them: quoted
+    ('"divergence.explode_ratio" = 50') or dotted and nested (divergence.explode_ratio = 50, or
+    a [tool.lrdoctor.thresholds.divergence] table), which TOML reads as tables within tables."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flattened(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
 
 
 def _number(value: Any, key: str, origin: str) -> float:

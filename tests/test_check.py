@@ -204,6 +204,32 @@ def test_bad_settings_name_the_file(tmp_path: Path, logs: dict[str, Path]) -> No
     assert result.exit_code == 2 and "not valid TOML" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "table",
+    [
+        '[tool.lrdoctor.thresholds]\n"spikes.z" = 9\n"divergence.explode_ratio" = 50\n',
+        "[tool.lrdoctor.thresholds]\nspikes.z = 9\ndivergence.explode_ratio = 50\n",  # dotted keys, unquoted
+        "[tool.lrdoctor.thresholds.spikes]\nz = 9\n[tool.lrdoctor.thresholds.divergence]\nexplode_ratio = 50\n",
+    ],
+)
+def test_thresholds_are_read_however_toml_spells_the_keys(tmp_path: Path, table: str) -> None:
+    """Unquoted dotted keys and sub-tables had been refused ('thresholds.divergence must be a number,
+    got {'explode_ratio': 50}'): TOML reads them as tables within tables."""
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_text(table)
+    settings = load_settings(cfg)
+    assert settings.thresholds == {"spikes.z": 9.0, "divergence.explode_ratio": 50.0}
+    assert diagnosis_config(settings).detect.spikes.z == 9.0
+
+
+def test_a_tool_key_that_is_no_table_names_the_file(tmp_path: Path, logs: dict[str, Path], monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("tool = 3\n# lrdoctor\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", str(logs["healthy"]))
+    assert result.exit_code == 2 and "pyproject.toml: 'tool' must be a table" in result.stderr
+    assert "unexpected" not in result.stderr
+
+
 def test_override_keeps_file_thresholds_and_adds_options() -> None:
     base = Settings(thresholds={"spikes.z": 9.0}, fail_on=("too_high",))
     merged = override(base, thresholds={"divergence.explode_ratio": "50"}, fail_on=None)

@@ -452,3 +452,21 @@ def test_steps_of_a_million_or_more_print_exactly(tmp_path: Path) -> None:
     path.write_text(csv_text(steps, values))
     out = CliRunner().invoke(cli, ["diagnose", str(path)]).output
     assert "steps 1234567 to 1235066" in out and "(step 1234867)" in out and "e+06" not in out
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name", "column"),
+    [("cp1252", "训练.csv", "训练损失 loss"), ("utf-8", "b\udce9.csv", "loss")],
+)
+def test_names_the_output_encoding_cannot_hold_are_escaped(
+    tmp_path: Path, encoding: str, name: str, column: str
+) -> None:
+    """A CJK name on a cp1252 console, or a file named in bytes that are not UTF-8 (a Latin-1 'é'),
+    had raised UnicodeEncodeError: a traceback and exit 1, the whole table lost."""
+    path = tmp_path / os.fsdecode(os.fsencode(name))
+    path.write_text(f"step,{column},lr\n" + "".join(f"{s},{2.0 / (1 + s / 10):.4f},0.01\n" for s in range(100)))
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    for command in (["diagnose", str(tmp_path)], ["diagnose", str(path)], ["check", str(path)], ["inspect", str(path)]):
+        done = subprocess.run([sys.executable, "-m", "lrdoctor", *command], capture_output=True, env=env, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
+        assert b"Traceback" not in done.stderr and b"\\u" in done.stdout + done.stderr
