@@ -875,6 +875,7 @@ def watch(
             err=True,
         )
         sys.exit(2)
+    named = path
     with errors_reported(debug) as outcome:
         path = _one_run_to_watch(path)
     if outcome.failed:
@@ -887,7 +888,7 @@ def watch(
             )
             options = LoadOptions(reader, settings.metric, segment, lr, diagnosis_config(settings))
             config = WatchConfig(poll=poll, exit_on=settings.exit_on, timeout=timeout)
-            for event in follow(path, options=options, config=config):
+            for event in follow(path, options=options, config=config, folder=named):
                 if event.kind == "update" and event.diagnosis is not None:
                     dx = event.diagnosis
                     summary = (dx.verdict, tuple((f.pathology, f.severity) for f in dx.findings))

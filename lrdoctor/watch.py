@@ -112,6 +112,26 @@ def one_run(path: Path) -> Path:
     return runs[0] if runs else path
 
 
+def _runs_in(folder: Path) -> list[Path]:
+    """The runs a folder holds now (each that reads as a run, as one_run finds them)."""
+    from lrdoctor.sweep import expand, holds_run
+
+    try:
+        targets = [Path(t.path) for t in expand([str(folder)]).targets]
+    except (LrdoctorError, OSError):
+        return []
+    return [t for t in targets if t == folder or holds_run(t)]
+
+
+def _written_last(run: Path) -> float:
+    """When a run's log was last written (its newest file's)."""
+    try:
+        files = [run] if run.is_file() else [p for p in run.rglob("*") if p.is_file()]
+        return max((p.stat().st_mtime for p in files), default=0.0)
+    except OSError:
+        return 0.0
+
+
 def lasting(path: Path, reader: str | None = None) -> bool:
     """The bytes already written make the log unreadable whatever is appended: a Git LFS pointer
     (its text stays at the start), or gzip data broken part-way (appends come after the break).
@@ -187,13 +207,17 @@ def follow(
     config: WatchConfig,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    folder: str | Path | None = None,
 ) -> Iterator[Event]:
     """Events as the log grows; the last is `confirmed` (a finding in exit_on) or `timeout`.
 
     A NaN at the end that the next points may show to be a skipped update is not confirmed until
     they are written (:func:`undecided`); when the timeout comes first, it is confirmed then, as
-    check would judge the log as it stands."""
+    check would judge the log as it stands. `folder`: the folder named, where `path` is its one run
+    (one_run): a run that appears in it later (a re-run's version_1) is followed instead."""
     path = Path(path)
+    named = Path(folder) if folder is not None else path  # where a later run may appear
+    runs_before: set[Path] | None = None  # the runs in it once the run followed was known
     began = clock()
     seen: Fingerprint | None = None
     said = ""
@@ -202,6 +226,17 @@ def follow(
     grew = began  # when the log last changed
     gaps: list[float] = []  # the waits between its last writes
     while True:
+        if known and named.is_dir():
+            runs = _runs_in(named)
+            if runs_before is None:
+                runs_before = set(runs) | {path}
+            new = [r for r in runs if r not in runs_before]
+            runs_before |= set(new)
+            if new:  # a run started again beside the one followed (a re-run: version_1, runs/<new>)
+                newest = max(new, key=_written_last)
+                yield Event("found", f"{named}: a new run appeared in it; following {newest}", path=newest)
+                path, seen, pending, said = newest, None, None, ""
+                continue
         now = fingerprint(path)
         if now is None:
             message = f"{path}: does not exist (yet); waiting for it"

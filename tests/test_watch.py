@@ -537,3 +537,29 @@ def test_gzip_cut_before_any_content_fails_check_and_is_waited_for_by_watch(tmp_
     assert checked.exit_code == 2 and "cut short before any content" in checked.stderr
     watched = invoke("watch", str(path), "--timeout", "0")
     assert watched.exit_code == 0 and "cut short before any content" in watched.stderr
+
+
+@pytest.mark.parametrize("layout", ["lightning", "tensorboard"])
+def test_a_run_that_appears_beside_the_one_followed_is_followed_instead(tmp_path: Path, layout: str) -> None:
+    """A re-run's version_1 (or runs/<new>) beside the finished run being watched: the watch had
+    kept to the old run (or read the folder's two runs as one) and passed a new run that diverged."""
+    folder = tmp_path / ("lightning_logs" if layout == "lightning" else "runs")
+
+    def write_run(name: str, text: str) -> None:
+        if layout == "lightning":
+            _write(folder / name / "metrics.csv", text)
+        else:
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(str(folder / name))
+            for row in text.strip().splitlines()[1:]:
+                step, loss, _lr = row.split(",")
+                writer.add_scalar("train/loss", float(loss), int(step))
+            writer.close()
+
+    write_run("version_0" if layout == "lightning" else "old", HEADER + healthy_rows(0, 30))
+    new = "version_1" if layout == "lightning" else "new"
+    events = _watch(folder, lambda: None, lambda: write_run(new, HEADER + healthy_rows(0, 30) + nan_rows(30, 32)))
+    found = [e for e in events if e.kind == "found"]
+    assert found and found[-1].path == folder / new and "a new run appeared in it" in found[-1].message
+    assert events[-1].kind == "confirmed" and "NaN from step 30" in events[-1].message
