@@ -42,8 +42,12 @@ EventKind = Literal["waiting", "update", "replaced", "found", "confirmed", "time
 @dataclass(frozen=True)
 class WatchConfig:
     # Seconds between looks at the file: a training step takes longer than this in the runs
-    # worth watching, and reading a log of a few MB every 2 s costs little.
+    # worth watching, and reading a log of a few MB every 2 s costs little. A look that takes
+    # longer (a log of a million rows is read and judged in about 2 s) waits `busy_share`'s
+    # inverse times its own length before the next: at most a fifth of a core, where every change
+    # of a growing log of 10^6 rows had kept 70% of one busy.
     poll: float = 2.0
+    busy_share: float = 0.2
     exit_on: tuple[str, ...] = ("divergence",)
     timeout: float | None = None  # stop after this many seconds (see follow); None: never
     # A NaN at the end that the points after it may show to be a skipped update is confirmed once
@@ -223,6 +227,7 @@ def follow(
     said = ""
     known = False  # the run is known: it was diagnosed, or found in the folder named
     pending: Event | None = None  # a confirmation the points still to come may undo
+    took = 0.0  # how long the last look took
     grew = began  # when the log last changed
     gaps: list[float] = []  # the waits between its last writes
     while True:
@@ -251,7 +256,9 @@ def follow(
                 yield Event("found", f"{path}: a run appeared in it; following {run}", path=run)
                 path, seen, known = run, None, True
                 continue
+            looked = clock()
             dx, message = _look(path, options)
+            took = clock() - looked
             if dx is not None:
                 known = True
                 yield Event("update", "", dx)
@@ -275,7 +282,8 @@ def follow(
             yield _at_timeout(path, pending, config)
             return
         settling = settle - quiet if pending is not None else math.inf
-        sleep(max(0.0, min(config.poll, left, settling)))  # the timeout is kept to, whatever the poll
+        wait = max(config.poll, took * (1 - config.busy_share) / config.busy_share)
+        sleep(max(0.0, min(wait, left, settling)))  # the timeout is kept to, whatever the poll
 
 
 def _look(path: Path, options: LoadOptions) -> tuple[Diagnosis | None, str]:

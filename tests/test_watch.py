@@ -563,3 +563,29 @@ def test_a_run_that_appears_beside_the_one_followed_is_followed_instead(tmp_path
     found = [e for e in events if e.kind == "found"]
     assert found and found[-1].path == folder / new and "a new run appeared in it" in found[-1].message
     assert events[-1].kind == "confirmed" and "NaN from step 30" in events[-1].message
+
+
+def test_a_slow_look_spaces_the_next_one_out(tmp_path: Path, monkeypatch) -> None:
+    """Each change of a growing log of 10^6 rows had been read and judged again after the poll
+    (2 s), about as long as the look itself: 70% of a core. A look of 5 s now waits 20 s."""
+    log = tmp_path / "train.csv"
+    log.write_text(HEADER + healthy_rows(0, 30))
+    now, waits = [0.0], []
+
+    def slow_look(path: Path, options: LoadOptions) -> tuple[None, str]:
+        now[0] += 5.0
+        return None, "still reading"
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+        with log.open("a") as fh:  # the log grows between looks
+            fh.write(healthy_rows(len(waits) + 29, len(waits) + 30))
+
+    monkeypatch.setattr(watch, "_look", slow_look)
+    list(
+        follow(
+            log, options=LoadOptions(), config=WatchConfig(poll=2.0, timeout=100.0), sleep=sleep, clock=lambda: now[0]
+        )
+    )
+    assert waits and all(w == pytest.approx(20.0) for w in waits[:-1])
