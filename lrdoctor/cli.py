@@ -888,6 +888,13 @@ def watch(
             )
             options = LoadOptions(reader, settings.metric, segment, lr, diagnosis_config(settings))
             config = WatchConfig(poll=poll, exit_on=settings.exit_on, timeout=timeout)
+            ends = [name for name in settings.exit_on if name in ("slow_convergence", "plateau")]
+            if ends:
+                click.echo(
+                    f"lrdoctor: note: {' and '.join(ends)} judge a run's end: early in a run they are found in healthy "
+                    "runs too, and stop the watch there",
+                    err=True,
+                )
             for event in follow(path, options=options, config=config, folder=named):
                 if event.kind == "update" and event.diagnosis is not None:
                     dx = event.diagnosis
