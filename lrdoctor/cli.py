@@ -891,8 +891,8 @@ def watch(
             ends = [name for name in settings.exit_on if name in ("slow_convergence", "plateau")]
             if ends:
                 click.echo(
-                    f"lrdoctor: note: {' and '.join(ends)} judge a run's end: early in a run they are found in healthy "
-                    "runs too, and stop the watch there",
+                    f"lrdoctor: note: {' and '.join(ends)} {'judge' if len(ends) > 1 else 'judges'} a run's end: "
+                    "early in a run, healthy runs show it too, and the watch stops there",
                     err=True,
                 )
             for event in follow(path, options=options, config=config, folder=named):

@@ -595,6 +595,6 @@ def test_exit_on_a_judgement_of_a_runs_end_is_noted(tmp_path: Path) -> None:
     log = tmp_path / "train.csv"
     log.write_text(HEADER + healthy_rows(0, 30))
     result = invoke("watch", str(log), "--exit-on", "divergence,slow_convergence", "--timeout", "0")
-    assert "note: slow_convergence judge a run's end" in result.stderr
+    assert "note: slow_convergence judges a run's end" in result.stderr
     result = invoke("watch", str(log), "--timeout", "0")
     assert "judge a run's end" not in result.stderr
