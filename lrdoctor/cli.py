@@ -126,6 +126,12 @@ class OneLineErrors(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         _writable_whatever_the_encoding()
+        given = list(args) if args is not None else sys.argv[1:]
+        if sys.stdout is None and next((a for a in given if not a.startswith("-")), None) != "report":
+            # (started with standard output closed, `>&-`: the result would go nowhere, and the exit
+            # code alone had said the run was healthy)
+            click.echo("lrdoctor: error: cannot write the output: standard output is closed", err=True)
+            sys.exit(2)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as e:  # `lrdoctor` alone: the help, as --help gives it

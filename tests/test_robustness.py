@@ -470,3 +470,22 @@ def test_names_the_output_encoding_cannot_hold_are_escaped(
         done = subprocess.run([sys.executable, "-m", "lrdoctor", *command], capture_output=True, env=env, timeout=120)
         assert done.returncode == 0, (command, done.stderr)
         assert b"Traceback" not in done.stderr and b"\\u" in done.stdout + done.stderr
+
+
+def test_a_closed_standard_output_is_an_error_not_a_silent_pass(tmp_path: Path) -> None:
+    """`lrdoctor check run.csv >&-` had printed nothing and exited 0 or 1 as if judged and said; a
+    report, written to its file, needs no standard output."""
+    log = tmp_path / "run.csv"
+    log.write_text("step,loss\n" + "".join(f"{s},{2.0 / (1 + s / 10):.4f}\n" for s in range(60)))
+    for command in (["diagnose", str(log), "--format", "json"], ["check", str(log)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "lrdoctor", *command],
+            stdout=subprocess.DEVNULL,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            pass_fds=(),
+            close_fds=True,
+            preexec_fn=lambda: os.close(1),
+        )
+        assert done.returncode == 2 and b"standard output is closed" in done.stderr, command
