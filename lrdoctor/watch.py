@@ -43,9 +43,10 @@ EventKind = Literal["waiting", "update", "replaced", "found", "confirmed", "time
 class WatchConfig:
     # Seconds between looks at the file: a training step takes longer than this in the runs
     # worth watching, and reading a log of a few MB every 2 s costs little. A look that takes
-    # longer (a log of a million rows is read and judged in about 2 s) waits `busy_share`'s
-    # inverse times its own length before the next: at most a fifth of a core, where every change
-    # of a growing log of 10^6 rows had kept 70% of one busy.
+    # longer (a log of a million rows is read and judged in about 2 s) waits (1 - busy_share) /
+    # busy_share times its own length before the next: 26% of a core over two minutes on a growing
+    # log of 10^6 rows, where every change looked at after the poll had kept 77% of one busy
+    # (benchmarks/watch_cpu.py).
     poll: float = 2.0
     busy_share: float = 0.2
     exit_on: tuple[str, ...] = ("divergence",)
