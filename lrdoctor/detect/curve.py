@@ -158,7 +158,8 @@ def skipped_nonfinite(values: np.ndarray) -> bool:
         return False
     idx = np.flatnonzero(bad)
     before, after = values[: idx[0]], values[idx[-1] + 1 :]
-    if len(after) < SKIPPED_AFTER:
+    # (a log of a few epochs shows the run went on in fewer points: half of them)
+    if len(after) < min(SKIPPED_AFTER, max(1, len(values) // 2)):
         return False
     if not len(before):  # the first value only (a mean over no batch): nothing to compare with
         return True

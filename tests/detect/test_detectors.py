@@ -2053,3 +2053,13 @@ def test_a_loss_that_overflows_to_inf_then_nan_says_both() -> None:
     assert finding.message == "loss is Inf from step 8 (and non-finite to the end: 2 NaN, 1 Inf)"
     (finding,) = detect_nonfinite(np.arange(10.0), np.r_[np.linspace(2.0, 1.0, 8), np.nan, np.nan])
     assert finding.message == "loss is NaN from step 8 (and every value after it)"
+
+
+def test_a_short_log_shows_a_nan_was_gone_on_from_in_fewer_points() -> None:
+    """Four epochs, 1.2, NaN, 0.8, 0.7: the run went on below where it was, but 3 finite points
+    after the NaN were asked for, and the log was told it diverged (too high, exit 1)."""
+    dx = diagnose_arrays(np.arange(1.0, 5.0), np.array([1.2, np.nan, 0.8, 0.7]))
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "warning" and not dx.failed and dx.verdict != "too_high"
+    late = diagnose_arrays(np.arange(1.0, 5.0), np.array([1.2, 0.9, np.nan, 0.7]))  # one point after: not enough
+    assert late.failed
