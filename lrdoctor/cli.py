@@ -591,6 +591,8 @@ def check(
         path = target.path
         with errors_reported(debug, source=path) as outcome:
             if target.problem is not None:
+                if output == "github":  # (annotated as every other input that cannot be read is)
+                    click.echo(github.unreadable(path, f"{path}: {target.problem}"))
                 raise InputError(f"{path}: {target.problem}")
             try:
                 log = read_log(path, format=reader)
@@ -606,6 +608,10 @@ def check(
                 if Result(target, error=exc).skipped:
                     passed_over.append(path)
                     continue
+                if output == "github":
+                    click.echo(github.unreadable(path, str(exc)))
+                raise
+            except LrdoctorError as exc:  # (no such file, one that cannot be read: annotated too)
                 if output == "github":
                     click.echo(github.unreadable(path, str(exc)))
                 raise

@@ -819,3 +819,13 @@ def test_a_cut_trainer_state_under_another_name_is_damaged(tmp_path: Path, name:
     (tmp_path / "config.json").write_text('{\n  "model": "resnet",\n  "layers": [1, 2')
     result = invoke("check", "--skip-unreadable", str(tmp_path / "config.json"))
     assert result.exit_code == 0 and "skipped, not a training log" in result.output, result.output
+
+
+def test_github_annotations_of_a_path_that_is_not_there(tmp_path: Path) -> None:
+    """A log named that is not there (a step that wrote none) had an error line but no annotation,
+    unlike every other input that cannot be read."""
+    missing = tmp_path / "train.log"
+    result = invoke("check", "--format", "github", str(missing))
+    assert result.exit_code == 2
+    (annotation,) = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert "cannot read this log" in annotation and "no such file or directory" in annotation
