@@ -351,9 +351,12 @@ def _empty_cells_as_nan(
     first = int(np.searchsorted(lr.steps, loss.steps[0], side="left"))
     until = int(np.searchsorted(lr.steps, loss.steps[-1], side="right"))
     inside = lr.steps[first:until]
-    if not np.isin(loss.steps, inside).all():
+    if len(inside) == len(loss) and np.array_equal(inside, loss.steps):  # (the usual table: no gap, no sort)
+        gaps = np.zeros(0, np.intp)
+    elif not np.isin(loss.steps, inside).all():
         return loss
-    gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
+    else:
+        gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
     if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))) or (len(gaps) and not between):
         return loss
     gaps = gaps[[_a_training_row(series, name, loss, float(lr.steps[g]), lr.seq[g]) for g in gaps]]
