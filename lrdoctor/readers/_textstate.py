@@ -569,7 +569,7 @@ class _Rows:
         """One series per name over the steps in order, each point the last value written at its
         step, `seq` the step's place among every step updated; the names in the order a dict of
         rows would list them (rows by their first update, names within a row by first write)."""
-        if any(self.runs):
+        if len(self.runs) and np.frombuffer(self.runs, dtype=np.int64).any():  # (no Python loop over them)
             keys, first, row_of = np.unique(
                 np.column_stack([np.array(self.runs, dtype=np.float64), np.array(self.steps)]),
                 axis=0,
