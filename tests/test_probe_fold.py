@@ -49,6 +49,17 @@ def test_a_healthy_log_is_judged_by_the_measurement_when_the_probe_is_far_off() 
     assert low.verdict == "too_low" and low.recommended_lr == 0.01 and "10x the rate used" in low.why
 
 
+@pytest.mark.parametrize("verdict", ["ok", "too_high", "too_low", "unknown"])
+def test_a_probe_that_measured_no_gain_changes_nothing_but_the_reasons(verdict: str) -> None:
+    # Its pick reads the scoring batches' noise: an ok log is not made too high by it, nor does
+    # it replace the log's recommendation.
+    dx = _diagnosis(verdict, 0.1)
+    folded = fold_into(dx, dataclasses.replace(_probed(1e-5), no_gain=True))
+    assert (folded.verdict, folded.recommended_lr, folded.confidence) == (dx.verdict, dx.recommended_lr, dx.confidence)
+    assert folded.basis == "log" and folded.probed is not None
+    assert folded.because.endswith("the measurement rests on noise, and the log's reading stands")
+
+
 @pytest.mark.parametrize("measured", [0.0, float("nan"), -1e-3])
 def test_a_probe_result_without_a_usable_rate_is_refused(measured: float) -> None:
     from lrdoctor.errors import ProbeError

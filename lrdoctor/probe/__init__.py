@@ -108,13 +108,14 @@ PROBE_CONFIDENCE = 0.64
 def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
     """The diagnosis with the probe's measurement folded in (`basis` "probe").
 
-    A verdict the log settled (too high, too low, unknown) stays, and the probe's rate is the
-    recommendation, unless it goes against the verdict (a higher rate for a run that diverged):
-    then the log's recommendation stays (`basis` "log", the measurement under `probe`), and the
-    disagreement is said. Where the log looked healthy, the measurement decides: a rate used
-    within the probe's resolution of its pick is kept (an ok verdict recommends the rate used);
-    one further off is too high or too low by the measurement, and the probe's rate is
-    recommended.
+    A measurement that found no rate better than the initial weights (`no_gain`) changes nothing
+    but the reasons given. Otherwise a verdict the log settled (too high, too low, unknown) stays,
+    and the probe's rate is the recommendation, unless it goes against the verdict (a higher rate
+    for a run that diverged): then the log's recommendation stays (`basis` "log", the measurement
+    under `probe`), and the disagreement is said. Where the log looked healthy, the measurement
+    decides: a rate used within the probe's resolution of its pick is kept (an ok verdict
+    recommends the rate used); one further off is too high or too low by the measurement, and
+    the probe's rate is recommended.
     """
     from lrdoctor.diagnosis import advice_at
 
@@ -124,6 +125,12 @@ def fold_into(dx: Diagnosis, result: ProbeResult) -> Diagnosis:
         raise ProbeError(f"{result.source}: the probe returned no usable rate ({measured!r})")
     source = f"lrdoctor probe on {result.source}"
     folded = dataclasses.replace(dx, basis="probe", probed=result)
+    if result.no_gain:  # the pick reads the scoring batches' noise: it settles nothing
+        said = (
+            f"{source} measured {measured:.3g}, but no rate it tried scored measurably below the initial weights: "
+            "the measurement rests on noise, and the log's reading stands"
+        )
+        return dataclasses.replace(folded, basis="log", because=f"{dx.because + '; ' if dx.because else ''}{said}")
     if observed and (
         (dx.verdict == "too_high" and measured >= observed) or (dx.verdict == "too_low" and measured <= observed)
     ):

@@ -67,6 +67,10 @@ class ProbeConfig:
     # trials (benchmarks/probe_sim.py, 126 probes), 5% picked the sweep's best in 53 against 46,
     # with median regret 0.040 against 0.107; 4% and 10% did about as well, 2% and 3% less.
     lower_within: float = 0.05
+    # A trial "scored below the initial weights" where its score fell by this many standard
+    # errors of the batch-by-batch differences or more (search.paired_z); where none did, a note
+    # says the pick rests on noise.
+    gain_z: float = 3.0
     # Held-back training batches for scoring when the factory gives no val_batches:
     # a tenth of an epoch's batches, between 1 and this many.
     hold_back_max: int = 8

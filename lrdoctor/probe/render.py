@@ -30,6 +30,7 @@ def to_dict(result: ProbeResult) -> dict[str, Any]:
         "scored_on": result.scored_on,
         "group_lrs": list(result.group_lrs),
         "notes": list(result.notes),
+        "no_gain": result.no_gain,
         "seconds": round(result.seconds, 3),
         "lrdoctor_version": __version__,
     }

@@ -33,3 +33,5 @@ class ProbeResult:
     range_stopped: str = ""  # why the ramp ended: "diverged" or "reached max-lr"
     notes: tuple[str, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    # No trial scored measurably below the initial weights (a note says so): the pick reads noise.
+    no_gain: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ class Start:
     range_steps: int
     ramp: Ramp
     limit: float
+    initial: tuple[float, ...] = ()  # the scoring batches' losses at the initial weights
 
 
 def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> Start:
@@ -88,7 +90,7 @@ def start(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Pr
             "update; check that data for NaN or Inf"
         )
     limit = curve.stability_limit(np.array(ramp.lrs), np.array(ramp.losses), window=config.median_window)
-    return Start(trainer, source, scoring, scored, range_steps, ramp, limit)
+    return Start(trainer, source, scoring, scored, range_steps, ramp, limit, tuple(initial))
 
 
 def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress: Progress) -> ProbeResult:
@@ -117,6 +119,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
     )
     progress.advance(progress.total)
     losses = np.array(s.ramp.losses)
+    flat = _no_gain(s.initial, trials, config)
     return ProbeResult(
         recommended_lr=pick,
         method=method,
@@ -135,7 +138,9 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
             *_ignored(parts),
             *((LOSS_ON_ORIGINAL,) if original.received else ()),
             *_beyond(trials, pick, s.limit, bounds, config),
+            *((flat,) if flat else ()),
         ),
+        no_gain=flat is not None,
         seconds=time.monotonic() - started,
     )
 
@@ -321,6 +326,59 @@ def _beyond(
             f"{round(100 * config.lower_within, 6):g}% of it) is {said}",
         )
     return (f"the pick {pick:.3g} is {said}",)
+
+
+PAIRED_MIN = 3
+
+
+def paired_z(before: Sequence[float], after: Sequence[float]) -> float:
+    """How far `after` scored below `before` on the same scoring batches: the mean of the
+    batch-by-batch differences over its standard error (the spread of those differences over
+    the root of their count). inf where every batch moved by the same amount, and NaN for fewer
+    than PAIRED_MIN batches (a spread of one or two differences measures nothing)."""
+    d = np.asarray(before, dtype=np.float64) - np.asarray(after, dtype=np.float64)
+    if len(d) < PAIRED_MIN:
+        return math.nan
+    mean, se = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(len(d))
+    if se == 0.0:
+        return 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
+    return mean / se
+
+
+def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig) -> str | None:
+    """A note where no trial scored measurably below the initial weights, else None: the best
+    trial's mean over the scoring batches fell by less than `gain_z` standard errors of the
+    batch-by-batch differences, or rose (with fewer than PAIRED_MIN scoring batches: did not
+    fall). The pick then rests on no measured gain: within the noise, the trials read the
+    scoring batches' noise (a model already trained on this data); risen beyond it, every rate
+    tried was too high for trials this short."""
+    scored = [t for t in trials if math.isfinite(t.loss) and len(t.batch_losses) == len(initial)]
+    if not scored or not initial:
+        return None
+    best = min(scored, key=lambda t: t.loss)
+    z = paired_z(initial, best.batch_losses)
+    start = sum(initial) / len(initial)
+    if (best.loss < start) if math.isnan(z) else (z >= config.gain_z):
+        return None
+    said = f"{start:.4g} there; the best trial, at {best.lr:.3g}, {best.loss:.4g}"
+    if math.isnan(z):
+        return (
+            f"no rate tried scored below the initial weights ({said}): the pick rests on no measured gain. "
+            "A model already trained on this data gains nothing from any rate; rates all too high for "
+            f"trials of {best.steps} steps need a larger --steps"
+        )
+    said += f", {abs(z):.1f} standard errors of the scoring batches' differences {'below' if z > 0 else 'above'} it"
+    if z <= -config.gain_z:
+        return (
+            f"every rate tried left the score above that of the initial weights ({said}): they were too high for "
+            f"trials of {best.steps} steps, and the pick is the least harmful of them, not a measured gain; give a "
+            "larger --steps, so that lower rates are tried"
+        )
+    return (
+        f"no rate tried scored measurably below the initial weights ({said}): the trials differ by noise and the "
+        "pick rests on none of them. A model already trained on this data gains nothing from any rate; trials "
+        "too short to move it need a larger --steps"
+    )
 
 
 def _ignored(parts: Parts) -> tuple[str, ...]:

@@ -30,6 +30,13 @@ def test_json_has_the_contract_keys(linear: Path) -> None:
     assert doc["source"] == f"{linear}:make"
 
 
+def test_json_says_whether_the_pick_rests_on_a_measured_gain(linear: Path) -> None:
+    trained = json.loads(invoke("probe", f"{linear}:make_trained", "--steps", "90", "--format", "json").stdout)
+    fresh = json.loads(invoke("probe", f"{linear}:make", "--steps", "90", "--format", "json").stdout)
+    assert trained["no_gain"] is True and any(n.startswith("no rate tried scored") for n in trained["notes"])
+    assert fresh["no_gain"] is False
+
+
 def test_text_ends_with_the_rate_for_scripts(linear: Path) -> None:
     result = invoke("probe", f"{linear}:make", "--steps", "90", "--min-lr", "1e-4", "--max-lr", "100")
     assert result.exit_code == 0, result.output

@@ -58,8 +58,36 @@ def test_a_pick_at_the_edge_of_the_rates_tried_is_said(linear, options: ProbeOpt
     # SGD here is best between 0.1 and 1 (conftest): a range up to 1e-2 ends below that; a budget
     # of 40 steps tries 1 and 3.16 only, of 30 steps 1 only.
     result = probe_parts(_linear_parts(linear), options=options)
-    edge = [n for n in result.notes if "rate tried" in n]
+    edge = [n for n in result.notes if n.startswith("the pick")]
     assert edge == ([] if note is None else [f"the pick {result.recommended_lr:.3g} is {note}"])
+    # 1 and 3.16 both leave the loss far above the initial weights': no trial gained on them.
+    assert result.no_gain == (options.steps <= 40)
+    if result.no_gain:
+        assert min(t.loss for t in result.trials) > 100 * result.losses[0]
+
+
+def test_a_model_no_rate_can_improve_is_said_to_gain_nothing(linear) -> None:
+    # At the weights the data were drawn with, every trial scores within the noise of the initial
+    # weights' score: the pick reads that noise, and the result says so.
+    trained = probe_parts(_linear_parts(linear, "make_trained"), options=FAST)
+    assert trained.no_gain
+    (note,) = [n for n in trained.notes if n.startswith("no rate tried scored measurably below")]
+    assert "the pick rests on none of them" in note and "standard errors" in note
+    # From fresh weights the best trial is far below the initial weights' score.
+    fresh = probe_parts({**_linear_parts(linear, "make_trained"), "model": nn.Linear(4, 1)}, options=FAST)
+    assert not fresh.no_gain and not any(n.startswith("no rate tried") for n in fresh.notes)
+
+
+def test_paired_z_measures_a_fall_against_its_batch_to_batch_spread() -> None:
+    from lrdoctor.probe.search import paired_z
+
+    assert paired_z([1.0, 2.0, 3.0, 4.0], [0.5, 1.5, 2.5, 3.5]) == math.inf  # every batch fell alike
+    assert paired_z([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == 0.0
+    assert math.isnan(paired_z([1.0, 2.0], [0.0, 0.0]))  # two differences: no spread to trust
+    # differences 0.1, -0.1, 0.2, 0: mean 0.05, squared deviations summing to 0.05 over 3 degrees of freedom
+    z = paired_z([1.0, 1.0, 1.0, 1.0], [0.9, 1.1, 0.8, 1.0])
+    assert z == pytest.approx(0.05 / (math.sqrt(0.05 / 3) / 2))
+    assert paired_z([1.0, 1.0, 1.0], [1.1, 1.2, 1.3]) < 0  # it rose
 
 
 def test_user_model_optimizer_and_rng_are_left_byte_identical() -> None:
