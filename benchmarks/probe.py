@@ -64,6 +64,7 @@ class Pick:
     steps: int
     seconds: float
     trials: list[tuple[float, float, list[float]]] = field(default_factory=list)  # lrdoctor's: rate, score, terms
+    no_gain: bool = False  # lrdoctor's: no trial scored measurably below the initial weights
 
 
 @dataclass
@@ -175,7 +176,7 @@ def run_lrdoctor(task: str, optimizer: str, seed: int, where: Where) -> Pick:
     result = probe_parts(parts, label=f"{task}/{optimizer}", options=options)
     seconds = where.clock() - start
     trials = [(t.lr, t.loss, list(t.batch_losses)) for t in result.trials]
-    return Pick("lrdoctor", result.recommended_lr, result.steps_used, seconds, trials)
+    return Pick("lrdoctor", result.recommended_lr, result.steps_used, seconds, trials, result.no_gain)
 
 
 def run_finder(task: str, optimizer: str, seed: int, where: Where) -> list[Pick]:
@@ -335,6 +336,9 @@ def main() -> None:
         parts += [f"\nOther tasks ({', '.join(names)}; never used to choose the probe's numbers):\n"]
         parts += [markdown_summary(summary(others))]
     parts += ["\nEvery case (pick, and its regret in brackets):\n", markdown_cases(rows)]
+    probes = [r for r in rows if r.pick.method == "lrdoctor"]
+    flat = sum(r.pick.no_gain for r in probes)
+    parts.append(f"\nlrdoctor probes that measured no gain on the initial weights (`no_gain`): {flat} of {len(probes)}")
     parts.append(f"\nTotal run time: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(parts)
     print(text)

@@ -51,6 +51,12 @@ class PlateauConfig:
     # 0.014.)
     stuck_val_points: int = 5
     stuck_val_sds: float = 3.0
+    # A validation loss that first rose above its evaluation before training, by this many sigmas
+    # of its own point-to-point noise (and `stuck_val_rise_share` of its level), and then came back
+    # down to it (within `stuck_drop`), did not creep down: it went back to where a network knocked to chance stands
+    # (too high). A rate too low moves it down from the first evaluation on, if at all.
+    stuck_val_rise_sigmas: float = 5.0
+    stuck_val_rise_share: float = 0.01
     # A decrease is significant below this Kendall p-value.
     p_value: float = 0.01
     # "Early": 90% of the progress within this share of the run, then no significant decrease:
@@ -78,7 +84,7 @@ def detect_plateau(
     scale = max(abs(curve.start), 1e-12)
     drop = (curve.start - curve.end) / scale
     if abs(drop) < cfg.stuck_drop and not _left_its_start(curve, cfg):
-        return [_stuck(curve, shape, drop, cfg, val, val_shape, val_before_training)]
+        return [_stuck(curve, shape, drop, cfg, val, val_shape, val_before_training, unit=unit)]
     early = _early(curve, shape, cfg)
     tail, end, said = _end_level(curve, cfg)
     regret = (end - curve.best) / curve.span
@@ -133,6 +139,8 @@ def _stuck(
     val: Curve | None,
     val_shape: Shape | None,
     before_training: bool,
+    *,
+    unit: str = "step",
 ) -> Finding:
     """A loss that stayed at its initial level, and which way that points. Minibatch noise can hide
     the creep of a rate too low from the training loss; the validation loss, measured on the same
@@ -160,6 +168,19 @@ def _stuck(
             "val_kendall_tau": val_shape.all_tau,
             "val_p_value": val_shape.all_p,
         }
+        rose = float(later.max()) - val.start
+        back = abs(val.end - val.start) <= cfg.stuck_drop * abs(val.start)  # (one far below it learnt)
+        high = rose > max(cfg.stuck_val_rise_sigmas * val.noise, cfg.stuck_val_rise_share * abs(val.start))
+        if before_training and back and high:
+            top = int(np.argmax(later)) + 1
+            evidence |= {"val_peak": float(later.max()), "val_peak_step": float(val.steps[top])}
+            said += (
+                f", while the validation loss rose from its evaluation before training ({val.start:.4g}) to "
+                f"{float(later.max()):.4g} ({unit} {fmt_step(float(val.steps[top]))}, "
+                f"{100 * rose / abs(val.start):.1f}% higher) and came back only to {val.end:.4g}: "
+                "a rate too high can knock a network to chance at its first updates"
+            )
+            return _stuck_finding(curve, said, evidence, "too_high")
         if val_shape.all_tau < 0 and val_shape.all_p < cfg.p_value and val.end < val.start:
             said += (
                 f", creeping down: the validation loss fell steadily ({val.start:.4g} -> {val.end:.4g}, "

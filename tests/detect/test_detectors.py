@@ -12,6 +12,7 @@ import pytest
 
 from lrdoctor import load
 from lrdoctor.detect import DETECTORS, DetectConfig, detect_all, signals
+from lrdoctor.detect.plateau import PlateauConfig
 from lrdoctor.diagnosis import PATHOLOGIES, diagnose
 from lrdoctor.run import fmt_step
 from tests.conftest import SAMPLE_LOGS
@@ -422,6 +423,37 @@ def test_a_stuck_loss_reads_its_direction_off_the_validation_loss() -> None:
     assert five.suggests is None and "no significant trend" in five.message
     (six,) = _stuck_with_val(2.303 - 0.002 * np.arange(6))
     assert six.suggests == "too_low"
+
+
+def test_a_validation_loss_that_rose_and_came_back_to_its_start_did_not_creep_down() -> None:
+    # A network knocked to chance at its first updates (SGD at 10 with clipping, no NaN): its
+    # evaluations rose 8% above the one before training, then came back to ln 10 and stood there.
+    # Their fall from that peak is no creep of a rate too low (it had been told to raise 10 to
+    # 3.16e4).
+    back = math.log(10) + 0.02 * np.exp(-np.arange(9.0))
+    val = np.concatenate([[2.3068, 2.37, 2.491, 2.41, 2.36], back])
+    (plateau,) = _stuck_with_val(val)
+    assert plateau.suggests == "too_high"
+    assert "the validation loss rose from its evaluation before training (2.307) to 2.491 (step 50" in plateau.message
+    assert plateau.evidence["val_peak"] == 2.491
+    # Before that rule, its steady fall from the peak read as a creep down: too low.
+    rule = dataclasses.replace(CFG.plateau, stuck_val_rise_share=math.inf)
+    (before,) = [f for f in detect_plateau_of(val, rule) if f.pathology == "plateau"]
+    assert before.suggests == "too_low" and "creeping down" in before.message
+    # One that ended far below its start learnt: the rule is not for it.
+    learnt = np.concatenate([[2.3068, 2.37, 2.491, 2.41, 2.36], np.linspace(2.0, 1.2, 9)])
+    assert all("rose from its evaluation" not in f.message for f in _stuck_with_val(learnt))
+    # Nor for a first evaluation after training began: it is no start to rise from.
+    (late,) = _stuck_with_val(val, first=25.0)
+    assert "rose from its evaluation" not in late.message
+
+
+def detect_plateau_of(val: np.ndarray, rule: PlateauConfig) -> list:
+    """The plateau findings of `_stuck_with_val`'s training loss beside `val`, under `rule`."""
+    rng = np.random.default_rng(0)
+    values = 2.3 + 0.003 * rng.standard_normal(300)
+    sig = signals(np.arange(1.0, 301.0), values, val=(25.0 * np.arange(len(val)), val))
+    return [f for f in detect_all(sig, dataclasses.replace(CFG, plateau=rule)) if f.pathology == "plateau"]
 
 
 def test_a_flat_noisy_validation_loss_does_not_say_which_way() -> None:
