@@ -82,6 +82,9 @@ class Trainer:
         self._labels_by_keyword: bool | None = None
         self._pair_checked = False
         self._factory_call: tuple[float, list[float]] | None = None  # the factory's first (lr, group rates)
+        # The optimizer factory attached a learning-rate scheduler, whose peak rates the probe holds
+        # constant (_at_peak).
+        self.scheduled = False
 
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
@@ -257,8 +260,27 @@ class Trainer:
             opt = self.parts.optimizer(self.model.parameters(), lr)
         if not isinstance(opt, torch.optim.Optimizer):
             raise ProbeError(f"'optimizer' returned {_what(opt, 'None')}, not a torch.optim.Optimizer")
+        self._at_peak(opt)
         self._follows_lr(lr, [float(g["lr"]) for g in opt.param_groups])
         return opt
+
+    def _at_peak(self, opt: torch.optim.Optimizer) -> None:
+        """Put each group of an optimizer the factory attached a scheduler to back at the
+        scheduler's peak rate. A scheduler sets a group's rate when it is built (LinearLR to
+        start_factor x lr, a warmup LambdaLR to 0, OneCycleLR to max_lr / div_factor) and keeps
+        the rate it was given as `initial_lr` (OneCycleLR its peak as `max_lr`); the probe never
+        steps it, so its trials would have run at that first rate while the rate reported is the
+        one given."""
+        peaks = []
+        for g in opt.param_groups:
+            peak = g.get("max_lr", g.get("initial_lr"))
+            peaks.append(float(peak) if isinstance(peak, int | float) and not isinstance(peak, bool) else None)
+        if all(p is None for p in peaks):
+            return
+        for g, peak in zip(opt.param_groups, peaks, strict=True):
+            if peak is not None:
+                g["lr"] = peak
+        self.scheduled = True
 
     @staticmethod
     def _instance_ratios(given: torch.optim.Optimizer) -> list[float]:

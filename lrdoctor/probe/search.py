@@ -37,6 +37,10 @@ LOSS_ON_ORIGINAL = (
     "computed on the original, untrained weights and not measured; give it as a method of the model "
     "(model.compute_loss) or compute them in forward"
 )
+SCHEDULED = (
+    "the optimizer factory attaches a learning-rate scheduler: the probe holds each group at the scheduler's "
+    "peak rate (its initial_lr, or OneCycleLR's max_lr) and never steps it; the rate recommended is that peak"
+)
 PICK_VERTEX = "moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
 
 
@@ -137,6 +141,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
             *s.source.notes,
             *_ignored(parts),
             *((LOSS_ON_ORIGINAL,) if original.received else ()),
+            *((SCHEDULED,) if s.trainer.scheduled else ()),
             *_beyond(trials, pick, s.limit, bounds, config),
             *((flat,) if flat else ()),
         ),
@@ -345,10 +350,20 @@ def paired_z(before: Sequence[float], after: Sequence[float]) -> float:
     return mean / se
 
 
+def gain_z(before: Sequence[float], after: Sequence[float]) -> float:
+    """paired_z of the batches' losses, on a log scale where every one is positive: a gain is then
+    read as a share of each batch's loss, so that batches of very different sizes (a validation
+    set in order of its targets' scale) do not drown a fall that every batch shows in the spread
+    of their differences."""
+    if all(v > 0 for v in before) and all(v > 0 for v in after):
+        return paired_z(np.log(np.asarray(before, dtype=np.float64)), np.log(np.asarray(after, dtype=np.float64)))
+    return paired_z(before, after)
+
+
 def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig) -> str | None:
     """A note where no trial scored measurably below the initial weights, else None: the best
-    trial's mean over the scoring batches fell by less than `gain_z` standard errors of the
-    batch-by-batch differences, or rose (with fewer than PAIRED_MIN scoring batches: did not
+    trial's loss fell by less than `gain_z` standard errors of the batch-by-batch differences
+    (:func:`gain_z`: of their logarithms, where positive), or rose (with fewer than PAIRED_MIN scoring batches: did not
     fall). The pick then rests on no measured gain: within the noise, the trials read the
     scoring batches' noise (a model already trained on this data); risen beyond it, every rate
     tried was too high for trials this short."""
@@ -356,7 +371,7 @@ def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig)
     if not scored or not initial:
         return None
     best = min(scored, key=lambda t: t.loss)
-    z = paired_z(initial, best.batch_losses)
+    z = gain_z(initial, best.batch_losses)
     start = sum(initial) / len(initial)
     if (best.loss < start) if math.isnan(z) else (z >= config.gain_z):
         return None
@@ -367,7 +382,7 @@ def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig)
             "A model already trained on this data gains nothing from any rate; rates all too high for "
             f"trials of {best.steps} steps need a larger --steps"
         )
-    said += f", {abs(z):.1f} standard errors of the scoring batches' differences {'below' if z > 0 else 'above'} it"
+    said += f", {abs(z):.1f} standard errors of its batch-by-batch change {'below' if z > 0 else 'above'} it"
     if z <= -config.gain_z:
         return (
             f"every rate tried left the score above that of the initial weights ({said}): they were too high for "

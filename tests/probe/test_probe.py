@@ -192,6 +192,46 @@ def test_an_optimizer_whose_warmup_scheduler_set_its_rate_to_zero_is_probed_at_i
         probe_parts({"model": model, "loss_fn": nn.MSELoss(), "batches": batches, "optimizer": zero}, options=FAST)
 
 
+@pytest.mark.parametrize(
+    "attach",
+    [
+        lambda opt: torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1),  # a warmup from a tenth
+        lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, step / 100)),  # ... from 0
+        # (cycle_momentum would set SGD's momentum too: another optimizer than the plain one)
+        lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=opt.defaults["lr"], total_steps=300, cycle_momentum=False
+        ),
+    ],
+)
+def test_a_factory_that_attaches_a_scheduler_is_probed_at_the_schedules_peak(linear, attach) -> None:
+    # A scheduler sets the groups' rates when it is built (to a tenth, to 0, to max_lr / 25) and the
+    # probe never steps it: its trials had run there while reporting the rate given (3.16 where
+    # the plain factory picks 0.316), or it refused the factory as one that ignores its lr.
+    plain = probe_parts(_linear_parts(linear), options=FAST)
+
+    def scheduled(params: object, lr: float) -> torch.optim.Optimizer:
+        opt = torch.optim.SGD(params, lr=lr)  # type: ignore[arg-type]
+        attach(opt)
+        return opt
+
+    result = probe_parts({**_linear_parts(linear), "optimizer": scheduled}, options=FAST)
+    assert result.recommended_lr == plain.recommended_lr and result.group_lrs == (result.recommended_lr,)
+    assert [t.loss for t in result.trials] == [t.loss for t in plain.trials]
+    assert any(n.startswith("the optimizer factory attaches a learning-rate scheduler") for n in result.notes)
+    assert not any("scheduler" in n for n in plain.notes)
+
+
+def test_a_gain_is_read_as_a_share_of_each_batchs_loss() -> None:
+    from lrdoctor.probe.search import gain_z, paired_z
+
+    # A validation set in order of its targets' scale: every batch fell 16x to 25x, by amounts
+    # so unlike that their differences' spread hid the fall (z 2.2).
+    before, after = [10.1, 54.5, 143.0, 244.0], [0.43, 2.17, 7.31, 15.0]
+    assert paired_z(before, after) < 3 < gain_z(before, after)
+    # A loss that can be negative (a log-likelihood) is compared by its differences.
+    assert gain_z([-1.0, 2.0, 3.0], [-2.0, 1.0, 2.0]) == paired_z([-1.0, 2.0, 3.0], [-2.0, 1.0, 2.0])
+
+
 def test_several_parameter_groups_keep_their_ratios() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
