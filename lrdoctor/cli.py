@@ -501,12 +501,16 @@ def gate_options(func: F) -> F:
 @click.option(
     "--fail-on",
     metavar="VERDICTS",
-    help="Also fail on these verdicts (too_high, too_low, ok, unknown), e.g. too_high,too_low; '' for none.",
+    multiple=True,
+    help="Also fail on these verdicts (too_high, too_low, ok, unknown), e.g. too_high,too_low; '' for none. "
+    "Repeatable: the lists add up.",
 )
 @click.option(
     "--fail-on-pathology",
     metavar="NAMES",
-    help="Also fail on these pathologies whatever their severity, e.g. divergence,loss_spike,plateau.",
+    multiple=True,
+    help="Also fail on these pathologies whatever their severity, e.g. divergence,loss_spike,plateau. "
+    "Repeatable: the lists add up.",
 )
 @click.option(
     "--min-confidence",
@@ -537,8 +541,8 @@ def check(
     lr: float | None,
     thresholds: tuple[str, ...],
     config_file: Path | None,
-    fail_on: str | None,
-    fail_on_pathology: str | None,
+    fail_on: tuple[str, ...],
+    fail_on_pathology: tuple[str, ...],
     min_confidence: float | None,
     skip_unreadable: bool,
     output: str,
@@ -573,8 +577,8 @@ def check(
         settings = resolve(
             config_file,
             metric=metric,
-            fail_on=parse_list(fail_on),
-            fail_on_pathology=parse_list(fail_on_pathology),
+            fail_on=parse_list(",".join(fail_on) if fail_on else None),
+            fail_on_pathology=parse_list(",".join(fail_on_pathology) if fail_on_pathology else None),
             min_confidence=min_confidence,
             thresholds=parse_thresholds(thresholds),
         )
@@ -837,8 +841,9 @@ def report(
 @click.option(
     "--exit-on",
     metavar="NAMES",
+    multiple=True,
     help="Pathologies that stop the watch with exit 1, found at severity warning or above (a divergence: "
-    "error). Default: divergence.",
+    "error). Default: divergence. Repeatable: the lists add up.",
 )
 @click.option(
     "--timeout",
@@ -856,7 +861,7 @@ def watch(
     thresholds: tuple[str, ...],
     config_file: Path | None,
     poll: float,
-    exit_on: str | None,
+    exit_on: tuple[str, ...],
     timeout: float | None,
 ) -> None:
     """Follow a log still being written; stop as soon as a pathology is confirmed.
@@ -896,7 +901,10 @@ def watch(
     try:
         with errors_reported(debug) as outcome:
             settings = resolve(
-                config_file, metric=metric, exit_on=parse_list(exit_on), thresholds=parse_thresholds(thresholds)
+                config_file,
+                metric=metric,
+                exit_on=parse_list(",".join(exit_on) if exit_on else None),
+                thresholds=parse_thresholds(thresholds),
             )
             options = LoadOptions(reader, settings.metric, segment, lr, diagnosis_config(settings))
             config = WatchConfig(poll=poll, exit_on=settings.exit_on, timeout=timeout)

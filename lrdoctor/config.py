@@ -144,6 +144,13 @@ def diagnosis_config(settings: Settings) -> Config:
     return cfg
 
 
+def shown_confidence(confidence: float) -> float:
+    """The confidence as a person or a script reads it (two decimals in the terminal, three in
+    JSON), the higher of the two: a --min-confidence copied from either is met by the verdict it
+    was copied from (0.928, shown 0.93, had not met 0.93)."""
+    return max(round(confidence, 2), round(confidence, 3), confidence)
+
+
 def gate(dx: Diagnosis, settings: Settings) -> list[str]:
     """Why this diagnosis fails the gate (empty when it passes), one short reason each."""
     reasons = [f"{f.pathology} ({f.severity})" for f in dx.findings if f.severity == "error"]
@@ -153,7 +160,7 @@ def gate(dx: Diagnosis, settings: Settings) -> list[str]:
         if f.pathology in settings.fail_on_pathology and f.severity != "error"
     ]
     # An unknown verdict has no confidence (0): min_confidence weighs only verdicts that have one.
-    sure = dx.verdict == "unknown" or dx.confidence >= settings.min_confidence
+    sure = dx.verdict == "unknown" or shown_confidence(dx.confidence) >= settings.min_confidence
     if dx.verdict in settings.fail_on and sure:
         reasons.append(f"verdict {dx.verdict} (--fail-on)")
     return list(dict.fromkeys(reasons))
@@ -242,6 +249,8 @@ def _replace_path(obj: Any, parts: list[str], value: float, key: str, origin: st
         raise BadConfig(
             f"{origin or 'command line'}: threshold {key!r} must stay {sign} 0 (default {current:g}), got {value!r}"
         )
+    if (parts[0].endswith("confidence") or parts[0] == "p_value") and not 0 <= value <= 1:
+        raise BadConfig(f"{origin or 'command line'}: threshold {key!r} is a probability, from 0 to 1; got {value!r}")
     return dataclasses.replace(obj, **{parts[0]: type(current)(value)})
 
 

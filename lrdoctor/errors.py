@@ -39,6 +39,12 @@ class DamagedLog(UnreadableLog):
     over as "no training log"."""
 
 
+class Placeholder(DamagedLog):
+    """A Git LFS pointer committed in place of a log (a clone or CI checkout without Git LFS):
+    a stand-in for a run's log, not a file that is no log. Never passed over: a gate that skipped
+    it would pass every log of such a checkout unread."""
+
+
 class CutShort(DamagedLog):
     """Gzip data that ends before any content: damaged, as a file to judge (check fails on it),
     or not yet written, as a file to watch (a gzip writer puts its header out first)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -90,8 +91,17 @@ def normalize(
     if missing is not None and not log.ragged:
         # (lists of two lengths, on an axis of positions, hold no null: a loss logged less often)
         lr_name = naming.find_lr({k: kept[k] for k in mine})
+        anchor = lr_name
+        if anchor is None and log.format in FULL_ROWS:
+            anchor = _companion(kept, name, mine)
         kept[name] = _empty_cells_as_nan(
-            kept, name, warnings, lr_name, written_as=missing, between=log.format in PANDAS_FORMATS
+            kept,
+            name,
+            warnings,
+            anchor,
+            written_as=missing,
+            between=log.format in PANDAS_FORMATS,
+            what="the learning rate" if anchor == lr_name else "the column",
         )
     kept[name] = _drop_placeholders(kept[name], warnings)
     own = {k: kept[k] for k in mine}
@@ -300,6 +310,9 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
 # tells a loss that stopped (NaN written as an empty cell) from one logged less often.
 GOES_ON_MIN = 3
 SHARED_MIN = 10
+# The rows after the loss's last point that are each checked to be a training row (the first
+# ones: where they all are, so are the rest).
+AFTER_CHECKED = 1000
 # How formats whose writers cannot write NaN write it instead (the readers leave such values out):
 # pandas' to_csv as an empty cell, its to_json (and orjson, and JavaScript) as null.
 _MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "jsonl": ("null", "null")}
@@ -309,6 +322,11 @@ _MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "js
 # points is a NaN: a logger's own table (Lightning's, Ultralytics', W&B's) leaves a cell empty where
 # it logged nothing.
 PANDAS_FORMATS = ("csv", "json", "jsonl")
+# ... and those whose every row holds every column a training row holds, whether pandas wrote them
+# or not (a Keras history saved by pandas reads as a Keras CSV): a loss cell left empty beside its
+# companions (_companion) is a NaN. Not W&B's export (a run's column ends where its run did, its
+# 'Step' goes on for the longer runs) nor Lightning's table (a row holds what was logged on it).
+FULL_ROWS = (*PANDAS_FORMATS, "keras-csv")
 
 
 def _a_training_row(series: dict[str, Series], name: str, loss: Series, step: float, row: float) -> bool:
@@ -325,6 +343,36 @@ def _a_training_row(series: dict[str, Series], name: str, loss: Series, step: fl
     return True
 
 
+def _companion(series: dict[str, Series], name: str, mine: Iterable[str]) -> str | None:
+    """Where no learning rate is logged: a series of the judged run that measures the training
+    (an accuracy: no counter or clock, :func:`_a_measure`), written on every row of the loss, that
+    goes on for GOES_ON_MIN rows or more after the loss's last point. :func:`_empty_cells_as_nan`
+    reads it as it reads the rate: a table that pandas wrote has every row, so a loss cell left
+    empty beside it is a NaN (a Keras history saved with `pd.DataFrame(history.history).to_csv`,
+    whose loss went NaN at epoch 8 of 20, had read as a run of 8 epochs, judged "ok")."""
+    loss = series[name]
+    for key in mine:
+        s = series[key]
+        if key == name or not len(s) or not _a_measure(key) or not np.isin(loss.seq, s.seq).all():
+            continue
+        if np.count_nonzero(s.seq > loss.seq[-1]) >= GOES_ON_MIN:
+            return key
+    return None
+
+
+# Columns that go on whatever the training did: the row's counters and clocks (W&B's history has
+# '_runtime' and '_timestamp' on the rows of evaluations and tests after training).
+_COUNTERS = {k.lower() for k in (*STEP_KEYS, *EPOCH_KEYS)}
+_CLOCK_WORDS = {"time", "runtime", "timestamp", "wall", "walltime", "seconds", "duration", "elapsed"}
+
+
+def _a_measure(name: str) -> bool:
+    """Whether a column measures the training (an accuracy, a gradient norm), rather than counting
+    its rows or timing them, or being the row's index (an unnamed first column)."""
+    low = name.lower().lstrip("_")
+    return not (low in _COUNTERS or name.startswith("column_") or _CLOCK_WORDS & set(naming.tokens(name)))
+
+
 def _empty_cells_as_nan(
     series: dict[str, Series],
     name: str,
@@ -333,11 +381,13 @@ def _empty_cells_as_nan(
     *,
     written_as: tuple[str, str],
     between: bool = True,
+    what: str = "the learning rate",
 ) -> Series:
     """The loss as NaN where its cells are empty in rows that go on training: pandas writes NaN as
     an empty cell (and as null in JSON, `written_as`), so a run whose loss went NaN at step 22 of
-    1500 read as a run of 22 steps. Only where the learning rate was logged on every step of the
-    loss: after the loss's last point, where the rate goes on for a few rows (a loss NaN after its
+    1500 read as a run of 22 steps. Only where the learning rate (`lr_name`; where none is
+    logged, a companion series, :func:`_companion`, `what` says which) was logged on every step of
+    the loss: after the loss's last point, where the rate goes on for a few rows (a loss NaN after its
     first epoch, in a log of epochs, had read as a log of one point, judged "unknown" and passed);
     and at the loss's steps between, where the rate's rows hold no loss, up to the share of
     isolated non-finite points a run can go on from (SKIPPED_SHARE; a stray NaN of a step skipped
@@ -360,7 +410,13 @@ def _empty_cells_as_nan(
     if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))) or (len(gaps) and not between):
         return loss
     gaps = gaps[[_a_training_row(series, name, loss, float(lr.steps[g]), lr.seq[g]) for g in gaps]]
-    after = np.arange(until, len(lr)) if len(lr) - until >= GOES_ON_MIN else np.zeros(0, np.intp)
+    after = np.arange(until, len(lr))
+    if len(after):  # (rows of an evaluation or a test after training hold a column of their own)
+        head = after[:AFTER_CHECKED]
+        ok = np.array([_a_training_row(series, name, loss, float(lr.steps[a]), lr.seq[a]) for a in head])
+        after = after if ok.all() else head[ok]
+    if len(after) < GOES_ON_MIN:
+        after = np.zeros(0, np.intp)
     if not len(gaps) and not len(after):
         return loss
     said = []
@@ -369,7 +425,7 @@ def _empty_cells_as_nan(
         said.append(f"at step {fmt_step(float(lr.steps[gaps[0]]))}{more} between its points")
     if len(after):
         said.append(f"from step {fmt_step(float(lr.steps[after[0]]))} on")
-    rate = f"the learning rate {lr_name!r}"
+    rate = f"{what} {lr_name!r}"
     warnings.append(
         f"{name!r} is {written_as[0]} {' and '.join(said)}"
         + (f" while {rate} goes on for {len(after)} more rows" if len(after) else f", where {rate} is logged")

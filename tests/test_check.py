@@ -88,6 +88,47 @@ def test_fail_on_verdict_and_on_pathology(logs: dict[str, Path]) -> None:
     assert invoke("check", str(logs["healthy"]), "--fail-on", "ok", "--min-confidence", "1").exit_code == 0
 
 
+def test_repeated_fail_on_options_add_up(logs: dict[str, Path]) -> None:
+    """A second --fail-on (a pre-commit `args:` list grown a pair at a time) had silently replaced
+    the first: the gate passed a verdict the first named."""
+    result = invoke("check", str(logs["healthy"]), "--fail-on", "ok", "--fail-on", "too_high")
+    assert result.exit_code == 1 and "[FAIL: verdict ok (--fail-on)]" in result.stdout
+    result = invoke("check", str(logs["spiky"]), "--fail-on-pathology", "loss_spike", "--fail-on-pathology", "plateau")
+    assert result.exit_code == 1 and "[FAIL: loss_spike (--fail-on-pathology)]" in result.stdout
+    assert invoke("check", str(logs["healthy"]), "--fail-on", "").exit_code == 0  # '' still names none
+
+
+def test_min_confidence_is_met_by_the_confidence_as_printed(logs: dict[str, Path]) -> None:
+    """A threshold copied from the line ('ok (0.93)') or the JSON ('0.928') is met by that verdict:
+    it had been compared with the unrounded 0.9279..."""
+    line = invoke("check", str(logs["healthy"])).stdout
+    shown = line.split("ok (")[1][:4]
+    doc = json.loads(invoke("diagnose", str(logs["healthy"]), "--format", "json").stdout)
+    for copied in (shown, str(doc["confidence"])):
+        result = invoke("check", str(logs["healthy"]), "--fail-on", "ok", "--min-confidence", copied)
+        assert result.exit_code == 1, (copied, doc["confidence"])
+
+
+@pytest.mark.parametrize("pair", ["verdict.min_confidence=2", "verdict.unsupported_confidence=1.5"])
+def test_a_threshold_that_is_a_probability_stays_within_0_and_1(logs: dict[str, Path], pair: str) -> None:
+    result = invoke("check", str(logs["healthy"]), "--threshold", pair)
+    assert result.exit_code == 2 and "is a probability, from 0 to 1" in result.stderr
+
+
+def test_a_git_lfs_pointer_fails_the_gate_even_where_unreadable_files_are_skipped(tmp_path: Path) -> None:
+    """A CI checkout without Git LFS holds pointers in place of the logs: skipping them as files
+    that are no log passed every log unread."""
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a21\nsize 12345\n"
+    (tmp_path / "metrics.csv").write_text(pointer)
+    (tmp_path / "run.jsonl").write_text(pointer)
+    events = tmp_path / "tb"
+    events.mkdir()
+    (events / "events.out.tfevents.1700000000.host").write_text(pointer)
+    for path in (tmp_path / "metrics.csv", tmp_path / "run.jsonl", events):
+        result = invoke("check", "--skip-unreadable", str(path))
+        assert result.exit_code == 2 and "skipped" not in result.output and "Git LFS pointer" in result.stderr
+
+
 def test_unknown_names_are_usage_errors(logs: dict[str, Path]) -> None:
     result = invoke("check", str(logs["healthy"]), "--fail-on", "too_hot")
     assert result.exit_code == 2 and "fail_on: unknown 'too_hot'; choose from too_high" in result.stderr

@@ -255,6 +255,65 @@ def test_pandas_nulls_after_a_loss_went_nan_are_nan(tmp_path: Path, name, write,
     assert dx.failed and any(f.pathology == "divergence" and "NaN" in f.message for f in dx.findings)
 
 
+@pytest.mark.parametrize(
+    ("name", "write"),
+    [
+        ("history.csv", lambda df, path: df.to_csv(path)),  # with its index, as Keras users save it
+        ("history_noindex.csv", lambda df, path: df.to_csv(path, index=False)),
+        ("history.json", lambda df, path: df.to_json(path)),
+        ("history.jsonl", lambda df, path: df.to_json(path, orient="records", lines=True)),
+    ],
+)
+@pytest.mark.parametrize("companion", ["accuracy", "grad_norm"])
+def test_pandas_empty_loss_cells_beside_a_column_that_goes_on_are_nan(tmp_path: Path, name, write, companion) -> None:
+    """`pd.DataFrame(history.history).to_csv("history.csv")` of a run whose loss went NaN at epoch
+    8 of 20, no learning rate logged: its loss and validation loss cells are empty from there while
+    the accuracy (or another measure of the training) goes on. It had read as a run of 8 epochs,
+    ok, and passed `check`. A counter or a clock going on says nothing (the next test's file)."""
+    pd = pytest.importorskip("pandas")
+    epochs = np.arange(20)
+    frame = pd.DataFrame(
+        {
+            companion: np.where(epochs < 8, 0.1 + 0.1 * epochs, 0.098),
+            "loss": np.where(epochs < 8, 2.3 / (1 + epochs), np.nan),
+            "val_loss": np.where(epochs < 8, 2.2 / (1 + epochs), np.nan),
+        }
+    )
+    path = tmp_path / name
+    write(frame, path)
+    run = load(path)
+    assert len(run.loss) == 20 and np.isnan(run.loss.values[8:]).all() and np.isfinite(run.loss.values[:8]).all()
+    (note,) = [w for w in run.warnings if "read as NaN there" in w]
+    assert f"from step 8 on while the column {companion!r} goes on for 12 more rows" in note
+    dx = diagnose(run)
+    assert dx.failed and dx.verdict == "too_high"
+
+
+def test_rows_of_their_own_after_training_are_no_nan_tail(tmp_path: Path) -> None:
+    """Test evaluations written after training on rows that hold a column of their own: the loss
+    is not NaN there, whatever column goes on."""
+    rows = [f"{s},{2.0 / (1 + s / 5)}," for s in range(40)] + [f"{s},,{0.3 + s / 1000}" for s in range(40, 44)]
+    path = tmp_path / "run.csv"
+    path.write_text("step,loss,test_loss\n" + "\n".join(rows) + "\n")
+    run = load(path)
+    assert len(run.loss) == 40 and np.isfinite(run.loss.values).all()
+    assert not any("read as NaN there" in w for w in run.warnings)
+
+
+def test_a_shorter_run_of_a_wandb_export_ends_where_it_ended(tmp_path: Path) -> None:
+    """W&B's export leaves a run's cells empty after its last step while a longer run's go on, and
+    its 'Step' with them: no NaN tail for the shorter run."""
+    rows = [
+        f'"{s}","{2.0 / (1 + s / 5)}","{1.5 / (1 + s / 5)}"' if s < 50 else f'"{s}","","{1.5 / (1 + s / 5)}"'
+        for s in range(200)
+    ]
+    path = tmp_path / "export.csv"
+    path.write_text('"Step","short-run-1 - loss","long-run-2 - loss"\n' + "\n".join(rows) + "\n")
+    run = load(path, metric="short-run-1 - loss")
+    assert len(run.loss) == 50 and np.isfinite(run.loss.values).all()
+    assert not any("read as NaN there" in w for w in run.warnings)
+
+
 def test_json_lists_of_two_lengths_hold_no_null(tmp_path: Path) -> None:
     """A loss logged every 10 steps beside a rate logged every step, as a dict of lists: the loss's
     list is shorter, with no null in it; it had read as NaN from its 100th point on (divergence)."""

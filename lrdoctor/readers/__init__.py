@@ -23,7 +23,16 @@ from typing import Protocol
 
 import numpy as np
 
-from lrdoctor.errors import DamagedLog, EmptyLog, InputError, LrdoctorError, NotALog, UnknownFormat, UnreadableLog
+from lrdoctor.errors import (
+    DamagedLog,
+    EmptyLog,
+    InputError,
+    LrdoctorError,
+    NotALog,
+    Placeholder,
+    UnknownFormat,
+    UnreadableLog,
+)
 from lrdoctor.readers import csv_reader, json_reader, jsonl, mlflow, tensorboard, text, wandb
 from lrdoctor.run import Log
 from lrdoctor.source import Source, looks_binary, open_source
@@ -107,9 +116,7 @@ def _refuse_placeholders(source: Source) -> None:
     if head.startswith(LFS_POINTER):
         size = re.search(rb"^size (\d+)", head, re.MULTILINE)
         of = f" (to a file of {int(size.group(1))} bytes)" if size else ""
-        raise UnreadableLog(
-            f"{source.label}: a Git LFS pointer{of}, not the log itself; run `git lfs pull` to fetch it"
-        )
+        raise Placeholder(f"{source.label}: a Git LFS pointer{of}, not the log itself; run `git lfs pull` to fetch it")
 
 
 # How far the look at a file's start may grow to hold two complete lines: a header of 10,000

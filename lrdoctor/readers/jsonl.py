@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from lrdoctor.errors import NoSeries, UnreadableLog
+from lrdoctor.errors import NoSeries, Placeholder, UnreadableLog
 from lrdoctor.readers import _jsonlfast, _long
 from lrdoctor.readers._common import (
     FAST_LOADS,
@@ -239,7 +239,7 @@ def reject_lfs_pointer(data: bytes, label: str) -> None:
         ),
         "?",
     )
-    raise UnreadableLog(
+    raise Placeholder(
         f"{label}: a Git LFS pointer (to a file of {size} bytes), not the log itself; "
         "run `git lfs pull` in its repository to fetch the real file"
     )

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from lrdoctor.errors import DamagedLog, LrdoctorError, UnreadableLog
+from lrdoctor.errors import DamagedLog, LrdoctorError, Placeholder, UnreadableLog
 from lrdoctor.readers import _ultralytics
 from lrdoctor.readers._common import settings_beside
 from lrdoctor.readers._protobuf import SIMPLE, DecodeError, decode_event, session_hparams
@@ -113,6 +113,7 @@ def _read_dir(source: Source) -> Log:
     acc = _Accumulator()
     refused: list[str] = []
     torn = 0  # files with bytes in them and no valid record
+    pointers = 0  # Git LFS pointers in place of event files
     for path in files:
         rel = path.parent.relative_to(root).as_posix()
         try:
@@ -126,6 +127,7 @@ def _read_dir(source: Source) -> Log:
         if data.startswith(LFS_MAGIC):  # (a clone without Git LFS: no damage, nothing written here)
             refused.append(f"{path}: a Git LFS pointer, not the event file; run `git lfs pull`")
             acc.warnings.append(f"{refused[-1]}; file skipped")
+            pointers += 1
             continue
         if not acc.add(data, str(path), prefix="" if rel == "." else rel + "/"):
             acc.warnings.append(f"{path}: no valid TensorBoard record; file skipped")
@@ -134,7 +136,8 @@ def _read_dir(source: Source) -> Log:
         why = f" ({refused[0]}{'; and others' if len(refused) > 1 else ''})" if refused else ""
         # Files the writer named and wrote into, none of it readable: the run's log, damaged (as one
         # such file named alone is), not a folder that holds no training log.
-        error = DamagedLog if torn else UnreadableLog
+        # Pointers alone stand in for a run's log that was never fetched.
+        error = DamagedLog if torn else Placeholder if pointers == len(files) else UnreadableLog
         raise error(f"{source.label}: none of the {len(files)} event file(s) holds a valid record{why}")
     return _with_settings(acc.log(source.label), source.path / "events")
 
