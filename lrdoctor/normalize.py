@@ -449,19 +449,24 @@ EPOCH_AXIS_RATIO = 4
 EPOCH_AXIS_MIN = 3
 
 
-def _epochs_beside(s: Series, loss: Series) -> float | None:
-    """The steps of an epoch where `s` is logged against the epoch beside a training loss logged
-    against the step: at consecutive whole steps from 0 or 1 (EPOCH_AXIS_MIN of them at least),
-    the loss running over EPOCH_AXIS_RATIO times as many steps or more from its first; else None."""
+def _epochs_beside(s: Series, loss: Series) -> tuple[float, float] | None:
+    """(the steps of an epoch, the step the first epoch began at) where `s` is logged against the
+    epoch beside a training loss logged against the step: at consecutive whole steps from 0 or 1
+    (EPOCH_AXIS_MIN of them at least), the loss running over EPOCH_AXIS_RATIO times as many steps
+    or more; else None. The epochs begin at the loss's first step, or at the epoch counter's first
+    value where the loss's first step lies within the first epoch after it (a loss logged from
+    step 1, or every k batches from step k, beside an epoch counted from 0: the PyTorch tutorial's
+    logging, whose rate and evaluations had stood at the run's first steps)."""
     n = len(s)
     first = float(s.steps[0]) if n else math.nan
     if n < EPOCH_AXIS_MIN or first not in (0.0, 1.0) or not np.array_equal(s.steps, first + np.arange(n)):
         return None
     start, end = float(loss.steps[0]), float(loss.steps[-1])
-    span = end - start + 1
-    if start > first or span < EPOCH_AXIS_RATIO * n or not np.isfinite(span):
+    origin = min(start, first)
+    span = end - origin + 1
+    if span < EPOCH_AXIS_RATIO * n or not np.isfinite(span) or start - origin >= span / n:
         return None
-    return span / n
+    return span / n, origin
 
 
 def _val_on_epochs(val: Series, loss: Series, warnings: list[str], *, unit: str) -> Series:
@@ -469,10 +474,11 @@ def _val_on_epochs(val: Series, loss: Series, warnings: list[str], *, unit: str)
     placed at the end of each epoch: N evaluations at consecutive whole steps from 0 or 1, where
     the training loss runs over N epochs' worth of steps (EPOCH_AXIS_RATIO or more per
     evaluation) from its first step. Its steps had read as the run's first N steps."""
-    per_epoch = _epochs_beside(val, loss)
-    if per_epoch is None:
+    beside = _epochs_beside(val, loss)
+    if beside is None:
         return val
-    n, first, start, end = len(val), float(val.steps[0]), float(loss.steps[0]), float(loss.steps[-1])
+    per_epoch, start = beside
+    n, first, end = len(val), float(val.steps[0]), float(loss.steps[-1])
     steps = np.round(start + per_epoch * np.arange(1, n + 1) - 1)
     warnings.append(
         f"{val.name!r} is logged at {unit}s {fmt_step(first)}-{fmt_step(float(val.steps[-1]))} while the training "
@@ -489,10 +495,11 @@ def _lr_on_epochs(lr: Series, loss: Series, warnings: list[str]) -> Series:
     steps had read as the run's first N steps, a schedule over the run squeezed into them. Only
     where its writes span the run (its last written after half the training loss's points): a
     rate logged at each step of a warmup alone is written with the first steps' losses."""
-    per_epoch = _epochs_beside(lr, loss)
-    if per_epoch is None or np.count_nonzero(loss.seq < lr.seq[-1]) < 0.5 * len(loss):
+    beside = _epochs_beside(lr, loss)
+    if beside is None or np.count_nonzero(loss.seq < lr.seq[-1]) < 0.5 * len(loss):
         return lr
-    n, first, start, end = len(lr), float(lr.steps[0]), float(loss.steps[0]), float(loss.steps[-1])
+    per_epoch, start = beside
+    n, first, end = len(lr), float(lr.steps[0]), float(loss.steps[-1])
     warnings.append(
         f"{lr.name!r} is logged at steps {fmt_step(first)}-{fmt_step(float(lr.steps[-1]))} while the training loss "
         f"runs to step {fmt_step(end)}: read as logged against the epoch, the rate of each of {n} epochs of "

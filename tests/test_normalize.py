@@ -985,6 +985,29 @@ def test_a_rate_logged_against_the_epoch_is_placed_at_each_epochs_start(first: i
     assert not any("read as logged against the epoch" in w for w in run.warnings)
 
 
+@pytest.mark.parametrize(("loss_from", "every"), [(1, 1), (10, 10)])
+def test_epochs_beside_a_loss_that_begins_within_the_first_epoch(loss_from: int, every: int) -> None:
+    """The PyTorch tutorial's logging: the loss every k batches from step k (or from step 1, the
+    step counted after the update), the rate and the validation loss against the epoch from 0.
+    Both had stood at the run's first steps (a rate doubling each epoch squeezed into steps 0-7:
+    a recommendation 15x to 37x too high)."""
+    steps = list(range(loss_from, 800 + loss_from, every))
+    n = len(steps)
+    # (written as the loop writes them: each epoch's rate, then its losses)
+    epoch_of = [k * 8 // n for k in range(n)]
+    loss = series("Loss/train", steps, list(2.0 / (1 + np.arange(n) / 30)), [k + e + 1 for k, e in enumerate(epoch_of)])
+    lr = series("lr", list(range(8)), [0.02 * 2**e for e in range(8)], [epoch_of.index(e) + e for e in range(8)])
+    val = series("Loss/val", list(range(8)), list(np.linspace(1.0, 0.5, 8)))
+    run = normalize(Log("x", "tensorboard", {"Loss/train": loss, "lr": lr, "Loss/val": val}))
+    per = (steps[-1] + 1) / 8  # the epochs begin at the counter's step 0
+    assert run.lr is not None and run.lr.steps.tolist() == [round(per * e) for e in range(8)]
+    assert run.val_loss is not None and run.val_loss.steps.tolist() == [round(per * (e + 1) - 1) for e in range(8)]
+    # A loss that begins epochs after the counter's first (a resumed run) is not read so.
+    late = series("Loss/train", [5000 + k for k in range(800)], list(np.linspace(2.0, 1.0, 800)))
+    run = normalize(Log("x", "tensorboard", {"Loss/train": late, "lr": lr}))
+    assert run.lr is not None and run.lr.steps.tolist() == list(range(8))
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_an_evaluation_row_that_carries_the_rate_is_no_nan_training_loss(tmp_path: Path, suffix: str) -> None:
     """An evaluation's row ('1925,,0.001,0.45': step, no loss, the rate, a validation loss) between
