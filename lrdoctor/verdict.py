@@ -264,7 +264,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", float(p[k])
     if _against_the_findings(findings, CLASSES[k]):  # (which _against_the_training_loss, explained apart, implies)
         return "unknown", 0.0
-    if _ended_above_its_start(sig, findings, CLASSES[k]):
+    if _ended_above_its_start(sig, findings, CLASSES[k]) or _blew_up_yet_slow(findings, CLASSES[k]):
         return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
         return "unknown", 0.0
@@ -329,6 +329,14 @@ def _ended_above_its_start(sig: Signals, findings: Sequence[Finding], verdict: V
         return False
     above = curve.end - curve.start
     return above > ABOVE_START * curve.start and above > 2 * curve.draw_noise
+
+
+def _blew_up_yet_slow(findings: Sequence[Finding], verdict: Verdict) -> bool:
+    """A rate too low read where the loss blew up (a divergence warning: it came back down part of
+    the way): Adagrad at 3x its best rate blew up 10x at its first updates, then fell slowly from
+    there, and was told to raise its rate 3160x. A blow-up is no sign of a rate too low, and the
+    slow fall after it may be the wreck's."""
+    return verdict == "too_low" and any(f.pathology == "divergence" and f.severity != "info" for f in findings)
 
 
 def _shows_too_low(findings: Sequence[Finding]) -> bool:
@@ -499,6 +507,13 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             f"above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a rate too low does not do: the "
             "evidence disagrees (a rate too high can leave a loss swinging above its start; no divergence rule "
             "settled it)"
+        )
+    if p.max() >= cfg.min_confidence and _blew_up_yet_slow(findings, lean):
+        blow = next(f for f in findings if f.pathology == "divergence" and f.severity != "info")
+        return (
+            f"the statistics lean to too low ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), but the loss blew "
+            f"up ({sig.unit} {fmt_step(blow.start_step)} on), which a rate too low does not do: the evidence "
+            "disagrees (the slow fall may be what the blow-up left)"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.

@@ -84,11 +84,17 @@ class Curve:
         return self.t[mask], self.y[mask]
 
 
-def start_level(curve: Curve) -> float:
+def start_level(curve: Curve, before: float | None = None) -> float:
     """Where the run began: the median of its first three logged points (one low or high first
-    draw is not the level; a long log's curve holds bin medians, so its raw points are read)."""
+    draw is not the level; a long log's curve holds bin medians, so its raw points are read).
+    `before`: a validation loss measured before training; where the first point lies nearer it
+    than that median does, the first point is the level (a loss that blew up at the first update,
+    1.62 then 32.8 and 27.6, had been measured from 27.6: its blow-up from its own level)."""
     first = curve.raw_y if curve.raw_y is not None else curve.y
-    return float(np.median(first[:3]))
+    level = float(np.median(first[:3]))
+    if before is not None and abs(float(first[0]) - before) < abs(level - before):
+        return float(first[0])
+    return level
 
 
 # A stretch of loss standing high must rise this many point-to-point noise sigmas above the
@@ -105,14 +111,17 @@ def learnt_for_a_while(curve: Curve, fall: float, points: int, share: float) -> 
     return bar if low >= max(points, share * len(curve.y)) else None
 
 
-def sustained_rise(curve: Curve, factor: float, *, points: int, share: float) -> np.ndarray | None:
+def sustained_rise(
+    curve: Curve, factor: float, *, points: int, share: float, level: float | None = None
+) -> np.ndarray | None:
     """The points of a stretch where the loss stood `factor` times or more above the higher of its
     start level and its end level (positive levels only), both in its trend and in the points
     themselves, at `points` points and `share` of the run or more, its trend rising beyond the
     noise (RISE_NOISE_SIGMAS); None where there is none. Both must be high: the trend alone is
     lifted near the log's ends by a single high first or last point; the points alone by the noise
-    of a loss that never moved."""
-    level = start_level(curve)
+    of a loss that never moved. `level`: the start level, where the caller knows it better
+    (:func:`start_level` with a validation loss before training)."""
+    level = start_level(curve) if level is None else level
     if not (level > 0 and curve.end > 0):
         return None
     base = max(level, curve.end)

@@ -512,7 +512,7 @@ def _from_training_loss(
         ]
     if _val_fell(curve, val, cfg):
         return []
-    return _unrecovered(curve, cfg) or _lost_what_it_learnt(curve, cfg, unit) or _at_chance(curve, val, cfg, unit)
+    return _unrecovered(curve, cfg, val) or _lost_what_it_learnt(curve, cfg, unit) or _at_chance(curve, val, cfg, unit)
 
 
 def _never_back_below(curve: Curve, cfg: DivergenceConfig, unit: str) -> list[Finding]:
@@ -666,12 +666,13 @@ def _spiked_early(curve: Curve, cfg: DivergenceConfig) -> bool:
     return fell > cfg.learnt_before * curve.start and fell > 3 * curve.noise
 
 
-def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:
+def _unrecovered(curve: Curve, cfg: DivergenceConfig, val: Curve | None = None) -> list[Finding]:
     """A blow-up the run did not come back from: the loss stood far above where it began for a
     while (curve.sustained_rise), early in the run, and ended back at its start level, or came
     down from it only part of the way a recovered run goes (to `recovered_below` of its start)."""
-    high = sustained_rise(curve, cfg.blowup, points=cfg.blowup_points, share=cfg.blowup_share)
-    level = start_level(curve)
+    before = _val_before_training(curve, val)
+    level = start_level(curve, None if before is None else before.start)
+    high = sustained_rise(curve, cfg.blowup, points=cfg.blowup_points, share=cfg.blowup_share, level=level)
     if high is None:
         return []
     back = abs(curve.end - level) <= cfg.dead_level * level
@@ -683,6 +684,12 @@ def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:
         return []
     rose = float(curve.trend.max()) / level
     share = float(high.mean())
+    first_y = curve.raw_y[0] if curve.raw_y is not None else curve.y[0]
+    origin = (
+        "its first point, as the validation loss before training confirms"
+        if before is not None and level == float(first_y)
+        else "the median of its first 3 points"
+    )
     came_back = (
         f"came back only to its initial level ({curve.end:.4g}): the run did not recover from it"
         if back
@@ -692,7 +699,7 @@ def _unrecovered(curve: Curve, cfg: DivergenceConfig) -> list[Finding]:
     found = _blew_up(
         _lowest_before(curve, first),
         float(curve.steps[-1]),
-        f"loss blew up to {rose:.2g}x its start ({level:.4g}, the median of its first 3 points; its trend, "
+        f"loss blew up to {rose:.2g}x its start ({level:.4g}, {origin}; its trend, "
         f"over {share:.0%} of the run; {curve.peak / level:.2g}x at its peak) and {came_back}",
         {"trend_peak_ratio": rose, "share_above": share, "start": level, "end": curve.end},
     )

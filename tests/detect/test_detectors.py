@@ -275,6 +275,32 @@ def test_a_blow_up_that_left_the_loss_back_at_its_start_is_a_divergence(height: 
     assert "divergence" not in found(steps, values)
 
 
+# A 5-class MLP with AdamW at 0.316 (label smoothing 0.3, 60 steps), logged at every step with an
+# evaluation every 5 from step 0: the loss blew up at its first update and came back to its start.
+BLOWN_AT_ONCE = [1.6163, 32.827, 27.62, 44.347, 18.024, 9.5657, 3.909, 2.5625, 1.765, 1.8038, 1.7012, 1.6834,
+                 1.6792, 1.6194, 1.591, 1.6578, 1.6042, 1.6259, 1.6711, 1.6485, 1.6002, 1.662, 1.5985, 1.5854,
+                 1.6198, 1.5919, 1.6108, 1.6071, 1.6204, 1.6081, 1.5717, 1.5855, 1.5943, 1.6087, 1.588, 1.5755,
+                 1.5976, 1.5518, 1.5675, 1.5597, 1.5689, 1.5692, 1.6941, 1.5227, 1.6116, 1.5568, 1.5167, 1.5877,
+                 1.5585, 1.5262, 1.5993, 1.5592, 1.5665, 1.5145, 1.5786, 1.5247, 1.4973, 1.5731, 1.536, 1.5777,
+                 1.5187]  # fmt: skip
+BLOWN_VAL = [1.6194, 11.2004, 1.7017, 1.663, 1.6419, 1.6171, 1.6068, 1.5913, 1.589, 1.5785, 1.5676, 1.5621, 1.5608]
+
+
+def test_a_blow_up_at_the_first_update_is_measured_from_the_first_point_the_validation_loss_confirms() -> None:
+    # The median of the first 3 points (27.6) had been its start level: the blow-up was measured
+    # from itself, and the run read as unknown with a slow-convergence warning.
+    steps, values = np.arange(61.0), np.array(BLOWN_AT_ONCE)
+    val = (5.0 * np.arange(13), np.array(BLOWN_VAL))
+    sig = signals(steps, values, val=val)
+    (div,) = [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+    assert div.severity == "error" and div.evidence["start"] == pytest.approx(1.6163)
+    assert "its first point, as the validation loss before training confirms" in div.message
+    # Without the evaluation before training, the first point is one draw: the median stands.
+    late_val = (5.0 + 5.0 * np.arange(12), np.array(BLOWN_VAL[1:]))
+    found_late = detect_all(signals(steps, values, val=late_val), CFG)
+    assert not any(f.pathology == "divergence" and f.severity == "error" for f in found_late)
+
+
 def test_a_long_log_that_blew_up_and_came_back_is_read_from_its_raw_start() -> None:
     # 200,000 points, reduced to bin medians: the first bins already hold the blow-up.
     rng = np.random.default_rng(6)
@@ -872,6 +898,29 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
     assert decide(sig, findings, ok_cfg) == ("unknown", 0.0)
     assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", ok_cfg)
+
+
+def test_a_loss_that_blew_up_is_not_read_as_a_rate_too_low() -> None:
+    """Adagrad at 3x its best rate blew up at its first updates, came back part of the way and fell
+    slowly from there: a divergence warning, and a model that leaned too low (0.8) had it raise
+    its rate 3160x."""
+    from lrdoctor.detect import LOG_KINDS
+    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
+
+    steps, values = _bump(8.0, end=0.6)
+    sig = signals(steps, values)
+    findings = detect_all(sig, CFG)
+    assert any(f.pathology == "divergence" and f.severity == "warning" for f in findings)
+    n = len(FEATURES)
+    says_low = VerdictModel(
+        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "too_low"), *[0.0] * n) for c in CLASSES)
+    )
+    low_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_low))
+    assert decide(sig, findings, low_cfg) == ("unknown", 0.0)
+    assert "but the loss blew up (step" in explain(sig, findings, "unknown", low_cfg)
+    # Without the blow-up the same lean stands.
+    plain = [f for f in findings if f.pathology != "divergence"]
+    assert decide(sig, plain, low_cfg)[0] == "too_low"
 
 
 def test_a_slow_run_its_validation_loss_confirms_is_too_low_whatever_the_model_leans() -> None:
