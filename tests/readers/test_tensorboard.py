@@ -776,9 +776,10 @@ def test_a_dense_series_without_a_step_keeps_its_write_order(tmp_path: Path) -> 
     assert (log.series["train/loss"].steps == 0).all() and not any("without a step" in m for m in log.warnings)
 
 
-def test_a_run_folder_of_git_lfs_pointers_is_no_damaged_log(tmp_path: Path) -> None:
-    """A clone without Git LFS leaves pointer text where the event files were: not damage (nothing
-    was ever written there), so check --skip-unreadable passes the folder over, saying why."""
+def test_a_run_folder_of_git_lfs_pointers_fails_the_gate_unread(tmp_path: Path) -> None:
+    """A clone without Git LFS leaves pointer text where the event files were: not damage, but a
+    stand-in for a run's log. check --skip-unreadable had passed the folder over, and a CI
+    checkout without Git LFS passed every log unread; it fails (exit 2), saying why."""
     from click.testing import CliRunner
 
     from lrdoctor.cli import cli
@@ -789,4 +790,4 @@ def test_a_run_folder_of_git_lfs_pointers_is_no_damaged_log(tmp_path: Path) -> N
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 4096\n"
     )
     result = CliRunner().invoke(cli, ["check", "--skip-unreadable", str(tmp_path / "runs")])
-    assert result.exit_code == 0 and "skipped" in result.output and "git lfs pull" in result.output, result.output
+    assert result.exit_code == 2 and "skipped" not in result.output and "git lfs pull" in result.output, result.output
