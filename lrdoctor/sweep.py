@@ -95,6 +95,11 @@ def expand(paths: Sequence[str]) -> Expansion:
             targets.append(Target("''", True, "an empty path (an unset variable?)"))
             continue
         if raw != "-" and not os.path.lexists(raw) and GLOB_CHARS.search(raw):
+            loop = _link_loop(raw) if "**" in raw else None
+            if loop is not None:
+                targets.append(Target(raw, True, loop))
+                several = True
+                continue
             matches = _once_each(sorted(glob.glob(raw, recursive=True)))
             if not matches:  # an error of its own; the other PATHs are still judged
                 targets.append(Target(raw, True, "no file or directory matches this pattern"))
@@ -146,6 +151,36 @@ def _parents(path: str) -> list[str]:
         out.append(head)
         head = os.path.dirname(head)
     return out
+
+
+def _link_loop(pattern: str) -> str | None:
+    """Why a `**` pattern cannot be followed, or None: symbolic links under its fixed part that
+    point back up the tree (a/up -> .., a/self -> ../a), two or more. `**` follows links: one such
+    link names the files again at each depth until the system's limit of 40 links in a path
+    (duplicates, each read once); two name them 2**40 times (a glob had run until the CI job's
+    timeout)."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if GLOB_CHARS.search(part)), len(parts))
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    seen: set[str] = set()
+    loops: list[str] = []
+    for folder, dirs, _files in os.walk(root, followlinks=True):
+        here = os.path.realpath(folder)
+        if here in seen:
+            dirs[:] = []  # (reached again through a link: walked once already)
+            continue
+        seen.add(here)
+        for name in dirs:
+            link = os.path.join(folder, name)
+            target = os.path.realpath(link)
+            if os.path.islink(link) and (here == target or here.startswith(target.rstrip(os.sep) + os.sep)):
+                loops.append(link)
+    if len(loops) < 2:
+        return None
+    return (
+        f"the symbolic links {loops[0]} and {loops[1]} point back up the tree, and '**' would follow them "
+        "without end; name the folder itself (lrdoctor follows each run in it once)"
+    )
 
 
 def _once_each(paths: list[str]) -> list[str]:

@@ -351,6 +351,23 @@ def test_a_recursive_glob_through_a_link_back_up_reads_each_log_once(tmp_path: P
     assert sorted(sources) == [str(tmp_path / "sl" / "a" / "x.csv"), str(tmp_path / "sl" / "y.csv")]
 
 
+def test_a_recursive_glob_through_two_links_back_up_is_refused_at_once(tmp_path: Path) -> None:
+    """Two links back up (a/up -> .., a/self -> ../a): `**` named the files 2**40 times over and the
+    command ran until it was killed. It is refused in one line; the folder named itself is read."""
+    _rate_run(tmp_path / "sl" / "a" / "x.csv", 1e-2, 0.2)
+    (tmp_path / "sl" / "a" / "up").symlink_to("..")
+    (tmp_path / "sl" / "a" / "self").symlink_to("../a")
+    done = subprocess.run(
+        [sys.executable, "-m", "lrdoctor", "check", str(tmp_path / "sl" / "**" / "*.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2 and "point back up the tree, and '**' would follow them without end" in done.stderr
+    assert invoke("check", str(tmp_path / "sl")).exit_code == 0
+
+
 def test_a_recursive_glob_over_run_folders_judges_each_run_once(tmp_path: Path) -> None:
     """`runs/**` matches each version folder and the metrics.csv inside it: 6 rows had been judged
     for 3 runs (and counted as 6 runs of the sweep)."""
