@@ -191,7 +191,7 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
             # Between equals, the first written (the first run of a W&B export, as its table shows it).
             cands.append((_loss_rank(name, toks), -counts.get(name, 0), order, name))
     if not cands:
-        return None
+        return _lone_measure(names)
     chosen = min(cands)[3]
     # The per-batch (per-step) or training loss beside a sparser one of a likelier name
     # ('batch_loss' logged every batch, 'loss' every epoch; 'loss_train' at every epoch, 'loss' in
@@ -205,6 +205,28 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
         and -c[1] >= 4 * counts.get(chosen, 0) > 0
     ]
     return min(denser)[2] if denser else chosen
+
+
+# A loss named by its measure alone ('mse', 'cross_entropy'), read as the training loss only where
+# no name says loss (beside a 'loss' it is a metric: a regression's 'mse' next to its 'loss'), and
+# where a step or epoch counter or a learning rate says the table is a training's ('mse' and 'mae'
+# alone may be an evaluation's metrics).
+_LONE_MEASURES = {"mse", "rmse", "mae", "bce", "ce", "crossentropy", "cross_entropy", "objective"}
+_COUNTER_WORDS = {"step", "steps", "epoch", "epochs", "iter", "iteration", "it", "global_step", "batch"}
+
+
+def _lone_measure(names: Iterable[str]) -> str | None:
+    """The first series named by a loss's measure alone, not held out nor a statistic of one,
+    beside a counter or a learning rate."""
+    names = list(names)
+    if find_lr(names) is None and not any("_".join(role_tokens(n)) in _COUNTER_WORDS for n in names):
+        return None
+    for name in names:
+        toks = role_tokens(name)
+        kept = [t for t in toks if t not in _TRAIN_WORDS]
+        if "_".join(kept) in _LONE_MEASURES and not _is_eval(toks) and not _is_stat(toks):
+            return name
+    return None
 
 
 def _quantity(name: str) -> set[str]:

@@ -28,6 +28,12 @@ from lrdoctor import naming
         (["loss", "mse", "val_loss", "val_mse"], "loss"),  # Keras: the loss before a metric
         (["mse_weight", "accuracy"], None),
         (["mse", "mae"], None),  # metrics, or the loss by another name: not said
+        # ... but beside a counter or a rate, a training's table: its measure is its loss
+        (["step", "mse", "lr"], "mse"),
+        (["epoch", "cross_entropy", "val_cross_entropy"], "cross_entropy"),
+        (["step", "bce"], "bce"),
+        (["step", "objective", "lr"], "objective"),
+        (["step", "val_mse", "lr"], None),
         # mixed precision's loss scale, a weight, a GAN's discriminator scores: no loss
         (["step", "attempted_loss_scale", "loss_scale_window", "ppl"], None),
         (["iter", "loss_weight", "l_mos"], None),

@@ -401,7 +401,9 @@ def test_a_log_with_training_lines_keeps_its_evaluations_named_so() -> None:
 
 
 def test_loss_and_rate_names_from_counted_words() -> None:
-    assert naming.find_loss(["step", "ce", "nll_weight", "lr"]) is None  # a weight, not a loss
+    # a weight, not a loss; the cross-entropy beside a step and a rate is the training's loss
+    assert naming.find_loss(["step", "ce", "nll_weight", "lr"]) == "ce"
+    assert naming.find_loss(["nll_weight", "accuracy"]) is None
     assert naming.find_loss(["step", "mlm_loss", "nsp_loss", "nll"]) == "mlm_loss"
     assert naming.find_loss(["step", "val_nll", "train_nll"]) == "train_nll"
     assert naming.find_lr(["step", "loss", "acc_lr0.1"]) is None  # a rate in a name, not a rate
