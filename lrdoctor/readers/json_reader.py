@@ -95,6 +95,16 @@ def _state_head(data: bytes) -> bool:
     return _STATE_KEYS.match(data[:4096].lstrip(b"\xef\xbb\xbf")) is not None
 
 
+def claims_dir(path: Path) -> Path | None:
+    """A HuggingFace Trainer's output folder: its trainer_state.json (or its latest checkpoint's,
+    as :func:`in_dir` picks it) is the run's log, not the TensorBoard events the Trainer also
+    writes under runs/ with `report_to="tensorboard"` (the default where tensorboard is
+    installed): those hold one folder per session, so a resumed training had read as two
+    sessions merged, its rate taken from the other one (lrdoctor.readers.claimed)."""
+    found = in_dir(path)
+    return found if found is not None and found.name == TRAINER_STATE else None
+
+
 def in_dir(path: Path) -> Path | None:
     """trainer_state.json in `path`, unless it was cut off while written or its latest
     checkpoint-N directory holds one of the same training that went further (resumed in the same

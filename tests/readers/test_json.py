@@ -347,6 +347,25 @@ def test_a_checkpoint_further_along_than_the_top_level_state_is_read(tmp_path: P
     assert log.series["loss"].steps[-1] == 295 and not any("instead" in w for w in log.warnings)
 
 
+def test_an_output_folder_with_tensorboard_sessions_is_read_by_its_trainer_state(tmp_path: Path) -> None:
+    """`report_to="tensorboard"` (the Trainer's default where tensorboard is installed) writes a
+    runs/<date> folder per session beside trainer_state.json. A training resumed from a
+    checkpoint had been read from the two sessions' events, merged, its rate from the other one."""
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    write(tmp_path, hf_state(range(5, 200, 5)), "trainer_state.json")
+    for session, steps in (("Dec01_04-42-41_vm", range(5, 60, 5)), ("Dec01_04-43-01_vm", range(45, 200, 5))):
+        writer = SummaryWriter(str(tmp_path / "runs" / session))
+        for s in steps:
+            writer.add_scalar("train/loss", 3.0 * 0.99**s + (1.0 if session.endswith("01_vm") else 0.0), s)
+        writer.close()
+    log = read_log(tmp_path)
+    assert log.format == "hf-trainer-state" and log.series["loss"].steps.tolist() == list(range(5, 200, 5))
+    # The events named themselves are still read.
+    assert read_log(tmp_path / "runs" / "Dec01_04-43-01_vm").format == "tensorboard"
+
+
 def test_a_checkpoint_that_begins_alike_but_is_older_is_named_not_read(tmp_path: Path) -> None:
     """A shorter rerun of the same settings begins as an earlier, longer training's checkpoint
     does, and is written later: the top-level state is read, with a note naming the checkpoint
