@@ -128,16 +128,24 @@ _ASSIGN = re.compile(r"\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%]?=(?!=)")
 _CALL = re.compile(r"(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*\(")
 # A parenthesised group with key=value pairs: call arguments, module reprs, "(arch=8.6)".
 _GROUP = re.compile(r"(?:(?<![\w.])(?!tensor\()[A-Za-z_][\w.]*|(?<![\w.]))\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_BARE_LOSS = re.compile(rf"\s*(?:(train|training|val|valid|validation|eval|test)\s+)?loss\s+({_ONE_NUM})\s*", re.I)
+_BARE_LOSS = re.compile(
+    rf"\s*(?:(train|training|val|valid|validation|eval|test|evaluating|validating|testing)(?:\.{{3}}|…)?\s+)?"
+    rf"loss\s+({_ONE_NUM})\s*",
+    re.I,
+)
+# ... a progress word said as the split it names ('Evaluating... loss 2.24')
+_SPLIT_OF = {"evaluating": "eval", "validating": "val", "testing": "test"}
 # A logger's source location, no metric: 'trainer.py:120' ('%(filename)s:%(lineno)d'), ESPnet's '(trainer:732)'.
 _SOURCE_AT = re.compile(
     r"(?<![\w./\-])[\w./\-]*\w\.py:\d+(?!\d)"
     rf"|\((?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\)"
     # ... and in square brackets, as a logging format puts it ('[INFO][trainer:837]')
     rf"|\[(?!(?i:{'|'.join(sorted(STEP_NAMES | EPOCH_NAMES, key=len, reverse=True))}):)[A-Za-z_][\w.]*:\d+\]"
+    # ... and loguru's default, module:function:line before ' - ' ('__main__:train:11 - ')
+    r"|(?<![\w./\-])[A-Za-z_][\w.]*:(?:[A-Za-z_]\w*|<module>|<lambda>):\d+ - "
 )
 # What every match of _SOURCE_AT holds: a quick test before its slower search.
-_MAY_BE_SOURCE = re.compile(r"\.py:\d|:\d+[)\]]")
+_MAY_BE_SOURCE = re.compile(r"\.py:\d|:\d+[)\]]|:\d+ - ")
 _STEP_KIND_VALUE = re.compile(r"(\d+) (train|val) (\d+\.\d+)\s*")
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
@@ -240,9 +248,12 @@ def _parse_raw(line: str) -> Parsed | None:
         if m is not None:  # the batch of the epoch, and the epoch's batches
             return found._replace(step=float(m.group(1)), step_total=float(m.group(2)))
     if found is None and "loss" in line:
-        bare = _BARE_LOSS.fullmatch(line)  # llm.c's 'val loss 3.28': a loss on a line of its own
+        # llm.c's 'val loss 3.28': a loss on a line of its own, or as a logger's message after its
+        # prefix ('2024-05-01 09:00:10 | INFO | validation loss 2.24', loguru's source made a '|')
+        bare = _BARE_LOSS.fullmatch(line) or _BARE_LOSS.fullmatch(line.rpartition(" | ")[2])
         if bare is not None:
-            name = "loss" if bare.group(1) is None else f"{bare.group(1).lower()}_loss"
+            split = None if bare.group(1) is None else bare.group(1).lower()
+            name = "loss" if split is None else f"{_SPLIT_OF.get(split, split)}_loss"
             return Parsed([(name, float(bare.group(2)))])
         titled = _titled(line)
         if titled is not None:
@@ -343,7 +354,10 @@ def _espnet(line: str) -> Parsed | None:
 
 
 # A rate listed per parameter group (DeepSpeed's 'lr=[2e-05]'): the first group's.
-_LISTED = re.compile(rf"(?i:(?<=lr=)|(?<=lrs=)|(?<=learning_rate=))\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]")
+_LISTED = re.compile(
+    rf"(?i:(?<=lr=)|(?<=lrs=)|(?<=learning_rate=)|(?<=\blr: )|(?<=\blr )|(?<=\blearning rate: ))"
+    rf"\[\s*({_NUM})(?:\s*,\s*{_NUM})*\s*\]"
+)
 
 
 # Megatron-LM's evaluations: ' validation loss at iteration 200 | lm loss value: 1.8E+00 | lm loss PPL:
@@ -473,7 +487,9 @@ def _parse_special(line: str) -> Parsed | None:
         return None
     config: dict[str, float] = {}
     text = line.rstrip()  # indentation kept: an indented UPPER-CASE key is a config dump
-    if "=[" in s:  # DeepSpeed's 'lr=[2e-05]' (one rate per parameter group): the first group's
+    # DeepSpeed's 'lr=[2e-05]' (one rate per parameter group), or get_last_lr() printed as
+    # 'lr: [0.03]' or 'LR [0.03]': the first group's
+    if "=[" in s or ("[" in s and ("lr" in s or "LR" in s or "rate" in s)):
         text = _LISTED.sub(r"\1", text)
     if "(" in s and "=" in s:
         text = _GROUP.sub(lambda m: _group_to_config(m, config), text)
@@ -886,7 +902,9 @@ def _load_dict(body: str) -> object:
 def _unsourced(line: str) -> str:
     """The line with a source location ('train.py:120', '[main.py:45]') made a separator: what is
     left is no 'key: value =' of code."""
-    if (".py:" in line or (("(" in line or "[" in line) and ":" in line)) and _MAY_BE_SOURCE.search(line):
+    if (".py:" in line or (("(" in line or "[" in line or " - " in line) and ":" in line)) and _MAY_BE_SOURCE.search(
+        line
+    ):
         return _SOURCE_AT.sub(" | ", line)
     return line
 

@@ -995,3 +995,35 @@ def test_where_a_count_that_restarts_each_epoch_begins() -> None:
     lines += [f"Epoch {1 + b // 84} Batch {b}/420 loss: {1.9 - b / 1000:.3f}" for b in range(170, 420, 10)]
     run = normalize(read("\n".join(lines) + "\n"))
     assert run.loss.steps.max() == 410.0
+
+
+def test_loguru_default_format_keeps_its_evaluations() -> None:
+    """loguru's '<time> | INFO     | __main__:train:11 - validation loss 2.2414': the source
+    location had been read as a series 'train' valued at its line number, and every evaluation lost."""
+    head, lines = "2026-12-01 04:35:06.888 | INFO     | __main__:train", []
+    for s in range(0, 200, 5):
+        lines.append(f"{head}:9 - step {s} loss {2.3 - s / 100:.4f} lr 0.05")
+        if s % 10 == 5:
+            lines.append(f"{head}:11 - validation loss {2.2 - s / 100:.4f}")
+    lines.insert(0, "2026-12-01 04:35:06.888 | INFO     | __main__:<module>:13 - starting")
+    log = read("\n".join(lines) + "\n")
+    assert len(points(log, "loss")) == 40 and points(log, "lr")[0] == (0.0, 0.05)
+    val = points(log, "validation_loss")
+    assert val[:2] == [(5.0, 2.15), (15.0, 2.05)] and len(val) == 20
+    assert "train" not in log.series and "main" not in log.hparams
+
+
+def test_a_progress_word_before_a_bare_loss_names_the_evaluation() -> None:
+    lines = [f"step {s} loss {2.3 - s / 100:.4f}" for s in range(0, 100, 5)]
+    lines.insert(5, "Evaluating... loss 2.2414")
+    log = read("\n".join(lines) + "\n")
+    assert points(log, "eval_loss") == [(20.0, 2.2414)] and len(points(log, "loss")) == 20
+
+
+@pytest.mark.parametrize("printed", ["lr: [{v}]", "LR [{v}]", "lr=[{v}]", "learning rate: [{v}, 0.5]"])
+def test_a_rate_printed_as_get_last_lrs_list_is_read(printed: str) -> None:
+    """print(..., "lr:", scheduler.get_last_lr()): the list had been read only after 'lr='."""
+    lines = [f"step {s} loss {2.3 - s / 100:.4f} " + printed.format(v=0.1 * 0.5 ** (s // 50)) for s in range(0, 200, 5)]
+    log = read("\n".join(lines) + "\n")
+    name = "learning_rate" if printed.startswith("learning") else "lr"
+    assert points(log, name)[0] == (0.0, 0.1) and points(log, name)[-1] == (195.0, 0.0125)
