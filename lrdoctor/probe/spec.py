@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import keyword
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -242,7 +243,16 @@ def _what(value: Any, none: str = "missing") -> str:
 
 
 def _brief(exc: BaseException) -> str:
-    """`ValueError: message` on one line, cut to a readable length."""
-    text = " ".join(str(exc).split())
+    """`ValueError: message` on one line, cut to a readable length. An error a DataLoader worker
+    raised comes back with the worker's traceback in its message: its last line is the error."""
+    raw = str(exc)
+    if "Original Traceback" in raw:
+        last = next((ln.strip() for ln in reversed(raw.splitlines()) if ln.strip()), "")
+        if last:
+            worker = re.search(r"DataLoader worker process \d+", raw)
+            where = f" (in {worker.group(0)})" if worker else ""
+            text = " ".join(last.split())
+            return (text if len(text) <= 200 else text[:197] + "...") + where
+    text = " ".join(raw.split())
     text = text if len(text) <= 200 else text[:197] + "..."
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

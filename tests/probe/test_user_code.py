@@ -761,3 +761,37 @@ def test_a_tensor_and_labels_pair_goes_to_a_huggingface_style_model_by_keyword()
     batches = [(ids[i : i + 16], labels[i : i + 16]) for i in range(0, 64, 16)]
     result = probe_parts({"model": _HFLike(), "batches": batches}, options=ProbeOptions(steps=40))
     assert result.recommended_lr > 0
+
+
+WORKER_ERROR = """
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+class Images(Dataset):
+    def __len__(self):
+        return 128
+
+    def __getitem__(self, i):
+        if i == 57:
+            raise KeyError(f"missing image {i}")
+        return torch.randn(4), torch.randn(1)
+
+def make():
+    return {
+        "model": torch.nn.Linear(4, 1),
+        "loss_fn": torch.nn.MSELoss(),
+        "batches": DataLoader(Images(), batch_size=16, num_workers=2),
+    }
+"""
+
+
+def test_an_error_in_a_dataloader_worker_is_named_by_its_own_message(tmp_path: Path) -> None:
+    """A worker's error comes back with the worker's traceback in its message: the 200 characters
+    shown had been 'Caught KeyError in DataLoader worker process 1. Original Traceback (most ...'."""
+    path = write(tmp_path, WORKER_ERROR, "workers.py")
+    result = CliRunner().invoke(cli, ["probe", f"{path}:make", "--steps", "60"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("raised KeyError: 'missing image 57' (in DataLoader worker process 0)") or line.endswith(
+        "raised KeyError: 'missing image 57' (in DataLoader worker process 1)"
+    ), line
