@@ -58,6 +58,7 @@ def test_a_probe_that_measured_no_gain_changes_nothing_but_the_reasons(verdict: 
     assert (folded.verdict, folded.recommended_lr, folded.confidence) == (dx.verdict, dx.recommended_lr, dx.confidence)
     assert folded.basis == "log" and folded.probed is not None
     assert folded.because.endswith("the measurement rests on noise, and the log's reading stands")
+    assert json.loads(json_report.render([folded]))["probe"]["no_gain"] is True
 
 
 @pytest.mark.parametrize("measured", [0.0, float("nan"), -1e-3])
@@ -72,7 +73,12 @@ def test_without_a_known_rate_an_ok_verdict_recommends_none_and_the_json_keeps_t
     dx = fold_into(_diagnosis("ok", None), _probed(0.01))
     doc = json.loads(json_report.render([dx]))
     assert doc["verdict"] == "ok" and doc["lr"] == {"observed": None, "recommended": None, "basis": "probe"}
-    assert doc["probe"] == {"recommended_lr": 0.01, "method": "range test, then trials", "steps_used": 300}
+    assert doc["probe"] == {
+        "recommended_lr": 0.01,
+        "method": "range test, then trials",
+        "steps_used": 300,
+        "no_gain": False,
+    }
     assert "probe" not in json.loads(json_report.render([_diagnosis("ok", 0.1)]))
 
 

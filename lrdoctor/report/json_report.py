@@ -54,7 +54,12 @@ def probe_dict(dx: Diagnosis) -> dict[str, Any]:
     """What `diagnose --probe` measured, whatever the verdict made of it."""
     assert dx.probed is not None
     p = dx.probed
-    return {"recommended_lr": number(p.recommended_lr), "method": p.method, "steps_used": p.steps_used}
+    return {
+        "recommended_lr": number(p.recommended_lr),
+        "method": p.method,
+        "steps_used": p.steps_used,
+        "no_gain": p.no_gain,  # the measurement rests on no gain over the initial weights
+    }
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
