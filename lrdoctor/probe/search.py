@@ -351,13 +351,15 @@ def paired_z(before: Sequence[float], after: Sequence[float]) -> float:
 
 
 def gain_z(before: Sequence[float], after: Sequence[float]) -> float:
-    """paired_z of the batches' losses, on a log scale where every one is positive: a gain is then
-    read as a share of each batch's loss, so that batches of very different sizes (a validation
-    set in order of its targets' scale) do not drown a fall that every batch shows in the spread
-    of their differences."""
+    """paired_z of the batches' losses, or of their logarithms where every one is positive, the
+    higher: a gain read as a share of each batch's loss counts as well as one read in the loss's
+    units, so that batches of very different sizes (a validation set in order of its targets'
+    scale) do not drown a fall that every batch shows in the spread of their differences."""
+    z = paired_z(before, after)
     if all(v > 0 for v in before) and all(v > 0 for v in after):
-        return paired_z(np.log(np.asarray(before, dtype=np.float64)), np.log(np.asarray(after, dtype=np.float64)))
-    return paired_z(before, after)
+        logged = paired_z(np.log(np.asarray(before, dtype=np.float64)), np.log(np.asarray(after, dtype=np.float64)))
+        z = logged if math.isnan(z) else max(z, logged)
+    return z
 
 
 def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig) -> str | None:
