@@ -492,28 +492,29 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
             f"while the training loss shows {against.pathology.replace('_', ' ')}, a sign of a rate too low: a model "
             "that overfits does so at any rate, so the validation loss alone does not settle it"
         )
+
+    def leaning() -> str:
+        return f"the statistics lean to {lean.replace('_', ' ')} ({p.max():.2f}: {explain(sig, findings, lean, cfg)})"
+
     if p.max() >= cfg.min_confidence and _against_the_findings(findings, lean):
         against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
         return (
-            f"the statistics lean to too high ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), while the "
-            f"{against.pathology.replace('_', ' ')} found is a sign of a rate too low and no finding shows one too "
-            "high: the evidence disagrees"
+            f"{leaning()}, while the {against.pathology.replace('_', ' ')} found is a sign of a rate too low and no "
+            "finding shows one too high: the evidence disagrees"
         )
     if p.max() >= cfg.min_confidence and _ended_above_its_start(sig, findings, lean):
         curve = sig.curve
         assert curve is not None
         return (
-            f"the statistics lean to too low ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), but the loss ended "
-            f"above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a rate too low does not do: the "
-            "evidence disagrees (a rate too high can leave a loss swinging above its start; no divergence rule "
-            "settled it)"
+            f"{leaning()}, but the loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a "
+            "rate too low does not do: the evidence disagrees (a rate too high can leave a loss swinging above its "
+            "start; no divergence rule settled it)"
         )
     if p.max() >= cfg.min_confidence and _blew_up_yet_slow(findings, lean):
         blow = next(f for f in findings if f.pathology == "divergence" and f.severity != "info")
         return (
-            f"the statistics lean to too low ({p.max():.2f}: {explain(sig, findings, lean, cfg)}), but the loss blew "
-            f"up ({sig.unit} {fmt_step(blow.start_step)} on), which a rate too low does not do: the evidence "
-            "disagrees (the slow fall may be what the blow-up left)"
+            f"{leaning()}, but the loss blew up ({sig.unit} {fmt_step(blow.start_step)} on), which a rate too low "
+            "does not do: the evidence disagrees (the slow fall may be what the blow-up left)"
         )
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.
