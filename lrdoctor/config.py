@@ -50,6 +50,7 @@ class Settings:
     exit_on: tuple[str, ...] = ("divergence",)  # pathologies that stop `watch`
     thresholds: Mapping[str, float] = field(default_factory=dict)  # "detector.field" -> value
     origin: str | None = None  # the file the settings came from, for messages
+    given: frozenset[str] = frozenset()  # the fields the command line set (override), over the file's
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -93,7 +94,7 @@ def load_settings(path: Path | None = None, *, start: Path | None = None) -> Set
 
 def settings_from(table: Mapping[str, Any], *, origin: str) -> Settings:
     """Check a [tool.lrdoctor] table key by key and turn it into Settings."""
-    known = {f.name for f in dataclasses.fields(Settings)} - {"origin"}
+    known = {f.name for f in dataclasses.fields(Settings)} - {"origin", "given"}
     values: dict[str, Any] = {"origin": origin}
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
@@ -111,7 +112,7 @@ def override(settings: Settings, **options: Any) -> Settings:
     if "thresholds" in given:
         diagnosis_config(Settings(thresholds=given["thresholds"], origin="command line"))  # errors name it
         given["thresholds"] = {**settings.thresholds, **given["thresholds"]}
-    return dataclasses.replace(settings, **given)
+    return dataclasses.replace(settings, **given, given=settings.given | frozenset(given))
 
 
 def parse_list(text: str | None) -> list[str] | None:
@@ -155,15 +156,23 @@ def gate(dx: Diagnosis, settings: Settings) -> list[str]:
     """Why this diagnosis fails the gate (empty when it passes), one short reason each."""
     reasons = [f"{f.pathology} ({f.severity})" for f in dx.findings if f.severity == "error"]
     reasons += [
-        f"{f.pathology} (--fail-on-pathology)"
+        f"{f.pathology} ({_named_by(settings, 'fail_on_pathology')})"
         for f in dx.findings
         if f.pathology in settings.fail_on_pathology and f.severity != "error"
     ]
     # An unknown verdict has no confidence (0): min_confidence weighs only verdicts that have one.
     sure = dx.verdict == "unknown" or shown_confidence(dx.confidence) >= settings.min_confidence
     if dx.verdict in settings.fail_on and sure:
-        reasons.append(f"verdict {dx.verdict} (--fail-on)")
+        reasons.append(f"verdict {dx.verdict} ({_named_by(settings, 'fail_on')})")
     return list(dict.fromkeys(reasons))
+
+
+def _named_by(settings: Settings, key: str) -> str:
+    """Who asked for a failure: the option ('--fail-on'), or the settings file's key where the
+    file set it and the command line did not ('fail_on in pyproject.toml')."""
+    if key in settings.given or settings.origin is None:
+        return "--" + key.replace("_", "-")
+    return f"{key} in {Path(settings.origin.split(' [')[0]).name}"
 
 
 # --- checking values ---------------------------------------------------------------------------

@@ -371,7 +371,10 @@ def test_a_config_file_of_its_own_or_a_pyproject_without_the_table(logs: dict[st
     own.write_text('fail_on = ["ok"]\n')
     assert load_settings(own).fail_on == ("ok",)
     result = CliRunner().invoke(cli, ["check", str(logs["healthy"]), "--config", str(own)])
-    assert result.exit_code == 1 and "(--fail-on)" in result.stdout
+    # (the reason names the file's key, not an option the command line did not give)
+    assert result.exit_code == 1 and "[FAIL: verdict ok (fail_on in lrdoctor.toml)]" in result.stdout
+    given = CliRunner().invoke(cli, ["check", str(logs["healthy"]), "--config", str(own), "--fail-on", "ok"])
+    assert given.exit_code == 1 and "[FAIL: verdict ok (--fail-on)]" in given.stdout
     other = tmp_path / "pyproject.toml"
     other.write_text('[tool.black]\nline-length = 100\nfail_on = ["ok"]\n')
     with pytest.raises(BadConfig, match=r"no \[tool\.lrdoctor\] table"):
