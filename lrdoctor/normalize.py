@@ -310,9 +310,6 @@ def _same_rate_late(group: Series, judged: Series) -> bool:
 # tells a loss that stopped (NaN written as an empty cell) from one logged less often.
 GOES_ON_MIN = 3
 SHARED_MIN = 10
-# The rows after the loss's last point that are each checked to be a training row (the first
-# ones: where they all are, so are the rest).
-AFTER_CHECKED = 1000
 # How formats whose writers cannot write NaN write it instead (the readers leave such values out):
 # pandas' to_csv as an empty cell, its to_json (and orjson, and JavaScript) as null.
 _MISSING_NAN = {"csv": ("empty", "an empty cell"), "json": ("null", "null"), "jsonl": ("null", "null")}
@@ -329,18 +326,24 @@ PANDAS_FORMATS = ("csv", "json", "jsonl")
 FULL_ROWS = (*PANDAS_FORMATS, "keras-csv")
 
 
-def _a_training_row(series: dict[str, Series], name: str, loss: Series, step: float, row: float) -> bool:
-    """Whether a row without the loss is one of the training's rows, its loss NaN: at a step on
-    the loss's stride (an evaluation's row at step 1925 between training rows every 50 is not),
-    and holding no column that the loss's rows never hold (a val_loss written on rows of its own)."""
-    steps = loss.steps
-    stride = float(np.median(np.diff(steps))) if len(steps) > 1 else 0.0
-    if stride > 0 and not math.isclose((step - steps[0]) / stride, round((step - steps[0]) / stride), abs_tol=1e-6):
-        return False
+def _training_rows(
+    series: dict[str, Series], name: str, loss: Series, steps: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Which rows without the loss are the training's rows, their loss NaN: at a step on the
+    loss's stride (an evaluation's row at step 1925 between training rows every 50 is not), and
+    holding no column that the loss's rows never hold (a val_loss written on rows of its own).
+    Vectorised over the rows: a table of a million rows with a NaN tail asks it of every row after."""
+    ok = np.ones(len(rows), dtype=bool)
+    if not len(rows):
+        return ok
+    stride = float(np.median(np.diff(loss.steps))) if len(loss.steps) > 1 else 0.0
+    if stride > 0:
+        k = (steps - loss.steps[0]) / stride
+        ok &= np.isclose(k, np.round(k), rtol=0.0, atol=1e-6)
     for key, s in series.items():
-        if key != name and np.isin(row, s.seq) and not np.isin(s.seq, loss.seq).any():
-            return False
-    return True
+        if key != name and not np.isin(s.seq, loss.seq).any():
+            ok &= ~np.isin(rows, s.seq)
+    return ok
 
 
 def _companion(series: dict[str, Series], name: str, mine: Iterable[str]) -> str | None:
@@ -409,12 +412,10 @@ def _empty_cells_as_nan(
         gaps = np.flatnonzero(~np.isin(inside, loss.steps)) + first
     if len(gaps) > max(1, int(SKIPPED_SHARE * len(loss))) or (len(gaps) and not between):
         return loss
-    gaps = gaps[[_a_training_row(series, name, loss, float(lr.steps[g]), lr.seq[g]) for g in gaps]]
+    gaps = gaps[_training_rows(series, name, loss, lr.steps[gaps], lr.seq[gaps])]
     after = np.arange(until, len(lr))
-    if len(after):  # (rows of an evaluation or a test after training hold a column of their own)
-        head = after[:AFTER_CHECKED]
-        ok = np.array([_a_training_row(series, name, loss, float(lr.steps[a]), lr.seq[a]) for a in head])
-        after = after if ok.all() else head[ok]
+    # (rows of an evaluation or a test after training hold a column of their own)
+    after = after[_training_rows(series, name, loss, lr.steps[after], lr.seq[after])]
     if len(after) < GOES_ON_MIN:
         after = np.zeros(0, np.intp)
     if not len(gaps) and not len(after):
