@@ -175,6 +175,8 @@ def _link_loop(pattern: str) -> str | None:
             target = os.path.realpath(link)
             if os.path.islink(link) and (here == target or here.startswith(target.rstrip(os.sep) + os.sep)):
                 loops.append(link)
+        if len(loops) >= 2:
+            break  # (enough to refuse it: the rest of the tree need not be walked)
     if len(loops) < 2:
         return None
     return (

@@ -53,8 +53,8 @@ class PlateauConfig:
     stuck_val_sds: float = 3.0
     # A validation loss that first rose above its evaluation before training, by this many sigmas
     # of its own point-to-point noise (and `stuck_val_rise_share` of its level), and then came back
-    # down to it (within `stuck_drop`), did not creep down: it went back to where a network knocked to chance stands
-    # (too high). A rate too low moves it down from the first evaluation on, if at all.
+    # down to it (within `stuck_drop`), did not creep down: it went back to where a network knocked
+    # to chance stands (too high). A rate too low moves it down from the first evaluation on, if at all.
     stuck_val_rise_sigmas: float = 5.0
     stuck_val_rise_share: float = 0.01
     # A decrease is significant below this Kendall p-value.

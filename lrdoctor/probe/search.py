@@ -364,11 +364,11 @@ def gain_z(before: Sequence[float], after: Sequence[float]) -> float:
 
 def _no_gain(initial: Sequence[float], trials: list[Trial], config: ProbeConfig) -> str | None:
     """A note where no trial scored measurably below the initial weights, else None: the best
-    trial's loss fell by less than `gain_z` standard errors of the batch-by-batch differences
-    (:func:`gain_z`: of their logarithms, where positive), or rose (with fewer than PAIRED_MIN scoring batches: did not
-    fall). The pick then rests on no measured gain: within the noise, the trials read the
-    scoring batches' noise (a model already trained on this data); risen beyond it, every rate
-    tried was too high for trials this short."""
+    trial's loss fell by less than `gain_z` standard errors of its batch-by-batch change
+    (:func:`gain_z`), or rose (with fewer than PAIRED_MIN scoring batches: did not fall). The pick
+    then rests on no measured gain: within the noise, the trials read the scoring batches' noise
+    (a model already trained on this data); risen beyond it, every rate tried was too high for
+    trials this short."""
     scored = [t for t in trials if math.isfinite(t.loss) and len(t.batch_losses) == len(initial)]
     if not scored or not initial:
         return None
