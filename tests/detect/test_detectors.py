@@ -860,11 +860,23 @@ def test_a_healthy_run_noisier_than_its_progress_is_not_too_slow(seed: int) -> N
     assert "sigmas of its own noise" in explain(sig, findings, "unknown", VerdictConfig())
 
 
+def says(verdict: str, logit: float = 5.0):  # type: ignore[no-untyped-def]
+    """A verdict configuration whose models lean to `verdict` by `logit` whatever the statistics
+    (every kind of log alike): a rule of `decide` tested on its own, not through a fit."""
+    from lrdoctor.detect import LOG_KINDS
+    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel
+
+    n = len(FEATURES)
+    model = VerdictModel(
+        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((logit * (c == verdict), *[0.0] * n) for c in CLASSES)
+    )
+    return VerdictConfig(models=dict.fromkeys(LOG_KINDS, model))
+
+
 def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     """A run's first 20 steps, its rate ramping from 5e-7 to 1e-5 the whole time: its loss answers a
     rate still rising (it had been told to raise the rate 134x). A warmup that ends earlier is judged."""
-    from lrdoctor.detect import LOG_KINDS
-    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
+    from lrdoctor.verdict import VerdictConfig, decide, explain
 
     steps = np.arange(1.0, 21.0)
     loss = 12.64 - 0.01 * steps + 0.003 * np.sin(steps)
@@ -891,11 +903,7 @@ def test_a_log_that_is_all_warmup_gets_no_verdict() -> None:
     findings = detect_all(sig, CFG)
     assert any(f.suggests == "too_high" and f.severity != "info" for f in findings)
     # (A model that says ok whatever the statistics, so that the rule is tested, not a fit.)
-    n = len(FEATURES)
-    says_ok = VerdictModel(
-        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "ok"), *[0.0] * n) for c in CLASSES)
-    )
-    ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
+    ok_cfg = says("ok")
     assert decide(sig, findings, ok_cfg) == ("unknown", 0.0)
     assert "its signs of a rate too high did not settle it" in explain(sig, findings, "unknown", ok_cfg)
 
@@ -904,18 +912,13 @@ def test_a_loss_that_blew_up_is_not_read_as_a_rate_too_low() -> None:
     """Adagrad at 3x its best rate blew up at its first updates, came back part of the way and fell
     slowly from there: a divergence warning, and a model that leaned too low (0.8) had it raise
     its rate 3160x."""
-    from lrdoctor.detect import LOG_KINDS
-    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide, explain
+    from lrdoctor.verdict import decide, explain
 
     steps, values = _bump(8.0, end=0.6)
     sig = signals(steps, values)
     findings = detect_all(sig, CFG)
     assert any(f.pathology == "divergence" and f.severity == "warning" for f in findings)
-    n = len(FEATURES)
-    says_low = VerdictModel(
-        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "too_low"), *[0.0] * n) for c in CLASSES)
-    )
-    low_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_low))
+    low_cfg = says("too_low")
     assert decide(sig, findings, low_cfg) == ("unknown", 0.0)
     assert "but the loss blew up (step" in explain(sig, findings, "unknown", low_cfg)
     # Without the blow-up the same lean stands.
@@ -928,8 +931,7 @@ def test_a_slow_run_its_validation_loss_confirms_is_too_low_whatever_the_model_l
     # to 0.56 in a near straight line), its validation loss falling at every evaluation to the
     # end. The models fitted on late-starting logs weigh such runs against the ill-conditioned
     # regression's slow healthy ones, and the fold that held the task out called 21 of them ok.
-    from lrdoctor.detect import LOG_KINDS
-    from lrdoctor.verdict import CLASSES, FEATURES, VerdictConfig, VerdictModel, decide
+    from lrdoctor.verdict import decide
 
     epochs = np.arange(1.0, 29.0)
     loss = 0.75 - 0.0072 * (epochs - 1) + 0.002 * np.random.default_rng(0).standard_normal(28)
@@ -937,19 +939,11 @@ def test_a_slow_run_its_validation_loss_confirms_is_too_low_whatever_the_model_l
     sig = signals(epochs, loss, val=val, step_kind="epoch")
     findings = detect_all(sig, CFG)
     assert any(f.pathology == "slow_convergence" and f.severity == "warning" and f.strength >= 0.8 for f in findings)
-    n = len(FEATURES)
-    says_ok = VerdictModel(
-        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((5.0 * (c == "ok"), *[0.0] * n) for c in CLASSES)
-    )
-    ok_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, says_ok))
+    ok_cfg = says("ok")
     verdict, confidence = decide(sig, findings, ok_cfg)
     assert verdict == "too_low" and confidence >= 0.8
     # A model that leans too low, but under the bar for any verdict, is overruled as well.
-    leans_low = VerdictModel(
-        mean=(0.0,) * n, scale=(1.0,) * n, weights=tuple((0.15 * (c == "too_low"), *[0.0] * n) for c in CLASSES)
-    )
-    low_cfg = VerdictConfig(models=dict.fromkeys(LOG_KINDS, leans_low))
-    assert decide(sig, findings, low_cfg)[0] == "too_low"
+    assert decide(sig, findings, says("too_low", 0.15))[0] == "too_low"
     # Five evaluations are too few to confirm it.
     sig5 = signals(epochs, loss, val=(val[0][:5], val[1][:5]), step_kind="epoch")
     assert decide(sig5, detect_all(sig5, CFG), ok_cfg)[0] != "too_low"
