@@ -53,6 +53,8 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
     {"was", "and", "or", "best", "new", "after", "before", "done", "as", "per", "than", "be"}
 )
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
+# A logger's name as logging prints it: a dunder ('__main__') or a dotted module path.
+_MODULE = re.compile(r"__\w+__|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 # Words shortened with a dot inside a key ('Avg. Loss'), not the end of a sentence before it.
 _ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "approx."})
 # Placeholders written where a value was missing ("loss=N/A lr=0.001").
@@ -523,6 +525,8 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     indented = s[:1] in (" ", "\t")
     style = DETECTRON2 if "d2.utils.events" in s else TEXT
     found = pairs.findall(s)
+    if found and " " in found[0][0]:
+        found[0] = _unprefixed(found[0], s)
     if "'" in s or '"' in s:
         found += [m[1:] for m in _QUOTED.findall(s)]
     # A line that opens with a counter pair (step=5, iter: 19) has no counter header to look for,
@@ -547,6 +551,31 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     if not found:
         return Parsed([], hparams=config) if config else None
     return _collect(_unglued(found, s), None, None, None, style, config, indented)
+
+
+# Words that make a counter another count of its own ('checkpoint step=500', 'max epoch=10').
+_QUALIFIERS = _STOP | frozenset(
+    {"max", "min", "total", "num", "n", "warmup", "checkpoint", "ckpt", "save", "saved", "last", "start", "end"}
+    | {"resume", "resumed", "next", "prev", "previous", "log", "logging", "decay", "eval", "evaluation", "val"}
+    | {"valid", "validation", "test", "dev", "early", "stop", "swa", "ema", "sample", "eval_every", "scheduler"}
+)
+_COUNTERS = frozenset({"step", "iter", "iteration", "epoch"})
+
+
+def _unprefixed(pair: tuple[str, str, str, str], s: str) -> tuple[str, str, str, str]:
+    """The line's first key without a logger's name before it: 'trainer step=5 loss=2.3', as
+    logging's '%(name)s %(message)s' prints, counts steps; 'checkpoint step=500' stays a key."""
+    word, _, counter = pair[0].rpartition(" ")
+    level, _, name = word.rpartition(" ")
+    if (
+        counter.lower() in _COUNTERS
+        and (not level or level.lower() in _LEVELS)
+        and name.lower() not in _QUALIFIERS
+        and name.lower() not in _TRAIN_WORDS
+        and _LETTER.search(s, 0, s.find(pair[0])) is None  # nothing but a time before it
+    ):
+        return (counter, *pair[1:])
+    return pair
 
 
 def _own_headers(s: str, start: int = 0) -> list[re.Match[str]]:
@@ -752,8 +781,11 @@ def _key_info(raw: str) -> tuple[str, int]:
     """A raw key as a series name (lower-case words joined by '_') and its kind."""
     words = raw.split(" ")
     if len(words) > 1:
-        if words[0].lower() in _LEVELS:
-            words = words[1:]
+        # A logging prefix before the message: its level ('INFO step', 'trainer INFO step' of
+        # '%(name)s %(levelname)s %(message)s') or a logger's module name ('__main__ step',
+        # 'lightning.pytorch step') is no word of the key.
+        cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.lower() in _LEVELS or _MODULE.fullmatch(w)), default=0)
+        words = words[cut:]
         cut = max(
             (i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".") and w.lower() not in _ABBREVIATED), default=0
         )

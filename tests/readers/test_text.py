@@ -91,6 +91,32 @@ def test_python_logging_prefix_and_separators() -> None:
     assert set(log.series) == {"loss", "lr", "grad_norm"}  # no date or time read as a metric
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "2024-05-01 12:00:00,123 trainer INFO ",  # '%(asctime)s %(name)s %(levelname)s %(message)s'
+        "INFO trainer ",  # '%(levelname)s %(name)s %(message)s'
+        "2024-05-01 12:00:00 INFO     __main__ ",  # a padded level, then the module's name
+        "my.module INFO ",  # a dotted logger name
+        "trainer ",  # '%(name)s %(message)s'
+        "2024-05-01 12:00:00,123 trainer ",
+    ],
+)
+def test_a_logger_name_before_the_step_is_no_word_of_its_key(prefix: str) -> None:
+    """The logger's name and level that logging prints before 'step=5' had been joined into one
+    key ('trainer_info_step'): the step axis was lost and the loss read against the line index."""
+    log = read("".join(f"{prefix}step={s} loss={2.3 - s / 100:.4f} lr=0.001\n" for s in range(10, 110, 10)))
+    assert log.step_kind == "step" and set(log.series) == {"loss", "lr"}
+    assert [s for s, _ in points(log, "loss")] == [float(s) for s in range(10, 110, 10)]
+
+
+@pytest.mark.parametrize("key", ["checkpoint step", "max epoch", "val step"])
+def test_a_word_that_makes_a_counter_another_count_stays_in_its_key(key: str) -> None:
+    """'checkpoint step=500' at a line's start is a count of its own, not the training's step."""
+    parsed = parse_line(f"{key}=500 loss=0.5")
+    assert parsed is not None and parsed.step is None and parsed.epoch is None
+
+
 @pytest.mark.parametrize("title", ["INFO", "Train", "metrics"])
 def test_a_titled_key_value_line_is_no_annotated_assignment(title: str) -> None:
     """logging's '%(levelname)s: %(message)s' prints 'INFO: step=0 loss=2.3 lr=0.001': read as a
