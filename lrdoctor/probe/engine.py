@@ -85,6 +85,8 @@ class Trainer:
         # The optimizer factory attached a learning-rate scheduler, whose peak rates the probe holds
         # constant (_at_peak).
         self.scheduled = False
+        # (element, elements) where the loss was the one scalar of a tuple the model returned
+        self.loss_in_tuple: tuple[int, int] | None = None
 
     def restart(self, lr: float) -> None:
         """Back to the initial weights (and buffers), with a new optimizer at base rate `lr`."""
@@ -205,7 +207,7 @@ class Trainer:
         loss_fn = self.loss_fn
         if isinstance(batch, Mapping):
             out = self.model(**batch)
-            loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
+            loss = loss_fn(out, batch) if loss_fn else self._loss_in(out)
         elif isinstance(batch, list | tuple) and len(batch) == 2:
             x, y = batch
             if loss_fn is None:  # the model computes its loss: HuggingFace's (inputs, labels) pairs too
@@ -218,9 +220,9 @@ class Trainer:
                     _check_takes_pair(self.model)
                     self._pair_checked = True
                 if keywords:
-                    loss = _loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, labels=y))
+                    loss = self._loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, labels=y))
                 else:
-                    loss = _loss_in(self.model(x, y))
+                    loss = self._loss_in(self.model(x, y))
             else:
                 loss = loss_fn(self.model(**x) if isinstance(x, Mapping) else self.model(x), y)
         else:
@@ -236,8 +238,14 @@ class Trainer:
                     f"a minibatch of 'batches' is {what}, which the model does not take ({_brief(exc)}): give "
                     "(input, target) pairs, dicts of the model's keyword arguments, or tensors"
                 ) from exc
-            loss = loss_fn(out, batch) if loss_fn else _loss_in(out)
+            loss = loss_fn(out, batch) if loss_fn else self._loss_in(out)
         return _scalar(loss, "loss_fn" if loss_fn else "the model")
+
+    def _loss_in(self, out: Any) -> Any:
+        loss, where = _loss_in(out)
+        if where is not None and self.loss_in_tuple is None:
+            self.loss_in_tuple = where
+        return loss
 
     def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         given = self.parts.optimizer
@@ -470,18 +478,19 @@ def _amp_dtype(device: torch.device, name: str | None) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
-def _loss_in(out: Any) -> Any:
-    """The loss inside a model's output: the output itself, `.loss`, `['loss']`, or a tuple's one scalar."""
+def _loss_in(out: Any) -> tuple[Any, tuple[int, int] | None]:
+    """The loss inside a model's output: the output itself, `.loss`, `['loss']`, or a tuple's one
+    scalar; and where it was in a tuple ((element, elements), 1-based), else None."""
     if isinstance(out, torch.Tensor):
-        return out
+        return out, None
     if isinstance(getattr(out, "loss", None), torch.Tensor):
-        return out.loss
+        return out.loss, None
     if isinstance(out, Mapping) and "loss" in out:
-        return out["loss"]
+        return out["loss"], None
     if isinstance(out, list | tuple):
-        scalars = [t for t in out if isinstance(t, torch.Tensor) and t.numel() == 1]
+        scalars = [i for i, t in enumerate(out) if isinstance(t, torch.Tensor) and t.numel() == 1]
         if len(scalars) == 1:
-            return scalars[0]
+            return out[scalars[0]], (scalars[0] + 1, len(out))
     raise ProbeError(
         f"the model returned {_what(out, 'None')} with no loss in it; "
         "return 'loss_fn' from the factory or make the model return the loss"

@@ -41,6 +41,12 @@ SCHEDULED = (
     "the optimizer factory attaches a learning-rate scheduler: the probe holds each group at the scheduler's "
     "peak rate (its initial_lr, or OneCycleLR's max_lr) and never steps it; the rate recommended is that peak"
 )
+# The loss taken from a tuple the model returned (nanoGPT's (logits, loss)): named, so that an
+# auxiliary term returned beside the logits is not trained on unseen.
+IN_TUPLE = (
+    "the model returned a tuple: its one scalar (element {element} of {elements}) was taken as the loss; "
+    "if that is not the training loss, return 'loss_fn' from the factory"
+)
 PICK_VERTEX = "moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"
 
 
@@ -142,12 +148,18 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
             *_ignored(parts),
             *((LOSS_ON_ORIGINAL,) if original.received else ()),
             *((SCHEDULED,) if s.trainer.scheduled else ()),
+            *_in_tuple(s.trainer),
             *_beyond(trials, pick, s.limit, bounds, config),
             *((flat,) if flat else ()),
         ),
         no_gain=flat is not None,
         seconds=time.monotonic() - started,
     )
+
+
+def _in_tuple(trainer: Trainer) -> tuple[str, ...]:
+    where = trainer.loss_in_tuple
+    return () if where is None else (IN_TUPLE.format(element=where[0], elements=where[1]),)
 
 
 def _scoring(parts: Parts, source: BatchSource, config: ProbeConfig) -> tuple[list[Any], str]:

@@ -172,6 +172,34 @@ def test_pairs_of_a_dict_and_a_target_for_a_model_without_labels_go_as_two_argum
     assert math.isfinite(min(t.loss for t in result.trials))
 
 
+class TupleNet(nn.Module):
+    """Returns (prediction, scalar) as nanoGPT's (logits, loss) does, and as a model returning an
+    auxiliary term beside its output does too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.fc(x)
+        return out, nn.functional.mse_loss(out, y)
+
+
+def test_a_loss_taken_from_a_tuple_the_model_returned_is_named_in_a_note() -> None:
+    """The one scalar of a returned tuple is taken as the loss: said, so that an auxiliary term
+    returned beside the logits is not trained on unseen."""
+    torch.manual_seed(0)
+    x = torch.randn(128, 4)
+    batches = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
+    result = probe_parts({"model": TupleNet(), "batches": batches}, options=FAST)
+    assert [n for n in result.notes if "tuple" in n] == [
+        "the model returned a tuple: its one scalar (element 2 of 2) was taken as the loss; "
+        "if that is not the training loss, return 'loss_fn' from the factory"
+    ]
+    plain = probe_parts({"model": DictNet(), "batches": [({"image": a}, b) for a, b in batches]}, options=FAST)
+    assert not any("tuple" in n for n in plain.notes)
+
+
 def _two_layers() -> tuple[nn.Module, list]:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
