@@ -220,7 +220,8 @@ class Trainer:
                     _check_takes_pair(self.model)
                     self._pair_checked = True
                 if keywords:
-                    loss = self._loss_in(self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, labels=y))
+                    out = self.model(**x, labels=y) if isinstance(x, Mapping) else self.model(x, labels=y)
+                    loss = self._loss_in(out)
                 else:
                     loss = self._loss_in(self.model(x, y))
             else:
