@@ -207,6 +207,25 @@ def find_loss(names: Iterable[str], counts: Mapping[str, int] | None = None) -> 
     return min(denser)[2] if denser else chosen
 
 
+def tied_losses(names: Iterable[str], chosen: str, counts: Mapping[str, int]) -> list[str]:
+    """The other series as likely as `chosen` to be the training loss: named alike (a GAN's
+    'd_loss' and 'g_loss', 'loss_cls' and 'loss_box' without their total) and logged as often."""
+    toks = role_tokens(chosen)
+    if not _is_loss(toks):
+        return []
+    rank = _loss_rank(chosen, toks)
+    return [
+        name
+        for name in names
+        if name != chosen
+        and counts.get(name, 0) == counts.get(chosen, 0)
+        and _is_loss(t := role_tokens(name))
+        and not _is_eval(t)
+        and not _is_stat(t)
+        and _loss_rank(name, t) == rank
+    ]
+
+
 # A loss named by its measure alone ('mse', 'cross_entropy'), read as the training loss only where
 # no name says loss (beside a 'loss' it is a metric: a regression's 'mse' next to its 'loss'), and
 # where a step or epoch counter or a learning rate says the table is a training's ('mse' and 'mae'

@@ -38,6 +38,12 @@ def normalize(
     name = _choose_metric(log, series, metric)
     if metric is None and name != log.hints.get("loss"):
         name = _denser_epoch_series(series, name, warnings)
+        tied = naming.tied_losses(series, name, {k: len(v) for k, v in series.items()})
+        if tied:
+            warnings.append(
+                f"{log.source}: {len(tied) + 1} series are named and logged alike as a training loss "
+                f"({', '.join(sorted([name, *tied]))}): judging {name!r}; pass --metric NAME to judge another"
+            )
     series = _newest_first(series, name, warnings)
     series = _fix_hf_zero_loss(series, name, warnings, log.format)
     series, step_kind = _spread_coarse_steps(series, name, log.step_kind, warnings)

@@ -141,6 +141,27 @@ def test_one_point_training_loss_points_to_the_validation_loss() -> None:
     assert not any("judges it" in w for w in normalize(Log("x", "tensorboard", enough)).warnings)
 
 
+def test_two_losses_named_and_logged_alike_are_said_to_tie() -> None:
+    """A GAN's 'd_loss' and 'g_loss' (Lightning writes CSV columns sorted, TensorBoard tags in write
+    order): which one is judged is said, with the --metric that judges the other. A total beside
+    its terms, or one logged less often, is no tie."""
+    steps = list(range(50))
+    d, g = series("d_loss", steps, [1.0] * 50), series("g_loss", steps, [2 - s / 50 for s in steps])
+    run = normalize(Log("x", "csv", {"g_loss": g, "d_loss": d}))
+    tie = [w for w in run.warnings if "named and logged alike" in w]
+    assert tie == [
+        "x: 2 series are named and logged alike as a training loss (d_loss, g_loss): judging "
+        f"{run.metric!r}; pass --metric NAME to judge another"
+    ]
+    assert not any(
+        "alike" in w for w in normalize(Log("x", "csv", {"g_loss": g, "d_loss": d}), metric="g_loss").warnings
+    )
+    total = series("loss", steps, [3 - s / 50 for s in steps])
+    assert not any("alike" in w for w in normalize(Log("x", "csv", {"loss": total, "g_loss": g, "d_loss": d})).warnings)
+    sparse = series("d_loss", steps[::10], [1.0] * 5)
+    assert not any("alike" in w for w in normalize(Log("x", "csv", {"g_loss": g, "d_loss": sparse})).warnings)
+
+
 def test_validation_loss_judged_as_the_metric_is_not_also_its_own_validation_curve() -> None:
     evals = series("eval_loss", [50, 100, 150], [1.0, 0.8, 0.7])
     log = Log(
