@@ -92,6 +92,7 @@ def _signals(run: Run):  # type: ignore[no-untyped-def]  # (lrdoctor.detect.Sign
         val=None if val is None else (val.steps, val.values),
         step_kind=run.step_kind,
         epoch_means=run.epoch_means,
+        late_start=run.late_start,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -120,9 +121,9 @@ def normalize(
             kept[val_name] = _val_on_epochs(kept[val_name], kept[name], warnings, unit=axis_unit(step_kind))
 
     epoch_means = step_kind == "step" and once_per_epoch(kept[name], epoch_series(kept))
-    late = None if epoch_means else _late_start(kept[name], step_kind, log.format)
+    late = not epoch_means and _starts_late(kept[name], step_kind, log.hparams)
     if late:
-        warnings.append(late)
+        warnings.append(_late_start(kept[name], step_kind, log.format))
     lr_name = log.hints.get("lr") if log.hints.get("lr") in own else naming.find_lr(own)
     if lr_name is not None and lr_name != name and step_kind == "step":
         kept[lr_name] = own[lr_name] = _lr_on_epochs(kept[lr_name], kept[name], warnings)
@@ -160,6 +161,7 @@ def normalize(
         segment=chosen,
         lr_given=lr,
         epoch_means=epoch_means,
+        late_start=late,
     )
 
 
@@ -817,11 +819,32 @@ def _writer(fmt: str, metric: str) -> str:
     return "hf-trainer-state" if fmt == "tensorboard" and metric == "train/loss" else fmt
 
 
-def _late_start(s: Series, step_kind: str, fmt: str) -> str | None:
-    """A note when the metric's first point comes after the first updates (the same test that
-    chooses the late-start models, :func:`lrdoctor.detect.log_kind`)."""
+def _starts_late(s: Series, step_kind: str, hparams: dict[str, Any]) -> bool:
+    """Whether the metric's first point comes after the first updates (what chooses the late-start
+    models, :func:`lrdoctor.detect.log_kind`). On an axis of epochs, the HF Trainer's closing summary
+    tells one step from a stride of k: a log of every step begins at the first."""
     if step_kind not in LATE_AXES or not starts_late(s.steps, epochs=step_kind == "epoch"):
+        return False
+    per_epoch = _steps_per_epoch(hparams) if step_kind == "epoch" else None
+    return per_epoch is None or float(s.steps[0]) * per_epoch >= EVERY_STEP
+
+
+# A first point this many optimizer steps in or later comes after the first updates; one step in
+# is where a log of every step (or logging_first_step) begins.
+EVERY_STEP = 1.5
+
+
+def _steps_per_epoch(hparams: dict[str, Any]) -> float | None:
+    """The optimizer steps of an epoch, from the HF Trainer's summary (train_runtime seconds at
+    train_steps_per_second, over its last epoch), else None."""
+    runtime, rate, epoch = (hparams.get(k) for k in ("train_runtime", "train_steps_per_second", "epoch"))
+    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (runtime, rate, epoch)):
         return None
+    return float(runtime) * float(rate) / float(epoch)
+
+
+def _late_start(s: Series, step_kind: str, fmt: str) -> str:
+    """The note for a metric whose first point comes after the first updates."""
     first = float(s.steps[0])
     return (
         f"{s.name!r} is first logged at {step_kind} {fmt_step(first)}: the updates before it are not in the log, so "

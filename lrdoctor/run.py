@@ -152,6 +152,9 @@ class Run:
     # Trainer logging each epoch): epoch means, whose first point holds the first epoch's updates,
     # as on an axis of epochs (:func:`once_per_epoch`, decided once by lrdoctor.normalize).
     epoch_means: bool = False
+    # The loss's first point comes after the first updates (lrdoctor.detect.curve.starts_late), as
+    # normalize decided it from the log (None: not decided, read from the loss's steps alone).
+    late_start: bool | None = None
 
     @property
     def loss(self) -> Series:

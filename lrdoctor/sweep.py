@@ -558,7 +558,10 @@ def _start_spread(diagnoses: Sequence[Diagnosis], cfg: SweepConfig) -> str:
     for dx in diagnoses:
         loss = dx.run.loss
         finite = np.isfinite(loss.values)
-        if dx.run.step_kind in LATE_AXES and starts_late(loss.steps, epochs=dx.run.step_kind == "epoch"):
+        late = dx.run.late_start
+        if late is None:
+            late = dx.run.step_kind in LATE_AXES and starts_late(loss.steps, epochs=dx.run.step_kind == "epoch")
+        if late:
             continue  # a first point after the first updates differs by rate already
         if finite.any():
             starts.append(float(loss.values[finite][0]))

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from lrdoctor import load
-from lrdoctor.diagnosis import diagnose
+from lrdoctor.detect import log_kind
+from lrdoctor.diagnosis import _signals, diagnose
 from lrdoctor.errors import NoSeries
 from lrdoctor.normalize import normalize, restart_positions
 from lrdoctor.report.text import render_one
@@ -190,6 +191,29 @@ def test_a_late_first_step_is_told_in_the_writer_s_own_setting(fmt: str, setting
         assert "log the first step too," in note and "Trainer" not in note
     else:
         assert setting in note
+
+
+@pytest.mark.parametrize(("every", "summary", "late"), [(1, True, False), (10, True, True), (1, False, True)])
+def test_hf_console_dicts_of_every_step_begin_at_the_first_update(tmp_path: Path, every, summary, late) -> None:
+    """The Trainer's console dicts count epochs ('epoch': 0.05, 20 steps an epoch): a log of every
+    step (logging_steps=1) had been told it began late, as one of every 10th, and judged by the
+    late-start models. Its closing summary (train_runtime at train_steps_per_second) tells them apart."""
+    lines = [
+        f"{{'loss': {2.3 - s / 40:.4f}, 'learning_rate': 5e-05, 'epoch': {s / 20:g}}}"
+        for s in range(1, 61)
+        if s % every == 0
+    ]
+    if summary:  # 60 steps: 12.5 s at 4.8 steps a second, over 3 epochs
+        lines.append(
+            "{'train_runtime': 12.5, 'train_samples_per_second': 38.4, 'train_steps_per_second': 4.8, 'epoch': 3.0}"
+        )
+    path = tmp_path / "hf.log"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    assert run.format == "text-hf" and run.step_kind == "epoch"
+    assert run.late_start is late
+    assert any("is first logged at epoch" in w for w in run.warnings) is late
+    assert (log_kind(_signals(run)) == "late-no-val") is late
 
 
 def test_a_given_rate_over_a_logged_one_is_noted() -> None:

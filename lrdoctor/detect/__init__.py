@@ -60,9 +60,11 @@ def signals(
     val: tuple[np.ndarray, np.ndarray] | None = None,
     step_kind: str = "step",
     epoch_means: bool = False,
+    late_start: bool | None = None,
 ) -> Signals:
     """What every detector reads. `step_kind` is the log's x axis; only a log of optimizer steps,
-    or of epochs written within them, can tell that its first point came after the first updates."""
+    or of epochs written within them, can tell that its first point came after the first updates.
+    `late_start`: whether it did, where the log told (Run.late_start); None reads it off the steps."""
     curve = prepare(steps, values)
     lr = lr_events(lr_steps, lr_values, curve)
     shape = (
@@ -70,8 +72,11 @@ def signals(
     )
     val_curve = None if val is None else prepare(*_finite(*val), min_points=4)
     val_shape = None if val_curve is None else measure(val_curve)
-    late = step_kind in LATE_AXES and not epoch_means and starts_late(steps, epochs=step_kind == "epoch")
-    return Signals(steps, values, curve, shape, lr, val_curve, val_shape, late, axis_unit(step_kind), val, epoch_means)
+    if late_start is None:
+        late_start = step_kind in LATE_AXES and not epoch_means and starts_late(steps, epochs=step_kind == "epoch")
+    return Signals(
+        steps, values, curve, shape, lr, val_curve, val_shape, late_start, axis_unit(step_kind), val, epoch_means
+    )
 
 
 def _first_decay(lr: LrEvents, curve: Curve) -> float | None:
