@@ -433,8 +433,10 @@ _GLOBAL_STEP = re.compile(r"(?i:global[ _]step\b)")
 def _evaluation(line: str, found: Parsed) -> Parsed:
     """An evaluation line's values named as the evaluation's, at the training step it follows."""
     m = _EVALUATION.search(line)
-    if m is None or "loss" in line[: m.start()].lower() or found.bar is not None:
+    if m is None or found.bar is not None:
         return found
+    if "loss" in line[: m.start()].lower():
+        return _both_halves(line, m.start(), found)
     word = next(g for g in m.groups() if g).lower()
     prefix = "test_" if word.startswith("test") else "val_"
     epoch, step = found.epoch, None
@@ -456,6 +458,21 @@ def _evaluation(line: str, found: Parsed) -> Parsed:
     elif step is None and found.step is not None and all(k != EVAL_STEP for k, _ in points):
         points.append((EVAL_STEP, found.step))  # ('[eval] step=25 val_loss=2.3': the training's step, or its own)
     return found._replace(points=points, step=step, step_total=None, epoch=epoch)
+
+
+def _both_halves(line: str, at: int, found: Parsed) -> Parsed:
+    """A training line that holds an evaluation's values after its own, each under a title
+    ('Epoch 3 | train: loss 0.52 acc 0.81 | val: loss 0.61 acc 0.77', '[train] loss=0.5 [valid]
+    loss=0.6'): the values after the evaluation's title are the evaluation's, not a second write
+    of the training's names (the later 'loss' had stood in for the training loss)."""
+    names = [k for k, _ in found.points]
+    if len(set(names)) == len(names):
+        return found  # each value under a name of its own (ESPnet's '[train] ... [valid] ...' read so)
+    head, tail = _parse_line(line[:at]), _parse_line(line[at:])
+    if head is None or not head.points or tail is None or not any("loss" in k for k, _ in tail.points):
+        return found
+    evaluated = _evaluation(line[at:], tail)
+    return head._replace(points=[*head.points, *((k, v) for k, v in evaluated.points if k != EVAL_STEP)])
 
 
 def _parse_special(line: str) -> Parsed | None:

@@ -1252,6 +1252,37 @@ def test_training_lines_that_mention_an_evaluation_stay_training_lines() -> None
     assert "checkpoint_step" in log.series and steps == sorted(steps) and steps[-1] == 300.0  # no restart
 
 
+@pytest.mark.parametrize(
+    "form",
+    [
+        "Epoch {e} | train: loss {t:.4f} acc 0.5 | val: loss {v:.4f} acc 0.6",
+        "Epoch {e}/12 Train - loss: {t:.4f}, acc: 0.5 | Val - loss: {v:.4f}, acc: 0.6",
+        "epoch {e} [train] loss={t:.4f} acc=0.5 [valid] loss={v:.4f} acc=0.6",
+        "Epoch {e}: (train) loss={t:.4f} (val) loss={v:.4f}",
+        "Epoch {e}: Training: loss={t:.4f} acc=0.5 | Validation: loss={v:.4f} acc=0.6",
+    ],
+)
+def test_an_evaluations_values_after_the_trainings_on_one_line_are_the_evaluations(form: str) -> None:
+    """Both halves of the line name a 'loss': the later, the evaluation's, had overwritten the
+    training loss, and no validation loss was read."""
+    rows = [(e, 2.3 - e / 10, 2.4 - e / 20) for e in range(12)]
+    log = read("".join(form.format(e=e, t=t, v=v) + "\n" for e, t, v in rows))
+    assert log.step_kind == "epoch"
+    assert points(log, "loss") == [(float(e), round(t, 4)) for e, t, _ in rows]
+    val = naming.find_val_loss(log.series, "loss")
+    assert val is not None and points(log, val) == [(float(e), round(v, 4)) for e, _, v in rows]
+
+
+def test_a_step_line_that_ends_an_epoch_with_its_evaluation_keeps_its_training_loss() -> None:
+    lines = [
+        f"step {s} | train: loss {2.3 - s / 100:.4f}" + (" | val: loss 2.1 acc 0.6" if s % 40 == 0 else "")
+        for s in range(10, 130, 10)
+    ]
+    log = read("\n".join(lines) + "\n")
+    assert points(log, "loss") == [(float(s), round(2.3 - s / 100, 4)) for s in range(10, 130, 10)]
+    assert points(log, naming.find_val_loss(log.series, "loss")) == [(40.0, 2.1), (80.0, 2.1), (120.0, 2.1)]
+
+
 def test_an_evaluation_line_keeps_its_epoch_and_a_global_step() -> None:
     log = read(
         "".join(
