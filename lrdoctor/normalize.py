@@ -825,22 +825,23 @@ def _starts_late(s: Series, step_kind: str, hparams: dict[str, Any]) -> bool:
     tells one step from a stride of k: a log of every step begins at the first."""
     if step_kind not in LATE_AXES or not starts_late(s.steps, epochs=step_kind == "epoch"):
         return False
-    per_epoch = _steps_per_epoch(hparams) if step_kind == "epoch" else None
-    return per_epoch is None or float(s.steps[0]) * per_epoch >= EVERY_STEP
+    steps = _steps_run(hparams) if step_kind == "epoch" else None
+    return steps is None or steps / len(s) >= EVERY_STEP
 
 
-# A first point this many optimizer steps in or later comes after the first updates; one step in
-# is where a log of every step (or logging_first_step) begins.
+# A log of a point every this many optimizer steps or more began after the first updates; one of
+# every step began at the first.
 EVERY_STEP = 1.5
 
 
-def _steps_per_epoch(hparams: dict[str, Any]) -> float | None:
-    """The optimizer steps of an epoch, from the HF Trainer's summary (train_runtime seconds at
-    train_steps_per_second, over its last epoch), else None."""
-    runtime, rate, epoch = (hparams.get(k) for k in ("train_runtime", "train_steps_per_second", "epoch"))
-    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (runtime, rate, epoch)):
+def _steps_run(hparams: dict[str, Any]) -> float | None:
+    """The optimizer steps of the run, from the HF Trainer's summary (train_runtime seconds at
+    train_steps_per_second), else None. (Its epochs, printed to two decimals, are too coarse to
+    place the first point within one step.)"""
+    runtime, rate = hparams.get("train_runtime"), hparams.get("train_steps_per_second")
+    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (runtime, rate)):
         return None
-    return float(runtime) * float(rate) / float(epoch)
+    return float(runtime) * float(rate)
 
 
 def _late_start(s: Series, step_kind: str, fmt: str) -> str:
@@ -872,7 +873,9 @@ def _spread_coarse_steps(
     if len(s) < 8:
         return series, kind
     same = s.steps[1:] == s.steps[:-1]  # the usual log (steps rising) leaves here, at one pass
-    if np.count_nonzero(same) < 0.5 * len(s) or not (s.seq[1:] > s.seq[:-1]).all():
+    if not same.any() or not (s.seq[1:] > s.seq[:-1]).all():
+        return series, kind
+    if np.count_nonzero(same) < 0.5 * len(s) and not (kind == "epoch" and _hundredths(s.steps)):
         return series, kind
     if (s.values[1:][same] == s.values[:-1][same]).mean() > 0.5:
         return series, kind
@@ -901,12 +904,30 @@ def _spread_coarse_steps(
         )
         return moved, "index"
     else:
+        why = (
+            "printed to two decimals, as the HuggingFace Trainer rounds it"
+            if kind == "epoch" and _hundredths(s.steps)
+            else f"the step is written coarser than the points: {len(first)} distinct values; "
+            "an epoch given as the step?"
+        )
         warnings.append(
-            f"{int(same.sum())} of {len(s)} points of {name!r} share their step with the point before (the step "
-            f"is written coarser than the points: {len(first)} distinct values; an epoch given as the step?); each "
-            "step's points are spread evenly in write order up to the next"
+            f"{int(same.sum())} of {len(s)} points of {name!r} share their {axis_unit(kind)} with the point before "
+            f"({why}); each {axis_unit(kind)}'s points are spread evenly in write order up to the next"
         )
     return moved, kind
+
+
+def _hundredths(epochs: np.ndarray) -> bool:
+    """Fractional epochs printed to two decimals, as the HuggingFace Trainer's console dicts have
+    them (`round(epoch, 2)`): from 100 points an epoch some share their epoch with the point before,
+    from 200 all do; each is a point of its own, not one written again."""
+    finite = epochs[np.isfinite(epochs)]
+    scaled = finite * 100
+    return (
+        len(finite) > 0
+        and bool(np.all(np.abs(scaled - np.round(scaled)) < 1e-6))
+        and np.count_nonzero(finite % 1) > 0.5 * len(finite)
+    )
 
 
 def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:

@@ -216,6 +216,33 @@ def test_hf_console_dicts_of_every_step_begin_at_the_first_update(tmp_path: Path
     assert (log_kind(_signals(run)) == "late-no-val") is late
 
 
+@pytest.mark.parametrize("per_epoch", [110, 150, 199])
+def test_hf_console_epochs_rounded_to_hundredths_keep_every_point(tmp_path: Path, per_epoch: int) -> None:
+    """transformers 4.x prints round(epoch, 2): at 100-200 logs an epoch some share their epoch with
+    the point before, too few to be read as a coarse axis, and were dropped as rewrites (a third to
+    a half of the loss)."""
+    n = 2 * per_epoch
+    lines = [
+        f"{{'loss': {2.3 - s / n:.6f}, 'learning_rate': 5e-05, 'epoch': {round(s / per_epoch, 2)}}}"
+        for s in range(1, n + 1)
+    ]
+    path = tmp_path / "hf.log"
+    path.write_text("\n".join(lines) + "\n")
+    run = load(path)
+    assert len(run.loss) == n and (np.diff(run.loss.steps) > 0).all()
+    assert np.allclose(run.loss.values, [2.3 - s / n for s in range(1, n + 1)], atol=1e-6)
+    assert any("printed to two decimals" in w for w in run.warnings)
+    assert not any("written twice" in w for w in run.warnings)
+
+
+def test_whole_epochs_written_twice_still_keep_the_latest_write() -> None:
+    """An axis of whole epochs with a few repeats (two loggers, a resume) is no rounded one."""
+    steps = [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9]
+    log = Log("x", "csv", {"loss": series("loss", steps, [2 - 0.1 * i for i in range(11)])}, step_kind="epoch")
+    run = normalize(log)
+    assert run.loss.steps.tolist() == list(range(10)) and run.loss.values[3] == pytest.approx(1.6)
+
+
 def test_a_given_rate_over_a_logged_one_is_noted() -> None:
     loss, lr = series("loss", [0, 1, 2], [2.0, 1.5, 1.2]), series("lr", [0, 1, 2], [0.01] * 3)
     log = Log("x", "csv", {"loss": loss, "lr": lr})
