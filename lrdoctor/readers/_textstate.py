@@ -496,6 +496,8 @@ def _every_refresh(refreshes: Refreshes, others: dict[str, Series] | None = None
         count = shown_values[-1]
         values = dict(zip(names[:-2], shown_values[:-2], strict=True))
         if kind != train:  # an evaluation bar: at the step it follows
+            if _validating(name, train):  # its values are the evaluation's ('Epoch 3 [val]', loss=...)
+                values = {_as_eval(k): v for k, v in values.items()}
             rows.update(offset + last, values, run)
             shown.update((k, values[k]) for k in evals.intersection(values))
             continue
@@ -592,6 +594,13 @@ class _Rows:
             at = np.flatnonzero(earliest == earliest.min())[0]
             firsts.append((int(earliest[at]), int(writes[at]), name))
         return {name: out[name] for _, _, name in sorted(firsts)}
+
+
+def _as_eval(key: str) -> str:
+    """A validation bar's value named as the evaluation's ('progress/loss' as 'progress/val_loss'),
+    not as a point of the training bar's series."""
+    name = key[len(PROGRESS) :]
+    return key if is_eval(name) else f"{PROGRESS}val_{name}"
 
 
 def _validation_next(refreshes: Refreshes, i: int, train: str) -> bool:

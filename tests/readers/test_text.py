@@ -1045,6 +1045,24 @@ def test_a_stuck_validation_value_is_a_point_after_each_validation_bar() -> None
     assert [v for _, v in points(log, "progress/val_loss")] == [0.693] * 3
 
 
+@pytest.mark.parametrize("title", ["Epoch {e} [val]", "Validation", "Evaluating"])
+def test_a_validation_bars_postfix_is_the_validation_loss_not_a_training_point(title: str) -> None:
+    """A loop's own tqdm bars, 'Epoch 3 [train]' then 'Epoch 3 [val]', each with set_postfix(loss=...):
+    the validation bar's loss had been written over the training loss at the step it follows."""
+    refreshes = []
+    for e in range(4):
+        refreshes += [
+            f"Epoch {e} [train]: {n * 10}%|#  | {n}/10 [00:01<00:00, loss={2 - (10 * e + n) / 50:.3f}]"
+            for n in range(1, 11)
+        ]
+        name = title.format(e=e)
+        refreshes += [f"{name}: {n * 50}%|#  | {n}/2 [00:00<00:00, loss={3 - e / 10 - n / 100:.3f}]" for n in (1, 2)]
+    log = read("\r".join(refreshes) + "\n")
+    train = points(log, "progress/loss")
+    assert [v for _, v in train] == [round(2 - k / 50, 3) for k in range(1, 41)]
+    assert points(log, "progress/val_loss") == [(10.0 * (e + 1), round(3 - e / 10 - 0.02, 3)) for e in range(4)]
+
+
 def test_a_validation_value_is_one_point_per_validation_whatever_other_bars_refresh() -> None:
     """Lightning 1.x's training bar counts on through the validation (its total holds both), its
     refreshes drawn between the validation bar's; a data-loading bar refreshes during training.
