@@ -261,7 +261,7 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
     if confirmed > 0 and not (CLASSES[k] == "too_low" and p[k] >= cfg.min_confidence):
         return "too_low", max(float(p[CLASSES.index("too_low")]), confirmed)
     if p[k] < cfg.min_confidence or (p[k] < cfg.unsupported_confidence and _unsupported(CLASSES[k], findings)):
-        return "unknown", float(p[k])
+        return "unknown", 0.0  # (no confidence: the lean was too weak, or unsupported)
     if _against_the_findings(findings, CLASSES[k]):  # (which _against_the_training_loss, explained apart, implies)
         return "unknown", 0.0
     if _ended_above_its_start(sig, findings, CLASSES[k]) or _blew_up_yet_slow(findings, CLASSES[k]):

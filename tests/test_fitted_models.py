@@ -182,7 +182,7 @@ def test_every_way_to_an_unknown_verdict_says_why() -> None:
     def why(sig, cfg: VerdictConfig | None = None) -> str:  # type: ignore[no-untyped-def]
         cfg = cfg or VerdictConfig()
         findings = detect_all(sig, DetectConfig())
-        assert decide(sig, findings, cfg)[0] == "unknown"
+        assert decide(sig, findings, cfg) == ("unknown", 0.0)  # no confidence, whichever way it leaned
         return explain(sig, findings, "unknown", cfg)
 
     assert why(signals(np.arange(3.0), np.array([2.3, 2.1, 2.0]))) == (
