@@ -283,10 +283,10 @@ def test_a_rate_verdict_no_finding_points_to_needs_a_strong_lean(side: str) -> N
     sig = _sig(False, False)
     findings = detect_all(sig, Config.default().detect)
     assert not [f for f in findings if f.suggests is not None]
-    for strength, want in ((0.7, "unknown"), (0.95, side)):
+    for strength, want, confidence in ((0.7, "unknown", 0.0), (0.95, side, 0.95)):  # (unknown: none)
         cfg = VerdictConfig(models={k: _leaning(side, strength) for k in LOG_KINDS})
         verdict, p = decide(sig, findings, cfg)
-        assert verdict == want and p == pytest.approx(strength)
+        assert verdict == want and p == pytest.approx(confidence)
     cfg = VerdictConfig(models={k: _leaning(side, 0.7) for k in LOG_KINDS})
     assert f"lean to {side.replace('_', ' ')} (0.70" in explain(sig, findings, "unknown", cfg)
     close = VerdictConfig(models={k: _leaning(side, 0.8996) for k in LOG_KINDS})  # never shown as the bar it missed
