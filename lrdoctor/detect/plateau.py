@@ -65,6 +65,9 @@ class PlateauConfig:
     early_t90: float = 0.03
     early_t90_full: float = 0.0
     early_min_points: int = 50
+    # A loss that stopped improving must first have come down from its start this many sigmas of
+    # its point-to-point noise, or ended this far above it.
+    moved_sigmas: float = 3.0
 
 
 def detect_plateau(
@@ -93,7 +96,12 @@ def detect_plateau(
     # epoch's running mean saws up within every epoch by a few percent).
     end_from = float(curve.t[-tail])
     climbed = float(curve.trend[-1]) - curve.best > max(2 * curve.noise, cfg.climb_back * curve.span)
-    if regret > cfg.above_best and end - curve.best > 2 * curve.noise and (curve.best_t < end_from or climbed):
+    if (
+        regret > cfg.above_best
+        and end - curve.best > 2 * curve.noise
+        and (curve.best_t < end_from or climbed)
+        and _moved(curve, end, cfg)
+    ):
         at = curve.best_step
         given = (
             f"above where it started ({curve.start:.4g})"
@@ -129,6 +137,13 @@ def detect_plateau(
             )
         ]
     return []
+
+
+def _moved(curve: Curve, end: float, cfg: PlateauConfig) -> bool:
+    """Whether the loss came down from its start, or ended above it, beyond its noise: one that
+    did neither (a fine-tune at its floor, its first value a low draw) gave back no progress."""
+    bar = cfg.moved_sigmas * curve.noise
+    return curve.start - curve.best > bar or end - curve.start > bar
 
 
 def _stuck(

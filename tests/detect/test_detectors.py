@@ -95,6 +95,18 @@ def test_a_plateau_that_ended_above_its_start_says_so() -> None:
     assert "giving back" not in plateaus[0].message
 
 
+def test_a_loss_at_its_floor_whose_first_value_was_a_low_draw_gave_back_nothing() -> None:
+    """A fine-tune at its floor: minibatch losses around 0.025, the first a low draw (0.014). Its
+    trend's lowest and its end differ by noise alone; 'stopped improving ... above where it started'
+    had read it as too high (0.99)."""
+    rng = np.random.default_rng(1)
+    values = np.abs(rng.normal(0.025, 0.009, 34))
+    values[0] = 0.014
+    values[-5:] = [0.031, 0.029, 0.035, 0.03, 0.032]
+    t = np.arange(10.0, 350.0, 10.0)
+    assert not found(t, values).get("plateau")
+
+
 def test_explosion_is_divergence() -> None:
     (div,) = found(*curves.exploding())["divergence"]
     assert div.severity == "error" and div.evidence["peak_ratio"] > 100
