@@ -264,6 +264,8 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0  # (no confidence: the lean was too weak, or unsupported)
     if _against_the_findings(findings, CLASSES[k]):  # (which _against_the_training_loss, explained apart, implies)
         return "unknown", 0.0
+    if _overfit_alone(sig, findings, CLASSES[k], cfg):
+        return "unknown", 0.0
     if _ended_above_its_start(sig, findings, CLASSES[k]) or _blew_up_yet_slow(findings, CLASSES[k]):
         return "unknown", 0.0
     if warm and CLASSES[k] != "too_high":  # a loss that broke while the rate rose settles only that
@@ -299,6 +301,19 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
     if verdict != "too_high" or _shows_too_high(findings):
         return False
     if not any(f.suggests == "too_low" and f.severity != "info" for f in findings):
+        return False
+    first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
+    return first is not None and FEATURES[first].startswith("val_")
+
+
+def _overfit_alone(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig) -> bool:
+    """A rate too high that rests first on the validation loss where overfitting is found and no
+    sign on the training loss points to a rate too high: a Whisper fine-tune at 1e-5 whose training
+    loss fell smoothly to 0.0002 while its validation loss rose 31% over 38 epochs had been told to
+    lower its rate 44x. A model overfits at any rate; more epochs than the data bears is no rate."""
+    if verdict != "too_high" or _shows_too_high(findings):
+        return False
+    if not any(f.pathology == "overfitting" and f.severity != "info" for f in findings):
         return False
     first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
     return first is not None and FEATURES[first].startswith("val_")
@@ -413,7 +428,15 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     x = features(sig, findings)
-    return "; ".join(_phrase(FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
+    return "; ".join(_said(sig, FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
+
+
+def _said(sig: Signals, name: str, value: float) -> str:
+    """The feature's sentence for this run: a validation loss whose best was its first evaluation
+    made no progress to give back a share of ('ended 200% of its progress above its best')."""
+    if name == "val_given_back" and sig.val is not None and sig.val.best_t <= 0:
+        return "the validation loss ended above its first evaluation, its best"
+    return _phrase(name, value)
 
 
 def _reasons(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig) -> list[int]:
@@ -496,6 +519,12 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     def leaning() -> str:
         return f"the statistics lean to {lean.replace('_', ' ')} ({p.max():.2f}: {explain(sig, findings, lean, cfg)})"
 
+    if p.max() >= cfg.min_confidence and _overfit_alone(sig, findings, lean, cfg):
+        return (
+            f"{leaning()}, resting on the validation loss, which the overfitting found explains: a model overfits "
+            "at any rate, and nothing on the training loss points to a rate too high"
+        )
+
     if p.max() >= cfg.min_confidence and _against_the_findings(findings, lean):
         against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
         return (
@@ -537,10 +566,21 @@ def _below(p: float, bar: float, digits: int = 2) -> str:
 
 
 # Sentences for values the general one reads badly: none found, a drop that is a rise, a rising trend.
+def _near_zero(v: float) -> bool:
+    return abs(v) < 0.005  # (what reads as 0%)
+
+
 SPECIAL = {
     "high": (lambda v: v < 0.005, "no detector found a sign of a rate too high"),
     "low": (lambda v: v < 0.005, "no detector found a sign of a rate too low"),
     "jumps": (lambda v: v < 0.005, "no point jumped 8 sigmas of the run's noise above its trend"),
+    # (a share that reads as 0% is said as what it means: "ended 0% of its progress above its best")
+    "given_back": (_near_zero, "the loss ended at its best"),
+    "val_given_back": (_near_zero, "the validation loss ended at its best"),
+    "roughness": (_near_zero, "it swings around its trend by under 1% of its progress"),
+    "t50": (_near_zero, "half of its progress took under 1% of the run"),
+    "t90": (_near_zero, "90% of its progress took under 1% of the run"),
+    "val_t90": (_near_zero, "90% of the validation progress took under 1% of the run"),
     "drop": (lambda v: v < 0, "the loss ended {:.0%} above its start"),
     "tail_slope": (lambda v: v < 0, "the trend over the last 30% rises, at {:.2f}x its whole progress per run length"),
     "val_gap": (

@@ -123,6 +123,12 @@ def test_a_statistic_that_is_zero_or_negative_reads_as_plain_words() -> None:
     assert _phrase("jumps", 0.0) == "no point jumped 8 sigmas of the run's noise above its trend"
     assert _phrase("drop", -0.04) == "the loss ended 4% above its start"
     assert _phrase("tail_slope", -0.5).startswith("the trend over the last 30% rises")
+    # A share that rounds to 0% is said as what it means ('ended 0% of its progress above its best').
+    assert _phrase("given_back", 0.001) == "the loss ended at its best"
+    assert _phrase("val_given_back", 0.0) == "the validation loss ended at its best"
+    assert _phrase("roughness", 0.004) == "it swings around its trend by under 1% of its progress"
+    assert _phrase("t50", 0.0) == "half of its progress took under 1% of the run"
+    assert _phrase("given_back", 0.02) == "the loss ended 2% of its progress above its best"
     assert _phrase("late_ratio", -0.001) == "the second half made 0% as much progress as the first"  # not -0%
 
 

@@ -298,3 +298,23 @@ def test_a_rate_verdict_no_finding_points_to_needs_a_strong_lean(side: str) -> N
     other = replace(sign, suggests="too_low" if side == "too_high" else "too_high")  # points the other way
     assert decide(sig, [*findings, other], cfg)[0] == "unknown"
     assert decide(sig, findings, replace(cfg, unsupported_confidence=0.5))[0] == side
+
+
+def test_overfitting_alone_is_no_rate_too_high() -> None:
+    """A fine-tune whose training loss fell smoothly to its floor while its validation loss rose
+    at each of 5 evaluations (38 epochs on a small set): the statistics lean to too high on the
+    validation loss alone, which overfitting explains at any rate; it had been told to lower its
+    rate 44x."""
+    steps = np.arange(25.0, 5001.0, 25.0)
+    train = 0.3 * np.exp(-steps / 300) + 0.0002
+    lr_steps = steps
+    lr = np.where(steps < 500, 1e-5 * steps / 500, 1e-5 * (5000 - steps) / 4500)
+    val = (np.array([1000.0, 2000, 3000, 4000, 5000]), np.array([0.321, 0.358, 0.394, 0.412, 0.42]))
+    sig = signals(steps, train, lr_steps, lr, val=val, step_kind="step")
+    cfg = Config.default()
+    findings = detect_all(sig, cfg.detect)
+    assert [f.pathology for f in findings if f.severity != "info"] == ["overfitting"]
+    assert decide(sig, findings, cfg.verdict) == ("unknown", 0.0)
+    said = explain(sig, findings, "unknown", cfg.verdict)
+    assert "which the overfitting found explains: a model overfits at any rate" in said
+    assert "ended above its first evaluation, its best" in said  # no share of a progress it never made
