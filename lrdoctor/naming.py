@@ -265,6 +265,13 @@ def find_val_loss(
     Validation before test (a test loss is often one final number), then the most points.
     """
     counts = counts or {}
+    names = list(names)
+    if train is not None and not _is_loss(role_tokens(train)):
+        # A series not named a loss, judged as one ('mean_squared_error' with --metric): its own
+        # held-out twin ('val_mean_squared_error'), not a 'val_loss' that may hold another quantity.
+        twins = [n for n in names if _is_eval(role_tokens(n)) and _quantity(n) - _EVAL_WORDS == _quantity(train)]
+        if twins:
+            return max(twins, key=lambda n: counts.get(n, 0))
     cands = []
     for name in names:
         toks = role_tokens(name)

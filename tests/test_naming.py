@@ -84,6 +84,15 @@ def test_val_loss_prefers_validation_over_a_single_test_value() -> None:
     assert naming.find_val_loss(["loss", "test_loss"]) == "test_loss"
 
 
+def test_a_measure_judged_as_the_loss_pairs_with_its_own_held_out_twin() -> None:
+    """Keras' appended runs under one header: '--metric mean_squared_error' had been paired with
+    'val_loss', which in the judged run held another quantity, not 'val_mean_squared_error'."""
+    names = ["loss", "mean_squared_error", "val_loss", "val_mean_squared_error"]
+    assert naming.find_val_loss(names, "mean_squared_error") == "val_mean_squared_error"
+    assert naming.find_val_loss(names, "loss") == "val_loss"
+    assert naming.find_val_loss(["accuracy", "val_loss"], "accuracy") == "val_loss"  # no twin: as before
+
+
 def test_add_hparams_summaries_get_no_role() -> None:
     # TensorBoard's add_hparams writes its metrics as hparam/<name>, one point in a folder of its own.
     names = ["1795934157.78/hparam/val_loss", "train/loss", "val/loss", "1795934157.78/hparam/lr", "lr"]
