@@ -24,6 +24,7 @@ import numpy as np
 
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import MIN_POINTS, Curve
+from lrdoctor.detect.lr import warmup_share
 from lrdoctor.detect.shape import Shape
 from lrdoctor.detect.slow import is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, excursions
@@ -366,11 +367,10 @@ def _in_warmup(sig: Signals, cfg: VerdictConfig) -> tuple[float, float] | None:
     """(where the recorded rate reached its peak, that share of the log), when the log is (nearly)
     all its warmup (a log of a run's first steps): its loss answers a rate still rising, and only
     a rate too high can be told, where a finding shows the loss broke before the peak."""
-    lr, curve = sig.lr, sig.curve
-    if lr.warmup_end is None or curve is None or curve.steps[-1] <= curve.steps[0]:
+    share = warmup_share(sig.curve, sig.lr)
+    if share is None or sig.lr.warmup_end is None:
         return None
-    share = (lr.warmup_end - curve.steps[0]) / (curve.steps[-1] - curve.steps[0])
-    return (lr.warmup_end, share) if share >= cfg.warmup_share else None
+    return (sig.lr.warmup_end, share) if share >= cfg.warmup_share else None
 
 
 def _unsupported(verdict: Verdict, findings: Sequence[Finding]) -> bool:

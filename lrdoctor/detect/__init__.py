@@ -14,7 +14,7 @@ import numpy as np
 
 from lrdoctor.detect.curve import LATE_AXES, Curve, prepare, starts_late
 from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence, detect_val_nonfinite
-from lrdoctor.detect.lr import LrEvents, faster_once_decayed, lr_events
+from lrdoctor.detect.lr import LrEvents, faster_once_decayed, lr_events, warmup_share
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
 from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
 from lrdoctor.detect.plateau import PlateauConfig, detect_plateau
@@ -119,6 +119,7 @@ DETECTORS: dict[str, Detector] = {
         c.slow,
         *((s.val, s.val_shape) if _val_reads_progress(s) else (None, None)),
         annealed=faster_once_decayed(s.curve, s.lr),
+        warming=(warmup_share(s.curve, s.lr) or 0.0) >= c.slow.warmup_share,
         levelled=(s.val, s.val_shape)
         if s.val is not None and s.val_shape is not None and len(s.val.y) >= c.slow.levelled_evals
         else None,

@@ -165,3 +165,11 @@ def faster_once_decayed(curve: Curve | None, lr: LrEvents) -> dict[str, float] |
     if not (decayed > 0 and decayed > at_peak):
         return None
     return {"slope_at_peak": float(at_peak), "slope_decayed": float(decayed)}
+
+
+def warmup_share(curve: Curve | None, lr: LrEvents) -> float | None:
+    """The share of the log before the recorded rate reached its peak (its warmup's end), or None
+    where no warmup is recorded."""
+    if lr.warmup_end is None or curve is None or curve.steps[-1] <= curve.steps[0]:
+        return None
+    return float((lr.warmup_end - curve.steps[0]) / (curve.steps[-1] - curve.steps[0]))

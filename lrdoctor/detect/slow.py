@@ -54,6 +54,9 @@ class SlowConfig:
     # ... after it had come down by this share of its start: one that never moved (a classifier
     # the rate has not yet moved off chance on held-out data) levelled off nothing.
     levelled_fall: float = 0.05
+    # A log whose recorded rate reached its peak only after this share of it is (nearly) all its
+    # warmup: a loss that falls late answers a rate still rising (the verdict's warmup_share).
+    warmup_share: float = 0.8
 
 
 # A trend that moves less than this share of its level moves by floating-point rounding alone (a
@@ -70,6 +73,7 @@ def detect_slow(
     *,
     annealed: dict[str, float] | None = None,
     levelled: tuple[Curve, Shape] | None = None,
+    warming: bool = False,
 ) -> list[Finding]:
     """`val`, `val_shape`: the validation loss, for progress beneath the training loss's noise;
     left out where the log begins late (its first value is not the start) or its loss went
@@ -77,8 +81,10 @@ def detect_slow(
     rate had decayed than at its peak (lrdoctor.detect.lr.faster_once_decayed); its late progress
     is then the decay's doing, no sign of a rate too low. `levelled`: the validation loss and its
     shape, where it has `levelled_evals` evaluations or more; one that came down and levelled off
-    at the end rules out a slow run read from the training loss's shape."""
-    if curve is None or shape is None or annealed is not None:
+    at the end rules out a slow run read from the training loss's shape. `warming`: the log is
+    (nearly) all its warmup, its late progress the rising rate's doing (detectron2's first 300 of
+    its 1000 warmup iterations)."""
+    if curve is None or shape is None or annealed is not None or warming:
         return []
     still_falling = shape.tail_slope > 0 and shape.tail_tau < 0 and shape.tail_p < cfg.p_value
     drop = (curve.start - curve.end) / max(abs(curve.start), 1e-12)

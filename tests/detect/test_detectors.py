@@ -1228,6 +1228,21 @@ def test_no_slow_convergence_for_a_loss_that_ended_above_its_start() -> None:
     assert "slow_convergence" not in found(steps, rising)
 
 
+def test_a_log_that_is_all_warmup_finds_no_slow_convergence() -> None:
+    """detectron2's first 300 of its 1000 warmup iterations: a loss that falls late answers the rate
+    still rising. Slow convergence had been a warning beside 'the rate was still warming up', which
+    check --fail-on-pathology slow_convergence failed on."""
+    steps = np.arange(19.0, 300.0, 20.0)
+    rate = 0.02 * (steps + 1) / 1000
+    loss = 4.0 - 2.5 * (steps / 300) ** 2
+    findings = detect_all(signals(steps, loss, steps, rate), CFG)
+    assert not [f for f in findings if f.pathology == "slow_convergence"]
+    done = np.arange(19.0, 3000.0, 20.0)  # the same curve with its warmup over by a third of the log
+    fall = 4.0 - 2.5 * (done / 3000) ** 2
+    findings = detect_all(signals(done, fall, done, np.minimum(0.02 * (done + 1) / 1000, 0.02)), CFG)
+    assert [f for f in findings if f.pathology == "slow_convergence"]
+
+
 def test_skipped_updates_in_warmup_are_not_the_stability_limit() -> None:
     from lrdoctor.run import Run, Series
 
