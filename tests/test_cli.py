@@ -68,6 +68,20 @@ def test_nan_loss_is_an_error_finding_and_exit_1(diverged: Path) -> None:
     assert set(finding) == {"pathology", "severity", "start_step", "end_step", "message", "evidence"}
 
 
+def test_a_log_without_its_rate_still_gives_the_factor_to_move_it_by(healthy: Path, diverged: Path) -> None:
+    """No rate in the log: the JSON had the factor only inside the prose of recommendation_basis,
+    and the terminal dropped what it rests on."""
+    doc = json.loads(invoke("diagnose", str(diverged), "--format", "json").stdout)
+    assert doc["lr"]["observed"] is None and doc["lr"]["recommended"] is None
+    assert 0 < doc["lr_factor"] < 1
+    said = f"{1 / doc['lr_factor']:.3g}x lower"
+    assert doc["recommendation_basis"].startswith(said + ": ")
+    rest = doc["recommendation_basis"].removeprefix(said + ": ")
+    text = invoke("diagnose", str(diverged)).stdout
+    assert f"try lr    {said} than the rate you used ({rest}; pass --lr VALUE to get the rate itself)" in text
+    assert json.loads(invoke("diagnose", str(healthy), "--format", "json").stdout)["lr_factor"] is None
+
+
 def test_several_paths_give_an_array_in_order(healthy: Path, diverged: Path) -> None:
     result = invoke("diagnose", str(diverged), str(healthy), "--format", "json")
     assert result.exit_code == 1

@@ -39,6 +39,8 @@ def to_dict(dx: Diagnosis) -> dict[str, Any]:
         # Additions beyond the fixed shape.
         "why": dx.why,
         "recommendation_basis": dx.because,
+        # recommended / observed: known where the log records no rate too (multiply yours by it)
+        "lr_factor": number(dx.factor) if dx.verdict in ("too_high", "too_low") or dx.basis == "probe" else None,
         "advice": list(dx.advice),
         "step_kind": run.step_kind,
         "val_metric": run.val_metric,

@@ -63,8 +63,11 @@ def render_one(dx: Diagnosis) -> str:
         if dx.recommended_lr is not None:
             lines.append(f"  try lr    {fmt_lr(dx.recommended_lr)} ({safe(dx.because)})")
         elif dx.factor is not None:
+            said = factor_words(dx.factor)
+            why = dx.because.removeprefix(said).lstrip(": ")  # (the basis opens with the factor)
             lines.append(
-                f"  try lr    {factor_words(dx.factor)} than the rate you used (pass --lr VALUE to get the rate itself)"
+                f"  try lr    {said} than the rate you used ({safe(why) + '; ' if why else ''}"
+                "pass --lr VALUE to get the rate itself)"
             )
     if dx.findings:
         lines.append("  findings")
