@@ -133,6 +133,7 @@ def _two_lines(head: bytes) -> bool:
 
 
 ZIP_MAGIC = b"PK\x03\x04"
+LIGHTNING_SETTINGS = "hparams.yaml"  # what a Lightning logger writes beside its metrics
 
 
 def sniff(source: Source) -> str:
@@ -148,6 +149,11 @@ def sniff(source: Source) -> str:
         head = source.head(size)
     if head.startswith(ZIP_MAGIC):  # (stored uncompressed, its members' text would pass for a CSV's)
         raise NotALog(f"{source.label}: a zip archive; extract the log from it and pass that file")
+    if source.name.endswith(LIGHTNING_SETTINGS):  # (its settings read as one-point series, 'lr' among them)
+        raise NotALog(
+            f"{source.label}: a Lightning hparams.yaml, the run's settings, not its log; diagnose the "
+            "metrics.csv beside it, or the version folder (which reads its lr from this file)"
+        )
     for name, reader in READERS.items():
         if name != "text" and reader.sniff(head, source.name):
             return name

@@ -14,6 +14,7 @@ import gzip
 import json
 import math
 import os
+import re
 import sqlite3
 import zipfile
 import zlib
@@ -717,6 +718,24 @@ def test_a_zip_archive_is_refused_as_one_not_read_as_its_members_text(tmp_path: 
         z.writestr("metrics.csv", "step,loss\n" + "".join(f"{s},{2 / (1 + s / 10):.5f}\n" for s in range(100)))
     with pytest.raises(NotALog, match="a zip archive; extract the log"):
         read_log(path)
+
+
+@pytest.mark.parametrize("content", ["{}\n", "d_model: 768\nlr: 0.0002363\nnum_epochs: 10\nweight_decay: 0.01\n"])
+def test_a_lightning_hparams_yaml_given_alone_is_refused_as_settings(tmp_path: Path, content: str) -> None:
+    """Its settings had read as one-point series ('no series looks like a training loss; found
+    d_model, ...; pass --metric NAME'), or as 'an empty JSON object'. The version folder still reads
+    the rate from it."""
+    version = tmp_path / "version_0"
+    version.mkdir()
+    (version / "hparams.yaml").write_text(content)
+    (version / "metrics.csv").write_text(
+        "epoch,step,train_loss\n" + "".join(f"0,{s},{2 / (1 + s / 10):.5f}\n" for s in range(60))
+    )
+    with pytest.raises(
+        NotALog, match=re.escape("a Lightning hparams.yaml, the run's settings, not its log; diagnose the metrics.csv")
+    ):
+        read_log(version / "hparams.yaml")
+    assert len(load(version).loss) == 60
 
 
 @pytest.mark.parametrize(("encoding", "word"), [("cp1251", "эпоха"), ("cp1252", "époque"), ("latin-1", "Größe")])
