@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -75,9 +76,20 @@ def normalize(
         )
     lo, hi = bounds[chosen - 1]
     if len(segments) > 1:
-        reused = _header_reused(series, name, bounds, chosen)
+        reused, twin = _header_reused(series, name, bounds, chosen)
         if reused:
             warnings.append(reused)
+        if twin is not None and metric is None and log.hints.get("loss") != name:
+            shifted = _shifted_under_header(series[name], series[twin], bounds[chosen - 1])
+            if shifted:
+                run = normalize(log, metric=twin, segment=segment, lr=lr)
+                said = f"{twin!r} equals {name!r} point for point"  # (the same note, told from the twin)
+                run = replace(run, warnings=tuple(w for w in run.warnings if not w.startswith(said)))
+                note = (
+                    f"{log.source}: in run {chosen}, {name!r} {shifted}, while {twin!r} falls: judging {twin!r}, "
+                    f"the column {name!r} equalled in the other runs; pass --metric {name} to judge {name!r}"
+                )
+                return replace(run, warnings=(*run.warnings, note))
     kept: dict[str, Series] = {}
     firsts = [float(series[name].steps[series[name].seq >= c][0]) for c in cuts]  # each later run's first step
     for key, s in series.items():
@@ -585,7 +597,30 @@ def _judge_val_instead(series: dict[str, Series], name: str, val_name: str | Non
     ]
 
 
-def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[float, float]], chosen: int) -> str:
+def _shifted_under_header(metric: Series, twin: Series, bounds: tuple[float, float]) -> str:
+    """How the judged run's metric reads as an accuracy filed under the loss's name (Keras'
+    CSVLogger with append=True: a later run logging accuracy and loss under a header of loss and
+    mse), where the column that equalled it in the other runs falls as a loss does: its values
+    within [0, 1] and rising, from its first quarter to its last; else ""."""
+    lo, hi = bounds
+    mine = metric.values[(metric.seq >= lo) & (metric.seq < hi)]
+    theirs = twin.values[(twin.seq >= lo) & (twin.seq < hi)]
+    if len(mine) < 2 * MIN_POINTS or len(theirs) != len(mine) or not np.isfinite(mine).all():
+        return ""
+    if not (mine.min() >= 0 and mine.max() <= 1 and np.isfinite(theirs).all()):
+        return ""
+    head, q = max(3, len(mine) // 20), len(mine) // 4  # (its start: an accuracy climbs most at once)
+    first, last = float(np.median(mine[:head])), float(np.median(mine[-q:]))
+    rises = last - first > 0.2 * (mine.max() - mine.min()) and last > first
+    falls = float(np.median(theirs[-q:])) < float(np.median(theirs[:head]))
+    if not (rises and falls):
+        return ""
+    return f"rises within [0, 1] (from {first:.3g} at its start to {last:.3g} in its last quarter) as an accuracy does"
+
+
+def _header_reused(
+    series: dict[str, Series], name: str, bounds: list[tuple[float, float]], chosen: int
+) -> tuple[str, str | None]:
     """A column that equals the metric point for point in the other appended runs, and not in
     the judged one: the runs share one header but not one meaning (Keras' CSVLogger with
     append=True writes its header once; a later run that logs other metrics fills the same
@@ -612,8 +647,8 @@ def _header_reused(series: dict[str, Series], name: str, bounds: list[tuple[floa
                 f"{name!r} equals {key!r} point for point in run(s) {runs}, not in the judged run {chosen}: the "
                 "appended runs share one header, and a later run may have logged other metrics under it (Keras' "
                 f"CSVLogger with append=True keeps the first header); check which column holds its loss (--metric)"
-            )
-    return ""
+            ), key
+    return "", None
 
 
 def _newest_first(series: dict[str, Series], name: str, warnings: list[str]) -> dict[str, Series]:

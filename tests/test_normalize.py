@@ -754,9 +754,23 @@ def test_a_header_shared_by_appended_runs_of_other_metrics_is_said(tmp_path: Pat
     later = [f"{e};{0.3 + 0.02 * e:.4f};{1 / (e + 2):.4f}" for e in range(20)]
     path = tmp_path / "history.csv"
     path.write_text("epoch;loss;mean_squared_error\n" + "\n".join(first + later) + "\n")
-    run = load(path)
+    run = load(path, metric="loss")
     assert any("'loss' equals 'mean_squared_error' point for point in run(s) 1" in w for w in run.warnings)
     assert not any("point for point" in w for w in load(path, segment=1).warnings)
+    # Its 'loss' rises within [0, 1] as an accuracy does while the column it equalled falls: that
+    # column holds the loss, and is judged (a divergence error had been read off the accuracy).
+    run = load(path)
+    assert run.metric == "mean_squared_error"
+    assert [w for w in run.warnings if "as an accuracy does" in w] == [
+        f"{path}: in run 2, 'loss' rises within [0, 1] (from 0.32 at its start to 0.64 in its last quarter) as an "
+        "accuracy does, while 'mean_squared_error' falls: judging 'mean_squared_error', the column 'loss' equalled "
+        "in the other runs; pass --metric loss to judge 'loss'"
+    ]
+    assert not any("point for point" in w for w in run.warnings)  # (the same note, told from the other column)
+    falling = [f"{e};{0.9 / (e + 1):.4f};{1 / (e + 2):.4f}" for e in range(20)]  # a loss of its own: kept
+    path.write_text("epoch;loss;mean_squared_error\n" + "\n".join(first + falling) + "\n")
+    run = load(path)
+    assert run.metric == "loss" and any("point for point in run(s) 1" in w for w in run.warnings)
     # A first run that logged both as NaN alone: no column equals another there.
     nan_first = [f"{e};nan;nan" for e in range(20)]
     later = [f"{e};{1 / (e + 2):.4f};{2 / (e + 2):.4f}" for e in range(20)]

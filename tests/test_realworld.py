@@ -19,11 +19,20 @@ def primary(entry: dict) -> str:
     return re.split(r"\s+\(|\s+column", entry["primary_series"])[0].strip()
 
 
+# Where the manifest's primary column is a trap its notes describe: Keras' CSVLogger(append=True)
+# kept its first header, and the last run's 'loss' column holds an accuracy, its loss filed under
+# 'mean_squared_error' (the column 'loss' equals in the earlier runs).
+JUDGED = {
+    "Wardat-ISU__DeepLocalize__Benchmark_GitHub_Buggy_Model_FacialKeypointsDetection_results_logs_"
+    "single_hidden_layer.csv": "mean_squared_error",
+}
+
+
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e["loss_points"] > 0], ids=lambda e: e["file"][:60])
 def test_read_with_manifest_point_count(realworld: Path, entry: dict) -> None:
     run = load(realworld / entry["local_path"])
     # "Train Loss" is read as train_loss; a lone MLflow metric file is named after the file.
-    want = naming.tokens(primary(entry))
+    want = naming.tokens(JUDGED.get(entry["file"], primary(entry)))
     assert naming.tokens(run.metric)[-len(want) :] == want
     assert sum(seg.points for seg in run.segments) == entry["loss_points"]
 
