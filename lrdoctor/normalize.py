@@ -127,7 +127,7 @@ def normalize(
     val_name = _val_metric(log, own, name)
     if val_name is not None:
         kept[val_name] = _drop_placeholders(kept[val_name], warnings)
-        if log.format.startswith("text") and step_kind == "step":  # (a line an epoch evaluates at each)
+        if log.format.startswith("text") and (step_kind == "step" or _within_epochs(kept[name], step_kind)):
             kept[val_name] = _evaluations_once(kept[val_name], kept[name], warnings)
         if step_kind == "step" or (step_kind == "index" and log.format == "json"):  # (lists of two lengths)
             kept[val_name] = _val_on_epochs(kept[val_name], kept[name], warnings, unit=axis_unit(step_kind))
@@ -527,6 +527,16 @@ def _lr_on_epochs(lr: Series, loss: Series, warnings: list[str]) -> Series:
         f"{per_epoch:.4g} steps from the epoch's start (log it against the step to place it exactly)"
     )
     return Series(lr.name, np.round(start + per_epoch * np.arange(n)), lr.values, lr.seq)
+
+
+def _within_epochs(loss: Series, step_kind: str) -> bool:
+    """An axis of epochs holding several training lines an epoch (a progress bar's refreshes), not
+    one line an epoch: a validation loss repeated there is the last evaluation carried on, whereas
+    on one line an epoch a repeat is an evaluation of its own (a value printed to one decimal)."""
+    if step_kind != "epoch":
+        return False
+    epochs = np.unique(np.floor(loss.steps[np.isfinite(loss.steps)]))
+    return len(loss) > 2 * max(len(epochs), 1)
 
 
 def _evaluations_once(s: Series, loss: Series, warnings: list[str]) -> Series:

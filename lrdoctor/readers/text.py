@@ -90,6 +90,11 @@ from lrdoctor.source import Source, decode_text
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _BACKSPACES = re.compile(r"\x08+")
 _TEST_ERROR = re.compile(r"(?m)^(Test Error:)[ \t]*\r?\n")
+# A value Rich wrapped onto the next line, under the bar's postfix ('... val_loss: ' then
+# '      1.988      '): joined to the key it belongs to.
+_WRAPPED_VALUE = re.compile(
+    r"([A-Za-z_][\w/.\-]*:)[ \t]*\r?\n[ \t]+([-+]?(?:\d[\d.]*(?:[eE][-+]?\d+)?|nan|inf))[ \t]*(?=[\r\n]|$)"
+)
 _DIGIT = re.compile(r"\d")
 _DIGIT_RUNS = re.compile(r"\d+")
 _LINE_BREAKS = re.compile(r"[\r\n]")
@@ -234,6 +239,8 @@ def _clean(text: str) -> str:
     'Test Error: ' joined to the line of values it heads."""
     if "\x1b" in text:
         text = _ANSI.sub("", text)
+        if "━" in text:  # Rich's bar, drawn on a terminal, wraps a long postfix
+            text = _WRAPPED_VALUE.sub(r"\1 \2", text)
     if "\x08" in text:
         text = _BACKSPACES.sub("\r", text)
     if "Test Error:" in text:

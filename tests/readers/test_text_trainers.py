@@ -1048,3 +1048,23 @@ def test_lightning_checkpoint_and_early_stopping_messages() -> None:
     assert log.series["val_loss"].steps.tolist() == [44.0, 88.0, 132.0, 176.0]
     assert log.series["val_loss"].values.tolist() == pytest.approx([2.2, 2.1, 2.0, 1.9])
     assert len(log.series["loss"]) == 44
+
+
+def test_lightning_rich_bar_on_a_terminal_keeps_the_value_it_wrapped() -> None:
+    """Lightning's RichProgressBar, captured from a terminal: the postfix wraps, 'val_loss: ' ending
+    one line and its value starting the next, each refresh drawn over the last with cursor codes.
+    Only the sanity check's value had been read; every later evaluation was lost."""
+    refreshes = []
+    for e in range(5):
+        val = "" if e == 0 else f"{2.2 - e / 10:.3f}"
+        for n in range(1, 23):
+            bar = f"\x1b[35m{'━' * n}\x1b[0m\x1b[90m{'━' * (22 - n)}\x1b[0m"
+            refreshes.append(
+                f"\x1b[2K\x1b[1A\x1b[2KEpoch {e}/5  {bar} {n}/22 \x1b[2m0:00:01 • 0:00:00\x1b[0m "
+                f"\x1b[3mtrain_loss: {2.3 - (22 * e + n) / 200:.3f} lr: 0.050"
+                + (f" val_loss: \x1b[0m\n{' ' * 82}\x1b[3m{val}{' ' * 30}\x1b[0m" if val else "\x1b[0m")
+            )
+    run = normalize(read("\r".join(refreshes) + "\n"))
+    assert run.metric == "train_loss" and len(run.loss) >= 100
+    assert run.val_loss is not None and run.val_loss.values.tolist() == pytest.approx([2.1, 2.0, 1.9, 1.8])
+    assert any("the last evaluation printed again on each line" in w for w in run.warnings)
