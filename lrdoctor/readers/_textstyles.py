@@ -220,26 +220,21 @@ _PLATEAU_CUT = "reducing learning rate of group"
 
 
 # Lightning's ModelCheckpoint(verbose=True): "Epoch 1, global step 88: 'val_loss' reached 1.91983
-# (best 1.91983), saving model to '...' as top 1" (the monitored value at that step; 'was not in
-# top 1' holds none), and EarlyStopping(verbose=True): "Metric val_loss improved by 0.050 >=
-# min_delta = 0.0. New best score: 2.148" (a best so far, no new point).
-_CHECKPOINT = re.compile(rf"\s*Epoch (\d+), global step (\d+): '([^']+)' (?:reached ({_ONE_NUM})|was not in top)")
-_EARLY_STOP = re.compile(r"\s*(?:Metric \S+ improved\b|Monitored metric \S+ did not improve)")
-
-
-def _checkpoint(line: str) -> Parsed | None:
-    m = _CHECKPOINT.match(line)
-    if m is None or m.group(4) is None:
-        return None
-    return Parsed([(_key_info(m.group(3))[0], float(m.group(4)))], float(m.group(2)), float(m.group(1)))
+# (best 1.91983), saving model to '...' as top 1", printed only where the monitored value is a new
+# best ('was not in top 1' otherwise): a series of bests alone, no curve of the validation loss
+# (it would hide a climb); and EarlyStopping(verbose=True): "Metric val_loss improved by 0.050 >=
+# min_delta = 0.0. New best score: 2.148". Neither is a point of anything, whatever logging
+# prefix stands before it ('INFO: ', '[rank: 0] ').
+_CHECKPOINT = re.compile(r"\bEpoch \d+, global step \d+: '[^']+' (?:reached |was not in top)")
+_EARLY_STOP = re.compile(r"\b(?:Metric \S+ improved\b|Monitored metric \S+ did not improve)")
 
 
 def _parse_raw(line: str) -> Parsed | None:
     if line[:9].lstrip().startswith("Epoch ") and _KERAS_CALLBACK.match(line):
         return None
-    if ", global step " in line and _CHECKPOINT.match(line):
-        return _checkpoint(line)
-    if "etric " in line and _EARLY_STOP.match(line):
+    if ", global step " in line and _CHECKPOINT.search(line):
+        return None
+    if "etric " in line and _EARLY_STOP.search(line):
         return None
     if _PLATEAU_CUT in line:
         return None
