@@ -55,6 +55,7 @@ _STOP = frozenset({"a", "an", "the", "of", "with", "at", "in", "on", "for", "to"
 _LEVELS = frozenset({"info", "debug", "warning", "warn", "error", "critical", "trace", "notice"})
 # A logger's name as logging prints it: a dunder ('__main__') or a dotted module path.
 _MODULE = re.compile(r"__\w+__|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_DUNDER = re.compile(r"__\w+__")
 # Words shortened with a dot inside a key ('Avg. Loss'), not the end of a sentence before it.
 _ABBREVIATED = frozenset({"avg.", "ave.", "val.", "tot.", "trn.", "approx."})
 # Placeholders written where a value was missing ("loss=N/A lr=0.001").
@@ -594,13 +595,14 @@ _COUNTERS = frozenset({"step", "iter", "iteration", "epoch"})
 
 
 def _unprefixed(pair: tuple[str, str, str, str], s: str) -> tuple[str, str, str, str]:
-    """The line's first key without a logger's name before it: 'trainer step=5 loss=2.3', as
-    logging's '%(name)s %(message)s' prints, counts steps; 'checkpoint step=500' stays a key."""
+    """The line's first key without a logging prefix before it: 'INFO trainer step=5 loss=2.3'
+    ('%(levelname)s %(name)s %(message)s') counts steps; 'INFO checkpoint step=500' stays a key, and
+    so does a bare word before the counter ('inference step=3': no level says it is a logger's)."""
     word, _, counter = pair[0].rpartition(" ")
     level, _, name = word.rpartition(" ")
     if (
         counter.lower() in _COUNTERS
-        and (not level or level.lower() in _LEVELS)
+        and level.lower() in _LEVELS  # (a bare word alone may be a phase: 'inference step=3')
         and name.lower() not in _QUALIFIERS
         and name.lower() not in _TRAIN_WORDS
         and _LETTER.search(s, 0, s.find(pair[0])) is None  # nothing but a time before it
@@ -808,15 +810,24 @@ def _points(found: list[tuple[str, str, str, str]], prefix: str = "") -> list[tu
 _PHASE_STEPS = frozenset({"step", "iter", "iteration", "global_step"})
 
 
+def _logging_prefix(words: list[str]) -> int:
+    """How many of a key's first words are a logging prefix, no words of the key: its level first
+    ('INFO step', 'info: loss'), a level after a logger's name ('trainer INFO step', 'my.module
+    INFO step': '%(name)s %(levelname)s %(message)s') or before one ('INFO __main__ step'), or a
+    module's dunder name ('__main__ step'). A dotted word before a metric's ('heads.cls loss') is
+    its namespace, and 'word error rate' a metric: only an upper-case level after the first word."""
+    if len(words) > 2 and words[1].isupper() and words[1].lower() in _LEVELS:
+        return 2
+    if words[0].lower() in _LEVELS:
+        return 2 if len(words) > 2 and _MODULE.fullmatch(words[1]) else 1
+    return 1 if _DUNDER.fullmatch(words[0]) else 0
+
+
 def _key_info(raw: str) -> tuple[str, int]:
     """A raw key as a series name (lower-case words joined by '_') and its kind."""
     words = raw.split(" ")
     if len(words) > 1:
-        # A logging prefix before the message: its level ('INFO step', 'trainer INFO step' of
-        # '%(name)s %(levelname)s %(message)s') or a logger's module name ('__main__ step',
-        # 'lightning.pytorch step') is no word of the key.
-        cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.lower() in _LEVELS or _MODULE.fullmatch(w)), default=0)
-        words = words[cut:]
+        words = words[_logging_prefix(words) :]
         cut = max(
             (i + 1 for i, w in enumerate(words[:-1]) if w.endswith(".") and w.lower() not in _ABBREVIATED), default=0
         )

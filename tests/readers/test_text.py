@@ -98,8 +98,7 @@ def test_python_logging_prefix_and_separators() -> None:
         "INFO trainer ",  # '%(levelname)s %(name)s %(message)s'
         "2024-05-01 12:00:00 INFO     __main__ ",  # a padded level, then the module's name
         "my.module INFO ",  # a dotted logger name
-        "trainer ",  # '%(name)s %(message)s'
-        "2024-05-01 12:00:00,123 trainer ",
+        "INFO trainer ",  # '%(levelname)s %(name)s %(message)s'
     ],
 )
 def test_a_logger_name_before_the_step_is_no_word_of_its_key(prefix: str) -> None:
@@ -110,11 +109,25 @@ def test_a_logger_name_before_the_step_is_no_word_of_its_key(prefix: str) -> Non
     assert [s for s, _ in points(log, "loss")] == [float(s) for s in range(10, 110, 10)]
 
 
-@pytest.mark.parametrize("key", ["checkpoint step", "max epoch", "val step"])
+@pytest.mark.parametrize("key", ["checkpoint step", "max epoch", "val step", "inference step", "INFO checkpoint step"])
 def test_a_word_that_makes_a_counter_another_count_stays_in_its_key(key: str) -> None:
-    """'checkpoint step=500' at a line's start is a count of its own, not the training's step."""
+    """'checkpoint step=500' at a line's start is a count of its own, not the training's step; so
+    is a bare word before one ('inference step=3': no level says it is a logger's name)."""
     parsed = parse_line(f"{key}=500 loss=0.5")
     assert parsed is not None and parsed.step is None and parsed.epoch is None
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("step=5 heads.cls loss: 0.52 heads.box loss: 0.31", "heads.cls_loss"),  # a dotted namespace
+        ("step=5 word error rate: 0.21 loss: 0.5", "word_error_rate"),  # 'error' no level here
+        ("step=5 encoder.layer1 grad_norm: 0.3 loss: 0.5", "encoder.layer1_grad_norm"),
+    ],
+)
+def test_words_of_a_key_that_look_like_a_logging_prefix_stay_in_it(line: str, key: str) -> None:
+    parsed = parse_line(line)
+    assert parsed is not None and key in dict(parsed.points)
 
 
 @pytest.mark.parametrize("title", ["INFO", "Train", "metrics"])
