@@ -487,7 +487,10 @@ def _both_halves(line: str, at: int, found: Parsed) -> Parsed:
     if head is None or not head.points or tail is None or not any("loss" in k for k, _ in tail.points):
         return found
     evaluated = _evaluation(line[at:], tail)
-    return head._replace(points=[*head.points, *((k, v) for k, v in evaluated.points if k != EVAL_STEP)])
+    points = [*head.points, *((k, v) for k, v in evaluated.points if k != EVAL_STEP)]
+    if head.step is None and head.epoch is None:  # the line's counter after both ('... [val] loss=0.6 step=100')
+        return head._replace(points=points, step=found.step, epoch=found.epoch, step_total=found.step_total)
+    return head._replace(points=points)
 
 
 def _parse_special(line: str) -> Parsed | None:

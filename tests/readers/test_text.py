@@ -1304,6 +1304,20 @@ def test_an_evaluations_values_after_the_trainings_on_one_line_are_the_evaluatio
     assert val is not None and points(log, val) == [(float(e), round(v, 4)) for e, _, v in rows]
 
 
+@pytest.mark.parametrize(
+    ("form", "kind"),
+    [
+        ("[train] loss={t:.4f} acc=0.3 [val] loss={v:.4f} acc=0.2 step={k}", "step"),
+        ("loss: {t:.4f} - acc: 0.3 - val: loss: {v:.4f} - acc: 0.2 - epoch: {k}", "epoch"),
+    ],
+)
+def test_a_counter_after_both_halves_of_a_line_stays_its_axis(form: str, kind: str) -> None:
+    rows = [(k, 2.3 - k / 50, 2.4 - k / 60) for k in range(1, 31)]
+    log = read("".join(form.format(k=k, t=t, v=v) + "\n" for k, t, v in rows))
+    assert log.step_kind == kind
+    assert points(log, "loss") == [(float(k), round(t, 4)) for k, t, _ in rows]
+
+
 def test_a_step_line_that_ends_an_epoch_with_its_evaluation_keeps_its_training_loss() -> None:
     lines = [
         f"step {s} | train: loss {2.3 - s / 100:.4f}" + (" | val: loss 2.1 acc 0.6" if s % 40 == 0 else "")
