@@ -270,8 +270,8 @@ def find_val_loss(
         # A series not named a loss, judged as one ('mean_squared_error' with --metric): its own
         # held-out twin ('val_mean_squared_error'), not a 'val_loss' that may hold another quantity.
         twins = [n for n in names if _is_eval(role_tokens(n)) and _quantity(n) - _EVAL_WORDS == _quantity(train)]
-        if twins:
-            return max(twins, key=lambda n: counts.get(n, 0))
+        if twins:  # (validation before test, then the most points)
+            return min(twins, key=lambda n: (_test_only(role_tokens(n)), -counts.get(n, 0)))
     cands = []
     for name in names:
         toks = role_tokens(name)
@@ -290,7 +290,7 @@ def find_val_loss(
             "loss_validation",
             "eval_loss_step",
         }
-        is_test = "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
+        is_test = _test_only(toks)
         # Of the training loss's quantity ('val_mse' for 'train_mse', not 'val_mae')
         same = train is not None and _quantity(name) - _EVAL_WORDS == _quantity(train)
         if train is not None and not same and toks[-1] in _MEASURES and not any("loss" in t for t in toks):
@@ -300,6 +300,11 @@ def find_val_loss(
             continue  # another measure ('val_loss_mae' for a 'train_mse')
         cands.append((1 if is_test else 0, 0 if plain else 1, 0 if same else 1, -counts.get(name, 0), len(toks), name))
     return min(cands)[-1] if cands else None
+
+
+def _test_only(toks: list[str]) -> bool:
+    """A test set's, not a validation set's (a test loss is often one final number)."""
+    return "test" in toks and not ({"val", "valid", "validation", "eval"} & set(toks))
 
 
 def find_lr(names: Iterable[str]) -> str | None:

@@ -91,6 +91,7 @@ def test_a_measure_judged_as_the_loss_pairs_with_its_own_held_out_twin() -> None
     assert naming.find_val_loss(names, "mean_squared_error") == "val_mean_squared_error"
     assert naming.find_val_loss(names, "loss") == "val_loss"
     assert naming.find_val_loss(["accuracy", "val_loss"], "accuracy") == "val_loss"  # no twin: as before
+    assert naming.find_val_loss(["epoch", "mse", "test_mse", "val_mse"], "mse") == "val_mse"  # validation first
 
 
 def test_add_hparams_summaries_get_no_role() -> None:
