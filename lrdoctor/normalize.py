@@ -871,7 +871,16 @@ def _starts_late(s: Series, step_kind: str, hparams: dict[str, Any]) -> bool:
     if step_kind not in LATE_AXES or not starts_late(s.steps, epochs=step_kind == "epoch"):
         return False
     steps = _steps_run(hparams) if step_kind == "epoch" else None
-    return steps is None or steps / len(s) >= EVERY_STEP
+    if steps is None or steps / len(s) >= EVERY_STEP:
+        return True
+    # A log of every step that begins after a resume: its first point's step, from the epochs of
+    # the summary (less the half hundredth an epoch printed to two decimals may be off by; the
+    # points were spread since), is well past the first.
+    epochs = hparams.get("epoch")
+    if not (isinstance(epochs, int | float) and math.isfinite(epochs) and epochs > 0):
+        return False
+    per_epoch = steps / float(epochs)
+    return float(s.steps[0]) * per_epoch - 0.005 * per_epoch >= EVERY_STEP
 
 
 # A log of a point every this many optimizer steps or more began after the first updates; one of
