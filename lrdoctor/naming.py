@@ -214,10 +214,12 @@ def tied_losses(names: Iterable[str], chosen: str, counts: Mapping[str, int]) ->
     if not _is_loss(toks):
         return []
     rank = _loss_rank(chosen, toks)
+    metric = chosen.rpartition(" - ")[2]  # (a W&B export's 'runA - train/loss': another run's, no tie)
     return [
         name
         for name in names
         if name != chosen
+        and name.rpartition(" - ")[2] != metric
         and counts.get(name, 0) == counts.get(chosen, 0)
         and _is_loss(t := role_tokens(name))
         and not _is_eval(t)

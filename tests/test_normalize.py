@@ -159,6 +159,8 @@ def test_two_losses_named_and_logged_alike_are_said_to_tie() -> None:
     )
     total = series("loss", steps, [3 - s / 50 for s in steps])
     assert not any("alike" in w for w in normalize(Log("x", "csv", {"loss": total, "g_loss": g, "d_loss": d})).warnings)
+    runs = {f"run{k} - train/loss": series(f"run{k} - train/loss", steps, [2 - s / 50 for s in steps]) for k in "AB"}
+    assert not any("alike" in w for w in normalize(Log("x", "wandb-csv", runs)).warnings)  # runs, not losses
     sparse = series("d_loss", steps[::10], [1.0] * 5)
     assert not any("alike" in w for w in normalize(Log("x", "csv", {"g_loss": g, "d_loss": sparse})).warnings)
 
