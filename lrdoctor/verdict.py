@@ -434,7 +434,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
 def _said(sig: Signals, name: str, value: float) -> str:
     """The feature's sentence for this run: a validation loss whose best was its first evaluation
     made no progress to give back a share of ('ended 200% of its progress above its best')."""
-    if name == "val_given_back" and sig.val is not None and sig.val.best_t <= 0:
+    if name == "val_given_back" and value >= 0.005 and sig.val is not None and sig.val.best_t <= 0:
         return "the validation loss ended above its first evaluation, its best"
     return _phrase(name, value)
 
