@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrdoctor.detect.curve import Curve, learnt_for_a_while, sustained_rise
+from lrdoctor.detect.curve import Curve, learnt_for_a_while, start_level, sustained_rise
 from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding, Verdict
 from lrdoctor.run import fmt_share, fmt_step
@@ -65,8 +65,8 @@ class PlateauConfig:
     early_t90: float = 0.03
     early_t90_full: float = 0.0
     early_min_points: int = 50
-    # A loss that stopped improving must first have come down from its start this many sigmas of
-    # its point-to-point noise, or ended this far above it.
+    # A loss that stopped improving must first have come down from its start level this many
+    # sigmas of that level's noise (a median of three draws), or ended this far above it.
     moved_sigmas: float = 3.0
 
 
@@ -140,10 +140,13 @@ def detect_plateau(
 
 
 def _moved(curve: Curve, end: float, cfg: PlateauConfig) -> bool:
-    """Whether the loss came down from its start, or ended above it, beyond its noise: one that
-    did neither (a fine-tune at its floor, its first value a low draw) gave back no progress."""
-    bar = cfg.moved_sigmas * curve.noise
-    return curve.start - curve.best > bar or end - curve.start > bar
+    """Whether the loss came down from its start level (the median of its first three points), or
+    ended above it, beyond the noise of that median: one that did neither (a fine-tune at its
+    floor, its first value a low draw) gave back no progress. (A long noisy log's clear dip and
+    climb back stands well above it.)"""
+    start = start_level(curve)
+    bar = cfg.moved_sigmas * curve.draw_noise / math.sqrt(3)
+    return start - curve.best > bar or end - start > bar
 
 
 def _stuck(

@@ -96,15 +96,19 @@ def test_a_plateau_that_ended_above_its_start_says_so() -> None:
 
 
 def test_a_loss_at_its_floor_whose_first_value_was_a_low_draw_gave_back_nothing() -> None:
-    """A fine-tune at its floor: minibatch losses around 0.025, the first a low draw (0.014). Its
-    trend's lowest and its end differ by noise alone; 'stopped improving ... above where it started'
-    had read it as too high (0.99)."""
-    rng = np.random.default_rng(1)
-    values = np.abs(rng.normal(0.025, 0.009, 34))
-    values[0] = 0.014
-    values[-5:] = [0.031, 0.029, 0.035, 0.03, 0.032]
-    t = np.arange(10.0, 350.0, 10.0)
-    assert not found(t, values).get("plateau")
+    """A fine-tune at its floor (an HF run's 34 logged losses, every 10 steps): its first value a
+    low draw (0.014), its trend's lowest and its end apart by noise alone. 'stopped improving ...
+    above where it started' had read it as too high (0.99). A long noisy log's clear dip and climb
+    back is still a plateau above its best."""
+    floor = [0.014, 0.0252, 0.0237, 0.0582, 0.0307, 0.0195, 0.0308, 0.039, 0.0172, 0.0314, 0.0357, 0.0298]
+    floor += [0.0113, 0.0179, 0.0281, 0.0396, 0.0252, 0.0308, 0.0499, 0.0185, 0.0145, 0.0144, 0.0157]
+    floor += [0.0231, 0.0271, 0.0419, 0.038, 0.0136, 0.0237, 0.032, 0.0307, 0.022, 0.0211, 0.0348]
+    assert not found(np.arange(10.0, 350.0, 10.0), np.array(floor)).get("plateau")
+    rng = np.random.default_rng(0)
+    t = np.arange(2000) / 2000
+    dip = np.where(t < 0.35, 1.0 - 0.4 * t / 0.35, 0.6 + 0.35 * (t - 0.35) / 0.65) + rng.normal(0, 0.15, 2000)
+    dip[0] = 1.0
+    assert found(np.arange(2000.0), dip).get("plateau")
 
 
 def test_explosion_is_divergence() -> None:
