@@ -299,9 +299,17 @@ def _against_the_training_loss(sig: Signals, findings: Sequence[Finding], verdic
     or climbs) where no finding points to it and a warning points the other way (the training loss
     still falling slowly): overfitting, which a run shows at any rate, against the training loss's
     own sign. The corpus's too-high runs that read so rest on their training loss."""
+    return _high_on_the_validation_loss(sig, findings, verdict, cfg) and any(
+        f.suggests == "too_low" and f.severity != "info" for f in findings
+    )
+
+
+def _high_on_the_validation_loss(
+    sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig
+) -> bool:
+    """A rate too high that no finding on the training loss shows, resting first on a statistic
+    of the validation loss."""
     if verdict != "too_high" or _shows_too_high(findings):
-        return False
-    if not any(f.suggests == "too_low" and f.severity != "info" for f in findings):
         return False
     first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
     return first is not None and FEATURES[first].startswith("val_")
@@ -312,12 +320,9 @@ def _overfit_alone(sig: Signals, findings: Sequence[Finding], verdict: Verdict, 
     sign on the training loss points to a rate too high: a Whisper fine-tune at 1e-5 whose training
     loss fell smoothly to 0.0002 while its validation loss rose 31% over 38 epochs had been told to
     lower its rate 44x. A model overfits at any rate; more epochs than the data bears is no rate."""
-    if verdict != "too_high" or _shows_too_high(findings):
-        return False
-    if not any(f.pathology == "overfitting" and f.severity != "info" for f in findings):
-        return False
-    first = next(iter(_reasons(sig, findings, verdict, cfg)), None)
-    return first is not None and FEATURES[first].startswith("val_")
+    return _high_on_the_validation_loss(sig, findings, verdict, cfg) and any(
+        f.pathology == "overfitting" and f.severity != "info" for f in findings
+    )
 
 
 def _against_the_findings(findings: Sequence[Finding], verdict: Verdict) -> bool:
