@@ -483,10 +483,11 @@ def _both_halves(line: str, at: int, found: Parsed) -> Parsed:
     names = [k for k, _ in found.points]
     if len(set(names)) == len(names):
         return found  # each value under a name of its own (ESPnet's '[train] ... [valid] ...' read so)
-    head, tail = _parse_line(line[:at]), _parse_line(line[at:])
+    rest = line[at:].lstrip(" \t|,")  # (the evaluation's title opens its half: '| valid | loss 2.1')
+    head, tail = _parse_line(line[:at]), _parse_line(rest)
     if head is None or not head.points or tail is None or not any("loss" in k for k, _ in tail.points):
         return found
-    evaluated = _evaluation(line[at:], tail)
+    evaluated = _evaluation(rest, tail)
     points = [*head.points, *((k, v) for k, v in evaluated.points if k != EVAL_STEP)]
     if head.step is None and head.epoch is None:  # the line's counter after both ('... [val] loss=0.6 step=100')
         return head._replace(points=points, step=found.step, epoch=found.epoch, step_total=found.step_total)

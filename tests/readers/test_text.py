@@ -1291,6 +1291,8 @@ def test_training_lines_that_mention_an_evaluation_stay_training_lines() -> None
         "epoch {e} [train] loss={t:.4f} acc=0.5 [valid] loss={v:.4f} acc=0.6",
         "Epoch {e}: (train) loss={t:.4f} (val) loss={v:.4f}",
         "Epoch {e}: Training: loss={t:.4f} acc=0.5 | Validation: loss={v:.4f} acc=0.6",
+        "Epoch {e} | loss {t:.4f} | ppl 7.4 | valid | loss {v:.4f} | ppl 8.2",  # a field of its own
+        "epoch {e}, loss={t:.4f}, acc=0.5, val, loss={v:.4f}, acc=0.6",
     ],
 )
 def test_an_evaluations_values_after_the_trainings_on_one_line_are_the_evaluations(form: str) -> None:
