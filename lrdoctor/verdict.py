@@ -524,32 +524,10 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     def leaning() -> str:
         return f"the statistics lean to {lean.replace('_', ' ')} ({p.max():.2f}: {explain(sig, findings, lean, cfg)})"
 
-    if p.max() >= cfg.min_confidence and _overfit_alone(sig, findings, lean, cfg):
-        return (
-            f"{leaning()}, resting on the validation loss, which the overfitting found explains: a model overfits "
-            "at any rate, and nothing on the training loss points to a rate too high"
-        )
-
-    if p.max() >= cfg.min_confidence and _against_the_findings(findings, lean):
-        against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
-        return (
-            f"{leaning()}, while the {against.pathology.replace('_', ' ')} found is a sign of a rate too low and no "
-            "finding shows one too high: the evidence disagrees"
-        )
-    if p.max() >= cfg.min_confidence and _ended_above_its_start(sig, findings, lean):
-        curve = sig.curve
-        assert curve is not None
-        return (
-            f"{leaning()}, but the loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a "
-            "rate too low does not do: the evidence disagrees (a rate too high can leave a loss swinging above its "
-            "start; no divergence rule settled it)"
-        )
-    if p.max() >= cfg.min_confidence and _blew_up_yet_slow(findings, lean):
-        blow = next(f for f in findings if f.pathology == "divergence" and f.severity != "info")
-        return (
-            f"{leaning()}, but the loss blew up ({sig.unit} {fmt_step(blow.start_step)} on), which a rate too low "
-            "does not do: the evidence disagrees (the slow fall may be what the blow-up left)"
-        )
+    if p.max() >= cfg.min_confidence:  # a lean strong enough, set aside by a rule: which one, and why
+        disagreement = _set_aside(sig, findings, lean, cfg)
+        if disagreement:
+            return f"{leaning()}, {disagreement}"
     # The bar in as many digits as it was given (two at least); the probabilities in as many more as
     # it takes for the winner not to round up to the bar it missed.
     bar = cfg.min_confidence
@@ -561,6 +539,36 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     shown_p = [math.floor(v * 10**digits) / 10**digits if round(v, digits) >= bar else v for v in map(float, p)]
     split = ", ".join(f"{name.replace('_', ' ')} {shown_p[i]:.{digits}f}" for i, name in enumerate(CLASSES))
     return f"the evidence is split ({split}); a verdict needs {bar:.{shown}f}"
+
+
+def _set_aside(sig: Signals, findings: Sequence[Finding], lean: Verdict, cfg: VerdictConfig) -> str:
+    """Why a lean past the confidence bar was set aside by one of decide()'s rules ("" if none was)."""
+    if _overfit_alone(sig, findings, lean, cfg):
+        return (
+            "resting on the validation loss, which the overfitting found explains: a model overfits at any rate, "
+            "and nothing on the training loss points to a rate too high"
+        )
+    if _against_the_findings(findings, lean):
+        against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
+        return (
+            f"while the {against.pathology.replace('_', ' ')} found is a sign of a rate too low and no finding "
+            "shows one too high: the evidence disagrees"
+        )
+    if _ended_above_its_start(sig, findings, lean):
+        curve = sig.curve
+        assert curve is not None
+        return (
+            f"but the loss ended above where it started ({curve.start:.4g} -> {curve.end:.4g}), which a rate too low "
+            "does not do: the evidence disagrees (a rate too high can leave a loss swinging above its start; no "
+            "divergence rule settled it)"
+        )
+    if _blew_up_yet_slow(findings, lean):
+        blow = next(f for f in findings if f.pathology == "divergence" and f.severity != "info")
+        return (
+            f"but the loss blew up ({sig.unit} {fmt_step(blow.start_step)} on), which a rate too low does not do: "
+            "the evidence disagrees (the slow fall may be what the blow-up left)"
+        )
+    return ""
 
 
 def _below(p: float, bar: float, digits: int = 2) -> str:
