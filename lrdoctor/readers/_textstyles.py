@@ -561,8 +561,6 @@ def _parse_pairs(s: str, config: dict[str, float] | None, pairs: re.Pattern[str]
     indented = s[:1] in (" ", "\t")
     style = DETECTRON2 if "d2.utils.events" in s else TEXT
     found = pairs.findall(s)
-    if found and " " in found[0][0]:
-        found[0] = _unprefixed(found[0], s)
     if "'" in s or '"' in s:
         found += [m[1:] for m in _QUOTED.findall(s)]
     # A line that opens with a counter pair (step=5, iter: 19) has no counter header to look for,
@@ -596,23 +594,6 @@ _QUALIFIERS = _STOP | frozenset(
     | {"valid", "validation", "test", "dev", "early", "stop", "swa", "ema", "sample", "eval_every", "scheduler"}
 )
 _COUNTERS = frozenset({"step", "iter", "iteration", "epoch"})
-
-
-def _unprefixed(pair: tuple[str, str, str, str], s: str) -> tuple[str, str, str, str]:
-    """The line's first key without a logging prefix before it: 'INFO trainer step=5 loss=2.3'
-    ('%(levelname)s %(name)s %(message)s') counts steps; 'INFO checkpoint step=500' stays a key, and
-    so does a bare word before the counter ('inference step=3': no level says it is a logger's)."""
-    word, _, counter = pair[0].rpartition(" ")
-    level, _, name = word.rpartition(" ")
-    if (
-        counter.lower() in _COUNTERS
-        and level.lower() in _LEVELS  # (a bare word alone may be a phase: 'inference step=3')
-        and name.lower() not in _QUALIFIERS
-        and name.lower() not in _TRAIN_WORDS
-        and _LETTER.search(s, 0, s.find(pair[0])) is None  # nothing but a time before it
-    ):
-        return (counter, *pair[1:])
-    return pair
 
 
 def _own_headers(s: str, start: int = 0) -> list[re.Match[str]]:
@@ -823,8 +804,18 @@ def _logging_prefix(words: list[str]) -> int:
     if len(words) > 2 and words[1].isupper() and words[1].lower() in _LEVELS:
         return 2
     if words[0].lower() in _LEVELS:
-        return 2 if len(words) > 2 and _MODULE.fullmatch(words[1]) else 1
+        if len(words) > 2 and (_MODULE.fullmatch(words[1]) or _named_counter(words[1:])):
+            return 2
+        return 1
     return 1 if _DUNDER.fullmatch(words[0]) else 0
+
+
+def _named_counter(words: list[str]) -> bool:
+    """A logger's name before a counter ('INFO trainer step': '%(levelname)s %(name)s %(message)s'),
+    not a word that makes the counter another count ('INFO checkpoint step'). Without a level before
+    it, a bare word may be a phase ('inference step=3') and stays in the key."""
+    name, counter = words[0].lower(), words[-1].lower()
+    return len(words) == 2 and counter in _COUNTERS and name not in _QUALIFIERS and name not in _TRAIN_WORDS
 
 
 def _key_info(raw: str) -> tuple[str, int]:
