@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lrdoctor.detect.curve import LATE_AXES, Curve, prepare, starts_late
-from lrdoctor.detect.divergence import DivergenceConfig, detect_divergence, detect_val_nonfinite
+from lrdoctor.detect.divergence import UNRECOVERED, DivergenceConfig, detect_divergence, detect_val_nonfinite
 from lrdoctor.detect.lr import LrEvents, faster_once_decayed, lr_events, warmup_share
 from lrdoctor.detect.oscillation import OscillationConfig, detect_oscillation
 from lrdoctor.detect.overfit import OverfitConfig, detect_overfitting
@@ -175,14 +175,25 @@ def detect_all(sig: Signals, cfg: DetectConfig) -> list[Finding]:
 
 
 def _without_contradicted(found: list[Finding]) -> list[Finding]:
-    """Slow convergence read from the training loss's shape is dropped where the validation loss
-    clearly climbed away from its best (overfitting, its trend STRONG_OVERFIT or more above its
-    lowest level): a training loss still falling then is the model fitting its training data, and
-    more steps or a higher rate would not bring the held-out loss down. A smaller climb can be a
-    noisy validation curve's drift, beside a run that is too slow."""
-    if not any(f.pathology == "overfitting" and f.evidence.get("trend_rise", 0.0) >= STRONG_OVERFIT for f in found):
+    """Slow convergence read from the training loss's shape is dropped where another finding
+    explains a loss still falling late:
+    - the validation loss clearly climbed away from its best (overfitting, its trend
+      STRONG_OVERFIT or more above its lowest level): the model is fitting its training data, and
+      more steps or a higher rate would not bring the held-out loss down. A smaller climb can be a
+      noisy validation curve's drift, beside a run that is too slow;
+    - the loss blew up and came back only part of the way (lrdoctor.detect.divergence, UNRECOVERED
+      in its evidence): its late fall, and the late timing of its progress, are its recovery from
+      the blow-up, no sign of a rate too low (a character transformer at 30x its best rate rose
+      12x during its warmup, sat at its unigram level and crept down as the cosine decayed)."""
+    if not any(_explains_late_fall(f) for f in found):
         return found
     return [f for f in found if f.pathology != "slow_convergence" or is_beneath_noise(f)]
+
+
+def _explains_late_fall(f: Finding) -> bool:
+    if f.pathology == "overfitting":
+        return f.evidence.get("trend_rise", 0.0) >= STRONG_OVERFIT
+    return f.pathology == "divergence" and UNRECOVERED in f.evidence
 
 
 STRONG_OVERFIT = 0.2

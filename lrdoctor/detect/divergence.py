@@ -666,6 +666,11 @@ def _spiked_early(curve: Curve, cfg: DivergenceConfig) -> bool:
     return fell > cfg.learnt_before * curve.start and fell > 3 * curve.noise
 
 
+# The evidence key of a blow-up the run did not recover from (`_unrecovered`): what follows it is
+# the recovery, whose late fall other detectors are not to read as the rate's progress.
+UNRECOVERED = "share_above"
+
+
 def _unrecovered(curve: Curve, cfg: DivergenceConfig, val: Curve | None = None) -> list[Finding]:
     """A blow-up the run did not come back from: the loss stood far above where it began for a
     while (curve.sustained_rise), early in the run, and ended back at its start level, or came
@@ -701,7 +706,7 @@ def _unrecovered(curve: Curve, cfg: DivergenceConfig, val: Curve | None = None) 
         float(curve.steps[-1]),
         f"loss blew up to {rose:.2g}x its start ({level:.4g}, {origin}; its trend, "
         f"over {share:.0%} of the run; {curve.peak / level:.2g}x at its peak) and {came_back}",
-        {"trend_peak_ratio": rose, "share_above": share, "start": level, "end": curve.end},
+        {"trend_peak_ratio": rose, UNRECOVERED: share, "start": level, "end": curve.end},
     )
     return [found if back else replace(found, severity="warning", strength=0.5)]
 

@@ -121,6 +121,18 @@ def test_a_run_that_overfits_is_not_also_called_slow() -> None:
     assert dx.verdict != "too_low"
 
 
+def test_the_recovery_from_a_blow_up_is_not_read_as_slow_convergence() -> None:
+    """A two-layer character transformer at 30x its sweep's best rate (AdamW, warmup and cosine; a
+    task never fitted on): its loss rose from 4.6 to 35 during the warmup, sat at its unigram level
+    (3.4) and crept down as the cosine decayed. That late fall is the recovery from the blow-up;
+    read as slow convergence it split the evidence, and the verdict was unknown."""
+    dx = diagnose(load(DATA / "char_transformer__adamw_cosine__lr1.00e+00_s0__metrics.jsonl.gz"))
+    found = {f.pathology for f in dx.findings}
+    assert "divergence" in found
+    assert "slow_convergence" not in found
+    assert dx.verdict == "too_high" and dx.recommended_lr < 1.0
+
+
 @pytest.mark.parametrize(
     "name",
     [
