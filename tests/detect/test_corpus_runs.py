@@ -133,6 +133,16 @@ def test_the_recovery_from_a_blow_up_is_not_read_as_slow_convergence() -> None:
     assert dx.verdict == "too_high" and dx.recommended_lr < 1.0
 
 
+def test_a_run_that_left_the_held_out_loss_above_its_value_at_step_0_is_too_high() -> None:
+    """A softmax classifier on blobs at 30x its sweep's best SGD rate (a task never fitted on): its
+    minibatch loss swung within one draw's noise of its first value, while the validation loss,
+    1.90 at step 0, ended at 2.43. It had been called unknown, with no finding."""
+    dx = diagnose(load(DATA / "blobs_softmax__sgd_constant__lr1.00e+00_s0__train.log.gz"))
+    (div,) = [f for f in dx.findings if f.pathology == "divergence"]
+    assert div.severity == "error" and "worse on held-out data than no training at all" in div.message
+    assert dx.verdict == "too_high" and dx.recommended_lr < 1.0
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -2169,3 +2169,45 @@ def test_a_short_log_shows_a_nan_was_gone_on_from_in_fewer_points() -> None:
     assert div.severity == "warning" and not dx.failed and dx.verdict != "too_high"
     late = diagnose_arrays(np.arange(1.0, 5.0), np.array([1.2, 0.9, np.nan, 0.7]))  # one point after: not enough
     assert late.failed
+
+
+def _held_out(steps: np.ndarray, train: np.ndarray, val: np.ndarray, **kw) -> list:  # type: ignore[no-untyped-def]
+    evals = np.linspace(0.0, float(steps[-1]), len(val))
+    return [f for f in detect_all(signals(steps, train, val=(evals, val), **kw), CFG) if f.pathology == "divergence"]
+
+
+def test_a_validation_loss_that_ended_above_its_evaluation_at_step_0_diverged() -> None:
+    """A softmax classifier at 30x its best SGD rate: the minibatch loss fell, then swung around
+    1.2x its first value, within one draw's noise; the validation loss, 1.90 at step 0, ended at
+    2.43. Training left the model worse on held-out data than no training at all (the corpus: 106
+    too high runs, no healthy or too low one); it had been called unknown."""
+    rng = np.random.default_rng(0)
+    steps = np.arange(1.0, 301.0)
+    train = np.where(steps < 15, 1.3, 2.1) + 0.5 * rng.standard_normal(300)
+    train[0] = 1.8
+    val = np.r_[1.90, 1.84, 2.15, 2.86, 2.6, 2.26, 2.49, 2.72, 2.65, 2.36, 2.25, 2.26, 2.43]
+    (div,) = _held_out(steps, train, val)
+    assert div.severity == "error" and div.suggests == "too_high"
+    assert "(1.9 at step 0 -> " in div.message and "worse on held-out data than no training at all" in div.message
+    # Less than 20% above its start: no finding on the held-out loss alone.
+    assert not _held_out(steps, train, np.minimum(val, 2.2))
+
+
+def test_a_validation_loss_that_never_left_its_evaluation_at_step_0_did_not_diverge() -> None:
+    """A rate far too low leaves the validation loss at 0.997-1.0x its value before training."""
+    steps = np.arange(1.0, 301.0)
+    train = 2.30 - 0.001 * steps / 300 + 0.05 * np.random.default_rng(1).standard_normal(300)
+    assert not _held_out(steps, train, np.linspace(2.303, 2.301, 12))
+
+
+def test_a_validation_loss_that_improved_then_overfit_past_its_start_did_not_diverge() -> None:
+    """Improved 15% below its evaluation at step 0, then climbed to 1.7x it as the training loss
+    fell to a tenth: overfitting, which the overfitting detector reports, not a divergence. An
+    evaluation at 'epoch 0' may be the first epoch's end (Keras numbers them so): none there either."""
+    steps = np.arange(1.0, 601.0)
+    train = 0.05 + 0.65 * np.exp(-steps / 80)
+    val = np.r_[0.70, 0.60, 0.58, 0.59, 0.60, np.linspace(0.64, 1.2, 8)]
+    assert not _held_out(steps, train, val)
+    epochs = np.arange(0.0, 30.0)  # (Keras: the training loss's mean and the evaluation both at epoch 0)
+    sig = signals(epochs, 0.05 + 0.65 * np.exp(-epochs / 4), val=(epochs, np.linspace(0.7, 1.5, 30)), step_kind="epoch")
+    assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
