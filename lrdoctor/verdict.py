@@ -390,7 +390,7 @@ PHRASES = {
     "t50": "half of its progress took {:.0%} of the run",
     "t90": "90% of its progress took {:.0%} of the run",
     "tail_slope": "the trend over the last 30% still falls, at {:.2f}x its whole progress per run length",
-    "tail_tau": "the trend over the last 30% has Kendall tau {:.2f}",
+    "tail_tau": "the loss was {} over the last 30% (Kendall tau {:.2f})",
     "given_back": "the loss ended {:.0%} of its progress above its best",
     "log_peak": "it peaked at 10^{:.1f} times its start",
     "roughness": "it swings around its trend by {:.0%} of its progress",
@@ -402,7 +402,7 @@ PHRASES = {
     "has_val": "it logs a validation loss",
     "val_t90": "90% of the validation progress took {:.0%} of the run",
     "val_given_back": "the validation loss ended {:.0%} of its progress above its best",
-    "val_tail_tau": "the validation trend at the end has Kendall tau {:.2f}",
+    "val_tail_tau": "the validation loss was {} at the end (Kendall tau {:.2f})",
     "val_gap": "the validation loss ends above the training loss by {:.0%} of the training loss's start",
     "late_ratio": "the second half made {:.0%} as much progress as the first",
     "tail_snr": "the last 30% fell by {:.1f} noise sigmas",
@@ -603,12 +603,28 @@ SPECIAL = {
 }
 
 
+def _trend_word(tau: float) -> str:
+    """What a trend's Kendall tau says of it, in words."""
+    if tau <= -0.6:
+        return "still falling steadily"
+    if tau <= -0.2:
+        return "still falling, unsteadily"
+    if tau < 0.2:
+        return "level"
+    return "rising" if tau < 0.6 else "rising steadily"
+
+
 def _phrase(name: str, value: float) -> str:
     """The feature's sentence; a value held at a bound of CAPS reads as "or more" ("or less")."""
     special = SPECIAL.get(name)
     flipped = special is not None and special[0](value)  # said of its size: "above", "rises"
     shown = 0.0 if abs(value) < 0.005 else value  # (no "-0%")
-    text = special[1].format(abs(shown)) if special is not None and flipped else PHRASES[name].format(shown)
+    if name in ("tail_tau", "val_tail_tau"):  # a bare tau reads as nothing: said as the trend it measures
+        text = PHRASES[name].format(_trend_word(value), shown)
+    elif special is not None and flipped:
+        text = special[1].format(abs(shown))
+    else:
+        text = PHRASES[name].format(shown)
     lo, hi = CAPS.get(name, (-math.inf, math.inf))
     if value >= hi:
         text += " (or more)"

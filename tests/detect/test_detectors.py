@@ -2211,3 +2211,13 @@ def test_a_validation_loss_that_improved_then_overfit_past_its_start_did_not_div
     epochs = np.arange(0.0, 30.0)  # (Keras: the training loss's mean and the evaluation both at epoch 0)
     sig = signals(epochs, 0.05 + 0.65 * np.exp(-epochs / 4), val=(epochs, np.linspace(0.7, 1.5, 30)), step_kind="epoch")
     assert not [f for f in detect_all(sig, CFG) if f.pathology == "divergence"]
+
+
+def test_a_trend_s_kendall_tau_is_said_as_the_trend_it_measures() -> None:
+    """'the trend over the last 30% has Kendall tau -0.99', given as a reason for an ok verdict,
+    said nothing a reader could use; the words now say which way the loss went."""
+    from lrdoctor.verdict import _phrase
+
+    assert _phrase("tail_tau", -0.99) == "the loss was still falling steadily over the last 30% (Kendall tau -0.99)"
+    assert _phrase("tail_tau", 0.05) == "the loss was level over the last 30% (Kendall tau 0.05)"
+    assert _phrase("val_tail_tau", 0.4) == "the validation loss was rising at the end (Kendall tau 0.40)"
