@@ -198,7 +198,16 @@ class Trainer:
         writes = self._writes_inputs.get(self.model.training)
         batch = to_device(batch, self.device, copy=writes is not False)
         before = versions(batch) if writes is None else None
-        loss = self._loss(batch)
+        try:
+            loss = self._loss(batch)
+        except AmbiguousTuple:
+            if torch.is_grad_enabled() or self.loss_in_tuple is not None:
+                raise
+            # An evaluation before any training step: under grad, the loss is the element that
+            # requires it ((loss, accuracy)); found once, then kept for every batch.
+            with torch.enable_grad():
+                self._loss(batch)
+            loss = self._loss(batch)
         if before is not None:
             self._writes_inputs[self.model.training] = versions(batch) != before
         return loss
@@ -243,7 +252,7 @@ class Trainer:
         return _scalar(loss, "loss_fn" if loss_fn else "the model")
 
     def _loss_in(self, out: Any) -> Any:
-        loss, where = _loss_in(out)
+        loss, where = _loss_in(out, self.loss_in_tuple)
         if where is not None and self.loss_in_tuple is None:
             self.loss_in_tuple = where
         return loss
@@ -479,9 +488,11 @@ def _amp_dtype(device: torch.device, name: str | None) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
-def _loss_in(out: Any) -> tuple[Any, tuple[int, int] | None]:
-    """The loss inside a model's output: the output itself, `.loss`, `['loss']`, or a tuple's one
-    scalar; and where it was in a tuple ((element, elements), 1-based), else None."""
+def _loss_in(out: Any, known: tuple[int, int] | None = None) -> tuple[Any, tuple[int, int] | None]:
+    """The loss inside a model's output: the output itself, `.loss`, `['loss']`, or a tuple's loss
+    (`_in_tuple`); and where it was in a tuple ((element, elements), 1-based), else None. `known`:
+    where earlier batches had it, kept for every batch (a last batch of one sample makes a
+    prediction of one element too)."""
     if isinstance(out, torch.Tensor):
         return out, None
     if isinstance(getattr(out, "loss", None), torch.Tensor):
@@ -489,13 +500,37 @@ def _loss_in(out: Any) -> tuple[Any, tuple[int, int] | None]:
     if isinstance(out, Mapping) and "loss" in out:
         return out["loss"], None
     if isinstance(out, list | tuple):
-        scalars = [i for i, t in enumerate(out) if isinstance(t, torch.Tensor) and t.numel() == 1]
-        if len(scalars) == 1:
-            return out[scalars[0]], (scalars[0] + 1, len(out))
+        ones = [i for i, t in enumerate(out) if isinstance(t, torch.Tensor) and t.numel() == 1]
+        if known is not None and known[1] == len(out) and known[0] - 1 in ones:
+            return out[known[0] - 1], known
+        at = _in_tuple(out, ones)
+        if at is not None:
+            return out[at], (at + 1, len(out))
+        if len(ones) > 1:
+            raise AmbiguousTuple(
+                f"the model returned a tuple whose elements {', '.join(str(i + 1) for i in ones)} are all scalars, "
+                "and which of them is the loss cannot be told; return the loss alone, or as '.loss' or "
+                "['loss'], or return 'loss_fn' from the factory"
+            )
     raise ProbeError(
         f"the model returned {_what(out, 'None')} with no loss in it; "
         "return 'loss_fn' from the factory or make the model return the loss"
     )
+
+
+class AmbiguousTuple(ProbeError):
+    """A model's tuple holds several scalars, none of them told apart as the loss."""
+
+
+def _in_tuple(out: list[Any] | tuple[Any, ...], ones: list[int]) -> int | None:
+    """Which of a tuple's one-element tensors (`ones`) is the loss: the only one; else the only
+    0-d one ((prediction, loss) where the prediction of a batch of one has one element too); else
+    the only one that requires grad ((loss, accuracy)); else None."""
+    for keep in (lambda t: t.dim() == 0, lambda t: t.requires_grad):
+        if len(ones) == 1:
+            break
+        ones = [i for i in ones if keep(out[i])] or ones
+    return ones[0] if len(ones) == 1 else None
 
 
 def _scalar(loss: Any, who: str) -> torch.Tensor:

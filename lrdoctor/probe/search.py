@@ -44,7 +44,7 @@ SCHEDULED = (
 # The loss taken from a tuple the model returned (nanoGPT's (logits, loss)): named, so that an
 # auxiliary term returned beside the logits is not trained on unseen.
 IN_TUPLE = (
-    "the model returned a tuple: its one scalar (element {element} of {elements}) was taken as the loss; "
+    "the model returned a tuple: its scalar element {element} of {elements} was taken as the loss; "
     "if that is not the training loss, return 'loss_fn' from the factory"
 )
 PICK_VERTEX = "moved {fraction:g} of the way to the vertex of the parabola through it and its neighbours"

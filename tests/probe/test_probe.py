@@ -193,11 +193,57 @@ def test_a_loss_taken_from_a_tuple_the_model_returned_is_named_in_a_note() -> No
     batches = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 128, 32)]
     result = probe_parts({"model": TupleNet(), "batches": batches}, options=FAST)
     assert [n for n in result.notes if "tuple" in n] == [
-        "the model returned a tuple: its one scalar (element 2 of 2) was taken as the loss; "
+        "the model returned a tuple: its scalar element 2 of 2 was taken as the loss; "
         "if that is not the training loss, return 'loss_fn' from the factory"
     ]
     plain = probe_parts({"model": DictNet(), "batches": [({"image": a}, b) for a, b in batches]}, options=FAST)
     assert not any("tuple" in n for n in plain.notes)
+
+
+class LossAndAccuracy(nn.Module):
+    """Returns (loss, accuracy): two scalars, the loss the one that requires grad."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.fc(x)
+        return nn.functional.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()
+
+
+def test_the_loss_of_a_tuple_is_the_scalar_that_requires_grad_and_stays_where_it_was() -> None:
+    """(loss, accuracy) had been refused as a tuple 'with no loss in it'; and (prediction, loss),
+    whose last batch held one sample, failed there: its prediction had one element too."""
+    torch.manual_seed(0)
+    x = torch.randn(130, 4)
+    labels = (x[:, 0] > 0).long()
+    batches = [(x[i : i + 32], labels[i : i + 32]) for i in range(0, 130, 32)]
+    result = probe_parts({"model": LossAndAccuracy(), "batches": batches}, options=FAST)
+    assert any("its scalar element 1 of 2 was taken as the loss" in n for n in result.notes)
+    targets = x.sum(1, keepdim=True)
+    odd = [(x[i : i + 32], targets[i : i + 32]) for i in range(0, 130, 32)]  # the last batch holds 2 rows
+    odd[-1] = (x[128:129], targets[128:129])  # ... now one
+    result = probe_parts({"model": TupleNet(), "batches": odd}, options=FAST)
+    assert any("its scalar element 2 of 2 was taken as the loss" in n for n in result.notes)
+
+
+class TwoLosses(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.fc(x)
+        return nn.functional.mse_loss(out, y), nn.functional.l1_loss(out, y)
+
+
+def test_a_tuple_of_two_losses_is_refused_naming_its_scalars() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    batches = [(x[i : i + 32], x[i : i + 32].sum(1, keepdim=True)) for i in range(0, 64, 32)]
+    with pytest.raises(ProbeError, match=r"elements 1, 2 are all scalars, and which of them is the loss"):
+        probe_parts({"model": TwoLosses(), "batches": batches}, options=FAST)
 
 
 def _two_layers() -> tuple[nn.Module, list]:
