@@ -242,12 +242,21 @@ def _what(value: Any, none: str = "missing") -> str:
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
+def _raised(traceback: str) -> str:
+    """The error a traceback ends with: its lines after the last indented one (the last frame's
+    source line), which hold the error's type and its message, over several lines where the
+    message has them."""
+    lines = [ln for ln in traceback.splitlines() if ln.strip()]
+    indented = [i for i, ln in enumerate(lines) if ln[:1].isspace()]
+    return " ".join(lines[indented[-1] + 1 :] if indented and indented[-1] + 1 < len(lines) else lines[-1:])
+
+
 def _brief(exc: BaseException) -> str:
     """`ValueError: message` on one line, cut to a readable length. An error a DataLoader worker
     raised comes back with the worker's traceback in its message: its last line is the error."""
     raw = str(exc)
     if "Original Traceback" in raw:
-        last = next((ln.strip() for ln in reversed(raw.splitlines()) if ln.strip()), "")
+        last = _raised(raw)
         if last:
             worker = re.search(r"DataLoader worker process \d+", raw)
             where = f" (in {worker.group(0)})" if worker else ""

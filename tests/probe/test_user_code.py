@@ -774,6 +774,8 @@ class Images(Dataset):
     def __getitem__(self, i):
         if i == 57:
             raise KeyError(f"missing image {i}")
+        if i == 100:
+            raise FileNotFoundError(f"/data/img_{i}.png is missing\\nhint: run download.sh first")
         return torch.randn(4), torch.randn(1)
 
 def make():
@@ -795,3 +797,9 @@ def test_an_error_in_a_dataloader_worker_is_named_by_its_own_message(tmp_path: P
     assert line.endswith("raised KeyError: 'missing image 57' (in DataLoader worker process 0)") or line.endswith(
         "raised KeyError: 'missing image 57' (in DataLoader worker process 1)"
     ), line
+    # A message of two lines: its type and first line had been lost, the hint on its last line kept.
+    (path.parent / "later.py").write_text(WORKER_ERROR.replace("i == 57", "i == -1"))
+    result = CliRunner().invoke(cli, ["probe", f"{path.parent / 'later.py'}:make", "--steps", "60"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "raised FileNotFoundError: /data/img_100.png is missing hint: run download.sh first (in DataLoader" in line
