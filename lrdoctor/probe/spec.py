@@ -217,7 +217,8 @@ def _getter(spec: str, made: Any) -> Callable[[str], Any]:
             return value
 
         return get
-    if made is None or isinstance(made, str | bytes | int | float | tuple | list):
+    named = isinstance(made, tuple) and hasattr(made, "_fields")  # a namedtuple: an object with these attributes
+    if made is None or isinstance(made, str | bytes | int | float | list) or (isinstance(made, tuple) and not named):
         raise ProbeError(
             f"{spec}: the factory returned {_what(made, 'None')}; return a dict with "
             "'model', 'batches' and optionally 'loss_fn', 'optimizer', 'val_batches'"

@@ -480,3 +480,16 @@ def test_each_trial_starts_from_the_buffers_kept_out_of_the_state_dict(linear) -
     trials = [s for s in seen[1:] if s]  # each restart's forwards (the first restart opens the range test)
     assert len(trials) >= 2 and all(s[0] == 0 for s in trials)
     assert int(parts["model"].t) == 0  # the user's model untouched
+
+
+def test_a_factory_may_return_a_namedtuple_as_an_object_with_the_keys_as_attributes(linear) -> None:
+    """CONTRACT.md: 'a dict (or an object with these attributes)'. A namedtuple is such an object;
+    it had been refused as a tuple. A plain tuple still is."""
+    from collections import namedtuple
+
+    parts = _linear_parts(linear)
+    Setup = namedtuple("Setup", list(parts))
+    checked = check_parts("t", Setup(**parts))
+    assert checked.model is parts["model"] and checked.batches is parts["batches"]
+    with pytest.raises(ProbeError, match="the factory returned a tuple"):
+        check_parts("t", tuple(parts.values()))
