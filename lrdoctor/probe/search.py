@@ -116,6 +116,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         trial_steps = max(config.min_trial_steps, (options.steps - s.range_steps) // config.trials)
         budget = options.steps - len(s.ramp.lrs)
         trials = _walk(s, options, config, bounds, trial_steps, budget, progress)
+        _check_some_trained(trials, s, bounds, config)
         pick = _pick(trials, config)
         group_lrs = s.trainer.group_lrs(pick)  # as the factory builds them at the pick
     method = METHOD.format(
@@ -304,12 +305,30 @@ def _pick_text(config: ProbeConfig) -> str:
     return text
 
 
+def _check_some_trained(trials: list[Trial], s: Start, bounds: tuple[float, float], config: ProbeConfig) -> None:
+    """Raise where every trial diverged: its loss went non-finite, or its score ended
+    `diverge_factor` times that of the initial weights or more (the range test's own divergence
+    stop). Every rate tried was too high; the advice says what kept lower ones from being tried."""
+    start = sum(s.initial) / len(s.initial) if s.initial else math.nan
+    if any(math.isfinite(t.loss) and not t.loss >= config.diverge_factor * start for t in trials):
+        return
+    lowest = min(t.lr for t in trials)
+    finite = [t for t in trials if math.isfinite(t.loss)]
+    scored = ""
+    if finite:
+        best = min(finite, key=lambda t: t.loss)
+        scored = f" (the best, at {best.lr:.3g}, scored {best.loss:.4g}, {best.loss / start:.3g}x the initial weights')"
+    _, bottom, _ = curve.walk_range(s.limit, bounds, step=config.grid_step, offset=config.start_offset)
+    at_bottom = round(math.log10(lowest) / config.grid_step) <= bottom
+    raise ProbeError(
+        f"every rate tried diverged, down to {lowest:.3g}{scored}; "
+        + ("pass a lower --min-lr" if at_bottom else "give a larger --steps, so that lower rates are tried")
+    )
+
+
 def _pick(trials: list[Trial], config: ProbeConfig) -> float:
     """The best trial's rate (or the one below it, where it scored within `lower_within` of it),
     moved part of the way toward the vertex through its neighbours."""
-    if not any(math.isfinite(t.loss) for t in trials):
-        lowest = min(t.lr for t in trials)
-        raise ProbeError(f"every rate tried diverged, down to {lowest:.3g}; pass a lower --min-lr")
     step = config.grid_step
     scores = {round(math.log10(t.lr) / step): t.loss for t in trials}
     best = curve.lower_if_close(scores, curve.best_index(scores), within=config.lower_within)

@@ -207,7 +207,7 @@ def test_the_probe_package_does_not_import_torch_until_a_probe_runs() -> None:
 def test_the_factory_may_import_its_neighbours_lazily(linear: Path) -> None:
     write(linear.parent, "from linear_probe import make\n", "helper.py")
     factory = write(linear.parent, "def make():\n    from helper import make as inner\n    return inner()\n", "lazy.py")
-    result = invoke("probe", f"{factory}:make", "--steps", "40", "--format", "json")
+    result = invoke("probe", f"{factory}:make", "--steps", "40", "--max-lr", "1", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["steps_used"] <= 40
     assert str(linear.parent) not in sys.path  # the folder is on sys.path only while the factory runs
