@@ -25,6 +25,7 @@ import numpy as np
 from lrdoctor.detect import Signals, log_kind
 from lrdoctor.detect.curve import MIN_POINTS, Curve
 from lrdoctor.detect.lr import warmup_share
+from lrdoctor.detect.plateau import STALLED
 from lrdoctor.detect.shape import Shape
 from lrdoctor.detect.slow import is_beneath_noise
 from lrdoctor.detect.spikes import SpikeConfig, excursions
@@ -256,6 +257,9 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
         return "unknown", 0.0
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     k = int(np.argmax(p))
+    stalled = _stalled(findings)
+    if stalled > 0:
+        return "too_high", max(float(p[CLASSES.index("too_high")]), stalled)
     # (never in a warm log: that showed a rate too high; where the model says too low itself, its
     # probability stands)
     confirmed = _confirmed_too_low(sig, findings, cfg)
@@ -277,6 +281,16 @@ def decide(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> tup
 def _unmoved(f: Finding) -> bool:
     """A divergence error that points to no rate: a loss non-finite before any update."""
     return f.pathology == "divergence" and f.severity == "error" and f.suggests is None
+
+
+def _stalled(findings: Sequence[Finding]) -> float:
+    """The strength of a loss that stalled after an early fall (lrdoctor.detect.plateau, STALLED),
+    or 0: its network learnt nothing after the first few percent of the run, a rate too high
+    whatever the other statistics, which read as those of a run that converged early. None of
+    the corpus's healthy runs stalled so (BENCHMARKS.md, "Stalled after an early fall")."""
+    if _shows_too_low(findings):
+        return 0.0
+    return max((f.strength for f in findings if f.pathology == "plateau" and STALLED in f.evidence), default=0.0)
 
 
 def _confirmed_too_low(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -> float:

@@ -12,6 +12,11 @@ from lrdoctor.detect.shape import Shape, ramp, step_at
 from lrdoctor.diagnosis import Finding, Verdict
 from lrdoctor.run import fmt_share, fmt_step
 
+# The evidence key of a loss that stalled after an early fall (the share of its level it shed
+# after), present only then: the verdict reads it as a rate too high (lrdoctor.verdict).
+STALLED = "shed_after"
+STALLED_STRENGTH = 0.9
+
 
 @dataclass(frozen=True)
 class PlateauConfig:
@@ -65,6 +70,13 @@ class PlateauConfig:
     early_t90: float = 0.03
     early_t90_full: float = 0.0
     early_min_points: int = 50
+    # ... and a loss that, after that early fall, shed less than this share of the level it stood
+    # at then (the median from its t90 to a tenth of the run) by its end learnt nothing more: a
+    # network stalled at the first level it reached (an autoencoder giving every input the mean
+    # image), a rate too high whatever how early. Healthy corpus runs that made their progress that
+    # early went on to shed over 90% of that level (a small loss refined tenfold); the stalled ones
+    # shed 0-10% of it (BENCHMARKS.md, "Stalled after an early fall").
+    stalled_kept: float = 0.25
     # A loss that stopped improving must first have come down from its start level this many
     # sigmas of that level's noise (a median of three draws), or ended this far above it.
     moved_sigmas: float = 3.0
@@ -123,20 +135,45 @@ def detect_plateau(
         ]
     if early > 0:
         at = step_at(curve, shape.t90)
+        kept = _kept(curve, shape)
+        stalled = kept < cfg.stalled_kept
+        then = (
+            f"then stayed at that level ({_shed(kept)} over the rest of the run): the network stopped learning, "
+            "as a rate this high can leave it"
+            if stalled
+            else "then stayed flat: a rate this high may stall on a noise floor"
+        )
         return [
             Finding(
                 "plateau",
                 "warning",
                 at,
                 float(curve.steps[-1]),
-                f"loss made 90% of its progress by {unit} {fmt_step(at)} ({100 * shape.t90:.1f}% of the run) and then "
-                "stayed flat: a rate this high may stall on a noise floor",
-                {"t90": shape.t90, "tail_kendall_tau": shape.tail_tau, "tail_p_value": shape.tail_p},
+                f"loss made 90% of its progress by {unit} {fmt_step(at)} ({100 * shape.t90:.1f}% of the run) "
+                f"and {then}",
+                {"t90": shape.t90, "tail_kendall_tau": shape.tail_tau, "tail_p_value": shape.tail_p}
+                | ({STALLED: kept} if stalled else {}),
                 suggests="too_high",
-                strength=early,
+                strength=STALLED_STRENGTH if stalled else early,
             )
         ]
     return []
+
+
+def _kept(curve: Curve, shape: Shape) -> float:
+    """The share of its level just after an early fall (the median from its t90 to a tenth of the
+    run) that the loss shed by its end; negative where it ended higher."""
+    _, after = curve.window(shape.t90, max(0.1, shape.t90))
+    level = float(np.median(after)) if len(after) else float(curve.y[0])
+    return (level - curve.end) / max(abs(level), 1e-12)
+
+
+def _shed(kept: float) -> str:
+    if kept >= 0.005:
+        return f"it shed {fmt_share(kept)} of it"
+    if kept <= -0.005:
+        return f"it ended {fmt_share(-kept)} above it"
+    return "it ended where it was"
 
 
 def _moved(curve: Curve, end: float, cfg: PlateauConfig) -> bool:

@@ -159,3 +159,23 @@ def test_a_first_epoch_that_blew_up_is_found_in_its_mean(name: str) -> None:
     (div,) = [f for f in dx.findings if f.pathology == "divergence"]
     assert "blew up before the second point" in div.message
     assert dx.verdict == "too_high"
+
+
+def test_a_loss_that_stalled_after_an_early_fall_is_too_high() -> None:
+    """An autoencoder at 3x its sweep's best Adam rate: its loss fell from 0.29 to 0.076 in 9 steps
+    and then shed 2% of that level over the 387 steps left, its network giving every image the
+    mean one. It had a plateau warning, read as a run that converged early: ok."""
+    dx = diagnose(load(DATA / "digits_ae__adam_constant__lr1.00e-01_s0__train.log.gz"))
+    (plateau,) = [f for f in dx.findings if f.pathology == "plateau"]
+    assert "the network stopped learning" in plateau.message and "it shed 2% of it" in plateau.message
+    assert plateau.evidence["shed_after"] < 0.05
+    assert dx.verdict == "too_high" and dx.recommended_lr < 0.1
+
+
+def test_a_loss_that_kept_falling_after_an_early_fall_did_not_stall() -> None:
+    """The counterpart, labelled ok: a breast-cancer MLP at 3x its sweep's best RMSprop rate made
+    90% of its progress in 3% of the run too, then went on from 0.037 to 0.0014. Not stalled."""
+    dx = diagnose(load(DATA / "cancer_mlp__rmsprop_constant__lr1.00e-02_s0__train.log.gz"))
+    (plateau,) = [f for f in dx.findings if f.pathology == "plateau"]
+    assert "stayed flat" in plateau.message and "shed_after" not in plateau.evidence
+    assert dx.verdict == "ok"
