@@ -444,6 +444,9 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     diverged = [f for f in findings if f.pathology == "divergence" and f.severity == "error"]
     if verdict == "too_high" and diverged:  # decide() weighs nothing else then
         return f"the run diverged, which settles it: {' '.join(diverged[0].message.split())}"
+    stalled = [f for f in findings if f.pathology == "plateau" and STALLED in f.evidence]
+    if verdict == "too_high" and stalled:  # (decide() settles it on that finding too)
+        return f"the loss stalled after an early fall, which settles it: {' '.join(stalled[0].message.split())}"
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     x = features(sig, findings)

@@ -170,6 +170,7 @@ def test_a_loss_that_stalled_after_an_early_fall_is_too_high() -> None:
     assert "the network stopped learning" in plateau.message and "it shed 2% of it" in plateau.message
     assert plateau.evidence["shed_after"] < 0.05
     assert dx.verdict == "too_high" and dx.recommended_lr < 0.1
+    assert dx.why.startswith("the loss stalled after an early fall")
 
 
 def test_a_loss_that_kept_falling_after_an_early_fall_did_not_stall() -> None:
