@@ -79,8 +79,8 @@ def to_float(value: object) -> float | None:
     if isinstance(value, int | float):
         try:
             return float(value)
-        except OverflowError:  # an integer beyond float64: no value lrdoctor can hold
-            return None
+        except OverflowError:  # an integer beyond float64: infinite, as float("1e400") reads
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         text = value.strip().strip('"').rstrip("%")
         if text.lower() in ABSENT:
@@ -278,12 +278,16 @@ def _steps(
 
     Per record: the first step key (in `step_keys` order) holding a finite number; a record that
     names step keys but none finite cannot be placed; lacking step keys, the epoch keys likewise;
-    lacking both, the record's index. In a log of steps, a record that has only an epoch (a
-    validation record written at the end of each epoch, between training records of every step)
-    takes the step of the last record with a step written before it: its epoch number is no step.
+    lacking both, or where no step or epoch key holds a finite number on any record, the record's
+    index. In a log of steps, a record that has only an epoch (a validation record written at the
+    end of each epoch, between training records of every step) takes the step of the last record
+    with a step written before it: its epoch number is no step.
     """
     steps = np.arange(n, dtype=np.float64)
     placed = np.ones(n, dtype=bool)
+    counters = [columns[k] for k in (*step_keys, *EPOCH_KEYS) if k in columns]
+    if not any(np.isfinite(values[present]).any() for values, present in counters):
+        return steps, "index", placed  # step keys with no number in them (all NaN): no step recorded
     open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
     kinds = []
     by = {}

@@ -414,6 +414,39 @@ def test_record_with_a_nonfinite_step_is_left_out_and_named(tmp_path: Path, name
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("m.jsonl", "".join(f'{{"step": NaN, "loss": {2.5 - i / 8}}}\n' for i in range(4))),
+        ("m.json", json.dumps([{"step": math.nan, "loss": 2.5 - i / 8} for i in range(4)])),
+        ("m.csv", "step,loss\n" + "".join(f"nan,{2.5 - i / 8}\n" for i in range(4))),
+    ],
+)
+def test_a_step_key_with_no_number_in_it_leaves_the_points_in_written_order(
+    tmp_path: Path, name: str, data: str
+) -> None:
+    """A step column NaN on every record places nothing: the points are read in the order
+    written, as where no step is recorded, not all left out ("none with a numeric value")."""
+    run = load(write(tmp_path, name, data))
+    assert run.step_kind == "index"
+    assert pts_of(run.loss) == [(float(i), 2.5 - i / 8) for i in range(4)]
+
+
+@pytest.mark.parametrize("name", ["m.json", "m.jsonl"])
+def test_a_json_integer_beyond_float64_is_infinite_not_absent(tmp_path: Path, name: str) -> None:
+    """As float("1e400") and the CSV and text readers read it: a loss that overflowed is a
+    non-finite value to report, not a point to drop silently."""
+    huge = "1" + "0" * 400
+    losses = [huge, "2.5", "2.25", "2.0"]
+    if name.endswith("jsonl"):
+        data = "".join(f'{{"step": {i}, "loss": {v}}}\n' for i, v in enumerate(losses))
+    else:
+        data = '{"step": [0, 1, 2, 3], "loss": [' + ", ".join(losses) + "]}"
+    run = load(write(tmp_path, name, data))
+    assert pts_of(run.loss)[1:] == [(1.0, 2.5), (2.0, 2.25), (3.0, 2.0)]
+    assert pts_of(run.loss)[0] == (0.0, math.inf)
+
+
 def test_steps_beyond_2_to_the_53_are_read_with_a_warning(tmp_path: Path) -> None:
     path = write(tmp_path, "m.csv", "step,loss\n" + "".join(f"{2**62 + s},{2.5 - s / 8}\n" for s in range(4)))
     log = read_log(path)

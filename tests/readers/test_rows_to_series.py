@@ -16,10 +16,13 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
     """The rules one record at a time: each numeric value is a point at the record's step."""
     placed: list[tuple[int, float, str, dict[str, float]]] = []  # index, step, kind, values
     unplaced = []
+    counters = (*STEP_KEYS, *EPOCH_KEYS)
+    counted = any(math.isfinite(v) for row in rows for k in counters if (v := to_float(row.get(k))) is not None)
     for index, row in enumerate(rows):
         numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
         step, kind = None, "index"
-        for keys, name in ((STEP_KEYS, "step"), (EPOCH_KEYS, "epoch")):
+        # No step or epoch key finite on any record: every record at its index.
+        for keys, name in ((STEP_KEYS, "step"), (EPOCH_KEYS, "epoch")) if counted else ():
             named = [numeric[k] for k in keys if k in numeric]
             finite = [v for v in named if math.isfinite(v)]
             if finite:
@@ -122,9 +125,12 @@ def test_a_uniform_million_record_shape_is_read_as_columns() -> None:
     np.testing.assert_array_equal(series["lr"].seq, np.arange(0, 1000, 2, dtype=np.float64))
 
 
-def test_an_integer_beyond_float64_is_no_value() -> None:
-    series, _ = rows_to_series([{"step": 1, "loss": 10**400}, {"step": 2, "loss": 0.5}])
-    np.testing.assert_array_equal(series["loss"].values, [0.5])
+def test_an_integer_beyond_float64_is_infinite() -> None:
+    """As float("1e400") reads: a loss that overflowed is a non-finite point, not an absent one."""
+    series, _ = rows_to_series(
+        [{"step": 1, "loss": 10**400}, {"step": 2, "loss": -(10**400)}, {"step": 3, "loss": 0.5}]
+    )
+    np.testing.assert_array_equal(series["loss"].values, [math.inf, -math.inf, 0.5])
 
 
 def test_epoch_records_between_steps_take_the_step_before_them() -> None:
