@@ -99,7 +99,9 @@ def sniff(head: bytes, name: str) -> bool:
     if delim is None:  # a later run appended with more columns and no header (Keras' CSVLogger)
         before = _before_wider_rows(lines)
         delim = _delimiter(before) if len(before) >= 3 else None
-    return delim is not None and _numeric_share(lines[1:], delim) >= 0.5
+    # (header lines repeated below it, as appending a table with its header writes, are no rows)
+    rows = [line for line in lines[1:] if line.strip() != lines[0].strip()]
+    return delim is not None and bool(rows) and _numeric_share(rows, delim) >= 0.5
 
 
 # A tqdm bar's refresh: its percent, the bar between pipes, then its count and times.

@@ -187,6 +187,18 @@ def test_csv_damaged_rows_cost_only_themselves(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("name", ["m.csv", "m.log"])
+def test_csv_with_its_header_above_every_row_is_told_from_its_content(tmp_path: Path, name: str) -> None:
+    """A logger that appends a one-row table with its header each step (pandas' to_csv(mode="a")
+    with the header left on) writes as many header lines as rows, two of them first when its first
+    call wrote an empty table: still a CSV, whatever the file is named."""
+    rows = "".join(f"step,loss\n{s},{2.5 - s / 8}\n" for s in range(40))
+    log = read_log(write(tmp_path, name, "step,loss\n" + rows))
+    assert log.format == "csv"
+    assert pts(log) == [(float(s), 2.5 - s / 8) for s in range(40)]
+    assert "skipped 40 repeated header line(s)" in log.warnings[0]
+
+
 def test_csv_cell_above_the_csv_field_limit_costs_only_its_cell(tmp_path: Path) -> None:
     """Python's csv module refuses a field over 128 KiB; the other rows are read."""
     huge = '"' + "9" * 200_000 + '"'
