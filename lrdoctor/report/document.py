@@ -97,11 +97,12 @@ def write_report(
     never lands on one, nor on a log a diagnosis read); `unread`, why each input that could not be
     read was not, listed on the page (a post-mortem of a run that left no readable log)."""
     from lrdoctor.report import plots
-    from lrdoctor.sweep import sweep_advice
+    from lrdoctor.sweep import no_advice_because, sweep_advice
 
     if not diagnoses:
         raise OutputError(f"{out}: no run could be read, so there is nothing to report")
     advice = sweep_advice(diagnoses) if len(diagnoses) > 1 else None
+    no_rate = no_advice_because(diagnoses) if len(diagnoses) > 1 and advice is None else None
     files = planned_files(out, len(diagnoses), sweep=advice is not None)
     check_writable(files, force=force, inputs=[*inputs, *(dx.run.source for dx in diagnoses)])
     names = html_report.short_names([dx.run.source for dx in diagnoses])
@@ -113,11 +114,12 @@ def write_report(
         )
     # A log named in bytes that are not UTF-8 (Linux allows them) is shown with '?' in their place.
     if _kind(out) == "html":
-        page = html_report.render(diagnoses, figures, sweep=advice, unread=unread)
+        page = html_report.render(diagnoses, figures, sweep=advice, no_rate=no_rate, unread=unread)
         contents: dict[Path, bytes] = {out: _utf8(page)}
     else:
         pictures = [p for p in (*figures.runs, figures.overlay, figures.sweep) if p is not None]
-        contents = {out: _utf8(render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice, unread=unread))}
+        page = render_markdown(diagnoses, [p.name for p in files[1:]], sweep=advice, no_rate=no_rate, unread=unread)
+        contents = {out: _utf8(page)}
         contents.update(zip(files[1:], pictures, strict=True))
     written: list[Path] = []
     try:
@@ -145,9 +147,15 @@ def _drawn(picture: bytes, done: int, total: int, progress: Callable[[int, int],
 
 
 def render_markdown(
-    diagnoses: Sequence[Diagnosis], pictures: Sequence[str], *, sweep: Any = None, unread: Sequence[str] = ()
+    diagnoses: Sequence[Diagnosis],
+    pictures: Sequence[str],
+    *,
+    sweep: Any = None,
+    no_rate: str | None = None,
+    unread: Sequence[str] = (),
 ) -> str:
-    """The Markdown document; `pictures` are the PNG names beside it, in planned_files order."""
+    """The Markdown document; `pictures` are the PNG names beside it, in planned_files order;
+    `no_rate`, why several runs point to no rate as a sweep (lrdoctor.sweep.no_advice_because)."""
     out = ["# lrdoctor report", ""]
     if unread:
         out += ["## Not in this report", "", f"{len(unread)} input(s) could not be read:", ""]
@@ -164,6 +172,8 @@ def render_markdown(
         if sweep is not None:
             out += [f"**The sweep points to lr {sweep.lr:.3g}**: {md(sweep.because)}.", ""]
             out += [f"![final loss against learning rate]({_target(pictures[runs + 1])})", ""]
+        elif no_rate is not None:
+            out += [f"No rate from the runs as a sweep: {md(no_rate)}.", ""]
     for k, (dx, name) in enumerate(zip(diagnoses, names, strict=True), start=1):
         out += _md_section(k, dx, name, pictures[k - 1])
     return "\n".join(out).rstrip() + "\n"

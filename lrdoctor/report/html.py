@@ -74,18 +74,20 @@ def render(
     figures: Figures,
     *,
     sweep: Any = None,
+    no_rate: str | None = None,
     title: str = "lrdoctor report",
     unread: Sequence[str] = (),
 ) -> str:
-    """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None; `unread`, why each
-    input that could not be read was not (one line each, as the terminal said it)."""
+    """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None; `no_rate`, why
+    several runs point to no rate as a sweep; `unread`, why each input that could not be read was
+    not (one line each, as the terminal said it)."""
     names = short_names([dx.run.source for dx in diagnoses])
     body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{len(diagnoses)} run(s) · lrdoctor {esc(__version__)}</p>']
     if unread:
         items = "".join(f"<li>{esc(safe(line))}</li>" for line in unread)
         body.append(f"<h2>Not in this report</h2><p>{len(unread)} input(s) could not be read:</p><ul>{items}</ul>")
     if len(diagnoses) > 1:
-        body.append(_overview(diagnoses, names, figures, sweep))
+        body.append(_overview(diagnoses, names, figures, sweep, no_rate))
     for k, dx in enumerate(diagnoses, start=1):
         png = figures.runs[k - 1] if k - 1 < len(figures.runs) else None
         body.append(_section(k, dx, names[k - 1], png))
@@ -129,7 +131,9 @@ def recommendation(dx: Diagnosis) -> str:
     return text + because
 
 
-def _overview(diagnoses: Sequence[Diagnosis], names: Sequence[str], figures: Figures, sweep: Any) -> str:
+def _overview(
+    diagnoses: Sequence[Diagnosis], names: Sequence[str], figures: Figures, sweep: Any, no_rate: str | None = None
+) -> str:
     rows = "".join(
         f'<tr><td><a href="#run-{k}">{esc(names[k - 1])}</a></td>'
         f'<td><span class="badge b-{esc(dx.verdict)}">{esc(dx.verdict)}</span></td>'
@@ -151,6 +155,8 @@ def _overview(diagnoses: Sequence[Diagnosis], names: Sequence[str], figures: Fig
         )
         if figures.sweep is not None:
             parts.append(image(figures.sweep, "final loss against learning rate"))
+    elif no_rate is not None:
+        parts.append(f"<h3>Learning-rate sweep</h3><p>No rate from the runs as a sweep: {esc(safe(no_rate))}.</p>")
     parts.append("</div>")
     return "\n".join(parts)
 

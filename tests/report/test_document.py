@@ -100,6 +100,22 @@ def test_a_rate_sweep_report_plots_final_loss_against_rate(tmp_path: Path) -> No
     assert len(re.findall(r"<img ", page)) == 3 + 2  # one per run, the overlay, the sweep
 
 
+@pytest.mark.parametrize("suffix", ["html", "md"])
+def test_runs_that_point_to_no_rate_say_why_on_the_page(tmp_path: Path, suffix: str) -> None:
+    """As the terminal's table says under it: a folder of runs of different tasks (starting
+    levels 10x apart) is no sweep, and the page says so rather than leaving the section out."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for lr, start in ((1e-3, 0.23), (1e-2, 2.3)):
+        rows = "".join(f"{s},{start * 0.1 + start * 0.9 * 0.95**s:.5f},{lr}\n" for s in range(100))
+        (folder / f"lr_{lr:g}.csv").write_text("step,loss,lr\n" + rows)
+    out = tmp_path / f"r.{suffix}"
+    assert invoke("report", str(folder), "-o", str(out)).exit_code == 0
+    page = out.read_text()
+    assert "No rate from the runs as a sweep: the runs start at losses from 0.23 to 2.3" in page
+    assert "final loss against learning rate" not in page
+
+
 def test_markdown_picture_links_hold_spaces(tmp_path: Path, healthy_log: Path) -> None:
     out = tmp_path / "my report.md"
     assert invoke("report", str(healthy_log), "-o", str(out)).exit_code == 0
