@@ -651,10 +651,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--shipped", action="store_true", help="only score the runs with the shipped models, refitting nothing"
     )
+    ap.add_argument(
+        "--tasks",
+        nargs="+",
+        metavar="TASK",
+        help="with --shipped: score only these tasks' runs (pooled in the last row)",
+    )
     args = ap.parse_args(argv)
     if args.shipped and (args.write_model or args.relog or args.hold_out or args.per_task or args.per_optimizer):
-        ap.error("--shipped only scores the shipped models; it goes with --corpus alone")
+        ap.error("--shipped only scores the shipped models; it goes with --corpus (and --tasks) alone")
+    if args.tasks and not args.shipped:
+        ap.error("--tasks goes with --shipped (leave-one-task-out fits on every task of the corpus)")
     cases = load_cases(args.corpus)
+    if args.tasks:
+        unknown = sorted(set(args.tasks) - {c.task for c in cases})
+        if unknown:
+            ap.error(f"no runs of task(s) {', '.join(unknown)} in {args.corpus}")
+        cases = [c for c in cases if c.task in args.tasks]
     if args.shipped:
         print("## Judged by the shipped models (lrdoctor/_fitted.py), nothing refitted\n")
         preds = predict(cases, Config.default())

@@ -66,3 +66,24 @@ def test_a_cache_cut_short_is_a_miss(tmp_path: Path, torn: bytes) -> None:
     assert accuracy.load_cases(tmp_path) == []
     assert pickle.loads((tmp_path / ".accuracy-cache.pkl").read_bytes())["cases"] == []
     assert {p.name for p in tmp_path.iterdir()} == {"labels.json", ".accuracy-cache.pkl"}  # no part left
+
+
+def test_tasks_restricts_the_shipped_scoring_to_the_tasks_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = [
+        accuracy.Case(f"{t}/adam_constant/lr1e-3_s0", t, "adam", "ok", False, 1e-3, 1e-3, None, None) for t in "abc"
+    ]  # type: ignore[arg-type]
+    monkeypatch.setattr(accuracy, "load_cases", lambda corpus: cases)
+    judged: list[list[str]] = []
+    monkeypatch.setattr(accuracy, "predict", lambda cs, cfg: judged.append([c.task for c in cs]) or [])
+    monkeypatch.setattr(accuracy, "shipped_table", lambda preds: "")
+    monkeypatch.setattr(accuracy, "findings_table", lambda preds: "")
+    assert accuracy.main(["--corpus", str(tmp_path), "--shipped", "--tasks", "c", "a"]) == 0
+    assert judged == [["a", "c"]]
+    with pytest.raises(SystemExit) as exc:  # a task the corpus lacks: named, not an empty table
+        accuracy.main(["--corpus", str(tmp_path), "--shipped", "--tasks", "a", "z"])
+    assert exc.value.code == 2 and "no runs of task(s) z" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # leave-one-task-out fits on every task: no subset
+        accuracy.main(["--corpus", str(tmp_path), "--tasks", "a"])
+    assert exc.value.code == 2 and "--tasks goes with --shipped" in capsys.readouterr().err
