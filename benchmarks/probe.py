@@ -45,6 +45,7 @@ import torch  # noqa: E402
 
 from benchmarks.corpus import tasks  # noqa: E402
 from lrdoctor.probe import ProbeOptions, probe_parts  # noqa: E402
+from lrdoctor.probe.config import ProbeConfig  # noqa: E402
 
 TRAINING_TASKS = ("digits_mlp", "cancer_mlp")
 HELD_OUT = ("digits_cnn", "linreg_illcond", "char_gru", "digits_ae")
@@ -161,6 +162,7 @@ class Where:
     device: str = "cpu"
     amp: bool = False
     amp_dtype: str | None = None
+    range_frac: float | None = None  # the probe's share of its budget for the range test (None: its default)
 
     def clock(self) -> float:
         """Seconds, once the device has finished the work queued on it."""
@@ -173,7 +175,8 @@ def run_lrdoctor(task: str, optimizer: str, seed: int, where: Where) -> Pick:
     parts = tasks.make(task, optimizer=optimizer, seed=seed)
     start = where.clock()
     options = ProbeOptions(seed=seed, device=where.device, amp=where.amp, amp_dtype=where.amp_dtype)
-    result = probe_parts(parts, label=f"{task}/{optimizer}", options=options)
+    config = None if where.range_frac is None else ProbeConfig(range_frac=where.range_frac)
+    result = probe_parts(parts, label=f"{task}/{optimizer}", options=options, config=config)
     seconds = where.clock() - start
     trials = [(t.lr, t.loss, list(t.batch_losses)) for t in result.trials]
     return Pick("lrdoctor", result.recommended_lr, result.steps_used, seconds, trials, result.no_gain)
@@ -305,10 +308,16 @@ def main() -> None:
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both run (default: cpu)")
     ap.add_argument("--amp", action="store_true", help="lrdoctor's probe under autocast (its --amp)")
     ap.add_argument("--amp-dtype", choices=("float16", "bfloat16"), help="lrdoctor's probe in this autocast type")
+    ap.add_argument(
+        "--range-steps",
+        type=int,
+        help=f"the probe's range test in this many of its {ProbeOptions.steps} steps (default: 1/3 of them)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     labels = json.loads(args.labels.read_text())
-    where = Where(args.device, args.amp, args.amp_dtype)
+    frac = None if args.range_steps is None else args.range_steps / ProbeOptions.steps
+    where = Where(args.device, args.amp, args.amp_dtype, frac)
     started = time.perf_counter()
     rows = score_all(tuple(args.tasks), args.seeds, labels, where)
     held = [r for r in rows if r.task in HELD_OUT]
@@ -317,6 +326,7 @@ def main() -> None:
     command = f"python benchmarks/probe.py --seeds {' '.join(map(str, args.seeds))}"
     command += f" --device {args.device}" * (args.device != "cpu") + " --amp" * args.amp
     command += f" --amp-dtype {args.amp_dtype}" if args.amp_dtype else ""
+    command += f" --range-steps {args.range_steps}" if args.range_steps is not None else ""
     if others:
         command += f" --tasks {' '.join(args.tasks)} --labels {args.labels}"
     parts = [f"Command: `{command}`"]
