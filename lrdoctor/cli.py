@@ -223,7 +223,10 @@ def cli() -> None:
     type=click.Choice(OUTPUT_FORMATS),
     default="text",
     show_default=True,
-    help="Output: text for people, json for programs (one object, or an array for several PATHs).",
+    help=(
+        "Output: text for people; json for programs (one object, or an array for several PATHs); "
+        "markdown, a document to paste in an issue or a pull request; csv, one row per run."
+    ),
 )
 def diagnose(
     paths: tuple[str, ...],
@@ -341,7 +344,14 @@ def _user_code_writes_to_stderr() -> None:
     metavar="NAME",
     help="Force a reader instead of detecting it: tensorboard, mlflow, wandb, json, jsonl, csv, text.",
 )
-@click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output: text for people, json for programs (each series: name, role, points, steps, range).",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
     """List every series in a log: points, steps, range, non-finite values.
@@ -680,7 +690,14 @@ def check(
 )
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
 @click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")
-@click.option("--format", "output", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output: text for people, json for programs (the recommended rate, the method and every trial).",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def probe(
     spec: str | None,
