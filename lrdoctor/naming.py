@@ -336,3 +336,34 @@ def lr_series(names: Iterable[str]) -> list[str]:
             continue
         cands.append((lr_group(name) or 0, len(toks), name))
     return [c[2] for c in sorted(cands)]
+
+
+# A rate written into a run's name, as sweeps name their runs: 'lr1.00e-02_s0', 'lr=3e-4' (Hydra's
+# multirun folders, 'optimizer.lr=0.01'), 'lr_0.001', 'learning_rate-1e-3'. The word stands alone
+# (not 'clr', 'mlr2'), the number ends the token ('lr1e-3_s0', not 'lr1abc', 'lr2.tar').
+_RATE_IN_NAME = re.compile(
+    r"(?<![a-z0-9])(?:lr|learning[_-]?rate)[=_-]?((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(?![a-z0-9.]|\.\d)",
+    re.IGNORECASE,
+)
+# How many of a path's last names may hold it: the log's own (its file, or its run folder) and the
+# two folders above it; higher folders name projects and users ('/home/lr2/...'), not runs.
+RATE_NAME_DEPTH = 3
+# A name's number read as a rate only in the range rates are set in.
+RATE_NAME_RANGE = (1e-9, 100.0)
+
+
+def rate_in_path(path: str) -> tuple[float, str] | None:
+    """The learning rate a run's path names, and the name that holds it: the nearest of its last
+    RATE_NAME_DEPTH names holding exactly one such rate (a file's extensions left out); None where
+    none does, or where the nearest names two different rates."""
+    parts = [p for p in re.split(r"[\\/]+", path) if p not in ("", ".", "..")][-RATE_NAME_DEPTH:]
+    for name in reversed(parts):
+        stem = re.sub(r"(\.(gz|csv|tsv|json|jsonl|ndjson|log|txt|yaml))+$", "", name, flags=re.IGNORECASE)
+        found = {float(m.group(1)) for m in _RATE_IN_NAME.finditer(stem)}
+        if len(found) > 1:
+            return None
+        if found:
+            value = found.pop()
+            lo, hi = RATE_NAME_RANGE
+            return (value, name) if lo <= value <= hi else None
+    return None

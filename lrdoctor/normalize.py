@@ -174,6 +174,7 @@ def normalize(
         lr_given=lr,
         epoch_means=epoch_means,
         late_start=late,
+        lr_in_name=None if lr is not None else naming.rate_in_path(log.source),
     )
 
 

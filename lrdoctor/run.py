@@ -155,6 +155,9 @@ class Run:
     # The loss's first point comes after the first updates (lrdoctor.detect.curve.starts_late), as
     # normalize decided it from the log (None: not decided, read from the loss's steps alone).
     late_start: bool | None = None
+    # A rate the run's path names ('runs/lr1e-3_s0/...'; lrdoctor.naming.rate_in_path), and that
+    # name: the rate trained at, when neither the user, the log nor its settings give one.
+    lr_in_name: tuple[float, str] | None = None
 
     @property
     def loss(self) -> Series:
@@ -170,14 +173,27 @@ class Run:
 
     @property
     def observed_lr(self) -> float | None:
-        """The base or peak learning rate: given by the user, else logged, else from hparams."""
+        """The base or peak learning rate: given by the user, else logged, else from hparams,
+        else named in the run's path."""
+        return self.observed_lr_from[0]
+
+    @property
+    def observed_lr_from(self) -> tuple[float | None, str]:
+        """observed_lr and where it comes from: 'given', 'logged', 'hparams', 'name' or 'none'."""
         if self.lr_given is not None:
-            return self.lr_given
+            return self.lr_given, "given"
         lr = self.lr
         if lr is not None:
             vals = lr.values[np.isfinite(lr.values)]
             if len(vals) and vals.max() > 0:
-                return float(vals.max())
+                return float(vals.max()), "logged"
+        if (value := self._hparams_lr()) is not None:
+            return value, "hparams"
+        if self.lr_in_name is not None:
+            return self.lr_in_name[0], "name"
+        return None, "none"
+
+    def _hparams_lr(self) -> float | None:
         keys = ("lr", "learning_rate", "base_lr", "max_lr", "peak_lr")
         # ... then a setting named so under a prefix: MLflow's Keras autolog 'opt_learning_rate', 'optim.lr'
         named = (k for k in self.hparams if k not in keys and _names_the_rate(k))

@@ -383,3 +383,24 @@ def test_standard_output_closed_is_no_traceback() -> None:
         timeout=60,
     )
     assert "Traceback" not in done.stderr and done.returncode in (0, 2), done.stderr
+
+
+def test_a_rate_named_in_the_run_path_stands_in_for_an_unlogged_one(tmp_path: Path) -> None:
+    """A sweep's run folders named by their rate ('lr1e-02_s0'): the recommendation is a rate, not
+    only a factor; where it comes from is said; --lr and a logged rate come before it."""
+    run = tmp_path / "lr1e-02_s0"
+    run.mkdir()
+    rows = "".join(f"{s},{2.3 - 0.001 * s:.4f}\n" for s in range(200))  # barely moving: too low
+    (run / "log.csv").write_text("step,loss\n" + rows)
+    doc = json.loads(invoke("diagnose", str(run / "log.csv"), "--format", "json").output)
+    assert doc["lr"]["observed"] == 0.01 and doc["lr_observed_from"] == "name"
+    assert doc["verdict"] == "too_low" and doc["lr"]["recommended"] == pytest.approx(0.01 * doc["lr_factor"], rel=0.01)
+    text = invoke("diagnose", str(run / "log.csv")).output
+    assert "lr        0.01 (named in the run's path, 'lr1e-02_s0', not logged;" in text
+    page = invoke("diagnose", str(run / "log.csv"), "--format", "markdown").output
+    assert "| learning rate | 0.01 \\(named in the run's path, 'lr1e-02\\_s0'\\) |" in page
+    doc = json.loads(invoke("diagnose", str(run / "log.csv"), "--format", "json", "--lr", "0.5").output)
+    assert doc["lr"]["observed"] == 0.5 and doc["lr_observed_from"] == "given"
+    (run / "log.csv").write_text("step,loss,lr\n" + rows.replace("\n", ",0.003\n"))
+    doc = json.loads(invoke("diagnose", str(run / "log.csv"), "--format", "json").output)
+    assert doc["lr"]["observed"] == 0.003 and doc["lr_observed_from"] == "logged"

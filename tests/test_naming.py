@@ -178,3 +178,24 @@ def test_add_scalars_series_take_their_role_from_the_key() -> None:
     both = "Training vs. Validation Loss"
     names = [f"{both}_Training/{both}", f"{both}_Validation/{both}"]
     assert naming.find_loss(names) == names[0] and not naming.is_eval(names[0]) and naming.is_eval(names[1])
+
+
+@pytest.mark.parametrize(
+    ("path", "found"),
+    [
+        ("runs/char_gru/rmsprop_constant/lr3.16e-01_s0/events.out.tfevents.1", (0.316, "lr3.16e-01_s0")),
+        ("multirun/2024-01-01/optimizer.lr=0.01,seed=1/metrics.csv", (0.01, "optimizer.lr=0.01,seed=1")),
+        ("sweep/learning_rate-1e-3.csv", (0.001, "learning_rate-1e-3.csv")),
+        ("run_lr1e-3_bs32.jsonl.gz", (0.001, "run_lr1e-3_bs32.jsonl.gz")),
+        ("runs/exp_LR5e-4/version_0", (0.0005, "exp_LR5e-4")),
+        ("a/lr=0.1/b/lr=0.01.csv", (0.01, "lr=0.01.csv")),  # the nearest name that holds one
+        ("x/clr0.1/log.csv", None),  # another word ending in 'lr'
+        ("x/lr_schedule/log.csv", None),  # no number
+        ("x/lr0/log.csv", None),  # no rate trains at 0
+        ("lr0.1_lr0.2/log.csv", None),  # two rates in the nearest name: which?
+        ("/home/lr2/proj/a/b/log.csv", None),  # above the run's folders: a user's or a project's name
+        ("x/lr2.tar/log.csv", None),  # a number followed by more of the word
+    ],
+)
+def test_rate_in_path(path: str, found: tuple[float, str] | None) -> None:
+    assert naming.rate_in_path(path) == found

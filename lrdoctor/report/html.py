@@ -18,7 +18,7 @@ from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.check import at
 from lrdoctor.report.json_report import clean
 from lrdoctor.report.summary import rate_change, top_text
-from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, safe
+from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, lr_from, safe
 from lrdoctor.run import points, span_of
 
 
@@ -191,7 +191,7 @@ def _read_table(dx: Diagnosis) -> str:
             f"{run.metric}: {points(len(loss))}, {span_of(run.step_kind, loss.steps[0], loss.steps[-1])}",
         ),
         ("validation loss", run.val_metric or "-"),
-        ("learning rate", f"{fmt_lr(run.observed_lr)}" + (f" (series {run.lr_name})" if run.lr_name else "")),
+        ("learning rate", f"{fmt_lr(run.observed_lr)}" + lr_from(run)),
     ]
     if len(run.segments) > 1:
         rows.append(("run", f"{run.segment} of {len(run.segments)} appended in this log"))

@@ -45,6 +45,9 @@ def to_dict(dx: Diagnosis) -> dict[str, Any]:
         "step_kind": run.step_kind,
         "val_metric": run.val_metric,
         "lr_metric": run.lr_name,
+        # where lr.observed comes from: given (--lr), logged, hparams (the run's settings), name
+        # (a rate its path names, 'runs/lr1e-3_s0/'), or none
+        "lr_observed_from": run.observed_lr_from[1],
         "run": {"index": run.segment, "of": len(run.segments)},
         "warnings": list(run.warnings),
         "lrdoctor_version": __version__,

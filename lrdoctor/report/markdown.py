@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
-from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, metric_span, safe
+from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, lr_from, metric_span, safe
 from lrdoctor.run import axis_unit, fmt_steps, points
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
@@ -24,6 +24,7 @@ def render(diagnoses: Sequence[Diagnosis]) -> str:
 def render_one(dx: Diagnosis) -> str:
     run = dx.run
     loss = run.loss
+    lr_words = lr_from(run).strip()
     out = [
         f"## {md(run.source)}",
         "",
@@ -35,7 +36,7 @@ def render_one(dx: Diagnosis) -> str:
         "|---|---|",
         f"| format | {md(run.format)} |",
         f"| metric | {md(run.metric)} ({points(len(loss))}, {metric_span(run.step_kind, loss.steps)}) |",
-        f"| learning rate | {fmt_lr(run.observed_lr)} |",
+        f"| learning rate | {fmt_lr(run.observed_lr)}{' ' + md(lr_words) if lr_words else ''} |",
         f"| recommended | {_recommended(dx)} |",
     ]
     if dx.because and (dx.verdict in ("too_high", "too_low") or dx.basis == "probe"):

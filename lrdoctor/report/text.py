@@ -86,16 +86,31 @@ def render_one(dx: Diagnosis) -> str:
 
 
 def _lr_line(run: Run) -> str:
-    observed = run.observed_lr
+    observed, source = run.observed_lr_from
     if observed is None:
         if run.lr_name is not None:  # logged, with no positive value (0 printed with too few decimals)
             return f"no positive value in series {safe(run.lr_name)} (pass --lr VALUE)"
         return "not recorded in the log (pass --lr VALUE)"
-    if run.lr_given is not None:
+    if source == "given":
         return f"{fmt_lr(observed)} (given with --lr)"
-    if run.lr_name is not None:
-        return f"peak {fmt_lr(observed)} (series {safe(run.lr_name)})"
+    if source == "logged":
+        return f"peak {fmt_lr(observed)} (series {safe(run.lr_name or '')})"
+    if source == "name" and run.lr_in_name is not None:
+        return (
+            f"{fmt_lr(observed)} (named in the run's path, {safe(run.lr_in_name[1])!r}, not logged; "
+            "pass --lr VALUE if it trained at another)"
+        )
     return f"{fmt_lr(observed)} (from the run's hyper-parameters)"
+
+
+def lr_from(run: Run) -> str:
+    """Where the observed rate comes from, as words to follow it ('' where there is none)."""
+    source = run.observed_lr_from[1]
+    if source == "logged":
+        return f" (series {run.lr_name})"
+    if source == "name" and run.lr_in_name is not None:
+        return f" (named in the run's path, '{run.lr_in_name[1]}')"
+    return {"given": " (given with --lr)", "hparams": " (from the run's settings)"}.get(source, "")
 
 
 def factor_words(factor: float) -> str:
