@@ -429,3 +429,15 @@ def test_a_sweep_folder_with_a_summary_beside_its_runs_is_searched_not_one_run(
     _touch(phases / "train.csv", "a,b\n1,2\n")
     _touch(phases / "val.csv.gz", "a,b\n1,2\n")
     assert find_runs(phases) == [phases]
+
+
+def test_a_sweep_whose_logs_record_no_rate_takes_the_rates_its_folders_name(tmp_path: Path) -> None:
+    """Runs in 'lr0.001_s0'-style folders, their logs holding no rate: the sweep still points to
+    the rate of the lowest final loss (it had said it could place no run on a rate)."""
+    for lr, end in ((1e-3, 1.0), (1e-2, 0.2), (1e-1, 0.5)):
+        run = tmp_path / f"lr{lr:g}_s0"
+        run.mkdir()
+        rows = "".join(f"{s},{end + (2.3 - end) * 0.9**s:.5f}\n" for s in range(100))
+        (run / "log.csv").write_text("step,loss\n" + rows)
+    result = invoke("diagnose", str(tmp_path))
+    assert "the sweep points to lr 0.01 (lowest final loss (0.2001) across 3 runs" in result.output
