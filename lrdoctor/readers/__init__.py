@@ -76,7 +76,7 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     try:
         if not source.is_dir:  # an event file with no record, a cut state: sniffed as nothing
             name = _reader_name(format) if format is not None else chosen or sniff(source)
-        log = READERS[name].read(source)
+        log = _read_named(source, name, sniffed=format is None and chosen is None)
     except UnreadableLog as exc:
         if own_log and not isinstance(exc, EmptyLog):  # the run's own log, damaged: no stray file
             raise DamagedLog(str(exc)) from None
@@ -90,6 +90,23 @@ def read_log(path: str | Path, *, format: str | None = None) -> Log:
     log.warnings[:0] = [n for n in source.notes if n not in log.warnings]
     log.warnings.extend(_precision_warnings(log))
     return log
+
+
+# Names that say a file is a table, whatever its content reads as.
+TABLE_NAME = re.compile(r"\.(csv|tsv)(\.gz)?$", re.IGNORECASE)
+
+
+def _read_named(source: Source, name: str, *, sniffed: bool) -> Log:
+    """The log `name`'s reader reads from `source`. A file named as a table that the sniffer sent to
+    the text reader, and that holds no text log either, fails with the CSV reader's reason (rows of
+    differing widths, no consistent separator), which says what is wrong with the table, rather
+    than the text reader's, which asks for lines like 'step 10: loss 2.31'."""
+    try:
+        return READERS[name].read(source)
+    except LrdoctorError:
+        if not (sniffed and name == "text" and source.path is not None and TABLE_NAME.search(source.path.name)):
+            raise
+    return READERS["csv"].read(source)  # its error, where it fails too; its log, where it does not
 
 
 # Integers above 2**53 are not all exactly representable as float64 steps.

@@ -199,6 +199,18 @@ def test_csv_with_its_header_above_every_row_is_told_from_its_content(tmp_path: 
     assert "skipped 40 repeated header line(s)" in log.warnings[0]
 
 
+@pytest.mark.parametrize(("name", "reason"), [("m.csv", "no consistent separator"), ("m.log", "no training metrics")])
+def test_a_table_name_gets_the_csv_readers_reason_where_no_reader_reads_it(
+    tmp_path: Path, name: str, reason: str
+) -> None:
+    """Rows alternating between 5 and 2 cells under a header of 3: the sniffer sends it to the text
+    reader, which finds no metric lines. Named .csv, the error says what is wrong with it as a
+    table; named otherwise, it stays the text reader's."""
+    rows = "".join(f"{s},{2.5 - s / 80},0.1,9,9\n" if s % 2 else f"{s},{2.5 - s / 80}\n" for s in range(40))
+    with pytest.raises(LrdoctorError, match=reason):
+        read_log(write(tmp_path, name, "step,loss,lr\n" + rows))
+
+
 def test_csv_cell_above_the_csv_field_limit_costs_only_its_cell(tmp_path: Path) -> None:
     """Python's csv module refuses a field over 128 KiB; the other rows are read."""
     huge = '"' + "9" * 200_000 + '"'
