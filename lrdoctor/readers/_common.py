@@ -278,16 +278,16 @@ def _steps(
 
     Per record: the first step key (in `step_keys` order) holding a finite number; a record that
     names step keys but none finite cannot be placed; lacking step keys, the epoch keys likewise;
-    lacking both, or where no step or epoch key holds a finite number on any record, the record's
-    index. In a log of steps, a record that has only an epoch (a validation record written at the
-    end of each epoch, between training records of every step) takes the step of the last record
-    with a step written before it: its epoch number is no step.
+    lacking both, the record's index. A key finite on no record at all is taken as absent. In a
+    log of steps, a record that has only an epoch (a validation record written at the end of each
+    epoch, between training records of every step) takes the step of the last record with a step
+    written before it: its epoch number is no step.
     """
     steps = np.arange(n, dtype=np.float64)
     placed = np.ones(n, dtype=bool)
-    counters = [columns[k] for k in (*step_keys, *EPOCH_KEYS) if k in columns]
-    if not any(np.isfinite(values[present]).any() for values, present in counters):
-        return steps, "index", placed  # step keys with no number in them (all NaN): no step recorded
+    # A counter key with no finite number on any record (a step written as NaN throughout) counts
+    # as absent: it places nothing, and the next key (an epoch), or the record's index, does.
+    counted = {k for k, (values, present) in columns.items() if np.isfinite(values[present]).any()}
     open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
     kinds = []
     by = {}
@@ -297,7 +297,7 @@ def _steps(
         found = np.zeros(n, dtype=bool)
         value = np.full(n, np.nan)
         for key in keys:
-            if key not in columns:
+            if key not in counted:
                 continue
             values, present = columns[key]
             named |= present

@@ -456,6 +456,15 @@ def test_a_step_key_with_no_number_in_it_leaves_the_points_in_written_order(
     assert pts_of(run.loss) == [(float(i), 2.5 - i / 8) for i in range(4)]
 
 
+def test_a_step_key_with_no_number_in_it_gives_way_to_the_epoch(tmp_path: Path) -> None:
+    """NaN steps throughout beside finite epochs: the records are placed by their epochs (they had
+    all been left out: "none with a numeric value")."""
+    data = "".join(f'{{"step": NaN, "epoch": {e}, "loss": {2.5 - e / 8}}}\n' for e in range(4))
+    run = load(write(tmp_path, "m.jsonl", data))
+    assert run.step_kind == "epoch"
+    assert pts_of(run.loss) == [(float(e), 2.5 - e / 8) for e in range(4)]
+
+
 @pytest.mark.parametrize("name", ["m.json", "m.jsonl"])
 def test_a_json_integer_beyond_float64_is_infinite_not_absent(tmp_path: Path, name: str) -> None:
     """As float("1e400") and the CSV and text readers read it: a loss that overflowed is a

@@ -16,14 +16,13 @@ def reference(rows: list[dict[str, object]]) -> tuple[dict[str, tuple[list, list
     """The rules one record at a time: each numeric value is a point at the record's step."""
     placed: list[tuple[int, float, str, dict[str, float]]] = []  # index, step, kind, values
     unplaced = []
-    counters = (*STEP_KEYS, *EPOCH_KEYS)
-    counted = any(math.isfinite(v) for row in rows for k in counters if (v := to_float(row.get(k))) is not None)
+    # A counter key finite on no record is as if absent.
+    counted = {k for row in rows for k, v in row.items() if (x := to_float(v)) is not None and math.isfinite(x)}
     for index, row in enumerate(rows):
         numeric = {k: v for k, v in ((k, to_float(v)) for k, v in row.items()) if v is not None}
         step, kind = None, "index"
-        # No step or epoch key finite on any record: every record at its index.
-        for keys, name in ((STEP_KEYS, "step"), (EPOCH_KEYS, "epoch")) if counted else ():
-            named = [numeric[k] for k in keys if k in numeric]
+        for keys, name in ((STEP_KEYS, "step"), (EPOCH_KEYS, "epoch")):
+            named = [numeric[k] for k in keys if k in numeric and k in counted]
             finite = [v for v in named if math.isfinite(v)]
             if finite:
                 step, kind = finite[0], name
