@@ -8,6 +8,7 @@ Writers spell the same quantity many ways: `loss`, `train_loss`, `train/loss`, `
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -340,26 +341,39 @@ def lr_series(names: Iterable[str]) -> list[str]:
 
 # A rate written into a run's name, as sweeps name their runs: 'lr1.00e-02_s0', 'lr=3e-4' (Hydra's
 # multirun folders, 'optimizer.lr=0.01'), 'lr_0.001', 'learning_rate-1e-3'. The word stands alone
-# (not 'clr', 'mlr2'), the number ends the token ('lr1e-3_s0', not 'lr1abc', 'lr2.tar').
+# (not 'clr'); the number is written as a rate is, with a point or an exponent ('lr5', 'lr-4' and
+# 'lr1' are as often a version, a shorthand or a group), and ends the token ('lr1e-3_s0', not
+# 'lr2.5abc').
 _RATE_IN_NAME = re.compile(
-    r"(?<![a-z0-9])(?:lr|learning[_-]?rate)[=_-]?((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(?![a-z0-9.]|\.\d)",
+    r"(?<![a-z0-9])(?:lr|learning[_-]?rate)[=_-]?"
+    r"((?:\d+\.\d*|\.\d+)(?:e[+-]?\d+)?|\d+e[+-]?\d+)(?![a-z0-9.]|\.\d)",
+    re.IGNORECASE,
+)
+# A word just before it that makes it another rate than the one trained at: 'min_lr1e-6',
+# 'scheduler.min_lr=1e-06', 'warmup-lr1e-5', 'final_lr_0.001' (as run.py's settings are read).
+_SIDE_RATE = re.compile(
+    r"(?:min|minimum|floor|lower|start|end|final|warmup|warm|init|initial|decay|scale|ratio|mult)[._-]?$",
     re.IGNORECASE,
 )
 # How many of a path's last names may hold it: the log's own (its file, or its run folder) and the
-# two folders above it; higher folders name projects and users ('/home/lr2/...'), not runs.
-RATE_NAME_DEPTH = 3
+# three folders above it (a run named by its rate, then Lightning's lightning_logs/version_0);
+# higher folders name projects and users ('/home/lr2.0/...'), not runs.
+RATE_NAME_DEPTH = 4
 # A name's number read as a rate only in the range rates are set in.
 RATE_NAME_RANGE = (1e-9, 100.0)
 
 
 def rate_in_path(path: str) -> tuple[float, str] | None:
     """The learning rate a run's path names, and the name that holds it: the nearest of its last
-    RATE_NAME_DEPTH names holding exactly one such rate (a file's extensions left out); None where
-    none does, or where the nearest names two different rates."""
-    parts = [p for p in re.split(r"[\\/]+", path) if p not in ("", ".", "..")][-RATE_NAME_DEPTH:]
+    RATE_NAME_DEPTH names (of the path made absolute, so that 'log.csv' read from inside its run's
+    folder is placed) holding exactly one such rate, a file's extensions left out; None where none
+    does, where the nearest names two different rates, or for standard input."""
+    if not path or path == "-" or path.startswith("<"):  # ('<stdin>': no path to read)
+        return None
+    parts = [p for p in re.split(r"[\\/]+", os.path.abspath(path)) if p][-RATE_NAME_DEPTH:]
     for name in reversed(parts):
         stem = re.sub(r"(\.(gz|csv|tsv|json|jsonl|ndjson|log|txt|yaml))+$", "", name, flags=re.IGNORECASE)
-        found = {float(m.group(1)) for m in _RATE_IN_NAME.finditer(stem)}
+        found = {float(m.group(1)) for m in _RATE_IN_NAME.finditer(stem) if not _SIDE_RATE.search(stem[: m.start()])}
         if len(found) > 1:
             return None
         if found:

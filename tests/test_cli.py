@@ -396,11 +396,14 @@ def test_a_rate_named_in_the_run_path_stands_in_for_an_unlogged_one(tmp_path: Pa
     assert doc["lr"]["observed"] == 0.01 and doc["lr_observed_from"] == "name"
     assert doc["verdict"] == "too_low" and doc["lr"]["recommended"] == pytest.approx(0.01 * doc["lr_factor"], rel=0.01)
     text = invoke("diagnose", str(run / "log.csv")).output
-    assert "lr        0.01 (named in the run's path, 'lr1e-02_s0', not logged;" in text
+    assert "lr        0.01 (named in the run's path, 'lr1e-02_s0'; not logged;" in text
     page = invoke("diagnose", str(run / "log.csv"), "--format", "markdown").output
     assert "| learning rate | 0.01 \\(named in the run's path, 'lr1e-02\\_s0'\\) |" in page
     doc = json.loads(invoke("diagnose", str(run / "log.csv"), "--format", "json", "--lr", "0.5").output)
     assert doc["lr"]["observed"] == 0.5 and doc["lr_observed_from"] == "given"
+    (run / "log.csv").write_text("step,loss,lr\n" + rows.replace("\n", ",0.0000\n"))  # too few decimals
+    text = invoke("diagnose", str(run / "log.csv")).output
+    assert "0.01 (named in the run's path, 'lr1e-02_s0'; series lr holds no positive value;" in text
     (run / "log.csv").write_text("step,loss,lr\n" + rows.replace("\n", ",0.003\n"))
     doc = json.loads(invoke("diagnose", str(run / "log.csv"), "--format", "json").output)
     assert doc["lr"]["observed"] == 0.003 and doc["lr_observed_from"] == "logged"

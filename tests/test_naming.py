@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lrdoctor import naming
@@ -183,19 +185,42 @@ def test_add_scalars_series_take_their_role_from_the_key() -> None:
 @pytest.mark.parametrize(
     ("path", "found"),
     [
-        ("runs/char_gru/rmsprop_constant/lr3.16e-01_s0/events.out.tfevents.1", (0.316, "lr3.16e-01_s0")),
-        ("multirun/2024-01-01/optimizer.lr=0.01,seed=1/metrics.csv", (0.01, "optimizer.lr=0.01,seed=1")),
-        ("sweep/learning_rate-1e-3.csv", (0.001, "learning_rate-1e-3.csv")),
-        ("run_lr1e-3_bs32.jsonl.gz", (0.001, "run_lr1e-3_bs32.jsonl.gz")),
-        ("runs/exp_LR5e-4/version_0", (0.0005, "exp_LR5e-4")),
-        ("a/lr=0.1/b/lr=0.01.csv", (0.01, "lr=0.01.csv")),  # the nearest name that holds one
-        ("x/clr0.1/log.csv", None),  # another word ending in 'lr'
-        ("x/lr_schedule/log.csv", None),  # no number
-        ("x/lr0/log.csv", None),  # no rate trains at 0
-        ("lr0.1_lr0.2/log.csv", None),  # two rates in the nearest name: which?
-        ("/home/lr2/proj/a/b/log.csv", None),  # above the run's folders: a user's or a project's name
-        ("x/lr2.tar/log.csv", None),  # a number followed by more of the word
+        ("/r/runs/char_gru/rmsprop_constant/lr3.16e-01_s0/events.out.tfevents.1", (0.316, "lr3.16e-01_s0")),
+        ("/r/multirun/2024-01-01/optimizer.lr=0.01,seed=1/metrics.csv", (0.01, "optimizer.lr=0.01,seed=1")),
+        ("/r/sweep/learning_rate-1e-3.csv", (0.001, "learning_rate-1e-3.csv")),
+        ("/r/run_lr1e-3_bs32.jsonl.gz", (0.001, "run_lr1e-3_bs32.jsonl.gz")),
+        ("/r/runs/exp_LR5e-4/version_0", (0.0005, "exp_LR5e-4")),
+        ("/r/a/lr=0.1/b/lr=0.01.csv", (0.01, "lr=0.01.csv")),  # the nearest name that holds one
+        ("/r/runs/lr0.01/lightning_logs/version_0/metrics.csv", (0.01, "lr0.01")),  # Lightning's folders below
+        ("/r/x/max_lr0.1/log.csv", (0.1, "max_lr0.1")),  # OneCycle's peak: the rate trained at
+        # A side rate beside the one trained at, in a Hydra folder: only the latter.
+        ("/r/m/optimizer.lr=0.01,scheduler.min_lr=1e-5/metrics.csv", (0.01, "optimizer.lr=0.01,scheduler.min_lr=1e-5")),
+        ("/r/m/scheduler.min_lr=1e-06/metrics.csv", None),  # a sweep over the floor of a schedule
+        ("/r/x/warmup-lr1e-6/log.csv", None),
+        ("/r/x/final_lr_0.001/log.csv", None),
+        ("/r/x/clr0.1/log.csv", None),  # another word ending in 'lr'
+        ("/r/x/lr_schedule/log.csv", None),  # no number
+        ("/r/x/lr0.0/log.csv", None),  # no rate trains at 0
+        ("/r/runs/lr5/log.csv", None),  # a bare integer: a version or a shorthand as often ('lr-4')
+        ("/r/x/lr-4_bs32/log.csv", None),
+        ("/r/lr0.1_lr0.2/log.csv", None),  # two rates in the nearest name: which?
+        ("/home/lr2.0/proj/a/b/log.csv", None),  # above the run's folders: a user's or a project's name
+        ("/r/x/lr2.5abc/log.csv", None),  # a number followed by more of the word
+        ("/r/runs/lr1e-3_s0/../log.csv", None),  # not in that folder
+        ("-", None),
+        ("<stdin>", None),
     ],
 )
 def test_rate_in_path(path: str, found: tuple[float, str] | None) -> None:
     assert naming.rate_in_path(path) == found
+
+
+def test_rate_in_a_relative_path_is_read_from_the_folder_it_stands_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'lrdoctor diagnose log.csv' run inside the run's folder: the folder's name counts, as it does
+    when the log is named by its full path."""
+    run = tmp_path / "lr1e-3_s0"
+    run.mkdir()
+    monkeypatch.chdir(run)
+    assert naming.rate_in_path("log.csv") == naming.rate_in_path(str(run / "log.csv")) == (0.001, "lr1e-3_s0")

@@ -31,6 +31,7 @@ CSV_COLUMNS = (
     "top_severity",
     "top_message",
     "failed",
+    "observed_lr_from",  # given (--lr), logged, hparams, name (a rate the run's path names), none
 )
 
 
@@ -92,6 +93,7 @@ def render_csv(diagnoses: Sequence[Diagnosis]) -> str:
                 "" if top is None else top.severity,
                 "" if top is None else _cell(" ".join(top.message.split())),
                 int(dx.failed),
+                dx.run.observed_lr_from[1],
             ]
         )
     return buf.getvalue().rstrip("\n")

@@ -96,8 +96,9 @@ def _lr_line(run: Run) -> str:
     if source == "logged":
         return f"peak {fmt_lr(observed)} (series {safe(run.lr_name or '')})"
     if source == "name" and run.lr_in_name is not None:
+        unlogged = "not logged" if run.lr_name is None else f"series {safe(run.lr_name)} holds no positive value"
         return (
-            f"{fmt_lr(observed)} (named in the run's path, {safe(run.lr_in_name[1])!r}, not logged; "
+            f"{fmt_lr(observed)} (named in the run's path, '{safe(run.lr_in_name[1])}'; {unlogged}; "
             "pass --lr VALUE if it trained at another)"
         )
     return f"{fmt_lr(observed)} (from the run's hyper-parameters)"
