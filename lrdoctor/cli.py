@@ -20,6 +20,13 @@ from lrdoctor._alloc import reuse_freed_memory
 from lrdoctor.errors import LrdoctorError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(choices: tuple[str, ...], help: str) -> Callable[[F], F]:
+    """A command's --format: its choices, text by default."""
+    return click.option("--format", "output", type=click.Choice(choices), default="text", show_default=True, help=help)
+
+
 OUTPUT_FORMATS = ("text", "json", "markdown", "csv")
 
 
@@ -217,13 +224,9 @@ def cli() -> None:
     metavar="N",
     help="Runs diagnosed at once when PATH is a directory of runs or a glob. Default: the number of cores.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(OUTPUT_FORMATS),
-    default="text",
-    show_default=True,
-    help=(
+@format_option(
+    OUTPUT_FORMATS,
+    (
         "Output: text for people; json for programs (one object, or an array for several PATHs); "
         "markdown, a document to paste in an issue or a pull request; csv, one row per run."
     ),
@@ -344,13 +347,9 @@ def _user_code_writes_to_stderr() -> None:
     metavar="NAME",
     help="Force a reader instead of detecting it: tensorboard, mlflow, wandb, json, jsonl, csv, text.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output: text for people, json for programs (each series: name, role, points, steps, range).",
+@format_option(
+    ("text", "json"),
+    "Output: text for people, json for programs (each series: name, role, points, steps, range).",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
@@ -534,13 +533,9 @@ def gate_options(func: F) -> F:
     help="Pass over files that are no training log (a requirements.txt) instead of exiting with 2. "
     "A file that cannot be opened (no permission) still fails: it may be a run.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("text", "github")),
-    default="text",
-    show_default=True,
-    help="text: one line per file; github: also GitHub Actions annotations on each file.",
+@format_option(
+    ("text", "github"),
+    "text: one line per file; github: also GitHub Actions annotations on each file.",
 )
 def check(
     paths: tuple[str, ...],
@@ -690,13 +685,9 @@ def check(
 )
 @click.option("--accum", type=int, default=1, show_default=True, help="Minibatches per optimizer step.")
 @click.option("--val", is_flag=True, help="Range-test curve on the validation loss (needs val_batches).")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output: text for people, json for programs (the recommended rate, the method and every trial).",
+@format_option(
+    ("text", "json"),
+    "Output: text for people, json for programs (the recommended rate, the method and every trial).",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 def probe(
