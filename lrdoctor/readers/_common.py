@@ -287,7 +287,8 @@ def _steps(
     placed = np.ones(n, dtype=bool)
     # A counter key with no finite number on any record (a step written as NaN throughout) counts
     # as absent: it places nothing, and the next key (an epoch), or the record's index, does.
-    counted = {k for k, (values, present) in columns.items() if np.isfinite(values[present]).any()}
+    counters = (k for k in (*step_keys, *EPOCH_KEYS) if k in columns)
+    counted = {k for k in counters if np.isfinite(columns[k][0][columns[k][1]]).any()}
     open_ = np.ones(n, dtype=bool)  # records whose step is not settled yet
     kinds = []
     by = {}
