@@ -349,12 +349,14 @@ _RATE_IN_NAME = re.compile(
     r"((?:\d+\.\d*|\.\d+)(?:e[+-]?\d+)?|\d+e[+-]?\d+)(?![a-z0-9.]|\.\d)",
     re.IGNORECASE,
 )
-# A word just before it that makes it another rate than the one trained at: 'min_lr1e-6',
-# 'scheduler.min_lr=1e-06', 'warmup-lr1e-5', 'final_lr_0.001' (as run.py's settings are read).
-_SIDE_RATE = re.compile(
-    r"(?:min|minimum|floor|lower|start|end|final|warmup|warm|init|initial|decay|scale|ratio|mult)[._-]?$",
-    re.IGNORECASE,
+# Words beside a rate's name that make it another setting than the rate trained at, in a run's
+# settings ('min_lr', 'warmup_lr': lrdoctor.run) and in its path ('scheduler.min_lr=1e-06').
+SIDE_RATE_WORDS = frozenset(
+    {"min", "minimum", "floor", "lower", "start", "end", "final", "warmup", "warm", "decay", "scheduler"}
+    | {"factor", "scale", "ratio", "mult"}
 )
+# ... as the word just before a rate in a name: 'min_lr1e-6', 'warmup-lr1e-5', 'final_lr_0.001'.
+_SIDE_RATE = re.compile("(?:" + "|".join(sorted(SIDE_RATE_WORDS, key=len, reverse=True)) + ")[._-]?$", re.IGNORECASE)
 # How many of a path's last names may hold it: the log's own (its file, or its run folder) and the
 # three folders above it (a run named by its rate, then Lightning's lightning_logs/version_0);
 # higher folders name projects and users ('/home/lr2.0/...'), not runs.

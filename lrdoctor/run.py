@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lrdoctor.naming import SIDE_RATE_WORDS
+
 StepKind = Literal["step", "epoch", "index"]
 
 
@@ -205,13 +207,6 @@ class Run:
         return None
 
 
-# Words beside a rate's name that make it another setting than the rate trained at.
-_OTHER_RATES = frozenset(
-    {"min", "minimum", "floor", "lower", "start", "end", "final", "warmup", "decay", "scheduler", "factor"}
-    | {"scale", "ratio", "mult"}
-)
-
-
 def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else -math.inf
 
@@ -219,7 +214,7 @@ def _number(value: object) -> float:
 def _names_the_rate(key: str) -> bool:
     words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
     named = words[-1:] in (["lr"], ["lr0"]) or words[-2:] == ["learning", "rate"]
-    return named and _OTHER_RATES.isdisjoint(words)
+    return named and SIDE_RATE_WORDS.isdisjoint(words)
 
 
 def epoch_series(series: dict[str, Series]) -> Series | None:
