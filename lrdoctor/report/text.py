@@ -91,8 +91,6 @@ def _lr_line(run: Run) -> str:
         if run.lr_name is not None:  # logged, with no positive value (0 printed with too few decimals)
             return f"no positive value in series {safe(run.lr_name)} (pass --lr VALUE)"
         return "not recorded in the log (pass --lr VALUE)"
-    if source == "given":
-        return f"{fmt_lr(observed)} (given with --lr)"
     if source == "logged":
         return f"peak {fmt_lr(observed)} (series {safe(run.lr_name or '')})"
     if source == "name" and run.lr_in_name is not None:
@@ -101,7 +99,7 @@ def _lr_line(run: Run) -> str:
             f"{fmt_lr(observed)} (named in the run's path, '{safe(run.lr_in_name[1])}'; {unlogged}; "
             "pass --lr VALUE if it trained at another)"
         )
-    return f"{fmt_lr(observed)} (from the run's hyper-parameters)"
+    return f"{fmt_lr(observed)}{lr_from(run)}"  # given with --lr, or from the run's settings
 
 
 def lr_from(run: Run) -> str:
