@@ -19,7 +19,8 @@ from lrdoctor import load
 from lrdoctor.cli import cli
 from lrdoctor.diagnosis import diagnose
 from lrdoctor.readers import read_log
-from lrdoctor.report.summary import CSV_COLUMNS
+from lrdoctor.report.markdown import md
+from lrdoctor.report.summary import CSV_COLUMNS, shared_folder
 from lrdoctor.sweep import (
     VERDICT_ORDER,
     LoadOptions,
@@ -158,10 +159,15 @@ def test_every_sample_log_is_found_and_diagnosed_in_parallel() -> None:
 
 def test_table_is_sorted_by_verdict_and_csv_has_one_row_per_run() -> None:
     text = invoke("diagnose", str(SAMPLE_LOGS / "csv"), "--jobs", "1").stdout
-    head, *rows = text.strip().split("\n\n")[0].splitlines()
+    folder, head, *rows = text.strip().split("\n\n")[0].splitlines()
+    assert folder == f"runs in {SAMPLE_LOGS / 'csv'}{os.sep}"
     assert head.split()[:3] == ["run", "verdict", "conf"]
     order = [VERDICT_ORDER[row.split()[1]] for row in rows]
     assert order == sorted(order) and len(rows) == 5
+    assert {row.split()[0] for row in rows} == {p.name for p in (SAMPLE_LOGS / "csv").iterdir()}
+    page = invoke("diagnose", str(SAMPLE_LOGS / "csv"), "--format", "markdown").stdout.splitlines()
+    assert page[0] == f"Runs in {md(str(SAMPLE_LOGS / 'csv') + os.sep)}" and page[2].startswith("| run |")
+    assert {line.split(" | ")[0][2:] for line in page[4:9]} == {md(p.name) for p in (SAMPLE_LOGS / "csv").iterdir()}
     sheet = list(csv.reader(io.StringIO(invoke("diagnose", str(SAMPLE_LOGS / "csv"), "--format", "csv").stdout)))
     assert tuple(sheet[0]) == CSV_COLUMNS and len(sheet) == 6
     nan_row = next(r for r in sheet if r[0].endswith("diabetes_mlp_sgd_nan.csv"))
@@ -441,3 +447,26 @@ def test_a_sweep_whose_logs_record_no_rate_takes_the_rates_its_folders_name(tmp_
         (run / "log.csv").write_text("step,loss\n" + rows)
     result = invoke("diagnose", str(tmp_path))
     assert "the sweep points to lr 0.01 (lowest final loss (0.2001) across 3 runs" in result.output
+
+
+@pytest.mark.parametrize(
+    ("sources", "folder", "names"),
+    [
+        (["runs/a/lr0.1/metrics.csv", "runs/a/lr1/metrics.csv"], "runs/a/", ["lr0.1/metrics.csv", "lr1/metrics.csv"]),
+        # run folders are named from the folder above them, as files are
+        (["runs/lr0.1/", "runs/lr1/"], "runs/", ["lr0.1/", "lr1/"]),
+        (["runs/lr0.1", "runs/b/lr1.csv"], "runs/", ["lr0.1", "b/lr1.csv"]),
+        # nothing shared, or only the root, or not all paths: named as given
+        (["a.csv", "b/c.csv"], "", ["a.csv", "b/c.csv"]),
+        (["/a/x.csv", "/b/y.csv"], "", ["/a/x.csv", "/b/y.csv"]),
+        (["/a/x.csv", "a/y.csv"], "", ["/a/x.csv", "a/y.csv"]),
+        (["<stdin>", "runs/x.csv"], "", ["<stdin>", "runs/x.csv"]),
+        (["runs/x.csv"], "", ["runs/x.csv"]),
+        # a prefix of the name is no folder: "runs/ab" and "runs/abc" share "runs/", not "runs/ab"
+        (["runs/ab/x.csv", "runs/abc/y.csv"], "runs/", ["ab/x.csv", "abc/y.csv"]),
+    ],
+)
+def test_runs_in_one_folder_are_named_from_it(sources: list[str], folder: str, names: list[str]) -> None:
+    if os.sep != "/":
+        pytest.skip("POSIX paths")
+    assert shared_folder(sources) == (folder, names)

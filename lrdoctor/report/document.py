@@ -22,7 +22,7 @@ from lrdoctor.errors import LrdoctorError
 from lrdoctor.report import html as html_report
 from lrdoctor.report.check import at
 from lrdoctor.report.markdown import md
-from lrdoctor.report.summary import rate_change, top_text
+from lrdoctor.report.summary import rate_change, shared_folder, top_text
 from lrdoctor.report.text import VERDICT_WORDS
 from lrdoctor.run import points, span_of
 
@@ -105,7 +105,7 @@ def write_report(
     no_rate = no_advice_because(diagnoses) if len(diagnoses) > 1 and advice is None else None
     files = planned_files(out, len(diagnoses), sweep=advice is not None)
     check_writable(files, force=force, inputs=[*inputs, *(dx.run.source for dx in diagnoses)])
-    names = html_report.short_names([dx.run.source for dx in diagnoses])
+    names = shared_folder([dx.run.source for dx in diagnoses])[1]
     with np.errstate(over="ignore", invalid="ignore"):  # a loss near the float's limit is drawn, not warned of
         figures = html_report.Figures(
             runs=[_drawn(plots.run_figure(dx), k, len(diagnoses), progress) for k, dx in enumerate(diagnoses, start=1)],
@@ -161,7 +161,7 @@ def render_markdown(
         out += ["## Not in this report", "", f"{len(unread)} input(s) could not be read:", ""]
         out += [f"- {md(line)}" for line in unread] + [""]
     runs = len(diagnoses)
-    names = html_report.short_names([dx.run.source for dx in diagnoses])
+    names = shared_folder([dx.run.source for dx in diagnoses])[1]
     if runs > 1:
         out += ["| run | verdict | observed -> recommended rate | top finding |", "|---|---|---|---|"]
         out += [

@@ -17,7 +17,7 @@ from lrdoctor import __version__
 from lrdoctor.diagnosis import Diagnosis, Finding
 from lrdoctor.report.check import at
 from lrdoctor.report.json_report import clean
-from lrdoctor.report.summary import rate_change, top_text
+from lrdoctor.report.summary import rate_change, shared_folder, top_text
 from lrdoctor.report.text import VERDICT_WORDS, factor_words, fmt_lr, lr_from, safe
 from lrdoctor.run import points, span_of
 
@@ -58,17 +58,6 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def short_names(sources: Sequence[str]) -> list[str]:
-    """The sources without the folder they all share: `runs/a/metrics.csv` -> `a/metrics.csv`."""
-    if len(sources) < 2:
-        return list(sources)
-    parts = [s.split("/") for s in sources]
-    common = 0
-    while all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
-        common += 1
-    return ["/".join(p[common:]) for p in parts]
-
-
 def render(
     diagnoses: Sequence[Diagnosis],
     figures: Figures,
@@ -81,7 +70,7 @@ def render(
     """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None; `no_rate`, why
     several runs point to no rate as a sweep; `unread`, why each input that could not be read was
     not (one line each, as the terminal said it)."""
-    names = short_names([dx.run.source for dx in diagnoses])
+    names = shared_folder([dx.run.source for dx in diagnoses])[1]
     body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{len(diagnoses)} run(s) · lrdoctor {esc(__version__)}</p>']
     if unread:
         items = "".join(f"<li>{esc(safe(line))}</li>" for line in unread)

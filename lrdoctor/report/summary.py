@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 
 from lrdoctor.diagnosis import Diagnosis
@@ -49,22 +50,46 @@ def top_text(dx: Diagnosis) -> str:
 
 
 def table(diagnoses: Sequence[Diagnosis]) -> str:
-    """An aligned table for the terminal, in the order given."""
+    """An aligned table for the terminal, in the order given. Runs that share a folder are named
+    from it, under a first line that names it: a sweep's runs deep in a tree otherwise push every
+    column past the terminal's width with the same long prefix."""
+    folder, names = shared_folder([dx.run.source for dx in diagnoses])
     head = ("run", "verdict", "conf", "learning rate", "top finding")
     rows = [
         (
-            safe(dx.run.source),
+            safe(name),
             dx.verdict,
             "-" if dx.verdict == "unknown" else f"{dx.confidence:.2f}",
             rate_change(dx),
             top_text(dx),
         )
-        for dx in diagnoses
+        for dx, name in zip(diagnoses, names, strict=True)
     ]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
-    return "\n".join(
+    lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1] for r in [head, *rows]
-    )
+    ]
+    return "\n".join(([f"runs in {safe(folder)}"] if folder else []) + lines)
+
+
+def shared_folder(sources: Sequence[str]) -> tuple[str, list[str]]:
+    """The folder that every source lies in (ending in its separator) and each source's name from
+    it; ``("", sources)`` where they share none, for a single run, or where any is not a path
+    (standard input). A run folder is named from the folder above it, as a file is: the common
+    folder of ``runs/a/`` and ``runs/b/`` is ``runs/``, not ``""``."""
+    names = list(sources)
+    if len(names) < 2 or any(s.startswith("<") for s in names):
+        return "", names
+    try:
+        common = os.path.commonpath([os.path.dirname(s.rstrip("/" + os.sep)) for s in names])
+    except ValueError:  # absolute and relative paths together
+        return "", names
+    if common in ("", os.curdir) or common == os.path.dirname(common):  # nothing shared, or the root
+        return "", names
+    prefix = common.rstrip("/" + os.sep) + os.sep
+    if not all(s.startswith(prefix) for s in names):  # spelt differently ("./a", "a//b"): as given
+        return "", names
+    return prefix, [s[len(prefix) :] for s in names]
 
 
 def render_csv(diagnoses: Sequence[Diagnosis]) -> str:
@@ -100,10 +125,12 @@ def render_csv(diagnoses: Sequence[Diagnosis]) -> str:
 
 
 def render_markdown(diagnoses: Sequence[Diagnosis]) -> str:
-    out = ["| run | verdict | confidence | learning rate | top finding |", "|---|---|---|---|---|"]
-    for dx in diagnoses:
+    folder, names = shared_folder([dx.run.source for dx in diagnoses])
+    out = [f"Runs in {md(folder)}", ""] if folder else []
+    out += ["| run | verdict | confidence | learning rate | top finding |", "|---|---|---|---|---|"]
+    for dx, name in zip(diagnoses, names, strict=True):
         conf = "-" if dx.verdict == "unknown" else f"{dx.confidence:.2f}"
-        out.append(f"| {md(dx.run.source)} | {dx.verdict} | {conf} | {md(rate_change(dx))} | {md(top_text(dx))} |")
+        out.append(f"| {md(name)} | {dx.verdict} | {conf} | {md(rate_change(dx))} | {md(top_text(dx))} |")
     return "\n".join(out)
 
 

@@ -203,7 +203,8 @@ def test_a_wandb_folder_is_a_run_per_run_folder(tmp_path: Path) -> None:
     assert "passed over" not in result.output  # (W&B's own debug log, linked from wandb/)
     assert result.exit_code == 1, result.output  # (the sample diverged)
     rows = [line.split()[0] for line in result.output.splitlines() if path.name in line]
-    assert rows == [str(root / n / path.name) for n in ("offline-run-20260101_000000-aaaa", "run-20260102_000000-bbbb")]
+    assert result.output.splitlines()[0] == f"runs in {root}/"
+    assert rows == [f"{n}/{path.name}" for n in ("offline-run-20260101_000000-aaaa", "run-20260102_000000-bbbb")]
 
 
 def test_watch_follows_a_run_file_as_the_client_appends_to_it(tmp_path: Path) -> None:

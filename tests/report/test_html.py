@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lrdoctor.diagnosis import diagnose
 from lrdoctor.normalize import normalize
@@ -77,19 +76,6 @@ def test_a_million_point_run_gives_a_small_page() -> None:
     )
     page = page_of(diagnose(normalize(log)))
     assert len(page.encode()) < 300_000
-
-
-@pytest.mark.parametrize(
-    ("sources", "names"),
-    [
-        (["runs/a/metrics.csv", "runs/b/metrics.csv"], ["a/metrics.csv", "b/metrics.csv"]),
-        (["x.csv", "y.csv"], ["x.csv", "y.csv"]),
-        (["/data/runs/a.csv"], ["/data/runs/a.csv"]),
-        (["runs/a.csv", "runs/deep/b.csv"], ["a.csv", "deep/b.csv"]),
-    ],
-)
-def test_short_names_drop_the_shared_folder(sources: list[str], names: list[str]) -> None:
-    assert html.short_names(sources) == names
 
 
 def test_an_unknown_verdict_says_once_that_the_evidence_is_short(tmp_path: Path) -> None:
