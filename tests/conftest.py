@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,12 @@ def realworld_manifest() -> list[dict]:
     if not path.is_file():
         return []
     return json.loads(path.read_text())["files"]
+
+
+def without_root_powers() -> list[str] | None:
+    """A command prefix under which file permissions hold (root reads anything); None: none found."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    caps = "-dac_override,-dac_read_search"
+    return None if setpriv is None else [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]

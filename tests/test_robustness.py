@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 
 from lrdoctor.cli import cli
 from lrdoctor.readers import READERS
-from tests.conftest import ROOT, SAMPLE_LOGS
+from tests.conftest import ROOT, SAMPLE_LOGS, without_root_powers
 
 # Generous for a loaded two-core machine; no test asserts a duration.
 TIMEOUT = 60
@@ -249,12 +249,27 @@ def test_symlink_loops_inside_run_directories(tmp_path: Path) -> None:
     refused(diagnose(str(tmp_path / "self")), names="self", says="cannot open")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "secret.csv"
-    path.write_text("step,loss\n0,1\n")
-    path.chmod(0)
-    refused(diagnose(str(path)), names="secret.csv", says="permission denied")
+@pytest.mark.parametrize(
+    "command", [["diagnose", "--format", "json"], ["inspect"], ["check"], ["report", "-o", "out.html"], ["watch"]]
+)
+def test_an_unreadable_file_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    """Run as a user that file permissions bind (as root: without the capabilities that pass them)."""
+    prefix = without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    (tmp_path / "secret.csv").write_text("step,loss\n0,1\n1,0.5\n")
+    (tmp_path / "secret.csv").chmod(0)
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "lrdoctor", *command, "secret.csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip().splitlines() == ["lrdoctor: error: secret.csv: permission denied"]
+    assert not (tmp_path / "out.html").exists()
 
 
 def test_standard_input_gzip_utf16_and_junk() -> None:

@@ -7,7 +7,6 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ from lrdoctor.sweep import (
     no_advice_because,
     sweep_advice,
 )
-from tests.conftest import SAMPLE_LOGS
+from tests.conftest import SAMPLE_LOGS, without_root_powers
 
 # Final loss level of a run at each rate: best at 0.01; the rate 1 ends in NaN.
 SWEEP = {1e-4: 2.0, 1e-3: 1.0, 1e-2: 0.2, 1e-1: 0.5, 1.0: math.nan}
@@ -315,17 +314,8 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     assert pipe.getvalue() == ""
 
 
-def _without_root_powers() -> list[str] | None:
-    """A command prefix under which file permissions hold (root reads anything); None: none found."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    caps = "-dac_override,-dac_read_search"
-    return None if setpriv is None else [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
-
-
 def test_a_folder_that_cannot_be_opened_is_one_line_and_the_others_are_judged(tmp_path: Path) -> None:
-    prefix = _without_root_powers()
+    prefix = without_root_powers()
     if prefix is None:
         pytest.skip("running as root without setpriv: permissions cannot be tested")
     _rate_run(tmp_path / "runs" / "a.csv", 1e-2, 0.2)
