@@ -381,10 +381,19 @@ def diagnose_all(
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed  # ~30 ms: only when it is used
 
-        with ProcessPoolExecutor(max_workers=min(jobs, len(targets))) as pool:
-            futures = {pool.submit(diagnose_target, t, options): i for i, t in enumerate(targets)}
-            for done, future in enumerate(as_completed(futures), start=1):
+        # Standard input is this process's: a worker would find it closed.
+        here = [i for i, t in enumerate(targets) if t.path == "-"]
+        done = 0
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(targets) - len(here)))) as pool:
+            futures = {pool.submit(diagnose_target, t, options): i for i, t in enumerate(targets) if i not in here}
+            for i in here:
+                results[i] = diagnose_target(targets[i], options)
+                done += 1
+                if progress:
+                    progress(done, len(targets))
+            for future in as_completed(futures):
                 results[futures[future]] = future.result()
+                done += 1
                 if progress:
                     progress(done, len(targets))
     return [r for r in results if r is not None]

@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ from lrdoctor.sweep import (
     no_advice_because,
     sweep_advice,
 )
-from tests.conftest import SAMPLE_LOGS, without_root_powers
+from tests.conftest import ROOT, SAMPLE_LOGS, without_root_powers
 
 # Final loss level of a run at each rate: best at 0.01; the rate 1 ends in NaN.
 SWEEP = {1e-4: 2.0, 1e-3: 1.0, 1e-2: 0.2, 1e-1: 0.5, 1.0: math.nan}
@@ -454,9 +455,36 @@ def test_a_sweep_whose_logs_record_no_rate_takes_the_rates_its_folders_name(tmp_
         (["runs/x.csv"], "", ["runs/x.csv"]),
         # a prefix of the name is no folder: "runs/ab" and "runs/abc" share "runs/", not "runs/ab"
         (["runs/ab/x.csv", "runs/abc/y.csv"], "runs/", ["ab/x.csv", "abc/y.csv"]),
+        # compared by their parts: a doubled slash or a leading ./ is the same folder
+        (["runs//a/m.csv", "runs//b/m.csv", "runs//x.csv"], "runs/", ["a/m.csv", "b/m.csv", "x.csv"]),
+        (["./runs/a/m.csv", "./runs/b/m.csv"], "runs/", ["a/m.csv", "b/m.csv"]),
+        (["../t/runs/a.csv", "../t/runs/b.csv"], "../t/runs/", ["a.csv", "b.csv"]),
+        (["/data/runs/a.csv", "/data/runs/b/c.csv"], "/data/runs/", ["a.csv", "b/c.csv"]),
+        # a '..' past a name is not resolved (through a link it leads elsewhere): as given
+        (["runs/a/m.csv", "runs/a/../b/m.csv"], "", ["runs/a/m.csv", "runs/a/../b/m.csv"]),
     ],
 )
 def test_runs_in_one_folder_are_named_from_it(sources: list[str], folder: str, names: list[str]) -> None:
     if os.sep != "/":
         pytest.skip("POSIX paths")
     assert shared_folder(sources) == (folder, names)
+
+
+def test_standard_input_among_runs_diagnosed_in_parallel_is_read_here(tmp_path: Path) -> None:
+    """Worker processes do not share standard input: '-' among other runs had failed with
+    'standard input is a device' unless --jobs 1."""
+    for name in ("a.csv", "b.csv"):
+        shutil.copy(SAMPLE_LOGS / "csv" / "digits_mlp_adam_ok.csv", tmp_path / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "lrdoctor", "diagnose", "-", "a.csv", "b.csv", "--jobs", "2", "--format", "json"],
+        input=(SAMPLE_LOGS / "csv" / "digits_mlp_sgd_too_high.csv").read_text(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert (done.returncode, done.stderr) == (1, ""), done.stderr
+    docs = json.loads(done.stdout)
+    assert [d["source"] for d in docs] == ["<stdin>", "a.csv", "b.csv"]
+    assert [d["verdict"] for d in docs] == ["too_high", "ok", "ok"]

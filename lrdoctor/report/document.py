@@ -161,8 +161,9 @@ def render_markdown(
         out += ["## Not in this report", "", f"{len(unread)} input(s) could not be read:", ""]
         out += [f"- {md(line)}" for line in unread] + [""]
     runs = len(diagnoses)
-    names = shared_folder([dx.run.source for dx in diagnoses])[1]
+    folder, names = shared_folder([dx.run.source for dx in diagnoses])
     if runs > 1:
+        out += [f"Runs in {md(folder)}", ""] if folder else []
         out += ["| run | verdict | observed -> recommended rate | top finding |", "|---|---|---|---|"]
         out += [
             f"| [{md(name)}](#run-{k}) | {dx.verdict} | {md(rate_change(dx))} | {md(top_text(dx))} |"

@@ -70,8 +70,10 @@ def render(
     """The whole page. `sweep` is a :class:`lrdoctor.sweep.SweepAdvice` or None; `no_rate`, why
     several runs point to no rate as a sweep; `unread`, why each input that could not be read was
     not (one line each, as the terminal said it)."""
-    names = shared_folder([dx.run.source for dx in diagnoses])[1]
-    body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{len(diagnoses)} run(s) · lrdoctor {esc(__version__)}</p>']
+    folder, names = shared_folder([dx.run.source for dx in diagnoses])
+    where = f" in {esc(safe(folder))}" if folder else ""
+    meta = f"{len(diagnoses)} run(s){where} · lrdoctor {esc(__version__)}"
+    body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{meta}</p>']
     if unread:
         items = "".join(f"<li>{esc(safe(line))}</li>" for line in unread)
         body.append(f"<h2>Not in this report</h2><p>{len(unread)} input(s) could not be read:</p><ul>{items}</ul>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Sequence
@@ -73,23 +74,40 @@ def table(diagnoses: Sequence[Diagnosis]) -> str:
 
 
 def shared_folder(sources: Sequence[str]) -> tuple[str, list[str]]:
-    """The folder that every source lies in (ending in its separator) and each source's name from
-    it; ``("", sources)`` where they share none, for a single run, or where any is not a path
-    (standard input). A run folder is named from the folder above it, as a file is: the common
-    folder of ``runs/a/`` and ``runs/b/`` is ``runs/``, not ``""``."""
+    """The folder that every source lies in (ending in a separator) and each source's name from
+    it; ``("", sources)`` where they share none but the root, for a single run, or where any is not
+    a path (standard input). Paths are compared by their parts, so ``runs//a`` and ``./runs/a`` lie
+    in ``runs/``; a ``..`` after a folder name (``runs/a/../b``) is not resolved (through a link it
+    leads elsewhere) and leaves every name as given. A run folder is named from the folder above
+    it, as a file is: ``runs/a/`` and ``runs/b/`` lie in ``runs/``."""
     names = list(sources)
-    if len(names) < 2 or any(s.startswith("<") for s in names):
+    split = [_parts(s) for s in names]
+    parts = [p for p in split if p is not None]
+    if len(names) < 2 or len(parts) < len(names) or len({absolute for absolute, _ in parts}) > 1:
+        return "", names  # one run, standard input, a '..' past a name, or absolute and relative together
+    common: list[str] = []
+    for level in zip(*(names_of[:-1] for _, names_of in parts), strict=False):
+        if len(set(level)) > 1:
+            break
+        common.append(level[0])
+    if not common:
         return "", names
-    try:
-        common = os.path.commonpath([os.path.dirname(s.rstrip("/" + os.sep)) for s in names])
-    except ValueError:  # absolute and relative paths together
-        return "", names
-    if common in ("", os.curdir) or common == os.path.dirname(common):  # nothing shared, or the root
-        return "", names
-    prefix = common.rstrip("/" + os.sep) + os.sep
-    if not all(s.startswith(prefix) for s in names):  # spelt differently ("./a", "a//b"): as given
-        return "", names
-    return prefix, [s[len(prefix) :] for s in names]
+    sep = os.sep
+    folder = (sep if parts[0][0] else "") + sep.join(common) + sep
+    tails = [sep.join(names_of[len(common) :]) for _, names_of in parts]
+    return folder, [t + (sep if s.endswith(("/", sep)) else "") for s, t in zip(names, tails, strict=True)]
+
+
+def _parts(source: str) -> tuple[bool, list[str]] | None:
+    """Whether the path is absolute, and its names without empty or '.' parts; None for what is no
+    path (``<stdin>``) or holds a '..' after a name."""
+    if source.startswith("<"):
+        return None
+    parts = [c for c in source.replace(os.sep, "/").split("/") if c not in ("", ".")]
+    leading = len(parts) - len(list(itertools.dropwhile(lambda c: c == "..", parts)))
+    if ".." in parts[leading:] or not parts:
+        return None
+    return source.startswith(("/", os.sep)), parts
 
 
 def render_csv(diagnoses: Sequence[Diagnosis]) -> str:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from lrdoctor.cli import cli
+from lrdoctor.report.markdown import md
 from tests.report.conftest import diagnosis_of, png_size
 
 
@@ -84,6 +85,11 @@ def test_a_directory_of_runs_is_one_report_with_an_overview(tmp_path: Path, heal
     assert result.exit_code == 1, result.output
     page = out.read_text()
     assert '<a href="#run-1">healthy.csv</a>' in page and '<a href="#run-2">nan.csv</a>' in page
+    assert f'<p class="meta">2 run(s) in {tmp_path}{os.sep} · lrdoctor ' in page  # the folder they are named from
+    result = invoke("report", str(tmp_path / "healthy.csv"), str(tmp_path / "nan.csv"), "-o", str(tmp_path / "all.md"))
+    lines = (tmp_path / "all.md").read_text().splitlines()
+    assert lines[2] == f"Runs in {md(str(tmp_path) + os.sep)}" and lines[4].startswith("| run |")
+    assert lines[6].startswith("| [healthy.csv](#run-1) |") and lines[7].startswith("| [nan.csv](#run-2) |")
 
 
 def test_a_rate_sweep_report_plots_final_loss_against_rate(tmp_path: Path) -> None:
