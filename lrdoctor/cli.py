@@ -365,7 +365,7 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
         lrdoctor inspect lightning_logs/
     """
     from lrdoctor.errors import InputError
-    from lrdoctor.inspect import describe, notes
+    from lrdoctor.inspect import describe
     from lrdoctor.readers import read_log
     from lrdoctor.report.json_report import clean
     from lrdoctor.sweep import Result, expand
@@ -388,16 +388,9 @@ def inspect(path: str, reader: str | None, output: str, debug: bool) -> None:
                     passed_over.append(target.path)
                     continue
                 raise
-            rows = describe(log)
-            docs.append(
-                {
-                    "source": log.source,
-                    "format": log.format,
-                    "step_kind": log.step_kind,
-                    "series": rows,
-                    "warnings": notes(log, rows),
-                }
-            )
+            rows, said = describe(log)
+            head = {"source": log.source, "format": log.format, "step_kind": log.step_kind}
+            docs.append({**head, "series": rows, "warnings": said})
         bad_input = bad_input or outcome.failed
     _note_passed_over(passed_over)
     if not docs and not bad_input:  # every file found was passed over: nothing listed is no success

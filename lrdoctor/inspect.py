@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrdoctor import naming
-from lrdoctor.run import Log
+from lrdoctor.run import Log, Run
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,19 @@ class SeriesInfo:
     nonfinite: int
 
 
-def describe(log: Log) -> list[SeriesInfo]:
-    """One row per series, the guessed training loss, validation loss and learning rate marked."""
-    roles = _roles(log)
+def describe(log: Log) -> tuple[list[SeriesInfo], list[str]]:
+    """One row per series, the guessed training loss, validation loss and learning rate marked,
+    and the notes: what diagnose says of reading this log (points a resumed run wrote again, which
+    the rows count as written and diagnose drops), and for a W&B export of several runs which one
+    diagnose judges and how to choose another (`--metric` is what inspect is read for)."""
+    from lrdoctor.errors import LrdoctorError
+    from lrdoctor.normalize import normalize
+
+    try:
+        run: Run | None = normalize(log)
+    except LrdoctorError:
+        run = None
+    roles = _roles(log, run)
     rows = []
     for name, s in log.series.items():
         finite = s.values[np.isfinite(s.values)]
@@ -40,19 +50,14 @@ def describe(log: Log) -> list[SeriesInfo]:
                 nonfinite=int(len(s) - len(finite)),
             )
         )
-    return rows
+    return rows, _notes(log, run, rows)
 
 
-def _roles(log: Log) -> dict[str | None, str]:
+def _roles(log: Log, run: Run | None) -> dict[str | None, str]:
     """The series `diagnose` judges, beside it the validation loss and the learning rate: what
     normalize picks (a per-epoch loss denser than the per-step one, the reader's hints), else, for
     a log it cannot settle, the guesses by name."""
-    from lrdoctor.errors import LrdoctorError
-    from lrdoctor.normalize import normalize
-
-    try:
-        run = normalize(log)
-    except LrdoctorError:
+    if run is None:
         counts = {k: len(s) for k, s in log.series.items()}
         loss = log.hints.get("loss") or naming.find_loss(log.series, counts)
         val = log.hints.get("val") or naming.find_val_loss((k for k in log.series if k != loss), loss, counts)
@@ -60,11 +65,10 @@ def _roles(log: Log) -> dict[str | None, str]:
     return {run.metric: "loss", run.val_metric: "val_loss", run.lr_name: "lr"}
 
 
-def notes(log: Log, rows: list[SeriesInfo]) -> list[str]:
-    """The log's warnings, and for a W&B export of several runs which one diagnose judges and how
-    to choose another (`--metric` is what inspect is read for)."""
+def _notes(log: Log, run: Run | None, rows: list[SeriesInfo]) -> list[str]:
     from lrdoctor.normalize import export_note
 
+    said = list(log.warnings if run is None else run.warnings)
     loss = next((r.name for r in rows if r.role == "loss"), None)
     export = export_note(log, loss) if loss is not None else ""
-    return [*log.warnings, export] if export else list(log.warnings)
+    return [*said, export] if export else said

@@ -180,6 +180,23 @@ def test_inspect_says_which_run_of_a_wandb_export_diagnose_judges(tmp_path: Path
     assert "note: " in invoke("inspect", str(path)).stdout
 
 
+def test_inspect_says_what_diagnose_says_of_reading_the_log(tmp_path: Path) -> None:
+    """A resumed run wrote steps 30-50 again: inspect counts every point written (the file's
+    content) and says, as diagnose does, that the latest write of each step is the one judged."""
+    rows = (
+        ["step,loss"]
+        + [f"{s},{5 - s / 20}" for s in range(0, 60, 10)]
+        + [f"{s},{1 - s / 200}" for s in range(30, 100, 10)]
+    )
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    doc = json.loads(invoke("inspect", str(path), "--format", "json").stdout)
+    assert next(s for s in doc["series"] if s["name"] == "loss")["points"] == 13
+    note = "3 point(s) of 'loss' were written again later (resumed at step 30); keeping the latest write of each step"
+    assert note in doc["warnings"]
+    assert json.loads(invoke("diagnose", str(path), "--format", "json").stdout)["points"] == 10
+
+
 def test_inspect_lists_a_folder_of_runs_run_by_run(healthy: Path, tmp_path: Path) -> None:
     """Two runs, one in a folder named test_run: each has its own training loss (read as one log,
     the second run's loss had been called the validation loss). A loose note beside them is
