@@ -117,12 +117,15 @@ _NOT_THE_LOSS = frozenset(
     {"scale", "scaler", "scaling", "window", "weight", "weights", "coef", "coeff", "coefficient", "factor"}
     | {"lambda", "ratio", "mult", "multiplier", "score", "scores", "type", "fn", "func", "function", "name"}
     | {"alpha", "beta", "gamma", "margin", "temperature", "eps", "epsilon", "smoothing"}  # a loss's parameters
+    | {"points", "count", "counts", "samples"}  # how many there were: a listing's 'loss_points'
 )
+# ... and words before it that make the name a count ('num_loss_points').
+_COUNT_WORDS = frozenset({"num", "number", "n"})
 
 
 def _is_loss(toks: list[str]) -> bool:
     at = next((i for i, t in enumerate(toks) if "loss" in t), None)
-    if at is not None and not _NOT_THE_LOSS.isdisjoint(toks[at + 1 :]):
+    if at is not None and not (_NOT_THE_LOSS.isdisjoint(toks[at + 1 :]) and _COUNT_WORDS.isdisjoint(toks[:at])):
         return False
     last = toks[-1] if toks else ""
     named = (

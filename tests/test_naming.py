@@ -224,3 +224,11 @@ def test_rate_in_a_relative_path_is_read_from_the_folder_it_stands_in(
     run.mkdir()
     monkeypatch.chdir(run)
     assert naming.rate_in_path("log.csv") == naming.rate_in_path(str(run / "log.csv")) == (0.001, "lr1e-3_s0")
+
+
+def test_a_count_of_loss_points_is_no_loss() -> None:
+    """A listing's 'loss_points' (how many points a log held) or 'num_loss_points' is a count."""
+    assert naming.find_loss(["loss_points", "lr"]) is None
+    assert naming.find_loss(["num_loss_points", "n_loss_samples", "loss_count", "lr"]) is None
+    assert naming.find_loss(["loss_points", "train_loss"]) == "train_loss"
+    assert naming.find_loss(["num_epochs", "loss"]) == "loss"
