@@ -41,6 +41,11 @@ class CmdConfig:
     worse_in_a_row: int = 2
     # Share of the training loss's last points averaged when the log has no validation loss.
     tail_frac: float = 0.1
+    # A run whose training loss ended (the mean of that last share) above this multiple of its
+    # first logged value diverged, however finite: the corpus labels' rule (labels.py,
+    # diverge_factor), so that a rate whose loss blew up to 1e9 is not the pick of a sweep whose
+    # every run did so.
+    diverged_factor: float = 1.5
     # Scores this close (relative) count as the same: a command that ignores {lr} logs the same
     # losses at every rate, equal but for the rounding of the float text it writes.
     same_score_rel: float = 1e-9
@@ -89,7 +94,10 @@ def probe_cmd(
                 measure(lr)
     if best is None:
         notes = "; ".join(sorted({m.note for m in measured.values() if m.note}))
-        raise ProbeError(f"--cmd {template!r}: no run gave a finite loss ({notes or 'every rate diverged'})")
+        raise ProbeError(
+            f"--cmd {template!r}: no run trained without diverging ({notes or 'every rate diverged'}; a loss that "
+            f"ends {cfg.diverged_factor:g}x its first logged value or more, or non-finite, counts as diverged)"
+        )
     _depends_on_lr(template, measured, cfg)
     pick = min(measured, key=lambda lr: (measured[lr].score, lr))
     trials = tuple(
@@ -163,12 +171,12 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
         if not math.isfinite(score):
             if best is not None:
                 break
-            failed.append((lr, done.note))
+            failed.append((lr, done.note.replace(_as_given(lr), "{lr}")))  # (the same failure names each its rate)
             if len(failed) == 2 and failed[0][1] and failed[0][1] == failed[1][1] and "exit " in failed[0][1]:
                 # (the two lowest rates' runs failed alike: the command's fault, not a rate's)
                 raise ProbeError(
                     f"--cmd: the command failed the same way at lr {failed[0][0]:.3g} and {failed[1][0]:.3g} "
-                    f"({failed[0][1]}); run it by hand with one rate to see why"
+                    f"({measure(failed[0][0]).note}); run it by hand with one rate to see why"
                 )
             continue
         if best is None or score < measure(best).score:
@@ -182,14 +190,17 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
 
 def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfig) -> None:
     """Refuse a command whose every run scored the same: it does not train at the {lr} it is given."""
-    scores = [m.score for m in measured.values()]
+    scored = {lr: m.score for lr, m in measured.items() if math.isfinite(m.score)}
+    scores = list(scored.values())
     # Over two decades and more: rates close together may well end alike (a loss logged to two digits).
-    if len(scores) < 2 or not all(math.isfinite(v) for v in scores) or max(measured) < 100 * min(measured):
+    if len(scores) < 2 or max(scored) < 100 * min(scored):
         return
     if all(math.isclose(v, scores[0], rel_tol=cfg.same_score_rel, abs_tol=0.0) for v in scores):
+        trained = f"every run that trained ({len(scored)} of {len(measured)})"
+        every = "every run" if len(scored) == len(measured) else trained
         raise ProbeError(
-            f"--cmd {template!r}: every run scored {scores[0]:.6g}, at {len(scores)} rates from {min(measured):.3g} "
-            f"to {max(measured):.3g}: the command's result does not depend on {{lr}}; pass {{lr}} on to the "
+            f"--cmd {template!r}: {every} scored {scores[0]:.6g}, at rates from {min(scored):.3g} to "
+            f"{max(scored):.3g}: the command's result does not depend on {{lr}}; pass {{lr}} on to the "
             "optimizer's learning rate"
         )
 
@@ -229,7 +240,7 @@ def _parse(template: str) -> list[str]:
 
 def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
     with tempfile.TemporaryDirectory(prefix="lrdoctor-probe-") as out:
-        args = [a.replace("{lr}", f"{lr:.6g}").replace("{out}", out) for a in argv]
+        args = [a.replace("{lr}", _as_given(lr)).replace("{out}", out) for a in argv]
         try:
             done = subprocess.run(args, capture_output=True, text=True, check=False)
         except OSError as exc:
@@ -244,6 +255,11 @@ def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
         return measured
 
 
+def _as_given(lr: float) -> str:
+    """The rate as the command receives it in place of {lr}."""
+    return f"{lr:.6g}"
+
+
 def _score(out: Path, cfg: CmdConfig) -> Measured:
     """The run's last validation loss, else the mean of its training loss's last tenth; +inf if any
     is not finite; with the steps it took and the rate it logged."""
@@ -255,12 +271,15 @@ def _score(out: Path, cfg: CmdConfig) -> Measured:
     steps = int(loss.steps[-1]) + int(loss.steps[0] == 0) if len(loss) and np.isfinite(loss.steps[-1]) else len(loss)
     if not np.isfinite(loss.values).all():
         return Measured(math.inf, steps, logged_lr=logged_lr)
+    tail = max(1, math.ceil(len(loss) * cfg.tail_frac))
+    end = float(np.mean(loss.values[-tail:]))
+    if len(loss) > tail and end > cfg.diverged_factor * float(loss.values[0]) > 0:
+        return Measured(math.inf, steps, logged_lr=logged_lr)  # blew up, finite or not
     val = run.val_loss
     if val is not None and len(val):
         last = float(val.values[-1])
         return Measured(last if math.isfinite(last) else math.inf, steps, logged_lr=logged_lr)
-    tail = max(1, math.ceil(len(loss) * cfg.tail_frac))
-    return Measured(float(np.mean(loss.values[-tail:])), steps, logged_lr=logged_lr)
+    return Measured(end, steps, logged_lr=logged_lr)
 
 
 def _logged_rates(run: Run) -> tuple[float, ...] | None:

@@ -326,3 +326,47 @@ def test_a_terminated_cmd_probe_stops_its_command_and_removes_its_folder(tmp_pat
         os.kill(child, signal.SIGKILL)
         pytest.fail("the command was left running")
     assert not list(tmp_path.glob("lrdoctor-probe-*"))
+
+
+# A loss that grows at every step, faster the higher the rate: finite, but every run blew up.
+BLOWS_UP = """
+import argparse, pathlib
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--log-dir")
+a = p.parse_args()
+loss, rows = 5.0, ["step,loss"]
+for s in range(50):
+    loss *= 1.5
+    rows.append(f"{s},{loss * (1 + a.lr)}")
+pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
+"""
+
+
+def test_a_finite_loss_that_blew_up_is_a_divergence(tmp_path: Path) -> None:
+    """Every run ended 1e9x its first loss: no pick (it had been 1e-05, the least blown-up run)."""
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(_script(tmp_path, BLOWS_UP))])
+    assert result.exit_code == 2, result.output
+    assert "no run trained without diverging" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_failures_that_name_their_rate_are_the_same_failure(tmp_path: Path) -> None:
+    """A template that doubles {lr} ('1e-051e-05') fails at every rate with a message holding the
+    rate: the two lowest rates failed alike, whatever rate each message names."""
+    source = "import sys\nraise SystemExit(f'could not convert string to float: {sys.argv[2]!r}')\n"
+    script = _script(tmp_path, source)
+    cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --lr {{lr}}{{lr}} --log-dir {{out}}"
+    result = CliRunner().invoke(cli, ["probe", "--cmd", cmd])
+    assert result.exit_code == 2, result.output
+    assert "failed the same way at lr 1e-05 and 0.0001" in result.stderr
+    assert "'1e-051e-05'" in result.stderr  # the first failure's own message
+
+
+def test_runs_that_trained_and_scored_alike_ignore_the_rate(tmp_path: Path) -> None:
+    """Below 0.1 the command fails; from 0.1 up it trains but logs the same losses at every rate:
+    judged over the runs that trained, as over every run where all did."""
+    source = SCRIPT.replace("final = 0.1 + (math.log10(a.lr) + 2) ** 2", "final = 0.5\nassert a.lr >= 0.1, 'too low'")
+    source = source.replace('float("nan") if a.lr >= 1 and s > 5 else final + 3.0 / s', "final + 3.0 / s")
+    result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(_script(tmp_path, source)), "--min-lr", "0.01"])
+    assert result.exit_code == 2, result.output
+    assert "every run that trained (4 of 6) scored" in result.stderr and "does not depend on {lr}" in result.stderr
