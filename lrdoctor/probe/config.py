@@ -68,6 +68,11 @@ class ProbeConfig:
     # trials (benchmarks/probe_sim.py, 126 probes), 5% picked the sweep's best in 53 against 46,
     # with median regret 0.040 against 0.107; 4% and 10% did about as well, 2% and 3% less.
     lower_within: float = 0.05
+    # ... where the lower rate also gained at least this share of what the best gained on the
+    # initial weights' score: trials that barely moved it (rates far too low, a model at its
+    # floor) score within 5% of each other whatever the rate, and the higher then made the
+    # progress. 0.5 leaves every pick of `benchmarks/probe.py --seeds 0 1 2` as it was.
+    lower_gain: float = 0.5
     # A trial "scored below the initial weights" where its score fell by this many standard
     # errors of the batch-by-batch differences or more (search.paired_z); where none did, a note
     # says the pick rests on noise.

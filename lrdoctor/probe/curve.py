@@ -73,13 +73,19 @@ def best_index(scores: Mapping[int, float]) -> int:
     return min(scores, key=lambda k: (scores[k], k))
 
 
-def lower_if_close(scores: Mapping[int, float], best: int, *, within: float) -> int:
+def lower_if_close(
+    scores: Mapping[int, float], best: int, *, within: float, start: float | None = None, gain_share: float = 0.0
+) -> int:
     """`best`, or the grid index below it where that scored within `within` of the best score
-    (relative to its size, so that a loss below zero compares the same way)."""
-    below = scores.get(best - 1, math.inf)
-    if math.isfinite(below) and math.isfinite(scores[best]) and below - scores[best] <= within * abs(scores[best]):
-        return best - 1
-    return best
+    (relative to its size, so that a loss below zero compares the same way) and, given the
+    initial weights' score `start`, gained at least `gain_share` of what the best gained from it:
+    trials that barely moved the loss all score within a few percent of each other."""
+    below, top = scores.get(best - 1, math.inf), scores[best]
+    if not (math.isfinite(below) and math.isfinite(top) and below - top <= within * abs(top)):
+        return best
+    if start is not None and math.isfinite(start) and below - top > (1 - gain_share) * (start - top):
+        return best
+    return best - 1
 
 
 def unbracketed(scores: Mapping[int, float]) -> list[int]:

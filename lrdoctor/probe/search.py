@@ -29,7 +29,10 @@ METHOD = (
     "after the trial; pick: {pick}"
 )
 PICK_GRID = "the best-scoring rate"
-PICK_LOWER = ", or the rate below it where that scored within {within:g}% of it"
+PICK_LOWER = (
+    ", or the rate below it where that scored within {within:g}% of it and made {gain:g}% of its gain on the "
+    "initial weights"
+)
 # A loss_fn closing over the user's model (not a module, nor a method of one: those are copied
 # with the model) computes on the original's weights, which the probe never trains.
 LOSS_ON_ORIGINAL = (
@@ -117,7 +120,7 @@ def run_probe(parts: Parts, options: ProbeOptions, config: ProbeConfig, progress
         budget = options.steps - len(s.ramp.lrs)
         trials = _walk(s, options, config, bounds, trial_steps, budget, progress)
         _check_some_trained(trials, s, bounds, config)
-        pick = _pick(trials, config)
+        pick = _pick(trials, config, start=sum(s.initial) / len(s.initial) if s.initial else None)
         group_lrs = s.trainer.group_lrs(pick)  # as the factory builds them at the pick
     method = METHOD.format(
         range_steps=s.range_steps,
@@ -299,7 +302,7 @@ def _pick_text(config: ProbeConfig) -> str:
     """How the pick is read off the trials' scores, as the method says it."""
     text = PICK_GRID
     if config.lower_within > 0:
-        text += PICK_LOWER.format(within=round(100 * config.lower_within, 6))
+        text += PICK_LOWER.format(within=round(100 * config.lower_within, 6), gain=round(100 * config.lower_gain, 6))
     if config.interpolate:
         text += ", " + PICK_VERTEX.format(fraction=config.interpolate)
     return text
@@ -326,12 +329,14 @@ def _check_some_trained(trials: list[Trial], s: Start, bounds: tuple[float, floa
     )
 
 
-def _pick(trials: list[Trial], config: ProbeConfig) -> float:
-    """The best trial's rate (or the one below it, where it scored within `lower_within` of it),
-    moved part of the way toward the vertex through its neighbours."""
+def _pick(trials: list[Trial], config: ProbeConfig, *, start: float | None = None) -> float:
+    """The best trial's rate (or the one below it, where it scored within `lower_within` of it and
+    gained `lower_gain` of what it gained on `start`, the initial weights' score), moved part of
+    the way toward the vertex through its neighbours."""
     step = config.grid_step
     scores = {round(math.log10(t.lr) / step): t.loss for t in trials}
-    best = curve.lower_if_close(scores, curve.best_index(scores), within=config.lower_within)
+    best = curve.best_index(scores)
+    best = curve.lower_if_close(scores, best, within=config.lower_within, start=start, gain_share=config.lower_gain)
     shift = curve.vertex_shift(scores, best, fraction=config.interpolate)
     return curve.grid_rate(best + shift, step=step)
 

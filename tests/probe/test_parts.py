@@ -117,6 +117,13 @@ def test_the_rate_below_the_best_is_taken_when_it_scored_nearly_as_well() -> Non
     # A score below zero (a negative log-likelihood) compares by its size, not its sign.
     assert curve.lower_if_close({-3: -0.98, -2: -1.00}, -2, within=0.05) == -3
     assert curve.lower_if_close({-3: -0.90, -2: -1.00}, -2, within=0.05) == -2
+    # Given the initial weights' score, the lower rate must also have made half the best's gain:
+    # trials that barely moved the loss (12.6356 at the start) all score within 5% of each other.
+    barely = {-5: 12.6348, -4: 12.6339, -3: 12.6310}
+    assert curve.lower_if_close(barely, -3, within=0.05) == -4
+    assert curve.lower_if_close(barely, -3, within=0.05, start=12.6356, gain_share=0.5) == -3
+    assert curve.lower_if_close(scores, -2, within=0.05, start=2.3, gain_share=0.5) == -3  # 0.50 and 0.52 from 2.3
+    assert curve.lower_if_close(scores, -2, within=0.05, start=0.51, gain_share=0.5) == -2  # no gain to share
 
 
 def test_the_pick_goes_below_a_near_tie_with_the_configured_margin() -> None:
@@ -133,9 +140,14 @@ def test_the_method_says_how_the_pick_was_read() -> None:
     from lrdoctor.probe.config import ProbeConfig
     from lrdoctor.probe.search import _pick_text
 
-    assert _pick_text(ProbeConfig()) == "the best-scoring rate, or the rate below it where that scored within 5% of it"
+    assert _pick_text(ProbeConfig()) == (
+        "the best-scoring rate, or the rate below it where that scored within 5% of it and made 50% of its gain on "
+        "the initial weights"
+    )
     assert _pick_text(ProbeConfig(lower_within=0.0)) == "the best-scoring rate"
-    assert "within 2.5% of it, moved 0.5 of the way" in _pick_text(ProbeConfig(lower_within=0.025, interpolate=0.5))
+    assert "within 2.5% of it and made 50% of its gain on the initial weights, moved 0.5 of the way" in _pick_text(
+        ProbeConfig(lower_within=0.025, interpolate=0.5)
+    )
 
 
 def test_the_note_of_an_unbracketed_best_names_it_when_the_pick_is_below_it() -> None:
