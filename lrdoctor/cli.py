@@ -84,6 +84,17 @@ class Rate(click.ParamType):
 RATE = Rate()
 
 
+class FiniteRange(click.FloatRange):
+    """A finite number within the range: click's range lets NaN (no comparison holds) and inf
+    through, a watch polling every NaN seconds never wakes and one every inf seconds overflows."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 def input_options(func: F) -> F:
     """Options shared by every command that reads logs."""
     options = [
@@ -516,7 +527,7 @@ def gate_options(func: F) -> F:
 )
 @click.option(
     "--min-confidence",
-    type=click.FloatRange(0.0, 1.0),
+    type=FiniteRange(0.0, 1.0),
     metavar="P",
     help="A --fail-on verdict fails only this sure or surer.",
 )
@@ -833,7 +844,7 @@ def report(
 @gate_options
 @click.option(
     "--poll",
-    type=click.FloatRange(min=0.01),
+    type=FiniteRange(min=0.01),
     default=2.0,
     show_default=True,
     metavar="SECONDS",
@@ -848,7 +859,7 @@ def report(
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0),
     metavar="SECONDS",
     help="Stop after this long: exit 0, or 1 where a NaN at the end of the log is still undecided.",
 )

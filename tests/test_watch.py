@@ -206,6 +206,21 @@ def test_standard_input_is_refused_in_one_line() -> None:
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "not standard input" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("watch", "--poll"), ("watch", "--timeout"), ("check", "--min-confidence")],
+)
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_number_that_is_not_finite_is_refused(tmp_path: Path, command: str, option: str, value: str) -> None:
+    """NaN passes a range check (no comparison holds): a watch polling every NaN seconds never
+    woke, one polling every inf seconds overflowed. Refused up front, in one line."""
+    log = tmp_path / "run.csv"
+    log.write_text(HEADER + healthy_rows(0, 30))
+    result = CliRunner().invoke(cli, [command, str(log), option, value])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and f"Invalid value for '{option}'" in result.stderr
+
+
 def test_a_divergence_warning_does_not_stop_the_watch(tmp_path: Path) -> None:
     # One NaN the run went on from (and trained well after): a warning, not a divergence to stop on.
     rows = healthy_rows(0, 30) + nan_rows(30, 31) + healthy_rows(31, 60)
