@@ -27,6 +27,7 @@ def test_manifest_declares_the_lrdoctor_hook() -> None:
     (hook,) = _manifest()
     assert hook["id"] == "lrdoctor" and hook["entry"] == "lrdoctor check" and hook["language"] == "python"
     assert hook["types"] == ["file"] and "--skip-unreadable" in hook["args"]
+    assert hook["args"][-1] == "--"  # the file names pre-commit appends are no options, whatever their names
 
 
 @pytest.mark.parametrize(
@@ -105,6 +106,7 @@ def test_try_repo_passes_the_healthy_log_and_fails_the_diverging_one(tmp_path: P
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(HEALTHY, project / "healthy.csv")
+    shutil.copy(HEALTHY, project / "-lr0.01.csv")  # a name that reads as an option without the hook's --
     shutil.copy(DIVERGING, project / "diverging.csv")
     (project / "requirements.txt").write_text("numpy\n")  # matches the pattern, is no log: passed over
     _git("init", "-q", cwd=project)
@@ -127,4 +129,6 @@ def test_try_repo_passes_the_healthy_log_and_fails_the_diverging_one(tmp_path: P
     assert any(line.startswith("diverging.csv: too_high") and "[FAIL: divergence (error)]" in line for line in lines)
     healthy = next(line for line in lines if line.startswith("healthy.csv: "))
     assert "FAIL" not in healthy
+    dashed = next(line for line in lines if line.startswith("-lr0.01.csv: "))
+    assert "FAIL" not in dashed
     assert any(line.startswith("requirements.txt: skipped, not a training log") for line in lines)
