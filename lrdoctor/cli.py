@@ -614,7 +614,8 @@ def check(
                 # A wrong --metric is no skip, nor a damaged log (broken gzip data, a cut HF state),
                 # nor a table whose loss column is empty on every row (a loss NaN from the start).
                 if skip_unreadable and not isinstance(exc, MissingMetric | DamagedLog | NoLossYet):
-                    click.echo(safe(f"{path}: skipped, not a training log ({exc})"))
+                    said = safe(f"{path}: skipped, not a training log ({exc})")
+                    click.echo(github.plain(said) if output == "github" else said)
                     continue
                 # A loose file or stray folder found by searching (a summary.txt beside the runs)
                 # is passed over, as diagnose does; a run that logged nothing yet fails the gate.
@@ -647,7 +648,8 @@ def check(
                 dx = run_diagnosis(each, config=config)
                 reasons = gate(dx, settings)
                 failed = failed or bool(reasons)
-                click.echo(check_report.line(label, dx, reasons))
+                said = check_report.line(label, dx, reasons)
+                click.echo(github.plain(said) if output == "github" else said)
                 if output == "github":
                     notes = github.annotate(path, dx, reasons, run=name if len(metrics) > 1 else None)
                     click.echo("\n".join(notes), nl=bool(dx.findings or reasons))

@@ -189,6 +189,23 @@ def test_github_annotations_of_standard_input_name_no_file() -> None:
     assert "file=" not in annotation and "(standard input)" in annotation
 
 
+def test_a_log_named_like_a_workflow_command_is_no_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner reads a line that begins with '::' or '##[' as a command: a log committed as
+    '::stop-commands::tok.csv' would have turned every later annotation off. Only the annotations
+    begin so; each plain line names its file from './'."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("::stop-commands::tok.csv", "##[error]x.csv"):
+        (tmp_path / name).write_text(NAN_TAIL)
+    (tmp_path / "::notes.txt").write_text("numpy\n")
+    result = invoke("check", "--format", "github", "--skip-unreadable", "::stop-commands::tok.csv", "##[error]x.csv")
+    result2 = invoke("check", "--format", "github", "--skip-unreadable", "::notes.txt")
+    lines = result.stdout.splitlines() + result2.stdout.splitlines()
+    plain = [line for line in lines if not line.startswith(("::error ", "::warning ", "::notice "))]
+    assert [line[:6] for line in plain] == ["./::st", "./##[e", "./::no"]
+    assert all(not line.lstrip().startswith(("::", "##[")) for line in plain)
+    assert sum(line.startswith("::error file=%3A%3Astop-commands%3A%3Atok.csv,") for line in lines) == 1
+
+
 def test_github_escaping_follows_the_runner_rules() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("runs/a:b,c%\n") == "runs/a%3Ab%2Cc%25%0A"

@@ -28,6 +28,14 @@ def command(level: str, message: str, **properties: str) -> str:
     return f"::{level} {props}::{escape_data(message)}" if props else f"::{level}::{escape_data(message)}"
 
 
+def plain(line: str) -> str:
+    """A line of the report that is no workflow command, kept from reading as one: the runner
+    takes a line that begins (leading spaces aside) with `::` or `##[` for a command, and a file
+    committed as `::stop-commands::x.csv` would turn every later annotation off. Such a line
+    begins with the path of a file in the current folder, which `./` names as well."""
+    return "./" + line if line.lstrip().startswith(("::", "##[")) else line
+
+
 def _where(label: str, title: str) -> dict[str, str]:
     """Annotation properties: a file is named as `file`; a run folder (TensorBoard, Lightning)
     cannot be, since GitHub attaches annotations to files: it goes into the title."""
