@@ -187,22 +187,23 @@ def _checked(key: str, value: Any, origin: str) -> Any:
         return value
     if key in ("fail_on", "fail_on_pathology", "exit_on"):
         allowed = VERDICTS if key == "fail_on" else PATHOLOGIES
-        items = [value] if isinstance(value, str) else value
+        items = parse_list(value) if isinstance(value, str) else value  # 'too_high,too_low', as on the command line
         if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
             raise BadConfig(f"{origin}: {key} must be a list of names, got {value!r}")
         bad = [v for v in items if v not in allowed]
         if bad:
             raise BadConfig(f"{origin}: {key}: unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}")
         return tuple(items)
+    text = origin == "command line"  # (--threshold KEY=VALUE hands its value over as text)
     if key == "min_confidence":
-        number = _number(value, key, origin)
+        number = _number(value, key, origin, text=text)
         if not 0.0 <= number <= 1.0:
             raise BadConfig(f"{origin}: min_confidence must be between 0 and 1, got {value!r}")
         return number
     if key == "thresholds":
         if not isinstance(value, Mapping):
             raise BadConfig(f'{origin}: thresholds must be a table of "detector.field" = number')
-        return {k: _number(v, f"thresholds.{k}", origin) for k, v in _flattened(value).items()}
+        return {k: _number(v, f"thresholds.{k}", origin, text=text) for k, v in _flattened(value).items()}
     raise BadConfig(f"{origin}: unknown setting {key!r}")
 
 
@@ -220,8 +221,9 @@ def _flattened(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _number(value: Any, key: str, origin: str) -> float:
-    if isinstance(value, bool):
+def _number(value: Any, key: str, origin: str, *, text: bool = False) -> float:
+    """A finite number; from a settings file a number as TOML writes one, not text ("0.9")."""
+    if isinstance(value, bool) or (isinstance(value, str) and not text):
         raise BadConfig(f"{origin}: {key} must be a number, got {value!r}")
     try:
         number = float(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -260,6 +261,25 @@ def test_bad_settings_name_the_file(tmp_path: Path, logs: dict[str, Path]) -> No
     cfg.write_text("[tool.lrdoctor\n")
     result = invoke("check", "--config", str(cfg), str(logs["healthy"]))
     assert result.exit_code == 2 and "not valid TOML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('min_confidence = "0.99"', "min_confidence must be a number, got '0.99'"),
+        ('thresholds = {"spikes.z" = "10"}', "thresholds.spikes.z must be a number, got '10'"),
+        ("fail_on = 'ok,too_hi'", "fail_on: unknown 'too_hi'"),
+    ],
+)
+def test_settings_are_typed_as_toml_writes_them(tmp_path: Path, line: str, said: str) -> None:
+    """A number written as text is refused, as the README says ("a value must be a finite
+    number"); a list of names may be one comma-separated string, as on the command line."""
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_text(f"[tool.lrdoctor]\n{line}\n")
+    with pytest.raises(BadConfig, match=re.escape(said)):
+        load_settings(cfg)
+    cfg.write_text("[tool.lrdoctor]\nfail_on = 'too_high, too_low'\n")
+    assert load_settings(cfg).fail_on == ("too_high", "too_low")
 
 
 @pytest.mark.parametrize(
