@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +39,43 @@ def load(
     `format` forces a reader (see ``lrdoctor.readers.READERS``); `metric` names the series
     to judge (default: the training loss, found by name); `segment` picks one of several
     runs appended to the same file (1-based, negative from the end; default the last);
-    `lr` is the base learning rate where the log does not record it.
+    `lr` is the base learning rate: where the log records none, or in place of the one it
+    records (with a warning). A directory is searched as `lrdoctor diagnose` searches it: one
+    run found in it (a W&B folder's run, a Lightning version folder) is that run; several (a
+    parent of TensorBoard runs, an MLflow experiment) raise :class:`LrdoctorError` naming
+    them, where reading the folder as one log would mix them.
     """
+    from lrdoctor.errors import InputError
     from lrdoctor.normalize import normalize
     from lrdoctor.readers import read_log
+    from lrdoctor.sweep import expand
 
+    if lr is not None and (isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0)):
+        raise InputError(f"{path}: lr={lr!r} is not a learning rate (a finite number above zero)")
+    targets = expand([str(path)]).targets if str(path) not in ("-", "") else []
+    if len(targets) > 1:
+        runs = [t.path for t in targets if not _passed_over(t, format)]
+        if len(runs) > 1:
+            shown = ", ".join(runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+            raise InputError(f"{path}: holds {len(runs)} runs ({shown}); load each of them")
+        path = runs[0] if runs else path
+    elif len(targets) == 1 and targets[0].problem is None:
+        path = targets[0].path
     return normalize(read_log(path, format=format), metric=metric, segment=segment, lr=lr)
+
+
+def _passed_over(target: Any, format: str | None) -> bool:
+    """A file found in a searched folder that is no training log (a summary.txt beside the
+    runs), which `lrdoctor diagnose` passes over."""
+    from lrdoctor.normalize import normalize
+    from lrdoctor.readers import read_log
+    from lrdoctor.sweep import Result
+
+    try:
+        normalize(read_log(target.path, format=format))
+    except LrdoctorError as exc:
+        return Result(target, error=exc).skipped
+    return False
 
 
 def diagnose_file(
