@@ -81,7 +81,11 @@ def advise(sig: Signals, findings: Sequence[Finding], recommended: float | None,
     if early and sig.lr.warmup_end is None and sig.lr.steps is not None:
         steps = max(int(cfg.warmup_share * length), 1)
         unit = sig.unit if steps == 1 else f"{sig.unit}s"
-        out.append(f"the trouble starts in the first {sig.unit}s: add a linear warmup over ~{steps} {unit}{peak}")
+        share = f"{cfg.warmup_share:.0%} of the run"
+        out.append(
+            f"the trouble starts in the first {sig.unit}s: besides a lower rate, add a linear warmup over the first "
+            f"~{steps} {unit} ({share}){peak}"
+        )
     elif early and sig.lr.warmup_end is not None and early[0].start_step <= sig.lr.warmup_end:
         rate = sig.lr.at(early[0].start_step)
         if rate is not None:

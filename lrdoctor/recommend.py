@@ -165,13 +165,23 @@ def recommend(
     high, low = rate_models(sig, cfg)
     if verdict == "too_high":
         factor = 10 ** -decades(x, high, cfg)
-        basis = f"{fmt_factor(1 / factor)}x lower: what corpus runs that failed like this one needed"
+        basis = f"{fmt_factor(1 / factor)}x lower: what runs that failed like this one needed in lrdoctor's sweeps"
     else:
         factor = 10 ** decades(x, low, cfg)
         basis = f"{fmt_factor(factor)}x higher: how little of its loss the run shed, and how late"
         if factor >= cfg.step_up_above:  # the log tells the side far better than the distance
-            basis += "; a step this large is uncertain: go up a decade at a time"
+            basis += "; a step this large is uncertain: go up a decade at a time" + _rungs(observed, factor)
     return Recommendation(_a_rate(observed * factor) if observed else None, factor, basis)
+
+
+def _rungs(observed: float | None, factor: float) -> str:
+    """' (0.01, then 0.1, then 0.946)': a decade at a time from the observed rate up to the one
+    recommended; nothing where the observed rate is not known."""
+    if not observed or not math.isfinite(observed * factor):
+        return ""
+    whole = max(math.floor(math.log10(factor) - 0.25), 1)  # (a last rung of under ~1.8x is the rate itself)
+    rungs = [observed * 10**k for k in range(1, min(whole, 4) + 1)] + [observed * factor]
+    return " (" + ", then ".join(f"{r:.3g}" for r in rungs) + ")"
 
 
 def _a_rate(rate: float) -> float | None:

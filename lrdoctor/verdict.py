@@ -416,7 +416,7 @@ PHRASES = {
     "has_val": "it logs a validation loss",
     "val_t90": "90% of the validation progress took {:.0%} of the run",
     "val_given_back": "the validation loss ended {:.0%} of its progress above its best",
-    "val_tail_tau": "the validation loss was {} at the end (Kendall tau {:.2f})",
+    "val_tail_tau": "the validation loss was {} over the last 30% (Kendall tau {:.2f})",
     "val_gap": "the validation loss ends above the training loss by {:.0%} of the training loss's start",
     "late_ratio": "the second half made {:.0%} as much progress as the first",
     "tail_snr": "the last 30% fell by {:.1f} noise sigmas",
@@ -443,7 +443,12 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
         return _why_unknown(sig, findings, cfg)
     diverged = [f for f in findings if f.pathology == "divergence" and f.severity == "error"]
     if verdict == "too_high" and diverged:  # decide() weighs nothing else then
-        return f"the run diverged, which settles it: {' '.join(diverged[0].message.split())}"
+        said = (
+            "which settles it"
+            if "chance" not in diverged[0].evidence
+            else "which points to the rate unless the data carry no signal"
+        )
+        return f"the run diverged, {said}: {' '.join(diverged[0].message.split())}"
     stalled = [f for f in findings if f.pathology == "plateau" and STALLED in f.evidence]
     if verdict == "too_high" and stalled:  # (decide() settles it on that finding too)
         return f"the loss stalled after an early fall, which settles it: {' '.join(stalled[0].message.split())}"
@@ -511,12 +516,12 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     if _unresolved(sig, findings, cfg):
         sigmas = sig.shape.came_down
         moved = (
-            f"the loss came down only {sigmas:.1f} sigmas of its own noise"
+            f"the loss came down only {sigmas:.1f} sigmas of its own noise (its minibatch scatter)"
             if math.isfinite(sigmas) and sigmas >= 0.05
-            else "the loss did not come down beyond its own noise"
+            else "the loss did not come down beyond its own noise (its minibatch scatter)"
         )
         return (
-            f"{moved}, too little for its shape (what the slow-convergence signs read) to tell a rate, "
+            f"{moved}: too little movement to tell a rate far too low from a loss already at its floor, "
             "and no other detector found a clear sign"
         )
     p = probabilities(features(sig, findings), model_for(sig, cfg))
@@ -527,7 +532,8 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
         shown = max(2, len(f"{bar:g}".partition(".")[2]))  # the bar in as many digits as it was given
         return (
             f"the statistics lean to {lean.replace('_', ' ')} ({_below(float(p.max()), bar, shown)}: {because}), "
-            f"but no detector found a sign of it; without one a verdict needs {bar:.{shown}f}"
+            f"but no detector found a sign of it, and without one lrdoctor gives a verdict only at confidence "
+            f"{bar:.{shown}f} or more"
         )
     if p.max() >= cfg.min_confidence and _against_the_training_loss(sig, findings, lean, cfg):
         against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")

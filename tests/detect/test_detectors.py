@@ -1617,10 +1617,12 @@ def test_warmup_and_decay_advice_need_trouble_that_warrants_them() -> None:
     spread = Finding("loss_spike", "warning", 5, 250, "", suggests="too_high")
     assert advise(constant, [spread], None, AdviceConfig()) == []  # spikes all through the run: not a warmup's job
     (add,) = advise(constant, [blowup], 0.05, AdviceConfig())
-    assert add.startswith("the trouble starts in the first steps: add a linear warmup") and add.endswith("to 0.05")
+    assert add.startswith("the trouble starts in the first steps: besides a lower rate, add a linear warmup over")
+    assert add.endswith("(5% of the run) to 0.05")
     short = signals(steps[:10], values[:10], steps[:10], np.full(10, 0.1))  # 5% of 9 steps: one
     assert advise(short, [dataclasses.replace(blowup, start_step=0, end_step=9)], 0.05, AdviceConfig()) == [
-        "the trouble starts in the first steps: add a linear warmup over ~1 step to 0.05"
+        "the trouble starts in the first steps: besides a lower rate, add a linear warmup over the first ~1 step "
+        "(5% of the run) to 0.05"
     ]
     stall = Finding("plateau", "warning", 2, 299, "", suggests="too_high")
     assert advise(constant, [stall], None, AdviceConfig()) == []  # stuck from the start: a lower rate, not a decay
@@ -2220,4 +2222,4 @@ def test_a_trend_s_kendall_tau_is_said_as_the_trend_it_measures() -> None:
 
     assert _phrase("tail_tau", -0.99) == "the loss was still falling steadily over the last 30% (Kendall tau -0.99)"
     assert _phrase("tail_tau", 0.05) == "the loss was level over the last 30% (Kendall tau 0.05)"
-    assert _phrase("val_tail_tau", 0.4) == "the validation loss was rising at the end (Kendall tau 0.40)"
+    assert _phrase("val_tail_tau", 0.4) == "the validation loss was rising over the last 30% (Kendall tau 0.40)"

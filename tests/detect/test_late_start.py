@@ -290,7 +290,7 @@ def test_a_rate_verdict_no_finding_points_to_needs_a_strong_lean(side: str) -> N
     cfg = VerdictConfig(models={k: _leaning(side, 0.7) for k in LOG_KINDS})
     assert f"lean to {side.replace('_', ' ')} (0.70" in explain(sig, findings, "unknown", cfg)
     close = VerdictConfig(models={k: _leaning(side, 0.8996) for k in LOG_KINDS})  # never shown as the bar it missed
-    assert "(0.8996" in explain(sig, findings, "unknown", close) and "needs 0.90" in explain(
+    assert "(0.8996" in explain(sig, findings, "unknown", close) and "only at confidence 0.90 or more" in explain(
         sig, findings, "unknown", close
     )
     sign = Finding("oscillation" if side == "too_high" else "slow_convergence", "info", 0, 1, "", suggests=side)

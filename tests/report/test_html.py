@@ -87,7 +87,7 @@ def test_an_unknown_verdict_says_once_that_the_evidence_is_short(tmp_path: Path)
 
 
 def test_the_schedule_advice_is_in_every_page_as_in_the_terminal() -> None:
-    """The advice the terminal prints ('add a linear warmup over ~4 steps to 0.153') is on the HTML
+    """The advice the terminal prints ('... add a linear warmup over the first ~4 steps ...') is on the HTML
     page, in the Markdown report and in `diagnose --format markdown`."""
     from lrdoctor.report import document, markdown
     from tests.conftest import SAMPLE_LOGS
