@@ -154,6 +154,8 @@ def normalize(
             else "holds no positive value"
         )
         warnings.append(f"the rate {lr_name!r} {said}: pass the rate with --lr VALUE")
+    if not late:  # (a first point logged long after the first update may be a blow-up's)
+        warnings.extend(_scale_note(kept[name]))
     if metric is None:
         warnings.extend(_judge_val_instead(kept, name, val_name))
     export = export_note(log, name)
@@ -983,6 +985,30 @@ def _hundredths(epochs: np.ndarray) -> bool:
         and bool(np.all(np.abs(scaled - np.round(scaled)) < 1e-6))
         and np.count_nonzero(finite % 1) > 0.5 * len(finite)
     )
+
+
+# A loss that starts this large (its first points, before any rate could blow it up) is past what a
+# loss is once its terms are scaled (a cross-entropy of a few units, a squared error on normalised
+# targets): a term left unscaled, or targets in raw units, which no learning rate fixes (a
+# physics-informed loss of 3.8e25 that moved 0.0% in 535 steps, told "too low, 3160x higher").
+HUGE_START = 1e12
+START_POINTS = 5
+
+
+def _scale_note(loss: Series) -> list[str]:
+    """A note where the loss starts and ends beyond HUGE_START, finite at both (a loss non-finite
+    at either end blew up, and its first values may be the blow-up's; one that came down far
+    was trained, whatever its units)."""
+    head, tail = loss.values[:START_POINTS], loss.values[-START_POINTS:]
+    if not len(head) or not np.isfinite(head).all() or not np.isfinite(tail).all():
+        return []
+    start = float(np.median(np.abs(head)))
+    if start < HUGE_START or float(np.median(np.abs(tail))) < HUGE_START:  # (a loss that came down is scaled)
+        return []
+    return [
+        f"{loss.name!r} starts at about {start:.2g}: a loss this large usually holds a term left unscaled (or "
+        "targets in raw units), which no learning rate fixes; check its scale before acting on the verdict"
+    ]
 
 
 def _describe(s: Series, lo: float, hi: float, index: int) -> Segment:

@@ -1142,3 +1142,20 @@ def test_a_rate_logged_during_a_warmup_alone_stays_at_its_steps() -> None:
     run = normalize(Log("x", "tensorboard", {"loss": loss, "lr": lr}))
     assert run.lr is not None and run.lr.steps.tolist() == list(range(100))
     assert not any("read as logged against the epoch" in w for w in run.warnings)
+
+
+def test_a_loss_that_starts_and_stays_astronomical_is_noted_as_a_scale_problem() -> None:
+    """A physics-informed loss at 3.8e25 that moved 0.0% was told "too low, 3160x higher": a
+    note says that a loss this large has a term unscaled. A run whose loss blew up to that size
+    from 2.3, or came down from it, gets none."""
+    steps = np.arange(500.0)
+    stuck = 3.767e25 * (1 - 1e-5 * steps / 500)
+    assert any("starts at about 3.8e+25" in w and "unscaled" in w for w in normalize(_loss_log(steps, stuck)).warnings)
+    blown = 2.3 * 10 ** np.minimum(steps / 10, 30)  # from 2.3 to 2.3e30
+    trained = 1e13 * np.exp(-steps / 20) + 0.5  # from 1e13 down to 0.5: trained, whatever its units
+    for values in (blown, trained):
+        assert not any("unscaled" in w for w in normalize(_loss_log(steps, values)).warnings)
+
+
+def _loss_log(steps: np.ndarray, values: np.ndarray) -> Log:
+    return Log("x.csv", "csv", {"loss": Series("loss", steps, values)})

@@ -261,7 +261,13 @@ def _stuck(
             )
             return _stuck_finding(curve, said, evidence, None)
     if shape.all_tau < 0 and shape.all_p < cfg.p_value:
-        return _stuck_finding(curve, said + ", creeping down", evidence, "too_low")
+        # (its first value can be a high or low draw: the trend, not the end against it, says so)
+        creep = (
+            ", creeping down"
+            if drop > 0
+            else f", its trend creeping down (Kendall tau {shape.all_tau:.2f}) though it ended above its first value"
+        )
+        return _stuck_finding(curve, said + creep, evidence, "too_low")
     return _stuck_finding(curve, said + ", with no significant trend", evidence, None)
 
 

@@ -2223,3 +2223,16 @@ def test_a_trend_s_kendall_tau_is_said_as_the_trend_it_measures() -> None:
     assert _phrase("tail_tau", -0.99) == "the loss was still falling steadily over the last 30% (Kendall tau -0.99)"
     assert _phrase("tail_tau", 0.05) == "the loss was level over the last 30% (Kendall tau 0.05)"
     assert _phrase("val_tail_tau", 0.4) == "the validation loss was rising over the last 30% (Kendall tau 0.40)"
+
+
+def test_a_stuck_loss_that_ended_above_its_first_value_is_not_said_to_creep_down() -> None:
+    """'(2.322 -> 2.347, 1.1% higher), creeping down' read as a contradiction: where the end
+    stands above the first value, the finding says it is the trend that creeps down."""
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+    from tests.conftest import SAMPLE_LOGS
+
+    dx = diagnose(load(SAMPLE_LOGS / "json" / "digits_mlp_adam_too_high.json"))
+    (stuck,) = [f for f in dx.findings if f.pathology == "plateau"]
+    assert "% higher)" in stuck.message and "creeping down" in stuck.message
+    assert "), creeping down" not in stuck.message and "though it ended above its first value" in stuck.message
