@@ -455,7 +455,20 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
     if verdict not in CLASSES or sig.curve is None or sig.shape is None:
         return ""
     x = features(sig, findings)
-    return "; ".join(_said(sig, FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
+    said = "; ".join(_said(sig, FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
+    return said + _outweighed(findings, verdict)
+
+
+def _outweighed(findings: Sequence[Finding], verdict: Verdict) -> str:
+    """Where a warning below points another way than the verdict (an oscillation beside an ok), that
+    it did not weigh enough to change it: a user reads the two side by side."""
+    against = list(
+        dict.fromkeys(f.pathology for f in findings if f.severity == "warning" and f.suggests not in (None, verdict))
+    )
+    if not against:
+        return ""
+    names = " and ".join(p.replace("_", " ") for p in against)
+    return f"; the {names} warning{'s' if len(against) > 1 else ''} below did not weigh enough to change it"
 
 
 def _said(sig: Signals, name: str, value: float) -> str:

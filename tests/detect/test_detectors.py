@@ -2236,3 +2236,17 @@ def test_a_stuck_loss_that_ended_above_its_first_value_is_not_said_to_creep_down
     (stuck,) = [f for f in dx.findings if f.pathology == "plateau"]
     assert "% higher)" in stuck.message and "creeping down" in stuck.message
     assert "), creeping down" not in stuck.message and "though it ended above its first value" in stuck.message
+
+
+def test_a_verdict_beside_a_warning_that_points_the_other_way_says_why_it_stands() -> None:
+    """'ok' above an oscillation WARNING read as a contradiction: the reason says the warning did
+    not weigh enough; a warning on the verdict's own side is no such thing."""
+    from lrdoctor import load
+    from lrdoctor.diagnosis import diagnose
+    from tests.conftest import SAMPLE_LOGS
+
+    dx = diagnose(load(SAMPLE_LOGS / "csv" / "diabetes_mlp_sgd_step_decay_ok.tsv"))
+    assert dx.verdict == "ok" and any(f.pathology == "oscillation" and f.severity == "warning" for f in dx.findings)
+    assert dx.why.endswith("; the oscillation warning below did not weigh enough to change it")
+    low = diagnose(load(SAMPLE_LOGS / "keras" / "digits_mlp_sgd_too_low.csv"))
+    assert low.verdict == "too_low" and "did not weigh enough" not in low.why
