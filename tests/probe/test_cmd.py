@@ -200,20 +200,29 @@ def test_cmd_mode_refuses_a_command_whose_result_does_not_depend_on_lr(tmp_path:
     assert "the command's result does not depend on {lr}" in result.stderr
 
 
-# Unseeded, and trains at its own rate whatever {lr} says, which it logs beside the loss (as a
-# scheduler's rate is logged): every run's loss differs by its own noise, the rate does not.
-UNSEEDED_OWN_RATE = """
-import argparse, pathlib, random
+# The arguments of the stand-in scripts below: --lr (the rate) and --log-dir ({out}).
+ARGS = """
+import argparse, pathlib
 p = argparse.ArgumentParser()
 p.add_argument("--lr", type=float)
 p.add_argument("--log-dir")
 a = p.parse_args()
+"""
+
+
+# Unseeded, and trains at its own rate whatever {lr} says, which it logs beside the loss (as a
+# scheduler's rate is logged): every run's loss differs by its own noise, the rate does not.
+UNSEEDED_OWN_RATE = (
+    ARGS
+    + """
+import random
 w, rows = 5.0, ["step,loss,lr"]
 for s in range(20):
     rows.append(f"{s},{w * w + random.random()!r},LOGGED")
     w -= 0.01 * 2 * w
 pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
 """
+)
 
 
 def test_cmd_mode_notes_a_command_that_logs_the_same_rate_whatever_lr_says(tmp_path: Path) -> None:
@@ -329,18 +338,16 @@ def test_a_terminated_cmd_probe_stops_its_command_and_removes_its_folder(tmp_pat
 
 
 # A loss that grows at every step, faster the higher the rate: finite, but every run blew up.
-BLOWS_UP = """
-import argparse, pathlib
-p = argparse.ArgumentParser()
-p.add_argument("--lr", type=float)
-p.add_argument("--log-dir")
-a = p.parse_args()
+BLOWS_UP = (
+    ARGS
+    + """
 loss, rows = 5.0, ["step,loss"]
 for s in range(50):
     loss *= 1.5
     rows.append(f"{s},{loss * (1 + a.lr)}")
 pathlib.Path(a.log_dir, "log.csv").write_text("\\n".join(rows) + "\\n")
 """
+)
 
 
 def test_a_finite_loss_that_blew_up_is_a_divergence(tmp_path: Path) -> None:
