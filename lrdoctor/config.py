@@ -270,8 +270,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
-    if path.exists() and not path.is_file():  # a folder, or a FIFO whose open() would wait for a writer
-        raise BadConfig(f"{path}: cannot read: not a regular file")
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
