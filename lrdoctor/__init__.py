@@ -40,10 +40,12 @@ def load(
     to judge (default: the training loss, found by name); `segment` picks one of several
     runs appended to the same file (1-based, negative from the end; default the last);
     `lr` is the base learning rate: where the log records none, or in place of the one it
-    records (with a warning). A directory is searched as `lrdoctor diagnose` searches it: one
-    run found in it (a W&B folder's run, a Lightning version folder) is that run; several (a
+    records (with a warning). A directory or a glob is searched as `lrdoctor diagnose` searches
+    it: one run found (a W&B folder's run, a Lightning version folder) is that run; several (a
     parent of TensorBoard runs, an MLflow experiment) raise :class:`LrdoctorError` naming
-    them, where reading the folder as one log would mix them.
+    them, where reading the folder as one log would mix them. One phase's event file of a run
+    split by phase (Keras' run/train/), or one metric's file of a DVCLive run, stands for its
+    run, as there.
     """
     from lrdoctor.errors import InputError
     from lrdoctor.normalize import normalize

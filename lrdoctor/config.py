@@ -131,7 +131,10 @@ def parse_thresholds(pairs: Sequence[str]) -> dict[str, float] | None:
         key, sep, value = pair.partition("=")
         if not sep:
             raise BadConfig(f"--threshold {pair!r}: expected KEY=VALUE, e.g. divergence.explode_ratio=50")
-        out[key.strip()] = value.strip()  # type: ignore[assignment]  # checked as a number below
+        try:
+            out[key.strip()] = float(value.strip())  # (its range is checked with the file's values)
+        except ValueError:
+            raise BadConfig(f"command line: thresholds.{key.strip()} must be a number, got {value.strip()!r}") from None
     return out
 
 
@@ -194,16 +197,15 @@ def _checked(key: str, value: Any, origin: str) -> Any:
         if bad:
             raise BadConfig(f"{origin}: {key}: unknown {', '.join(map(repr, bad))}; choose from {', '.join(allowed)}")
         return tuple(items)
-    text = origin == "command line"  # (--threshold KEY=VALUE hands its value over as text)
     if key == "min_confidence":
-        number = _number(value, key, origin, text=text)
+        number = _number(value, key, origin)
         if not 0.0 <= number <= 1.0:
             raise BadConfig(f"{origin}: min_confidence must be between 0 and 1, got {value!r}")
         return number
     if key == "thresholds":
         if not isinstance(value, Mapping):
             raise BadConfig(f'{origin}: thresholds must be a table of "detector.field" = number')
-        return {k: _number(v, f"thresholds.{k}", origin, text=text) for k, v in _flattened(value).items()}
+        return {k: _number(v, f"thresholds.{k}", origin) for k, v in _flattened(value).items()}
     raise BadConfig(f"{origin}: unknown setting {key!r}")
 
 
@@ -221,9 +223,9 @@ def _flattened(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _number(value: Any, key: str, origin: str, *, text: bool = False) -> float:
-    """A finite number; from a settings file a number as TOML writes one, not text ("0.9")."""
-    if isinstance(value, bool) or (isinstance(value, str) and not text):
+def _number(value: Any, key: str, origin: str) -> float:
+    """A finite number, as TOML writes one: not text ("0.9"), nor a boolean."""
+    if isinstance(value, bool | str):
         raise BadConfig(f"{origin}: {key} must be a number, got {value!r}")
     try:
         number = float(value)

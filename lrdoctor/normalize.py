@@ -993,6 +993,8 @@ def _hundredths(epochs: np.ndarray) -> bool:
 # physics-informed loss of 3.8e25 that moved 0.0% in 535 steps, told "too low, 3160x higher").
 HUGE_START = 1e12
 START_POINTS = 5
+# ... and that ended above this share of its start (a loss that came down tenfold was trained).
+KEPT_SHARE = 0.1
 
 
 def _scale_note(loss: Series) -> list[str]:
@@ -1002,8 +1004,11 @@ def _scale_note(loss: Series) -> list[str]:
     head, tail = loss.values[:START_POINTS], loss.values[-START_POINTS:]
     if not len(head) or not np.isfinite(head).all() or not np.isfinite(tail).all():
         return []
-    start = float(np.median(np.abs(head)))
-    if start < HUGE_START or float(np.median(np.abs(tail))) < HUGE_START:  # (a loss that came down is scaled)
+    with np.errstate(over="ignore"):  # (the middle two of 1e308s average past the float's top)
+        start, end = float(np.median(np.abs(head))), float(np.median(np.abs(tail)))
+    if not (math.isfinite(start) and math.isfinite(end)) or start < HUGE_START:
+        return []
+    if end < max(HUGE_START, KEPT_SHARE * start):  # (a loss that came down far was trained, whatever its units)
         return []
     return [
         f"{loss.name!r} starts at about {start:.2g}: a loss this large usually holds a term left unscaled (or "

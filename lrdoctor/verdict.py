@@ -127,6 +127,10 @@ class VerdictConfig:
     confirmed_val_t90: float = 0.8
 
 
+# A validation curve of fewer evaluations is read whole for its trend (too few for its last 30%).
+VAL_TAIL_MIN = 12
+
+
 def features(sig: Signals, findings: Sequence[Finding]) -> np.ndarray:
     assert sig.curve is not None and sig.shape is not None
     curve, shape = sig.curve, sig.shape
@@ -214,7 +218,7 @@ def _val_features(sig: Signals) -> list[float]:
         1.0,
         shape.t90,
         _capped("val_given_back", (val.end - val.best) / val.span),
-        _clip(shape.all_tau if len(val.y) < 12 else shape.tail_tau, -1, 1),
+        _clip(shape.all_tau if len(val.y) < VAL_TAIL_MIN else shape.tail_tau, -1, 1),
         _capped("val_gap", (val.end - curve.end) / max(abs(curve.start), 1e-12)),
     ]
 
@@ -302,7 +306,7 @@ def _confirmed_too_low(sig: Signals, findings: Sequence[Finding], cfg: VerdictCo
     slow = max(
         (f.strength for f in findings if f.pathology == "slow_convergence" and f.severity == "warning"), default=0.0
     )
-    tau = shape.all_tau if len(val.y) < 12 else shape.tail_tau
+    tau = shape.all_tau if len(val.y) < VAL_TAIL_MIN else shape.tail_tau
     if slow < cfg.confirmed_slow or not tau <= cfg.confirmed_val_tau or shape.t90 < cfg.confirmed_val_t90:
         return 0.0
     return slow
@@ -436,7 +440,15 @@ def _unresolved(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) -
     )
 
 
-def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: VerdictConfig, *, top: int = 2) -> str:
+def explain(
+    sig: Signals,
+    findings: Sequence[Finding],
+    verdict: Verdict,
+    cfg: VerdictConfig,
+    *,
+    top: int = 2,
+    against: bool = True,
+) -> str:
     """The statistics that pushed the model most towards `verdict`, as a sentence; for "unknown",
     why no verdict was reached."""
     if verdict == "unknown":
@@ -456,7 +468,7 @@ def explain(sig: Signals, findings: Sequence[Finding], verdict: Verdict, cfg: Ve
         return ""
     x = features(sig, findings)
     said = "; ".join(_said(sig, FEATURES[i], x[i]) for i in _reasons(sig, findings, verdict, cfg)[:top])
-    return said + _outweighed(findings, verdict)
+    return said + (_outweighed(findings, verdict) if against else "")
 
 
 def _outweighed(findings: Sequence[Finding], verdict: Verdict) -> str:
@@ -476,6 +488,8 @@ def _said(sig: Signals, name: str, value: float) -> str:
     made no progress to give back a share of ('ended 200% of its progress above its best')."""
     if name == "val_given_back" and value >= 0.005 and sig.val is not None and sig.val.best_t <= 0:
         return "the validation loss ended above its first evaluation, its best"
+    if name == "val_tail_tau" and sig.val is not None and len(sig.val.y) < VAL_TAIL_MIN:  # (read whole: features)
+        return _phrase(name, value).replace("over the last 30%", f"over its {len(sig.val.y)} evaluations")
     return _phrase(name, value)
 
 
@@ -540,7 +554,7 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
     p = probabilities(features(sig, findings), model_for(sig, cfg))
     lean = CLASSES[int(np.argmax(p))]
     if cfg.min_confidence <= p.max() < cfg.unsupported_confidence and _unsupported(lean, findings):
-        because = explain(sig, findings, lean, cfg)
+        because = explain(sig, findings, lean, cfg, against=False)  # (a lean, not a verdict)
         bar = cfg.unsupported_confidence
         shown = max(2, len(f"{bar:g}".partition(".")[2]))  # the bar in as many digits as it was given
         return (
@@ -550,7 +564,7 @@ def _why_unknown(sig: Signals, findings: Sequence[Finding], cfg: VerdictConfig) 
         )
     if p.max() >= cfg.min_confidence and _against_the_training_loss(sig, findings, lean, cfg):
         against = next(f for f in findings if f.suggests == "too_low" and f.severity != "info")
-        because = explain(sig, findings, lean, cfg)
+        because = explain(sig, findings, lean, cfg, against=False)  # (a lean, not a verdict)
         return (
             f"the statistics lean to too high ({p.max():.2f}) on the validation loss ({because}), "
             f"while the training loss shows {against.pathology.replace('_', ' ')}, a sign of a rate too low: a model "

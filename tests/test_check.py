@@ -13,7 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from lrdoctor.cli import cli
-from lrdoctor.config import BadConfig, Settings, diagnosis_config, find_pyproject, load_settings, override
+from lrdoctor.config import (
+    BadConfig,
+    Settings,
+    diagnosis_config,
+    find_pyproject,
+    load_settings,
+    override,
+    parse_thresholds,
+)
 from lrdoctor.report.github import command, escape_data, escape_property
 
 HEALTHY = "step,loss,lr\n" + "".join(f"{s},{0.1 + 2.2 * 0.85**s + 0.01 * (-1) ** s:.5f},0.001\n" for s in range(60))
@@ -310,7 +318,9 @@ def test_a_tool_key_that_is_no_table_names_the_file(tmp_path: Path, logs: dict[s
 
 def test_override_keeps_file_thresholds_and_adds_options() -> None:
     base = Settings(thresholds={"spikes.z": 9.0}, fail_on=("too_high",))
-    merged = override(base, thresholds={"divergence.explode_ratio": "50"}, fail_on=None)
+    options = parse_thresholds(["divergence.explode_ratio=50"])  # (numbers already: a settings file's "50" is text)
+    assert options == {"divergence.explode_ratio": 50.0}
+    merged = override(base, thresholds=options, fail_on=None)
     assert merged.thresholds == {"spikes.z": 9.0, "divergence.explode_ratio": 50.0}
     assert merged.fail_on == ("too_high",)
 

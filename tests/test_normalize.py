@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -1153,8 +1154,14 @@ def test_a_loss_that_starts_and_stays_astronomical_is_noted_as_a_scale_problem()
     assert any("starts at about 3.8e+25" in w and "unscaled" in w for w in normalize(_loss_log(steps, stuck)).warnings)
     blown = 2.3 * 10 ** np.minimum(steps / 10, 30)  # from 2.3 to 2.3e30
     trained = 1e13 * np.exp(-steps / 20) + 0.5  # from 1e13 down to 0.5: trained, whatever its units
-    for values in (blown, trained):
-        assert not any("unscaled" in w for w in normalize(_loss_log(steps, values)).warnings)
+    fell = 1e15 * np.exp(-steps / 80) + 3e12  # from 1e15 to 3e12: a thousandfold fall is training
+    for values in (blown, trained, fell):
+        assert not any("unscaled" in w for w in normalize(_loss_log(steps[: len(values)], values)).warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the middle two of 1e308s average past the float's top: no overflow said
+        top = np.array([1e300, 1e308, 1.7e308, 1e308, 1.7e308, 1e308])
+        said = [w for w in normalize(_loss_log(np.arange(6.0), top)).warnings if "unscaled" in w]
+    assert not any("inf" in w for w in said)
 
 
 def _loss_log(steps: np.ndarray, values: np.ndarray) -> Log:

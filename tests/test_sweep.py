@@ -460,6 +460,12 @@ def test_a_sweep_whose_logs_record_no_rate_takes_the_rates_its_folders_name(tmp_
         (["./runs/a/m.csv", "./runs/b/m.csv"], "runs/", ["a/m.csv", "b/m.csv"]),
         (["../t/runs/a.csv", "../t/runs/b.csv"], "../t/runs/", ["a.csv", "b.csv"]),
         (["/data/runs/a.csv", "/data/runs/b/c.csv"], "/data/runs/", ["a.csv", "b/c.csv"]),
+        # a UNC share (or POSIX's implementation-defined //): its leading // is part of its name
+        (
+            ["//srv/share/runs/a.csv", "//srv/share/runs/b.csv"],
+            "",
+            ["//srv/share/runs/a.csv", "//srv/share/runs/b.csv"],
+        ),
         # a '..' past a name is not resolved (through a link it leads elsewhere): as given
         (["runs/a/m.csv", "runs/a/../b/m.csv"], "", ["runs/a/m.csv", "runs/a/../b/m.csv"]),
     ],

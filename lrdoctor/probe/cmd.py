@@ -171,7 +171,7 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
         if not math.isfinite(score):
             if best is not None:
                 break
-            failed.append((lr, done.note.replace(_as_given(lr), "{lr}")))  # (the same failure names each its rate)
+            failed.append((lr, _without_rate(done.note, lr)))  # (the same failure names each its rate)
             if len(failed) == 2 and failed[0][1] and failed[0][1] == failed[1][1] and "exit " in failed[0][1]:
                 # (the two lowest rates' runs failed alike: the command's fault, not a rate's)
                 raise ProbeError(
@@ -190,6 +190,8 @@ def _scan(measure: Callable[[float], Measured], rates: list[float], cfg: CmdConf
 
 def _depends_on_lr(template: str, measured: dict[float, Measured], cfg: CmdConfig) -> None:
     """Refuse a command whose every run scored the same: it does not train at the {lr} it is given."""
+    if any(not math.isfinite(m.score) and not m.note for m in measured.values()):
+        return  # a run that diverged at its rate (not one that failed) shows the rate reached it
     scored = {lr: m.score for lr, m in measured.items() if math.isfinite(m.score)}
     scores = list(scored.values())
     # Over two decades and more: rates close together may well end alike (a loss logged to two digits).
@@ -253,6 +255,15 @@ def _run_once(argv: list[str], lr: float, cfg: CmdConfig) -> Measured:
             failed = f"exit {done.returncode}: {_last_line(done.stderr).replace(out, '{out}')}"
             return Measured(math.inf, measured.steps, failed, measured.logged_lr)
         return measured
+
+
+def _without_rate(note: str, lr: float) -> str:
+    """A failure's note with the rate its message names put as {lr} (in the message, not the exit
+    status: 'exit 1' at lr 1 is no rate): 'exit 1: bad value 0.001' and 'exit 1: bad value 0.01'
+    are the same failure. (A digit of another number taken for the rate only keeps two failures
+    apart: the command then runs at more rates, as it would have.)"""
+    status, sep, message = note.partition(": ")
+    return status + sep + message.replace(_as_given(lr), "{lr}") if sep else note
 
 
 def _as_given(lr: float) -> str:

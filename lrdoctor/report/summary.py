@@ -101,7 +101,7 @@ def shared_folder(sources: Sequence[str]) -> tuple[str, list[str]]:
 def _parts(source: str) -> tuple[bool, list[str]] | None:
     """Whether the path is absolute, and its names without empty or '.' parts; None for what is no
     path (``<stdin>``) or holds a '..' after a name."""
-    if source.startswith("<"):
+    if source.startswith("<") or source[:2] in ("//", "\\\\"):  # (a UNC share: its leading // is part of its name)
         return None
     parts = [c for c in source.replace(os.sep, "/").split("/") if c not in ("", ".")]
     leading = len(parts) - len(list(itertools.dropwhile(lambda c: c == "..", parts)))

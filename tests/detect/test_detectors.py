@@ -2250,3 +2250,35 @@ def test_a_verdict_beside_a_warning_that_points_the_other_way_says_why_it_stands
     assert dx.why.endswith("; the oscillation warning below did not weigh enough to change it")
     low = diagnose(load(SAMPLE_LOGS / "keras" / "digits_mlp_sgd_too_low.csv"))
     assert low.verdict == "too_low" and "did not weigh enough" not in low.why
+
+
+def test_a_short_validation_curve_is_said_over_its_evaluations_not_its_last_30_percent() -> None:
+    """Under 12 evaluations the validation trend is read over all of them (features): the reason
+    says so, not 'over the last 30%'."""
+    from lrdoctor.detect import signals
+    from lrdoctor.verdict import _said
+
+    steps = np.arange(200.0)
+    train = 2.0 * np.exp(-steps / 60) + 0.1
+    short = signals(steps, train, None, None, val=(np.arange(0.0, 200.0, 25.0), np.linspace(1.0, 0.5, 8)))
+    assert (
+        _said(short, "val_tail_tau", -1.0)
+        == "the validation loss was still falling steadily over its 8 evaluations (Kendall tau -1.00)"
+    )
+    long = signals(steps, train, None, None, val=(np.arange(0.0, 200.0, 10.0), np.linspace(1.0, 0.5, 20)))
+    assert "over the last 30%" in _said(long, "val_tail_tau", -1.0)
+
+
+def test_a_lean_that_no_verdict_came_of_is_not_said_to_outweigh_a_warning() -> None:
+    from lrdoctor import load
+    from lrdoctor.detect import detect_all
+    from lrdoctor.diagnosis import Config, _signals
+    from lrdoctor.verdict import explain
+    from tests.conftest import SAMPLE_LOGS
+
+    run = load(SAMPLE_LOGS / "csv" / "diabetes_mlp_sgd_step_decay_ok.tsv")
+    cfg = Config.default()
+    sig = _signals(run)
+    findings = detect_all(sig, cfg.detect)
+    assert "did not weigh enough" in explain(sig, findings, "ok", cfg.verdict)
+    assert "did not weigh enough" not in explain(sig, findings, "ok", cfg.verdict, against=False)

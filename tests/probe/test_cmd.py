@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import sys
 import tempfile
@@ -12,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from lrdoctor.cli import cli
+from lrdoctor.errors import ProbeError
 from lrdoctor.probe.cmd import decade_rates
 
 # A stand-in training script: its final loss is lowest at lr 0.01 (a parabola in log10(lr)),
@@ -377,3 +379,23 @@ def test_runs_that_trained_and_scored_alike_ignore_the_rate(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["probe", "--cmd", _cmd(_script(tmp_path, source)), "--min-lr", "0.01"])
     assert result.exit_code == 2, result.output
     assert "every run that trained (4 of 6) scored" in result.stderr and "does not depend on {lr}" in result.stderr
+
+
+def test_a_failure_is_compared_without_the_rate_its_message_names() -> None:
+    from lrdoctor.probe.cmd import _without_rate
+
+    assert _without_rate("exit 1: bad value '1e-051e-05'", 1e-5) == "exit 1: bad value '{lr}{lr}'"
+    assert _without_rate("exit 1: boom", 1.0) == "exit 1: boom"  # the exit status is no rate
+
+
+def test_a_run_that_diverged_at_its_rate_shows_the_command_uses_it() -> None:
+    """Two runs that trained and scored alike do not make a command that ignores {lr} where a
+    third diverged at its own rate (not failed): the rate reached the optimizer."""
+    from lrdoctor.probe.cmd import CmdConfig, Measured, _depends_on_lr
+
+    alike = {0.001: Measured(0.5, 20), 0.1: Measured(0.5, 20)}
+    with pytest.raises(ProbeError, match="does not depend on"):
+        _depends_on_lr("t", alike, CmdConfig())
+    _depends_on_lr("t", {**alike, 10.0: Measured(math.inf, 20)}, CmdConfig())  # diverged: no refusal
+    with pytest.raises(ProbeError, match="does not depend on"):
+        _depends_on_lr("t", {**alike, 10.0: Measured(math.inf, 0, "exit 1: boom")}, CmdConfig())  # failed
