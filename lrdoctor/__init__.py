@@ -55,29 +55,38 @@ def load(
     if lr is not None and (isinstance(lr, bool) or not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0)):
         raise InputError(f"{path}: lr={lr!r} is not a learning rate (a finite number above zero)")
     targets = expand([str(path)]).targets if str(path) not in ("-", "") else []
-    if len(targets) > 1:
-        runs = [t.path for t in targets if not _passed_over(t, format)]
-        if len(runs) > 1:
-            shown = ", ".join(runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
-            raise InputError(f"{path}: holds {len(runs)} runs ({shown}); load each of them")
-        path = runs[0] if runs else path
-    elif len(targets) == 1 and targets[0].problem is None:
+    if len(targets) > 1:  # each read once: the one run found is returned as read
+        return _the_one_run(str(path), targets, format=format, metric=metric, segment=segment, lr=lr)
+    if len(targets) == 1 and targets[0].problem is None:
         path = targets[0].path
     return normalize(read_log(path, format=format), metric=metric, segment=segment, lr=lr)
 
 
-def _passed_over(target: Any, format: str | None) -> bool:
-    """A file found in a searched folder that is no training log (a summary.txt beside the
-    runs), which `lrdoctor diagnose` passes over."""
+def _the_one_run(path: str, targets: list[Any], *, format: str | None, **options: Any) -> Run:
+    """The one run among the runs found in a folder, once the files that are no training log (a
+    summary.txt beside it, which `lrdoctor diagnose` passes over) are set aside; several raise."""
+    from lrdoctor.errors import InputError
     from lrdoctor.normalize import normalize
     from lrdoctor.readers import read_log
     from lrdoctor.sweep import Result
 
-    try:
-        normalize(read_log(target.path, format=format))
-    except LrdoctorError as exc:
-        return Result(target, error=exc).skipped
-    return False
+    found: list[tuple[str, Run | LrdoctorError]] = []
+    for target in targets:
+        try:
+            found.append((target.path, normalize(read_log(target.path, format=format), **options)))
+        except LrdoctorError as exc:
+            if not Result(target, error=exc).skipped:
+                found.append((target.path, exc))
+    if len(found) > 1:
+        runs = [name for name, _ in found]
+        shown = ", ".join(runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+        raise InputError(f"{path}: holds {len(runs)} runs ({shown}); load each of them")
+    if not found:  # nothing but stray files: the folder itself, whose reader says what it looked for
+        return normalize(read_log(path, format=format), **options)
+    run = found[0][1]
+    if isinstance(run, LrdoctorError):
+        raise run
+    return run
 
 
 def diagnose_file(

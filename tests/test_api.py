@@ -39,3 +39,18 @@ def test_a_rate_that_is_no_learning_rate_is_refused(lr: float) -> None:
     with pytest.raises(lrdoctor.LrdoctorError, match="is not a learning rate"):
         lrdoctor.load(SAMPLE_LOGS / "csv" / "digits_mlp_adam_ok.csv", lr=lr)
     assert lrdoctor.load(SAMPLE_LOGS / "csv" / "digits_mlp_adam_ok.csv", lr=0.02).observed_lr == 0.02
+
+
+def test_a_stray_file_beside_the_one_run_is_passed_over(tmp_path) -> None:
+    """A notes.txt beside one run's folder: the folder is that run, as the command line reads it;
+    with a second run beside them, an error naming the two runs (the notes passed over)."""
+    import shutil
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        shutil.copy(SAMPLE_LOGS / "csv" / "digits_mlp_adam_ok.csv", tmp_path / name / "metrics.csv")
+    (tmp_path / "notes.txt").write_text("tried two seeds\n")
+    with pytest.raises(lrdoctor.LrdoctorError, match="holds 2 runs"):
+        lrdoctor.load(tmp_path)
+    shutil.rmtree(tmp_path / "b")
+    assert lrdoctor.load(tmp_path).source == str(tmp_path / "a" / "metrics.csv")
